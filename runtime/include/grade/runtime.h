@@ -1,0 +1,227 @@
+/*===- grade/runtime.h - libgrade_rt: graphs, arrays, model driver -*- C -*-===*
+ *
+ * The grade runtime: a small C library (C++ inside) with no LLVM, MLIR or
+ * CUDA dependency. It reads graphs and arrays, loads libraries produced by
+ * gradec and drives their integration.
+ *
+ * Errors: every fallible function returns a grade_status_t. NULL means
+ * success; anything else is a heap object carrying a code and a message that
+ * names the file and the entry at fault (".mtx line 7: column index 12 out of
+ * range [1, 10]"). The caller frees it with grade_status_free. Nothing in the
+ * runtime aborts the process or lets a C++ exception escape.
+ *
+ * Graph convention: graphs are stored in CSR form grouped by DESTINATION.
+ * Node i's in-edges are e = row_ptr[i] .. row_ptr[i+1]-1, and col_idx[e] is
+ * the SOURCE node of edge e. Within a node's in-edges, edges are ordered by
+ * source index (ties keep input order). Edge fields are indexed by this CSR
+ * position e. For a Matrix Market file, entry (i, j, w) is the edge j -> i
+ * with weight w (row = destination, column = source), so that the sparse
+ * matrix A of the file acts on node values as (A x)_i = sum_j A_ij x_j = the
+ * weighted sum over node i's in-edges.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef GRADE_RUNTIME_H
+#define GRADE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grade/model_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GRADE_RT_BUILDING)
+#define GRADE_RT_API __attribute__((visibility("default")))
+#else
+#define GRADE_RT_API
+#endif
+
+/** Version of this header's API; bumped on incompatible changes. */
+#define GRADE_RUNTIME_API_VERSION 1u
+GRADE_RT_API uint32_t grade_runtime_api_version(void);
+
+/*===-------------------------------------------------------------------===*
+ * Status
+ *===-------------------------------------------------------------------===*/
+
+typedef struct grade_status_s *grade_status_t; /**< NULL == success */
+
+/** Creates a status with a printf-style message (for hosts and tests). */
+GRADE_RT_API grade_status_t grade_status_make(grade_status_code_t code,
+                                              const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** GRADE_OK for NULL. */
+GRADE_RT_API grade_status_code_t grade_status_code(grade_status_t status);
+/** "" for NULL; valid until the status is freed. */
+GRADE_RT_API const char *grade_status_message(grade_status_t status);
+/** Short name of a code, e.g. "parse error". */
+GRADE_RT_API const char *grade_status_code_name(grade_status_code_t code);
+/** Frees a status (NULL is accepted). */
+GRADE_RT_API void grade_status_free(grade_status_t status);
+
+/*===-------------------------------------------------------------------===*
+ * Tensors: dense host arrays in C order
+ *===-------------------------------------------------------------------===*/
+
+#define GRADE_TENSOR_MAX_RANK 8
+
+typedef struct grade_tensor {
+  int32_t dtype; /**< grade_dtype_t */
+  int32_t rank;
+  int64_t shape[GRADE_TENSOR_MAX_RANK];
+  void *data; /**< owned by the tensor, 64-byte aligned */
+} grade_tensor_t;
+
+/** Size in bytes of one element; 0 for an unknown dtype. */
+GRADE_RT_API size_t grade_dtype_size(int32_t dtype);
+/** "f32", "f64", "i32", "i64"; "?" otherwise. */
+GRADE_RT_API const char *grade_dtype_name(int32_t dtype);
+/** Allocates a zero-filled tensor. */
+GRADE_RT_API grade_status_t grade_tensor_create(int32_t dtype, int32_t rank,
+                                                const int64_t *shape,
+                                                grade_tensor_t **out);
+GRADE_RT_API void grade_tensor_free(grade_tensor_t *tensor);
+/** Product of the shape (1 for rank 0). */
+GRADE_RT_API int64_t grade_tensor_numel(const grade_tensor_t *tensor);
+
+/** Reads a NumPy .npy file (format 1.0/2.0/3.0; dtypes <f4 <f8 <i4 <i8 and
+ *  '|' or '=' byte orders of the same; C order only). */
+GRADE_RT_API grade_status_t grade_npy_read(const char *path,
+                                           grade_tensor_t **out);
+/** Writes a NumPy .npy file (format 1.0, little endian, C order). */
+GRADE_RT_API grade_status_t grade_npy_write(const char *path,
+                                            const grade_tensor_t *tensor);
+
+/*===-------------------------------------------------------------------===*
+ * Graphs
+ *===-------------------------------------------------------------------===*/
+
+typedef struct grade_graph grade_graph_t;
+
+/** Copies a CSR-by-destination graph after validating it: row_ptr has N+1
+ *  non-decreasing entries from 0 to E, every col_idx in [0, N). Edges inside
+ *  a row are re-ordered by source (weights follow). `weights` may be NULL
+ *  (the graph is then unweighted: every weight reads as 1). */
+GRADE_RT_API grade_status_t grade_graph_create_csr(int64_t num_nodes,
+                                                   int64_t num_edges,
+                                                   const int64_t *row_ptr,
+                                                   const int64_t *col_idx,
+                                                   const double *weights,
+                                                   grade_graph_t **out);
+/** Builds a graph from an edge list (edge k goes src[k] -> dst[k]). */
+GRADE_RT_API grade_status_t grade_graph_create_edges(int64_t num_nodes,
+                                                     int64_t num_edges,
+                                                     const int64_t *src,
+                                                     const int64_t *dst,
+                                                     const double *weights,
+                                                     grade_graph_t **out);
+/** Reads a Matrix Market file: `coordinate` format, `general` or `symmetric`
+ *  (a symmetric off-diagonal entry gives both directions), `pattern`,
+ *  `integer` or `real` values; square matrices only. Entry (i, j) is the
+ *  edge j -> i. Duplicate entries are kept as parallel edges. */
+GRADE_RT_API grade_status_t grade_graph_read_mtx(const char *path,
+                                                 grade_graph_t **out);
+/** Writes a graph as `coordinate real general` (or `pattern` if
+ *  unweighted), one entry per edge. */
+GRADE_RT_API grade_status_t grade_graph_write_mtx(const char *path,
+                                                  const grade_graph_t *graph);
+/** Generates a graph from a spec string:
+ *   "path:N"          path 0-1-...-(N-1), both directions
+ *   "cycle:N"         cycle, both directions
+ *   "dcycle:N"        directed cycle i -> i+1 (mod N)
+ *   "grid:RxC"        R x C grid, 4-neighbour, both directions
+ *   "torus:RxC"       periodic R x C grid, both directions
+ *   "random:N:M[:S]"  M directed edges with uniform random endpoints
+ *                     (no self loops), seed S (default 1)
+ *  Generated graphs are unweighted. Node (r, c) of a grid is r*C + c. */
+GRADE_RT_API grade_status_t grade_graph_generate(const char *spec,
+                                                 grade_graph_t **out);
+GRADE_RT_API void grade_graph_free(grade_graph_t *graph);
+GRADE_RT_API int64_t grade_graph_num_nodes(const grade_graph_t *graph);
+GRADE_RT_API int64_t grade_graph_num_edges(const grade_graph_t *graph);
+GRADE_RT_API const int64_t *grade_graph_row_ptr(const grade_graph_t *graph);
+GRADE_RT_API const int64_t *grade_graph_col_idx(const grade_graph_t *graph);
+/** NULL for an unweighted graph. */
+GRADE_RT_API const double *grade_graph_weights(const grade_graph_t *graph);
+
+/*===-------------------------------------------------------------------===*
+ * Compiled models
+ *===-------------------------------------------------------------------===*/
+
+typedef struct grade_library grade_library_t;
+
+/** dlopen()s a library produced by gradec, checks its ABI version and
+ *  descriptor. */
+GRADE_RT_API grade_status_t grade_library_load(const char *path,
+                                               grade_library_t **out);
+GRADE_RT_API void grade_library_unload(grade_library_t *library);
+GRADE_RT_API const grade_model_descriptor_t *
+grade_library_descriptor(const grade_library_t *library);
+GRADE_RT_API const grade_model_api_t *
+grade_library_api(const grade_library_t *library);
+
+/** Renders a descriptor as JSON (the format of `gradec info`). The string is
+ *  freed with grade_string_free. */
+GRADE_RT_API grade_status_t
+grade_descriptor_to_json(const grade_model_descriptor_t *descriptor,
+                         char **out);
+GRADE_RT_API void grade_string_free(char *str);
+
+/** Looks a field up by name; NULL if the model has none. */
+GRADE_RT_API const grade_field_desc_t *
+grade_descriptor_find_field(const grade_model_descriptor_t *descriptor,
+                            const char *name);
+
+typedef struct grade_session grade_session_t;
+
+/** Progress callback of grade_session_integrate: called after every step
+ *  with the current time; return non-zero to cancel. */
+typedef int (*grade_progress_fn)(void *user, double t, double t0, double t1);
+
+/** An instance of a loaded model (the library must outlive it). */
+GRADE_RT_API grade_status_t grade_session_create(const grade_library_t *lib,
+                                                 grade_session_t **out);
+GRADE_RT_API void grade_session_free(grade_session_t *session);
+GRADE_RT_API grade_status_t grade_session_set_threads(grade_session_t *s,
+                                                      int32_t num_threads);
+/** Binds a graph (copied). A model that reads edge weights accepts an
+ *  unweighted graph: every weight then reads as 1. */
+GRADE_RT_API grade_status_t grade_session_bind_graph(grade_session_t *s,
+                                                     const grade_graph_t *g);
+/** Binds an input or parameter by name, checking dtype and shape against the
+ *  descriptor (messages name the field, expected and actual shape). */
+GRADE_RT_API grade_status_t grade_session_bind(grade_session_t *s,
+                                               const char *name,
+                                               const grade_tensor_t *tensor);
+/** Checks every input and parameter is bound, then evaluates lets and
+ *  initial states. */
+GRADE_RT_API grade_status_t grade_session_initialize(grade_session_t *s);
+/** One step of size h. */
+GRADE_RT_API grade_status_t grade_session_step(grade_session_t *s, double h);
+/** Integrates from the current time to t1 with fixed steps dt (<= 0: the
+ *  model's dt), the last step shortened to land on t1. Fails with
+ *  GRADE_ERROR_NUMERICAL naming the state, node and time when a state
+ *  becomes NaN or Inf (checked periodically and at the end). */
+GRADE_RT_API grade_status_t grade_session_integrate(grade_session_t *s,
+                                                    double t1, double dt,
+                                                    grade_progress_fn progress,
+                                                    void *user);
+GRADE_RT_API double grade_session_time(const grade_session_t *s);
+/** Copies a field out into a new tensor of its full shape. */
+GRADE_RT_API grade_status_t grade_session_read(const grade_session_t *s,
+                                               const char *name,
+                                               grade_tensor_t **out);
+/** Evaluates every right-hand side at the current states and time t; one
+ *  new tensor per state, in declaration order (`out` has room for the
+ *  number of states). */
+GRADE_RT_API grade_status_t grade_session_eval_rhs(grade_session_t *s,
+                                                   double t,
+                                                   grade_tensor_t **out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GRADE_RUNTIME_H */

@@ -1,0 +1,64 @@
+# -*- Python -*-
+# The grade lit suite: .grade and .mlir files checked with FileCheck, numerical
+# tests driven by Python references, and (through test/Unit) GoogleTest.
+import os
+import shutil
+import subprocess
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "grade"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".grade", ".mlir", ".test"]
+# test/Unit is its own suite (GoogleTest format), run by passing its build
+# directory to lit next to this one.
+config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py", "README.md"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.grade_obj_root, "test")
+
+# Keep FileCheck variables from leaking across CHECK-LABEL blocks.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+# Deterministic, single-threaded kernels unless a test asks otherwise.
+config.environment["OMP_NUM_THREADS"] = "1"
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.grade_tools_dir, append_path=True)
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%grade_src", config.grade_src_root))
+config.substitutions.append(("%grade_lib", config.grade_lib_dir))
+config.substitutions.append(("%grade_data", config.grade_data_dir))
+config.substitutions.append(("%examples", os.path.join(config.grade_src_root,
+                                                        "examples")))
+
+if config.grade_compiler_enabled:
+    config.available_features.add("compiler")
+    tools = [ToolSubst("gradec", unresolved="fatal"),
+             ToolSubst("grade-opt", unresolved="fatal")]
+    llvm_config.add_tool_substitutions(tools, [config.grade_tools_dir])
+else:
+    config.excludes += ["Frontend", "Sema", "MLIRGen", "Dialect", "Conversion",
+                        "Pipeline", "Driver", "Integration", "Numerics",
+                        "Examples"]
+
+# Python with NumPy/SciPy for reference computations.
+try:
+    subprocess.check_call([config.python_executable, "-c",
+                           "import numpy, scipy"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config.available_features.add("numpy")
+except (OSError, subprocess.CalledProcessError):
+    lit_config.note("numpy/scipy not importable by %s: numerical tests are "
+                    "unsupported" % config.python_executable)
+
+if os.path.isfile(os.path.join(config.grade_data_dir, "cora", "edges.mtx")):
+    config.available_features.add("cora")
+else:
+    lit_config.note("no Cora data at %s: tests reading it are skipped"
+                    % config.grade_data_dir)
