@@ -1,0 +1,25 @@
+//===- grade-opt.cpp - the grade optimizer driver -------------------------===//
+//
+// MlirOptMain with the grade dialect, its passes and pipelines registered,
+// plus the upstream dialects and passes the lowering uses, so that every
+// stage of gradec can be reproduced and tested one pass at a time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<grade::GradeDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "grade optimizer driver\n", registry));
+}

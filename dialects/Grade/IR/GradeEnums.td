@@ -1,0 +1,73 @@
+//===- GradeEnums.td - enumerations of the grade dialect ---*- tablegen -*-===//
+
+#ifndef GRADE_DIALECTS_GRADE_IR_GRADEENUMS_TD
+#define GRADE_DIALECTS_GRADE_IR_GRADEENUMS_TD
+
+include "mlir/IR/EnumAttr.td"
+
+def Grade_FieldKind : I32EnumAttr<"FieldKind", "where a field lives", [
+    I32EnumAttrCase<"node", 0>,
+    I32EnumAttrCase<"edge", 1>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+def Grade_Role : I32EnumAttr<"Role", "what a declared field is for", [
+    I32EnumAttrCase<"input", 0>,
+    I32EnumAttrCase<"param", 1>,
+    I32EnumAttrCase<"state", 2>,
+    I32EnumAttrCase<"let", 3>,
+    I32EnumAttrCase<"temp", 4>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+def Grade_GatherEnd : I32EnumAttr<"GatherEnd", "end of an edge", [
+    I32EnumAttrCase<"src", 0>,
+    I32EnumAttrCase<"dst", 1>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+def Grade_ReduceKind : I32EnumAttr<"ReduceKind",
+    "reduction over a node's in-edges", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"max", 2>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+def Grade_UnaryFn : I32EnumAttr<"UnaryFn", "elementwise unary function", [
+    I32EnumAttrCase<"neg", 0>,
+    I32EnumAttrCase<"exp", 1>,
+    I32EnumAttrCase<"log", 2>,
+    I32EnumAttrCase<"sqrt", 3>,
+    I32EnumAttrCase<"tanh", 4>,
+    I32EnumAttrCase<"relu", 5>,
+    I32EnumAttrCase<"sigmoid", 6>,
+    I32EnumAttrCase<"abs", 7>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+def Grade_BinaryFn : I32EnumAttr<"BinaryFn", "elementwise binary function", [
+    I32EnumAttrCase<"add", 0>,
+    I32EnumAttrCase<"sub", 1>,
+    I32EnumAttrCase<"mul", 2>,
+    I32EnumAttrCase<"div", 3>,
+    I32EnumAttrCase<"min", 4>,
+    I32EnumAttrCase<"max", 5>,
+    I32EnumAttrCase<"pow", 6>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+def Grade_Scheme : I32EnumAttr<"Scheme", "time discretisation", [
+    I32EnumAttrCase<"euler", 0>,
+    I32EnumAttrCase<"rk4", 1>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+#endif // GRADE_DIALECTS_GRADE_IR_GRADEENUMS_TD

@@ -1,0 +1,620 @@
+//===- GradeOps.cpp - operations of the grade dialect ---------------------===//
+//
+// Verifiers, builders, custom syntax and folders of the grade operations.
+// The verifiers restate the language's typing rules so that IR produced by
+// any pass, or written by hand for grade-opt, is held to the same rules as
+// the frontend's output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace grade;
+
+//===----------------------------------------------------------------------===//
+// ModelOp
+//===----------------------------------------------------------------------===//
+
+void ModelOp::build(OpBuilder &builder, OperationState &state,
+                    StringRef name) {
+  state.getOrAddProperties<Properties>().sym_name =
+      builder.getStringAttr(name);
+  Region *body = state.addRegion();
+  body->emplaceBlock();
+}
+
+/// The unique op of type OpTy directly inside the model, or null.
+template <typename OpTy>
+static OpTy getUniqueChild(ModelOp model) {
+  auto range = model.getBody().front().getOps<OpTy>();
+  return range.empty() ? OpTy() : *range.begin();
+}
+
+GraphOp ModelOp::getGraphOp() { return getUniqueChild<GraphOp>(*this); }
+InitOp ModelOp::getInitOp() { return getUniqueChild<InitOp>(*this); }
+RhsOp ModelOp::getRhsOp() { return getUniqueChild<RhsOp>(*this); }
+StepOp ModelOp::getStepOp() { return getUniqueChild<StepOp>(*this); }
+SolveOp ModelOp::getSolveOp() { return getUniqueChild<SolveOp>(*this); }
+
+DeclOp ModelOp::lookupDecl(StringRef name) {
+  return dyn_cast_or_null<DeclOp>(mlir::SymbolTable::lookupSymbolIn(
+      *this, StringAttr::get(getContext(), name)));
+}
+
+SmallVector<DeclOp> ModelOp::getDecls() {
+  return llvm::to_vector(getBody().front().getOps<DeclOp>());
+}
+
+SmallVector<DeclOp> ModelOp::getStates() {
+  SmallVector<DeclOp> states;
+  for (DeclOp decl : getBody().front().getOps<DeclOp>())
+    if (decl.getRole() == Role::state)
+      states.push_back(decl);
+  return states;
+}
+
+/// Checks that `region` assigns every state exactly once.
+static LogicalResult verifyStatesCovered(ModelOp model, Operation *regionOp,
+                                         ArrayAttr targets,
+                                         StringRef what) {
+  llvm::SmallSet<StringRef, 8> assigned;
+  for (Attribute target : targets)
+    assigned.insert(cast<FlatSymbolRefAttr>(target).getValue());
+  for (DeclOp state : model.getStates()) {
+    if (assigned.contains(state.getSymName()))
+      continue;
+    return regionOp->emitOpError()
+               .append("does not assign ", what, " of state '@",
+                       state.getSymName(), "'")
+               .attachNote(state.getLoc())
+           << "state declared here";
+  }
+  return success();
+}
+
+LogicalResult ModelOp::verifyRegions() {
+  Block &body = getBody().front();
+  unsigned numGraphs = 0, numInits = 0, numRhs = 0, numSteps = 0,
+           numSolves = 0;
+  for (Operation &op : body) {
+    numGraphs += isa<GraphOp>(op);
+    numInits += isa<InitOp>(op);
+    numRhs += isa<RhsOp>(op);
+    numSteps += isa<StepOp>(op);
+    numSolves += isa<SolveOp>(op);
+  }
+  if (numGraphs != 1)
+    return emitOpError("must declare exactly one graph, found ") << numGraphs;
+  if (numInits > 1 || numRhs > 1 || numSteps > 1 || numSolves > 1)
+    return emitOpError(
+        "may hold at most one 'grade.init', 'grade.rhs', 'grade.step' and "
+        "'grade.solve'");
+
+  if (InitOp init = getInitOp()) {
+    if (failed(verifyStatesCovered(*this, init, init.getTargets(),
+                                   "the initial value")))
+      return failure();
+    llvm::SmallSet<StringRef, 8> computed;
+    for (Attribute target : init.getTargets())
+      computed.insert(cast<FlatSymbolRefAttr>(target).getValue());
+    for (DeclOp decl : getDecls())
+      if (decl.getRole() == Role::let && !computed.contains(decl.getSymName()))
+        return decl.emitOpError("let '@")
+               << decl.getSymName() << "' is not computed by 'grade.init'";
+  }
+  if (RhsOp rhs = getRhsOp())
+    if (failed(verifyStatesCovered(*this, rhs, rhs.getTargets(),
+                                   "the derivative")))
+      return failure();
+  if (StepOp step = getStepOp())
+    if (failed(verifyStatesCovered(*this, step, step.getTargets(),
+                                   "the new value")))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DeclOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DeclOp::verify() {
+  Type type = getType();
+  bool isField = isa<FieldType>(type);
+  switch (getRole()) {
+  case Role::state:
+  case Role::let:
+  case Role::temp:
+    if (!isField)
+      return emitOpError("a ")
+             << stringifyRole(getRole()) << " must be a node or edge field, got "
+             << type;
+    return success();
+  case Role::input:
+  case Role::param:
+    if (isField || type.isF32() || type.isF64())
+      return success();
+    if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      if (!tensor.hasStaticShape() ||
+          !(tensor.getElementType().isF32() ||
+            tensor.getElementType().isF64()))
+        return emitOpError("a global ")
+               << stringifyRole(getRole())
+               << " must be a statically shaped tensor of f32 or f64, got "
+               << type;
+      if (tensor.getRank() > 4)
+        return emitOpError("tensor rank ")
+               << tensor.getRank() << " exceeds the maximum of 4";
+      return success();
+    }
+    return emitOpError("unsupported type ") << type;
+  }
+  llvm_unreachable("unknown role");
+}
+
+//===----------------------------------------------------------------------===//
+// InitOp, RhsOp, StepOp
+//===----------------------------------------------------------------------===//
+
+/// Parses `targets [@a, @b] (%G: !grade.graph, ...) attr-dict region`.
+template <typename OpTy>
+static ParseResult parseRegionOp(OpAsmParser &parser,
+                                 OperationState &result) {
+  ArrayAttr targets;
+  SmallVector<OpAsmParser::Argument> args;
+  if (parser.parseKeyword("targets") || parser.parseAttribute(targets) ||
+      parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
+                               /*allowType=*/true) ||
+      parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  result.getOrAddProperties<typename OpTy::Properties>().targets = targets;
+  Region *body = result.addRegion();
+  return parser.parseRegion(*body, args);
+}
+
+template <typename OpTy>
+static void printRegionOp(OpTy op, OpAsmPrinter &printer) {
+  printer << " targets " << op.getTargets() << " (";
+  llvm::interleaveComma(op.getBody().getArguments(), printer,
+                        [&](BlockArgument arg) {
+                          printer.printRegionArgument(arg);
+                        });
+  printer << ")";
+  printer.printOptionalAttrDictWithKeyword(op->getAttrs(), {"targets"});
+  printer << " ";
+  printer.printRegion(op.getBody(), /*printEntryBlockArgs=*/false,
+                      /*printBlockTerminators=*/true);
+}
+
+/// Verifies the body's arguments (a graph followed by `numScalars` f64s),
+/// its yield and its targets, whose roles must be in `roles`.
+template <typename OpTy>
+static LogicalResult verifyRegionOp(OpTy op, unsigned numScalars,
+                                    ArrayRef<Role> roles, StringRef argNames) {
+  Block &block = op.getBody().front();
+  if (block.getNumArguments() != 1 + numScalars ||
+      !isa<grade::GraphType>(block.getArgument(0).getType()) ||
+      llvm::any_of(block.getArguments().drop_front(),
+                   [](BlockArgument arg) { return !arg.getType().isF64(); }))
+    return op.emitOpError("body must take ") << argNames;
+  auto yield = dyn_cast<YieldOp>(block.back());
+  if (!yield)
+    return op.emitOpError("body must end with 'grade.yield'");
+  ArrayAttr targets = op.getTargets();
+  if (yield.getValues().size() != targets.size())
+    return yield.emitOpError("yields ")
+           << yield.getValues().size() << " values for " << targets.size()
+           << " targets";
+  auto model = op->template getParentOfType<ModelOp>();
+  llvm::SmallSet<StringRef, 8> seen;
+  for (auto [target, value] : llvm::zip(targets, yield.getValues())) {
+    StringRef name = cast<FlatSymbolRefAttr>(target).getValue();
+    if (!seen.insert(name).second)
+      return op.emitOpError("assigns '@") << name << "' twice";
+    DeclOp decl = model.lookupDecl(name);
+    if (!decl)
+      return op.emitOpError("target '@") << name
+                                          << "' is not a declaration";
+    if (!llvm::is_contained(roles, decl.getRole()))
+      return op.emitOpError("cannot assign ")
+             << stringifyRole(decl.getRole()) << " '@" << name << "'";
+    if (value.getType() != decl.getType())
+      return yield.emitOpError("value for '@")
+             << name << "' has type " << value.getType() << ", declared as "
+             << decl.getType();
+  }
+  return success();
+}
+
+/// Names the body arguments %G, %t, %dt in printed IR.
+static void nameRegionArgs(Region &region, OpAsmSetValueNameFn setName) {
+  static const char *const names[] = {"G", "t", "dt"};
+  for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+    setName(arg, name);
+}
+
+void InitOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
+void RhsOp::getAsmBlockArgumentNames(Region &region,
+                                     OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
+void StepOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
+
+YieldOp InitOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+YieldOp RhsOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+YieldOp StepOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+
+ParseResult InitOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<InitOp>(parser, result);
+}
+void InitOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
+LogicalResult InitOp::verifyRegions() {
+  return verifyRegionOp(*this, 0, {Role::let, Role::state},
+                        "(!grade.graph)");
+}
+
+ParseResult RhsOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<RhsOp>(parser, result);
+}
+void RhsOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
+LogicalResult RhsOp::verifyRegions() {
+  return verifyRegionOp(*this, 1, {Role::state}, "(!grade.graph, f64 time)");
+}
+
+ParseResult StepOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<StepOp>(parser, result);
+}
+void StepOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
+LogicalResult StepOp::verifyRegions() {
+  return verifyRegionOp(*this, 2, {Role::state},
+                        "(!grade.graph, f64 time, f64 step size)");
+}
+
+//===----------------------------------------------------------------------===//
+// SolveOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SolveOp::verify() {
+  double dt = getDt().convertToDouble(), t0 = getT0().convertToDouble(),
+         t1 = getT1().convertToDouble();
+  if (!std::isfinite(dt) || !std::isfinite(t0) || !std::isfinite(t1))
+    return emitOpError("time interval and step must be finite");
+  if (dt <= 0)
+    return emitOpError("step size must be positive, got ") << dt;
+  if (t1 <= t0)
+    return emitOpError("interval end ")
+           << t1 << " must be greater than its start " << t0;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LoadOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto model = (*this)->getParentOfType<ModelOp>();
+  if (!model)
+    return emitOpError("must be nested in a 'grade.model'");
+  auto decl = symbolTable.lookupSymbolIn<DeclOp>(model, getDeclAttr());
+  if (!decl)
+    return emitOpError("'") << getDecl() << "' does not name a declaration";
+  if (decl.getType() != getType())
+    return emitOpError("type ")
+           << getType() << " does not match the declared type "
+           << decl.getType() << " of '@" << getDecl() << "'";
+  Role role = decl.getRole();
+  if (role == Role::temp)
+    return emitOpError("cannot read temporary '@") << getDecl() << "'";
+  if ((*this)->getParentOfType<InitOp>() && role != Role::input &&
+      role != Role::param)
+    return emitOpError("'grade.init' can read only inputs and parameters, "
+                       "not ")
+           << stringifyRole(role) << " '@" << getDecl() << "'";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Graph calculus
+//===----------------------------------------------------------------------===//
+
+/// Checks that `to` is `from` with kind `toKind`.
+static LogicalResult verifyKindChange(Operation *op, Type from, Type to,
+                                      FieldKind fromKind, FieldKind toKind) {
+  auto input = cast<FieldType>(from);
+  if (input.getKind() != fromKind)
+    return op->emitOpError("operand must be a ")
+           << stringifyFieldKind(fromKind) << " field, got " << from;
+  if (to != input.withKind(toKind))
+    return op->emitOpError("result type must be ")
+           << input.withKind(toKind) << ", got " << to;
+  return success();
+}
+
+void GatherOp::build(OpBuilder &builder, OperationState &state, GatherEnd end,
+                     Value graph, Value input) {
+  auto type = cast<FieldType>(input.getType()).withKind(FieldKind::edge);
+  build(builder, state, type, end, graph, input);
+}
+
+LogicalResult GatherOp::verify() {
+  return verifyKindChange(*this, getInput().getType(), getType(),
+                          FieldKind::node, FieldKind::edge);
+}
+
+void ReduceOp::build(OpBuilder &builder, OperationState &state,
+                     ReduceKind kind, Value graph, Value input) {
+  auto type = cast<FieldType>(input.getType()).withKind(FieldKind::node);
+  build(builder, state, type, kind, graph, input);
+}
+
+LogicalResult ReduceOp::verify() {
+  return verifyKindChange(*this, getInput().getType(), getType(),
+                          FieldKind::edge, FieldKind::node);
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (!cast<FieldType>(getInput().getType()).isEdge())
+    return emitOpError("operand must be an edge field, got ")
+           << getInput().getType();
+  return success();
+}
+
+LogicalResult DegreeOp::verify() {
+  auto type = cast<FieldType>(getType());
+  if (!type.isNode() || !type.isScalar())
+    return emitOpError("result must be a scalar node field, got ") << type;
+  return success();
+}
+
+LogicalResult WeightOp::verify() {
+  auto type = cast<FieldType>(getType());
+  if (!type.isEdge() || !type.isScalar())
+    return emitOpError("result must be a scalar edge field, got ") << type;
+  auto model = (*this)->getParentOfType<ModelOp>();
+  if (!model)
+    return success();
+  GraphOp graph = model.getGraphOp();
+  if (!graph || !graph.getWeightType())
+    return emitOpError("the model's graph has no edge weights");
+  if (*graph.getWeightType() != type.getElementType())
+    return emitOpError("edge weights are ")
+           << *graph.getWeightType() << ", result element type is "
+           << type.getElementType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise operations
+//===----------------------------------------------------------------------===//
+
+Type BinaryOp::inferResultType(Type lhs, Type rhs, std::string *reason) {
+  auto fail = [&](const std::string &why) -> Type {
+    if (reason)
+      *reason = why;
+    return {};
+  };
+  std::optional<FieldKind> lhsKind = getFieldKind(lhs),
+                           rhsKind = getFieldKind(rhs);
+  if (lhsKind && rhsKind && *lhsKind != *rhsKind)
+    return fail("cannot combine a node field with an edge field");
+  Type lhsElem = getElementTypeOf(lhs), rhsElem = getElementTypeOf(rhs);
+  if (!lhsElem || !rhsElem)
+    return fail("operands must be fields, floats or float tensors");
+  if (lhsElem != rhsElem) {
+    std::string a, b;
+    llvm::raw_string_ostream(a) << lhsElem;
+    llvm::raw_string_ostream(b) << rhsElem;
+    return fail("element types differ: " + a + " and " + b);
+  }
+  ArrayRef<int64_t> lhsShape = getFeatureShape(lhs),
+                    rhsShape = getFeatureShape(rhs);
+  ArrayRef<int64_t> shape;
+  if (lhsShape == rhsShape || rhsShape.empty())
+    shape = lhsShape;
+  else if (lhsShape.empty())
+    shape = rhsShape;
+  else
+    return fail("feature shapes " + formatShape(lhsShape) + " and " +
+                formatShape(rhsShape) + " do not broadcast");
+  return makeValueType(lhsKind ? lhsKind : rhsKind, shape, lhsElem);
+}
+
+void BinaryOp::build(OpBuilder &builder, OperationState &state, BinaryFn fn,
+                     Value lhs, Value rhs) {
+  Type type = inferResultType(lhs.getType(), rhs.getType());
+  assert(type && "operands do not combine");
+  build(builder, state, type, fn, lhs, rhs);
+}
+
+LogicalResult BinaryOp::verify() {
+  std::string reason;
+  Type expected = inferResultType(getLhs().getType(), getRhs().getType(),
+                                  &reason);
+  if (!expected)
+    return emitOpError(reason);
+  if (expected != getType())
+    return emitOpError("result type must be ")
+           << expected << ", got " << getType();
+  return success();
+}
+
+/// Evaluates a binary function on doubles (the folder's arithmetic).
+static double evalBinary(BinaryFn fn, double a, double b) {
+  switch (fn) {
+  case BinaryFn::add:
+    return a + b;
+  case BinaryFn::sub:
+    return a - b;
+  case BinaryFn::mul:
+    return a * b;
+  case BinaryFn::div:
+    return a / b;
+  case BinaryFn::min:
+    return std::fmin(a, b);
+  case BinaryFn::max:
+    return std::fmax(a, b);
+  case BinaryFn::pow:
+    return std::pow(a, b);
+  }
+  llvm_unreachable("unknown binary function");
+}
+
+/// The value of a float constant attribute, if `attr` is one.
+static std::optional<double> getConstantValue(Attribute attr) {
+  if (auto floatAttr = dyn_cast_or_null<FloatAttr>(attr))
+    return floatAttr.getValueAsDouble();
+  return std::nullopt;
+}
+
+OpFoldResult BinaryOp::fold(FoldAdaptor adaptor) {
+  std::optional<double> lhs = getConstantValue(adaptor.getLhs());
+  std::optional<double> rhs = getConstantValue(adaptor.getRhs());
+  if (lhs && rhs)
+    return FloatAttr::get(getType(), evalBinary(getFn(), *lhs, *rhs));
+  // Identities, when they keep the type (no broadcast): x+0, x-0, x*1, x/1.
+  if (rhs && getLhs().getType() == getType()) {
+    BinaryFn fn = getFn();
+    if ((*rhs == 0.0 && (fn == BinaryFn::add || fn == BinaryFn::sub)) ||
+        (*rhs == 1.0 && (fn == BinaryFn::mul || fn == BinaryFn::div)))
+      return getLhs();
+  }
+  if (lhs && getRhs().getType() == getType()) {
+    BinaryFn fn = getFn();
+    if ((*lhs == 0.0 && fn == BinaryFn::add) ||
+        (*lhs == 1.0 && fn == BinaryFn::mul))
+      return getRhs();
+  }
+  return {};
+}
+
+OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
+  std::optional<double> x = getConstantValue(adaptor.getInput());
+  if (!x)
+    return {};
+  double y;
+  switch (getFn()) {
+  case UnaryFn::neg:
+    y = -*x;
+    break;
+  case UnaryFn::exp:
+    y = std::exp(*x);
+    break;
+  case UnaryFn::log:
+    y = std::log(*x);
+    break;
+  case UnaryFn::sqrt:
+    y = std::sqrt(*x);
+    break;
+  case UnaryFn::tanh:
+    y = std::tanh(*x);
+    break;
+  case UnaryFn::relu:
+    y = *x > 0 ? *x : 0.0;
+    break;
+  case UnaryFn::sigmoid:
+    y = 1.0 / (1.0 + std::exp(-*x));
+    break;
+  case UnaryFn::abs:
+    y = std::fabs(*x);
+    break;
+  }
+  return FloatAttr::get(getType(), y);
+}
+
+//===----------------------------------------------------------------------===//
+// DotOp, MatmulOp
+//===----------------------------------------------------------------------===//
+
+/// The result type of a feature dot product, or null with `reason` set.
+static Type inferDotType(Type lhs, Type rhs, std::string &reason) {
+  ArrayRef<int64_t> lhsShape = getFeatureShape(lhs),
+                    rhsShape = getFeatureShape(rhs);
+  if (lhsShape.size() != 1 || lhsShape != rhsShape) {
+    reason = "operands must have equal rank-1 feature shapes, got " +
+             formatShape(lhsShape) + " and " + formatShape(rhsShape);
+    return {};
+  }
+  Type type = BinaryOp::inferResultType(lhs, rhs, &reason);
+  if (!type)
+    return {};
+  return makeValueType(getFieldKind(type), {}, getElementTypeOf(type));
+}
+
+void DotOp::build(OpBuilder &builder, OperationState &state, Value lhs,
+                  Value rhs) {
+  std::string reason;
+  Type type = inferDotType(lhs.getType(), rhs.getType(), reason);
+  assert(type && "operands do not form a dot product");
+  build(builder, state, type, lhs, rhs);
+}
+
+LogicalResult DotOp::verify() {
+  std::string reason;
+  Type expected = inferDotType(getLhs().getType(), getRhs().getType(), reason);
+  if (!expected)
+    return emitOpError(reason);
+  if (expected != getType())
+    return emitOpError("result type must be ")
+           << expected << ", got " << getType();
+  return success();
+}
+
+/// The result type of `input @ matrix`, or null with `reason` set.
+static Type inferMatmulType(Type input, Type matrix, std::string &reason) {
+  auto field = cast<FieldType>(input);
+  auto tensor = cast<RankedTensorType>(matrix);
+  if (field.getShape().size() != 1 || tensor.getRank() != 2 ||
+      field.getShape()[0] != tensor.getDimSize(0)) {
+    reason = "shapes do not multiply: " + formatShape(field.getShape()) +
+             " @ " + formatShape(tensor.getShape());
+    return {};
+  }
+  if (field.getElementType() != tensor.getElementType()) {
+    reason = "element types of field and matrix differ";
+    return {};
+  }
+  return field.withShape({tensor.getDimSize(1)});
+}
+
+void MatmulOp::build(OpBuilder &builder, OperationState &state, Value input,
+                     Value matrix) {
+  std::string reason;
+  Type type = inferMatmulType(input.getType(), matrix.getType(), reason);
+  assert(type && "operands do not multiply");
+  build(builder, state, type, input, matrix);
+}
+
+LogicalResult MatmulOp::verify() {
+  std::string reason;
+  Type expected =
+      inferMatmulType(getInput().getType(), getMatrix().getType(), reason);
+  if (!expected)
+    return emitOpError(reason);
+  if (expected != getType())
+    return emitOpError("result type must be ")
+           << expected << ", got " << getType();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/Grade/IR/GradeOps.cpp.inc"

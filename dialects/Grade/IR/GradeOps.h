@@ -1,0 +1,20 @@
+//===- GradeOps.h - operations of the grade dialect -------------*- C++ -*-===//
+
+#ifndef GRADE_DIALECTS_GRADE_IR_GRADEOPS_H
+#define GRADE_DIALECTS_GRADE_IR_GRADEOPS_H
+
+#include "dialects/Grade/IR/GradeDialect.h"
+#include "dialects/Grade/IR/GradeTypes.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "dialects/Grade/IR/GradeOps.h.inc"
+
+#endif // GRADE_DIALECTS_GRADE_IR_GRADEOPS_H

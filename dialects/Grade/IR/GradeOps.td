@@ -1,0 +1,470 @@
+//===- GradeOps.td - operations of the grade dialect -------*- tablegen -*-===//
+//
+// Three groups of operations:
+//  - structure: the model symbol table, its declarations, the regions that
+//    compute initial values, right-hand sides and steps, and the solve clause;
+//  - graph calculus on fields: gathers, reductions, edge softmax, degree,
+//    weights, elementwise math, feature dot products and parameter products;
+//  - the interface to generated code after lowering (`grade.slot`).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
+#define GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
+
+include "dialects/Grade/IR/GradeDialect.td"
+include "dialects/Grade/IR/GradeEnums.td"
+include "dialects/Grade/IR/GradeTypes.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Grade_AnyField : Type<CPred<"::llvm::isa<::grade::FieldType>($_self)">,
+                          "node or edge field", "::grade::FieldType">;
+def Grade_Float : AnyTypeOf<[F32, F64], "f32 or f64">;
+def Grade_Tensor : RankedTensorOf<[F32, F64]>;
+def Grade_LLVMPointer
+    : Type<CPred<"::llvm::isa<::mlir::LLVM::LLVMPointerType>($_self)">,
+           "LLVM pointer">,
+      BuildableType<"::mlir::LLVM::LLVMPointerType::get($_builder.getContext())">;
+def Grade_Value : AnyTypeOf<[Grade_AnyField, Grade_Float, Grade_Tensor],
+                            "field, float or float tensor">;
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+def Grade_ModelOp : Grade_Op<"model", [
+    Symbol, SymbolTable, IsolatedFromAbove, NoTerminator, SingleBlock,
+    NoRegionArguments
+  ]> {
+  let summary = "a differential model on a graph";
+  let description = [{
+    The root of a model: a symbol table holding one `grade.graph`, the
+    field declarations (`grade.decl`), and the regions `grade.init`,
+    `grade.rhs` (or, after scheme expansion, also `grade.step`) and
+    `grade.solve`. After lowering, only the declarations remain, together
+    with the temporaries the kernels use and the attributes telling the
+    runtime support code how to wire them (`rhs_outputs`, `swaps`).
+
+    ```mlir
+    grade.model @heat {
+      grade.graph @G weight(f64)
+      grade.decl input @x0 : !grade.field<node, f64>
+      grade.decl state @x : !grade.field<node, f64> output
+      grade.init targets [@x] (%G: !grade.graph) {
+        %0 = grade.load @x0 : !grade.field<node, f64>
+        grade.yield %0 : !grade.field<node, f64>
+      }
+      ...
+      grade.solve rk4 dt(1.0e-02) over [0.0, 1.0]
+    }
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    OptionalAttr<StrAttr>:$source,
+    OptionalAttr<FlatSymbolRefArrayAttr>:$rhs_outputs,
+    OptionalAttr<ArrayAttr>:$swaps
+  );
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [OpBuilder<(ins "::llvm::StringRef":$name)>];
+  let extraClassDeclaration = [{
+    /// The graph declaration (null if missing).
+    GraphOp getGraphOp();
+    /// The unique region ops of a model (null when absent).
+    InitOp getInitOp();
+    RhsOp getRhsOp();
+    StepOp getStepOp();
+    SolveOp getSolveOp();
+    /// The declaration named `name`, or null.
+    DeclOp lookupDecl(::llvm::StringRef name);
+    /// All declarations in order.
+    ::llvm::SmallVector<DeclOp> getDecls();
+    /// Declarations of states in order.
+    ::llvm::SmallVector<DeclOp> getStates();
+  }];
+}
+
+def Grade_GraphOp : Grade_Op<"graph", [Symbol, HasParent<"ModelOp">]> {
+  let summary = "declares the graph the model runs on";
+  let description = [{
+    Declares the graph bound at run time. With `weight(T)` the model reads
+    edge weights of element type `T` through `grade.weight`; a graph bound
+    without weights then reads every weight as 1.
+
+    ```mlir
+    grade.graph @G weight(f64)
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    OptionalAttr<TypeAttrOf<Grade_Float>>:$weight_type
+  );
+  let assemblyFormat = "$sym_name (`weight` `(` $weight_type^ `)`)? attr-dict";
+}
+
+def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {
+  let summary = "declares an input, parameter, state, let or temporary";
+  let description = [{
+    Declares a named array of the model. Inputs and parameters are bound by
+    the caller, lets are computed by `grade.init`, states are integrated,
+    and temporaries are scratch buffers introduced by lowering. States, lets
+    and temporaries are fields; inputs and parameters may also be global
+    scalars or tensors. `output` marks the fields the model exposes as
+    results.
+
+    ```mlir
+    grade.decl param @Wk : tensor<64x16xf32>
+    grade.decl state @x : !grade.field<node, 64xf32> output
+    ```
+  }];
+  let arguments = (ins
+    Grade_Role:$role,
+    SymbolNameAttr:$sym_name,
+    TypeAttr:$type,
+    UnitAttr:$output
+  );
+  let assemblyFormat = "$role $sym_name `:` $type (`output` $output^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+class Grade_RegionOp<string mnemonic, list<Trait> traits = []>
+    : Grade_Op<mnemonic, !listconcat(traits, [
+        HasParent<"ModelOp">, IsolatedFromAbove, SingleBlock,
+        DeclareOpInterfaceMethods<OpAsmOpInterface,
+                                  ["getAsmBlockArgumentNames"]>])> {
+  let arguments = (ins FlatSymbolRefArrayAttr:$targets);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The terminator of the body.
+    YieldOp getYield();
+    /// The graph argument of the body.
+    ::mlir::BlockArgument getGraphArg() { return getBody().getArgument(0); }
+  }];
+}
+
+def Grade_InitOp : Grade_RegionOp<"init"> {
+  let summary = "values computed once, before integration";
+  let description = [{
+    Computes the stored lets and the initial states from inputs and
+    parameters. The body takes the graph and yields one value per target,
+    in order; targets are lets or states.
+
+    ```mlir
+    grade.init targets [@a, @x] (%G: !grade.graph) {
+      ...
+      grade.yield %a, %x0 : !grade.field<edge, f32>, !grade.field<node, 64xf32>
+    }
+    ```
+  }];
+}
+
+def Grade_RhsOp : Grade_RegionOp<"rhs"> {
+  let summary = "the right-hand side dx/dt = f(x, t)";
+  let description = [{
+    Yields d(target)/dt for every target state, evaluated at the states'
+    current values (`grade.load` of a state) and the time argument `%t`.
+    The body holds the mathematics only: the scheme is applied by
+    `grade-expand-scheme`.
+
+    ```mlir
+    grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+      %x = grade.load @x : !grade.field<node, f64>
+      ...
+      grade.yield %dx : !grade.field<node, f64>
+    }
+    ```
+  }];
+}
+
+def Grade_StepOp : Grade_RegionOp<"step"> {
+  let summary = "one step of the discretised system";
+  let description = [{
+    Yields the new value of every target state after one step of size
+    `%dt` from time `%t`, with `grade.load` of a state reading its value at
+    the start of the step. Produced by `grade-expand-scheme`; the stage
+    structure is visible as plain values, which the lowering fuses into
+    kernels.
+
+    ```mlir
+    grade.step targets [@x] (%G: !grade.graph, %t: f64, %dt: f64) {
+      ...
+      grade.yield %xnew : !grade.field<node, f64>
+    }
+    ```
+  }];
+}
+
+def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
+  let summary = "the time discretisation and interval";
+  let description = [{
+    ```mlir
+    grade.solve rk4 dt(1.000000e-02) over [0.000000e+00, 1.000000e+00]
+    ```
+  }];
+  let arguments = (ins
+    Grade_Scheme:$scheme,
+    F64Attr:$dt,
+    F64Attr:$t0,
+    F64Attr:$t1
+  );
+  let assemblyFormat =
+    "$scheme `dt` `(` $dt `)` `over` `[` $t0 `,` $t1 `]` attr-dict";
+  let hasVerifier = 1;
+}
+
+def Grade_YieldOp : Grade_Op<"yield", [
+    Pure, Terminator, ParentOneOf<["InitOp", "RhsOp", "StepOp"]>
+  ]> {
+  let summary = "yields the values of a region's targets";
+  let arguments = (ins Variadic<Grade_AnyField>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` qualified(type($values)))?";
+}
+
+def Grade_LoadOp : Grade_Op<"load", [
+    Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>
+  ]> {
+  let summary = "the value of a declared field";
+  let description = [{
+    Reads a declaration of the enclosing model: an input or parameter, a
+    stored let, or a state (its value at the point of evaluation: the
+    current state in `grade.rhs`, the state at the start of the step in
+    `grade.step`). `grade.init` may read only inputs and parameters.
+
+    ```mlir
+    %x = grade.load @x : !grade.field<node, 64xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$decl);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = "$decl attr-dict `:` qualified(type($result))";
+}
+
+//===----------------------------------------------------------------------===//
+// Graph calculus
+//===----------------------------------------------------------------------===//
+
+def Grade_GatherOp : Grade_Op<"gather", [Pure]> {
+  let summary = "a node field read at each edge's source or destination";
+  let description = [{
+    `gather src` gives every edge j -> i the value x_j, `gather dst` the
+    value x_i.
+
+    ```mlir
+    %e = grade.gather src %G, %x : !grade.field<node, 64xf32> -> !grade.field<edge, 64xf32>
+    ```
+  }];
+  let arguments = (ins Grade_GatherEnd:$end, Grade_GraphType:$graph,
+                       Grade_AnyField:$input);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = [{
+    $end $graph `,` $input attr-dict `:` qualified(type($input)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::grade::GatherEnd":$end, "::mlir::Value":$graph,
+                   "::mlir::Value":$input)>
+  ];
+}
+
+def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
+  let summary = "a reduction over each node's in-edges";
+  let description = [{
+    For every node i, reduces the edge field over the in-edges j -> i:
+    `sum`, `mean` or `max`, elementwise over features. A node without
+    in-edges gets 0 from every kind.
+
+    ```mlir
+    %r = grade.reduce sum %G, %e : !grade.field<edge, f64> -> !grade.field<node, f64>
+    ```
+  }];
+  let arguments = (ins Grade_ReduceKind:$kind, Grade_GraphType:$graph,
+                       Grade_AnyField:$input);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = [{
+    $kind $graph `,` $input attr-dict `:` qualified(type($input)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::grade::ReduceKind":$kind, "::mlir::Value":$graph,
+                   "::mlir::Value":$input)>
+  ];
+}
+
+def Grade_SoftmaxOp : Grade_Op<"softmax", [
+    Pure, AllTypesMatch<["input", "result"]>
+  ]> {
+  let summary = "softmax over each node's in-edges";
+  let description = [{
+    a_e = exp(s_e) / sum over the in-edges e' of dst(e) of exp(s_e'),
+    elementwise over features. `grade-expand-softmax` rewrites it into a
+    max-shifted form built from `grade.reduce`.
+
+    ```mlir
+    %a = grade.softmax %G, %s : !grade.field<edge, f32>
+    ```
+  }];
+  let arguments = (ins Grade_GraphType:$graph, Grade_AnyField:$input);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = "$graph `,` $input attr-dict `:` qualified(type($input))";
+  let hasVerifier = 1;
+}
+
+def Grade_DegreeOp : Grade_Op<"degree", [Pure]> {
+  let summary = "the number of in-edges of every node";
+  let description = [{
+    ```mlir
+    %d = grade.degree %G : !grade.field<node, f64>
+    ```
+  }];
+  let arguments = (ins Grade_GraphType:$graph);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = "$graph attr-dict `:` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
+  let summary = "the weight of every edge";
+  let description = [{
+    Needs a graph declared with `weight(T)`; the result is a scalar edge
+    field of element type `T`.
+
+    ```mlir
+    %w = grade.weight %G : !grade.field<edge, f64>
+    ```
+  }];
+  let arguments = (ins Grade_GraphType:$graph);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = "$graph attr-dict `:` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
+  let summary = "an elementwise unary function";
+  let description = [{
+    `neg exp log sqrt tanh relu sigmoid abs`, applied to every element of
+    a field or a global value.
+
+    ```mlir
+    %y = grade.unary tanh %x : !grade.field<node, 64xf32>
+    ```
+  }];
+  let arguments = (ins Grade_UnaryFn:$fn, Grade_Value:$input);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = "$fn $input attr-dict `:` qualified(type($input))";
+  let hasFolder = 1;
+}
+
+def Grade_BinaryOp : Grade_Op<"binary", [Pure]> {
+  let summary = "an elementwise binary function with broadcasting";
+  let description = [{
+    `add sub mul div min max pow`. The operands have the same kind (node,
+    edge) or one of them is a global; feature shapes are equal or one is
+    empty (a scalar broadcast over features); element types are equal. A
+    global tensor operand must have the feature shape of the other operand
+    (a bias vector added to every node).
+
+    ```mlir
+    %z = grade.binary mul %a, %x : !grade.field<edge, f32>, !grade.field<edge, 64xf32> -> !grade.field<edge, 64xf32>
+    ```
+  }];
+  let arguments = (ins Grade_BinaryFn:$fn, Grade_Value:$lhs,
+                       Grade_Value:$rhs);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = [{
+    $fn $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let builders = [
+    OpBuilder<(ins "::grade::BinaryFn":$fn, "::mlir::Value":$lhs,
+                   "::mlir::Value":$rhs)>
+  ];
+  let extraClassDeclaration = [{
+    /// The type of `lhs fn rhs` under the broadcasting rules, or null (with
+    /// `reason` set) if the operands do not combine.
+    static ::mlir::Type inferResultType(::mlir::Type lhs, ::mlir::Type rhs,
+                                        std::string *reason = nullptr);
+  }];
+}
+
+def Grade_DotOp : Grade_Op<"dot", [Pure]> {
+  let summary = "a dot product over the feature axis";
+  let description = [{
+    Both operands have rank-1 feature shapes of the same length (one may be
+    a global vector); the result has an empty feature shape.
+
+    ```mlir
+    %s = grade.dot %k, %q : !grade.field<edge, 16xf32>, !grade.field<edge, 16xf32> -> !grade.field<edge, f32>
+    ```
+  }];
+  let arguments = (ins Grade_Value:$lhs, Grade_Value:$rhs);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$lhs, "::mlir::Value":$rhs)>
+  ];
+}
+
+def Grade_MatmulOp : Grade_Op<"matmul", [Pure]> {
+  let summary = "a feature vector times a parameter matrix";
+  let description = [{
+    Maps every feature vector x of shape [d] to x W with W a global
+    `tensor<d x k>`, giving shape [k].
+
+    ```mlir
+    %y = grade.matmul %x, %W : !grade.field<node, 64xf32>, tensor<64x16xf32> -> !grade.field<node, 16xf32>
+    ```
+  }];
+  let arguments = (ins Grade_AnyField:$input, Grade_Tensor:$matrix);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = [{
+    $input `,` $matrix attr-dict `:` qualified(type($input)) `,` qualified(type($matrix)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$matrix)>
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Interface to generated code
+//===----------------------------------------------------------------------===//
+
+def Grade_SlotOp : Grade_Op<"slot", [Pure]> {
+  let summary = "a buffer passed to a generated entry point";
+  let description = [{
+    Generated entry points receive their buffers as an array of pointers
+    (`void **slots`) from the runtime support code. `grade.slot` views
+    pointer number `index` as a one-dimensional memref of `size` elements.
+
+    ```mlir
+    %x = grade.slot %slots[3], %n : memref<?xf64>
+    ```
+  }];
+  let arguments = (ins Grade_LLVMPointer:$slots, I64Attr:$index, Index:$size);
+  let results = (outs MemRefRankOf<[AnyType], [1]>:$result);
+  let assemblyFormat = [{
+    $slots `[` $index `]` `,` $size attr-dict `:` qualified(type($result))
+  }];
+}
+
+#endif // GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
