@@ -6,7 +6,7 @@
  *
  * Errors: every fallible function returns a grade_status_t. NULL means
  * success; anything else is a heap object carrying a code and a message that
- * names the file and the entry at fault (".mtx line 7: column index 12 out of
+ * names the file and the entry at fault ("g.mtx:7: column index 12 out of
  * range [1, 10]"). The caller frees it with grade_status_free. Nothing in the
  * runtime aborts the process or lets a C++ exception escape.
  *
@@ -48,7 +48,8 @@ GRADE_RT_API uint32_t grade_runtime_api_version(void);
 
 typedef struct grade_status_s *grade_status_t; /**< NULL == success */
 
-/** Creates a status with a printf-style message (for hosts and tests). */
+/** Creates a status with a printf-style message (for hosts and tests);
+ *  GRADE_OK gives NULL. */
 GRADE_RT_API grade_status_t grade_status_make(grade_status_code_t code,
                                               const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -86,8 +87,8 @@ GRADE_RT_API void grade_tensor_free(grade_tensor_t *tensor);
 /** Product of the shape (1 for rank 0). */
 GRADE_RT_API int64_t grade_tensor_numel(const grade_tensor_t *tensor);
 
-/** Reads a NumPy .npy file (format 1.0/2.0/3.0; dtypes <f4 <f8 <i4 <i8 and
- *  '|' or '=' byte orders of the same; C order only). */
+/** Reads a NumPy .npy file (format 1.0/2.0/3.0; dtypes f4 f8 i4 i8 in byte
+ *  order '<', '|', '=' or '>', big endian being swapped; C order only). */
 GRADE_RT_API grade_status_t grade_npy_read(const char *path,
                                            grade_tensor_t **out);
 /** Writes a NumPy .npy file (format 1.0, little endian, C order). */
@@ -117,8 +118,9 @@ GRADE_RT_API grade_status_t grade_graph_create_edges(int64_t num_nodes,
                                                      const int64_t *dst,
                                                      const double *weights,
                                                      grade_graph_t **out);
-/** Reads a Matrix Market file: `coordinate` format, `general` or `symmetric`
- *  (a symmetric off-diagonal entry gives both directions), `pattern`,
+/** Reads a Matrix Market file: `coordinate` format, `general`, `symmetric`
+ *  (a symmetric off-diagonal entry gives both directions) or
+ *  `skew-symmetric` (the mirror edge gets the negated value), `pattern`,
  *  `integer` or `real` values; square matrices only. Entry (i, j) is the
  *  edge j -> i. Duplicate entries are kept as parallel edges. */
 GRADE_RT_API grade_status_t grade_graph_read_mtx(const char *path,
@@ -208,6 +210,7 @@ GRADE_RT_API grade_status_t grade_session_integrate(grade_session_t *s,
                                                     double t1, double dt,
                                                     grade_progress_fn progress,
                                                     void *user);
+/** Current time of the model instance (NaN for a NULL session). */
 GRADE_RT_API double grade_session_time(const grade_session_t *s);
 /** Copies a field out into a new tensor of its full shape. */
 GRADE_RT_API grade_status_t grade_session_read(const grade_session_t *s,

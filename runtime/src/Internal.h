@@ -1,0 +1,144 @@
+//===- Internal.h - Helpers shared by the runtime's sources -----*- C++ -*-===//
+//
+// Nothing here is exported: the runtime is built with hidden visibility and
+// only the functions of grade/runtime.h carry GRADE_RT_API.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_RUNTIME_SRC_INTERNAL_H
+#define GRADE_RUNTIME_SRC_INTERNAL_H
+
+#include "grade/runtime.h"
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <new>
+#include <string>
+#include <vector>
+
+//===----------------------------------------------------------------------===//
+// Opaque handle types of the C API
+//===----------------------------------------------------------------------===//
+
+/// A failed call: a code and a message. The message lives in the same
+/// allocation, right after the struct, so a status is one malloc and one
+/// free; the only exception is the preallocated out-of-memory status.
+struct grade_status_s {
+  grade_status_code_t code;
+  const char *message;
+};
+
+/// A graph in CSR-by-destination form (see runtime.h). `weights` is empty
+/// and `weighted` false for an unweighted graph; the accessor then returns
+/// NULL.
+struct grade_graph {
+  int64_t numNodes = 0;
+  int64_t numEdges = 0;
+  bool weighted = false;
+  std::vector<int64_t> rowPtr; ///< numNodes + 1 entries
+  std::vector<int64_t> colIdx; ///< numEdges sources
+  std::vector<double> weights; ///< numEdges weights, or empty
+};
+
+namespace grade {
+namespace rt {
+
+//===----------------------------------------------------------------------===//
+// Statuses
+//===----------------------------------------------------------------------===//
+
+/// Creates a status with a printf-formatted message. Falls back to the
+/// static out-of-memory status if the message cannot be allocated, so a
+/// failure is never lost.
+grade_status_t makeStatus(grade_status_code_t code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+grade_status_t makeStatusV(grade_status_code_t code, const char *fmt,
+                           va_list args);
+
+/// The preallocated status returned when memory runs out. It is immutable and
+/// grade_status_free recognises it, so it needs no allocation and no
+/// mutable global state.
+grade_status_t outOfMemory();
+
+/// printf into a std::string (may throw std::bad_alloc).
+std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string formatV(const char *fmt, va_list args);
+
+/// Runs `body` (returning grade_status_t) and turns any C++ exception into a
+/// status, so that no exception crosses the C ABI.
+template <typename Fn> grade_status_t guard(Fn &&body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return outOfMemory();
+  } catch (const std::exception &e) {
+    return makeStatus(GRADE_ERROR_INTERNAL, "internal error: %s", e.what());
+  } catch (...) {
+    return makeStatus(GRADE_ERROR_INTERNAL,
+                      "internal error: unknown exception");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Formatting
+//===----------------------------------------------------------------------===//
+
+/// "[100, 64]"; "[]" for rank 0.
+std::string shapeString(const int64_t *shape, int rank);
+
+/// The shortest decimal form of `value` that strtod reads back exactly
+/// ("0.01", "1", "1e-05"); "nan", "inf" or "-inf" for non-finite values.
+std::string formatDouble(double value);
+
+//===----------------------------------------------------------------------===//
+// Memory and files
+//===----------------------------------------------------------------------===//
+
+/// Tensor data alignment: a cache line, and enough for any vector ISA.
+constexpr size_t kTensorAlignment = 64;
+
+/// 64-byte aligned allocation of at least one byte; NULL when out of memory.
+void *alignedAlloc(size_t bytes) noexcept;
+void alignedFree(void *ptr) noexcept;
+
+/// Byte size of `numel` elements of `dtype`, or false on overflow.
+bool byteSize(int64_t numel, size_t elementSize, size_t &bytes);
+
+/// Checks a caller-provided tensor: known dtype, rank in [0, 8], non-negative
+/// dimensions whose product fits, non-NULL data unless empty. `what` names
+/// the tensor in the message ("tensor", "input 'x0'").
+grade_status_t validateTensor(const grade_tensor_t *tensor, const char *what);
+
+/// Opens a regular file for reading and returns its size. A missing file is
+/// NOT_FOUND, any other failure IO; messages start with the path.
+grade_status_t openInput(const char *path, std::FILE *&file, uint64_t &size);
+
+/// Reads a whole file into `contents` (errors as openInput).
+grade_status_t readWholeFile(const char *path, std::string &contents);
+
+/// One piece of a file to write.
+struct Chunk {
+  const void *data;
+  size_t size;
+};
+
+/// Creates (or truncates) `path` and writes `chunks` to it in order.
+grade_status_t writeFile(const char *path, const std::vector<Chunk> &chunks);
+
+//===----------------------------------------------------------------------===//
+// Graph construction
+//===----------------------------------------------------------------------===//
+
+/// Builds a graph from an edge list whose endpoints are already known to lie
+/// in [0, numNodes): groups edges by destination, orders each group by source
+/// (ties keep the input order) and lets the weights follow. `weights` is
+/// NULL or points to src.size() values.
+grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
+                          const std::vector<int64_t> &dst,
+                          const double *weights, grade_graph_t **out);
+
+} // namespace rt
+} // namespace grade
+
+#endif // GRADE_RUNTIME_SRC_INTERNAL_H

@@ -1,0 +1,200 @@
+//===- json.cpp - Model descriptors as JSON ---------------------*- C++ -*-===//
+//
+// The output of `gradec info` and of hosts that want to show what a library
+// expects. The layout is fixed (key order, one field per line) so that tests
+// and scripts can compare it textually; numbers use the shortest form that
+// reads back exactly, and non-finite numbers, which JSON cannot express,
+// become null.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Internal.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+using namespace grade::rt;
+
+namespace {
+
+/// Role names as the descriptor spells them in `gradec info` (short forms,
+/// unlike the words session messages use).
+const char *roleName(int32_t role) {
+  switch (role) {
+  case GRADE_ROLE_INPUT:
+    return "input";
+  case GRADE_ROLE_PARAM:
+    return "param";
+  case GRADE_ROLE_STATE:
+    return "state";
+  case GRADE_ROLE_LET:
+    return "let";
+  }
+  return "?";
+}
+
+const char *kindName(int32_t kind) {
+  switch (kind) {
+  case GRADE_KIND_NODE:
+    return "node";
+  case GRADE_KIND_EDGE:
+    return "edge";
+  case GRADE_KIND_GLOBAL:
+    return "global";
+  }
+  return "?";
+}
+
+/// Appends `text` as a JSON string literal; NULL becomes null.
+void appendString(std::string &json, const char *text) {
+  if (!text) {
+    json += "null";
+    return;
+  }
+  json += '"';
+  for (const char *p = text; *p; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    switch (c) {
+    case '"':
+      json += "\\\"";
+      break;
+    case '\\':
+      json += "\\\\";
+      break;
+    case '\n':
+      json += "\\n";
+      break;
+    case '\r':
+      json += "\\r";
+      break;
+    case '\t':
+      json += "\\t";
+      break;
+    case '\b':
+      json += "\\b";
+      break;
+    case '\f':
+      json += "\\f";
+      break;
+    default:
+      // Other control characters must be escaped; bytes >= 0x80 are passed
+      // through, as UTF-8 is valid JSON.
+      if (c < 0x20)
+        json += format("\\u%04x", unsigned(c));
+      else
+        json += char(c);
+    }
+  }
+  json += '"';
+}
+
+/// A double in its shortest round-trip form, so that `"dt": 0.01` reads back
+/// as the very value the library was compiled with.
+void appendNumber(std::string &json, double value) {
+  json += std::isfinite(value) ? formatDouble(value) : "null";
+}
+
+/// One field on one line: diffs of `gradec info` output then show exactly
+/// which fields changed.
+void appendField(std::string &json, const grade_field_desc_t &field) {
+  json += "{\"name\": ";
+  appendString(json, field.name);
+  json += ", \"role\": ";
+  appendString(json, roleName(field.role));
+  json += ", \"kind\": ";
+  appendString(json, kindName(field.kind));
+  json += ", \"dtype\": ";
+  appendString(json, grade_dtype_name(field.dtype));
+  json += ", \"shape\": [";
+  // Clamp the rank: this also renders descriptors that were never validated
+  // by grade_library_load, without reading past the shape array.
+  int32_t rank = field.rank < 0                ? 0
+                 : field.rank > GRADE_MAX_RANK ? GRADE_MAX_RANK
+                                               : field.rank;
+  for (int32_t d = 0; d < rank; ++d) {
+    if (d)
+      json += ", ";
+    json += std::to_string(field.shape[d]);
+  }
+  json += "], \"output\": ";
+  json += field.is_output ? "true" : "false";
+  json += "}";
+}
+
+std::string render(const grade_model_descriptor_t &desc) {
+  std::string json = "{\n  \"name\": ";
+  appendString(json, desc.name);
+  json += ",\n  \"abi_version\": " + std::to_string(desc.abi_version);
+  json += ",\n  \"source\": ";
+  appendString(json, desc.source);
+  json += ",\n  \"scheme\": {\"name\": ";
+  appendString(json, desc.scheme);
+  json += ", \"order\": " + std::to_string(desc.scheme_order);
+  json += ", \"stages\": " + std::to_string(desc.scheme_stages);
+  json += ", \"t0\": ";
+  appendNumber(json, desc.t0);
+  json += ", \"t1\": ";
+  appendNumber(json, desc.t1);
+  json += ", \"dt\": ";
+  appendNumber(json, desc.dt);
+  json += "},\n  \"graph\": {\"weighted\": ";
+  json += desc.graph_weighted ? "true" : "false";
+  json += ", \"weight_dtype\": ";
+  if (desc.graph_weighted)
+    appendString(json, grade_dtype_name(desc.weight_dtype));
+  else
+    json += "null";
+  json += "},\n  \"fields\": [";
+  int32_t numFields = desc.fields ? desc.num_fields : 0;
+  for (int32_t i = 0; i < numFields; ++i) {
+    json += i ? ",\n    " : "\n    ";
+    appendField(json, desc.fields[i]);
+  }
+  // No trailing newline: the result is a JSON value, printed by the caller.
+  json += numFields > 0 ? "\n  ]\n}" : "]\n}";
+  return json;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// C API
+//===----------------------------------------------------------------------===//
+
+grade_status_t
+grade_descriptor_to_json(const grade_model_descriptor_t *descriptor,
+                         char **out) {
+  if (!out)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  if (!descriptor)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "descriptor is NULL");
+  return guard([&]() -> grade_status_t {
+    std::string json = render(*descriptor);
+    // malloc, not new[]: grade_string_free is the matching free() for C
+    // callers.
+    char *copy = static_cast<char *>(std::malloc(json.size() + 1));
+    if (!copy)
+      return outOfMemory();
+    std::memcpy(copy, json.c_str(), json.size() + 1);
+    *out = copy;
+    return nullptr;
+  });
+}
+
+void grade_string_free(char *str) { std::free(str); }
+
+// A linear scan: models have a handful of fields, and lookups happen at
+// binding time, never per step.
+const grade_field_desc_t *
+grade_descriptor_find_field(const grade_model_descriptor_t *descriptor,
+                            const char *name) {
+  if (!descriptor || !name || !descriptor->fields)
+    return nullptr;
+  for (int32_t i = 0; i < descriptor->num_fields; ++i)
+    if (descriptor->fields[i].name &&
+        std::strcmp(descriptor->fields[i].name, name) == 0)
+      return &descriptor->fields[i];
+  return nullptr;
+}

@@ -1,0 +1,164 @@
+//===- tensor.cpp - Dense host tensors --------------------------*- C++ -*-===//
+//
+// Tensors own 64-byte aligned, zero-filled storage so that generated kernels
+// may use aligned vector loads on any array the runtime hands them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Internal.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace grade::rt;
+
+void *grade::rt::alignedAlloc(size_t bytes) noexcept {
+  // aligned_alloc wants a size that is a multiple of the alignment; rounding
+  // up also gives empty tensors a valid, non-NULL data pointer.
+  size_t rounded =
+      (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  if (rounded < bytes)
+    return nullptr; // Overflow.
+  if (rounded == 0)
+    rounded = kTensorAlignment;
+  return std::aligned_alloc(kTensorAlignment, rounded);
+}
+
+void grade::rt::alignedFree(void *ptr) noexcept { std::free(ptr); }
+
+// Sizes come from files and callers, so every multiplication that derives a
+// byte count is overflow-checked.
+bool grade::rt::byteSize(int64_t numel, size_t elementSize, size_t &bytes) {
+  if (numel < 0)
+    return false;
+  return !__builtin_mul_overflow(uint64_t(numel), elementSize, &bytes);
+}
+
+/// Product of `rank` non-negative dimensions, or -1 when it overflows.
+static int64_t checkedNumel(const int64_t *shape, int rank) {
+  int64_t numel = 1;
+  for (int i = 0; i < rank; ++i)
+    if (__builtin_mul_overflow(numel, shape[i], &numel))
+      return -1;
+  return numel;
+}
+
+/// Checks a dtype and shape and computes the byte size of the data. The same
+/// rules hold for tensors the runtime creates and for the caller-built ones
+/// it is handed; `prefix` names the latter in messages ("input 'x0': ").
+static grade_status_t checkLayout(const char *prefix, int32_t dtype,
+                                  int32_t rank, const int64_t *shape,
+                                  size_t &bytes) {
+  size_t elementSize = grade_dtype_size(dtype);
+  if (elementSize == 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%sunknown dtype %d",
+                      prefix, int(dtype));
+  if (rank < 0 || rank > GRADE_TENSOR_MAX_RANK)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "%srank %d out of range [0, %d]", prefix, int(rank),
+                      GRADE_TENSOR_MAX_RANK);
+  if (rank > 0 && !shape)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "%sshape is NULL for a rank-%d tensor", prefix,
+                      int(rank));
+  for (int i = 0; i < rank; ++i)
+    if (shape[i] < 0)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "%snegative dimension %lld in shape %s", prefix,
+                        (long long)shape[i], shapeString(shape, rank).c_str());
+  // Both the element count and the byte size must fit: a shape read from a
+  // file may be arbitrarily large.
+  int64_t numel = checkedNumel(shape, rank);
+  if (numel < 0 || !byteSize(numel, elementSize, bytes))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%sshape %s is too large",
+                      prefix, shapeString(shape, rank).c_str());
+  return nullptr;
+}
+
+grade_status_t grade::rt::validateTensor(const grade_tensor_t *tensor,
+                                         const char *what) {
+  if (!tensor)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s is NULL", what);
+  std::string prefix = format("%s: ", what);
+  size_t bytes = 0;
+  if (grade_status_t status = checkLayout(prefix.c_str(), tensor->dtype,
+                                          tensor->rank, tensor->shape, bytes))
+    return status;
+  // Caller-built tensors may point anywhere, but not nowhere.
+  if (bytes > 0 && !tensor->data)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s has no data", what);
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// C API
+//===----------------------------------------------------------------------===//
+
+size_t grade_dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case GRADE_DTYPE_F32:
+  case GRADE_DTYPE_I32:
+    return 4;
+  case GRADE_DTYPE_F64:
+  case GRADE_DTYPE_I64:
+    return 8;
+  }
+  return 0;
+}
+
+const char *grade_dtype_name(int32_t dtype) {
+  switch (dtype) {
+  case GRADE_DTYPE_F32:
+    return "f32";
+  case GRADE_DTYPE_F64:
+    return "f64";
+  case GRADE_DTYPE_I32:
+    return "i32";
+  case GRADE_DTYPE_I64:
+    return "i64";
+  }
+  return "?";
+}
+
+grade_status_t grade_tensor_create(int32_t dtype, int32_t rank,
+                                   const int64_t *shape, grade_tensor_t **out) {
+  if (!out)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  size_t bytes = 0;
+  // Only the messages allocate (std::string), but that may throw too.
+  if (grade_status_t status =
+          guard([&] { return checkLayout("", dtype, rank, shape, bytes); }))
+    return status;
+
+  // The allocations themselves report failure by NULL, not by exception.
+  auto *tensor = new (std::nothrow) grade_tensor_t();
+  if (!tensor)
+    return outOfMemory();
+  tensor->dtype = dtype;
+  tensor->rank = rank;
+  for (int i = 0; i < rank; ++i)
+    tensor->shape[i] = shape[i];
+  tensor->data = alignedAlloc(bytes);
+  if (!tensor->data) {
+    delete tensor;
+    return outOfMemory();
+  }
+  std::memset(tensor->data, 0, bytes);
+  *out = tensor;
+  return nullptr;
+}
+
+// Only for tensors made by the runtime: their data came from alignedAlloc.
+void grade_tensor_free(grade_tensor_t *tensor) {
+  if (!tensor)
+    return;
+  alignedFree(tensor->data);
+  delete tensor;
+}
+
+int64_t grade_tensor_numel(const grade_tensor_t *tensor) {
+  if (!tensor || tensor->rank < 0 || tensor->rank > GRADE_TENSOR_MAX_RANK)
+    return 0;
+  return checkedNumel(tensor->shape, tensor->rank);
+}

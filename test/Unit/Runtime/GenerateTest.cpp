@@ -1,0 +1,202 @@
+//===- GenerateTest.cpp - Tests of the graph generators ---------*- C++ -*-===//
+
+#include "TestUtil.h"
+
+#include <algorithm>
+
+using namespace grade::test;
+
+namespace {
+
+GraphPtr generate(const char *spec) {
+  grade_graph_t *raw = nullptr;
+  EXPECT_EQ(statusString(grade_graph_generate(spec, &raw)), "ok") << spec;
+  return GraphPtr(raw);
+}
+
+std::string generateError(const char *spec) {
+  grade_graph_t *raw = reinterpret_cast<grade_graph_t *>(0x1);
+  std::string result = statusString(grade_graph_generate(spec, &raw));
+  EXPECT_EQ(raw, nullptr);
+  return result;
+}
+
+using Neighbours = std::vector<std::vector<int64_t>>;
+
+Neighbours allInNeighbours(const grade_graph_t *graph) {
+  Neighbours result;
+  for (int64_t node = 0; node < grade_graph_num_nodes(graph); ++node)
+    result.push_back(inNeighbours(graph, node));
+  return result;
+}
+
+TEST(GenerateTest, Path) {
+  GraphPtr graph = generate("path:4");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(grade_graph_num_nodes(graph.get()), 4);
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 6);
+  EXPECT_EQ(grade_graph_weights(graph.get()), nullptr);
+  EXPECT_EQ(allInNeighbours(graph.get()),
+            (Neighbours{{1}, {0, 2}, {1, 3}, {2}}));
+  GraphPtr single = generate("path:1");
+  ASSERT_NE(single, nullptr);
+  EXPECT_EQ(grade_graph_num_nodes(single.get()), 1);
+  EXPECT_EQ(grade_graph_num_edges(single.get()), 0);
+}
+
+TEST(GenerateTest, Cycle) {
+  GraphPtr graph = generate("cycle:5");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 10);
+  EXPECT_EQ(allInNeighbours(graph.get()),
+            (Neighbours{{1, 4}, {0, 2}, {1, 3}, {2, 4}, {0, 3}}));
+}
+
+TEST(GenerateTest, DirectedCycle) {
+  // i -> i+1: node i's only in-neighbour is i-1.
+  GraphPtr graph = generate("dcycle:4");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 4);
+  EXPECT_EQ(allInNeighbours(graph.get()), (Neighbours{{3}, {0}, {1}, {2}}));
+}
+
+TEST(GenerateTest, Grid) {
+  // 2 x 3, node (r, c) = 3r + c:
+  //   0 1 2
+  //   3 4 5
+  GraphPtr graph = generate("grid:2x3");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(grade_graph_num_nodes(graph.get()), 6);
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 14);
+  EXPECT_EQ(allInNeighbours(graph.get()),
+            (Neighbours{{1, 3}, {0, 2, 4}, {1, 5}, {0, 4}, {1, 3, 5}, {2, 4}}));
+}
+
+TEST(GenerateTest, Torus) {
+  // 3 x 4, every node has 4 distinct neighbours.
+  GraphPtr graph = generate("torus:3x4");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(grade_graph_num_nodes(graph.get()), 12);
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 48);
+  Neighbours all = allInNeighbours(graph.get());
+  EXPECT_EQ(all[0], (std::vector<int64_t>{1, 3, 4, 8}));
+  EXPECT_EQ(all[5], (std::vector<int64_t>{1, 4, 6, 9}));
+  EXPECT_EQ(all[11], (std::vector<int64_t>{3, 7, 8, 10}));
+  for (const auto &neighbours : all)
+    EXPECT_EQ(neighbours.size(), 4u);
+}
+
+TEST(GenerateTest, RandomIsDeterministic) {
+  GraphPtr a = generate("random:1000:5000:7");
+  GraphPtr b = generate("random:1000:5000:7");
+  GraphPtr c = generate("random:1000:5000:8");
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(grade_graph_num_nodes(a.get()), 1000);
+  EXPECT_EQ(grade_graph_num_edges(a.get()), 5000);
+  EXPECT_EQ(rowPtr(a.get()), rowPtr(b.get()));
+  EXPECT_EQ(colIdx(a.get()), colIdx(b.get()));
+  EXPECT_NE(colIdx(a.get()), colIdx(c.get()));
+  // The default seed is 1.
+  GraphPtr implicit = generate("random:50:100");
+  GraphPtr explicitSeed = generate("random:50:100:1");
+  ASSERT_TRUE(implicit && explicitSeed);
+  EXPECT_EQ(colIdx(implicit.get()), colIdx(explicitSeed.get()));
+  EXPECT_EQ(rowPtr(implicit.get()), rowPtr(explicitSeed.get()));
+}
+
+TEST(GenerateTest, RandomIsTheSameOnEveryPlatform) {
+  // Pinned output, cross-checked against an independent Python version of
+  // SplitMix64 + Lemire's draw: pure integer arithmetic, so this must hold
+  // on any platform and compiler. The edges drawn are 4->0, 1->2, 0->5,
+  // 1->5, 2->4, 1->3, 3->2, 3->1.
+  GraphPtr graph = generate("random:6:8:42");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(rowPtr(graph.get()), (std::vector<int64_t>{0, 1, 2, 4, 5, 6, 8}));
+  EXPECT_EQ(colIdx(graph.get()),
+            (std::vector<int64_t>{4, 3, 1, 3, 1, 2, 0, 1}));
+}
+
+TEST(GenerateTest, RandomHasNoSelfLoops) {
+  // Large enough to be a realistic benchmark graph; also checks it is fast.
+  GraphPtr graph = generate("random:100000:1000000:3");
+  ASSERT_NE(graph, nullptr);
+  ASSERT_EQ(grade_graph_num_edges(graph.get()), 1000000);
+  const int64_t *row = grade_graph_row_ptr(graph.get());
+  const int64_t *col = grade_graph_col_idx(graph.get());
+  int64_t selfLoops = 0;
+  for (int64_t node = 0; node < 100000; ++node) {
+    for (int64_t e = row[node]; e < row[node + 1]; ++e)
+      selfLoops += col[e] == node;
+    ASSERT_TRUE(std::is_sorted(col + row[node], col + row[node + 1]));
+  }
+  EXPECT_EQ(selfLoops, 0);
+  // Uniform endpoints: about 10 in-edges per node, none wildly off.
+  int64_t maxDegree = 0;
+  for (int64_t node = 0; node < 100000; ++node)
+    maxDegree = std::max(maxDegree, row[node + 1] - row[node]);
+  EXPECT_GT(maxDegree, 15);
+  EXPECT_LT(maxDegree, 40);
+  // A two-node random graph can only alternate between the two edges.
+  GraphPtr two = generate("random:2:10");
+  ASSERT_NE(two, nullptr);
+  for (int64_t node = 0; node < 2; ++node)
+    for (int64_t source : inNeighbours(two.get(), node))
+      EXPECT_EQ(source, 1 - node);
+}
+
+TEST(GenerateTest, Errors) {
+  EXPECT_EQ(generateError("foo:3"),
+            "[invalid argument] unknown graph generator 'foo' (expected one "
+            "of: path, cycle, dcycle, grid, torus, random)");
+  EXPECT_EQ(generateError(""),
+            "[invalid argument] unknown graph generator '' (expected one of: "
+            "path, cycle, dcycle, grid, torus, random)");
+  EXPECT_EQ(generateError("cycle:2"),
+            "[invalid argument] cycle:N needs N >= 3, got 2");
+  EXPECT_EQ(generateError("dcycle:1"),
+            "[invalid argument] dcycle:N needs N >= 2, got 1");
+  EXPECT_EQ(generateError("path:0"),
+            "[invalid argument] path:N needs N >= 1, got 0");
+  EXPECT_EQ(generateError("path:x"),
+            "[invalid argument] invalid graph spec 'path:x' (expected "
+            "'path:N')");
+  EXPECT_EQ(generateError("path:-3"),
+            "[invalid argument] invalid graph spec 'path:-3' (expected "
+            "'path:N')");
+  EXPECT_EQ(generateError("path"),
+            "[invalid argument] invalid graph spec 'path' (expected 'path:N')");
+  EXPECT_EQ(generateError("cycle:3:4"),
+            "[invalid argument] invalid graph spec 'cycle:3:4' (expected "
+            "'cycle:N')");
+  EXPECT_EQ(generateError("grid:3"),
+            "[invalid argument] invalid graph spec 'grid:3' (expected "
+            "'grid:RxC')");
+  EXPECT_EQ(generateError("grid:0x3"),
+            "[invalid argument] grid:RxC needs R >= 1 and C >= 1, got 0x3");
+  EXPECT_EQ(generateError("torus:2x5"),
+            "[invalid argument] torus:RxC needs R >= 3 and C >= 3, got 2x5");
+  EXPECT_EQ(generateError("torus:3x"),
+            "[invalid argument] invalid graph spec 'torus:3x' (expected "
+            "'torus:RxC')");
+  EXPECT_EQ(generateError("grid:2000000x2000000"),
+            "[invalid argument] grid:RxC allows at most 1099511627776 nodes, "
+            "got 2000000x2000000");
+  EXPECT_EQ(generateError("path:99999999999999999999999"),
+            "[invalid argument] invalid graph spec "
+            "'path:99999999999999999999999' (expected 'path:N')");
+  EXPECT_EQ(generateError("random:1:5"),
+            "[invalid argument] random:N:M needs N >= 2, got 1");
+  EXPECT_EQ(generateError("random:10"),
+            "[invalid argument] invalid graph spec 'random:10' (expected "
+            "'random:N:M[:S]')");
+  EXPECT_EQ(generateError("random:10:5:x"),
+            "[invalid argument] invalid graph spec 'random:10:5:x' (expected "
+            "'random:N:M[:S]')");
+  EXPECT_EQ(statusString(grade_graph_generate(nullptr, nullptr)),
+            "[invalid argument] output pointer is NULL");
+  grade_graph_t *raw = nullptr;
+  EXPECT_EQ(statusString(grade_graph_generate(nullptr, &raw)),
+            "[invalid argument] graph spec is NULL");
+}
+
+} // namespace
