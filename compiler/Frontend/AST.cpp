@@ -1,0 +1,167 @@
+//===- AST.cpp - printing the grade AST -----------------------------------===//
+//
+// The dump is a stable, test-facing format: one node per line, two spaces of
+// indentation per level, and the node's start as `@file:line:col`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Frontend/AST.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+
+using namespace grade;
+using namespace grade::ast;
+
+llvm::StringRef ast::spell(BinaryOp op) {
+  switch (op) {
+  case BinaryOp::Add:
+    return "+";
+  case BinaryOp::Sub:
+    return "-";
+  case BinaryOp::Mul:
+    return "*";
+  case BinaryOp::Div:
+    return "/";
+  case BinaryOp::MatMul:
+    return "@";
+  case BinaryOp::Dot:
+    return ".";
+  }
+  llvm_unreachable("unknown binary operator");
+}
+
+std::string ast::format(const TypeSpec &type) {
+  std::string result;
+  if (type.kind == KindSpec::Node)
+    result = "node ";
+  else if (type.kind == KindSpec::Edge)
+    result = "edge ";
+  result += type.elementType;
+  if (!type.shape.empty()) {
+    result += "[";
+    for (size_t i = 0; i < type.shape.size(); ++i)
+      result += (i ? ", " : "") + std::to_string(type.shape[i]);
+    result += "]";
+  }
+  return result;
+}
+
+namespace {
+
+/// Recursive printer; `file` is the buffer identifier used in locations.
+class Dumper {
+public:
+  Dumper(llvm::StringRef file, llvm::raw_ostream &os) : file(file), os(os) {}
+
+  void dump(const Model &model) {
+    os << "Model '" << model.getName() << "'";
+    printLoc(model.getRange().begin);
+    for (const DeclPtr &decl : model.getDecls())
+      dumpDecl(*decl, 1);
+  }
+
+private:
+  void indent(unsigned depth) { os.indent(2 * depth); }
+
+  void printLoc(SourceLoc loc) {
+    os << " @" << file << ":" << loc.line << ":" << loc.col << "\n";
+  }
+
+  void dumpDecl(const Decl &decl, unsigned depth) {
+    indent(depth);
+    llvm::TypeSwitch<const Decl *>(&decl)
+        .Case<GraphDecl>([&](const GraphDecl *graph) {
+          os << "Graph '" << graph->getName() << "'";
+          if (graph->getWeightType())
+            os << " weight(" << *graph->getWeightType() << ")";
+          printLoc(graph->getLoc());
+        })
+        .Case<FieldDecl>([&](const FieldDecl *field) {
+          os << (field->getKind() == DeclKind::Input ? "Input" : "Param")
+             << " '" << field->getName() << "' : " << format(field->getType());
+          printLoc(field->getLoc());
+        })
+        .Case<LetDecl>([&](const LetDecl *let) {
+          os << "Let '" << let->getName() << "'";
+          if (let->getType())
+            os << " : " << format(*let->getType());
+          printLoc(let->getLoc());
+          dumpExpr(let->getValue(), depth + 1);
+        })
+        .Case<StateDecl>([&](const StateDecl *state) {
+          os << "State '" << state->getName()
+             << "' : " << format(state->getType());
+          printLoc(state->getLoc());
+          dumpExpr(state->getInit(), depth + 1);
+        })
+        .Case<RhsDecl>([&](const RhsDecl *rhs) {
+          os << "Rhs 'd" << rhs->getName() << "/dt'";
+          printLoc(rhs->getLoc());
+          dumpExpr(rhs->getValue(), depth + 1);
+        })
+        .Case<SolveDecl>([&](const SolveDecl *solve) {
+          os << "Solve " << solve->getName() << "(";
+          for (size_t i = 0; i < solve->getArgs().size(); ++i) {
+            const SolveArg &arg = solve->getArgs()[i];
+            os << (i ? ", " : "") << arg.name << " = " << arg.value;
+          }
+          os << ") over [" << solve->getT0() << ", " << solve->getT1() << "]";
+          printLoc(solve->getLoc());
+        })
+        .Case<OutputDecl>([&](const OutputDecl *output) {
+          os << "Output";
+          for (const OutputName &name : output->getNames())
+            os << " '" << name.name << "'";
+          printLoc(output->getLoc());
+        })
+        .Case<SymmetryDecl>([&](const SymmetryDecl *symmetry) {
+          os << "Symmetry " << symmetry->getName();
+          printLoc(symmetry->getLoc());
+        });
+  }
+
+  void dumpExpr(const Expr &expr, unsigned depth) {
+    indent(depth);
+    llvm::TypeSwitch<const Expr *>(&expr)
+        .Case<NumberExpr>([&](const NumberExpr *number) {
+          os << "Number " << number->getSpelling();
+          printLoc(number->getLoc());
+        })
+        .Case<NameExpr>([&](const NameExpr *name) {
+          os << "Name '" << name->getName() << "'";
+          printLoc(name->getLoc());
+        })
+        .Case<IndexExpr>([&](const IndexExpr *index) {
+          os << "Index " << (index->getEnd() == EdgeEnd::Src ? "src" : "dst");
+          printLoc(index->getLoc());
+          dumpExpr(index->getBase(), depth + 1);
+        })
+        .Case<NegExpr>([&](const NegExpr *neg) {
+          os << "Neg";
+          printLoc(neg->getLoc());
+          dumpExpr(neg->getOperand(), depth + 1);
+        })
+        .Case<BinaryExpr>([&](const BinaryExpr *binary) {
+          os << "Binary '" << spell(binary->getOp()) << "'";
+          printLoc(binary->getOpLoc());
+          dumpExpr(binary->getLhs(), depth + 1);
+          dumpExpr(binary->getRhs(), depth + 1);
+        })
+        .Case<CallExpr>([&](const CallExpr *call) {
+          os << "Call '" << call->getCallee() << "'";
+          printLoc(call->getLoc());
+          for (const ExprPtr &arg : call->getArgs())
+            dumpExpr(*arg, depth + 1);
+        });
+  }
+
+  llvm::StringRef file;
+  llvm::raw_ostream &os;
+};
+
+} // namespace
+
+void ast::dump(const Model &model, llvm::raw_ostream &os) {
+  Dumper(model.getFile(), os).dump(model);
+}

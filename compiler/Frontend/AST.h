@@ -1,0 +1,382 @@
+//===- AST.h - abstract syntax of grade model files -------------*- C++ -*-===//
+//
+// The AST is the only thing the parser hands to the rest of the compiler:
+// ANTLR's parse tree, its `antlrcpp::Any` and its exceptions stay inside
+// Parser.cpp. Every node carries the source range it was parsed from
+// (1-based lines and columns; columns count bytes).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_COMPILER_FRONTEND_AST_H
+#define GRADE_COMPILER_FRONTEND_AST_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Casting.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grade::ast {
+
+/// A position in a model file (1-based line and byte column).
+struct SourceLoc {
+  unsigned line = 0;
+  unsigned col = 0;
+};
+
+/// A half-open range [begin, end) in a model file.
+struct SourceRange {
+  SourceLoc begin;
+  SourceLoc end;
+};
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+/// Discriminator for LLVM-style RTTI over expressions.
+enum class ExprKind { Number, Name, Index, Neg, Binary, Call };
+
+class Expr {
+public:
+  virtual ~Expr() = default;
+  ExprKind getKind() const { return kind; }
+  const SourceRange &getRange() const { return range; }
+  SourceLoc getLoc() const { return range.begin; }
+
+protected:
+  Expr(ExprKind kind, SourceRange range) : kind(kind), range(range) {}
+
+private:
+  ExprKind kind;
+  SourceRange range;
+};
+
+using ExprPtr = std::unique_ptr<Expr>;
+
+/// A numeric literal; its element type is inferred from its use.
+class NumberExpr : public Expr {
+public:
+  NumberExpr(SourceRange range, double value, std::string spelling)
+      : Expr(ExprKind::Number, range), value(value),
+        spelling(std::move(spelling)) {}
+  double getValue() const { return value; }
+  llvm::StringRef getSpelling() const { return spelling; }
+  static bool classof(const Expr *e) { return e->getKind() == ExprKind::Number; }
+
+private:
+  double value;
+  std::string spelling;
+};
+
+/// A reference to a declaration or a builtin (`t`, `weight`, `degree`).
+class NameExpr : public Expr {
+public:
+  NameExpr(SourceRange range, std::string name)
+      : Expr(ExprKind::Name, range), name(std::move(name)) {}
+  llvm::StringRef getName() const { return name; }
+  static bool classof(const Expr *e) { return e->getKind() == ExprKind::Name; }
+
+private:
+  std::string name;
+};
+
+/// Which end of an edge an index reads: `x[src]` or `x[dst]`.
+enum class EdgeEnd { Src, Dst };
+
+/// `base[src]` or `base[dst]`: a node field read along every edge.
+class IndexExpr : public Expr {
+public:
+  IndexExpr(SourceRange range, ExprPtr base, EdgeEnd end,
+            SourceRange endRange)
+      : Expr(ExprKind::Index, range), base(std::move(base)), end(end),
+        endRange(endRange) {}
+  const Expr &getBase() const { return *base; }
+  EdgeEnd getEnd() const { return end; }
+  const SourceRange &getEndRange() const { return endRange; }
+  static bool classof(const Expr *e) { return e->getKind() == ExprKind::Index; }
+
+private:
+  ExprPtr base;
+  EdgeEnd end;
+  SourceRange endRange;
+};
+
+/// Unary minus.
+class NegExpr : public Expr {
+public:
+  NegExpr(SourceRange range, ExprPtr operand)
+      : Expr(ExprKind::Neg, range), operand(std::move(operand)) {}
+  const Expr &getOperand() const { return *operand; }
+  static bool classof(const Expr *e) { return e->getKind() == ExprKind::Neg; }
+
+private:
+  ExprPtr operand;
+};
+
+/// Infix operators: arithmetic, `@` (product with a parameter matrix) and
+/// `.` (dot product over the feature axis).
+enum class BinaryOp { Add, Sub, Mul, Div, MatMul, Dot };
+
+/// The operator's spelling: "+", "-", "*", "/", "@", ".".
+llvm::StringRef spell(BinaryOp op);
+
+class BinaryExpr : public Expr {
+public:
+  BinaryExpr(SourceRange range, BinaryOp op, SourceLoc opLoc, ExprPtr lhs,
+             ExprPtr rhs)
+      : Expr(ExprKind::Binary, range), op(op), opLoc(opLoc),
+        lhs(std::move(lhs)), rhs(std::move(rhs)) {}
+  BinaryOp getOp() const { return op; }
+  SourceLoc getOpLoc() const { return opLoc; }
+  const Expr &getLhs() const { return *lhs; }
+  const Expr &getRhs() const { return *rhs; }
+  static bool classof(const Expr *e) {
+    return e->getKind() == ExprKind::Binary;
+  }
+
+private:
+  BinaryOp op;
+  SourceLoc opLoc;
+  ExprPtr lhs, rhs;
+};
+
+/// A call of a builtin function (`exp(x)`, `sum_in(e)`, ...).
+class CallExpr : public Expr {
+public:
+  CallExpr(SourceRange range, std::string callee, std::vector<ExprPtr> args)
+      : Expr(ExprKind::Call, range), callee(std::move(callee)),
+        args(std::move(args)) {}
+  llvm::StringRef getCallee() const { return callee; }
+  const std::vector<ExprPtr> &getArgs() const { return args; }
+  static bool classof(const Expr *e) { return e->getKind() == ExprKind::Call; }
+
+private:
+  std::string callee;
+  std::vector<ExprPtr> args;
+};
+
+//===----------------------------------------------------------------------===//
+// Types and declarations
+//===----------------------------------------------------------------------===//
+
+/// Where a declared value lives; a type without `node`/`edge` is global.
+enum class KindSpec { Node, Edge, Global };
+
+/// A written type such as `node f32[64]` or `f64[64, 16]`.
+struct TypeSpec {
+  KindSpec kind = KindSpec::Global;
+  std::string elementType; ///< as written; checked by sema
+  SourceRange elementRange;
+  std::vector<int64_t> shape;
+  SourceRange range;
+};
+
+/// Renders a type as written: "node f32[64]".
+std::string format(const TypeSpec &type);
+
+enum class DeclKind {
+  Graph,
+  Input,
+  Param,
+  Let,
+  State,
+  Rhs,
+  Solve,
+  Output,
+  Symmetry
+};
+
+class Decl {
+public:
+  virtual ~Decl() = default;
+  DeclKind getKind() const { return kind; }
+  const SourceRange &getRange() const { return range; }
+  SourceLoc getLoc() const { return range.begin; }
+  /// The declared name (for `rhs dx/dt` the state's name `x`; for
+  /// `solve rk4(...)` the scheme; for `symmetry G` the group).
+  llvm::StringRef getName() const { return name; }
+  const SourceRange &getNameRange() const { return nameRange; }
+
+protected:
+  Decl(DeclKind kind, SourceRange range, std::string name,
+       SourceRange nameRange)
+      : kind(kind), range(range), name(std::move(name)),
+        nameRange(nameRange) {}
+
+private:
+  DeclKind kind;
+  SourceRange range;
+  std::string name;
+  SourceRange nameRange;
+};
+
+using DeclPtr = std::unique_ptr<Decl>;
+
+/// `graph G;` or `graph G(weight: f64);`.
+class GraphDecl : public Decl {
+public:
+  GraphDecl(SourceRange range, std::string name, SourceRange nameRange,
+            std::optional<std::string> weightType, SourceRange weightRange)
+      : Decl(DeclKind::Graph, range, std::move(name), nameRange),
+        weightType(std::move(weightType)), weightRange(weightRange) {}
+  const std::optional<std::string> &getWeightType() const {
+    return weightType;
+  }
+  const SourceRange &getWeightRange() const { return weightRange; }
+  static bool classof(const Decl *d) { return d->getKind() == DeclKind::Graph; }
+
+private:
+  std::optional<std::string> weightType;
+  SourceRange weightRange;
+};
+
+/// `input NAME : type;` and `param NAME : type;`.
+class FieldDecl : public Decl {
+public:
+  FieldDecl(DeclKind kind, SourceRange range, std::string name,
+            SourceRange nameRange, TypeSpec type)
+      : Decl(kind, range, std::move(name), nameRange), type(std::move(type)) {}
+  const TypeSpec &getType() const { return type; }
+  static bool classof(const Decl *d) {
+    return d->getKind() == DeclKind::Input || d->getKind() == DeclKind::Param;
+  }
+
+private:
+  TypeSpec type;
+};
+
+/// `let NAME [: type] = expr;`.
+class LetDecl : public Decl {
+public:
+  LetDecl(SourceRange range, std::string name, SourceRange nameRange,
+          std::optional<TypeSpec> type, ExprPtr value)
+      : Decl(DeclKind::Let, range, std::move(name), nameRange),
+        type(std::move(type)), value(std::move(value)) {}
+  const std::optional<TypeSpec> &getType() const { return type; }
+  const Expr &getValue() const { return *value; }
+  static bool classof(const Decl *d) { return d->getKind() == DeclKind::Let; }
+
+private:
+  std::optional<TypeSpec> type;
+  ExprPtr value;
+};
+
+/// `state NAME : type = initial value;`.
+class StateDecl : public Decl {
+public:
+  StateDecl(SourceRange range, std::string name, SourceRange nameRange,
+            TypeSpec type, ExprPtr init)
+      : Decl(DeclKind::State, range, std::move(name), nameRange),
+        type(std::move(type)), init(std::move(init)) {}
+  const TypeSpec &getType() const { return type; }
+  const Expr &getInit() const { return *init; }
+  static bool classof(const Decl *d) { return d->getKind() == DeclKind::State; }
+
+private:
+  TypeSpec type;
+  ExprPtr init;
+};
+
+/// `rhs dNAME/dt = expr;` (getName() is NAME).
+class RhsDecl : public Decl {
+public:
+  RhsDecl(SourceRange range, std::string state, SourceRange derivRange,
+          ExprPtr value)
+      : Decl(DeclKind::Rhs, range, std::move(state), derivRange),
+        value(std::move(value)) {}
+  const Expr &getValue() const { return *value; }
+  static bool classof(const Decl *d) { return d->getKind() == DeclKind::Rhs; }
+
+private:
+  ExprPtr value;
+};
+
+/// One `name = value` argument of a solve clause.
+struct SolveArg {
+  std::string name;
+  double value = 0;
+  SourceRange range;
+};
+
+/// `solve SCHEME(args) over [t0, t1];` (getName() is the scheme).
+class SolveDecl : public Decl {
+public:
+  SolveDecl(SourceRange range, std::string scheme, SourceRange schemeRange,
+            std::vector<SolveArg> args, double t0, double t1,
+            SourceRange intervalRange)
+      : Decl(DeclKind::Solve, range, std::move(scheme), schemeRange),
+        args(std::move(args)), t0(t0), t1(t1), intervalRange(intervalRange) {}
+  const std::vector<SolveArg> &getArgs() const { return args; }
+  double getT0() const { return t0; }
+  double getT1() const { return t1; }
+  const SourceRange &getIntervalRange() const { return intervalRange; }
+  static bool classof(const Decl *d) { return d->getKind() == DeclKind::Solve; }
+
+private:
+  std::vector<SolveArg> args;
+  double t0, t1;
+  SourceRange intervalRange;
+};
+
+/// A name listed in an `output` clause.
+struct OutputName {
+  std::string name;
+  SourceRange range;
+};
+
+/// `output a, b;` (getName() is empty).
+class OutputDecl : public Decl {
+public:
+  OutputDecl(SourceRange range, std::vector<OutputName> names)
+      : Decl(DeclKind::Output, range, "", range), names(std::move(names)) {}
+  const std::vector<OutputName> &getNames() const { return names; }
+  static bool classof(const Decl *d) {
+    return d->getKind() == DeclKind::Output;
+  }
+
+private:
+  std::vector<OutputName> names;
+};
+
+/// `symmetry GROUP;` (getName() is the group).
+class SymmetryDecl : public Decl {
+public:
+  SymmetryDecl(SourceRange range, std::string group, SourceRange groupRange)
+      : Decl(DeclKind::Symmetry, range, std::move(group), groupRange) {}
+  static bool classof(const Decl *d) {
+    return d->getKind() == DeclKind::Symmetry;
+  }
+};
+
+/// A parsed model file.
+class Model {
+public:
+  Model(std::string name, SourceRange range, std::string file,
+        std::vector<DeclPtr> decls)
+      : name(std::move(name)), range(range), file(std::move(file)),
+        decls(std::move(decls)) {}
+  llvm::StringRef getName() const { return name; }
+  const SourceRange &getRange() const { return range; }
+  /// The buffer identifier the model was parsed from (used in locations).
+  llvm::StringRef getFile() const { return file; }
+  const std::vector<DeclPtr> &getDecls() const { return decls; }
+
+private:
+  std::string name;
+  SourceRange range;
+  std::string file;
+  std::vector<DeclPtr> decls;
+};
+
+/// Prints the AST as an indented tree with `@file:line:col` locations (the
+/// output of `gradec --emit=ast`).
+void dump(const Model &model, llvm::raw_ostream &os);
+
+} // namespace grade::ast
+
+#endif // GRADE_COMPILER_FRONTEND_AST_H

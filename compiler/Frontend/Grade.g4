@@ -1,0 +1,66 @@
+// Grade.g4 - the grammar of grade model files (language v0).
+//
+// A model file holds one `model NAME { ... }` block of declarations. The
+// grammar is deliberately permissive where a precise message is better given
+// by the frontend than by ANTLR (element type names, `src`/`dst` in an index,
+// the `d<state>/dt` form of a right-hand side, solve arguments): those are
+// identifiers here and are checked while building the AST or in sema.
+// docs/language.md documents the language; keep the two in step.
+
+grammar Grade;
+
+model
+  : 'model' IDENT '{' decl* '}' EOF
+  ;
+
+decl
+  : 'graph' IDENT ('(' IDENT ':' IDENT ')')? ';'               # graphDecl
+  | 'input' IDENT ':' typeSpec ';'                             # inputDecl
+  | 'param' IDENT ':' typeSpec ';'                             # paramDecl
+  | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl
+  | 'state' IDENT ':' typeSpec '=' expr ';'                    # stateDecl
+  | 'rhs' IDENT '/' IDENT '=' expr ';'                         # rhsDecl
+  | 'solve' IDENT '(' (solveArg (',' solveArg)*)? ')'
+      'over' '[' signedNumber ',' signedNumber ']' ';'         # solveDecl
+  | 'output' IDENT (',' IDENT)* ';'                            # outputDecl
+  | 'symmetry' IDENT ';'                                       # symmetryDecl
+  ;
+
+// `node f32[64]`, `edge f64`, `f32[64, 16]` (no kind: a global tensor).
+typeSpec
+  : kind=('node' | 'edge')? IDENT shape?
+  ;
+
+shape
+  : '[' INT (',' INT)* ']'
+  ;
+
+solveArg
+  : IDENT '=' signedNumber
+  ;
+
+signedNumber
+  : '-'? (INT | FLOAT)
+  ;
+
+// Alternatives are listed from the tightest binding to the loosest.
+expr
+  : expr '[' IDENT ']'                                         # indexExpr
+  | IDENT '(' (expr (',' expr)*)? ')'                          # callExpr
+  | '(' expr ')'                                               # parenExpr
+  | '-' expr                                                   # negExpr
+  | expr op=('*' | '/' | '@' | '.') expr                       # mulExpr
+  | expr op=('+' | '-') expr                                   # addExpr
+  | (INT | FLOAT)                                              # numberExpr
+  | IDENT                                                      # nameExpr
+  ;
+
+IDENT : [a-zA-Z_] [a-zA-Z_0-9]* ;
+FLOAT : [0-9]+ '.' [0-9]+ ([eE] [+-]? [0-9]+)?
+      | [0-9]+ [eE] [+-]? [0-9]+
+      ;
+INT : [0-9]+ ;
+
+LINE_COMMENT : '//' ~[\r\n]* -> skip ;
+BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
+WS : [ \t\r\n]+ -> skip ;

@@ -1,0 +1,503 @@
+//===- Parser.cpp - model files to AST through ANTLR ----------------------===//
+//
+// The only translation unit that includes the ANTLR runtime (and so the only
+// one compiled with exceptions). It runs the generated lexer and parser,
+// turns ANTLR's error reports into grade diagnostics with precise locations,
+// and converts the parse tree into the AST of AST.h.
+//
+// Syntax errors: ANTLR recovers and keeps parsing; we keep only the first
+// error (later ones are usually its echoes), phrase it ourselves ("expected
+// ';' after ..., got 'state'") and build no AST. A missing token is reported
+// at the end of the token before it, where the user has to type it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Frontend/Frontend.h"
+
+#include "GradeLexer.h"
+#include "GradeParser.h"
+#include "antlr4-runtime.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+using namespace grade;
+using namespace grade::ast;
+using gradeparser::GradeLexer;
+using gradeparser::GradeParser;
+
+namespace {
+
+/// Positions in ANTLR are (1-based line, 0-based column in code points).
+/// This maps them to 1-based byte columns of the source buffer.
+class PositionMapper {
+public:
+  PositionMapper(llvm::StringRef buffer) {
+    lineStarts.push_back(0);
+    for (size_t i = 0; i < buffer.size(); ++i)
+      if (buffer[i] == '\n')
+        lineStarts.push_back(i + 1);
+    text = buffer;
+  }
+
+  SourceLoc map(size_t line, size_t codePointCol) const {
+    if (line == 0 || line > lineStarts.size())
+      return {static_cast<unsigned>(line), 1};
+    size_t pos = lineStarts[line - 1];
+    for (size_t cp = 0; cp < codePointCol && pos < text.size() &&
+                        text[pos] != '\n';
+         ++cp) {
+      // Skip one UTF-8 sequence: a lead byte and its continuation bytes.
+      ++pos;
+      while (pos < text.size() && (text[pos] & 0xC0) == 0x80)
+        ++pos;
+    }
+    return {static_cast<unsigned>(line),
+            static_cast<unsigned>(pos - lineStarts[line - 1] + 1)};
+  }
+
+  /// The first position of a token.
+  SourceLoc begin(const antlr4::Token *token) const {
+    return map(token->getLine(), token->getCharPositionInLine());
+  }
+
+  /// The position just past a token (tokens never span lines).
+  SourceLoc end(const antlr4::Token *token) const {
+    size_t length = token->getStopIndex() >= token->getStartIndex()
+                        ? token->getStopIndex() - token->getStartIndex() + 1
+                        : 0;
+    return map(token->getLine(), token->getCharPositionInLine() + length);
+  }
+
+private:
+  std::vector<size_t> lineStarts;
+  llvm::StringRef text;
+};
+
+/// The first syntax error of a parse.
+struct SyntaxError {
+  bool present = false;
+  SourceLoc loc;
+  std::string message;
+
+  void set(SourceLoc at, std::string text) {
+    if (present)
+      return;
+    present = true;
+    loc = at;
+    message = std::move(text);
+  }
+};
+
+/// Lexer errors: ANTLR reports "token recognition error at: 'x'".
+class LexerErrorListener : public antlr4::BaseErrorListener {
+public:
+  LexerErrorListener(SyntaxError &error, const PositionMapper &positions)
+      : error(error), positions(positions) {}
+
+  void syntaxError(antlr4::Recognizer *, antlr4::Token *, size_t line,
+                   size_t col, const std::string &msg,
+                   std::exception_ptr) override {
+    llvm::StringRef text(msg);
+    size_t quote = text.find('\'');
+    llvm::StringRef bad =
+        quote == llvm::StringRef::npos ? "" : text.drop_front(quote + 1);
+    bad.consume_back("'");
+    std::string message;
+    if (bad.starts_with("/*"))
+      message = "unterminated block comment";
+    else if (!bad.empty())
+      message = "unexpected character '" + bad.take_front(1).str() + "'";
+    else
+      message = "unexpected character";
+    error.set(positions.map(line, col), message);
+  }
+
+private:
+  SyntaxError &error;
+  const PositionMapper &positions;
+};
+
+/// Describes a token type for messages: 'model', identifier, end of file.
+std::string describeTokenType(size_t type, const antlr4::dfa::Vocabulary &vocab) {
+  switch (type) {
+  case antlr4::Token::EOF:
+    return "end of file";
+  case GradeParser::IDENT:
+    return "identifier";
+  case GradeParser::INT:
+    return "integer";
+  case GradeParser::FLOAT:
+    return "number";
+  default:
+    return vocab.getLiteralName(type);
+  }
+}
+
+/// Describes an offending token: 'foo' or end of file.
+std::string describeToken(const antlr4::Token *token) {
+  if (!token || token->getType() == antlr4::Token::EOF)
+    return "end of file";
+  return "'" + token->getText() + "'";
+}
+
+/// Phrases a set of expected tokens: "';'", "',' or ')'", "an expression".
+std::string describeExpected(const antlr4::misc::IntervalSet &set,
+                             const antlr4::dfa::Vocabulary &vocab) {
+  std::vector<ssize_t> types = set.toList();
+  std::vector<std::string> literals;
+  for (ssize_t type : types)
+    literals.push_back(vocab.getLiteralName(type));
+  auto hasType = [&](ssize_t type) { return llvm::is_contained(types, type); };
+  auto hasLiteral = [&](llvm::StringRef literal) {
+    return llvm::is_contained(literals, literal);
+  };
+  // Collapse the start sets of expressions and declarations.
+  bool expression = hasType(GradeParser::IDENT) && hasType(GradeParser::INT) &&
+                    hasType(GradeParser::FLOAT);
+  bool declaration = hasLiteral("'graph'") && hasLiteral("'symmetry'");
+  static const llvm::StringRef expressionStarts[] = {"'('", "'-'"};
+  static const llvm::StringRef declarationStarts[] = {
+      "'graph'", "'input'",  "'param'",  "'let'",     "'state'",
+      "'rhs'",   "'solve'",  "'output'", "'symmetry'"};
+  std::vector<std::string> parts;
+  if (expression)
+    parts.push_back("an expression");
+  else if (declaration)
+    parts.push_back("a declaration");
+  for (auto [type, literal] : llvm::zip(types, literals)) {
+    if (expression &&
+        (type == GradeParser::IDENT || type == GradeParser::INT ||
+         type == GradeParser::FLOAT ||
+         llvm::is_contained(expressionStarts, literal)))
+      continue;
+    if (declaration && llvm::is_contained(declarationStarts, literal))
+      continue;
+    parts.push_back(describeTokenType(type, vocab));
+  }
+  if (parts.empty())
+    return "something else";
+  std::string result = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i)
+    result += (i + 1 == parts.size() ? " or " : ", ") + parts[i];
+  return result;
+}
+
+/// DefaultErrorStrategy with grade's phrasing. Recovery is kept (ANTLR may
+/// report more errors) but only the first one reaches the user.
+class GradeErrorStrategy : public antlr4::DefaultErrorStrategy {
+public:
+  GradeErrorStrategy(SyntaxError &error, const PositionMapper &positions)
+      : error(error), positions(positions) {}
+
+protected:
+  void reportNoViableAlternative(antlr4::Parser *parser,
+                                 const antlr4::NoViableAltException &e) override {
+    antlr4::Token *token = e.getOffendingToken();
+    error.set(positions.begin(token),
+              "unexpected " + describeToken(token) + "; expected " +
+                  describeExpected(e.getExpectedTokens(),
+                                   parser->getVocabulary()));
+  }
+
+  void reportInputMismatch(antlr4::Parser *parser,
+                           const antlr4::InputMismatchException &e) override {
+    antlr4::Token *token = e.getOffendingToken();
+    error.set(positions.begin(token),
+              "expected " +
+                  describeExpected(e.getExpectedTokens(),
+                                   parser->getVocabulary()) +
+                  ", got " + describeToken(token));
+  }
+
+  void reportFailedPredicate(antlr4::Parser *parser,
+                             const antlr4::FailedPredicateException &e) override {
+    error.set(positions.begin(e.getOffendingToken()),
+              "unexpected " + describeToken(e.getOffendingToken()));
+  }
+
+  void reportUnwantedToken(antlr4::Parser *parser) override {
+    if (inErrorRecoveryMode(parser))
+      return;
+    beginErrorCondition(parser);
+    antlr4::Token *token = parser->getCurrentToken();
+    error.set(positions.begin(token),
+              "unexpected " + describeToken(token) + "; expected " +
+                  describeExpected(getExpectedTokens(parser),
+                                   parser->getVocabulary()));
+  }
+
+  void reportMissingToken(antlr4::Parser *parser) override {
+    if (inErrorRecoveryMode(parser))
+      return;
+    beginErrorCondition(parser);
+    antlr4::Token *previous = parser->getTokenStream()->LT(-1);
+    antlr4::Token *current = parser->getCurrentToken();
+    std::string expected =
+        describeExpected(getExpectedTokens(parser), parser->getVocabulary());
+    if (previous)
+      error.set(positions.end(previous),
+                "expected " + expected + " after '" + previous->getText() +
+                    "'");
+    else
+      error.set(positions.begin(current),
+                "expected " + expected + " before " + describeToken(current));
+  }
+
+private:
+  SyntaxError &error;
+  const PositionMapper &positions;
+};
+
+/// Builds the AST from a parse tree known to be free of syntax errors.
+class ASTBuilder {
+public:
+  ASTBuilder(llvm::StringRef file, const PositionMapper &positions,
+             mlir::MLIRContext *context)
+      : file(file), positions(positions), context(context) {}
+
+  std::unique_ptr<Model> build(GradeParser::ModelContext *ctx) {
+    std::vector<DeclPtr> decls;
+    for (GradeParser::DeclContext *declCtx : ctx->decl())
+      if (DeclPtr decl = buildDecl(declCtx))
+        decls.push_back(std::move(decl));
+    if (failed)
+      return nullptr;
+    return std::make_unique<Model>(ctx->IDENT()->getText(), range(ctx),
+                                   file.str(), std::move(decls));
+  }
+
+private:
+  /// Reports an error at `loc` and marks the build as failed.
+  void error(SourceLoc loc, const llvm::Twine &message) {
+    failed = true;
+    mlir::emitError(mlir::FileLineColLoc::get(context, file, loc.line,
+                                              loc.col),
+                    message);
+  }
+
+  SourceRange range(antlr4::ParserRuleContext *ctx) const {
+    return {positions.begin(ctx->getStart()), positions.end(ctx->getStop())};
+  }
+  SourceRange range(antlr4::tree::TerminalNode *node) const {
+    return range(node->getSymbol());
+  }
+  SourceRange range(antlr4::Token *token) const {
+    return {positions.begin(token), positions.end(token)};
+  }
+
+  /// Parses a numeric literal, reporting values out of double range.
+  double number(antlr4::Token *token, bool negate) {
+    std::string text = token->getText();
+    errno = 0;
+    double value = std::strtod(text.c_str(), nullptr);
+    if (errno == ERANGE && std::isinf(value))
+      error(positions.begin(token), "number '" + text + "' is out of range");
+    return negate ? -value : value;
+  }
+
+  double signedNumber(GradeParser::SignedNumberContext *ctx) {
+    antlr4::Token *token = ctx->INT() ? ctx->INT()->getSymbol()
+                                      : ctx->FLOAT()->getSymbol();
+    return number(token, ctx->getStart()->getText() == "-");
+  }
+
+  TypeSpec buildType(GradeParser::TypeSpecContext *ctx) {
+    TypeSpec type;
+    if (ctx->kind)
+      type.kind = ctx->kind->getText() == "node" ? KindSpec::Node
+                                                 : KindSpec::Edge;
+    type.elementType = ctx->IDENT()->getText();
+    type.elementRange = range(ctx->IDENT());
+    type.range = range(ctx);
+    if (GradeParser::ShapeContext *shape = ctx->shape()) {
+      for (antlr4::tree::TerminalNode *dim : shape->INT()) {
+        long long value = std::strtoll(dim->getText().c_str(), nullptr, 10);
+        if (value <= 0 || errno == ERANGE)
+          error(positions.begin(dim->getSymbol()),
+                "feature dimension must be a positive integer, got " +
+                    dim->getText());
+        type.shape.push_back(value);
+      }
+    }
+    return type;
+  }
+
+  DeclPtr buildDecl(GradeParser::DeclContext *ctx) {
+    SourceRange whole = range(ctx);
+    if (auto *graph = dynamic_cast<GradeParser::GraphDeclContext *>(ctx)) {
+      std::vector<antlr4::tree::TerminalNode *> ids = graph->IDENT();
+      std::optional<std::string> weightType;
+      SourceRange weightRange;
+      if (ids.size() == 3) {
+        if (ids[1]->getText() != "weight")
+          error(positions.begin(ids[1]->getSymbol()),
+                "expected 'weight' in the graph's attributes, got '" +
+                    ids[1]->getText() + "'");
+        weightType = ids[2]->getText();
+        weightRange = range(ids[2]);
+      }
+      return std::make_unique<GraphDecl>(whole, ids[0]->getText(),
+                                         range(ids[0]), weightType,
+                                         weightRange);
+    }
+    if (auto *input = dynamic_cast<GradeParser::InputDeclContext *>(ctx))
+      return std::make_unique<FieldDecl>(
+          DeclKind::Input, whole, input->IDENT()->getText(),
+          range(input->IDENT()), buildType(input->typeSpec()));
+    if (auto *param = dynamic_cast<GradeParser::ParamDeclContext *>(ctx))
+      return std::make_unique<FieldDecl>(
+          DeclKind::Param, whole, param->IDENT()->getText(),
+          range(param->IDENT()), buildType(param->typeSpec()));
+    if (auto *let = dynamic_cast<GradeParser::LetDeclContext *>(ctx)) {
+      std::optional<TypeSpec> type;
+      if (let->typeSpec())
+        type = buildType(let->typeSpec());
+      return std::make_unique<LetDecl>(whole, let->IDENT()->getText(),
+                                       range(let->IDENT()), std::move(type),
+                                       buildExpr(let->expr()));
+    }
+    if (auto *state = dynamic_cast<GradeParser::StateDeclContext *>(ctx))
+      return std::make_unique<StateDecl>(
+          whole, state->IDENT()->getText(), range(state->IDENT()),
+          buildType(state->typeSpec()), buildExpr(state->expr()));
+    if (auto *rhs = dynamic_cast<GradeParser::RhsDeclContext *>(ctx)) {
+      antlr4::tree::TerminalNode *deriv = rhs->IDENT(0), *time = rhs->IDENT(1);
+      llvm::StringRef name = deriv->getText();
+      if (name.size() < 2 || name[0] != 'd' || time->getText() != "dt")
+        error(positions.begin(deriv->getSymbol()),
+              "expected a derivative 'd<state>/dt', got '" + name + "/" +
+                  time->getText() + "'");
+      SourceRange derivRange = {positions.begin(deriv->getSymbol()),
+                                positions.end(time->getSymbol())};
+      return std::make_unique<RhsDecl>(whole, name.drop_front().str(),
+                                       derivRange, buildExpr(rhs->expr()));
+    }
+    if (auto *solve = dynamic_cast<GradeParser::SolveDeclContext *>(ctx)) {
+      std::vector<SolveArg> args;
+      for (GradeParser::SolveArgContext *arg : solve->solveArg())
+        args.push_back({arg->IDENT()->getText(),
+                        signedNumber(arg->signedNumber()), range(arg)});
+      std::vector<GradeParser::SignedNumberContext *> bounds =
+          solve->signedNumber();
+      SourceRange interval = {positions.begin(bounds[0]->getStart()),
+                              positions.end(bounds[1]->getStop())};
+      return std::make_unique<SolveDecl>(
+          whole, solve->IDENT()->getText(), range(solve->IDENT()),
+          std::move(args), signedNumber(bounds[0]), signedNumber(bounds[1]),
+          interval);
+    }
+    if (auto *output = dynamic_cast<GradeParser::OutputDeclContext *>(ctx)) {
+      std::vector<OutputName> names;
+      for (antlr4::tree::TerminalNode *id : output->IDENT())
+        names.push_back({id->getText(), range(id)});
+      return std::make_unique<OutputDecl>(whole, std::move(names));
+    }
+    if (auto *symmetry = dynamic_cast<GradeParser::SymmetryDeclContext *>(ctx))
+      return std::make_unique<SymmetryDecl>(whole, symmetry->IDENT()->getText(),
+                                            range(symmetry->IDENT()));
+    error(whole.begin, "unsupported declaration");
+    return nullptr;
+  }
+
+  ExprPtr buildExpr(GradeParser::ExprContext *ctx) {
+    SourceRange whole = range(ctx);
+    if (auto *index = dynamic_cast<GradeParser::IndexExprContext *>(ctx)) {
+      llvm::StringRef end = index->IDENT()->getText();
+      if (end != "src" && end != "dst")
+        error(positions.begin(index->IDENT()->getSymbol()),
+              "expected 'src' or 'dst' inside '[...]', got '" + end + "'");
+      return std::make_unique<IndexExpr>(
+          whole, buildExpr(index->expr()),
+          end == "dst" ? EdgeEnd::Dst : EdgeEnd::Src, range(index->IDENT()));
+    }
+    if (auto *call = dynamic_cast<GradeParser::CallExprContext *>(ctx)) {
+      std::vector<ExprPtr> args;
+      for (GradeParser::ExprContext *arg : call->expr())
+        args.push_back(buildExpr(arg));
+      return std::make_unique<CallExpr>(whole, call->IDENT()->getText(),
+                                        std::move(args));
+    }
+    if (auto *paren = dynamic_cast<GradeParser::ParenExprContext *>(ctx))
+      return buildExpr(paren->expr());
+    if (auto *neg = dynamic_cast<GradeParser::NegExprContext *>(ctx))
+      return std::make_unique<NegExpr>(whole, buildExpr(neg->expr()));
+    if (auto *mul = dynamic_cast<GradeParser::MulExprContext *>(ctx)) {
+      BinaryOp op = llvm::StringSwitch<BinaryOp>(mul->op->getText())
+                        .Case("*", BinaryOp::Mul)
+                        .Case("/", BinaryOp::Div)
+                        .Case("@", BinaryOp::MatMul)
+                        .Default(BinaryOp::Dot);
+      return std::make_unique<BinaryExpr>(whole, op, positions.begin(mul->op),
+                                          buildExpr(mul->expr(0)),
+                                          buildExpr(mul->expr(1)));
+    }
+    if (auto *add = dynamic_cast<GradeParser::AddExprContext *>(ctx)) {
+      BinaryOp op = add->op->getText() == "+" ? BinaryOp::Add : BinaryOp::Sub;
+      return std::make_unique<BinaryExpr>(whole, op, positions.begin(add->op),
+                                          buildExpr(add->expr(0)),
+                                          buildExpr(add->expr(1)));
+    }
+    if (auto *num = dynamic_cast<GradeParser::NumberExprContext *>(ctx)) {
+      antlr4::Token *token = num->getStart();
+      return std::make_unique<NumberExpr>(whole, number(token, false),
+                                          token->getText());
+    }
+    auto *name = dynamic_cast<GradeParser::NameExprContext *>(ctx);
+    return std::make_unique<NameExpr>(whole, name->IDENT()->getText());
+  }
+
+  llvm::StringRef file;
+  const PositionMapper &positions;
+  mlir::MLIRContext *context;
+  bool failed = false;
+};
+
+} // namespace
+
+std::unique_ptr<Model> grade::parseModel(llvm::SourceMgr &sourceMgr,
+                                         unsigned bufferId,
+                                         mlir::MLIRContext *context) {
+  const llvm::MemoryBuffer *buffer = sourceMgr.getMemoryBuffer(bufferId);
+  llvm::StringRef file = buffer->getBufferIdentifier();
+  llvm::StringRef text = buffer->getBuffer();
+  PositionMapper positions(text);
+  SyntaxError syntaxError;
+  try {
+    antlr4::ANTLRInputStream input(text.data(), text.size());
+    GradeLexer lexer(&input);
+    LexerErrorListener lexerErrors(syntaxError, positions);
+    lexer.removeErrorListeners();
+    lexer.addErrorListener(&lexerErrors);
+    antlr4::CommonTokenStream tokens(&lexer);
+    GradeParser parser(&tokens);
+    parser.removeErrorListeners();
+    auto strategy =
+        std::make_shared<GradeErrorStrategy>(syntaxError, positions);
+    parser.setErrorHandler(strategy);
+    GradeParser::ModelContext *tree = parser.model();
+    if (syntaxError.present) {
+      mlir::emitError(mlir::FileLineColLoc::get(context, file,
+                                                syntaxError.loc.line,
+                                                syntaxError.loc.col),
+                      syntaxError.message);
+      return nullptr;
+    }
+    return ASTBuilder(file, positions, context).build(tree);
+  } catch (const std::exception &e) {
+    // ANTLR's runtime signals internal failures with exceptions; they must
+    // not escape into code compiled without exception support.
+    mlir::emitError(mlir::FileLineColLoc::get(context, file, 1, 1),
+                    llvm::Twine("internal parser error: ") + e.what());
+    return nullptr;
+  }
+}

@@ -1,0 +1,331 @@
+//===- MLIRGen.cpp - grade AST to the grade dialect -----------------------===//
+//
+// Element types: sema leaves numbers, `degree` and `t` abstract; here every
+// expression is emitted with a hint, the element type its context needs
+// (the declared type of the let or state it defines, or the concrete type of
+// the other operand), and abstract values take the hint (f64 without one).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/MLIRGen/MLIRGen.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace grade;
+using sema::Elem;
+
+namespace {
+
+/// Which region an expression is emitted into.
+enum class RegionKind { Init, Rhs };
+
+class Generator {
+public:
+  Generator(const sema::Model &model, MLIRContext &context)
+      : model(model), context(context), builder(&context),
+        file(model.getAST().getFile().str()) {}
+
+  OwningOpRef<ModuleOp> run() {
+    const ast::Model &ast = model.getAST();
+    OwningOpRef<ModuleOp> module = ModuleOp::create(loc(ast.getRange().begin));
+    builder.setInsertionPointToEnd(module->getBody());
+    auto modelOp = ModelOp::create(builder, loc(ast.getRange().begin),
+                                   ast.getName());
+    modelOp.setSourceAttr(builder.getStringAttr(file));
+    builder.setInsertionPointToEnd(&modelOp.getBody().front());
+    emitDecls();
+    emitInit();
+    emitRhs();
+    emitSolve();
+    if (failed(verify(*module)))
+      return nullptr;
+    return module;
+  }
+
+private:
+  Location loc(ast::SourceLoc at) {
+    return FileLineColLoc::get(&context, file, at.line, at.col);
+  }
+
+  mlir::Type elemType(Elem elem, mlir::Type hint = {}) {
+    switch (elem) {
+    case Elem::F32:
+      return builder.getF32Type();
+    case Elem::F64:
+      return builder.getF64Type();
+    case Elem::Abstract:
+      return hint ? hint : builder.getF64Type();
+    }
+    llvm_unreachable("unknown element type");
+  }
+
+  mlir::Type convert(const sema::Type &type, mlir::Type hint = {}) {
+    return makeValueType(type.kind, type.shape, elemType(type.elem, hint));
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Structure
+  //===--------------------------------------------------------------------===//
+
+  void emitDecls() {
+    const ast::GraphDecl &graph = model.getGraph();
+    auto graphOp = GraphOp::create(builder, loc(graph.getLoc()),
+                                   graph.getName(), TypeAttr());
+    if (std::optional<Elem> weight = model.getWeightElem())
+      graphOp.setWeightTypeAttr(TypeAttr::get(elemType(*weight)));
+    for (const std::string &name : model.getOrder()) {
+      const sema::DeclInfo &info = model.getDecl(name);
+      grade::Role role;
+      switch (info.role) {
+      case sema::Role::Input:
+        role = grade::Role::input;
+        break;
+      case sema::Role::Param:
+        role = grade::Role::param;
+        break;
+      case sema::Role::State:
+        role = grade::Role::state;
+        break;
+      case sema::Role::Let:
+        if (!info.stored)
+          continue;
+        role = grade::Role::let;
+        break;
+      }
+      DeclOp::create(builder, loc(info.decl->getNameRange().begin), role, name,
+                     convert(info.type), info.output);
+    }
+  }
+
+  /// Creates a region op's single block with a graph argument and
+  /// `numScalars` f64 arguments; returns the block.
+  template <typename OpTy>
+  Block *createRegionOp(Location location, ArrayRef<std::string> targets,
+                        unsigned numScalars) {
+    SmallVector<Attribute> refs;
+    for (const std::string &target : targets)
+      refs.push_back(FlatSymbolRefAttr::get(&context, target));
+    auto op = OpTy::create(builder, location, builder.getArrayAttr(refs));
+    Block *block = &op.getBody().emplaceBlock();
+    block->addArgument(grade::GraphType::get(&context), location);
+    for (unsigned i = 0; i < numScalars; ++i)
+      block->addArgument(builder.getF64Type(), location);
+    return block;
+  }
+
+  void emitInit() {
+    std::vector<std::string> targets;
+    std::vector<std::pair<const ast::Expr *, const sema::Type *>> values;
+    for (const std::string &name : model.getOrder()) {
+      const sema::DeclInfo &info = model.getDecl(name);
+      if (info.role == sema::Role::Let && info.stored) {
+        targets.push_back(name);
+        values.push_back({&llvm::cast<ast::LetDecl>(*info.decl).getValue(),
+                          &info.type});
+      }
+    }
+    for (const std::string &name : model.getOrder()) {
+      const sema::DeclInfo &info = model.getDecl(name);
+      if (info.role == sema::Role::State) {
+        targets.push_back(name);
+        values.push_back({&llvm::cast<ast::StateDecl>(*info.decl).getInit(),
+                          &info.type});
+      }
+    }
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block =
+        createRegionOp<InitOp>(loc(model.getAST().getRange().begin), targets, 0);
+    builder.setInsertionPointToEnd(block);
+    beginRegion(RegionKind::Init, block);
+    SmallVector<Value> results;
+    for (auto [expr, type] : values)
+      results.push_back(emit(*expr, elemType(type->elem)));
+    YieldOp::create(builder, loc(model.getAST().getRange().begin), results);
+  }
+
+  void emitRhs() {
+    std::vector<std::string> targets;
+    std::vector<const sema::DeclInfo *> states;
+    for (const std::string &name : model.getOrder()) {
+      const sema::DeclInfo &info = model.getDecl(name);
+      if (info.role == sema::Role::State) {
+        targets.push_back(name);
+        states.push_back(&info);
+      }
+    }
+    ast::SourceLoc first = states.front()->rhs->getLoc();
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block = createRegionOp<RhsOp>(loc(first), targets, 1);
+    builder.setInsertionPointToEnd(block);
+    beginRegion(RegionKind::Rhs, block);
+    SmallVector<Value> results;
+    for (const sema::DeclInfo *state : states)
+      results.push_back(emit(state->rhs->getValue(),
+                             elemType(state->type.elem)));
+    YieldOp::create(builder, loc(first), results);
+  }
+
+  void emitSolve() {
+    const ast::SolveDecl &solve = model.getSolve();
+    SolveOp::create(builder, loc(solve.getLoc()),
+                    SchemeAttr::get(&context, model.getScheme()),
+                    builder.getF64FloatAttr(model.getDt()),
+                    builder.getF64FloatAttr(solve.getT0()),
+                    builder.getF64FloatAttr(solve.getT1()));
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Expressions
+  //===--------------------------------------------------------------------===//
+
+  void beginRegion(RegionKind kind, Block *block) {
+    region = kind;
+    graphArg = block->getArgument(0);
+    timeArg = kind == RegionKind::Rhs ? block->getArgument(1) : Value();
+    memo.clear();
+  }
+
+  /// Emits `expr` with element type `hint` for its abstract parts.
+  Value emit(const ast::Expr &expr, mlir::Type hint) {
+    const sema::Type &type = model.typeOf(expr);
+    mlir::Type elem = elemType(type.elem, hint);
+    Location location = loc(expr.getLoc());
+    return llvm::TypeSwitch<const ast::Expr *, Value>(&expr)
+        .Case<ast::NumberExpr>([&](const ast::NumberExpr *number) -> Value {
+          return arith::ConstantOp::create(
+              builder, location, elem,
+              builder.getFloatAttr(elem, number->getValue()));
+        })
+        .Case<ast::NameExpr>([&](const ast::NameExpr *name) {
+          return emitName(*name, elem, location);
+        })
+        .Case<ast::IndexExpr>([&](const ast::IndexExpr *index) -> Value {
+          Value base = emit(index->getBase(), elem);
+          GatherEnd end = index->getEnd() == ast::EdgeEnd::Src ? GatherEnd::src
+                                                                : GatherEnd::dst;
+          return GatherOp::create(builder, location, end, graphArg, base);
+        })
+        .Case<ast::NegExpr>([&](const ast::NegExpr *neg) -> Value {
+          return UnaryOp::create(builder, location, UnaryFn::neg,
+                                 emit(neg->getOperand(), elem));
+        })
+        .Case<ast::BinaryExpr>([&](const ast::BinaryExpr *binary) {
+          return emitBinary(*binary, elem);
+        })
+        .Case<ast::CallExpr>([&](const ast::CallExpr *call) {
+          return emitCall(*call, elem, location);
+        });
+  }
+
+  Value emitName(const ast::NameExpr &expr, mlir::Type elem,
+                 Location location) {
+    llvm::StringRef name = expr.getName();
+    if (const sema::DeclInfo *info = model.lookup(name)) {
+      // Memoised per element type: an abstract global let may be used in
+      // f32 and f64 contexts alike.
+      auto key = std::make_pair(name.str(), elem);
+      auto it = memo.find(key);
+      if (it != memo.end())
+        return it->second;
+      Value value;
+      bool load = info->role != sema::Role::Let ||
+                  (info->stored && region == RegionKind::Rhs);
+      if (load)
+        value = LoadOp::create(builder, location, convert(info->type), name);
+      else
+        value = emit(llvm::cast<ast::LetDecl>(*info->decl).getValue(),
+                     elemType(info->type.elem, elem));
+      memo[key] = value;
+      return value;
+    }
+    if (name == "t") {
+      if (elem.isF64())
+        return timeArg;
+      return arith::TruncFOp::create(builder, location, elem, timeArg);
+    }
+    if (name == "degree")
+      return DegreeOp::create(
+          builder, location,
+          FieldType::get(&context, FieldKind::node, {}, elem), graphArg);
+    assert(name == "weight" && "sema admitted an unknown name");
+    return WeightOp::create(
+        builder, location,
+        FieldType::get(&context, FieldKind::edge, {},
+                       elemType(*model.getWeightElem())),
+        graphArg);
+  }
+
+  Value emitBinary(const ast::BinaryExpr &expr, mlir::Type elem) {
+    Location location = loc(expr.getOpLoc());
+    Value lhs = emit(expr.getLhs(), elem);
+    Value rhs = emit(expr.getRhs(), elem);
+    switch (expr.getOp()) {
+    case ast::BinaryOp::Add:
+      return BinaryOp::create(builder, location, BinaryFn::add, lhs, rhs);
+    case ast::BinaryOp::Sub:
+      return BinaryOp::create(builder, location, BinaryFn::sub, lhs, rhs);
+    case ast::BinaryOp::Mul:
+      return BinaryOp::create(builder, location, BinaryFn::mul, lhs, rhs);
+    case ast::BinaryOp::Div:
+      return BinaryOp::create(builder, location, BinaryFn::div, lhs, rhs);
+    case ast::BinaryOp::MatMul:
+      return MatmulOp::create(builder, location, lhs, rhs);
+    case ast::BinaryOp::Dot:
+      return DotOp::create(builder, location, lhs, rhs);
+    }
+    llvm_unreachable("unknown binary operator");
+  }
+
+  Value emitCall(const ast::CallExpr &expr, mlir::Type elem,
+                 Location location) {
+    llvm::StringRef callee = expr.getCallee();
+    SmallVector<Value> args;
+    for (const ast::ExprPtr &arg : expr.getArgs())
+      args.push_back(emit(*arg, elem));
+    if (std::optional<UnaryFn> fn = symbolizeUnaryFn(callee))
+      return UnaryOp::create(builder, location, *fn, args[0]);
+    if (std::optional<BinaryFn> fn = symbolizeBinaryFn(callee))
+      return BinaryOp::create(builder, location, *fn, args[0], args[1]);
+    if (callee == "dot")
+      return DotOp::create(builder, location, args[0], args[1]);
+    if (callee == "softmax_in")
+      return SoftmaxOp::create(builder, location, args[0].getType(), graphArg,
+                               args[0]);
+    ReduceKind kind = llvm::StringSwitch<ReduceKind>(callee)
+                          .Case("sum_in", ReduceKind::sum)
+                          .Case("mean_in", ReduceKind::mean)
+                          .Default(ReduceKind::max);
+    return ReduceOp::create(builder, location, kind, graphArg, args[0]);
+  }
+
+  const sema::Model &model;
+  MLIRContext &context;
+  OpBuilder builder;
+  std::string file;
+  RegionKind region = RegionKind::Init;
+  Value graphArg, timeArg;
+  std::map<std::pair<std::string, mlir::Type>, Value,
+           std::function<bool(const std::pair<std::string, mlir::Type> &,
+                              const std::pair<std::string, mlir::Type> &)>>
+      memo{[](const auto &a, const auto &b) {
+        if (a.first != b.first)
+          return a.first < b.first;
+        return a.second.getAsOpaquePointer() < b.second.getAsOpaquePointer();
+      }};
+};
+
+} // namespace
+
+OwningOpRef<ModuleOp> grade::generateMLIR(const sema::Model &model,
+                                          MLIRContext &context) {
+  context.getOrLoadDialect<GradeDialect>();
+  context.getOrLoadDialect<arith::ArithDialect>();
+  return Generator(model, context).run();
+}

@@ -1,0 +1,120 @@
+//===- Sema.h - semantic analysis of grade models ---------------*- C++ -*-===//
+//
+// Sema resolves names, infers and checks the type of every expression (kind,
+// element type, feature shape), checks the structure of the model (one graph,
+// one right-hand side per state, a solve clause, outputs), and classifies
+// lets: a let that depends on a state or on time is *dynamic* and is
+// re-evaluated inside the right-hand side; any other let is *static*,
+// evaluated once at initialisation, and *stored* when a dynamic context or
+// an output needs its value.
+//
+// Errors go through MLIR's diagnostic engine with FileLineColLoc locations
+// into the model file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_COMPILER_SEMA_SEMA_H
+#define GRADE_COMPILER_SEMA_SEMA_H
+
+#include "compiler/Frontend/AST.h"
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
+
+namespace grade::sema {
+
+/// Element types; numeric literals, `degree` and `t` are Abstract until
+/// their use fixes a type (f64 when nothing does).
+enum class Elem { Abstract, F32, F64 };
+
+/// The type of an expression or declaration.
+struct Type {
+  std::optional<FieldKind> kind; ///< nullopt: a global (scalar or tensor)
+  Elem elem = Elem::Abstract;
+  std::vector<int64_t> shape; ///< feature shape, or tensor shape of a global
+
+  bool isGlobal() const { return !kind.has_value(); }
+  bool isNode() const { return kind == FieldKind::node; }
+  bool isEdge() const { return kind == FieldKind::edge; }
+  bool operator==(const Type &other) const {
+    return kind == other.kind && elem == other.elem && shape == other.shape;
+  }
+};
+
+/// Renders a type for messages: "node f32[64]", "edge f64", "global f32[4, 2]".
+std::string format(const Type &type);
+
+/// The role of a named declaration.
+enum class Role { Input, Param, State, Let };
+
+struct DeclInfo {
+  const ast::Decl *decl = nullptr;
+  Role role = Role::Input;
+  Type type;
+  /// Lets: depends on a state or on time, so it is evaluated in the rhs.
+  bool dynamic = false;
+  /// Lets: computed once by init and kept in a buffer.
+  bool stored = false;
+  /// Listed in the `output` clause.
+  bool output = false;
+  /// States: the right-hand side.
+  const ast::RhsDecl *rhs = nullptr;
+};
+
+/// A checked model, ready for MLIRGen.
+class Model {
+public:
+  explicit Model(const ast::Model &ast) : ast(ast) {}
+
+  const ast::Model &getAST() const { return ast; }
+  const ast::GraphDecl &getGraph() const { return *graph; }
+  /// Element type of the edge weights; nullopt if the model reads none.
+  std::optional<Elem> getWeightElem() const { return weightElem; }
+  const ast::SolveDecl &getSolve() const { return *solve; }
+  Scheme getScheme() const { return scheme; }
+  double getDt() const { return dt; }
+
+  /// Names of inputs, params, states and lets in declaration order.
+  const std::vector<std::string> &getOrder() const { return order; }
+  const DeclInfo &getDecl(llvm::StringRef name) const {
+    return decls.find(name)->second;
+  }
+  const DeclInfo *lookup(llvm::StringRef name) const {
+    auto it = decls.find(name);
+    return it == decls.end() ? nullptr : &it->second;
+  }
+  /// The inferred type of an expression of this model.
+  const Type &typeOf(const ast::Expr &expr) const {
+    return types.find(&expr)->second;
+  }
+
+private:
+  friend class Checker;
+  const ast::Model &ast;
+  const ast::GraphDecl *graph = nullptr;
+  std::optional<Elem> weightElem;
+  const ast::SolveDecl *solve = nullptr;
+  Scheme scheme = Scheme::euler;
+  double dt = 0;
+  std::vector<std::string> order;
+  llvm::StringMap<DeclInfo> decls;
+  llvm::DenseMap<const ast::Expr *, Type> types;
+};
+
+/// Checks a parsed model. Returns null after reporting every error found.
+std::unique_ptr<Model> analyze(const ast::Model &model,
+                               mlir::MLIRContext *context);
+
+} // namespace grade::sema
+
+#endif // GRADE_COMPILER_SEMA_SEMA_H

@@ -1,0 +1,240 @@
+//===- SimplifyGraphCalculus.cpp - moving work from edges to nodes --------===//
+//
+// A graph has many more edges than nodes, so every value computed per node
+// instead of per edge saves work, and every per-edge value that is not read
+// again saves memory traffic. The patterns here are exact algebraic
+// identities (up to floating-point reassociation in the reductions).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Grade/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#define DEBUG_TYPE "grade-simplify-graph-calculus"
+
+namespace grade {
+#define GEN_PASS_DEF_SIMPLIFYGRAPHCALCULUS
+#include "dialects/Grade/Transforms/Passes.h.inc"
+} // namespace grade
+
+using namespace mlir;
+using namespace grade;
+
+namespace {
+
+bool isGlobal(Value value) { return !isa<FieldType>(value.getType()); }
+
+/// The node field gathered at destinations, if `value` is such a gather.
+GatherOp getDstGather(Value value) {
+  auto gather = value.getDefiningOp<GatherOp>();
+  return gather && gather.getEnd() == GatherEnd::dst ? gather : GatherOp();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear reductions
+//===----------------------------------------------------------------------===//
+
+/// A signed product of factors.
+struct Term {
+  bool negative = false;
+  SmallVector<Value> factors;
+};
+
+/// Expands `value` into a sum of signed products through add, sub, neg and
+/// mul; gives up (returns false) beyond `kMaxTerms` terms.
+constexpr unsigned kMaxTerms = 4;
+
+bool expand(Value value, SmallVectorImpl<Term> &terms) {
+  if (auto unary = value.getDefiningOp<UnaryOp>();
+      unary && unary.getFn() == UnaryFn::neg) {
+    SmallVector<Term> inner;
+    if (!expand(unary.getInput(), inner))
+      return false;
+    for (Term &term : inner)
+      term.negative = !term.negative;
+    terms.append(inner.begin(), inner.end());
+    return terms.size() <= kMaxTerms;
+  }
+  auto binary = value.getDefiningOp<BinaryOp>();
+  if (!binary || (binary.getFn() != BinaryFn::add &&
+                  binary.getFn() != BinaryFn::sub &&
+                  binary.getFn() != BinaryFn::mul)) {
+    terms.push_back(Term{false, {value}});
+    return terms.size() <= kMaxTerms;
+  }
+  SmallVector<Term> lhs, rhs;
+  if (!expand(binary.getLhs(), lhs) || !expand(binary.getRhs(), rhs))
+    return false;
+  if (binary.getFn() == BinaryFn::mul) {
+    for (const Term &a : lhs)
+      for (const Term &b : rhs) {
+        Term product{a.negative != b.negative, a.factors};
+        product.factors.append(b.factors.begin(), b.factors.end());
+        terms.push_back(std::move(product));
+      }
+  } else {
+    terms.append(lhs.begin(), lhs.end());
+    for (Term &term : rhs) {
+      if (binary.getFn() == BinaryFn::sub)
+        term.negative = !term.negative;
+      terms.push_back(std::move(term));
+    }
+  }
+  return terms.size() <= kMaxTerms;
+}
+
+/// Multiplies `factors` left to right (null for none).
+Value multiply(PatternRewriter &rewriter, Location loc, ArrayRef<Value> factors) {
+  Value product;
+  for (Value factor : factors)
+    product = product ? BinaryOp::create(rewriter, loc, BinaryFn::mul,
+                                         product, factor)
+                      : factor;
+  return product;
+}
+
+/// sum_j (u_i * c * e_ij) = u_i * c * sum_j e_ij, term by term.
+struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getKind() == ReduceKind::max)
+      return failure();
+    SmallVector<Term> terms;
+    if (!expand(op.getInput(), terms))
+      return failure();
+    // Split each term into factors constant along a node's in-edges (node
+    // values gathered at the destination, globals) and the rest.
+    struct Split {
+      bool negative;
+      SmallVector<Value> outer, inner;
+    };
+    SmallVector<Split> splits;
+    bool anyOuter = false;
+    for (const Term &term : terms) {
+      Split split{term.negative, {}, {}};
+      for (Value factor : term.factors) {
+        if (GatherOp gather = getDstGather(factor);
+            gather && gather.getGraph() == op.getGraph())
+          split.outer.push_back(gather.getInput());
+        else if (isGlobal(factor))
+          split.outer.push_back(factor);
+        else
+          split.inner.push_back(factor);
+      }
+      // The mean of a constant is not that constant on nodes without
+      // in-edges; leave such reductions alone.
+      if (split.inner.empty() && op.getKind() == ReduceKind::mean)
+        return failure();
+      anyOuter |= !split.outer.empty();
+      splits.push_back(std::move(split));
+    }
+    if (!anyOuter)
+      return failure();
+
+    Location loc = op.getLoc();
+    Value result;
+    for (const Split &split : splits) {
+      Value reduced;
+      if (split.inner.empty()) {
+        // sum_j 1 = the in-degree.
+        auto type = cast<FieldType>(op.getType());
+        reduced = DegreeOp::create(
+            rewriter, loc,
+            FieldType::get(rewriter.getContext(), FieldKind::node, {},
+                           type.getElementType()),
+            op.getGraph());
+      } else {
+        reduced = ReduceOp::create(rewriter, loc, op.getKind(), op.getGraph(),
+                                   multiply(rewriter, loc, split.inner));
+      }
+      SmallVector<Value> factors = split.outer;
+      factors.push_back(reduced);
+      Value term = multiply(rewriter, loc, factors);
+      if (!result)
+        result = split.negative
+                     ? UnaryOp::create(rewriter, loc, UnaryFn::neg, term)
+                     : term;
+      else
+        result = BinaryOp::create(
+            rewriter, loc, split.negative ? BinaryFn::sub : BinaryFn::add,
+            result, term);
+    }
+    if (result.getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "rewrite would change the type");
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Hoisting computations through gathers
+//===----------------------------------------------------------------------===//
+
+/// f(x[dst], ..., g) = f(x, ..., g)[dst] for element-wise f and globals g.
+template <typename OpTy>
+struct HoistDstGather : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Value graph;
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands()) {
+      if (isGlobal(operand)) {
+        operands.push_back(operand);
+        continue;
+      }
+      GatherOp gather = getDstGather(operand);
+      if (!gather || (graph && gather.getGraph() != graph))
+        return failure();
+      graph = gather.getGraph();
+      operands.push_back(gather.getInput());
+    }
+    if (!graph)
+      return failure();
+    Operation *nodeOp = rewriter.clone(*op);
+    nodeOp->setOperands(operands);
+    auto edgeType = cast<FieldType>(op->getResult(0).getType());
+    nodeOp->getResult(0).setType(edgeType.withKind(FieldKind::node));
+    rewriter.replaceOpWithNewOp<GatherOp>(op, edgeType, GatherEnd::dst, graph,
+                                          nodeOp->getResult(0));
+    return success();
+  }
+};
+
+/// x[src] @ W = (x @ W)[src].
+struct HoistSrcMatmul : public OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto gather = op.getInput().getDefiningOp<GatherOp>();
+    if (!gather || gather.getEnd() != GatherEnd::src)
+      return failure();
+    Value product =
+        MatmulOp::create(rewriter, op.getLoc(), gather.getInput(),
+                         op.getMatrix());
+    rewriter.replaceOpWithNewOp<GatherOp>(op, op.getType(), GatherEnd::src,
+                                          gather.getGraph(), product);
+    return success();
+  }
+};
+
+struct SimplifyGraphCalculusPass
+    : public grade::impl::SimplifyGraphCalculusBase<
+          SimplifyGraphCalculusPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DecomposeLinearReduce, HoistDstGather<UnaryOp>,
+                 HoistDstGather<BinaryOp>, HoistDstGather<DotOp>,
+                 HoistDstGather<MatmulOp>, HoistSrcMatmul>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
