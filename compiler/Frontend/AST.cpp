@@ -104,9 +104,11 @@ private:
           os << "Solve " << solve->getName() << "(";
           for (size_t i = 0; i < solve->getArgs().size(); ++i) {
             const SolveArg &arg = solve->getArgs()[i];
-            os << (i ? ", " : "") << arg.name << " = " << arg.value;
+            os << (i ? ", " : "") << arg.name << " = "
+               << llvm::format("%g", arg.value);
           }
-          os << ") over [" << solve->getT0() << ", " << solve->getT1() << "]";
+          os << ") over [" << llvm::format("%g", solve->getT0()) << ", "
+             << llvm::format("%g", solve->getT1()) << "]";
           printLoc(solve->getLoc());
         })
         .Case<OutputDecl>([&](const OutputDecl *output) {

@@ -372,7 +372,8 @@ private:
           buildType(state->typeSpec()), buildExpr(state->expr()));
     if (auto *rhs = dynamic_cast<GradeParser::RhsDeclContext *>(ctx)) {
       antlr4::tree::TerminalNode *deriv = rhs->IDENT(0), *time = rhs->IDENT(1);
-      llvm::StringRef name = deriv->getText();
+      std::string derivText = deriv->getText();
+      llvm::StringRef name = derivText;
       if (name.size() < 2 || name[0] != 'd' || time->getText() != "dt")
         error(positions.begin(deriv->getSymbol()),
               "expected a derivative 'd<state>/dt', got '" + name + "/" +
@@ -412,7 +413,8 @@ private:
   ExprPtr buildExpr(GradeParser::ExprContext *ctx) {
     SourceRange whole = range(ctx);
     if (auto *index = dynamic_cast<GradeParser::IndexExprContext *>(ctx)) {
-      llvm::StringRef end = index->IDENT()->getText();
+      std::string endText = index->IDENT()->getText();
+      llvm::StringRef end = endText;
       if (end != "src" && end != "dst")
         error(positions.begin(index->IDENT()->getSymbol()),
               "expected 'src' or 'dst' inside '[...]', got '" + end + "'");

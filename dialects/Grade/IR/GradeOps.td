@@ -224,7 +224,7 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
     F64Attr:$t1
   );
   let assemblyFormat =
-    "$scheme `dt` `(` $dt `)` `over` `[` $t0 `,` $t1 `]` attr-dict";
+    "$scheme `dt` `(` $dt `)` `over` ` ` `[` $t0 `,` $t1 `]` attr-dict";
   let hasVerifier = 1;
 }
 

@@ -1,0 +1,19 @@
+//===- Header.h - the C header of a generated library -----------*- C++ -*-===//
+
+#ifndef GRADE_COMPILER_TARGET_HEADER_H
+#define GRADE_COMPILER_TARGET_HEADER_H
+
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace grade {
+
+/// Writes the C header matching the library compiled from `model`: the
+/// model-specific entry point and one block of macros per field (name,
+/// role, kind, element type, feature shape) plus the solve settings.
+void emitModelHeader(ModelOp model, llvm::raw_ostream &os);
+
+} // namespace grade
+
+#endif // GRADE_COMPILER_TARGET_HEADER_H

@@ -1,0 +1,682 @@
+//===- GradeToLoops.cpp - kernel formation and lowering to loops ----------===//
+//
+// For each region (init, rhs, step) of a model:
+//
+//  1. Levels. A field value's level is the kernel that computes it. Reading
+//     a value at other nodes (`gather src`) needs that value complete for
+//     every node, i.e. computed by an earlier kernel: level(gather src x) =
+//     level(x) + 1 unless x is a buffer already. Every other operation takes
+//     the highest level of its operands.
+//  2. Materialisation. Walking each kernel's roots from the last kernel
+//     down: a node value of a lower level becomes a root of its own kernel
+//     (it is written to a temporary); an edge value of a lower level is
+//     recomputed (never stored per edge).
+//  3. Buffers. Temporaries are reused once their last reader is done (or
+//     in the very kernel that last reads them, if it reads them only at the
+//     node being written). A state updated in place while a later kernel of
+//     the same step, or a neighbour in the same kernel, still reads its old
+//     value goes to a temporary instead, swapped in by the runtime.
+//  4. Code. One private function per kernel (KernelEmitter.cpp) and an
+//     entry point taking the runtime's slot array.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Conversion/Passes.h"
+
+#include "dialects/Conversion/GradeToLoops/KernelEmitter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <limits>
+
+#define DEBUG_TYPE "convert-grade-to-loops"
+
+namespace grade {
+#define GEN_PASS_DEF_CONVERTGRADETOLOOPS
+#include "dialects/Conversion/Passes.h.inc"
+} // namespace grade
+
+using namespace mlir;
+using namespace grade;
+using namespace grade::detail;
+
+namespace {
+
+/// Slots 0..2 of the runtime's slot array hold the graph.
+constexpr int kRowPtrSlot = 0, kColIdxSlot = 1, kWeightsSlot = 2,
+              kFirstDeclSlot = 3;
+
+enum class ReadMode { Local, Src };
+
+bool isField(Value value) { return isa<FieldType>(value.getType()); }
+bool isGraph(Value value) { return isa<grade::GraphType>(value.getType()); }
+
+/// Model-wide state: slot numbering and the pool of temporaries.
+class ModelLowering {
+public:
+  explicit ModelLowering(ModelOp model) : model(model) {
+    for (DeclOp decl : model.getDecls()) {
+      slotOf[decl.getSymName()] = kFirstDeclSlot + slotTypes.size();
+      slotTypes.push_back(decl.getType());
+    }
+  }
+
+  int getSlot(StringRef decl) const { return slotOf.lookup(decl); }
+  Type getSlotType(int slot) const {
+    return slotTypes[slot - kFirstDeclSlot];
+  }
+
+  /// Appends a temporary declaration and returns its slot.
+  int createTemp(FieldType type, StringRef prefix) {
+    OpBuilder builder(model.getContext());
+    builder.setInsertionPointToEnd(&model.getBody().front());
+    std::string name = (prefix + Twine(numTemps++)).str();
+    DeclOp::create(builder, model.getLoc(), Role::temp, name, type, false);
+    int slot = kFirstDeclSlot + slotTypes.size();
+    slotOf[name] = slot;
+    slotTypes.push_back(type);
+    return slot;
+  }
+
+  StringRef getTempName(int slot) {
+    return model.getDecls()[slot - kFirstDeclSlot].getSymName();
+  }
+
+  /// Temporaries reusable across regions: slot and type.
+  struct Temp {
+    int slot;
+    FieldType type;
+  };
+  SmallVector<Temp> pool;
+
+  ModelOp model;
+
+private:
+  llvm::StringMap<int> slotOf;
+  SmallVector<Type> slotTypes;
+  unsigned numTemps = 0;
+};
+
+/// A value a kernel stores, and the slot it goes to.
+struct Root {
+  Value value;
+  int slot = -1;
+  bool isTarget = false;
+};
+
+/// Lowers one region op into an entry function and its kernels.
+class RegionLowering {
+public:
+  RegionLowering(ModelLowering &modelLowering, Operation *regionOp,
+                 StringRef regionName, ArrayRef<int> targetSlots,
+                 bool mayNeedSwaps)
+      : lowering(modelLowering), regionOp(regionOp), regionName(regionName),
+        targetSlots(targetSlots), mayNeedSwaps(mayNeedSwaps),
+        body(regionOp->getRegion(0).front()) {}
+
+  LogicalResult run(SmallVectorImpl<std::pair<int, int>> &swaps) {
+    if (failed(computeLevels()))
+      return failure();
+    planMaterialization();
+    assignBuffers(swaps);
+    return emitCode();
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // 1. Levels
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult computeLevels() {
+    for (Operation &op : body.without_terminator()) {
+      if (isa<SoftmaxOp>(op))
+        return op.emitError("'grade.softmax' must be expanded before "
+                            "lowering (run grade-expand-softmax)");
+      if (!isa<LoadOp, GatherOp, ReduceOp, UnaryOp, BinaryOp, DotOp,
+               MatmulOp, DegreeOp, WeightOp>(op) &&
+          op.getDialect()->getNamespace() != "arith")
+        return op.emitError("cannot lower '")
+               << op.getName() << "' inside '" << regionOp->getName() << "'";
+      bool anyField = llvm::any_of(op.getResults(), isField);
+      if (!anyField) {
+        // A global: evaluated once in the entry function.
+        bool tensorResult =
+            llvm::any_of(op.getResultTypes(),
+                         [](Type t) { return isa<RankedTensorType>(t); });
+        if (isa<DotOp, MatmulOp>(op) || (tensorResult && !isa<LoadOp>(op)))
+          return op.emitError("arithmetic on global tensors is not "
+                              "supported; combine them with a field");
+        continue;
+      }
+      int result = 0;
+      if (isa<LoadOp>(op)) {
+        result = 0;
+      } else if (auto gather = dyn_cast<GatherOp>(op);
+                 gather && gather.getEnd() == GatherEnd::src) {
+        Value input = gather.getInput();
+        result = input.getDefiningOp<LoadOp>() ? 0 : levels[input] + 1;
+      } else {
+        for (Value operand : op.getOperands())
+          if (isField(operand))
+            result = std::max(result, levels[operand]);
+      }
+      levels[op.getResult(0)] = result;
+      if (auto gather = dyn_cast<GatherOp>(op);
+          gather && gather.getEnd() == GatherEnd::src &&
+          !gather.getInput().getDefiningOp<LoadOp>())
+        mustMaterialize.insert(gather.getInput());
+    }
+    return success();
+  }
+
+  /// A reduction whose input reads only per-edge and per-node data of buffers
+  /// bound before the region runs (edge loads, weights, destination gathers
+  /// of loads), e.g. a weighted degree: recomputing it costs an accumulator
+  /// in an edge pass that exists anyway, while storing it costs a write and
+  /// a read per node. Source gathers are random accesses, never free.
+  bool isInvariantReduction(ReduceOp reduce) {
+    SmallVector<Value> worklist = {reduce.getInput()};
+    llvm::DenseSet<Value> seen;
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      if (!seen.insert(value).second || !isField(value))
+        continue;
+      Operation *op = value.getDefiningOp();
+      if (isa<LoadOp, WeightOp>(op))
+        continue;
+      if (auto gather = dyn_cast<GatherOp>(op);
+          gather && gather.getEnd() == GatherEnd::src)
+        return false;
+      if (!isa<GatherOp, UnaryOp, BinaryOp>(op))
+        return false;
+      for (Value operand : op->getOperands())
+        if (!isGraph(operand))
+          worklist.push_back(operand);
+    }
+    return true;
+  }
+
+  /// Whether a node value of an earlier kernel is cheaper to recompute
+  /// where it is needed than to store: graph invariants, and element-wise
+  /// combinations of values that are in memory anyway.
+  bool isRecomputable(Value value) {
+    auto it = recomputable.find(value);
+    if (it != recomputable.end())
+      return it->second;
+    bool result = false;
+    Operation *op = value.getDefiningOp();
+    if (mustMaterialize.count(value) || !op) {
+      result = false;
+    } else if (isa<DegreeOp>(op)) {
+      result = true;
+    } else if (auto reduce = dyn_cast<ReduceOp>(op)) {
+      result = isInvariantReduction(reduce);
+    } else if (isa<UnaryOp, BinaryOp>(op)) {
+      result = llvm::all_of(op->getOperands(), [&](Value operand) {
+        return !isField(operand) || operand.getDefiningOp<LoadOp>() ||
+               mustMaterialize.count(operand) || isRecomputable(operand);
+      });
+    }
+    recomputable[value] = result;
+    return result;
+  }
+
+  /// Whether kernel `level` reads `value` (from memory, or as an argument)
+  /// instead of computing it.
+  bool isExternalIn(Value value, int level) {
+    if (!isField(value) || value.getDefiningOp<LoadOp>())
+      return true;
+    if (levels.lookup(value) >= level ||
+        getFieldKind(value.getType()) == FieldKind::edge)
+      return false; // computed here; edge values are always recomputed
+    return mustMaterialize.count(value) || !isRecomputable(value);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // 2. Materialisation
+  //===--------------------------------------------------------------------===//
+
+  void planMaterialization() {
+    auto yield = cast<YieldOp>(body.getTerminator());
+    int maxLevel = 0;
+    for (Value value : yield.getValues())
+      maxLevel = std::max(maxLevel, levels.lookup(value));
+    roots.resize(maxLevel + 1);
+    for (auto [value, slot] : llvm::zip(yield.getValues(), targetSlots))
+      roots[levels.lookup(value)].push_back(Root{value, slot, true});
+
+    for (int level = maxLevel; level >= 0; --level) {
+      llvm::DenseSet<std::pair<Value, int>> visited;
+      // roots[level] may grow while we walk (never at this level: a value
+      // is materialised at its own, lower level), so index, don't iterate.
+      for (size_t r = 0; r < roots[level].size(); ++r)
+        visit(roots[level][r].value, ReadMode::Local, level, visited);
+    }
+  }
+
+  void visit(Value value, ReadMode mode, int level,
+             llvm::DenseSet<std::pair<Value, int>> &visited) {
+    if (!visited.insert({value, static_cast<int>(mode)}).second)
+      return;
+    if (!isField(value) || isGraph(value))
+      return;
+    if (isExternalIn(value, level)) {
+      reads[value].push_back({level, mode});
+      if (!value.getDefiningOp<LoadOp>() && materialized.insert(value).second)
+        roots[levels.lookup(value)].push_back(Root{value, -1, false});
+      return;
+    }
+    // Computed in this kernel, or recomputed here.
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast<GatherOp>(op)) {
+      visit(gather.getInput(),
+            gather.getEnd() == GatherEnd::src ? ReadMode::Src : ReadMode::Local,
+            level, visited);
+      return;
+    }
+    for (Value operand : op->getOperands())
+      visit(operand, ReadMode::Local, level, visited);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // 3. Buffers
+  //===--------------------------------------------------------------------===//
+
+  /// A temporary of `type` free for a value written by kernel `level`.
+  int allocateTemp(FieldType type, int level, int busyUntil, bool localOnly) {
+    for (auto [temp, state] : llvm::zip(lowering.pool, tempStates)) {
+      if (temp.type != type)
+        continue;
+      if (state.busyUntil < level ||
+          (state.busyUntil == level && state.localOnly)) {
+        state = {busyUntil, localOnly};
+        return temp.slot;
+      }
+    }
+    int slot = lowering.createTemp(type, "tmp");
+    lowering.pool.push_back({slot, type});
+    tempStates.push_back({busyUntil, localOnly});
+    return slot;
+  }
+
+  void assignBuffers(SmallVectorImpl<std::pair<int, int>> &swaps) {
+    tempStates.assign(lowering.pool.size(), TempState{-1, true});
+    for (Operation &op : body.without_terminator())
+      if (auto load = dyn_cast<LoadOp>(op))
+        bufferOf[load.getResult()] = lowering.getSlot(load.getDecl());
+
+    for (int level = 0; level < static_cast<int>(roots.size()); ++level) {
+      for (Root &root : roots[level]) {
+        auto type = cast<FieldType>(root.value.getType());
+        if (root.isTarget) {
+          if (mayNeedSwaps && !safeInPlace(root.slot, level)) {
+            int temp = allocateTemp(type, level,
+                                    std::numeric_limits<int>::max(), false);
+            swaps.push_back({root.slot, temp});
+            root.slot = temp;
+          }
+          continue;
+        }
+        int lastRead = 0;
+        for (auto [reader, mode] : reads[root.value])
+          lastRead = std::max(lastRead, reader);
+        bool localOnly = llvm::all_of(reads[root.value], [&](auto read) {
+          return read.first != lastRead || read.second == ReadMode::Local;
+        });
+        root.slot = allocateTemp(type, level, lastRead, localOnly);
+        bufferOf[root.value] = root.slot;
+      }
+    }
+  }
+
+  /// Whether kernel `level` may overwrite `slot` while computing its new
+  /// value: nobody reads the old value afterwards or at another node.
+  bool safeInPlace(int slot, int level) {
+    for (auto &[value, valueReads] : reads) {
+      auto load = value.getDefiningOp<LoadOp>();
+      if (!load || lowering.getSlot(load.getDecl()) != slot)
+        continue;
+      for (auto [reader, mode] : valueReads)
+        if (reader > level || (reader == level && mode == ReadMode::Src))
+          return false;
+    }
+    return true;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // 4. Code
+  //===--------------------------------------------------------------------===//
+
+  /// The memref type of a slot (flat, dynamic size).
+  MemRefType slotMemRefType(int slot) {
+    Type element;
+    if (slot == kRowPtrSlot || slot == kColIdxSlot)
+      element = IntegerType::get(regionOp->getContext(), 64);
+    else if (slot == kWeightsSlot)
+      element = *lowering.model.getGraphOp().getWeightType();
+    else
+      element = getElementTypeOf(lowering.getSlotType(slot));
+    return MemRefType::get({ShapedType::kDynamic}, element);
+  }
+
+  /// The slot's memref in the entry function (created on first use).
+  Value entrySlot(int slot) {
+    auto it = entrySlots.find(slot);
+    if (it != entrySlots.end())
+      return it->second;
+    // Views are created in the entry's prologue so that they dominate every
+    // global and call, whenever they are first asked for.
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointAfter(prologueTail);
+    Location loc = regionOp->getLoc();
+    Value size;
+    auto constant = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(builder, loc, v).getResult();
+    };
+    auto times = [&](Value n, int64_t f) -> Value {
+      return f == 1 ? n : arith::MulIOp::create(builder, loc, n, constant(f));
+    };
+    if (slot == kRowPtrSlot)
+      size = arith::AddIOp::create(builder, loc, numNodes, constant(1));
+    else if (slot == kColIdxSlot || slot == kWeightsSlot)
+      size = numEdges;
+    else {
+      Type type = lowering.getSlotType(slot);
+      int64_t features = getNumElements(getFeatureShape(type));
+      std::optional<FieldKind> kind = getFieldKind(type);
+      if (!kind)
+        size = constant(features);
+      else
+        size = times(*kind == FieldKind::node ? numNodes : numEdges, features);
+    }
+    Value memref = SlotOp::create(builder, loc, slotMemRefType(slot),
+                                  slotsArg, builder.getI64IntegerAttr(slot),
+                                  size);
+    prologueTail = memref.getDefiningOp();
+    entrySlots[slot] = memref;
+    return memref;
+  }
+
+  /// Evaluates a global (scalar) op in the entry function.
+  LogicalResult emitGlobal(Operation &op) {
+    Location loc = op.getLoc();
+    if (auto load = dyn_cast<LoadOp>(op)) {
+      Value memref = entrySlot(lowering.getSlot(load.getDecl()));
+      if (isa<RankedTensorType>(load.getType())) {
+        globals[load.getResult()] = memref;
+        return success();
+      }
+      Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+      globals[load.getResult()] =
+          memref::LoadOp::create(builder, loc, memref, ValueRange{zero});
+      return success();
+    }
+    if (auto unary = dyn_cast<UnaryOp>(op)) {
+      globals[unary.getResult()] = emitUnaryFn(
+          builder, loc, unary.getFn(), globals.lookup(unary.getInput()));
+      return success();
+    }
+    if (auto binary = dyn_cast<BinaryOp>(op)) {
+      globals[binary.getResult()] =
+          emitBinaryFn(builder, loc, binary.getFn(),
+                       globals.lookup(binary.getLhs()),
+                       globals.lookup(binary.getRhs()));
+      return success();
+    }
+    // Upstream arith: clone with the operands mapped.
+    IRMapping mapping;
+    for (Value operand : op.getOperands())
+      mapping.map(operand, globals.lookup(operand));
+    Operation *clone = builder.clone(op, mapping);
+    for (auto [from, to] : llvm::zip(op.getResults(), clone->getResults()))
+      globals[from] = to;
+    return success();
+  }
+
+  /// What kernel `level` reads: the externals of its roots' expressions.
+  void collectExternals(int level, llvm::SetVector<Value> &externals,
+                        bool &usesWeights) {
+    llvm::DenseSet<Value> visited;
+    std::function<void(Value)> walk = [&](Value value) {
+      if (isGraph(value) || !visited.insert(value).second)
+        return;
+      if (isExternalIn(value, level)) {
+        externals.insert(value);
+        return;
+      }
+      Operation *op = value.getDefiningOp();
+      usesWeights |= isa<WeightOp>(op);
+      for (Value operand : op->getOperands())
+        walk(operand);
+    };
+    for (const Root &root : roots[level])
+      walk(root.value);
+  }
+
+  LogicalResult emitKernelFunction(int level) {
+    llvm::SetVector<Value> externals;
+    bool usesWeights = false;
+    collectExternals(level, externals, usesWeights);
+
+    // Arguments: graph arrays, node count, one memref per distinct slot,
+    // then global scalars.
+    llvm::SetVector<int> slots;
+    slots.insert(kRowPtrSlot);
+    slots.insert(kColIdxSlot);
+    if (usesWeights)
+      slots.insert(kWeightsSlot);
+    SmallVector<Value> scalars;
+    for (Value value : externals) {
+      if (isField(value))
+        slots.insert(bufferOf.lookup(value));
+      else if (isa<RankedTensorType>(value.getType()))
+        slots.insert(lowering.getSlot(
+            value.getDefiningOp<LoadOp>().getDecl()));
+      else
+        scalars.push_back(value);
+    }
+    for (const Root &root : roots[level])
+      slots.insert(root.slot);
+
+    SmallVector<Type> argTypes;
+    SmallVector<Value> callArgs;
+    for (int slot : slots) {
+      argTypes.push_back(slotMemRefType(slot));
+      callArgs.push_back(entrySlot(slot));
+    }
+    argTypes.push_back(builder.getIndexType());
+    callArgs.push_back(numNodes);
+    for (Value scalar : scalars) {
+      argTypes.push_back(scalar.getType());
+      callArgs.push_back(globals.lookup(scalar));
+    }
+
+    SmallVector<Location> rootLocs;
+    for (const Root &root : roots[level])
+      rootLocs.push_back(root.value.getLoc());
+    Location loc = builder.getFusedLoc(rootLocs);
+    std::string name = (lowering.model.getSymName() + "_" + regionName +
+                        "_kernel" + Twine(level))
+                           .str();
+    auto func = func::FuncOp::create(
+        loc, name, builder.getFunctionType(argTypes, {}));
+    func.setPrivate();
+    // Distinct slots are distinct allocations.
+    for (unsigned i = 0; i < slots.size(); ++i)
+      func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
+    SymbolTable(module).insert(func, Block::iterator(entry));
+
+    Block *kernelBody = func.addEntryBlock();
+    KernelInputs inputs;
+    DenseMap<int, Value> slotArgs;
+    for (auto [index, slot] : llvm::enumerate(slots))
+      slotArgs[slot] = kernelBody->getArgument(index);
+    inputs.rowPtr = slotArgs[kRowPtrSlot];
+    inputs.colIdx = slotArgs[kColIdxSlot];
+    inputs.weights = usesWeights ? slotArgs[kWeightsSlot] : Value();
+    inputs.numNodes = kernelBody->getArgument(slots.size());
+    for (auto [index, scalar] : llvm::enumerate(scalars))
+      inputs.externals[scalar].scalar =
+          kernelBody->getArgument(slots.size() + 1 + index);
+    for (Value value : externals) {
+      if (isField(value))
+        inputs.externals[value].memref = slotArgs[bufferOf.lookup(value)];
+      else if (isa<RankedTensorType>(value.getType()))
+        inputs.externals[value].memref = slotArgs[lowering.getSlot(
+            value.getDefiningOp<LoadOp>().getDecl())];
+    }
+    for (const Root &root : roots[level])
+      inputs.roots.push_back({root.value, slotArgs[root.slot]});
+
+    OpBuilder kernelBuilder = OpBuilder::atBlockEnd(kernelBody);
+    if (failed(emitKernel(kernelBuilder, loc, inputs)))
+      return failure();
+    func::ReturnOp::create(kernelBuilder, loc);
+
+    func::CallOp::create(builder, loc, func, callArgs);
+    return success();
+  }
+
+  LogicalResult emitCode() {
+    module = regionOp->getParentOfType<ModuleOp>();
+    MLIRContext *context = regionOp->getContext();
+    Location loc = regionOp->getLoc();
+    builder = OpBuilder(context);
+    builder.setInsertionPointToEnd(module.getBody());
+    Type i64 = builder.getI64Type(), f64 = builder.getF64Type();
+    auto type = builder.getFunctionType(
+        {LLVM::LLVMPointerType::get(context), i64, i64, f64, f64}, {});
+    entry = func::FuncOp::create(builder, loc,
+                                 ("gradegen_entry_" + regionName).str(), type);
+    Block *entryBody = entry.addEntryBlock();
+    builder.setInsertionPointToEnd(entryBody);
+    slotsArg = entryBody->getArgument(0);
+    numNodes = arith::IndexCastOp::create(builder, loc, builder.getIndexType(),
+                                          entryBody->getArgument(1));
+    numEdges = arith::IndexCastOp::create(builder, loc, builder.getIndexType(),
+                                          entryBody->getArgument(2));
+    prologueTail = numEdges.getDefiningOp();
+    auto returnOp = func::ReturnOp::create(builder, loc);
+    builder.setInsertionPoint(returnOp);
+
+    // Time arguments, then every global of the region.
+    unsigned numArgs = body.getNumArguments();
+    if (numArgs > 1)
+      globals[body.getArgument(1)] = entryBody->getArgument(3);
+    if (numArgs > 2)
+      globals[body.getArgument(2)] = entryBody->getArgument(4);
+    for (Operation &op : body.without_terminator())
+      if (!llvm::any_of(op.getResults(), isField) && op.getNumResults() &&
+          failed(emitGlobal(op)))
+        return failure();
+    for (int level = 0; level < static_cast<int>(roots.size()); ++level)
+      if (!roots[level].empty() && failed(emitKernelFunction(level)))
+        return failure();
+    return success();
+  }
+
+  ModelLowering &lowering;
+  Operation *regionOp;
+  StringRef regionName;
+  ArrayRef<int> targetSlots;
+  bool mayNeedSwaps;
+  Block &body;
+
+  llvm::DenseMap<Value, int> levels;
+  SmallVector<SmallVector<Root>> roots;
+  llvm::DenseMap<Value, SmallVector<std::pair<int, ReadMode>>> reads;
+  llvm::DenseSet<Value> materialized;
+  /// Node values read at other nodes: they must be in memory.
+  llvm::DenseSet<Value> mustMaterialize;
+  llvm::DenseMap<Value, bool> recomputable;
+  llvm::DenseMap<Value, int> bufferOf;
+  struct TempState {
+    int busyUntil;
+    bool localOnly;
+  };
+  SmallVector<TempState> tempStates;
+
+  ModuleOp module;
+  OpBuilder builder{regionOp->getContext()};
+  func::FuncOp entry;
+  Operation *prologueTail = nullptr; ///< slot views are inserted after it
+  Value slotsArg, numNodes, numEdges;
+  llvm::DenseMap<int, Value> entrySlots;
+  llvm::DenseMap<Value, Value> globals;
+};
+
+LogicalResult lowerModel(ModelOp model) {
+  ModelLowering lowering(model);
+  MLIRContext *context = model.getContext();
+  SmallVector<std::pair<int, int>> swaps;
+
+  if (InitOp init = model.getInitOp()) {
+    SmallVector<int> targets;
+    for (Attribute target : init.getTargets())
+      targets.push_back(
+          lowering.getSlot(cast<FlatSymbolRefAttr>(target).getValue()));
+    SmallVector<std::pair<int, int>> none;
+    if (failed(RegionLowering(lowering, init, "init", targets, false).run(none)))
+      return failure();
+  }
+  if (RhsOp rhs = model.getRhsOp()) {
+    // Derivatives go to slots the runtime points at the caller's buffers;
+    // `rhs_outputs` lists them in the order the states are declared.
+    llvm::StringMap<int> derivativeSlot;
+    for (DeclOp state : model.getStates())
+      derivativeSlot[state.getSymName()] =
+          lowering.createTemp(cast<FieldType>(state.getType()),
+                              ("d_" + state.getSymName() + "_").str());
+    SmallVector<int> targets;
+    for (Attribute target : rhs.getTargets())
+      targets.push_back(
+          derivativeSlot.lookup(cast<FlatSymbolRefAttr>(target).getValue()));
+    SmallVector<Attribute> outputs;
+    for (DeclOp state : model.getStates())
+      outputs.push_back(FlatSymbolRefAttr::get(
+          context,
+          lowering.getTempName(derivativeSlot.lookup(state.getSymName()))));
+    SmallVector<std::pair<int, int>> none;
+    if (failed(RegionLowering(lowering, rhs, "rhs", targets, false).run(none)))
+      return failure();
+    model.setRhsOutputsAttr(ArrayAttr::get(context, outputs));
+  }
+  if (StepOp step = model.getStepOp()) {
+    SmallVector<int> targets;
+    for (Attribute target : step.getTargets())
+      targets.push_back(
+          lowering.getSlot(cast<FlatSymbolRefAttr>(target).getValue()));
+    if (failed(RegionLowering(lowering, step, "step", targets, true)
+                   .run(swaps)))
+      return failure();
+  }
+  SmallVector<Attribute> swapAttrs;
+  for (auto [a, b] : swaps)
+    swapAttrs.push_back(ArrayAttr::get(
+        context, {FlatSymbolRefAttr::get(context, lowering.getTempName(a)),
+                  FlatSymbolRefAttr::get(context, lowering.getTempName(b))}));
+  model.setSwapsAttr(ArrayAttr::get(context, swapAttrs));
+
+  for (Operation *op : {static_cast<Operation *>(model.getInitOp()),
+                        static_cast<Operation *>(model.getRhsOp()),
+                        static_cast<Operation *>(model.getStepOp())})
+    if (op)
+      op->erase();
+  return success();
+}
+
+struct ConvertGradeToLoopsPass
+    : public grade::impl::ConvertGradeToLoopsBase<ConvertGradeToLoopsPass> {
+  void runOnOperation() override {
+    for (ModelOp model :
+         llvm::make_early_inc_range(getOperation().getOps<ModelOp>()))
+      if (failed(lowerModel(model)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,672 @@
+//===- KernelEmitter.cpp - one fused CSR loop nest ------------------------===//
+//
+// Structure of an emitted kernel (N nodes, in-edges of i in
+// [row_ptr[i], row_ptr[i+1])):
+//
+//   scf.parallel %i = 0 to N {
+//     <per-node scratch arrays>
+//     <node values needed by pass 0>
+//     scf.for %e = row_ptr[i] to row_ptr[i+1]   // pass 0: reductions whose
+//       ...                                     // inputs depend on no other
+//     <finalise pass-0 reductions>              // reduction of this node
+//     <node values needed by pass 1>
+//     scf.for %e ...                            // pass 1 (e.g. softmax sum)
+//     ...
+//     <epilogue: node roots, e.g. y + dt*k written to the next stage>
+//   }
+//
+// Inside any of these, a value of feature shape [d] is produced by an
+// `scf.for %k = 0 to d` loop whose body evaluates the whole element-wise
+// expression for feature k.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Conversion/GradeToLoops/KernelEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace grade;
+using namespace grade::detail;
+
+namespace {
+
+bool isScalarValue(Value value) { return getFeatureShape(value.getType()).empty(); }
+
+int64_t numFeatures(Value value) {
+  return getNumElements(getFeatureShape(value.getType()));
+}
+
+bool isNodeValue(Value value) {
+  return getFieldKind(value.getType()) == FieldKind::node;
+}
+
+bool isEdgeValue(Value value) {
+  return getFieldKind(value.getType()) == FieldKind::edge;
+}
+
+class Emitter {
+public:
+  Emitter(OpBuilder &builder, Location loc, const KernelInputs &inputs)
+      : builder(builder), loc(loc), in(inputs) {}
+
+  LogicalResult run() {
+    // Classify the roots and find the reductions the kernel computes.
+    SmallVector<KernelRoot> nodeRoots, edgeRoots;
+    for (const KernelRoot &root : in.roots) {
+      (isEdgeValue(root.value) ? edgeRoots : nodeRoots).push_back(root);
+      collectReductions(root.value);
+    }
+    unsigned numPasses = 0;
+    for (ReduceOp reduce : reductions)
+      numPasses = std::max(numPasses, phase(reduce.getInput()) + 1);
+    for (const KernelRoot &root : edgeRoots)
+      numPasses = std::max(numPasses, phase(root.value) + 1);
+
+    Value c0 = constantIndex(0), c1 = constantIndex(1);
+    auto parallel =
+        scf::ParallelOp::create(builder, loc, ValueRange{c0},
+                                ValueRange{in.numNodes}, ValueRange{c1});
+    OpBuilder::InsertionGuard guard(builder);
+    body = parallel.getBody();
+    builder.setInsertionPoint(body->getTerminator());
+    node = parallel.getInductionVars()[0];
+    rowBegin = loadIndex(in.rowPtr, node);
+    rowEnd = loadIndex(in.rowPtr,
+                       arith::AddIOp::create(builder, loc, node, c1));
+
+    for (unsigned pass = 0; pass < numPasses; ++pass) {
+      SmallVector<ReduceOp> passReductions;
+      for (ReduceOp reduce : reductions)
+        if (phase(reduce.getInput()) == pass)
+          passReductions.push_back(reduce);
+      SmallVector<KernelRoot> passRoots;
+      for (const KernelRoot &root : edgeRoots)
+        if (phase(root.value) == pass)
+          passRoots.push_back(root);
+      if (failed(emitEdgePass(passReductions, passRoots)))
+        return failure();
+    }
+    for (const KernelRoot &root : nodeRoots) {
+      if (failed(prepareNode(root.value, /*forEdgePass=*/false)))
+        return failure();
+      storeFeatures(root.value, root.memref, node);
+    }
+    return success();
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Analysis
+  //===--------------------------------------------------------------------===//
+
+  bool isExternal(Value value) const { return in.externals.count(value); }
+
+  /// Collects the reductions computed by this kernel, in dependency order.
+  void collectReductions(Value value) {
+    if (isExternal(value) || !visitedForReductions.insert(value).second)
+      return;
+    Operation *op = value.getDefiningOp();
+    if (!op)
+      return;
+    for (Value operand : op->getOperands())
+      if (!isa<grade::GraphType>(operand.getType()))
+        collectReductions(operand);
+    if (auto reduce = dyn_cast<ReduceOp>(op))
+      reductions.insert(reduce);
+  }
+
+  /// The pass over in-edges after which `value` is available (0: before
+  /// the first pass).
+  unsigned phase(Value value) {
+    if (isExternal(value))
+      return 0;
+    auto it = phases.find(value);
+    if (it != phases.end())
+      return it->second;
+    unsigned result = 0;
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast_or_null<GatherOp>(op)) {
+      result = gather.getEnd() == GatherEnd::src ? 0 : phase(gather.getInput());
+    } else if (auto reduce = dyn_cast_or_null<ReduceOp>(op)) {
+      result = phase(reduce.getInput()) + 1;
+    } else if (op) {
+      for (Value operand : op->getOperands())
+        if (isa<FieldType>(operand.getType()))
+          result = std::max(result, phase(operand));
+    }
+    phases[value] = result;
+    return result;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Small builders
+  //===--------------------------------------------------------------------===//
+
+  Value constantIndex(int64_t value) {
+    return arith::ConstantIndexOp::create(builder, loc, value);
+  }
+
+  Value constantFloat(Type type, double value) {
+    return arith::ConstantOp::create(builder, loc, type,
+                                     builder.getFloatAttr(type, value));
+  }
+
+  /// memref<?xi64>[index] as an index.
+  Value loadIndex(Value memref, Value index) {
+    Value value = memref::LoadOp::create(builder, loc, memref, index);
+    return arith::IndexCastOp::create(builder, loc, builder.getIndexType(),
+                                      value);
+  }
+
+  /// row * features + k (k null: row * features, features == 1).
+  Value elementIndex(Value row, int64_t features, Value k) {
+    if (features == 1)
+      return row;
+    Value base = arith::MulIOp::create(builder, loc, row,
+                                       constantIndex(features));
+    return k ? arith::AddIOp::create(builder, loc, base, k).getResult() : base;
+  }
+
+  /// Emits `for k in [0, features)` calling `bodyFn(k)` inside.
+  void forFeatures(int64_t features, function_ref<void(Value)> bodyFn) {
+    auto loop = scf::ForOp::create(builder, loc, constantIndex(0),
+                                   constantIndex(features), constantIndex(1));
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(loop.getBody()->getTerminator());
+    bodyFn(loop.getInductionVar());
+  }
+
+  /// A per-node scratch array, allocated once at the top of the node body.
+  Value allocScratch(Type elementType, int64_t features) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(body);
+    return memref::AllocaOp::create(
+        builder, loc, MemRefType::get({features}, elementType));
+  }
+
+  arith::FastMathFlagsAttr contract() {
+    return arith::FastMathFlagsAttr::get(builder.getContext(),
+                                         arith::FastMathFlags::contract);
+  }
+
+  Value applyUnary(UnaryFn fn, Value x) {
+    return emitUnaryFn(builder, loc, fn, x);
+  }
+
+  Value applyBinary(BinaryFn fn, Value a, Value b) {
+    return emitBinaryFn(builder, loc, fn, a, b);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Element access
+  //===--------------------------------------------------------------------===//
+
+  /// Feature `k` of `value` at the current node (and edge, for edge
+  /// values); `k` is ignored for scalar values. Everything not inlinable
+  /// must have been prepared.
+  Value element(Value value, Value k) {
+    Value kk = isScalarValue(value) ? Value() : k;
+    auto external = in.externals.find(value);
+    if (external != in.externals.end()) {
+      const ExternalValue &ext = external->second;
+      if (ext.scalar)
+        return ext.scalar;
+      if (!isa<FieldType>(value.getType()))
+        return memref::LoadOp::create(builder, loc, ext.memref,
+                                      kk ? kk : constantIndex(0));
+      Value row = isNodeValue(value) ? node : edge;
+      return memref::LoadOp::create(
+          builder, loc, ext.memref,
+          elementIndex(row, numFeatures(value), kk));
+    }
+    if (isNodeValue(value)) {
+      if (Value scalar = nodeScalars.lookup(value))
+        return scalar;
+      if (Value scratch = nodeScratch.lookup(value))
+        return memref::LoadOp::create(builder, loc, scratch, kk);
+    } else if (isEdgeValue(value)) {
+      if (Value scalar = edgeScalars.lookup(value))
+        return scalar;
+      if (Value scratch = edgeScratch.lookup(value))
+        return memref::LoadOp::create(builder, loc, scratch, kk);
+    }
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast<GatherOp>(op)) {
+      if (gather.getEnd() == GatherEnd::dst)
+        return element(gather.getInput(), k);
+      // Sources are read from a buffer written by an earlier kernel.
+      const ExternalValue &ext = in.externals.find(gather.getInput())->second;
+      return memref::LoadOp::create(
+          builder, loc, ext.memref,
+          elementIndex(source, numFeatures(value), kk));
+    }
+    if (auto unary = dyn_cast<UnaryOp>(op))
+      return applyUnary(unary.getFn(), element(unary.getInput(), k));
+    auto binary = cast<BinaryOp>(op);
+    return applyBinary(binary.getFn(), element(binary.getLhs(), k),
+                       element(binary.getRhs(), k));
+  }
+
+  /// Stores all features of `value` into `memref` at row `row`.
+  void storeFeatures(Value value, Value memref, Value row) {
+    int64_t features = numFeatures(value);
+    if (isScalarValue(value)) {
+      memref::StoreOp::create(builder, loc, element(value, Value()), memref,
+                              row);
+      return;
+    }
+    forFeatures(features, [&](Value k) {
+      memref::StoreOp::create(builder, loc, element(value, k), memref,
+                              elementIndex(row, features, k));
+    });
+  }
+
+  /// Evaluates all features of `value` into a new scratch array.
+  Value materialize(Value value) {
+    Value scratch = allocScratch(getElementTypeOf(value.getType()),
+                                 numFeatures(value));
+    forFeatures(numFeatures(value), [&](Value k) {
+      memref::StoreOp::create(builder, loc, element(value, k), scratch, k);
+    });
+    return scratch;
+  }
+
+  /// sum_k lhs[k] * rhs[k] as a scalar.
+  Value dotProduct(Value lhs, Value rhs) {
+    Type type = getElementTypeOf(lhs.getType());
+    int64_t features = numFeatures(lhs);
+    auto loop = scf::ForOp::create(builder, loc, constantIndex(0),
+                                   constantIndex(features), constantIndex(1),
+                                   ValueRange{constantFloat(type, 0.0)});
+    {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      Value product = arith::MulFOp::create(builder, loc, element(lhs, k),
+                                            element(rhs, k), contract());
+      // Reassociation lets the vectoriser split the sum into lanes.
+      auto flags = arith::FastMathFlagsAttr::get(
+          builder.getContext(),
+          arith::FastMathFlags::contract | arith::FastMathFlags::reassoc);
+      Value sum = arith::AddFOp::create(builder, loc,
+                                        loop.getRegionIterArgs()[0], product,
+                                        flags);
+      scf::YieldOp::create(builder, loc, sum);
+    }
+    return loop.getResult(0);
+  }
+
+  /// x @ W into a new scratch array, as a sum of rows of W scaled by x[m]
+  /// (contiguous, vectorisable inner loop).
+  Value matrixProduct(MatmulOp op) {
+    Value input = op.getInput();
+    auto matrixType = cast<RankedTensorType>(op.getMatrix().getType());
+    int64_t rows = matrixType.getDimSize(0), cols = matrixType.getDimSize(1);
+    Type type = matrixType.getElementType();
+    Value matrix = in.externals.find(op.getMatrix())->second.memref;
+    Value out = allocScratch(type, cols);
+    forFeatures(cols, [&](Value c) {
+      memref::StoreOp::create(builder, loc, constantFloat(type, 0.0), out, c);
+    });
+    forFeatures(rows, [&](Value m) {
+      Value xm = element(input, m);
+      Value rowBase = arith::MulIOp::create(builder, loc, m,
+                                            constantIndex(cols));
+      forFeatures(cols, [&](Value c) {
+        Value w = memref::LoadOp::create(
+            builder, loc, matrix,
+            arith::AddIOp::create(builder, loc, rowBase, c).getResult());
+        Value acc = memref::LoadOp::create(builder, loc, out, c);
+        Value sum = arith::AddFOp::create(
+            builder, loc, acc,
+            arith::MulFOp::create(builder, loc, xm, w, contract()),
+            contract());
+        memref::StoreOp::create(builder, loc, sum, out, c);
+      });
+    });
+    return out;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Preparation: values computed once per node or per edge
+  //===--------------------------------------------------------------------===//
+
+  bool isPrepared(Value value) const {
+    return nodeScalars.count(value) || nodeScratch.count(value) ||
+           edgeScalars.count(value) || edgeScratch.count(value);
+  }
+
+  /// Makes a node value usable at the current point of the node body. With
+  /// `forEdgePass`, non-trivial vectors are evaluated into scratch so that
+  /// an edge pass reads them instead of recomputing them per edge.
+  LogicalResult prepareNode(Value value, bool forEdgePass) {
+    if (isExternal(value) || isPrepared(value))
+      return success();
+    Operation *op = value.getDefiningOp();
+    return TypeSwitch<Operation *, LogicalResult>(op)
+        .Case<DegreeOp>([&](DegreeOp) {
+          Value count = arith::SubIOp::create(builder, loc, rowEnd, rowBegin);
+          Value asInt = arith::IndexCastOp::create(
+              builder, loc, builder.getI64Type(), count);
+          nodeScalars[value] = arith::SIToFPOp::create(
+              builder, loc, getElementTypeOf(value.getType()), asInt);
+          return success();
+        })
+        .Case<DotOp>([&](DotOp dot) -> LogicalResult {
+          if (failed(prepareNode(dot.getLhs(), false)) ||
+              failed(prepareNode(dot.getRhs(), false)))
+            return failure();
+          nodeScalars[value] = dotProduct(dot.getLhs(), dot.getRhs());
+          return success();
+        })
+        .Case<MatmulOp>([&](MatmulOp matmul) -> LogicalResult {
+          if (failed(prepareInput(matmul.getInput(), /*edge=*/false)))
+            return failure();
+          nodeScratch[value] = matrixProduct(matmul);
+          return success();
+        })
+        .Case<UnaryOp, BinaryOp>([&](Operation *) -> LogicalResult {
+          for (Value operand : op->getOperands())
+            if (isa<FieldType>(operand.getType()) &&
+                failed(prepareNode(operand, false)))
+              return failure();
+          if (isScalarValue(value))
+            nodeScalars[value] = element(value, Value());
+          else if (forEdgePass)
+            nodeScratch[value] = materialize(value);
+          return success();
+        })
+        .Default([&](Operation *other) {
+          return other->emitError("cannot compute '")
+                 << other->getName() << "' per node here";
+        });
+  }
+
+  /// A matrix product reads its input vector once per output column, so a
+  /// computed input is evaluated into scratch first.
+  LogicalResult prepareInput(Value input, bool edge) {
+    if (failed(edge ? prepareEdge(input) : prepareNode(input, false)))
+      return failure();
+    if (isExternal(input) || isPrepared(input))
+      return success();
+    if (auto gather = input.getDefiningOp<GatherOp>())
+      return success(); // a load from a buffer
+    (edge ? edgeScratch : nodeScratch)[input] = materialize(input);
+    return success();
+  }
+
+  /// Makes an edge value usable at the current point of an edge pass body.
+  LogicalResult prepareEdge(Value value) {
+    if (isExternal(value) || isPrepared(value) || isNodeValue(value))
+      return success();
+    Operation *op = value.getDefiningOp();
+    return TypeSwitch<Operation *, LogicalResult>(op)
+        .Case<GatherOp>([&](GatherOp) { return success(); })
+        .Case<WeightOp>([&](WeightOp) {
+          edgeScalars[value] =
+              memref::LoadOp::create(builder, loc, in.weights, edge);
+          return success();
+        })
+        .Case<DotOp>([&](DotOp dot) -> LogicalResult {
+          if (failed(prepareEdge(dot.getLhs())) ||
+              failed(prepareEdge(dot.getRhs())))
+            return failure();
+          edgeScalars[value] = dotProduct(dot.getLhs(), dot.getRhs());
+          return success();
+        })
+        .Case<MatmulOp>([&](MatmulOp matmul) -> LogicalResult {
+          if (failed(prepareInput(matmul.getInput(), /*edge=*/true)))
+            return failure();
+          edgeScratch[value] = matrixProduct(matmul);
+          return success();
+        })
+        .Case<UnaryOp, BinaryOp>([&](Operation *) -> LogicalResult {
+          for (Value operand : op->getOperands())
+            if (isEdgeValue(operand) && failed(prepareEdge(operand)))
+              return failure();
+          if (isScalarValue(value))
+            edgeScalars[value] = element(value, Value());
+          return success();
+        })
+        .Default([&](Operation *other) {
+          return other->emitError("cannot compute '")
+                 << other->getName() << "' per edge here";
+        });
+  }
+
+  /// Prepares, in the node body, every node value an edge pass reads at
+  /// the destination.
+  LogicalResult prepareNodeOperands(Value value,
+                                    llvm::DenseSet<Value> &visited) {
+    if (isExternal(value) || !visited.insert(value).second)
+      return success();
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast<GatherOp>(op)) {
+      if (gather.getEnd() == GatherEnd::dst)
+        return prepareNode(gather.getInput(), /*forEdgePass=*/true);
+      return success();
+    }
+    for (Value operand : op->getOperands())
+      if (isEdgeValue(operand) &&
+          failed(prepareNodeOperands(operand, visited)))
+        return failure();
+    return success();
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Edge passes
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult emitEdgePass(MutableArrayRef<ReduceOp> passReductions,
+                             ArrayRef<KernelRoot> passRoots) {
+    llvm::DenseSet<Value> visited;
+    for (ReduceOp reduce : passReductions)
+      if (failed(prepareNodeOperands(reduce.getInput(), visited)))
+        return failure();
+    for (const KernelRoot &root : passRoots)
+      if (failed(prepareNodeOperands(root.value, visited)))
+        return failure();
+
+    // Accumulators: scalars travel as loop-carried values, vectors live in
+    // per-node scratch.
+    SmallVector<Value> inits;
+    SmallVector<int> carriedIndex(passReductions.size(), -1);
+    SmallVector<Value> vectorAcc(passReductions.size());
+    for (auto [index, reduceRef] : llvm::enumerate(passReductions)) {
+      ReduceOp reduce = reduceRef;
+      Type type = getElementTypeOf(reduce.getType());
+      double init = reduce.getKind() == ReduceKind::max
+                        ? -std::numeric_limits<double>::infinity()
+                        : 0.0;
+      if (isScalarValue(reduce.getResult())) {
+        carriedIndex[index] = inits.size();
+        inits.push_back(constantFloat(type, init));
+        continue;
+      }
+      Value acc = allocScratch(type, numFeatures(reduce.getResult()));
+      forFeatures(numFeatures(reduce.getResult()), [&](Value k) {
+        memref::StoreOp::create(builder, loc, constantFloat(type, init), acc,
+                                k);
+      });
+      vectorAcc[index] = acc;
+    }
+
+    auto loop = scf::ForOp::create(builder, loc, rowBegin, rowEnd,
+                                   constantIndex(1), inits);
+    LogicalResult result = success();
+    {
+      OpBuilder::InsertionGuard guard(builder);
+      Block *loopBody = loop.getBody();
+      if (loopBody->mightHaveTerminator())
+        builder.setInsertionPoint(loopBody->getTerminator());
+      else
+        builder.setInsertionPointToEnd(loopBody);
+      edge = loop.getInductionVar();
+      source = loadIndex(in.colIdx, edge);
+      edgeScalars.clear();
+      edgeScratch.clear();
+      for (ReduceOp reduce : passReductions)
+        if (failed(prepareEdge(reduce.getInput())))
+          result = failure();
+      for (const KernelRoot &root : passRoots)
+        if (failed(prepareEdge(root.value)))
+          result = failure();
+      if (failed(result))
+        return failure();
+
+      SmallVector<Value> updated(inits.size());
+      for (auto [index, reduceRef] : llvm::enumerate(passReductions)) {
+      ReduceOp reduce = reduceRef;
+        bool isMax = reduce.getKind() == ReduceKind::max;
+        auto combine = [&](Value acc, Value x) -> Value {
+          if (isMax)
+            return arith::MaximumFOp::create(builder, loc, acc, x);
+          return arith::AddFOp::create(builder, loc, acc, x, contract());
+        };
+        if (carriedIndex[index] >= 0) {
+          Value acc = loop.getRegionIterArgs()[carriedIndex[index]];
+          updated[carriedIndex[index]] =
+              combine(acc, element(reduce.getInput(), Value()));
+          continue;
+        }
+        Value acc = vectorAcc[index];
+        forFeatures(numFeatures(reduce.getResult()), [&](Value k) {
+          Value current = memref::LoadOp::create(builder, loc, acc, k);
+          memref::StoreOp::create(
+              builder, loc, combine(current, element(reduce.getInput(), k)),
+              acc, k);
+        });
+      }
+      for (const KernelRoot &root : passRoots)
+        storeFeatures(root.value, root.memref, edge);
+      if (!inits.empty())
+        scf::YieldOp::create(builder, loc, updated);
+      edgeScalars.clear();
+      edgeScratch.clear();
+    }
+
+    // Finalise: mean divides by the in-degree, and nodes without in-edges
+    // get 0 from every reduction.
+    Value count = arith::SubIOp::create(builder, loc, rowEnd, rowBegin);
+    Value empty = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
+                                        count, constantIndex(0));
+    for (auto [index, reduceRef] : llvm::enumerate(passReductions)) {
+      ReduceOp reduce = reduceRef;
+      Type type = getElementTypeOf(reduce.getType());
+      auto finish = [&](Value acc) -> Value {
+        if (reduce.getKind() == ReduceKind::sum)
+          return acc;
+        if (reduce.getKind() == ReduceKind::max)
+          return arith::SelectOp::create(builder, loc, empty,
+                                         constantFloat(type, 0.0), acc);
+        Value asInt = arith::IndexCastOp::create(
+            builder, loc, builder.getI64Type(),
+            arith::MaxSIOp::create(builder, loc, count, constantIndex(1)));
+        Value n = arith::SIToFPOp::create(builder, loc, type, asInt);
+        return arith::DivFOp::create(builder, loc, acc, n);
+      };
+      if (carriedIndex[index] >= 0) {
+        nodeScalars[reduce.getResult()] =
+            finish(loop.getResult(carriedIndex[index]));
+        continue;
+      }
+      Value acc = vectorAcc[index];
+      if (reduce.getKind() != ReduceKind::sum)
+        forFeatures(numFeatures(reduce.getResult()), [&](Value k) {
+          Value current = memref::LoadOp::create(builder, loc, acc, k);
+          memref::StoreOp::create(builder, loc, finish(current), acc, k);
+        });
+      nodeScratch[reduce.getResult()] = acc;
+    }
+    return success();
+  }
+
+  OpBuilder &builder;
+  Location loc;
+  const KernelInputs &in;
+
+  Block *body = nullptr;
+  Value node, rowBegin, rowEnd; ///< the current node and its in-edge range
+  Value edge, source;           ///< inside an edge pass: edge and its source
+
+  llvm::SetVector<ReduceOp> reductions;
+  llvm::DenseSet<Value> visitedForReductions;
+  llvm::DenseMap<Value, unsigned> phases;
+  llvm::DenseMap<Value, Value> nodeScalars, nodeScratch, edgeScalars,
+      edgeScratch;
+};
+
+} // namespace
+
+static arith::FastMathFlagsAttr contractFlag(OpBuilder &builder) {
+  return arith::FastMathFlagsAttr::get(builder.getContext(),
+                                       arith::FastMathFlags::contract);
+}
+
+Value grade::detail::emitUnaryFn(OpBuilder &builder, Location loc, UnaryFn fn,
+                                 Value x) {
+  Type type = x.getType();
+  auto constant = [&](double value) -> Value {
+    return arith::ConstantOp::create(builder, loc, type,
+                                     builder.getFloatAttr(type, value));
+  };
+  switch (fn) {
+  case UnaryFn::neg:
+    return arith::NegFOp::create(builder, loc, x);
+  case UnaryFn::exp:
+    return math::ExpOp::create(builder, loc, x);
+  case UnaryFn::log:
+    return math::LogOp::create(builder, loc, x);
+  case UnaryFn::sqrt:
+    return math::SqrtOp::create(builder, loc, x);
+  case UnaryFn::tanh:
+    return math::TanhOp::create(builder, loc, x);
+  case UnaryFn::relu:
+    // maximumf propagates NaN, so a diverging model stays detectable.
+    return arith::MaximumFOp::create(builder, loc, x, constant(0.0));
+  case UnaryFn::sigmoid: {
+    Value e = math::ExpOp::create(builder, loc,
+                                  arith::NegFOp::create(builder, loc, x));
+    Value one = constant(1.0);
+    return arith::DivFOp::create(builder, loc, one,
+                                 arith::AddFOp::create(builder, loc, one, e));
+  }
+  case UnaryFn::abs:
+    return math::AbsFOp::create(builder, loc, x);
+  }
+  llvm_unreachable("unknown unary function");
+}
+
+Value grade::detail::emitBinaryFn(OpBuilder &builder, Location loc,
+                                  BinaryFn fn, Value a, Value b) {
+  switch (fn) {
+  case BinaryFn::add:
+    return arith::AddFOp::create(builder, loc, a, b, contractFlag(builder));
+  case BinaryFn::sub:
+    return arith::SubFOp::create(builder, loc, a, b, contractFlag(builder));
+  case BinaryFn::mul:
+    return arith::MulFOp::create(builder, loc, a, b, contractFlag(builder));
+  case BinaryFn::div:
+    return arith::DivFOp::create(builder, loc, a, b);
+  case BinaryFn::min:
+    return arith::MinimumFOp::create(builder, loc, a, b);
+  case BinaryFn::max:
+    return arith::MaximumFOp::create(builder, loc, a, b);
+  case BinaryFn::pow:
+    return math::PowFOp::create(builder, loc, a, b);
+  }
+  llvm_unreachable("unknown binary function");
+}
+
+LogicalResult grade::detail::emitKernel(OpBuilder &builder, Location loc,
+                                        const KernelInputs &inputs) {
+  return Emitter(builder, loc, inputs).run();
+}

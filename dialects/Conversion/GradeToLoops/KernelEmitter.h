@@ -1,0 +1,70 @@
+//===- KernelEmitter.h - one fused CSR loop nest ----------------*- C++ -*-===//
+//
+// Emits the body of one kernel: for every node i (scf.parallel), the node's
+// in-edges are traversed in as many passes ("phases") as the reductions of
+// the kernel depend on each other, and the kernel's roots are stored either
+// per edge inside a pass or per node in the epilogue.
+//
+// Values are produced on demand from the grade ops that define them:
+//  - element-wise operations are inlined into the loop over features of the
+//    value that consumes them (one loop, no intermediate arrays);
+//  - values that need a loop of their own (feature dot products, parameter
+//    products, in-edge reductions) or that are scalars per node or edge are
+//    computed once per node or per edge, before the loops that read them,
+//    and kept in SSA registers or in a small per-node scratch array.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_DIALECTS_CONVERSION_GRADETOLOOPS_KERNELEMITTER_H
+#define GRADE_DIALECTS_CONVERSION_GRADETOLOOPS_KERNELEMITTER_H
+
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace grade::detail {
+
+/// How a kernel reaches a value that it does not compute.
+struct ExternalValue {
+  /// A flat memref: a field buffer (row-major, rows = nodes or edges) or a
+  /// global tensor. Null for a global scalar.
+  mlir::Value memref;
+  /// A global scalar.
+  mlir::Value scalar;
+};
+
+/// A value the kernel stores, and where.
+struct KernelRoot {
+  mlir::Value value;
+  mlir::Value memref; ///< destination buffer (flat)
+};
+
+/// Inputs of the emitter for one kernel.
+struct KernelInputs {
+  mlir::Value rowPtr, colIdx, weights; ///< memref<?xi64>, ..., weights or null
+  mlir::Value numNodes;                ///< index
+  /// Values read from memory or passed in: loads, node values computed by
+  /// earlier kernels, globals.
+  llvm::DenseMap<mlir::Value, ExternalValue> externals;
+  /// Values computed by earlier kernels but recomputed here (edge values);
+  /// nothing to record: they are simply not in `externals`.
+  llvm::SmallVector<KernelRoot> roots;
+};
+
+/// Scalar arithmetic of the element-wise functions (also used for globals).
+mlir::Value emitUnaryFn(mlir::OpBuilder &builder, mlir::Location loc,
+                        UnaryFn fn, mlir::Value x);
+mlir::Value emitBinaryFn(mlir::OpBuilder &builder, mlir::Location loc,
+                         BinaryFn fn, mlir::Value a, mlir::Value b);
+
+/// Emits `scf.parallel` over nodes computing `inputs.roots` at the current
+/// insertion point of `builder`. Returns failure (after emitting an error at
+/// the offending op) for constructs the code generator cannot handle.
+mlir::LogicalResult emitKernel(mlir::OpBuilder &builder, mlir::Location loc,
+                               const KernelInputs &inputs);
+
+} // namespace grade::detail
+
+#endif // GRADE_DIALECTS_CONVERSION_GRADETOLOOPS_KERNELEMITTER_H
