@@ -94,11 +94,10 @@ public:
       if (failed(emitEdgePass(passReductions, passRoots)))
         return failure();
     }
-    for (const KernelRoot &root : nodeRoots) {
+    for (const KernelRoot &root : nodeRoots)
       if (failed(prepareNode(root.value, /*forEdgePass=*/false)))
         return failure();
-      storeFeatures(root.value, root.memref, node);
-    }
+    storeRoots(nodeRoots, node);
     return success();
   }
 
@@ -213,6 +212,20 @@ private:
   /// values); `k` is ignored for scalar values. Everything not inlinable
   /// must have been prepared.
   Value element(Value value, Value k) {
+    // Inside a loop over features storing several roots, each element is
+    // computed once per iteration.
+    if (featureCache && k == cacheIndex) {
+      auto cached = featureCache->find(value);
+      if (cached != featureCache->end())
+        return cached->second;
+      Value result = computeElement(value, k);
+      (*featureCache)[value] = result;
+      return result;
+    }
+    return computeElement(value, k);
+  }
+
+  Value computeElement(Value value, Value k) {
     Value kk = isScalarValue(value) ? Value() : k;
     auto external = in.externals.find(value);
     if (external != in.externals.end()) {
@@ -255,18 +268,34 @@ private:
                        element(binary.getRhs(), k));
   }
 
-  /// Stores all features of `value` into `memref` at row `row`.
-  void storeFeatures(Value value, Value memref, Value row) {
-    int64_t features = numFeatures(value);
-    if (isScalarValue(value)) {
-      memref::StoreOp::create(builder, loc, element(value, Value()), memref,
-                              row);
-      return;
+  /// Stores several roots at `row`. Roots of the same feature count share
+  /// one loop, so that common subexpressions are computed once, and every
+  /// value of the group is computed before any is stored: a root may be
+  /// written in place of a buffer that another root still reads (a state
+  /// updated in place, a temporary reused), always at this same row.
+  /// Buffers of different feature counts never alias.
+  void storeRoots(ArrayRef<KernelRoot> roots, Value row) {
+    llvm::MapVector<int64_t, SmallVector<KernelRoot>> byFeatures;
+    for (const KernelRoot &root : roots)
+      byFeatures[numFeatures(root.value)].push_back(root);
+    for (auto &[features, group] : byFeatures) {
+      auto storeGroup = [&](Value k) {
+        llvm::DenseMap<Value, Value> cache;
+        featureCache = &cache;
+        cacheIndex = k;
+        SmallVector<Value> values;
+        for (const KernelRoot &root : group)
+          values.push_back(element(root.value, k));
+        featureCache = nullptr;
+        for (auto [root, value] : llvm::zip(group, values))
+          memref::StoreOp::create(builder, loc, value, root.memref,
+                                  elementIndex(row, features, k));
+      };
+      if (isScalarValue(group.front().value))
+        storeGroup(Value());
+      else
+        forFeatures(features, storeGroup);
     }
-    forFeatures(features, [&](Value k) {
-      memref::StoreOp::create(builder, loc, element(value, k), memref,
-                              elementIndex(row, features, k));
-    });
   }
 
   /// Evaluates all features of `value` into a new scratch array.
@@ -545,8 +574,7 @@ private:
               acc, k);
         });
       }
-      for (const KernelRoot &root : passRoots)
-        storeFeatures(root.value, root.memref, edge);
+      storeRoots(passRoots, edge);
       if (!inits.empty())
         scf::YieldOp::create(builder, loc, updated);
       edgeScalars.clear();
@@ -596,6 +624,10 @@ private:
   Block *body = nullptr;
   Value node, rowBegin, rowEnd; ///< the current node and its in-edge range
   Value edge, source;           ///< inside an edge pass: edge and its source
+
+  /// Per-iteration cache of element(value, cacheIndex) (see storeRoots).
+  llvm::DenseMap<Value, Value> *featureCache = nullptr;
+  Value cacheIndex;
 
   llvm::SetVector<ReduceOp> reductions;
   llvm::DenseSet<Value> visitedForReductions;
