@@ -12,6 +12,7 @@
 #include "Internal.h"
 
 #include <cmath>
+#include <cstddef>
 #include <memory>
 
 using namespace grade::rt;
@@ -320,6 +321,13 @@ grade_status_t checkFinite(const grade_session &s,
 /// Fixed steps on the grid tStart + k dt, the last one shortened to end on
 /// t1. The runtime drives api->step itself rather than api->integrate, to
 /// report progress, allow cancellation and watch for NaN/Inf between steps.
+/// Whether the library's function table has set_time (appended later).
+bool hasSetTime(const grade_session &s) {
+  return s.api->struct_size >=
+             offsetof(grade_model_api_t, set_time) + sizeof(void *) &&
+         s.api->set_time;
+}
+
 grade_status_t integrate(grade_session &s, double t1, double dt,
                          grade_progress_fn progress, void *user) {
   if (grade_status_t status = requireInitialized(s))
@@ -382,6 +390,11 @@ grade_status_t integrate(grade_session &s, double t1, double dt,
     double tNext = k + 1 == numSteps ? t1 : tStart + double(k + 1) * dt;
     if (int32_t code = s.api->step(s.inst, tNext - tNow))
       return modelError(s, code, "step");
+    // Keep the model's clock on the grid rather than on a running sum of
+    // step sizes (libraries built before set_time existed keep the sum).
+    if (hasSetTime(s))
+      if (int32_t code = s.api->set_time(s.inst, tNext))
+        return modelError(s, code, "set_time");
     // Check before reporting progress, so that a host never sees progress
     // for a step whose result is already garbage.
     if ((k + 1) % checkEvery == 0 || k + 1 == numSteps)

@@ -556,6 +556,17 @@ static int64_t api_num_edges(const grade_instance_t *inst) {
   return inst->graph_bound ? inst->num_edges : 0;
 }
 
+static int32_t api_set_time(grade_instance_t *inst, double t) {
+  if (!inst->initialized)
+    return set_error(inst, GRADE_ERROR_FAILED_PRECONDITION,
+                     "call initialize before setting the time");
+  if (!isfinite(t))
+    return set_error(inst, GRADE_ERROR_INVALID_ARGUMENT,
+                     "time must be finite, got %g", t);
+  inst->t = t;
+  return GRADE_OK;
+}
+
 static grade_model_api_t g_api = {
     .abi_version = GRADE_MODEL_ABI_VERSION,
     .struct_size = sizeof(grade_model_api_t),
@@ -574,6 +585,7 @@ static grade_model_api_t g_api = {
     .read = api_read,
     .num_nodes = api_num_nodes,
     .num_edges = api_num_edges,
+    .set_time = api_set_time,
 };
 
 static void init_api_once(void) {

@@ -158,6 +158,10 @@ typedef struct grade_model_api {
   /** Number of graph nodes and edges bound (0 before bind_graph). */
   int64_t (*num_nodes)(const grade_instance_t *inst);
   int64_t (*num_edges)(const grade_instance_t *inst);
+  /** Sets the current time (after initialize). Drivers that step on a grid
+   *  of their own use it to keep the clock on exact grid points instead of
+   *  a running sum of step sizes. */
+  int32_t (*set_time)(grade_instance_t *inst, double t);
 } grade_model_api_t;
 
 /** The entry point of every generated library. */

@@ -252,6 +252,13 @@ static int32_t step(grade_instance_t *inst, double h) {
   return ok(inst);
 }
 
+static int32_t setTime(grade_instance_t *inst, double t) {
+  if (!inst->initialized)
+    return fail(inst, GRADE_ERROR_FAILED_PRECONDITION, "not initialized");
+  inst->t = t;
+  return ok(inst);
+}
+
 static int32_t integrate(grade_instance_t *inst, double t1, double dt) {
   if (dt <= 0)
     dt = kDescriptor.dt;
@@ -326,6 +333,7 @@ static const grade_model_api_t kApi = {
     .read = readField,
     .num_nodes = numNodes,
     .num_edges = numEdges,
+    .set_time = setTime,
 };
 
 MOCK_EXPORT const grade_model_api_t *grade_model_api(void) { return &kApi; }

@@ -1,0 +1,53 @@
+// RUN: grade-opt %s -convert-grade-to-loops | FileCheck %s
+
+// Explicit Euler for dx/dt = sum_in(x[src]) - degree * x. The new state is
+// computed by the kernel that reads x at neighbours, so it cannot overwrite
+// x in place: it goes to a temporary that the runtime swaps in.
+
+// CHECK-LABEL: grade.model @diffuse
+// CHECK-SAME: swaps = {{\[}}[@x, @[[TMP:tmp[0-9]+]]]]
+// CHECK: grade.decl temp @[[TMP]] : !grade.field<node, f64>
+
+// One kernel: one loop over nodes, one pass over each node's in-edges.
+// CHECK-LABEL: func.func private @diffuse_step_kernel0(
+// CHECK-SAME: %[[ROW:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[COL:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[OUT:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[N:[a-z0-9]+]]: index, %[[DT:[a-z0-9]+]]: f64)
+// CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// CHECK:   %[[B:.*]] = memref.load %[[ROW]][%[[I]]]
+// CHECK:   %[[SUM:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64)
+// CHECK:     %[[J:.*]] = memref.load %[[COL]][%[[E]]]
+// CHECK:     %[[JI:.*]] = arith.index_cast %[[J]]
+// CHECK:     %[[XJ:.*]] = memref.load %[[X]][%[[JI]]]
+// CHECK:     %[[NEW:.*]] = arith.addf %[[ACC]], %[[XJ]]
+// CHECK:     scf.yield %[[NEW]]
+// The degree is the row length, the update x + dt * f lands in the
+// epilogue, written to the temporary.
+// CHECK:   arith.sitofp
+// CHECK:   %[[XI:.*]] = memref.load %[[X]][%[[I]]]
+// CHECK:   memref.store %{{.*}}, %[[OUT]][%[[I]]]
+// CHECK-NOT: scf.parallel
+// CHECK: return
+
+// The entry views the slots and calls the kernel.
+// CHECK-LABEL: func.func @gradegen_entry_step(
+// CHECK-SAME: %[[SLOTS:.*]]: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: f64, %[[DTA:.*]]: f64)
+// CHECK-DAG: grade.slot %[[SLOTS]][0]
+// CHECK-DAG: grade.slot %[[SLOTS]][1]
+// CHECK: call @diffuse_step_kernel0({{.*}}, %[[DTA]])
+
+grade.model @diffuse {
+  grade.graph @G
+  grade.decl input @x0 : !grade.field<node, f64>
+  grade.decl state @x : !grade.field<node, f64> output
+  grade.solve euler dt(1.000000e-01) over [0.000000e+00, 1.000000e+00]
+  grade.step targets [@x] (%G: !grade.graph, %t: f64, %dt: f64) {
+    %0 = grade.load @x : !grade.field<node, f64>
+    %1 = grade.gather src %G, %0 : !grade.field<node, f64> -> !grade.field<edge, f64>
+    %2 = grade.reduce sum %G, %1 : !grade.field<edge, f64> -> !grade.field<node, f64>
+    %3 = grade.degree %G : !grade.field<node, f64>
+    %4 = grade.binary mul %3, %0 : !grade.field<node, f64>, !grade.field<node, f64> -> !grade.field<node, f64>
+    %5 = grade.binary sub %2, %4 : !grade.field<node, f64>, !grade.field<node, f64> -> !grade.field<node, f64>
+    %6 = grade.binary mul %dt, %5 : f64, !grade.field<node, f64> -> !grade.field<node, f64>
+    %7 = grade.binary add %0, %6 : !grade.field<node, f64>, !grade.field<node, f64> -> !grade.field<node, f64>
+    grade.yield %7 : !grade.field<node, f64>
+  }
+}

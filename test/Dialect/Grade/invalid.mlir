@@ -1,0 +1,360 @@
+// RUN: grade-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @+1 {{must declare exactly one graph, found 0}}
+grade.model @no_graph {
+}
+
+// -----
+
+// expected-error @+1 {{may hold at most one 'grade.init', 'grade.rhs', 'grade.step' and 'grade.solve'}}
+grade.model @two_solves {
+  grade.graph @G
+  grade.solve euler dt(0.1) over [0.0, 1.0]
+  grade.solve euler dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @init_misses_state {
+  grade.graph @G
+  grade.decl input @x0 : !grade.field<node, f64>
+  // expected-note @+1 {{state declared here}}
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.init' op does not assign the initial value of state '@x'}}
+  grade.init targets [] (%G: !grade.graph) {
+    grade.yield
+  }
+}
+
+// -----
+
+grade.model @rhs_misses_state {
+  grade.graph @G
+  // expected-note @+1 {{state declared here}}
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.rhs' op does not assign the derivative of state '@x'}}
+  grade.rhs targets [] (%G: !grade.graph, %t: f64) {
+    grade.yield
+  }
+}
+
+// -----
+
+grade.model @let_not_computed {
+  grade.graph @G
+  // expected-error @+1 {{let '@a' is not computed by 'grade.init'}}
+  grade.decl let @a : !grade.field<edge, f64>
+  grade.init targets [] (%G: !grade.graph) {
+    grade.yield
+  }
+}
+
+// -----
+
+grade.model @global_state {
+  grade.graph @G
+  // expected-error @+1 {{a state must be a node or edge field, got 'f64'}}
+  grade.decl state @x : f64
+}
+
+// -----
+
+grade.model @dynamic_tensor {
+  grade.graph @G
+  // expected-error @+1 {{a global input must be a statically shaped tensor of f32 or f64, got 'tensor<?xf64>'}}
+  grade.decl input @w : tensor<?xf64>
+}
+
+// -----
+
+grade.model @rank5 {
+  grade.graph @G
+  // expected-error @+1 {{tensor rank 5 exceeds the maximum of 4}}
+  grade.decl param @w : tensor<1x1x1x1x1xf64>
+}
+
+// -----
+
+grade.model @int_param {
+  grade.graph @G
+  // expected-error @+1 {{unsupported type 'i32'}}
+  grade.decl param @w : i32
+}
+
+// -----
+
+grade.model @bad_args {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{body must take (!grade.graph, f64 time)}}
+  grade.rhs targets [@x] (%G: !grade.graph) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @yield_count {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    // expected-error @+1 {{yields 2 values for 1 targets}}
+    grade.yield %x, %x : !grade.field<node, f64>, !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @twice {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{assigns '@x' twice}}
+  grade.rhs targets [@x, @x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x, %x : !grade.field<node, f64>, !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @unknown_target {
+  grade.graph @G
+  // expected-error @+1 {{target '@y' is not a declaration}}
+  grade.init targets [@y] (%G: !grade.graph) {
+    %c = arith.constant 1.0 : f64
+    %d = grade.degree %G : !grade.field<node, f64>
+    grade.yield %d : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @assign_input {
+  grade.graph @G
+  grade.decl input @x0 : !grade.field<node, f64>
+  // expected-error @+1 {{cannot assign input '@x0'}}
+  grade.init targets [@x0] (%G: !grade.graph) {
+    %d = grade.degree %G : !grade.field<node, f64>
+    grade.yield %d : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @yield_type {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f32>
+  grade.init targets [@x] (%G: !grade.graph) {
+    %d = grade.degree %G : !grade.field<node, f64>
+    // expected-error @+1 {{value for '@x' has type '!grade.field<node, f64>', declared as '!grade.field<node, f32>'}}
+    grade.yield %d : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @solve_dt {
+  grade.graph @G
+  // expected-error @+1 {{step size must be positive, got -1.000000e-01}}
+  grade.solve euler dt(-0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @solve_interval {
+  grade.graph @G
+  // expected-error @+1 {{interval end 0.000000e+00 must be greater than its start 1.000000e+00}}
+  grade.solve euler dt(0.1) over [1.0, 0.0]
+}
+
+// -----
+
+func.func @load_outside() {
+  // expected-error @+1 {{must be nested in a 'grade.model'}}
+  %x = grade.load @x : f64
+  return
+}
+
+// -----
+
+grade.model @load_unknown {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    // expected-error @+1 {{'@y' does not name a declaration}}
+    %y = grade.load @y : !grade.field<node, f64>
+    grade.yield %y : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @load_type {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    // expected-error @+1 {{type '!grade.field<node, f32>' does not match the declared type '!grade.field<node, f64>' of '@x'}}
+    %x = grade.load @x : !grade.field<node, f32>
+    %d = grade.degree %G : !grade.field<node, f64>
+    grade.yield %d : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @init_reads_state {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.init targets [@x] (%G: !grade.graph) {
+    // expected-error @+1 {{'grade.init' can read only inputs and parameters, not state '@x'}}
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @read_temp {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.decl temp @t0 : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    // expected-error @+1 {{cannot read temporary '@t0'}}
+    %v = grade.load @t0 : !grade.field<node, f64>
+    grade.yield %v : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+func.func @gather_edge(%G: !grade.graph, %e: !grade.field<edge, f64>) {
+  // expected-error @+1 {{operand must be a node field, got '!grade.field<edge, f64>'}}
+  %0 = grade.gather src %G, %e : !grade.field<edge, f64> -> !grade.field<edge, f64>
+  return
+}
+
+// -----
+
+func.func @gather_result(%G: !grade.graph, %x: !grade.field<node, f64>) {
+  // expected-error @+1 {{result type must be '!grade.field<edge, f64>', got '!grade.field<edge, f32>'}}
+  %0 = grade.gather dst %G, %x : !grade.field<node, f64> -> !grade.field<edge, f32>
+  return
+}
+
+// -----
+
+func.func @reduce_node(%G: !grade.graph, %x: !grade.field<node, 2xf64>) {
+  // expected-error @+1 {{operand must be an edge field, got '!grade.field<node, 2xf64>'}}
+  %0 = grade.reduce sum %G, %x : !grade.field<node, 2xf64> -> !grade.field<node, 2xf64>
+  return
+}
+
+// -----
+
+func.func @softmax_node(%G: !grade.graph, %x: !grade.field<node, f64>) {
+  // expected-error @+1 {{operand must be an edge field, got '!grade.field<node, f64>'}}
+  %0 = grade.softmax %G, %x : !grade.field<node, f64>
+  return
+}
+
+// -----
+
+func.func @degree_vector(%G: !grade.graph) {
+  // expected-error @+1 {{result must be a scalar node field, got '!grade.field<node, 2xf64>'}}
+  %0 = grade.degree %G : !grade.field<node, 2xf64>
+  return
+}
+
+// -----
+
+grade.model @unweighted {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    // expected-error @+1 {{the model's graph has no edge weights}}
+    %w = grade.weight %G : !grade.field<edge, f64>
+    %r = grade.reduce sum %G, %w : !grade.field<edge, f64> -> !grade.field<node, f64>
+    grade.yield %r : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @weight_type {
+  grade.graph @G weight(f64)
+  grade.decl state @x : !grade.field<node, f32>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    // expected-error @+1 {{edge weights are 'f64', result element type is 'f32'}}
+    %w = grade.weight %G : !grade.field<edge, f32>
+    %r = grade.reduce sum %G, %w : !grade.field<edge, f32> -> !grade.field<node, f32>
+    grade.yield %r : !grade.field<node, f32>
+  }
+}
+
+// -----
+
+func.func @mix_kinds(%a: !grade.field<node, f64>, %b: !grade.field<edge, f64>) {
+  // expected-error @+1 {{cannot combine a node field with an edge field}}
+  %0 = grade.binary add %a, %b : !grade.field<node, f64>, !grade.field<edge, f64> -> !grade.field<node, f64>
+  return
+}
+
+// -----
+
+func.func @mix_elements(%a: !grade.field<node, f64>, %b: f32) {
+  // expected-error @+1 {{element types differ: f64 and f32}}
+  %0 = grade.binary mul %a, %b : !grade.field<node, f64>, f32 -> !grade.field<node, f64>
+  return
+}
+
+// -----
+
+func.func @mix_shapes(%a: !grade.field<node, 4xf64>, %b: !grade.field<node, 2xf64>) {
+  // expected-error @+1 {{feature shapes [4] and [2] do not broadcast}}
+  %0 = grade.binary add %a, %b : !grade.field<node, 4xf64>, !grade.field<node, 2xf64> -> !grade.field<node, 4xf64>
+  return
+}
+
+// -----
+
+func.func @binary_result(%a: !grade.field<node, f64>, %b: !grade.field<node, 2xf64>) {
+  // expected-error @+1 {{result type must be '!grade.field<node, 2xf64>', got '!grade.field<node, f64>'}}
+  %0 = grade.binary mul %a, %b : !grade.field<node, f64>, !grade.field<node, 2xf64> -> !grade.field<node, f64>
+  return
+}
+
+// -----
+
+func.func @dot_shapes(%a: !grade.field<edge, 4xf64>, %b: !grade.field<edge, 2xf64>) {
+  // expected-error @+1 {{operands must have equal rank-1 feature shapes, got [4] and [2]}}
+  %0 = grade.dot %a, %b : !grade.field<edge, 4xf64>, !grade.field<edge, 2xf64> -> !grade.field<edge, f64>
+  return
+}
+
+// -----
+
+func.func @matmul_shapes(%x: !grade.field<node, 4xf64>, %w: tensor<3x2xf64>) {
+  // expected-error @+1 {{shapes do not multiply: [4] @ [3, 2]}}
+  %0 = grade.matmul %x, %w : !grade.field<node, 4xf64>, tensor<3x2xf64> -> !grade.field<node, 2xf64>
+  return
+}
+
+// -----
+
+func.func @matmul_elements(%x: !grade.field<node, 4xf64>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{element types of field and matrix differ}}
+  %0 = grade.matmul %x, %w : !grade.field<node, 4xf64>, tensor<4x2xf32> -> !grade.field<node, 2xf64>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{field element type must be f32 or f64, got 'i32'}}
+func.func @int_field(%x: !grade.field<node, i32>)
+
+// -----
+
+// expected-error @+1 {{expected 'node' or 'edge', got 'face'}}
+func.func @bad_kind(%x: !grade.field<face, f32>)

@@ -1,0 +1,104 @@
+// RUN: grade-opt %s -grade-simplify-graph-calculus -split-input-file | FileCheck %s
+
+// sum_j a_ij (x_j - x_i) = sum_j a_ij x_j - (sum_j a_ij) x_i
+// CHECK-LABEL: func.func @test_laplacian
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[A:.*]]: !grade.field<edge, f32>, %[[X:.*]]: !grade.field<node, 4xf32>)
+// CHECK-DAG: %[[XS:.*]] = grade.gather src %[[G]], %[[X]]
+// CHECK-DAG: %[[AX:.*]] = grade.binary mul %[[A]], %[[XS]]
+// CHECK-DAG: %[[S1:.*]] = grade.reduce sum %[[G]], %[[AX]]
+// CHECK-DAG: %[[S2:.*]] = grade.reduce sum %[[G]], %[[A]] : !grade.field<edge, f32> -> !grade.field<node, f32>
+// CHECK-DAG: %[[P:.*]] = grade.binary mul %[[X]], %[[S2]]
+// CHECK: %[[R:.*]] = grade.binary sub %[[S1]], %[[P]]
+// CHECK: return %[[R]]
+func.func @test_laplacian(%G: !grade.graph, %a: !grade.field<edge, f32>, %x: !grade.field<node, 4xf32>) -> !grade.field<node, 4xf32> {
+  %xs = grade.gather src %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
+  %xd = grade.gather dst %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
+  %d = grade.binary sub %xs, %xd : !grade.field<edge, 4xf32>, !grade.field<edge, 4xf32> -> !grade.field<edge, 4xf32>
+  %m = grade.binary mul %a, %d : !grade.field<edge, f32>, !grade.field<edge, 4xf32> -> !grade.field<edge, 4xf32>
+  %r = grade.reduce sum %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+  return %r : !grade.field<node, 4xf32>
+}
+
+// -----
+
+// A destination value alone sums to degree * value; a global factor moves
+// out of the sum.
+// CHECK-LABEL: func.func @test_degree_and_global
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[C:.*]]: f64, %[[X:.*]]: !grade.field<node, f64>)
+// CHECK: %[[D:.*]] = grade.degree %[[G]] : !grade.field<node, f64>
+// CHECK: %[[P:.*]] = grade.binary mul %[[C]], %[[X]]
+// CHECK: %[[R:.*]] = grade.binary mul %[[P]], %[[D]]
+// CHECK-NOT: grade.reduce
+// CHECK: return %[[R]]
+func.func @test_degree_and_global(%G: !grade.graph, %c: f64, %x: !grade.field<node, f64>) -> !grade.field<node, f64> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
+  %m = grade.binary mul %c, %xd : f64, !grade.field<edge, f64> -> !grade.field<edge, f64>
+  %r = grade.reduce sum %G, %m : !grade.field<edge, f64> -> !grade.field<node, f64>
+  return %r : !grade.field<node, f64>
+}
+
+// -----
+
+// The mean of a destination value is not that value on nodes without
+// in-edges: leave it; max is not linear: leave it.
+// CHECK-LABEL: func.func @test_not_mean_of_constant
+// CHECK: grade.reduce mean
+// CHECK: grade.reduce max
+func.func @test_not_mean_of_constant(%G: !grade.graph, %x: !grade.field<node, f64>) -> (!grade.field<node, f64>, !grade.field<node, f64>) {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
+  %r = grade.reduce mean %G, %xd : !grade.field<edge, f64> -> !grade.field<node, f64>
+  %xs = grade.gather src %G, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
+  %s = grade.binary sub %xs, %xd : !grade.field<edge, f64>, !grade.field<edge, f64> -> !grade.field<edge, f64>
+  %m = grade.reduce max %G, %s : !grade.field<edge, f64> -> !grade.field<node, f64>
+  return %r, %m : !grade.field<node, f64>, !grade.field<node, f64>
+}
+
+// -----
+
+// mean_j (e_ij * x_i) = mean_j(e_ij) * x_i holds (both 0 without in-edges).
+// CHECK-LABEL: func.func @test_mean_factor
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[E:.*]]: !grade.field<edge, f64>, %[[X:.*]]: !grade.field<node, f64>)
+// CHECK: %[[M:.*]] = grade.reduce mean %[[G]], %[[E]]
+// CHECK: grade.binary mul %[[X]], %[[M]]
+func.func @test_mean_factor(%G: !grade.graph, %e: !grade.field<edge, f64>, %x: !grade.field<node, f64>) -> !grade.field<node, f64> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
+  %m = grade.binary mul %e, %xd : !grade.field<edge, f64>, !grade.field<edge, f64> -> !grade.field<edge, f64>
+  %r = grade.reduce mean %G, %m : !grade.field<edge, f64> -> !grade.field<node, f64>
+  return %r : !grade.field<node, f64>
+}
+
+// -----
+
+// Element-wise work on destination values and products with a matrix move
+// to nodes; a product of a source gather is taken per node before the
+// gather.
+// CHECK-LABEL: func.func @test_hoist
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[X:.*]]: !grade.field<node, 4xf32>, %[[W:.*]]: tensor<4x2xf32>)
+// CHECK-DAG: %[[T:.*]] = grade.unary tanh %[[X]] : !grade.field<node, 4xf32>
+// CHECK-DAG: %[[Q:.*]] = grade.matmul %[[T]], %[[W]] : !grade.field<node, 4xf32>
+// CHECK-DAG: %[[QD:.*]] = grade.gather dst %[[G]], %[[Q]]
+// CHECK-DAG: %[[K:.*]] = grade.matmul %[[X]], %[[W]] : !grade.field<node, 4xf32>
+// CHECK-DAG: %[[KS:.*]] = grade.gather src %[[G]], %[[K]]
+// CHECK: grade.dot %[[KS]], %[[QD]]
+func.func @test_hoist(%G: !grade.graph, %x: !grade.field<node, 4xf32>, %W: tensor<4x2xf32>) -> !grade.field<edge, f32> {
+  %xs = grade.gather src %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
+  %xd = grade.gather dst %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
+  %t = grade.unary tanh %xd : !grade.field<edge, 4xf32>
+  %q = grade.matmul %t, %W : !grade.field<edge, 4xf32>, tensor<4x2xf32> -> !grade.field<edge, 2xf32>
+  %k = grade.matmul %xs, %W : !grade.field<edge, 4xf32>, tensor<4x2xf32> -> !grade.field<edge, 2xf32>
+  %s = grade.dot %k, %q : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
+  return %s : !grade.field<edge, f32>
+}
+
+// -----
+
+// Element-wise work on source values stays per edge (hoisting it would
+// need an extra kernel and buffer for little gain).
+// CHECK-LABEL: func.func @test_not_hoist_src_elementwise
+// CHECK: %[[XS:.*]] = grade.gather src
+// CHECK: grade.unary exp %[[XS]] : !grade.field<edge, f32>
+func.func @test_not_hoist_src_elementwise(%G: !grade.graph, %x: !grade.field<node, f32>) -> !grade.field<edge, f32> {
+  %xs = grade.gather src %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %e = grade.unary exp %xs : !grade.field<edge, f32>
+  return %e : !grade.field<edge, f32>
+}
