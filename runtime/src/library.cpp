@@ -172,14 +172,16 @@ grade_status_t checkApi(const char *path, const grade_model_api_t *api) {
 grade_status_t load(const char *path, grade_library_t **out) {
   // Clear any stale error so that dlerror() below describes this call.
   dlerror();
-  HandlePtr handle(dlopen(path, RTLD_NOW | RTLD_LOCAL));
+  // A bare file name is a file in the current directory, as users expect
+  // from a path argument; dlopen would search the system library path.
+  std::string file = std::strchr(path, '/') ? path : std::string("./") + path;
+  HandlePtr handle(dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (!handle) {
-    std::string reason = dlopenError(path);
+    std::string reason = dlopenError(file.c_str());
     // dlopen does not say why in a machine-readable way; a missing file is
     // the one case worth its own code.
     struct stat info;
-    bool missing =
-        std::strchr(path, '/') && stat(path, &info) != 0 && errno == ENOENT;
+    bool missing = stat(file.c_str(), &info) != 0 && errno == ENOENT;
     return makeStatus(missing ? GRADE_ERROR_NOT_FOUND : GRADE_ERROR_IO,
                       "%s: cannot load the library: %s", path, reason.c_str());
   }
