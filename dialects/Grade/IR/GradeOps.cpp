@@ -317,7 +317,7 @@ LogicalResult LoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return emitOpError("must be nested in a 'grade.model'");
   auto decl = symbolTable.lookupSymbolIn<DeclOp>(model, getDeclAttr());
   if (!decl)
-    return emitOpError("'") << getDecl() << "' does not name a declaration";
+    return emitOpError("'@") << getDecl() << "' does not name a declaration";
   if (decl.getType() != getType())
     return emitOpError("type ")
            << getType() << " does not match the declared type "
@@ -342,8 +342,9 @@ static LogicalResult verifyKindChange(Operation *op, Type from, Type to,
                                       FieldKind fromKind, FieldKind toKind) {
   auto input = cast<FieldType>(from);
   if (input.getKind() != fromKind)
-    return op->emitOpError("operand must be a ")
-           << stringifyFieldKind(fromKind) << " field, got " << from;
+    return op->emitOpError("operand must be ")
+           << (fromKind == FieldKind::edge ? "an edge" : "a node")
+           << " field, got " << from;
   if (to != input.withKind(toKind))
     return op->emitOpError("result type must be ")
            << input.withKind(toKind) << ", got " << to;

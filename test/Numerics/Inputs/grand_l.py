@@ -108,6 +108,18 @@ def check(label, lib, dtype, d, dk, tol):
 
 lib64 = g.compile(f64_model, "grand_l_f64")
 check("f64 (d=8, dk=4)", lib64, np.float64, 8, 4, 1e-5)
+# Large scores (|s| up to ~1e4): exp(s) overflows unless the softmax
+# subtracts each group's maximum first.
+x0 = 40.0 * rng.standard_normal((n, 8))
+wq, wk = rng.standard_normal((8, 4)), rng.standard_normal((8, 4))
+a_ref = attention(x0, wq, wk)
+out = g.run(lib64, mtx, inputs={"x0": x0}, params={"Wq": wq, "Wk": wk},
+            outputs=("x", "a"), t1=1.0)
+s_max = np.max(np.abs(np.einsum("ef,ef->e", x0[csrc] @ wk, x0[cdst] @ wq))) / 2
+chk.le("f64 large scores (max |s| = %.2g): attention, rel err" % s_max,
+       gt.rel_err(out["a"], a_ref), 1e-12)
+chk.le("f64 large scores: x(1) vs reference, rel err",
+       gt.rel_err(out["x"], diffuse(x0, a_ref, t1=1.0)), 1e-12)
 lib32 = g.compile(f32_model, "grand_l")
 check("f32 example (d=64, dk=16)", lib32, np.float32, 64, 16, 1e-4)
 

@@ -1,4 +1,4 @@
-"""heat-cycle.test: examples/heat/heat.grade on cycle graphs C_n against the
+"""heat-cycle.test: examples/heat.grade on cycle graphs C_n against the
 exact solution expm(-L t) x0 (eigendecomposition), and the MODELS.md 9.1
 reference numbers for C_8, x0 = e_0, T = 1."""
 import sys

@@ -1,4 +1,4 @@
-"""heat-path.test: examples/heat/heat.grade on path graphs P_n against the
+"""heat-path.test: examples/heat.grade on path graphs P_n against the
 exact solution expm(-L t) x0 (eigendecomposition)."""
 import sys
 

@@ -1,4 +1,4 @@
-"""heat-random-weighted.test: examples/heat/heat.grade on a random symmetric
+"""heat-random-weighted.test: examples/heat.grade on a random symmetric
 weighted graph (exact: eigh) and on a random NON-symmetric directed weighted
 graph, where the model is dx/dt = -L x with L = D_in - A,
 (L x)_i = sum over in-edges j -> i of w_ij (x_i - x_j), exact solution
