@@ -37,6 +37,12 @@ using gradeparser::GradeParser;
 
 namespace {
 
+/// Limits that keep every recursive stage (ANTLR's parser included) within
+/// its stack; real models are far below them.
+constexpr unsigned kMaxExprDepth = 10000;
+constexpr unsigned kMaxBracketDepth = 1000;
+constexpr long long kMaxDimension = 1LL << 40;
+
 /// Positions in ANTLR are (1-based line, 0-based column in code points).
 /// This maps them to 1-based byte columns of the source buffer.
 class PositionMapper {
@@ -113,12 +119,15 @@ public:
         quote == llvm::StringRef::npos ? "" : text.drop_front(quote + 1);
     bad.consume_back("'");
     std::string message;
-    if (bad.starts_with("/*"))
-      message = "unterminated block comment";
-    else if (!bad.empty())
-      message = "unexpected character '" + bad.take_front(1).str() + "'";
-    else
+    if (!bad.empty()) {
+      // One whole UTF-8 sequence: a lead byte and its continuation bytes.
+      size_t length = 1;
+      while (length < bad.size() && (bad[length] & 0xC0) == 0x80)
+        ++length;
+      message = "unexpected character '" + bad.take_front(length).str() + "'";
+    } else {
       message = "unexpected character";
+    }
     error.set(positions.map(line, col), message);
   }
 
@@ -200,23 +209,48 @@ public:
       : error(error), positions(positions) {}
 
 protected:
+  /// The token before `token` if `token` starts a later line: something
+  /// missing at the end of a line is reported there, where it is typed.
+  antlr4::Token *previousOnEarlierLine(antlr4::Parser *parser,
+                                       antlr4::Token *token) {
+    if (!token)
+      return nullptr;
+    antlr4::TokenStream *tokens = parser->getTokenStream();
+    ssize_t index = static_cast<ssize_t>(token->getTokenIndex()) - 1;
+    if (index < 0)
+      return nullptr;
+    antlr4::Token *previous = tokens->get(index);
+    if (!previous || previous->getLine() >= token->getLine())
+      return nullptr;
+    return previous;
+  }
+
   void reportNoViableAlternative(antlr4::Parser *parser,
                                  const antlr4::NoViableAltException &e) override {
     antlr4::Token *token = e.getOffendingToken();
+    std::string expected =
+        describeExpected(e.getExpectedTokens(), parser->getVocabulary());
+    if (antlr4::Token *previous = previousOnEarlierLine(parser, token)) {
+      error.set(positions.end(previous), "expected " + expected + " after '" +
+                                             previous->getText() + "'");
+      return;
+    }
     error.set(positions.begin(token),
-              "unexpected " + describeToken(token) + "; expected " +
-                  describeExpected(e.getExpectedTokens(),
-                                   parser->getVocabulary()));
+              "unexpected " + describeToken(token) + "; expected " + expected);
   }
 
   void reportInputMismatch(antlr4::Parser *parser,
                            const antlr4::InputMismatchException &e) override {
     antlr4::Token *token = e.getOffendingToken();
+    std::string expected =
+        describeExpected(e.getExpectedTokens(), parser->getVocabulary());
+    if (antlr4::Token *previous = previousOnEarlierLine(parser, token)) {
+      error.set(positions.end(previous), "expected " + expected + " after '" +
+                                             previous->getText() + "'");
+      return;
+    }
     error.set(positions.begin(token),
-              "expected " +
-                  describeExpected(e.getExpectedTokens(),
-                                   parser->getVocabulary()) +
-                  ", got " + describeToken(token));
+              "expected " + expected + ", got " + describeToken(token));
   }
 
   void reportFailedPredicate(antlr4::Parser *parser,
@@ -321,8 +355,14 @@ private:
     type.range = range(ctx);
     if (GradeParser::ShapeContext *shape = ctx->shape()) {
       for (antlr4::tree::TerminalNode *dim : shape->INT()) {
+        errno = 0;
         long long value = std::strtoll(dim->getText().c_str(), nullptr, 10);
-        if (value <= 0 || errno == ERANGE)
+        if (errno == ERANGE || value > kMaxDimension)
+          error(positions.begin(dim->getSymbol()),
+                "feature dimension " + dim->getText() +
+                    " is too large (the maximum is " +
+                    llvm::Twine(kMaxDimension) + ")");
+        else if (value <= 0)
           error(positions.begin(dim->getSymbol()),
                 "feature dimension must be a positive integer, got " +
                     dim->getText());
@@ -411,6 +451,23 @@ private:
   }
 
   ExprPtr buildExpr(GradeParser::ExprContext *ctx) {
+    // Long chains (a + b + ... ) nest as deeply as brackets; every later
+    // stage recurses over the tree, so its depth is bounded here.
+    if (++depth > kMaxExprDepth) {
+      if (!reportedDepth)
+        error(positions.begin(ctx->getStart()),
+              "expression nested too deeply (more than " +
+                  llvm::Twine(kMaxExprDepth) + " levels)");
+      reportedDepth = true;
+      --depth;
+      return std::make_unique<NumberExpr>(range(ctx), 0.0, "0");
+    }
+    ExprPtr expr = buildExprImpl(ctx);
+    --depth;
+    return expr;
+  }
+
+  ExprPtr buildExprImpl(GradeParser::ExprContext *ctx) {
     SourceRange whole = range(ctx);
     if (auto *index = dynamic_cast<GradeParser::IndexExprContext *>(ctx)) {
       std::string endText = index->IDENT()->getText();
@@ -462,7 +519,72 @@ private:
   const PositionMapper &positions;
   mlir::MLIRContext *context;
   bool failed = false;
+  unsigned depth = 0;
+  bool reportedDepth = false;
 };
+
+/// The 1-based line and byte column of `offset` in `text`.
+SourceLoc locationOf(llvm::StringRef text, size_t offset) {
+  llvm::StringRef before = text.take_front(offset);
+  size_t lineStart = before.rfind('\n');
+  lineStart = lineStart == llvm::StringRef::npos ? 0 : lineStart + 1;
+  return {static_cast<unsigned>(1 + before.count('\n')),
+          static_cast<unsigned>(offset - lineStart + 1)};
+}
+
+/// The first bracket (or prefix minus) that opens nesting level
+/// kMaxBracketDepth + 1, if any: ANTLR recurses once per level and would
+/// exhaust the stack long before the AST depth limit applies. Comments are
+/// skipped.
+std::optional<size_t> findDeepNesting(llvm::StringRef text) {
+  unsigned depth = 0, minusRun = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '-') {
+      if (++minusRun > kMaxBracketDepth)
+        return i;
+      continue;
+    }
+    if (!llvm::isSpace(c))
+      minusRun = 0;
+    if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      i = text.find('\n', i);
+      if (i == llvm::StringRef::npos)
+        return std::nullopt;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      i = text.find("*/", i + 2);
+      if (i == llvm::StringRef::npos)
+        return std::nullopt;
+      ++i;
+    } else if (c == '(' || c == '[') {
+      if (++depth > kMaxBracketDepth)
+        return i;
+    } else if ((c == ')' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+/// The start of the first `/*` without a closing `*/`, if any. ANTLR cannot
+/// report it: without its end the comment does not match, and the lexer
+/// falls back to reading `/` and `*` as operators.
+std::optional<size_t> findUnterminatedComment(llvm::StringRef text) {
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] == '/' && text[i + 1] == '/') {
+      size_t end = text.find('\n', i);
+      if (end == llvm::StringRef::npos)
+        return std::nullopt;
+      i = end;
+    } else if (text[i] == '/' && text[i + 1] == '*') {
+      size_t end = text.find("*/", i + 2);
+      if (end == llvm::StringRef::npos)
+        return i;
+      i = end + 1;
+    }
+  }
+  return std::nullopt;
+}
 
 } // namespace
 
@@ -473,6 +595,19 @@ std::unique_ptr<Model> grade::parseModel(llvm::SourceMgr &sourceMgr,
   llvm::StringRef file = buffer->getBufferIdentifier();
   llvm::StringRef text = buffer->getBuffer();
   PositionMapper positions(text);
+  if (std::optional<size_t> comment = findUnterminatedComment(text)) {
+    SourceLoc at = locationOf(text, *comment);
+    mlir::emitError(mlir::FileLineColLoc::get(context, file, at.line, at.col),
+                    "unterminated block comment");
+    return nullptr;
+  }
+  if (std::optional<size_t> deep = findDeepNesting(text)) {
+    SourceLoc at = locationOf(text, *deep);
+    mlir::emitError(mlir::FileLineColLoc::get(context, file, at.line, at.col),
+                    "expression nested too deeply (more than " +
+                        llvm::Twine(kMaxBracketDepth) + " levels)");
+    return nullptr;
+  }
   SyntaxError syntaxError;
   try {
     antlr4::ANTLRInputStream input(text.data(), text.size());

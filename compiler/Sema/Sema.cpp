@@ -241,21 +241,25 @@ private:
     info.role = role;
     if (auto *field = llvm::dyn_cast<ast::FieldDecl>(&decl)) {
       std::optional<Type> type = typeFromSpec(field->getType());
-      if (!type)
-        return;
-      info.type = *type;
+      if (type)
+        info.type = *type;
+      else
+        info.poisoned = true;
     } else if (auto *state = llvm::dyn_cast<ast::StateDecl>(&decl)) {
       std::optional<Type> type = typeFromSpec(state->getType());
-      if (!type)
-        return;
-      if (type->isGlobal()) {
+      if (type && type->isGlobal()) {
         error(state->getType().range.begin,
               "state '" + name + "' must be a node or edge field, got " +
                   format(*type));
-        return;
+        type.reset();
       }
-      info.type = *type;
+      if (type)
+        info.type = *type;
+      else
+        info.poisoned = true;
     }
+    // A declaration with a bad type is still declared (and poisoned), so
+    // that its uses do not report it as unknown.
     model.decls[name] = info;
     model.order.push_back(name.str());
   }
@@ -281,6 +285,14 @@ private:
                     "' declares a second")
                   .attachNote(loc(model.graph->getNameRange().begin))
               << "first graph declared here";
+          break;
+        }
+        if (llvm::is_contained(kReservedNames, graph.getName())) {
+          // Still the model's graph: no "declares no graph" echo.
+          error(graph.getNameRange().begin,
+                "'" + graph.getName() +
+                    "' is a builtin name and cannot be declared");
+          model.graph = &graph;
           break;
         }
         if (const ast::Decl *previous = findNamed(graph.getName())) {
@@ -353,13 +365,12 @@ private:
   void checkSolve() {
     const ast::SolveDecl &solve = *model.solve;
     std::optional<Scheme> scheme = symbolizeScheme(solve.getName());
-    if (!scheme) {
+    if (scheme)
+      model.scheme = *scheme;
+    else
       error(solve.getNameRange().begin,
             "unknown scheme '" + solve.getName() +
                 "' (supported: euler, rk4)");
-      return;
-    }
-    model.scheme = *scheme;
     bool sawDt = false;
     for (const ast::SolveArg &arg : solve.getArgs()) {
       if (arg.name != "dt") {
@@ -420,6 +431,8 @@ private:
     auto it = model.decls.find(name);
     if (it != model.decls.end()) {
       DeclInfo &info = it->second;
+      if (info.poisoned)
+        return std::nullopt;
       switch (info.role) {
       case Role::Input:
       case Role::Param:
@@ -465,9 +478,15 @@ private:
       error(expr.getLoc(), "'" + name + "' is the graph, not a value");
       return std::nullopt;
     }
+    if (name == "src" || name == "dst") {
+      error(expr.getLoc(), "'" + name +
+                               "' names an end of an edge and is only valid "
+                               "inside '[...]', as in 'x[" +
+                               name + "]'");
+      return std::nullopt;
+    }
     std::vector<llvm::StringRef> candidates = declaredNames();
-    candidates.insert(candidates.end(), std::begin(kReservedNames),
-                      std::end(kReservedNames));
+    candidates.insert(candidates.end(), {"t", "weight", "degree"});
     error(expr.getLoc(),
           "unknown name '" + name + "'" + suggest(name, candidates));
     return std::nullopt;
@@ -636,8 +655,12 @@ private:
     llvm::StringRef callee = expr.getCallee();
     const BuiltinInfo *info = findBuiltin(callee);
     if (!info) {
-      if (model.decls.count(callee) || callee == "t" || callee == "weight" ||
-          callee == "degree") {
+      if (model.graph && model.graph->getName() == callee) {
+        error(expr.getLoc(), "'" + callee + "' is the graph, not a function");
+        return std::nullopt;
+      }
+      if (model.decls.count(callee) ||
+          llvm::is_contained(kReservedNames, callee)) {
         error(expr.getLoc(), "'" + callee + "' is not a function");
         return std::nullopt;
       }
@@ -761,6 +784,8 @@ private:
       if (info.role != Role::State)
         continue;
       anyState = true;
+      if (info.poisoned)
+        continue;
       auto &state = llvm::cast<ast::StateDecl>(*info.decl);
       Usage use;
       std::optional<Type> value = check(state.getInit(), use);
@@ -812,7 +837,7 @@ private:
       info.rhs = rhs;
       Usage use;
       std::optional<Type> value = check(rhs->getValue(), use);
-      if (value && !assignable(*value, info.type))
+      if (value && !info.poisoned && !assignable(*value, info.type))
         error(rhs->getValue().getLoc(),
               "right-hand side of 'd" + name + "/dt' has type " +
                   format(*value) + ", but state '" + name + "' is " +
@@ -820,7 +845,7 @@ private:
     }
     for (const std::string &name : model.order) {
       DeclInfo &info = model.decls[name];
-      if (info.role == Role::State && !info.rhs)
+      if (info.role == Role::State && !info.rhs && !info.poisoned)
         error(info.decl->getNameRange().begin,
               "state '" + name + "' has no right-hand side; add 'rhs d" +
                   name + "/dt = ...;'");
@@ -840,11 +865,19 @@ private:
         }
         auto it = model.decls.find(name);
         if (it == model.decls.end()) {
-          error(entry.range.begin, "unknown name '" + name + "' in 'output'" +
-                                       suggest(name, declaredNames()));
+          if (model.graph && model.graph->getName() == name)
+            error(entry.range.begin, "'" + name +
+                                         "' is the graph; only states and "
+                                         "lets can be outputs");
+          else
+            error(entry.range.begin, "unknown name '" + name +
+                                         "' in 'output'" +
+                                         suggest(name, declaredNames()));
           continue;
         }
         DeclInfo &info = it->second;
+        if (info.poisoned)
+          continue;
         if (info.role == Role::Input || info.role == Role::Param) {
           error(entry.range.begin,
                 "'" + name + "' is " +

@@ -69,6 +69,9 @@ struct DeclInfo {
   bool output = false;
   /// States: the right-hand side.
   const ast::RhsDecl *rhs = nullptr;
+  /// The declaration has an error already reported (e.g. its type): uses
+  /// are accepted silently so that the error is not echoed.
+  bool poisoned = false;
 };
 
 /// A checked model, ready for MLIRGen.

@@ -48,7 +48,7 @@ void grade::emitModelHeader(ModelOp model, llvm::raw_ostream &os) {
     std::string field = prefix + "_" + macroName(decl.getSymName());
     os << "/* " << stringifyRole(decl.getRole()) << " '" << decl.getSymName()
        << "': " << (kind ? stringifyFieldKind(*kind) : "global") << " "
-       << getElementTypeOf(type) << formatShape(shape)
+       << getElementTypeOf(type) << (shape.empty() ? "" : formatShape(shape))
        << (decl.getOutput() ? ", output" : "") << " */\n";
     os << "#define " << field << "_NAME \"" << decl.getSymName() << "\"\n";
     os << "#define " << field << "_DTYPE "

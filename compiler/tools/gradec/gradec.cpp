@@ -26,7 +26,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AsmState.h"
@@ -37,6 +39,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Support/ToolUtilities.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -45,6 +48,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ProgramStack.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -76,10 +80,15 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"), cl::init(""),
                                        cl::cat(category));
 
-static std::string stageHelp() {
-  std::string help = "Stage to emit:";
-  for (const StageInfo &info : getStages())
-    help += "\n  " + info.name.str() + ": " + info.description.str();
+/// The --emit help text; cl::desc keeps a StringRef, so it must outlive the
+/// option.
+static const std::string &stageHelp() {
+  static const std::string help = [] {
+    std::string text = "Stage to emit:";
+    for (const StageInfo &info : getStages())
+      text += "\n  " + info.name.str() + ": " + info.description.str();
+    return text;
+  }();
   return help;
 }
 static cl::opt<std::string> emitStage("emit", cl::desc(stageHelp()),
@@ -136,6 +145,9 @@ static cl::opt<int> runThreads("threads",
 
 namespace {
 
+/// Stack for one compilation (virtual memory; pages are touched on use).
+constexpr unsigned kCompileStackSize = 512u << 20;
+
 /// Registers every dialect gradec reads or produces.
 void loadDialects(MLIRContext &context) {
   DialectRegistry registry;
@@ -163,26 +175,31 @@ bool isTextStage(Stage stage) {
   return stage != Stage::Object && stage != Stage::SharedLib;
 }
 
-/// Runs `build` on `module` with the command line's pass-manager options.
-LogicalResult runPipeline(ModuleOp module,
-                          void (*build)(OpPassManager &)) {
+/// Runs `build` on `module` with the command line's pass-manager options
+/// (IR printing, --mlir-timing under `timing`).
+LogicalResult runPipeline(ModuleOp module, void (*build)(OpPassManager &),
+                          TimingScope &timing) {
   PassManager pm(module->getContext(), ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
+  pm.enableTiming(timing);
   build(pm);
   return pm.run(module);
 }
 
 /// Turns a module at stage `from` into stage `to` (<= LLVMDialect).
 LogicalResult lowerTo(ModuleOp module, Stage from, Stage to) {
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
-      failed(runPipeline(module, buildGradeOptPipeline)))
+      failed(runPipeline(module, buildGradeOptPipeline, timing)))
     return failure();
   if (from < Stage::Lowered && to >= Stage::Lowered &&
-      failed(runPipeline(module, buildLoweringPipeline)))
+      failed(runPipeline(module, buildLoweringPipeline, timing)))
     return failure();
   if (from < Stage::LLVMDialect && to >= Stage::LLVMDialect &&
-      failed(runPipeline(module, buildLLVMPipeline)))
+      failed(runPipeline(module, buildLLVMPipeline, timing)))
     return failure();
   return success();
 }
@@ -266,9 +283,6 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
 
   auto compile = [&]() -> LogicalResult {
     if (target == Stage::AST) {
-      if (isMLIR)
-        return emitError(UnknownLoc::get(&context),
-                         "--emit=ast needs a .grade input");
       std::unique_ptr<ast::Model> ast =
           parseModel(sourceMgr, sourceMgr.getMainFileID(), &context);
       if (!ast)
@@ -324,12 +338,20 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     return success();
   };
 
+  // Expression trees may be thousands of levels deep (the frontend caps
+  // them at 10000) and the frontend, sema and kernel formation recurse over
+  // them: compile on a stack sized for that.
+  auto compileOnLargeStack = [&]() -> LogicalResult {
+    LogicalResult result = failure();
+    llvm::runOnNewStack(kCompileStackSize, [&] { result = compile(); });
+    return result;
+  };
   if (!verifyDiagnostics) {
     SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-    return compile();
+    return compileOnLargeStack();
   }
   SourceMgrDiagnosticVerifierHandler handler(sourceMgr, &context);
-  (void)compile();
+  (void)compileOnLargeStack();
   return handler.verify();
 }
 
@@ -371,6 +393,11 @@ int compileMain(const char *argv0) {
     return 1;
   }
   bool isMLIR = inputIsMLIR(inputFile);
+  if (*target == Stage::AST && isMLIR) {
+    llvm::errs() << "gradec: error: --emit=ast needs a .grade input, got '"
+                 << inputFile << "'\n";
+    return 1;
+  }
   if (*target == Stage::SharedLib || *target == Stage::Object) {
     if (splitInputFile) {
       llvm::errs() << "gradec: error: --split-input-file needs a text stage\n";
@@ -464,7 +491,7 @@ int infoMain(const char *argv0) {
   bool bad = failedStatus(
       grade_descriptor_to_json(grade_library_descriptor(lib), &json));
   if (!bad)
-    llvm::outs() << json;
+    llvm::outs() << json << (llvm::StringRef(json).ends_with("\n") ? "" : "\n");
   grade_string_free(json);
   grade_library_unload(lib);
   return bad ? 1 : 0;
@@ -578,6 +605,20 @@ int runMain(const char *argv0) {
     }
   }
 
+  // Check every --output before spending time on the integration.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const std::string &binding : runOutputs) {
+    std::string name, file;
+    if (!splitBinding(binding, "output", name, file))
+      return 1;
+    if (!grade_descriptor_find_field(desc, name.c_str())) {
+      llvm::errs() << "gradec: error: --output: model '" << desc->name
+                   << "' has no field '" << name << "'\n";
+      return 1;
+    }
+    outputs.push_back({name, file});
+  }
+
   auto start = std::chrono::steady_clock::now();
   if (failedStatus(grade_session_initialize(session)))
     return 1;
@@ -607,10 +648,7 @@ int runMain(const char *argv0) {
       "initialisation %.3f ms\n",
       t0, t1, steps, runMs, steps ? runMs / steps : 0.0, initMs);
 
-  for (const std::string &binding : runOutputs) {
-    std::string name, file;
-    if (!splitBinding(binding, "output", name, file))
-      return 1;
+  for (const auto &[name, file] : outputs) {
     grade_tensor_t *tensor = nullptr;
     if (failedStatus(grade_session_read(session, name.c_str(), &tensor)))
       return 1;
@@ -628,12 +666,16 @@ int runMain(const char *argv0) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Passes first: --mlir-print-ir-before/after=PASS look names up in the
+  // registry when the options are created.
+  registerGradePassesAndPipelines();
+  registerTransformsPasses();
+  registerConversionPasses();
+  memref::registerMemRefPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  registerGradePassesAndPipelines();
-  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "gradec: the grade compiler for differential equations on graphs\n\n"

@@ -32,6 +32,15 @@ LogicalResult lowerModelToDescriptor(ModelOp model, ModuleOp module) {
   FailureOr<std::string> blob = buildDescriptorBlob(model);
   if (failed(blob))
     return failure();
+  // The support library calls all three entry points.
+  for (StringRef region : {"init", "rhs", "step"}) {
+    std::string entry = ("gradegen_entry_" + region).str();
+    if (!module.lookupSymbol(entry))
+      return model.emitOpError("has no '")
+             << entry << "' entry point; a library needs 'grade.init', "
+             << "'grade.rhs' and 'grade.step' lowered by "
+             << "convert-grade-to-loops (grade-expand-scheme builds the step)";
+  }
   MLIRContext *context = module.getContext();
   OpBuilder builder(context);
   builder.setInsertionPointToEnd(module.getBody());

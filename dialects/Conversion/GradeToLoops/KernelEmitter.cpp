@@ -87,10 +87,11 @@ public:
       for (ReduceOp reduce : reductions)
         if (phase(reduce.getInput()) == pass)
           passReductions.push_back(reduce);
+      // Edge roots are stored in the last pass: a root may overwrite an edge
+      // array (an edge state updated in place) that an earlier pass reads.
       SmallVector<KernelRoot> passRoots;
-      for (const KernelRoot &root : edgeRoots)
-        if (phase(root.value) == pass)
-          passRoots.push_back(root);
+      if (pass + 1 == numPasses)
+        passRoots.assign(edgeRoots.begin(), edgeRoots.end());
       if (failed(emitEdgePass(passReductions, passRoots)))
         return failure();
     }

@@ -470,10 +470,11 @@ static double evalBinary(BinaryFn fn, double a, double b) {
     return a * b;
   case BinaryFn::div:
     return a / b;
+  // Like arith.minimumf/maximumf in the kernels: NaN propagates.
   case BinaryFn::min:
-    return std::fmin(a, b);
+    return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
   case BinaryFn::max:
-    return std::fmax(a, b);
+    return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
   case BinaryFn::pow:
     return std::pow(a, b);
   }
@@ -530,7 +531,7 @@ OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
     y = std::tanh(*x);
     break;
   case UnaryFn::relu:
-    y = *x > 0 ? *x : 0.0;
+    y = std::isnan(*x) ? *x : (*x > 0 ? *x : 0.0);
     break;
   case UnaryFn::sigmoid:
     y = 1.0 / (1.0 + std::exp(-*x));

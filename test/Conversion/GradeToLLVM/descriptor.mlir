@@ -37,3 +37,14 @@ func.func @view(%slots: !llvm.ptr, %n: index) -> memref<?xf32> {
   %m = grade.slot %slots[5], %n : memref<?xf32>
   return %m : memref<?xf32>
 }
+
+// The entry points the support library calls (bodies do not matter here).
+func.func @gradegen_entry_init(%slots: !llvm.ptr, %n: i64, %e: i64, %t: f64, %dt: f64) {
+  return
+}
+func.func @gradegen_entry_rhs(%slots: !llvm.ptr, %n: i64, %e: i64, %t: f64, %dt: f64) {
+  return
+}
+func.func @gradegen_entry_step(%slots: !llvm.ptr, %n: i64, %e: i64, %t: f64, %dt: f64) {
+  return
+}

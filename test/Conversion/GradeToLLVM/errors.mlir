@@ -1,4 +1,4 @@
-// RUN: grade-opt %s -convert-grade-to-llvm -verify-diagnostics
+// RUN: grade-opt %s -convert-grade-to-llvm -split-input-file -verify-diagnostics
 
 // expected-error @+1 {{'grade.model' op must be lowered (convert-grade-to-loops) before its descriptor is built}}
 grade.model @not_lowered {
@@ -9,4 +9,20 @@ grade.model @not_lowered {
     grade.yield %x : !grade.field<node, f64>
   }
   grade.solve euler dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+// expected-error @+1 {{'grade.model' op has no 'gradegen_entry_step' entry point; a library needs 'grade.init', 'grade.rhs' and 'grade.step' lowered by convert-grade-to-loops (grade-expand-scheme builds the step)}}
+grade.model @no_step attributes {rhs_outputs = [@d_x], swaps = []} {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.solve euler dt(0.1) over [0.0, 1.0]
+  grade.decl temp @d_x : !grade.field<node, f64>
+}
+func.func @gradegen_entry_init(%slots: !llvm.ptr, %n: i64, %e: i64, %t: f64, %dt: f64) {
+  return
+}
+func.func @gradegen_entry_rhs(%slots: !llvm.ptr, %n: i64, %e: i64, %t: f64, %dt: f64) {
+  return
 }
