@@ -225,18 +225,28 @@ protected:
     return previous;
   }
 
-  void reportNoViableAlternative(antlr4::Parser *parser,
-                                 const antlr4::NoViableAltException &e) override {
-    antlr4::Token *token = e.getOffendingToken();
-    std::string expected =
-        describeExpected(e.getExpectedTokens(), parser->getVocabulary());
+  /// "expected X after 'prev'" at the end of the previous token when the
+  /// offending token starts a later line; otherwise `sameLine` at the
+  /// offending token.
+  void reportExpected(antlr4::Parser *parser, antlr4::Token *token,
+                      const std::string &expected,
+                      const std::string &sameLine) {
     if (antlr4::Token *previous = previousOnEarlierLine(parser, token)) {
       error.set(positions.end(previous), "expected " + expected + " after '" +
                                              previous->getText() + "'");
       return;
     }
-    error.set(positions.begin(token),
-              "unexpected " + describeToken(token) + "; expected " + expected);
+    error.set(positions.begin(token), sameLine);
+  }
+
+  void reportNoViableAlternative(antlr4::Parser *parser,
+                                 const antlr4::NoViableAltException &e) override {
+    antlr4::Token *token = e.getOffendingToken();
+    std::string expected =
+        describeExpected(e.getExpectedTokens(), parser->getVocabulary());
+    reportExpected(parser, token, expected,
+                   "unexpected " + describeToken(token) + "; expected " +
+                       expected);
   }
 
   void reportInputMismatch(antlr4::Parser *parser,
@@ -244,13 +254,8 @@ protected:
     antlr4::Token *token = e.getOffendingToken();
     std::string expected =
         describeExpected(e.getExpectedTokens(), parser->getVocabulary());
-    if (antlr4::Token *previous = previousOnEarlierLine(parser, token)) {
-      error.set(positions.end(previous), "expected " + expected + " after '" +
-                                             previous->getText() + "'");
-      return;
-    }
-    error.set(positions.begin(token),
-              "expected " + expected + ", got " + describeToken(token));
+    reportExpected(parser, token, expected,
+                   "expected " + expected + ", got " + describeToken(token));
   }
 
   void reportFailedPredicate(antlr4::Parser *parser,

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Internal.h"
+#include "abi_names.h"
 
 #include <cmath>
 #include <cstddef>
@@ -46,19 +47,7 @@ namespace {
 constexpr int64_t kNumChecks = 16;
 
 /// Role names as messages use them ("parameter", where JSON says "param").
-const char *roleWord(int32_t role) {
-  switch (role) {
-  case GRADE_ROLE_INPUT:
-    return "input";
-  case GRADE_ROLE_PARAM:
-    return "parameter";
-  case GRADE_ROLE_STATE:
-    return "state";
-  case GRADE_ROLE_LET:
-    return "let";
-  }
-  return "field";
-}
+const char *roleWord(int32_t role) { return grade_abi_role_word(role); }
 
 /// "f32[64]", "f64[3, 3]", or just "f64" for a scalar.
 std::string elementType(const grade_field_desc_t &field) {

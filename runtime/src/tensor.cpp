@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Internal.h"
+#include "abi_names.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -94,30 +95,10 @@ grade_status_t grade::rt::validateTensor(const grade_tensor_t *tensor,
 // C API
 //===----------------------------------------------------------------------===//
 
-size_t grade_dtype_size(int32_t dtype) {
-  switch (dtype) {
-  case GRADE_DTYPE_F32:
-  case GRADE_DTYPE_I32:
-    return 4;
-  case GRADE_DTYPE_F64:
-  case GRADE_DTYPE_I64:
-    return 8;
-  }
-  return 0;
-}
+size_t grade_dtype_size(int32_t dtype) { return grade_abi_dtype_size(dtype); }
 
 const char *grade_dtype_name(int32_t dtype) {
-  switch (dtype) {
-  case GRADE_DTYPE_F32:
-    return "f32";
-  case GRADE_DTYPE_F64:
-    return "f64";
-  case GRADE_DTYPE_I32:
-    return "i32";
-  case GRADE_DTYPE_I64:
-    return "i64";
-  }
-  return "?";
+  return grade_abi_dtype_name(dtype);
 }
 
 grade_status_t grade_tensor_create(int32_t dtype, int32_t rank,

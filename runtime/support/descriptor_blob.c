@@ -9,22 +9,13 @@
 
 #include "support.h"
 
+#include "abi_names.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-size_t gms_dtype_size(int32_t dtype) {
-  switch (dtype) {
-  case GRADE_DTYPE_F32:
-  case GRADE_DTYPE_I32:
-    return 4;
-  case GRADE_DTYPE_F64:
-  case GRADE_DTYPE_I64:
-    return 8;
-  default:
-    return 0;
-  }
-}
+size_t gms_dtype_size(int32_t dtype) { return grade_abi_dtype_size(dtype); }
 
 /* Maps a keyword to its value; -1 if unknown. */
 static int32_t lookup(const char *word, const char *const *names,

@@ -9,6 +9,8 @@
 
 #include "support.h"
 
+#include "abi_names.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -76,33 +78,11 @@ static int32_t set_error(grade_instance_t *inst, int32_t code,
 }
 
 static const char *dtype_name(int32_t dtype) {
-  switch (dtype) {
-  case GRADE_DTYPE_F32:
-    return "f32";
-  case GRADE_DTYPE_F64:
-    return "f64";
-  case GRADE_DTYPE_I32:
-    return "i32";
-  case GRADE_DTYPE_I64:
-    return "i64";
-  default:
-    return "?";
-  }
+  return grade_abi_dtype_name(dtype);
 }
 
 static const char *role_name(int32_t role) {
-  switch (role) {
-  case GRADE_ROLE_INPUT:
-    return "input";
-  case GRADE_ROLE_PARAM:
-    return "parameter";
-  case GRADE_ROLE_STATE:
-    return "state";
-  case GRADE_ROLE_LET:
-    return "let";
-  default:
-    return "temporary";
-  }
+  return grade_abi_role_word(role);
 }
 
 static gms_slot_t *slot_at(const grade_instance_t *inst, int32_t index) {
