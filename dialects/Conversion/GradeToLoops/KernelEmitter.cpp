@@ -495,6 +495,64 @@ private:
   // Edge passes
   //===--------------------------------------------------------------------===//
 
+  /// Node buffers the pass reads at edge sources, with their row widths.
+  void collectSourceBuffers(Value value, llvm::DenseSet<Value> &visited,
+                            llvm::MapVector<Value, int64_t> &buffers) {
+    if (isExternal(value) || !visited.insert(value).second)
+      return;
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast<GatherOp>(op)) {
+      if (gather.getEnd() == GatherEnd::src)
+        buffers[in.externals.find(gather.getInput())->second.memref] =
+            numFeatures(gather.getInput());
+      return;
+    }
+    for (Value operand : op->getOperands())
+      if (isEdgeValue(operand))
+        collectSourceBuffers(operand, visited, buffers);
+  }
+
+  /// Source rows are random accesses the hardware cannot predict: for rows
+  /// of a cache line or more, prefetch the row of the edge kPrefetchDistance
+  /// ahead (the next node's edges once this node's run out, which is the
+  /// order a thread visits them in).
+  void prefetchSources(ArrayRef<ReduceOp> passReductions,
+                       ArrayRef<KernelRoot> passRoots) {
+    llvm::DenseSet<Value> visited;
+    llvm::MapVector<Value, int64_t> buffers;
+    for (ReduceOp reduce : passReductions)
+      collectSourceBuffers(const_cast<ReduceOp &>(reduce).getInput(), visited,
+                           buffers);
+    for (const KernelRoot &root : passRoots)
+      collectSourceBuffers(root.value, visited, buffers);
+    constexpr int64_t kPrefetchDistance = 8, kLineBytes = 64;
+    Value ahead = nullptr;
+    for (auto [memref, features] : buffers) {
+      int64_t elementBytes =
+          cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
+      int64_t rowBytes = features * elementBytes;
+      if (rowBytes < kLineBytes)
+        continue;
+      if (!ahead) {
+        Value numEdges = memref::DimOp::create(builder, loc, in.colIdx, 0);
+        Value last = arith::SubIOp::create(builder, loc, numEdges,
+                                           constantIndex(1));
+        Value next = arith::AddIOp::create(builder, loc, edge,
+                                           constantIndex(kPrefetchDistance));
+        ahead = loadIndex(in.colIdx,
+                          arith::MinSIOp::create(builder, loc, next, last));
+      }
+      Value row = elementIndex(ahead, features, constantIndex(0));
+      for (int64_t offset = 0; offset < rowBytes; offset += kLineBytes) {
+        Value at = arith::AddIOp::create(
+            builder, loc, row, constantIndex(offset / elementBytes));
+        memref::PrefetchOp::create(builder, loc, memref, ValueRange{at},
+                                   /*isWrite=*/false, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+      }
+    }
+  }
+
   LogicalResult emitEdgePass(MutableArrayRef<ReduceOp> passReductions,
                              ArrayRef<KernelRoot> passRoots) {
     llvm::DenseSet<Value> visited;
@@ -541,6 +599,7 @@ private:
         builder.setInsertionPointToEnd(loopBody);
       edge = loop.getInductionVar();
       source = loadIndex(in.colIdx, edge);
+      prefetchSources(passReductions, passRoots);
       edgeScalars.clear();
       edgeScratch.clear();
       for (ReduceOp reduce : passReductions)
