@@ -255,8 +255,16 @@ static const char *api_error_message(const grade_instance_t *inst) {
   return inst ? inst->error : "no instance";
 }
 
+/* More threads than this is a mistake, and libomp aborts the process when
+ * it cannot create them: refuse instead. */
+#define GMS_MAX_THREADS 4096
+
 static int32_t api_set_num_threads(grade_instance_t *inst,
                                    int32_t num_threads) {
+  if (num_threads > GMS_MAX_THREADS)
+    return set_error(inst, GRADE_ERROR_INVALID_ARGUMENT,
+                     "number of threads must be at most %d, got %d",
+                     GMS_MAX_THREADS, (int)num_threads);
   inst->num_threads = num_threads > 0 ? num_threads : 0;
   return GRADE_OK;
 }

@@ -54,6 +54,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <new>
 #include <cmath>
 #include <cstdio>
 #include <unistd.h>
@@ -518,8 +519,12 @@ struct Progress {
   bool drawn = false;
   bool enabled = isatty(STDERR_FILENO);
 
+  /// Steps taken (the callback runs once per step).
+  long long steps = 0;
+
   static int callback(void *user, double t, double t0, double t1) {
     auto *self = static_cast<Progress *>(user);
+    ++self->steps;
     if (!self->enabled)
       return 0;
     auto now = std::chrono::steady_clock::now();
@@ -546,6 +551,10 @@ int runMain(const char *argv0) {
   LoadableLibrary library;
   if (failed(prepareLibrary(runInput, argv0, library)))
     return 1;
+  // InitLLVM's new-handler aborts on allocation failure ("LLVM ERROR: out of
+  // memory"). The compilation is over: let std::bad_alloc reach the
+  // runtime, which reports a too-large graph or array as an error.
+  std::set_new_handler(nullptr);
   grade_library_t *lib = nullptr;
   if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
     return 1;
@@ -562,6 +571,22 @@ int runMain(const char *argv0) {
   if (runGraph.empty()) {
     llvm::errs() << "gradec: error: 'run' needs --graph FILE.mtx or "
                     "--graph gen:SPEC\n";
+    return 1;
+  }
+  // Given options must make sense; only absent ones take the model's values.
+  if (runDt.getNumOccurrences() && !(runDt > 0 && std::isfinite(runDt))) {
+    llvm::errs() << "gradec: error: --dt must be a positive finite number, got "
+                 << runDt << "\n";
+    return 1;
+  }
+  if (runT1.getNumOccurrences() && !std::isfinite(runT1)) {
+    llvm::errs() << "gradec: error: --t1 must be a finite number, got "
+                 << runT1 << "\n";
+    return 1;
+  }
+  if (runThreads.getNumOccurrences() && runThreads < 1) {
+    llvm::errs() << "gradec: error: --threads must be at least 1, got "
+                 << runThreads << "\n";
     return 1;
   }
   llvm::StringRef graphSpec = runGraph;
@@ -633,10 +658,7 @@ int runMain(const char *argv0) {
   if (failedStatus(status))
     return 1;
   auto end = std::chrono::steady_clock::now();
-  double ratio = (t1 - t0) / dt;
-  long long steps =
-      t1 > t0 ? static_cast<long long>(std::ceil(ratio - 1e-9 * std::max(1.0, ratio)))
-              : 0;
+  long long steps = progress.steps;
   double initMs = std::chrono::duration<double, std::milli>(afterInit - start).count();
   double runMs = std::chrono::duration<double, std::milli>(end - afterInit).count();
   llvm::outs() << "model '" << desc->name << "' (" << desc->scheme

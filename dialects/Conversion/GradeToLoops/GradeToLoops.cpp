@@ -137,7 +137,7 @@ private:
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
       if (!isa<LoadOp, GatherOp, ReduceOp, UnaryOp, BinaryOp, DotOp,
-               MatmulOp, DegreeOp, WeightOp>(op) &&
+               MatmulOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
                << op.getName() << "' inside '" << regionOp->getName() << "'";
@@ -191,7 +191,7 @@ private:
       if (auto gather = dyn_cast<GatherOp>(op);
           gather && gather.getEnd() == GatherEnd::src)
         return false;
-      if (!isa<GatherOp, UnaryOp, BinaryOp>(op))
+      if (!isa<GatherOp, UnaryOp, BinaryOp, NonEmptyOp>(op))
         return false;
       for (Value operand : op->getOperands())
         if (!isGraph(operand))
@@ -215,7 +215,7 @@ private:
       result = true;
     } else if (auto reduce = dyn_cast<ReduceOp>(op)) {
       result = isInvariantReduction(reduce);
-    } else if (isa<UnaryOp, BinaryOp>(op)) {
+    } else if (isa<UnaryOp, BinaryOp, NonEmptyOp>(op)) {
       result = llvm::all_of(op->getOperands(), [&](Value operand) {
         return !isField(operand) || operand.getDefiningOp<LoadOp>() ||
                mustMaterialize.count(operand) || isRecomputable(operand);

@@ -55,7 +55,11 @@ bool isEdgeValue(Value value) {
 class Emitter {
 public:
   Emitter(OpBuilder &builder, Location loc, const KernelInputs &inputs)
-      : builder(builder), loc(loc), in(inputs) {}
+      : builder(builder), loc(loc), in(inputs) {
+    for (const auto &entry : in.externals)
+      if (entry.second.memref)
+        externalMemrefs.insert(entry.second.memref);
+  }
 
   LogicalResult run() {
     // Classify the roots and find the reductions the kernel computes.
@@ -264,38 +268,94 @@ private:
     }
     if (auto unary = dyn_cast<UnaryOp>(op))
       return applyUnary(unary.getFn(), element(unary.getInput(), k));
+    if (auto nonEmpty = dyn_cast<NonEmptyOp>(op)) {
+      Value value = element(nonEmpty.getInput(), k);
+      Value empty = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::eq, rowBegin, rowEnd);
+      return arith::SelectOp::create(
+          builder, loc, empty, constantFloat(value.getType(), 0.0), value);
+    }
     auto binary = cast<BinaryOp>(op);
     return applyBinary(binary.getFn(), element(binary.getLhs(), k),
                        element(binary.getRhs(), k));
   }
 
   /// Stores several roots at `row`. Roots of the same feature count share
-  /// one loop, so that common subexpressions are computed once, and every
-  /// value of the group is computed before any is stored: a root may be
-  /// written in place of a buffer that another root still reads (a state
-  /// updated in place, a temporary reused), always at this same row.
-  /// Buffers of different feature counts never alias.
+  /// one loop, so that common subexpressions are computed once per feature.
+  /// When a root's destination is also read by this kernel (a state updated
+  /// in place, a temporary reused) and there are several groups, every root
+  /// is computed, into scratch for vectors, before anything is stored: a
+  /// group may read what another one overwrites, always at this same row.
   void storeRoots(ArrayRef<KernelRoot> roots, Value row) {
     llvm::MapVector<int64_t, SmallVector<KernelRoot>> byFeatures;
-    for (const KernelRoot &root : roots)
+    bool overwritesInputs = false;
+    for (const KernelRoot &root : roots) {
       byFeatures[numFeatures(root.value)].push_back(root);
+      overwritesInputs |= externalMemrefs.contains(root.memref);
+    }
+    // Computes a group's values at feature k (k null for scalars) with
+    // shared subexpressions.
+    auto computeGroup = [&](ArrayRef<KernelRoot> group, Value k) {
+      llvm::DenseMap<Value, Value> cache;
+      featureCache = &cache;
+      cacheIndex = k;
+      SmallVector<Value> values;
+      for (const KernelRoot &root : group)
+        values.push_back(element(root.value, k));
+      featureCache = nullptr;
+      return values;
+    };
+    auto storeAt = [&](Value value, const KernelRoot &root, int64_t features,
+                       Value k) {
+      memref::StoreOp::create(builder, loc, value, root.memref,
+                              elementIndex(row, features, k));
+    };
+
+    // Within a group every value is computed before the group's stores;
+    // only a later group can see an earlier group's stores.
+    if (!overwritesInputs || byFeatures.size() == 1) {
+      for (auto &[features, group] : byFeatures) {
+        auto storeGroup = [&, features = features,
+                           &group = group](Value k) {
+          for (auto [root, value] : llvm::zip(group, computeGroup(group, k)))
+            storeAt(value, root, features, k);
+        };
+        if (isScalarValue(group.front().value))
+          storeGroup(Value());
+        else
+          forFeatures(features, storeGroup);
+      }
+      return;
+    }
+
+    // Compute everything first: scalars into registers, vectors into
+    // per-node scratch; then store.
+    SmallVector<std::pair<const KernelRoot *, Value>> scalars, vectors;
     for (auto &[features, group] : byFeatures) {
-      auto storeGroup = [&](Value k) {
-        llvm::DenseMap<Value, Value> cache;
-        featureCache = &cache;
-        cacheIndex = k;
-        SmallVector<Value> values;
-        for (const KernelRoot &root : group)
-          values.push_back(element(root.value, k));
-        featureCache = nullptr;
-        for (auto [root, value] : llvm::zip(group, values))
-          memref::StoreOp::create(builder, loc, value, root.memref,
-                                  elementIndex(row, features, k));
-      };
-      if (isScalarValue(group.front().value))
-        storeGroup(Value());
-      else
-        forFeatures(features, storeGroup);
+      if (isScalarValue(group.front().value)) {
+        for (auto [root, value] : llvm::zip(group, computeGroup(group, {})))
+          scalars.push_back({&root, value});
+        continue;
+      }
+      SmallVector<Value> scratch;
+      for (const KernelRoot &root : group)
+        scratch.push_back(allocScratch(getElementTypeOf(root.value.getType()),
+                                       features));
+      forFeatures(features, [&, &group = group](Value k) {
+        for (auto [value, buffer] : llvm::zip(computeGroup(group, k), scratch))
+          memref::StoreOp::create(builder, loc, value, buffer, k);
+      });
+      for (auto [root, buffer] : llvm::zip(group, scratch))
+        vectors.push_back({&root, buffer});
+    }
+    for (auto [root, value] : scalars)
+      storeAt(value, *root, 1, Value());
+    for (auto [root, buffer] : vectors) {
+      int64_t features = numFeatures(root->value);
+      forFeatures(features, [&, root = root, buffer = buffer](Value k) {
+        Value value = memref::LoadOp::create(builder, loc, buffer, k);
+        storeAt(value, *root, features, k);
+      });
     }
   }
 
@@ -403,7 +463,7 @@ private:
           nodeScratch[value] = matrixProduct(matmul);
           return success();
         })
-        .Case<UnaryOp, BinaryOp>([&](Operation *) -> LogicalResult {
+        .Case<UnaryOp, BinaryOp, NonEmptyOp>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isa<FieldType>(operand.getType()) &&
                 failed(prepareNode(operand, false)))
@@ -685,6 +745,8 @@ private:
   Value node, rowBegin, rowEnd; ///< the current node and its in-edge range
   Value edge, source;           ///< inside an edge pass: edge and its source
 
+  /// Memrefs the kernel reads (see storeRoots).
+  llvm::DenseSet<Value> externalMemrefs;
   /// Per-iteration cache of element(value, cacheIndex) (see storeRoots).
   llvm::DenseMap<Value, Value> *featureCache = nullptr;
   Value cacheIndex;

@@ -380,6 +380,13 @@ LogicalResult SoftmaxOp::verify() {
   return success();
 }
 
+LogicalResult NonEmptyOp::verify() {
+  if (!cast<FieldType>(getInput().getType()).isNode())
+    return emitOpError("operand must be a node field, got ")
+           << getInput().getType();
+  return success();
+}
+
 LogicalResult DegreeOp::verify() {
   auto type = cast<FieldType>(getType());
   if (!type.isNode() || !type.isScalar())

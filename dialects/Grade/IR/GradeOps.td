@@ -325,6 +325,28 @@ def Grade_SoftmaxOp : Grade_Op<"softmax", [
   let hasVerifier = 1;
 }
 
+def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
+    Pure, AllTypesMatch<["input", "result"]>
+  ]> {
+  let summary = "a node field kept only at nodes with in-edges";
+  let description = [{
+    The input at every node that has at least one in-edge, 0 at the others:
+    what a linear reduction over in-edges gives at a node without them,
+    whatever its factors. `grade-simplify-graph-calculus` wraps the factors
+    it pulls out of `sum_in`/`mean_in` in it, so that
+    `sum_in(c[dst] * e) = nonempty_in(c * sum_in(e))` stays 0 there rather
+    than `c * 0`, which is NaN where `c` is not finite.
+
+    ```mlir
+    %r = grade.nonempty_in %G, %v : !grade.field<node, 4xf32>
+    ```
+  }];
+  let arguments = (ins Grade_GraphType:$graph, Grade_AnyField:$input);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = "$graph `,` $input attr-dict `:` qualified(type($input))";
+  let hasVerifier = 1;
+}
+
 def Grade_DegreeOp : Grade_Op<"degree", [Pure]> {
   let summary = "the number of in-edges of every node";
   let description = [{

@@ -38,7 +38,8 @@ def SimplifyGraphCalculus
     Rewrites that move work from edges to nodes:
 
     - Linear reductions are split into terms and the factors that do not
-      vary along a node's in-edges are pulled out of the reduction:
+      vary along a node's in-edges are pulled out of the reduction (the
+      result is kept 0 at nodes without in-edges by `grade.nonempty_in`):
       `sum_j a_ij (x_j - x_i) = sum_j a_ij x_j - (sum_j a_ij) x_i`, and
       globals `sum_j c e_ij = c sum_j e_ij` (sum and mean).
     - Element-wise operations, dot products and parameter products whose
@@ -58,7 +59,8 @@ def SimplifyGraphCalculus
     %s1 = grade.reduce sum %G, %m1 : ...
     %s2 = grade.reduce sum %G, %a : ...
     %p  = grade.binary mul %s2, %x : ...
-    %r  = grade.binary sub %s1, %p : ...
+    %d  = grade.binary sub %s1, %p : ...
+    %r  = grade.nonempty_in %G, %d : ...
     ```
   }];
   let dependentDialects = ["::grade::GradeDialect"];

@@ -151,8 +151,16 @@ struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
         reduced = ReduceOp::create(rewriter, loc, op.getKind(), op.getGraph(),
                                    multiply(rewriter, loc, split.inner));
       }
-      SmallVector<Value> factors = split.outer;
-      factors.push_back(reduced);
+      // The reduced field first, then node factors, then globals: every
+      // partial product is a field (a global vector times a global scalar
+      // would be arithmetic on global tensors, which kernels do not do).
+      SmallVector<Value> factors = {reduced};
+      for (Value factor : split.outer)
+        if (!isGlobal(factor))
+          factors.push_back(factor);
+      for (Value factor : split.outer)
+        if (isGlobal(factor))
+          factors.push_back(factor);
       Value term = multiply(rewriter, loc, factors);
       if (!result)
         result = split.negative
@@ -165,6 +173,10 @@ struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
     }
     if (result.getType() != op.getType())
       return rewriter.notifyMatchFailure(op, "rewrite would change the type");
+    // At a node without in-edges the reduction is 0 whatever its factors;
+    // the factors pulled out may be infinite or NaN there (c * 0 = NaN).
+    result = NonEmptyOp::create(rewriter, loc, result.getType(),
+                                op.getGraph(), result);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -261,6 +261,14 @@ func.func @softmax_node(%G: !grade.graph, %x: !grade.field<node, f64>) {
 
 // -----
 
+func.func @nonempty_edge(%G: !grade.graph, %e: !grade.field<edge, f64>) {
+  // expected-error @+1 {{operand must be a node field, got '!grade.field<edge, f64>'}}
+  %0 = grade.nonempty_in %G, %e : !grade.field<edge, f64>
+  return
+}
+
+// -----
+
 func.func @degree_vector(%G: !grade.graph) {
   // expected-error @+1 {{result must be a scalar node field, got '!grade.field<node, 2xf64>'}}
   %0 = grade.degree %G : !grade.field<node, 2xf64>

@@ -58,10 +58,12 @@ grade.model @all {
     %r2 = grade.reduce mean %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
     // CHECK: grade.reduce max
     %r3 = grade.reduce max %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+    // CHECK: grade.nonempty_in %[[G2]], %{{.*}} : !grade.field<node, 4xf32>
+    %ne = grade.nonempty_in %G, %r2 : !grade.field<node, 4xf32>
     // CHECK: grade.unary tanh %{{.*}} : !grade.field<node, 4xf32>
     %th = grade.unary tanh %r3 : !grade.field<node, 4xf32>
     // CHECK: grade.unary relu
-    %re = grade.unary relu %r2 : !grade.field<node, 4xf32>
+    %re = grade.unary relu %ne : !grade.field<node, 4xf32>
     // CHECK: grade.binary max
     %mx = grade.binary max %th, %re : !grade.field<node, 4xf32>, !grade.field<node, 4xf32> -> !grade.field<node, 4xf32>
     // CHECK: grade.binary mul %{{.*}}, %{{.*}} : f32, !grade.field<node, 4xf32> -> !grade.field<node, 4xf32>

@@ -7,8 +7,10 @@
 // CHECK-DAG: %[[AX:.*]] = grade.binary mul %[[A]], %[[XS]]
 // CHECK-DAG: %[[S1:.*]] = grade.reduce sum %[[G]], %[[AX]]
 // CHECK-DAG: %[[S2:.*]] = grade.reduce sum %[[G]], %[[A]] : !grade.field<edge, f32> -> !grade.field<node, f32>
-// CHECK-DAG: %[[P:.*]] = grade.binary mul %[[X]], %[[S2]]
-// CHECK: %[[R:.*]] = grade.binary sub %[[S1]], %[[P]]
+// CHECK-DAG: %[[P:.*]] = grade.binary mul %[[S2]], %[[X]]
+// CHECK: %[[D:.*]] = grade.binary sub %[[S1]], %[[P]]
+// Nodes without in-edges keep the reduction's 0 (not 0 * x).
+// CHECK: %[[R:.*]] = grade.nonempty_in %[[G]], %[[D]] : !grade.field<node, 4xf32>
 // CHECK: return %[[R]]
 func.func @test_laplacian(%G: !grade.graph, %a: !grade.field<edge, f32>, %x: !grade.field<node, 4xf32>) -> !grade.field<node, 4xf32> {
   %xs = grade.gather src %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
@@ -26,8 +28,11 @@ func.func @test_laplacian(%G: !grade.graph, %a: !grade.field<edge, f32>, %x: !gr
 // CHECK-LABEL: func.func @test_degree_and_global
 // CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[C:.*]]: f64, %[[X:.*]]: !grade.field<node, f64>)
 // CHECK: %[[D:.*]] = grade.degree %[[G]] : !grade.field<node, f64>
-// CHECK: %[[P:.*]] = grade.binary mul %[[C]], %[[X]]
-// CHECK: %[[R:.*]] = grade.binary mul %[[P]], %[[D]]
+// The reduced field comes first, node factors next, globals last: every
+// partial product is a field.
+// CHECK: %[[P:.*]] = grade.binary mul %[[D]], %[[X]]
+// CHECK: %[[Q:.*]] = grade.binary mul %[[P]], %[[C]]
+// CHECK: %[[R:.*]] = grade.nonempty_in %[[G]], %[[Q]]
 // CHECK-NOT: grade.reduce
 // CHECK: return %[[R]]
 func.func @test_degree_and_global(%G: !grade.graph, %c: f64, %x: !grade.field<node, f64>) -> !grade.field<node, f64> {
@@ -59,7 +64,8 @@ func.func @test_not_mean_of_constant(%G: !grade.graph, %x: !grade.field<node, f6
 // CHECK-LABEL: func.func @test_mean_factor
 // CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[E:.*]]: !grade.field<edge, f64>, %[[X:.*]]: !grade.field<node, f64>)
 // CHECK: %[[M:.*]] = grade.reduce mean %[[G]], %[[E]]
-// CHECK: grade.binary mul %[[X]], %[[M]]
+// CHECK: %[[P:.*]] = grade.binary mul %[[M]], %[[X]]
+// CHECK: grade.nonempty_in %[[G]], %[[P]]
 func.func @test_mean_factor(%G: !grade.graph, %e: !grade.field<edge, f64>, %x: !grade.field<node, f64>) -> !grade.field<node, f64> {
   %xd = grade.gather dst %G, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
   %m = grade.binary mul %e, %xd : !grade.field<edge, f64>, !grade.field<edge, f64> -> !grade.field<edge, f64>
@@ -101,4 +107,24 @@ func.func @test_not_hoist_src_elementwise(%G: !grade.graph, %x: !grade.field<nod
   %xs = grade.gather src %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
   %e = grade.unary exp %xs : !grade.field<edge, f32>
   return %e : !grade.field<edge, f32>
+}
+
+// -----
+
+// A global vector pulled out of a sum is multiplied into a field, never
+// with another global (c * b would be arithmetic on global tensors).
+// CHECK-LABEL: func.func @test_global_vector_factor
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[C:.*]]: f64, %[[B:.*]]: tensor<2xf64>, %[[E:.*]]: !grade.field<edge, 2xf64>)
+// CHECK-DAG: %[[S:.*]] = grade.reduce sum %[[G]], %[[E]]
+// CHECK-DAG: grade.binary mul %[[S]], %[[C]] : !grade.field<node, 2xf64>, f64 -> !grade.field<node, 2xf64>
+// CHECK-DAG: %[[D:.*]] = grade.degree %[[G]]
+// CHECK-DAG: %[[DC:.*]] = grade.binary mul %[[D]], %[[C]] : !grade.field<node, f64>, f64 -> !grade.field<node, f64>
+// CHECK-DAG: grade.binary mul %[[DC]], %[[B]] : !grade.field<node, f64>, tensor<2xf64> -> !grade.field<node, 2xf64>
+// CHECK-NOT: tensor<2xf64>, f64
+// CHECK-NOT: f64, tensor<2xf64>
+func.func @test_global_vector_factor(%G: !grade.graph, %c: f64, %b: tensor<2xf64>, %e: !grade.field<edge, 2xf64>) -> !grade.field<node, 2xf64> {
+  %eb = grade.binary add %e, %b : !grade.field<edge, 2xf64>, tensor<2xf64> -> !grade.field<edge, 2xf64>
+  %m = grade.binary mul %c, %eb : f64, !grade.field<edge, 2xf64> -> !grade.field<edge, 2xf64>
+  %r = grade.reduce sum %G, %m : !grade.field<edge, 2xf64> -> !grade.field<node, 2xf64>
+  return %r : !grade.field<node, 2xf64>
 }
