@@ -255,16 +255,22 @@ static const char *api_error_message(const grade_instance_t *inst) {
   return inst ? inst->error : "no instance";
 }
 
-/* More threads than this is a mistake, and libomp aborts the process when
- * it cannot create them: refuse instead. */
-#define GMS_MAX_THREADS 4096
+/* Threads per processor beyond which a request is refused: the kernels
+ * gain nothing from oversubscription, and libomp aborts the process when it
+ * cannot create the threads it was asked for. */
+#define GMS_THREADS_PER_PROCESSOR 4
+int omp_get_num_procs(void);
 
 static int32_t api_set_num_threads(grade_instance_t *inst,
                                    int32_t num_threads) {
-  if (num_threads > GMS_MAX_THREADS)
+  int32_t limit = GMS_THREADS_PER_PROCESSOR * omp_get_num_procs();
+  if (limit < GMS_THREADS_PER_PROCESSOR)
+    limit = GMS_THREADS_PER_PROCESSOR;
+  if (num_threads > limit)
     return set_error(inst, GRADE_ERROR_INVALID_ARGUMENT,
-                     "number of threads must be at most %d, got %d",
-                     GMS_MAX_THREADS, (int)num_threads);
+                     "number of threads must be at most %d (%d per "
+                     "processor), got %d",
+                     (int)limit, GMS_THREADS_PER_PROCESSOR, (int)num_threads);
   inst->num_threads = num_threads > 0 ? num_threads : 0;
   return GRADE_OK;
 }

@@ -585,7 +585,8 @@ private:
                            buffers);
     for (const KernelRoot &root : passRoots)
       collectSourceBuffers(root.value, visited, buffers);
-    constexpr int64_t kPrefetchDistance = 8, kLineBytes = 64;
+    constexpr int64_t kPrefetchDistance = 8, kLineBytes = 64,
+                      kMaxPrefetchLines = 8;
     Value ahead = nullptr;
     for (auto [memref, features] : buffers) {
       int64_t elementBytes =
@@ -602,8 +603,12 @@ private:
         ahead = loadIndex(in.colIdx,
                           arith::MinSIOp::create(builder, loc, next, last));
       }
+      // The first lines only: the hardware's stream prefetcher follows a
+      // long row once it is being read, and one prefetch per line of a huge
+      // row would bloat the loop (and its compilation).
       Value row = elementIndex(ahead, features, constantIndex(0));
-      for (int64_t offset = 0; offset < rowBytes; offset += kLineBytes) {
+      int64_t prefetchBytes = std::min(rowBytes, kMaxPrefetchLines * kLineBytes);
+      for (int64_t offset = 0; offset < prefetchBytes; offset += kLineBytes) {
         Value at = arith::AddIOp::create(
             builder, loc, row, constantIndex(offset / elementBytes));
         memref::PrefetchOp::create(builder, loc, memref, ValueRange{at},
