@@ -364,16 +364,26 @@ static int32_t api_bind_graph(grade_instance_t *inst, int64_t num_nodes,
   return GRADE_OK;
 }
 
+/* Looks a public field up by name for bind/read; 0 after setting the
+ * error if there is none. */
+static int32_t lookup_field(grade_instance_t *inst, const char *name) {
+  if (!name) {
+    set_error(inst, GRADE_ERROR_INVALID_ARGUMENT, "name is NULL");
+    return 0;
+  }
+  int32_t index = find_slot(inst, name);
+  if (!index)
+    set_error(inst, GRADE_ERROR_NOT_FOUND, "model '%s' has no field '%s'",
+              inst->model->descriptor.name, name);
+  return index;
+}
+
 static int32_t api_bind(grade_instance_t *inst, const char *name,
                         int32_t dtype, int32_t rank, const int64_t *shape,
                         const void *data) {
-  if (!name)
-    return set_error(inst, GRADE_ERROR_INVALID_ARGUMENT, "name is NULL");
-  int32_t index = find_slot(inst, name);
+  int32_t index = lookup_field(inst, name);
   if (!index)
-    return set_error(inst, GRADE_ERROR_NOT_FOUND,
-                     "model '%s' has no field '%s'",
-                     inst->model->descriptor.name, name);
+    return name ? GRADE_ERROR_NOT_FOUND : GRADE_ERROR_INVALID_ARGUMENT;
   const gms_slot_t *s = slot_at(inst, index);
   if (s->role != GRADE_ROLE_INPUT && s->role != GRADE_ROLE_PARAM)
     return set_error(inst, GRADE_ERROR_INVALID_ARGUMENT,
@@ -517,13 +527,9 @@ static int32_t api_read(const grade_instance_t *cinst, const char *name,
                         void *dst) {
   /* The error buffer is the only thing a read may modify. */
   grade_instance_t *inst = (grade_instance_t *)cinst;
-  if (!name)
-    return set_error(inst, GRADE_ERROR_INVALID_ARGUMENT, "name is NULL");
-  int32_t index = find_slot(inst, name);
+  int32_t index = lookup_field(inst, name);
   if (!index)
-    return set_error(inst, GRADE_ERROR_NOT_FOUND,
-                     "model '%s' has no field '%s'",
-                     inst->model->descriptor.name, name);
+    return name ? GRADE_ERROR_NOT_FOUND : GRADE_ERROR_INVALID_ARGUMENT;
   const gms_slot_t *s = slot_at(inst, index);
   int computed = s->role == GRADE_ROLE_STATE || s->role == GRADE_ROLE_LET;
   if (computed && !inst->initialized)

@@ -415,6 +415,18 @@ LogicalResult WeightOp::verify() {
 // Elementwise operations
 //===----------------------------------------------------------------------===//
 
+/// Checks an op's result type against the type its operands imply (null
+/// with `reason` set when they do not combine).
+static LogicalResult verifyResultType(Operation *op, Type expected,
+                                      const std::string &reason, Type actual) {
+  if (!expected)
+    return op->emitOpError(reason);
+  if (expected != actual)
+    return op->emitOpError("result type must be ")
+           << expected << ", got " << actual;
+  return success();
+}
+
 Type BinaryOp::inferResultType(Type lhs, Type rhs, std::string *reason) {
   auto fail = [&](const std::string &why) -> Type {
     if (reason)
@@ -458,12 +470,7 @@ LogicalResult BinaryOp::verify() {
   std::string reason;
   Type expected = inferResultType(getLhs().getType(), getRhs().getType(),
                                   &reason);
-  if (!expected)
-    return emitOpError(reason);
-  if (expected != getType())
-    return emitOpError("result type must be ")
-           << expected << ", got " << getType();
-  return success();
+  return verifyResultType(*this, expected, reason, getType());
 }
 
 /// Evaluates a binary function on doubles (the folder's arithmetic).
@@ -580,12 +587,7 @@ void DotOp::build(OpBuilder &builder, OperationState &state, Value lhs,
 LogicalResult DotOp::verify() {
   std::string reason;
   Type expected = inferDotType(getLhs().getType(), getRhs().getType(), reason);
-  if (!expected)
-    return emitOpError(reason);
-  if (expected != getType())
-    return emitOpError("result type must be ")
-           << expected << ", got " << getType();
-  return success();
+  return verifyResultType(*this, expected, reason, getType());
 }
 
 /// The result type of `input @ matrix`, or null with `reason` set.
@@ -617,12 +619,7 @@ LogicalResult MatmulOp::verify() {
   std::string reason;
   Type expected =
       inferMatmulType(getInput().getType(), getMatrix().getType(), reason);
-  if (!expected)
-    return emitOpError(reason);
-  if (expected != getType())
-    return emitOpError("result type must be ")
-           << expected << ", got " << getType();
-  return success();
+  return verifyResultType(*this, expected, reason, getType());
 }
 
 #define GET_OP_CLASSES
