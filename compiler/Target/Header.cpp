@@ -28,7 +28,7 @@ void grade::emitModelHeader(ModelOp model, llvm::raw_ostream &os) {
 
   if (SolveOp solve = model.getSolveOp()) {
     os << "#define " << prefix << "_SCHEME \""
-       << stringifyScheme(solve.getScheme()) << "\"\n";
+       << solve.getScheme().getName() << "\"\n";
     os << llvm::format("#define %s_T0 %.17g\n", prefix.c_str(),
                        solve.getT0().convertToDouble());
     os << llvm::format("#define %s_T1 %.17g\n", prefix.c_str(),

@@ -10,16 +10,6 @@
 using namespace mlir;
 using namespace grade;
 
-SchemeInfo grade::getSchemeInfo(Scheme scheme) {
-  switch (scheme) {
-  case Scheme::euler:
-    return {1, 1};
-  case Scheme::rk4:
-    return {4, 4};
-  }
-  llvm_unreachable("unknown scheme");
-}
-
 /// A double as a C99 hexadecimal float: exact, and strtod reads it back.
 static std::string hexFloat(double value) {
   char buffer[64];
@@ -39,12 +29,12 @@ FailureOr<std::string> grade::buildDescriptorBlob(ModelOp model) {
     return model.emitOpError("has no 'grade.solve'");
   std::string blob;
   llvm::raw_string_ostream os(blob);
-  SchemeInfo scheme = getSchemeInfo(solve.getScheme());
+  TableauAttr scheme = solve.getScheme();
   os << "grade-model-blob 1\n";
   os << "name " << model.getSymName() << "\n";
   os << "source " << (model.getSource() ? *model.getSource() : "") << "\n";
-  os << "scheme " << stringifyScheme(solve.getScheme()) << " " << scheme.order
-     << " " << scheme.stages << "\n";
+  os << "scheme " << scheme.getName() << " " << scheme.getOrder() << " "
+     << scheme.getNumStages() << "\n";
   os << "time " << hexFloat(solve.getT0().convertToDouble()) << " "
      << hexFloat(solve.getT1().convertToDouble()) << " "
      << hexFloat(solve.getDt().convertToDouble()) << "\n";

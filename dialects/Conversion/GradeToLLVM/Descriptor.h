@@ -16,13 +16,6 @@
 
 namespace grade {
 
-/// Order of accuracy and number of stages of a scheme.
-struct SchemeInfo {
-  int order;
-  int stages;
-};
-SchemeInfo getSchemeInfo(Scheme scheme);
-
 /// The descriptor blob of a lowered model (fails if it is not lowered).
 mlir::FailureOr<std::string> buildDescriptorBlob(ModelOp model);
 
