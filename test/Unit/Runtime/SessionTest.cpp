@@ -875,6 +875,43 @@ TEST_F(SessionTest, EvalRhs) {
             "[invalid argument] session is NULL");
 }
 
+TEST_F(SessionTest, EvalRhsIntoCallerTensors) {
+  setUpModel({1, -2, 5}, 0.5);
+  int64_t shapeX[1] = {3}, shapeY[1] = {2}, wrong[1] = {4};
+  grade_tensor_t *dx = nullptr, *dy = nullptr, *bad = nullptr;
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 1, shapeX, &dx)),
+            "ok");
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F32, 1, shapeY, &dy)),
+            "ok");
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 1, wrong, &bad)),
+            "ok");
+  TensorPtr ownX(dx), ownY(dy), ownBad(bad);
+  grade_tensor_t *out[2] = {dx, dy};
+  // The same values as eval_rhs, written into the caller's tensors, twice.
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_EQ(statusString(grade_session_eval_rhs_into(session, 0.375, out)),
+              "ok");
+    const auto *x = static_cast<const double *>(dx->data);
+    EXPECT_EQ(std::vector<double>(x, x + 3),
+              (std::vector<double>{-0.5, 1.0, -2.5}));
+    EXPECT_EQ(static_cast<const float *>(dy->data)[0], -1.0f);
+    EXPECT_EQ(static_cast<const float *>(dy->data)[1], -0.5f);
+  }
+  EXPECT_EQ(mock.rhsCalls(), 2);
+  // Tensors of the wrong shape or dtype are refused before any kernel runs.
+  grade_tensor_t *wrongShape[2] = {bad, dy};
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, wrongShape)),
+            "[shape mismatch] derivative of state 'x': expected a f64 tensor "
+            "of shape [3], got f64 [4]");
+  grade_tensor_t *swapped[2] = {dy, dx};
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, swapped)),
+            "[shape mismatch] derivative of state 'x': expected a f64 tensor "
+            "of shape [3], got f32 [2]");
+  EXPECT_EQ(mock.rhsCalls(), 2);
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, nullptr)),
+            "[invalid argument] output pointer is NULL");
+}
+
 /// Sets (or, for nullptr, unsets) OMP_NUM_THREADS for the lifetime of the
 /// object, then restores it.
 class ScopedOmpNumThreads {
