@@ -557,6 +557,34 @@ TEST_F(SessionTest, DetectsNaN) {
   EXPECT_NEAR(grade_session_time(session), 0.07, 1e-15);
 }
 
+TEST_F(SessionTest, GrowthBoundStopsADivergingRun) {
+  // k = -1: x grows like e^t; x[2] = 5 e^t passes 10 at t = ln 2 = 0.693.
+  setUpModel({1, -2, 5}, -1.0);
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.dt = 0.01;
+  options.check_every = 1;
+  options.max_abs = 10;
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  std::string result = statusString(
+      grade_session_integrate_ex(session, 1.0, &options, &stats));
+  // Heun's growth factor per step is 1 + h + h^2/2, just below e^h: the
+  // first grid point past the bound is step 70.
+  EXPECT_EQ(result, "[numerical error] state 'x' reached 10.0686, beyond the "
+                    "bound 10, at t = 0.7 (step 70 of 100), node 2")
+      << result;
+  EXPECT_EQ(stats.steps, 70);
+  // Without a bound the same run finishes, finite.
+  setUpModel({1, -2, 5}, -1.0);
+  options.max_abs = 0;
+  EXPECT_EQ(statusString(
+                grade_session_integrate_ex(session, 1.0, &options, nullptr)),
+            "ok");
+  options.max_abs = -1;
+  EXPECT_EQ(statusString(
+                grade_session_integrate_ex(session, 2.0, &options, nullptr)),
+            "[invalid argument] max_abs must be >= 0 (0: no bound), got -1");
+}
+
 TEST_F(SessionTest, DetectsInfAfterTheLastStep) {
   // With k = -1e100 and h = 0.1 a node value of 1 becomes about 5e197 in
   // the first step and overflows in the second. On a directed cycle with
