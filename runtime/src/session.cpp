@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 using namespace grade::rt;
@@ -398,7 +399,8 @@ std::string componentString(const grade_field_desc_t &field, int64_t flat) {
 grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
                            int64_t numSteps, double maxAbs) {
   // |v| > bound is false for NaN: test finiteness and the bound together.
-  const double bound = maxAbs > 0 ? maxAbs : HUGE_VAL;
+  const double bound =
+      maxAbs > 0 ? maxAbs : std::numeric_limits<double>::max();
   for (int32_t i = 0; i < s.desc->num_fields; ++i) {
     const grade_field_desc_t &field = s.desc->fields[i];
     if (field.role != GRADE_ROLE_STATE ||
