@@ -126,6 +126,7 @@ std::string grade::findSupportArchive(const char *argv0) {
 LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
                                        llvm::StringRef supportArchive,
                                        llvm::StringRef outputPath,
+                                       llvm::StringRef soname,
                                        std::string &error) {
   if (!llvm::sys::fs::exists(supportArchive)) {
     error = ("model support library '" + supportArchive +
@@ -141,12 +142,11 @@ LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
     error = "cannot find ld.lld (install lld-22)";
     return failure();
   }
-  std::string soname =
-      ("-soname=" + llvm::sys::path::filename(outputPath)).str();
+  std::string sonameFlag = ("-soname=" + soname).str();
   std::string libDir = "-L" GRADE_LLVM_LIBRARY_DIR;
   // ld.lld has no default search paths: name the system library directory.
   llvm::SmallVector<llvm::StringRef> args = {
-      *linker, "-shared", "-o", outputPath, soname, "--gc-sections", "-O2",
+      *linker, "-shared", "-o", outputPath, sonameFlag, "--gc-sections", "-O2",
       "-z", "defs", "-z", "now", objectPath, supportArchive,
       "-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu", libDir,
       "-lomp", "-lm", "-lc"};

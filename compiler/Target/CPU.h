@@ -41,10 +41,13 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
 /// else the build tree's copy.
 std::string findSupportArchive(const char *argv0);
 
-/// Links `objectPath` and the support archive into a shared library.
+/// Links `objectPath` and the support archive into a shared library at
+/// `outputPath` whose DT_SONAME is `soname` (the final file name when
+/// `outputPath` is a temporary file renamed into place afterwards).
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef supportArchive,
                                       llvm::StringRef outputPath,
+                                      llvm::StringRef soname,
                                       std::string &error);
 
 } // namespace grade
