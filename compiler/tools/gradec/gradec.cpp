@@ -63,6 +63,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <csignal>
 #include <new>
 #include <cmath>
 #include <cstdio>
@@ -244,10 +245,14 @@ bool checkOutputsAreNotInputs(const std::vector<NamedFile> &inputs,
   // Two outputs that do not exist yet but name the same path ("x" and
   // "./x" included).
   auto normalize = [](llvm::StringRef path) {
-    llvm::SmallString<256> result(path);
-    (void)llvm::sys::fs::make_absolute(result);
-    llvm::sys::path::remove_dots(result, /*remove_dot_dot=*/false);
-    return std::string(result);
+    llvm::SmallString<256> dir;
+    if (llvm::sys::fs::real_path(llvm::sys::path::parent_path(path).empty()
+                                     ? llvm::StringRef(".")
+                                     : llvm::sys::path::parent_path(path),
+                                 dir))
+      return path.str();
+    llvm::sys::path::append(dir, llvm::sys::path::filename(path));
+    return std::string(dir);
   };
   for (size_t i = 0; i < outputs.size(); ++i)
     for (size_t j = 0; j < i; ++j)
@@ -927,7 +932,7 @@ int runMain(const char *argv0) {
   if (!(runProgressInterval >= 0 && std::isfinite(runProgressInterval))) {
     llvm::errs() << "gradec: error: --progress-interval must be a "
                     "non-negative number of seconds, got "
-                 << runProgressInterval << "\n";
+                 << llvm::format("%g", double(runProgressInterval)) << "\n";
     return 1;
   }
   grade_mtx_options_t mtxOptions = GRADE_MTX_OPTIONS_INIT;
@@ -1078,7 +1083,15 @@ int runMain(const char *argv0) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A caller that ignores SIGXFSZ (to get EFBIG from a file-size limit)
+  // expects write errors, not LLVM's crash handler, which InitLLVM installs
+  // for that signal: keep the inherited disposition.
+  struct sigaction xfsz;
+  bool ignoreXfsz =
+      sigaction(SIGXFSZ, nullptr, &xfsz) == 0 && xfsz.sa_handler == SIG_IGN;
   llvm::InitLLVM init(argc, argv);
+  if (ignoreXfsz)
+    std::signal(SIGXFSZ, SIG_IGN);
   llvm::install_fatal_error_handler(reportFatalError);
   // Passes first: --mlir-print-ir-before/after=PASS look names up in the
   // registry when the options are created.
