@@ -427,6 +427,43 @@ private:
   std::unique_ptr<llvm::raw_fd_ostream> direct;
 };
 
+/// A stream that escapes control characters (except newline and tab) as
+/// "\\xNN" on their way to stderr. Diagnostics echo the source line they
+/// point at; a model or .mlir file with NUL or ESC bytes must not print
+/// them raw to the user's terminal.
+class EscapingStream : public llvm::raw_ostream {
+public:
+  explicit EscapingStream(llvm::raw_ostream &out) : out(out) {
+    SetUnbuffered();
+  }
+
+private:
+  void write_impl(const char *ptr, size_t size) override {
+    for (size_t i = 0; i < size; ++i) {
+      unsigned char c = static_cast<unsigned char>(ptr[i]);
+      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+        out << "\\x" << llvm::format_hex_no_prefix(c, 2);
+      else
+        out << ptr[i];
+    }
+    position += size;
+  }
+  uint64_t current_pos() const override { return position; }
+
+  llvm::raw_ostream &out;
+  uint64_t position = 0;
+};
+
+/// Whether `text` has a control character other than newline, tab and
+/// carriage return.
+bool hasControlCharacters(llvm::StringRef text) {
+  return llvm::any_of(text, [](char c) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\n' && c != '\t' && c != '\r') ||
+           byte == 0x7f;
+  });
+}
+
 /// LLVM's fatal errors (report_fatal_error, e.g. an I/O error on an output
 /// stream) print through here; LLVM then runs its interrupt handlers, which
 /// remove every file registered for removal on signals (all of gradec's
@@ -595,6 +632,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   context.allowUnregisteredDialects(false);
   loadDialects(context);
   llvm::SourceMgr sourceMgr;
+  bool escape = hasControlCharacters(buffer->getBuffer());
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
 
   auto compile = [&]() -> LogicalResult {
@@ -663,7 +701,12 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     return result;
   };
   if (!verifyDiagnostics) {
-    SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    // Colours are lost through the escaping stream; it is only used for
+    // inputs that need it.
+    EscapingStream escaped(llvm::errs());
+    SourceMgrDiagnosticHandler handler(sourceMgr, &context,
+                                       escape ? static_cast<raw_ostream &>(escaped)
+                                              : llvm::errs());
     return compileOnLargeStack();
   }
   SourceMgrDiagnosticVerifierHandler handler(sourceMgr, &context);
