@@ -52,14 +52,11 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ProgramStack.h"
-#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -278,7 +275,9 @@ public:
       return file.takeError();
     return ScopedTempFile(std::move(*file));
   }
-  ScopedTempFile(ScopedTempFile &&other) = default;
+  ScopedTempFile(ScopedTempFile &&other) : file(std::move(other.file)) {
+    other.file.reset();
+  }
   ScopedTempFile &operator=(ScopedTempFile &&) = delete;
   ~ScopedTempFile() {
     if (file)
@@ -412,11 +411,14 @@ public:
 
   ~AtomicOutput() {
     // A stream with a pending error must not reach its destructor (LLVM
-    // would call report_fatal_error).
-    if (stream)
-      stream->clear_error();
-    if (direct)
-      direct->clear_error();
+    // would call report_fatal_error): flush what is buffered (into the
+    // temporary file, which is then discarded) and drop any error.
+    for (llvm::raw_fd_ostream *out : {stream.get(), direct.get()}) {
+      if (!out)
+        continue;
+      out->flush();
+      out->clear_error();
+    }
   }
 
 private:
