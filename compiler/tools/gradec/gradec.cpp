@@ -65,6 +65,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -392,12 +393,17 @@ public:
     if (!temp)
       return true;
     // Durable before visible: after a crash the target holds either the
-    // old or the complete new contents.
-    if (::fsync(temp->fd()) != 0) {
+    // old or the complete new contents. Synced by name: the linker replaces
+    // the temporary file rather than writing to our descriptor.
+    int fd = ::open(temp->path().str().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
       llvm::errs() << "gradec: error: cannot write '" << target
                    << "': " << std::strerror(errno) << "\n";
+      if (fd >= 0)
+        ::close(fd);
       return false;
     }
+    ::close(fd);
     stream.reset();
     if (llvm::Error error = temp->keep(target)) {
       llvm::errs() << "gradec: error: cannot write '" << target
