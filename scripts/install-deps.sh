@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages grade needs, if any is missing (idempotent:
 # nothing is downloaded when everything is there). Runs apt as root, or
-# through sudo.
+# through sudo. With --sanitize, also the sanitizer runtimes that
+# scripts/check.sh --sanitize links against.
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,9 @@ packages=(
   # reference computations in the numerical tests
   python3 python3-numpy python3-scipy
 )
+if [ "${1:-}" = "--sanitize" ]; then
+  packages+=(libclang-rt-22-dev)   # ASan and UBSan runtimes for clang 22
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

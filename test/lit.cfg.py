@@ -37,6 +37,12 @@ config.substitutions.append(("%grade_data", config.grade_data_dir))
 config.substitutions.append(("%examples", os.path.join(config.grade_src_root,
                                                         "examples")))
 
+# A sanitized build (scripts/check.sh --sanitize): ASan reserves terabytes
+# of address space for its shadow memory, so tests that run under an
+# address-space limit are unsupported there.
+if "address" in config.grade_sanitizers.split(","):
+    config.available_features.add("asan")
+
 if config.grade_compiler_enabled:
     config.available_features.add("compiler")
     tools = [ToolSubst("gradec", unresolved="fatal"),

@@ -89,6 +89,63 @@ private:
   llvm::StringRef text;
 };
 
+/// Text quoted from the source in a message, with control characters
+/// escaped ("\\x00"): a NUL would cut the message short and an ESC would act
+/// on the user's terminal.
+std::string escapeControls(llvm::StringRef text) {
+  std::string result;
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      result += "\\x" + llvm::utohexstr(byte, /*LowerCase=*/true, 2);
+    else
+      result += c;
+  }
+  return result;
+}
+
+/// The offset of the first byte that is not part of well-formed UTF-8
+/// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF),
+/// if any. ANTLR's input stream would throw on it and report nothing
+/// useful; this finds where it is.
+std::optional<size_t> findInvalidUtf8(llvm::StringRef text) {
+  const auto *bytes = reinterpret_cast<const unsigned char *>(text.data());
+  size_t size = text.size();
+  for (size_t i = 0; i < size;) {
+    unsigned char lead = bytes[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    unsigned char min = 0x80, max = 0xBF; // Range of the second byte.
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0)
+        min = 0xA0; // Overlong.
+      else if (lead == 0xED)
+        max = 0x9F; // Surrogates.
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0)
+        min = 0x90; // Overlong.
+      else if (lead == 0xF4)
+        max = 0x8F; // Above U+10FFFF.
+    } else {
+      return i;
+    }
+    if (i + 1 >= size || bytes[i + 1] < min || bytes[i + 1] > max)
+      return i;
+    for (size_t k = 2; k < length; ++k)
+      if (i + k >= size || (bytes[i + k] & 0xC0) != 0x80)
+        return i;
+    i += length;
+  }
+  return std::nullopt;
+}
+
 /// The first syntax error of a parse.
 struct SyntaxError {
   bool present = false;
@@ -124,7 +181,8 @@ public:
       size_t length = 1;
       while (length < bad.size() && (bad[length] & 0xC0) == 0x80)
         ++length;
-      message = "unexpected character '" + bad.take_front(length).str() + "'";
+      message = "unexpected character '" +
+                escapeControls(bad.take_front(length)) + "'";
     } else {
       message = "unexpected character";
     }
@@ -156,7 +214,7 @@ std::string describeTokenType(size_t type, const antlr4::dfa::Vocabulary &vocab)
 std::string describeToken(const antlr4::Token *token) {
   if (!token || token->getType() == antlr4::Token::EOF)
     return "end of file";
-  return "'" + token->getText() + "'";
+  return "'" + escapeControls(token->getText()) + "'";
 }
 
 /// Phrases a set of expected tokens: "';'", "',' or ')'", "an expression".
@@ -233,7 +291,7 @@ protected:
                       const std::string &sameLine) {
     if (antlr4::Token *previous = previousOnEarlierLine(parser, token)) {
       error.set(positions.end(previous), "expected " + expected + " after '" +
-                                             previous->getText() + "'");
+                                             escapeControls(previous->getText()) + "'");
       return;
     }
     error.set(positions.begin(token), sameLine);
@@ -285,7 +343,7 @@ protected:
         describeExpected(getExpectedTokens(parser), parser->getVocabulary());
     if (previous)
       error.set(positions.end(previous),
-                "expected " + expected + " after '" + previous->getText() +
+                "expected " + expected + " after '" + escapeControls(previous->getText()) +
                     "'");
     else
       error.set(positions.begin(current),
@@ -622,6 +680,15 @@ std::unique_ptr<Model> grade::parseModel(llvm::SourceMgr &sourceMgr,
   llvm::StringRef file = buffer->getBufferIdentifier();
   llvm::StringRef text = buffer->getBuffer();
   PositionMapper positions(text);
+  if (std::optional<size_t> bad = findInvalidUtf8(text)) {
+    SourceLoc at = locationOf(text, *bad);
+    mlir::emitError(mlir::FileLineColLoc::get(context, file, at.line, at.col),
+                    "invalid UTF-8: unexpected byte 0x" +
+                        llvm::utohexstr(static_cast<unsigned char>(text[*bad]),
+                                        /*LowerCase=*/true, 2) +
+                        " (model files are UTF-8 text)");
+    return nullptr;
+  }
   if (std::optional<size_t> comment = findUnterminatedComment(text)) {
     SourceLoc at = locationOf(text, *comment);
     mlir::emitError(mlir::FileLineColLoc::get(context, file, at.line, at.col),

@@ -109,6 +109,7 @@ LogicalResult grade::emitMachineCode(llvm::Module &module,
 
 LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
                                        llvm::StringRef outputPath,
+                                       llvm::StringRef soname,
                                        std::string &error) {
   llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName(
       "ld.lld", {GRADE_LLVM_TOOLS_DIR});
@@ -118,12 +119,11 @@ LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
     error = "cannot find ld.lld (install lld-22)";
     return failure();
   }
-  std::string soname =
-      ("-soname=" + llvm::sys::path::filename(outputPath)).str();
+  std::string sonameFlag = ("-soname=" + soname).str();
   std::string libDir = "-L" GRADE_LLVM_LIBRARY_DIR;
   // ld.lld has no default search paths: name the system library directory.
   llvm::SmallVector<llvm::StringRef> args = {
-      *linker, "-shared", "-o", outputPath, soname, "--gc-sections", "-O2",
+      *linker, "-shared", "-o", outputPath, sonameFlag, "--gc-sections", "-O2",
       "-z", "defs", "-z", "now", objectPath,
       "-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu", libDir,
       "-lomp", "-lm", "-lc"};

@@ -36,10 +36,13 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
                                     llvm::raw_pwrite_stream &os,
                                     std::string &error);
 
-/// Links `objectPath` into a shared library (against libomp, libm, libc:
-/// the generated code needs nothing else).
+/// Links `objectPath` into a shared library at `outputPath` (against
+/// libomp, libm, libc: the generated code needs nothing else) whose
+/// DT_SONAME is `soname` (the final file name when `outputPath` is a
+/// temporary file renamed into place afterwards).
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
+                                      llvm::StringRef soname,
                                       std::string &error);
 
 } // namespace grade

@@ -110,11 +110,14 @@ bool byteSize(int64_t numel, size_t elementSize, size_t &bytes);
 /// the tensor in the message ("tensor", "input 'x0'").
 grade_status_t validateTensor(const grade_tensor_t *tensor, const char *what);
 
-/// Opens a regular file for reading and returns its size. A missing file is
-/// NOT_FOUND, any other failure IO; messages start with the path.
+/// Opens a regular file for reading and returns its size. The open never
+/// blocks (a FIFO is rejected, not waited on); anything but a regular file is
+/// an IO error naming what it is. A missing file is NOT_FOUND; messages start
+/// with the path.
 grade_status_t openInput(const char *path, std::FILE *&file, uint64_t &size);
 
-/// Reads a whole file into `contents` (errors as openInput).
+/// Reads a whole file into `contents` (errors as openInput, and the memory
+/// budget is checked against the file size first).
 grade_status_t readWholeFile(const char *path, std::string &contents);
 
 /// One piece of a file to write.
@@ -123,8 +126,40 @@ struct Chunk {
   size_t size;
 };
 
-/// Creates (or truncates) `path` and writes `chunks` to it in order.
+/// Writes `chunks` to `path` atomically: into a temporary file in the same
+/// directory, flushed with fsync, then renamed over `path`. On any failure
+/// the temporary file is removed and `path` is left as it was. A symbolic
+/// link is written through; an existing non-regular file (a device, a FIFO)
+/// is written in place.
 grade_status_t writeFile(const char *path, const std::vector<Chunk> &chunks);
+
+/// Control characters of file contents quoted in a message, escaped as
+/// "\x00" (tab as "\t"); other bytes are kept.
+std::string escapeText(const char *text, size_t length);
+inline std::string escapeText(const std::string &text) {
+  return escapeText(text.data(), text.size());
+}
+
+/// "512 bytes", "1.5 GiB".
+std::string formatBytes(uint64_t bytes);
+
+/// The memory a single allocation plan may use: the smallest of physical
+/// memory, RLIMIT_AS, RLIMIT_DATA and $GRADE_MEMORY_LIMIT (bytes, with an
+/// optional K/M/G/T suffix), and which of them it is.
+struct MemoryBudget {
+  uint64_t bytes = 0;
+  const char *source = "";
+};
+grade_status_t memoryBudget(MemoryBudget &budget);
+
+/// Fails with `code` when `bytes` exceeds the budget: "<what> needs about
+/// 2.4 GiB of memory, more than the 1.0 GiB of GRADE_MEMORY_LIMIT".
+grade_status_t checkMemory(uint64_t bytes, grade_status_code_t code,
+                           const std::string &what);
+
+/// An upper estimate of the bytes needed to build a graph of `numNodes`
+/// nodes from an edge list of `numEdges` edges (saturating).
+uint64_t graphBuildBytes(uint64_t numNodes, uint64_t numEdges, bool weighted);
 
 //===----------------------------------------------------------------------===//
 // Graph construction

@@ -101,7 +101,8 @@ struct EdgeList {
 /// the form that was expected.
 grade_status_t invalidSpec(const std::string &spec, const char *expected) {
   return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                    "invalid graph spec '%s' (expected '%s')", spec.c_str(),
+                    "invalid graph spec '%s' (expected '%s')",
+                    escapeText(spec).c_str(),
                     expected);
 }
 
@@ -119,6 +120,19 @@ grade_status_t parseDims(const std::string &spec, const std::string &text,
       !parseCount(text.substr(x + 1), cols))
     return invalidSpec(spec, expected);
   return nullptr;
+}
+
+/// Checks the graph a spec will build against the memory budget before
+/// a single edge is generated: "grid:100000x100000" must fail at once, not
+/// after minutes of swapping.
+grade_status_t checkBudget(const std::string &spec, uint64_t nodes,
+                           uint64_t edges) {
+  return checkMemory(graphBuildBytes(nodes, edges, false),
+                     GRADE_ERROR_OUT_OF_MEMORY,
+                     format("graph spec '%s' (%llu nodes, %llu edges)",
+                            escapeText(spec).c_str(),
+                            (unsigned long long)nodes,
+                            (unsigned long long)edges));
 }
 
 /// Dispatches on the generator name. Each generator checks its own sizes:
@@ -147,6 +161,9 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
       return tooLarge(expected, parts[1]);
     numNodes = int64_t(n);
     bool both = kind != "dcycle";
+    uint64_t count = kind == "path" ? 2 * (n - 1) : kind == "cycle" ? 2 * n : n;
+    if (grade_status_t status = checkBudget(spec, n, count))
+      return status;
     for (int64_t i = 0; i + 1 < numNodes; ++i)
       edges.add(i, i + 1, both);
     if (kind != "path")
@@ -173,6 +190,11 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
       return tooLarge(expected, parts[1]);
     // Each node adds its right and down edges (wrapping on a torus), in both
     // directions, so every undirected grid edge appears exactly once.
+    // Bounded by 4 * 2^40: no overflow.
+    uint64_t count = torus ? 4 * nodes
+                           : 2 * (rows * (cols - 1) + (rows - 1) * cols);
+    if (grade_status_t status = checkBudget(spec, nodes, count))
+      return status;
     int64_t r = int64_t(rows), c = int64_t(cols);
     numNodes = r * c;
     for (int64_t i = 0; i < r; ++i) {
@@ -201,6 +223,8 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                         "random:N:M allows at most %lld edges, got %s",
                         (long long)kMaxCount, parts[2].c_str());
+    if (grade_status_t status = checkBudget(spec, n, m))
+      return status;
     numNodes = int64_t(n);
     edges.src.reserve(size_t(m));
     edges.dst.reserve(size_t(m));
@@ -218,7 +242,7 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "unknown graph generator '%s' (expected one of: path, "
                       "cycle, dcycle, grid, torus, random)",
-                      kind.c_str());
+                      escapeText(kind).c_str());
   }
   return buildGraph(numNodes, edges.src, edges.dst, nullptr, out);
 }

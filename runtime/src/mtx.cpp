@@ -8,7 +8,11 @@
 //   i j [value]
 //
 // Entry (i, j, w) becomes the edge j -> i (row = destination), see
-// runtime.h. The whole file is read into memory and parsed in place with
+// runtime.h. The reader is strict by default: a symmetric file stores only
+// its lower triangle, and an entry given twice is an error; both can be
+// relaxed explicitly through grade_mtx_options_t. The declared sizes are
+// checked against what the rest of the file can hold and against the memory
+// budget before anything is allocated for them. The whole file is read into memory and parsed in place with
 // std::from_chars: a million entries take a fraction of a second, where a
 // stream extraction per entry would take several.
 //
@@ -35,7 +39,8 @@ enum class Symmetry { General, Symmetric, SkewSymmetric };
 struct Token {
   const char *begin = nullptr;
   size_t length = 0;
-  std::string str() const { return std::string(begin, length); }
+  /// The token for a message, control characters escaped.
+  std::string str() const { return escapeText(begin, length); }
 };
 
 /// The banner's words are case-insensitive in practice: writers disagree on
@@ -57,8 +62,10 @@ bool equalsIgnoreCase(const Token &token, const char *word) {
 /// Walks the buffer line by line, tracking 1-based line numbers for messages.
 class MtxParser {
 public:
-  MtxParser(const char *path, const std::string &buffer)
-      : path(path), cursor(buffer.data()), end(buffer.data() + buffer.size()) {}
+  MtxParser(const char *path, const std::string &buffer,
+            const grade_mtx_options_t &options)
+      : path(path), cursor(buffer.data()), end(buffer.data() + buffer.size()),
+        options(options) {}
 
   grade_status_t parse(grade_graph_t **out);
 
@@ -125,6 +132,10 @@ private:
   bool parseInteger(const Token &token, int64_t &value) const;
   grade_status_t parseIndex(const Token &token, const char *what,
                             int64_t numNodes, int64_t &index);
+  grade_status_t checkDeclaredSize(int64_t numNodes, int64_t numEntries);
+  grade_status_t resolveDuplicates(grade_graph &graph);
+  void findEntryLines(int64_t row, int64_t column, int64_t lines[2],
+                      int64_t entries[2][2]);
 
   const char *path;
   const char *cursor;
@@ -132,6 +143,11 @@ private:
   int64_t line = 0;
   Field field = Field::Real;
   Symmetry symmetry = Symmetry::General;
+  grade_mtx_options_t options;
+  /// Where the entries start (just after the size line), for the second
+  /// pass that locates duplicates.
+  const char *entriesBegin = nullptr;
+  int64_t entriesLine = 0;
 };
 
 /// Every message after the banner names the file and the line at fault.
@@ -267,16 +283,25 @@ grade_status_t MtxParser::parseIndex(const Token &token, const char *what,
 
 /// Collects the entries as an edge list and builds the canonical CSR from it.
 grade_status_t MtxParser::parse(grade_graph_t **out) {
+  if (options.duplicates != GRADE_MTX_DUPLICATES_ERROR &&
+      options.duplicates != GRADE_MTX_DUPLICATES_SUM &&
+      options.duplicates != GRADE_MTX_DUPLICATES_KEEP)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "invalid grade_mtx_options_t.duplicates %d (expected "
+                      "0, 1 or 2)",
+                      int(options.duplicates));
   if (grade_status_t status = parseBanner())
     return status;
   int64_t numNodes = 0, numEntries = 0;
   if (grade_status_t status = parseSize(numNodes, numEntries))
     return status;
+  if (grade_status_t status = checkDeclaredSize(numNodes, numEntries))
+    return status;
+  entriesBegin = cursor;
+  entriesLine = line;
 
-  // Reserve from the declared count, but never beyond what the file can
-  // hold (each entry takes at least four bytes), so that a corrupt header
-  // cannot cause a huge allocation.
-  int64_t capacity = std::min<int64_t>(numEntries, (end - cursor) / 4 + 1);
+  // The declared count is known to fit in the file (checkDeclaredSize).
+  int64_t capacity = numEntries;
   if (symmetry != Symmetry::General)
     capacity *= 2;
   std::vector<int64_t> src, dst;
@@ -325,6 +350,16 @@ grade_status_t MtxParser::parse(grade_graph_t **out) {
       return error("a skew-symmetric matrix has no diagonal entries, got "
                    "(%lld, %lld)",
                    (long long)row, (long long)column);
+    // The format stores the lower triangle of a symmetric matrix; an entry
+    // above it is either a writer's mistake or a second copy of an edge.
+    if (symmetry != Symmetry::General && row < column &&
+        !options.allow_upper_triangle)
+      return error("entry (%lld, %lld) lies above the diagonal of a %s "
+                   "matrix, which stores only its lower triangle (accept it "
+                   "with the allow_upper_triangle option)",
+                   (long long)row, (long long)column,
+                   symmetry == Symmetry::Symmetric ? "symmetric"
+                                                   : "skew-symmetric");
 
     // Entry (row, column) is the edge column -> row.
     src.push_back(column - 1);
@@ -345,8 +380,118 @@ grade_status_t MtxParser::parse(grade_graph_t **out) {
     return makeStatus(GRADE_ERROR_PARSE,
                       "%s: expected %lld entries, the file ends after %lld",
                       path, (long long)numEntries, (long long)seen);
-  return buildGraph(numNodes, src, dst,
-                    field == Field::Pattern ? nullptr : weights.data(), out);
+  grade_graph_t *graph = nullptr;
+  if (grade_status_t status =
+          buildGraph(numNodes, src, dst,
+                     field == Field::Pattern ? nullptr : weights.data(), &graph))
+    return status;
+  std::unique_ptr<grade_graph> owner(graph);
+  if (grade_status_t status = resolveDuplicates(*graph))
+    return status;
+  *out = owner.release();
+  return nullptr;
+}
+
+/// Checks the declared sizes before anything is allocated for them: the
+/// entries must fit in the rest of the file, and the graph in memory.
+grade_status_t MtxParser::checkDeclaredSize(int64_t numNodes,
+                                            int64_t numEntries) {
+  // The shortest entry is "1 1\n" (pattern) or "1 1 1\n"; the last one may
+  // lack its newline.
+  int64_t minimum = field == Field::Pattern ? 4 : 6;
+  int64_t remaining = end - cursor;
+  int64_t fits = (remaining + 1) / minimum;
+  if (numEntries > fits)
+    return error("%lld entries declared, but the %lld bytes after this line "
+                 "hold at most %lld",
+                 (long long)numEntries, (long long)remaining, (long long)fits);
+  uint64_t edges = uint64_t(numEntries) * (symmetry == Symmetry::General ? 1 : 2);
+  return checkMemory(
+      graphBuildBytes(uint64_t(numNodes), edges, field != Field::Pattern),
+      GRADE_ERROR_OUT_OF_MEMORY,
+      format("%s:%lld: a graph of %lld nodes and up to %llu edges", path,
+             (long long)line, (long long)numNodes, (unsigned long long)edges));
+}
+
+/// The first two entries (line numbers and coordinates) that give the edge
+/// column -> row (1-based), directly or, in a symmetric file, as a mirror.
+/// Only called on an error, so a second pass over the text is fine.
+void MtxParser::findEntryLines(int64_t row, int64_t column, int64_t lines[2],
+                               int64_t entries[2][2]) {
+  cursor = entriesBegin;
+  line = entriesLine;
+  int found = 0;
+  Token tokens[kMaxTokens];
+  for (int count; found < 2 && (count = nextDataLine(tokens)) >= 0;) {
+    int64_t r = 0, c = 0;
+    if (count < 2 || !parseInteger(tokens[0], r) ||
+        !parseInteger(tokens[1], c))
+      continue;
+    bool direct = r == row && c == column;
+    bool mirror = symmetry != Symmetry::General && r == column && c == row;
+    if (!direct && !mirror)
+      continue;
+    lines[found] = line;
+    entries[found][0] = r;
+    entries[found][1] = c;
+    ++found;
+  }
+}
+
+/// Duplicates are adjacent in the canonical CSR (rows sorted by source).
+/// They are an error naming both entries, summed into one edge (a pattern
+/// graph then becomes weighted, each weight counting its entries), or kept
+/// as parallel edges, as options.duplicates says.
+grade_status_t MtxParser::resolveDuplicates(grade_graph &graph) {
+  if (options.duplicates == GRADE_MTX_DUPLICATES_KEEP)
+    return nullptr;
+  int64_t dupRow = -1, dupSource = -1;
+  for (int64_t node = 0; node < graph.numNodes && dupRow < 0; ++node)
+    for (int64_t e = graph.rowPtr[node] + 1; e < graph.rowPtr[node + 1]; ++e)
+      if (graph.colIdx[e] == graph.colIdx[e - 1]) {
+        dupRow = node;
+        dupSource = graph.colIdx[e];
+        break;
+      }
+  if (dupRow < 0)
+    return nullptr;
+  if (options.duplicates != GRADE_MTX_DUPLICATES_SUM) {
+    int64_t lines[2] = {0, 0}, entries[2][2] = {{0, 0}, {0, 0}};
+    findEntryLines(dupRow + 1, dupSource + 1, lines, entries);
+    line = lines[1];
+    return error("entry (%lld, %lld) gives the edge %lld -> %lld again, "
+                 "after entry (%lld, %lld) on line %lld (duplicates are an "
+                 "error unless the 'duplicates' option sums or keeps them)",
+                 (long long)entries[1][0], (long long)entries[1][1],
+                 (long long)(dupSource + 1), (long long)(dupRow + 1),
+                 (long long)entries[0][0], (long long)entries[0][1],
+                 (long long)lines[0]);
+  }
+  if (!graph.weighted) {
+    graph.weights.assign(size_t(graph.numEdges), 1.0);
+    graph.weighted = true;
+  }
+  // Compact in place: the write position never passes the read position.
+  int64_t kept = 0, rowBegin = 0;
+  for (int64_t node = 0; node < graph.numNodes; ++node) {
+    int64_t rowEnd = graph.rowPtr[node + 1];
+    int64_t firstKept = kept;
+    for (int64_t e = rowBegin; e < rowEnd; ++e) {
+      if (kept > firstKept && graph.colIdx[kept - 1] == graph.colIdx[e]) {
+        graph.weights[kept - 1] += graph.weights[e];
+        continue;
+      }
+      graph.colIdx[kept] = graph.colIdx[e];
+      graph.weights[kept] = graph.weights[e];
+      ++kept;
+    }
+    rowBegin = rowEnd;
+    graph.rowPtr[node + 1] = kept;
+  }
+  graph.numEdges = kept;
+  graph.colIdx.resize(size_t(kept));
+  graph.weights.resize(size_t(kept));
+  return nullptr;
 }
 
 /// Appends an integer without going through printf: writing is dominated by
@@ -397,6 +542,12 @@ grade_status_t writeMtx(const char *path, const grade_graph_t *graph) {
 //===----------------------------------------------------------------------===//
 
 grade_status_t grade_graph_read_mtx(const char *path, grade_graph_t **out) {
+  return grade_graph_read_mtx_ex(path, nullptr, out);
+}
+
+grade_status_t grade_graph_read_mtx_ex(const char *path,
+                                       const grade_mtx_options_t *options,
+                                       grade_graph_t **out) {
   if (!out)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
   *out = nullptr;
@@ -406,7 +557,8 @@ grade_status_t grade_graph_read_mtx(const char *path, grade_graph_t **out) {
     std::string buffer;
     if (grade_status_t status = readWholeFile(path, buffer))
       return status;
-    return MtxParser(path, buffer).parse(out);
+    grade_mtx_options_t defaults = GRADE_MTX_OPTIONS_INIT;
+    return MtxParser(path, buffer, options ? *options : defaults).parse(out);
   });
 }
 

@@ -76,7 +76,8 @@ public:
         return error("expected a quoted key");
       skipSpace();
       if (!consume(':'))
-        return error(format("expected ':' after '%s'", key.c_str()));
+        return error(
+            format("expected ':' after '%s'", escapeText(key).c_str()));
       skipSpace();
       if (key == "descr") {
         if (!parseString(header.descr))
@@ -173,7 +174,7 @@ private:
     } else {
       ++stop;
     }
-    std::string raw = text.substr(start, stop - start);
+    std::string raw = escapeText(text.substr(start, stop - start));
     auto fail = [&] {
       return error(format("cannot parse shape '%s'", raw.c_str()));
     };
@@ -332,7 +333,7 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
     return makeStatus(GRADE_ERROR_PARSE,
                       "%s: unsupported dtype '%s' (supported: <f4, <f8, <i4, "
                       "<i8)",
-                      path, header.descr.c_str());
+                      path, escapeText(header.descr).c_str());
   if (header.fortranOrder)
     return makeStatus(GRADE_ERROR_PARSE,
                       "%s: fortran_order arrays are not supported", path);
@@ -361,6 +362,20 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
                       path, tupleString(header.shape).c_str(),
                       header.descr.c_str(), needed,
                       (unsigned long long)available);
+  // Bytes after the data mean the file is not what its header says (a
+  // concatenation, a wrong shape): refuse to guess which part is the array.
+  if (available > needed)
+    return makeStatus(GRADE_ERROR_PARSE,
+                      "%s: %llu trailing bytes after the data (shape %s of %s "
+                      "is %zu bytes)",
+                      path, (unsigned long long)(available - needed),
+                      tupleString(header.shape).c_str(),
+                      header.descr.c_str(), needed);
+  if (grade_status_t status = checkMemory(
+          needed, GRADE_ERROR_OUT_OF_MEMORY,
+          format("%s: shape %s of %s", path, tupleString(header.shape).c_str(),
+                 header.descr.c_str())))
+    return status;
 
   grade_tensor_t *tensor = nullptr;
   if (grade_status_t status = grade_tensor_create(

@@ -1,4 +1,4 @@
-//===- status.cpp - Statuses, messages and file reading ---------*- C++ -*-===//
+//===- status.cpp - Statuses and messages -----------------------*- C++ -*-===//
 //
 // A status is the only way the runtime reports failure. Creating one must
 // itself not fail silently, so allocation failures fall back to a static,
@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sys/stat.h>
 
 using namespace grade::rt;
 
@@ -107,97 +106,31 @@ std::string grade::rt::formatDouble(double value) {
   return std::string(buffer, result.ptr);
 }
 
-grade_status_t grade::rt::openInput(const char *path, std::FILE *&file,
-                                    uint64_t &size) {
-  file = std::fopen(path, "rb");
-  if (!file) {
-    int error = errno;
-    return makeStatus(error == ENOENT ? GRADE_ERROR_NOT_FOUND : GRADE_ERROR_IO,
-                      "%s: cannot open: %s", path, std::strerror(error));
-  }
-  // fopen succeeds on a directory on Linux; reject it here with a clear
-  // message rather than with a read error later.
-  struct stat info;
-  if (fstat(fileno(file), &info) != 0 || !S_ISREG(info.st_mode)) {
-    std::fclose(file);
-    file = nullptr;
-    return makeStatus(GRADE_ERROR_IO, "%s: not a regular file", path);
-  }
-  size = uint64_t(info.st_size);
-  return nullptr;
-}
-
-grade_status_t grade::rt::readWholeFile(const char *path,
-                                        std::string &contents) {
-  std::FILE *file = nullptr;
-  uint64_t size = 0;
-  if (grade_status_t status = openInput(path, file, size))
-    return status;
-  // One read of the whole file: parsers then work on a single buffer, which
-  // is several times faster than stream extraction per entry.
-  contents.resize(size_t(size));
-  size_t got =
-      contents.empty() ? 0 : std::fread(&contents[0], 1, contents.size(), file);
-  bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed || got != contents.size())
-    return makeStatus(GRADE_ERROR_IO, "%s: read error", path);
-  return nullptr;
-}
-
-grade_status_t grade::rt::writeFile(const char *path,
-                                    const std::vector<Chunk> &chunks) {
-  std::FILE *file = std::fopen(path, "wb");
-  if (!file)
-    return makeStatus(GRADE_ERROR_IO, "%s: cannot open for writing: %s", path,
-                      std::strerror(errno));
-  bool ok = true;
-  for (const Chunk &chunk : chunks)
-    ok = ok && (chunk.size == 0 ||
-                std::fwrite(chunk.data, 1, chunk.size, file) == chunk.size);
-  // fclose flushes, so its failure (e.g. a full disk) is a write error too.
-  int error = ok ? 0 : errno;
-  if (std::fclose(file) != 0 && ok) {
-    ok = false;
-    error = errno;
-  }
-  if (!ok)
-    return makeStatus(GRADE_ERROR_IO, "%s: write error: %s", path,
-                      std::strerror(error));
-  return nullptr;
-}
-
 //===----------------------------------------------------------------------===//
 // C API
 //===----------------------------------------------------------------------===//
 
 uint32_t grade_runtime_api_version(void) { return GRADE_RUNTIME_API_VERSION; }
 
-grade_status_t grade_status_make(grade_status_code_t code, const char *fmt,
-                                 ...) {
-  // NULL is the only representation of success.
-  if (code == GRADE_OK)
-    return nullptr;
-  va_list args;
-  va_start(args, fmt);
-  grade_status_t status = makeStatusV(code, fmt ? fmt : "", args);
-  va_end(args);
-  return status;
+namespace {
+/// The value of a status code as the caller passed it. A C caller may pass
+/// any integer where a grade_status_code_t is expected, and in C++ loading an
+/// enum object whose value lies outside the enumeration's range is undefined
+/// behaviour (UBSan's -fsanitize=enum flags it): copy the bits instead.
+int32_t rawCode(const grade_status_code_t &code) {
+  static_assert(sizeof(grade_status_code_t) == sizeof(int32_t),
+                "status codes cross the C ABI as 32-bit integers");
+  int32_t raw;
+  std::memcpy(&raw, &code, sizeof(raw));
+  return raw;
 }
 
-// The accessors accept NULL, so that hosts can log any status without first
-// testing it for success.
-grade_status_code_t grade_status_code(grade_status_t status) {
-  return status ? status->code : GRADE_OK;
-}
+const char *const kUnknownCodeName = "unknown status code";
 
-const char *grade_status_message(grade_status_t status) {
-  return status ? status->message : "";
-}
-
-// The names are phrased for messages and test output ("[parse error] ..."),
-// not as enum spellings.
-const char *grade_status_code_name(grade_status_code_t code) {
+/// The name of a code given as an integer, or kUnknownCodeName.
+const char *codeName(int32_t code) {
+  // The names are phrased for messages and test output ("[parse error]
+  // ..."), not as enum spellings.
   switch (code) {
   case GRADE_OK:
     return "ok";
@@ -225,8 +158,48 @@ const char *grade_status_code_name(grade_status_code_t code) {
     return "unavailable";
   case GRADE_ERROR_INTERNAL:
     return "internal error";
+  default:
+    return kUnknownCodeName;
   }
-  return "unknown status code";
+}
+} // namespace
+
+grade_status_t grade_status_make(grade_status_code_t code, const char *fmt,
+                                 ...) {
+  int32_t raw = rawCode(code);
+  // NULL is the only representation of success.
+  if (raw == GRADE_OK)
+    return nullptr;
+  va_list args;
+  va_start(args, fmt);
+  grade_status_t status;
+  if (codeName(raw) == kUnknownCodeName) {
+    // Keep the caller's message, but never store a code that the accessors
+    // would hand on as an out-of-range enum value.
+    status = guard([&] {
+      std::string message = formatV(fmt ? fmt : "", args);
+      return makeStatus(GRADE_ERROR_INTERNAL, "invalid status code %d: %s",
+                        int(raw), message.c_str());
+    });
+  } else {
+    status = makeStatusV(grade_status_code_t(raw), fmt ? fmt : "", args);
+  }
+  va_end(args);
+  return status;
+}
+
+// The accessors accept NULL, so that hosts can log any status without first
+// testing it for success.
+grade_status_code_t grade_status_code(grade_status_t status) {
+  return status ? status->code : GRADE_OK;
+}
+
+const char *grade_status_message(grade_status_t status) {
+  return status ? status->message : "";
+}
+
+const char *grade_status_code_name(grade_status_code_t code) {
+  return codeName(rawCode(code));
 }
 
 void grade_status_free(grade_status_t status) {

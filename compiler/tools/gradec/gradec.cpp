@@ -9,6 +9,13 @@
 // `--split-input-file` work on `.grade` files as on `.mlir` ones, so that
 // every user-facing diagnostic is tested in the language itself.
 //
+// Files (docs/reliability.md): every output is written under a temporary
+// name in its directory and renamed into place only when complete; an
+// output that is one of the inputs (same device and inode) is refused
+// before any work; inputs must be regular files ("-" is stdin); temporary
+// files are removed on every exit path, signals and LLVM fatal errors
+// included.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Frontend/Frontend.h"
@@ -43,20 +50,23 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ProgramStack.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <csignal>
 #include <new>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace mlir;
@@ -140,6 +150,338 @@ static cl::opt<int> runThreads("threads",
                                cl::desc("Threads (default: chosen from the "
                                         "graph's size, up to all cores)"),
                                cl::init(0), cl::sub(runCommand));
+static cl::opt<double> runProgressInterval(
+    "progress-interval",
+    cl::desc("Seconds between progress lines when stderr is not a terminal "
+             "(default 5; 0: after every step)"),
+    cl::value_desc("seconds"), cl::init(5.0), cl::sub(runCommand));
+static cl::opt<std::string> runMtxDuplicates(
+    "mtx-duplicates",
+    cl::desc("Entries of a .mtx graph that repeat an edge: error (default), "
+             "sum (one edge, weights added) or keep (parallel edges)"),
+    cl::value_desc("error|sum|keep"), cl::init("error"), cl::sub(runCommand));
+static cl::opt<bool> runMtxAllowUpper(
+    "mtx-allow-upper",
+    cl::desc("Accept entries above the diagonal of a symmetric .mtx graph "
+             "(mirrored like lower ones)"),
+    cl::init(false), cl::sub(runCommand));
+
+//===----------------------------------------------------------------------===//
+// Files
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// What a path that is not a regular file is, for messages.
+const char *describeFileType(const struct stat &info) {
+  if (S_ISDIR(info.st_mode))
+    return "a directory";
+  if (S_ISFIFO(info.st_mode))
+    return "a FIFO";
+  if (S_ISCHR(info.st_mode))
+    return "a character device";
+  if (S_ISBLK(info.st_mode))
+    return "a block device";
+  if (S_ISSOCK(info.st_mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/// Checks that an input is a regular file before anything opens it: open()
+/// on a FIFO without a writer blocks forever. A missing file passes, so
+/// that the reader reports it in its own words; "-" is stdin, an explicitly
+/// allowed stream.
+bool checkRegularInput(llvm::StringRef path) {
+  if (path == "-")
+    return true;
+  struct stat info;
+  if (::stat(path.str().c_str(), &info) != 0 || S_ISREG(info.st_mode))
+    return true;
+  llvm::errs() << "gradec: error: '" << path << "' is not a regular file ("
+               << describeFileType(info) << ")\n";
+  return false;
+}
+
+/// A file gradec reads or writes, for the same-file check.
+struct NamedFile {
+  std::string what; ///< "the input 'm.grade'", "--output x=x.npy", ...
+  std::string path;
+};
+
+/// Refuses, before any work, an output that is one of the inputs or
+/// another output: they are compared by device and inode (symbolic and hard
+/// links, "./x" and "x" are the same file), so that a typo cannot destroy a
+/// model or rewrite a library while it is loaded.
+bool checkOutputsAreNotInputs(const std::vector<NamedFile> &inputs,
+                              const std::vector<NamedFile> &outputs) {
+  auto identify = [](const NamedFile &file)
+      -> std::optional<llvm::sys::fs::UniqueID> {
+    llvm::sys::fs::UniqueID id;
+    if (file.path == "-" || llvm::sys::fs::getUniqueID(file.path, id))
+      return std::nullopt;
+    return id;
+  };
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::optional<llvm::sys::fs::UniqueID> out = identify(outputs[i]);
+    if (!out)
+      continue;
+    for (const NamedFile &input : inputs) {
+      if (identify(input) != out)
+        continue;
+      llvm::errs() << "gradec: error: " << outputs[i].what
+                   << " is the same file as " << input.what
+                   << ": refusing to overwrite an input\n";
+      return false;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (identify(outputs[j]) != out)
+        continue;
+      llvm::errs() << "gradec: error: " << outputs[j].what << " and "
+                   << outputs[i].what << " name the same file\n";
+      return false;
+    }
+  }
+  // Two outputs that do not exist yet but name the same path ("x" and
+  // "./x" included).
+  auto normalize = [](llvm::StringRef path) {
+    llvm::SmallString<256> dir;
+    if (llvm::sys::fs::real_path(llvm::sys::path::parent_path(path).empty()
+                                     ? llvm::StringRef(".")
+                                     : llvm::sys::path::parent_path(path),
+                                 dir))
+      return path.str();
+    llvm::sys::path::append(dir, llvm::sys::path::filename(path));
+    return std::string(dir);
+  };
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (outputs[i].path != "-" &&
+          normalize(outputs[i].path) == normalize(outputs[j].path)) {
+        llvm::errs() << "gradec: error: " << outputs[j].what << " and "
+                     << outputs[i].what << " name the same file\n";
+        return false;
+      }
+  return true;
+}
+
+/// A temporary file (llvm::sys::fs::TempFile: registered for removal on
+/// signals and on LLVM fatal errors) that is discarded when it goes out of
+/// scope unless kept.
+class ScopedTempFile {
+public:
+  /// Creates a file from `model` ('%' become random characters).
+  static llvm::Expected<ScopedTempFile> create(const llvm::Twine &model) {
+    llvm::Expected<llvm::sys::fs::TempFile> file =
+        llvm::sys::fs::TempFile::create(model);
+    if (!file)
+      return file.takeError();
+    return ScopedTempFile(std::move(*file));
+  }
+  ScopedTempFile(ScopedTempFile &&other) : file(std::move(other.file)) {
+    other.file.reset();
+  }
+  ScopedTempFile &operator=(ScopedTempFile &&) = delete;
+  ~ScopedTempFile() {
+    if (file)
+      llvm::consumeError(file->discard());
+  }
+
+  llvm::StringRef path() const { return file->TmpName; }
+  int fd() const { return file->FD; }
+
+  /// Renames the file to `target` (atomically: same file system).
+  llvm::Error keep(const llvm::Twine &target) {
+    llvm::Error error = file->keep(target);
+    if (error)
+      llvm::consumeError(file->discard());
+    file.reset();
+    return error;
+  }
+
+private:
+  explicit ScopedTempFile(llvm::sys::fs::TempFile file)
+      : file(std::move(file)) {}
+  std::optional<llvm::sys::fs::TempFile> file;
+};
+
+/// An output file: written under a temporary name in the target's
+/// directory and renamed over the target by commit(), so that a failed
+/// compilation, a full disk or a kill never leaves a truncated file nor
+/// destroys the previous one. "-" is stdout.
+class AtomicOutput {
+public:
+  /// Prepares `path`; null after printing an error.
+  static std::unique_ptr<AtomicOutput> open(llvm::StringRef path) {
+    auto output = std::unique_ptr<AtomicOutput>(new AtomicOutput());
+    output->target = path.str();
+    if (path == "-")
+      return output;
+    // Write through a symbolic link rather than replacing it.
+    llvm::SmallString<256> resolved;
+    if (llvm::sys::fs::is_symlink_file(path) &&
+        !llvm::sys::fs::real_path(path, resolved))
+      output->target = std::string(resolved);
+    llvm::sys::fs::file_status status;
+    bool exists = !llvm::sys::fs::status(output->target, status);
+    if (exists && status.type() == llvm::sys::fs::file_type::directory_file) {
+      llvm::errs() << "gradec: error: cannot write '" << path
+                   << "': it is a directory\n";
+      return nullptr;
+    }
+    if (exists && status.type() != llvm::sys::fs::file_type::regular_file) {
+      // A device or a pipe (/dev/null): nothing to replace, write in place.
+      std::error_code ec;
+      output->direct = std::make_unique<llvm::raw_fd_ostream>(
+          output->target, ec, llvm::sys::fs::OF_None);
+      if (ec) {
+        llvm::errs() << "gradec: error: cannot write '" << path
+                     << "': " << ec.message() << "\n";
+        return nullptr;
+      }
+      return output;
+    }
+    llvm::SmallString<256> model(llvm::sys::path::parent_path(output->target));
+    llvm::sys::path::append(
+        model, "." + llvm::sys::path::filename(output->target) +
+                   ".tmp-%%%%%%%%");
+    llvm::Expected<ScopedTempFile> temp = ScopedTempFile::create(model);
+    if (!temp) {
+      llvm::errs() << "gradec: error: cannot write '" << path
+                   << "': " << llvm::toString(temp.takeError()) << "\n";
+      return nullptr;
+    }
+    output->temp.emplace(std::move(*temp));
+    // A replaced file keeps its permissions.
+    if (exists)
+      (void)llvm::sys::fs::setPermissions(output->temp->fd(),
+                                          status.permissions());
+    output->stream = std::make_unique<llvm::raw_fd_ostream>(
+        output->temp->fd(), /*shouldClose=*/false);
+    return output;
+  }
+
+  /// The stream to write to (unused for a shared library, which the linker
+  /// writes to tempPath()).
+  llvm::raw_pwrite_stream &os() {
+    if (stream)
+      return *stream;
+    if (direct)
+      return *direct;
+    return llvm::outs();
+  }
+
+  /// Where a tool that writes by path (the linker) should write.
+  llvm::StringRef tempPath() const {
+    return temp ? temp->path() : llvm::StringRef(target);
+  }
+
+  /// Flushes, syncs and renames into place; false after printing an error
+  /// (the temporary file is then removed and the target left alone).
+  bool commit() {
+    llvm::raw_fd_ostream *out = stream ? stream.get() : direct.get();
+    if (out) {
+      out->flush();
+      if (std::error_code ec = out->error()) {
+        out->clear_error();
+        llvm::errs() << "gradec: error: cannot write '" << target
+                     << "': " << ec.message() << "\n";
+        return false;
+      }
+    } else if (!temp) {
+      llvm::outs().flush();
+      return true;
+    }
+    if (!temp)
+      return true;
+    // Durable before visible: after a crash the target holds either the
+    // old or the complete new contents. Synced by name: the linker replaces
+    // the temporary file rather than writing to our descriptor.
+    int fd = ::open(temp->path().str().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      llvm::errs() << "gradec: error: cannot write '" << target
+                   << "': " << std::strerror(errno) << "\n";
+      if (fd >= 0)
+        ::close(fd);
+      return false;
+    }
+    ::close(fd);
+    stream.reset();
+    if (llvm::Error error = temp->keep(target)) {
+      llvm::errs() << "gradec: error: cannot write '" << target
+                   << "': " << llvm::toString(std::move(error)) << "\n";
+      temp.reset();
+      return false;
+    }
+    temp.reset();
+    return true;
+  }
+
+  ~AtomicOutput() {
+    // A stream with a pending error must not reach its destructor (LLVM
+    // would call report_fatal_error): flush what is buffered (into the
+    // temporary file, which is then discarded) and drop any error.
+    for (llvm::raw_fd_ostream *out : {stream.get(), direct.get()}) {
+      if (!out)
+        continue;
+      out->flush();
+      out->clear_error();
+    }
+  }
+
+private:
+  AtomicOutput() = default;
+  std::string target;
+  std::optional<ScopedTempFile> temp;
+  std::unique_ptr<llvm::raw_fd_ostream> stream;
+  std::unique_ptr<llvm::raw_fd_ostream> direct;
+};
+
+/// A stream that escapes control characters (except newline and tab) as
+/// "\\xNN" on their way to stderr. Diagnostics echo the source line they
+/// point at; a model or .mlir file with NUL or ESC bytes must not print
+/// them raw to the user's terminal.
+class EscapingStream : public llvm::raw_ostream {
+public:
+  explicit EscapingStream(llvm::raw_ostream &out) : out(out) {
+    SetUnbuffered();
+  }
+
+private:
+  void write_impl(const char *ptr, size_t size) override {
+    for (size_t i = 0; i < size; ++i) {
+      unsigned char c = static_cast<unsigned char>(ptr[i]);
+      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+        out << "\\x" << llvm::format_hex_no_prefix(c, 2);
+      else
+        out << ptr[i];
+    }
+    position += size;
+  }
+  uint64_t current_pos() const override { return position; }
+
+  llvm::raw_ostream &out;
+  uint64_t position = 0;
+};
+
+/// Whether `text` has a control character other than newline, tab and
+/// carriage return.
+bool hasControlCharacters(llvm::StringRef text) {
+  return llvm::any_of(text, [](char c) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\n' && c != '\t' && c != '\r') ||
+           byte == 0x7f;
+  });
+}
+
+/// LLVM's fatal errors (report_fatal_error, e.g. an I/O error on an output
+/// stream) print through here; LLVM then runs its interrupt handlers, which
+/// remove every file registered for removal on signals (all of gradec's
+/// temporary files), and exits.
+void reportFatalError(void *, const char *reason, bool) {
+  llvm::errs() << "gradec: error: " << reason << "\n";
+}
+
+} // namespace
 
 //===----------------------------------------------------------------------===//
 // Compilation
@@ -235,9 +577,16 @@ OwningOpRef<ModuleOp> loadModule(llvm::SourceMgr &sourceMgr,
   return compileSource(sourceMgr, context);
 }
 
-/// Compiles a module at `stage` into a shared library at `outputPath`.
+/// Where processBuffer links a shared library: the path the linker writes
+/// (a temporary file) and the library's final file name (its soname).
+struct LibraryOutput {
+  std::string path;
+  std::string soname;
+};
+
+/// Compiles a module at `stage` into a shared library at `output.path`.
 LogicalResult buildSharedLibrary(ModuleOp module, Stage stage,
-                                 llvm::StringRef outputPath,
+                                 const LibraryOutput &output,
                                  const char *argv0) {
   if (failed(lowerTo(module, stage, Stage::LLVMDialect)))
     return failure();
@@ -250,24 +599,33 @@ LogicalResult buildSharedLibrary(ModuleOp module, Stage stage,
       translateAndOptimize(module, llvmContext, *tm);
   if (!llvmModule)
     return emitError(module.getLoc(), "translation to LLVM IR failed");
-  llvm::SmallString<128> objectPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "grade-model", "o", objectPath))
+  // The object file lives in $TMPDIR only until the link; as a TempFile it
+  // is removed on every exit path, SIGINT and LLVM fatal errors included.
+  llvm::SmallString<128> model;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
+  llvm::sys::path::append(model, "grade-model-%%%%%%%%.o");
+  llvm::Expected<ScopedTempFile> object = ScopedTempFile::create(model);
+  if (!object)
     return emitError(module.getLoc(), "cannot create a temporary file: ")
-           << ec.message();
-  llvm::FileRemover removeObject(objectPath);
+           << llvm::toString(object.takeError());
   {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(objectPath, ec, llvm::sys::fs::OF_None);
-    if (ec)
-      return emitError(module.getLoc(), "cannot write '")
-             << objectPath << "': " << ec.message();
+    llvm::raw_fd_ostream os(object->fd(), /*shouldClose=*/false);
     if (failed(emitMachineCode(*llvmModule, *tm, /*assembly=*/false, os,
                                error)))
       return emitError(module.getLoc(), error);
+    // A full disk or a file-size limit: a located error, not LLVM's fatal
+    // "IO failure on output stream" from the stream's destructor.
+    os.flush();
+    if (std::error_code ec = os.error()) {
+      os.clear_error();
+      return emitError(module.getLoc(), "cannot write the object file '")
+             << object->path() << "': " << ec.message();
+    }
   }
-  if (failed(linkSharedLibrary(objectPath,
-                               outputPath, error)))
+  std::string soname = output.soname.empty()
+                           ? llvm::sys::path::filename(output.path).str()
+                           : output.soname;
+  if (failed(linkSharedLibrary(object->path(), output.path, soname, error)))
     return emitError(module.getLoc(), error);
   return success();
 }
@@ -276,11 +634,13 @@ LogicalResult buildSharedLibrary(ModuleOp module, Stage stage,
 /// stages) or to the output file (binary stages).
 LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
                             raw_ostream &os, Stage target, bool isMLIR,
-                            const char *argv0) {
+                            const char *argv0,
+                            const LibraryOutput &library = {}) {
   MLIRContext context;
   context.allowUnregisteredDialects(false);
   loadDialects(context);
   llvm::SourceMgr sourceMgr;
+  bool escape = hasControlCharacters(buffer->getBuffer());
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
 
   auto compile = [&]() -> LogicalResult {
@@ -314,7 +674,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
       return success();
     }
     if (target == Stage::SharedLib)
-      return buildSharedLibrary(*module, stage, outputFile, argv0);
+      return buildSharedLibrary(*module, stage, library, argv0);
     // LLVM IR, assembly, object.
     if (failed(lowerTo(*module, stage, Stage::LLVMDialect)))
       return failure();
@@ -349,7 +709,12 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     return result;
   };
   if (!verifyDiagnostics) {
-    SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    // Colours are lost through the escaping stream; it is only used for
+    // inputs that need it.
+    EscapingStream escaped(llvm::errs());
+    SourceMgrDiagnosticHandler handler(sourceMgr, &context,
+                                       escape ? static_cast<raw_ostream &>(escaped)
+                                              : llvm::errs());
     return compileOnLargeStack();
   }
   SourceMgrDiagnosticVerifierHandler handler(sourceMgr, &context);
@@ -387,6 +752,14 @@ int compileMain(const char *argv0) {
   }
   if (outputFile.empty())
     outputFile = defaultOutput(*target, inputFile);
+  // Before any work: the input must be a regular file, and the output must
+  // not be the input (a failed compilation would otherwise delete the
+  // model, a successful one replace it).
+  if (!checkRegularInput(inputFile) ||
+      !checkOutputsAreNotInputs(
+          {{"the input '" + inputFile + "'", inputFile}},
+          {{"the output '" + outputFile + "'", outputFile}}))
+    return 1;
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input =
       openInputFile(inputFile, &error);
@@ -400,23 +773,22 @@ int compileMain(const char *argv0) {
                  << inputFile << "'\n";
     return 1;
   }
-  if (*target == Stage::SharedLib || *target == Stage::Object) {
-    if (splitInputFile) {
-      llvm::errs() << "gradec: error: --split-input-file needs a text stage\n";
-      return 1;
-    }
-    if (*target == Stage::SharedLib) {
-      if (failed(processBuffer(std::move(input), llvm::nulls(), *target,
-                               isMLIR, argv0)))
-        return 1;
-      return 0;
-    }
-  }
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFile, &error);
-  if (!output) {
-    llvm::errs() << "gradec: error: " << error << "\n";
+  if ((*target == Stage::SharedLib || *target == Stage::Object) &&
+      splitInputFile) {
+    llvm::errs() << "gradec: error: --split-input-file needs a text stage\n";
     return 1;
+  }
+  std::unique_ptr<AtomicOutput> output = AtomicOutput::open(outputFile);
+  if (!output)
+    return 1;
+  if (*target == Stage::SharedLib) {
+    // The linker writes the temporary file; its soname is the final name.
+    LibraryOutput library{output->tempPath().str(),
+                          llvm::sys::path::filename(outputFile).str()};
+    if (failed(processBuffer(std::move(input), llvm::nulls(), *target, isMLIR,
+                             argv0, library)))
+      return 1;
+    return output->commit() ? 0 : 1;
   }
   auto process = [&](std::unique_ptr<llvm::MemoryBuffer> chunk,
                      raw_ostream &os) {
@@ -428,8 +800,7 @@ int compileMain(const char *argv0) {
           : process(std::move(input), output->os());
   if (failed(result))
     return 1;
-  output->keep();
-  return 0;
+  return output->commit() ? 0 : 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -446,37 +817,42 @@ bool failedStatus(grade_status_t status) {
 }
 
 /// A library ready to load: either the input itself, or the input compiled
-/// to a temporary library (removed when this goes away).
+/// to a temporary library (removed when this goes away, or by LLVM's signal
+/// handlers on SIGINT and fatal errors).
 struct LoadableLibrary {
   std::string path;
-  std::optional<llvm::FileRemover> remover;
+  std::optional<ScopedTempFile> temp;
 };
 
 /// Compiles a source input into a temporary shared library.
 LogicalResult prepareLibrary(llvm::StringRef input, const char *argv0,
                              LoadableLibrary &library) {
+  if (!checkRegularInput(input))
+    return failure();
   if (input.ends_with(".so")) {
     library.path = input.str();
     return success();
   }
-  llvm::SmallString<128> path;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("grade-run", "so", path)) {
+  llvm::SmallString<128> model;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
+  llvm::sys::path::append(model, "grade-run-%%%%%%%%.so");
+  llvm::Expected<ScopedTempFile> temp = ScopedTempFile::create(model);
+  if (!temp) {
     llvm::errs() << "gradec: error: cannot create a temporary file: "
-                 << ec.message() << "\n";
+                 << llvm::toString(temp.takeError()) << "\n";
     return failure();
   }
-  library.path = std::string(path);
-  library.remover.emplace(path);
+  library.temp.emplace(std::move(*temp));
+  library.path = library.temp->path().str();
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> buffer = openInputFile(input, &error);
   if (!buffer) {
     llvm::errs() << "gradec: error: " << error << "\n";
     return failure();
   }
-  outputFile = library.path;
   return processBuffer(std::move(buffer), llvm::nulls(), Stage::SharedLib,
-                       inputIsMLIR(input), argv0);
+                       inputIsMLIR(input), argv0,
+                       LibraryOutput{library.path, ""});
 }
 
 /// Prints the descriptor of a library, or of a source file compiled to a
@@ -513,12 +889,16 @@ bool splitBinding(llvm::StringRef binding, llvm::StringRef flag,
   return true;
 }
 
-/// Draws a progress bar on stderr once a run has lasted a second.
+/// Reports progress on stderr: on a terminal, a bar redrawn in place once
+/// a run has lasted a second; otherwise (a log file, a pipe, a batch job) a
+/// line every --progress-interval seconds, so that a long run shows it is
+/// alive and how far it got.
 struct Progress {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point lastDraw = start;
   bool drawn = false;
-  bool enabled = isatty(STDERR_FILENO);
+  bool terminal = isatty(STDERR_FILENO);
+  std::chrono::duration<double> interval{5.0};
 
   /// Steps taken (the callback runs once per step).
   long long steps = 0;
@@ -526,15 +906,24 @@ struct Progress {
   static int callback(void *user, double t, double t0, double t1) {
     auto *self = static_cast<Progress *>(user);
     ++self->steps;
-    if (!self->enabled)
-      return 0;
     auto now = std::chrono::steady_clock::now();
+    double fraction = t1 > t0 ? (t - t0) / (t1 - t0) : 1.0;
+    if (!self->terminal) {
+      if (now - self->lastDraw < self->interval)
+        return 0;
+      self->lastDraw = now;
+      std::fprintf(stderr,
+                   "gradec: step %lld, t = %g (%.1f%% of [%g, %g]), %.1f s\n",
+                   self->steps, t, 100 * fraction, t0, t1,
+                   std::chrono::duration<double>(now - self->start).count());
+      std::fflush(stderr);
+      return 0;
+    }
     if (now - self->start < std::chrono::seconds(1) ||
         now - self->lastDraw < std::chrono::milliseconds(100))
       return 0;
     self->lastDraw = now;
     self->drawn = true;
-    double fraction = t1 > t0 ? (t - t0) / (t1 - t0) : 1.0;
     int filled = static_cast<int>(fraction * 40);
     std::fprintf(stderr, "\r[%-40s] %5.1f%%  t = %-12g",
                  std::string(filled, '#').c_str(), 100 * fraction, t);
@@ -548,27 +937,28 @@ struct Progress {
   }
 };
 
-int runMain(const char *argv0) {
-  LoadableLibrary library;
-  if (failed(prepareLibrary(runInput, argv0, library)))
-    return 1;
-  // InitLLVM's new-handler aborts on allocation failure ("LLVM ERROR: out of
-  // memory"). The compilation is over: let std::bad_alloc reach the
-  // runtime, which reports a too-large graph or array as an error.
-  std::set_new_handler(nullptr);
-  grade_library_t *lib = nullptr;
-  if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
-    return 1;
-  const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
-  grade_session_t *session = nullptr;
-  grade_graph_t *graph = nullptr;
-  int rc = 1;
-  llvm::scope_exit cleanup([&] {
-    grade_session_free(session);
-    grade_graph_free(graph);
-    grade_library_unload(lib);
-  });
+/// Parses the NAME=FILE bindings of one flag.
+bool parseBindings(const std::vector<std::string> &bindings,
+                   llvm::StringRef flag,
+                   std::vector<std::pair<std::string, std::string>> &out) {
+  for (const std::string &binding : bindings) {
+    std::string name, file;
+    if (!splitBinding(binding, flag, name, file))
+      return false;
+    out.push_back({name, file});
+  }
+  return true;
+}
 
+int runMain(const char *argv0) {
+  // Everything that can be checked without the model is checked first: the
+  // bindings' syntax, the options, and that no output overwrites an input
+  // (the library being run above all: rewriting a loaded library crashes).
+  std::vector<std::pair<std::string, std::string>> inputs, params, outputs;
+  if (!parseBindings(runInputs, "input", inputs) ||
+      !parseBindings(runParams, "param", params) ||
+      !parseBindings(runOutputs, "output", outputs))
+    return 1;
   if (runGraph.empty()) {
     llvm::errs() << "gradec: error: 'run' needs --graph FILE.mtx or "
                     "--graph gen:SPEC\n";
@@ -590,24 +980,84 @@ int runMain(const char *argv0) {
                  << runThreads << "\n";
     return 1;
   }
+  if (!(runProgressInterval >= 0 && std::isfinite(runProgressInterval))) {
+    llvm::errs() << "gradec: error: --progress-interval must be a "
+                    "non-negative number of seconds, got "
+                 << llvm::format("%g", double(runProgressInterval)) << "\n";
+    return 1;
+  }
+  grade_mtx_options_t mtxOptions = GRADE_MTX_OPTIONS_INIT;
+  mtxOptions.allow_upper_triangle = runMtxAllowUpper ? 1 : 0;
+  if (runMtxDuplicates == "error") {
+    mtxOptions.duplicates = GRADE_MTX_DUPLICATES_ERROR;
+  } else if (runMtxDuplicates == "sum") {
+    mtxOptions.duplicates = GRADE_MTX_DUPLICATES_SUM;
+  } else if (runMtxDuplicates == "keep") {
+    mtxOptions.duplicates = GRADE_MTX_DUPLICATES_KEEP;
+  } else {
+    llvm::errs() << "gradec: error: --mtx-duplicates must be error, sum or "
+                    "keep, got '"
+                 << runMtxDuplicates << "'\n";
+    return 1;
+  }
   llvm::StringRef graphSpec = runGraph;
-  if (graphSpec.consume_front("gen:")) {
+  bool generated = graphSpec.consume_front("gen:");
+  {
+    std::vector<NamedFile> readFiles = {
+        {(llvm::StringRef(runInput).ends_with(".so") ? "the model library '"
+                                                      : "the model '") +
+             runInput + "'",
+         runInput}};
+    if (!generated)
+      readFiles.push_back({"the graph '" + runGraph + "'", runGraph});
+    for (const auto &[name, file] : inputs)
+      readFiles.push_back({"--input " + name + "=" + file, file});
+    for (const auto &[name, file] : params)
+      readFiles.push_back({"--param " + name + "=" + file, file});
+    std::vector<NamedFile> written;
+    for (const auto &[name, file] : outputs)
+      written.push_back({"--output " + name + "=" + file, file});
+    if (!checkOutputsAreNotInputs(readFiles, written))
+      return 1;
+  }
+
+  LoadableLibrary library;
+  if (failed(prepareLibrary(runInput, argv0, library)))
+    return 1;
+  // InitLLVM's new-handler aborts on allocation failure ("LLVM ERROR: out of
+  // memory"). The compilation is over: let std::bad_alloc reach the
+  // runtime, which reports a too-large graph or array as an error.
+  std::set_new_handler(nullptr);
+  grade_library_t *lib = nullptr;
+  if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
+    return 1;
+  const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
+  grade_session_t *session = nullptr;
+  grade_graph_t *graph = nullptr;
+  int rc = 1;
+  llvm::scope_exit cleanup([&] {
+    grade_session_free(session);
+    grade_graph_free(graph);
+    grade_library_unload(lib);
+  });
+
+  if (generated) {
     if (failedStatus(grade_graph_generate(graphSpec.str().c_str(), &graph)))
       return 1;
-  } else if (failedStatus(grade_graph_read_mtx(runGraph.c_str(), &graph))) {
+  } else if (failedStatus(grade_graph_read_mtx_ex(runGraph.c_str(),
+                                                  &mtxOptions, &graph))) {
     return 1;
   }
   if (failedStatus(grade_session_create(lib, &session)) ||
       failedStatus(grade_session_set_threads(session, runThreads)) ||
       failedStatus(grade_session_bind_graph(session, graph)))
     return 1;
-  for (auto [flag, bindings] : {std::pair<llvm::StringRef, std::vector<std::string> *>{
-                                    "input", &runInputs},
-                                {"param", &runParams}}) {
-    for (const std::string &binding : *bindings) {
-      std::string name, file;
-      if (!splitBinding(binding, flag, name, file))
-        return 1;
+  for (auto [flag, bindings] :
+       {std::pair<llvm::StringRef,
+                  std::vector<std::pair<std::string, std::string>> *>{
+            "input", &inputs},
+        {"param", &params}}) {
+    for (const auto &[name, file] : *bindings) {
       const grade_field_desc_t *field =
           grade_descriptor_find_field(desc, name.c_str());
       int32_t expected = flag == "input" ? GRADE_ROLE_INPUT : GRADE_ROLE_PARAM;
@@ -632,17 +1082,12 @@ int runMain(const char *argv0) {
   }
 
   // Check every --output before spending time on the integration.
-  std::vector<std::pair<std::string, std::string>> outputs;
-  for (const std::string &binding : runOutputs) {
-    std::string name, file;
-    if (!splitBinding(binding, "output", name, file))
-      return 1;
+  for (const auto &[name, file] : outputs) {
     if (!grade_descriptor_find_field(desc, name.c_str())) {
       llvm::errs() << "gradec: error: --output: model '" << desc->name
                    << "' has no field '" << name << "'\n";
       return 1;
     }
-    outputs.push_back({name, file});
   }
 
   auto start = std::chrono::steady_clock::now();
@@ -653,6 +1098,7 @@ int runMain(const char *argv0) {
   double t1 = std::isnan(runT1) ? desc->t1 : runT1;
   double dt = runDt > 0 ? runDt : desc->dt;
   Progress progress;
+  progress.interval = std::chrono::duration<double>(runProgressInterval);
   grade_status_t status =
       grade_session_integrate(session, t1, dt, Progress::callback, &progress);
   progress.finish();
@@ -688,7 +1134,16 @@ int runMain(const char *argv0) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A caller that ignores SIGXFSZ (to get EFBIG from a file-size limit)
+  // expects write errors, not LLVM's crash handler, which InitLLVM installs
+  // for that signal: keep the inherited disposition.
+  struct sigaction xfsz;
+  bool ignoreXfsz =
+      sigaction(SIGXFSZ, nullptr, &xfsz) == 0 && xfsz.sa_handler == SIG_IGN;
   llvm::InitLLVM init(argc, argv);
+  if (ignoreXfsz)
+    std::signal(SIGXFSZ, SIG_IGN);
+  llvm::install_fatal_error_handler(reportFatalError);
   // Passes first: --mlir-print-ir-before/after=PASS look names up in the
   // registry when the options are created.
   registerGradePassesAndPipelines();

@@ -57,7 +57,9 @@ GRADE_RT_API grade_status_t grade_status_make(grade_status_code_t code,
 GRADE_RT_API grade_status_code_t grade_status_code(grade_status_t status);
 /** "" for NULL; valid until the status is freed. */
 GRADE_RT_API const char *grade_status_message(grade_status_t status);
-/** Short name of a code, e.g. "parse error". */
+/** Short name of a code, e.g. "parse error"; "unknown status code" for a
+ *  value outside the enum (any int is accepted). grade_status_make turns
+ *  such a value into GRADE_ERROR_INTERNAL, "invalid status code N: ...". */
 GRADE_RT_API const char *grade_status_code_name(grade_status_code_t code);
 /** Frees a status (NULL is accepted). */
 GRADE_RT_API void grade_status_free(grade_status_t status);
@@ -88,10 +90,15 @@ GRADE_RT_API void grade_tensor_free(grade_tensor_t *tensor);
 GRADE_RT_API int64_t grade_tensor_numel(const grade_tensor_t *tensor);
 
 /** Reads a NumPy .npy file (format 1.0/2.0/3.0; dtypes f4 f8 i4 i8 in byte
- *  order '<', '|', '=' or '>', big endian being swapped; C order only). */
+ *  order '<', '|', '=' or '>', big endian being swapped; C order only).
+ *  The path must name a regular file (a FIFO is refused, never waited on);
+ *  the shape must match the file size exactly (truncated data and trailing
+ *  bytes are errors) and fit the memory budget. */
 GRADE_RT_API grade_status_t grade_npy_read(const char *path,
                                            grade_tensor_t **out);
-/** Writes a NumPy .npy file (format 1.0, little endian, C order). */
+/** Writes a NumPy .npy file (format 1.0, little endian, C order),
+ *  atomically: to a temporary file in the same directory, renamed over
+ *  `path` when complete; on failure `path` is left as it was. */
 GRADE_RT_API grade_status_t grade_npy_write(const char *path,
                                             const grade_tensor_t *tensor);
 
@@ -122,11 +129,45 @@ GRADE_RT_API grade_status_t grade_graph_create_edges(int64_t num_nodes,
  *  (a symmetric off-diagonal entry gives both directions) or
  *  `skew-symmetric` (the mirror edge gets the negated value), `pattern`,
  *  `integer` or `real` values; square matrices only. Entry (i, j) is the
- *  edge j -> i. Duplicate entries are kept as parallel edges. */
+ *  edge j -> i. Strict: an entry above the diagonal of a (skew-)symmetric
+ *  file and an edge given twice are errors naming file and line (see
+ *  grade_graph_read_mtx_ex to relax them). Declared sizes are checked
+ *  against the file size and the memory budget ($GRADE_MEMORY_LIMIT,
+ *  ulimit -v, physical memory) before allocating. */
 GRADE_RT_API grade_status_t grade_graph_read_mtx(const char *path,
                                                  grade_graph_t **out);
+/** What grade_graph_read_mtx_ex does with entries that give an edge that
+ *  an earlier entry already gave: an (i, j) listed twice, or both (i, j)
+ *  and (j, i) of a symmetric file read with allow_upper_triangle. */
+typedef enum grade_mtx_duplicates {
+  /** An error naming both lines (the default). */
+  GRADE_MTX_DUPLICATES_ERROR = 0,
+  /** One edge whose weight is the sum of the entries' values; a `pattern`
+   *  file with duplicates then gives a weighted graph whose weights count
+   *  the entries (as scipy's sum_duplicates). */
+  GRADE_MTX_DUPLICATES_SUM = 1,
+  /** Parallel edges, in file order (a multigraph). */
+  GRADE_MTX_DUPLICATES_KEEP = 2,
+} grade_mtx_duplicates_t;
+
+/** What grade_graph_read_mtx_ex accepts beyond the strict default. Always
+ *  initialise with GRADE_MTX_OPTIONS_INIT; fields are only ever added at
+ *  the end. */
+typedef struct grade_mtx_options {
+  /** grade_mtx_duplicates_t; GRADE_MTX_DUPLICATES_ERROR by default. */
+  int32_t duplicates;
+  /** Non-zero: a symmetric or skew-symmetric file may store entries above
+   *  the diagonal; each is mirrored like a lower one. Zero (default): such
+   *  an entry is an error, the format storing only the lower triangle. */
+  int32_t allow_upper_triangle;
+} grade_mtx_options_t;
+#define GRADE_MTX_OPTIONS_INIT {GRADE_MTX_DUPLICATES_ERROR, 0}
+/** grade_graph_read_mtx with options (NULL: the defaults). */
+GRADE_RT_API grade_status_t
+grade_graph_read_mtx_ex(const char *path, const grade_mtx_options_t *options,
+                        grade_graph_t **out);
 /** Writes a graph as `coordinate real general` (or `pattern` if
- *  unweighted), one entry per edge. */
+ *  unweighted), one entry per edge, atomically (as grade_npy_write). */
 GRADE_RT_API grade_status_t grade_graph_write_mtx(const char *path,
                                                   const grade_graph_t *graph);
 /** Generates a graph from a spec string:

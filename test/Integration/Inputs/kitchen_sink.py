@@ -37,7 +37,8 @@ for name, value in [("h0", h0), ("W", W), ("b", b), ("k", k), ("e0", e0)]:
     np.save(os.path.join(work, name + ".npy"), value)
 
 subprocess.check_call(
-    [gradec, "run", model, "--graph", os.path.join(work, "g.mtx")]
+    [gradec, "run", model, "--graph", os.path.join(work, "g.mtx"),
+     "--mtx-duplicates=keep"]            # the parallel edge is intended
     + ["--input", "h0=" + os.path.join(work, "h0.npy"),
        "--input", "e0=" + os.path.join(work, "e0.npy"),
        "--param", "W=" + os.path.join(work, "W.npy"),

@@ -64,7 +64,8 @@ for scheme in ("euler", "rk4"):
     with open(path, "w") as f:
         f.write(text.replace("SCHEME", scheme))
     subprocess.check_call(
-        [gradec, "run", path, "--graph", os.path.join(work, "g.mtx")]
+        [gradec, "run", path, "--graph", os.path.join(work, "g.mtx"),
+         "--mtx-duplicates=keep"]      # the parallel edge is intended
         + ["--input=%s=%s" % (n, os.path.join(work, n + ".npy")) for n in ("x0", "y0", "e0")]
         + ["--output=%s=%s" % (n, os.path.join(work, "%s_%s.npy" % (scheme, n))) for n in "xyzu"],
         stdout=subprocess.DEVNULL)

@@ -268,13 +268,19 @@ class Gradec:
         return lib
 
     def run(self, lib, graph, inputs=None, params=None, outputs=("x",),
-            t1=None, dt=None, threads=1):
+            t1=None, dt=None, threads=1,
+            graph_args=("--mtx-duplicates=keep",)):
         """Run a model; returns {name: array} for the requested outputs.
 
-        graph: a path to a .mtx file or a `gen:` spec."""
+        graph: a path to a .mtx file or a `gen:` spec; graph_args: options
+        of the graph reader. Graph.write_mtx writes multigraphs (random
+        endpoints repeat, some tests add a parallel edge on purpose, and the
+        references sum over every listed edge), which the reader accepts
+        only with --mtx-duplicates=keep: duplicates are an error by
+        default."""
         self.counter += 1
         tag = "r%03d" % self.counter
-        args = ["run", lib, "--graph", graph]
+        args = ["run", lib, "--graph", graph] + list(graph_args)
         for kind, d in (("--input", inputs or {}), ("--param", params or {})):
             for name, arr in d.items():
                 p = self.path("%s_%s.npy" % (tag, name))

@@ -149,13 +149,20 @@ TEST(MtxTest, LastLineWithoutNewline) {
   EXPECT_EQ(weights(graph.get()), (std::vector<double>{0.75}));
 }
 
-TEST(MtxTest, RowsAreOrderedBySourceAndDuplicatesKept) {
+TEST(MtxTest, RowsAreOrderedBySourceAndDuplicatesKeptOnRequest) {
   TempDir dir;
   // Node 0's in-edges come in source order 3, 1, 2, 1: sorted stably, the
   // two parallel edges from 1 keep their file order (weights 10 then 40).
-  GraphPtr graph = readOk(dir, std::string(kGeneralReal) +
-                                   "3 3 4\n1 3 20\n1 2 10\n1 1 30\n1 2 40\n");
-  ASSERT_NE(graph, nullptr);
+  std::string path = dir.write("g.mtx", std::string(kGeneralReal) +
+                                            "3 3 4\n1 3 20\n1 2 10\n1 1 "
+                                            "30\n1 2 40\n");
+  grade_mtx_options_t options = GRADE_MTX_OPTIONS_INIT;
+  options.duplicates = GRADE_MTX_DUPLICATES_KEEP;
+  grade_graph_t *raw = nullptr;
+  ASSERT_EQ(
+      statusString(grade_graph_read_mtx_ex(path.c_str(), &options, &raw)),
+      "ok");
+  GraphPtr graph(raw);
   EXPECT_EQ(rowPtr(graph.get()), (std::vector<int64_t>{0, 4, 4, 4}));
   EXPECT_EQ(colIdx(graph.get()), (std::vector<int64_t>{0, 1, 1, 2}));
   EXPECT_EQ(weights(graph.get()), (std::vector<double>{30, 10, 40, 20}));
@@ -248,8 +255,13 @@ TEST(MtxTest, EntryErrors) {
             "g.mtx:7: invalid number '0x10'");
   EXPECT_EQ(readError(dir, head + four + "2 1 1,5\n"),
             "g.mtx:7: invalid number '1,5'");
-  EXPECT_EQ(readError(dir, head + "1 1 1\n2 2 2\n3 3 3\n"),
+  // Long enough to hold 5 entries (a comment pads it), but it has 3.
+  EXPECT_EQ(readError(dir, head + "1 1 1\n2 2 2\n3 3 3\n% padding, padding\n"),
             "g.mtx: expected 5 entries, the file ends after 3");
+  // Too short to hold 5 entries at all: caught at the size line.
+  EXPECT_EQ(readError(dir, head + "1 1 1\n2 2 2\n3 3 3\n"),
+            "g.mtx:2: 5 entries declared, but the 18 bytes after this line "
+            "hold at most 3");
   EXPECT_EQ(readError(dir, head + four + "5 5 5\n\n% c\n6 6 6\n"),
             "g.mtx:10: more entries than the 5 declared");
 }
