@@ -800,6 +800,43 @@ Value grade::detail::emitUnaryFn(OpBuilder &builder, Location loc, UnaryFn fn,
   }
   case UnaryFn::abs:
     return math::AbsFOp::create(builder, loc, x);
+  case UnaryFn::sin:
+    return math::SinOp::create(builder, loc, x);
+  case UnaryFn::cos:
+    return math::CosOp::create(builder, loc, x);
+  case UnaryFn::tan:
+    return math::TanOp::create(builder, loc, x);
+  case UnaryFn::asin:
+    return math::AsinOp::create(builder, loc, x);
+  case UnaryFn::acos:
+    return math::AcosOp::create(builder, loc, x);
+  case UnaryFn::atan:
+    return math::AtanOp::create(builder, loc, x);
+  case UnaryFn::sinh:
+    return math::SinhOp::create(builder, loc, x);
+  case UnaryFn::cosh:
+    return math::CoshOp::create(builder, loc, x);
+  case UnaryFn::floor:
+    return math::FloorOp::create(builder, loc, x);
+  case UnaryFn::ceil:
+    return math::CeilOp::create(builder, loc, x);
+  case UnaryFn::round:
+    // Halfway cases to even (numpy's and PyTorch's round).
+    return math::RoundEvenOp::create(builder, loc, x);
+  case UnaryFn::sign: {
+    // -1, 0 or 1; NaN stays NaN.
+    Value zero = constant(0.0);
+    Value positive = arith::CmpFOp::create(
+        builder, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative = arith::CmpFOp::create(
+        builder, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value isNaN = arith::CmpFOp::create(builder, loc,
+                                        arith::CmpFPredicate::UNO, x, x);
+    Value sign = arith::SelectOp::create(
+        builder, loc, positive, constant(1.0),
+        arith::SelectOp::create(builder, loc, negative, constant(-1.0), zero));
+    return arith::SelectOp::create(builder, loc, isNaN, x, sign);
+  }
   }
   llvm_unreachable("unknown unary function");
 }
@@ -821,6 +858,8 @@ Value grade::detail::emitBinaryFn(OpBuilder &builder, Location loc,
     return arith::MaximumFOp::create(builder, loc, a, b);
   case BinaryFn::pow:
     return math::PowFOp::create(builder, loc, a, b);
+  case BinaryFn::atan2:
+    return math::Atan2Op::create(builder, loc, a, b);
   }
   llvm_unreachable("unknown binary function");
 }

@@ -491,6 +491,8 @@ static double evalBinary(BinaryFn fn, double a, double b) {
     return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
   case BinaryFn::pow:
     return std::pow(a, b);
+  case BinaryFn::atan2:
+    return std::atan2(a, b);
   }
   llvm_unreachable("unknown binary function");
 }
@@ -552,6 +554,43 @@ OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
     break;
   case UnaryFn::abs:
     y = std::fabs(*x);
+    break;
+  case UnaryFn::sin:
+    y = std::sin(*x);
+    break;
+  case UnaryFn::cos:
+    y = std::cos(*x);
+    break;
+  case UnaryFn::tan:
+    y = std::tan(*x);
+    break;
+  case UnaryFn::asin:
+    y = std::asin(*x);
+    break;
+  case UnaryFn::acos:
+    y = std::acos(*x);
+    break;
+  case UnaryFn::atan:
+    y = std::atan(*x);
+    break;
+  case UnaryFn::sinh:
+    y = std::sinh(*x);
+    break;
+  case UnaryFn::cosh:
+    y = std::cosh(*x);
+    break;
+  case UnaryFn::floor:
+    y = std::floor(*x);
+    break;
+  case UnaryFn::ceil:
+    y = std::ceil(*x);
+    break;
+  case UnaryFn::round:
+    // Halfway cases to even, as math.roundeven in the kernels.
+    y = std::nearbyint(*x);
+    break;
+  case UnaryFn::sign:
+    y = std::isnan(*x) ? *x : (*x > 0 ? 1.0 : (*x < 0 ? -1.0 : 0.0));
     break;
   }
   return FloatAttr::get(getType(), y);

@@ -379,8 +379,10 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
 def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
   let summary = "an elementwise unary function";
   let description = [{
-    `neg exp log sqrt tanh relu sigmoid abs`, applied to every element of
-    a field or a global value.
+    `neg exp log sqrt tanh relu sigmoid abs sin cos tan asin acos atan sinh
+    cosh floor ceil round sign`, applied to every element of a field or a
+    global value. `round` rounds halfway cases to even; `sign` is -1, 0 or
+    1 (0 for either zero, NaN for NaN).
 
     ```mlir
     %y = grade.unary tanh %x : !grade.field<node, 64xf32>
@@ -395,7 +397,8 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
 def Grade_BinaryOp : Grade_Op<"binary", [Pure]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
-    `add sub mul div min max pow`. The operands have the same kind (node,
+    `add sub mul div min max pow atan2` (`atan2 %y, %x` is the angle of the
+    point (x, y), in [-pi, pi]). The operands have the same kind (node,
     edge) or one of them is a global; feature shapes are equal or one is
     empty (a scalar broadcast over features); element types are equal. A
     global tensor operand must have the feature shape of the other operand
