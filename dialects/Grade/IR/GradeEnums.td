@@ -38,6 +38,16 @@ def Grade_ReduceKind : I32EnumAttr<"ReduceKind",
   let cppNamespace = "::grade";
 }
 
+def Grade_ReduceAllKind : I32EnumAttr<"ReduceAllKind",
+    "reduction of a whole field to a global value", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"max", 2>,
+    I32EnumAttrCase<"min", 3>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
 def Grade_UnaryFn : I32EnumAttr<"UnaryFn", "elementwise unary function", [
     I32EnumAttrCase<"neg", 0>,
     I32EnumAttrCase<"exp", 1>,

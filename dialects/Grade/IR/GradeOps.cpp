@@ -373,6 +373,25 @@ LogicalResult ReduceOp::verify() {
                           FieldKind::edge, FieldKind::node);
 }
 
+void ReduceAllOp::build(OpBuilder &builder, OperationState &state,
+                        ReduceAllKind kind, Value input) {
+  auto field = cast<FieldType>(input.getType());
+  build(builder, state,
+        makeValueType(std::nullopt, field.getShape(), field.getElementType()),
+        kind, input);
+}
+
+LogicalResult ReduceAllOp::verify() {
+  auto field = cast<FieldType>(getInput().getType());
+  Type expected =
+      makeValueType(std::nullopt, field.getShape(), field.getElementType());
+  if (getType() != expected)
+    return emitOpError("result type must be ")
+           << expected << " (the element type and feature shape of "
+           << field << "), got " << getType();
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (!cast<FieldType>(getInput().getType()).isEdge())
     return emitOpError("operand must be an edge field, got ")
