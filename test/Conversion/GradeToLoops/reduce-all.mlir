@@ -39,8 +39,8 @@
 // CHECK-LABEL: func.func private @ra_rhs_kernel1(
 // CHECK-SAME: %{{.*}}: index, %[[C:arg[0-9]+]]: f64)
 // CHECK: scf.parallel
-// CHECK-NOT: scf.for
 // CHECK: arith.mulf %{{.*}}, %[[C]]
+// CHECK-NOT: scf.for
 
 // CHECK-LABEL: func.func @gradegen_entry_rhs(
 // CHECK: %[[NB:.*]] = arith.ceildivui
