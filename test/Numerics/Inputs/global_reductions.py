@@ -12,6 +12,10 @@ numpy.
   3. A graph without edges: every reduction of an edge field is 0.
   4. Arithmetic on global vectors (reductions and a parameter) with
      numbers and unary functions, broadcast against a field.
+  5. Harder kernels: rank-2 feature shapes, a softmax edge let, reductions
+     of values two kernels deep; an edge state reduced by the kernel that
+     updates it in place; f32 init lets computed from reductions of lets,
+     dot products with a global vector.
 
 Usage: global_reductions.py GRADEC WORKDIR
 """
@@ -160,4 +164,114 @@ ref_x, = integrate(lambda t, y: [y[0] * (0.5 * y[0].mean(axis=0) - np.exp(b) / 4
                                  + np.sqrt(np.abs(y[0]).max(axis=0)) * -b],
                    [x0], 0.0, 1.0, 0.1, "rk4")
 check.le("global vector arithmetic: relative max-norm error", rel_err(out["x"], ref_x), 1e-13)
+
+# --- 5. Harder kernels ------------------------------------------------------
+n, m = 1500, 6000
+src = rng.integers(0, n, m)
+dst = rng.integers(0, n, m)
+g5 = Graph(n, src, dst)
+order = g5.csr_order()
+s, d = src[order], dst[order]  # edges in CSR order
+mtx = g5.write_mtx(gradec.path("g5.mtx"))
+A = g5.adjacency()
+
+
+def softmax_in(e):
+    mx = np.full(n, -np.inf)
+    np.maximum.at(mx, d, e)
+    ex = np.exp(e - mx[d])
+    total = np.zeros(n)
+    np.add.at(total, d, ex)
+    return ex / total[d]
+
+
+# 5a: softmax-derived stored edge let, reduced with src gathers; chains of levels
+M1 = """model e1 {
+  graph G;
+  input x0 : node f64[2, 3];
+  input s0 : edge f64;
+  let a : edge f64 = softmax_in(s0);
+  state x : node f64[2, 3] = x0;
+  rhs dx/dt = -(x - mean_all(x)) + sum_all(a * x[src]) * 0.001
+              - x * 1e-4 * sum_all(sum_in(x[src])[src] * a);
+  solve rk4(dt = 0.1) over [0, 1];
+  output x, a;
+}
+"""
+x0 = rng.normal(size=(n, 2, 3))
+s0 = rng.normal(size=m)
+
+
+def f1(t, y):
+    x = y[0]
+    a = softmax_in(s0)[:, None, None]
+    two_hop = np.einsum("ij,jkl->ikl", A, x)[s]
+    return [-(x - x.mean(axis=0)) + (a * x[s]).sum(axis=0) * 0.001
+            - x * 1e-4 * (two_hop * a).sum(axis=0)]
+
+
+p = gradec.path("e1.grade")
+with open(p, "w") as f:
+    f.write(M1)
+lib = gradec.compile(p)
+out = gradec.run(lib, mtx, inputs={'x0': x0, 's0': s0}, outputs=('x', 'a'))
+ref, = integrate(f1, [x0], 0, 1, 0.1, 'rk4')
+check.le("rank-2 features, softmax let, chained levels: x", rel_err(out['x'], ref), 1e-12)
+check.le("rank-2 features, softmax let, chained levels: a", rel_err(out['a'], softmax_in(s0)), 1e-14)
+# 5b: edge state updated in place while reduced in the same kernel; euler
+M2 = """model e2 {
+  graph G;
+  input w0 : edge f64;
+  input x0 : node f64;
+  state w : edge f64 = w0;
+  state x : node f64 = x0;
+  rhs dw/dt = -w * max_all(w) + min_all(w * x[src]);
+  rhs dx/dt = sum_in(w) - x * mean_all(w);
+  solve euler(dt = 0.05) over [0, 1];
+  output w, x;
+}
+"""
+w0 = rng.uniform(0, 1, m)
+x0 = rng.normal(size=n)
+
+
+def f2(t, y):
+    w, x = y
+    return [-w * w.max() + (w * x[s]).min(),
+            np.bincount(d, weights=w, minlength=n) - x * w.mean()]
+
+
+p = gradec.path("e2.grade")
+with open(p, "w") as f:
+    f.write(M2)
+lib = gradec.compile(p)
+out = gradec.run(lib, mtx, inputs={'w0': w0, 'x0': x0}, outputs=('w', 'x'))
+rw, rx = integrate(f2, [w0, x0], 0, 1, 0.05, 'euler')
+check.le("edge state reduced and updated in place: w", rel_err(out['w'], rw), 1e-12)
+check.le("edge state reduced and updated in place: x", rel_err(out['x'], rx), 1e-12)
+# 5c: dot with global vector; init let using reduction of let
+M3 = """model e3 {
+  graph G;
+  input x0 : node f32[4];
+  let c : node f32[4] = x0 - mean_all(x0);
+  let z : node f32 = c . max_all(abs(c));
+  state x : node f32[4] = c;
+  rhs dx/dt = -x * (x . mean_all(x)) * 0.1 + z * 0.0;
+  solve euler(dt = 0.1) over [0, 1];
+  output x, z, c;
+}
+"""
+x0 = rng.normal(size=(n, 4)).astype(np.float32)
+p = gradec.path("e3.grade")
+with open(p, "w") as f:
+    f.write(M3)
+lib = gradec.compile(p)
+out = gradec.run(lib, mtx, inputs={'x0': x0}, outputs=('x', 'z', 'c'))
+x64 = x0.astype(np.float64)
+c = x64 - x64.mean(axis=0)
+z = c @ np.abs(c).max(axis=0)
+rx, = integrate(lambda t, y: [-y[0] * (y[0] @ y[0].mean(axis=0))[:, None] * 0.1], [c], 0, 1, 0.1, 'euler')
+check.le("f32 init lets from reductions of lets: c", rel_err(out['c'], c), 2e-7)
+check.le("f32 dot with a global vector: z", rel_err(out['z'], z), 5e-7)
+check.le("f32 dot with a global vector in the rhs: x", rel_err(out['x'], rx), 2e-6)
 check.finish()
