@@ -57,11 +57,11 @@ namespace {
 
 /// Builtin functions: name, number of arguments.
 enum class Builtin {
-  Unary,   ///< exp log sqrt tanh relu sigmoid abs sin cos ... sign
-  Binary,  ///< min max pow atan2
-  Dot,     ///< dot(a, b)
-  Reduce,  ///< sum_in mean_in max_in
-  Softmax, ///< softmax_in
+  Unary,     ///< exp log sqrt tanh relu sigmoid abs sin cos ... sign
+  Binary,    ///< min max pow atan2
+  Dot,       ///< dot(a, b)
+  Reduce,    ///< sum_in mean_in max_in
+  Softmax,   ///< softmax_in
   ReduceAll, ///< sum_all mean_all max_all min_all
 };
 
@@ -72,23 +72,22 @@ struct BuiltinInfo {
 };
 
 constexpr BuiltinInfo kBuiltins[] = {
-    {"exp", Builtin::Unary, 1},      {"log", Builtin::Unary, 1},
-    {"sqrt", Builtin::Unary, 1},     {"tanh", Builtin::Unary, 1},
-    {"relu", Builtin::Unary, 1},     {"sigmoid", Builtin::Unary, 1},
-    {"abs", Builtin::Unary, 1},      {"sin", Builtin::Unary, 1},
-    {"cos", Builtin::Unary, 1},      {"tan", Builtin::Unary, 1},
-    {"asin", Builtin::Unary, 1},     {"acos", Builtin::Unary, 1},
-    {"atan", Builtin::Unary, 1},     {"sinh", Builtin::Unary, 1},
-    {"cosh", Builtin::Unary, 1},     {"floor", Builtin::Unary, 1},
-    {"ceil", Builtin::Unary, 1},     {"round", Builtin::Unary, 1},
-    {"sign", Builtin::Unary, 1},     {"min", Builtin::Binary, 2},
-    {"max", Builtin::Binary, 2},     {"pow", Builtin::Binary, 2},
-    {"atan2", Builtin::Binary, 2},
-    {"dot", Builtin::Dot, 2},        {"sum_in", Builtin::Reduce, 1},
-    {"mean_in", Builtin::Reduce, 1}, {"max_in", Builtin::Reduce, 1},
-    {"softmax_in", Builtin::Softmax, 1},
-    {"sum_all", Builtin::ReduceAll, 1},  {"mean_all", Builtin::ReduceAll, 1},
-    {"max_all", Builtin::ReduceAll, 1},  {"min_all", Builtin::ReduceAll, 1},
+    {"exp", Builtin::Unary, 1},         {"log", Builtin::Unary, 1},
+    {"sqrt", Builtin::Unary, 1},        {"tanh", Builtin::Unary, 1},
+    {"relu", Builtin::Unary, 1},        {"sigmoid", Builtin::Unary, 1},
+    {"abs", Builtin::Unary, 1},         {"sin", Builtin::Unary, 1},
+    {"cos", Builtin::Unary, 1},         {"tan", Builtin::Unary, 1},
+    {"asin", Builtin::Unary, 1},        {"acos", Builtin::Unary, 1},
+    {"atan", Builtin::Unary, 1},        {"sinh", Builtin::Unary, 1},
+    {"cosh", Builtin::Unary, 1},        {"floor", Builtin::Unary, 1},
+    {"ceil", Builtin::Unary, 1},        {"round", Builtin::Unary, 1},
+    {"sign", Builtin::Unary, 1},        {"min", Builtin::Binary, 2},
+    {"max", Builtin::Binary, 2},        {"pow", Builtin::Binary, 2},
+    {"atan2", Builtin::Binary, 2},      {"dot", Builtin::Dot, 2},
+    {"sum_in", Builtin::Reduce, 1},     {"mean_in", Builtin::Reduce, 1},
+    {"max_in", Builtin::Reduce, 1},     {"softmax_in", Builtin::Softmax, 1},
+    {"sum_all", Builtin::ReduceAll, 1}, {"mean_all", Builtin::ReduceAll, 1},
+    {"max_all", Builtin::ReduceAll, 1}, {"min_all", Builtin::ReduceAll, 1},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {

@@ -59,9 +59,7 @@ constexpr int kRowPtrSlot = 0, kColIdxSlot = 1, kWeightsSlot = 2,
 /// in-edges), whatever the number of threads.
 constexpr int64_t kReduceBlockRows = 1024;
 
-int64_t numFeatures(Type type) {
-  return getNumElements(getFeatureShape(type));
-}
+int64_t numFeatures(Type type) { return getNumElements(getFeatureShape(type)); }
 
 enum class ReadMode { Local, Src };
 
@@ -121,7 +119,9 @@ struct Root {
   int slot = -1;
   bool isTarget = false;
 
-  ReduceAllOp getReduceAll() const { return value.getDefiningOp<ReduceAllOp>(); }
+  ReduceAllOp getReduceAll() const {
+    return value.getDefiningOp<ReduceAllOp>();
+  }
   /// The field the kernel computes for this root.
   Value getField() const {
     if (ReduceAllOp reduce = getReduceAll())
@@ -486,9 +486,9 @@ private:
     Location loc = op.getLoc();
     Value result = op.getResult(0);
     int64_t features = numFeatures(result.getType());
-    Value vector = allocVector(getElementTypeOf(result.getType()),
-                               arith::ConstantIndexOp::create(builder, loc,
-                                                              features));
+    Value vector =
+        allocVector(getElementTypeOf(result.getType()),
+                    arith::ConstantIndexOp::create(builder, loc, features));
     auto loop = scf::ForOp::create(
         builder, loc, arith::ConstantIndexOp::create(builder, loc, 0),
         arith::ConstantIndexOp::create(builder, loc, features),
@@ -504,13 +504,13 @@ private:
     };
     Value element;
     if (auto unary = dyn_cast<UnaryOp>(op))
-      element = emitUnaryFn(builder, loc, unary.getFn(),
-                            elementAt(unary.getInput()));
+      element =
+          emitUnaryFn(builder, loc, unary.getFn(), elementAt(unary.getInput()));
     else {
       auto binary = cast<BinaryOp>(op);
-      element = emitBinaryFn(builder, loc, binary.getFn(),
-                             elementAt(binary.getLhs()),
-                             elementAt(binary.getRhs()));
+      element =
+          emitBinaryFn(builder, loc, binary.getFn(), elementAt(binary.getLhs()),
+                       elementAt(binary.getRhs()));
     }
     memref::StoreOp::create(builder, loc, element, vector, k);
     globals[result] = vector;
@@ -591,10 +591,10 @@ private:
       for (ReduceAllOp reduce : reductions) {
         partials.push_back(allocVector(
             getElementTypeOf(reduce.getType()),
-            arith::MulIOp::create(builder, reduce.getLoc(), numBlocks,
-                                  arith::ConstantIndexOp::create(
-                                      builder, reduce.getLoc(),
-                                      numFeatures(reduce.getType())))));
+            arith::MulIOp::create(
+                builder, reduce.getLoc(), numBlocks,
+                arith::ConstantIndexOp::create(
+                    builder, reduce.getLoc(), numFeatures(reduce.getType())))));
         callArgs.push_back(partials.back());
         argTypes.push_back(partials.back().getType());
       }
@@ -647,8 +647,8 @@ private:
           kernelBody->getArgument(slots.size() + index);
     for (auto [index, reduce] : llvm::enumerate(reductions))
       inputs.reductions.push_back(
-          {reduce, kernelBody->getArgument(slots.size() +
-                                           globalVectors.size() + index)});
+          {reduce, kernelBody->getArgument(slots.size() + globalVectors.size() +
+                                           index)});
     inputs.reduceBlockRows = kReduceBlockRows;
     for (const Root &root : roots[level])
       if (!root.getReduceAll())
@@ -698,9 +698,9 @@ private:
                                         rows, index(0));
     // One feature: the partials b * features + k for b in order.
     auto combineFeature = [&](Value k) -> Value {
-      auto loop = scf::ForOp::create(builder, loc, index(0), numBlocks,
-                                     index(1),
-                                     ValueRange{constant(reduceAllInit(kind))});
+      auto loop =
+          scf::ForOp::create(builder, loc, index(0), numBlocks, index(1),
+                             ValueRange{constant(reduceAllInit(kind))});
       {
         OpBuilder::InsertionGuard guard(builder);
         builder.setInsertionPointToStart(loop.getBody());
@@ -710,10 +710,10 @@ private:
                                   index(features)),
             k);
         Value x = memref::LoadOp::create(builder, loc, partial, at);
-        scf::YieldOp::create(
-            builder, loc,
-            emitReduceAllCombine(builder, loc, kind,
-                                 loop.getRegionIterArgs()[0], x));
+        scf::YieldOp::create(builder, loc,
+                             emitReduceAllCombine(builder, loc, kind,
+                                                  loop.getRegionIterArgs()[0],
+                                                  x));
       }
       Value result = loop.getResult(0);
       if (kind == ReduceAllKind::mean) {
@@ -732,8 +732,8 @@ private:
       return;
     }
     Value vector = allocVector(type, index(features));
-    auto loop = scf::ForOp::create(builder, loc, index(0), index(features),
-                                   index(1));
+    auto loop =
+        scf::ForOp::create(builder, loc, index(0), index(features), index(1));
     {
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPoint(loop.getBody()->getTerminator());

@@ -144,8 +144,8 @@ private:
   /// they may overwrite).
   LogicalResult emitNode() {
     rowBegin = loadIndex(in.rowPtr, node);
-    rowEnd = loadIndex(in.rowPtr, arith::AddIOp::create(builder, loc, node,
-                                                        constantIndex(1)));
+    rowEnd = loadIndex(
+        in.rowPtr, arith::AddIOp::create(builder, loc, node, constantIndex(1)));
     for (unsigned pass = 0; pass < numPasses; ++pass) {
       SmallVector<ReduceOp> passReductions;
       for (ReduceOp reduce : reductions)
@@ -931,12 +931,12 @@ Value grade::detail::emitUnaryFn(OpBuilder &builder, Location loc, UnaryFn fn,
   case UnaryFn::sign: {
     // -1, 0 or 1; NaN stays NaN.
     Value zero = constant(0.0);
-    Value positive = arith::CmpFOp::create(
-        builder, loc, arith::CmpFPredicate::OGT, x, zero);
-    Value negative = arith::CmpFOp::create(
-        builder, loc, arith::CmpFPredicate::OLT, x, zero);
-    Value isNaN = arith::CmpFOp::create(builder, loc,
-                                        arith::CmpFPredicate::UNO, x, x);
+    Value positive =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value isNaN =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNO, x, x);
     Value sign = arith::SelectOp::create(
         builder, loc, positive, constant(1.0),
         arith::SelectOp::create(builder, loc, negative, constant(-1.0), zero));

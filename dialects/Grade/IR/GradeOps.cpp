@@ -387,8 +387,8 @@ LogicalResult ReduceAllOp::verify() {
       makeValueType(std::nullopt, field.getShape(), field.getElementType());
   if (getType() != expected)
     return emitOpError("result type must be ")
-           << expected << " (the element type and feature shape of "
-           << field << "), got " << getType();
+           << expected << " (the element type and feature shape of " << field
+           << "), got " << getType();
   return success();
 }
 
