@@ -75,14 +75,6 @@ void check(grade_status_t status, const char *what) {
     die(status, what);
 }
 
-void checkModel(const grade_model_api_t *api, grade_instance_t *inst,
-                int32_t code, const char *what) {
-  if (code != GRADE_OK) {
-    std::fprintf(stderr, "grade-bench: %s: %s\n", what,
-                 api->error_message(inst));
-    std::exit(1);
-  }
-}
 
 /// The benchmark graph: kEdges random directed edges over kNodes nodes
 /// (average in-degree 10), with weights in [0.5, 1.5).
@@ -115,33 +107,47 @@ const BenchGraph &benchGraph() {
   return graph;
 }
 
-/// A compiled model with one instance bound to the benchmark graph.
+/// A compiled model with one session bound to `graph` (by default the
+/// benchmark graph), driven through libgrade_rt as every host drives it.
 struct Model {
   grade_library_t *library = nullptr;
-  const grade_model_api_t *api = nullptr;
-  grade_instance_t *inst = nullptr;
+  grade_session_t *session = nullptr;
+  grade_tensor_t *derivative = nullptr; ///< eval_rhs output (one state)
 
-  explicit Model(const char *path) {
+  explicit Model(const char *path, const grade_graph_t *graph = nullptr) {
     check(grade_library_load(path, &library), path);
-    api = grade_library_api(library);
-    inst = api->create();
-    const BenchGraph &g = benchGraph();
-    checkModel(api, inst,
-               api->bind_graph(inst, kNodes, kEdges, g.rowPtr(), g.colIdx(),
-                               g.weights()),
-               "binding the graph");
+    check(grade_session_create(library, &session), "creating a session");
+    check(grade_session_bind_graph(session, graph ? graph : benchGraph().graph),
+          "binding the graph");
   }
   ~Model() {
-    api->destroy(inst);
+    grade_tensor_free(derivative);
+    grade_session_free(session);
     grade_library_unload(library);
   }
   void bind(const char *name, int32_t dtype, std::vector<int64_t> shape,
             const void *data) {
-    checkModel(api, inst,
-               api->bind(inst, name, dtype, int32_t(shape.size()),
-                         shape.data(), data),
-               name);
+    grade_tensor_t *tensor = nullptr;
+    check(grade_tensor_create(dtype, int32_t(shape.size()), shape.data(),
+                              &tensor),
+          name);
+    std::memcpy(tensor->data, data,
+                size_t(grade_tensor_numel(tensor)) * grade_dtype_size(dtype));
+    check(grade_session_bind(session, name, tensor), name);
+    grade_tensor_free(tensor);
   }
+  void initialize() {
+    check(grade_session_initialize(session), "initialize");
+    if (!derivative) {
+      grade_tensor_t *state[1] = {nullptr};
+      check(grade_session_eval_rhs(session, 0.0, state), "rhs");
+      derivative = state[0];
+    }
+  }
+  void rhs() {
+    check(grade_session_eval_rhs_into(session, 0.0, &derivative), "rhs");
+  }
+  void step(double h) { check(grade_session_step(session, h), "step"); }
 };
 
 /// Fills `n` values uniformly in [-scale, scale).
@@ -191,7 +197,7 @@ Model &heatModel() {
     Model m(GRADE_BENCH_HEAT_LIB);
     std::vector<double> x0 = randomValues<double>(kNodes, 1.0, 1);
     m.bind("x0", GRADE_DTYPE_F64, {kNodes}, x0.data());
-    checkModel(m.api, m.inst, m.api->initialize(m.inst), "initialize");
+    m.initialize();
     return m;
   }();
   return model;
@@ -199,17 +205,15 @@ Model &heatModel() {
 
 void BM_HeatRhs(benchmark::State &state) {
   Model &m = heatModel();
-  std::vector<double> dx(kNodes);
-  void *derivs[] = {dx.data()};
   for (auto _ : state)
-    checkModel(m.api, m.inst, m.api->eval_rhs(m.inst, 0.0, derivs), "rhs");
+    m.rhs();
   report(state, kHeatRhsBytes, kHeatRhsTouched);
 }
 
 void BM_HeatStep(benchmark::State &state) {
   Model &m = heatModel();
   for (auto _ : state)
-    checkModel(m.api, m.inst, m.api->step(m.inst, 1e-3), "step");
+    m.step(1e-3);
   report(state, kHeatStepBytes, kHeatStepTouched);
 }
 
@@ -217,15 +221,15 @@ void BM_HeatStep(benchmark::State &state) {
 /// before each iteration.
 void runIntegration(benchmark::State &state, Model &m, double stepBytes,
                     double stepTouched) {
-  const grade_model_descriptor_t *desc = m.api->descriptor;
+  const grade_model_descriptor_t *desc = grade_library_descriptor(m.library);
   int64_t steps =
       int64_t(std::ceil((desc->t1 - desc->t0) / desc->dt * (1 - 1e-9)));
   for (auto _ : state) {
     state.PauseTiming();
-    checkModel(m.api, m.inst, m.api->initialize(m.inst), "initialize");
+    m.initialize();
     state.ResumeTiming();
-    checkModel(m.api, m.inst, m.api->integrate(m.inst, desc->t1, 0.0),
-               "integrate");
+    check(grade_session_integrate(m.session, desc->t1, 0.0, nullptr, nullptr),
+          "integrate");
   }
   state.counters["steps"] = double(steps);
   report(state, stepBytes * double(steps), stepTouched * double(steps));
@@ -299,7 +303,7 @@ Model &grandModel() {
     m.bind("x0", GRADE_DTYPE_F32, {kNodes, kFeatures}, x0.data());
     m.bind("Wq", GRADE_DTYPE_F32, {kFeatures, kHeads}, wq.data());
     m.bind("Wk", GRADE_DTYPE_F32, {kFeatures, kHeads}, wk.data());
-    checkModel(m.api, m.inst, m.api->initialize(m.inst), "initialize");
+    m.initialize();
     return m;
   }();
   return model;
@@ -307,17 +311,15 @@ Model &grandModel() {
 
 void BM_GrandLRhs(benchmark::State &state) {
   Model &m = grandModel();
-  std::vector<float> dx(kNodes * kFeatures);
-  void *derivs[] = {dx.data()};
   for (auto _ : state)
-    checkModel(m.api, m.inst, m.api->eval_rhs(m.inst, 0.0, derivs), "rhs");
+    m.rhs();
   report(state, kGrandRhsBytes, kGrandRhsTouched);
 }
 
 void BM_GrandLStep(benchmark::State &state) {
   Model &m = grandModel();
   for (auto _ : state)
-    checkModel(m.api, m.inst, m.api->step(m.inst, 0.1), "step");
+    m.step(0.1);
   report(state, kGrandStepBytes, kGrandStepTouched);
 }
 
@@ -329,7 +331,7 @@ void BM_GrandLIntegrate(benchmark::State &state) {
 void BM_GrandLInitialize(benchmark::State &state) {
   Model &m = grandModel();
   for (auto _ : state)
-    checkModel(m.api, m.inst, m.api->initialize(m.inst), "initialize");
+    check(grade_session_initialize(m.session), "initialize");
   // x0 read (256 N), two projections written and read back (2 x 2 x 64 N),
   // three passes over col_idx (8 E each), a written (4 E).
   // Touched: the 16-float source projection gathered per edge per pass.
@@ -391,8 +393,35 @@ void BM_GrandLStepReferenceCpp(benchmark::State &state) {
   report(state, kGrandStepBytes, kGrandStepTouched);
 }
 
+//===----------------------------------------------------------------------===//
+// Small graphs: the thread count chosen from the work
+//===----------------------------------------------------------------------===//
+
+/// Heat on the 8-node cycle, 100 rk4 steps, with the session's automatic
+/// thread count (state.range(0) == 0) or a fixed one: on a graph this small
+/// a fork-join costs more than the whole kernel.
+void BM_SmallHeatIntegrate(benchmark::State &state) {
+  grade_graph_t *cycle = nullptr;
+  check(grade_graph_generate("cycle:8", &cycle), "generating the cycle");
+  Model m(GRADE_BENCH_HEAT_LIB, cycle);
+  std::vector<double> x0 = randomValues<double>(8, 1.0, 1);
+  m.bind("x0", GRADE_DTYPE_F64, {8}, x0.data());
+  int32_t threads = int32_t(state.range(0));
+  check(grade_session_set_threads(m.session, threads), "threads");
+  state.counters["threads"] = grade_session_threads(m.session);
+  for (auto _ : state) {
+    state.PauseTiming();
+    m.initialize();
+    state.ResumeTiming();
+    check(grade_session_integrate(m.session, 1.0, 0.01, nullptr, nullptr),
+          "integrate");
+  }
+  grade_graph_free(cycle);
+}
+
 } // namespace
 
+BENCHMARK(BM_SmallHeatIntegrate)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_HeatRhs)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HeatStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HeatStepReferenceCpp)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -120,7 +120,29 @@ private:
         .Case<SymmetryDecl>([&](const SymmetryDecl *symmetry) {
           os << "Symmetry " << symmetry->getName();
           printLoc(symmetry->getLoc());
+        })
+        .Case<SchemeDecl>([&](const SchemeDecl *scheme) {
+          os << "Scheme " << scheme->getName();
+          printLoc(scheme->getLoc());
+          for (const SchemeEntry &entry : scheme->getEntries()) {
+            indent(depth + 1);
+            os << "Entry " << entry.name;
+            printLoc(entry.nameRange.begin);
+            dumpSchemeValue(entry.value, depth + 2);
+          }
         });
+  }
+
+  void dumpSchemeValue(const SchemeValue &value, unsigned depth) {
+    if (!value.isList()) {
+      dumpExpr(*value.expr, depth);
+      return;
+    }
+    indent(depth);
+    os << "List";
+    printLoc(value.range.begin);
+    for (const SchemeValue &item : value.items)
+      dumpSchemeValue(item, depth + 1);
   }
 
   void dumpExpr(const Expr &expr, unsigned depth) {

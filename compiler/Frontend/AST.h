@@ -188,7 +188,8 @@ enum class DeclKind {
   Rhs,
   Solve,
   Output,
-  Symmetry
+  Symmetry,
+  Scheme
 };
 
 class Decl {
@@ -351,6 +352,38 @@ public:
   static bool classof(const Decl *d) {
     return d->getKind() == DeclKind::Symmetry;
   }
+};
+
+/// The value of a scheme entry: a constant expression or a (nested) list.
+struct SchemeValue {
+  SourceRange range;
+  ExprPtr expr;                    ///< set for a constant
+  std::vector<SchemeValue> items;  ///< the elements of a list
+  bool isList() const { return !expr; }
+};
+
+/// One `name = value;` entry of a scheme.
+struct SchemeEntry {
+  std::string name;
+  SourceRange nameRange;
+  SchemeValue value;
+};
+
+/// `scheme NAME { a = [...]; b = [...]; c = [...]; order = p; }`: an explicit
+/// Runge-Kutta scheme given by its Butcher tableau.
+class SchemeDecl : public Decl {
+public:
+  SchemeDecl(SourceRange range, std::string name, SourceRange nameRange,
+             std::vector<SchemeEntry> entries)
+      : Decl(DeclKind::Scheme, range, std::move(name), nameRange),
+        entries(std::move(entries)) {}
+  const std::vector<SchemeEntry> &getEntries() const { return entries; }
+  static bool classof(const Decl *d) {
+    return d->getKind() == DeclKind::Scheme;
+  }
+
+private:
+  std::vector<SchemeEntry> entries;
 };
 
 /// A parsed model file.

@@ -24,6 +24,17 @@ decl
       'over' '[' signedNumber ',' signedNumber ']' ';'         # solveDecl
   | 'output' IDENT (',' IDENT)* ';'                            # outputDecl
   | 'symmetry' IDENT ';'                                       # symmetryDecl
+  | 'scheme' IDENT '{' schemeEntry* '}'                        # schemeDecl
+  ;
+
+// `a = [[], [1/2], [-1, 2]];` inside a scheme: a constant, or a list of them.
+schemeEntry
+  : IDENT '=' schemeValue ';'
+  ;
+
+schemeValue
+  : '[' (schemeValue (',' schemeValue)*)? ']'                  # listValue
+  | expr                                                       # exprValue
   ;
 
 // `node f32[64]`, `edge f64`, `f32[64, 16]` (no kind: a global tensor).

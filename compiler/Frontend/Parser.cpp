@@ -177,7 +177,7 @@ std::string describeExpected(const antlr4::misc::IntervalSet &set,
   static const llvm::StringRef expressionStarts[] = {"'('", "'-'"};
   static const llvm::StringRef declarationStarts[] = {
       "'graph'", "'input'",  "'param'",  "'let'",     "'state'",
-      "'rhs'",   "'solve'",  "'output'", "'symmetry'"};
+      "'rhs'",   "'solve'",  "'output'", "'symmetry'", "'scheme'"};
   std::vector<std::string> parts;
   if (expression)
     parts.push_back("an expression");
@@ -451,8 +451,30 @@ private:
     if (auto *symmetry = dynamic_cast<GradeParser::SymmetryDeclContext *>(ctx))
       return std::make_unique<SymmetryDecl>(whole, symmetry->IDENT()->getText(),
                                             range(symmetry->IDENT()));
+    if (auto *scheme = dynamic_cast<GradeParser::SchemeDeclContext *>(ctx)) {
+      std::vector<SchemeEntry> entries;
+      for (GradeParser::SchemeEntryContext *entry : scheme->schemeEntry())
+        entries.push_back({entry->IDENT()->getText(), range(entry->IDENT()),
+                           buildSchemeValue(entry->schemeValue())});
+      return std::make_unique<SchemeDecl>(whole, scheme->IDENT()->getText(),
+                                          range(scheme->IDENT()),
+                                          std::move(entries));
+    }
     error(whole.begin, "unsupported declaration");
     return nullptr;
+  }
+
+  SchemeValue buildSchemeValue(GradeParser::SchemeValueContext *ctx) {
+    SchemeValue value;
+    value.range = range(ctx);
+    if (auto *list = dynamic_cast<GradeParser::ListValueContext *>(ctx)) {
+      for (GradeParser::SchemeValueContext *item : list->schemeValue())
+        value.items.push_back(buildSchemeValue(item));
+      return value;
+    }
+    value.expr =
+        buildExpr(static_cast<GradeParser::ExprValueContext *>(ctx)->expr());
+    return value;
   }
 
   ExprPtr buildExpr(GradeParser::ExprContext *ctx) {

@@ -175,7 +175,7 @@ private:
   void emitSolve() {
     const ast::SolveDecl &solve = model.getSolve();
     SolveOp::create(builder, loc(solve.getLoc()),
-                    SchemeAttr::get(&context, model.getScheme()),
+                    model.getScheme(),
                     builder.getF64FloatAttr(model.getDt()),
                     builder.getF64FloatAttr(solve.getT0()),
                     builder.getF64FloatAttr(solve.getT1()));

@@ -11,6 +11,8 @@
 
 #include "compiler/Sema/Sema.h"
 
+#include "compiler/Sema/Schemes.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/MLIRContext.h"
@@ -346,6 +348,9 @@ private:
       case ast::DeclKind::Output:
         outputDecls.push_back(&llvm::cast<ast::OutputDecl>(decl));
         break;
+      case ast::DeclKind::Scheme:
+        declareScheme(llvm::cast<ast::SchemeDecl>(decl));
+        break;
       case ast::DeclKind::Symmetry:
         if (symmetry) {
           error(decl.getLoc(), "duplicate 'symmetry' clause")
@@ -372,15 +377,56 @@ private:
                 "over [0, 1];'");
   }
 
+  /// Schemes have their own namespace: a scheme may share a field's name,
+  /// but not a built-in scheme's or another scheme's.
+  void declareScheme(const ast::SchemeDecl &decl) {
+    if (TableauAttr::getNamed(context, decl.getName())) {
+      error(decl.getNameRange().begin,
+            "'" + decl.getName() +
+                "' is a built-in scheme; give the tableau another name");
+      return;
+    }
+    auto [it, inserted] = schemeDecls.try_emplace(decl.getName(), &decl);
+    if (!inserted) {
+      error(decl.getNameRange().begin,
+            "redefinition of scheme '" + decl.getName() + "'")
+              .attachNote(loc(it->second->getNameRange().begin))
+          << "previous definition is here";
+      return;
+    }
+    TableauAttr tableau = checkSchemeDecl(
+        decl, ast.getFile(), context,
+        [&](SourceLoc at, const llvm::Twine &message) {
+          return error(at, message);
+        });
+    if (tableau)
+      schemes[decl.getName()] = tableau;
+  }
+
   void checkSolve() {
     const ast::SolveDecl &solve = *model.solve;
-    std::optional<Scheme> scheme = symbolizeScheme(solve.getName());
-    if (scheme)
-      model.scheme = *scheme;
-    else
+    llvm::StringRef name = solve.getName();
+    if (TableauAttr named = TableauAttr::getNamed(context, name)) {
+      model.scheme = named;
+    } else if (TableauAttr declared = schemes.lookup(name)) {
+      model.scheme = declared;
+    } else if (!schemeDecls.count(name)) {
+      // A declared scheme with an error has been reported already.
+      std::vector<llvm::StringRef> candidates(
+          TableauAttr::getNamedSchemes().begin(),
+          TableauAttr::getNamedSchemes().end());
+      std::string known;
+      for (llvm::StringRef scheme : candidates)
+        known += (known.empty() ? "" : ", ") + scheme.str();
+      for (const auto &entry : schemeDecls) {
+        candidates.push_back(entry.getKey());
+        known += ", " + entry.getKey().str();
+      }
       error(solve.getNameRange().begin,
-            "unknown scheme '" + solve.getName() +
-                "' (supported: euler, rk4)");
+            "unknown scheme '" + name + "' (known: " + known +
+                "; declare others with 'scheme NAME { a = ...; b = ...; }')" +
+                suggest(name, candidates));
+    }
     bool sawDt = false;
     for (const ast::SolveArg &arg : solve.getArgs()) {
       if (arg.name != "dt") {
@@ -948,6 +994,9 @@ private:
   bool failed = false;
   std::vector<const ast::RhsDecl *> rhsDecls;
   std::vector<const ast::OutputDecl *> outputDecls;
+  /// `scheme` declarations by name, and the tableaux of the valid ones.
+  llvm::StringMap<const ast::SchemeDecl *> schemeDecls;
+  llvm::StringMap<TableauAttr> schemes;
   /// Progress of checking each let (cycle detection).
   enum LetState { Unchecked = 0, Checking, Done, Failed };
   llvm::StringMap<int> letStates;

@@ -84,7 +84,8 @@ public:
   /// Element type of the edge weights; nullopt if the model reads none.
   std::optional<Elem> getWeightElem() const { return weightElem; }
   const ast::SolveDecl &getSolve() const { return *solve; }
-  Scheme getScheme() const { return scheme; }
+  /// The tableau of the solve clause's scheme (built in or declared).
+  TableauAttr getScheme() const { return scheme; }
   double getDt() const { return dt; }
 
   /// Names of inputs, params, states and lets in declaration order.
@@ -107,7 +108,7 @@ private:
   const ast::GraphDecl *graph = nullptr;
   std::optional<Elem> weightElem;
   const ast::SolveDecl *solve = nullptr;
-  Scheme scheme = Scheme::euler;
+  TableauAttr scheme;
   double dt = 0;
   std::vector<std::string> order;
   llvm::StringMap<DeclInfo> decls;

@@ -52,8 +52,8 @@ grade::createHostTargetMachine(std::string &error) {
 /// Symbols the generated library exports; everything else is hidden so that
 /// several models can live in one process without clashes.
 static bool isExported(llvm::StringRef name) {
-  return name == "grade_model_api" ||
-         (name.starts_with("grade_") && name.ends_with("_model_api"));
+  return name == "grade_model_descriptor" ||
+         (name.starts_with("grade_") && name.ends_with("_model_descriptor"));
 }
 
 std::unique_ptr<llvm::Module>
@@ -107,32 +107,9 @@ LogicalResult grade::emitMachineCode(llvm::Module &module,
   return success();
 }
 
-std::string grade::findSupportArchive(const char *argv0) {
-  if (const char *env = std::getenv("GRADE_SUPPORT_LIB"))
-    return env;
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      argv0, reinterpret_cast<void *>(&findSupportArchive));
-  llvm::SmallString<256> path(llvm::sys::path::parent_path(exe));
-  llvm::sys::path::append(path, "..", "lib", "libgrade_model_support.a");
-  if (llvm::sys::fs::exists(path))
-    return std::string(path);
-#ifdef GRADE_SUPPORT_ARCHIVE
-  return GRADE_SUPPORT_ARCHIVE;
-#else
-  return std::string(path);
-#endif
-}
-
 LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
-                                       llvm::StringRef supportArchive,
                                        llvm::StringRef outputPath,
                                        std::string &error) {
-  if (!llvm::sys::fs::exists(supportArchive)) {
-    error = ("model support library '" + supportArchive +
-             "' not found; set GRADE_SUPPORT_LIB to its path")
-                .str();
-    return failure();
-  }
   llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName(
       "ld.lld", {GRADE_LLVM_TOOLS_DIR});
   if (!linker)
@@ -147,7 +124,7 @@ LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
   // ld.lld has no default search paths: name the system library directory.
   llvm::SmallVector<llvm::StringRef> args = {
       *linker, "-shared", "-o", outputPath, soname, "--gc-sections", "-O2",
-      "-z", "defs", "-z", "now", objectPath, supportArchive,
+      "-z", "defs", "-z", "now", objectPath,
       "-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu", libDir,
       "-lomp", "-lm", "-lc"};
   std::string message;

@@ -36,14 +36,9 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
                                     llvm::raw_pwrite_stream &os,
                                     std::string &error);
 
-/// The support archive linked into every generated library: $GRADE_SUPPORT_LIB
-/// if set, else ../lib/libgrade_model_support.a next to the running gradec,
-/// else the build tree's copy.
-std::string findSupportArchive(const char *argv0);
-
-/// Links `objectPath` and the support archive into a shared library.
+/// Links `objectPath` into a shared library (against libomp, libm, libc:
+/// the generated code needs nothing else).
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
-                                      llvm::StringRef supportArchive,
                                       llvm::StringRef outputPath,
                                       std::string &error);
 

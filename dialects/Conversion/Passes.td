@@ -38,14 +38,29 @@ def ConvertGradeToLoops : Pass<"convert-grade-to-loops", "::mlir::ModuleOp"> {
 }
 
 def ConvertGradeToLLVM : Pass<"convert-grade-to-llvm", "::mlir::ModuleOp"> {
-  let summary = "emit the model descriptor and lower grade.slot";
+  let summary = "lower grade.slot views of the slot table to LLVM";
   let description = [{
-    The last grade-specific step before translation: turns each lowered
-    `grade.model` into the descriptor blob (`gradegen_descriptor_blob`, a
-    constant string the support library parses) and a model-specific alias
-    of the ABI entry point (`grade_<model>_model_api`), then erases the
-    model; `grade.slot` becomes a load from the slot array and a memref
-    descriptor built around the pointer.
+    `grade.slot` becomes a load from the kernels' slot table and a memref
+    descriptor built around the pointer. The lowered `grade.model` (its
+    declarations, scheme and buffer plan) is kept for
+    `grade-emit-descriptor`, which runs once the kernels are LLVM functions.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def EmitDescriptor : Pass<"grade-emit-descriptor", "::mlir::ModuleOp"> {
+  let summary = "emit each lowered model's static descriptor (model ABI v2)";
+  let description = [{
+    Turns each lowered `grade.model` into the static data of
+    `grade/model_abi.h`: the field table, the slot table (graph arrays,
+    fields, temporaries, derivative outputs), the scheme's Butcher tableau,
+    the entry points `init`, `rhs` and `step` (with the slots a step swaps)
+    and the hooks of the kernels' OpenMP thread pool, all as LLVM constants;
+    then the exported `grade_model_descriptor()` and its model-specific
+    alias `grade_<model>_model_descriptor()`, and erases the model. Every
+    user string (model name, source path, field names) is stored as data,
+    NUL-terminated. Runs after the kernels are LLVM functions, so that the
+    entry table can take their addresses.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

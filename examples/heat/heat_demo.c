@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
     }
   long long steps = (long long)ceil((t1 - desc->t0) / desc->dt * (1 - 1e-9));
 
-  printf("model      %s (%s, dt = %g) from %s\n", desc->name, desc->scheme,
+  printf("model      %s (%s, dt = %g) from %s\n", desc->name, desc->scheme.name,
          desc->dt, desc->source);
   printf("graph      %s: %lld nodes, %lld edges\n", spec, (long long)n,
          (long long)grade_graph_num_edges(graph));

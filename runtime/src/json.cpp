@@ -128,10 +128,33 @@ std::string render(const grade_model_descriptor_t &desc) {
   json += ",\n  \"abi_version\": " + std::to_string(desc.abi_version);
   json += ",\n  \"source\": ";
   appendString(json, desc.source);
+  const grade_scheme_desc_t &scheme = desc.scheme;
   json += ",\n  \"scheme\": {\"name\": ";
-  appendString(json, desc.scheme);
-  json += ", \"order\": " + std::to_string(desc.scheme_order);
-  json += ", \"stages\": " + std::to_string(desc.scheme_stages);
+  appendString(json, scheme.name);
+  json += ", \"order\": " + std::to_string(scheme.order);
+  json += ", \"stages\": " + std::to_string(scheme.stages);
+  // The tableau, when the descriptor has one (rows of a, then b and c).
+  if (scheme.stages > 0 && scheme.a && scheme.b && scheme.c) {
+    auto appendList = [&](const double *values) {
+      json += "[";
+      for (int32_t j = 0; j < scheme.stages; ++j) {
+        if (j)
+          json += ", ";
+        appendNumber(json, values[j]);
+      }
+      json += "]";
+    };
+    json += ", \"a\": [";
+    for (int32_t i = 0; i < scheme.stages; ++i) {
+      if (i)
+        json += ", ";
+      appendList(scheme.a + size_t(i) * size_t(scheme.stages));
+    }
+    json += "], \"b\": ";
+    appendList(scheme.b);
+    json += ", \"c\": ";
+    appendList(scheme.c);
+  }
   json += ", \"t0\": ";
   appendNumber(json, desc.t0);
   json += ", \"t1\": ";
@@ -151,8 +174,32 @@ std::string render(const grade_model_descriptor_t &desc) {
     json += i ? ",\n    " : "\n    ";
     appendField(json, desc.fields[i]);
   }
+  json += numFields > 0 ? "\n  ]" : "]";
+  // The kernels' buffers: what a run allocates besides the fields.
+  json += ",\n  \"buffers\": [";
+  int32_t numSlots = desc.slots ? desc.num_slots : 0;
+  for (int32_t i = 0; i < numSlots; ++i) {
+    const grade_slot_desc_t &slot = desc.slots[i];
+    json += i ? ",\n    " : "\n    ";
+    json += "{\"name\": ";
+    appendString(json, slot.name);
+    json += ", \"holds\": ";
+    appendString(json, slot.slot_kind == GRADE_SLOT_GRAPH        ? "graph"
+                       : slot.slot_kind == GRADE_SLOT_FIELD      ? "field"
+                       : slot.slot_kind == GRADE_SLOT_TEMP       ? "temporary"
+                       : slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
+                                                                 : "unused");
+    json += "}";
+  }
+  json += numSlots > 0 ? "\n  ],\n  \"entries\": [" : "],\n  \"entries\": [";
+  int32_t numEntries = desc.entries ? desc.num_entries : 0;
+  for (int32_t i = 0; i < numEntries; ++i) {
+    if (i)
+      json += ", ";
+    appendString(json, desc.entries[i].name);
+  }
   // No trailing newline: the result is a JSON value, printed by the caller.
-  json += numFields > 0 ? "\n  ]\n}" : "]\n}";
+  json += "]\n}";
   return json;
 }
 

@@ -1,50 +1,92 @@
 //===- session.cpp - Driving a loaded model ---------------------*- C++ -*-===//
 //
-// A session wraps one model instance behind the function table of its
-// library. Everything that can be checked against the descriptor is checked
-// here, before the model sees it, so that users get messages naming the
-// field, the expected and the actual shape, rather than whatever a
-// generated library can say. The time loop also lives here: it computes the
-// step grid, reports progress, and watches the states for NaN and Inf.
+// A session is an instance of a model: the buffers of its slot table, the
+// bound graph, the time. The generated library only provides kernels; the
+// session does everything around them, once for every model: it checks what
+// callers bind against the descriptor (messages name the field, the expected
+// and the actual shape), owns the buffers, runs the entry points with the
+// slot table, exchanges the slots a step asks to swap, steps on the time
+// grid, watches the states for NaN and Inf, and picks the thread count.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Internal.h"
 #include "abi_names.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 
 using namespace grade::rt;
 
-/// The session mirrors what it has told the model (graph size, bound fields,
-/// initialisation), so that it can check preconditions and full shapes
-/// itself instead of asking the model.
+namespace {
+
+/// A 64-byte aligned buffer owned by the session.
+struct Buffer {
+  void *data = nullptr;
+  size_t bytes = 0;
+  Buffer() = default;
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  ~Buffer() { alignedFree(data); }
+  /// Reallocates (zeroed) unless the size is unchanged; false when out of
+  /// memory.
+  bool resize(size_t size) {
+    if (data && size == bytes) {
+      std::memset(data, 0, bytes);
+      return true;
+    }
+    alignedFree(data);
+    data = alignedAlloc(size);
+    bytes = data ? size : 0;
+    if (data)
+      std::memset(data, 0, size ? size : 1);
+    return data != nullptr;
+  }
+};
+
+} // namespace
+
 struct grade_session {
-  const grade_model_api_t *api = nullptr;
   const grade_model_descriptor_t *desc = nullptr;
-  grade_instance_t *inst = nullptr;
+  /// The slot table handed to the kernels, and the buffers behind it (a
+  /// derivative slot points at caller memory during eval_rhs only).
+  std::vector<void *> slots;
+  std::vector<Buffer> buffers;
   bool graphBound = false;
   int64_t numNodes = 0;
   int64_t numEdges = 0;
   /// Per descriptor field: bound by the caller (inputs and parameters).
   std::vector<char> bound;
+  /// Per descriptor field: its slot.
+  std::vector<int32_t> fieldSlot;
   /// Set by a successful initialize, cleared by a new graph.
   bool initialized = false;
-
-  ~grade_session() {
-    if (inst)
-      api->destroy(inst);
-  }
+  double t = 0;
+  /// Requested threads (0: chosen from the work).
+  int32_t threads = 0;
 };
 
 namespace {
 
 /// The integration grid is checked for NaN/Inf about this many times per
 /// call, plus once after the last step: often enough to stop a diverging
-/// run early, rarely enough that copying the states out costs little.
+/// run early, rarely enough that scanning the states costs little.
 constexpr int64_t kNumChecks = 16;
+
+/// Work items (node or edge rows times features) below which one more
+/// thread costs more than it saves: an OpenMP fork-join is a few
+/// microseconds, and a microsecond streams tens of thousands of values.
+constexpr int64_t kWorkPerThread = 32768;
+
+/// Threads per processor beyond which a request is refused: the kernels
+/// gain nothing from oversubscription, and libomp aborts the process when it
+/// cannot create the threads it was asked for.
+constexpr int32_t kThreadsPerProcessor = 4;
 
 /// Role names as messages use them ("parameter", where JSON says "param").
 const char *roleWord(int32_t role) { return grade_abi_role_word(role); }
@@ -80,20 +122,84 @@ int fullShape(const grade_session &s, const grade_field_desc_t &field,
   return rank;
 }
 
-/// Turns a failed model call into a status carrying the model's own message.
-grade_status_t modelError(const grade_session &s, int32_t code,
-                          const char *function) {
-  const char *message = s.api->error_message(s.inst);
-  // Codes outside the enum would confuse hosts that switch on them.
-  grade_status_code_t status =
-      code >= GRADE_ERROR_INVALID_ARGUMENT && code <= GRADE_ERROR_INTERNAL
-          ? grade_status_code_t(code)
-          : GRADE_ERROR_INTERNAL;
-  if (message && *message)
-    return makeStatus(status, "model '%s': %s", s.desc->name, message);
-  return makeStatus(status, "model '%s': %s failed with code %d (%s)",
-                    s.desc->name, function, int(code),
-                    grade_status_code_name(status));
+/// Rows of a buffer of `kind` on the bound graph.
+int64_t rowsOf(const grade_session &s, int32_t kind) {
+  return kind == GRADE_KIND_NODE   ? s.numNodes
+         : kind == GRADE_KIND_EDGE ? s.numEdges
+                                   : 1;
+}
+
+/// Bytes of a slot's buffer on the bound graph.
+size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
+  int64_t count = 0;
+  switch (slot.slot_kind) {
+  case GRADE_SLOT_GRAPH:
+    count = slot.index == GRADE_GRAPH_IN_OFFSETS ? s.numNodes + 1 : s.numEdges;
+    break;
+  case GRADE_SLOT_FIELD:
+  case GRADE_SLOT_TEMP:
+  case GRADE_SLOT_DERIVATIVE: {
+    count = rowsOf(s, slot.kind);
+    for (int32_t d = 0; d < slot.rank; ++d)
+      count *= slot.shape[d];
+    break;
+  }
+  default:
+    return 0;
+  }
+  size_t bytes = 0;
+  if (!byteSize(count, grade_dtype_size(slot.dtype), bytes))
+    return SIZE_MAX;
+  return bytes;
+}
+
+/// The OpenMP default: the first value of OMP_NUM_THREADS if it is a
+/// positive number, else the processors available to the process. Read
+/// from the environment rather than from the pool, whose current value is
+/// whatever the last kernels ran with.
+int32_t defaultThreads(const grade_model_descriptor_t &desc) {
+  if (const char *env = std::getenv("OMP_NUM_THREADS")) {
+    char *end = nullptr;
+    long value = std::strtol(env, &end, 10);
+    if (end != env && value > 0 && value < (1 << 20))
+      return int32_t(value);
+  }
+  return std::max<int32_t>(1, desc.num_processors());
+}
+
+/// The thread count for the next kernels: the caller's, or one per
+/// kWorkPerThread work items up to the OpenMP default.
+int32_t threadsFor(const grade_session &s) {
+  if (s.threads > 0)
+    return s.threads;
+  int32_t available = defaultThreads(*s.desc);
+  int64_t features = 1;
+  for (int32_t i = 0; i < s.desc->num_fields; ++i)
+    if (s.desc->fields[i].role == GRADE_ROLE_STATE)
+      features = std::max(features, featureSize(s.desc->fields[i]));
+  int64_t work = (s.numNodes + s.numEdges) * features;
+  int64_t wanted = work / kWorkPerThread;
+  return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
+}
+
+/// Runs the entry point of `kind`, then exchanges the slots it names.
+void runEntry(grade_session &s, int32_t kind, double t, double dt) {
+  for (int32_t i = 0; i < s.desc->num_entries; ++i) {
+    const grade_entry_desc_t &entry = s.desc->entries[i];
+    if (entry.entry != kind)
+      continue;
+    s.desc->set_num_threads(threadsFor(s));
+    entry.fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
+    for (int32_t k = 0; k < entry.num_swaps; ++k) {
+      std::swap(s.slots[size_t(entry.swaps[2 * k])],
+                s.slots[size_t(entry.swaps[2 * k + 1])]);
+      std::swap(s.buffers[size_t(entry.swaps[2 * k])].data,
+                s.buffers[size_t(entry.swaps[2 * k + 1])].data);
+      std::swap(s.buffers[size_t(entry.swaps[2 * k])].bytes,
+                s.buffers[size_t(entry.swaps[2 * k + 1])].bytes);
+    }
+    return;
+  }
 }
 
 /// Looks a field up and returns its index into `bound` as well.
@@ -120,30 +226,70 @@ grade_status_t requireInitialized(const grade_session &s) {
 // Binding
 //===----------------------------------------------------------------------===//
 
-/// Hands the graph's CSR arrays to the model, which copies them; the session
-/// only keeps the sizes, which define the full shapes of node/edge fields.
+/// Allocates every buffer of the slot table for the bound graph's size,
+/// then copies the graph's arrays in. Global buffers are allocated once, at
+/// creation; node and edge buffers again only when a size changes.
 grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
   if (!graph)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "graph is NULL");
-  if (int32_t code = s.api->bind_graph(
-          s.inst, graph->numNodes, graph->numEdges, graph->rowPtr.data(),
-          graph->colIdx.data(), grade_graph_weights(graph)))
-    return modelError(s, code, "bind_graph");
-  // The model drops arrays bound for a graph of another size (model_abi.h),
-  // so they must be bound again; states always need a new initialisation.
-  for (int32_t i = 0; i < s.desc->num_fields; ++i) {
-    const grade_field_desc_t &field = s.desc->fields[i];
-    bool stale =
-        !s.graphBound ||
-        (field.kind == GRADE_KIND_NODE && graph->numNodes != s.numNodes) ||
-        (field.kind == GRADE_KIND_EDGE && graph->numEdges != s.numEdges);
-    if (stale && field.kind != GRADE_KIND_GLOBAL)
-      s.bound[size_t(i)] = 0;
-  }
-  s.graphBound = true;
+  const grade_model_descriptor_t &desc = *s.desc;
+  bool sameNodes = s.graphBound && graph->numNodes == s.numNodes;
+  bool sameEdges = s.graphBound && graph->numEdges == s.numEdges;
+  s.graphBound = false;
+  s.initialized = false;
   s.numNodes = graph->numNodes;
   s.numEdges = graph->numEdges;
-  s.initialized = false;
+  for (int32_t i = 0; i < desc.num_slots; ++i) {
+    const grade_slot_desc_t &slot = desc.slots[i];
+    bool resized = slot.slot_kind == GRADE_SLOT_GRAPH ||
+                   (slot.kind == GRADE_KIND_NODE && !sameNodes) ||
+                   (slot.kind == GRADE_KIND_EDGE && !sameEdges);
+    if (slot.slot_kind == GRADE_SLOT_UNUSED ||
+        slot.slot_kind == GRADE_SLOT_DERIVATIVE ||
+        (slot.slot_kind != GRADE_SLOT_GRAPH && slot.kind == GRADE_KIND_GLOBAL) ||
+        !resized)
+      continue;
+    size_t bytes = slotBytes(s, slot);
+    if (bytes == SIZE_MAX || !s.buffers[size_t(i)].resize(bytes))
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory for '%s' on a graph of "
+                        "%lld nodes and %lld edges",
+                        desc.name, slot.name ? slot.name : "?",
+                        (long long)s.numNodes, (long long)s.numEdges);
+    s.slots[size_t(i)] = s.buffers[size_t(i)].data;
+    if (slot.slot_kind == GRADE_SLOT_FIELD)
+      s.bound[size_t(slot.index)] = 0;
+  }
+  for (int32_t i = 0; i < desc.num_slots; ++i) {
+    const grade_slot_desc_t &slot = desc.slots[i];
+    if (slot.slot_kind != GRADE_SLOT_GRAPH)
+      continue;
+    void *data = s.slots[size_t(i)];
+    switch (slot.index) {
+    case GRADE_GRAPH_IN_OFFSETS:
+      std::memcpy(data, graph->rowPtr.data(),
+                  size_t(graph->numNodes + 1) * sizeof(int64_t));
+      break;
+    case GRADE_GRAPH_IN_SOURCES:
+      if (graph->numEdges)
+        std::memcpy(data, graph->colIdx.data(),
+                    size_t(graph->numEdges) * sizeof(int64_t));
+      break;
+    case GRADE_GRAPH_WEIGHTS: {
+      // An unweighted graph reads as weight 1 on every edge.
+      const double *weights = grade_graph_weights(graph);
+      for (int64_t e = 0; e < graph->numEdges; ++e) {
+        double w = weights ? weights[e] : 1.0;
+        if (slot.dtype == GRADE_DTYPE_F64)
+          static_cast<double *>(data)[e] = w;
+        else
+          static_cast<float *>(data)[e] = float(w);
+      }
+      break;
+    }
+    }
+  }
+  s.graphBound = true;
   return nullptr;
 }
 
@@ -199,10 +345,9 @@ grade_status_t bindField(grade_session &s, const char *name,
                       shapeString(expected, rank).c_str(), context.c_str(),
                       shapeString(tensor->shape, tensor->rank).c_str());
   }
-  // Always hand the model the declared shape, whatever spelling matched.
-  if (int32_t code = s.api->bind(s.inst, field->name, field->dtype, rank,
-                                 expected, tensor->data))
-    return modelError(s, code, "bind");
+  size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
+  if (bytes)
+    std::memcpy(s.slots[size_t(s.fieldSlot[index])], tensor->data, bytes);
   s.bound[index] = 1;
   return nullptr;
 }
@@ -222,8 +367,8 @@ grade_status_t initialize(grade_session &s) {
       return makeStatus(GRADE_ERROR_FAILED_PRECONDITION, "%s '%s' is not bound",
                         roleWord(field.role), field.name);
   }
-  if (int32_t code = s.api->initialize(s.inst))
-    return modelError(s, code, "initialize");
+  runEntry(s, GRADE_ENTRY_INIT, s.desc->t0, s.desc->dt);
+  s.t = s.desc->t0;
   s.initialized = true;
   return nullptr;
 }
@@ -231,14 +376,6 @@ grade_status_t initialize(grade_session &s) {
 //===----------------------------------------------------------------------===//
 // Time stepping
 //===----------------------------------------------------------------------===//
-
-/// Scratch copies of the floating-point states, for the NaN/Inf checks.
-struct StateCheck {
-  const grade_field_desc_t *field;
-  int rank;
-  int64_t shape[GRADE_TENSOR_MAX_RANK];
-  std::vector<double> buffer; // Doubles: aligned enough for f32 and f64.
-};
 
 /// "component 3" for a vector, "component [1, 2]" for a matrix; empty for a
 /// scalar field.
@@ -255,38 +392,37 @@ std::string componentString(const grade_field_desc_t &field, int64_t flat) {
   return "component " + shapeString(index, field.rank);
 }
 
-/// Reads every floating-point state and fails on the first non-finite value,
-/// naming the state, the time and step, and the node/edge and component.
-grade_status_t checkFinite(const grade_session &s,
-                           std::vector<StateCheck> &checks, double t,
-                           int64_t step, int64_t numSteps) {
-  for (StateCheck &check : checks) {
-    const grade_field_desc_t &field = *check.field;
-    if (int32_t code = s.api->read(s.inst, field.name, field.dtype, check.rank,
-                                   check.shape, check.buffer.data()))
-      return modelError(s, code, "read");
-    int64_t numel = 1;
-    for (int d = 0; d < check.rank; ++d)
-      numel *= check.shape[d];
+/// Scans every floating-point state and fails on the first non-finite
+/// value, naming the state, the time and step, and the node/edge and
+/// component.
+grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
+                           int64_t numSteps) {
+  for (int32_t i = 0; i < s.desc->num_fields; ++i) {
+    const grade_field_desc_t &field = s.desc->fields[i];
+    if (field.role != GRADE_ROLE_STATE ||
+        (field.dtype != GRADE_DTYPE_F32 && field.dtype != GRADE_DTYPE_F64))
+      continue;
+    int64_t perItem = featureSize(field);
+    int64_t numel = rowsOf(s, field.kind) * perItem;
+    const void *buffer = s.slots[size_t(s.fieldSlot[size_t(i)])];
     // Stop at the first non-finite value: it is the lowest node (or edge)
     // index, which is the most useful one to report.
     int64_t bad = -1;
     double value = 0;
     if (field.dtype == GRADE_DTYPE_F64) {
-      const double *data = check.buffer.data();
-      for (int64_t i = 0; i < numel && bad < 0; ++i)
-        if (!std::isfinite(data[i]))
-          bad = i, value = data[i];
+      const double *data = static_cast<const double *>(buffer);
+      for (int64_t k = 0; k < numel && bad < 0; ++k)
+        if (!std::isfinite(data[k]))
+          bad = k, value = data[k];
     } else {
-      const float *data = reinterpret_cast<const float *>(check.buffer.data());
-      for (int64_t i = 0; i < numel && bad < 0; ++i)
-        if (!std::isfinite(data[i]))
-          bad = i, value = double(data[i]);
+      const float *data = static_cast<const float *>(buffer);
+      for (int64_t k = 0; k < numel && bad < 0; ++k)
+        if (!std::isfinite(data[k]))
+          bad = k, value = double(data[k]);
     }
     if (bad < 0)
       continue;
 
-    int64_t perItem = featureSize(field);
     std::string where;
     if (field.kind == GRADE_KIND_GLOBAL) {
       where = componentString(field, bad);
@@ -308,32 +444,30 @@ grade_status_t checkFinite(const grade_session &s,
 }
 
 /// Fixed steps on the grid tStart + k dt, the last one shortened to end on
-/// t1. The runtime drives api->step itself rather than api->integrate, to
-/// report progress, allow cancellation and watch for NaN/Inf between steps.
-/// Whether the library's function table has set_time (appended later).
-bool hasSetTime(const grade_session &s) {
-  return s.api->struct_size >=
-             offsetof(grade_model_api_t, set_time) + sizeof(void *) &&
-         s.api->set_time;
-}
-
-grade_status_t integrate(grade_session &s, double t1, double dt,
-                         grade_progress_fn progress, void *user) {
+/// t1; progress after every step, NaN/Inf checks every `check_every`.
+grade_status_t integrate(grade_session &s, double t1,
+                         const grade_integrate_options_t &options,
+                         grade_integrate_stats_t &stats) {
   if (grade_status_t status = requireInitialized(s))
     return status;
+  double dt = options.dt;
   if (!std::isfinite(t1))
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "end time t1 must be finite, got %g", t1);
   if (std::isnan(dt) || std::isinf(dt))
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "time step dt must be finite, got %g", dt);
+  if (options.check_every < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "check_every must be >= 0, got %d",
+                      int(options.check_every));
   if (dt <= 0)
     dt = s.desc->dt;
   if (!(dt > 0))
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "model '%s' declares no time step; pass dt > 0",
                       s.desc->name);
-  const double tStart = s.api->time(s.inst);
+  const double tStart = s.t;
   if (t1 < tStart)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "t1 = %g is before the current time %g", t1, tStart);
@@ -352,45 +486,28 @@ grade_status_t integrate(grade_session &s, double t1, double dt,
   int64_t numSteps = int64_t(std::ceil(ratio * (1 - 1e-9)));
   if (numSteps < 1)
     numSteps = 1;
-  const int64_t checkEvery = (numSteps + kNumChecks - 1) / kNumChecks;
-
-  // Integer states cannot become NaN, so only f32/f64 states are watched.
-  // The scratch buffers are allocated once per call, not per check.
-  std::vector<StateCheck> checks;
-  for (int32_t i = 0; i < s.desc->num_fields; ++i) {
-    const grade_field_desc_t &field = s.desc->fields[i];
-    if (field.role != GRADE_ROLE_STATE ||
-        (field.dtype != GRADE_DTYPE_F32 && field.dtype != GRADE_DTYPE_F64))
-      continue;
-    StateCheck check;
-    check.field = &field;
-    check.rank = fullShape(s, field, check.shape);
-    int64_t numel = 1;
-    for (int d = 0; d < check.rank; ++d)
-      numel *= check.shape[d];
-    check.buffer.resize(size_t(numel > 0 ? numel : 1));
-    checks.push_back(std::move(check));
-  }
+  const int64_t checkEvery = options.check_every > 0
+                                 ? options.check_every
+                                 : (numSteps + kNumChecks - 1) / kNumChecks;
 
   for (int64_t k = 0; k < numSteps; ++k) {
     // Every grid point comes from the integer k, so rounding does not
     // accumulate over long runs; the last step lands exactly on t1.
     double tNow = tStart + double(k) * dt;
     double tNext = k + 1 == numSteps ? t1 : tStart + double(k + 1) * dt;
-    if (int32_t code = s.api->step(s.inst, tNext - tNow))
-      return modelError(s, code, "step");
-    // Keep the model's clock on the grid rather than on a running sum of
-    // step sizes (libraries built before set_time existed keep the sum).
-    if (hasSetTime(s))
-      if (int32_t code = s.api->set_time(s.inst, tNext))
-        return modelError(s, code, "set_time");
+    runEntry(s, GRADE_ENTRY_STEP, tNow, tNext - tNow);
+    s.t = tNext;
+    ++stats.steps;
+    stats.rhs_evaluations += s.desc->scheme.stages;
     // Check before reporting progress, so that a host never sees progress
     // for a step whose result is already garbage.
-    if ((k + 1) % checkEvery == 0 || k + 1 == numSteps)
-      if (grade_status_t status =
-              checkFinite(s, checks, tNext, k + 1, numSteps))
+    if ((k + 1) % checkEvery == 0 || k + 1 == numSteps) {
+      ++stats.finite_checks;
+      if (grade_status_t status = checkFinite(s, tNext, k + 1, numSteps))
         return status;
-    if (progress && progress(user, tNext, tStart, t1) != 0)
+    }
+    if (options.progress &&
+        options.progress(options.user, tNext, tStart, t1) != 0)
       return makeStatus(GRADE_ERROR_UNAVAILABLE,
                         "integration cancelled at t = %g (step %lld of %lld)",
                         tNext, (long long)(k + 1), (long long)numSteps);
@@ -433,14 +550,14 @@ grade_status_t readField(const grade_session &s, const char *name,
   if (grade_status_t status =
           grade_tensor_create(field->dtype, rank, shape, &tensor))
     return status;
-  if (int32_t code = s.api->read(s.inst, field->name, field->dtype, rank, shape,
-                                 tensor->data)) {
-    grade_tensor_free(tensor);
-    return modelError(s, code, "read");
-  }
+  size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
+  if (bytes)
+    std::memcpy(tensor->data, s.slots[size_t(s.fieldSlot[index])], bytes);
   *out = tensor;
   return nullptr;
 }
+
+void runRhs(grade_session &s, double t, const std::vector<void *> &buffers);
 
 /// Allocates one derivative tensor per state, in descriptor order, and lets
 /// the model fill them.
@@ -467,11 +584,61 @@ grade_status_t evalRhs(grade_session &s, double t, grade_tensor_t **out) {
     tensors.emplace_back(tensor);
     buffers.push_back(tensor->data);
   }
-  if (int32_t code = s.api->eval_rhs(s.inst, t, buffers.data()))
-    return modelError(s, code, "eval_rhs");
+  runRhs(s, t, buffers);
   for (size_t k = 0; k < tensors.size(); ++k)
     out[k] = tensors[k].release();
   return nullptr;
+}
+
+/// eval_rhs into caller tensors, checked like bound arrays.
+grade_status_t evalRhsInto(grade_session &s, double t,
+                           grade_tensor_t *const *out) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  std::vector<void *> buffers;
+  for (int32_t i = 0; i < s.desc->num_fields; ++i) {
+    const grade_field_desc_t &field = s.desc->fields[i];
+    if (field.role != GRADE_ROLE_STATE)
+      continue;
+    const grade_tensor_t *tensor = out[buffers.size()];
+    std::string what = format("derivative of state '%s'", field.name);
+    if (grade_status_t status = validateTensor(tensor, what.c_str()))
+      return status;
+    int64_t shape[GRADE_TENSOR_MAX_RANK];
+    int rank = fullShape(s, field, shape);
+    bool matches = tensor->dtype == field.dtype && tensor->rank == rank;
+    for (int d = 0; matches && d < rank; ++d)
+      matches = tensor->shape[d] == shape[d];
+    if (!matches)
+      return makeStatus(GRADE_ERROR_SHAPE_MISMATCH,
+                        "%s: expected a %s tensor of shape %s, got %s %s",
+                        what.c_str(), grade_dtype_name(field.dtype),
+                        shapeString(shape, rank).c_str(),
+                        grade_dtype_name(tensor->dtype),
+                        shapeString(tensor->shape, tensor->rank).c_str());
+    buffers.push_back(tensor->data);
+  }
+  runRhs(s, t, buffers);
+  return nullptr;
+}
+
+/// Runs the rhs entry with each state's derivative slot pointing at
+/// `buffers[k]` (states in declaration order) for this one call.
+void runRhs(grade_session &s, double t, const std::vector<void *> &buffers) {
+  std::vector<size_t> derivSlots;
+  for (int32_t i = 0; i < s.desc->num_slots; ++i) {
+    const grade_slot_desc_t &slot = s.desc->slots[i];
+    if (slot.slot_kind != GRADE_SLOT_DERIVATIVE)
+      continue;
+    size_t state = 0;
+    for (int32_t f = 0; f < slot.index; ++f)
+      state += s.desc->fields[f].role == GRADE_ROLE_STATE;
+    s.slots[size_t(i)] = buffers[state];
+    derivSlots.push_back(size_t(i));
+  }
+  runEntry(s, GRADE_ENTRY_RHS, t, s.desc->dt);
+  for (size_t slot : derivSlots)
+    s.slots[slot] = nullptr;
 }
 
 /// Every entry point taking a session accepts NULL with this message rather
@@ -495,21 +662,34 @@ grade_status_t grade_session_create(const grade_library_t *lib,
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "library is NULL");
   return guard([&] {
     auto session = std::make_unique<grade_session>();
-    session->api = grade_library_api(lib);
-    session->desc = session->api->descriptor;
-    session->bound.assign(size_t(session->desc->num_fields), 0);
-    session->inst = session->api->create();
-    if (!session->inst)
-      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
-                        "model '%s': cannot create an instance (out of "
-                        "memory)",
-                        session->desc->name);
+    const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
+    session->desc = desc;
+    session->bound.assign(size_t(desc->num_fields), 0);
+    session->fieldSlot.assign(size_t(desc->num_fields), -1);
+    session->slots.assign(size_t(desc->num_slots), nullptr);
+    session->buffers = std::vector<Buffer>(size_t(desc->num_slots));
+    // Global buffers do not depend on the graph: allocate them now, so
+    // that parameters can be bound before a graph.
+    for (int32_t i = 0; i < desc->num_slots; ++i) {
+      const grade_slot_desc_t &slot = desc->slots[i];
+      if (slot.slot_kind == GRADE_SLOT_FIELD)
+        session->fieldSlot[size_t(slot.index)] = i;
+      if ((slot.slot_kind != GRADE_SLOT_FIELD &&
+           slot.slot_kind != GRADE_SLOT_TEMP) ||
+          slot.kind != GRADE_KIND_GLOBAL)
+        continue;
+      if (!session->buffers[size_t(i)].resize(slotBytes(*session, slot)))
+        return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                          "model '%s': out of memory for '%s'", desc->name,
+                          slot.name);
+      session->slots[size_t(i)] = session->buffers[size_t(i)].data;
+    }
     *out = session.release();
     return grade_status_t(nullptr);
   });
 }
 
-// The destructor destroys the model instance; the library stays loaded.
+// The library stays loaded.
 void grade_session_free(grade_session_t *session) { delete session; }
 
 grade_status_t grade_session_set_threads(grade_session_t *s,
@@ -517,10 +697,26 @@ grade_status_t grade_session_set_threads(grade_session_t *s,
   if (!s)
     return nullSession();
   return guard([&]() -> grade_status_t {
-    if (int32_t code = s->api->set_num_threads(s->inst, num_threads))
-      return modelError(*s, code, "set_num_threads");
+    if (num_threads < 0)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "model '%s': number of threads must be >= 0 (0 picks "
+                        "it from the work), got %d",
+                        s->desc->name, int(num_threads));
+    int32_t processors = s->desc->num_processors();
+    int32_t limit = kThreadsPerProcessor * std::max(processors, 1);
+    if (num_threads > limit)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "model '%s': number of threads must be at most %d "
+                        "(%d per processor), got %d",
+                        s->desc->name, int(limit), int(kThreadsPerProcessor),
+                        int(num_threads));
+    s->threads = num_threads > 0 ? num_threads : 0;
     return nullptr;
   });
+}
+
+int32_t grade_session_threads(const grade_session_t *s) {
+  return s ? threadsFor(*s) : 0;
 }
 
 grade_status_t grade_session_bind_graph(grade_session_t *s,
@@ -554,23 +750,58 @@ grade_status_t grade_session_step(grade_session_t *s, double h) {
     if (!(h > 0) || !std::isfinite(h))
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                         "step size must be positive and finite, got %g", h);
-    if (int32_t code = s->api->step(s->inst, h))
-      return modelError(*s, code, "step");
+    runEntry(*s, GRADE_ENTRY_STEP, s->t, h);
+    s->t += h;
     return nullptr;
   });
 }
 
 grade_status_t grade_session_integrate(grade_session_t *s, double t1, double dt,
                                        grade_progress_fn progress, void *user) {
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.dt = dt;
+  options.progress = progress;
+  options.user = user;
+  return grade_session_integrate_ex(s, t1, &options, nullptr);
+}
+
+grade_status_t grade_session_integrate_ex(
+    grade_session_t *s, double t1, const grade_integrate_options_t *options,
+    grade_integrate_stats_t *stats) {
   if (!s)
     return nullSession();
-  return guard([&] { return integrate(*s, t1, dt, progress, user); });
+  // Copy what the caller's struct has; later fields keep their defaults.
+  grade_integrate_options_t opts = GRADE_INTEGRATE_OPTIONS_INIT;
+  if (options) {
+    if (options->struct_size < offsetof(grade_integrate_options_t, dt))
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "integrate options: struct_size %u is too small; "
+                        "initialise with GRADE_INTEGRATE_OPTIONS_INIT",
+                        options->struct_size);
+    std::memcpy(&opts, options,
+                std::min<size_t>(options->struct_size, sizeof(opts)));
+    opts.struct_size = sizeof(opts);
+  }
+  grade_integrate_stats_t local = GRADE_INTEGRATE_STATS_INIT;
+  auto start = std::chrono::steady_clock::now();
+  grade_status_t status = guard([&] { return integrate(*s, t1, opts, local); });
+  local.seconds = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  if (stats) {
+    size_t size = std::min<size_t>(stats->struct_size, sizeof(local));
+    if (size >= sizeof(uint32_t)) {
+      local.struct_size = stats->struct_size;
+      std::memcpy(stats, &local, size);
+    }
+  }
+  return status;
 }
 
 // NaN for a NULL session: there is no time to report, and NaN cannot be
 // mistaken for one.
 double grade_session_time(const grade_session_t *s) {
-  return s ? s->api->time(s->inst) : std::nan("");
+  return s ? s->t : std::nan("");
 }
 
 grade_status_t grade_session_read(const grade_session_t *s, const char *name,
@@ -592,4 +823,13 @@ grade_status_t grade_session_eval_rhs(grade_session_t *s, double t,
   if (!out)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
   return guard([&] { return evalRhs(*s, t, out); });
+}
+
+grade_status_t grade_session_eval_rhs_into(grade_session_t *s, double t,
+                                           grade_tensor_t *const *out) {
+  if (!s)
+    return nullSession();
+  if (!out)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
+  return guard([&] { return evalRhsInto(*s, t, out); });
 }

@@ -265,7 +265,7 @@ LogicalResult buildSharedLibrary(ModuleOp module, Stage stage,
                                error)))
       return emitError(module.getLoc(), error);
   }
-  if (failed(linkSharedLibrary(objectPath, findSupportArchive(argv0),
+  if (failed(linkSharedLibrary(objectPath,
                                outputPath, error)))
     return emitError(module.getLoc(), error);
   return success();
@@ -661,7 +661,7 @@ int runMain(const char *argv0) {
   long long steps = progress.steps;
   double initMs = std::chrono::duration<double, std::milli>(afterInit - start).count();
   double runMs = std::chrono::duration<double, std::milli>(end - afterInit).count();
-  llvm::outs() << "model '" << desc->name << "' (" << desc->scheme
+  llvm::outs() << "model '" << desc->name << "' (" << desc->scheme.name
                << ", dt = " << llvm::format("%g", dt) << ") on "
                << grade_graph_num_nodes(graph) << " nodes, "
                << grade_graph_num_edges(graph) << " edges\n";

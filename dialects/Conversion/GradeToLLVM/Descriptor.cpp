@@ -1,85 +1,420 @@
-//===- Descriptor.cpp - the model descriptor blob -------------------------===//
+//===- Descriptor.cpp - the static model descriptor (model ABI v2) --------===//
+//
+// grade-emit-descriptor: the lowered model becomes the constant data of
+// grade/model_abi.h. The structs are built field by field in the order and
+// with the types of the C header, which this file includes so that every
+// enum value and the descriptor's size come from one place; the header's
+// static_asserts pin the layout.
+//
+// Slot numbering is the kernels' (convert-grade-to-loops): the graph's CSR
+// arrays first, then one slot per declaration in order, temporaries last.
+//
+//===----------------------------------------------------------------------===//
 
-#include "dialects/Conversion/GradeToLLVM/Descriptor.h"
+#include "dialects/Conversion/Passes.h"
 
+#include "grade/model_abi.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/raw_ostream.h"
 
-#include <cstdio>
+#define DEBUG_TYPE "grade-emit-descriptor"
+
+namespace grade {
+#define GEN_PASS_DEF_EMITDESCRIPTOR
+#include "dialects/Conversion/Passes.h.inc"
+} // namespace grade
 
 using namespace mlir;
 using namespace grade;
 
-SchemeInfo grade::getSchemeInfo(Scheme scheme) {
-  switch (scheme) {
-  case Scheme::euler:
-    return {1, 1};
-  case Scheme::rk4:
-    return {4, 4};
+namespace {
+
+/// The graph arrays of slots 0..2, as convert-grade-to-loops numbers them.
+constexpr int kFirstDeclSlot = 3;
+
+constexpr StringLiteral kDescriptorSymbol = GRADE_MODEL_DESCRIPTOR_SYMBOL;
+
+int32_t dtypeOf(Type type) {
+  return getElementTypeOf(type).isF32() ? GRADE_DTYPE_F32 : GRADE_DTYPE_F64;
+}
+
+int32_t kindOf(Type type) {
+  std::optional<FieldKind> kind = getFieldKind(type);
+  if (!kind)
+    return GRADE_KIND_GLOBAL;
+  return *kind == FieldKind::node ? GRADE_KIND_NODE : GRADE_KIND_EDGE;
+}
+
+int32_t roleOf(Role role) {
+  switch (role) {
+  case Role::input:
+    return GRADE_ROLE_INPUT;
+  case Role::param:
+    return GRADE_ROLE_PARAM;
+  case Role::state:
+    return GRADE_ROLE_STATE;
+  case Role::let:
+    return GRADE_ROLE_LET;
+  case Role::temp:
+    break;
   }
-  llvm_unreachable("unknown scheme");
+  return 0;
 }
 
-/// A double as a C99 hexadecimal float: exact, and strtod reads it back.
-static std::string hexFloat(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%a", value);
-  return buffer;
-}
+/// Builds constant globals: strings, arrays of numbers, and structs whose
+/// initializer regions insert one value per field.
+class ConstantEmitter {
+public:
+  ConstantEmitter(ModuleOp module, Location loc, StringRef prefix)
+      : module(module), context(module.getContext()), loc(loc),
+        prefix(prefix.str()), builder(context) {
+    ptr = LLVM::LLVMPointerType::get(context);
+    i32 = IntegerType::get(context, 32);
+    i64 = IntegerType::get(context, 64);
+    f64 = Float64Type::get(context);
+  }
 
-static StringRef dtypeName(Type type) { return type.isF32() ? "f32" : "f64"; }
+  /// A private NUL-terminated string; returns its symbol.
+  std::string string(StringRef text) {
+    std::string value = text.str();
+    value.push_back('\0');
+    auto type = LLVM::LLVMArrayType::get(IntegerType::get(context, 8),
+                                         value.size());
+    std::string name = newName("str");
+    atEnd();
+    LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
+                           LLVM::Linkage::Private, name,
+                           builder.getStringAttr(value));
+    return name;
+  }
 
-FailureOr<std::string> grade::buildDescriptorBlob(ModelOp model) {
-  if (model.getInitOp() || model.getRhsOp() || model.getStepOp())
-    return model.emitOpError(
-        "must be lowered (convert-grade-to-loops) before its descriptor is "
-        "built");
+  /// A private constant array of doubles or int32s; returns its symbol.
+  std::string doubles(ArrayRef<double> values) {
+    return array(values.size(), f64, [&](OpBuilder &b, size_t i) -> Value {
+      return LLVM::ConstantOp::create(b, loc, f64,
+                                      b.getF64FloatAttr(values[i]));
+    });
+  }
+  std::string ints(ArrayRef<int32_t> values) {
+    return array(values.size(), i32, [&](OpBuilder &b, size_t i) -> Value {
+      return LLVM::ConstantOp::create(b, loc, i32,
+                                      b.getI32IntegerAttr(values[i]));
+    });
+  }
+
+  /// A private constant array of `count` elements of `type`, element i
+  /// built by `element`.
+  std::string array(size_t count, Type type,
+                    function_ref<Value(OpBuilder &, size_t)> element,
+                    LLVM::Linkage linkage = LLVM::Linkage::Private) {
+    auto arrayType = LLVM::LLVMArrayType::get(type, count);
+    std::string name = newName("array");
+    global(name, arrayType, linkage, [&](OpBuilder &b) -> Value {
+      Value value = LLVM::PoisonOp::create(b, loc, arrayType);
+      for (size_t i = 0; i < count; ++i)
+        value = LLVM::InsertValueOp::create(b, loc, value, element(b, i),
+                                            ArrayRef<int64_t>{int64_t(i)});
+      return value;
+    });
+    return name;
+  }
+
+  /// A constant global whose initializer `build` returns.
+  void global(StringRef name, Type type, LLVM::Linkage linkage,
+              function_ref<Value(OpBuilder &)> build) {
+    atEnd();
+    auto op = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
+                                     linkage, name, Attribute());
+    Block *block = builder.createBlock(&op.getInitializerRegion());
+    OpBuilder body = OpBuilder::atBlockEnd(block);
+    LLVM::ReturnOp::create(body, loc, build(body));
+  }
+
+  // Values inside an initializer region.
+  Value addressOf(OpBuilder &b, StringRef symbol) {
+    return LLVM::AddressOfOp::create(b, loc, ptr, symbol);
+  }
+  Value null(OpBuilder &b) { return LLVM::ZeroOp::create(b, loc, ptr); }
+  Value int32(OpBuilder &b, int64_t value) {
+    return LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(value));
+  }
+  Value int64(OpBuilder &b, int64_t value) {
+    return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(value));
+  }
+  Value float64(OpBuilder &b, double value) {
+    return LLVM::ConstantOp::create(b, loc, f64, b.getF64FloatAttr(value));
+  }
+  /// A [GRADE_MAX_RANK x i64] shape, zero-padded.
+  Value shape(OpBuilder &b, ArrayRef<int64_t> dims) {
+    auto type = LLVM::LLVMArrayType::get(i64, GRADE_MAX_RANK);
+    Value value = LLVM::PoisonOp::create(b, loc, type);
+    for (int64_t d = 0; d < GRADE_MAX_RANK; ++d)
+      value = LLVM::InsertValueOp::create(
+          b, loc, value, int64(b, d < int64_t(dims.size()) ? dims[d] : 0),
+          ArrayRef<int64_t>{d});
+    return value;
+  }
+  /// A literal struct of the given field values.
+  Value makeStruct(OpBuilder &b, ArrayRef<Value> fields) {
+    SmallVector<Type> types;
+    for (Value field : fields)
+      types.push_back(field.getType());
+    auto type = LLVM::LLVMStructType::getLiteral(context, types);
+    Value value = LLVM::PoisonOp::create(b, loc, type);
+    for (auto [i, field] : llvm::enumerate(fields))
+      value = LLVM::InsertValueOp::create(b, loc, value, field,
+                                          ArrayRef<int64_t>{int64_t(i)});
+    return value;
+  }
+
+  Type ptr, i32, i64, f64;
+
+private:
+  std::string newName(StringRef kind) {
+    return (prefix + "." + kind + "." + Twine(counter++)).str();
+  }
+  void atEnd() { builder.setInsertionPointToEnd(module.getBody()); }
+
+  ModuleOp module;
+  MLIRContext *context;
+  Location loc;
+  std::string prefix;
+  OpBuilder builder;
+  unsigned counter = 0;
+};
+
+/// One slot of the table, as the descriptor lists it.
+struct Slot {
+  std::string name;
+  int32_t slotKind;
+  int32_t index;
+  int32_t kind;
+  int32_t dtype;
+  SmallVector<int64_t> shape;
+};
+
+LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   SolveOp solve = model.getSolveOp();
   if (!solve)
     return model.emitOpError("has no 'grade.solve'");
-  std::string blob;
-  llvm::raw_string_ostream os(blob);
-  SchemeInfo scheme = getSchemeInfo(solve.getScheme());
-  os << "grade-model-blob 1\n";
-  os << "name " << model.getSymName() << "\n";
-  os << "source " << (model.getSource() ? *model.getSource() : "") << "\n";
-  os << "scheme " << stringifyScheme(solve.getScheme()) << " " << scheme.order
-     << " " << scheme.stages << "\n";
-  os << "time " << hexFloat(solve.getT0().convertToDouble()) << " "
-     << hexFloat(solve.getT1().convertToDouble()) << " "
-     << hexFloat(solve.getDt().convertToDouble()) << "\n";
-  std::optional<Type> weights = model.getGraphOp().getWeightType();
-  os << "weights " << (weights ? dtypeName(*weights) : "none") << "\n";
-
-  llvm::StringMap<int> slotOf;
-  int slot = 3;
-  for (DeclOp decl : model.getDecls()) {
-    Type type = decl.getType();
-    std::optional<FieldKind> kind = getFieldKind(type);
-    ArrayRef<int64_t> shape = getFeatureShape(type);
-    os << "slot " << slot << " " << decl.getSymName() << " "
-       << stringifyRole(decl.getRole()) << " "
-       << (kind ? stringifyFieldKind(*kind) : "global") << " "
-       << dtypeName(getElementTypeOf(type)) << " " << shape.size();
-    for (int64_t dim : shape)
-      os << " " << dim;
-    os << " " << (decl.getOutput() ? 1 : 0) << "\n";
-    slotOf[decl.getSymName()] = slot++;
+  if (model.getInitOp() || model.getRhsOp() || model.getStepOp())
+    return model.emitOpError("must be lowered (convert-grade-to-loops) "
+                             "before its descriptor is emitted");
+  static constexpr std::pair<StringLiteral, int32_t> kEntries[] = {
+      {"init", GRADE_ENTRY_INIT},
+      {"rhs", GRADE_ENTRY_RHS},
+      {"step", GRADE_ENTRY_STEP}};
+  for (auto [region, kind] : kEntries) {
+    std::string entry = ("gradegen_entry_" + region).str();
+    if (!module.lookupSymbol<LLVM::LLVMFuncOp>(entry))
+      return model.emitOpError("has no '")
+             << entry << "' entry point as an LLVM function; a library "
+             << "needs 'grade.init', 'grade.rhs' and 'grade.step' lowered by "
+             << "convert-grade-to-loops and the kernels lowered to LLVM";
   }
+  std::string modelName = model.getSymName().str();
+  if (module.lookupSymbol(kDescriptorSymbol))
+    return model.emitOpError("cannot be the second model of a library: '")
+           << kDescriptorSymbol << "' is defined already";
+
+  // Fields (the public declarations) and the slot table.
+  std::optional<Type> weights = model.getGraphOp().getWeightType();
+  SmallVector<DeclOp> decls = model.getDecls();
+  SmallVector<Slot> slots = {
+      {"in_offsets", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_OFFSETS, 0,
+       GRADE_DTYPE_I64, {}},
+      {"in_sources", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_SOURCES, 0,
+       GRADE_DTYPE_I64, {}},
+      weights ? Slot{"weights", GRADE_SLOT_GRAPH, GRADE_GRAPH_WEIGHTS, 0,
+                     dtypeOf(*weights), {}}
+              : Slot{"", GRADE_SLOT_UNUSED, 0, 0, 0, {}}};
+  llvm::StringMap<int32_t> fieldIndex, slotIndex;
+  SmallVector<DeclOp> fields;
+  for (DeclOp decl : decls)
+    if (decl.getRole() != Role::temp) {
+      fieldIndex[decl.getSymName()] = fields.size();
+      fields.push_back(decl);
+    }
+  // Derivative outputs of the rhs entry, by slot name.
+  llvm::StringMap<int32_t> derivativeOf;
   if (ArrayAttr outputs = model.getRhsOutputsAttr()) {
     SmallVector<DeclOp> states = model.getStates();
     if (states.size() != outputs.size())
       return model.emitOpError("'rhs_outputs' does not match the states");
     for (auto [state, output] : llvm::zip(states, outputs))
-      os << "rhs_out " << slotOf[state.getSymName()] << " "
-         << slotOf[cast<FlatSymbolRefAttr>(output).getValue()] << "\n";
+      derivativeOf[cast<FlatSymbolRefAttr>(output).getValue()] =
+          fieldIndex.lookup(state.getSymName());
   }
-  if (ArrayAttr swaps = model.getSwapsAttr())
-    for (Attribute swap : swaps) {
-      auto pair = cast<ArrayAttr>(swap);
-      os << "swap " << slotOf[cast<FlatSymbolRefAttr>(pair[0]).getValue()]
-         << " " << slotOf[cast<FlatSymbolRefAttr>(pair[1]).getValue()] << "\n";
+  for (DeclOp decl : decls) {
+    Type type = decl.getType();
+    Slot slot{decl.getSymName().str(), GRADE_SLOT_TEMP, 0, kindOf(type),
+              dtypeOf(type), llvm::to_vector(getFeatureShape(type))};
+    if (decl.getRole() != Role::temp) {
+      slot.slotKind = GRADE_SLOT_FIELD;
+      slot.index = fieldIndex.lookup(decl.getSymName());
+    } else if (auto it = derivativeOf.find(decl.getSymName());
+               it != derivativeOf.end()) {
+      slot.slotKind = GRADE_SLOT_DERIVATIVE;
+      slot.index = it->second;
     }
-  os << "end\n";
-  return blob;
+    slotIndex[decl.getSymName()] = slots.size();
+    slots.push_back(std::move(slot));
+  }
+  assert(slots.size() == size_t(kFirstDeclSlot) + decls.size());
+
+  SmallVector<int32_t> swaps;
+  if (ArrayAttr swapPairs = model.getSwapsAttr())
+    for (Attribute swap : swapPairs)
+      for (Attribute end : cast<ArrayAttr>(swap))
+        swaps.push_back(
+            slotIndex.lookup(cast<FlatSymbolRefAttr>(end).getValue()));
+
+  ConstantEmitter emit(module, model.getLoc(), "__grade_" + modelName);
+  // Strings first: the tables below take their addresses.
+  std::string nameStr = emit.string(modelName);
+  std::string sourceStr = emit.string(model.getSource() ? *model.getSource()
+                                                        : "");
+  SmallVector<std::string> fieldNames, slotNames;
+  for (DeclOp field : fields)
+    fieldNames.push_back(emit.string(field.getSymName()));
+  for (const Slot &slot : slots)
+    slotNames.push_back(emit.string(slot.name));
+  TableauAttr tableau = solve.getScheme();
+  std::string schemeName = emit.string(tableau.getName());
+  std::string aArray = emit.doubles(tableau.getA());
+  std::string bArray = emit.doubles(tableau.getB());
+  std::string cArray = emit.doubles(tableau.getC());
+  std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
+  SmallVector<std::string> entryNames;
+  for (auto [region, kind] : kEntries)
+    entryNames.push_back(emit.string(region));
+
+  auto ptr = emit.ptr;
+  std::string fieldTable = emit.array(
+      fields.size(),
+      LLVM::LLVMStructType::getLiteral(
+          module.getContext(),
+          {ptr, emit.i32, emit.i32, emit.i32, emit.i32,
+           LLVM::LLVMArrayType::get(emit.i64, GRADE_MAX_RANK), emit.i32,
+           emit.i32}),
+      [&](OpBuilder &b, size_t i) {
+        DeclOp field = fields[i];
+        Type type = field.getType();
+        ArrayRef<int64_t> shape = getFeatureShape(type);
+        return emit.makeStruct(
+            b, {emit.addressOf(b, fieldNames[i]),
+                emit.int32(b, roleOf(field.getRole())),
+                emit.int32(b, kindOf(type)), emit.int32(b, dtypeOf(type)),
+                emit.int32(b, int64_t(shape.size())), emit.shape(b, shape),
+                emit.int32(b, field.getOutput() ? 1 : 0), emit.int32(b, 0)});
+      });
+  std::string slotTable = emit.array(
+      slots.size(),
+      LLVM::LLVMStructType::getLiteral(
+          module.getContext(),
+          {ptr, emit.i32, emit.i32, emit.i32, emit.i32, emit.i32, emit.i32,
+           LLVM::LLVMArrayType::get(emit.i64, GRADE_MAX_RANK)}),
+      [&](OpBuilder &b, size_t i) {
+        const Slot &slot = slots[i];
+        return emit.makeStruct(
+            b, {emit.addressOf(b, slotNames[i]), emit.int32(b, slot.slotKind),
+                emit.int32(b, slot.index), emit.int32(b, slot.kind),
+                emit.int32(b, slot.dtype),
+                emit.int32(b, int64_t(slot.shape.size())), emit.int32(b, 0),
+                emit.shape(b, slot.shape)});
+      });
+  std::string entryTable = emit.array(
+      std::size(kEntries),
+      LLVM::LLVMStructType::getLiteral(module.getContext(),
+                                       {ptr, emit.i32, emit.i32, ptr, ptr}),
+      [&](OpBuilder &b, size_t i) {
+        auto [region, kind] = kEntries[i];
+        bool isStep = kind == GRADE_ENTRY_STEP && !swaps.empty();
+        return emit.makeStruct(
+            b, {emit.addressOf(b, entryNames[i]), emit.int32(b, kind),
+                emit.int32(b, isStep ? int64_t(swaps.size() / 2) : 0),
+                isStep ? emit.addressOf(b, swapArray) : emit.null(b),
+                emit.addressOf(b, ("gradegen_entry_" + region).str())});
+      });
+
+  // The kernels' thread pool is the library's OpenMP runtime.
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  Location loc = model.getLoc();
+  MLIRContext *context = module.getContext();
+  auto voidType = LLVM::LLVMVoidType::get(context);
+  if (!module.lookupSymbol("omp_set_num_threads"))
+    LLVM::LLVMFuncOp::create(builder, loc, "omp_set_num_threads",
+                             LLVM::LLVMFunctionType::get(voidType, {emit.i32}));
+  if (!module.lookupSymbol("omp_get_num_procs"))
+    LLVM::LLVMFuncOp::create(builder, loc, "omp_get_num_procs",
+                             LLVM::LLVMFunctionType::get(emit.i32, {}));
+
+  std::string descriptorName = "__grade_" + modelName + ".descriptor";
+  SmallVector<Type> descriptorTypes;
+  emit.global(
+      descriptorName,
+      // Placeholder replaced below: the type is the initializer's.
+      LLVM::LLVMStructType::getLiteral(context, {}), LLVM::Linkage::Private,
+      [&](OpBuilder &b) {
+        SmallVector<Value> values = {
+            emit.int32(b, GRADE_MODEL_ABI_VERSION),
+            emit.int32(b, sizeof(grade_model_descriptor_t)),
+            emit.addressOf(b, nameStr),
+            emit.addressOf(b, sourceStr),
+            emit.float64(b, solve.getT0().convertToDouble()),
+            emit.float64(b, solve.getT1().convertToDouble()),
+            emit.float64(b, solve.getDt().convertToDouble()),
+            emit.int32(b, weights ? 1 : 0),
+            emit.int32(b, weights ? dtypeOf(*weights) : 0),
+            emit.int32(b, int64_t(fields.size())),
+            emit.int32(b, int64_t(slots.size())),
+            fields.empty() ? emit.null(b) : emit.addressOf(b, fieldTable),
+            emit.addressOf(b, slotTable),
+            emit.makeStruct(b, {emit.addressOf(b, schemeName),
+                                emit.int32(b, tableau.getOrder()),
+                                emit.int32(b, tableau.getNumStages()),
+                                emit.addressOf(b, aArray),
+                                emit.addressOf(b, bArray),
+                                emit.addressOf(b, cArray)}),
+            emit.int32(b, int64_t(std::size(kEntries))),
+            emit.int32(b, 0),
+            emit.addressOf(b, entryTable),
+            emit.addressOf(b, "omp_set_num_threads"),
+            emit.addressOf(b, "omp_get_num_procs")};
+        Value value = emit.makeStruct(b, values);
+        descriptorTypes.push_back(value.getType());
+        return value;
+      });
+  auto descriptor = module.lookupSymbol<LLVM::GlobalOp>(descriptorName);
+  descriptor.setGlobalType(descriptorTypes.front());
+
+  // grade_model_descriptor() and grade_<model>_model_descriptor().
+  auto fnType = LLVM::LLVMFunctionType::get(ptr, {});
+  for (std::string symbol :
+       {std::string(kDescriptorSymbol),
+        "grade_" + modelName + "_model_descriptor"}) {
+    auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol, fnType);
+    Block *body = fn.addEntryBlock(builder);
+    OpBuilder fnBuilder = OpBuilder::atBlockEnd(body);
+    LLVM::ReturnOp::create(fnBuilder, loc,
+                           LLVM::AddressOfOp::create(fnBuilder, loc, ptr,
+                                                     descriptorName)
+                               .getResult());
+  }
+  model.erase();
+  return success();
 }
+
+struct EmitDescriptorPass
+    : public grade::impl::EmitDescriptorBase<EmitDescriptorPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (ModelOp model : llvm::make_early_inc_range(module.getOps<ModelOp>()))
+      if (failed(emitDescriptor(model, module)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -11,6 +11,7 @@ using namespace grade;
 
 void GradeDialect::initialize() {
   registerTypes();
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "dialects/Grade/IR/GradeOps.cpp.inc"

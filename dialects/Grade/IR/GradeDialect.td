@@ -32,6 +32,7 @@ def Grade_Dialect : Dialect {
     rank-0 fields over features.
   }];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     // grade.slot views LLVM pointers as memrefs.
@@ -41,6 +42,8 @@ def Grade_Dialect : Dialect {
   let extraClassDeclaration = [{
     /// Registers the types (defined in GradeTypes.cpp next to their storage).
     void registerTypes();
+    /// Registers the attributes (GradeAttrs.cpp).
+    void registerAttributes();
   }];
 }
 

@@ -86,11 +86,4 @@ def Grade_BinaryFn : I32EnumAttr<"BinaryFn", "elementwise binary function", [
   let cppNamespace = "::grade";
 }
 
-def Grade_Scheme : I32EnumAttr<"Scheme", "time discretisation", [
-    I32EnumAttrCase<"euler", 0>,
-    I32EnumAttrCase<"rk4", 1>
-  ]> {
-  let cppNamespace = "::grade";
-}
-
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEENUMS_TD

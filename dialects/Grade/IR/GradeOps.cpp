@@ -294,6 +294,33 @@ LogicalResult StepOp::verifyRegions() {
 // SolveOp
 //===----------------------------------------------------------------------===//
 
+/// A built-in scheme prints as its bare name (`grade.solve rk4 ...`), any
+/// other tableau as the attribute.
+static ParseResult parseScheme(OpAsmParser &parser, TableauAttr &scheme) {
+  StringRef name;
+  SMLoc loc = parser.getCurrentLocation();
+  if (succeeded(parser.parseOptionalKeyword(&name))) {
+    scheme = TableauAttr::getNamed(parser.getContext(), name);
+    if (!scheme) {
+      std::string known;
+      llvm::raw_string_ostream os(known);
+      llvm::interleaveComma(TableauAttr::getNamedSchemes(), os);
+      return parser.emitError(loc, "unknown scheme '")
+             << name << "' (built in: " << known
+             << "; write any other as a #grade.tableau attribute)";
+    }
+    return success();
+  }
+  return parser.parseAttribute(scheme);
+}
+
+static void printScheme(OpAsmPrinter &printer, SolveOp, TableauAttr scheme) {
+  if (scheme.isNamed())
+    printer << scheme.getName();
+  else
+    printer.printAttribute(scheme);
+}
+
 LogicalResult SolveOp::verify() {
   double dt = getDt().convertToDouble(), t0 = getT0().convertToDouble(),
          t1 = getT1().convertToDouble();

@@ -3,6 +3,7 @@
 #ifndef GRADE_DIALECTS_GRADE_IR_GRADEOPS_H
 #define GRADE_DIALECTS_GRADE_IR_GRADEOPS_H
 
+#include "dialects/Grade/IR/GradeAttrs.h"
 #include "dialects/Grade/IR/GradeDialect.h"
 #include "dialects/Grade/IR/GradeTypes.h"
 

@@ -13,6 +13,7 @@
 #ifndef GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
 #define GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
 
+include "dialects/Grade/IR/GradeAttrs.td"
 include "dialects/Grade/IR/GradeDialect.td"
 include "dialects/Grade/IR/GradeEnums.td"
 include "dialects/Grade/IR/GradeTypes.td"
@@ -214,18 +215,24 @@ def Grade_StepOp : Grade_RegionOp<"step"> {
 def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
   let summary = "the time discretisation and interval";
   let description = [{
+    The scheme is a Butcher tableau (`#grade.tableau`); a built-in scheme
+    prints by its name alone.
+
     ```mlir
     grade.solve rk4 dt(1.000000e-02) over [0.000000e+00, 1.000000e+00]
+    grade.solve #grade.tableau<"mine", order 1, a = [[0]], b = [1], c = [0]>
+        dt(1.000000e-02) over [0.000000e+00, 1.000000e+00]
     ```
   }];
   let arguments = (ins
-    Grade_Scheme:$scheme,
+    Grade_TableauAttr:$scheme,
     F64Attr:$dt,
     F64Attr:$t0,
     F64Attr:$t1
   );
   let assemblyFormat =
-    "$scheme `dt` `(` $dt `)` `over` ` ` `[` $t0 `,` $t1 `]` attr-dict";
+    "custom<Scheme>($scheme) `dt` `(` $dt `)` `over` ` ` `[` $t0 `,` $t1 `]` "
+    "attr-dict";
   let hasVerifier = 1;
 }
 

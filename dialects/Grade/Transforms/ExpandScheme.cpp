@@ -30,24 +30,6 @@ using namespace grade;
 
 namespace {
 
-/// An explicit Runge-Kutta tableau (a strictly lower triangular).
-struct Tableau {
-  std::vector<std::vector<double>> a;
-  std::vector<double> b, c;
-};
-
-Tableau getTableau(Scheme scheme) {
-  switch (scheme) {
-  case Scheme::euler:
-    return {{{}}, {1.0}, {0.0}};
-  case Scheme::rk4:
-    return {{{}, {0.5}, {0.0, 0.5}, {0.0, 0.0, 1.0}},
-            {1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6},
-            {0.0, 0.5, 0.5, 1.0}};
-  }
-  llvm_unreachable("unknown scheme");
-}
-
 class StepBuilder {
 public:
   StepBuilder(ModelOp model, RhsOp rhs, SolveOp solve)
@@ -73,26 +55,29 @@ public:
                                      decl.getSymName()));
     }
 
-    Tableau tableau = getTableau(solve.getScheme());
+    TableauAttr tableau = solve.getScheme();
     SmallVector<SmallVector<Value>> stageSlopes;
     SmallVector<Value> acc = start;
-    for (size_t i = 0; i < tableau.b.size(); ++i) {
+    for (unsigned i = 0; i < tableau.getNumStages(); ++i) {
       // X_i = y + sum_j (a_ij dt) k_j.
       SmallVector<Value> stageState = start;
-      for (size_t j = 0; j < i; ++j) {
-        double aij = tableau.a[i][j];
+      for (unsigned j = 0; j < i; ++j) {
+        double aij = tableau.getA(i, j);
         if (aij == 0.0)
           continue;
         for (size_t s = 0; s < start.size(); ++s)
           stageState[s] = axpy(loc, aij, stageSlopes[j][s], stageState[s]);
       }
       Value stageTime = time;
-      if (tableau.c[i] != 0.0)
+      double ci = tableau.getC()[i];
+      if (ci != 0.0)
         stageTime = arith::AddFOp::create(
-            builder, loc, time, scaledDt(loc, tableau.c[i], builder.getF64Type()));
+            builder, loc, time, scaledDt(loc, ci, builder.getF64Type()));
       SmallVector<Value> slopes = inlineRhs(stageTime, stageState);
-      for (size_t s = 0; s < start.size(); ++s)
-        acc[s] = axpy(loc, tableau.b[i], slopes[s], acc[s]);
+      double bi = tableau.getB()[i];
+      if (bi != 0.0)
+        for (size_t s = 0; s < start.size(); ++s)
+          acc[s] = axpy(loc, bi, slopes[s], acc[s]);
       stageSlopes.push_back(std::move(slopes));
     }
     YieldOp::create(builder, loc, acc);

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 /** Version of this header's API; bumped on incompatible changes. */
-#define GRADE_RUNTIME_API_VERSION 1u
+#define GRADE_RUNTIME_API_VERSION 2u
 GRADE_RT_API uint32_t grade_runtime_api_version(void);
 
 /*===-------------------------------------------------------------------===*
@@ -155,14 +155,19 @@ GRADE_RT_API const double *grade_graph_weights(const grade_graph_t *graph);
 typedef struct grade_library grade_library_t;
 
 /** dlopen()s a library produced by gradec, checks its ABI version and
- *  descriptor. */
+ *  every part of its descriptor the runtime relies on. */
 GRADE_RT_API grade_status_t grade_library_load(const char *path,
                                                grade_library_t **out);
+/** Wraps the descriptor of a model linked into the program (the generated
+ *  header's grade_<model>_model_descriptor()), with the same checks. The
+ *  descriptor must outlive the library object. */
+GRADE_RT_API grade_status_t
+grade_library_wrap(const grade_model_descriptor_t *descriptor,
+                   grade_library_t **out);
+/** Unloads (or, for a wrapped descriptor, just frees) a library. */
 GRADE_RT_API void grade_library_unload(grade_library_t *library);
 GRADE_RT_API const grade_model_descriptor_t *
 grade_library_descriptor(const grade_library_t *library);
-GRADE_RT_API const grade_model_api_t *
-grade_library_api(const grade_library_t *library);
 
 /** Renders a descriptor as JSON (the format of `gradec info`). The string is
  *  freed with grade_string_free. */
@@ -182,12 +187,45 @@ typedef struct grade_session grade_session_t;
  *  with the current time; return non-zero to cancel. */
 typedef int (*grade_progress_fn)(void *user, double t, double t0, double t1);
 
+/** Options of grade_session_integrate_ex. Initialise with
+ *  GRADE_INTEGRATE_OPTIONS_INIT: fields are only ever appended, and
+ *  `struct_size` tells the runtime which ones a caller knows. */
+typedef struct grade_integrate_options {
+  uint32_t struct_size; /**< sizeof(grade_integrate_options_t) */
+  int32_t check_every;  /**< steps between NaN/Inf checks of the states;
+                             0: about 16 checks per call, 1: every step */
+  double dt;            /**< step size; <= 0: the model's */
+  grade_progress_fn progress; /**< may be NULL */
+  void *user;                 /**< passed to `progress` */
+} grade_integrate_options_t;
+
+#define GRADE_INTEGRATE_OPTIONS_INIT                                          \
+  { (uint32_t)sizeof(grade_integrate_options_t), 0, 0.0, NULL, NULL }
+
+/** What an integration did, for logs and benchmarks. */
+typedef struct grade_integrate_stats {
+  uint32_t struct_size; /**< set by the caller: sizeof(grade_integrate_stats_t) */
+  int32_t reserved;
+  int64_t steps;          /**< steps taken */
+  int64_t rhs_evaluations; /**< steps x stages of the scheme */
+  int64_t finite_checks;  /**< NaN/Inf scans of the states */
+  double seconds;         /**< wall time of the call */
+} grade_integrate_stats_t;
+
+#define GRADE_INTEGRATE_STATS_INIT                                            \
+  { (uint32_t)sizeof(grade_integrate_stats_t), 0, 0, 0, 0, 0.0 }
+
 /** An instance of a loaded model (the library must outlive it). */
 GRADE_RT_API grade_status_t grade_session_create(const grade_library_t *lib,
                                                  grade_session_t **out);
 GRADE_RT_API void grade_session_free(grade_session_t *session);
+/** Number of threads of the session's kernels. 0 (the default) picks it
+ *  from the work: one thread on small graphs, where threads cost more than
+ *  they save, up to the OpenMP default on large ones. */
 GRADE_RT_API grade_status_t grade_session_set_threads(grade_session_t *s,
                                                       int32_t num_threads);
+/** The number of threads the session's next kernels run with. */
+GRADE_RT_API int32_t grade_session_threads(const grade_session_t *s);
 /** Binds a graph (copied). A model that reads edge weights accepts an
  *  unweighted graph: every weight then reads as 1. */
 GRADE_RT_API grade_status_t grade_session_bind_graph(grade_session_t *s,
@@ -210,6 +248,12 @@ GRADE_RT_API grade_status_t grade_session_integrate(grade_session_t *s,
                                                     double t1, double dt,
                                                     grade_progress_fn progress,
                                                     void *user);
+/** grade_session_integrate with options (NULL: the defaults) and
+ *  statistics (NULL: none); on failure the statistics describe the steps
+ *  taken before it. */
+GRADE_RT_API grade_status_t grade_session_integrate_ex(
+    grade_session_t *s, double t1, const grade_integrate_options_t *options,
+    grade_integrate_stats_t *stats);
 /** Current time of the model instance (NaN for a NULL session). */
 GRADE_RT_API double grade_session_time(const grade_session_t *s);
 /** Copies a field out into a new tensor of its full shape. */
@@ -222,6 +266,13 @@ GRADE_RT_API grade_status_t grade_session_read(const grade_session_t *s,
 GRADE_RT_API grade_status_t grade_session_eval_rhs(grade_session_t *s,
                                                    double t,
                                                    grade_tensor_t **out);
+
+/** grade_session_eval_rhs into the caller's tensors (one per state, in
+ *  declaration order, each of the state's full shape and dtype): no
+ *  allocation per call. */
+GRADE_RT_API grade_status_t
+grade_session_eval_rhs_into(grade_session_t *s, double t,
+                            grade_tensor_t *const *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -57,3 +57,33 @@ grade.model @rk4 {
   }
   grade.solve rk4 dt(0.1) over [0.0, 1.0]
 }
+
+// -----
+
+// A tableau attribute drives the expansion: midpoint has b = [0, 1], so the
+// first stage's slope feeds only the second stage's input and never the
+// running sum (no `add` of the start state with a b_1 term).
+// CHECK-LABEL: grade.model @midpoint
+// CHECK: grade.step
+// CHECK: %[[X:.*]] = grade.load @x
+// CHECK: %[[K1:.*]] = grade.unary neg %[[X]]
+// CHECK-NEXT: %[[HALF:.*]] = arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: %[[H:.*]] = arith.mulf %[[HALF]], %{{.*}} : f64
+// CHECK-NEXT: %[[U:.*]] = grade.binary mul %[[H]], %[[K1]]
+// CHECK-NEXT: %[[X2:.*]] = grade.binary add %[[X]], %[[U]]
+// CHECK: %[[K2:.*]] = grade.unary neg %[[X2]]
+// CHECK-NEXT: %[[ONE:.*]] = arith.constant 1.000000e+00 : f64
+// CHECK-NEXT: %[[H2:.*]] = arith.mulf %[[ONE]], %{{.*}} : f64
+// CHECK-NEXT: %[[U2:.*]] = grade.binary mul %[[H2]], %[[K2]]
+// CHECK-NEXT: %[[XN:.*]] = grade.binary add %[[X]], %[[U2]]
+// CHECK-NEXT: grade.yield %[[XN]]
+grade.model @midpoint {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    %f = grade.unary neg %x : !grade.field<node, f64>
+    grade.yield %f : !grade.field<node, f64>
+  }
+  grade.solve #grade.tableau<"mid", order 2, a = [[0.0, 0.0], [0.5, 0.0]], b = [0.0, 1.0], c = [0.0, 0.5]> dt(0.1) over [0.0, 1.0]
+}

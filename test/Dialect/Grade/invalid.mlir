@@ -369,6 +369,54 @@ func.func @bad_kind(%x: !grade.field<face, f32>)
 
 // -----
 
+grade.model @unknown_scheme {
+  grade.graph @G
+  // expected-error @+1 {{unknown scheme 'rk5' (built in: euler, midpoint, heun, ralston, ssprk3, kutta3, rk4, rk38; write any other as a #grade.tableau attribute)}}
+  grade.solve rk5 dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @implicit_tableau {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'bdf': a[1][1] = 1.0 makes the scheme implicit; an explicit tableau is strictly lower-triangular (a[i][j] = 0 for j >= i)}}
+  grade.solve #grade.tableau<"bdf", order 1, a = [[1.0]], b = [1.0], c = [1.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @inconsistent_tableau {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'half': the weights must add up to 1 (consistency), they add up to 0.5}}
+  grade.solve #grade.tableau<"half", order 1, a = [[0.0]], b = [0.5], c = [0.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @overclaimed_tableau {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'e2': the tableau has order 1, not 2: an order condition of order 2 fails}}
+  grade.solve #grade.tableau<"e2", order 2, a = [[0.0]], b = [1.0], c = [0.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @wrong_c {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'h': c[2] = 0.5 must equal the sum of row 2 of 'a', 1.0}}
+  grade.solve #grade.tableau<"h", order 2, a = [[0.0, 0.0], [1.0, 0.0]], b = [0.5, 0.5], c = [0.0, 0.5]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @ragged_tableau {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'a' must be square, got 2 rows and 3 entries}}
+  grade.solve #grade.tableau<"r", order 1, a = [[0.0, 0.0], [1.0]], b = [1.0, 0.0], c = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
 func.func @reduce_all_wrong_element_type(%x: !grade.field<node, f64>) -> f32 {
   // expected-error @+1 {{'grade.reduce_all' op result type must be 'f64' (the element type and feature shape of '!grade.field<node, f64>'), got 'f32'}}
   %0 = grade.reduce_all sum %x : !grade.field<node, f64> -> f32

@@ -182,13 +182,40 @@ def step_grid(t0, t1, dt):
     return ts
 
 
+# Butcher tableaux (a as lower-triangular rows, b) from the literature,
+# written out independently of the compiler's list.
+TABLEAUX = {
+    "midpoint": ([[], [1 / 2]], [0, 1]),
+    "heun": ([[], [1]], [1 / 2, 1 / 2]),
+    "ralston": ([[], [2 / 3]], [1 / 4, 3 / 4]),
+    "ssprk3": ([[], [1], [1 / 4, 1 / 4]], [1 / 6, 1 / 6, 2 / 3]),
+    "kutta3": ([[], [1 / 2], [-1, 2]], [1 / 6, 2 / 3, 1 / 6]),
+    "rk38": ([[], [1 / 3], [-1 / 3, 1], [1, -1, 1]], [1 / 8, 3 / 8, 3 / 8, 1 / 8]),
+}
+
+
+def rk_step(f, t, h, y, a, b):
+    """One explicit Runge-Kutta step with tableau rows a (lower part), b."""
+    ks = []
+    for i in range(len(b)):
+        yi = [v + h * sum(a[i][j] * ks[j][s] for j in range(i))
+              for s, v in enumerate(y)] if i else list(y)
+        ks.append(f(t + h * sum(a[i]), yi))
+    return [v + h * sum(b[i] * ks[i][s] for i in range(len(b)))
+            for s, v in enumerate(y)]
+
+
 def integrate(f, y0, t0, t1, dt, scheme):
-    """Fixed-step Euler or classical RK4 on a list of state arrays."""
+    """Fixed-step integration on a list of state arrays: 'euler', 'rk4',
+    a name of TABLEAUX, or a tableau (a, b) given directly."""
     ts = step_grid(t0, t1, dt)
     y = [np.array(a, dtype=np.float64) for a in y0]
     for k in range(len(ts) - 1):
         t, h = ts[k], ts[k + 1] - ts[k]
-        if scheme == "euler":
+        if not isinstance(scheme, str) or scheme in TABLEAUX:
+            a, b = TABLEAUX[scheme] if isinstance(scheme, str) else scheme
+            y = rk_step(f, t, h, y, a, b)
+        elif scheme == "euler":
             d = f(t, y)
             y = [a + h * b for a, b in zip(y, d)]
         elif scheme == "rk4":

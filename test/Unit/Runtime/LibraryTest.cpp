@@ -1,9 +1,18 @@
 //===- LibraryTest.cpp - Tests of library loading and JSON ------*- C++ -*-===//
+//
+// Loads the mock model (MockModel.c) and its broken builds, wraps its
+// descriptor as a linked model would be, and checks every rejection of
+// library.cpp on copies of the mock's descriptor broken one way each.
+//
+//===----------------------------------------------------------------------===//
 
+#include "MockModel.h"
 #include "TestUtil.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
+#include <functional>
 
 using namespace grade::test;
 
@@ -23,6 +32,16 @@ std::string loadError(const std::string &path) {
   return result;
 }
 
+std::string wrapError(const grade_model_descriptor_t *descriptor) {
+  grade_library_t *raw = reinterpret_cast<grade_library_t *>(0x1);
+  std::string result = statusString(grade_library_wrap(descriptor, &raw));
+  if (result == "ok")
+    grade_library_unload(raw);
+  else
+    EXPECT_EQ(raw, nullptr);
+  return result;
+}
+
 std::string toJson(const grade_model_descriptor_t *descriptor) {
   char *json = nullptr;
   std::string status =
@@ -39,28 +58,45 @@ TEST(LibraryTest, LoadsTheMockModel) {
   ASSERT_EQ(statusString(grade_library_load(GRADE_MOCK_MODEL_PATH, &raw)),
             "ok");
   LibraryPtr library(raw);
-  const grade_model_api_t *api = grade_library_api(library.get());
-  ASSERT_NE(api, nullptr);
-  EXPECT_EQ(api->abi_version, GRADE_MODEL_ABI_VERSION);
   const grade_model_descriptor_t *desc =
       grade_library_descriptor(library.get());
-  ASSERT_EQ(desc, api->descriptor);
+  ASSERT_NE(desc, nullptr);
+  // The very descriptor the library exports, under both names.
+  MockModel mock;
+  ASSERT_TRUE(mock.ok());
+  EXPECT_EQ(desc, mock.descriptor());
+  EXPECT_EQ(desc, mock.aliasFn());
+
+  EXPECT_EQ(desc->abi_version, GRADE_MODEL_ABI_VERSION);
+  EXPECT_EQ(desc->struct_size, sizeof(grade_model_descriptor_t));
   EXPECT_STREQ(desc->name, "decay");
-  EXPECT_STREQ(desc->scheme, "euler");
-  EXPECT_EQ(desc->scheme_order, 1);
+  EXPECT_STREQ(desc->scheme.name, "heun");
+  EXPECT_EQ(desc->scheme.order, 2);
+  EXPECT_EQ(desc->scheme.stages, 2);
   EXPECT_EQ(desc->dt, 0.1);
-  ASSERT_EQ(desc->num_fields, 3);
+  EXPECT_EQ(desc->graph_weighted, 1);
+  EXPECT_EQ(desc->weight_dtype, GRADE_DTYPE_F32);
+  ASSERT_EQ(desc->num_fields, 6);
+  EXPECT_EQ(desc->num_slots, int32_t(kMockNumSlots));
+  EXPECT_EQ(desc->num_entries, 3);
 
   const grade_field_desc_t *k = grade_descriptor_find_field(desc, "k");
   ASSERT_NE(k, nullptr);
-  EXPECT_EQ(k, &desc->fields[1]);
+  EXPECT_EQ(k, &desc->fields[kFieldK]);
   EXPECT_EQ(k->role, GRADE_ROLE_PARAM);
   EXPECT_EQ(k->kind, GRADE_KIND_GLOBAL);
   const grade_field_desc_t *x = grade_descriptor_find_field(desc, "x");
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->role, GRADE_ROLE_STATE);
   EXPECT_EQ(x->is_output, 1);
-  EXPECT_EQ(grade_descriptor_find_field(desc, "y"), nullptr);
+  const grade_field_desc_t *y = grade_descriptor_find_field(desc, "y");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y, &desc->fields[kFieldY]);
+  EXPECT_EQ(y->dtype, GRADE_DTYPE_F32);
+  EXPECT_EQ(y->rank, 1);
+  EXPECT_EQ(y->shape[0], 2);
+  EXPECT_EQ(grade_descriptor_find_field(desc, "x_next"), nullptr); // A slot.
+  EXPECT_EQ(grade_descriptor_find_field(desc, "nope"), nullptr);
   EXPECT_EQ(grade_descriptor_find_field(desc, nullptr), nullptr);
   EXPECT_EQ(grade_descriptor_find_field(nullptr, "x"), nullptr);
 }
@@ -78,44 +114,137 @@ TEST(LibraryTest, LoadingTwiceGivesIndependentHandles) {
   grade_library_unload(nullptr);
 }
 
+TEST(LibraryTest, BareFileNameIsInTheCurrentDirectory) {
+  // dlopen would find the system's libm for "libm.so.6" (and the loader
+  // would then say it is no model library); the runtime looks for the file
+  // in the current directory instead, where there is none.
+  EXPECT_EQ(loadError("libm.so.6"),
+            "[not found] libm.so.6: cannot load the library: cannot open "
+            "shared object file: No such file or directory");
+}
+
+//===----------------------------------------------------------------------===//
+// Wrapping a linked descriptor
+//===----------------------------------------------------------------------===//
+
+TEST(LibraryTest, WrapsALinkedDescriptor) {
+  MockModel mock;
+  ASSERT_TRUE(mock.ok());
+  mock.reset();
+  grade_library_t *raw = nullptr;
+  ASSERT_EQ(statusString(grade_library_wrap(mock.descriptor(), &raw)), "ok");
+  LibraryPtr library(raw);
+  EXPECT_EQ(grade_library_descriptor(library.get()), mock.descriptor());
+
+  // A session on the wrapped descriptor runs the same kernels: one Heun
+  // step of dx/dt = -k x multiplies x by 1 - kh + (kh)^2 / 2.
+  grade_session_t *session = nullptr;
+  ASSERT_EQ(statusString(grade_session_create(library.get(), &session)), "ok");
+  std::unique_ptr<grade_session_t, void (*)(grade_session_t *)> owner(
+      session, grade_session_free);
+  grade_graph_t *graph = nullptr;
+  ASSERT_EQ(statusString(grade_graph_generate("path:2", &graph)), "ok");
+  GraphPtr graphOwner(graph);
+  ASSERT_EQ(statusString(grade_session_bind_graph(session, graph)), "ok");
+  const int64_t shape[] = {2};
+  grade_tensor_t *x0 = nullptr, *k = nullptr;
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 1, shape, &x0)),
+            "ok");
+  TensorPtr x0Owner(x0);
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 0, shape, &k)),
+            "ok");
+  TensorPtr kOwner(k);
+  static_cast<double *>(x0->data)[0] = 1;
+  static_cast<double *>(x0->data)[1] = 3;
+  *static_cast<double *>(k->data) = 2;
+  ASSERT_EQ(statusString(grade_session_bind(session, "x0", x0)), "ok");
+  ASSERT_EQ(statusString(grade_session_bind(session, "k", k)), "ok");
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+  ASSERT_EQ(statusString(grade_session_step(session, 0.25)), "ok");
+  grade_tensor_t *x = nullptr;
+  ASSERT_EQ(statusString(grade_session_read(session, "x", &x)), "ok");
+  TensorPtr xOwner(x);
+  const double factor = 1 - 0.5 + 0.5 * 0.5 / 2; // kh = 0.5
+  EXPECT_DOUBLE_EQ(static_cast<double *>(x->data)[0], 1 * factor);
+  EXPECT_DOUBLE_EQ(static_cast<double *>(x->data)[1], 3 * factor);
+  EXPECT_EQ(mock.badSlots(), 0);
+
+  // Unloading a wrapped descriptor leaves the library that holds it alone.
+  owner.reset();
+  library.reset();
+  EXPECT_STREQ(mock.descriptor()->name, "decay");
+}
+
+TEST(LibraryTest, WrapArguments) {
+  MockModel mock;
+  ASSERT_TRUE(mock.ok());
+  EXPECT_EQ(statusString(grade_library_wrap(mock.descriptor(), nullptr)),
+            "[invalid argument] output pointer is NULL");
+  EXPECT_EQ(wrapError(nullptr),
+            "[invalid argument] linked model: invalid model descriptor: the "
+            "descriptor is NULL");
+}
+
+//===----------------------------------------------------------------------===//
+// JSON
+//===----------------------------------------------------------------------===//
+
 TEST(LibraryTest, MockModelAsJson) {
   grade_library_t *raw = nullptr;
   ASSERT_EQ(statusString(grade_library_load(GRADE_MOCK_MODEL_PATH, &raw)),
             "ok");
   LibraryPtr library(raw);
   EXPECT_EQ(toJson(grade_library_descriptor(library.get())),
-            "{\n"
-            "  \"name\": \"decay\",\n"
-            "  \"abi_version\": 1,\n"
-            "  \"source\": \"test/Unit/Runtime/MockModel.c\",\n"
-            "  \"scheme\": {\"name\": \"euler\", \"order\": 1, \"stages\": 1, "
-            "\"t0\": 0, \"t1\": 1, \"dt\": 0.1},\n"
-            "  \"graph\": {\"weighted\": false, \"weight_dtype\": null},\n"
-            "  \"fields\": [\n"
-            "    {\"name\": \"x0\", \"role\": \"input\", \"kind\": \"node\", "
-            "\"dtype\": \"f64\", \"shape\": [], \"output\": false},\n"
-            "    {\"name\": \"k\", \"role\": \"param\", \"kind\": \"global\", "
-            "\"dtype\": \"f64\", \"shape\": [], \"output\": false},\n"
-            "    {\"name\": \"x\", \"role\": \"state\", \"kind\": \"node\", "
-            "\"dtype\": \"f64\", \"shape\": [], \"output\": true}\n"
-            "  ]\n"
-            "}");
+            R"({
+  "name": "decay",
+  "abi_version": 2,
+  "source": "test/Unit/Runtime/MockModel.c",
+  "scheme": {"name": "heun", "order": 2, "stages": 2, "a": [[0, 0], [1, 0]], "b": [0.5, 0.5], "c": [0, 1], "t0": 0, "t1": 1, "dt": 0.1},
+  "graph": {"weighted": true, "weight_dtype": "f32"},
+  "fields": [
+    {"name": "x0", "role": "input", "kind": "node", "dtype": "f64", "shape": [], "output": false},
+    {"name": "k", "role": "param", "kind": "global", "dtype": "f64", "shape": [], "output": false},
+    {"name": "flow", "role": "let", "kind": "edge", "dtype": "f64", "shape": [], "output": false},
+    {"name": "inflow", "role": "let", "kind": "node", "dtype": "f64", "shape": [], "output": false},
+    {"name": "x", "role": "state", "kind": "node", "dtype": "f64", "shape": [], "output": true},
+    {"name": "y", "role": "state", "kind": "global", "dtype": "f32", "shape": [2], "output": false}
+  ],
+  "buffers": [
+    {"name": "in_offsets", "holds": "graph"},
+    {"name": "in_sources", "holds": "graph"},
+    {"name": "weights", "holds": "graph"},
+    {"name": "x0", "holds": "field"},
+    {"name": "k", "holds": "field"},
+    {"name": "flow", "holds": "field"},
+    {"name": "inflow", "holds": "field"},
+    {"name": "x", "holds": "field"},
+    {"name": "y", "holds": "field"},
+    {"name": "dx", "holds": "derivative"},
+    {"name": "dy", "holds": "derivative"},
+    {"name": null, "holds": "unused"},
+    {"name": "x_next", "holds": "temporary"},
+    {"name": "k1", "holds": "temporary"},
+    {"name": "ky", "holds": "temporary"}
+  ],
+  "entries": ["init", "rhs", "step"]
+})");
 }
 
-TEST(LibraryTest, HeatDescriptorAsJson) {
-  // The example of docs/runtime.md.
+TEST(LibraryTest, Rk4DescriptorAsJson) {
+  // A descriptor as a host program builds it, with the classic RK4 tableau.
   const grade_field_desc_t fields[] = {
       {"x0", GRADE_ROLE_INPUT, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, {}, 0, 0},
       {"x", GRADE_ROLE_STATE, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, {}, 1, 0},
   };
+  const double a[16] = {0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 1, 0};
+  const double b[4] = {1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6};
+  const double c[4] = {0, 0.5, 0.5, 1};
   grade_model_descriptor_t desc = {};
   desc.abi_version = GRADE_MODEL_ABI_VERSION;
   desc.struct_size = sizeof(desc);
   desc.name = "heat";
   desc.source = "examples/heat.grade";
-  desc.scheme = "rk4";
-  desc.scheme_order = 4;
-  desc.scheme_stages = 4;
+  desc.scheme = {"rk4", 4, 4, a, b, c};
   desc.t0 = 0;
   desc.t1 = 1;
   desc.dt = 0.01;
@@ -126,14 +255,16 @@ TEST(LibraryTest, HeatDescriptorAsJson) {
   EXPECT_EQ(toJson(&desc),
             R"({
   "name": "heat",
-  "abi_version": 1,
+  "abi_version": 2,
   "source": "examples/heat.grade",
-  "scheme": {"name": "rk4", "order": 4, "stages": 4, "t0": 0, "t1": 1, "dt": 0.01},
+  "scheme": {"name": "rk4", "order": 4, "stages": 4, "a": [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]], "b": [0.16666666666666666, 0.3333333333333333, 0.3333333333333333, 0.16666666666666666], "c": [0, 0.5, 0.5, 1], "t0": 0, "t1": 1, "dt": 0.01},
   "graph": {"weighted": true, "weight_dtype": "f64"},
   "fields": [
     {"name": "x0", "role": "input", "kind": "node", "dtype": "f64", "shape": [], "output": false},
     {"name": "x", "role": "state", "kind": "node", "dtype": "f64", "shape": [], "output": true}
-  ]
+  ],
+  "buffers": [],
+  "entries": []
 })");
 }
 
@@ -145,16 +276,17 @@ TEST(LibraryTest, JsonEscapesNumbersAndShapes) {
   desc.abi_version = GRADE_MODEL_ABI_VERSION;
   desc.name = "a\"b\\c\n\t\x01";
   desc.source = nullptr;
-  desc.scheme = "rk4";
+  desc.scheme.name = "rk4";
   desc.t0 = -0.5;
   desc.t1 = INFINITY;
   desc.dt = 1e-7;
   desc.num_fields = 1;
   desc.fields = fields;
+  // Without a tableau the scheme has no a/b/c.
   EXPECT_EQ(toJson(&desc),
             "{\n"
             "  \"name\": \"a\\\"b\\\\c\\n\\t\\u0001\",\n"
-            "  \"abi_version\": 1,\n"
+            "  \"abi_version\": 2,\n"
             "  \"source\": null,\n"
             "  \"scheme\": {\"name\": \"rk4\", \"order\": 0, \"stages\": 0, "
             "\"t0\": -0.5, \"t1\": null, \"dt\": 1e-07},\n"
@@ -162,18 +294,36 @@ TEST(LibraryTest, JsonEscapesNumbersAndShapes) {
             "  \"fields\": [\n"
             "    {\"name\": \"w\", \"role\": \"let\", \"kind\": \"edge\", "
             "\"dtype\": \"f32\", \"shape\": [3, 4], \"output\": false}\n"
-            "  ]\n"
+            "  ],\n"
+            "  \"buffers\": [],\n"
+            "  \"entries\": []\n"
             "}");
   desc.num_fields = 0;
   std::string empty = toJson(&desc);
-  EXPECT_NE(empty.find("\"fields\": []\n}"), std::string::npos) << empty;
+  EXPECT_NE(empty.find("\"fields\": [],\n"), std::string::npos) << empty;
   EXPECT_EQ(toJson(nullptr), "[invalid argument] descriptor is NULL");
-  // Shortest round-trip forms.
+  // Shortest round-trip forms, in the solve clause and the tableau; a
+  // non-finite coefficient becomes null.
   desc.t0 = 0.1 + 0.2;
   desc.t1 = 1e21;
-  EXPECT_NE(toJson(&desc).find("\"t0\": 0.30000000000000004, \"t1\": 1e+21"),
-            std::string::npos);
+  const double a[1] = {0};
+  const double b[1] = {NAN};
+  const double c[1] = {1.0 / 3};
+  desc.scheme = {"odd", 1, 1, a, b, c};
+  EXPECT_NE(toJson(&desc).find("\"a\": [[0]], \"b\": [null], \"c\": "
+                               "[0.3333333333333333], \"t0\": "
+                               "0.30000000000000004, \"t1\": 1e+21"),
+            std::string::npos)
+      << toJson(&desc);
+  // A stage count without coefficients renders no tableau.
+  desc.scheme.b = nullptr;
+  EXPECT_NE(toJson(&desc).find("\"stages\": 1, \"t0\""), std::string::npos)
+      << toJson(&desc);
 }
+
+//===----------------------------------------------------------------------===//
+// Rejected libraries
+//===----------------------------------------------------------------------===//
 
 TEST(LibraryTest, MissingFile) {
   TempDir dir;
@@ -199,14 +349,22 @@ TEST(LibraryTest, NotAModelLibrary) {
   // libgrade_rt is a shared library without a model entry point.
   EXPECT_EQ(loadError(GRADE_RT_LIBRARY_PATH),
             std::string("[invalid argument] ") + GRADE_RT_LIBRARY_PATH +
-                ": not a grade model library (no 'grade_model_api' symbol)");
+                ": not a grade model library (no 'grade_model_descriptor' "
+                "symbol)");
+}
+
+TEST(LibraryTest, FirstAbiLibrary) {
+  EXPECT_EQ(loadError(GRADE_MOCK_MODEL_ABI1_PATH),
+            std::string("[ABI mismatch] ") + GRADE_MOCK_MODEL_ABI1_PATH +
+                ": built for model ABI version 1, this runtime supports "
+                "version 2; recompile it with this gradec");
 }
 
 TEST(LibraryTest, WrongAbiVersion) {
   EXPECT_EQ(loadError(GRADE_MOCK_MODEL_ABI3_PATH),
             std::string("[ABI mismatch] ") + GRADE_MOCK_MODEL_ABI3_PATH +
-                ": built for model ABI version 3, this runtime supports "
-                "version 1; recompile it with this gradec");
+                ": descriptor built for model ABI version 3, this runtime "
+                "supports version 2; recompile it with this gradec");
 }
 
 TEST(LibraryTest, InvalidDescriptor) {
@@ -221,10 +379,345 @@ TEST(LibraryTest, NullArguments) {
   grade_library_t *raw = nullptr;
   EXPECT_EQ(statusString(grade_library_load(nullptr, &raw)),
             "[invalid argument] library path is empty");
+  EXPECT_EQ(statusString(grade_library_load("", &raw)),
+            "[invalid argument] library path is empty");
   EXPECT_EQ(statusString(grade_library_load(GRADE_MOCK_MODEL_PATH, nullptr)),
             "[invalid argument] output pointer is NULL");
   EXPECT_EQ(grade_library_descriptor(nullptr), nullptr);
-  EXPECT_EQ(grade_library_api(nullptr), nullptr);
+}
+
+/// A modifiable copy of the mock's descriptor, with its own field, slot,
+/// entry, swap and tableau arrays, to break one way per test.
+class BrokenDescriptorTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(mock.ok());
+    const grade_model_descriptor_t &original = *mock.descriptor();
+    desc = original;
+    fields.assign(original.fields, original.fields + original.num_fields);
+    slots.assign(original.slots, original.slots + original.num_slots);
+    entries.assign(original.entries, original.entries + original.num_entries);
+    const grade_scheme_desc_t &scheme = original.scheme;
+    size_t stages = size_t(scheme.stages);
+    a.assign(scheme.a, scheme.a + stages * stages);
+    b.assign(scheme.b, scheme.b + stages);
+    c.assign(scheme.c, scheme.c + stages);
+    ASSERT_EQ(entries[2].entry, GRADE_ENTRY_STEP);
+    swaps.assign(entries[2].swaps, entries[2].swaps + 2 * entries[2].num_swaps);
+    desc.fields = fields.data();
+    desc.slots = slots.data();
+    desc.entries = entries.data();
+    entries[2].swaps = swaps.data();
+    desc.scheme.a = a.data();
+    desc.scheme.b = b.data();
+    desc.scheme.c = c.data();
+    // The unbroken copy is accepted.
+    ASSERT_EQ(wrapError(&desc), "ok");
+  }
+
+  /// The status of wrapping the descriptor as broken by the test.
+  std::string wrap() { return wrapError(&desc); }
+
+  /// The full message of an invalid descriptor.
+  static std::string invalid(const std::string &what) {
+    return "[invalid argument] linked model: invalid model descriptor: " + what;
+  }
+
+  /// Whether `status` is an invalid descriptor whose explanation starts
+  /// with `what`.
+  static bool startsInvalid(const std::string &status,
+                            const std::string &what) {
+    std::string prefix = invalid(what);
+    return status.compare(0, prefix.size(), prefix) == 0;
+  }
+
+  MockModel mock;
+  grade_model_descriptor_t desc = {};
+  std::vector<grade_field_desc_t> fields;
+  std::vector<grade_slot_desc_t> slots;
+  std::vector<grade_entry_desc_t> entries;
+  std::vector<int32_t> swaps;
+  std::vector<double> a, b, c;
+};
+
+TEST_F(BrokenDescriptorTest, AbiVersionAndSize) {
+  desc.abi_version = 1;
+  EXPECT_EQ(wrap(), "[ABI mismatch] linked model: descriptor built for model "
+                    "ABI version 1, this runtime supports version 2; "
+                    "recompile it with this gradec");
+  desc.abi_version = GRADE_MODEL_ABI_VERSION;
+  desc.struct_size = offsetof(grade_model_descriptor_t, set_num_threads);
+  EXPECT_EQ(wrap(), "[ABI mismatch] linked model: descriptor is 136 bytes, "
+                    "this runtime needs at least 152; recompile it with this "
+                    "gradec");
+  // A newer, larger descriptor is fine.
+  desc.struct_size = sizeof(desc) + 16;
+  EXPECT_EQ(wrap(), "ok");
+}
+
+TEST_F(BrokenDescriptorTest, NameAndInterval) {
+  desc.name = "";
+  EXPECT_EQ(wrap(), invalid("the model has no name"));
+  desc.name = nullptr;
+  EXPECT_EQ(wrap(), invalid("the model has no name"));
+  desc.name = "decay";
+  desc.dt = -0.1;
+  EXPECT_EQ(wrap(), invalid("bad solve interval t0 = 0, t1 = 1, dt = -0.1"));
+  desc.dt = 0.1;
+  desc.t1 = NAN;
+  EXPECT_EQ(wrap(), invalid("bad solve interval t0 = 0, t1 = nan, dt = 0.1"));
+  desc.t1 = 1;
+  desc.t0 = -INFINITY;
+  EXPECT_EQ(wrap(), invalid("bad solve interval t0 = -inf, t1 = 1, dt = 0.1"));
+  // dt = 0 means "no default step".
+  desc.t0 = 0;
+  desc.dt = 0;
+  EXPECT_EQ(wrap(), "ok");
+}
+
+TEST_F(BrokenDescriptorTest, GraphWeights) {
+  desc.graph_weighted = 2;
+  EXPECT_EQ(wrap(), invalid("graph_weighted is 2"));
+  desc.graph_weighted = 1;
+  desc.weight_dtype = GRADE_DTYPE_I32;
+  EXPECT_EQ(wrap(), invalid("weight_dtype 3 for a weighted graph"));
+  desc.graph_weighted = 0;
+  desc.weight_dtype = GRADE_DTYPE_F32;
+  EXPECT_EQ(wrap(), invalid("weight_dtype 1 for an unweighted graph"));
+  // An unweighted model has no weights to read.
+  desc.weight_dtype = 0;
+  EXPECT_EQ(wrap(), invalid("slot 2: graph array 3 has dtype 1"));
+  // A weighted model reads them in its own dtype.
+  desc.graph_weighted = 1;
+  desc.weight_dtype = GRADE_DTYPE_F64;
+  EXPECT_EQ(wrap(), invalid("slot 2: graph array 3 has dtype 1"));
+}
+
+TEST_F(BrokenDescriptorTest, Fields) {
+  desc.fields = nullptr;
+  EXPECT_TRUE(startsInvalid(wrap(), "6 fields at ")) << wrap();
+  desc.fields = fields.data();
+  desc.num_fields = -1;
+  EXPECT_TRUE(startsInvalid(wrap(), "-1 fields at ")) << wrap();
+  desc.num_fields = int32_t(fields.size());
+
+  auto broken = [&](int index,
+                    const std::function<void(grade_field_desc_t &)> &breakIt) {
+    grade_field_desc_t saved = fields[size_t(index)];
+    breakIt(fields[size_t(index)]);
+    std::string result = wrap();
+    fields[size_t(index)] = saved;
+    return result;
+  };
+  EXPECT_EQ(broken(2, [](auto &f) { f.name = ""; }),
+            invalid("field 2 has no name"));
+  EXPECT_EQ(broken(2, [](auto &f) { f.name = nullptr; }),
+            invalid("field 2 has no name"));
+  EXPECT_EQ(broken(3, [](auto &f) { f.role = 0; }),
+            invalid("field 3 ('inflow') has unknown role 0"));
+  EXPECT_EQ(broken(3, [](auto &f) { f.role = GRADE_ROLE_LET + 1; }),
+            invalid("field 3 ('inflow') has unknown role 5"));
+  EXPECT_EQ(broken(2, [](auto &f) { f.kind = 0; }),
+            invalid("field 2 ('flow') has unknown kind 0"));
+  EXPECT_EQ(broken(2, [](auto &f) { f.kind = GRADE_KIND_GLOBAL + 1; }),
+            invalid("field 2 ('flow') has unknown kind 4"));
+  EXPECT_EQ(broken(0, [](auto &f) { f.dtype = 9; }),
+            invalid("field 0 ('x0') has unknown dtype 9"));
+  EXPECT_EQ(broken(5, [](auto &f) { f.rank = GRADE_MAX_RANK + 1; }),
+            invalid("field 5 ('y') has rank 5"));
+  EXPECT_EQ(broken(5, [](auto &f) { f.rank = -1; }),
+            invalid("field 5 ('y') has rank -1"));
+  EXPECT_EQ(broken(5, [](auto &f) { f.shape[0] = -3; }),
+            invalid("field 5 ('y') has a negative dimension -3"));
+  EXPECT_EQ(broken(3, [](auto &f) { f.name = "flow"; }),
+            invalid("field 3 ('flow') repeats a name"));
+}
+
+TEST_F(BrokenDescriptorTest, Slots) {
+  desc.slots = nullptr;
+  EXPECT_TRUE(startsInvalid(wrap(), "15 slots at ")) << wrap();
+  desc.slots = slots.data();
+
+  auto broken = [&](int index,
+                    const std::function<void(grade_slot_desc_t &)> &breakIt) {
+    grade_slot_desc_t saved = slots[size_t(index)];
+    breakIt(slots[size_t(index)]);
+    std::string result = wrap();
+    slots[size_t(index)] = saved;
+    return result;
+  };
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 9; }),
+            invalid("slot 11: unknown slot kind 9"));
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = -1; }),
+            invalid("slot 11: unknown slot kind -1"));
+  // Graph arrays.
+  EXPECT_EQ(broken(kSlotOffsets, [](auto &s) { s.index = 0; }),
+            invalid("slot 0: unknown graph array 0"));
+  EXPECT_EQ(broken(kSlotSources, [](auto &s) { s.index = 4; }),
+            invalid("slot 1: unknown graph array 4"));
+  EXPECT_EQ(broken(kSlotOffsets, [](auto &s) { s.dtype = GRADE_DTYPE_I32; }),
+            invalid("slot 0: graph array 1 has dtype 3"));
+  EXPECT_EQ(broken(kSlotWeights, [](auto &s) { s.dtype = GRADE_DTYPE_F64; }),
+            invalid("slot 2: graph array 3 has dtype 2"));
+  // Fields and derivatives.
+  EXPECT_EQ(broken(kSlotX0, [](auto &s) { s.index = 6; }),
+            invalid("slot 3: field index 6 out of range"));
+  EXPECT_EQ(broken(kSlotDx, [](auto &s) { s.index = -1; }),
+            invalid("slot 9: field index -1 out of range"));
+  EXPECT_EQ(broken(kSlotDx, [](auto &s) { s.index = kFieldInflow; }),
+            invalid("slot 9: derivative of 'inflow', which is not a state"));
+  EXPECT_EQ(broken(kSlotY, [](auto &s) { s.shape[0] = 3; }),
+            invalid("slot 8: its kind, dtype or shape differs from field 'y'"));
+  EXPECT_EQ(broken(kSlotK, [](auto &s) { s.dtype = GRADE_DTYPE_F32; }),
+            invalid("slot 4: its kind, dtype or shape differs from field 'k'"));
+  EXPECT_EQ(broken(kSlotFlow, [](auto &s) { s.kind = GRADE_KIND_NODE; }),
+            invalid("slot 5: its kind, dtype or shape differs from field 'flow'"));
+  EXPECT_EQ(broken(kSlotDy, [](auto &s) { s.rank = 0; }),
+            invalid("slot 10: its kind, dtype or shape differs from field 'y'"));
+  EXPECT_EQ(broken(kSlotUnused, [&](auto &s) { s = slots[kSlotX0]; }),
+            invalid("slot 11: field 'x0' has two slots"));
+  EXPECT_EQ(broken(kSlotK, [](auto &s) { s.slot_kind = GRADE_SLOT_UNUSED; }),
+            invalid("field 'k' has no slot"));
+  // A field whose only slot is a derivative has none of its own.
+  EXPECT_EQ(broken(kSlotY, [](auto &s) { s.slot_kind = GRADE_SLOT_TEMP; }),
+            invalid("field 'y' has no slot"));
+  // Temporaries.
+  EXPECT_EQ(broken(kSlotXNext, [](auto &s) { s.kind = 0; }),
+            invalid("slot 12: unknown kind 0"));
+  EXPECT_EQ(broken(kSlotXNext, [](auto &s) { s.dtype = 0; }),
+            invalid("slot 12: unknown dtype 0"));
+  EXPECT_EQ(broken(kSlotKy, [](auto &s) { s.rank = 5; }),
+            invalid("slot 14: rank 5"));
+  EXPECT_EQ(broken(kSlotKy, [](auto &s) { s.shape[0] = -2; }),
+            invalid("slot 14: a negative dimension"));
+}
+
+TEST_F(BrokenDescriptorTest, Entries) {
+  desc.entries = nullptr;
+  EXPECT_EQ(wrap(), invalid("bad entry table"));
+  desc.entries = entries.data();
+  desc.num_entries = -1;
+  EXPECT_EQ(wrap(), invalid("bad entry table"));
+  // A missing entry point, whichever it is.
+  desc.num_entries = 2;
+  EXPECT_EQ(wrap(), invalid("no step entry point"));
+  desc.num_entries = 0;
+  EXPECT_EQ(wrap(), invalid("no init entry point"));
+  desc.num_entries = 3;
+  std::swap(entries[1], entries[2]);
+  desc.num_entries = 2;
+  EXPECT_EQ(wrap(), invalid("no rhs entry point"));
+  desc.num_entries = 3;
+  EXPECT_EQ(wrap(), "ok"); // Any order.
+  std::swap(entries[1], entries[2]);
+
+  auto broken = [&](int index,
+                    const std::function<void(grade_entry_desc_t &)> &breakIt) {
+    grade_entry_desc_t saved = entries[size_t(index)];
+    breakIt(entries[size_t(index)]);
+    std::string result = wrap();
+    entries[size_t(index)] = saved;
+    return result;
+  };
+  EXPECT_EQ(broken(0, [](auto &e) { e.entry = 0; }),
+            invalid("entry 0 has unknown kind 0"));
+  EXPECT_EQ(broken(1, [](auto &e) { e.entry = 4; }),
+            invalid("entry 1 has unknown kind 4"));
+  EXPECT_EQ(broken(1, [](auto &e) { e.fn = nullptr; }),
+            invalid("entry 1 is NULL"));
+  EXPECT_EQ(broken(0, [](auto &e) { e.name = nullptr; }),
+            invalid("entry 0 is NULL"));
+  EXPECT_EQ(broken(1, [](auto &e) { e.entry = GRADE_ENTRY_INIT; }),
+            invalid("two 'rhs' entries"));
+  // Swaps.
+  EXPECT_EQ(broken(2, [](auto &e) { e.num_swaps = -1; }),
+            invalid("entry 'step' has bad swaps"));
+  EXPECT_EQ(broken(2, [](auto &e) { e.swaps = nullptr; }),
+            invalid("entry 'step' has bad swaps"));
+  swaps[1] = kMockNumSlots;
+  EXPECT_EQ(wrap(), invalid("entry 'step' swaps slot 15"));
+  swaps[1] = kSlotXNext;
+  swaps[0] = -1;
+  EXPECT_EQ(wrap(), invalid("entry 'step' swaps slot -1"));
+  swaps[0] = kSlotX;
+  EXPECT_EQ(wrap(), "ok");
+}
+
+// A swap exchanges two buffers, so both must be the session's own buffers
+// of the same size: exchanging a node array with a global one, a graph
+// array or a derivative (caller memory, NULL outside eval_rhs) would let the
+// kernels write past the end of a buffer or through NULL.
+TEST_F(BrokenDescriptorTest, SwapsExchangeOnlyBuffersOfOneShape) {
+  for (int32_t other :
+       {int32_t(kSlotY), int32_t(kSlotSources), int32_t(kSlotDx),
+        int32_t(kSlotUnused), int32_t(kSlotFlow)}) {
+    swaps[1] = other;
+    std::string result = wrap();
+    EXPECT_TRUE(startsInvalid(result, ""))
+        << "swap of slot 7 with slot " << other << ": " << result;
+  }
+}
+
+// The rhs entry writes every state's derivative into that state's
+// DERIVATIVE slot, and eval_rhs hands out one tensor per state: a state
+// without such a slot would read as a zero derivative, one with two would
+// leave one of them unwritten.
+TEST_F(BrokenDescriptorTest, EveryStateHasOneDerivativeSlot) {
+  slots[kSlotDy].slot_kind = GRADE_SLOT_UNUSED;
+  std::string result = wrap();
+  EXPECT_TRUE(startsInvalid(result, "")) << "no derivative of 'y': " << result;
+  slots[kSlotDy] = slots[kSlotDx];
+  result = wrap();
+  EXPECT_TRUE(startsInvalid(result, ""))
+      << "two derivatives of 'x': " << result;
+}
+
+TEST_F(BrokenDescriptorTest, ThreadHooks) {
+  desc.set_num_threads = nullptr;
+  EXPECT_EQ(wrap(), invalid("no thread-pool hooks"));
+  desc.set_num_threads = mock.descriptor()->set_num_threads;
+  desc.num_processors = nullptr;
+  EXPECT_EQ(wrap(), invalid("no thread-pool hooks"));
+}
+
+TEST_F(BrokenDescriptorTest, Tableau) {
+  // Heun's tableau: a = [[0, 0], [1, 0]], b = [1/2, 1/2], c = [0, 1].
+  a[1] = 0.5; // Above the diagonal: an implicit scheme.
+  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not explicit"));
+  a[1] = 0;
+  a[3] = 0.5; // On the diagonal.
+  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not explicit"));
+  a[3] = 0;
+  a[2] = NAN;
+  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not explicit"));
+  a[2] = 1;
+  b[1] = INFINITY;
+  EXPECT_EQ(wrap(), invalid("non-finite scheme coefficients"));
+  b[1] = 0.5;
+  c[0] = NAN;
+  EXPECT_EQ(wrap(), invalid("non-finite scheme coefficients"));
+  c[0] = 0;
+  EXPECT_EQ(wrap(), "ok");
+
+  desc.scheme.stages = 0;
+  EXPECT_EQ(wrap(), invalid("bad scheme tableau"));
+  desc.scheme.stages = 2;
+  desc.scheme.order = 0;
+  EXPECT_EQ(wrap(), invalid("bad scheme tableau"));
+  desc.scheme.order = 2;
+  desc.scheme.name = nullptr;
+  EXPECT_EQ(wrap(), invalid("bad scheme tableau"));
+  desc.scheme.name = "heun";
+  desc.scheme.a = nullptr;
+  EXPECT_EQ(wrap(), invalid("bad scheme tableau"));
+  desc.scheme.a = a.data();
+  desc.scheme.c = nullptr;
+  EXPECT_EQ(wrap(), invalid("bad scheme tableau"));
+  desc.scheme.c = c.data();
+  // One stage of the same arrays (a = [[0]]) is explicit Euler.
+  desc.scheme.stages = 1;
+  desc.scheme.order = 1;
+  EXPECT_EQ(wrap(), "ok");
 }
 
 } // namespace

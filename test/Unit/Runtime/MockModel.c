@@ -1,39 +1,65 @@
 /*===- MockModel.c - A hand-written model library for the tests ----*- C -*-===*
  *
- * Implements grade/model_abi.h the way a generated library would, for the
- * model
+ * Implements grade/model_abi.h (version 2) the way a generated library
+ * does, for the model
  *
- *   model decay { input x0: node f64; param k: f64; state x: node f64;
- *                 x(0) = x0; d/dt x = -k * x; output x;
- *                 solve euler, t in [0, 1], dt = 0.1 }
+ *   model decay {
+ *     input x0: node f64;
+ *     param k: f64;
+ *     let flow: edge f64 = weight(e) * x0[src(e)];
+ *     let inflow: node f64 = sum of flow over the node's in-edges;
+ *     state x: node f64;      x(0) = x0;       d/dt x = -k x;
+ *     state y: global f32[2]; y(0) = [sum(inflow), E - N]; d/dt y = -k y;
+ *     output x;
+ *     solve heun, t in [0, 1], dt = 0.1
+ *   }
  *
- * so that the runtime's loading, binding and time loop are tested without
- * the compiler. Besides the ABI entry points it exports mock_step_count()
- * and mock_step_size(), which record every step() call, so that the tests
- * can check the integration grid the runtime chose.
+ * with f32 edge weights, so that the runtime's loading, buffers, graph
+ * arrays, swaps and time loop are tested without the compiler. The kernels
+ * are plain C over the slot table. Heun's method (explicit trapezoidal
+ * rule, 2 stages) multiplies a solution of d/dt u = -k u by
+ * 1 - kh + (kh)^2 / 2 per step of size h. The step entry writes the new x
+ * into the temporary `x_next`, which the runtime then swaps with `x`; y is
+ * updated in place.
+ *
+ * Besides the descriptor the library exports test instrumentation (the
+ * mock_* functions below): every step's (t, dt), the arguments of the last
+ * init and rhs calls, the thread count the kernels ran with, and how many
+ * slot pointers a kernel found NULL or misaligned.
  *
  * Compile-time variants used by LibraryTest:
- *   MOCK_ABI_VERSION=<n>      reports another ABI version
- *   MOCK_BAD_DESCRIPTOR       declares a field with an invalid role
+ *   MOCK_ABI_VERSION=<n>  reports another ABI version
+ *   MOCK_BAD_DESCRIPTOR   declares a field with an invalid role
+ *   MOCK_ABI_V1           a library of the first ABI: it exports the
+ *                         function table `grade_model_api` and no descriptor
  *===----------------------------------------------------------------------===*/
 
 #include "grade/model_abi.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MOCK_EXPORT __attribute__((visibility("default")))
+
+#ifdef MOCK_ABI_V1
+
+/* All the runtime can see of a version 1 library is its entry point. */
+struct mock_v1_api {
+  uint32_t abi_version;
+  uint32_t struct_size;
+};
+static const struct mock_v1_api kApi = {1u, sizeof(struct mock_v1_api)};
+MOCK_EXPORT const struct mock_v1_api *grade_model_api(void) { return &kApi; }
+
+#else /* !MOCK_ABI_V1 */
 
 #ifndef MOCK_ABI_VERSION
 #define MOCK_ABI_VERSION GRADE_MODEL_ABI_VERSION
 #endif
 
-#define MOCK_EXPORT __attribute__((visibility("default")))
-
-/* The maximum thread count the mock accepts: lets tests provoke a failure
- * inside the model and check that its message reaches the caller. */
-#define MOCK_MAX_THREADS 64
+/* The processors the library's thread pool reports. */
+#define MOCK_NUM_PROCESSORS 8
 
 /*===------------------------------------------------------------------===*
  * Descriptor
@@ -45,300 +71,267 @@
 #define MOCK_K_ROLE GRADE_ROLE_PARAM
 #endif
 
+enum { kFieldX0, kFieldK, kFieldFlow, kFieldInflow, kFieldX, kFieldY };
+
 static const grade_field_desc_t kFields[] = {
     {"x0", GRADE_ROLE_INPUT, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, {0}, 0, 0},
     {"k", MOCK_K_ROLE, GRADE_KIND_GLOBAL, GRADE_DTYPE_F64, 0, {0}, 0, 0},
+    {"flow", GRADE_ROLE_LET, GRADE_KIND_EDGE, GRADE_DTYPE_F64, 0, {0}, 0, 0},
+    {"inflow", GRADE_ROLE_LET, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, {0}, 0, 0},
     {"x", GRADE_ROLE_STATE, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, {0}, 1, 0},
+    {"y", GRADE_ROLE_STATE, GRADE_KIND_GLOBAL, GRADE_DTYPE_F32, 1, {2}, 0, 0},
 };
+
+/* Slot indices, as the kernels address them. Slot 11 is unused (NULL). */
+enum {
+  kSlotOffsets,
+  kSlotSources,
+  kSlotWeights,
+  kSlotX0,
+  kSlotK,
+  kSlotFlow,
+  kSlotInflow,
+  kSlotX,
+  kSlotY,
+  kSlotDx,
+  kSlotDy,
+  kSlotUnused,
+  kSlotXNext,
+  kSlotK1,
+  kSlotKy,
+  kNumSlots
+};
+
+/* clang-format off */
+static const grade_slot_desc_t kSlots[kNumSlots] = {
+    {"in_offsets", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_OFFSETS, 0,
+     GRADE_DTYPE_I64, 0, 0, {0}},
+    {"in_sources", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_SOURCES, 0,
+     GRADE_DTYPE_I64, 0, 0, {0}},
+    {"weights", GRADE_SLOT_GRAPH, GRADE_GRAPH_WEIGHTS, 0, GRADE_DTYPE_F32, 0,
+     0, {0}},
+    {"x0", GRADE_SLOT_FIELD, kFieldX0, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, 0,
+     {0}},
+    {"k", GRADE_SLOT_FIELD, kFieldK, GRADE_KIND_GLOBAL, GRADE_DTYPE_F64, 0, 0,
+     {0}},
+    {"flow", GRADE_SLOT_FIELD, kFieldFlow, GRADE_KIND_EDGE, GRADE_DTYPE_F64, 0,
+     0, {0}},
+    {"inflow", GRADE_SLOT_FIELD, kFieldInflow, GRADE_KIND_NODE,
+     GRADE_DTYPE_F64, 0, 0, {0}},
+    {"x", GRADE_SLOT_FIELD, kFieldX, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, 0,
+     {0}},
+    {"y", GRADE_SLOT_FIELD, kFieldY, GRADE_KIND_GLOBAL, GRADE_DTYPE_F32, 1, 0,
+     {2}},
+    {"dx", GRADE_SLOT_DERIVATIVE, kFieldX, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0,
+     0, {0}},
+    {"dy", GRADE_SLOT_DERIVATIVE, kFieldY, GRADE_KIND_GLOBAL, GRADE_DTYPE_F32,
+     1, 0, {2}},
+    {NULL, GRADE_SLOT_UNUSED, 0, 0, 0, 0, 0, {0}},
+    {"x_next", GRADE_SLOT_TEMP, 0, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, 0,
+     {0}},
+    {"k1", GRADE_SLOT_TEMP, 0, GRADE_KIND_NODE, GRADE_DTYPE_F64, 0, 0, {0}},
+    {"ky", GRADE_SLOT_TEMP, 0, GRADE_KIND_GLOBAL, GRADE_DTYPE_F64, 1, 0, {2}},
+};
+/* clang-format on */
+
+/* Heun's method. */
+static const double kTableauA[4] = {0.0, 0.0, 1.0, 0.0};
+static const double kTableauB[2] = {0.5, 0.5};
+static const double kTableauC[2] = {0.0, 1.0};
+
+/*===------------------------------------------------------------------===*
+ * Instrumentation (shared by every session of the library)
+ *===------------------------------------------------------------------===*/
+
+#define MOCK_MAX_RECORDED_STEPS 4096
+
+static int64_t gStepCount;
+static double gStepTimes[MOCK_MAX_RECORDED_STEPS];
+static double gStepSizes[MOCK_MAX_RECORDED_STEPS];
+static int64_t gInitCalls, gRhsCalls;
+static double gInitTime = NAN, gInitDt = NAN, gRhsTime = NAN;
+static int32_t gThreads = MOCK_NUM_PROCESSORS, gKernelThreads;
+static int64_t gBadSlots;
+
+/** Forgets everything recorded so far. */
+MOCK_EXPORT void mock_reset(void) {
+  gStepCount = gInitCalls = gRhsCalls = gBadSlots = 0;
+  gInitTime = gInitDt = gRhsTime = NAN;
+  gThreads = MOCK_NUM_PROCESSORS;
+  gKernelThreads = 0;
+}
+
+/** Number of step kernel calls since mock_reset(). */
+MOCK_EXPORT int64_t mock_step_count(void) { return gStepCount; }
+
+/** Time and size of step `i` (0-based); NaN when not recorded. */
+MOCK_EXPORT double mock_step_time(int64_t i) {
+  return i >= 0 && i < gStepCount && i < MOCK_MAX_RECORDED_STEPS ? gStepTimes[i]
+                                                                 : NAN;
+}
+MOCK_EXPORT double mock_step_size(int64_t i) {
+  return i >= 0 && i < gStepCount && i < MOCK_MAX_RECORDED_STEPS ? gStepSizes[i]
+                                                                 : NAN;
+}
+
+/** Calls of the init and rhs kernels, and the times they were given. */
+MOCK_EXPORT int64_t mock_init_calls(void) { return gInitCalls; }
+MOCK_EXPORT double mock_init_time(void) { return gInitTime; }
+MOCK_EXPORT double mock_init_dt(void) { return gInitDt; }
+MOCK_EXPORT int64_t mock_rhs_calls(void) { return gRhsCalls; }
+MOCK_EXPORT double mock_rhs_time(void) { return gRhsTime; }
+
+/** The thread count set before the last kernel call. */
+MOCK_EXPORT int32_t mock_kernel_threads(void) { return gKernelThreads; }
+
+/** Slot pointers a kernel needed and found NULL or not 64-byte aligned. */
+MOCK_EXPORT int64_t mock_bad_slots(void) { return gBadSlots; }
+
+/* Checks the slots a kernel addresses (model_abi.h: 64-byte aligned, never
+ * NULL, also when empty), and records the thread count it runs with. */
+static void enter(void *const *slots, const int *used, int numUsed) {
+  for (int i = 0; i < numUsed; ++i) {
+    void *slot = slots[used[i]];
+    if (!slot || (uintptr_t)slot % 64 != 0)
+      ++gBadSlots;
+  }
+  gKernelThreads = gThreads;
+}
+
+/*===------------------------------------------------------------------===*
+ * Kernels
+ *===------------------------------------------------------------------===*/
+
+static void initKernel(void *const *slots, int64_t numNodes, int64_t numEdges,
+                       double t, double dt) {
+  static const int used[] = {kSlotOffsets, kSlotSources, kSlotWeights, kSlotX0,
+                             kSlotFlow,    kSlotInflow,  kSlotX,       kSlotY};
+  enter(slots, used, (int)(sizeof(used) / sizeof(used[0])));
+  ++gInitCalls;
+  gInitTime = t;
+  gInitDt = dt;
+  const int64_t *offsets = slots[kSlotOffsets];
+  const int64_t *sources = slots[kSlotSources];
+  const float *weights = slots[kSlotWeights];
+  const double *x0 = slots[kSlotX0];
+  double *flow = slots[kSlotFlow];
+  double *inflow = slots[kSlotInflow];
+  double *x = slots[kSlotX];
+  float *y = slots[kSlotY];
+  for (int64_t e = 0; e < numEdges; ++e)
+    flow[e] = (double)weights[e] * x0[sources[e]];
+  double total = 0;
+  for (int64_t i = 0; i < numNodes; ++i) {
+    double sum = 0;
+    for (int64_t e = offsets[i]; e < offsets[i + 1]; ++e)
+      sum += flow[e];
+    inflow[i] = sum;
+    total += sum;
+    x[i] = x0[i];
+  }
+  y[0] = (float)total;
+  y[1] = (float)(numEdges - numNodes);
+}
+
+static void rhsKernel(void *const *slots, int64_t numNodes, int64_t numEdges,
+                      double t, double dt) {
+  static const int used[] = {kSlotK, kSlotX, kSlotY, kSlotDx, kSlotDy};
+  enter(slots, used, (int)(sizeof(used) / sizeof(used[0])));
+  (void)numEdges;
+  (void)dt;
+  ++gRhsCalls;
+  gRhsTime = t;
+  double k = *(const double *)slots[kSlotK];
+  const double *x = slots[kSlotX];
+  const float *y = slots[kSlotY];
+  double *dx = slots[kSlotDx];
+  float *dy = slots[kSlotDy];
+  for (int64_t i = 0; i < numNodes; ++i)
+    dx[i] = -k * x[i];
+  for (int d = 0; d < 2; ++d)
+    dy[d] = (float)(-k * (double)y[d]);
+}
+
+/* One step of Heun's method: k1 = f(u), k2 = f(u + h k1),
+ * u' = u + h/2 (k1 + k2). */
+static void stepKernel(void *const *slots, int64_t numNodes, int64_t numEdges,
+                       double t, double h) {
+  static const int used[] = {kSlotK,     kSlotX,  kSlotY,
+                             kSlotXNext, kSlotK1, kSlotKy};
+  enter(slots, used, (int)(sizeof(used) / sizeof(used[0])));
+  (void)numEdges;
+  if (gStepCount < MOCK_MAX_RECORDED_STEPS) {
+    gStepTimes[gStepCount] = t;
+    gStepSizes[gStepCount] = h;
+  }
+  ++gStepCount;
+  double k = *(const double *)slots[kSlotK];
+  const double *x = slots[kSlotX];
+  double *xNext = slots[kSlotXNext];
+  double *k1 = slots[kSlotK1];
+  float *y = slots[kSlotY];
+  double *ky = slots[kSlotKy];
+  for (int64_t i = 0; i < numNodes; ++i)
+    k1[i] = -k * x[i];
+  for (int64_t i = 0; i < numNodes; ++i) {
+    double k2 = -k * (x[i] + h * k1[i]);
+    xNext[i] = x[i] + 0.5 * h * (k1[i] + k2);
+  }
+  /* The global state in place, through its own temporary. */
+  for (int d = 0; d < 2; ++d)
+    ky[d] = -k * (double)y[d];
+  for (int d = 0; d < 2; ++d) {
+    double k2 = -k * ((double)y[d] + h * ky[d]);
+    y[d] = (float)((double)y[d] + 0.5 * h * (ky[d] + k2));
+  }
+}
+
+/* x and x_next change places after every step. */
+static const int32_t kStepSwaps[] = {kSlotX, kSlotXNext};
+
+static const grade_entry_desc_t kEntries[] = {
+    {"init", GRADE_ENTRY_INIT, 0, NULL, initKernel},
+    {"rhs", GRADE_ENTRY_RHS, 0, NULL, rhsKernel},
+    {"step", GRADE_ENTRY_STEP, 1, kStepSwaps, stepKernel},
+};
+
+/*===------------------------------------------------------------------===*
+ * Thread pool hooks
+ *===------------------------------------------------------------------===*/
+
+static void setNumThreads(int32_t numThreads) { gThreads = numThreads; }
+
+static int32_t numProcessors(void) { return MOCK_NUM_PROCESSORS; }
 
 static const grade_model_descriptor_t kDescriptor = {
     .abi_version = MOCK_ABI_VERSION,
     .struct_size = sizeof(grade_model_descriptor_t),
     .name = "decay",
     .source = "test/Unit/Runtime/MockModel.c",
-    .scheme = "euler",
-    .scheme_order = 1,
-    .scheme_stages = 1,
     .t0 = 0.0,
     .t1 = 1.0,
     .dt = 0.1,
-    .graph_weighted = 0,
-    .weight_dtype = 0,
+    .graph_weighted = 1,
+    .weight_dtype = GRADE_DTYPE_F32,
     .num_fields = (int32_t)(sizeof(kFields) / sizeof(kFields[0])),
+    .num_slots = kNumSlots,
     .fields = kFields,
-};
-
-/*===------------------------------------------------------------------===*
- * Step recording (test instrumentation, shared by all instances)
- *===------------------------------------------------------------------===*/
-
-static int64_t gStepCount;
-static double *gStepSizes;
-static int64_t gStepCapacity;
-
-static void recordStep(double h) {
-  if (gStepCount == gStepCapacity) {
-    int64_t capacity = gStepCapacity ? 2 * gStepCapacity : 1024;
-    double *sizes = realloc(gStepSizes, (size_t)capacity * sizeof(double));
-    if (!sizes)
-      return; /* Recording is best effort; the count stays exact below. */
-    gStepSizes = sizes;
-    gStepCapacity = capacity;
-  }
-  gStepSizes[gStepCount++] = h;
-}
-
-/* Releases the recording when the library is unloaded. */
-__attribute__((destructor)) static void freeRecording(void) {
-  free(gStepSizes);
-  gStepSizes = NULL;
-  gStepCount = gStepCapacity = 0;
-}
-
-/** Number of step() calls since the last instance was created. */
-MOCK_EXPORT int64_t mock_step_count(void) { return gStepCount; }
-
-/** Size of step `i` (0-based); NaN when out of range. */
-MOCK_EXPORT double mock_step_size(int64_t i) {
-  return i >= 0 && i < gStepCount ? gStepSizes[i] : NAN;
-}
-
-/*===------------------------------------------------------------------===*
- * Instances
- *===------------------------------------------------------------------===*/
-
-struct grade_instance {
-  int64_t numNodes, numEdges;
-  int hasGraph, hasX0, hasK, initialized;
-  double *x0, *x;
-  double k, t;
-  int32_t threads;
-  char error[256];
-};
-
-static int32_t fail(grade_instance_t *inst, int32_t code, const char *fmt,
-                    ...) {
-  va_list args;
-  va_start(args, fmt);
-  vsnprintf(inst->error, sizeof(inst->error), fmt, args);
-  va_end(args);
-  return code;
-}
-
-static int32_t ok(grade_instance_t *inst) {
-  inst->error[0] = '\0';
-  return GRADE_OK;
-}
-
-static grade_instance_t *create(void) {
-  gStepCount = 0;
-  return calloc(1, sizeof(grade_instance_t));
-}
-
-static void destroy(grade_instance_t *inst) {
-  if (!inst)
-    return;
-  free(inst->x0);
-  free(inst->x);
-  free(inst);
-}
-
-static const char *errorMessage(const grade_instance_t *inst) {
-  return inst->error;
-}
-
-static int32_t setNumThreads(grade_instance_t *inst, int32_t numThreads) {
-  if (numThreads > MOCK_MAX_THREADS)
-    return fail(inst, GRADE_ERROR_INVALID_ARGUMENT,
-                "at most %d threads are supported, got %d", MOCK_MAX_THREADS,
-                (int)numThreads);
-  inst->threads = numThreads;
-  return ok(inst);
-}
-
-static int32_t bindGraph(grade_instance_t *inst, int64_t numNodes,
-                         int64_t numEdges, const int64_t *rowPtr,
-                         const int64_t *colIdx, const double *weights) {
-  (void)rowPtr;
-  (void)colIdx;
-  (void)weights;
-  if (numNodes < 0 || numEdges < 0)
-    return fail(inst, GRADE_ERROR_INVALID_ARGUMENT, "negative graph size");
-  if (!inst->hasGraph || numNodes != inst->numNodes) {
-    /* Arrays bound for another node count are dropped (model_abi.h). */
-    free(inst->x0);
-    free(inst->x);
-    inst->x0 = inst->x = NULL;
-    inst->hasX0 = 0;
-  }
-  inst->numNodes = numNodes;
-  inst->numEdges = numEdges;
-  inst->hasGraph = 1;
-  inst->initialized = 0;
-  return ok(inst);
-}
-
-/* Checks a full shape against what the field needs, as generated code does. */
-static int32_t checkShape(grade_instance_t *inst, const char *name,
-                          int32_t dtype, int32_t rank, const int64_t *shape,
-                          int isNodeField) {
-  if (dtype != GRADE_DTYPE_F64)
-    return fail(inst, GRADE_ERROR_DTYPE_MISMATCH, "'%s' is f64", name);
-  if (isNodeField && (rank != 1 || shape[0] != inst->numNodes))
-    return fail(inst, GRADE_ERROR_SHAPE_MISMATCH, "'%s' needs shape [%lld]",
-                name, (long long)inst->numNodes);
-  if (!isNodeField && rank != 0)
-    return fail(inst, GRADE_ERROR_SHAPE_MISMATCH, "'%s' needs shape []", name);
-  return GRADE_OK;
-}
-
-static int32_t bind(grade_instance_t *inst, const char *name, int32_t dtype,
-                    int32_t rank, const int64_t *shape, const void *data) {
-  int32_t code;
-  if (strcmp(name, "x0") == 0) {
-    if (!inst->hasGraph)
-      return fail(inst, GRADE_ERROR_FAILED_PRECONDITION, "no graph bound");
-    if ((code = checkShape(inst, name, dtype, rank, shape, 1)))
-      return code;
-    size_t bytes = (size_t)inst->numNodes * sizeof(double);
-    double *copy = malloc(bytes ? bytes : 1);
-    if (!copy)
-      return fail(inst, GRADE_ERROR_OUT_OF_MEMORY, "out of memory");
-    memcpy(copy, data, bytes);
-    free(inst->x0);
-    inst->x0 = copy;
-    inst->hasX0 = 1;
-    return ok(inst);
-  }
-  if (strcmp(name, "k") == 0) {
-    if ((code = checkShape(inst, name, dtype, rank, shape, 0)))
-      return code;
-    inst->k = *(const double *)data;
-    inst->hasK = 1;
-    return ok(inst);
-  }
-  if (strcmp(name, "x") == 0)
-    return fail(inst, GRADE_ERROR_INVALID_ARGUMENT, "'x' is a state");
-  return fail(inst, GRADE_ERROR_NOT_FOUND, "no field '%s'", name);
-}
-
-static int32_t initialize(grade_instance_t *inst) {
-  if (!inst->hasGraph || !inst->hasX0 || !inst->hasK)
-    return fail(inst, GRADE_ERROR_FAILED_PRECONDITION,
-                "graph, 'x0' and 'k' must be bound");
-  size_t bytes = (size_t)inst->numNodes * sizeof(double);
-  double *x = malloc(bytes ? bytes : 1);
-  if (!x)
-    return fail(inst, GRADE_ERROR_OUT_OF_MEMORY, "out of memory");
-  memcpy(x, inst->x0, bytes);
-  free(inst->x);
-  inst->x = x;
-  inst->t = kDescriptor.t0;
-  inst->initialized = 1;
-  return ok(inst);
-}
-
-static int32_t step(grade_instance_t *inst, double h) {
-  if (!inst->initialized)
-    return fail(inst, GRADE_ERROR_FAILED_PRECONDITION, "not initialized");
-  if (!(h > 0))
-    return fail(inst, GRADE_ERROR_INVALID_ARGUMENT,
-                "step size must be positive, got %g", h);
-  /* Explicit Euler: x += h * (-k x). */
-  for (int64_t i = 0; i < inst->numNodes; ++i)
-    inst->x[i] += h * (-inst->k * inst->x[i]);
-  inst->t += h;
-  recordStep(h);
-  return ok(inst);
-}
-
-static int32_t setTime(grade_instance_t *inst, double t) {
-  if (!inst->initialized)
-    return fail(inst, GRADE_ERROR_FAILED_PRECONDITION, "not initialized");
-  inst->t = t;
-  return ok(inst);
-}
-
-static int32_t integrate(grade_instance_t *inst, double t1, double dt) {
-  if (dt <= 0)
-    dt = kDescriptor.dt;
-  double start = inst->t;
-  int64_t n = (int64_t)ceil((t1 - start) / dt * (1 - 1e-9));
-  for (int64_t k = 0; k < n; ++k) {
-    double next = k + 1 == n ? t1 : start + (double)(k + 1) * dt;
-    int32_t code = step(inst, next - (start + (double)k * dt));
-    if (code)
-      return code;
-  }
-  return ok(inst);
-}
-
-static int32_t evalRhs(grade_instance_t *inst, double t, void *const *derivs) {
-  (void)t; /* Autonomous. */
-  if (!inst->initialized)
-    return fail(inst, GRADE_ERROR_FAILED_PRECONDITION, "not initialized");
-  double *dx = derivs[0];
-  for (int64_t i = 0; i < inst->numNodes; ++i)
-    dx[i] = -inst->k * inst->x[i];
-  return ok(inst);
-}
-
-static double timeOf(const grade_instance_t *inst) { return inst->t; }
-
-static int32_t readField(const grade_instance_t *constInst, const char *name,
-                         int32_t dtype, int32_t rank, const int64_t *shape,
-                         void *dst) {
-  /* The ABI's read is const; the error buffer is the one mutable part. */
-  grade_instance_t *inst = (grade_instance_t *)constInst;
-  int32_t code;
-  int isX = strcmp(name, "x") == 0, isX0 = strcmp(name, "x0") == 0;
-  if (isX || isX0) {
-    const double *src = isX ? inst->x : inst->x0;
-    if (!src)
-      return fail(inst, GRADE_ERROR_FAILED_PRECONDITION, "'%s' has no value",
-                  name);
-    if ((code = checkShape(inst, name, dtype, rank, shape, 1)))
-      return code;
-    memcpy(dst, src, (size_t)inst->numNodes * sizeof(double));
-    return ok(inst);
-  }
-  if (strcmp(name, "k") == 0) {
-    if ((code = checkShape(inst, name, dtype, rank, shape, 0)))
-      return code;
-    *(double *)dst = inst->k;
-    return ok(inst);
-  }
-  return fail(inst, GRADE_ERROR_NOT_FOUND, "no field '%s'", name);
-}
-
-static int64_t numNodes(const grade_instance_t *inst) { return inst->numNodes; }
-
-static int64_t numEdges(const grade_instance_t *inst) { return inst->numEdges; }
-
-static const grade_model_api_t kApi = {
-    .abi_version = MOCK_ABI_VERSION,
-    .struct_size = sizeof(grade_model_api_t),
-    .descriptor = &kDescriptor,
-    .create = create,
-    .destroy = destroy,
-    .error_message = errorMessage,
+    .slots = kSlots,
+    .scheme = {"heun", 2, 2, kTableauA, kTableauB, kTableauC},
+    .num_entries = (int32_t)(sizeof(kEntries) / sizeof(kEntries[0])),
+    .reserved = 0,
+    .entries = kEntries,
     .set_num_threads = setNumThreads,
-    .bind_graph = bindGraph,
-    .bind = bind,
-    .initialize = initialize,
-    .step = step,
-    .integrate = integrate,
-    .eval_rhs = evalRhs,
-    .time = timeOf,
-    .read = readField,
-    .num_nodes = numNodes,
-    .num_edges = numEdges,
-    .set_time = setTime,
+    .num_processors = numProcessors,
 };
 
-MOCK_EXPORT const grade_model_api_t *grade_model_api(void) { return &kApi; }
+MOCK_EXPORT const grade_model_descriptor_t *grade_model_descriptor(void) {
+  return &kDescriptor;
+}
 
 /* The model-specific alias every generated library also exports. */
-MOCK_EXPORT const grade_model_api_t *grade_decay_model_api(void) {
-  return &kApi;
+MOCK_EXPORT const grade_model_descriptor_t *grade_decay_model_descriptor(void) {
+  return &kDescriptor;
 }
+
+#endif /* !MOCK_ABI_V1 */

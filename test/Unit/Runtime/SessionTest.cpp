@@ -1,45 +1,52 @@
 //===- SessionTest.cpp - Tests of driving a model ---------------*- C++ -*-===//
 //
-// Drives the mock model (dx/dt = -k x, explicit Euler; MockModel.c) through
-// the session API and checks binding, the integration grid, NaN/Inf
-// detection and cancellation.
+// Drives the mock model (MockModel.c: dx/dt = -k x on the nodes, dy/dt = -k y
+// for a global f32[2], Heun's method, lets computed from the graph) through
+// the session API, and checks binding, the buffers and graph arrays the
+// kernels see, swaps, the integration grid, NaN/Inf detection, cancellation,
+// statistics, right-hand sides and threads. Expected values are computed
+// here from closed forms: a Heun step of size h multiplies a solution of
+// du/dt = -k u by 1 - kh + (kh)^2 / 2.
 //
 //===----------------------------------------------------------------------===//
 
+#include "MockModel.h"
 #include "TestUtil.h"
 
 #include <cmath>
-#include <dlfcn.h>
+#include <cstddef>
+#include <cstdlib>
 #include <limits>
+#include <string>
 
 using namespace grade::test;
 
 namespace {
 
-/// A loaded mock model, a session on it, and the mock's step recorder.
+/// The factor of one Heun step of size h on du/dt = -k u.
+double heun(double k, double h) { return 1 - k * h + (k * h) * (k * h) / 2; }
+
+/// A loaded mock model, a session on it, and the mock's instrumentation.
 class SessionTest : public ::testing::Test {
 protected:
   void SetUp() override {
     ASSERT_EQ(statusString(grade_library_load(GRADE_MOCK_MODEL_PATH, &library)),
               "ok");
     ASSERT_EQ(statusString(grade_session_create(library, &session)), "ok");
-    // The runtime keeps its handle private; dlopen on the same path returns
-    // the same (reference-counted) handle, from which the test symbols come.
-    mockHandle = dlopen(GRADE_MOCK_MODEL_PATH, RTLD_NOW | RTLD_NOLOAD);
-    ASSERT_NE(mockHandle, nullptr);
-    stepCount = reinterpret_cast<int64_t (*)(void)>(
-        dlsym(mockHandle, "mock_step_count"));
-    stepSize = reinterpret_cast<double (*)(int64_t)>(
-        dlsym(mockHandle, "mock_step_size"));
-    ASSERT_NE(stepCount, nullptr);
-    ASSERT_NE(stepSize, nullptr);
+    ASSERT_TRUE(mock.ok());
+    mock.reset();
   }
 
   void TearDown() override {
+    // Every kernel found the slots it addresses non-NULL and aligned.
+    if (mock.ok())
+      EXPECT_EQ(mock.badSlots(), 0);
     grade_session_free(session);
-    if (mockHandle)
-      dlclose(mockHandle);
     grade_library_unload(library);
+  }
+
+  std::string bindGraph(const grade_graph_t *graph) {
+    return statusString(grade_session_bind_graph(session, graph));
   }
 
   std::string bindGraph(const char *spec) {
@@ -48,7 +55,7 @@ protected:
     if (status != "ok")
       return status;
     GraphPtr graph(raw);
-    return statusString(grade_session_bind_graph(session, graph.get()));
+    return bindGraph(graph.get());
   }
 
   std::string bindF64(const char *name, std::vector<int64_t> shape,
@@ -63,26 +70,55 @@ protected:
     return statusString(grade_session_bind(session, name, tensor.get()));
   }
 
-  /// Binds a path graph of x0.size() nodes, x0 and k.
-  void setUpModel(const std::vector<double> &x0, double k) {
-    std::string spec = "path:" + std::to_string(x0.size());
+  /// Binds `spec` (default: a path graph of x0.size() nodes), x0 and k.
+  void setUpModel(const std::vector<double> &x0, double k,
+                  std::string spec = "") {
+    if (spec.empty())
+      spec = "path:" + std::to_string(x0.size());
     ASSERT_EQ(bindGraph(spec.c_str()), "ok");
     ASSERT_EQ(bindF64("x0", {int64_t(x0.size())}, x0), "ok");
     ASSERT_EQ(bindF64("k", {}, {k}), "ok");
     ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
   }
 
-  std::vector<double> readX() {
+  /// A field as doubles, after checking its dtype and full shape.
+  std::vector<double> read(const char *name, int32_t dtype,
+                           std::vector<int64_t> shape) {
     grade_tensor_t *raw = nullptr;
-    EXPECT_EQ(statusString(grade_session_read(session, "x", &raw)), "ok");
+    EXPECT_EQ(statusString(grade_session_read(session, name, &raw)), "ok");
     if (!raw)
       return {};
     TensorPtr tensor(raw);
-    EXPECT_EQ(tensor->dtype, GRADE_DTYPE_F64);
-    EXPECT_EQ(tensor->rank, 1);
-    const auto *data = static_cast<const double *>(tensor->data);
-    return std::vector<double>(data, data + tensor->shape[0]);
+    EXPECT_EQ(tensor->dtype, dtype) << name;
+    EXPECT_EQ(std::vector<int64_t>(tensor->shape, tensor->shape + tensor->rank),
+              shape)
+        << name;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(tensor->data) % 64, 0u);
+    int64_t numel = grade_tensor_numel(tensor.get());
+    std::vector<double> values(size_t(numel), 0.0);
+    for (int64_t i = 0; i < numel; ++i)
+      values[size_t(i)] =
+          dtype == GRADE_DTYPE_F32
+              ? double(static_cast<const float *>(tensor->data)[i])
+              : static_cast<const double *>(tensor->data)[i];
+    return values;
   }
+
+  int64_t numNodes() {
+    grade_tensor_t *raw = nullptr;
+    if (grade_status_t status = grade_session_read(session, "x0", &raw)) {
+      grade_status_free(status);
+      return -1;
+    }
+    TensorPtr tensor(raw);
+    return tensor->shape[0];
+  }
+
+  std::vector<double> readX() {
+    return read("x", GRADE_DTYPE_F64, {numNodes()});
+  }
+
+  std::vector<double> readY() { return read("y", GRADE_DTYPE_F32, {2}); }
 
   std::string integrate(double t1, double dt,
                         grade_progress_fn progress = nullptr,
@@ -91,11 +127,15 @@ protected:
         grade_session_integrate(session, t1, dt, progress, user));
   }
 
+  std::string integrateEx(double t1, const grade_integrate_options_t *options,
+                          grade_integrate_stats_t *stats) {
+    return statusString(
+        grade_session_integrate_ex(session, t1, options, stats));
+  }
+
   grade_library_t *library = nullptr;
   grade_session_t *session = nullptr;
-  void *mockHandle = nullptr;
-  int64_t (*stepCount)(void) = nullptr;
-  double (*stepSize)(int64_t) = nullptr;
+  MockModel mock;
 };
 
 //===----------------------------------------------------------------------===//
@@ -104,11 +144,19 @@ protected:
 
 TEST_F(SessionTest, BindChecksNameAndRole) {
   ASSERT_EQ(bindGraph("path:5"), "ok");
-  EXPECT_EQ(bindF64("y", {5}, {}),
-            "[not found] model 'decay' has no field 'y'");
+  EXPECT_EQ(bindF64("y0", {5}, {}),
+            "[not found] model 'decay' has no field 'y0'");
   EXPECT_EQ(bindF64("x", {5}, {}),
             "[invalid argument] 'x' is a state; only inputs and parameters "
             "are bound");
+  EXPECT_EQ(bindF64("inflow", {5}, {}),
+            "[invalid argument] 'inflow' is a let; only inputs and parameters "
+            "are bound");
+  // Temporaries and derivatives are slots, not fields.
+  EXPECT_EQ(bindF64("x_next", {5}, {}),
+            "[not found] model 'decay' has no field 'x_next'");
+  EXPECT_EQ(bindF64("dx", {5}, {}),
+            "[not found] model 'decay' has no field 'dx'");
   EXPECT_EQ(statusString(grade_session_bind(session, "x0", nullptr)),
             "[invalid argument] input 'x0' is NULL");
   EXPECT_EQ(statusString(grade_session_bind(session, nullptr, nullptr)),
@@ -135,6 +183,7 @@ TEST_F(SessionTest, NodeFieldsNeedAGraph) {
             "first");
   // A global parameter does not.
   EXPECT_EQ(bindF64("k", {}, {1}), "ok");
+  EXPECT_EQ(read("k", GRADE_DTYPE_F64, {}), (std::vector<double>{1}));
 }
 
 TEST_F(SessionTest, BindChecksShape) {
@@ -150,11 +199,7 @@ TEST_F(SessionTest, BindChecksShape) {
             "got [2]");
   // A scalar also binds as a one-element vector.
   EXPECT_EQ(bindF64("k", {1}, {0.5}), "ok");
-  grade_tensor_t *raw = nullptr;
-  ASSERT_EQ(statusString(grade_session_read(session, "k", &raw)), "ok");
-  TensorPtr k(raw);
-  EXPECT_EQ(k->rank, 0);
-  EXPECT_EQ(*static_cast<const double *>(k->data), 0.5);
+  EXPECT_EQ(read("k", GRADE_DTYPE_F64, {}), (std::vector<double>{0.5}));
 }
 
 TEST_F(SessionTest, InitializeNeedsEverythingBound) {
@@ -167,13 +212,20 @@ TEST_F(SessionTest, InitializeNeedsEverythingBound) {
   ASSERT_EQ(bindF64("x0", {3}, {1, 2, 3}), "ok");
   EXPECT_EQ(statusString(grade_session_initialize(session)),
             "[failed precondition] parameter 'k' is not bound");
+  EXPECT_EQ(mock.initCalls(), 0);
   ASSERT_EQ(bindF64("k", {}, {1}), "ok");
   EXPECT_EQ(statusString(grade_session_initialize(session)), "ok");
   EXPECT_EQ(grade_session_time(session), 0.0);
+  // The init kernel ran once, at (t0, dt) of the descriptor.
+  EXPECT_EQ(mock.initCalls(), 1);
+  EXPECT_EQ(mock.initTime(), 0.0);
+  EXPECT_EQ(mock.initDt(), 0.1);
+  EXPECT_EQ(mock.stepCount(), 0);
 }
 
 TEST_F(SessionTest, AGraphOfAnotherSizeUnbindsNodeFields) {
   setUpModel({1, 2, 3}, 1);
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
   ASSERT_EQ(bindGraph("path:4"), "ok");
   EXPECT_EQ(statusString(grade_session_initialize(session)),
             "[failed precondition] input 'x0' is not bound");
@@ -181,6 +233,29 @@ TEST_F(SessionTest, AGraphOfAnotherSizeUnbindsNodeFields) {
   ASSERT_EQ(bindF64("x0", {4}, {1, 2, 3, 4}), "ok");
   EXPECT_EQ(statusString(grade_session_initialize(session)), "ok");
   EXPECT_EQ(readX(), (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(read("k", GRADE_DTYPE_F64, {}), (std::vector<double>{1}));
+}
+
+TEST_F(SessionTest, AGraphOfTheSameSizeKeepsBindingsButNeedsInitialize) {
+  setUpModel({1, 2, 4}, 1);
+  // path:3 has in-edges 1->0, 0->1, 2->1, 1->2.
+  EXPECT_EQ(read("inflow", GRADE_DTYPE_F64, {3}),
+            (std::vector<double>{2, 5, 2}));
+  // An odd number of steps leaves x in the buffer that was x_next.
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+  // cycle:3 has as many nodes but more edges.
+  ASSERT_EQ(bindGraph("cycle:3"), "ok");
+  EXPECT_EQ(statusString(grade_session_step(session, 0.1)),
+            "[failed precondition] model 'decay' is not initialized; call "
+            "grade_session_initialize first");
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+  EXPECT_EQ(grade_session_time(session), 0.0);
+  EXPECT_EQ(readX(), (std::vector<double>{1, 2, 4}));
+  EXPECT_EQ(read("inflow", GRADE_DTYPE_F64, {3}),
+            (std::vector<double>{6, 5, 3}));
+  EXPECT_EQ(read("flow", GRADE_DTYPE_F64, {6}).size(), 6u);
+  // y(0) = [sum of inflow, E - N].
+  EXPECT_EQ(readY(), (std::vector<double>{14, 3}));
 }
 
 TEST_F(SessionTest, SteppingNeedsInitialization) {
@@ -190,58 +265,191 @@ TEST_F(SessionTest, SteppingNeedsInitialization) {
   EXPECT_EQ(integrate(1, 0.1),
             "[failed precondition] model 'decay' is not initialized; call "
             "grade_session_initialize first");
+  grade_tensor_t *derivs[2] = {nullptr, nullptr};
+  EXPECT_EQ(statusString(grade_session_eval_rhs(session, 0, derivs)),
+            "[failed precondition] model 'decay' is not initialized; call "
+            "grade_session_initialize first");
+  EXPECT_EQ(derivs[0], nullptr);
   grade_tensor_t *raw = nullptr;
   EXPECT_EQ(statusString(grade_session_read(session, "x", &raw)),
             "[failed precondition] state 'x' has no value before "
+            "grade_session_initialize");
+  EXPECT_EQ(statusString(grade_session_read(session, "inflow", &raw)),
+            "[failed precondition] let 'inflow' has no value before "
             "grade_session_initialize");
   EXPECT_EQ(statusString(grade_session_read(session, "x0", &raw)),
             "[failed precondition] input 'x0' is not bound");
   EXPECT_EQ(statusString(grade_session_read(session, "nope", &raw)),
             "[not found] model 'decay' has no field 'nope'");
   EXPECT_EQ(raw, nullptr);
+  EXPECT_EQ(mock.stepCount(), 0);
+  EXPECT_EQ(mock.rhsCalls(), 0);
+}
+
+//===----------------------------------------------------------------------===//
+// Lets, graph arrays and initial states
+//===----------------------------------------------------------------------===//
+
+TEST_F(SessionTest, LetsReadTheWeightedGraphInCsrOrder) {
+  // Edges 0->1 (0.5), 1->2 (0.1), 2->1 (-1.25): in CSR by destination and
+  // source, node 1's in-edges 0->1, 2->1 come first, then node 2's 1->2.
+  const int64_t src[] = {0, 1, 2};
+  const int64_t dst[] = {1, 2, 1};
+  const double weights[] = {0.5, 0.1, -1.25};
+  grade_graph_t *raw = nullptr;
+  ASSERT_EQ(
+      statusString(grade_graph_create_edges(3, 3, src, dst, weights, &raw)),
+      "ok");
+  GraphPtr graph(raw);
+  ASSERT_EQ(bindGraph(graph.get()), "ok");
+  const std::vector<double> x0 = {1, 10, 100};
+  ASSERT_EQ(bindF64("x0", {3}, x0), "ok");
+  ASSERT_EQ(bindF64("k", {}, {1}), "ok");
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+
+  // The model reads f32 weights: 0.1 arrives rounded to float.
+  const double w01 = 0.5, w12 = double(0.1f), w21 = -1.25;
+  std::vector<double> flow = read("flow", GRADE_DTYPE_F64, {3});
+  EXPECT_EQ(flow, (std::vector<double>{w01 * x0[0], w21 * x0[2], w12 * x0[1]}));
+  std::vector<double> inflow = read("inflow", GRADE_DTYPE_F64, {3});
+  EXPECT_EQ(inflow,
+            (std::vector<double>{0, w01 * x0[0] + w21 * x0[2], w12 * x0[1]}));
+  std::vector<double> y = readY();
+  EXPECT_EQ(y[0], double(float(inflow[0] + inflow[1] + inflow[2])));
+  EXPECT_EQ(y[1], 0.0); // E - N
+}
+
+TEST_F(SessionTest, UnweightedGraphsReadWeightOne) {
+  setUpModel({1, 2, 4, 8}, 1);
+  // path:4: node i's in-neighbours are i - 1 and i + 1.
+  EXPECT_EQ(read("flow", GRADE_DTYPE_F64, {6}),
+            (std::vector<double>{2, 1, 4, 2, 8, 4}));
+  EXPECT_EQ(read("inflow", GRADE_DTYPE_F64, {4}),
+            (std::vector<double>{2, 5, 10, 4}));
+  EXPECT_EQ(readY(), (std::vector<double>{21, 2}));
+  EXPECT_EQ(readX(), (std::vector<double>{1, 2, 4, 8}));
+}
+
+TEST_F(SessionTest, EmptyArraysAreStillValidPointers) {
+  // One node and no edges: the edge arrays are empty, and the kernels must
+  // still get aligned, non-NULL pointers for them (checked in TearDown).
+  const int64_t none[1] = {0};
+  grade_graph_t *raw = nullptr;
+  ASSERT_EQ(
+      statusString(grade_graph_create_edges(1, 0, none, none, nullptr, &raw)),
+      "ok");
+  GraphPtr graph(raw);
+  ASSERT_EQ(bindGraph(graph.get()), "ok");
+  ASSERT_EQ(bindF64("x0", {1}, {3}), "ok");
+  ASSERT_EQ(bindF64("k", {}, {2}), "ok");
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+  EXPECT_EQ(read("flow", GRADE_DTYPE_F64, {0}), std::vector<double>{});
+  EXPECT_EQ(read("inflow", GRADE_DTYPE_F64, {1}), (std::vector<double>{0}));
+  EXPECT_EQ(readY(), (std::vector<double>{0, -1}));
+  ASSERT_EQ(integrate(0.5, 0.25), "ok");
+  EXPECT_DOUBLE_EQ(readX()[0], 3 * std::pow(heun(2, 0.25), 2));
+  EXPECT_EQ(mock.initCalls(), 1);
+  EXPECT_EQ(mock.stepCount(), 2);
 }
 
 //===----------------------------------------------------------------------===//
 // Stepping and integration
 //===----------------------------------------------------------------------===//
 
-TEST_F(SessionTest, SingleStep) {
+TEST_F(SessionTest, StepsSwapTheNewStateIn) {
+  // The step kernel writes x into x_next, which the runtime swaps with x:
+  // without the swap x would never change; after an even number of steps
+  // the buffers are back in place.
   setUpModel({1, 2}, 0.5);
+  const double g = heun(0.5, 0.2); // 0.905
   ASSERT_EQ(statusString(grade_session_step(session, 0.2)), "ok");
-  EXPECT_EQ(readX(), (std::vector<double>{0.9, 1.8}));
+  EXPECT_DOUBLE_EQ(readX()[0], g);
+  EXPECT_DOUBLE_EQ(readX()[1], 2 * g);
   EXPECT_DOUBLE_EQ(grade_session_time(session), 0.2);
+  ASSERT_EQ(statusString(grade_session_step(session, 0.2)), "ok");
+  EXPECT_DOUBLE_EQ(readX()[1], 2 * g * g);
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+  EXPECT_DOUBLE_EQ(readX()[1], 2 * g * g * heun(0.5, 0.1));
+  EXPECT_DOUBLE_EQ(grade_session_time(session), 0.5);
+  // The kernel saw the time before each step and its size.
+  ASSERT_EQ(mock.stepCount(), 3);
+  EXPECT_EQ(mock.stepTime(0), 0.0);
+  EXPECT_EQ(mock.stepSize(0), 0.2);
+  EXPECT_EQ(mock.stepTime(1), 0.2);
+  EXPECT_EQ(mock.stepTime(2), 0.2 + 0.2);
+  EXPECT_EQ(mock.stepSize(2), 0.1);
+  // The input is untouched.
+  EXPECT_EQ(read("x0", GRADE_DTYPE_F64, {2}), (std::vector<double>{1, 2}));
+
   EXPECT_EQ(statusString(grade_session_step(session, 0)),
             "[invalid argument] step size must be positive and finite, got 0");
+  EXPECT_EQ(statusString(grade_session_step(session, -0.1)),
+            "[invalid argument] step size must be positive and finite, got "
+            "-0.1");
   EXPECT_EQ(statusString(grade_session_step(session, NAN)),
             "[invalid argument] step size must be positive and finite, got "
             "nan");
+  EXPECT_EQ(statusString(grade_session_step(session, INFINITY)),
+            "[invalid argument] step size must be positive and finite, got "
+            "inf");
+  EXPECT_EQ(mock.stepCount(), 3);
 }
 
-TEST_F(SessionTest, IntegrateMatchesExplicitEuler) {
+TEST_F(SessionTest, InitializeAgainRestarts) {
+  setUpModel({1, 2}, 1.0);
+  ASSERT_EQ(integrate(0.3, 0.1), "ok"); // An odd number of swaps.
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+  EXPECT_EQ(mock.initCalls(), 2);
+  EXPECT_EQ(grade_session_time(session), 0.0);
+  EXPECT_EQ(readX(), (std::vector<double>{1, 2}));
+  EXPECT_EQ(readY(), (std::vector<double>{3, 0}));
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+  EXPECT_DOUBLE_EQ(readX()[1], 2 * heun(1, 0.1));
+  EXPECT_EQ(mock.stepTime(3), 0.0);
+}
+
+TEST_F(SessionTest, IntegrateMatchesHeun) {
   const std::vector<double> x0 = {1, 2, 3, 4, 5};
   setUpModel(x0, 0.5);
   ASSERT_EQ(integrate(1.0, 0.1), "ok");
-  EXPECT_EQ(stepCount(), 10);
-  for (int64_t i = 0; i < 10; ++i)
-    EXPECT_NEAR(stepSize(i), 0.1, 1e-15) << "step " << i;
-  EXPECT_NEAR(grade_session_time(session), 1.0, 1e-14);
+  ASSERT_EQ(mock.stepCount(), 10);
+  for (int64_t i = 0; i < 10; ++i) {
+    EXPECT_NEAR(mock.stepSize(i), 0.1, 1e-15) << "step " << i;
+    EXPECT_EQ(mock.stepTime(i), double(i) * 0.1) << "step " << i;
+  }
+  EXPECT_EQ(grade_session_time(session), 1.0);
   std::vector<double> x = readX();
   ASSERT_EQ(x.size(), 5u);
   for (size_t i = 0; i < 5; ++i)
-    EXPECT_NEAR(x[i], x0[i] * std::pow(1 - 0.5 * 0.1, 10), 1e-14);
+    EXPECT_NEAR(x[i], x0[i] * std::pow(heun(0.5, 0.1), 10), 1e-14);
+  // Heun is second order: the result is close to the exact exp(-k t).
+  // (Explicit Euler's 0.95^10 would be 8e-3 off.)
+  EXPECT_NEAR(x[0], std::exp(-0.5), 3e-4);
+}
+
+TEST_F(SessionTest, GlobalF32StateFollowsItsClosedForm) {
+  // path:4 with x0 = 1, 2, 3, 4: inflow = 2, 4, 6, 3, so y(0) = [15, 2].
+  setUpModel({1, 2, 3, 4}, 0.5);
+  EXPECT_EQ(readY(), (std::vector<double>{15, 2}));
+  ASSERT_EQ(integrate(1.0, 0.1), "ok");
+  std::vector<double> y = readY();
+  const double g10 = std::pow(heun(0.5, 0.1), 10);
+  EXPECT_NEAR(y[0], 15 * g10, 15 * g10 * 1e-6);
+  EXPECT_NEAR(y[1], 2 * g10, 2 * g10 * 1e-6);
 }
 
 TEST_F(SessionTest, LastStepIsShortenedToLandOnT1) {
   const std::vector<double> x0 = {1, -2};
   setUpModel(x0, 2.0);
   ASSERT_EQ(integrate(0.25, 0.1), "ok");
-  ASSERT_EQ(stepCount(), 3);
-  EXPECT_NEAR(stepSize(0), 0.1, 1e-15);
-  EXPECT_NEAR(stepSize(1), 0.1, 1e-15);
-  EXPECT_NEAR(stepSize(2), 0.05, 1e-15);
-  EXPECT_NEAR(grade_session_time(session), 0.25, 1e-15);
+  ASSERT_EQ(mock.stepCount(), 3);
+  EXPECT_NEAR(mock.stepSize(0), 0.1, 1e-15);
+  EXPECT_NEAR(mock.stepSize(1), 0.1, 1e-15);
+  EXPECT_NEAR(mock.stepSize(2), 0.05, 1e-15);
+  EXPECT_EQ(mock.stepTime(2), 2 * 0.1);
+  EXPECT_EQ(grade_session_time(session), 0.25);
   std::vector<double> x = readX();
-  double factor = (1 - 2.0 * 0.1) * (1 - 2.0 * 0.1) * (1 - 2.0 * 0.05);
+  double factor = heun(2, 0.1) * heun(2, 0.1) * heun(2, 0.05);
   EXPECT_NEAR(x[0], x0[0] * factor, 1e-15);
   EXPECT_NEAR(x[1], x0[1] * factor, 1e-15);
 }
@@ -249,10 +457,10 @@ TEST_F(SessionTest, LastStepIsShortenedToLandOnT1) {
 TEST_F(SessionTest, HundredStepsForUnitIntervalWithDt001) {
   setUpModel({1}, 1.0);
   ASSERT_EQ(integrate(1.0, 0.01), "ok");
-  ASSERT_EQ(stepCount(), 100);
+  ASSERT_EQ(mock.stepCount(), 100);
   for (int64_t i = 0; i < 100; ++i)
-    EXPECT_NEAR(stepSize(i), 0.01, 1e-15) << "step " << i;
-  EXPECT_NEAR(readX()[0], std::pow(0.99, 100), 1e-13);
+    EXPECT_NEAR(mock.stepSize(i), 0.01, 1e-15) << "step " << i;
+  EXPECT_NEAR(readX()[0], std::pow(heun(1, 0.01), 100), 1e-13);
 }
 
 TEST_F(SessionTest, StepCountToleratesRoundingOfTheRatio) {
@@ -260,12 +468,12 @@ TEST_F(SessionTest, StepCountToleratesRoundingOfTheRatio) {
   // floating point; a plain ceil would add a 57th (8th) step of ~1e-16.
   setUpModel({1}, 1.0);
   ASSERT_EQ(integrate(0.56, 0.01), "ok");
-  ASSERT_EQ(stepCount(), 56);
-  EXPECT_NEAR(stepSize(55), 0.01, 1e-15);
+  ASSERT_EQ(mock.stepCount(), 56);
+  EXPECT_NEAR(mock.stepSize(55), 0.01, 1e-15);
   double now = grade_session_time(session);
   ASSERT_EQ(integrate(now + 2.1, 0.3), "ok");
-  ASSERT_EQ(stepCount(), 56 + 7);
-  EXPECT_NEAR(stepSize(62), 0.3, 1e-14);
+  ASSERT_EQ(mock.stepCount(), 56 + 7);
+  EXPECT_NEAR(mock.stepSize(62), 0.3, 1e-14);
 }
 
 TEST_F(SessionTest, StepSizesComeFromTheGridNotAnAccumulatedTime) {
@@ -275,18 +483,24 @@ TEST_F(SessionTest, StepSizesComeFromTheGridNotAnAccumulatedTime) {
   // 3.0000000000000013.
   setUpModel({1}, 0.0);
   ASSERT_EQ(integrate(3.0, 0.1), "ok");
-  ASSERT_EQ(stepCount(), 30);
-  for (int64_t k = 0; k < 29; ++k)
-    EXPECT_EQ(stepSize(k), double(k + 1) * 0.1 - double(k) * 0.1) << k;
-  EXPECT_EQ(stepSize(29), 3.0 - 29 * 0.1);
+  ASSERT_EQ(mock.stepCount(), 30);
+  for (int64_t k = 0; k < 29; ++k) {
+    EXPECT_EQ(mock.stepTime(k), double(k) * 0.1) << k;
+    EXPECT_EQ(mock.stepSize(k), double(k + 1) * 0.1 - double(k) * 0.1) << k;
+  }
+  EXPECT_EQ(mock.stepSize(29), 3.0 - 29 * 0.1);
+  EXPECT_EQ(grade_session_time(session), 3.0);
+  EXPECT_EQ(readX()[0], 1.0); // k = 0
 }
 
 TEST_F(SessionTest, DefaultDtComesFromTheDescriptor) {
   setUpModel({1}, 1.0);
   ASSERT_EQ(integrate(1.0, 0), "ok");
-  EXPECT_EQ(stepCount(), 10);
-  EXPECT_NEAR(stepSize(9), 0.1, 1e-15);
-  EXPECT_NEAR(readX()[0], std::pow(0.9, 10), 1e-14);
+  EXPECT_EQ(mock.stepCount(), 10);
+  EXPECT_NEAR(mock.stepSize(9), 0.1, 1e-15);
+  EXPECT_NEAR(readX()[0], std::pow(heun(1, 0.1), 10), 1e-14);
+  ASSERT_EQ(integrate(1.5, -3), "ok"); // Negative: the model's too.
+  EXPECT_EQ(mock.stepCount(), 15);
 }
 
 TEST_F(SessionTest, IntegrationContinuesFromTheCurrentTime) {
@@ -294,13 +508,19 @@ TEST_F(SessionTest, IntegrationContinuesFromTheCurrentTime) {
   ASSERT_EQ(integrate(0.25, 0.1), "ok");
   ASSERT_EQ(integrate(1.0, 0.25), "ok");
   // 3 steps to 0.25, then 0.5, 0.75, 1.0.
-  ASSERT_EQ(stepCount(), 6);
-  EXPECT_NEAR(stepSize(3), 0.25, 1e-15);
-  EXPECT_NEAR(stepSize(5), 0.25, 1e-15);
+  ASSERT_EQ(mock.stepCount(), 6);
+  EXPECT_EQ(mock.stepTime(3), 0.25);
+  EXPECT_NEAR(mock.stepSize(3), 0.25, 1e-15);
+  EXPECT_EQ(mock.stepTime(5), 0.75);
+  EXPECT_NEAR(mock.stepSize(5), 0.25, 1e-15);
+  EXPECT_NEAR(readX()[0],
+              heun(1, 0.1) * heun(1, 0.1) * heun(1, 0.05) *
+                  std::pow(heun(1, 0.25), 3),
+              1e-15);
   // Integrating to the current time does nothing.
   double now = grade_session_time(session);
   ASSERT_EQ(integrate(now, 0.1), "ok");
-  EXPECT_EQ(stepCount(), 6);
+  EXPECT_EQ(mock.stepCount(), 6);
 }
 
 TEST_F(SessionTest, IntegrateArgumentErrors) {
@@ -310,11 +530,16 @@ TEST_F(SessionTest, IntegrateArgumentErrors) {
             "[invalid argument] t1 = 0.5 is before the current time 1");
   EXPECT_EQ(integrate(NAN, 0.1),
             "[invalid argument] end time t1 must be finite, got nan");
+  EXPECT_EQ(integrate(INFINITY, 0.1),
+            "[invalid argument] end time t1 must be finite, got inf");
   EXPECT_EQ(integrate(2, INFINITY),
             "[invalid argument] time step dt must be finite, got inf");
+  EXPECT_EQ(integrate(2, NAN),
+            "[invalid argument] time step dt must be finite, got nan");
   EXPECT_EQ(integrate(1e300, 1e-300),
             "[invalid argument] integrating from 1 to 1e+300 with dt = "
             "1e-300 needs too many steps");
+  EXPECT_EQ(mock.stepCount(), 2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -322,30 +547,46 @@ TEST_F(SessionTest, IntegrateArgumentErrors) {
 //===----------------------------------------------------------------------===//
 
 TEST_F(SessionTest, DetectsNaN) {
+  // The NaN reaches y through inflow too; x is declared first.
   setUpModel({1, 2, 3, NAN, 5}, 1.0);
   // 100 steps are checked every 7 steps: the first check sees the NaN.
   EXPECT_EQ(integrate(1.0, 0.01),
             "[numerical error] state 'x' became NaN at t = 0.07 (step 7 of "
             "100), node 3");
-  EXPECT_EQ(stepCount(), 7);
+  EXPECT_EQ(mock.stepCount(), 7);
+  EXPECT_NEAR(grade_session_time(session), 0.07, 1e-15);
 }
 
 TEST_F(SessionTest, DetectsInfAfterTheLastStep) {
-  // x grows by 1 + 1e200 * h per step: Inf after two steps of 0.1.
-  setUpModel({1, -1}, -1e200);
+  // With k = -1e100 and h = 0.1 a node value of 1 becomes about 5e197 in
+  // the first step and overflows in the second. On a directed cycle with
+  // sum(x0) = 0, y(0) = [sum(x0), E - N] = 0 stays finite.
+  setUpModel({1, -1}, -1e100, "dcycle:2");
   EXPECT_EQ(integrate(0.2, 0.1),
             "[numerical error] state 'x' became Inf at t = 0.2 (step 2 of 2), "
             "node 0");
-  setUpModel({0, -1}, -1e200);
+  setUpModel({0, -1, 1}, -1e100, "dcycle:3");
   EXPECT_EQ(integrate(0.2, 0.1),
             "[numerical error] state 'x' became -Inf at t = 0.2 (step 2 of "
             "2), node 1");
 }
 
+TEST_F(SessionTest, DetectsInfInAComponentOfAnF32Global) {
+  // y overflows float in the first step, while x is still finite in double.
+  setUpModel({1, 1}, -1e100, "dcycle:2"); // y(0) = [2, 0]
+  EXPECT_EQ(integrate(0.2, 0.1),
+            "[numerical error] state 'y' became Inf at t = 0.1 (step 1 of 2), "
+            "component 0");
+  setUpModel({0}, -1e100, "path:1"); // y(0) = [0, -1]
+  EXPECT_EQ(integrate(0.2, 0.1),
+            "[numerical error] state 'y' became -Inf at t = 0.1 (step 1 of "
+            "2), component 1");
+}
+
 TEST_F(SessionTest, FiniteRunsPass) {
   setUpModel({1e300, -1e300}, 0.5);
   EXPECT_EQ(integrate(10, 0.01), "ok");
-  EXPECT_EQ(stepCount(), 1000);
+  EXPECT_EQ(mock.stepCount(), 1000);
 }
 
 struct Progress {
@@ -382,11 +623,185 @@ TEST_F(SessionTest, ProgressCallbackCancels) {
   progress.cancelAfter = 3;
   EXPECT_EQ(integrate(1.0, 0.1, recordProgress, &progress),
             "[unavailable] integration cancelled at t = 0.3 (step 3 of 10)");
-  EXPECT_EQ(stepCount(), 3);
+  EXPECT_EQ(mock.stepCount(), 3);
   EXPECT_NEAR(grade_session_time(session), 0.3, 1e-15);
+  EXPECT_NEAR(readX()[0], std::pow(heun(1, 0.1), 3), 1e-15);
   // The session stays usable.
   EXPECT_EQ(integrate(1.0, 0.1), "ok");
-  EXPECT_EQ(stepCount(), 10);
+  EXPECT_EQ(mock.stepCount(), 10);
+  EXPECT_NEAR(readX()[0], std::pow(heun(1, 0.1), 10), 1e-14);
+}
+
+TEST_F(SessionTest, NoProgressForAStepThatFailedTheCheck) {
+  setUpModel({NAN}, 1.0);
+  Progress progress;
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.check_every = 1;
+  options.dt = 0.1;
+  options.progress = recordProgress;
+  options.user = &progress;
+  EXPECT_EQ(integrateEx(1.0, &options, nullptr),
+            "[numerical error] state 'x' became NaN at t = 0.1 (step 1 of "
+            "10), node 0");
+  EXPECT_TRUE(progress.times.empty());
+}
+
+//===----------------------------------------------------------------------===//
+// integrate_ex: options and statistics
+//===----------------------------------------------------------------------===//
+
+TEST_F(SessionTest, IntegrateExCountsStepsStagesAndChecks) {
+  setUpModel({1, 2}, 1.0);
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  // No options: the model's dt of 0.1, 10 steps, each checked (10 steps /
+  // 16 checks rounds up to every step).
+  ASSERT_EQ(integrateEx(1.0, nullptr, &stats), "ok");
+  EXPECT_EQ(stats.struct_size, sizeof(stats));
+  EXPECT_EQ(stats.steps, 10);
+  EXPECT_EQ(stats.rhs_evaluations, 10 * 2); // Heun has 2 stages.
+  EXPECT_EQ(stats.finite_checks, 10);
+  EXPECT_GE(stats.seconds, 0.0);
+  EXPECT_LT(stats.seconds, 60.0);
+  EXPECT_EQ(mock.stepCount(), 10);
+  EXPECT_NEAR(readX()[1], 2 * std::pow(heun(1, 0.1), 10), 1e-14);
+
+  // 100 steps: checked every ceil(100 / 16) = 7 steps (14 times) and after
+  // the last; the statistics describe this call only.
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.dt = 0.01;
+  ASSERT_EQ(integrateEx(2.0, &options, &stats), "ok");
+  EXPECT_EQ(stats.steps, 100);
+  EXPECT_EQ(stats.rhs_evaluations, 200);
+  EXPECT_EQ(stats.finite_checks, 15);
+  EXPECT_EQ(mock.stepCount(), 110);
+  EXPECT_EQ(mock.stepTime(109), 1.0 + 99 * 0.01);
+}
+
+TEST_F(SessionTest, IntegrateExCheckEvery) {
+  setUpModel({1}, 1.0);
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  options.dt = 0.01;
+  options.check_every = 1;
+  ASSERT_EQ(integrateEx(1.0, &options, &stats), "ok");
+  EXPECT_EQ(stats.finite_checks, 100);
+  // Every third of 10 steps (3, 6, 9), and after the last.
+  options.dt = 0.1;
+  options.check_every = 3;
+  ASSERT_EQ(integrateEx(2.0, &options, &stats), "ok");
+  EXPECT_EQ(stats.steps, 10);
+  EXPECT_EQ(stats.finite_checks, 4);
+  // Only after the last step.
+  options.check_every = 1000;
+  ASSERT_EQ(integrateEx(3.0, &options, &stats), "ok");
+  EXPECT_EQ(stats.finite_checks, 1);
+  options.check_every = -1;
+  EXPECT_EQ(integrateEx(4.0, &options, &stats),
+            "[invalid argument] check_every must be >= 0, got -1");
+  EXPECT_EQ(stats.steps, 0);
+  EXPECT_EQ(grade_session_time(session), 3.0);
+}
+
+TEST_F(SessionTest, IntegrateExStatsDescribeAFailedRun) {
+  setUpModel({1, NAN}, 1.0);
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  options.dt = 0.01;
+  options.check_every = 5;
+  EXPECT_EQ(integrateEx(1.0, &options, &stats),
+            "[numerical error] state 'x' became NaN at t = 0.05 (step 5 of "
+            "100), node 1");
+  EXPECT_EQ(stats.steps, 5);
+  EXPECT_EQ(stats.rhs_evaluations, 10);
+  EXPECT_EQ(stats.finite_checks, 1);
+
+  setUpModel({1}, 1.0);
+  Progress progress;
+  progress.cancelAfter = 4;
+  options.check_every = 0;
+  options.progress = recordProgress;
+  options.user = &progress;
+  EXPECT_EQ(integrateEx(1.0, &options, &stats),
+            "[unavailable] integration cancelled at t = 0.04 (step 4 of 100)");
+  EXPECT_EQ(stats.steps, 4);
+  EXPECT_EQ(stats.rhs_evaluations, 8);
+  EXPECT_EQ(stats.finite_checks, 0); // The first check is after step 7.
+}
+
+TEST_F(SessionTest, IntegrateExHonoursStructSizes) {
+  setUpModel({1}, 1.0);
+  Progress progress;
+  progress.cancelAfter = 1;
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.check_every = 1;
+  options.dt = 0.5;
+  options.progress = recordProgress;
+  options.user = &progress;
+
+  // Too small to hold even check_every and dt's predecessor.
+  options.struct_size = sizeof(uint32_t);
+  EXPECT_EQ(integrateEx(1.0, &options, nullptr),
+            "[invalid argument] integrate options: struct_size 4 is too "
+            "small; initialise with GRADE_INTEGRATE_OPTIONS_INIT");
+  EXPECT_EQ(mock.stepCount(), 0);
+
+  // A caller that knows check_every only: dt and progress are the
+  // defaults (the model's dt, no callback).
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  options.struct_size = offsetof(grade_integrate_options_t, dt);
+  ASSERT_EQ(integrateEx(1.0, &options, &stats), "ok");
+  EXPECT_EQ(stats.steps, 10);
+  EXPECT_EQ(stats.finite_checks, 10);
+  EXPECT_TRUE(progress.times.empty());
+
+  // One that knows dt but not the callback.
+  options.struct_size = offsetof(grade_integrate_options_t, progress);
+  ASSERT_EQ(integrateEx(2.0, &options, &stats), "ok");
+  EXPECT_EQ(stats.steps, 2);
+  EXPECT_TRUE(progress.times.empty());
+
+  // A newer caller with a larger struct: the known fields are used.
+  struct {
+    grade_integrate_options_t options;
+    char future[32];
+  } larger = {options, {}};
+  larger.options.struct_size = sizeof(larger);
+  EXPECT_EQ(integrateEx(3.0, &larger.options, &stats),
+            "[unavailable] integration cancelled at t = 2.5 (step 1 of 2)");
+  EXPECT_EQ(progress.times, (std::vector<double>{2.5}));
+
+  // Statistics are written only as far as the caller's struct_size.
+  grade_integrate_stats_t partial;
+  partial.struct_size = offsetof(grade_integrate_stats_t, rhs_evaluations);
+  partial.reserved = -7;
+  partial.steps = -7;
+  partial.rhs_evaluations = -7;
+  partial.finite_checks = -7;
+  partial.seconds = -7;
+  ASSERT_EQ(integrateEx(3.5, nullptr, &partial), "ok");
+  EXPECT_EQ(partial.struct_size,
+            offsetof(grade_integrate_stats_t, rhs_evaluations));
+  EXPECT_EQ(partial.steps, 10);
+  EXPECT_EQ(partial.rhs_evaluations, -7);
+  EXPECT_EQ(partial.finite_checks, -7);
+  EXPECT_EQ(partial.seconds, -7);
+  partial.struct_size = 0;
+  partial.steps = -7;
+  ASSERT_EQ(integrateEx(4.0, nullptr, &partial), "ok");
+  EXPECT_EQ(partial.struct_size, 0u);
+  EXPECT_EQ(partial.steps, -7);
+  EXPECT_EQ(grade_session_time(session), 4.0);
+}
+
+TEST_F(SessionTest, IntegrateIsIntegrateExWithDefaults) {
+  setUpModel({1}, 1.0);
+  ASSERT_EQ(integrateEx(0.5, nullptr, nullptr), "ok");
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  ASSERT_EQ(integrateEx(0.5, nullptr, &stats), "ok"); // Nothing to do.
+  EXPECT_EQ(stats.steps, 0);
+  EXPECT_EQ(stats.finite_checks, 0);
+  EXPECT_EQ(mock.stepCount(), 5);
+  EXPECT_NEAR(readX()[0], std::pow(heun(1, 0.1), 5), 1e-15);
 }
 
 //===----------------------------------------------------------------------===//
@@ -395,40 +810,163 @@ TEST_F(SessionTest, ProgressCallbackCancels) {
 
 TEST_F(SessionTest, ReadEveryRole) {
   setUpModel({1, 2, 3}, 0.25);
-  grade_tensor_t *raw = nullptr;
-  ASSERT_EQ(statusString(grade_session_read(session, "x0", &raw)), "ok");
-  TensorPtr x0(raw);
-  ASSERT_EQ(x0->rank, 1);
-  EXPECT_EQ(x0->shape[0], 3);
-  EXPECT_EQ(static_cast<const double *>(x0->data)[2], 3.0);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(x0->data) % 64, 0u);
-  ASSERT_EQ(statusString(grade_session_read(session, "k", &raw)), "ok");
-  TensorPtr k(raw);
-  EXPECT_EQ(k->rank, 0);
-  EXPECT_EQ(*static_cast<const double *>(k->data), 0.25);
+  EXPECT_EQ(read("x0", GRADE_DTYPE_F64, {3}), (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(read("k", GRADE_DTYPE_F64, {}), (std::vector<double>{0.25}));
+  EXPECT_EQ(read("flow", GRADE_DTYPE_F64, {4}),
+            (std::vector<double>{2, 1, 3, 2}));
+  EXPECT_EQ(read("inflow", GRADE_DTYPE_F64, {3}),
+            (std::vector<double>{2, 4, 2}));
   EXPECT_EQ(readX(), (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(readY(), (std::vector<double>{8, 1}));
+  grade_tensor_t *raw = nullptr;
+  EXPECT_EQ(statusString(grade_session_read(session, "x", nullptr)),
+            "[invalid argument] output pointer is NULL");
+  EXPECT_EQ(statusString(grade_session_read(session, nullptr, &raw)),
+            "[invalid argument] field name is NULL");
+  EXPECT_EQ(statusString(grade_session_read(nullptr, "x", &raw)),
+            "[invalid argument] session is NULL");
 }
 
 TEST_F(SessionTest, EvalRhs) {
-  setUpModel({1, -2, 4}, 0.5);
-  grade_tensor_t *out[1] = {nullptr};
-  ASSERT_EQ(statusString(grade_session_eval_rhs(session, 0.0, out)), "ok");
-  TensorPtr dx(out[0]);
+  // path:3 with x0 = 1, -2, 5: inflow = -2, 6, -2, y(0) = [2, 1].
+  setUpModel({1, -2, 5}, 0.5);
+  grade_tensor_t *out[2] = {nullptr, nullptr};
+  ASSERT_EQ(statusString(grade_session_eval_rhs(session, 0.375, out)), "ok");
+  TensorPtr dx(out[0]), dy(out[1]);
   ASSERT_NE(dx, nullptr);
+  ASSERT_NE(dy, nullptr);
+  EXPECT_EQ(mock.rhsCalls(), 1);
+  EXPECT_EQ(mock.rhsTime(), 0.375);
+  // One tensor per state, in declaration order, of the state's full shape.
   EXPECT_EQ(dx->dtype, GRADE_DTYPE_F64);
   ASSERT_EQ(dx->rank, 1);
   EXPECT_EQ(dx->shape[0], 3);
-  const auto *values = static_cast<const double *>(dx->data);
-  EXPECT_EQ(values[0], -0.5);
-  EXPECT_EQ(values[1], 1.0);
-  EXPECT_EQ(values[2], -2.0);
+  const auto *dxValues = static_cast<const double *>(dx->data);
+  EXPECT_EQ(std::vector<double>(dxValues, dxValues + 3),
+            (std::vector<double>{-0.5, 1.0, -2.5}));
+  EXPECT_EQ(dy->dtype, GRADE_DTYPE_F32);
+  ASSERT_EQ(dy->rank, 1);
+  EXPECT_EQ(dy->shape[0], 2);
+  const auto *dyValues = static_cast<const float *>(dy->data);
+  EXPECT_EQ(dyValues[0], -1.0f);
+  EXPECT_EQ(dyValues[1], -0.5f);
+  // Evaluating changes neither the states nor the time.
+  EXPECT_EQ(readX(), (std::vector<double>{1, -2, 5}));
+  EXPECT_EQ(readY(), (std::vector<double>{2, 1}));
+  EXPECT_EQ(grade_session_time(session), 0.0);
+
+  // After a step (and its swap), at the new states.
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+  grade_tensor_t *next[2] = {nullptr, nullptr};
+  ASSERT_EQ(statusString(grade_session_eval_rhs(session, 0.1, next)), "ok");
+  TensorPtr dx1(next[0]), dy1(next[1]);
+  const double g = heun(0.5, 0.1);
+  EXPECT_DOUBLE_EQ(static_cast<const double *>(dx1->data)[2], -0.5 * 5 * g);
+  EXPECT_NEAR(static_cast<const float *>(dy1->data)[0], -0.5 * 2 * g, 1e-6);
+  EXPECT_EQ(mock.rhsTime(), 0.1);
+  EXPECT_EQ(mock.rhsCalls(), 2);
+  // The session keeps stepping after the derivative slots were lent out.
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+  EXPECT_DOUBLE_EQ(readX()[2], 5 * g * g);
+
+  EXPECT_EQ(statusString(grade_session_eval_rhs(session, 0, nullptr)),
+            "[invalid argument] output pointer is NULL");
+  EXPECT_EQ(statusString(grade_session_eval_rhs(nullptr, 0, out)),
+            "[invalid argument] session is NULL");
 }
 
-TEST_F(SessionTest, ModelErrorsCarryTheModelsMessage) {
-  EXPECT_EQ(statusString(grade_session_set_threads(session, 4)), "ok");
-  EXPECT_EQ(statusString(grade_session_set_threads(session, 1000)),
-            "[invalid argument] model 'decay': at most 64 threads are "
-            "supported, got 1000");
+/// Sets (or, for nullptr, unsets) OMP_NUM_THREADS for the lifetime of the
+/// object, then restores it.
+class ScopedOmpNumThreads {
+public:
+  explicit ScopedOmpNumThreads(const char *value) {
+    if (const char *old = std::getenv("OMP_NUM_THREADS"))
+      saved = old, hadValue = true;
+    if (value)
+      setenv("OMP_NUM_THREADS", value, 1);
+    else
+      unsetenv("OMP_NUM_THREADS");
+  }
+  ~ScopedOmpNumThreads() {
+    if (hadValue)
+      setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+    else
+      unsetenv("OMP_NUM_THREADS");
+  }
+  ScopedOmpNumThreads(const ScopedOmpNumThreads &) = delete;
+  ScopedOmpNumThreads &operator=(const ScopedOmpNumThreads &) = delete;
+
+private:
+  std::string saved;
+  bool hadValue = false;
+};
+
+TEST_F(SessionTest, ThreadsAreChosenFromTheWork) {
+  // One thread per 32768 work items, (N + E) x the widest state's values
+  // per item (y has 2), at least 1, at most the OpenMP default: the
+  // library's 8 processors without OMP_NUM_THREADS.
+  ScopedOmpNumThreads unset(nullptr);
+  EXPECT_EQ(grade_session_threads(session), 1); // No graph yet.
+  ASSERT_EQ(bindGraph("path:5"), "ok");
+  EXPECT_EQ(grade_session_threads(session), 1);
+  ASSERT_EQ(bindGraph("path:20000"), "ok"); // (20000 + 39998) x 2 = 119996
+  EXPECT_EQ(grade_session_threads(session), 3);
+  ASSERT_EQ(bindGraph("path:100000"), "ok"); // 599996: 18 wanted
+  EXPECT_EQ(grade_session_threads(session), kMockProcessors);
+  // The kernels run with that count.
+  ASSERT_EQ(bindF64("x0", {100000}, std::vector<double>(100000, 1.0)), "ok");
+  ASSERT_EQ(bindF64("k", {}, {1}), "ok");
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+  EXPECT_EQ(mock.kernelThreads(), kMockProcessors);
+  {
+    // OMP_NUM_THREADS, when a positive number, is the default instead.
+    ScopedOmpNumThreads five("5");
+    EXPECT_EQ(grade_session_threads(session), 5);
+    ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+    EXPECT_EQ(mock.kernelThreads(), 5);
+    ScopedOmpNumThreads list("12,4"); // Nested levels: the first counts.
+    EXPECT_EQ(grade_session_threads(session), 12);
+    ScopedOmpNumThreads bad("lots");
+    EXPECT_EQ(grade_session_threads(session), kMockProcessors);
+    ScopedOmpNumThreads zero("0");
+    EXPECT_EQ(grade_session_threads(session), kMockProcessors);
+  }
+  ASSERT_EQ(bindGraph("path:20000"), "ok");
+  ASSERT_EQ(bindF64("x0", {20000}, std::vector<double>(20000, 1.0)), "ok");
+  ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+  EXPECT_EQ(mock.kernelThreads(), 3);
+  EXPECT_EQ(grade_session_threads(nullptr), 0);
+}
+
+TEST_F(SessionTest, SetThreads) {
+  ScopedOmpNumThreads unset(nullptr);
+  setUpModel({1, 2, 3}, 1.0);
+  EXPECT_EQ(mock.kernelThreads(), 1); // Automatic on a tiny graph.
+  ASSERT_EQ(statusString(grade_session_set_threads(session, 4)), "ok");
+  EXPECT_EQ(grade_session_threads(session), 4);
+  ASSERT_EQ(statusString(grade_session_step(session, 0.1)), "ok");
+  EXPECT_EQ(mock.kernelThreads(), 4);
+  grade_tensor_t *out[2] = {nullptr, nullptr};
+  ASSERT_EQ(statusString(grade_session_set_threads(session, 2)), "ok");
+  ASSERT_EQ(statusString(grade_session_eval_rhs(session, 0, out)), "ok");
+  TensorPtr dx(out[0]), dy(out[1]);
+  EXPECT_EQ(mock.kernelThreads(), 2);
+  // 0 goes back to the automatic choice.
+  ASSERT_EQ(statusString(grade_session_set_threads(session, 0)), "ok");
+  EXPECT_EQ(grade_session_threads(session), 1);
+  ASSERT_EQ(integrate(0.5, 0.1), "ok");
+  EXPECT_EQ(mock.kernelThreads(), 1);
+  // At most 4 threads per processor the library reports (8), whatever
+  // OMP_NUM_THREADS says.
+  ScopedOmpNumThreads one("1");
+  ASSERT_EQ(statusString(grade_session_set_threads(session, 32)), "ok");
+  EXPECT_EQ(grade_session_threads(session), 32);
+  EXPECT_EQ(statusString(grade_session_set_threads(session, 33)),
+            "[invalid argument] model 'decay': number of threads must be at "
+            "most 32 (4 per processor), got 33");
+  EXPECT_EQ(grade_session_threads(session), 32); // Unchanged.
+  EXPECT_EQ(statusString(grade_session_set_threads(nullptr, 1)),
+            "[invalid argument] session is NULL");
 }
 
 TEST(SessionNullTest, NullArguments) {
@@ -441,8 +979,23 @@ TEST(SessionNullTest, NullArguments) {
             "[invalid argument] session is NULL");
   EXPECT_EQ(statusString(grade_session_bind_graph(nullptr, nullptr)),
             "[invalid argument] session is NULL");
+  EXPECT_EQ(statusString(grade_session_bind(nullptr, "x0", nullptr)),
+            "[invalid argument] session is NULL");
+  EXPECT_EQ(statusString(grade_session_step(nullptr, 0.1)),
+            "[invalid argument] session is NULL");
+  EXPECT_EQ(
+      statusString(grade_session_integrate(nullptr, 1, 0.1, nullptr, nullptr)),
+      "[invalid argument] session is NULL");
+  EXPECT_EQ(
+      statusString(grade_session_integrate_ex(nullptr, 1, nullptr, nullptr)),
+      "[invalid argument] session is NULL");
   EXPECT_TRUE(std::isnan(grade_session_time(nullptr)));
   grade_session_free(nullptr);
+}
+
+TEST_F(SessionTest, BindGraphNeedsAGraph) {
+  EXPECT_EQ(bindGraph(static_cast<const grade_graph_t *>(nullptr)),
+            "[invalid argument] graph is NULL");
 }
 
 } // namespace

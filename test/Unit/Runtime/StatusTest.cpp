@@ -68,7 +68,9 @@ TEST(StatusTest, CodeNames) {
 
 TEST(StatusTest, ApiVersion) {
   EXPECT_EQ(grade_runtime_api_version(), GRADE_RUNTIME_API_VERSION);
-  EXPECT_EQ(grade_runtime_api_version(), 1u);
+  // Version 2: the runtime drives models of model ABI version 2
+  // (grade_session_integrate_ex, grade_library_wrap, threads).
+  EXPECT_EQ(grade_runtime_api_version(), 2u);
 }
 
 } // namespace

@@ -1,0 +1,392 @@
+//===- GradeAttrs.cpp - attributes of the grade dialect -------------------===//
+//
+// Butcher tableaux: the built-in schemes, the structural checks and the order
+// conditions. The order conditions are those of Butcher's theory: for every
+// rooted tree t with |t| <= p nodes, sum_i b_i Phi_i(t) = 1 / gamma(t), where
+// Phi(t) = prod over the root's subtrees t_k of (A Phi(t_k)) (elementwise),
+// Phi(leaf) = 1, and gamma(t) = |t| prod_k gamma(t_k).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace mlir;
+using namespace grade;
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/Grade/IR/GradeOpsAttributes.cpp.inc"
+
+void GradeDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/Grade/IR/GradeOpsAttributes.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Order conditions
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A rooted tree: its subtrees (indices into the list of all trees, in
+/// non-increasing order so that every tree is listed once), its number of
+/// nodes and its density gamma.
+struct RootedTree {
+  SmallVector<unsigned> children;
+  int64_t order;
+  double gamma;
+};
+
+/// All rooted trees with at most kMaxCheckedTableauOrder nodes, by order
+/// (1, 1, 2, 4, 9, 20 trees of orders 1..6).
+const std::vector<RootedTree> &getRootedTrees() {
+  static const std::vector<RootedTree> trees = [] {
+    std::vector<RootedTree> all;
+    SmallVector<unsigned> current;
+    // Appends every multiset of existing trees (non-increasing indices below
+    // `limit`) whose orders add up to `remaining`, as the subtrees of a root.
+    std::function<void(int64_t, unsigned, int64_t)> generate =
+        [&](int64_t remaining, unsigned limit, int64_t order) {
+          if (remaining == 0) {
+            double gamma = double(order);
+            for (unsigned child : current)
+              gamma *= all[child].gamma;
+            all.push_back({current, order, gamma});
+            return;
+          }
+          for (unsigned id = limit; id-- > 0;) {
+            if (all[id].order > remaining)
+              continue;
+            current.push_back(id);
+            generate(remaining - all[id].order, id + 1, order);
+            current.pop_back();
+          }
+        };
+    for (int64_t order = 1; order <= kMaxCheckedTableauOrder; ++order)
+      generate(order - 1, unsigned(all.size()), order);
+    return all;
+  }();
+  return trees;
+}
+
+/// Relative comparison with a slack for decimal or fractional input.
+bool nearlyEqual(double x, double y) {
+  return std::fabs(x - y) <= 1e-12 * std::max(1.0, std::fabs(y));
+}
+
+/// Shortest exact form, always a float literal ("0.0", "0.5", "1e-05").
+std::string formatValue(double value) {
+  char buffer[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value)
+      break;
+  }
+  std::string text = buffer;
+  if (text.find_first_of(".eEn") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
+/// For every tree, sum_i b_i Phi_i(t) - 1/gamma(t); trees are visited in
+/// order of their size, so the first failing one gives the attained order.
+template <typename Fn>
+void forEachOrderCondition(ArrayRef<double> a, ArrayRef<double> b,
+                           int64_t maxOrder, Fn &&fn) {
+  size_t s = b.size();
+  const std::vector<RootedTree> &trees = getRootedTrees();
+  std::vector<std::vector<double>> phi;
+  for (const RootedTree &tree : trees) {
+    if (tree.order > maxOrder)
+      break;
+    std::vector<double> value(s, 1.0);
+    for (unsigned child : tree.children)
+      for (size_t i = 0; i < s; ++i) {
+        double sum = 0;
+        for (size_t j = 0; j < s; ++j)
+          sum += a[i * s + j] * phi[child][j];
+        value[i] *= sum;
+      }
+    double weight = 0;
+    for (size_t i = 0; i < s; ++i)
+      weight += b[i] * value[i];
+    phi.push_back(std::move(value));
+    if (!fn(tree, weight))
+      return;
+  }
+}
+
+} // namespace
+
+int64_t grade::computeTableauOrder(ArrayRef<double> a, ArrayRef<double> b) {
+  if (b.empty() || a.size() != b.size() * b.size())
+    return 0;
+  int64_t order = kMaxCheckedTableauOrder;
+  forEachOrderCondition(a, b, kMaxCheckedTableauOrder,
+                        [&](const RootedTree &tree, double weight) {
+                          if (nearlyEqual(weight, 1.0 / tree.gamma))
+                            return true;
+                          order = tree.order - 1;
+                          return false;
+                        });
+  return order;
+}
+
+std::optional<TableauDefect> grade::findTableauDefect(ArrayRef<double> a,
+                                                      ArrayRef<double> b,
+                                                      ArrayRef<double> c,
+                                                      int64_t order) {
+  using Part = TableauDefect::Part;
+  size_t s = b.size();
+  if (s == 0)
+    return TableauDefect{Part::Shape, -1, -1, "a tableau needs at least one "
+                                              "stage"};
+  if (a.size() != s * s)
+    return TableauDefect{Part::Shape, -1, -1,
+                         "'a' must have " + std::to_string(s * s) +
+                             " entries (" + std::to_string(s) + " x " +
+                             std::to_string(s) + "), got " +
+                             std::to_string(a.size())};
+  if (c.size() != s)
+    return TableauDefect{Part::Shape, -1, -1,
+                         "'c' must have " + std::to_string(s) +
+                             " entries (one per stage), got " +
+                             std::to_string(c.size())};
+  for (size_t i = 0; i < s * s; ++i)
+    if (!std::isfinite(a[i]))
+      return TableauDefect{Part::A, int(i / s), int(i % s),
+                           "a coefficient must be finite"};
+  for (size_t i = 0; i < s; ++i) {
+    if (!std::isfinite(b[i]))
+      return TableauDefect{Part::B, int(i), -1, "a weight must be finite"};
+    if (!std::isfinite(c[i]))
+      return TableauDefect{Part::C, int(i), -1, "a node must be finite"};
+  }
+  for (size_t i = 0; i < s; ++i)
+    for (size_t j = i; j < s; ++j)
+      if (a[i * s + j] != 0)
+        return TableauDefect{
+            Part::A, int(i), int(j),
+            "a[" + std::to_string(i + 1) + "][" + std::to_string(j + 1) +
+                "] = " + formatValue(a[i * s + j]) +
+                " makes the scheme implicit; an explicit tableau is strictly "
+                "lower-triangular (a[i][j] = 0 for j >= i)"};
+  double sum = 0;
+  for (double weight : b)
+    sum += weight;
+  if (!nearlyEqual(sum, 1.0))
+    return TableauDefect{Part::B, -1, -1,
+                         "the weights must add up to 1 (consistency), they "
+                         "add up to " +
+                             formatValue(sum)};
+  for (size_t i = 0; i < s; ++i) {
+    double row = 0;
+    for (size_t j = 0; j < s; ++j)
+      row += a[i * s + j];
+    if (!nearlyEqual(c[i], row))
+      return TableauDefect{Part::C, int(i), -1,
+                           "c[" + std::to_string(i + 1) + "] = " +
+                               formatValue(c[i]) +
+                               " must equal the sum of row " +
+                               std::to_string(i + 1) + " of 'a', " +
+                               formatValue(row)};
+  }
+  if (order < 1 || order > kMaxCheckedTableauOrder)
+    return TableauDefect{Part::Order, -1, -1,
+                         "the order must be between 1 and " +
+                             std::to_string(kMaxCheckedTableauOrder) +
+                             " (the orders that can be checked), got " +
+                             std::to_string(order)};
+  int64_t attained = computeTableauOrder(a, b);
+  if (attained < order)
+    return TableauDefect{Part::Order, -1, -1,
+                         "the tableau has order " + std::to_string(attained) +
+                             ", not " + std::to_string(order) +
+                             ": an order condition of order " +
+                             std::to_string(attained + 1) + " fails"};
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Built-in schemes
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct NamedTableau {
+  StringRef name;
+  int64_t order;
+  std::vector<double> a, b;
+};
+
+const std::vector<NamedTableau> &getNamedTableaux() {
+  static const std::vector<NamedTableau> tableaux = {
+      {"euler", 1, {0}, {1}},
+      {"midpoint", 2, {0, 0, 0.5, 0}, {0, 1}},
+      {"heun", 2, {0, 0, 1, 0}, {0.5, 0.5}},
+      {"ralston", 2, {0, 0, 2.0 / 3, 0}, {0.25, 0.75}},
+      // Shu and Osher's three-stage strong-stability-preserving scheme.
+      {"ssprk3",
+       3,
+       {0, 0, 0, 1, 0, 0, 0.25, 0.25, 0},
+       {1.0 / 6, 1.0 / 6, 2.0 / 3}},
+      {"kutta3", 3, {0, 0, 0, 0.5, 0, 0, -1, 2, 0}, {1.0 / 6, 2.0 / 3, 1.0 / 6}},
+      {"rk4",
+       4,
+       {0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 1, 0},
+       {1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6}},
+      // Kutta's 3/8 rule.
+      {"rk38",
+       4,
+       {0, 0, 0, 0, 1.0 / 3, 0, 0, 0, -1.0 / 3, 1, 0, 0, 1, -1, 1, 0},
+       {0.125, 0.375, 0.375, 0.125}},
+  };
+  return tableaux;
+}
+
+/// c_i = sum_j a_ij.
+SmallVector<double> rowSums(ArrayRef<double> a, size_t s) {
+  SmallVector<double> c(s, 0.0);
+  for (size_t i = 0; i < s; ++i)
+    for (size_t j = 0; j < s; ++j)
+      c[i] += a[i * s + j];
+  return c;
+}
+
+} // namespace
+
+TableauAttr TableauAttr::getNamed(MLIRContext *context, StringRef name) {
+  for (const NamedTableau &named : getNamedTableaux())
+    if (named.name == name)
+      return TableauAttr::get(context, named.name, named.order, named.a,
+                              named.b, rowSums(named.a, named.b.size()));
+  return {};
+}
+
+ArrayRef<StringRef> TableauAttr::getNamedSchemes() {
+  static const std::vector<StringRef> names = [] {
+    std::vector<StringRef> list;
+    for (const NamedTableau &named : getNamedTableaux())
+      list.push_back(named.name);
+    return list;
+  }();
+  return names;
+}
+
+bool TableauAttr::isNamed() const {
+  return getNamed(getContext(), getName()) == *this;
+}
+
+LogicalResult TableauAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef name, int64_t order,
+                                  DenseF64ArrayAttr a, DenseF64ArrayAttr b,
+                                  DenseF64ArrayAttr c) {
+  if (name.empty())
+    return emitError() << "a tableau needs a name";
+  if (!a || !b || !c)
+    return emitError() << "tableau '" << name << "' lacks coefficients";
+  if (std::optional<TableauDefect> defect = findTableauDefect(
+          a.asArrayRef(), b.asArrayRef(), c.asArrayRef(), order))
+    return emitError() << "tableau '" << name << "': " << defect->message;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Syntax: #grade.tableau<rk4> or
+// #grade.tableau<"name", order p, a = [[...], ...], b = [...], c = [...]>
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseValues(AsmParser &parser, SmallVectorImpl<double> &out) {
+  return parser.parseCommaSeparatedList(
+      AsmParser::Delimiter::Square, [&]() -> ParseResult {
+        double value;
+        if (parser.parseFloat(value))
+          return failure();
+        out.push_back(value);
+        return success();
+      });
+}
+
+Attribute TableauAttr::parse(AsmParser &parser, Type) {
+  MLIRContext *context = parser.getContext();
+  if (parser.parseLess())
+    return {};
+  std::string name;
+  SMLoc nameLoc = parser.getCurrentLocation();
+  if (failed(parser.parseOptionalString(&name))) {
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return {};
+    TableauAttr named = getNamed(context, keyword);
+    if (!named) {
+      parser.emitError(nameLoc, "unknown scheme '") << keyword << "'";
+      return {};
+    }
+    if (parser.parseGreater())
+      return {};
+    return named;
+  }
+  int64_t order = 0;
+  SmallVector<double> a, b, c;
+  size_t rows = 0;
+  if (parser.parseComma() || parser.parseKeyword("order") ||
+      parser.parseInteger(order) || parser.parseComma() ||
+      parser.parseKeyword("a") || parser.parseEqual() ||
+      parser.parseCommaSeparatedList(AsmParser::Delimiter::Square,
+                                     [&]() {
+                                       ++rows;
+                                       return parseValues(parser, a);
+                                     }) ||
+      parser.parseComma() || parser.parseKeyword("b") ||
+      parser.parseEqual() || parseValues(parser, b) || parser.parseComma() ||
+      parser.parseKeyword("c") || parser.parseEqual() ||
+      parseValues(parser, c) || parser.parseGreater())
+    return {};
+  if (a.size() != rows * rows) {
+    parser.emitError(nameLoc, "tableau 'a' must be square, got ")
+        << rows << " rows and " << a.size() << " entries";
+    return {};
+  }
+  return getChecked([&] { return parser.emitError(nameLoc); }, context, name,
+                    order, DenseF64ArrayAttr::get(context, a),
+                    DenseF64ArrayAttr::get(context, b),
+                    DenseF64ArrayAttr::get(context, c));
+}
+
+void TableauAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  if (isNamed()) {
+    printer << getName() << ">";
+    return;
+  }
+  auto printValues = [&](ArrayRef<double> values) {
+    printer << "[";
+    llvm::interleaveComma(values, printer,
+                          [&](double value) { printer << formatValue(value); });
+    printer << "]";
+  };
+  printer.printString(getName());
+  printer << ", order " << getOrder() << ", a = [";
+  unsigned s = getNumStages();
+  for (unsigned i = 0; i < s; ++i) {
+    if (i)
+      printer << ", ";
+    printValues(getA().slice(i * s, s));
+  }
+  printer << "], b = ";
+  printValues(getB());
+  printer << ", c = ";
+  printValues(getC());
+  printer << ">";
+}

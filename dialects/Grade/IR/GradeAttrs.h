@@ -1,0 +1,49 @@
+//===- GradeAttrs.h - attributes of the grade dialect -----------*- C++ -*-===//
+//
+// The Butcher tableau attribute and the checks shared by its verifier and the
+// frontend (which locates each defect at the entry the user wrote).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_DIALECTS_GRADE_IR_GRADEATTRS_H
+#define GRADE_DIALECTS_GRADE_IR_GRADEATTRS_H
+
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <optional>
+#include <string>
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/Grade/IR/GradeOpsAttributes.h.inc"
+
+namespace grade {
+
+/// The highest order whose conditions can be checked (rooted trees up to
+/// this order are enumerated).
+constexpr int64_t kMaxCheckedTableauOrder = 6;
+
+/// The first thing wrong with an explicit tableau, and where it is.
+struct TableauDefect {
+  enum class Part { Shape, A, B, C, Order } part;
+  /// Stage row (a, c) or column (a) or weight index (b); -1 if none.
+  int row = -1, col = -1;
+  std::string message;
+};
+
+/// Checks an s-stage explicit tableau: `a` has s*s entries (row-major) and
+/// is strictly lower-triangular, sum(b) = 1, c_i = sum_j a_ij, and the order
+/// conditions hold up to `order` (1 <= order <= kMaxCheckedTableauOrder).
+/// Equalities allow a relative rounding slack of about 1e-12.
+std::optional<TableauDefect> findTableauDefect(llvm::ArrayRef<double> a,
+                                               llvm::ArrayRef<double> b,
+                                               llvm::ArrayRef<double> c,
+                                               int64_t order);
+
+/// The highest order p <= kMaxCheckedTableauOrder whose conditions the
+/// tableau satisfies (0 if not even sum(b) = 1).
+int64_t computeTableauOrder(llvm::ArrayRef<double> a, llvm::ArrayRef<double> b);
+
+} // namespace grade
+
+#endif // GRADE_DIALECTS_GRADE_IR_GRADEATTRS_H

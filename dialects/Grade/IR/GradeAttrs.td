@@ -1,0 +1,75 @@
+//===- GradeAttrs.td - attributes of the grade dialect -----*- tablegen -*-===//
+//
+// The scheme of a `grade.solve` is data: a Butcher tableau that the scheme
+// expansion reads and the generated library exports.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_DIALECTS_GRADE_IR_GRADEATTRS_TD
+#define GRADE_DIALECTS_GRADE_IR_GRADEATTRS_TD
+
+include "dialects/Grade/IR/GradeDialect.td"
+
+def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
+  let mnemonic = "tableau";
+  let summary = "an explicit Runge-Kutta scheme as a Butcher tableau";
+  let description = [{
+    An s-stage explicit Runge-Kutta scheme: the coefficient matrix `a`
+    (s x s, row-major, strictly lower-triangular), the weights `b` and the
+    nodes `c` (c_i = sum_j a_ij), with its formal order of accuracy. The
+    verifier checks the structure and the order conditions up to `order`
+    (through rooted trees, up to order 6).
+
+    A scheme of the built-in list prints by name; any other prints whole:
+
+    ```mlir
+    #grade.tableau<rk4>
+    #grade.tableau<"kutta3", order 3, a = [[0, 0, 0], [0.5, 0, 0], [-1, 2, 0]],
+                   b = [0.1666, 0.6666, 0.1666], c = [0, 0.5, 1]>
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"scheme name">:$name,
+    "int64_t":$order,
+    "::mlir::DenseF64ArrayAttr":$coefficients,
+    "::mlir::DenseF64ArrayAttr":$weights,
+    "::mlir::DenseF64ArrayAttr":$nodes
+  );
+  let builders = [
+    AttrBuilder<(ins "::llvm::StringRef":$name, "int64_t":$order,
+                     "::llvm::ArrayRef<double>":$a,
+                     "::llvm::ArrayRef<double>":$b,
+                     "::llvm::ArrayRef<double>":$c), [{
+      return $_get($_ctxt, name, order,
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, a),
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, b),
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, c));
+    }]>
+  ];
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// a (s x s, row-major), b and c.
+    ::llvm::ArrayRef<double> getA() const {
+      return getCoefficients().asArrayRef();
+    }
+    ::llvm::ArrayRef<double> getB() const { return getWeights().asArrayRef(); }
+    ::llvm::ArrayRef<double> getC() const { return getNodes().asArrayRef(); }
+    /// Number of stages s.
+    unsigned getNumStages() const { return getB().size(); }
+    /// a_ij (0-based).
+    double getA(unsigned i, unsigned j) const {
+      return getA()[i * getNumStages() + j];
+    }
+    /// The built-in scheme of this name (euler, midpoint, heun, ralston,
+    /// ssprk3, kutta3, rk4, rk38); null if there is none.
+    static TableauAttr getNamed(::mlir::MLIRContext *context,
+                                ::llvm::StringRef name);
+    /// Names of the built-in schemes, in the order docs list them.
+    static ::llvm::ArrayRef<::llvm::StringRef> getNamedSchemes();
+    /// True if this is the built-in scheme of its name.
+    bool isNamed() const;
+  }];
+}
+
+#endif // GRADE_DIALECTS_GRADE_IR_GRADEATTRS_TD

@@ -1,0 +1,30 @@
+// RUN: grade-opt %s -split-input-file | FileCheck %s
+// RUN: grade-opt %s -split-input-file | grade-opt -split-input-file | FileCheck %s
+
+// Built-in schemes print by name; a tableau equal to a built-in one becomes
+// that scheme; any other prints whole and round-trips exactly.
+
+// CHECK-LABEL: grade.model @named
+// CHECK: grade.solve ssprk3 dt(1.000000e-01) over [0.000000e+00, 1.000000e+00]
+grade.model @named {
+  grade.graph @G
+  grade.solve ssprk3 dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+// CHECK-LABEL: grade.model @spelled_heun
+// CHECK: grade.solve heun dt(
+grade.model @spelled_heun {
+  grade.graph @G
+  grade.solve #grade.tableau<"heun", order 2, a = [[0.0, 0.0], [1.0, 0.0]], b = [0.5, 0.5], c = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+// CHECK-LABEL: grade.model @custom
+// CHECK: grade.solve #grade.tableau<"ralston3", order 3, a = {{\[}}[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.75, 0.0]], b = [0.2222222222222222, 0.3333333333333333, 0.4444444444444444], c = [0.0, 0.5, 0.75]> dt(
+grade.model @custom {
+  grade.graph @G
+  grade.solve #grade.tableau<"ralston3", order 3, a = [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.75, 0.0]], b = [0.22222222222222221, 0.33333333333333331, 0.44444444444444442], c = [0.0, 0.5, 0.75]> dt(0.1) over [0.0, 1.0]
+}
