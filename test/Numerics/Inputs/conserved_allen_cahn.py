@@ -2,8 +2,9 @@
 
 conserved_allen_cahn.grade on a 60 x 60 torus (3600 nodes: several blocks
 of the global reductions) from random data: sum(x) is conserved to
-round-off, the run matches a numpy RK4 with the same steps, and the plain
-Allen-Cahn equation (without the mean) changes sum(x) by O(1), so the
+round-off with rk4 and with the other built-in tableaux (euler, midpoint,
+ssprk3, rk38), the rk4 run matches a numpy RK4 with the same steps, and the
+plain Allen-Cahn equation (without the mean) changes sum(x) by O(1), so the
 invariant is the global reduction's doing.
 
 Usage: conserved_allen_cahn.py GRADEC WORKDIR MODEL PLAIN_MODEL
