@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 using namespace grade::rt;
@@ -396,7 +397,10 @@ std::string componentString(const grade_field_desc_t &field, int64_t flat) {
 /// value, naming the state, the time and step, and the node/edge and
 /// component.
 grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
-                           int64_t numSteps) {
+                           int64_t numSteps, double maxAbs) {
+  // |v| > bound is false for NaN: test finiteness and the bound together.
+  const double bound =
+      maxAbs > 0 ? maxAbs : std::numeric_limits<double>::max();
   for (int32_t i = 0; i < s.desc->num_fields; ++i) {
     const grade_field_desc_t &field = s.desc->fields[i];
     if (field.role != GRADE_ROLE_STATE ||
@@ -412,12 +416,12 @@ grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
     if (field.dtype == GRADE_DTYPE_F64) {
       const double *data = static_cast<const double *>(buffer);
       for (int64_t k = 0; k < numel && bad < 0; ++k)
-        if (!std::isfinite(data[k]))
+        if (!(std::fabs(data[k]) <= bound))
           bad = k, value = data[k];
     } else {
       const float *data = static_cast<const float *>(buffer);
       for (int64_t k = 0; k < numel && bad < 0; ++k)
-        if (!std::isfinite(data[k]))
+        if (!(std::fabs(double(data[k])) <= bound))
           bad = k, value = double(data[k]);
     }
     if (bad < 0)
@@ -434,6 +438,13 @@ grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
       if (!component.empty())
         where += ", " + component;
     }
+    if (std::isfinite(value))
+      return makeStatus(GRADE_ERROR_NUMERICAL,
+                        "state '%s' reached %g, beyond the bound %g, at t = "
+                        "%g (step %lld of %lld)%s%s",
+                        field.name, value, maxAbs, t, (long long)step,
+                        (long long)numSteps, where.empty() ? "" : ", ",
+                        where.c_str());
     const char *what = std::isnan(value) ? "NaN" : value > 0 ? "Inf" : "-Inf";
     return makeStatus(GRADE_ERROR_NUMERICAL,
                       "state '%s' became %s at t = %g (step %lld of %lld)%s%s",
@@ -457,6 +468,10 @@ grade_status_t integrate(grade_session &s, double t1,
   if (std::isnan(dt) || std::isinf(dt))
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "time step dt must be finite, got %g", dt);
+  if (std::isnan(options.max_abs) || options.max_abs < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "max_abs must be >= 0 (0: no bound), got %g",
+                      options.max_abs);
   if (options.check_every < 0)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "check_every must be >= 0, got %d",
@@ -503,7 +518,8 @@ grade_status_t integrate(grade_session &s, double t1,
     // for a step whose result is already garbage.
     if ((k + 1) % checkEvery == 0 || k + 1 == numSteps) {
       ++stats.finite_checks;
-      if (grade_status_t status = checkFinite(s, tNext, k + 1, numSteps))
+      if (grade_status_t status =
+              checkFinite(s, tNext, k + 1, numSteps, options.max_abs))
         return status;
     }
     if (options.progress &&

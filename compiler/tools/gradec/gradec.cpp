@@ -137,7 +137,8 @@ static cl::opt<double> runDt("dt",
                              cl::desc("Step size (default: the model's)"),
                              cl::init(0.0), cl::sub(runCommand));
 static cl::opt<int> runThreads("threads",
-                               cl::desc("Threads (default: all cores)"),
+                               cl::desc("Threads (default: chosen from the "
+                                        "graph's size, up to all cores)"),
                                cl::init(0), cl::sub(runCommand));
 
 //===----------------------------------------------------------------------===//

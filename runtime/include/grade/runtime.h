@@ -197,10 +197,13 @@ typedef struct grade_integrate_options {
   double dt;            /**< step size; <= 0: the model's */
   grade_progress_fn progress; /**< may be NULL */
   void *user;                 /**< passed to `progress` */
+  double max_abs; /**< > 0: a growth bound; a state value beyond it fails
+                       the run like a NaN (checked with the NaN/Inf scans),
+                       for explicit runs that diverge without overflowing */
 } grade_integrate_options_t;
 
 #define GRADE_INTEGRATE_OPTIONS_INIT                                          \
-  { (uint32_t)sizeof(grade_integrate_options_t), 0, 0.0, NULL, NULL }
+  { (uint32_t)sizeof(grade_integrate_options_t), 0, 0.0, NULL, NULL, 0.0 }
 
 /** What an integration did, for logs and benchmarks. */
 typedef struct grade_integrate_stats {

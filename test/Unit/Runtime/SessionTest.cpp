@@ -557,6 +557,34 @@ TEST_F(SessionTest, DetectsNaN) {
   EXPECT_NEAR(grade_session_time(session), 0.07, 1e-15);
 }
 
+TEST_F(SessionTest, GrowthBoundStopsADivergingRun) {
+  // k = -1: x grows like e^t; x[2] = 5 e^t passes 10 at t = ln 2 = 0.693.
+  setUpModel({1, -2, 5}, -1.0);
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.dt = 0.01;
+  options.check_every = 1;
+  options.max_abs = 10;
+  grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+  std::string result = statusString(
+      grade_session_integrate_ex(session, 1.0, &options, &stats));
+  // Heun's growth factor per step is 1 + h + h^2/2, just below e^h: the
+  // first grid point past the bound is step 70.
+  EXPECT_EQ(result, "[numerical error] state 'x' reached 10.0686, beyond the "
+                    "bound 10, at t = 0.7 (step 70 of 100), node 2")
+      << result;
+  EXPECT_EQ(stats.steps, 70);
+  // Without a bound the same run finishes, finite.
+  setUpModel({1, -2, 5}, -1.0);
+  options.max_abs = 0;
+  EXPECT_EQ(statusString(
+                grade_session_integrate_ex(session, 1.0, &options, nullptr)),
+            "ok");
+  options.max_abs = -1;
+  EXPECT_EQ(statusString(
+                grade_session_integrate_ex(session, 2.0, &options, nullptr)),
+            "[invalid argument] max_abs must be >= 0 (0: no bound), got -1");
+}
+
 TEST_F(SessionTest, DetectsInfAfterTheLastStep) {
   // With k = -1e100 and h = 0.1 a node value of 1 becomes about 5e197 in
   // the first step and overflows in the second. On a directed cycle with
@@ -873,6 +901,43 @@ TEST_F(SessionTest, EvalRhs) {
             "[invalid argument] output pointer is NULL");
   EXPECT_EQ(statusString(grade_session_eval_rhs(nullptr, 0, out)),
             "[invalid argument] session is NULL");
+}
+
+TEST_F(SessionTest, EvalRhsIntoCallerTensors) {
+  setUpModel({1, -2, 5}, 0.5);
+  int64_t shapeX[1] = {3}, shapeY[1] = {2}, wrong[1] = {4};
+  grade_tensor_t *dx = nullptr, *dy = nullptr, *bad = nullptr;
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 1, shapeX, &dx)),
+            "ok");
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F32, 1, shapeY, &dy)),
+            "ok");
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 1, wrong, &bad)),
+            "ok");
+  TensorPtr ownX(dx), ownY(dy), ownBad(bad);
+  grade_tensor_t *out[2] = {dx, dy};
+  // The same values as eval_rhs, written into the caller's tensors, twice.
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_EQ(statusString(grade_session_eval_rhs_into(session, 0.375, out)),
+              "ok");
+    const auto *x = static_cast<const double *>(dx->data);
+    EXPECT_EQ(std::vector<double>(x, x + 3),
+              (std::vector<double>{-0.5, 1.0, -2.5}));
+    EXPECT_EQ(static_cast<const float *>(dy->data)[0], -1.0f);
+    EXPECT_EQ(static_cast<const float *>(dy->data)[1], -0.5f);
+  }
+  EXPECT_EQ(mock.rhsCalls(), 2);
+  // Tensors of the wrong shape or dtype are refused before any kernel runs.
+  grade_tensor_t *wrongShape[2] = {bad, dy};
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, wrongShape)),
+            "[shape mismatch] derivative of state 'x': expected a f64 tensor "
+            "of shape [3], got f64 [4]");
+  grade_tensor_t *swapped[2] = {dy, dx};
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, swapped)),
+            "[shape mismatch] derivative of state 'x': expected a f64 tensor "
+            "of shape [3], got f32 [2]");
+  EXPECT_EQ(mock.rhsCalls(), 2);
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, nullptr)),
+            "[invalid argument] output pointer is NULL");
 }
 
 /// Sets (or, for nullptr, unsets) OMP_NUM_THREADS for the lifetime of the
