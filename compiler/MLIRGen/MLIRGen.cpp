@@ -295,6 +295,14 @@ private:
       return BinaryOp::create(builder, location, *fn, args[0], args[1]);
     if (callee == "dot")
       return DotOp::create(builder, location, args[0], args[1]);
+    if (std::optional<ReduceAllKind> kind =
+            llvm::StringSwitch<std::optional<ReduceAllKind>>(callee)
+                .Case("sum_all", ReduceAllKind::sum)
+                .Case("mean_all", ReduceAllKind::mean)
+                .Case("max_all", ReduceAllKind::max)
+                .Case("min_all", ReduceAllKind::min)
+                .Default(std::nullopt))
+      return ReduceAllOp::create(builder, location, *kind, args[0]);
     if (callee == "softmax_in")
       return SoftmaxOp::create(builder, location, args[0].getType(), graphArg,
                                args[0]);

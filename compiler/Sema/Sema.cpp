@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <tuple>
 
 using namespace grade;
 using namespace grade::sema;
@@ -58,11 +59,12 @@ namespace {
 
 /// Builtin functions: name, number of arguments.
 enum class Builtin {
-  Unary,   ///< exp log sqrt tanh relu sigmoid abs
-  Binary,  ///< min max pow
-  Dot,     ///< dot(a, b)
-  Reduce,  ///< sum_in mean_in max_in
-  Softmax, ///< softmax_in
+  Unary,     ///< exp log sqrt tanh relu sigmoid abs sin cos ... sign
+  Binary,    ///< min max pow atan2
+  Dot,       ///< dot(a, b)
+  Reduce,    ///< sum_in mean_in max_in
+  Softmax,   ///< softmax_in
+  ReduceAll, ///< sum_all mean_all max_all min_all
 };
 
 struct BuiltinInfo {
@@ -72,14 +74,22 @@ struct BuiltinInfo {
 };
 
 constexpr BuiltinInfo kBuiltins[] = {
-    {"exp", Builtin::Unary, 1},      {"log", Builtin::Unary, 1},
-    {"sqrt", Builtin::Unary, 1},     {"tanh", Builtin::Unary, 1},
-    {"relu", Builtin::Unary, 1},     {"sigmoid", Builtin::Unary, 1},
-    {"abs", Builtin::Unary, 1},      {"min", Builtin::Binary, 2},
-    {"max", Builtin::Binary, 2},     {"pow", Builtin::Binary, 2},
-    {"dot", Builtin::Dot, 2},        {"sum_in", Builtin::Reduce, 1},
-    {"mean_in", Builtin::Reduce, 1}, {"max_in", Builtin::Reduce, 1},
-    {"softmax_in", Builtin::Softmax, 1},
+    {"exp", Builtin::Unary, 1},         {"log", Builtin::Unary, 1},
+    {"sqrt", Builtin::Unary, 1},        {"tanh", Builtin::Unary, 1},
+    {"relu", Builtin::Unary, 1},        {"sigmoid", Builtin::Unary, 1},
+    {"abs", Builtin::Unary, 1},         {"sin", Builtin::Unary, 1},
+    {"cos", Builtin::Unary, 1},         {"tan", Builtin::Unary, 1},
+    {"asin", Builtin::Unary, 1},        {"acos", Builtin::Unary, 1},
+    {"atan", Builtin::Unary, 1},        {"sinh", Builtin::Unary, 1},
+    {"cosh", Builtin::Unary, 1},        {"floor", Builtin::Unary, 1},
+    {"ceil", Builtin::Unary, 1},        {"round", Builtin::Unary, 1},
+    {"sign", Builtin::Unary, 1},        {"min", Builtin::Binary, 2},
+    {"max", Builtin::Binary, 2},        {"pow", Builtin::Binary, 2},
+    {"atan2", Builtin::Binary, 2},      {"dot", Builtin::Dot, 2},
+    {"sum_in", Builtin::Reduce, 1},     {"mean_in", Builtin::Reduce, 1},
+    {"max_in", Builtin::Reduce, 1},     {"softmax_in", Builtin::Softmax, 1},
+    {"sum_all", Builtin::ReduceAll, 1}, {"mean_all", Builtin::ReduceAll, 1},
+    {"max_all", Builtin::ReduceAll, 1}, {"min_all", Builtin::ReduceAll, 1},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -562,28 +572,9 @@ private:
     return type;
   }
 
-  /// Global tensors (parameters of rank >= 1) only appear as a matrix on
-  /// the right of '@' or next to a field (a bias): the kernels evaluate
-  /// elementwise operations per node or per edge.
-  bool checkNotGlobalTensor(const Type &type, const ast::Expr &expr,
-                            llvm::StringRef op, SourceLoc at) {
-    if (!type.isGlobal() || type.shape.empty())
-      return true;
-    if (type.shape.size() >= 2)
-      error(at, describe(expr) + " is a matrix " + formatShape(type.shape) +
-                    "; multiply by it with '@'");
-    else
-      error(at, "'" + op + "' on a global vector is not supported; combine " +
-                    describe(expr) + " with a node or edge field");
-    return false;
-  }
-
   std::optional<Type> checkUnary(const ast::Expr &operand, llvm::StringRef op,
                                  SourceLoc at, Usage &use) {
-    std::optional<Type> type = check(operand, use);
-    if (!type || !checkNotGlobalTensor(*type, operand, op, at))
-      return std::nullopt;
-    return type;
+    return check(operand, use);
   }
 
   /// Element-wise combination with broadcasting of globals and of scalars
@@ -592,13 +583,12 @@ private:
                               const ast::Expr &lhsExpr,
                               const ast::Expr &rhsExpr, llvm::StringRef op,
                               SourceLoc at) {
-    if (lhs.isGlobal() && rhs.isGlobal()) {
-      if (!checkNotGlobalTensor(lhs, lhsExpr, op, at) ||
-          !checkNotGlobalTensor(rhs, rhsExpr, op, at))
-        return std::nullopt;
-    }
-    for (auto [type, expr] : {std::pair(&lhs, &lhsExpr), {&rhs, &rhsExpr}})
-      if (type->isGlobal() && type->shape.size() >= 2) {
+    // A global matrix next to a field of another shape was most likely
+    // meant as a product.
+    for (auto [type, expr, other] :
+         {std::tuple(&lhs, &lhsExpr, &rhs), {&rhs, &rhsExpr, &lhs}})
+      if (type->isGlobal() && type->shape.size() >= 2 && !other->isGlobal() &&
+          other->shape != type->shape) {
         error(at, describe(*expr) + " is a matrix " +
                       formatShape(type->shape) + "; multiply by it with '@'");
         return std::nullopt;
@@ -734,8 +724,6 @@ private:
     }
     switch (info->kind) {
     case Builtin::Unary:
-      if (!checkNotGlobalTensor(types[0], *args[0], callee, expr.getLoc()))
-        return std::nullopt;
       return types[0];
     case Builtin::Binary:
       return combine(types[0], types[1], *args[0], *args[1], callee,
@@ -761,6 +749,20 @@ private:
       Type type = types[0];
       if (info->kind == Builtin::Reduce)
         type.kind = FieldKind::node;
+      return type;
+    }
+    case Builtin::ReduceAll: {
+      // A field reduced over all its nodes or edges: a global of the same
+      // element type and feature shape.
+      if (types[0].isGlobal()) {
+        error(expr.getLoc(), "'" + callee +
+                                 "' reduces a node or edge field to a global "
+                                 "value, but its argument is already a "
+                                 "global value");
+        return std::nullopt;
+      }
+      Type type = types[0];
+      type.kind.reset();
       return type;
     }
     }

@@ -5,7 +5,10 @@
 //  1. Levels. A field value's level is the kernel that computes it. Reading
 //     a value at other nodes (`gather src`) needs that value complete for
 //     every node, i.e. computed by an earlier kernel: level(gather src x) =
-//     level(x) + 1 unless x is a buffer already. Every other operation takes
+//     level(x) + 1 unless x is a buffer already. A global reduction of a
+//     field (`reduce_all`) is known only after the kernel computing the
+//     field has run: level(reduce_all x) = level(x) + 1, and the globals
+//     computed from it take that level too. Every other operation takes
 //     the highest level of its operands.
 //  2. Materialisation. Walking each kernel's roots from the last kernel
 //     down: a node value of a lower level becomes a root of its own kernel
@@ -17,7 +20,9 @@
 //     the same step, or a neighbour in the same kernel, still reads its old
 //     value goes to a temporary instead, swapped in by the runtime.
 //  4. Code. One private function per kernel (KernelEmitter.cpp) and an
-//     entry point taking the runtime's slot array.
+//     entry point taking the runtime's slot array, which evaluates the
+//     globals of each level before calling its kernel, and combines the
+//     per-block partial results of the global reductions after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +54,12 @@ namespace {
 /// Slots 0..2 of the runtime's slot array hold the graph.
 constexpr int kRowPtrSlot = 0, kColIdxSlot = 1, kWeightsSlot = 2,
               kFirstDeclSlot = 3;
+
+/// Global reductions are computed per block of this many nodes (and their
+/// in-edges), whatever the number of threads.
+constexpr int64_t kReduceBlockRows = 1024;
+
+int64_t numFeatures(Type type) { return getNumElements(getFeatureShape(type)); }
 
 enum class ReadMode { Local, Src };
 
@@ -101,11 +112,22 @@ private:
   unsigned numTemps = 0;
 };
 
-/// A value a kernel stores, and the slot it goes to.
+/// A value a kernel stores, and the slot it goes to; or a global reduction
+/// (`value` is its result) whose input the kernel computes and reduces.
 struct Root {
   Value value;
   int slot = -1;
   bool isTarget = false;
+
+  ReduceAllOp getReduceAll() const {
+    return value.getDefiningOp<ReduceAllOp>();
+  }
+  /// The field the kernel computes for this root.
+  Value getField() const {
+    if (ReduceAllOp reduce = getReduceAll())
+      return reduce.getInput();
+    return value;
+  }
 };
 
 /// Lowers one region op into an entry function and its kernels.
@@ -136,22 +158,27 @@ private:
       if (isa<SoftmaxOp>(op))
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
-      if (!isa<LoadOp, GatherOp, ReduceOp, UnaryOp, BinaryOp, DotOp,
-               MatmulOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
+      if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, UnaryOp, BinaryOp,
+               DotOp, MatmulOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
                << op.getName() << "' inside '" << regionOp->getName() << "'";
       bool anyField = llvm::any_of(op.getResults(), isField);
       if (!anyField) {
-        // A global: evaluated once in the entry function.
+        // A global: evaluated in the entry function, before the kernel of
+        // its level.
         bool tensorResult =
             llvm::any_of(op.getResultTypes(),
                          [](Type t) { return isa<RankedTensorType>(t); });
-        if (isa<DotOp, MatmulOp>(op) || (tensorResult && !isa<LoadOp>(op)))
+        if (isa<DotOp, MatmulOp>(op) ||
+            (tensorResult && !isa<LoadOp, ReduceAllOp, UnaryOp, BinaryOp>(op)))
           return op.emitError("arithmetic on global tensors is not "
                               "supported; combine them with a field");
-        continue;
       }
+      if (auto matmul = dyn_cast<MatmulOp>(op);
+          matmul && !matmul.getMatrix().getDefiningOp<LoadOp>())
+        return op.emitError("the matrix of a product must be a parameter or "
+                            "an input, not a computed value");
       int result = 0;
       if (isa<LoadOp>(op)) {
         result = 0;
@@ -159,12 +186,15 @@ private:
                  gather && gather.getEnd() == GatherEnd::src) {
         Value input = gather.getInput();
         result = input.getDefiningOp<LoadOp>() ? 0 : levels[input] + 1;
+      } else if (auto reduce = dyn_cast<ReduceAllOp>(op)) {
+        result = levels.lookup(reduce.getInput()) + 1;
+        reduceAlls.push_back(reduce);
       } else {
         for (Value operand : op.getOperands())
-          if (isField(operand))
-            result = std::max(result, levels[operand]);
+          result = std::max(result, levels.lookup(operand));
       }
-      levels[op.getResult(0)] = result;
+      for (Value value : op.getResults())
+        levels[value] = result;
       if (auto gather = dyn_cast<GatherOp>(op);
           gather && gather.getEnd() == GatherEnd::src &&
           !gather.getInput().getDefiningOp<LoadOp>())
@@ -245,16 +275,22 @@ private:
     int maxLevel = 0;
     for (Value value : yield.getValues())
       maxLevel = std::max(maxLevel, levels.lookup(value));
+    for (ReduceAllOp reduce : reduceAlls)
+      maxLevel = std::max(maxLevel, levels.lookup(reduce.getInput()));
     roots.resize(maxLevel + 1);
     for (auto [value, slot] : llvm::zip(yield.getValues(), targetSlots))
       roots[levels.lookup(value)].push_back(Root{value, slot, true});
+    // Every global reduction is computed by the kernel of its input.
+    for (ReduceAllOp reduce : reduceAlls)
+      roots[levels.lookup(reduce.getInput())].push_back(
+          Root{reduce.getResult(), -1, false});
 
     for (int level = maxLevel; level >= 0; --level) {
       llvm::DenseSet<std::pair<Value, int>> visited;
       // roots[level] may grow while we walk (never at this level: a value
       // is materialised at its own, lower level), so index, don't iterate.
       for (size_t r = 0; r < roots[level].size(); ++r)
-        visit(roots[level][r].value, ReadMode::Local, level, visited);
+        visit(roots[level][r].getField(), ReadMode::Local, level, visited);
     }
   }
 
@@ -311,6 +347,8 @@ private:
 
     for (int level = 0; level < static_cast<int>(roots.size()); ++level) {
       for (Root &root : roots[level]) {
+        if (root.getReduceAll())
+          continue; // reduced into per-block partials (see emitCode)
         auto type = cast<FieldType>(root.value.getType());
         if (root.isTarget) {
           if (mayNeedSwaps && !safeInPlace(root.slot, level)) {
@@ -415,6 +453,8 @@ private:
           memref::LoadOp::create(builder, loc, memref, ValueRange{zero});
       return success();
     }
+    if (isa<RankedTensorType>(op.getResult(0).getType()))
+      return emitGlobalTensor(op);
     if (auto unary = dyn_cast<UnaryOp>(op)) {
       globals[unary.getResult()] = emitUnaryFn(
           builder, loc, unary.getFn(), globals.lookup(unary.getInput()));
@@ -437,6 +477,46 @@ private:
     return success();
   }
 
+  /// Elementwise arithmetic on global tensors (`b * 2`, `mean_all(x) - b`):
+  /// evaluated once, feature by feature, into a vector the kernels read.
+  /// (Inlined into the kernels, a loop-invariant product could be
+  /// contracted differently in vectorised and remainder iterations, whose
+  /// split depends on the thread count.)
+  LogicalResult emitGlobalTensor(Operation &op) {
+    Location loc = op.getLoc();
+    Value result = op.getResult(0);
+    int64_t features = numFeatures(result.getType());
+    Value vector =
+        allocVector(getElementTypeOf(result.getType()),
+                    arith::ConstantIndexOp::create(builder, loc, features));
+    auto loop = scf::ForOp::create(
+        builder, loc, arith::ConstantIndexOp::create(builder, loc, 0),
+        arith::ConstantIndexOp::create(builder, loc, features),
+        arith::ConstantIndexOp::create(builder, loc, 1));
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(loop.getBody()->getTerminator());
+    Value k = loop.getInductionVar();
+    auto elementAt = [&](Value operand) -> Value {
+      Value value = globals.lookup(operand);
+      if (!isa<RankedTensorType>(operand.getType()))
+        return value;
+      return memref::LoadOp::create(builder, loc, value, k);
+    };
+    Value element;
+    if (auto unary = dyn_cast<UnaryOp>(op))
+      element =
+          emitUnaryFn(builder, loc, unary.getFn(), elementAt(unary.getInput()));
+    else {
+      auto binary = cast<BinaryOp>(op);
+      element =
+          emitBinaryFn(builder, loc, binary.getFn(), elementAt(binary.getLhs()),
+                       elementAt(binary.getRhs()));
+    }
+    memref::StoreOp::create(builder, loc, element, vector, k);
+    globals[result] = vector;
+    return success();
+  }
+
   /// What kernel `level` reads: the externals of its roots' expressions.
   void collectExternals(int level, llvm::SetVector<Value> &externals,
                         bool &usesWeights) {
@@ -454,7 +534,7 @@ private:
         walk(operand);
     };
     for (const Root &root : roots[level])
-      walk(root.value);
+      walk(root.getField());
   }
 
   LogicalResult emitKernelFunction(int level) {
@@ -462,25 +542,34 @@ private:
     bool usesWeights = false;
     collectExternals(level, externals, usesWeights);
 
-    // Arguments: graph arrays, node count, one memref per distinct slot,
-    // then global scalars.
+    // Arguments: graph arrays, one memref per distinct slot, the global
+    // vectors computed by the entry (global reductions) and the partials of
+    // the kernel's global reductions, the node count, then global scalars.
     llvm::SetVector<int> slots;
     slots.insert(kRowPtrSlot);
     slots.insert(kColIdxSlot);
     if (usesWeights)
       slots.insert(kWeightsSlot);
     SmallVector<Value> scalars;
+    llvm::SetVector<Value> globalVectors;
     for (Value value : externals) {
       if (isField(value))
         slots.insert(bufferOf.lookup(value));
+      else if (auto load = value.getDefiningOp<LoadOp>();
+               load && isa<RankedTensorType>(value.getType()))
+        slots.insert(lowering.getSlot(load.getDecl()));
       else if (isa<RankedTensorType>(value.getType()))
-        slots.insert(lowering.getSlot(
-            value.getDefiningOp<LoadOp>().getDecl()));
+        globalVectors.insert(value);
       else
         scalars.push_back(value);
     }
-    for (const Root &root : roots[level])
-      slots.insert(root.slot);
+    SmallVector<ReduceAllOp> reductions;
+    for (const Root &root : roots[level]) {
+      if (ReduceAllOp reduce = root.getReduceAll())
+        reductions.push_back(reduce);
+      else
+        slots.insert(root.slot);
+    }
 
     SmallVector<Type> argTypes;
     SmallVector<Value> callArgs;
@@ -488,6 +577,29 @@ private:
       argTypes.push_back(slotMemRefType(slot));
       callArgs.push_back(entrySlot(slot));
     }
+    for (Value vector : globalVectors) {
+      callArgs.push_back(globals.lookup(vector));
+      argTypes.push_back(callArgs.back().getType());
+    }
+    Value numBlocks;
+    SmallVector<Value> partials;
+    if (!reductions.empty()) {
+      numBlocks = arith::CeilDivUIOp::create(
+          builder, regionOp->getLoc(), numNodes,
+          arith::ConstantIndexOp::create(builder, regionOp->getLoc(),
+                                         kReduceBlockRows));
+      for (ReduceAllOp reduce : reductions) {
+        partials.push_back(allocVector(
+            getElementTypeOf(reduce.getType()),
+            arith::MulIOp::create(
+                builder, reduce.getLoc(), numBlocks,
+                arith::ConstantIndexOp::create(
+                    builder, reduce.getLoc(), numFeatures(reduce.getType())))));
+        callArgs.push_back(partials.back());
+        argTypes.push_back(partials.back().getType());
+      }
+    }
+    unsigned numMemRefs = argTypes.size();
     argTypes.push_back(builder.getIndexType());
     callArgs.push_back(numNodes);
     for (Value scalar : scalars) {
@@ -505,8 +617,8 @@ private:
     auto func = func::FuncOp::create(
         loc, name, builder.getFunctionType(argTypes, {}));
     func.setPrivate();
-    // Distinct slots are distinct allocations.
-    for (unsigned i = 0; i < slots.size(); ++i)
+    // Distinct slots and vectors are distinct allocations.
+    for (unsigned i = 0; i < numMemRefs; ++i)
       func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
     SymbolTable(module).insert(func, Block::iterator(entry));
 
@@ -518,19 +630,29 @@ private:
     inputs.rowPtr = slotArgs[kRowPtrSlot];
     inputs.colIdx = slotArgs[kColIdxSlot];
     inputs.weights = usesWeights ? slotArgs[kWeightsSlot] : Value();
-    inputs.numNodes = kernelBody->getArgument(slots.size());
+    inputs.numNodes = kernelBody->getArgument(numMemRefs);
     for (auto [index, scalar] : llvm::enumerate(scalars))
       inputs.externals[scalar].scalar =
-          kernelBody->getArgument(slots.size() + 1 + index);
+          kernelBody->getArgument(numMemRefs + 1 + index);
     for (Value value : externals) {
       if (isField(value))
         inputs.externals[value].memref = slotArgs[bufferOf.lookup(value)];
-      else if (isa<RankedTensorType>(value.getType()))
-        inputs.externals[value].memref = slotArgs[lowering.getSlot(
-            value.getDefiningOp<LoadOp>().getDecl())];
+      else if (auto load = value.getDefiningOp<LoadOp>();
+               load && isa<RankedTensorType>(value.getType()))
+        inputs.externals[value].memref =
+            slotArgs[lowering.getSlot(load.getDecl())];
     }
+    for (auto [index, vector] : llvm::enumerate(globalVectors))
+      inputs.externals[vector].memref =
+          kernelBody->getArgument(slots.size() + index);
+    for (auto [index, reduce] : llvm::enumerate(reductions))
+      inputs.reductions.push_back(
+          {reduce, kernelBody->getArgument(slots.size() + globalVectors.size() +
+                                           index)});
+    inputs.reduceBlockRows = kReduceBlockRows;
     for (const Root &root : roots[level])
-      inputs.roots.push_back({root.value, slotArgs[root.slot]});
+      if (!root.getReduceAll())
+        inputs.roots.push_back({root.value, slotArgs[root.slot]});
 
     OpBuilder kernelBuilder = OpBuilder::atBlockEnd(kernelBody);
     if (failed(emitKernel(kernelBuilder, loc, inputs)))
@@ -538,7 +660,87 @@ private:
     func::ReturnOp::create(kernelBuilder, loc);
 
     func::CallOp::create(builder, loc, func, callArgs);
+    for (auto [reduce, partial] : llvm::zip(reductions, partials))
+      combinePartials(reduce, partial, numBlocks);
     return success();
+  }
+
+  /// A new flat memref of `size` elements, freed when the entry returns.
+  Value allocVector(Type elementType, Value size) {
+    Location loc = regionOp->getLoc();
+    Value memref = memref::AllocOp::create(
+        builder, loc, MemRefType::get({ShapedType::kDynamic}, elementType),
+        ValueRange{size});
+    allocations.push_back(memref);
+    return memref;
+  }
+
+  /// After the kernel: the value of a global reduction from its per-block
+  /// partials, combined serially in block order (the same bits at any
+  /// thread count), then finalised: `mean` divides by the number of rows,
+  /// and a field without rows gives 0.
+  void combinePartials(ReduceAllOp reduce, Value partial, Value numBlocks) {
+    Location loc = reduce.getLoc();
+    Type type = getElementTypeOf(reduce.getType());
+    int64_t features = numFeatures(reduce.getType());
+    ReduceAllKind kind = reduce.getKind();
+    auto constant = [&](double value) -> Value {
+      return arith::ConstantOp::create(builder, loc, type,
+                                       builder.getFloatAttr(type, value));
+    };
+    auto index = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(builder, loc, value);
+    };
+    Value rows = getFieldKind(reduce.getInput().getType()) == FieldKind::node
+                     ? numNodes
+                     : numEdges;
+    Value empty = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
+                                        rows, index(0));
+    // One feature: the partials b * features + k for b in order.
+    auto combineFeature = [&](Value k) -> Value {
+      auto loop =
+          scf::ForOp::create(builder, loc, index(0), numBlocks, index(1),
+                             ValueRange{constant(reduceAllInit(kind))});
+      {
+        OpBuilder::InsertionGuard guard(builder);
+        builder.setInsertionPointToStart(loop.getBody());
+        Value at = arith::AddIOp::create(
+            builder, loc,
+            arith::MulIOp::create(builder, loc, loop.getInductionVar(),
+                                  index(features)),
+            k);
+        Value x = memref::LoadOp::create(builder, loc, partial, at);
+        scf::YieldOp::create(builder, loc,
+                             emitReduceAllCombine(builder, loc, kind,
+                                                  loop.getRegionIterArgs()[0],
+                                                  x));
+      }
+      Value result = loop.getResult(0);
+      if (kind == ReduceAllKind::mean) {
+        Value count = arith::UIToFPOp::create(
+            builder, loc, type,
+            arith::IndexCastOp::create(
+                builder, loc, builder.getI64Type(),
+                arith::MaxUIOp::create(builder, loc, rows, index(1))));
+        result = arith::DivFOp::create(builder, loc, result, count);
+      }
+      return arith::SelectOp::create(builder, loc, empty, constant(0.0),
+                                     result);
+    };
+    if (isa<FloatType>(reduce.getType())) {
+      globals[reduce.getResult()] = combineFeature(index(0));
+      return;
+    }
+    Value vector = allocVector(type, index(features));
+    auto loop =
+        scf::ForOp::create(builder, loc, index(0), index(features), index(1));
+    {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPoint(loop.getBody()->getTerminator());
+      Value k = loop.getInductionVar();
+      memref::StoreOp::create(builder, loc, combineFeature(k), vector, k);
+    }
+    globals[reduce.getResult()] = vector;
   }
 
   LogicalResult emitCode() {
@@ -569,13 +771,25 @@ private:
       globals[body.getArgument(1)] = entryBody->getArgument(3);
     if (numArgs > 2)
       globals[body.getArgument(2)] = entryBody->getArgument(4);
+    // Level by level: the globals of the level (those computed from global
+    // reductions of earlier kernels have a level above 0), then its kernel,
+    // which also produces the global reductions of the next level.
+    int maxLevel = static_cast<int>(roots.size()) - 1;
     for (Operation &op : body.without_terminator())
-      if (!llvm::any_of(op.getResults(), isField) && op.getNumResults() &&
-          failed(emitGlobal(op)))
+      for (Value result : op.getResults())
+        maxLevel = std::max(maxLevel, levels.lookup(result));
+    for (int level = 0; level <= maxLevel; ++level) {
+      for (Operation &op : body.without_terminator())
+        if (!llvm::any_of(op.getResults(), isField) && op.getNumResults() &&
+            !isa<ReduceAllOp>(op) && levels.lookup(op.getResult(0)) == level &&
+            failed(emitGlobal(op)))
+          return failure();
+      if (level < static_cast<int>(roots.size()) && !roots[level].empty() &&
+          failed(emitKernelFunction(level)))
         return failure();
-    for (int level = 0; level < static_cast<int>(roots.size()); ++level)
-      if (!roots[level].empty() && failed(emitKernelFunction(level)))
-        return failure();
+    }
+    for (Value memref : allocations)
+      memref::DeallocOp::create(builder, loc, memref);
     return success();
   }
 
@@ -587,6 +801,7 @@ private:
   Block &body;
 
   llvm::DenseMap<Value, int> levels;
+  SmallVector<ReduceAllOp> reduceAlls;
   SmallVector<SmallVector<Root>> roots;
   llvm::DenseMap<Value, SmallVector<std::pair<int, ReadMode>>> reads;
   llvm::DenseSet<Value> materialized;
@@ -607,6 +822,8 @@ private:
   Value slotsArg, numNodes, numEdges;
   llvm::DenseMap<int, Value> entrySlots;
   llvm::DenseMap<Value, Value> globals;
+  /// Partials and global vectors, freed before the entry returns.
+  SmallVector<Value> allocations;
 };
 
 LogicalResult lowerModel(ModelOp model) {

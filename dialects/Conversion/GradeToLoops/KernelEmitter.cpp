@@ -63,29 +63,89 @@ public:
 
   LogicalResult run() {
     // Classify the roots and find the reductions the kernel computes.
-    SmallVector<KernelRoot> nodeRoots, edgeRoots;
     for (const KernelRoot &root : in.roots) {
       (isEdgeValue(root.value) ? edgeRoots : nodeRoots).push_back(root);
       collectReductions(root.value);
     }
-    unsigned numPasses = 0;
+    for (const KernelReduction &reduction : in.reductions) {
+      Value input = reduction.op.getInput();
+      (isEdgeValue(input) ? edgeReductions : nodeReductions)
+          .push_back(reduction);
+      collectReductions(input);
+    }
     for (ReduceOp reduce : reductions)
       numPasses = std::max(numPasses, phase(reduce.getInput()) + 1);
     for (const KernelRoot &root : edgeRoots)
       numPasses = std::max(numPasses, phase(root.value) + 1);
+    for (const KernelReduction &reduction : edgeReductions)
+      numPasses = std::max(numPasses, phase(reduction.op.getInput()) + 1);
 
     Value c0 = constantIndex(0), c1 = constantIndex(1);
-    auto parallel =
-        scf::ParallelOp::create(builder, loc, ValueRange{c0},
-                                ValueRange{in.numNodes}, ValueRange{c1});
     OpBuilder::InsertionGuard guard(builder);
-    body = parallel.getBody();
-    builder.setInsertionPoint(body->getTerminator());
-    node = parallel.getInductionVars()[0];
-    rowBegin = loadIndex(in.rowPtr, node);
-    rowEnd = loadIndex(in.rowPtr,
-                       arith::AddIOp::create(builder, loc, node, c1));
+    if (in.reductions.empty()) {
+      auto parallel =
+          scf::ParallelOp::create(builder, loc, ValueRange{c0},
+                                  ValueRange{in.numNodes}, ValueRange{c1});
+      body = scratchBlock = parallel.getBody();
+      builder.setInsertionPoint(body->getTerminator());
+      node = parallel.getInductionVars()[0];
+      return emitNode();
+    }
 
+    // Blocks of reduceBlockRows nodes, in parallel; in a block, its nodes in
+    // order, accumulating the partial results of the global reductions.
+    Value blockRows = constantIndex(in.reduceBlockRows);
+    Value numBlocks =
+        arith::CeilDivUIOp::create(builder, loc, in.numNodes, blockRows);
+    auto parallel = scf::ParallelOp::create(
+        builder, loc, ValueRange{c0}, ValueRange{numBlocks}, ValueRange{c1});
+    scratchBlock = parallel.getBody();
+    builder.setInsertionPoint(scratchBlock->getTerminator());
+    Value block = parallel.getInductionVars()[0];
+    for (const KernelReduction &reduction : in.reductions) {
+      Type type = getElementTypeOf(reduction.op.getType());
+      int64_t features = numFeatures(reduction.op.getInput());
+      Value acc = allocScratch(type, features);
+      Value init = constantFloat(type, reduceAllInit(reduction.op.getKind()));
+      forFeatures(features, [&](Value k) {
+        memref::StoreOp::create(builder, loc, init, acc, k);
+      });
+      accumulators[reduction.op] = acc;
+    }
+    Value first = arith::MulIOp::create(builder, loc, block, blockRows);
+    Value last = arith::MinUIOp::create(
+        builder, loc, arith::AddIOp::create(builder, loc, first, blockRows),
+        in.numNodes);
+    auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
+    {
+      OpBuilder::InsertionGuard nodeGuard(builder);
+      body = nodes.getBody();
+      builder.setInsertionPoint(body->getTerminator());
+      node = nodes.getInductionVar();
+      if (failed(emitNode()))
+        return failure();
+    }
+    for (const KernelReduction &reduction : in.reductions) {
+      int64_t features = numFeatures(reduction.op.getInput());
+      Value acc = accumulators[reduction.op];
+      forFeatures(features, [&](Value k) {
+        Value at = elementIndex(block, features, k);
+        memref::StoreOp::create(builder, loc,
+                                memref::LoadOp::create(builder, loc, acc, k),
+                                reduction.partials, at);
+      });
+    }
+    return success();
+  }
+
+private:
+  /// The body for the current node: edge passes, the node's share of the
+  /// global reductions, then the node roots (after every read of the values
+  /// they may overwrite).
+  LogicalResult emitNode() {
+    rowBegin = loadIndex(in.rowPtr, node);
+    rowEnd = loadIndex(
+        in.rowPtr, arith::AddIOp::create(builder, loc, node, constantIndex(1)));
     for (unsigned pass = 0; pass < numPasses; ++pass) {
       SmallVector<ReduceOp> passReductions;
       for (ReduceOp reduce : reductions)
@@ -96,8 +156,14 @@ public:
       SmallVector<KernelRoot> passRoots;
       if (pass + 1 == numPasses)
         passRoots.assign(edgeRoots.begin(), edgeRoots.end());
-      if (failed(emitEdgePass(passReductions, passRoots)))
+      if (failed(emitEdgePass(passReductions, passRoots,
+                              /*accumulateGlobal=*/pass + 1 == numPasses)))
         return failure();
+    }
+    for (const KernelReduction &reduction : nodeReductions) {
+      if (failed(prepareNode(reduction.op.getInput(), /*forEdgePass=*/false)))
+        return failure();
+      accumulate(reduction);
     }
     for (const KernelRoot &root : nodeRoots)
       if (failed(prepareNode(root.value, /*forEdgePass=*/false)))
@@ -106,7 +172,24 @@ public:
     return success();
   }
 
-private:
+  /// acc[k] = acc[k] (+) input[k] at the current node or edge.
+  void accumulate(const KernelReduction &reduction) {
+    Value input = reduction.op.getInput();
+    Value acc = accumulators.lookup(reduction.op);
+    ReduceAllKind kind = reduction.op.getKind();
+    auto update = [&](Value k, Value at) {
+      Value current = memref::LoadOp::create(builder, loc, acc, at);
+      memref::StoreOp::create(
+          builder, loc,
+          emitReduceAllCombine(builder, loc, kind, current, element(input, k)),
+          acc, at);
+    };
+    if (isScalarValue(input))
+      update(Value(), constantIndex(0));
+    else
+      forFeatures(numFeatures(input), [&](Value k) { update(k, k); });
+  }
+
   //===--------------------------------------------------------------------===//
   // Analysis
   //===--------------------------------------------------------------------===//
@@ -188,10 +271,11 @@ private:
     bodyFn(loop.getInductionVar());
   }
 
-  /// A per-node scratch array, allocated once at the top of the node body.
+  /// A per-node scratch array, allocated once at the top of the body of
+  /// the parallel loop (and reused by the nodes of a block).
   Value allocScratch(Type elementType, int64_t features) {
     OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPointToStart(body);
+    builder.setInsertionPointToStart(scratchBlock);
     return memref::AllocaOp::create(
         builder, loc, MemRefType::get({features}, elementType));
   }
@@ -619,13 +703,20 @@ private:
   }
 
   LogicalResult emitEdgePass(MutableArrayRef<ReduceOp> passReductions,
-                             ArrayRef<KernelRoot> passRoots) {
+                             ArrayRef<KernelRoot> passRoots,
+                             bool accumulateGlobal) {
+    ArrayRef<KernelReduction> passGlobals;
+    if (accumulateGlobal)
+      passGlobals = edgeReductions;
     llvm::DenseSet<Value> visited;
     for (ReduceOp reduce : passReductions)
       if (failed(prepareNodeOperands(reduce.getInput(), visited)))
         return failure();
     for (const KernelRoot &root : passRoots)
       if (failed(prepareNodeOperands(root.value, visited)))
+        return failure();
+    for (const KernelReduction &reduction : passGlobals)
+      if (failed(prepareNodeOperands(reduction.op.getInput(), visited)))
         return failure();
 
     // Accumulators: scalars travel as loop-carried values, vectors live in
@@ -673,6 +764,9 @@ private:
       for (const KernelRoot &root : passRoots)
         if (failed(prepareEdge(root.value)))
           result = failure();
+      for (const KernelReduction &reduction : passGlobals)
+        if (failed(prepareEdge(reduction.op.getInput())))
+          result = failure();
       if (failed(result))
         return failure();
 
@@ -699,6 +793,9 @@ private:
               acc, k);
         });
       }
+      // Before the edge roots, which may overwrite what they read.
+      for (const KernelReduction &reduction : passGlobals)
+        accumulate(reduction);
       storeRoots(passRoots, edge);
       if (!inits.empty())
         scf::YieldOp::create(builder, loc, updated);
@@ -746,7 +843,14 @@ private:
   Location loc;
   const KernelInputs &in;
 
-  Block *body = nullptr;
+  SmallVector<KernelRoot> nodeRoots, edgeRoots;
+  SmallVector<KernelReduction> nodeReductions, edgeReductions;
+  unsigned numPasses = 0;
+  /// Per-block accumulators of the global reductions.
+  llvm::DenseMap<Operation *, Value> accumulators;
+
+  Block *body = nullptr;         ///< the node body
+  Block *scratchBlock = nullptr; ///< the parallel body, where scratch lives
   Value node, rowBegin, rowEnd; ///< the current node and its in-edge range
   Value edge, source;           ///< inside an edge pass: edge and its source
 
@@ -800,6 +904,43 @@ Value grade::detail::emitUnaryFn(OpBuilder &builder, Location loc, UnaryFn fn,
   }
   case UnaryFn::abs:
     return math::AbsFOp::create(builder, loc, x);
+  case UnaryFn::sin:
+    return math::SinOp::create(builder, loc, x);
+  case UnaryFn::cos:
+    return math::CosOp::create(builder, loc, x);
+  case UnaryFn::tan:
+    return math::TanOp::create(builder, loc, x);
+  case UnaryFn::asin:
+    return math::AsinOp::create(builder, loc, x);
+  case UnaryFn::acos:
+    return math::AcosOp::create(builder, loc, x);
+  case UnaryFn::atan:
+    return math::AtanOp::create(builder, loc, x);
+  case UnaryFn::sinh:
+    return math::SinhOp::create(builder, loc, x);
+  case UnaryFn::cosh:
+    return math::CoshOp::create(builder, loc, x);
+  case UnaryFn::floor:
+    return math::FloorOp::create(builder, loc, x);
+  case UnaryFn::ceil:
+    return math::CeilOp::create(builder, loc, x);
+  case UnaryFn::round:
+    // Halfway cases to even (numpy's and PyTorch's round).
+    return math::RoundEvenOp::create(builder, loc, x);
+  case UnaryFn::sign: {
+    // -1, 0 or 1; NaN stays NaN.
+    Value zero = constant(0.0);
+    Value positive =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value isNaN =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNO, x, x);
+    Value sign = arith::SelectOp::create(
+        builder, loc, positive, constant(1.0),
+        arith::SelectOp::create(builder, loc, negative, constant(-1.0), zero));
+    return arith::SelectOp::create(builder, loc, isNaN, x, sign);
+  }
   }
   llvm_unreachable("unknown unary function");
 }
@@ -821,8 +962,38 @@ Value grade::detail::emitBinaryFn(OpBuilder &builder, Location loc,
     return arith::MaximumFOp::create(builder, loc, a, b);
   case BinaryFn::pow:
     return math::PowFOp::create(builder, loc, a, b);
+  case BinaryFn::atan2:
+    return math::Atan2Op::create(builder, loc, a, b);
   }
   llvm_unreachable("unknown binary function");
+}
+
+double grade::detail::reduceAllInit(ReduceAllKind kind) {
+  switch (kind) {
+  case ReduceAllKind::sum:
+  case ReduceAllKind::mean:
+    return 0.0;
+  case ReduceAllKind::max:
+    return -std::numeric_limits<double>::infinity();
+  case ReduceAllKind::min:
+    return std::numeric_limits<double>::infinity();
+  }
+  llvm_unreachable("unknown reduction");
+}
+
+Value grade::detail::emitReduceAllCombine(OpBuilder &builder, Location loc,
+                                          ReduceAllKind kind, Value acc,
+                                          Value x) {
+  switch (kind) {
+  case ReduceAllKind::sum:
+  case ReduceAllKind::mean:
+    return arith::AddFOp::create(builder, loc, acc, x, contractFlag(builder));
+  case ReduceAllKind::max:
+    return arith::MaximumFOp::create(builder, loc, acc, x);
+  case ReduceAllKind::min:
+    return arith::MinimumFOp::create(builder, loc, acc, x);
+  }
+  llvm_unreachable("unknown reduction");
 }
 
 LogicalResult grade::detail::emitKernel(OpBuilder &builder, Location loc,

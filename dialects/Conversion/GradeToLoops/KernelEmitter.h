@@ -3,7 +3,9 @@
 // Emits the body of one kernel: for every node i (scf.parallel), the node's
 // in-edges are traversed in as many passes ("phases") as the reductions of
 // the kernel depend on each other, and the kernel's roots are stored either
-// per edge inside a pass or per node in the epilogue.
+// per edge inside a pass or per node in the epilogue. A kernel with global
+// reductions runs in parallel over fixed blocks of nodes instead, each
+// block accumulating its partial results over its nodes in order.
 //
 // Values are produced on demand from the grade ops that define them:
 //  - element-wise operations are inlined into the loop over features of the
@@ -41,6 +43,14 @@ struct KernelRoot {
   mlir::Value memref; ///< destination buffer (flat)
 };
 
+/// A global reduction the kernel computes: each block of
+/// `KernelInputs::reduceBlockRows` nodes (or their in-edges, for an edge
+/// field) writes its partial result to `partials[block * features + k]`.
+struct KernelReduction {
+  mutable ReduceAllOp op; /// mutable: op accessors are not const
+  mlir::Value partials;
+};
+
 /// Inputs of the emitter for one kernel.
 struct KernelInputs {
   mlir::Value rowPtr, colIdx, weights; ///< memref<?xi64>, ..., weights or null
@@ -51,6 +61,9 @@ struct KernelInputs {
   /// Values computed by earlier kernels but recomputed here (edge values);
   /// nothing to record: they are simply not in `externals`.
   llvm::SmallVector<KernelRoot> roots;
+  /// Global reductions; with any, the kernel runs over blocks of nodes.
+  llvm::SmallVector<KernelReduction> reductions;
+  int64_t reduceBlockRows = 0;
 };
 
 /// Scalar arithmetic of the element-wise functions (also used for globals).
@@ -58,6 +71,13 @@ mlir::Value emitUnaryFn(mlir::OpBuilder &builder, mlir::Location loc,
                         UnaryFn fn, mlir::Value x);
 mlir::Value emitBinaryFn(mlir::OpBuilder &builder, mlir::Location loc,
                          BinaryFn fn, mlir::Value a, mlir::Value b);
+
+/// The identity of a global reduction (0, or -inf for max, +inf for min)
+/// and one step of it, `acc (+) x` (NaN propagates).
+double reduceAllInit(ReduceAllKind kind);
+mlir::Value emitReduceAllCombine(mlir::OpBuilder &builder, mlir::Location loc,
+                                 ReduceAllKind kind, mlir::Value acc,
+                                 mlir::Value x);
 
 /// Emits `scf.parallel` over nodes computing `inputs.roots` at the current
 /// insertion point of `builder`. Returns failure (after emitting an error at

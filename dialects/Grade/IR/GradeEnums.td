@@ -38,6 +38,16 @@ def Grade_ReduceKind : I32EnumAttr<"ReduceKind",
   let cppNamespace = "::grade";
 }
 
+def Grade_ReduceAllKind : I32EnumAttr<"ReduceAllKind",
+    "reduction of a whole field to a global value", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"max", 2>,
+    I32EnumAttrCase<"min", 3>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
 def Grade_UnaryFn : I32EnumAttr<"UnaryFn", "elementwise unary function", [
     I32EnumAttrCase<"neg", 0>,
     I32EnumAttrCase<"exp", 1>,
@@ -46,7 +56,19 @@ def Grade_UnaryFn : I32EnumAttr<"UnaryFn", "elementwise unary function", [
     I32EnumAttrCase<"tanh", 4>,
     I32EnumAttrCase<"relu", 5>,
     I32EnumAttrCase<"sigmoid", 6>,
-    I32EnumAttrCase<"abs", 7>
+    I32EnumAttrCase<"abs", 7>,
+    I32EnumAttrCase<"sin", 8>,
+    I32EnumAttrCase<"cos", 9>,
+    I32EnumAttrCase<"tan", 10>,
+    I32EnumAttrCase<"asin", 11>,
+    I32EnumAttrCase<"acos", 12>,
+    I32EnumAttrCase<"atan", 13>,
+    I32EnumAttrCase<"sinh", 14>,
+    I32EnumAttrCase<"cosh", 15>,
+    I32EnumAttrCase<"floor", 16>,
+    I32EnumAttrCase<"ceil", 17>,
+    I32EnumAttrCase<"round", 18>,
+    I32EnumAttrCase<"sign", 19>
   ]> {
   let cppNamespace = "::grade";
 }
@@ -58,7 +80,8 @@ def Grade_BinaryFn : I32EnumAttr<"BinaryFn", "elementwise binary function", [
     I32EnumAttrCase<"div", 3>,
     I32EnumAttrCase<"min", 4>,
     I32EnumAttrCase<"max", 5>,
-    I32EnumAttrCase<"pow", 6>
+    I32EnumAttrCase<"pow", 6>,
+    I32EnumAttrCase<"atan2", 7>
   ]> {
   let cppNamespace = "::grade";
 }

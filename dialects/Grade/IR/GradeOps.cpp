@@ -400,6 +400,25 @@ LogicalResult ReduceOp::verify() {
                           FieldKind::edge, FieldKind::node);
 }
 
+void ReduceAllOp::build(OpBuilder &builder, OperationState &state,
+                        ReduceAllKind kind, Value input) {
+  auto field = cast<FieldType>(input.getType());
+  build(builder, state,
+        makeValueType(std::nullopt, field.getShape(), field.getElementType()),
+        kind, input);
+}
+
+LogicalResult ReduceAllOp::verify() {
+  auto field = cast<FieldType>(getInput().getType());
+  Type expected =
+      makeValueType(std::nullopt, field.getShape(), field.getElementType());
+  if (getType() != expected)
+    return emitOpError("result type must be ")
+           << expected << " (the element type and feature shape of " << field
+           << "), got " << getType();
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (!cast<FieldType>(getInput().getType()).isEdge())
     return emitOpError("operand must be an edge field, got ")
@@ -518,6 +537,8 @@ static double evalBinary(BinaryFn fn, double a, double b) {
     return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
   case BinaryFn::pow:
     return std::pow(a, b);
+  case BinaryFn::atan2:
+    return std::atan2(a, b);
   }
   llvm_unreachable("unknown binary function");
 }
@@ -579,6 +600,43 @@ OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
     break;
   case UnaryFn::abs:
     y = std::fabs(*x);
+    break;
+  case UnaryFn::sin:
+    y = std::sin(*x);
+    break;
+  case UnaryFn::cos:
+    y = std::cos(*x);
+    break;
+  case UnaryFn::tan:
+    y = std::tan(*x);
+    break;
+  case UnaryFn::asin:
+    y = std::asin(*x);
+    break;
+  case UnaryFn::acos:
+    y = std::acos(*x);
+    break;
+  case UnaryFn::atan:
+    y = std::atan(*x);
+    break;
+  case UnaryFn::sinh:
+    y = std::sinh(*x);
+    break;
+  case UnaryFn::cosh:
+    y = std::cosh(*x);
+    break;
+  case UnaryFn::floor:
+    y = std::floor(*x);
+    break;
+  case UnaryFn::ceil:
+    y = std::ceil(*x);
+    break;
+  case UnaryFn::round:
+    // Halfway cases to even, as math.roundeven in the kernels.
+    y = std::nearbyint(*x);
+    break;
+  case UnaryFn::sign:
+    y = std::isnan(*x) ? *x : (*x > 0 ? 1.0 : (*x < 0 ? -1.0 : 0.0));
     break;
   }
   return FloatAttr::get(getType(), y);

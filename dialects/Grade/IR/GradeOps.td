@@ -3,7 +3,8 @@
 // Three groups of operations:
 //  - structure: the model symbol table, its declarations, the regions that
 //    compute initial values, right-hand sides and steps, and the solve clause;
-//  - graph calculus on fields: gathers, reductions, edge softmax, degree,
+//  - graph calculus on fields: gathers, reductions (over in-edges and over
+//    the whole field), edge softmax, degree,
 //    weights, elementwise math, feature dot products and parameter products;
 //  - the interface to generated code after lowering (`grade.slot`).
 //
@@ -313,6 +314,37 @@ def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
   ];
 }
 
+def Grade_ReduceAllOp : Grade_Op<"reduce_all", [Pure]> {
+  let summary = "a reduction of a whole node or edge field to a global";
+  let description = [{
+    Reduces the field over all nodes (a node field) or all edges (an edge
+    field), elementwise over features: `sum`, `mean`, `max` or `min`. The
+    result is a global with the field's element type and feature shape: a
+    scalar for a scalar field, a `tensor` of the feature shape otherwise.
+    Over an empty set (no nodes, or no edges) every kind gives 0; NaN
+    propagates through every kind.
+
+    The value is only known after a full pass over the field: the lowering
+    computes it in the kernel that computes the field, in fixed blocks of
+    rows combined in a fixed order, so that it has the same bits at any
+    thread count, and uses it from the next kernel on.
+
+    ```mlir
+    %s = grade.reduce_all sum %e : !grade.field<edge, f64> -> f64
+    %m = grade.reduce_all max %x : !grade.field<node, 4xf32> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Grade_ReduceAllKind:$kind, Grade_AnyField:$input);
+  let results = (outs AnyTypeOf<[Grade_Float, Grade_Tensor]>:$result);
+  let assemblyFormat = [{
+    $kind $input attr-dict `:` qualified(type($input)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::grade::ReduceAllKind":$kind, "::mlir::Value":$input)>
+  ];
+}
+
 def Grade_SoftmaxOp : Grade_Op<"softmax", [
     Pure, AllTypesMatch<["input", "result"]>
   ]> {
@@ -386,8 +418,10 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
 def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
   let summary = "an elementwise unary function";
   let description = [{
-    `neg exp log sqrt tanh relu sigmoid abs`, applied to every element of
-    a field or a global value.
+    `neg exp log sqrt tanh relu sigmoid abs sin cos tan asin acos atan sinh
+    cosh floor ceil round sign`, applied to every element of a field or a
+    global value. `round` rounds halfway cases to even; `sign` is -1, 0 or
+    1 (0 for either zero, NaN for NaN).
 
     ```mlir
     %y = grade.unary tanh %x : !grade.field<node, 64xf32>
@@ -402,7 +436,8 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
 def Grade_BinaryOp : Grade_Op<"binary", [Pure]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
-    `add sub mul div min max pow`. The operands have the same kind (node,
+    `add sub mul div min max pow atan2` (`atan2 %y, %x` is the angle of the
+    point (x, y), in [-pi, pi]). The operands have the same kind (node,
     edge) or one of them is a global; feature shapes are equal or one is
     empty (a scalar broadcast over features); element types are equal. A
     global tensor operand must have the feature shape of the other operand

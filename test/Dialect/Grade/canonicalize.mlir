@@ -42,3 +42,33 @@ func.func @test_not_identity(%x: !grade.field<node, f64>) -> !grade.field<node, 
   %c = grade.binary sub %one, %b : f64, !grade.field<node, f64> -> !grade.field<node, f64>
   return %c : !grade.field<node, f64>
 }
+
+// The trigonometric, hyperbolic and rounding functions fold like the C
+// library computes them; round takes halfway cases to even and sign gives
+// 0 for -0.
+// CHECK-LABEL: func.func @fold_functions
+// CHECK-DAG: %[[SIN:.*]] = arith.constant 0.47942553860420301 : f64
+// CHECK-DAG: %[[ATAN:.*]] = arith.constant 0.46364760900080609 : f64
+// CHECK-DAG: %[[COSH:.*]] = arith.constant 1.1276259652063807 : f64
+// CHECK-DAG: %[[ROUND:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK-DAG: %[[FLOOR:.*]] = arith.constant -3.000000e+00 : f32
+// CHECK-DAG: %[[SIGN:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK-DAG: %[[ATAN2:.*]] = arith.constant 2.5535900500422257 : f64
+// CHECK-NOT: grade.unary
+// CHECK-NOT: grade.binary
+// CHECK: return %[[SIN]], %[[ATAN]], %[[COSH]], %[[ROUND]], %[[FLOOR]], %[[SIGN]], %[[ATAN2]]
+func.func @fold_functions() -> (f64, f64, f64, f32, f32, f64, f64) {
+  %half = arith.constant 0.5 : f64
+  %mzero = arith.constant -0.0 : f64
+  %m075 = arith.constant -0.75 : f64
+  %h32 = arith.constant 2.5 : f32
+  %m32 = arith.constant -2.5 : f32
+  %s = grade.unary sin %half : f64
+  %a = grade.unary atan %half : f64
+  %c = grade.unary cosh %half : f64
+  %r = grade.unary round %h32 : f32
+  %f = grade.unary floor %m32 : f32
+  %g = grade.unary sign %mzero : f64
+  %t = grade.binary atan2 %half, %m075 : f64, f64 -> f64
+  return %s, %a, %c, %r, %f, %g, %t : f64, f64, f64, f32, f32, f64, f64
+}

@@ -414,3 +414,35 @@ grade.model @ragged_tableau {
   // expected-error @+1 {{tableau 'a' must be square, got 2 rows and 3 entries}}
   grade.solve #grade.tableau<"r", order 1, a = [[0.0, 0.0], [1.0]], b = [1.0, 0.0], c = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
 }
+
+// -----
+
+func.func @reduce_all_wrong_element_type(%x: !grade.field<node, f64>) -> f32 {
+  // expected-error @+1 {{'grade.reduce_all' op result type must be 'f64' (the element type and feature shape of '!grade.field<node, f64>'), got 'f32'}}
+  %0 = grade.reduce_all sum %x : !grade.field<node, f64> -> f32
+  return %0 : f32
+}
+
+// -----
+
+func.func @reduce_all_wrong_shape(%x: !grade.field<node, 4xf64>) -> f64 {
+  // expected-error @+1 {{'grade.reduce_all' op result type must be 'tensor<4xf64>' (the element type and feature shape of '!grade.field<node, 4xf64>'), got 'f64'}}
+  %0 = grade.reduce_all max %x : !grade.field<node, 4xf64> -> f64
+  return %0 : f64
+}
+
+// -----
+
+func.func @reduce_all_global(%x: f64) -> f64 {
+  // expected-error @+1 {{'grade.reduce_all' op operand #0 must be node or edge field, but got 'f64'}}
+  %0 = grade.reduce_all sum %x : f64 -> f64
+  return %0 : f64
+}
+
+// -----
+
+func.func @reduce_all_kind(%x: !grade.field<node, f64>) -> f64 {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind' [sum, mean, max, min]}}
+  %0 = grade.reduce_all prod %x : !grade.field<node, f64> -> f64
+  return %0 : f64
+}
