@@ -18,6 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Driver/Compiler.h"
+#include "compiler/Driver/TempFile.h"
 #include "compiler/Frontend/Frontend.h"
 #include "compiler/MLIRGen/MLIRGen.h"
 #include "compiler/Pipelines/Pipelines.h"
@@ -264,46 +266,6 @@ bool checkOutputsAreNotInputs(const std::vector<NamedFile> &inputs,
   return true;
 }
 
-/// A temporary file (llvm::sys::fs::TempFile: registered for removal on
-/// signals and on LLVM fatal errors) that is discarded when it goes out of
-/// scope unless kept.
-class ScopedTempFile {
-public:
-  /// Creates a file from `model` ('%' become random characters).
-  static llvm::Expected<ScopedTempFile> create(const llvm::Twine &model) {
-    llvm::Expected<llvm::sys::fs::TempFile> file =
-        llvm::sys::fs::TempFile::create(model);
-    if (!file)
-      return file.takeError();
-    return ScopedTempFile(std::move(*file));
-  }
-  ScopedTempFile(ScopedTempFile &&other) : file(std::move(other.file)) {
-    other.file.reset();
-  }
-  ScopedTempFile &operator=(ScopedTempFile &&) = delete;
-  ~ScopedTempFile() {
-    if (file)
-      llvm::consumeError(file->discard());
-  }
-
-  llvm::StringRef path() const { return file->TmpName; }
-  int fd() const { return file->FD; }
-
-  /// Renames the file to `target` (atomically: same file system).
-  llvm::Error keep(const llvm::Twine &target) {
-    llvm::Error error = file->keep(target);
-    if (error)
-      llvm::consumeError(file->discard());
-    file.reset();
-    return error;
-  }
-
-private:
-  explicit ScopedTempFile(llvm::sys::fs::TempFile file)
-      : file(std::move(file)) {}
-  std::optional<llvm::sys::fs::TempFile> file;
-};
-
 /// An output file: written under a temporary name in the target's
 /// directory and renamed over the target by commit(), so that a failed
 /// compilation, a full disk or a kill never leaves a truncated file nor
@@ -344,7 +306,7 @@ public:
     llvm::sys::path::append(
         model, "." + llvm::sys::path::filename(output->target) +
                    ".tmp-%%%%%%%%");
-    llvm::Expected<ScopedTempFile> temp = ScopedTempFile::create(model);
+    llvm::Expected<driver::ScopedTempFile> temp = driver::ScopedTempFile::create(model);
     if (!temp) {
       llvm::errs() << "gradec: error: cannot write '" << path
                    << "': " << llvm::toString(temp.takeError()) << "\n";
@@ -431,7 +393,7 @@ public:
 private:
   AtomicOutput() = default;
   std::string target;
-  std::optional<ScopedTempFile> temp;
+  std::optional<driver::ScopedTempFile> temp;
   std::unique_ptr<llvm::raw_fd_ostream> stream;
   std::unique_ptr<llvm::raw_fd_ostream> direct;
 };
@@ -489,146 +451,12 @@ void reportFatalError(void *, const char *reason, bool) {
 
 namespace {
 
-/// Stack for one compilation (virtual memory; pages are touched on use).
-constexpr unsigned kCompileStackSize = 512u << 20;
-
-/// Registers every dialect gradec reads or produces.
-void loadDialects(MLIRContext &context) {
-  DialectRegistry registry;
-  registry.insert<GradeDialect, arith::ArithDialect, func::FuncDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  cf::ControlFlowDialect, omp::OpenMPDialect,
-                  LLVM::LLVMDialect>();
-  context.appendDialectRegistry(registry);
-  context.loadAllAvailableDialects();
-}
-
-/// The stage a `.mlir` input is at, from what it contains.
-Stage detectStage(ModuleOp module) {
-  for (ModelOp model : module.getOps<ModelOp>()) {
-    if (model.getStepOp())
-      return Stage::GradeOpt;
-    if (model.getRhsOp() || model.getInitOp())
-      return Stage::Grade;
-    return Stage::Lowered;
-  }
-  return Stage::LLVMDialect;
-}
-
-bool isTextStage(Stage stage) {
-  return stage != Stage::Object && stage != Stage::SharedLib;
-}
-
-/// Runs `build` on `module` with the command line's pass-manager options
-/// (IR printing, --mlir-timing under `timing`).
-LogicalResult runPipeline(ModuleOp module, void (*build)(OpPassManager &),
-                          TimingScope &timing) {
-  PassManager pm(module->getContext(), ModuleOp::getOperationName());
-  if (failed(applyPassManagerCLOptions(pm)))
-    return failure();
-  pm.enableTiming(timing);
-  build(pm);
-  return pm.run(module);
-}
-
-/// Turns a module at stage `from` into stage `to` (<= LLVMDialect).
-LogicalResult lowerTo(ModuleOp module, Stage from, Stage to) {
-  DefaultTimingManager timingManager;
-  applyDefaultTimingManagerCLOptions(timingManager);
-  TimingScope timing = timingManager.getRootScope();
-  if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
-      failed(runPipeline(module, buildGradeOptPipeline, timing)))
-    return failure();
-  if (from < Stage::Lowered && to >= Stage::Lowered &&
-      failed(runPipeline(module, buildLoweringPipeline, timing)))
-    return failure();
-  if (from < Stage::LLVMDialect && to >= Stage::LLVMDialect &&
-      failed(runPipeline(module, buildLLVMPipeline, timing)))
-    return failure();
-  return success();
-}
-
-/// Frontend: a `.grade` buffer to a module at Stage::Grade. Returns null
-/// after reporting errors.
-OwningOpRef<ModuleOp> compileSource(llvm::SourceMgr &sourceMgr,
-                                    MLIRContext &context) {
-  std::unique_ptr<ast::Model> ast =
-      parseModel(sourceMgr, sourceMgr.getMainFileID(), &context);
-  if (!ast)
-    return nullptr;
-  std::unique_ptr<sema::Model> model = sema::analyze(*ast, &context);
-  if (!model)
-    return nullptr;
-  return generateMLIR(*model, context);
-}
-
-/// Parses the input buffer (either language) into a module and its stage.
-OwningOpRef<ModuleOp> loadModule(llvm::SourceMgr &sourceMgr,
-                                 MLIRContext &context, bool isMLIR,
-                                 Stage &stage) {
-  if (isMLIR) {
-    OwningOpRef<ModuleOp> module =
-        parseSourceFile<ModuleOp>(sourceMgr, &context);
-    if (module)
-      stage = detectStage(*module);
-    return module;
-  }
-  stage = Stage::Grade;
-  return compileSource(sourceMgr, context);
-}
-
 /// Where processBuffer links a shared library: the path the linker writes
 /// (a temporary file) and the library's final file name (its soname).
 struct LibraryOutput {
   std::string path;
   std::string soname;
 };
-
-/// Compiles a module at `stage` into a shared library at `output.path`.
-LogicalResult buildSharedLibrary(ModuleOp module, Stage stage,
-                                 const LibraryOutput &output,
-                                 const char *argv0) {
-  if (failed(lowerTo(module, stage, Stage::LLVMDialect)))
-    return failure();
-  std::string error;
-  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
-  if (!tm)
-    return emitError(module.getLoc(), error);
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(module, llvmContext, *tm);
-  if (!llvmModule)
-    return emitError(module.getLoc(), "translation to LLVM IR failed");
-  // The object file lives in $TMPDIR only until the link; as a TempFile it
-  // is removed on every exit path, SIGINT and LLVM fatal errors included.
-  llvm::SmallString<128> model;
-  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
-  llvm::sys::path::append(model, "grade-model-%%%%%%%%.o");
-  llvm::Expected<ScopedTempFile> object = ScopedTempFile::create(model);
-  if (!object)
-    return emitError(module.getLoc(), "cannot create a temporary file: ")
-           << llvm::toString(object.takeError());
-  {
-    llvm::raw_fd_ostream os(object->fd(), /*shouldClose=*/false);
-    if (failed(emitMachineCode(*llvmModule, *tm, /*assembly=*/false, os,
-                               error)))
-      return emitError(module.getLoc(), error);
-    // A full disk or a file-size limit: a located error, not LLVM's fatal
-    // "IO failure on output stream" from the stream's destructor.
-    os.flush();
-    if (std::error_code ec = os.error()) {
-      os.clear_error();
-      return emitError(module.getLoc(), "cannot write the object file '")
-             << object->path() << "': " << ec.message();
-    }
-  }
-  std::string soname = output.soname.empty()
-                           ? llvm::sys::path::filename(output.path).str()
-                           : output.soname;
-  if (failed(linkSharedLibrary(object->path(), output.path, soname, error)))
-    return emitError(module.getLoc(), error);
-  return success();
-}
 
 /// Compiles one input chunk to the requested stage, writing to `os` (text
 /// stages) or to the output file (binary stages).
@@ -638,75 +466,28 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
                             const LibraryOutput &library = {}) {
   MLIRContext context;
   context.allowUnregisteredDialects(false);
-  loadDialects(context);
+  driver::loadDialects(context);
   llvm::SourceMgr sourceMgr;
   bool escape = hasControlCharacters(buffer->getBuffer());
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
 
-  auto compile = [&]() -> LogicalResult {
-    if (target == Stage::AST) {
-      std::unique_ptr<ast::Model> ast =
-          parseModel(sourceMgr, sourceMgr.getMainFileID(), &context);
-      if (!ast)
-        return failure();
-      ast::dump(*ast, os);
-      return success();
-    }
-    Stage stage;
-    OwningOpRef<ModuleOp> module =
-        loadModule(sourceMgr, context, isMLIR, stage);
-    if (!module)
+  // The command line's pass-manager options (IR printing, --mlir-timing)
+  // apply to every pipeline of the compilation.
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
+  driver::CompileOptions options;
+  options.target = target;
+  options.libraryPath = library.path;
+  options.soname = library.soname;
+  options.configurePasses = [&](PassManager &pm) -> LogicalResult {
+    if (failed(applyPassManagerCLOptions(pm)))
       return failure();
-    if (target == Stage::Header) {
-      auto models = module->getOps<ModelOp>();
-      if (models.empty())
-        return emitError(module->getLoc(), "no 'grade.model' to describe");
-      emitModelHeader(*models.begin(), os);
-      return success();
-    }
-    if (target < stage)
-      return emitError(module->getLoc(), "the input is already past stage '")
-             << getStages()[static_cast<int>(target)].name << "'";
-    if (target <= Stage::LLVMDialect) {
-      if (failed(lowerTo(*module, stage, target)))
-        return failure();
-      module->print(os);
-      return success();
-    }
-    if (target == Stage::SharedLib)
-      return buildSharedLibrary(*module, stage, library, argv0);
-    // LLVM IR, assembly, object.
-    if (failed(lowerTo(*module, stage, Stage::LLVMDialect)))
-      return failure();
-    std::string error;
-    std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
-    if (!tm)
-      return emitError(module->getLoc(), error);
-    llvm::LLVMContext llvmContext;
-    std::unique_ptr<llvm::Module> llvmModule =
-        translateAndOptimize(*module, llvmContext, *tm);
-    if (!llvmModule)
-      return emitError(module->getLoc(), "translation to LLVM IR failed");
-    if (target == Stage::LLVM) {
-      llvmModule->print(os, nullptr);
-      return success();
-    }
-    llvm::SmallString<0> code;
-    llvm::raw_svector_ostream codeStream(code);
-    if (failed(emitMachineCode(*llvmModule, *tm, target == Stage::Asm,
-                               codeStream, error)))
-      return emitError(module->getLoc(), error);
-    os << code;
+    pm.enableTiming(timing);
     return success();
   };
-
-  // Expression trees may be thousands of levels deep (the frontend caps
-  // them at 10000) and the frontend, sema and kernel formation recurse over
-  // them: compile on a stack sized for that.
   auto compileOnLargeStack = [&]() -> LogicalResult {
-    LogicalResult result = failure();
-    llvm::runOnNewStack(kCompileStackSize, [&] { result = compile(); });
-    return result;
+    return driver::compile(sourceMgr, context, isMLIR, os, options);
   };
   if (!verifyDiagnostics) {
     // Colours are lost through the escaping stream; it is only used for
@@ -724,7 +505,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
 
 /// The default output of a stage: stdout for text, lib<model>.so / .o.
 std::string defaultOutput(Stage stage, llvm::StringRef input) {
-  if (isTextStage(stage))
+  if (driver::isTextStage(stage))
     return "-";
   llvm::StringRef stem = llvm::sys::path::stem(input);
   return stage == Stage::SharedLib ? ("lib" + stem + ".so").str()
@@ -821,7 +602,7 @@ bool failedStatus(grade_status_t status) {
 /// handlers on SIGINT and fatal errors).
 struct LoadableLibrary {
   std::string path;
-  std::optional<ScopedTempFile> temp;
+  std::optional<driver::ScopedTempFile> temp;
 };
 
 /// Compiles a source input into a temporary shared library.
@@ -836,7 +617,7 @@ LogicalResult prepareLibrary(llvm::StringRef input, const char *argv0,
   llvm::SmallString<128> model;
   llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
   llvm::sys::path::append(model, "grade-run-%%%%%%%%.so");
-  llvm::Expected<ScopedTempFile> temp = ScopedTempFile::create(model);
+  llvm::Expected<driver::ScopedTempFile> temp = driver::ScopedTempFile::create(model);
   if (!temp) {
     llvm::errs() << "gradec: error: cannot create a temporary file: "
                  << llvm::toString(temp.takeError()) << "\n";

@@ -1,0 +1,259 @@
+//===- Compiler.cpp - grade's compile API ---------------------------------===//
+
+#include "compiler/Driver/Compiler.h"
+
+#include "compiler/Driver/TempFile.h"
+#include "compiler/Frontend/Frontend.h"
+#include "compiler/MLIRGen/MLIRGen.h"
+#include "compiler/Sema/Sema.h"
+#include "compiler/Target/CPU.h"
+#include "compiler/Target/Header.h"
+#include "dialects/Grade/IR/GradeOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ProgramStack.h"
+
+using namespace mlir;
+using namespace grade;
+using namespace grade::driver;
+
+namespace {
+
+/// Stack for one compilation (virtual memory; pages are touched on use):
+/// expression trees may be thousands of levels deep (the frontend caps them
+/// at 10000) and the frontend, sema and kernel formation recurse over them.
+constexpr unsigned kCompileStackSize = 512u << 20;
+
+LogicalResult runPipeline(ModuleOp module, void (*build)(OpPassManager &),
+                          const CompileOptions &options) {
+  PassManager pm(module->getContext(), ModuleOp::getOperationName());
+  if (options.configurePasses && failed(options.configurePasses(pm)))
+    return failure();
+  build(pm);
+  return pm.run(module);
+}
+
+/// Frontend: a `.grade` buffer to a module at Stage::Grade.
+OwningOpRef<ModuleOp> compileSource(llvm::SourceMgr &sourceMgr,
+                                    MLIRContext &context) {
+  std::unique_ptr<ast::Model> ast =
+      parseModel(sourceMgr, sourceMgr.getMainFileID(), &context);
+  if (!ast)
+    return nullptr;
+  std::unique_ptr<sema::Model> model = sema::analyze(*ast, &context);
+  if (!model)
+    return nullptr;
+  return generateMLIR(*model, context);
+}
+
+LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
+                                 MLIRContext &context, bool isMLIR,
+                                 raw_ostream &os,
+                                 const CompileOptions &options) {
+  Stage target = options.target;
+  if (target == Stage::AST) {
+    if (isMLIR)
+      return emitError(UnknownLoc::get(&context),
+                       "the AST stage needs a .grade input");
+    std::unique_ptr<ast::Model> ast =
+        parseModel(sourceMgr, sourceMgr.getMainFileID(), &context);
+    if (!ast)
+      return failure();
+    ast::dump(*ast, os);
+    return success();
+  }
+  Stage stage;
+  OwningOpRef<ModuleOp> module = loadModule(sourceMgr, context, isMLIR, stage);
+  if (!module)
+    return failure();
+  if (target == Stage::Header) {
+    auto models = module->getOps<ModelOp>();
+    if (models.empty())
+      return emitError(module->getLoc(), "no 'grade.model' to describe");
+    emitModelHeader(*models.begin(), os);
+    return success();
+  }
+  if (target < stage)
+    return emitError(module->getLoc(), "the input is already past stage '")
+           << getStages()[static_cast<int>(target)].name << "'";
+  if (target <= Stage::LLVMDialect) {
+    if (failed(lowerTo(*module, stage, target, options)))
+      return failure();
+    module->print(os);
+    return success();
+  }
+  if (target == Stage::SharedLib)
+    return buildSharedLibrary(*module, stage, options);
+  // LLVM IR, assembly, object.
+  if (failed(lowerTo(*module, stage, Stage::LLVMDialect, options)))
+    return failure();
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
+  if (!tm)
+    return emitError(module->getLoc(), error);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(*module, llvmContext, *tm);
+  if (!llvmModule)
+    return emitError(module->getLoc(), "translation to LLVM IR failed");
+  if (target == Stage::LLVM) {
+    llvmModule->print(os, nullptr);
+    return success();
+  }
+  llvm::SmallString<0> code;
+  llvm::raw_svector_ostream codeStream(code);
+  if (failed(emitMachineCode(*llvmModule, *tm, target == Stage::Asm,
+                             codeStream, error)))
+    return emitError(module->getLoc(), error);
+  os << code;
+  return success();
+}
+
+} // namespace
+
+void driver::loadDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  registry.insert<GradeDialect, arith::ArithDialect, func::FuncDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  cf::ControlFlowDialect, omp::OpenMPDialect,
+                  LLVM::LLVMDialect>();
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+}
+
+Stage driver::detectStage(ModuleOp module) {
+  for (ModelOp model : module.getOps<ModelOp>()) {
+    if (model.getStepOp())
+      return Stage::GradeOpt;
+    if (model.getRhsOp() || model.getInitOp())
+      return Stage::Grade;
+    return Stage::Lowered;
+  }
+  return Stage::LLVMDialect;
+}
+
+bool driver::isTextStage(Stage stage) {
+  return stage != Stage::Object && stage != Stage::SharedLib;
+}
+
+OwningOpRef<ModuleOp> driver::loadModule(llvm::SourceMgr &sourceMgr,
+                                         MLIRContext &context, bool isMLIR,
+                                         Stage &stage) {
+  if (isMLIR) {
+    OwningOpRef<ModuleOp> module =
+        parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (module)
+      stage = detectStage(*module);
+    return module;
+  }
+  stage = Stage::Grade;
+  return compileSource(sourceMgr, context);
+}
+
+LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
+                              const CompileOptions &options) {
+  if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
+      failed(runPipeline(module, buildGradeOptPipeline, options)))
+    return failure();
+  if (from < Stage::Lowered && to >= Stage::Lowered &&
+      failed(runPipeline(module, buildLoweringPipeline, options)))
+    return failure();
+  if (from < Stage::LLVMDialect && to >= Stage::LLVMDialect &&
+      failed(runPipeline(module, buildLLVMPipeline, options)))
+    return failure();
+  return success();
+}
+
+LogicalResult driver::buildSharedLibrary(ModuleOp module, Stage from,
+                                         const CompileOptions &options) {
+  if (options.libraryPath.empty())
+    return emitError(module.getLoc(), "no path for the shared library");
+  if (failed(lowerTo(module, from, Stage::LLVMDialect, options)))
+    return failure();
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
+  if (!tm)
+    return emitError(module.getLoc(), error);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(module, llvmContext, *tm);
+  if (!llvmModule)
+    return emitError(module.getLoc(), "translation to LLVM IR failed");
+  // The object file lives in $TMPDIR only until the link; as a TempFile it
+  // is removed on every exit path, SIGINT and LLVM fatal errors included.
+  llvm::SmallString<128> model;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
+  llvm::sys::path::append(model, "grade-model-%%%%%%%%.o");
+  llvm::Expected<ScopedTempFile> object = ScopedTempFile::create(model);
+  if (!object)
+    return emitError(module.getLoc(), "cannot create a temporary file: ")
+           << llvm::toString(object.takeError());
+  {
+    llvm::raw_fd_ostream os(object->fd(), /*shouldClose=*/false);
+    if (failed(emitMachineCode(*llvmModule, *tm, /*assembly=*/false, os,
+                               error)))
+      return emitError(module.getLoc(), error);
+    // A full disk or a file-size limit: a located error, not LLVM's fatal
+    // "IO failure on output stream" from the stream's destructor.
+    os.flush();
+    if (std::error_code ec = os.error()) {
+      os.clear_error();
+      return emitError(module.getLoc(), "cannot write the object file '")
+             << object->path() << "': " << ec.message();
+    }
+  }
+  std::string soname =
+      options.soname.empty()
+          ? llvm::sys::path::filename(options.libraryPath).str()
+          : options.soname;
+  if (failed(linkSharedLibrary(object->path(), options.libraryPath, soname,
+                               error)))
+    return emitError(module.getLoc(), error);
+  return success();
+}
+
+LogicalResult driver::compile(llvm::SourceMgr &sourceMgr, MLIRContext &context,
+                              bool isMLIR, raw_ostream &os,
+                              const CompileOptions &options) {
+  LogicalResult result = failure();
+  llvm::runOnNewStack(kCompileStackSize, [&] {
+    result = compileOnThisStack(sourceMgr, context, isMLIR, os, options);
+  });
+  return result;
+}
+
+LogicalResult driver::compileFileToLibrary(llvm::StringRef modelPath,
+                                           llvm::StringRef libraryPath,
+                                           std::string &errors) {
+  errors.clear();
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> buffer =
+      openInputFile(modelPath, &error);
+  if (!buffer) {
+    errors = error;
+    return failure();
+  }
+  MLIRContext context;
+  loadDialects(context);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  llvm::raw_string_ostream diagnostics(errors);
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagnostics);
+  CompileOptions options;
+  options.libraryPath = libraryPath.str();
+  return compile(sourceMgr, context, modelPath.ends_with(".mlir"),
+                 llvm::nulls(), options);
+}
