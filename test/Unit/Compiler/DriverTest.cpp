@@ -13,6 +13,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -146,3 +147,11 @@ TEST(DriverTest, PrintsAnyStage) {
 }
 
 } // namespace
+
+// As in gradec: LLVM's process set-up (signal handlers, the alternate
+// signal stack) before any compilation, which runs on a thread of its own.
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
