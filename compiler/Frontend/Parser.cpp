@@ -431,6 +431,24 @@ private:
                     dim->getText());
         type.shape.push_back(value);
       }
+      // Every dimension may be valid and their product still too large for
+      // a buffer's size computations (or for 64 bits).
+      long long elements = 1;
+      bool tooMany = false;
+      for (long long dim : type.shape) {
+        if (dim <= 0 || dim > kMaxDimension)
+          return type; // reported above
+        tooMany |= elements > kMaxDimension / dim;
+        if (tooMany)
+          break;
+        elements *= dim;
+      }
+      if (tooMany)
+        error(positions.begin(shape->getStart()),
+              "feature shape " + shape->getText() +
+                  " has too many elements per " +
+                  (type.kind == KindSpec::Global ? "tensor" : "row") +
+                  " (the maximum is " + llvm::Twine(kMaxDimension) + ")");
     }
     return type;
   }

@@ -454,6 +454,33 @@ private:
             "the interval [" + formatNumber(solve.getT0()) + ", " +
                 formatNumber(solve.getT1()) +
                 "] is empty; its end must exceed its start");
+    else if (sawDt && model.dt > 0 && std::isfinite(model.dt))
+      checkTimeGrid(solve);
+  }
+
+  /// The runtime steps on t0 + k dt: the step must be resolvable at the
+  /// interval's magnitude (t + dt != t), and the step count must stay
+  /// countable (the runtime refuses 1e15 steps and more).
+  void checkTimeGrid(const ast::SolveDecl &solve) {
+    double t0 = solve.getT0(), t1 = solve.getT1(), dt = model.dt;
+    double far = std::fabs(t0) > std::fabs(t1) ? t0 : t1;
+    if (far + dt == far || far - dt == far) {
+      error(solve.getLoc(),
+            "the step dt = " + formatNumber(dt) +
+                " is below the resolution of time near " + formatNumber(far) +
+                " (doubles there are " +
+                formatNumber(std::nextafter(std::fabs(far), HUGE_VAL) -
+                             std::fabs(far)) +
+                " apart); shift the interval towards 0 or take a larger dt");
+      return;
+    }
+    double steps = (t1 - t0) / dt;
+    if (!(steps < 1e15))
+      error(solve.getLoc(), "integrating [" + formatNumber(t0) + ", " +
+                                formatNumber(t1) + "] with dt = " +
+                                formatNumber(dt) + " takes " +
+                                formatNumber(steps) +
+                                " steps; the runtime's limit is 1e15");
   }
 
   //===--------------------------------------------------------------------===//
