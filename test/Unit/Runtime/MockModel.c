@@ -82,28 +82,11 @@ static const grade_field_desc_t kFields[] = {
     {"y", GRADE_ROLE_STATE, GRADE_KIND_GLOBAL, GRADE_DTYPE_F32, 1, {2}, 0, 0},
 };
 
-/* Slot indices, as the kernels address them. Slot 11 is unused (NULL). */
-enum {
-  kSlotOffsets,
-  kSlotSources,
-  kSlotWeights,
-  kSlotX0,
-  kSlotK,
-  kSlotFlow,
-  kSlotInflow,
-  kSlotX,
-  kSlotY,
-  kSlotDx,
-  kSlotDy,
-  kSlotUnused,
-  kSlotXNext,
-  kSlotK1,
-  kSlotKy,
-  kNumSlots
-};
+/* Slot indices, as the kernels address them. */
+#include "MockSlots.h"
 
 /* clang-format off */
-static const grade_slot_desc_t kSlots[kNumSlots] = {
+static const grade_slot_desc_t kSlots[kMockNumSlots] = {
     {"in_offsets", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_OFFSETS, 0,
      GRADE_DTYPE_I64, 0, 0, {0}},
     {"in_sources", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_SOURCES, 0,
@@ -314,7 +297,7 @@ static const grade_model_descriptor_t kDescriptor = {
     .graph_weighted = 1,
     .weight_dtype = GRADE_DTYPE_F32,
     .num_fields = (int32_t)(sizeof(kFields) / sizeof(kFields[0])),
-    .num_slots = kNumSlots,
+    .num_slots = kMockNumSlots,
     .fields = kFields,
     .slots = kSlots,
     .scheme = {"heun", 2, 2, kTableauA, kTableauB, kTableauC},

@@ -30,24 +30,7 @@ enum MockField {
 };
 
 /// Slot indices of the mock's descriptor.
-enum MockSlot {
-  kSlotOffsets,
-  kSlotSources,
-  kSlotWeights,
-  kSlotX0,
-  kSlotK,
-  kSlotFlow,
-  kSlotInflow,
-  kSlotX,
-  kSlotY,
-  kSlotDx,
-  kSlotDy,
-  kSlotUnused,
-  kSlotXNext,
-  kSlotK1,
-  kSlotKy,
-  kMockNumSlots
-};
+#include "MockSlots.h"
 
 /// The processors the mock's thread pool reports (MOCK_NUM_PROCESSORS).
 constexpr int32_t kMockProcessors = 8;
