@@ -158,7 +158,7 @@ private:
       if (isa<SoftmaxOp>(op))
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
-      if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, UnaryOp, BinaryOp,
+      if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, FieldComputeOpInterface,
                DotOp, MatmulOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
@@ -171,7 +171,7 @@ private:
             llvm::any_of(op.getResultTypes(),
                          [](Type t) { return isa<RankedTensorType>(t); });
         if (isa<DotOp, MatmulOp>(op) ||
-            (tensorResult && !isa<LoadOp, ReduceAllOp, UnaryOp, BinaryOp>(op)))
+            (tensorResult && !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface>(op)))
           return op.emitError("arithmetic on global tensors is not "
                               "supported; combine them with a field");
       }
@@ -221,7 +221,7 @@ private:
       if (auto gather = dyn_cast<GatherOp>(op);
           gather && gather.getEnd() == GatherEnd::src)
         return false;
-      if (!isa<GatherOp, UnaryOp, BinaryOp, NonEmptyOp>(op))
+      if (!isa<GatherOp, FieldComputeOpInterface, NonEmptyOp>(op))
         return false;
       for (Value operand : op->getOperands())
         if (!isGraph(operand))
@@ -245,7 +245,7 @@ private:
       result = true;
     } else if (auto reduce = dyn_cast<ReduceOp>(op)) {
       result = isInvariantReduction(reduce);
-    } else if (isa<UnaryOp, BinaryOp, NonEmptyOp>(op)) {
+    } else if (isa<FieldComputeOpInterface, NonEmptyOp>(op)) {
       result = llvm::all_of(op->getOperands(), [&](Value operand) {
         return !isField(operand) || operand.getDefiningOp<LoadOp>() ||
                mustMaterialize.count(operand) || isRecomputable(operand);
@@ -455,16 +455,11 @@ private:
     }
     if (isa<RankedTensorType>(op.getResult(0).getType()))
       return emitGlobalTensor(op);
-    if (auto unary = dyn_cast<UnaryOp>(op)) {
-      globals[unary.getResult()] = emitUnaryFn(
-          builder, loc, unary.getFn(), globals.lookup(unary.getInput()));
-      return success();
-    }
-    if (auto binary = dyn_cast<BinaryOp>(op)) {
-      globals[binary.getResult()] =
-          emitBinaryFn(builder, loc, binary.getFn(),
-                       globals.lookup(binary.getLhs()),
-                       globals.lookup(binary.getRhs()));
+    if (auto compute = dyn_cast<FieldComputeOpInterface>(op)) {
+      SmallVector<Value> scalars;
+      for (Value operand : op.getOperands())
+        scalars.push_back(globals.lookup(operand));
+      globals[op.getResult(0)] = compute.emitScalar(builder, loc, scalars);
       return success();
     }
     // Upstream arith: clone with the operands mapped.
@@ -502,16 +497,11 @@ private:
         return value;
       return memref::LoadOp::create(builder, loc, value, k);
     };
-    Value element;
-    if (auto unary = dyn_cast<UnaryOp>(op))
-      element =
-          emitUnaryFn(builder, loc, unary.getFn(), elementAt(unary.getInput()));
-    else {
-      auto binary = cast<BinaryOp>(op);
-      element =
-          emitBinaryFn(builder, loc, binary.getFn(), elementAt(binary.getLhs()),
-                       elementAt(binary.getRhs()));
-    }
+    SmallVector<Value> scalars;
+    for (Value operand : op.getOperands())
+      scalars.push_back(elementAt(operand));
+    Value element = cast<FieldComputeOpInterface>(op).emitScalar(builder, loc,
+                                                                 scalars);
     memref::StoreOp::create(builder, loc, element, vector, k);
     globals[result] = vector;
     return success();

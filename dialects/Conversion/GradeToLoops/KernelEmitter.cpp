@@ -285,14 +285,6 @@ private:
                                          arith::FastMathFlags::contract);
   }
 
-  Value applyUnary(UnaryFn fn, Value x) {
-    return emitUnaryFn(builder, loc, fn, x);
-  }
-
-  Value applyBinary(BinaryFn fn, Value a, Value b) {
-    return emitBinaryFn(builder, loc, fn, a, b);
-  }
-
   //===--------------------------------------------------------------------===//
   // Element access
   //===--------------------------------------------------------------------===//
@@ -350,8 +342,12 @@ private:
           builder, loc, ext.memref,
           elementIndex(source, numFeatures(value), kk));
     }
-    if (auto unary = dyn_cast<UnaryOp>(op))
-      return applyUnary(unary.getFn(), element(unary.getInput(), k));
+    if (auto compute = dyn_cast<FieldComputeOpInterface>(op)) {
+      SmallVector<Value> scalars;
+      for (Value operand : op->getOperands())
+        scalars.push_back(element(operand, k));
+      return compute.emitScalar(builder, loc, scalars);
+    }
     if (auto nonEmpty = dyn_cast<NonEmptyOp>(op)) {
       Value value = element(nonEmpty.getInput(), k);
       Value empty = arith::CmpIOp::create(
@@ -359,9 +355,7 @@ private:
       return arith::SelectOp::create(
           builder, loc, empty, constantFloat(value.getType(), 0.0), value);
     }
-    auto binary = cast<BinaryOp>(op);
-    return applyBinary(binary.getFn(), element(binary.getLhs(), k),
-                       element(binary.getRhs(), k));
+    llvm_unreachable("checked by prepareEdge/prepareNode");
   }
 
   /// Stores several roots at `row`. Roots of the same feature count share
@@ -547,7 +541,7 @@ private:
           nodeScratch[value] = matrixProduct(matmul);
           return success();
         })
-        .Case<UnaryOp, BinaryOp, NonEmptyOp>([&](Operation *) -> LogicalResult {
+        .Case<FieldComputeOpInterface, NonEmptyOp>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isa<FieldType>(operand.getType()) &&
                 failed(prepareNode(operand, false)))
@@ -602,7 +596,7 @@ private:
           edgeScratch[value] = matrixProduct(matmul);
           return success();
         })
-        .Case<UnaryOp, BinaryOp>([&](Operation *) -> LogicalResult {
+        .Case<FieldComputeOpInterface>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isEdgeValue(operand) && failed(prepareEdge(operand)))
               return failure();
@@ -872,100 +866,6 @@ private:
 static arith::FastMathFlagsAttr contractFlag(OpBuilder &builder) {
   return arith::FastMathFlagsAttr::get(builder.getContext(),
                                        arith::FastMathFlags::contract);
-}
-
-Value grade::detail::emitUnaryFn(OpBuilder &builder, Location loc, UnaryFn fn,
-                                 Value x) {
-  Type type = x.getType();
-  auto constant = [&](double value) -> Value {
-    return arith::ConstantOp::create(builder, loc, type,
-                                     builder.getFloatAttr(type, value));
-  };
-  switch (fn) {
-  case UnaryFn::neg:
-    return arith::NegFOp::create(builder, loc, x);
-  case UnaryFn::exp:
-    return math::ExpOp::create(builder, loc, x);
-  case UnaryFn::log:
-    return math::LogOp::create(builder, loc, x);
-  case UnaryFn::sqrt:
-    return math::SqrtOp::create(builder, loc, x);
-  case UnaryFn::tanh:
-    return math::TanhOp::create(builder, loc, x);
-  case UnaryFn::relu:
-    // maximumf propagates NaN, so a diverging model stays detectable.
-    return arith::MaximumFOp::create(builder, loc, x, constant(0.0));
-  case UnaryFn::sigmoid: {
-    Value e = math::ExpOp::create(builder, loc,
-                                  arith::NegFOp::create(builder, loc, x));
-    Value one = constant(1.0);
-    return arith::DivFOp::create(builder, loc, one,
-                                 arith::AddFOp::create(builder, loc, one, e));
-  }
-  case UnaryFn::abs:
-    return math::AbsFOp::create(builder, loc, x);
-  case UnaryFn::sin:
-    return math::SinOp::create(builder, loc, x);
-  case UnaryFn::cos:
-    return math::CosOp::create(builder, loc, x);
-  case UnaryFn::tan:
-    return math::TanOp::create(builder, loc, x);
-  case UnaryFn::asin:
-    return math::AsinOp::create(builder, loc, x);
-  case UnaryFn::acos:
-    return math::AcosOp::create(builder, loc, x);
-  case UnaryFn::atan:
-    return math::AtanOp::create(builder, loc, x);
-  case UnaryFn::sinh:
-    return math::SinhOp::create(builder, loc, x);
-  case UnaryFn::cosh:
-    return math::CoshOp::create(builder, loc, x);
-  case UnaryFn::floor:
-    return math::FloorOp::create(builder, loc, x);
-  case UnaryFn::ceil:
-    return math::CeilOp::create(builder, loc, x);
-  case UnaryFn::round:
-    // Halfway cases to even (numpy's and PyTorch's round).
-    return math::RoundEvenOp::create(builder, loc, x);
-  case UnaryFn::sign: {
-    // -1, 0 or 1; NaN stays NaN.
-    Value zero = constant(0.0);
-    Value positive =
-        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT, x, zero);
-    Value negative =
-        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OLT, x, zero);
-    Value isNaN =
-        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNO, x, x);
-    Value sign = arith::SelectOp::create(
-        builder, loc, positive, constant(1.0),
-        arith::SelectOp::create(builder, loc, negative, constant(-1.0), zero));
-    return arith::SelectOp::create(builder, loc, isNaN, x, sign);
-  }
-  }
-  llvm_unreachable("unknown unary function");
-}
-
-Value grade::detail::emitBinaryFn(OpBuilder &builder, Location loc,
-                                  BinaryFn fn, Value a, Value b) {
-  switch (fn) {
-  case BinaryFn::add:
-    return arith::AddFOp::create(builder, loc, a, b, contractFlag(builder));
-  case BinaryFn::sub:
-    return arith::SubFOp::create(builder, loc, a, b, contractFlag(builder));
-  case BinaryFn::mul:
-    return arith::MulFOp::create(builder, loc, a, b, contractFlag(builder));
-  case BinaryFn::div:
-    return arith::DivFOp::create(builder, loc, a, b);
-  case BinaryFn::min:
-    return arith::MinimumFOp::create(builder, loc, a, b);
-  case BinaryFn::max:
-    return arith::MaximumFOp::create(builder, loc, a, b);
-  case BinaryFn::pow:
-    return math::PowFOp::create(builder, loc, a, b);
-  case BinaryFn::atan2:
-    return math::Atan2Op::create(builder, loc, a, b);
-  }
-  llvm_unreachable("unknown binary function");
 }
 
 double grade::detail::reduceAllInit(ReduceAllKind kind) {

@@ -66,11 +66,6 @@ struct KernelInputs {
   int64_t reduceBlockRows = 0;
 };
 
-/// Scalar arithmetic of the element-wise functions (also used for globals).
-mlir::Value emitUnaryFn(mlir::OpBuilder &builder, mlir::Location loc,
-                        UnaryFn fn, mlir::Value x);
-mlir::Value emitBinaryFn(mlir::OpBuilder &builder, mlir::Location loc,
-                         BinaryFn fn, mlir::Value a, mlir::Value b);
 
 /// The identity of a global reduction (0, or -inf for max, +inf for min)
 /// and one step of it, `acc (+) x` (NaN propagates).

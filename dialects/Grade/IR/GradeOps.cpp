@@ -9,6 +9,7 @@
 
 #include "dialects/Grade/IR/GradeOps.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/SymbolTable.h"
@@ -706,6 +707,122 @@ LogicalResult MatmulOp::verify() {
       inferMatmulType(getInput().getType(), getMatrix().getType(), reason);
   return verifyResultType(*this, expected, reason, getType());
 }
+
+//===----------------------------------------------------------------------===//
+// FieldComputeOpInterface: the scalar code of one element
+//===----------------------------------------------------------------------===//
+
+/// Sums and products may be contracted into fused multiply-adds.
+static arith::FastMathFlagsAttr contractFlag(OpBuilder &builder) {
+  return arith::FastMathFlagsAttr::get(builder.getContext(),
+                                       arith::FastMathFlags::contract);
+}
+
+static Value emitUnaryScalar(OpBuilder &builder, Location loc, UnaryFn fn,
+                             Value x) {
+  Type type = x.getType();
+  auto constant = [&](double value) -> Value {
+    return arith::ConstantOp::create(builder, loc, type,
+                                     builder.getFloatAttr(type, value));
+  };
+  switch (fn) {
+  case UnaryFn::neg:
+    return arith::NegFOp::create(builder, loc, x);
+  case UnaryFn::exp:
+    return math::ExpOp::create(builder, loc, x);
+  case UnaryFn::log:
+    return math::LogOp::create(builder, loc, x);
+  case UnaryFn::sqrt:
+    return math::SqrtOp::create(builder, loc, x);
+  case UnaryFn::tanh:
+    return math::TanhOp::create(builder, loc, x);
+  case UnaryFn::relu:
+    // maximumf propagates NaN, so a diverging model stays detectable.
+    return arith::MaximumFOp::create(builder, loc, x, constant(0.0));
+  case UnaryFn::sigmoid: {
+    Value e = math::ExpOp::create(builder, loc,
+                                  arith::NegFOp::create(builder, loc, x));
+    Value one = constant(1.0);
+    return arith::DivFOp::create(builder, loc, one,
+                                 arith::AddFOp::create(builder, loc, one, e));
+  }
+  case UnaryFn::abs:
+    return math::AbsFOp::create(builder, loc, x);
+  case UnaryFn::sin:
+    return math::SinOp::create(builder, loc, x);
+  case UnaryFn::cos:
+    return math::CosOp::create(builder, loc, x);
+  case UnaryFn::tan:
+    return math::TanOp::create(builder, loc, x);
+  case UnaryFn::asin:
+    return math::AsinOp::create(builder, loc, x);
+  case UnaryFn::acos:
+    return math::AcosOp::create(builder, loc, x);
+  case UnaryFn::atan:
+    return math::AtanOp::create(builder, loc, x);
+  case UnaryFn::sinh:
+    return math::SinhOp::create(builder, loc, x);
+  case UnaryFn::cosh:
+    return math::CoshOp::create(builder, loc, x);
+  case UnaryFn::floor:
+    return math::FloorOp::create(builder, loc, x);
+  case UnaryFn::ceil:
+    return math::CeilOp::create(builder, loc, x);
+  case UnaryFn::round:
+    // Halfway cases to even (numpy's and PyTorch's round).
+    return math::RoundEvenOp::create(builder, loc, x);
+  case UnaryFn::sign: {
+    // -1, 0 or 1; NaN stays NaN.
+    Value zero = constant(0.0);
+    Value positive =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value isNaN =
+        arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNO, x, x);
+    Value sign = arith::SelectOp::create(
+        builder, loc, positive, constant(1.0),
+        arith::SelectOp::create(builder, loc, negative, constant(-1.0), zero));
+    return arith::SelectOp::create(builder, loc, isNaN, x, sign);
+  }
+  }
+  llvm_unreachable("unknown unary function");
+}
+
+static Value emitBinaryScalar(OpBuilder &builder, Location loc, BinaryFn fn,
+                              Value a, Value b) {
+  switch (fn) {
+  case BinaryFn::add:
+    return arith::AddFOp::create(builder, loc, a, b, contractFlag(builder));
+  case BinaryFn::sub:
+    return arith::SubFOp::create(builder, loc, a, b, contractFlag(builder));
+  case BinaryFn::mul:
+    return arith::MulFOp::create(builder, loc, a, b, contractFlag(builder));
+  case BinaryFn::div:
+    return arith::DivFOp::create(builder, loc, a, b);
+  case BinaryFn::min:
+    return arith::MinimumFOp::create(builder, loc, a, b);
+  case BinaryFn::max:
+    return arith::MaximumFOp::create(builder, loc, a, b);
+  case BinaryFn::pow:
+    return math::PowFOp::create(builder, loc, a, b);
+  case BinaryFn::atan2:
+    return math::Atan2Op::create(builder, loc, a, b);
+  }
+  llvm_unreachable("unknown binary function");
+}
+
+Value UnaryOp::emitScalar(OpBuilder &builder, Location loc,
+                          ValueRange operands) {
+  return emitUnaryScalar(builder, loc, getFn(), operands[0]);
+}
+
+Value BinaryOp::emitScalar(OpBuilder &builder, Location loc,
+                           ValueRange operands) {
+  return emitBinaryScalar(builder, loc, getFn(), operands[0], operands[1]);
+}
+
+#include "dialects/Grade/IR/GradeInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/Grade/IR/GradeOps.cpp.inc"

@@ -15,6 +15,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/Grade/IR/GradeInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/Grade/IR/GradeOps.h.inc"
 

@@ -16,6 +16,7 @@
 include "dialects/Grade/IR/GradeAttrs.td"
 include "dialects/Grade/IR/GradeDialect.td"
 include "dialects/Grade/IR/GradeEnums.td"
+include "dialects/Grade/IR/GradeInterfaces.td"
 include "dialects/Grade/IR/GradeTypes.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/IR/CommonAttrConstraints.td"
@@ -415,7 +416,8 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
+def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
   let summary = "an elementwise unary function";
   let description = [{
     `neg exp log sqrt tanh relu sigmoid abs sin cos tan asin acos atan sinh
@@ -433,7 +435,8 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
-def Grade_BinaryOp : Grade_Op<"binary", [Pure]> {
+def Grade_BinaryOp : Grade_Op<"binary", [Pure,
+    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
     `add sub mul div min max pow atan2` (`atan2 %y, %x` is the angle of the

@@ -1,0 +1,35 @@
+//===- GradeInterfaces.td - op interfaces of the grade dialect -*- tablegen -*-===//
+//
+// Interfaces let kernel formation and code generation handle "any op that
+// implements X" instead of a list of op names: a new elementwise op is its
+// ODS and its FieldCompute implementation, nothing in the passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_DIALECTS_GRADE_IR_GRADEINTERFACES_TD
+#define GRADE_DIALECTS_GRADE_IR_GRADEINTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def Grade_FieldComputeOpInterface : OpInterface<"FieldComputeOpInterface"> {
+  let cppNamespace = "::grade";
+  let description = [{
+    An elementwise operation: each element of the result (a node's or an
+    edge's feature, or a global's component) is a scalar function of the
+    same element of the operands, globals broadcast. Kernel formation may
+    fuse, recompute and inline such an op anywhere; code generation asks it
+    for the scalar code of one element.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Emits the scalar code of one element of the result at the builder's
+        insertion point, given one scalar per operand (in operand order, of
+        the operands' element types), and returns the scalar result.
+      }],
+      "::mlir::Value", "emitScalar",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::ValueRange":$operands)>
+  ];
+}
+
+#endif // GRADE_DIALECTS_GRADE_IR_GRADEINTERFACES_TD
