@@ -101,7 +101,9 @@ struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
 
   LogicalResult matchAndRewrite(ReduceOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getKind() == ReduceKind::max)
+    // Over out-edges, the factors constant along the edges of a node are
+    // the source gathers, and the count is the out-degree: not handled.
+    if (op.getKind() == ReduceKind::max || op.getOut())
       return failure();
     SmallVector<Term> terms;
     if (!expand(op.getInput(), terms))
