@@ -73,6 +73,9 @@ constexpr int64_t kReduceBlockRows = 1024;
 
 int64_t numFeatures(Type type) { return getNumElements(getFeatureShape(type)); }
 
+/// How a kernel reads a buffer: at the rows it writes (Local), or at other
+/// rows (Src: node values at edge sources over in-edges or destinations over
+/// out-edges, edge arrays over out-edges).
 enum class ReadMode { Local, Src };
 
 bool isField(Value value) { return isa<FieldType>(value.getType()); }
@@ -367,6 +370,12 @@ private:
     if (!isField(value) || isGraph(value))
       return;
     if (isExternalIn(value, level)) {
+      // An edge array read over out-edges is read at edges of other nodes'
+      // rows: like a node value at a source, it must not be overwritten in
+      // place by the kernel that reads it.
+      if (getFieldKind(value.getType()) == FieldKind::edge &&
+          (directionsOf(value) & kOut))
+        mode = ReadMode::Src;
       reads[value].push_back({level, mode});
       if (!value.getDefiningOp<LoadOp>() && materialized.insert(value).second)
         roots[levels.lookup(value)].push_back(Root{value, -1, false});

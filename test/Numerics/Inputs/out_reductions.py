@@ -231,4 +231,38 @@ out = gradec.run(lib, Graph(5, [], []).write_mtx(gradec.path("empty.mtx")),
 ref, = integrate(lambda t, y: [1 - y[0]], [x0], 0.0, 1.0, 0.25, "euler")
 check.le("no edges: every out-reduction is 0", rel_err(out["x"], ref), 1e-15)
 
+# --- 6. An edge state reduced over out-edges ---------------------------------
+# The step kernel that updates w in place at a node's in-edges must not run
+# while out-edge passes of other nodes still read the old w.
+MODEL_F = """model of {
+  graph G;
+  input x0 : node f64;
+  input w0 : edge f64;
+  state x : node f64 = x0;
+  state w : edge f64 = w0;
+  rhs dx/dt = sum_out(w * x[dst]) - x;
+  rhs dw/dt = -0.5 * w + 0.1 * x[src];
+  solve SCHEME(dt = 0.05) over [0, 1];
+  output x, w;
+}
+"""
+gf = random_graph(600, 3000, weighted=False)
+orderf = gf.csr_order()
+x0 = rng.normal(size=gf.n)
+w0 = rng.uniform(-1, 1, len(gf.src))
+
+
+def rhs_f(t, y):
+    x, w = y
+    return [out_sum(gf, w * x[gf.dst]) - x, -0.5 * w + 0.1 * x[gf.src]]
+
+
+mtx = gf.write_mtx(gradec.path("of.mtx"))
+for scheme in ("euler", "rk4"):
+    lib = gradec.compile(write("of_%s.grade" % scheme, MODEL_F.replace("SCHEME", scheme)))
+    out = gradec.run(lib, mtx, inputs={"x0": x0, "w0": w0[orderf]}, outputs=("x", "w"))
+    ref_x, ref_w = integrate(rhs_f, [x0, w0], 0.0, 1.0, 0.05, scheme)
+    check.le("edge state, %s: x error" % scheme, rel_err(out["x"], ref_x), 1e-12)
+    check.le("edge state, %s: w error" % scheme, rel_err(out["w"], ref_w[orderf]), 1e-12)
+
 check.finish()
