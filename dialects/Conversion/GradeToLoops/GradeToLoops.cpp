@@ -2,10 +2,15 @@
 //
 // For each region (init, rhs, step) of a model:
 //
+//  0. Directions. Which edge passes evaluate each edge value: passes over
+//     in-edges (the node is the destination) for in-reductions, edge roots
+//     and global reductions, over out-edges (the node is the source) for
+//     out-reductions. It decides which gathers read the other end.
 //  1. Levels. A field value's level is the kernel that computes it. Reading
-//     a value at other nodes (`gather src`) needs that value complete for
-//     every node, i.e. computed by an earlier kernel: level(gather src x) =
-//     level(x) + 1 unless x is a buffer already. A global reduction of a
+//     a value at other nodes (`gather src` over in-edges, `gather dst` over
+//     out-edges) needs that value complete for every node, i.e. computed by
+//     an earlier kernel: level(gather x) = level(x) + 1 unless x is a
+//     buffer already. A global reduction of a
 //     field (`reduce_all`) is known only after the kernel computing the
 //     field has run: level(reduce_all x) = level(x) + 1, and the globals
 //     computed from it take that level too. Every other operation takes
