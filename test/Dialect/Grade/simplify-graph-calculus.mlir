@@ -153,3 +153,31 @@ func.func @test_out_reduction_untouched(%G: !grade.graph, %a: !grade.field<edge,
   %r = grade.reduce sum out %G, %mc : !grade.field<edge, f32> -> !grade.field<node, f32>
   return %r : !grade.field<node, f32>
 }
+
+// -----
+
+// An element-wise function of a destination value is not hoisted to the
+// nodes when it is reduced over out-edges: there the destination is the
+// other end, and tanh(x)[dst] would need tanh(x) stored by an earlier
+// kernel. Reduced over in-edges, it is.
+// CHECK-LABEL: func.func @test_out_no_dst_hoist
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[X:.*]]: !grade.field<node, f32>)
+// CHECK: %[[XD:.*]] = grade.gather dst %[[G]], %[[X]]
+// CHECK: %[[T:.*]] = grade.unary tanh %[[XD]] : !grade.field<edge, f32>
+// CHECK: grade.reduce sum out %[[G]], %[[T]]
+// CHECK-LABEL: func.func @test_in_dst_hoist
+// CHECK: %[[T:.*]] = grade.unary tanh %{{.*}} : !grade.field<node, f32>
+// CHECK: grade.gather dst %{{.*}}, %[[T]]
+func.func @test_out_no_dst_hoist(%G: !grade.graph, %x: !grade.field<node, f32>) -> !grade.field<node, f32> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %t = grade.unary tanh %xd : !grade.field<edge, f32>
+  %r = grade.reduce sum out %G, %t : !grade.field<edge, f32> -> !grade.field<node, f32>
+  return %r : !grade.field<node, f32>
+}
+func.func @test_in_dst_hoist(%G: !grade.graph, %x: !grade.field<node, f32>, %a: !grade.field<edge, f32>) -> !grade.field<node, f32> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %t = grade.unary tanh %xd : !grade.field<edge, f32>
+  %m = grade.binary mul %a, %t : !grade.field<edge, f32>, !grade.field<edge, f32> -> !grade.field<edge, f32>
+  %r = grade.reduce max %G, %m : !grade.field<edge, f32> -> !grade.field<node, f32>
+  return %r : !grade.field<node, f32>
+}
