@@ -300,4 +300,42 @@ check.le("f32[16] rk4: sum/mean/max_out, x error", rel_err(one, ref), 2e-5)
 check.true("f32[16]: 1 and 4 threads give the same bits", np.array_equal(one, four),
            "max diff %.3e" % np.max(np.abs(one.astype(np.float64) - four)))
 
+# --- 8. In a let, under a global reduction, in softmax weights -------------
+MODEL_G = """model og {
+  graph G;
+  input x0 : node f64;
+  let s : node f64 = sum_out(x0[dst]);
+  state x : node f64 = x0;
+  rhs dx/dt = 0.5 * s - x + 0.0005 * sum_all(sum_out(x[dst] * x[src]))
+              + 0.1 * mean_out(softmax_in(x[src]));
+  solve rk4(dt = 0.05) over [0, 1];
+  output x, s;
+}
+"""
+gg = random_graph(400, 2400, weighted=False)
+x0 = rng.normal(size=gg.n)
+s_ref = out_sum(gg, x0[gg.dst])
+
+
+def softmax_in(g, values):
+    m = np.full(g.n, -np.inf)
+    np.maximum.at(m, g.dst, values)
+    ex = np.exp(values - m[g.dst])
+    return ex / in_sum(g, ex)[g.dst]
+
+
+def rhs_g(t, y):
+    x, = y
+    return [0.5 * s_ref - x + 0.0005 * out_sum(gg, x[gg.dst] * x[gg.src]).sum()
+            + 0.1 * out_mean(gg, softmax_in(gg, x[gg.src]))]
+
+
+lib = gradec.compile(write("og.grade", MODEL_G))
+out = gradec.run(lib, gg.write_mtx(gradec.path("og.mtx")), inputs={"x0": x0},
+                 outputs=("x", "s"))
+ref, = integrate(rhs_g, [x0], 0.0, 1.0, 0.05, "rk4")
+check.le("let s = sum_out(x0[dst])", rel_err(out["s"], s_ref), 1e-15)
+check.le("sum_all(sum_out(...)), mean_out(softmax_in(...)): x error",
+         rel_err(out["x"], ref), 1e-12)
+
 check.finish()
