@@ -306,11 +306,13 @@ private:
     if (callee == "softmax_in")
       return SoftmaxOp::create(builder, location, args[0].getType(), graphArg,
                                args[0]);
+    // sum_in mean_in max_in sum_out mean_out max_out
     ReduceKind kind = llvm::StringSwitch<ReduceKind>(callee)
-                          .Case("sum_in", ReduceKind::sum)
-                          .Case("mean_in", ReduceKind::mean)
+                          .StartsWith("sum_", ReduceKind::sum)
+                          .StartsWith("mean_", ReduceKind::mean)
                           .Default(ReduceKind::max);
-    return ReduceOp::create(builder, location, kind, graphArg, args[0]);
+    return ReduceOp::create(builder, location, kind, graphArg, args[0],
+                            /*out=*/callee.ends_with("_out"));
   }
 
   const sema::Model &model;

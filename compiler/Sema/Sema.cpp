@@ -62,7 +62,7 @@ enum class Builtin {
   Unary,     ///< exp log sqrt tanh relu sigmoid abs sin cos ... sign
   Binary,    ///< min max pow atan2
   Dot,       ///< dot(a, b)
-  Reduce,    ///< sum_in mean_in max_in
+  Reduce,    ///< sum_in mean_in max_in sum_out mean_out max_out
   Softmax,   ///< softmax_in
   ReduceAll, ///< sum_all mean_all max_all min_all
 };
@@ -88,6 +88,8 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"atan2", Builtin::Binary, 2},      {"dot", Builtin::Dot, 2},
     {"sum_in", Builtin::Reduce, 1},     {"mean_in", Builtin::Reduce, 1},
     {"max_in", Builtin::Reduce, 1},     {"softmax_in", Builtin::Softmax, 1},
+    {"sum_out", Builtin::Reduce, 1},    {"mean_out", Builtin::Reduce, 1},
+    {"max_out", Builtin::Reduce, 1},
     {"sum_all", Builtin::ReduceAll, 1}, {"mean_all", Builtin::ReduceAll, 1},
     {"max_all", Builtin::ReduceAll, 1}, {"min_all", Builtin::ReduceAll, 1},
 };
@@ -767,9 +769,11 @@ private:
             name && types[0].isNode())
           hint = "; read it along edges with '" + name->getName().str() +
                  "[src]'";
-        error(expr.getLoc(), "'" + callee +
-                                 "' works over in-edges and needs an edge "
-                                 "field, but its argument is " +
+        llvm::StringRef edges =
+            callee.ends_with("_out") ? "out-edges" : "in-edges";
+        error(expr.getLoc(), "'" + callee + "' works over " + edges.str() +
+                                 " and needs an edge field, but its "
+                                 "argument is " +
                                  what + hint);
         return std::nullopt;
       }

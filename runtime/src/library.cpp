@@ -141,7 +141,7 @@ grade_status_t checkSlots(const char *path,
     case GRADE_SLOT_UNUSED:
       continue;
     case GRADE_SLOT_GRAPH:
-      if (slot.index < GRADE_GRAPH_IN_OFFSETS || slot.index > GRADE_GRAPH_WEIGHTS)
+      if (slot.index < GRADE_GRAPH_IN_OFFSETS || slot.index > GRADE_GRAPH_OUT_EDGES)
         return bad(format("unknown graph array %d", int(slot.index)));
       if (slot.index == GRADE_GRAPH_WEIGHTS
               ? slot.dtype != desc->weight_dtype || !desc->graph_weighted

@@ -21,6 +21,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <new>
+#include <vector>
 
 using namespace grade::rt;
 
@@ -135,7 +137,10 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
   int64_t count = 0;
   switch (slot.slot_kind) {
   case GRADE_SLOT_GRAPH:
-    count = slot.index == GRADE_GRAPH_IN_OFFSETS ? s.numNodes + 1 : s.numEdges;
+    count = slot.index == GRADE_GRAPH_IN_OFFSETS ||
+                    slot.index == GRADE_GRAPH_OUT_OFFSETS
+                ? s.numNodes + 1
+                : s.numEdges;
     break;
   case GRADE_SLOT_FIELD:
   case GRADE_SLOT_TEMP:
@@ -227,6 +232,41 @@ grade_status_t requireInitialized(const grade_session &s) {
 // Binding
 //===----------------------------------------------------------------------===//
 
+/// The transposed (CSC) index of `graph` into whichever of the three arrays
+/// are non-null: the out-edges of each node, ordered by CSR edge index (so
+/// that reductions over them add in a fixed order), in O(N + E).
+grade_status_t buildOutIndex(const grade_session &s, const grade_graph_t &graph,
+                             std::vector<int64_t> &scratch, int64_t *outOffsets,
+                             int64_t *outTargets, int64_t *outEdges) {
+  int64_t n = graph.numNodes, e = graph.numEdges;
+  try {
+    scratch.assign(size_t(n) + 1, 0);
+  } catch (const std::bad_alloc &) {
+    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                      "model '%s': out of memory for the out-edge index of a "
+                      "graph of %lld nodes",
+                      s.desc->name, (long long)n);
+  }
+  // scratch[i + 1] = out-degree of i, then prefix sums: the offsets.
+  for (int64_t k = 0; k < e; ++k)
+    ++scratch[size_t(graph.colIdx[size_t(k)]) + 1];
+  for (int64_t i = 0; i < n; ++i)
+    scratch[size_t(i) + 1] += scratch[size_t(i)];
+  if (outOffsets)
+    std::memcpy(outOffsets, scratch.data(), size_t(n + 1) * sizeof(int64_t));
+  // Edges in CSR order, each to the next free position of its source.
+  for (int64_t dst = 0; dst < n; ++dst)
+    for (int64_t k = graph.rowPtr[size_t(dst)]; k < graph.rowPtr[size_t(dst) + 1];
+         ++k) {
+      int64_t at = scratch[size_t(graph.colIdx[size_t(k)])]++;
+      if (outTargets)
+        outTargets[at] = dst;
+      if (outEdges)
+        outEdges[at] = k;
+    }
+  return nullptr;
+}
+
 /// Allocates every buffer of the slot table for the bound graph's size,
 /// then copies the graph's arrays in. Global buffers are allocated once, at
 /// creation; node and edge buffers again only when a size changes.
@@ -260,6 +300,27 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
     s.slots[size_t(i)] = s.buffers[size_t(i)].data;
     if (slot.slot_kind == GRADE_SLOT_FIELD)
       s.bound[size_t(slot.index)] = 0;
+  }
+  // The transposed index, only if the model reads any of it.
+  int64_t *outOffsets = nullptr, *outTargets = nullptr, *outEdges = nullptr;
+  std::vector<int64_t> scratch;
+  for (int32_t i = 0; i < desc.num_slots; ++i) {
+    const grade_slot_desc_t &slot = desc.slots[i];
+    if (slot.slot_kind != GRADE_SLOT_GRAPH)
+      continue;
+    auto *data = static_cast<int64_t *>(s.slots[size_t(i)]);
+    if (slot.index == GRADE_GRAPH_OUT_OFFSETS)
+      outOffsets = data;
+    else if (slot.index == GRADE_GRAPH_OUT_TARGETS)
+      outTargets = data;
+    else if (slot.index == GRADE_GRAPH_OUT_EDGES)
+      outEdges = data;
+  }
+  if (outOffsets || outTargets || outEdges) {
+    grade_status_t status = buildOutIndex(s, *graph, scratch, outOffsets,
+                                          outTargets, outEdges);
+    if (status)
+      return status;
   }
   for (int32_t i = 0; i < desc.num_slots; ++i) {
     const grade_slot_desc_t &slot = desc.slots[i];

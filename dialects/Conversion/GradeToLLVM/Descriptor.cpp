@@ -31,8 +31,11 @@ using namespace grade;
 
 namespace {
 
-/// The graph arrays of slots 0..2, as convert-grade-to-loops numbers them.
-constexpr int kFirstDeclSlot = 3;
+/// The graph arrays of slots 0..5, as convert-grade-to-loops numbers them:
+/// the CSR index, the weights and the transposed index (out-edges), the
+/// latter used only by a model the lowering marked with kOutEdgesAttr.
+constexpr int kFirstDeclSlot = 6;
+constexpr StringLiteral kOutEdgesAttr = "grade.out_edges";
 
 constexpr StringLiteral kDescriptorSymbol = GRADE_MODEL_DESCRIPTOR_SYMBOL;
 
@@ -230,6 +233,16 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       weights ? Slot{"weights", GRADE_SLOT_GRAPH, GRADE_GRAPH_WEIGHTS, 0,
                      dtypeOf(*weights), {}}
               : Slot{"", GRADE_SLOT_UNUSED, 0, 0, 0, {}}};
+  if (model->hasAttr(kOutEdgesAttr)) {
+    slots.push_back({"out_offsets", GRADE_SLOT_GRAPH, GRADE_GRAPH_OUT_OFFSETS,
+                     0, GRADE_DTYPE_I64, {}});
+    slots.push_back({"out_targets", GRADE_SLOT_GRAPH, GRADE_GRAPH_OUT_TARGETS,
+                     0, GRADE_DTYPE_I64, {}});
+    slots.push_back({"out_edges", GRADE_SLOT_GRAPH, GRADE_GRAPH_OUT_EDGES, 0,
+                     GRADE_DTYPE_I64, {}});
+  } else {
+    slots.append(3, Slot{"", GRADE_SLOT_UNUSED, 0, 0, 0, {}});
+  }
   llvm::StringMap<int32_t> fieldIndex, slotIndex;
   SmallVector<DeclOp> fields;
   for (DeclOp decl : decls)

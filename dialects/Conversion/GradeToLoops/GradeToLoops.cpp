@@ -2,10 +2,15 @@
 //
 // For each region (init, rhs, step) of a model:
 //
+//  0. Directions. Which edge passes evaluate each edge value: passes over
+//     in-edges (the node is the destination) for in-reductions, edge roots
+//     and global reductions, over out-edges (the node is the source) for
+//     out-reductions. It decides which gathers read the other end.
 //  1. Levels. A field value's level is the kernel that computes it. Reading
-//     a value at other nodes (`gather src`) needs that value complete for
-//     every node, i.e. computed by an earlier kernel: level(gather src x) =
-//     level(x) + 1 unless x is a buffer already. A global reduction of a
+//     a value at other nodes (`gather src` over in-edges, `gather dst` over
+//     out-edges) needs that value complete for every node, i.e. computed by
+//     an earlier kernel: level(gather x) = level(x) + 1 unless x is a
+//     buffer already. A global reduction of a
 //     field (`reduce_all`) is known only after the kernel computing the
 //     field has run: level(reduce_all x) = level(x) + 1, and the globals
 //     computed from it take that level too. Every other operation takes
@@ -51,9 +56,21 @@ using namespace grade::detail;
 
 namespace {
 
-/// Slots 0..2 of the runtime's slot array hold the graph.
+/// Slots 0..5 of the runtime's slot array hold the graph: the CSR index
+/// (in-edges), the weights, and the transposed index (out-edges), which the
+/// runtime builds only for a model whose kernels read it.
 constexpr int kRowPtrSlot = 0, kColIdxSlot = 1, kWeightsSlot = 2,
-              kFirstDeclSlot = 3;
+              kOutOffsetsSlot = 3, kOutTargetsSlot = 4, kOutEdgesSlot = 5,
+              kFirstDeclSlot = 6;
+
+/// The model attribute that tells the descriptor to ask for slots 3..5.
+constexpr StringLiteral kOutEdgesAttr = "grade.out_edges";
+
+bool isIndexSlot(int slot) {
+  return slot == kRowPtrSlot || slot == kColIdxSlot ||
+         slot == kOutOffsetsSlot || slot == kOutTargetsSlot ||
+         slot == kOutEdgesSlot;
+}
 
 /// Global reductions are computed per block of this many nodes (and their
 /// in-edges), whatever the number of threads.
@@ -61,6 +78,9 @@ constexpr int64_t kReduceBlockRows = 1024;
 
 int64_t numFeatures(Type type) { return getNumElements(getFeatureShape(type)); }
 
+/// How a kernel reads a buffer: at the rows it writes (Local), or at other
+/// rows (Src: node values at edge sources over in-edges or destinations over
+/// out-edges, edge arrays over out-edges).
 enum class ReadMode { Local, Src };
 
 bool isField(Value value) { return isa<FieldType>(value.getType()); }
@@ -141,6 +161,7 @@ public:
         body(regionOp->getRegion(0).front()) {}
 
   LogicalResult run(SmallVectorImpl<std::pair<int, int>> &swaps) {
+    computeDirections();
     if (failed(computeLevels()))
       return failure();
     planMaterialization();
@@ -149,6 +170,58 @@ public:
   }
 
 private:
+  //===--------------------------------------------------------------------===//
+  // 0. Directions
+  //===--------------------------------------------------------------------===//
+
+  /// Which edge passes compute an edge value: passes over in-edges (where
+  /// the node is the destination) for in-reductions, edge roots and global
+  /// reductions, passes over out-edges (the node is the source) for
+  /// out-reductions; both when it feeds both.
+  enum Direction : unsigned { kIn = 1, kOut = 2 };
+
+  void computeDirections() {
+    auto mark = [&](Value value, unsigned dirs) {
+      if (isField(value) && getFieldKind(value.getType()) == FieldKind::edge)
+        directions[value] |= dirs;
+    };
+    // Consumers come after producers: one walk backwards.
+    for (Operation &op : llvm::reverse(body)) {
+      if (auto reduce = dyn_cast<ReduceOp>(op)) {
+        mark(reduce.getInput(), reduce.getOut() ? kOut : kIn);
+        continue;
+      }
+      if (isa<ReduceAllOp, YieldOp>(op)) {
+        for (Value operand : op.getOperands())
+          mark(operand, kIn);
+        continue;
+      }
+      unsigned dirs = 0;
+      for (Value result : op.getResults())
+        dirs |= directions.lookup(result);
+      for (Value operand : op.getOperands())
+        mark(operand, dirs);
+    }
+  }
+
+  unsigned directionsOf(Value value) {
+    unsigned dirs = directions.lookup(value);
+    return dirs ? dirs : kIn;
+  }
+
+  /// Whether an edge pass reads the gathered node value at the other end of
+  /// the edge (a random access into a buffer complete for every node):
+  /// sources in passes over in-edges, destinations over out-edges.
+  bool isRemoteGather(GatherOp gather) {
+    unsigned dirs = directionsOf(gather.getResult());
+    return gather.getEnd() == GatherEnd::src ? dirs & kIn : dirs & kOut;
+  }
+  /// Whether an edge pass reads it at the pass's own node.
+  bool isLocalGather(GatherOp gather) {
+    unsigned dirs = directionsOf(gather.getResult());
+    return gather.getEnd() == GatherEnd::dst ? dirs & kIn : dirs & kOut;
+  }
+
   //===--------------------------------------------------------------------===//
   // 1. Levels
   //===--------------------------------------------------------------------===//
@@ -183,7 +256,7 @@ private:
       if (isa<LoadOp>(op)) {
         result = 0;
       } else if (auto gather = dyn_cast<GatherOp>(op);
-                 gather && gather.getEnd() == GatherEnd::src) {
+                 gather && isRemoteGather(gather)) {
         Value input = gather.getInput();
         result = input.getDefiningOp<LoadOp>() ? 0 : levels[input] + 1;
       } else if (auto reduce = dyn_cast<ReduceAllOp>(op)) {
@@ -196,7 +269,7 @@ private:
       for (Value value : op.getResults())
         levels[value] = result;
       if (auto gather = dyn_cast<GatherOp>(op);
-          gather && gather.getEnd() == GatherEnd::src &&
+          gather && isRemoteGather(gather) &&
           !gather.getInput().getDefiningOp<LoadOp>())
         mustMaterialize.insert(gather.getInput());
     }
@@ -207,7 +280,8 @@ private:
   /// bound before the region runs (edge loads, weights, destination gathers
   /// of loads), e.g. a weighted degree: recomputing it costs an accumulator
   /// in an edge pass that exists anyway, while storing it costs a write and
-  /// a read per node. Source gathers are random accesses, never free.
+  /// a read per node. Gathers at the other end of the edges (sources over
+  /// in-edges, destinations over out-edges) are random accesses, never free.
   bool isInvariantReduction(ReduceOp reduce) {
     SmallVector<Value> worklist = {reduce.getInput()};
     llvm::DenseSet<Value> seen;
@@ -219,7 +293,7 @@ private:
       if (isa<LoadOp, WeightOp>(op))
         continue;
       if (auto gather = dyn_cast<GatherOp>(op);
-          gather && gather.getEnd() == GatherEnd::src)
+          gather && isRemoteGather(gather))
         return false;
       if (!isa<GatherOp, FieldComputeOpInterface, NonEmptyOp>(op))
         return false;
@@ -301,6 +375,12 @@ private:
     if (!isField(value) || isGraph(value))
       return;
     if (isExternalIn(value, level)) {
+      // An edge array read over out-edges is read at edges of other nodes'
+      // rows: like a node value at a source, it must not be overwritten in
+      // place by the kernel that reads it.
+      if (getFieldKind(value.getType()) == FieldKind::edge &&
+          (directionsOf(value) & kOut))
+        mode = ReadMode::Src;
       reads[value].push_back({level, mode});
       if (!value.getDefiningOp<LoadOp>() && materialized.insert(value).second)
         roots[levels.lookup(value)].push_back(Root{value, -1, false});
@@ -309,9 +389,10 @@ private:
     // Computed in this kernel, or recomputed here.
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast<GatherOp>(op)) {
-      visit(gather.getInput(),
-            gather.getEnd() == GatherEnd::src ? ReadMode::Src : ReadMode::Local,
-            level, visited);
+      if (isRemoteGather(gather))
+        visit(gather.getInput(), ReadMode::Src, level, visited);
+      if (isLocalGather(gather))
+        visit(gather.getInput(), ReadMode::Local, level, visited);
       return;
     }
     for (Value operand : op->getOperands())
@@ -392,7 +473,7 @@ private:
   /// The memref type of a slot (flat, dynamic size).
   MemRefType slotMemRefType(int slot) {
     Type element;
-    if (slot == kRowPtrSlot || slot == kColIdxSlot)
+    if (isIndexSlot(slot))
       element = IntegerType::get(regionOp->getContext(), 64);
     else if (slot == kWeightsSlot)
       element = *lowering.model.getGraphOp().getWeightType();
@@ -418,9 +499,9 @@ private:
     auto times = [&](Value n, int64_t f) -> Value {
       return f == 1 ? n : arith::MulIOp::create(builder, loc, n, constant(f));
     };
-    if (slot == kRowPtrSlot)
+    if (slot == kRowPtrSlot || slot == kOutOffsetsSlot)
       size = arith::AddIOp::create(builder, loc, numNodes, constant(1));
-    else if (slot == kColIdxSlot || slot == kWeightsSlot)
+    else if (slot < kFirstDeclSlot)
       size = numEdges;
     else {
       Type type = lowering.getSlotType(slot);
@@ -509,7 +590,7 @@ private:
 
   /// What kernel `level` reads: the externals of its roots' expressions.
   void collectExternals(int level, llvm::SetVector<Value> &externals,
-                        bool &usesWeights) {
+                        bool &usesWeights, bool &usesOutEdges) {
     llvm::DenseSet<Value> visited;
     std::function<void(Value)> walk = [&](Value value) {
       if (isGraph(value) || !visited.insert(value).second)
@@ -520,6 +601,8 @@ private:
       }
       Operation *op = value.getDefiningOp();
       usesWeights |= isa<WeightOp>(op);
+      if (auto reduce = dyn_cast<ReduceOp>(op))
+        usesOutEdges |= reduce.getOut();
       for (Value operand : op->getOperands())
         walk(operand);
     };
@@ -529,8 +612,8 @@ private:
 
   LogicalResult emitKernelFunction(int level) {
     llvm::SetVector<Value> externals;
-    bool usesWeights = false;
-    collectExternals(level, externals, usesWeights);
+    bool usesWeights = false, usesOutEdges = false;
+    collectExternals(level, externals, usesWeights, usesOutEdges);
 
     // Arguments: graph arrays, one memref per distinct slot, the global
     // vectors computed by the entry (global reductions) and the partials of
@@ -540,6 +623,12 @@ private:
     slots.insert(kColIdxSlot);
     if (usesWeights)
       slots.insert(kWeightsSlot);
+    if (usesOutEdges) {
+      slots.insert(kOutOffsetsSlot);
+      slots.insert(kOutTargetsSlot);
+      slots.insert(kOutEdgesSlot);
+      lowering.model->setAttr(kOutEdgesAttr, builder.getUnitAttr());
+    }
     SmallVector<Value> scalars;
     llvm::SetVector<Value> globalVectors;
     for (Value value : externals) {
@@ -620,6 +709,11 @@ private:
     inputs.rowPtr = slotArgs[kRowPtrSlot];
     inputs.colIdx = slotArgs[kColIdxSlot];
     inputs.weights = usesWeights ? slotArgs[kWeightsSlot] : Value();
+    if (usesOutEdges) {
+      inputs.outOffsets = slotArgs[kOutOffsetsSlot];
+      inputs.outTargets = slotArgs[kOutTargetsSlot];
+      inputs.outEdges = slotArgs[kOutEdgesSlot];
+    }
     inputs.numNodes = kernelBody->getArgument(numMemRefs);
     for (auto [index, scalar] : llvm::enumerate(scalars))
       inputs.externals[scalar].scalar =
@@ -790,6 +884,7 @@ private:
   bool mayNeedSwaps;
   Block &body;
 
+  llvm::DenseMap<Value, unsigned> directions;
   llvm::DenseMap<Value, int> levels;
   SmallVector<ReduceAllOp> reduceAlls;
   SmallVector<SmallVector<Root>> roots;

@@ -15,6 +15,18 @@
 //     <epilogue: node roots, e.g. y + dt*k written to the next stage>
 //   }
 //
+// A phase with reductions over out-edges has a second loop after its pass
+// over in-edges:
+//
+//     scf.for %k = out_offsets[i] to out_offsets[i+1]
+//       %e = out_edges[%k]        // CSR index: edge fields and weights
+//       %j = out_targets[%k]      // the other end of the edge
+//
+// In a pass over in-edges the node is the destination (`x[dst]` is the
+// node's own value, `x[src]` a read of a buffer at row col_idx[e]); over
+// out-edges it is the source (`x[src]` its own value, `x[dst]` a read at
+// row %j).
+//
 // Inside any of these, a value of feature shape [d] is produced by an
 // `scf.for %k = 0 to d` loop whose body evaluates the whole element-wise
 // expression for feature k.
@@ -146,18 +158,31 @@ private:
     rowBegin = loadIndex(in.rowPtr, node);
     rowEnd = loadIndex(
         in.rowPtr, arith::AddIOp::create(builder, loc, node, constantIndex(1)));
+    if (in.outOffsets) {
+      outBegin = loadIndex(in.outOffsets, node);
+      outEnd = loadIndex(in.outOffsets, arith::AddIOp::create(
+                                            builder, loc, node,
+                                            constantIndex(1)));
+    }
     for (unsigned pass = 0; pass < numPasses; ++pass) {
-      SmallVector<ReduceOp> passReductions;
+      SmallVector<ReduceOp> inReductions, outReductions;
       for (ReduceOp reduce : reductions)
         if (phase(reduce.getInput()) == pass)
-          passReductions.push_back(reduce);
+          (reduce.getOut() ? outReductions : inReductions).push_back(reduce);
       // Edge roots are stored in the last pass: a root may overwrite an edge
       // array (an edge state updated in place) that an earlier pass reads.
+      bool last = pass + 1 == numPasses;
       SmallVector<KernelRoot> passRoots;
-      if (pass + 1 == numPasses)
+      if (last)
         passRoots.assign(edgeRoots.begin(), edgeRoots.end());
-      if (failed(emitEdgePass(passReductions, passRoots,
-                              /*accumulateGlobal=*/pass + 1 == numPasses)))
+      if ((!inReductions.empty() || !passRoots.empty() ||
+           (last && !edgeReductions.empty()) || outReductions.empty()) &&
+          failed(emitEdgePass(inReductions, passRoots,
+                              /*accumulateGlobal=*/last, /*out=*/false)))
+        return failure();
+      if (!outReductions.empty() &&
+          failed(emitEdgePass(outReductions, {}, /*accumulateGlobal=*/false,
+                              /*out=*/true)))
         return failure();
     }
     for (const KernelReduction &reduction : nodeReductions) {
@@ -221,7 +246,8 @@ private:
     unsigned result = 0;
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast_or_null<GatherOp>(op)) {
-      result = gather.getEnd() == GatherEnd::src ? 0 : phase(gather.getInput());
+      // A gather at the other end of an edge reads a buffer (phase 0).
+      result = phase(gather.getInput());
     } else if (auto reduce = dyn_cast_or_null<ReduceOp>(op)) {
       result = phase(reduce.getInput()) + 1;
     } else if (op) {
@@ -334,13 +360,13 @@ private:
     }
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast<GatherOp>(op)) {
-      if (gather.getEnd() == GatherEnd::dst)
+      if (isLocal(gather))
         return element(gather.getInput(), k);
-      // Sources are read from a buffer written by an earlier kernel.
+      // The other end is read from a buffer written by an earlier kernel.
       const ExternalValue &ext = in.externals.find(gather.getInput())->second;
       return memref::LoadOp::create(
           builder, loc, ext.memref,
-          elementIndex(source, numFeatures(value), kk));
+          elementIndex(remote, numFeatures(value), kk));
     }
     if (auto compute = dyn_cast<FieldComputeOpInterface>(op)) {
       SmallVector<Value> scalars;
@@ -610,15 +636,21 @@ private:
         });
   }
 
+  /// Whether the current edge pass reads a gathered value at its own node
+  /// (destinations over in-edges, sources over out-edges).
+  bool isLocal(GatherOp gather) const {
+    return (gather.getEnd() == GatherEnd::dst) != outPass;
+  }
+
   /// Prepares, in the node body, every node value an edge pass reads at
-  /// the destination.
+  /// its own node.
   LogicalResult prepareNodeOperands(Value value,
                                     llvm::DenseSet<Value> &visited) {
     if (isExternal(value) || !visited.insert(value).second)
       return success();
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast<GatherOp>(op)) {
-      if (gather.getEnd() == GatherEnd::dst)
+      if (isLocal(gather))
         return prepareNode(gather.getInput(), /*forEdgePass=*/true);
       return success();
     }
@@ -633,14 +665,15 @@ private:
   // Edge passes
   //===--------------------------------------------------------------------===//
 
-  /// Node buffers the pass reads at edge sources, with their row widths.
+  /// Node buffers the pass reads at the other end of its edges, with their
+  /// row widths.
   void collectSourceBuffers(Value value, llvm::DenseSet<Value> &visited,
                             llvm::MapVector<Value, int64_t> &buffers) {
     if (isExternal(value) || !visited.insert(value).second)
       return;
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast<GatherOp>(op)) {
-      if (gather.getEnd() == GatherEnd::src)
+      if (!isLocal(gather))
         buffers[in.externals.find(gather.getInput())->second.memref] =
             numFeatures(gather.getInput());
       return;
@@ -650,10 +683,10 @@ private:
         collectSourceBuffers(operand, visited, buffers);
   }
 
-  /// Source rows are random accesses the hardware cannot predict: for rows
-  /// of a cache line or more, prefetch the row of the edge kPrefetchDistance
-  /// ahead (the next node's edges once this node's run out, which is the
-  /// order a thread visits them in).
+  /// Rows at the other end are random accesses the hardware cannot predict:
+  /// for rows of a cache line or more, prefetch the row of the edge
+  /// kPrefetchDistance ahead (the next node's edges once this node's run
+  /// out, which is the order a thread visits them in).
   void prefetchSources(ArrayRef<ReduceOp> passReductions,
                        ArrayRef<KernelRoot> passRoots) {
     llvm::DenseSet<Value> visited;
@@ -676,9 +709,9 @@ private:
         Value numEdges = memref::DimOp::create(builder, loc, in.colIdx, 0);
         Value last = arith::SubIOp::create(builder, loc, numEdges,
                                            constantIndex(1));
-        Value next = arith::AddIOp::create(builder, loc, edge,
+        Value next = arith::AddIOp::create(builder, loc, position,
                                            constantIndex(kPrefetchDistance));
-        ahead = loadIndex(in.colIdx,
+        ahead = loadIndex(outPass ? in.outTargets : in.colIdx,
                           arith::MinSIOp::create(builder, loc, next, last));
       }
       // The first lines only: the hardware's stream prefetcher follows a
@@ -696,9 +729,15 @@ private:
     }
   }
 
+  /// One loop over the node's in-edges, or its out-edges with `out`
+  /// (reductions only: edge roots and global reductions are in-edge work).
   LogicalResult emitEdgePass(MutableArrayRef<ReduceOp> passReductions,
                              ArrayRef<KernelRoot> passRoots,
-                             bool accumulateGlobal) {
+                             bool accumulateGlobal, bool out) {
+    outPass = out;
+    assert((!out || (passRoots.empty() && !accumulateGlobal)) &&
+           "out-edge passes compute reductions only");
+    Value begin = out ? outBegin : rowBegin, end = out ? outEnd : rowEnd;
     ArrayRef<KernelReduction> passGlobals;
     if (accumulateGlobal)
       passGlobals = edgeReductions;
@@ -737,8 +776,8 @@ private:
       vectorAcc[index] = acc;
     }
 
-    auto loop = scf::ForOp::create(builder, loc, rowBegin, rowEnd,
-                                   constantIndex(1), inits);
+    auto loop =
+        scf::ForOp::create(builder, loc, begin, end, constantIndex(1), inits);
     LogicalResult result = success();
     {
       OpBuilder::InsertionGuard guard(builder);
@@ -747,8 +786,14 @@ private:
         builder.setInsertionPoint(loopBody->getTerminator());
       else
         builder.setInsertionPointToEnd(loopBody);
-      edge = loop.getInductionVar();
-      source = loadIndex(in.colIdx, edge);
+      position = loop.getInductionVar();
+      if (out) {
+        edge = loadIndex(in.outEdges, position);
+        remote = loadIndex(in.outTargets, position);
+      } else {
+        edge = position;
+        remote = loadIndex(in.colIdx, edge);
+      }
       prefetchSources(passReductions, passRoots);
       edgeScalars.clear();
       edgeScratch.clear();
@@ -797,9 +842,9 @@ private:
       edgeScratch.clear();
     }
 
-    // Finalise: mean divides by the in-degree, and nodes without in-edges
-    // get 0 from every reduction.
-    Value count = arith::SubIOp::create(builder, loc, rowEnd, rowBegin);
+    // Finalise: mean divides by the in-degree (out-degree), and nodes
+    // without in-edges (out-edges) get 0 from every reduction.
+    Value count = arith::SubIOp::create(builder, loc, end, begin);
     Value empty = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
                                         count, constantIndex(0));
     for (auto [index, reduceRef] : llvm::enumerate(passReductions)) {
@@ -846,7 +891,11 @@ private:
   Block *body = nullptr;         ///< the node body
   Block *scratchBlock = nullptr; ///< the parallel body, where scratch lives
   Value node, rowBegin, rowEnd; ///< the current node and its in-edge range
-  Value edge, source;           ///< inside an edge pass: edge and its source
+  Value outBegin, outEnd;       ///< its out-edge range (out_offsets)
+  /// Inside an edge pass: the loop's index, the edge's CSR index and the
+  /// node at the other end of the edge.
+  Value position, edge, remote;
+  bool outPass = false; ///< the current pass runs over out-edges
 
   /// Memrefs the kernel reads (see storeRoots).
   llvm::DenseSet<Value> externalMemrefs;

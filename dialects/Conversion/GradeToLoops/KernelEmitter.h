@@ -1,8 +1,9 @@
 //===- KernelEmitter.h - one fused CSR loop nest ----------------*- C++ -*-===//
 //
 // Emits the body of one kernel: for every node i (scf.parallel), the node's
-// in-edges are traversed in as many passes ("phases") as the reductions of
-// the kernel depend on each other, and the kernel's roots are stored either
+// in-edges (and out-edges, for reductions over out-edges) are traversed in
+// as many passes ("phases") as the reductions of the kernel depend on each
+// other, and the kernel's roots are stored either
 // per edge inside a pass or per node in the epilogue. A kernel with global
 // reductions runs in parallel over fixed blocks of nodes instead, each
 // block accumulating its partial results over its nodes in order.
@@ -54,6 +55,9 @@ struct KernelReduction {
 /// Inputs of the emitter for one kernel.
 struct KernelInputs {
   mlir::Value rowPtr, colIdx, weights; ///< memref<?xi64>, ..., weights or null
+  /// The transposed index (memref<?xi64>), for kernels with reductions over
+  /// out-edges; null otherwise.
+  mlir::Value outOffsets, outTargets, outEdges;
   mlir::Value numNodes;                ///< index
   /// Values read from memory or passed in: loads, node values computed by
   /// earlier kernels, globals.

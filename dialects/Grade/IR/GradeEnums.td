@@ -30,7 +30,7 @@ def Grade_GatherEnd : I32EnumAttr<"GatherEnd", "end of an edge", [
 }
 
 def Grade_ReduceKind : I32EnumAttr<"ReduceKind",
-    "reduction over a node's in-edges", [
+    "reduction over a node's in-edges or out-edges", [
     I32EnumAttrCase<"sum", 0>,
     I32EnumAttrCase<"mean", 1>,
     I32EnumAttrCase<"max", 2>

@@ -391,9 +391,9 @@ LogicalResult GatherOp::verify() {
 }
 
 void ReduceOp::build(OpBuilder &builder, OperationState &state,
-                     ReduceKind kind, Value graph, Value input) {
+                     ReduceKind kind, Value graph, Value input, bool out) {
   auto type = cast<FieldType>(input.getType()).withKind(FieldKind::node);
-  build(builder, state, type, kind, graph, input);
+  build(builder, state, type, kind, out, graph, input);
 }
 
 LogicalResult ReduceOp::verify() {

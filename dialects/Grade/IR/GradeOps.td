@@ -292,26 +292,28 @@ def Grade_GatherOp : Grade_Op<"gather", [Pure]> {
 }
 
 def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
-  let summary = "a reduction over each node's in-edges";
+  let summary = "a reduction over each node's in-edges or out-edges";
   let description = [{
-    For every node i, reduces the edge field over the in-edges j -> i:
-    `sum`, `mean` or `max`, elementwise over features. A node without
-    in-edges gets 0 from every kind.
+    For every node i, reduces the edge field over the in-edges j -> i
+    (the default) or, with `out`, over the out-edges i -> j: `sum`, `mean`
+    or `max`, elementwise over features. A node without such edges gets 0
+    from every kind; `mean` divides by the in-degree or the out-degree.
 
     ```mlir
     %r = grade.reduce sum %G, %e : !grade.field<edge, f64> -> !grade.field<node, f64>
+    %o = grade.reduce sum out %G, %e : !grade.field<edge, f64> -> !grade.field<node, f64>
     ```
   }];
-  let arguments = (ins Grade_ReduceKind:$kind, Grade_GraphType:$graph,
-                       Grade_AnyField:$input);
+  let arguments = (ins Grade_ReduceKind:$kind, UnitAttr:$out,
+                       Grade_GraphType:$graph, Grade_AnyField:$input);
   let results = (outs Grade_AnyField:$result);
   let assemblyFormat = [{
-    $kind $graph `,` $input attr-dict `:` qualified(type($input)) `->` qualified(type($result))
+    $kind (`out` $out^)? $graph `,` $input attr-dict `:` qualified(type($input)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
   let builders = [
     OpBuilder<(ins "::grade::ReduceKind":$kind, "::mlir::Value":$graph,
-                   "::mlir::Value":$input)>
+                   "::mlir::Value":$input, CArg<"bool", "false">:$out)>
   ];
 }
 

@@ -101,7 +101,9 @@ struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
 
   LogicalResult matchAndRewrite(ReduceOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getKind() == ReduceKind::max)
+    // Over out-edges, the factors constant along the edges of a node are
+    // the source gathers, and the count is the out-degree: not handled.
+    if (op.getKind() == ReduceKind::max || op.getOut())
       return failure();
     SmallVector<Term> terms;
     if (!expand(op.getInput(), terms))
@@ -186,13 +188,45 @@ struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
 // Hoisting computations through gathers
 //===----------------------------------------------------------------------===//
 
+/// Whether the edge value `value` reaches a reduction over out-edges. There
+/// a destination gather reads the other end of the edge: one of a load is a
+/// plain read, one of a computed value needs that value stored by an earlier
+/// kernel, so hoisting work through it would cost a kernel and a buffer.
+bool feedsOutReduction(Value value) {
+  SmallVector<Value> worklist = {value};
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value current = worklist.pop_back_val();
+    if (!seen.insert(current).second)
+      continue;
+    for (Operation *user : current.getUsers()) {
+      if (auto reduce = dyn_cast<ReduceOp>(user)) {
+        if (reduce.getOut())
+          return true;
+        continue;
+      }
+      for (Value result : user->getResults())
+        if (auto type = dyn_cast<FieldType>(result.getType());
+            type && type.isEdge())
+          worklist.push_back(result);
+    }
+  }
+  return false;
+}
+
 /// f(x[dst], ..., g) = f(x, ..., g)[dst] for element-wise f and globals g.
+/// Not for element-wise values reduced over out-edges (feedsOutReduction);
+/// a matrix product is hoisted anyway, as HoistSrcMatmul does for sources:
+/// its work per edge outweighs a kernel boundary.
 template <typename OpTy>
 struct HoistDstGather : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<MatmulOp>(op.getOperation()) &&
+        feedsOutReduction(op->getResult(0)))
+      return failure();
     Value graph;
     SmallVector<Value> operands;
     for (Value operand : op->getOperands()) {

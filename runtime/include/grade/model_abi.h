@@ -107,6 +107,14 @@ typedef enum grade_graph_array {
                                    in_offsets[i] .. in_offsets[i+1]-1 */
   GRADE_GRAPH_IN_SOURCES = 2, /**< i64[E]: source node of each in-edge */
   GRADE_GRAPH_WEIGHTS = 3,    /**< weight_dtype[E]: weight of each edge */
+  /* The transposed (CSC) index, which the runtime builds from the CSR one
+   * when a model asks for any of these (reductions over out-edges). The
+   * out-edges of node i, in increasing CSR edge index, are
+   * k = out_offsets[i] .. out_offsets[i+1]-1. */
+  GRADE_GRAPH_OUT_OFFSETS = 4, /**< i64[N + 1] */
+  GRADE_GRAPH_OUT_TARGETS = 5, /**< i64[E]: destination of out-edge k */
+  GRADE_GRAPH_OUT_EDGES = 6,   /**< i64[E]: CSR index of out-edge k (where
+                                    its edge fields and weight are) */
 } grade_graph_array_t;
 
 /** One buffer of the slot table. Node/edge slots have one row per node or

@@ -1,9 +1,10 @@
 // RUN: grade-opt %s -grade-emit-descriptor | FileCheck %s
 
 // The lowered model becomes the static descriptor of grade/model_abi.h:
-// fields (public declarations), the slot table (graph arrays 0-2, then the
+// fields (public declarations), the slot table (graph arrays 0-5, of which
+// 3-5, the out-edge index, are unused without `grade.out_edges`, then the
 // declarations in order: fields, the derivative of x, a temporary), the
-// tableau, the entry table with the step's swap (slots 5 and 7), the
+// tableau, the entry table with the step's swap (slots 8 and 10), the
 // OpenMP hooks, and the two exported accessors. Strings are data.
 
 // CHECK-NOT: grade.model
@@ -14,8 +15,8 @@
 // CHECK-LABEL: llvm.mlir.global private constant @__grade_decay.array.{{[0-9]+}}() {{.*}} : !llvm.array<3 x struct<(ptr, i32, i32, i32, i32, array<4 x i64>, i32, i32)>>
 // CHECK: llvm.mlir.addressof @[[$X0]]
 // CHECK: llvm.mlir.constant(1 : i32)
-// The slot table: 8 slots.
-// CHECK-LABEL: llvm.mlir.global private constant @__grade_decay.array.{{[0-9]+}}() {{.*}} : !llvm.array<8 x struct<(ptr, i32, i32, i32, i32, i32, i32, array<4 x i64>)>>
+// The slot table: 11 slots.
+// CHECK-LABEL: llvm.mlir.global private constant @__grade_decay.array.{{[0-9]+}}() {{.*}} : !llvm.array<11 x struct<(ptr, i32, i32, i32, i32, i32, i32, array<4 x i64>)>>
 // The entry table: init, rhs, step.
 // CHECK-LABEL: llvm.mlir.global private constant @__grade_decay.array.{{[0-9]+}}() {{.*}} : !llvm.array<3 x struct<(ptr, i32, i32, ptr, ptr)>>
 // CHECK-DAG: llvm.mlir.addressof @gradegen_entry_init

@@ -58,6 +58,16 @@ grade.model @all {
     %r2 = grade.reduce mean %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
     // CHECK: grade.reduce max
     %r3 = grade.reduce max %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+    // Over out-edges: `out` after the kind (and no `out` for in-edges).
+    // CHECK: grade.reduce sum out %[[G2]], %{{.*}} : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+    %o1 = grade.reduce sum out %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+    // CHECK: grade.reduce mean out
+    %o2 = grade.reduce mean out %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+    // CHECK: grade.reduce max out
+    %o3 = grade.reduce max out %G, %m : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+    // The generic form names the direction as a unit attribute.
+    // CHECK: grade.reduce sum out
+    %o4 = "grade.reduce"(%G, %m) {kind = 0 : i32, out} : (!grade.graph, !grade.field<edge, 4xf32>) -> !grade.field<node, 4xf32>
     // CHECK: grade.nonempty_in %[[G2]], %{{.*}} : !grade.field<node, 4xf32>
     %ne = grade.nonempty_in %G, %r2 : !grade.field<node, 4xf32>
     // CHECK: grade.unary tanh %{{.*}} : !grade.field<node, 4xf32>

@@ -130,3 +130,54 @@ func.func @test_global_vector_factor(%G: !grade.graph, %c: f64, %b: tensor<2xf64
   %r = grade.reduce sum %G, %m : !grade.field<edge, 2xf64> -> !grade.field<node, 2xf64>
   return %r : !grade.field<node, 2xf64>
 }
+
+// -----
+
+// Over out-edges the destination is the far end, not a factor constant
+// along the node's edges, and the count of a mean is the out-degree:
+// out-reductions are left as they are (pulling x[dst] out as for sum_in
+// would compute sum_j a_ij * x_i, a different value).
+// CHECK-LABEL: func.func @test_out_reduction_untouched
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[A:.*]]: !grade.field<edge, f32>, %[[X:.*]]: !grade.field<node, f32>, %[[C:.*]]: f32)
+// CHECK: %[[XD:.*]] = grade.gather dst %[[G]], %[[X]]
+// CHECK: %[[M:.*]] = grade.binary mul %[[A]], %[[XD]]
+// CHECK: %[[MC:.*]] = grade.binary mul %[[M]], %[[C]]
+// CHECK: %[[R:.*]] = grade.reduce sum out %[[G]], %[[MC]]
+// CHECK-NOT: grade.degree
+// CHECK-NOT: grade.nonempty_in
+// CHECK: return %[[R]]
+func.func @test_out_reduction_untouched(%G: !grade.graph, %a: !grade.field<edge, f32>, %x: !grade.field<node, f32>, %c: f32) -> !grade.field<node, f32> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %m = grade.binary mul %a, %xd : !grade.field<edge, f32>, !grade.field<edge, f32> -> !grade.field<edge, f32>
+  %mc = grade.binary mul %m, %c : !grade.field<edge, f32>, f32 -> !grade.field<edge, f32>
+  %r = grade.reduce sum out %G, %mc : !grade.field<edge, f32> -> !grade.field<node, f32>
+  return %r : !grade.field<node, f32>
+}
+
+// -----
+
+// An element-wise function of a destination value is not hoisted to the
+// nodes when it is reduced over out-edges: there the destination is the
+// other end, and tanh(x)[dst] would need tanh(x) stored by an earlier
+// kernel. Reduced over in-edges, it is.
+// CHECK-LABEL: func.func @test_out_no_dst_hoist
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[X:.*]]: !grade.field<node, f32>)
+// CHECK: %[[XD:.*]] = grade.gather dst %[[G]], %[[X]]
+// CHECK: %[[T:.*]] = grade.unary tanh %[[XD]] : !grade.field<edge, f32>
+// CHECK: grade.reduce sum out %[[G]], %[[T]]
+// CHECK-LABEL: func.func @test_in_dst_hoist
+// CHECK: %[[T:.*]] = grade.unary tanh %{{.*}} : !grade.field<node, f32>
+// CHECK: grade.gather dst %{{.*}}, %[[T]]
+func.func @test_out_no_dst_hoist(%G: !grade.graph, %x: !grade.field<node, f32>) -> !grade.field<node, f32> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %t = grade.unary tanh %xd : !grade.field<edge, f32>
+  %r = grade.reduce sum out %G, %t : !grade.field<edge, f32> -> !grade.field<node, f32>
+  return %r : !grade.field<node, f32>
+}
+func.func @test_in_dst_hoist(%G: !grade.graph, %x: !grade.field<node, f32>, %a: !grade.field<edge, f32>) -> !grade.field<node, f32> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %t = grade.unary tanh %xd : !grade.field<edge, f32>
+  %m = grade.binary mul %a, %t : !grade.field<edge, f32>, !grade.field<edge, f32> -> !grade.field<edge, f32>
+  %r = grade.reduce max %G, %m : !grade.field<edge, f32> -> !grade.field<node, f32>
+  return %r : !grade.field<node, f32>
+}

@@ -553,8 +553,14 @@ TEST_F(BrokenDescriptorTest, Slots) {
   // Graph arrays.
   EXPECT_EQ(broken(kSlotOffsets, [](auto &s) { s.index = 0; }),
             invalid("slot 0: unknown graph array 0"));
-  EXPECT_EQ(broken(kSlotSources, [](auto &s) { s.index = 4; }),
-            invalid("slot 1: unknown graph array 4"));
+  EXPECT_EQ(broken(kSlotSources, [](auto &s) { s.index = 7; }),
+            invalid("slot 1: unknown graph array 7"));
+  EXPECT_EQ(broken(kSlotSources,
+                   [](auto &s) {
+                     s.index = GRADE_GRAPH_OUT_TARGETS;
+                     s.dtype = GRADE_DTYPE_F64;
+                   }),
+            invalid("slot 1: graph array 5 has dtype 2"));
   EXPECT_EQ(broken(kSlotOffsets, [](auto &s) { s.dtype = GRADE_DTYPE_I32; }),
             invalid("slot 0: graph array 1 has dtype 3"));
   EXPECT_EQ(broken(kSlotWeights, [](auto &s) { s.dtype = GRADE_DTYPE_F64; }),
