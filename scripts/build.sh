@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 jobs="${GRADE_JOBS:-$(nproc)}"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# Paths inside the checkout are hashed relative to it: a fresh clone (CI)
+# hits the cache of an earlier build elsewhere.
+export CCACHE_BASEDIR="$PWD"
 
 if [ ! -f build/build.ninja ]; then
   cmake -G Ninja -S . -B build \

@@ -40,6 +40,9 @@ fi
 jobs="${GRADE_JOBS:-$(nproc)}"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# Paths inside the checkout are hashed relative to it: a fresh clone (CI)
+# hits the cache of an earlier build elsewhere.
+export CCACHE_BASEDIR="$PWD"
 if [ ! -f build-asan/build.ninja ]; then
   cmake -G Ninja -S . -B build-asan \
     -DCMAKE_BUILD_TYPE=Release \
