@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Runs grade's libFuzzer targets (test/Fuzz) for a while on one core.
+#
+#   scripts/fuzz.sh TARGET SECONDS     TARGET: frontend, mtx, npy, descriptor
+#   scripts/fuzz.sh all SECONDS        every target, SECONDS each
+#
+# Configures (once) and builds build-fuzz/ with ASan + UBSan and libFuzzer's
+# coverage (-DGRADE_ENABLE_FUZZERS=ON), seeds build-fuzz/corpus/TARGET from
+# the repository (examples/ and test/ models, test/ .mtx files, generated
+# .mtx and .npy files; the corpus is kept and grows from run to run), runs
+# libFuzzer with -max_total_time=SECONDS, prints its final figures and
+# exits non-zero on a finding, whose input stays in build-fuzz/findings/.
+# Reproduce one with build-fuzz/bin/fuzz-TARGET FILE. See
+# docs/reliability.md, "Fuzzing".
+#
+# Environment: GRADE_JOBS (build jobs), GRADE_FUZZ_RSS_MB (memory limit of
+# a run, default 2048), GRADE_FUZZ_ARGS (extra libFuzzer arguments).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+  echo "usage: scripts/fuzz.sh {frontend|mtx|npy|descriptor|all} SECONDS" >&2
+  exit 2
+}
+[ $# -eq 2 ] || usage
+target="$1"
+seconds="$2"
+case "$seconds" in '' | *[!0-9]*) usage ;; esac
+all_targets=(frontend mtx npy descriptor)
+case "$target" in
+  all) targets=("${all_targets[@]}") ;;
+  frontend | mtx | npy | descriptor) targets=("$target") ;;
+  *) usage ;;
+esac
+
+# --- Build --------------------------------------------------------------------
+./scripts/install-deps.sh --sanitize >/dev/null
+jobs="${GRADE_JOBS:-$(nproc)}"
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if [ ! -f build-fuzz/build.ninja ]; then
+  cmake -G Ninja -S . -B build-fuzz \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DLLVM_USE_LINKER=lld \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DGRADE_SANITIZERS=address,undefined \
+    -DGRADE_ENABLE_FUZZERS=ON \
+    -DGRADE_ENABLE_TESTS=OFF \
+    -DGRADE_ENABLE_BENCHMARKS=OFF \
+    "${launcher[@]}" >/dev/null
+fi
+ninja -C build-fuzz -j "$jobs" "${targets[@]/#/fuzz-}"
+
+# --- Seed corpora -------------------------------------------------------------
+seed() {
+  local name="$1" dir="build-fuzz/corpus/$1"
+  mkdir -p "$dir"
+  case "$name" in
+    frontend)
+      find examples test -name '*.grade' -type f -exec cp -f {} "$dir/" \; ;;
+    mtx)
+      find examples test -name '*.mtx' -type f -exec cp -f {} "$dir/" \;
+      python3 - "$dir" <<'PY'
+import sys, os
+d = sys.argv[1]
+seeds = {
+  "gen-real-general.mtx": "%%MatrixMarket matrix coordinate real general\n"
+      "% a comment\n4 4 5\n1 2 0.5\n2 3 -1e3\n3 4 2\n4 1 1.5\n2 2 7\n",
+  "gen-pattern-symmetric.mtx": "%%MatrixMarket matrix coordinate pattern symmetric\n"
+      "3 3 3\n2 1\n3 2\n3 3\n",
+  "gen-integer-skew.mtx": "%%MatrixMarket matrix coordinate integer skew-symmetric\n"
+      "3 3 2\n2 1 4\n3 1 -2\n",
+  "gen-duplicates.mtx": "%%MatrixMarket matrix coordinate real general\n"
+      "2 2 3\n1 2 1\n1 2 2\n2 1 3\n",
+  "gen-upper.mtx": "%%MatrixMarket matrix coordinate real symmetric\n"
+      "2 2 2\n1 2 1\n2 1 1\n",
+  "gen-empty.mtx": "%%MatrixMarket matrix coordinate real general\n5 5 0\n",
+}
+for name, text in seeds.items():
+    with open(os.path.join(d, name), "w") as f:
+        f.write(text)
+PY
+      ;;
+    npy)
+      find examples test -name '*.npy' -type f -exec cp -f {} "$dir/" \;
+      python3 - "$dir" <<'PY'
+import sys, os, struct
+d = sys.argv[1]
+def npy(descr, shape, payload, version=(1, 0), fortran=False):
+    header = "{'descr': '%s', 'fortran_order': %s, 'shape': (%s), }" % (
+        descr, fortran, "".join("%d, " % s for s in shape) if len(shape) != 1
+        else "%d," % shape[0])
+    lenbytes = 2 if version[0] == 1 else 4
+    pad = (64 - (6 + 2 + lenbytes + len(header) + 1) % 64) % 64
+    header = header + " " * pad + "\n"
+    return (b"\x93NUMPY" + bytes(version) +
+            struct.pack("<H" if lenbytes == 2 else "<I", len(header)) +
+            header.encode("latin1") + payload)
+seeds = {
+  "f8-vector.npy": npy("<f8", [3], struct.pack("<3d", 1.0, -2.5, 1e300)),
+  "f4-matrix.npy": npy("<f4", [2, 2], struct.pack("<4f", 1, 2, 3, 4)),
+  "i4-scalar.npy": npy("<i4", [], struct.pack("<i", 7)),
+  "i8-rank3.npy": npy("<i8", [1, 2, 1], struct.pack("<2q", -1, 1 << 40)),
+  "big-endian.npy": npy(">f8", [2], struct.pack(">2d", 0.5, 0.25)),
+  "v2-header.npy": npy("<f8", [1], struct.pack("<d", 3.0), version=(2, 0)),
+  "v3-header.npy": npy("|i1", [0], b"", version=(3, 0)),
+  "fortran.npy": npy("<f8", [2, 1], struct.pack("<2d", 1, 2), fortran=True),
+  "empty-dim.npy": npy("<f4", [0, 4], b""),
+}
+for name, data in seeds.items():
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+PY
+      ;;
+    descriptor)
+      # The target mutates a built-in descriptor; a few input shapes to
+      # start from.
+      printf '' >"$dir/empty"
+      printf '\x01\x00\x00\x00\x00\x00\x00\x1d' >"$dir/one-edit"
+      head -c 64 /dev/zero >"$dir/zeros"
+      ;;
+  esac
+}
+
+# --- Run ------------------------------------------------------------------------
+max_len() {
+  case "$1" in
+    frontend) echo 16384 ;;
+    mtx | npy) echo 4096 ;;
+    descriptor) echo 512 ;;
+  esac
+}
+
+mkdir -p build-fuzz/findings build-fuzz/logs
+failed=0
+summary=()
+for name in "${targets[@]}"; do
+  seed "$name"
+  log="build-fuzz/logs/$name.log"
+  # LLVM's registries are never freed and its BumpPtrAllocator poisons
+  # memory the uninstrumented libMLIR.so uses (see check.sh): leaks are
+  # checked in the runtime's targets only. The descriptor target asks for
+  # sizes the allocator refuses: it must get NULL (and the runtime report
+  # it), not an ASan abort. The runtime's memory budget is kept below
+  # libFuzzer's malloc limit.
+  asan="allow_user_poisoning=0:detect_stack_use_after_return=0"
+  case "$name" in
+    frontend) asan="$asan:detect_leaks=0" ;;
+    descriptor) asan="$asan:detect_leaks=1:allocator_may_return_null=1" ;;
+    *) asan="$asan:detect_leaks=1" ;;
+  esac
+  echo "fuzz.sh: fuzz-$name for $seconds s (log: $log)"
+  status=0
+  ASAN_OPTIONS="${ASAN_OPTIONS:-$asan}" \
+  UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+  GRADE_MEMORY_LIMIT="${GRADE_MEMORY_LIMIT:-256M}" \
+  OMP_NUM_THREADS=1 \
+    "build-fuzz/bin/fuzz-$name" "build-fuzz/corpus/$name" \
+      -max_total_time="$seconds" -timeout=20 \
+      -rss_limit_mb="${GRADE_FUZZ_RSS_MB:-2048}" \
+      -max_len="$(max_len "$name")" -jobs=1 -workers=1 \
+      -print_final_stats=1 \
+      -artifact_prefix="build-fuzz/findings/$name-" \
+      ${GRADE_FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
+  # libFuzzer's last status line: "#RUNS DONE cov: C ft: F corp: ...".
+  last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
+  runs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' || true)
+  line="fuzz-$name: ${seconds} s, ${runs:-?} runs; ${last:-no status line}"
+  summary+=("$line")
+  if [ "$status" != 0 ]; then
+    failed=1
+    echo "fuzz.sh: fuzz-$name FOUND A PROBLEM (exit $status):" >&2
+    grep -E 'ERROR|SUMMARY|runtime error|Test unit written|descriptor fuzzer|malformed|invalid|==[0-9]+==' \
+      "$log" | head -n 20 >&2 || true
+    echo "fuzz.sh: full log: $log; inputs: build-fuzz/findings/$name-*" >&2
+  fi
+done
+printf '%s\n' "${summary[@]}"
+exit "$failed"
