@@ -14,7 +14,9 @@
 # docs/reliability.md, "Fuzzing".
 #
 # Environment: GRADE_JOBS (build jobs), GRADE_FUZZ_RSS_MB (memory limit of
-# a run, default 2048), GRADE_FUZZ_ARGS (extra libFuzzer arguments).
+# a run, default 2048), GRADE_FUZZ_ARGS (extra libFuzzer arguments),
+# GRADE_FUZZ_WORK (where corpus/, findings/ and logs/ go; default
+# build-fuzz, CI uses its own so that a smoke run starts from the seeds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +56,7 @@ ninja -C build-fuzz -j "$jobs" "${targets[@]/#/fuzz-}"
 
 # --- Seed corpora -------------------------------------------------------------
 seed() {
-  local name="$1" dir="build-fuzz/corpus/$1"
+  local name="$1" dir="$work/corpus/$1"
   mkdir -p "$dir"
   case "$name" in
     frontend)
@@ -132,12 +134,13 @@ max_len() {
   esac
 }
 
-mkdir -p build-fuzz/findings build-fuzz/logs
+work="${GRADE_FUZZ_WORK:-build-fuzz}"
+mkdir -p "$work/findings" "$work/logs"
 failed=0
 summary=()
 for name in "${targets[@]}"; do
   seed "$name"
-  log="build-fuzz/logs/$name.log"
+  log="$work/logs/$name.log"
   # LLVM's registries are never freed and its BumpPtrAllocator poisons
   # memory the uninstrumented libMLIR.so uses (see check.sh): leaks are
   # checked in the runtime's targets only. The descriptor target asks for
@@ -150,19 +153,21 @@ for name in "${targets[@]}"; do
     descriptor) asan="$asan:detect_leaks=1:allocator_may_return_null=1" ;;
     *) asan="$asan:detect_leaks=1" ;;
   esac
+  extra=()
+  if [ "$name" = frontend ]; then extra=(-dict=test/Fuzz/grade.dict); fi
   echo "fuzz.sh: fuzz-$name for $seconds s (log: $log)"
   status=0
   ASAN_OPTIONS="${ASAN_OPTIONS:-$asan}" \
   UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
   GRADE_MEMORY_LIMIT="${GRADE_MEMORY_LIMIT:-256M}" \
   OMP_NUM_THREADS=1 \
-    "build-fuzz/bin/fuzz-$name" "build-fuzz/corpus/$name" \
+    "build-fuzz/bin/fuzz-$name" "$work/corpus/$name" \
       -max_total_time="$seconds" -timeout=20 \
       -rss_limit_mb="${GRADE_FUZZ_RSS_MB:-2048}" \
       -max_len="$(max_len "$name")" -jobs=1 -workers=1 \
       -print_final_stats=1 \
-      -artifact_prefix="build-fuzz/findings/$name-" \
-      ${GRADE_FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
+      -artifact_prefix="$work/findings/$name-" \
+      "${extra[@]}" ${GRADE_FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
   # libFuzzer's last status line: "#RUNS DONE cov: C ft: F corp: ...".
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
   runs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' || true)
@@ -173,7 +178,7 @@ for name in "${targets[@]}"; do
     echo "fuzz.sh: fuzz-$name FOUND A PROBLEM (exit $status):" >&2
     grep -E 'ERROR|SUMMARY|runtime error|Test unit written|descriptor fuzzer|malformed|invalid|==[0-9]+==' \
       "$log" | head -n 20 >&2 || true
-    echo "fuzz.sh: full log: $log; inputs: build-fuzz/findings/$name-*" >&2
+    echo "fuzz.sh: full log: $log; inputs: $work/findings/$name-*" >&2
   fi
 done
 printf '%s\n' "${summary[@]}"
