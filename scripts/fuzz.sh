@@ -164,7 +164,7 @@ for name in "${targets[@]}"; do
     "build-fuzz/bin/fuzz-$name" "$work/corpus/$name" \
       -max_total_time="$seconds" -timeout=20 \
       -rss_limit_mb="${GRADE_FUZZ_RSS_MB:-2048}" \
-      -max_len="$(max_len "$name")" -jobs=1 -workers=1 \
+      -max_len="$(max_len "$name")" \
       -print_final_stats=1 \
       -artifact_prefix="$work/findings/$name-" \
       "${extra[@]}" ${GRADE_FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
