@@ -6,8 +6,8 @@
 #
 # Configures (once) and builds build-fuzz/ with ASan + UBSan and libFuzzer's
 # coverage (-DGRADE_ENABLE_FUZZERS=ON), seeds build-fuzz/corpus/TARGET from
-# the repository (examples/ and test/ models, test/ .mtx files, generated
-# .mtx and .npy files; the corpus is kept and grows from run to run), runs
+# the repository (the .grade, .mtx and .npy files of examples/ and test/,
+# test/Fuzz/Inputs/ among them; the corpus is kept and grows), runs
 # libFuzzer with -max_total_time=SECONDS, prints its final figures and
 # exits non-zero on a finding, whose input stays in build-fuzz/findings/.
 # Reproduce one with build-fuzz/bin/fuzz-TARGET FILE. See
@@ -59,69 +59,10 @@ seed() {
   local name="$1" dir="$work/corpus/$1"
   mkdir -p "$dir"
   case "$name" in
-    frontend)
-      find examples test -name '*.grade' -type f -exec cp -f {} "$dir/" \; ;;
-    mtx)
-      find examples test -name '*.mtx' -type f -exec cp -f {} "$dir/" \;
-      python3 - "$dir" <<'PY'
-import sys, os
-d = sys.argv[1]
-seeds = {
-  "gen-real-general.mtx": "%%MatrixMarket matrix coordinate real general\n"
-      "% a comment\n4 4 5\n1 2 0.5\n2 3 -1e3\n3 4 2\n4 1 1.5\n2 2 7\n",
-  "gen-pattern-symmetric.mtx": "%%MatrixMarket matrix coordinate pattern symmetric\n"
-      "3 3 3\n2 1\n3 2\n3 3\n",
-  "gen-integer-skew.mtx": "%%MatrixMarket matrix coordinate integer skew-symmetric\n"
-      "3 3 2\n2 1 4\n3 1 -2\n",
-  "gen-duplicates.mtx": "%%MatrixMarket matrix coordinate real general\n"
-      "2 2 3\n1 2 1\n1 2 2\n2 1 3\n",
-  "gen-upper.mtx": "%%MatrixMarket matrix coordinate real symmetric\n"
-      "2 2 2\n1 2 1\n2 1 1\n",
-  "gen-empty.mtx": "%%MatrixMarket matrix coordinate real general\n5 5 0\n",
-}
-for name, text in seeds.items():
-    with open(os.path.join(d, name), "w") as f:
-        f.write(text)
-PY
-      ;;
-    npy)
-      find examples test -name '*.npy' -type f -exec cp -f {} "$dir/" \;
-      python3 - "$dir" <<'PY'
-import sys, os, struct
-d = sys.argv[1]
-def npy(descr, shape, payload, version=(1, 0), fortran=False):
-    header = "{'descr': '%s', 'fortran_order': %s, 'shape': (%s), }" % (
-        descr, fortran, "".join("%d, " % s for s in shape) if len(shape) != 1
-        else "%d," % shape[0])
-    lenbytes = 2 if version[0] == 1 else 4
-    pad = (64 - (6 + 2 + lenbytes + len(header) + 1) % 64) % 64
-    header = header + " " * pad + "\n"
-    return (b"\x93NUMPY" + bytes(version) +
-            struct.pack("<H" if lenbytes == 2 else "<I", len(header)) +
-            header.encode("latin1") + payload)
-seeds = {
-  "f8-vector.npy": npy("<f8", [3], struct.pack("<3d", 1.0, -2.5, 1e300)),
-  "f4-matrix.npy": npy("<f4", [2, 2], struct.pack("<4f", 1, 2, 3, 4)),
-  "i4-scalar.npy": npy("<i4", [], struct.pack("<i", 7)),
-  "i8-rank3.npy": npy("<i8", [1, 2, 1], struct.pack("<2q", -1, 1 << 40)),
-  "big-endian.npy": npy(">f8", [2], struct.pack(">2d", 0.5, 0.25)),
-  "v2-header.npy": npy("<f8", [1], struct.pack("<d", 3.0), version=(2, 0)),
-  "v3-header.npy": npy("|i1", [0], b"", version=(3, 0)),
-  "fortran.npy": npy("<f8", [2, 1], struct.pack("<2d", 1, 2), fortran=True),
-  "empty-dim.npy": npy("<f4", [0, 4], b""),
-}
-for name, data in seeds.items():
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(data)
-PY
-      ;;
-    descriptor)
-      # The target mutates a built-in descriptor; a few input shapes to
-      # start from.
-      printf '' >"$dir/empty"
-      printf '\x01\x00\x00\x00\x00\x00\x00\x1d' >"$dir/one-edit"
-      head -c 64 /dev/zero >"$dir/zeros"
-      ;;
+    frontend) find examples test -name '*.grade' -type f -exec cp -f {} "$dir/" \; ;;
+    mtx) find examples test -name '*.mtx' -type f -exec cp -f {} "$dir/" \; ;;
+    npy) find examples test -name '*.npy' -type f -exec cp -f {} "$dir/" \; ;;
+    descriptor) cp -f test/Fuzz/Inputs/descriptor/* "$dir/" ;;
   esac
 }
 
