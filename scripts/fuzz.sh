@@ -16,7 +16,8 @@
 # Environment: GRADE_JOBS (build jobs), GRADE_FUZZ_RSS_MB (memory limit of
 # a run, default 2048), GRADE_FUZZ_ARGS (extra libFuzzer arguments),
 # GRADE_FUZZ_WORK (where corpus/, findings/ and logs/ go; default
-# build-fuzz, CI uses its own so that a smoke run starts from the seeds).
+# build-fuzz, CI uses its own so that a smoke run starts from the seeds),
+# GRADE_BUILD_LOCK (a lock file held while building, not while fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,12 @@ esac
 # --- Build --------------------------------------------------------------------
 ./scripts/install-deps.sh --sanitize >/dev/null
 jobs="${GRADE_JOBS:-$(nproc)}"
+# On a shared machine, GRADE_BUILD_LOCK names a lock file that serialises
+# builds: held while configuring and building, not while fuzzing.
+if [ -n "${GRADE_BUILD_LOCK:-}" ]; then
+  exec 9>>"$GRADE_BUILD_LOCK"
+  flock 9
+fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 if [ ! -f build-fuzz/build.ninja ]; then
@@ -53,6 +60,10 @@ if [ ! -f build-fuzz/build.ninja ]; then
     "${launcher[@]}" >/dev/null
 fi
 ninja -C build-fuzz -j "$jobs" "${targets[@]/#/fuzz-}"
+if [ -n "${GRADE_BUILD_LOCK:-}" ]; then
+  flock -u 9
+  exec 9>&-
+fi
 
 # --- Seed corpora -------------------------------------------------------------
 seed() {

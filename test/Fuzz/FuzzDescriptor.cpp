@@ -255,7 +255,7 @@ void mutate(Model &m, FuzzedDataProvider &in) {
     int s = in.ConsumeIntegralInRange<int>(0, kMaxSlots - 1);
     int en = in.ConsumeIntegralInRange<int>(0, kMaxEntries - 1);
     int dim = in.ConsumeIntegralInRange<int>(0, GRADE_MAX_RANK - 1);
-    switch (in.ConsumeIntegralInRange<int>(0, 30)) {
+    switch (in.ConsumeIntegralInRange<int>(0, 31)) {
     case 0: d.abi_version = in.ConsumeIntegral<uint32_t>(); break;
     case 1: d.struct_size = in.ConsumeIntegral<uint32_t>(); break;
     case 2: d.t0 = number(in); break;
@@ -294,6 +294,17 @@ void mutate(Model &m, FuzzedDataProvider &in) {
       d.scheme.stages = count(in, kMaxStages);
       break;
     case 28: d.scheme.order = enumValue(in); break;
+    case 30: {
+      // A new shape for a field or slot in one edit: the rank and every
+      // dimension, so that products that overflow are one edit away.
+      bool field = in.ConsumeBool();
+      int32_t rank = in.ConsumeIntegralInRange<int32_t>(0, GRADE_MAX_RANK);
+      int64_t *shape = field ? m.fields[f].shape : m.slots[s].shape;
+      (field ? m.fields[f].rank : m.slots[s].rank) = rank;
+      for (int d = 0; d < rank; ++d)
+        shape[d] = dimension(in);
+      break;
+    }
     case 29: {
       int i = in.ConsumeIntegralInRange<int>(0, kMaxStages * kMaxStages - 1);
       double value = number(in);
