@@ -48,7 +48,7 @@ std::string dlopenError(const char *path) {
   return message;
 }
 
-/// Null if a shape of `dtype` elements has fewer than 2^63 bytes (per node
+/// Empty if a shape of `dtype` elements has fewer than 2^63 bytes (per node
 /// or edge for node and edge slots: the session multiplies by the graph's
 /// size with checked arithmetic), else "shape [A, B] of f64 is too large".
 std::string shapeTooLarge(const int64_t *shape, int32_t rank, int32_t dtype) {
