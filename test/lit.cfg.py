@@ -43,6 +43,11 @@ config.substitutions.append(("%examples", os.path.join(config.grade_src_root,
 if "address" in config.grade_sanitizers.split(","):
     config.available_features.add("asan")
 
+# In a fuzzing build (GRADE_ENABLE_FUZZERS) the fuzz targets are libFuzzer
+# binaries, not the replay tools test/Fuzz runs.
+if getattr(config, "grade_fuzzers", "OFF").upper() in ("ON", "1", "TRUE", "YES"):
+    config.excludes.append("Fuzz")
+
 if config.grade_compiler_enabled:
     config.available_features.add("compiler")
     tools = [ToolSubst("gradec", unresolved="fatal"),

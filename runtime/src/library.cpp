@@ -48,6 +48,23 @@ std::string dlopenError(const char *path) {
   return message;
 }
 
+/// Empty if a shape of `dtype` elements has fewer than 2^63 bytes (per node
+/// or edge for node and edge slots: the session multiplies by the graph's
+/// size with checked arithmetic), else "shape [A, B] of f64 is too large".
+std::string shapeTooLarge(const int64_t *shape, int32_t rank, int32_t dtype) {
+  int64_t bytes = int64_t(grade_dtype_size(dtype));
+  bool fits = true;
+  std::string text = "[";
+  for (int32_t d = 0; d < rank; ++d) {
+    fits = fits && !__builtin_mul_overflow(bytes, shape[d], &bytes);
+    text += format("%s%lld", d ? ", " : "", (long long)shape[d]);
+  }
+  if (fits)
+    return "";
+  return "shape " + text + "] of " + grade_dtype_name(dtype) +
+         " is too large (2^63 bytes or more)";
+}
+
 grade_status_t invalidDescriptor(const char *path, const std::string &what) {
   return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                     "%s: invalid model descriptor: %s", path, what.c_str());
@@ -115,7 +132,13 @@ grade_status_t checkDescriptor(const char *path,
       return bad("rank", field.rank);
     for (int32_t d = 0; d < field.rank; ++d)
       if (field.shape[d] < 0)
-        return bad("a negative dimension", int(field.shape[d]));
+        return invalidDescriptor(
+            path, format("field %d ('%s') has a negative dimension %lld",
+                         int(i), field.name, (long long)field.shape[d]));
+    std::string tooLarge = shapeTooLarge(field.shape, field.rank, field.dtype);
+    if (!tooLarge.empty())
+      return invalidDescriptor(path, format("field %d ('%s'): %s", int(i),
+                                            field.name, tooLarge.c_str()));
     if (!names.insert(field.name).second)
       return invalidDescriptor(
           path, format("field %d ('%s') repeats a name", int(i), field.name));
@@ -183,6 +206,9 @@ grade_status_t checkSlots(const char *path,
     for (int32_t d = 0; d < slot.rank; ++d)
       if (slot.shape[d] < 0)
         return bad("a negative dimension");
+    std::string tooLarge = shapeTooLarge(slot.shape, slot.rank, slot.dtype);
+    if (!tooLarge.empty())
+      return bad(tooLarge);
   }
   std::vector<int> derivativeSlots(size_t(desc->num_fields), 0);
   for (int32_t i = 0; i < desc->num_slots; ++i)

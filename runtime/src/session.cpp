@@ -145,9 +145,11 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
   case GRADE_SLOT_FIELD:
   case GRADE_SLOT_TEMP:
   case GRADE_SLOT_DERIVATIVE: {
+    // The descriptor's checks bound a row's bytes, not the rows.
     count = rowsOf(s, slot.kind);
     for (int32_t d = 0; d < slot.rank; ++d)
-      count *= slot.shape[d];
+      if (__builtin_mul_overflow(count, slot.shape[d], &count))
+        return SIZE_MAX;
     break;
   }
   default:
@@ -183,7 +185,9 @@ int32_t threadsFor(const grade_session &s) {
   for (int32_t i = 0; i < s.desc->num_fields; ++i)
     if (s.desc->fields[i].role == GRADE_ROLE_STATE)
       features = std::max(features, featureSize(s.desc->fields[i]));
-  int64_t work = (s.numNodes + s.numEdges) * features;
+  int64_t work = 0;
+  if (__builtin_mul_overflow(s.numNodes + s.numEdges, features, &work))
+    work = INT64_MAX;
   int64_t wanted = work / kWorkPerThread;
   return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
 }

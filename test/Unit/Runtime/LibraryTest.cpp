@@ -726,4 +726,56 @@ TEST_F(BrokenDescriptorTest, Tableau) {
   EXPECT_EQ(wrap(), "ok");
 }
 
+// Found by fuzz-descriptor: a shape whose byte count overflows was accepted,
+// and the session multiplied it out in int64 (undefined behaviour, a
+// wrapped size). Such a shape is rejected when the descriptor is checked;
+// a slot that fits per row but not on the bound graph fails to bind with
+// an out-of-memory status.
+TEST_F(BrokenDescriptorTest, ShapesWhoseSizeOverflows) {
+  grade_slot_desc_t &ky = slots[14]; // a global f64 temporary of shape [2]
+  ASSERT_STREQ(ky.name, "ky");
+  ky.rank = 2;
+  ky.shape[0] = ky.shape[1] = int64_t(1) << 41;
+  EXPECT_EQ(wrap(), invalid("slot 14: shape [2199023255552, 2199023255552] "
+                            "of f64 is too large (2^63 bytes or more)"));
+  ky.rank = 1;
+  ky.shape[0] = int64_t(1) << 60; // 2^63 bytes: one too many.
+  EXPECT_EQ(wrap(), invalid("slot 14: shape [1152921504606846976] of f64 is "
+                            "too large (2^63 bytes or more)"));
+  ky.shape[0] = 2;
+  // y is a global f32 state of shape [2]; its slots repeat the field's shape.
+  ASSERT_STREQ(fields[5].name, "y");
+  fields[5].shape[0] = INT64_MAX;
+  EXPECT_EQ(wrap(), invalid("field 5 ('y'): shape [9223372036854775807] of "
+                            "f32 is too large (2^63 bytes or more)"));
+  fields[5].shape[0] = 2;
+  EXPECT_EQ(wrap(), "ok");
+
+  // 2^59 doubles per node fit in a row, not on a graph of 16 nodes (whose
+  // 16 * 2^59 values overflowed int64 in the session).
+  grade_slot_desc_t &k1 = slots[13]; // a node f64 temporary
+  ASSERT_STREQ(k1.name, "k1");
+  k1.rank = 1;
+  k1.shape[0] = int64_t(1) << 59;
+  grade_library_t *raw = nullptr;
+  ASSERT_EQ(statusString(grade_library_wrap(&desc, &raw)), "ok");
+  LibraryPtr library(raw);
+  grade_session_t *session = nullptr;
+  ASSERT_EQ(statusString(grade_session_create(library.get(), &session)), "ok");
+  std::unique_ptr<grade_session_t, void (*)(grade_session_t *)> owner(
+      session, grade_session_free);
+  // (Graphs whose size fits but exceeds memory would ask the allocator;
+  // ASan aborts on such requests in the sanitized suite.)
+  for (const char *spec : {"path:16", "path:100"}) {
+    grade_graph_t *graph = nullptr;
+    ASSERT_EQ(statusString(grade_graph_generate(spec, &graph)), "ok");
+    GraphPtr graphOwner(graph);
+    std::string status = statusString(grade_session_bind_graph(session, graph));
+    EXPECT_NE(status.find("model 'decay': out of memory for 'k1' on a graph "
+                          "of "),
+              std::string::npos)
+        << spec << ": " << status;
+  }
+}
+
 } // namespace
