@@ -34,7 +34,7 @@ namespace {
 /// The graph arrays of slots 0..5, as convert-grade-to-loops numbers them:
 /// the CSR index, the weights and the transposed index (out-edges), the
 /// latter used only by a model the lowering marked with kOutEdgesAttr.
-constexpr int kFirstDeclSlot = 6;
+[[maybe_unused]] constexpr int kFirstDeclSlot = 6; // checked by an assert
 constexpr StringLiteral kOutEdgesAttr = "grade.out_edges";
 
 constexpr StringLiteral kDescriptorSymbol = GRADE_MODEL_DESCRIPTOR_SYMBOL;
