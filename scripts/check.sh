@@ -37,23 +37,10 @@ fi
 #  - detect_leaks=0: LLVM's and MLIR's global registries are never freed by
 #    design.
 # Every other report aborts the test that hit it (-fno-sanitize-recover=all).
-jobs="${GRADE_JOBS:-$(nproc)}"
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-# Paths inside the checkout are hashed relative to it: a fresh clone (CI)
-# hits the cache of an earlier build elsewhere.
-export CCACHE_BASEDIR="$PWD"
-if [ ! -f build-asan/build.ninja ]; then
-  cmake -G Ninja -S . -B build-asan \
-    -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DLLVM_USE_LINKER=lld \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
-    -DGRADE_SANITIZERS=address,undefined \
-    -DGRADE_ENABLE_BENCHMARKS=OFF \
-    "${launcher[@]}"
-fi
+. scripts/configure.sh
+grade_configure build-asan \
+  -DGRADE_SANITIZERS=address,undefined \
+  -DGRADE_ENABLE_BENCHMARKS=OFF
 ninja -C build-asan -j "$jobs"
 cd build-asan
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allow_user_poisoning=0:detect_leaks=0:detect_stack_use_after_return=0}"

@@ -38,27 +38,18 @@ esac
 
 # --- Build --------------------------------------------------------------------
 ./scripts/install-deps.sh --sanitize >/dev/null
-jobs="${GRADE_JOBS:-$(nproc)}"
+. scripts/configure.sh
 # On a shared machine, GRADE_BUILD_LOCK names a lock file that serialises
 # builds: held while configuring and building, not while fuzzing.
 if [ -n "${GRADE_BUILD_LOCK:-}" ]; then
   exec 9>>"$GRADE_BUILD_LOCK"
   flock 9
 fi
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-if [ ! -f build-fuzz/build.ninja ]; then
-  cmake -G Ninja -S . -B build-fuzz \
-    -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DLLVM_USE_LINKER=lld \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-    -DGRADE_SANITIZERS=address,undefined \
-    -DGRADE_ENABLE_FUZZERS=ON \
-    -DGRADE_ENABLE_TESTS=OFF \
-    -DGRADE_ENABLE_BENCHMARKS=OFF \
-    "${launcher[@]}" >/dev/null
-fi
+grade_configure build-fuzz \
+  -DGRADE_SANITIZERS=address,undefined \
+  -DGRADE_ENABLE_FUZZERS=ON \
+  -DGRADE_ENABLE_TESTS=OFF \
+  -DGRADE_ENABLE_BENCHMARKS=OFF >/dev/null
 ninja -C build-fuzz -j "$jobs" "${targets[@]/#/fuzz-}"
 if [ -n "${GRADE_BUILD_LOCK:-}" ]; then
   flock -u 9

@@ -72,6 +72,9 @@ struct grade_session {
   double t = 0;
   /// Requested threads (0: chosen from the work).
   int32_t threads = 0;
+  /// Values per row of the widest state: the work per node or edge that
+  /// the automatic thread count weighs (fixed by the descriptor).
+  int64_t stateWidth = 1;
 };
 
 namespace {
@@ -181,12 +184,8 @@ int32_t threadsFor(const grade_session &s) {
   if (s.threads > 0)
     return s.threads;
   int32_t available = defaultThreads(*s.desc);
-  int64_t features = 1;
-  for (int32_t i = 0; i < s.desc->num_fields; ++i)
-    if (s.desc->fields[i].role == GRADE_ROLE_STATE)
-      features = std::max(features, featureSize(s.desc->fields[i]));
   int64_t work = 0;
-  if (__builtin_mul_overflow(s.numNodes + s.numEdges, features, &work))
+  if (__builtin_mul_overflow(s.numNodes + s.numEdges, s.stateWidth, &work))
     work = INT64_MAX;
   int64_t wanted = work / kWorkPerThread;
   return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
@@ -748,6 +747,10 @@ grade_status_t grade_session_create(const grade_library_t *lib,
     session->bound.assign(size_t(desc->num_fields), 0);
     session->fieldSlot.assign(size_t(desc->num_fields), -1);
     session->slots.assign(size_t(desc->num_slots), nullptr);
+    for (int32_t i = 0; i < desc->num_fields; ++i)
+      if (desc->fields[i].role == GRADE_ROLE_STATE)
+        session->stateWidth =
+            std::max(session->stateWidth, featureSize(desc->fields[i]));
     session->buffers = std::vector<Buffer>(size_t(desc->num_slots));
     // Global buffers do not depend on the graph: allocate them now, so
     // that parameters can be bound before a graph.
