@@ -276,9 +276,11 @@ private:
     case ast::BinaryOp::Div:
       return BinaryOp::create(builder, location, BinaryFn::div, lhs, rhs);
     case ast::BinaryOp::MatMul:
-      return MatmulOp::create(builder, location, lhs, rhs);
+      return ContractOp::create(builder, location, "i,ij->j",
+                                ValueRange{lhs, rhs});
     case ast::BinaryOp::Dot:
-      return DotOp::create(builder, location, lhs, rhs);
+      return ContractOp::create(builder, location, "i,i->",
+                                ValueRange{lhs, rhs});
     }
     llvm_unreachable("unknown binary operator");
   }
@@ -294,7 +296,7 @@ private:
     if (std::optional<BinaryFn> fn = symbolizeBinaryFn(callee))
       return BinaryOp::create(builder, location, *fn, args[0], args[1]);
     if (callee == "dot")
-      return DotOp::create(builder, location, args[0], args[1]);
+      return ContractOp::create(builder, location, "i,i->", args);
     if (std::optional<ReduceAllKind> kind =
             llvm::StringSwitch<std::optional<ReduceAllKind>>(callee)
                 .Case("sum_all", ReduceAllKind::sum)

@@ -232,7 +232,7 @@ private:
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
       if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, FieldComputeOpInterface,
-               DotOp, MatmulOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
+               ContractOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
                << op.getName() << "' inside '" << regionOp->getName() << "'";
@@ -243,15 +243,13 @@ private:
         bool tensorResult =
             llvm::any_of(op.getResultTypes(),
                          [](Type t) { return isa<RankedTensorType>(t); });
-        if (isa<DotOp, MatmulOp>(op) ||
-            (tensorResult && !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface>(op)))
+        if (isa<ContractOp>(op))
+          return op.emitError("a contraction of globals only is not "
+                              "supported; one operand must be a field");
+        if (tensorResult && !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface>(op))
           return op.emitError("arithmetic on global tensors is not "
                               "supported; combine them with a field");
       }
-      if (auto matmul = dyn_cast<MatmulOp>(op);
-          matmul && !matmul.getMatrix().getDefiningOp<LoadOp>())
-        return op.emitError("the matrix of a product must be a parameter or "
-                            "an input, not a computed value");
       int result = 0;
       if (isa<LoadOp>(op)) {
         result = 0;

@@ -42,6 +42,7 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -473,60 +474,189 @@ private:
     return scratch;
   }
 
-  /// sum_k lhs[k] * rhs[k] as a scalar.
-  Value dotProduct(Value lhs, Value rhs) {
-    Type type = getElementTypeOf(lhs.getType());
-    int64_t features = numFeatures(lhs);
-    auto loop = scf::ForOp::create(builder, loc, constantIndex(0),
-                                   constantIndex(features), constantIndex(1),
-                                   ValueRange{constantFloat(type, 0.0)});
-    {
-      OpBuilder::InsertionGuard guard(builder);
-      builder.setInsertionPointToStart(loop.getBody());
-      Value k = loop.getInductionVar();
-      Value product = arith::MulFOp::create(builder, loc, element(lhs, k),
-                                            element(rhs, k), contract());
-      // Reassociation lets the vectoriser split the sum into lanes.
+  /// The contraction `op` at the current node or edge: a scalar for an
+  /// empty output, else a new scratch array of the output's features.
+  ///
+  /// One loop per index letter. The innermost loop runs over the letter
+  /// that most subscripts (the output's included) end with, so that it
+  /// walks their rows contiguously and vectorises. If that letter is summed
+  /// over, every output element is a reduction carried in a register, with
+  /// reassociation allowed so that the vectoriser splits it into lanes
+  /// (`i,i->`, `hd,hd->h`, `ij,j->i`); otherwise the output's row is
+  /// accumulated in scratch, the summed letters outside (`i,ij->j`: the
+  /// rows of W scaled by x[i]; `i,j->ij` just stores the products). Each
+  /// operand's element is read in the loop of its last bound letter.
+  Value contraction(ContractOp op) {
+    ContractSpec spec = op.getContractSpec();
+    Type type = getElementTypeOf(op.getType());
+    SmallVector<Value> inputs(op.getInputs());
+
+    // The innermost letter; a summed letter wins ties (no scratch traffic).
+    auto score = [&](char letter) {
+      int count = !spec.output.empty() && spec.output.back() == letter;
+      for (const std::string &subscript : spec.inputs)
+        count += !subscript.empty() && subscript.back() == letter;
+      return count;
+    };
+    char inner = 0;
+    for (char letter : spec.reduced + spec.output)
+      if (!inner || score(letter) > score(inner))
+        inner = letter;
+    bool reduceInner = spec.reduced.find(inner) != std::string::npos;
+
+    // Loop order: kept letters (the inner one last when it is kept), then
+    // summed letters (the inner one last when it is summed).
+    std::string outer, summed;
+    for (char letter : spec.output)
+      if (letter != inner)
+        outer.push_back(letter);
+    for (char letter : spec.reduced)
+      if (letter != inner)
+        summed.push_back(letter);
+    (reduceInner ? summed : outer).push_back(inner);
+    if (!reduceInner) // the summed letters around the kept inner one
+      outer.insert(outer.size() - 1, summed), summed.clear();
+
+    llvm::DenseMap<char, Value> ivs;
+    // The flat index of `subscript` (row-major) under the bound letters.
+    auto flatIndex = [&](StringRef subscript) -> Value {
+      if (subscript.empty())
+        return Value();
+      Value index;
+      for (char letter : subscript) {
+        Value iv = ivs.lookup(letter);
+        index = index ? arith::AddIOp::create(
+                            builder, loc,
+                            arith::MulIOp::create(
+                                builder, loc, index,
+                                constantIndex(spec.size(letter))),
+                            iv)
+                      : iv;
+      }
+      return index;
+    };
+    // Operand elements, read as soon as their letters are bound.
+    SmallVector<Value> elements(inputs.size());
+    auto readBound = [&]() {
+      for (auto [index, input] : llvm::enumerate(inputs))
+        if (!elements[index] &&
+            llvm::all_of(spec.inputs[index],
+                         [&](char letter) { return ivs.count(letter); }))
+          elements[index] = element(input, flatIndex(spec.inputs[index]));
+    };
+    auto product = [&]() {
+      Value result = elements[0];
+      for (Value factor : ArrayRef(elements).drop_front())
+        result =
+            arith::MulFOp::create(builder, loc, result, factor, contract());
+      return result;
+    };
+    auto clearFrom = [&](StringRef letters) {
+      for (auto [index, subscript] : llvm::enumerate(spec.inputs))
+        if (llvm::any_of(subscript, [&](char letter) {
+              return letters.contains(letter);
+            }))
+          elements[index] = Value();
+      for (char letter : letters)
+        ivs.erase(letter);
+    };
+
+    // sum over the letters of `summed` of the product, a scalar: nested
+    // loops carrying the accumulator.
+    auto emitSum = [&]() -> Value {
       auto flags = arith::FastMathFlagsAttr::get(
           builder.getContext(),
           arith::FastMathFlags::contract | arith::FastMathFlags::reassoc);
-      Value sum = arith::AddFOp::create(builder, loc,
-                                        loop.getRegionIterArgs()[0], product,
-                                        flags);
-      scf::YieldOp::create(builder, loc, sum);
-    }
-    return loop.getResult(0);
+      std::function<Value(size_t, Value)> level = [&](size_t depth,
+                                                      Value acc) -> Value {
+        if (depth == summed.size())
+          return arith::AddFOp::create(builder, loc, acc, product(), flags);
+        char letter = summed[depth];
+        auto loop = scf::ForOp::create(
+            builder, loc, constantIndex(0), constantIndex(spec.size(letter)),
+            constantIndex(1), ValueRange{acc});
+        OpBuilder::InsertionGuard guard(builder);
+        builder.setInsertionPointToStart(loop.getBody());
+        ivs[letter] = loop.getInductionVar();
+        readBound();
+        Value next = level(depth + 1, loop.getRegionIterArgs()[0]);
+        scf::YieldOp::create(builder, loc, next);
+        clearFrom(StringRef(summed).drop_front(depth));
+        return loop.getResult(0);
+      };
+      readBound();
+      return level(0, constantFloat(type, 0.0));
+    };
+
+    if (spec.output.empty())
+      return emitSum();
+
+    Value out = allocScratch(type, numFeatures(op.getResult()));
+    if (!reduceInner && !spec.reduced.empty())
+      forFeatures(numFeatures(op.getResult()), [&](Value k) {
+        memref::StoreOp::create(builder, loc, constantFloat(type, 0.0), out,
+                                k);
+      });
+    std::function<void(size_t)> level = [&](size_t depth) {
+      if (depth == outer.size()) {
+        Value at = flatIndex(spec.output);
+        if (reduceInner) {
+          memref::StoreOp::create(builder, loc, emitSum(), out, at);
+        } else if (spec.reduced.empty()) {
+          memref::StoreOp::create(builder, loc, product(), out, at);
+        } else {
+          Value acc = memref::LoadOp::create(builder, loc, out, at);
+          Value sum = arith::AddFOp::create(builder, loc, acc, product(),
+                                            contract());
+          memref::StoreOp::create(builder, loc, sum, out, at);
+        }
+        return;
+      }
+      char letter = outer[depth];
+      forFeatures(spec.size(letter), [&](Value iv) {
+        ivs[letter] = iv;
+        readBound();
+        level(depth + 1);
+        clearFrom(StringRef(outer).drop_front(depth));
+      });
+    };
+    readBound();
+    level(0);
+    return out;
   }
 
-  /// x @ W into a new scratch array, as a sum of rows of W scaled by x[m]
-  /// (contiguous, vectorisable inner loop).
-  Value matrixProduct(MatmulOp op) {
-    Value input = op.getInput();
-    auto matrixType = cast<RankedTensorType>(op.getMatrix().getType());
-    int64_t rows = matrixType.getDimSize(0), cols = matrixType.getDimSize(1);
-    Type type = matrixType.getElementType();
-    Value matrix = in.externals.find(op.getMatrix())->second.memref;
-    Value out = allocScratch(type, cols);
-    forFeatures(cols, [&](Value c) {
-      memref::StoreOp::create(builder, loc, constantFloat(type, 0.0), out, c);
-    });
-    forFeatures(rows, [&](Value m) {
-      Value xm = element(input, m);
-      Value rowBase = arith::MulIOp::create(builder, loc, m,
-                                            constantIndex(cols));
-      forFeatures(cols, [&](Value c) {
-        Value w = memref::LoadOp::create(
-            builder, loc, matrix,
-            arith::AddIOp::create(builder, loc, rowBase, c).getResult());
-        Value acc = memref::LoadOp::create(builder, loc, out, c);
-        Value sum = arith::AddFOp::create(
-            builder, loc, acc,
-            arith::MulFOp::create(builder, loc, xm, w, contract()),
-            contract());
-        memref::StoreOp::create(builder, loc, sum, out, c);
-      });
-    });
-    return out;
+  /// Whether a contraction reads each element of operand `index` more than
+  /// once: its subscript misses some letter of the loop nest.
+  static bool rereads(const ContractSpec &spec, unsigned index) {
+    for (const std::string &subscript : spec.inputs)
+      for (char letter : subscript)
+        if (spec.inputs[index].find(letter) == std::string::npos)
+          return true;
+    return false;
+  }
+
+  /// Prepares the operands of a contraction at the current node (or edge,
+  /// with `edge`). A computed operand read more than once is evaluated
+  /// into scratch first, so that its expression is not recomputed per
+  /// read; globals and gathers are plain loads.
+  LogicalResult prepareContraction(ContractOp op, bool edge) {
+    ContractSpec spec = op.getContractSpec();
+    for (auto [index, input] : llvm::enumerate(op.getInputs())) {
+      if (!isa<FieldType>(input.getType()))
+        continue;
+      if (failed(edge ? prepareEdge(input) : prepareNode(input, false)))
+        return failure();
+      if (isExternal(input) || isPrepared(input) ||
+          input.getDefiningOp<GatherOp>() || !rereads(spec, index))
+        continue;
+      (edge ? edgeScratch : nodeScratch)[input] = materialize(input);
+    }
+    Value result = contraction(op);
+    if (isScalarValue(op.getResult()))
+      (edge ? edgeScalars : nodeScalars)[op.getResult()] = result;
+    else
+      (edge ? edgeScratch : nodeScratch)[op.getResult()] = result;
+    return success();
   }
 
   //===--------------------------------------------------------------------===//
@@ -554,18 +684,8 @@ private:
               builder, loc, getElementTypeOf(value.getType()), asInt);
           return success();
         })
-        .Case<DotOp>([&](DotOp dot) -> LogicalResult {
-          if (failed(prepareNode(dot.getLhs(), false)) ||
-              failed(prepareNode(dot.getRhs(), false)))
-            return failure();
-          nodeScalars[value] = dotProduct(dot.getLhs(), dot.getRhs());
-          return success();
-        })
-        .Case<MatmulOp>([&](MatmulOp matmul) -> LogicalResult {
-          if (failed(prepareInput(matmul.getInput(), /*edge=*/false)))
-            return failure();
-          nodeScratch[value] = matrixProduct(matmul);
-          return success();
+        .Case<ContractOp>([&](ContractOp contract) {
+          return prepareContraction(contract, /*edge=*/false);
         })
         .Case<FieldComputeOpInterface, NonEmptyOp>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
@@ -584,19 +704,6 @@ private:
         });
   }
 
-  /// A matrix product reads its input vector once per output column, so a
-  /// computed input is evaluated into scratch first.
-  LogicalResult prepareInput(Value input, bool edge) {
-    if (failed(edge ? prepareEdge(input) : prepareNode(input, false)))
-      return failure();
-    if (isExternal(input) || isPrepared(input))
-      return success();
-    if (auto gather = input.getDefiningOp<GatherOp>())
-      return success(); // a load from a buffer
-    (edge ? edgeScratch : nodeScratch)[input] = materialize(input);
-    return success();
-  }
-
   /// Makes an edge value usable at the current point of an edge pass body.
   LogicalResult prepareEdge(Value value) {
     if (isExternal(value) || isPrepared(value) || isNodeValue(value))
@@ -609,18 +716,8 @@ private:
               memref::LoadOp::create(builder, loc, in.weights, edge);
           return success();
         })
-        .Case<DotOp>([&](DotOp dot) -> LogicalResult {
-          if (failed(prepareEdge(dot.getLhs())) ||
-              failed(prepareEdge(dot.getRhs())))
-            return failure();
-          edgeScalars[value] = dotProduct(dot.getLhs(), dot.getRhs());
-          return success();
-        })
-        .Case<MatmulOp>([&](MatmulOp matmul) -> LogicalResult {
-          if (failed(prepareInput(matmul.getInput(), /*edge=*/true)))
-            return failure();
-          edgeScratch[value] = matrixProduct(matmul);
-          return success();
+        .Case<ContractOp>([&](ContractOp contract) {
+          return prepareContraction(contract, /*edge=*/true);
         })
         .Case<FieldComputeOpInterface>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())

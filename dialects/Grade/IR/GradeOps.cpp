@@ -644,67 +644,151 @@ OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
-// DotOp, MatmulOp
+// ContractOp
 //===----------------------------------------------------------------------===//
 
-/// The result type of a feature dot product, or null with `reason` set.
-static Type inferDotType(Type lhs, Type rhs, std::string &reason) {
-  ArrayRef<int64_t> lhsShape = getFeatureShape(lhs),
-                    rhsShape = getFeatureShape(rhs);
-  if (lhsShape.size() != 1 || lhsShape != rhsShape) {
-    reason = "operands must have equal rank-1 feature shapes, got " +
-             formatShape(lhsShape) + " and " + formatShape(rhsShape);
-    return {};
+static bool isIndexLetter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static std::string typeString(Type type) {
+  std::string result;
+  llvm::raw_string_ostream(result) << type;
+  return result;
+}
+
+std::optional<ContractSpec> ContractSpec::get(StringRef spec,
+                                              TypeRange inputs,
+                                              std::string *reason) {
+  auto fail = [&](const Twine &why) -> std::optional<ContractSpec> {
+    if (reason)
+      *reason = why.str();
+    return std::nullopt;
+  };
+  auto [lhs, output] = spec.split("->");
+  if (lhs.size() == spec.size() || output.contains(','))
+    return fail("spec '" + spec +
+                "' must have the form '<inputs>-><output>', e.g. 'ij,j->i'");
+  for (char c : lhs.str() + output.str())
+    if (!isIndexLetter(c) && c != ',')
+      return fail("spec '" + spec + "': '" + Twine(c) +
+                  "' is not an index letter (a-z, A-Z)");
+  if (inputs.empty())
+    return fail("needs at least one operand");
+
+  ContractSpec result;
+  SmallVector<StringRef> subscripts;
+  lhs.split(subscripts, ',');
+  if (subscripts.size() != inputs.size())
+    return fail("spec '" + spec + "' has " + Twine(subscripts.size()) +
+                " input subscript" + (subscripts.size() == 1 ? "" : "s") +
+                " for " + Twine(inputs.size()) + " operand" +
+                (inputs.size() == 1 ? "" : "s"));
+  // The operand where each letter was first seen (for messages).
+  std::array<int, 128> firstOperand;
+  firstOperand.fill(-1);
+  for (auto [index, subscript, type] : llvm::enumerate(subscripts, inputs)) {
+    ArrayRef<int64_t> shape = getFeatureShape(type);
+    if (subscript.size() != shape.size())
+      return fail("subscript '" + subscript + "' of operand #" +
+                  Twine(index) + " names " + Twine(subscript.size()) +
+                  " feature axes, but the operand has feature shape " +
+                  formatShape(shape));
+    for (auto [letter, size] : llvm::zip(subscript, shape)) {
+      unsigned char at = letter;
+      if (firstOperand[at] < 0) {
+        firstOperand[at] = index;
+        result.sizes[at] = size;
+      } else if (result.sizes[at] != size) {
+        return fail("index '" + Twine(letter) + "' has size " +
+                    Twine(result.sizes[at]) + " in operand #" +
+                    Twine(firstOperand[at]) + " and size " + Twine(size) +
+                    " in operand #" + Twine(index));
+      }
+    }
+    result.inputs.push_back(subscript.str());
   }
-  Type type = BinaryOp::inferResultType(lhs, rhs, &reason);
-  if (!type)
-    return {};
-  return makeValueType(getFieldKind(type), {}, getElementTypeOf(type));
-}
-
-void DotOp::build(OpBuilder &builder, OperationState &state, Value lhs,
-                  Value rhs) {
-  std::string reason;
-  Type type = inferDotType(lhs.getType(), rhs.getType(), reason);
-  assert(type && "operands do not form a dot product");
-  build(builder, state, type, lhs, rhs);
-}
-
-LogicalResult DotOp::verify() {
-  std::string reason;
-  Type expected = inferDotType(getLhs().getType(), getRhs().getType(), reason);
-  return verifyResultType(*this, expected, reason, getType());
-}
-
-/// The result type of `input @ matrix`, or null with `reason` set.
-static Type inferMatmulType(Type input, Type matrix, std::string &reason) {
-  auto field = cast<FieldType>(input);
-  auto tensor = cast<RankedTensorType>(matrix);
-  if (field.getShape().size() != 1 || tensor.getRank() != 2 ||
-      field.getShape()[0] != tensor.getDimSize(0)) {
-    reason = "shapes do not multiply: " + formatShape(field.getShape()) +
-             " @ " + formatShape(tensor.getShape());
-    return {};
+  for (auto [position, letter] : llvm::enumerate(output)) {
+    if (output.find(letter) != position)
+      return fail("output index '" + Twine(letter) + "' appears twice in '" +
+                  output + "'");
+    if (firstOperand[(unsigned char)letter] < 0)
+      return fail("output index '" + Twine(letter) + "' appears in no input");
   }
-  if (field.getElementType() != tensor.getElementType()) {
-    reason = "element types of field and matrix differ";
+  result.output = output.str();
+  for (const std::string &subscript : result.inputs)
+    for (char letter : subscript)
+      if (!output.contains(letter) &&
+          result.reduced.find(letter) == std::string::npos)
+        result.reduced.push_back(letter);
+  return result;
+}
+
+Type ContractOp::inferResultType(StringRef spec, TypeRange inputs,
+                                 std::string *reason) {
+  auto fail = [&](const std::string &why) -> Type {
+    if (reason)
+      *reason = why;
     return {};
+  };
+  std::optional<ContractSpec> parsed = ContractSpec::get(spec, inputs, reason);
+  if (!parsed)
+    return {};
+  std::optional<FieldKind> kind;
+  int kindOperand = -1;
+  Type elem;
+  for (auto [index, type] : llvm::enumerate(inputs)) {
+    Type operandElem = getElementTypeOf(type);
+    if (!operandElem)
+      return fail("operand #" + std::to_string(index) +
+                  " must be a field, float or float tensor");
+    if (!elem)
+      elem = operandElem;
+    else if (operandElem != elem)
+      return fail("element types differ: " + typeString(elem) +
+                  " (operand #0) and " + typeString(operandElem) +
+                  " (operand #" + std::to_string(index) + ")");
+    std::optional<FieldKind> operandKind = getFieldKind(type);
+    if (!operandKind)
+      continue;
+    auto article = [](FieldKind k) {
+      return k == FieldKind::edge ? "an edge" : "a node";
+    };
+    if (kind && *kind != *operandKind)
+      return fail("cannot contract " + std::string(article(*kind)) +
+                  " field (operand #" + std::to_string(kindOperand) +
+                  ") with " + article(*operandKind) + " field (operand #" +
+                  std::to_string(index) +
+                  "); gather the node field along the edges first");
+    if (!kind) {
+      kind = operandKind;
+      kindOperand = index;
+    }
   }
-  return field.withShape({tensor.getDimSize(1)});
+  SmallVector<int64_t> shape;
+  for (char letter : parsed->output)
+    shape.push_back(parsed->size(letter));
+  return makeValueType(kind, shape, elem);
 }
 
-void MatmulOp::build(OpBuilder &builder, OperationState &state, Value input,
-                     Value matrix) {
-  std::string reason;
-  Type type = inferMatmulType(input.getType(), matrix.getType(), reason);
-  assert(type && "operands do not multiply");
-  build(builder, state, type, input, matrix);
+ContractSpec ContractOp::getContractSpec() {
+  std::optional<ContractSpec> spec =
+      ContractSpec::get(getSpec(), getInputs().getTypes());
+  assert(spec && "verified op");
+  return *spec;
 }
 
-LogicalResult MatmulOp::verify() {
+void ContractOp::build(OpBuilder &builder, OperationState &state,
+                       StringRef spec, ValueRange inputs) {
   std::string reason;
-  Type expected =
-      inferMatmulType(getInput().getType(), getMatrix().getType(), reason);
+  Type type = inferResultType(spec, inputs.getTypes(), &reason);
+  assert(type && "operands do not contract");
+  build(builder, state, type, builder.getStringAttr(spec), inputs);
+}
+
+LogicalResult ContractOp::verify() {
+  std::string reason;
+  Type expected = inferResultType(getSpec(), getInputs().getTypes(), &reason);
   return verifyResultType(*this, expected, reason, getType());
 }
 

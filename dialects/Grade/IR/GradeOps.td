@@ -5,7 +5,8 @@
 //    compute initial values, right-hand sides and steps, and the solve clause;
 //  - graph calculus on fields: gathers, reductions (over in-edges and over
 //    the whole field), edge softmax, degree,
-//    weights, elementwise math, feature dot products and parameter products;
+//    weights, elementwise math, and contractions over feature axes (dot
+//    products, matrix products, per-head dots);
 //  - the interface to generated code after lowering (`grade.slot`).
 //
 //===----------------------------------------------------------------------===//
@@ -472,46 +473,60 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
   }];
 }
 
-def Grade_DotOp : Grade_Op<"dot", [Pure]> {
-  let summary = "a dot product over the feature axis";
+def Grade_ContractOp : Grade_Op<"contract", [Pure]> {
+  let summary = "an einsum-like contraction over feature axes";
   let description = [{
-    Both operands have rank-1 feature shapes of the same length (one may be
-    a global vector); the result has an empty feature shape.
+    Multiplies its operands element by element and sums over the indices
+    that the output does not keep, like `numpy.einsum` with an explicit
+    output. `spec` names the feature axes of each operand with one letter
+    each (`a`-`z`, `A`-`Z`), operands separated by commas, then `->` and
+    the output's letters: `ij,j->i` is a matrix times a vector.
+
+    Only feature axes are indexed. A field keeps its rows (nodes or edges):
+    the contraction is done row by row and never crosses rows, so every
+    field operand has the same kind and the result is a field of that kind;
+    a node field and an edge field are combined by gathering the node field
+    first. Globals (floats, tensors: parameters, inputs, global reductions)
+    are the same for every row. A scalar operand has an empty subscript.
+
+    A letter has the same size wherever it appears (it may appear twice in
+    one operand: `ii->` is a trace); the output's letters are distinct and
+    each appears in some input. The result has the output's feature shape,
+    the operands' element type, and the operands' field kind (a global
+    when no operand is a field). The language's `dot(a, b)` and `a . b` are
+    `i,i->`, `x @ W` is `i,ij->j`.
 
     ```mlir
-    %s = grade.dot %k, %q : !grade.field<edge, 16xf32>, !grade.field<edge, 16xf32> -> !grade.field<edge, f32>
+    // dot product of two edge vectors
+    %s = grade.contract "i,i->" %k, %q : !grade.field<edge, 16xf32>, !grade.field<edge, 16xf32> -> !grade.field<edge, f32>
+    // one dot product per attention head
+    %h = grade.contract "hd,hd->h" %k, %q : !grade.field<edge, 4x8xf32>, !grade.field<edge, 4x8xf32> -> !grade.field<edge, 4xf32>
+    // a node vector times a parameter matrix
+    %y = grade.contract "i,ij->j" %x, %W : !grade.field<node, 64xf32>, tensor<64x16xf32> -> !grade.field<node, 16xf32>
+    // a per-edge matrix (a sheaf restriction map) times a gathered vector
+    %r = grade.contract "ij,j->i" %F, %xs : !grade.field<edge, 2x2xf64>, !grade.field<edge, 2xf64> -> !grade.field<edge, 2xf64>
+    // outer product
+    %o = grade.contract "i,j->ij" %a, %b : !grade.field<node, 3xf64>, !grade.field<node, 2xf64> -> !grade.field<node, 3x2xf64>
     ```
   }];
-  let arguments = (ins Grade_Value:$lhs, Grade_Value:$rhs);
+  let arguments = (ins StrAttr:$spec, Variadic<Grade_Value>:$inputs);
   let results = (outs Grade_Value:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
+    $spec $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
   let builders = [
-    OpBuilder<(ins "::mlir::Value":$lhs, "::mlir::Value":$rhs)>
+    OpBuilder<(ins "::llvm::StringRef":$spec, "::mlir::ValueRange":$inputs)>
   ];
-}
-
-def Grade_MatmulOp : Grade_Op<"matmul", [Pure]> {
-  let summary = "a feature vector times a parameter matrix";
-  let description = [{
-    Maps every feature vector x of shape [d] to x W with W a global
-    `tensor<d x k>`, giving shape [k].
-
-    ```mlir
-    %y = grade.matmul %x, %W : !grade.field<node, 64xf32>, tensor<64x16xf32> -> !grade.field<node, 16xf32>
-    ```
+  let extraClassDeclaration = [{
+    /// The spec with its letters resolved (the op must verify).
+    ::grade::ContractSpec getContractSpec();
+    /// The type of the contraction of operands of types `inputs` by `spec`,
+    /// or null (with `reason` set) if they do not contract.
+    static ::mlir::Type inferResultType(::llvm::StringRef spec,
+                                        ::mlir::TypeRange inputs,
+                                        std::string *reason = nullptr);
   }];
-  let arguments = (ins Grade_AnyField:$input, Grade_Tensor:$matrix);
-  let results = (outs Grade_AnyField:$result);
-  let assemblyFormat = [{
-    $input `,` $matrix attr-dict `:` qualified(type($input)) `,` qualified(type($matrix)) `->` qualified(type($result))
-  }];
-  let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$matrix)>
-  ];
 }
 
 //===----------------------------------------------------------------------===//

@@ -214,17 +214,27 @@ bool feedsOutReduction(Value value) {
   return false;
 }
 
-/// f(x[dst], ..., g) = f(x, ..., g)[dst] for element-wise f and globals g.
-/// Not for element-wise values reduced over out-edges (feedsOutReduction);
-/// a matrix product is hoisted anyway, as HoistSrcMatmul does for sources:
-/// its work per edge outweighs a kernel boundary.
+/// Whether `op` multiplies by a global matrix (a parameter `W` in `x @ W`):
+/// its work per row, a loop over the matrix, outweighs a kernel boundary.
+bool multipliesByMatrix(Operation *op) {
+  auto contract = dyn_cast<ContractOp>(op);
+  return contract && llvm::any_of(contract.getInputs(), [](Value input) {
+           return isGlobal(input) && getFeatureShape(input.getType()).size() >= 2;
+         });
+}
+
+/// f(x[dst], ..., g) = f(x, ..., g)[dst] for element-wise f or a
+/// contraction f, and globals g. Not for values reduced over out-edges
+/// (feedsOutReduction), except a product with a matrix, which is hoisted
+/// anyway, as HoistSrcMatrixProduct does for sources: its work per edge
+/// outweighs a kernel boundary.
 template <typename OpTy>
 struct HoistDstGather : public OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<MatmulOp>(op.getOperation()) &&
+    if (!multipliesByMatrix(op.getOperation()) &&
         feedsOutReduction(op->getResult(0)))
       return failure();
     Value graph;
@@ -252,20 +262,35 @@ struct HoistDstGather : public OpRewritePattern<OpTy> {
   }
 };
 
-/// x[src] @ W = (x @ W)[src].
-struct HoistSrcMatmul : public OpRewritePattern<MatmulOp> {
+/// contract(x[src], W) = contract(x, W)[src] for a product with a global
+/// matrix W whose field operands are all gathered at the sources.
+struct HoistSrcMatrixProduct : public OpRewritePattern<ContractOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(MatmulOp op,
+  LogicalResult matchAndRewrite(ContractOp op,
                                 PatternRewriter &rewriter) const override {
-    auto gather = op.getInput().getDefiningOp<GatherOp>();
-    if (!gather || gather.getEnd() != GatherEnd::src)
+    if (!multipliesByMatrix(op))
+      return failure();
+    Value graph;
+    SmallVector<Value> operands;
+    for (Value operand : op.getInputs()) {
+      if (isGlobal(operand)) {
+        operands.push_back(operand);
+        continue;
+      }
+      auto gather = operand.getDefiningOp<GatherOp>();
+      if (!gather || gather.getEnd() != GatherEnd::src ||
+          (graph && gather.getGraph() != graph))
+        return failure();
+      graph = gather.getGraph();
+      operands.push_back(gather.getInput());
+    }
+    if (!graph)
       return failure();
     Value product =
-        MatmulOp::create(rewriter, op.getLoc(), gather.getInput(),
-                         op.getMatrix());
+        ContractOp::create(rewriter, op.getLoc(), op.getSpec(), operands);
     rewriter.replaceOpWithNewOp<GatherOp>(op, op.getType(), GatherEnd::src,
-                                          gather.getGraph(), product);
+                                          graph, product);
     return success();
   }
 };
@@ -276,8 +301,8 @@ struct SimplifyGraphCalculusPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<DecomposeLinearReduce, HoistDstGather<UnaryOp>,
-                 HoistDstGather<BinaryOp>, HoistDstGather<DotOp>,
-                 HoistDstGather<MatmulOp>, HoistSrcMatmul>(&getContext());
+                 HoistDstGather<BinaryOp>, HoistDstGather<ContractOp>,
+                 HoistSrcMatrixProduct>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -21,29 +21,10 @@ grade.model @global_tensor {
   grade.decl state @x : !grade.field<node, 2xf64>
   grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
     %b = grade.load @b : tensor<2xf64>
-    // expected-error @+1 {{arithmetic on global tensors is not supported; combine them with a field}}
-    %bb = grade.dot %b, %b : tensor<2xf64>, tensor<2xf64> -> f64
+    // expected-error @+1 {{a contraction of globals only is not supported; one operand must be a field}}
+    %bb = grade.contract "i,i->" %b, %b : tensor<2xf64>, tensor<2xf64> -> f64
     %x = grade.load @x : !grade.field<node, 2xf64>
     %y = grade.binary add %x, %bb : !grade.field<node, 2xf64>, f64 -> !grade.field<node, 2xf64>
-    grade.yield %y : !grade.field<node, 2xf64>
-  }
-  grade.solve euler dt(0.1) over [0.0, 1.0]
-}
-
-// -----
-
-// Elementwise arithmetic on global tensors is evaluated by the entry point,
-// but the matrix of a product is read from its slot.
-grade.model @computed_matrix {
-  grade.graph @G
-  grade.decl param @W : tensor<2x2xf64>
-  grade.decl state @x : !grade.field<node, 2xf64>
-  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
-    %W = grade.load @W : tensor<2x2xf64>
-    %W2 = grade.binary add %W, %W : tensor<2x2xf64>, tensor<2x2xf64> -> tensor<2x2xf64>
-    %x = grade.load @x : !grade.field<node, 2xf64>
-    // expected-error @+1 {{the matrix of a product must be a parameter or an input, not a computed value}}
-    %y = grade.matmul %x, %W2 : !grade.field<node, 2xf64>, tensor<2x2xf64> -> !grade.field<node, 2xf64>
     grade.yield %y : !grade.field<node, 2xf64>
   }
   grade.solve euler dt(0.1) over [0.0, 1.0]

@@ -335,30 +335,6 @@ func.func @binary_result(%a: !grade.field<node, f64>, %b: !grade.field<node, 2xf
 
 // -----
 
-func.func @dot_shapes(%a: !grade.field<edge, 4xf64>, %b: !grade.field<edge, 2xf64>) {
-  // expected-error @+1 {{operands must have equal rank-1 feature shapes, got [4] and [2]}}
-  %0 = grade.dot %a, %b : !grade.field<edge, 4xf64>, !grade.field<edge, 2xf64> -> !grade.field<edge, f64>
-  return
-}
-
-// -----
-
-func.func @matmul_shapes(%x: !grade.field<node, 4xf64>, %w: tensor<3x2xf64>) {
-  // expected-error @+1 {{shapes do not multiply: [4] @ [3, 2]}}
-  %0 = grade.matmul %x, %w : !grade.field<node, 4xf64>, tensor<3x2xf64> -> !grade.field<node, 2xf64>
-  return
-}
-
-// -----
-
-func.func @matmul_elements(%x: !grade.field<node, 4xf64>, %w: tensor<4x2xf32>) {
-  // expected-error @+1 {{element types of field and matrix differ}}
-  %0 = grade.matmul %x, %w : !grade.field<node, 4xf64>, tensor<4x2xf32> -> !grade.field<node, 2xf64>
-  return
-}
-
-// -----
-
 // expected-error @+1 {{field element type must be f32 or f64, got 'i32'}}
 func.func @int_field(%x: !grade.field<node, i32>)
 

@@ -25,16 +25,16 @@ grade.model @all {
     %x0 = grade.load @x0 : !grade.field<node, 4xf32>
     %W = grade.load @W : tensor<4x2xf32>
     %b = grade.load @b : tensor<2xf32>
-    // CHECK: grade.matmul %[[X0]], %{{.*}} : !grade.field<node, 4xf32>, tensor<4x2xf32> -> !grade.field<node, 2xf32>
-    %p = grade.matmul %x0, %W : !grade.field<node, 4xf32>, tensor<4x2xf32> -> !grade.field<node, 2xf32>
+    // CHECK: grade.contract "i,ij->j" %[[X0]], %{{.*}} : !grade.field<node, 4xf32>, tensor<4x2xf32> -> !grade.field<node, 2xf32>
+    %p = grade.contract "i,ij->j" %x0, %W : !grade.field<node, 4xf32>, tensor<4x2xf32> -> !grade.field<node, 2xf32>
     // CHECK: grade.binary add %{{.*}}, %{{.*}} : !grade.field<node, 2xf32>, tensor<2xf32> -> !grade.field<node, 2xf32>
     %pb = grade.binary add %p, %b : !grade.field<node, 2xf32>, tensor<2xf32> -> !grade.field<node, 2xf32>
     // CHECK: grade.gather src %[[G]], %{{.*}} : !grade.field<node, 2xf32> -> !grade.field<edge, 2xf32>
     %ps = grade.gather src %G, %pb : !grade.field<node, 2xf32> -> !grade.field<edge, 2xf32>
     // CHECK: grade.gather dst %[[G]]
     %pd = grade.gather dst %G, %pb : !grade.field<node, 2xf32> -> !grade.field<edge, 2xf32>
-    // CHECK: grade.dot %{{.*}}, %{{.*}} : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
-    %s = grade.dot %ps, %pd : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
+    // CHECK: grade.contract "i,i->" %{{.*}}, %{{.*}} : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
+    %s = grade.contract "i,i->" %ps, %pd : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
     // CHECK: grade.softmax %[[G]], %{{.*}} : !grade.field<edge, f32>
     %a = grade.softmax %G, %s : !grade.field<edge, f32>
     // CHECK: grade.yield %{{.*}}, %[[X0]] : !grade.field<edge, f32>, !grade.field<node, 4xf32>

@@ -82,18 +82,18 @@ func.func @test_mean_factor(%G: !grade.graph, %e: !grade.field<edge, f64>, %x: !
 // CHECK-LABEL: func.func @test_hoist
 // CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[X:.*]]: !grade.field<node, 4xf32>, %[[W:.*]]: tensor<4x2xf32>)
 // CHECK-DAG: %[[T:.*]] = grade.unary tanh %[[X]] : !grade.field<node, 4xf32>
-// CHECK-DAG: %[[Q:.*]] = grade.matmul %[[T]], %[[W]] : !grade.field<node, 4xf32>
+// CHECK-DAG: %[[Q:.*]] = grade.contract "i,ij->j" %[[T]], %[[W]] : !grade.field<node, 4xf32>
 // CHECK-DAG: %[[QD:.*]] = grade.gather dst %[[G]], %[[Q]]
-// CHECK-DAG: %[[K:.*]] = grade.matmul %[[X]], %[[W]] : !grade.field<node, 4xf32>
+// CHECK-DAG: %[[K:.*]] = grade.contract "i,ij->j" %[[X]], %[[W]] : !grade.field<node, 4xf32>
 // CHECK-DAG: %[[KS:.*]] = grade.gather src %[[G]], %[[K]]
-// CHECK: grade.dot %[[KS]], %[[QD]]
+// CHECK: grade.contract "i,i->" %[[KS]], %[[QD]]
 func.func @test_hoist(%G: !grade.graph, %x: !grade.field<node, 4xf32>, %W: tensor<4x2xf32>) -> !grade.field<edge, f32> {
   %xs = grade.gather src %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
   %xd = grade.gather dst %G, %x : !grade.field<node, 4xf32> -> !grade.field<edge, 4xf32>
   %t = grade.unary tanh %xd : !grade.field<edge, 4xf32>
-  %q = grade.matmul %t, %W : !grade.field<edge, 4xf32>, tensor<4x2xf32> -> !grade.field<edge, 2xf32>
-  %k = grade.matmul %xs, %W : !grade.field<edge, 4xf32>, tensor<4x2xf32> -> !grade.field<edge, 2xf32>
-  %s = grade.dot %k, %q : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
+  %q = grade.contract "i,ij->j" %t, %W : !grade.field<edge, 4xf32>, tensor<4x2xf32> -> !grade.field<edge, 2xf32>
+  %k = grade.contract "i,ij->j" %xs, %W : !grade.field<edge, 4xf32>, tensor<4x2xf32> -> !grade.field<edge, 2xf32>
+  %s = grade.contract "i,i->" %k, %q : !grade.field<edge, 2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, f32>
   return %s : !grade.field<edge, f32>
 }
 
