@@ -174,6 +174,8 @@ private:
         })
         .Case<CallExpr>([&](const CallExpr *call) {
           os << "Call '" << call->getCallee() << "'";
+          if (call->getSpec())
+            os << " \"" << *call->getSpec() << "\"";
           printLoc(call->getLoc());
           for (const ExprPtr &arg : call->getArgs())
             dumpExpr(*arg, depth + 1);

@@ -145,19 +145,27 @@ private:
   ExprPtr lhs, rhs;
 };
 
-/// A call of a builtin function (`exp(x)`, `sum_in(e)`, ...).
+/// A call of a builtin function (`exp(x)`, `sum_in(e)`, ...), optionally
+/// with a string before its arguments (`einsum("hd,hd->h", k, q)`).
 class CallExpr : public Expr {
 public:
-  CallExpr(SourceRange range, std::string callee, std::vector<ExprPtr> args)
+  CallExpr(SourceRange range, std::string callee, std::vector<ExprPtr> args,
+           std::optional<std::string> spec = std::nullopt,
+           SourceRange specRange = {})
       : Expr(ExprKind::Call, range), callee(std::move(callee)),
-        args(std::move(args)) {}
+        args(std::move(args)), spec(std::move(spec)), specRange(specRange) {}
   llvm::StringRef getCallee() const { return callee; }
   const std::vector<ExprPtr> &getArgs() const { return args; }
+  /// The string argument without its quotes, if the call has one.
+  const std::optional<std::string> &getSpec() const { return spec; }
+  const SourceRange &getSpecRange() const { return specRange; }
   static bool classof(const Expr *e) { return e->getKind() == ExprKind::Call; }
 
 private:
   std::string callee;
   std::vector<ExprPtr> args;
+  std::optional<std::string> spec;
+  SourceRange specRange;
 };
 
 //===----------------------------------------------------------------------===//

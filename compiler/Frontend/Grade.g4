@@ -58,6 +58,7 @@ signedNumber
 expr
   : expr '[' IDENT ']'                                         # indexExpr
   | IDENT '(' (expr (',' expr)*)? ')'                          # callExpr
+  | IDENT '(' STRING (',' expr)* ')'                           # specCallExpr
   | '(' expr ')'                                               # parenExpr
   | '-' expr                                                   # negExpr
   | expr op=('*' | '/' | '@' | '.') expr                       # mulExpr
@@ -71,6 +72,8 @@ FLOAT : [0-9]+ '.' [0-9]+ ([eE] [+-]? [0-9]+)?
       | [0-9]+ [eE] [+-]? [0-9]+
       ;
 INT : [0-9]+ ;
+// Only as the first argument of a call: `einsum("hd,hd->h", k, q)`.
+STRING : '"' ~["\r\n]* '"' ;
 
 LINE_COMMENT : '//' ~[\r\n]* -> skip ;
 BLOCK_COMMENT : '/*' .*? '*/' -> skip ;

@@ -589,6 +589,15 @@ private:
       return std::make_unique<CallExpr>(whole, call->IDENT()->getText(),
                                         std::move(args));
     }
+    if (auto *call = dynamic_cast<GradeParser::SpecCallExprContext *>(ctx)) {
+      std::vector<ExprPtr> args;
+      for (GradeParser::ExprContext *arg : call->expr())
+        args.push_back(buildExpr(arg));
+      std::string text = call->STRING()->getText();
+      return std::make_unique<CallExpr>(
+          whole, call->IDENT()->getText(), std::move(args),
+          text.substr(1, text.size() - 2), range(call->STRING()));
+    }
     if (auto *paren = dynamic_cast<GradeParser::ParenExprContext *>(ctx))
       return buildExpr(paren->expr());
     if (auto *neg = dynamic_cast<GradeParser::NegExprContext *>(ctx))

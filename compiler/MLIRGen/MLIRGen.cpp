@@ -297,6 +297,8 @@ private:
       return BinaryOp::create(builder, location, *fn, args[0], args[1]);
     if (callee == "dot")
       return ContractOp::create(builder, location, "i,i->", args);
+    if (callee == "einsum")
+      return ContractOp::create(builder, location, *expr.getSpec(), args);
     if (std::optional<ReduceAllKind> kind =
             llvm::StringSwitch<std::optional<ReduceAllKind>>(callee)
                 .Case("sum_all", ReduceAllKind::sum)

@@ -62,6 +62,7 @@ enum class Builtin {
   Unary,     ///< exp log sqrt tanh relu sigmoid abs sin cos ... sign
   Binary,    ///< min max pow atan2
   Dot,       ///< dot(a, b)
+  Einsum,    ///< einsum("ij,j->i", A, x): any number of operands
   Reduce,    ///< sum_in mean_in max_in sum_out mean_out max_out
   Softmax,   ///< softmax_in
   ReduceAll, ///< sum_all mean_all max_all min_all
@@ -92,6 +93,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"max_out", Builtin::Reduce, 1},
     {"sum_all", Builtin::ReduceAll, 1}, {"mean_all", Builtin::ReduceAll, 1},
     {"max_all", Builtin::ReduceAll, 1}, {"min_all", Builtin::ReduceAll, 1},
+    {"einsum", Builtin::Einsum, 0},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -716,6 +718,58 @@ private:
     }
   }
 
+  /// einsum("spec", a, ...) by the dialect's rules for grade.contract, its
+  /// reasons reworded with the operands' names.
+  std::optional<Type> checkEinsum(const ast::CallExpr &expr,
+                                  const std::vector<Type> &types) {
+    const std::vector<ast::ExprPtr> &args = expr.getArgs();
+    Elem common = Elem::Abstract;
+    for (const Type &type : types) {
+      std::optional<Elem> next = unify(common, type.elem);
+      if (!next) {
+        error(expr.getLoc(), "element type mismatch in 'einsum': " +
+                                 elemName(common) + " and " +
+                                 elemName(type.elem));
+        return std::nullopt;
+      }
+      common = *next;
+    }
+    if (llvm::all_of(types, [](const Type &type) { return type.isGlobal(); })) {
+      error(expr.getLoc(), "'einsum' of globals only is not supported; one "
+                           "operand must be a node or edge field");
+      return std::nullopt;
+    }
+    mlir::Type elem = common == Elem::F32
+                          ? mlir::Type(mlir::Float32Type::get(context))
+                          : mlir::Type(mlir::Float64Type::get(context));
+    llvm::SmallVector<mlir::Type> operandTypes;
+    for (const Type &type : types)
+      operandTypes.push_back(makeValueType(type.kind, type.shape, elem));
+    std::string reason;
+    mlir::Type result =
+        ContractOp::inferResultType(*expr.getSpec(), operandTypes, &reason);
+    if (!result) {
+      // "operand #0" is the first operand after the spec.
+      for (size_t index = args.size(); index-- > 0;) {
+        std::string from = "operand #" + std::to_string(index);
+        std::string to = llvm::isa<ast::NameExpr>(*args[index])
+                             ? describe(*args[index])
+                             : "operand " + std::to_string(index + 1);
+        for (size_t at = reason.find(from); at != std::string::npos;
+             at = reason.find(from, at + to.size()))
+          reason.replace(at, from.size(), to);
+      }
+      error(expr.getSpecRange().begin, "in 'einsum': " + reason);
+      return std::nullopt;
+    }
+    Type type;
+    type.kind = getFieldKind(result);
+    type.elem = common;
+    llvm::ArrayRef<int64_t> shape = getFeatureShape(result);
+    type.shape.assign(shape.begin(), shape.end());
+    return type;
+  }
+
   std::optional<Type> checkCall(const ast::CallExpr &expr, Usage &use) {
     llvm::StringRef callee = expr.getCallee();
     const BuiltinInfo *info = findBuiltin(callee);
@@ -737,7 +791,22 @@ private:
       return std::nullopt;
     }
     const std::vector<ast::ExprPtr> &args = expr.getArgs();
-    if (args.size() != info->arity) {
+    if (info->kind == Builtin::Einsum) {
+      if (!expr.getSpec()) {
+        error(expr.getLoc(), "'einsum' takes its spec as a first, string "
+                             "argument, as in einsum(\"ij,j->i\", A, x)");
+        return std::nullopt;
+      }
+      if (args.empty()) {
+        error(expr.getLoc(), "'einsum' needs at least one operand after its "
+                             "spec");
+        return std::nullopt;
+      }
+    } else if (expr.getSpec()) {
+      error(expr.getSpecRange().begin,
+            "'" + callee + "' takes no string argument");
+      return std::nullopt;
+    } else if (args.size() != info->arity) {
       error(expr.getLoc(), "'" + callee + "' takes " +
                                llvm::Twine(info->arity) +
                                (info->arity == 1 ? " argument" : " arguments") +
@@ -760,6 +829,8 @@ private:
     case Builtin::Dot:
       return checkDot(types[0], types[1], *args[0], *args[1], callee,
                       expr.getLoc());
+    case Builtin::Einsum:
+      return checkEinsum(expr, types);
     case Builtin::Reduce:
     case Builtin::Softmax: {
       if (!types[0].isEdge()) {
