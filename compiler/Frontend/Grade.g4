@@ -57,8 +57,7 @@ signedNumber
 // Alternatives are listed from the tightest binding to the loosest.
 expr
   : expr '[' IDENT ']'                                         # indexExpr
-  | IDENT '(' (expr (',' expr)*)? ')'                          # callExpr
-  | IDENT '(' STRING (',' expr)* ')'                           # specCallExpr
+  | IDENT '(' ((STRING | expr) (',' expr)*)? ')'               # callExpr
   | '(' expr ')'                                               # parenExpr
   | '-' expr                                                   # negExpr
   | expr op=('*' | '/' | '@' | '.') expr                       # mulExpr

@@ -176,7 +176,9 @@ public:
         quote == llvm::StringRef::npos ? "" : text.drop_front(quote + 1);
     bad.consume_back("'");
     std::string message;
-    if (!bad.empty()) {
+    if (bad.starts_with("\"")) {
+      message = "unterminated string (a string ends on the line it starts)";
+    } else if (!bad.empty()) {
       // One whole UTF-8 sequence: a lead byte and its continuation bytes.
       size_t length = 1;
       while (length < bad.size() && (bad[length] & 0xC0) == 0x80)
@@ -205,6 +207,8 @@ std::string describeTokenType(size_t type, const antlr4::dfa::Vocabulary &vocab)
     return "integer";
   case GradeParser::FLOAT:
     return "number";
+  case GradeParser::STRING:
+    return "string";
   default:
     return vocab.getLiteralName(type);
   }
@@ -242,9 +246,10 @@ std::string describeExpected(const antlr4::misc::IntervalSet &set,
   else if (declaration)
     parts.push_back("a declaration");
   for (auto [type, literal] : llvm::zip(types, literals)) {
+    // A string starts only the first argument of a call (einsum's spec).
     if (expression &&
         (type == GradeParser::IDENT || type == GradeParser::INT ||
-         type == GradeParser::FLOAT ||
+         type == GradeParser::FLOAT || type == GradeParser::STRING ||
          llvm::is_contained(expressionStarts, literal)))
       continue;
     if (declaration && llvm::is_contained(declarationStarts, literal))
@@ -586,17 +591,14 @@ private:
       std::vector<ExprPtr> args;
       for (GradeParser::ExprContext *arg : call->expr())
         args.push_back(buildExpr(arg));
+      if (antlr4::tree::TerminalNode *string = call->STRING()) {
+        std::string text = string->getText();
+        return std::make_unique<CallExpr>(
+            whole, call->IDENT()->getText(), std::move(args),
+            text.substr(1, text.size() - 2), range(string));
+      }
       return std::make_unique<CallExpr>(whole, call->IDENT()->getText(),
                                         std::move(args));
-    }
-    if (auto *call = dynamic_cast<GradeParser::SpecCallExprContext *>(ctx)) {
-      std::vector<ExprPtr> args;
-      for (GradeParser::ExprContext *arg : call->expr())
-        args.push_back(buildExpr(arg));
-      std::string text = call->STRING()->getText();
-      return std::make_unique<CallExpr>(
-          whole, call->IDENT()->getText(), std::move(args),
-          text.substr(1, text.size() - 2), range(call->STRING()));
     }
     if (auto *paren = dynamic_cast<GradeParser::ParenExprContext *>(ctx))
       return buildExpr(paren->expr());
