@@ -181,3 +181,43 @@ func.func @test_in_dst_hoist(%G: !grade.graph, %x: !grade.field<node, f32>, %a: 
   %r = grade.reduce max %G, %m : !grade.field<edge, f32> -> !grade.field<node, f32>
   return %r : !grade.field<node, f32>
 }
+
+// -----
+
+// Contractions of destination values move to the nodes like element-wise
+// work (per-head dots, whose sum over in-edges then becomes degree times
+// the node's value); over out-edges only products with a global matrix
+// do (their work per edge outweighs a kernel boundary). Of source values,
+// only products with a matrix move ("bi,ij->bj" too); a per-edge matrix
+// times a gathered vector stays per edge.
+// CHECK-LABEL: func.func @test_contract_hoist
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[K:.*]]: !grade.field<node, 4x8xf32>, %[[F:.*]]: !grade.field<edge, 2x2xf32>, %[[Y:.*]]: !grade.field<node, 2xf32>, %[[B:.*]]: !grade.field<node, 3x2xf32>, %[[W:.*]]: tensor<2x2xf32>)
+// CHECK-DAG: %[[H:.*]] = grade.contract "hd,hd->h" %[[K]], %[[K]] : !grade.field<node, 4x8xf32>, !grade.field<node, 4x8xf32> -> !grade.field<node, 4xf32>
+// CHECK-DAG: grade.binary mul %{{.*}}, %[[H]] : !grade.field<node, f32>, !grade.field<node, 4xf32>
+// CHECK-DAG: %[[KD:.*]] = grade.gather dst %[[G]], %[[K]]
+// CHECK-DAG: %[[HO:.*]] = grade.contract "hd,hd->h" %[[KD]], %[[KD]] : !grade.field<edge, 4x8xf32>, !grade.field<edge, 4x8xf32> -> !grade.field<edge, 4xf32>
+// CHECK-DAG: grade.reduce sum out %[[G]], %[[HO]]
+// CHECK-DAG: %[[YW:.*]] = grade.contract "i,ij->j" %[[Y]], %[[W]] : !grade.field<node, 2xf32>, tensor<2x2xf32> -> !grade.field<node, 2xf32>
+// CHECK-DAG: %[[YWD:.*]] = grade.gather dst %[[G]], %[[YW]]
+// CHECK-DAG: grade.reduce sum out %[[G]], %[[YWD]]
+// CHECK-DAG: %[[YS:.*]] = grade.gather src %[[G]], %[[Y]]
+// CHECK-DAG: grade.contract "ij,j->i" %[[F]], %[[YS]] : !grade.field<edge, 2x2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, 2xf32>
+// CHECK-DAG: %[[BW:.*]] = grade.contract "bi,ij->bj" %[[B]], %[[W]] : !grade.field<node, 3x2xf32>, tensor<2x2xf32> -> !grade.field<node, 3x2xf32>
+// CHECK-DAG: grade.gather src %[[G]], %[[BW]]
+func.func @test_contract_hoist(%G: !grade.graph, %k: !grade.field<node, 4x8xf32>, %F: !grade.field<edge, 2x2xf32>, %y: !grade.field<node, 2xf32>, %b: !grade.field<node, 3x2xf32>, %W: tensor<2x2xf32>) -> (!grade.field<node, 4xf32>, !grade.field<node, 4xf32>, !grade.field<node, 2xf32>, !grade.field<node, 2xf32>, !grade.field<node, 3x2xf32>) {
+  %kd = grade.gather dst %G, %k : !grade.field<node, 4x8xf32> -> !grade.field<edge, 4x8xf32>
+  %h = grade.contract "hd,hd->h" %kd, %kd : !grade.field<edge, 4x8xf32>, !grade.field<edge, 4x8xf32> -> !grade.field<edge, 4xf32>
+  %r1 = grade.reduce sum %G, %h : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+  %ho = grade.contract "hd,hd->h" %kd, %kd : !grade.field<edge, 4x8xf32>, !grade.field<edge, 4x8xf32> -> !grade.field<edge, 4xf32>
+  %r2 = grade.reduce sum out %G, %ho : !grade.field<edge, 4xf32> -> !grade.field<node, 4xf32>
+  %yd = grade.gather dst %G, %y : !grade.field<node, 2xf32> -> !grade.field<edge, 2xf32>
+  %yw = grade.contract "i,ij->j" %yd, %W : !grade.field<edge, 2xf32>, tensor<2x2xf32> -> !grade.field<edge, 2xf32>
+  %r3 = grade.reduce sum out %G, %yw : !grade.field<edge, 2xf32> -> !grade.field<node, 2xf32>
+  %ys = grade.gather src %G, %y : !grade.field<node, 2xf32> -> !grade.field<edge, 2xf32>
+  %fy = grade.contract "ij,j->i" %F, %ys : !grade.field<edge, 2x2xf32>, !grade.field<edge, 2xf32> -> !grade.field<edge, 2xf32>
+  %r4 = grade.reduce sum %G, %fy : !grade.field<edge, 2xf32> -> !grade.field<node, 2xf32>
+  %bs = grade.gather src %G, %b : !grade.field<node, 3x2xf32> -> !grade.field<edge, 3x2xf32>
+  %bw = grade.contract "bi,ij->bj" %bs, %W : !grade.field<edge, 3x2xf32>, tensor<2x2xf32> -> !grade.field<edge, 3x2xf32>
+  %r5 = grade.reduce sum %G, %bw : !grade.field<edge, 3x2xf32> -> !grade.field<node, 3x2xf32>
+  return %r1, %r2, %r3, %r4, %r5 : !grade.field<node, 4xf32>, !grade.field<node, 4xf32>, !grade.field<node, 2xf32>, !grade.field<node, 2xf32>, !grade.field<node, 3x2xf32>
+}
