@@ -366,6 +366,46 @@ static LogicalResult verifyHazards(Operation *op, ValueRange captures,
 }
 
 //===----------------------------------------------------------------------===//
+// Names of block arguments in printed IR
+//===----------------------------------------------------------------------===//
+
+/// %g for the graph, the declaration's name for a load, %c<n> otherwise.
+static void nameCaptures(Block &body, ValueRange captures,
+                         OpAsmSetValueNameFn setName) {
+  for (BlockArgument arg : body.getArguments()) {
+    if (isa<grade::GraphType>(arg.getType())) {
+      setName(arg, "g");
+      continue;
+    }
+    if (arg.getArgNumber() < captures.size()) {
+      Value capture = captures[arg.getArgNumber()];
+      if (auto load = capture.getDefiningOp<LoadOp>()) {
+        setName(arg, load.getDecl());
+        continue;
+      }
+    }
+    setName(arg, "c" + std::to_string(arg.getArgNumber()));
+  }
+}
+
+void KernelOp::getAsmBlockArgumentNames(Region &region,
+                                        OpAsmSetValueNameFn setName) {
+  nameCaptures(region.front(), getCaptures(), setName);
+}
+
+void FuncOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setName) {
+  nameCaptures(region.front(), {}, setName);
+}
+
+void EntryOp::getAsmBlockArgumentNames(Region &region,
+                                       OpAsmSetValueNameFn setName) {
+  static const char *const names[] = {"G", "t", "dt"};
+  for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+    setName(arg, name);
+}
+
+//===----------------------------------------------------------------------===//
 // KernelOp
 //===----------------------------------------------------------------------===//
 

@@ -16,6 +16,7 @@
 
 include "mlir/IR/OpBase.td"
 include "mlir/IR/EnumAttr.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -62,7 +63,8 @@ def GK_Access : I32EnumAttr<"Access", "how a kernel reads a capture", [
 }
 
 def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
-                                   RecursiveMemoryEffects]> {
+                                   RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "one fused loop nest over the nodes of the graph";
   let description = [{
     Captures are the values the kernel reads but does not compute: loads of
@@ -102,7 +104,8 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
   let hasRegionVerifier = 1;
 }
 
-def GK_FuncOp : GK_Op<"func", [IsolatedFromAbove, SingleBlock, Symbol]> {
+def GK_FuncOp : GK_Op<"func", [IsolatedFromAbove, SingleBlock, Symbol,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "an outlined kernel";
   let description = [{
     A `gk.kernel` moved out of its entry point by `gk-lower-entry-points`:
@@ -138,7 +141,8 @@ def GK_LaunchOp : GK_Op<"launch", [
 }
 
 def GK_EntryOp : GK_Op<"entry", [IsolatedFromAbove, SingleBlock,
-                                 NoTerminator, HasParent<"::grade::ModelOp">]> {
+    NoTerminator, HasParent<"::grade::ModelOp">,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "the host-side schedule of one entry point";
   let description = [{
     `init`, `rhs` or `step`: the order in which the runtime's call runs the
