@@ -515,18 +515,20 @@ private:
         inner = letter;
     bool reduceInner = spec.reduced.find(inner) != std::string::npos;
 
-    // Loop order: kept letters (the inner one last when it is kept), then
-    // summed letters (the inner one last when it is summed).
+    // Loop order. Inner letter summed: the kept letters (`outer`), then the
+    // summed ones in a reduction nest (`summed`), the inner one last. Inner
+    // letter kept: the other kept letters, the summed ones, the inner one,
+    // all in `outer`, accumulating into the output. (No letters at all: a
+    // product of scalars.)
     std::string outer, summed;
     for (char letter : spec.output)
       if (letter != inner)
         outer.push_back(letter);
     for (char letter : spec.reduced)
       if (letter != inner)
-        summed.push_back(letter);
-    (reduceInner ? summed : outer).push_back(inner);
-    if (!reduceInner) // the summed letters around the kept inner one
-      outer.insert(outer.size() - 1, summed), summed.clear();
+        (reduceInner ? summed : outer).push_back(letter);
+    if (inner)
+      (reduceInner ? summed : outer).push_back(inner);
 
     llvm::DenseMap<char, Value> ivs;
     // The flat index of `subscript` (row-major) under the bound letters.

@@ -9,7 +9,8 @@ self loop, nodes without in-edges).
        over in-edges), an outer product ("i,j->ij"), a parameter matrix
        times a field vector both ways ("ij,j->i", `@`), a computed matrix
        (`a @ (W * 2)`), a scalar factor ("i,,ij->j"), batched products
-       ("bij,j->bi", "bij,bj->bi"), a trace ("bii->b"), products of source
+       ("bij,j->bi", "bij,bj->bi"), a trace ("bii->b"), a product of
+       scalars (",->"), products of source
        and destination gathers (moved to nodes by the simplifier);
      and a state integrated by RK4 whose right-hand side weights
      x[src] - x[dst] by the per-head attention logits of the state.
@@ -79,6 +80,7 @@ model contractions {
   let scaled = einsum("i,,ij->j", a, 0.5, W);
   let batched = einsum("bij,bj->bi", B, einsum("bij,j->bi", B, b));
   let tr = einsum("bii->b", B);
+  let sq = einsum(",->", d1, d1);
   let srcW = sum_in(a[src] @ W);
   let dstW = sum_in(einsum("i,ij->j", a[dst], W) * (a[src] . a[dst]));
   state x : node T[2] = b;
@@ -86,12 +88,12 @@ model contractions {
                      * (x[src] - x[dst])) + einsum("ij,j->i", R, x) * 0.1;
   solve rk4(dt = 0.05) over [0, 1];
   output d1, d2, d3, heads, headsum, outer, Wb, aW, aW2, scaled, batched, tr,
-         srcW, dstW, x;
+         sq, srcW, dstW, x;
 }
 """
 
 NAMES = ["d1", "d2", "d3", "heads", "headsum", "outer", "Wb", "aW", "aW2",
-         "scaled", "batched", "tr", "srcW", "dstW", "x"]
+         "scaled", "batched", "tr", "sq", "srcW", "dstW", "x"]
 
 ins = {
     "a": rng.uniform(-1, 1, (N, 3)),
@@ -120,6 +122,7 @@ ref = {
     "scaled": e("ni,,ij->nj", a, 0.5, W),
     "batched": e("nbij,nbj->nbi", B, e("nbij,nj->nbi", B, b)),
     "tr": e("nbii->nb", B),
+    "sq": e("ni,ni->n", a, np.tanh(a)) ** 2,
     "srcW": in_sum(e("ei,ij->ej", a[S], W)),
     "dstW": in_sum(e("ei,ij->ej", a[D], W) * e("ei,ei->e", a[S], a[D])[:, None]),
 }
