@@ -593,6 +593,23 @@ private:
         args.push_back(buildExpr(arg));
       if (antlr4::tree::TerminalNode *string = call->STRING()) {
         std::string text = string->getText();
+        // Printable ASCII only (a spec is letters and punctuation): a
+        // control or non-ASCII character is reported where it is, whole.
+        SourceLoc at = positions.begin(string->getSymbol());
+        for (size_t i = 1; i + 1 < text.size(); ++i) {
+          unsigned char byte = text[i];
+          if (byte >= 0x20 && byte < 0x7f)
+            continue;
+          size_t length = 1;
+          while (i + length + 1 < text.size() &&
+                 (text[i + length] & 0xC0) == 0x80)
+            ++length;
+          error({at.line, at.col + static_cast<unsigned>(i)},
+                "unexpected character '" +
+                    escapeControls(text.substr(i, length)) +
+                    "' in a string (strings hold printable ASCII only)");
+          break;
+        }
         return std::make_unique<CallExpr>(
             whole, call->IDENT()->getText(), std::move(args),
             text.substr(1, text.size() - 2), range(string));
