@@ -101,12 +101,14 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
   if (failed(lowerTo(*module, stage, Stage::LLVMDialect, options)))
     return failure();
   std::string error;
-  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> tm =
+      createHostTargetMachine(error, options.pipeline.optLevel);
   if (!tm)
     return emitError(module->getLoc(), error);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(*module, llvmContext, *tm);
+      translateAndOptimize(*module, llvmContext, *tm,
+                           options.pipeline.optLevel);
   if (!llvmModule)
     return emitError(module->getLoc(), "translation to LLVM IR failed");
   if (target == Stage::LLVM) {
@@ -165,6 +167,10 @@ OwningOpRef<ModuleOp> driver::loadModule(llvm::SourceMgr &sourceMgr,
 
 LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
                               const CompileOptions &options) {
+  std::string error;
+  if (to >= Stage::Lowered &&
+      failed(checkPipelineOptions(options.pipeline, error)))
+    return emitError(module.getLoc(), error);
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
       failed(runPipeline(module, buildGradeOptPipeline, options)))
     return failure();
@@ -184,12 +190,14 @@ LogicalResult driver::buildSharedLibrary(ModuleOp module, Stage from,
   if (failed(lowerTo(module, from, Stage::LLVMDialect, options)))
     return failure();
   std::string error;
-  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> tm =
+      createHostTargetMachine(error, options.pipeline.optLevel);
   if (!tm)
     return emitError(module.getLoc(), error);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(module, llvmContext, *tm);
+      translateAndOptimize(module, llvmContext, *tm,
+                           options.pipeline.optLevel);
   if (!llvmModule)
     return emitError(module.getLoc(), "translation to LLVM IR failed");
   // The object file lives in $TMPDIR only until the link; as a TempFile it
