@@ -80,8 +80,7 @@ TEST_F(TypingTest, InferredBuilderGivesTheRulesType) {
                                    ReduceAllKind::sum, sum);
   EXPECT_EQ(total.getType(), RankedTensorType::get({4}, f32));
   Value matrix = valueOf(RankedTensorType::get({4, 2}, f32));
-  auto mapped =
-      MatmulOp::create(builder, builder.getUnknownLoc(), sum, matrix);
+  auto mapped = MatmulOp::create(builder, builder.getUnknownLoc(), sum, matrix);
   EXPECT_EQ(mapped.getType(), field(FieldKind::edge, {2}, f32));
   EXPECT_TRUE(messages.empty());
 }
@@ -108,8 +107,7 @@ TEST_F(TypingTest, InferenceOfAnIllTypedOpFailsWithTheRulesReason) {
       state.getRawProperties(), state.regions, types)));
   EXPECT_TRUE(types.empty());
   ASSERT_EQ(messages.size(), 1u);
-  EXPECT_EQ(messages[0],
-            "'grade.binary' op element types differ: f64 and f32");
+  EXPECT_EQ(messages[0], "'grade.binary' op element types differ: f64 and f32");
 }
 
 TEST_F(TypingTest, VerifierReportsTheSameReasonAsInference) {
@@ -176,10 +174,16 @@ Type semaType(MLIRContext &context, const std::string &a, const std::string &b,
               const std::string &op, std::string &error) {
   std::string source = "model m {\n"
                        "  graph G;\n"
-                       "  input a : " + a + ";\n"
-                       "  input b : " + b + ";\n"
+                       "  input a : " +
+                       a +
+                       ";\n"
+                       "  input b : " +
+                       b +
+                       ";\n"
                        "  input x0 : node f64;\n"
-                       "  let r = " + op + ";\n"
+                       "  let r = " +
+                       op +
+                       ";\n"
                        "  state x : node f64 = x0;\n"
                        "  rhs dx/dt = x;\n"
                        "  solve euler(dt = 0.1) over [0, 1];\n"
@@ -234,10 +238,9 @@ TEST(SemaTypingTest, SemaAcceptsExactlyWhatTheDialectAccepts) {
     FailureOr<Type> (*infer)(Type, Type, TypeError *);
   };
   unsigned accepted = 0, rejected = 0;
-  for (const Rule &rule : {Rule{"a * b", inferBinaryType},
-                           Rule{"max(a, b)", inferBinaryType},
-                           Rule{"a . b", inferDotType},
-                           Rule{"a @ b", inferMatmulType}})
+  for (const Rule &rule :
+       {Rule{"a * b", inferBinaryType}, Rule{"max(a, b)", inferBinaryType},
+        Rule{"a . b", inferDotType}, Rule{"a @ b", inferMatmulType}})
     for (const Spelled &a : types)
       for (const Spelled &b : types) {
         std::string error;
