@@ -1,8 +1,9 @@
 //===- CPU.h - host code generation and linking -----------------*- C++ -*-===//
 //
 // From the LLVM dialect to a shared library for the host: translation to
-// LLVM IR, LLVM's O3 (or lower) pipeline tuned for the host CPU, object emission, and a
-// link with ld.lld against the model support archive and libomp.
+// LLVM IR, LLVM's pipeline (O3 unless asked otherwise) tuned for the host
+// CPU, object emission, and a link with ld.lld against the model support
+// archive and libomp.
 //
 //===----------------------------------------------------------------------===//
 

@@ -271,7 +271,9 @@ def Grade_LoadOp : Grade_Op<"load", [
 // Graph calculus
 //===----------------------------------------------------------------------===//
 
-def Grade_GatherOp : Grade_Op<"gather", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Grade_GatherOp : Grade_Op<"gather", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a node field read at each edge's source or destination";
   let description = [{
     `gather src` gives every edge j -> i the value x_j, `gather dst` the
@@ -290,7 +292,9 @@ def Grade_GatherOp : Grade_Op<"gather", [Pure, DeclareOpInterfaceMethods<InferTy
   let hasVerifier = 1;
 }
 
-def Grade_ReduceOp : Grade_Op<"reduce", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Grade_ReduceOp : Grade_Op<"reduce", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a reduction over each node's in-edges or out-edges";
   let description = [{
     For every node i, reduces the edge field over the in-edges j -> i
@@ -316,7 +320,9 @@ def Grade_ReduceOp : Grade_Op<"reduce", [Pure, DeclareOpInterfaceMethods<InferTy
   ];
 }
 
-def Grade_ReduceAllOp : Grade_Op<"reduce_all", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a reduction of a whole node or edge field to a global";
   let description = [{
     Reduces the field over all nodes (a node field) or all edges (an edge
@@ -398,7 +404,9 @@ def Grade_DegreeOp : Grade_Op<"degree", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Grade_WeightOp : Grade_Op<"weight", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Grade_WeightOp : Grade_Op<"weight", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "the weight of every edge";
   let description = [{
     Needs a graph declared with `weight(T)`; the result is a scalar edge
@@ -465,7 +473,9 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
   let hasFolder = 1;
 }
 
-def Grade_DotOp : Grade_Op<"dot", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Grade_DotOp : Grade_Op<"dot", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a dot product over the feature axis";
   let description = [{
     Both operands have rank-1 feature shapes of the same length (one may be
@@ -483,7 +493,9 @@ def Grade_DotOp : Grade_Op<"dot", [Pure, DeclareOpInterfaceMethods<InferTypeOpIn
   let hasVerifier = 1;
 }
 
-def Grade_MatmulOp : Grade_Op<"matmul", [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Grade_MatmulOp : Grade_Op<"matmul", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a feature vector times a parameter matrix";
   let description = [{
     Maps every feature vector x of shape [d] to x W with W a global
