@@ -8,6 +8,7 @@
 #include "compiler/Sema/Sema.h"
 #include "compiler/Target/CPU.h"
 #include "compiler/Target/Header.h"
+#include "dialects/GK/IR/GKOps.h"
 #include "dialects/Grade/IR/GradeOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -128,7 +129,7 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
 
 void driver::loadDialects(MLIRContext &context) {
   DialectRegistry registry;
-  registry.insert<GradeDialect, arith::ArithDialect, func::FuncDialect,
+  registry.insert<GradeDialect, gk::GKDialect, arith::ArithDialect, func::FuncDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
                   cf::ControlFlowDialect, omp::OpenMPDialect,
                   LLVM::LLVMDialect>();
@@ -138,6 +139,8 @@ void driver::loadDialects(MLIRContext &context) {
 
 Stage driver::detectStage(ModuleOp module) {
   for (ModelOp model : module.getOps<ModelOp>()) {
+    if (!model.getBody().front().getOps<gk::EntryOp>().empty())
+      return Stage::Kernels;
     if (model.getStepOp())
       return Stage::GradeOpt;
     if (model.getRhsOp() || model.getInitOp())
@@ -173,6 +176,9 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
     return emitError(module.getLoc(), error);
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
       failed(runPipeline(module, buildGradeOptPipeline, options)))
+    return failure();
+  if (from < Stage::Kernels && to >= Stage::Kernels &&
+      failed(runPipeline(module, buildKernelPipeline, options)))
     return failure();
   if (from < Stage::Lowered && to >= Stage::Lowered &&
       failed(runPipeline(module, buildLoweringPipeline, options)))

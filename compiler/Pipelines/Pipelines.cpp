@@ -3,6 +3,7 @@
 #include "compiler/Pipelines/Pipelines.h"
 
 #include "dialects/Conversion/Passes.h"
+#include "dialects/GK/Transforms/Passes.h"
 #include "dialects/Grade/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -18,6 +19,8 @@ static const StageInfo kStages[] = {
     {Stage::Grade, "grade", "the grade dialect as written by the frontend"},
     {Stage::GradeOpt, "grade-opt",
      "grade after graph-calculus rewrites and scheme expansion"},
+    {Stage::Kernels, "kernels",
+     "the kernel plan (gk): fusion, edge passes, buffers, entry points"},
     {Stage::Lowered, "lowered",
      "fused kernels as loops over the CSR structure (scf/memref)"},
     {Stage::LLVMDialect, "llvm-mlir", "the LLVM dialect"},
@@ -125,8 +128,15 @@ void grade::buildGradeOptPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void grade::buildKernelPipeline(OpPassManager &pm) {
+  pm.addPass(createFormKernels());
+  pm.addPass(gk::createScheduleEdgePasses());
+  pm.addPass(gk::createAllocateBuffers());
+  pm.addPass(gk::createLowerEntryPoints());
+}
+
 void grade::buildLoweringPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertGradeToLoops());
+  pm.addPass(createConvertGKToSCF());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -154,6 +164,7 @@ void grade::buildGradePipeline(OpPassManager &pm,
                                const PipelineOptions &options) {
   assert(options.target == Target::CPU && "unchecked pipeline options");
   buildGradeOptPipeline(pm);
+  buildKernelPipeline(pm);
   buildLoweringPipeline(pm);
   buildLLVMPipeline(pm);
 }
@@ -161,6 +172,19 @@ void grade::buildGradePipeline(OpPassManager &pm,
 void grade::registerGradePassesAndPipelines() {
   registerGradeTransformsPasses();
   registerGradeConversionPasses();
+  gk::registerGKTransformsPasses();
+  PassPipelineRegistration<>(
+      "grade-kernel-pipeline",
+      "kernel formation, edge passes, buffers and entry points (gk)",
+      buildKernelPipeline);
+  // Today's loops from grade in one flag: the kernel plan, then the loops.
+  PassPipelineRegistration<>(
+      "convert-grade-to-loops",
+      "grade-kernel-pipeline followed by convert-gk-to-scf",
+      [](OpPassManager &pm) {
+        buildKernelPipeline(pm);
+        pm.addPass(createConvertGKToSCF());
+      });
   PassPipelineRegistration<>("grade-opt-pipeline",
                              "graph-calculus rewrites and scheme expansion",
                              buildGradeOptPipeline);

@@ -24,6 +24,7 @@ enum class Stage {
   AST,         ///< the parsed AST with source locations
   Grade,       ///< the grade dialect as MLIRGen writes it
   GradeOpt,    ///< after graph-calculus rewrites and scheme expansion
+  Kernels,     ///< the kernel plan: gk.func, gk.entry
   Lowered,     ///< fused kernels: func/scf/memref/arith/math
   LLVMDialect, ///< the LLVM dialect
   LLVM,        ///< optimised LLVM IR
@@ -80,7 +81,11 @@ mlir::LogicalResult checkPipelineOptions(const PipelineOptions &options,
 /// expansion, canonicalisation and CSE.
 void buildGradeOptPipeline(mlir::OpPassManager &pm);
 
-/// grade (with a step) -> loops: kernel formation.
+/// grade (with a step) -> gk: kernel formation, edge passes, buffers,
+/// entry points.
+void buildKernelPipeline(mlir::OpPassManager &pm);
+
+/// gk -> loops: the CPU transcription of the plan.
 void buildLoweringPipeline(mlir::OpPassManager &pm);
 
 /// loops -> LLVM dialect: descriptor, OpenMP, standard conversions.

@@ -3,6 +3,7 @@
 #ifndef GRADE_DIALECTS_CONVERSION_PASSES_H
 #define GRADE_DIALECTS_CONVERSION_PASSES_H
 
+#include "dialects/GK/IR/GKOps.h"
 #include "dialects/Grade/IR/GradeOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -5,31 +5,56 @@
 
 include "mlir/Pass/PassBase.td"
 
-def ConvertGradeToLoops : Pass<"convert-grade-to-loops", "::mlir::ModuleOp"> {
-  let summary = "fuse grade regions into CSR loop nests";
+def FormKernels : Pass<"grade-form-kernels", "::mlir::ModuleOp"> {
+  let summary = "group each region's values into gk.kernel ops";
   let description = [{
-    Lowers `grade.init`, `grade.rhs` and `grade.step` into one function each
-    (`gradegen_entry_init`, `_rhs`, `_step`) that views the buffers the
-    runtime passes (`grade.slot`) and calls one *kernel* per fusion level.
+    The fusion decision. In `grade.init`, `grade.rhs` and `grade.step`, a
+    value that a later computation reads at other nodes (through
+    `grade.gather src` over in-edges, `grade.gather dst` over out-edges) must
+    be in memory before that computation starts, and a global reduction of a
+    field is known only after the field's last row: these are the only
+    reasons to end a kernel. Everything else of a level is one `gk.kernel`:
+    a loop over nodes (and over each node's edges) whose results are the
+    level's values that are yielded, read by a later kernel, or reduced to a
+    global. Edge values are recomputed where they are needed, never stored
+    (only edge lets and edge states, which the model asks to keep, are
+    results); node values cheaper to recompute than to store (degrees,
+    reductions of graph invariants, element-wise combinations of buffers)
+    are recomputed too. Each kernel names what it captures and how it reads
+    it (`local`, `remote`, `both`, `uniform`).
 
-    Fusion: a value that a later computation reads at other nodes (through
-    `grade.gather src`) must be in memory before that computation starts;
-    this is the only reason to end a kernel. Everything else of a level is
-    fused into one loop nest: `scf.parallel` over nodes, and inside it the
-    node's in-edges (`scf.for` over the CSR row) in as many passes as the
-    dependent reductions require (one for sums, three for a softmax), with
-    per-node and per-edge values kept in registers or small per-node
-    scratch. Edge values are recomputed where they are needed, never stored
-    as E x d arrays (only edge lets and edge states, which the model asks
-    to keep, are written per edge). Node values needed by a later kernel are
-    written to temporaries reused by liveness, and the stage updates of a
-    step land in the epilogue of the kernel that computes them; a state
-    whose old value is still read during the step is written to a
-    temporary that the runtime swaps in afterwards (`swaps`).
-
-    The model keeps its declarations, gains `temp` declarations for the
-    temporaries, and records `rhs_outputs` and `swaps` for the runtime.
+    ```mlir
+    %u = grade.load @u : !grade.field<node, f64>
+    %r = gk.kernel "heat_rhs_kernel0" over nodes
+        (%g = %G : !grade.graph uniform, %x = %u : !grade.field<node, f64> both)
+        -> (!grade.field<node, f64>) {
+      %xs = grade.gather src %g, %x : ...
+      ...
+      gk.yield %dx : !grade.field<node, f64>
+    }
+    grade.yield %r : !grade.field<node, f64>
+    ```
   }];
+  let dependentDialects = ["::grade::gk::GKDialect"];
+}
+
+def ConvertGKToSCF : Pass<"convert-gk-to-scf", "::mlir::ModuleOp"> {
+  let summary = "write the kernels and entry points as CPU loops";
+  let description = [{
+    Transcribes the plan: each `gk.entry` becomes `gradegen_entry_<kind>`
+    taking the runtime's slot array, which views the buffers
+    (`grade.slot`), evaluates the globals and calls one private function per
+    `gk.launch`; each kernel becomes `scf.parallel` over nodes (or blocks of
+    nodes, for global reductions) with `scf.for` loops over each node's
+    in-edges or out-edges in the scheduled passes, per-node and per-edge
+    values in registers or small scratch arrays, and the results stored per
+    node in the epilogue or per edge in the last pass. Rows read at the
+    other end of the edges are prefetched (`prefetch=false` turns it off).
+  }];
+  let options = [
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "prefetch rows read at the other end of the edges">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",

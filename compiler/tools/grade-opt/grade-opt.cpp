@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Pipelines/Pipelines.h"
+#include "dialects/GK/IR/GKOps.h"
 #include "dialects/Grade/IR/GradeOps.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -21,7 +22,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
-  registry.insert<grade::GradeDialect>();
+  registry.insert<grade::GradeDialect, grade::gk::GKDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "grade optimizer driver\n", registry));
 }

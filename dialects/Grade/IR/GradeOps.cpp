@@ -468,47 +468,21 @@ LogicalResult DegreeOp::verify() {
   return success();
 }
 
-/// The weight type of the graph `graph` is an argument of, or null when
-/// the graph declares none; failure when the graph is not one of a model.
-static FailureOr<Type> lookupWeightType(Value graph) {
-  Operation *user = graph.getParentRegion()
-                        ? graph.getParentRegion()->getParentOp()
-                        : nullptr;
-  auto model = user ? dyn_cast<ModelOp>(user) : ModelOp();
-  if (user && !model)
-    model = user->getParentOfType<ModelOp>();
-  if (!model || !model.getGraphOp())
-    return failure();
-  std::optional<Type> weightType = model.getGraphOp().getWeightType();
-  return weightType ? *weightType : Type();
-}
-
-LogicalResult WeightOp::inferReturnTypes(MLIRContext *context,
-                                         std::optional<Location> location,
-                                         ValueRange operands, DictionaryAttr,
-                                         OpaqueProperties, RegionRange,
-                                         SmallVectorImpl<Type> &inferred) {
-  FailureOr<Type> weightType = lookupWeightType(operands[0]);
-  if (failed(weightType))
-    return emitOptionalError(location, "'", getOperationName(),
-                             "' op needs the graph of a 'grade.model' to "
-                             "know the weight type");
-  TypeError error;
-  return reportInferred(location, getOperationName(),
-                        inferWeightType(context, *weightType, &error), error,
-                        inferred);
-}
-
+/// The weight type (inferWeightType) is not inferred: it is the graph
+/// declaration's, which the op sees only inside its model, not in a kernel
+/// (gk.func) formed from it. Inside a model, the verifier holds it to the
+/// declaration.
 LogicalResult WeightOp::verify() {
   auto type = cast<FieldType>(getType());
   if (!type.isEdge() || !type.isScalar())
     return emitOpError("result must be a scalar edge field, got ") << type;
-  FailureOr<Type> weightType = lookupWeightType(getGraph());
-  if (failed(weightType))
-    return emitOpError("needs the graph of a 'grade.model' to know the "
-                       "weight type");
+  auto model = (*this)->getParentOfType<ModelOp>();
+  if (!model || !model.getGraphOp())
+    return success();
+  std::optional<Type> weightType = model.getGraphOp().getWeightType();
   TypeError error;
-  FailureOr<Type> expected = inferWeightType(getContext(), *weightType, &error);
+  FailureOr<Type> expected = inferWeightType(
+      getContext(), weightType ? *weightType : Type(), &error);
   if (failed(expected))
     return emitOpError(error.message);
   if (*expected != type)

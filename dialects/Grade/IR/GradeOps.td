@@ -404,9 +404,7 @@ def Grade_DegreeOp : Grade_Op<"degree", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Grade_WeightOp : Grade_Op<"weight", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
-  ]> {
+def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
   let summary = "the weight of every edge";
   let description = [{
     Needs a graph declared with `weight(T)`; the result is a scalar edge

@@ -38,7 +38,6 @@ enum class TypeRule {
   MatmulMatrix,    ///< matmul: the matrix is no global rank-2 tensor
   MatmulShapes,    ///< matmul: [d] @ [d', k] with d != d'
   NoWeights,       ///< weight: the graph declares no edge weights
-  NoModel,         ///< weight: the graph is not one of a grade.model
 };
 
 /// Why operand types give no result type.
@@ -96,7 +95,9 @@ mlir::FailureOr<mlir::Type> inferMatmulType(mlir::Type input, mlir::Type matrix,
                                             TypeError *error = nullptr);
 
 /// grade.weight: a scalar edge field of the graph's weight type, where
-/// `weightType` is null when the graph declares no weights.
+/// `weightType` is null when the graph declares no weights. The op does not
+/// infer it (the graph declaration is out of its sight inside a kernel);
+/// its verifier and Sema apply it.
 mlir::FailureOr<mlir::Type> inferWeightType(mlir::MLIRContext *context,
                                             mlir::Type weightType,
                                             TypeError *error = nullptr);

@@ -1,5 +1,5 @@
 // RUN: grade-opt %s -convert-grade-to-loops | FileCheck %s
-// RUN: grade-opt %s --grade-opt-pipeline --grade-lowering-pipeline --grade-llvm-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: grade-opt %s --grade-opt-pipeline --grade-kernel-pipeline --grade-lowering-pipeline --grade-llvm-pipeline | FileCheck %s --check-prefix=LLVM
 
 // Each elementwise function becomes its math (or arith) op inside the
 // kernel, in the order of the expression: sin cos tan asin acos atan sinh

@@ -141,8 +141,9 @@ TEST(DriverTest, PrintsAnyStage) {
   ASSERT_TRUE(succeeded(
       grade::driver::compile(sourceMgr, context, /*isMLIR=*/false, os,
                              options)));
-  // grade-opt and lowering pipelines ran, and the kernels are loops.
-  EXPECT_EQ(pipelines, 2);
+  // The grade-opt, kernel and lowering pipelines ran, and the kernels are
+  // loops.
+  EXPECT_EQ(pipelines, 3);
   EXPECT_NE(text.find("func.func @gradegen_entry_step"), std::string::npos);
   EXPECT_NE(text.find("scf.parallel"), std::string::npos);
 }

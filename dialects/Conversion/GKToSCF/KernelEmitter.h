@@ -18,8 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef GRADE_DIALECTS_CONVERSION_GRADETOLOOPS_KERNELEMITTER_H
-#define GRADE_DIALECTS_CONVERSION_GRADETOLOOPS_KERNELEMITTER_H
+#ifndef GRADE_DIALECTS_CONVERSION_GKTOSCF_KERNELEMITTER_H
+#define GRADE_DIALECTS_CONVERSION_GKTOSCF_KERNELEMITTER_H
 
 #include "dialects/Grade/IR/GradeOps.h"
 
@@ -68,6 +68,11 @@ struct KernelInputs {
   /// Global reductions; with any, the kernel runs over blocks of nodes.
   llvm::SmallVector<KernelReduction> reductions;
   int64_t reduceBlockRows = 0;
+  /// The passes over each node's edges (gk-schedule-edge-passes); every
+  /// `grade.reduce` of the kernel carries its pass (`gk.pass`).
+  int64_t numPasses = 0;
+  /// Prefetch rows read at the other end of the edges.
+  bool prefetch = true;
 };
 
 
@@ -86,4 +91,4 @@ mlir::LogicalResult emitKernel(mlir::OpBuilder &builder, mlir::Location loc,
 
 } // namespace grade::detail
 
-#endif // GRADE_DIALECTS_CONVERSION_GRADETOLOOPS_KERNELEMITTER_H
+#endif // GRADE_DIALECTS_CONVERSION_GKTOSCF_KERNELEMITTER_H

@@ -33,7 +33,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/Conversion/GradeToLoops/KernelEmitter.h"
+#include "dialects/Conversion/GKToSCF/KernelEmitter.h"
+
+#include "dialects/GK/IR/GKOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -85,8 +87,9 @@ public:
           .push_back(reduction);
       collectReductions(input);
     }
+    numPasses = static_cast<unsigned>(in.numPasses);
     for (ReduceOp reduce : reductions)
-      numPasses = std::max(numPasses, phase(reduce.getInput()) + 1);
+      numPasses = std::max(numPasses, passOf(reduce) + 1);
     for (const KernelRoot &root : edgeRoots)
       numPasses = std::max(numPasses, phase(root.value) + 1);
     for (const KernelReduction &reduction : edgeReductions)
@@ -167,7 +170,7 @@ private:
     for (unsigned pass = 0; pass < numPasses; ++pass) {
       SmallVector<ReduceOp> inReductions, outReductions;
       for (ReduceOp reduce : reductions)
-        if (phase(reduce.getInput()) == pass)
+        if (passOf(reduce) == pass)
           (reduce.getOut() ? outReductions : inReductions).push_back(reduce);
       // Edge roots are stored in the last pass: a root may overwrite an edge
       // array (an edge state updated in place) that an earlier pass reads.
@@ -235,6 +238,14 @@ private:
       reductions.insert(reduce);
   }
 
+  /// The edge pass that accumulates `reduce`: as scheduled by
+  /// gk-schedule-edge-passes, or the first after its input is available.
+  unsigned passOf(ReduceOp reduce) {
+    if (std::optional<int64_t> pass = gk::getEdgePass(reduce))
+      return static_cast<unsigned>(*pass);
+    return phase(reduce.getInput());
+  }
+
   /// The pass over in-edges after which `value` is available (0: before
   /// the first pass).
   unsigned phase(Value value) {
@@ -249,7 +260,7 @@ private:
       // A gather at the other end of an edge reads a buffer (phase 0).
       result = phase(gather.getInput());
     } else if (auto reduce = dyn_cast_or_null<ReduceOp>(op)) {
-      result = phase(reduce.getInput()) + 1;
+      result = passOf(reduce) + 1;
     } else if (op) {
       for (Value operand : op->getOperands())
         if (isa<FieldType>(operand.getType()))
@@ -689,6 +700,8 @@ private:
   /// out, which is the order a thread visits them in).
   void prefetchSources(ArrayRef<ReduceOp> passReductions,
                        ArrayRef<KernelRoot> passRoots) {
+    if (!in.prefetch)
+      return;
     llvm::DenseSet<Value> visited;
     llvm::MapVector<Value, int64_t> buffers;
     for (ReduceOp reduce : passReductions)

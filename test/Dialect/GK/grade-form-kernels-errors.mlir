@@ -1,4 +1,4 @@
-// RUN: grade-opt %s -convert-grade-to-loops -split-input-file -verify-diagnostics
+// RUN: grade-opt %s -grade-form-kernels -split-input-file -verify-diagnostics
 
 grade.model @softmax {
   grade.graph @G

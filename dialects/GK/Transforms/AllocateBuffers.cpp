@@ -1,0 +1,226 @@
+//===- AllocateBuffers.cpp - the buffer plan of a model's kernels ---------===//
+//
+// Walks the kernels of each region in order. A kernel result goes to:
+//  - its target's declaration when it is yielded (a let or state in
+//    `grade.init`, a state in `grade.step`), unless the step still reads
+//    the target's old value afterwards, or at other rows in the same
+//    kernel: then to a temporary swapped in by the runtime after the step;
+//  - a derivative temporary in `grade.rhs` (the runtime points it at the
+//    caller's array);
+//  - otherwise a temporary of its type that is free: unused since its last
+//    reader ran, or last read by this very kernel at the rows it writes.
+// Temporaries are model declarations (`grade.decl temp`) shared by the
+// regions; each region starts with all of them free.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/GK/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <limits>
+
+namespace grade::gk {
+#define GEN_PASS_DEF_ALLOCATEBUFFERS
+#include "dialects/GK/Transforms/Passes.h.inc"
+} // namespace grade::gk
+
+using namespace mlir;
+using namespace grade;
+using namespace grade::gk;
+
+namespace {
+
+/// The temporaries of one model.
+class TempPool {
+public:
+  explicit TempPool(ModelOp model) : model(model) {}
+
+  /// A new temporary declaration `<prefix><n>`.
+  FlatSymbolRefAttr create(FieldType type, StringRef prefix) {
+    OpBuilder builder = OpBuilder::atBlockEnd(&model.getBody().front());
+    std::string name;
+    do
+      name = (prefix + Twine(counter++)).str();
+    while (model.lookupDecl(name));
+    DeclOp::create(builder, model.getLoc(), Role::temp, name, type, false);
+    return FlatSymbolRefAttr::get(model.getContext(), name);
+  }
+
+  /// Frees every temporary (a new region starts).
+  void reset() {
+    for (Temp &temp : temps)
+      temp.busyUntil = -1, temp.localOnly = true;
+  }
+
+  /// A temporary of `type` for a value written by kernel `kernel` and read
+  /// last by kernel `lastRead` (only at the rows it writes if `localOnly`).
+  FlatSymbolRefAttr allocate(FieldType type, int kernel, int lastRead,
+                             bool localOnly) {
+    for (Temp &temp : temps) {
+      if (temp.type != type)
+        continue;
+      if (temp.busyUntil < kernel ||
+          (temp.busyUntil == kernel && temp.localOnly)) {
+        temp.busyUntil = lastRead;
+        temp.localOnly = localOnly;
+        return temp.name;
+      }
+    }
+    temps.push_back({create(type, "tmp"), type, lastRead, localOnly});
+    return temps.back().name;
+  }
+
+private:
+  struct Temp {
+    FlatSymbolRefAttr name;
+    FieldType type;
+    int busyUntil;
+    bool localOnly;
+  };
+  ModelOp model;
+  SmallVector<Temp> temps;
+  unsigned counter = 0;
+};
+
+struct Read {
+  int kernel;
+  bool remote;
+};
+
+/// Assigns the buffers of one region's kernels. `targets` are the buffers
+/// of the yielded values, in order; with `mayNeedSwaps`, a target that is
+/// still read after it would be overwritten goes to a temporary instead,
+/// recorded in `swaps`.
+LogicalResult allocateRegion(Block &body, ArrayRef<FlatSymbolRefAttr> targets,
+                             bool mayNeedSwaps, TempPool &pool,
+                             SmallVectorImpl<Attribute> &swaps) {
+  MLIRContext *context = body.getParentOp()->getContext();
+  SmallVector<KernelOp> kernels(body.getOps<KernelOp>());
+  llvm::DenseMap<Value, SmallVector<Read>> reads;
+  for (auto [index, kernel] : llvm::enumerate(kernels))
+    for (auto [capture, attr] :
+         llvm::zip(kernel.getCaptures(), kernel.getAccess())) {
+      Access access = cast<AccessAttr>(attr).getValue();
+      if (access == Access::uniform)
+        continue;
+      reads[capture].push_back(
+          {static_cast<int>(index), access != Access::local});
+    }
+  // Reads of a declaration's value at the start of the region.
+  auto declReads = [&](FlatSymbolRefAttr decl) {
+    SmallVector<Read> result;
+    for (LoadOp load : body.getOps<LoadOp>())
+      if (load.getDeclAttr() == decl)
+        llvm::append_range(result, reads.lookup(load.getResult()));
+    return result;
+  };
+
+  auto yield = cast<grade::YieldOp>(body.getTerminator());
+  llvm::DenseMap<Value, SmallVector<FlatSymbolRefAttr>> yieldedTo;
+  for (auto [value, target] : llvm::zip(yield.getValues(), targets))
+    yieldedTo[value].push_back(target);
+
+  pool.reset();
+  for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    int at = static_cast<int>(index);
+    SmallVector<Attribute> buffers;
+    for (OpResult result : kernel.getResults()) {
+      auto type = dyn_cast<FieldType>(result.getType());
+      if (!type) {
+        buffers.push_back(UnitAttr::get(context));
+        continue;
+      }
+      SmallVector<FlatSymbolRefAttr> resultTargets = yieldedTo.lookup(result);
+      if (resultTargets.size() > 1)
+        return kernel.emitOpError("result #")
+               << result.getResultNumber() << " is yielded to "
+               << resultTargets.size()
+               << " targets; kernel formation gives each target a result";
+      if (!resultTargets.empty()) {
+        FlatSymbolRefAttr target = resultTargets.front();
+        bool inPlace = !mayNeedSwaps ||
+                       llvm::none_of(declReads(target), [&](Read read) {
+                         return read.kernel > at ||
+                                (read.kernel == at && read.remote);
+                       });
+        if (!inPlace) {
+          FlatSymbolRefAttr temp = pool.allocate(
+              type, at, std::numeric_limits<int>::max(), false);
+          swaps.push_back(ArrayAttr::get(context, {target, temp}));
+          target = temp;
+        }
+        buffers.push_back(target);
+        continue;
+      }
+      SmallVector<Read> resultReads = reads.lookup(result);
+      int lastRead = at;
+      for (Read read : resultReads)
+        lastRead = std::max(lastRead, read.kernel);
+      bool localOnly = llvm::all_of(resultReads, [&](Read read) {
+        return read.kernel != lastRead || !read.remote;
+      });
+      buffers.push_back(pool.allocate(type, at, lastRead, localOnly));
+    }
+    kernel.setBuffersAttr(ArrayAttr::get(context, buffers));
+  }
+  return success();
+}
+
+SmallVector<FlatSymbolRefAttr> getTargets(ArrayAttr targets) {
+  SmallVector<FlatSymbolRefAttr> result;
+  for (Attribute target : targets)
+    result.push_back(cast<FlatSymbolRefAttr>(target));
+  return result;
+}
+
+LogicalResult allocateModel(ModelOp model) {
+  MLIRContext *context = model.getContext();
+  TempPool pool(model);
+  SmallVector<Attribute> swaps;
+  if (InitOp init = model.getInitOp())
+    if (failed(allocateRegion(init.getBody().front(),
+                              getTargets(init.getTargets()), false, pool,
+                              swaps)))
+      return failure();
+  if (RhsOp rhs = model.getRhsOp()) {
+    // Derivatives go to temporaries the runtime points at the caller's
+    // arrays; `rhs_outputs` lists them in the order the states are
+    // declared.
+    llvm::StringMap<FlatSymbolRefAttr> derivative;
+    SmallVector<Attribute> outputs;
+    for (DeclOp state : model.getStates()) {
+      FlatSymbolRefAttr temp =
+          pool.create(cast<FieldType>(state.getType()),
+                      ("d_" + state.getSymName() + "_").str());
+      derivative[state.getSymName()] = temp;
+      outputs.push_back(temp);
+    }
+    SmallVector<FlatSymbolRefAttr> targets;
+    for (FlatSymbolRefAttr target : getTargets(rhs.getTargets()))
+      targets.push_back(derivative.lookup(target.getValue()));
+    if (failed(allocateRegion(rhs.getBody().front(), targets, false, pool,
+                              swaps)))
+      return failure();
+    model.setRhsOutputsAttr(ArrayAttr::get(context, outputs));
+  }
+  if (StepOp step = model.getStepOp())
+    if (failed(allocateRegion(step.getBody().front(),
+                              getTargets(step.getTargets()), true, pool,
+                              swaps)))
+      return failure();
+  model.setSwapsAttr(ArrayAttr::get(context, swaps));
+  return success();
+}
+
+struct AllocateBuffersPass
+    : public gk::impl::AllocateBuffersBase<AllocateBuffersPass> {
+  void runOnOperation() override {
+    for (ModelOp model : getOperation().getOps<ModelOp>())
+      if (failed(allocateModel(model)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

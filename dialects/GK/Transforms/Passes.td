@@ -1,0 +1,64 @@
+//===- Passes.td - passes on the gk dialect ----------------*- tablegen -*-===//
+
+#ifndef GRADE_DIALECTS_GK_TRANSFORMS_PASSES_TD
+#define GRADE_DIALECTS_GK_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ScheduleEdgePasses : Pass<"gk-schedule-edge-passes", "::mlir::ModuleOp"> {
+  let summary = "number the passes over each node's edges";
+  let description = [{
+    Inside every `gk.kernel`, assigns each `grade.reduce` the pass over the
+    node's edges that accumulates it (`gk.pass`) and records the number of
+    passes (`passes N`). A reduction is accumulated in the first pass after
+    every reduction its input reads is complete: a sum of messages takes one
+    pass, a softmax three (maximum, sum of exponentials, use). A pass over
+    in-edges and a pass over out-edges may share a number: both run after
+    the same earlier passes. Edge results and global reductions of edge
+    fields are computed in the last pass.
+
+    ```mlir
+    %m = grade.reduce max %g, %s {gk.pass = 0 : i64} : ...
+    %e = grade.reduce sum %g, %x {gk.pass = 1 : i64} : ...
+    ```
+  }];
+  let dependentDialects = ["::grade::gk::GKDialect"];
+}
+
+def AllocateBuffers : Pass<"gk-allocate-buffers", "::mlir::ModuleOp"> {
+  let summary = "give every kernel result a buffer";
+  let description = [{
+    Decides where each field result of a `gk.kernel` lives:
+
+    - a value yielded to a region's target goes to the target's declaration
+      (updated in place) unless a later kernel, or a neighbour in the same
+      kernel, still reads the target's old value; then it goes to a
+      temporary that the runtime swaps in after the step (`swaps` on the
+      model);
+    - the derivatives of `grade.rhs` go to `d_<state>_<n>` temporaries the
+      runtime points at the caller's arrays (`rhs_outputs` on the model);
+    - other results go to `tmp<n>` temporaries (`grade.decl temp`), reused
+      once their last reader has run, or by the very kernel that last reads
+      them when it reads them only at the rows it writes. Temporaries are
+      shared by the regions of a model.
+
+    The `gk.kernel` verifier checks the plan: no kernel reads a value from a
+    buffer that a kernel overwrote since the value was produced, and no
+    kernel overwrites a buffer it reads at other rows.
+  }];
+  let dependentDialects = ["::grade::gk::GKDialect"];
+}
+
+def LowerEntryPoints : Pass<"gk-lower-entry-points", "::mlir::ModuleOp"> {
+  let summary = "outline kernels and schedule them in entry points";
+  let description = [{
+    Moves each `gk.kernel` to a module-level `gk.func` named
+    `<model>_<region>_kernel<n>`, and turns each region (`grade.init`,
+    `grade.rhs`, `grade.step`) into a `gk.entry` whose body launches the
+    kernels (`gk.launch`) in order, with the globals between them evaluated
+    on the host. The plan is then complete and target-independent.
+  }];
+  let dependentDialects = ["::grade::gk::GKDialect"];
+}
+
+#endif // GRADE_DIALECTS_GK_TRANSFORMS_PASSES_TD
