@@ -38,7 +38,8 @@ namespace {
 /// at 10000) and the frontend, sema and kernel formation recurse over them.
 constexpr unsigned kCompileStackSize = 512u << 20;
 
-LogicalResult runPipeline(ModuleOp module, void (*build)(OpPassManager &),
+LogicalResult runPipeline(ModuleOp module,
+                          llvm::function_ref<void(OpPassManager &)> build,
                           const CompileOptions &options) {
   PassManager pm(module->getContext(), ModuleOp::getOperationName());
   if (options.configurePasses && failed(options.configurePasses(pm)))
@@ -181,7 +182,12 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
       failed(runPipeline(module, buildKernelPipeline, options)))
     return failure();
   if (from < Stage::Lowered && to >= Stage::Lowered &&
-      failed(runPipeline(module, buildLoweringPipeline, options)))
+      failed(runPipeline(
+          module,
+          [&](OpPassManager &pm) {
+            buildLoweringPipeline(pm, options.pipeline);
+          },
+          options)))
     return failure();
   if (from < Stage::LLVMDialect && to >= Stage::LLVMDialect &&
       failed(runPipeline(module, buildLLVMPipeline, options)))

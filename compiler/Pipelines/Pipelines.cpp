@@ -55,6 +55,11 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
       *this, "opt-level",
       llvm::cl::desc("LLVM optimisation level of the generated code, 0 to 3"),
       llvm::cl::init(3)};
+  Option<bool> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("prefetch the rows read at the other end of the edges "
+                     "(cpu)"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -96,6 +101,7 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
   }
   options.target = *target;
   options.optLevel = parsed.optLevel;
+  options.prefetch = parsed.prefetch;
   return success();
 }
 
@@ -135,8 +141,11 @@ void grade::buildKernelPipeline(OpPassManager &pm) {
   pm.addPass(gk::createLowerEntryPoints());
 }
 
-void grade::buildLoweringPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertGKToSCF());
+void grade::buildLoweringPipeline(OpPassManager &pm,
+                                  const PipelineOptions &options) {
+  ConvertGKToSCFOptions scf;
+  scf.prefetch = options.prefetch;
+  pm.addPass(createConvertGKToSCF(scf));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -165,7 +174,7 @@ void grade::buildGradePipeline(OpPassManager &pm,
   assert(options.target == Target::CPU && "unchecked pipeline options");
   buildGradeOptPipeline(pm);
   buildKernelPipeline(pm);
-  buildLoweringPipeline(pm);
+  buildLoweringPipeline(pm, options);
   buildLLVMPipeline(pm);
 }
 
@@ -188,9 +197,9 @@ void grade::registerGradePassesAndPipelines() {
   PassPipelineRegistration<>("grade-opt-pipeline",
                              "graph-calculus rewrites and scheme expansion",
                              buildGradeOptPipeline);
-  PassPipelineRegistration<>("grade-lowering-pipeline",
-                             "kernel formation into CSR loop nests",
-                             buildLoweringPipeline);
+  PassPipelineRegistration<>(
+      "grade-lowering-pipeline", "kernel formation into CSR loop nests",
+      [](OpPassManager &pm) { buildLoweringPipeline(pm); });
   PassPipelineRegistration<>("grade-llvm-pipeline",
                              "lowering of kernels to the LLVM dialect",
                              buildLLVMPipeline);

@@ -64,10 +64,13 @@ struct PipelineOptions {
   Target target = Target::CPU;
   /// LLVM's optimisation level for the generated code (0 to 3).
   unsigned optLevel = 3;
+  /// CPU: prefetch the rows read at the other end of the edges
+  /// (convert-gk-to-scf's `prefetch`).
+  bool prefetch = true;
 };
 
-/// Parses `target=NAME opt-level=N` (either may be left out) over the
-/// defaults. On failure `error` says why.
+/// Parses `target=NAME opt-level=N prefetch=BOOL` (any may be left out)
+/// over the defaults. On failure `error` says why.
 mlir::LogicalResult parsePipelineOptions(llvm::StringRef text,
                                          PipelineOptions &options,
                                          std::string &error);
@@ -86,7 +89,8 @@ void buildGradeOptPipeline(mlir::OpPassManager &pm);
 void buildKernelPipeline(mlir::OpPassManager &pm);
 
 /// gk -> loops: the CPU transcription of the plan.
-void buildLoweringPipeline(mlir::OpPassManager &pm);
+void buildLoweringPipeline(mlir::OpPassManager &pm,
+                           const PipelineOptions &options = {});
 
 /// loops -> LLVM dialect: descriptor, OpenMP, standard conversions.
 void buildLLVMPipeline(mlir::OpPassManager &pm);
@@ -99,7 +103,7 @@ void buildGradePipeline(mlir::OpPassManager &pm,
 /// Registers the grade passes and the pipelines above with the pass
 /// registry (`grade-opt-pipeline`, `grade-lowering-pipeline`,
 /// `grade-llvm-pipeline`, and `grade-pipeline` with the options
-/// `target=cpu|cuda` and `opt-level=0..3`).
+/// `target=cpu|cuda`, `opt-level=0..3` and `prefetch=true|false`).
 void registerGradePassesAndPipelines();
 
 } // namespace grade

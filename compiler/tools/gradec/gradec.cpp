@@ -120,6 +120,11 @@ static cl::opt<unsigned> optLevel(
     cl::desc("LLVM optimisation level of the generated code, 0 to 3 "
              "(default 3)"),
     cl::value_desc("level"), cl::init(3), cl::cat(category));
+static cl::opt<bool> prefetchRows(
+    "prefetch",
+    cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
+             "default true, --prefetch=false turns it off)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> verifyDiagnostics(
     "verify-diagnostics",
     cl::desc("Check the diagnostics against expected-* comments in the input"),
@@ -461,8 +466,8 @@ void reportFatalError(void *, const char *reason, bool) {
 
 namespace {
 
-/// The target and optimisation level of a compilation (--target,
-/// --opt-level), checked by compileMain.
+/// The target, optimisation level and prefetching of a compilation
+/// (--target, --opt-level, --prefetch), checked by compileMain.
 static PipelineOptions pipelineOptions;
 
 /// Where processBuffer links a shared library: the path the linker writes
@@ -545,6 +550,7 @@ int compileMain(const char *argv0) {
     if (succeeded(parsePipelineOptions("target=" + targetName,
                                        pipelineOptions, error))) {
       pipelineOptions.optLevel = optLevel;
+      pipelineOptions.prefetch = prefetchRows;
       (void)checkPipelineOptions(pipelineOptions, error);
     }
     if (!error.empty()) {
