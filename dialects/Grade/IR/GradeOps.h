@@ -6,6 +6,7 @@
 #include "dialects/Grade/IR/GradeAttrs.h"
 #include "dialects/Grade/IR/GradeDialect.h"
 #include "dialects/Grade/IR/GradeTypes.h"
+#include "dialects/Grade/IR/GradeTyping.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
@@ -13,6 +14,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/Grade/IR/GradeInterfaces.h.inc"

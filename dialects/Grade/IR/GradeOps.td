@@ -8,6 +8,9 @@
 //    weights, elementwise math, feature dot products and parameter products;
 //  - the interface to generated code after lowering (`grade.slot`).
 //
+// The value ops of graph calculus type themselves (InferTypeOpInterface) by
+// the rules in GradeTyping.h, the one place that states them.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
@@ -268,7 +271,9 @@ def Grade_LoadOp : Grade_Op<"load", [
 // Graph calculus
 //===----------------------------------------------------------------------===//
 
-def Grade_GatherOp : Grade_Op<"gather", [Pure]> {
+def Grade_GatherOp : Grade_Op<"gather", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a node field read at each edge's source or destination";
   let description = [{
     `gather src` gives every edge j -> i the value x_j, `gather dst` the
@@ -285,13 +290,11 @@ def Grade_GatherOp : Grade_Op<"gather", [Pure]> {
     $end $graph `,` $input attr-dict `:` qualified(type($input)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::grade::GatherEnd":$end, "::mlir::Value":$graph,
-                   "::mlir::Value":$input)>
-  ];
 }
 
-def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
+def Grade_ReduceOp : Grade_Op<"reduce", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a reduction over each node's in-edges or out-edges";
   let description = [{
     For every node i, reduces the edge field over the in-edges j -> i
@@ -317,7 +320,9 @@ def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
   ];
 }
 
-def Grade_ReduceAllOp : Grade_Op<"reduce_all", [Pure]> {
+def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a reduction of a whole node or edge field to a global";
   let description = [{
     Reduces the field over all nodes (a node field) or all edges (an edge
@@ -343,13 +348,10 @@ def Grade_ReduceAllOp : Grade_Op<"reduce_all", [Pure]> {
     $kind $input attr-dict `:` qualified(type($input)) `->` type($result)
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::grade::ReduceAllKind":$kind, "::mlir::Value":$input)>
-  ];
 }
 
 def Grade_SoftmaxOp : Grade_Op<"softmax", [
-    Pure, AllTypesMatch<["input", "result"]>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
   ]> {
   let summary = "softmax over each node's in-edges";
   let description = [{
@@ -368,7 +370,7 @@ def Grade_SoftmaxOp : Grade_Op<"softmax", [
 }
 
 def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
-    Pure, AllTypesMatch<["input", "result"]>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
   ]> {
   let summary = "a node field kept only at nodes with in-edges";
   let description = [{
@@ -418,7 +420,8 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType,
+def Grade_UnaryOp : Grade_Op<"unary", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
   let summary = "an elementwise unary function";
   let description = [{
@@ -434,10 +437,12 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType,
   let arguments = (ins Grade_UnaryFn:$fn, Grade_Value:$input);
   let results = (outs Grade_Value:$result);
   let assemblyFormat = "$fn $input attr-dict `:` qualified(type($input))";
+  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
 def Grade_BinaryOp : Grade_Op<"binary", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
@@ -445,8 +450,12 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
     point (x, y), in [-pi, pi]). The operands have the same kind (node,
     edge) or one of them is a global; feature shapes are equal or one is
     empty (a scalar broadcast over features); element types are equal. A
-    global tensor operand must have the feature shape of the other operand
-    (a bias vector added to every node).
+    global vector of the field's feature shape combines with every element
+    (a bias vector added to every node); a global matrix beside a field
+    must have the field's feature shape (products with a matrix are
+    `grade.matmul`). The rules are `grade::inferBinaryType`
+    (GradeTyping.h), which the op's type inference and verifier share with
+    the frontend.
 
     ```mlir
     %z = grade.binary mul %a, %x : !grade.field<edge, f32>, !grade.field<edge, 64xf32> -> !grade.field<edge, 64xf32>
@@ -460,19 +469,11 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
-  let builders = [
-    OpBuilder<(ins "::grade::BinaryFn":$fn, "::mlir::Value":$lhs,
-                   "::mlir::Value":$rhs)>
-  ];
-  let extraClassDeclaration = [{
-    /// The type of `lhs fn rhs` under the broadcasting rules, or null (with
-    /// `reason` set) if the operands do not combine.
-    static ::mlir::Type inferResultType(::mlir::Type lhs, ::mlir::Type rhs,
-                                        std::string *reason = nullptr);
-  }];
 }
 
-def Grade_DotOp : Grade_Op<"dot", [Pure]> {
+def Grade_DotOp : Grade_Op<"dot", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a dot product over the feature axis";
   let description = [{
     Both operands have rank-1 feature shapes of the same length (one may be
@@ -488,12 +489,11 @@ def Grade_DotOp : Grade_Op<"dot", [Pure]> {
     $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::mlir::Value":$lhs, "::mlir::Value":$rhs)>
-  ];
 }
 
-def Grade_MatmulOp : Grade_Op<"matmul", [Pure]> {
+def Grade_MatmulOp : Grade_Op<"matmul", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a feature vector times a parameter matrix";
   let description = [{
     Maps every feature vector x of shape [d] to x W with W a global
@@ -509,9 +509,6 @@ def Grade_MatmulOp : Grade_Op<"matmul", [Pure]> {
     $input `,` $matrix attr-dict `:` qualified(type($input)) `,` qualified(type($matrix)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$matrix)>
-  ];
 }
 
 //===----------------------------------------------------------------------===//

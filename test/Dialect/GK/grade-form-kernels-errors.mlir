@@ -15,23 +15,6 @@ grade.model @softmax {
 
 // -----
 
-grade.model @global_tensor {
-  grade.graph @G
-  grade.decl param @b : tensor<2xf64>
-  grade.decl state @x : !grade.field<node, 2xf64>
-  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
-    %b = grade.load @b : tensor<2xf64>
-    // expected-error @+1 {{arithmetic on global tensors is not supported; combine them with a field}}
-    %bb = grade.dot %b, %b : tensor<2xf64>, tensor<2xf64> -> f64
-    %x = grade.load @x : !grade.field<node, 2xf64>
-    %y = grade.binary add %x, %bb : !grade.field<node, 2xf64>, f64 -> !grade.field<node, 2xf64>
-    grade.yield %y : !grade.field<node, 2xf64>
-  }
-  grade.solve euler dt(0.1) over [0.0, 1.0]
-}
-
-// -----
-
 // Elementwise arithmetic on global tensors is evaluated by the entry point,
 // but the matrix of a product is read from its slot.
 grade.model @computed_matrix {
