@@ -38,7 +38,8 @@ namespace {
 /// at 10000) and the frontend, sema and kernel formation recurse over them.
 constexpr unsigned kCompileStackSize = 512u << 20;
 
-LogicalResult runPipeline(ModuleOp module, void (*build)(OpPassManager &),
+LogicalResult runPipeline(ModuleOp module,
+                          llvm::function_ref<void(OpPassManager &)> build,
                           const CompileOptions &options) {
   PassManager pm(module->getContext(), ModuleOp::getOperationName());
   if (options.configurePasses && failed(options.configurePasses(pm)))
@@ -102,12 +103,14 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
   if (failed(lowerTo(*module, stage, Stage::LLVMDialect, options)))
     return failure();
   std::string error;
-  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> tm =
+      createHostTargetMachine(error, options.pipeline.optLevel);
   if (!tm)
     return emitError(module->getLoc(), error);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(*module, llvmContext, *tm);
+      translateAndOptimize(*module, llvmContext, *tm,
+                           options.pipeline.optLevel);
   if (!llvmModule)
     return emitError(module->getLoc(), "translation to LLVM IR failed");
   if (target == Stage::LLVM) {
@@ -168,6 +171,10 @@ OwningOpRef<ModuleOp> driver::loadModule(llvm::SourceMgr &sourceMgr,
 
 LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
                               const CompileOptions &options) {
+  std::string error;
+  if (to >= Stage::Lowered &&
+      failed(checkPipelineOptions(options.pipeline, error)))
+    return emitError(module.getLoc(), error);
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
       failed(runPipeline(module, buildGradeOptPipeline, options)))
     return failure();
@@ -175,7 +182,12 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
       failed(runPipeline(module, buildKernelPipeline, options)))
     return failure();
   if (from < Stage::Lowered && to >= Stage::Lowered &&
-      failed(runPipeline(module, buildLoweringPipeline, options)))
+      failed(runPipeline(
+          module,
+          [&](OpPassManager &pm) {
+            buildLoweringPipeline(pm, options.pipeline);
+          },
+          options)))
     return failure();
   if (from < Stage::LLVMDialect && to >= Stage::LLVMDialect &&
       failed(runPipeline(module, buildLLVMPipeline, options)))
@@ -190,12 +202,14 @@ LogicalResult driver::buildSharedLibrary(ModuleOp module, Stage from,
   if (failed(lowerTo(module, from, Stage::LLVMDialect, options)))
     return failure();
   std::string error;
-  std::unique_ptr<llvm::TargetMachine> tm = createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> tm =
+      createHostTargetMachine(error, options.pipeline.optLevel);
   if (!tm)
     return emitError(module.getLoc(), error);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(module, llvmContext, *tm);
+      translateAndOptimize(module, llvmContext, *tm,
+                           options.pipeline.optLevel);
   if (!llvmModule)
     return emitError(module.getLoc(), "translation to LLVM IR failed");
   // The object file lives in $TMPDIR only until the link; as a TempFile it

@@ -44,6 +44,9 @@ struct CompileOptions {
   /// into place afterwards passes the final name here.
   std::string libraryPath;
   std::string soname;
+  /// The machine to compile for and LLVM's optimisation level; checked
+  /// (checkPipelineOptions) before any target-dependent pipeline runs.
+  PipelineOptions pipeline;
   /// Called on every pass manager before it runs (gradec applies its
   /// --mlir-print-ir-* and --mlir-timing options here); may be empty.
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePasses;
@@ -66,7 +69,8 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModule(llvm::SourceMgr &sourceMgr,
                                              bool isMLIR, Stage &stage);
 
 /// Runs the pipelines that take `module` from stage `from` to `to`
-/// (at most Stage::LLVMDialect).
+/// (at most Stage::LLVMDialect) for options.pipeline, whose target must be
+/// available in this build once `to` is target-dependent (Lowered on).
 mlir::LogicalResult lowerTo(mlir::ModuleOp module, Stage from, Stage to,
                             const CompileOptions &options);
 

@@ -40,6 +40,90 @@ std::optional<Stage> grade::parseStage(StringRef name) {
   return std::nullopt;
 }
 
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// PipelineOptions as MLIR's textual pipeline options, for parsing.
+struct TextualOptions : public PassPipelineOptions<TextualOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("the machine to compile for: "
+                                            "cpu (default) or cuda"),
+                             llvm::cl::init("cpu")};
+  Option<unsigned> optLevel{
+      *this, "opt-level",
+      llvm::cl::desc("LLVM optimisation level of the generated code, 0 to 3"),
+      llvm::cl::init(3)};
+  Option<bool> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("prefetch the rows read at the other end of the edges "
+                     "(cpu)"),
+      llvm::cl::init(true)};
+};
+} // namespace
+
+static const Target kTargets[] = {Target::CPU, Target::CUDA};
+
+StringRef grade::stringifyTarget(Target target) {
+  switch (target) {
+  case Target::CPU:
+    return "cpu";
+  case Target::CUDA:
+    return "cuda";
+  }
+  llvm_unreachable("unknown target");
+}
+
+LogicalResult grade::parsePipelineOptions(StringRef text,
+                                          PipelineOptions &options,
+                                          std::string &error) {
+  TextualOptions parsed;
+  std::string parseErrors;
+  llvm::raw_string_ostream errorStream(parseErrors);
+  if (failed(parsed.parseFromString(text, errorStream))) {
+    error = "invalid pipeline options '" + text.str() + "'";
+    if (!parseErrors.empty())
+      error += ": " + StringRef(parseErrors).trim().str();
+    return failure();
+  }
+  std::optional<Target> target;
+  for (Target known : kTargets)
+    if (stringifyTarget(known) == parsed.target.getValue())
+      target = known;
+  if (!target) {
+    error = "unknown target '" + parsed.target.getValue() + "' (known: ";
+    for (Target known : kTargets)
+      error +=
+          (known == kTargets[0] ? "" : ", ") + stringifyTarget(known).str();
+    error += ")";
+    return failure();
+  }
+  options.target = *target;
+  options.optLevel = parsed.optLevel;
+  options.prefetch = parsed.prefetch;
+  return success();
+}
+
+LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
+                                          std::string &error) {
+  if (options.target != Target::CPU) {
+    error = "target '" + stringifyTarget(options.target).str() +
+            "' is not available in this build (available: cpu)";
+    return failure();
+  }
+  if (options.optLevel > 3) {
+    error = "optimisation level " + std::to_string(options.optLevel) +
+            " is out of range (0 to 3)";
+    return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pipelines
+//===----------------------------------------------------------------------===//
+
 void grade::buildGradeOptPipeline(OpPassManager &pm) {
   pm.addPass(createExpandSoftmax());
   pm.addPass(createCanonicalizerPass());
@@ -57,8 +141,11 @@ void grade::buildKernelPipeline(OpPassManager &pm) {
   pm.addPass(gk::createLowerEntryPoints());
 }
 
-void grade::buildLoweringPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertGKToSCF());
+void grade::buildLoweringPipeline(OpPassManager &pm,
+                                  const PipelineOptions &options) {
+  ConvertGKToSCFOptions scf;
+  scf.prefetch = options.prefetch;
+  pm.addPass(createConvertGKToSCF(scf));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -82,6 +169,15 @@ void grade::buildLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
+void grade::buildGradePipeline(OpPassManager &pm,
+                               const PipelineOptions &options) {
+  assert(options.target == Target::CPU && "unchecked pipeline options");
+  buildGradeOptPipeline(pm);
+  buildKernelPipeline(pm);
+  buildLoweringPipeline(pm, options);
+  buildLLVMPipeline(pm);
+}
+
 void grade::registerGradePassesAndPipelines() {
   registerGradeTransformsPasses();
   registerGradeConversionPasses();
@@ -101,10 +197,29 @@ void grade::registerGradePassesAndPipelines() {
   PassPipelineRegistration<>("grade-opt-pipeline",
                              "graph-calculus rewrites and scheme expansion",
                              buildGradeOptPipeline);
-  PassPipelineRegistration<>("grade-lowering-pipeline",
-                             "kernel formation into CSR loop nests",
-                             buildLoweringPipeline);
+  PassPipelineRegistration<>(
+      "grade-lowering-pipeline", "kernel formation into CSR loop nests",
+      [](OpPassManager &pm) { buildLoweringPipeline(pm); });
   PassPipelineRegistration<>("grade-llvm-pipeline",
                              "lowering of kernels to the LLVM dialect",
                              buildLLVMPipeline);
+  // Registered by hand rather than through PassPipelineRegistration so that
+  // a target this build lacks is an error with a reason, not a crash.
+  registerPassPipeline(
+      "grade-pipeline",
+      "grade to the LLVM dialect for a target (options: target=cpu|cuda, "
+      "opt-level=0..3)",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        PipelineOptions options;
+        std::string error;
+        if (failed(parsePipelineOptions(text, options, error)) ||
+            failed(checkPipelineOptions(options, error)))
+          return errorHandler(error);
+        buildGradePipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(TextualOptions());
+      });
 }

@@ -15,6 +15,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
+#include <string>
 
 namespace grade {
 
@@ -45,6 +46,40 @@ llvm::ArrayRef<StageInfo> getStages();
 /// The stage called `name`, if any.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
+/// The machines a compilation can target. Only the host CPU has a backend
+/// in this build; the others are named so that asking for one says so.
+enum class Target {
+  CPU,  ///< the host CPU: OpenMP loops, LLVM for the host
+  CUDA, ///< NVIDIA GPUs (not available yet)
+};
+
+/// The name of a target on command lines ("cpu", "cuda").
+llvm::StringRef stringifyTarget(Target target);
+
+/// How to compile, whatever the output stage: what gradec's --target and
+/// --opt-level set, what grade-opt's `grade-pipeline` takes, and what a
+/// client of the compile API fills in. Plain data with defaults, so that
+/// options can be added without breaking callers.
+struct PipelineOptions {
+  Target target = Target::CPU;
+  /// LLVM's optimisation level for the generated code (0 to 3).
+  unsigned optLevel = 3;
+  /// CPU: prefetch the rows read at the other end of the edges
+  /// (convert-gk-to-scf's `prefetch`).
+  bool prefetch = true;
+};
+
+/// Parses `target=NAME opt-level=N prefetch=BOOL` (any may be left out)
+/// over the defaults. On failure `error` says why.
+mlir::LogicalResult parsePipelineOptions(llvm::StringRef text,
+                                         PipelineOptions &options,
+                                         std::string &error);
+
+/// Checks that this build can compile with `options` ("target 'cuda' is not
+/// available in this build"). On failure `error` says why.
+mlir::LogicalResult checkPipelineOptions(const PipelineOptions &options,
+                                         std::string &error);
+
 /// grade -> grade: softmax expansion, graph-calculus identities, scheme
 /// expansion, canonicalisation and CSE.
 void buildGradeOptPipeline(mlir::OpPassManager &pm);
@@ -54,14 +89,21 @@ void buildGradeOptPipeline(mlir::OpPassManager &pm);
 void buildKernelPipeline(mlir::OpPassManager &pm);
 
 /// gk -> loops: the CPU transcription of the plan.
-void buildLoweringPipeline(mlir::OpPassManager &pm);
+void buildLoweringPipeline(mlir::OpPassManager &pm,
+                           const PipelineOptions &options = {});
 
 /// loops -> LLVM dialect: descriptor, OpenMP, standard conversions.
 void buildLLVMPipeline(mlir::OpPassManager &pm);
 
-/// Registers the grade passes and the three pipelines above with the pass
+/// grade -> LLVM dialect for `options.target`: the pipelines above in
+/// order. `options` must have passed checkPipelineOptions.
+void buildGradePipeline(mlir::OpPassManager &pm,
+                        const PipelineOptions &options);
+
+/// Registers the grade passes and the pipelines above with the pass
 /// registry (`grade-opt-pipeline`, `grade-lowering-pipeline`,
-/// `grade-llvm-pipeline`).
+/// `grade-llvm-pipeline`, and `grade-pipeline` with the options
+/// `target=cpu|cuda`, `opt-level=0..3` and `prefetch=true|false`).
 void registerGradePassesAndPipelines();
 
 } // namespace grade

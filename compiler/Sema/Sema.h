@@ -1,10 +1,11 @@
 //===- Sema.h - semantic analysis of grade models ---------------*- C++ -*-===//
 //
 // Sema resolves names, infers and checks the type of every expression (kind,
-// element type, feature shape), checks the structure of the model (one graph,
-// one right-hand side per state, a solve clause, outputs), and classifies
-// lets: a let that depends on a state or on time is *dynamic* and is
-// re-evaluated inside the right-hand side; any other let is *static*,
+// element type, feature shape) by the grade dialect's typing rules
+// (dialects/Grade/IR/GradeTyping.h), checks the structure of the model (one
+// graph, one right-hand side per state, a solve clause, outputs), and
+// classifies lets: a let that depends on a state or on time is *dynamic* and
+// is re-evaluated inside the right-hand side; any other let is *static*,
 // evaluated once at initialisation, and *stored* when a dynamic context or
 // an output needs its value.
 //

@@ -16,6 +16,8 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace grade;
 
@@ -27,7 +29,7 @@ using namespace grade;
 #endif
 
 std::unique_ptr<llvm::TargetMachine>
-grade::createHostTargetMachine(std::string &error) {
+grade::createHostTargetMachine(std::string &error, unsigned optLevel) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -43,7 +45,9 @@ grade::createHostTargetMachine(std::string &error) {
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, llvm::sys::getHostCPUName(), features.getString(), options,
-      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOpt::getLevel(static_cast<int>(std::min(optLevel, 3u)))
+          .value_or(llvm::CodeGenOptLevel::Aggressive)));
   if (!tm)
     error = "cannot create a target machine for " + triple.str();
   return std::unique_ptr<llvm::TargetMachine>(tm.release());
@@ -58,7 +62,7 @@ static bool isExported(llvm::StringRef name) {
 
 std::unique_ptr<llvm::Module>
 grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
-                            llvm::TargetMachine &tm) {
+                            llvm::TargetMachine &tm, unsigned optLevel) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -86,8 +90,14 @@ grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   builder.registerFunctionAnalyses(fam);
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
+  static const llvm::OptimizationLevel levels[] = {
+      llvm::OptimizationLevel::O0, llvm::OptimizationLevel::O1,
+      llvm::OptimizationLevel::O2, llvm::OptimizationLevel::O3};
+  llvm::OptimizationLevel level = levels[std::min(optLevel, 3u)];
   llvm::ModulePassManager passes =
-      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+      level == llvm::OptimizationLevel::O0
+          ? builder.buildO0DefaultPipeline(level)
+          : builder.buildPerModuleDefaultPipeline(level);
   passes.run(*llvmModule, mam);
   return llvmModule;
 }

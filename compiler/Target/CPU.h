@@ -1,8 +1,9 @@
 //===- CPU.h - host code generation and linking -----------------*- C++ -*-===//
 //
 // From the LLVM dialect to a shared library for the host: translation to
-// LLVM IR, LLVM's O3 pipeline tuned for the host CPU, object emission, and a
-// link with ld.lld against the model support archive and libomp.
+// LLVM IR, LLVM's pipeline (O3 unless asked otherwise) tuned for the host
+// CPU, object emission, and a link with ld.lld against the model support
+// archive and libomp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,15 +21,18 @@
 
 namespace grade {
 
-/// A target machine for the host CPU (all of its features), or null with
-/// `error` set.
-std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(std::string &error);
+/// A target machine for the host CPU (all of its features) generating code
+/// at optimisation level `optLevel` (0 to 3), or null with `error` set.
+std::unique_ptr<llvm::TargetMachine>
+createHostTargetMachine(std::string &error, unsigned optLevel = 3);
 
 /// Translates an LLVM-dialect module to LLVM IR for `tm`, hides every symbol
-/// except the ABI entry points, and runs the O3 pipeline.
+/// except the ABI entry points, and runs LLVM's pipeline of level
+/// `optLevel` (0 to 3).
 std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
                                                    llvm::LLVMContext &context,
-                                                   llvm::TargetMachine &tm);
+                                                   llvm::TargetMachine &tm,
+                                                   unsigned optLevel = 3);
 
 /// Writes assembly or an object file for `module`.
 mlir::LogicalResult emitMachineCode(llvm::Module &module,

@@ -110,6 +110,21 @@ static cl::opt<std::string> emitStage("emit", cl::desc(stageHelp()),
 static cl::opt<std::string> inputLanguage(
     "x", cl::desc("Input language: grade or mlir (default: by extension)"),
     cl::value_desc("language"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> targetName(
+    "target",
+    cl::desc("Machine to compile for: cpu (default; cuda is not available "
+             "in this build)"),
+    cl::value_desc("target"), cl::init("cpu"), cl::cat(category));
+static cl::opt<unsigned> optLevel(
+    "opt-level",
+    cl::desc("LLVM optimisation level of the generated code, 0 to 3 "
+             "(default 3)"),
+    cl::value_desc("level"), cl::init(3), cl::cat(category));
+static cl::opt<bool> prefetchRows(
+    "prefetch",
+    cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
+             "default true, --prefetch=false turns it off)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> verifyDiagnostics(
     "verify-diagnostics",
     cl::desc("Check the diagnostics against expected-* comments in the input"),
@@ -451,6 +466,10 @@ void reportFatalError(void *, const char *reason, bool) {
 
 namespace {
 
+/// The target, optimisation level and prefetching of a compilation
+/// (--target, --opt-level, --prefetch), checked by compileMain.
+static PipelineOptions pipelineOptions;
+
 /// Where processBuffer links a shared library: the path the linker writes
 /// (a temporary file) and the library's final file name (its soname).
 struct LibraryOutput {
@@ -478,6 +497,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   TimingScope timing = timingManager.getRootScope();
   driver::CompileOptions options;
   options.target = target;
+  options.pipeline = pipelineOptions;
   options.libraryPath = library.path;
   options.soname = library.soname;
   options.configurePasses = [&](PassManager &pm) -> LogicalResult {
@@ -524,6 +544,19 @@ int compileMain(const char *argv0) {
     llvm::errs() << "gradec: error: unknown stage '" << emitStage
                  << "' for --emit (see --help)\n";
     return 1;
+  }
+  {
+    std::string error;
+    if (succeeded(parsePipelineOptions("target=" + targetName,
+                                       pipelineOptions, error))) {
+      pipelineOptions.optLevel = optLevel;
+      pipelineOptions.prefetch = prefetchRows;
+      (void)checkPipelineOptions(pipelineOptions, error);
+    }
+    if (!error.empty()) {
+      llvm::errs() << "gradec: error: " << error << "\n";
+      return 1;
+    }
   }
   if (!inputLanguage.empty() && inputLanguage != "grade" &&
       inputLanguage != "mlir") {

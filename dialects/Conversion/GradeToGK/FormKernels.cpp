@@ -33,7 +33,10 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <numeric>
 
 #define DEBUG_TYPE "grade-form-kernels"
 
@@ -50,6 +53,9 @@ namespace {
 /// Global reductions are computed per block of this many nodes (and their
 /// in-edges), whatever the number of threads.
 constexpr int64_t kReduceBlockRows = 1024;
+
+/// The most reductions and roots one kernel computes (see chunksOf).
+constexpr size_t kMaxReductionsPerKernel = 32, kMaxRootsPerKernel = 64;
 
 /// How a kernel reads a value: at the rows it writes (Local), or at other
 /// rows (Src: node values at edge sources over in-edges or destinations over
@@ -166,10 +172,8 @@ private:
         bool tensorResult =
             llvm::any_of(op.getResultTypes(),
                          [](Type t) { return isa<RankedTensorType>(t); });
-        if (isa<ContractOp>(op))
-          return op.emitError("a contraction of globals only is not "
-                              "supported; one operand must be a field");
-        if (tensorResult && !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface>(op))
+        if (isa<ContractOp>(op) ||
+            (tensorResult && !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface>(op)))
           return op.emitError("arithmetic on global tensors is not "
                               "supported; combine them with a field");
       }
@@ -290,8 +294,22 @@ private:
     }
   }
 
+  /// Materialises the node values of earlier kernels that kernel `level`
+  /// reads from memory.
   void visit(Value value, ReadMode mode, int level,
              llvm::DenseSet<std::pair<Value, int>> &visited) {
+    walkReads(value, mode, level, visited, [&](Value external, ReadMode) {
+      if (!external.getDefiningOp<LoadOp>() &&
+          materialized.insert(external).second)
+        roots[levels.lookup(external)].push_back(Root{external});
+    });
+  }
+
+  /// Calls `onRead` for every value kernel `level` reads from memory while
+  /// computing `value` (read in `mode`), and how it reads it.
+  void walkReads(Value value, ReadMode mode, int level,
+                 llvm::DenseSet<std::pair<Value, int>> &visited,
+                 function_ref<void(Value, ReadMode)> onRead) {
     if (!visited.insert({value, static_cast<int>(mode)}).second)
       return;
     if (!isField(value) || isGraph(value))
@@ -303,22 +321,20 @@ private:
       if (getFieldKind(value.getType()) == FieldKind::edge &&
           (directionsOf(value) & kOut))
         mode = ReadMode::Src;
-      reads[value].push_back({level, mode});
-      if (!value.getDefiningOp<LoadOp>() && materialized.insert(value).second)
-        roots[levels.lookup(value)].push_back(Root{value});
+      onRead(value, mode);
       return;
     }
     // Computed in this kernel, or recomputed here.
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast<GatherOp>(op)) {
       if (isRemoteGather(gather))
-        visit(gather.getInput(), ReadMode::Src, level, visited);
+        walkReads(gather.getInput(), ReadMode::Src, level, visited, onRead);
       if (isLocalGather(gather))
-        visit(gather.getInput(), ReadMode::Local, level, visited);
+        walkReads(gather.getInput(), ReadMode::Local, level, visited, onRead);
       return;
     }
     for (Value operand : op->getOperands())
-      visit(operand, ReadMode::Local, level, visited);
+      walkReads(operand, ReadMode::Local, level, visited, onRead);
   }
 
   //===--------------------------------------------------------------------===//
@@ -327,8 +343,9 @@ private:
 
   /// The ops kernel `level` computes (in body order) and the values it
   /// reads instead.
-  void collectCone(int level, llvm::SetVector<Value> &externals,
-                   llvm::DenseSet<Operation *> &computed) {
+  void collectCone(ArrayRef<Root> chunk, int level,
+                   llvm::SetVector<Value> &externals,
+                   llvm::SetVector<Operation *> &computed) {
     llvm::DenseSet<Value> visited;
     std::function<void(Value)> walk = [&](Value value) {
       if (isGraph(value) || !visited.insert(value).second)
@@ -342,24 +359,117 @@ private:
       for (Value operand : op->getOperands())
         walk(operand);
     };
-    for (const Root &root : roots[level]) {
+    for (const Root &root : chunk) {
       if (ReduceAllOp reduce = root.getReduceAll())
         computed.insert(reduce);
       walk(root.getField());
     }
   }
 
-  /// How kernel `level` reads the field `value`.
-  gk::Access accessOf(Value value, int level) {
-    bool local = false, remote = false;
-    for (auto [reader, mode] : reads.lookup(value)) {
-      if (reader != level)
-        continue;
-      (mode == ReadMode::Src ? remote : local) = true;
+  /// How a kernel computing `chunk` at `level` reads each field it reads.
+  llvm::DenseMap<Value, gk::Access> accessesOf(ArrayRef<Root> chunk,
+                                               int level) {
+    llvm::DenseMap<Value, std::pair<bool, bool>> modes; // local, remote
+    llvm::DenseSet<std::pair<Value, int>> visited;
+    for (const Root &root : chunk)
+      walkReads(root.getField(), ReadMode::Local, level, visited,
+                [&](Value value, ReadMode mode) {
+                  (mode == ReadMode::Src ? modes[value].second
+                                         : modes[value].first) = true;
+                });
+    llvm::DenseMap<Value, gk::Access> result;
+    for (auto &[value, mode] : modes)
+      result[value] = mode.second ? (mode.first ? gk::Access::both
+                                                : gk::Access::remote)
+                                  : gk::Access::local;
+    return result;
+  }
+
+  /// The reductions (over edges, or global) a root's value needs at
+  /// `level`: the expensive part of a kernel.
+  void collectReductions(const Root &root, int level,
+                         llvm::SetVector<Operation *> &reductions) {
+    llvm::SetVector<Value> externals;
+    llvm::SetVector<Operation *> computed;
+    collectCone(root, level, externals, computed);
+    for (Operation *op : computed)
+      if (isa<ReduceOp, ReduceAllOp>(op))
+        reductions.insert(op);
+  }
+
+  /// The roots of `level` in kernels of at most kMaxReductionsPerKernel
+  /// reductions and kMaxRootsPerKernel roots. Roots that share a reduction
+  /// stay together where they fit (splitting them computes it twice); a
+  /// group that does not fit is split anyway, root by root. Reductions of
+  /// graph invariants (weighted degrees), which nearly every root may read,
+  /// do not group roots: each kernel recomputes them in a pass it has
+  /// anyway. Huge fused loops cost compile time superlinearly (and
+  /// registers at run time); a few more passes over the CSR index cost
+  /// little next to them.
+  SmallVector<SmallVector<Root>> chunksOf(int level) {
+    ArrayRef<Root> all = roots[level];
+    // Union-find over roots through the reductions they share.
+    SmallVector<unsigned> parent(all.size());
+    std::iota(parent.begin(), parent.end(), 0);
+    auto find = [&](unsigned i) {
+      while (parent[i] != i)
+        i = parent[i] = parent[parent[i]];
+      return i;
+    };
+    SmallVector<llvm::SetVector<Operation *>> rootReductions(all.size());
+    llvm::DenseMap<Operation *, unsigned> owner;
+    for (auto [index, root] : llvm::enumerate(all)) {
+      collectReductions(root, level, rootReductions[index]);
+      for (Operation *op : rootReductions[index]) {
+        if (auto reduce = dyn_cast<ReduceOp>(op);
+            reduce && isInvariantReduction(reduce))
+          continue;
+        auto [it, inserted] = owner.try_emplace(op, index);
+        if (!inserted)
+          parent[find(index)] = find(it->second);
+      }
     }
-    if (remote)
-      return local ? gk::Access::both : gk::Access::remote;
-    return gk::Access::local;
+    llvm::MapVector<unsigned, SmallVector<unsigned>> groups;
+    for (unsigned i = 0; i < all.size(); ++i)
+      groups[find(i)].push_back(i);
+
+    // Greedy packing, in the order of the groups' first roots.
+    SmallVector<SmallVector<Root>> chunks;
+    llvm::SetVector<Operation *> chunkReductions;
+    auto fits = [&](ArrayRef<unsigned> members) {
+      if (chunks.empty() ||
+          chunks.back().size() + members.size() > kMaxRootsPerKernel)
+        return false;
+      llvm::SetVector<Operation *> merged = chunkReductions;
+      for (unsigned i : members)
+        merged.insert(rootReductions[i].begin(), rootReductions[i].end());
+      return merged.size() <= kMaxReductionsPerKernel;
+    };
+    auto add = [&](ArrayRef<unsigned> members) {
+      if (!fits(members)) {
+        chunks.emplace_back();
+        chunkReductions.clear();
+      }
+      for (unsigned i : members) {
+        chunks.back().push_back(all[i]);
+        chunkReductions.insert(rootReductions[i].begin(),
+                               rootReductions[i].end());
+      }
+    };
+    for (auto &[leader, members] : groups) {
+      llvm::SetVector<Operation *> groupReductions;
+      for (unsigned i : members)
+        groupReductions.insert(rootReductions[i].begin(),
+                               rootReductions[i].end());
+      if (members.size() <= kMaxRootsPerKernel &&
+          groupReductions.size() <= kMaxReductionsPerKernel) {
+        add(members);
+        continue;
+      }
+      for (unsigned i : members)
+        add(i);
+    }
+    return chunks;
   }
 
   bool isGlobalOp(Operation &op) {
@@ -367,11 +477,75 @@ private:
            !isa<ReduceAllOp>(op);
   }
 
-  LogicalResult formKernels() {
+  /// Creates the kernel computing `chunk` (roots of `level`) before the
+  /// region's yield.
+  void formKernel(OpBuilder &builder, YieldOp yield, StringRef name,
+                  ArrayRef<Root> chunk, int level,
+                  SmallVectorImpl<std::pair<Value, Value>> &replacements,
+                  SmallVectorImpl<std::pair<int, Value>> &yielded) {
     MLIRContext *context = regionOp->getContext();
+    llvm::SetVector<Value> externals;
+    llvm::SetVector<Operation *> computed;
+    collectCone(chunk, level, externals, computed);
+    llvm::DenseMap<Value, gk::Access> accesses = accessesOf(chunk, level);
+    SmallVector<Value> captures = {body.getArgument(0)};
+    SmallVector<Attribute> access = {
+        gk::AccessAttr::get(context, gk::Access::uniform)};
+    for (Value value : externals) {
+      captures.push_back(value);
+      gk::Access kind = gk::Access::uniform;
+      if (isField(value)) {
+        auto it = accesses.find(value);
+        kind = it == accesses.end() ? gk::Access::local : it->second;
+      }
+      access.push_back(gk::AccessAttr::get(context, kind));
+    }
+    SmallVector<Type> resultTypes;
+    SmallVector<Location> rootLocs;
+    bool anyReduceAll = false;
+    for (const Root &root : chunk) {
+      resultTypes.push_back(root.value.getType());
+      rootLocs.push_back(root.value.getLoc());
+      anyReduceAll |= static_cast<bool>(root.getReduceAll());
+    }
+
+    builder.setInsertionPoint(yield);
+    auto kernel = gk::KernelOp::create(
+        builder, builder.getFusedLoc(rootLocs), resultTypes, captures,
+        builder.getStringAttr(name), builder.getArrayAttr(access),
+        anyReduceAll ? builder.getI64IntegerAttr(kReduceBlockRows)
+                     : IntegerAttr(),
+        IntegerAttr(), ArrayAttr());
+    Block *kernelBody = builder.createBlock(&kernel.getBody());
+    IRMapping mapping;
+    for (Value capture : captures)
+      mapping.map(capture,
+                  kernelBody->addArgument(capture.getType(), capture.getLoc()));
+    builder.setInsertionPointToEnd(kernelBody);
+    // Clone in program order.
+    SmallVector<Operation *> ordered(computed.begin(), computed.end());
+    llvm::sort(ordered, [&](Operation *a, Operation *b) {
+      return position.lookup(a) < position.lookup(b);
+    });
+    for (Operation *op : ordered)
+      builder.clone(*op, mapping);
+    SmallVector<Value> results;
+    for (const Root &root : chunk)
+      results.push_back(mapping.lookup(root.value));
+    gk::YieldOp::create(builder, kernel.getLoc(), results);
+    for (auto [root, result] : llvm::zip(chunk, kernel.getResults())) {
+      if (root.yieldIndex >= 0)
+        yielded.push_back({root.yieldIndex, result});
+      else
+        replacements.push_back({root.value, result});
+    }
+  }
+
+  LogicalResult formKernels() {
+    for (auto [index, op] : llvm::enumerate(body))
+      position[&op] = index;
     auto yield = cast<YieldOp>(body.getTerminator());
-    OpBuilder builder(context);
-    Value graph = body.getArgument(0);
+    OpBuilder builder(regionOp->getContext());
     SmallVector<Operation *> globalOps;
     for (Operation &op : body.without_terminator())
       if (isGlobalOp(op))
@@ -390,53 +564,12 @@ private:
       if (level >= static_cast<int>(roots.size()) || roots[level].empty())
         continue;
 
-      llvm::SetVector<Value> externals;
-      llvm::DenseSet<Operation *> computed;
-      collectCone(level, externals, computed);
-      SmallVector<Value> captures = {graph};
-      SmallVector<Attribute> access = {
-          gk::AccessAttr::get(context, gk::Access::uniform)};
-      for (Value value : externals) {
-        captures.push_back(value);
-        access.push_back(gk::AccessAttr::get(
-            context, isField(value) ? accessOf(value, level)
-                                    : gk::Access::uniform));
-      }
-      SmallVector<Type> resultTypes;
-      SmallVector<Location> rootLocs;
-      bool anyReduceAll = false;
-      for (const Root &root : roots[level]) {
-        resultTypes.push_back(root.value.getType());
-        rootLocs.push_back(root.value.getLoc());
-        anyReduceAll |= static_cast<bool>(root.getReduceAll());
-      }
-
-      builder.setInsertionPoint(yield);
-      auto kernel = gk::KernelOp::create(
-          builder, builder.getFusedLoc(rootLocs), resultTypes, captures,
-          builder.getStringAttr(kernelPrefix + "_kernel" + Twine(level)),
-          builder.getArrayAttr(access),
-          anyReduceAll ? builder.getI64IntegerAttr(kReduceBlockRows)
-                       : IntegerAttr(),
-          IntegerAttr(), ArrayAttr());
-      Block *kernelBody = builder.createBlock(&kernel.getBody());
-      IRMapping mapping;
-      for (Value capture : captures)
-        mapping.map(capture,
-                    kernelBody->addArgument(capture.getType(), capture.getLoc()));
-      builder.setInsertionPointToEnd(kernelBody);
-      for (Operation &op : body.without_terminator())
-        if (computed.contains(&op))
-          builder.clone(op, mapping);
-      SmallVector<Value> results;
-      for (const Root &root : roots[level])
-        results.push_back(mapping.lookup(root.value));
-      gk::YieldOp::create(builder, kernel.getLoc(), results);
-      for (auto [root, result] : llvm::zip(roots[level], kernel.getResults())) {
-        if (root.yieldIndex >= 0)
-          yielded.push_back({root.yieldIndex, result});
-        else
-          replacements.push_back({root.value, result});
+      SmallVector<SmallVector<Root>> chunks = chunksOf(level);
+      for (auto [chunkIndex, chunk] : llvm::enumerate(chunks)) {
+        std::string name = (kernelPrefix + "_kernel" + Twine(level)).str();
+        if (chunks.size() > 1)
+          name += "_" + std::to_string(chunkIndex);
+        formKernel(builder, yield, name, chunk, level, replacements, yielded);
       }
     }
 
@@ -471,7 +604,8 @@ private:
   llvm::DenseMap<Value, int> levels;
   SmallVector<ReduceAllOp> reduceAlls;
   SmallVector<SmallVector<Root>> roots;
-  llvm::DenseMap<Value, SmallVector<std::pair<int, ReadMode>>> reads;
+  /// Program order of the region's ops.
+  llvm::DenseMap<Operation *, unsigned> position;
   llvm::DenseSet<Value> materialized;
   /// Node values read at other nodes: they must be in memory.
   llvm::DenseSet<Value> mustMaterialize;

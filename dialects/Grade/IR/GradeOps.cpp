@@ -1,9 +1,10 @@
 //===- GradeOps.cpp - operations of the grade dialect ---------------------===//
 //
-// Verifiers, builders, custom syntax and folders of the grade operations.
-// The verifiers restate the language's typing rules so that IR produced by
-// any pass, or written by hand for grade-opt, is held to the same rules as
-// the frontend's output.
+// Verifiers, builders, type inference, custom syntax and folders of the
+// grade operations. The value ops infer and verify their result types by
+// the rules of GradeTyping.h, which the frontend's Sema calls too, so IR
+// produced by any pass, or written by hand for grade-opt, is held to the
+// same rules, with the same reasons, as a model file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -362,98 +363,127 @@ LogicalResult LoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 //===----------------------------------------------------------------------===//
-// Graph calculus
+// Graph calculus: type inference and verification
 //===----------------------------------------------------------------------===//
+//
+// Every value op's result type is a function of its operand types given by
+// GradeTyping.h. inferReturnTypes reports a broken rule at the location it
+// is given, the verifiers at the op; both with the rule's own message.
 
-/// Checks that `to` is `from` with kind `toKind`.
-static LogicalResult verifyKindChange(Operation *op, Type from, Type to,
-                                      FieldKind fromKind, FieldKind toKind) {
-  auto input = cast<FieldType>(from);
-  if (input.getKind() != fromKind)
-    return op->emitOpError("operand must be ")
-           << (fromKind == FieldKind::edge ? "an edge" : "a node")
-           << " field, got " << from;
-  if (to != input.withKind(toKind))
-    return op->emitOpError("result type must be ")
-           << input.withKind(toKind) << ", got " << to;
+/// The result of inferring `op`'s type, reported as emitOpError would.
+static LogicalResult reportInferred(std::optional<Location> location,
+                                    StringRef opName, FailureOr<Type> type,
+                                    const TypeError &error,
+                                    SmallVectorImpl<Type> &inferred) {
+  if (failed(type))
+    return emitOptionalError(location, "'", opName, "' op ", error.message);
+  inferred.push_back(*type);
   return success();
 }
 
-void GatherOp::build(OpBuilder &builder, OperationState &state, GatherEnd end,
-                     Value graph, Value input) {
-  auto type = cast<FieldType>(input.getType()).withKind(FieldKind::edge);
-  build(builder, state, type, end, graph, input);
+/// Checks an op's result type against the type its operands give.
+static LogicalResult verifyInferred(Operation *op, FailureOr<Type> expected,
+                                    const TypeError &error) {
+  if (failed(expected))
+    return op->emitOpError(error.message);
+  Type actual = op->getResult(0).getType();
+  if (*expected != actual)
+    return op->emitOpError("result type must be ")
+           << *expected << ", got " << actual;
+  return success();
 }
 
+/// Defines inferReturnTypes and verify of a value op whose type is
+/// `infer(operand types...)`.
+#define GRADE_INFERRED_TYPE(OpTy, infer, ...)                                  \
+  LogicalResult OpTy::inferReturnTypes(                                        \
+      MLIRContext *, std::optional<Location> location, ValueRange operands,    \
+      DictionaryAttr, OpaqueProperties, RegionRange,                           \
+      SmallVectorImpl<Type> &inferred) {                                       \
+    TypeError error;                                                           \
+    return reportInferred(location, getOperationName(),                        \
+                          infer(__VA_ARGS__, &error), error, inferred);        \
+  }
+
+GRADE_INFERRED_TYPE(GatherOp, inferGatherType, operands[1].getType())
+GRADE_INFERRED_TYPE(ReduceOp, inferReduceType, operands[1].getType())
+GRADE_INFERRED_TYPE(ReduceAllOp, inferReduceAllType, operands[0].getType())
+GRADE_INFERRED_TYPE(SoftmaxOp, inferSoftmaxType, operands[1].getType())
+GRADE_INFERRED_TYPE(NonEmptyOp, inferNonEmptyType, operands[1].getType())
+GRADE_INFERRED_TYPE(UnaryOp, inferUnaryType, operands[0].getType())
+GRADE_INFERRED_TYPE(BinaryOp, inferBinaryType, operands[0].getType(),
+                    operands[1].getType())
+
+#undef GRADE_INFERRED_TYPE
+
 LogicalResult GatherOp::verify() {
-  return verifyKindChange(*this, getInput().getType(), getType(),
-                          FieldKind::node, FieldKind::edge);
+  TypeError error;
+  return verifyInferred(*this, inferGatherType(getInput().getType(), &error),
+                        error);
 }
 
 void ReduceOp::build(OpBuilder &builder, OperationState &state,
                      ReduceKind kind, Value graph, Value input, bool out) {
-  auto type = cast<FieldType>(input.getType()).withKind(FieldKind::node);
-  build(builder, state, type, kind, out, graph, input);
+  build(builder, state, kind, out, graph, input);
 }
 
 LogicalResult ReduceOp::verify() {
-  return verifyKindChange(*this, getInput().getType(), getType(),
-                          FieldKind::edge, FieldKind::node);
-}
-
-void ReduceAllOp::build(OpBuilder &builder, OperationState &state,
-                        ReduceAllKind kind, Value input) {
-  auto field = cast<FieldType>(input.getType());
-  build(builder, state,
-        makeValueType(std::nullopt, field.getShape(), field.getElementType()),
-        kind, input);
+  TypeError error;
+  return verifyInferred(*this, inferReduceType(getInput().getType(), &error),
+                        error);
 }
 
 LogicalResult ReduceAllOp::verify() {
-  auto field = cast<FieldType>(getInput().getType());
-  Type expected =
-      makeValueType(std::nullopt, field.getShape(), field.getElementType());
-  if (getType() != expected)
+  TypeError error;
+  FailureOr<Type> expected = inferReduceAllType(getInput().getType(), &error);
+  if (failed(expected))
+    return emitOpError(error.message);
+  if (getType() != *expected)
     return emitOpError("result type must be ")
-           << expected << " (the element type and feature shape of " << field
-           << "), got " << getType();
+           << *expected << " (the element type and feature shape of "
+           << getInput().getType() << "), got " << getType();
   return success();
 }
 
 LogicalResult SoftmaxOp::verify() {
-  if (!cast<FieldType>(getInput().getType()).isEdge())
-    return emitOpError("operand must be an edge field, got ")
-           << getInput().getType();
-  return success();
+  TypeError error;
+  return verifyInferred(*this, inferSoftmaxType(getInput().getType(), &error),
+                        error);
 }
 
 LogicalResult NonEmptyOp::verify() {
-  if (!cast<FieldType>(getInput().getType()).isNode())
-    return emitOpError("operand must be a node field, got ")
-           << getInput().getType();
-  return success();
+  TypeError error;
+  return verifyInferred(*this,
+                        inferNonEmptyType(getInput().getType(), &error), error);
 }
 
 LogicalResult DegreeOp::verify() {
   auto type = cast<FieldType>(getType());
-  if (!type.isNode() || !type.isScalar())
+  if (type != getDegreeType(type.getElementType()))
     return emitOpError("result must be a scalar node field, got ") << type;
   return success();
 }
 
+/// The weight type (inferWeightType) is not inferred: it is the graph
+/// declaration's, which the op sees only inside its model, not in a kernel
+/// (gk.func) formed from it. Inside a model, the verifier holds it to the
+/// declaration.
 LogicalResult WeightOp::verify() {
   auto type = cast<FieldType>(getType());
   if (!type.isEdge() || !type.isScalar())
     return emitOpError("result must be a scalar edge field, got ") << type;
   auto model = (*this)->getParentOfType<ModelOp>();
-  if (!model)
+  if (!model || !model.getGraphOp())
     return success();
-  GraphOp graph = model.getGraphOp();
-  if (!graph || !graph.getWeightType())
-    return emitOpError("the model's graph has no edge weights");
-  if (*graph.getWeightType() != type.getElementType())
+  std::optional<Type> weightType = model.getGraphOp().getWeightType();
+  TypeError error;
+  FailureOr<Type> expected = inferWeightType(
+      getContext(), weightType ? *weightType : Type(), &error);
+  if (failed(expected))
+    return emitOpError(error.message);
+  if (*expected != type)
     return emitOpError("edge weights are ")
-           << *graph.getWeightType() << ", result element type is "
+           << *weightType << ", result element type is "
            << type.getElementType();
   return success();
 }
@@ -462,64 +492,18 @@ LogicalResult WeightOp::verify() {
 // Elementwise operations
 //===----------------------------------------------------------------------===//
 
-/// Checks an op's result type against the type its operands imply (null
-/// with `reason` set when they do not combine).
-static LogicalResult verifyResultType(Operation *op, Type expected,
-                                      const std::string &reason, Type actual) {
-  if (!expected)
-    return op->emitOpError(reason);
-  if (expected != actual)
-    return op->emitOpError("result type must be ")
-           << expected << ", got " << actual;
-  return success();
-}
-
-Type BinaryOp::inferResultType(Type lhs, Type rhs, std::string *reason) {
-  auto fail = [&](const std::string &why) -> Type {
-    if (reason)
-      *reason = why;
-    return {};
-  };
-  std::optional<FieldKind> lhsKind = getFieldKind(lhs),
-                           rhsKind = getFieldKind(rhs);
-  if (lhsKind && rhsKind && *lhsKind != *rhsKind)
-    return fail("cannot combine a node field with an edge field");
-  Type lhsElem = getElementTypeOf(lhs), rhsElem = getElementTypeOf(rhs);
-  if (!lhsElem || !rhsElem)
-    return fail("operands must be fields, floats or float tensors");
-  if (lhsElem != rhsElem) {
-    std::string a, b;
-    llvm::raw_string_ostream(a) << lhsElem;
-    llvm::raw_string_ostream(b) << rhsElem;
-    return fail("element types differ: " + a + " and " + b);
-  }
-  ArrayRef<int64_t> lhsShape = getFeatureShape(lhs),
-                    rhsShape = getFeatureShape(rhs);
-  ArrayRef<int64_t> shape;
-  if (lhsShape == rhsShape || rhsShape.empty())
-    shape = lhsShape;
-  else if (lhsShape.empty())
-    shape = rhsShape;
-  else
-    return fail("feature shapes " + formatShape(lhsShape) + " and " +
-                formatShape(rhsShape) + " do not broadcast");
-  return makeValueType(lhsKind ? lhsKind : rhsKind, shape, lhsElem);
-}
-
-void BinaryOp::build(OpBuilder &builder, OperationState &state, BinaryFn fn,
-                     Value lhs, Value rhs) {
-  Type type = inferResultType(lhs.getType(), rhs.getType());
-  assert(type && "operands do not combine");
-  build(builder, state, type, fn, lhs, rhs);
+LogicalResult UnaryOp::verify() {
+  TypeError error;
+  return verifyInferred(*this, inferUnaryType(getInput().getType(), &error),
+                        error);
 }
 
 LogicalResult BinaryOp::verify() {
-  std::string reason;
-  Type expected = inferResultType(getLhs().getType(), getRhs().getType(),
-                                  &reason);
-  return verifyResultType(*this, expected, reason, getType());
+  TypeError error;
+  return verifyInferred(
+      *this,
+      inferBinaryType(getLhs().getType(), getRhs().getType(), &error), error);
 }
-
 /// Evaluates a binary function on doubles (the folder's arithmetic).
 static double evalBinary(BinaryFn fn, double a, double b) {
   switch (fn) {
@@ -647,128 +631,23 @@ OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
 // ContractOp
 //===----------------------------------------------------------------------===//
 
-static bool isIndexLetter(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+LogicalResult ContractOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, ValueRange operands,
+    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
+    SmallVectorImpl<Type> &inferred) {
+  ContractOp::Adaptor adaptor(operands, attributes, properties, regions);
+  TypeError error;
+  return reportInferred(
+      location, getOperationName(),
+      inferContractType(adaptor.getSpec(), operands.getTypes(), &error), error,
+      inferred);
 }
 
-static std::string typeString(Type type) {
-  std::string result;
-  llvm::raw_string_ostream(result) << type;
-  return result;
-}
-
-std::optional<ContractSpec> ContractSpec::get(StringRef spec,
-                                              TypeRange inputs,
-                                              std::string *reason) {
-  auto fail = [&](const Twine &why) -> std::optional<ContractSpec> {
-    if (reason)
-      *reason = why.str();
-    return std::nullopt;
-  };
-  auto [lhs, output] = spec.split("->");
-  if (lhs.size() == spec.size() || output.contains(','))
-    return fail("spec '" + spec +
-                "' must have the form '<inputs>-><output>', e.g. 'ij,j->i'");
-  for (char c : lhs.str() + output.str())
-    if (!isIndexLetter(c) && c != ',')
-      return fail("spec '" + spec + "': '" + Twine(c) +
-                  "' is not an index letter (a-z, A-Z)");
-  if (inputs.empty())
-    return fail("needs at least one operand");
-
-  ContractSpec result;
-  SmallVector<StringRef> subscripts;
-  lhs.split(subscripts, ',');
-  if (subscripts.size() != inputs.size())
-    return fail("spec '" + spec + "' has " + Twine(subscripts.size()) +
-                " input subscript" + (subscripts.size() == 1 ? "" : "s") +
-                " for " + Twine(inputs.size()) + " operand" +
-                (inputs.size() == 1 ? "" : "s"));
-  // The operand where each letter was first seen (for messages).
-  std::array<int, 128> firstOperand;
-  firstOperand.fill(-1);
-  for (auto [index, subscript, type] : llvm::enumerate(subscripts, inputs)) {
-    ArrayRef<int64_t> shape = getFeatureShape(type);
-    if (subscript.size() != shape.size())
-      return fail("subscript '" + subscript + "' of operand #" +
-                  Twine(index) + " names " + Twine(subscript.size()) +
-                  " feature axes, but the operand has feature shape " +
-                  formatShape(shape));
-    for (auto [letter, size] : llvm::zip(subscript, shape)) {
-      unsigned char at = letter;
-      if (firstOperand[at] < 0) {
-        firstOperand[at] = index;
-        result.sizes[at] = size;
-      } else if (result.sizes[at] != size) {
-        return fail("index '" + Twine(letter) + "' has size " +
-                    Twine(result.sizes[at]) + " in operand #" +
-                    Twine(firstOperand[at]) + " and size " + Twine(size) +
-                    " in operand #" + Twine(index));
-      }
-    }
-    result.inputs.push_back(subscript.str());
-  }
-  for (auto [position, letter] : llvm::enumerate(output)) {
-    if (output.find(letter) != position)
-      return fail("output index '" + Twine(letter) + "' appears twice in '" +
-                  output + "'");
-    if (firstOperand[(unsigned char)letter] < 0)
-      return fail("output index '" + Twine(letter) + "' appears in no input");
-  }
-  result.output = output.str();
-  for (const std::string &subscript : result.inputs)
-    for (char letter : subscript)
-      if (!output.contains(letter) &&
-          result.reduced.find(letter) == std::string::npos)
-        result.reduced.push_back(letter);
-  return result;
-}
-
-Type ContractOp::inferResultType(StringRef spec, TypeRange inputs,
-                                 std::string *reason) {
-  auto fail = [&](const std::string &why) -> Type {
-    if (reason)
-      *reason = why;
-    return {};
-  };
-  std::optional<ContractSpec> parsed = ContractSpec::get(spec, inputs, reason);
-  if (!parsed)
-    return {};
-  std::optional<FieldKind> kind;
-  int kindOperand = -1;
-  Type elem;
-  for (auto [index, type] : llvm::enumerate(inputs)) {
-    Type operandElem = getElementTypeOf(type);
-    if (!operandElem)
-      return fail("operand #" + std::to_string(index) +
-                  " must be a field, float or float tensor");
-    if (!elem)
-      elem = operandElem;
-    else if (operandElem != elem)
-      return fail("element types differ: " + typeString(elem) +
-                  " (operand #0) and " + typeString(operandElem) +
-                  " (operand #" + std::to_string(index) + ")");
-    std::optional<FieldKind> operandKind = getFieldKind(type);
-    if (!operandKind)
-      continue;
-    auto article = [](FieldKind k) {
-      return k == FieldKind::edge ? "an edge" : "a node";
-    };
-    if (kind && *kind != *operandKind)
-      return fail("cannot contract " + std::string(article(*kind)) +
-                  " field (operand #" + std::to_string(kindOperand) +
-                  ") with " + article(*operandKind) + " field (operand #" +
-                  std::to_string(index) +
-                  "); gather the node field along the edges first");
-    if (!kind) {
-      kind = operandKind;
-      kindOperand = index;
-    }
-  }
-  SmallVector<int64_t> shape;
-  for (char letter : parsed->output)
-    shape.push_back(parsed->size(letter));
-  return makeValueType(kind, shape, elem);
+LogicalResult ContractOp::verify() {
+  TypeError error;
+  return verifyInferred(
+      *this, inferContractType(getSpec(), getInputs().getTypes(), &error),
+      error);
 }
 
 ContractSpec ContractOp::getContractSpec() {
@@ -776,20 +655,6 @@ ContractSpec ContractOp::getContractSpec() {
       ContractSpec::get(getSpec(), getInputs().getTypes());
   assert(spec && "verified op");
   return *spec;
-}
-
-void ContractOp::build(OpBuilder &builder, OperationState &state,
-                       StringRef spec, ValueRange inputs) {
-  std::string reason;
-  Type type = inferResultType(spec, inputs.getTypes(), &reason);
-  assert(type && "operands do not contract");
-  build(builder, state, type, builder.getStringAttr(spec), inputs);
-}
-
-LogicalResult ContractOp::verify() {
-  std::string reason;
-  Type expected = inferResultType(getSpec(), getInputs().getTypes(), &reason);
-  return verifyResultType(*this, expected, reason, getType());
 }
 
 //===----------------------------------------------------------------------===//

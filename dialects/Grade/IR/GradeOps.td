@@ -9,6 +9,9 @@
 //    products, matrix products, per-head dots);
 //  - the interface to generated code after lowering (`grade.slot`).
 //
+// The value ops of graph calculus type themselves (InferTypeOpInterface) by
+// the rules in GradeTyping.h, the one place that states them.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef GRADE_DIALECTS_GRADE_IR_GRADEOPS_TD
@@ -269,7 +272,9 @@ def Grade_LoadOp : Grade_Op<"load", [
 // Graph calculus
 //===----------------------------------------------------------------------===//
 
-def Grade_GatherOp : Grade_Op<"gather", [Pure]> {
+def Grade_GatherOp : Grade_Op<"gather", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a node field read at each edge's source or destination";
   let description = [{
     `gather src` gives every edge j -> i the value x_j, `gather dst` the
@@ -286,13 +291,11 @@ def Grade_GatherOp : Grade_Op<"gather", [Pure]> {
     $end $graph `,` $input attr-dict `:` qualified(type($input)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::grade::GatherEnd":$end, "::mlir::Value":$graph,
-                   "::mlir::Value":$input)>
-  ];
 }
 
-def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
+def Grade_ReduceOp : Grade_Op<"reduce", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a reduction over each node's in-edges or out-edges";
   let description = [{
     For every node i, reduces the edge field over the in-edges j -> i
@@ -318,7 +321,9 @@ def Grade_ReduceOp : Grade_Op<"reduce", [Pure]> {
   ];
 }
 
-def Grade_ReduceAllOp : Grade_Op<"reduce_all", [Pure]> {
+def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "a reduction of a whole node or edge field to a global";
   let description = [{
     Reduces the field over all nodes (a node field) or all edges (an edge
@@ -344,13 +349,10 @@ def Grade_ReduceAllOp : Grade_Op<"reduce_all", [Pure]> {
     $kind $input attr-dict `:` qualified(type($input)) `->` type($result)
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::grade::ReduceAllKind":$kind, "::mlir::Value":$input)>
-  ];
 }
 
 def Grade_SoftmaxOp : Grade_Op<"softmax", [
-    Pure, AllTypesMatch<["input", "result"]>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
   ]> {
   let summary = "softmax over each node's in-edges";
   let description = [{
@@ -369,7 +371,7 @@ def Grade_SoftmaxOp : Grade_Op<"softmax", [
 }
 
 def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
-    Pure, AllTypesMatch<["input", "result"]>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
   ]> {
   let summary = "a node field kept only at nodes with in-edges";
   let description = [{
@@ -419,7 +421,8 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType,
+def Grade_UnaryOp : Grade_Op<"unary", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
   let summary = "an elementwise unary function";
   let description = [{
@@ -435,10 +438,12 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure, SameOperandsAndResultType,
   let arguments = (ins Grade_UnaryFn:$fn, Grade_Value:$input);
   let results = (outs Grade_Value:$result);
   let assemblyFormat = "$fn $input attr-dict `:` qualified(type($input))";
+  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
 def Grade_BinaryOp : Grade_Op<"binary", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
@@ -446,8 +451,12 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
     point (x, y), in [-pi, pi]). The operands have the same kind (node,
     edge) or one of them is a global; feature shapes are equal or one is
     empty (a scalar broadcast over features); element types are equal. A
-    global tensor operand must have the feature shape of the other operand
-    (a bias vector added to every node).
+    global vector of the field's feature shape combines with every element
+    (a bias vector added to every node); a global matrix beside a field
+    must have the field's feature shape (products with a matrix are
+    `grade.contract`). The rules are `grade::inferBinaryType`
+    (GradeTyping.h), which the op's type inference and verifier share with
+    the frontend.
 
     ```mlir
     %z = grade.binary mul %a, %x : !grade.field<edge, f32>, !grade.field<edge, 64xf32> -> !grade.field<edge, 64xf32>
@@ -461,19 +470,11 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
-  let builders = [
-    OpBuilder<(ins "::grade::BinaryFn":$fn, "::mlir::Value":$lhs,
-                   "::mlir::Value":$rhs)>
-  ];
-  let extraClassDeclaration = [{
-    /// The type of `lhs fn rhs` under the broadcasting rules, or null (with
-    /// `reason` set) if the operands do not combine.
-    static ::mlir::Type inferResultType(::mlir::Type lhs, ::mlir::Type rhs,
-                                        std::string *reason = nullptr);
-  }];
 }
 
-def Grade_ContractOp : Grade_Op<"contract", [Pure]> {
+def Grade_ContractOp : Grade_Op<"contract", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+  ]> {
   let summary = "an einsum-like contraction over feature axes";
   let description = [{
     Multiplies its operands element by element and sums over the indices
@@ -491,10 +492,11 @@ def Grade_ContractOp : Grade_Op<"contract", [Pure]> {
 
     A letter has the same size wherever it appears (it may appear twice in
     one operand: `ii->` is a trace); the output's letters are distinct and
-    each appears in some input. The result has the output's feature shape,
-    the operands' element type, and the operands' field kind (a global
-    when no operand is a field). The language's `dot(a, b)` and `a . b` are
-    `i,i->`, `x @ W` is `i,ij->j`.
+    each appears in some input. At least one operand is a field (kernels
+    compute per node or edge). The result has the output's feature shape,
+    the operands' element type and the fields' kind. The rules are
+    `grade::inferContractType` (GradeTyping.h). The language's `dot(a, b)`
+    and `a . b` are `i,i->`, `x @ W` is `i,ij->j`.
 
     ```mlir
     // dot product of two edge vectors
@@ -515,17 +517,9 @@ def Grade_ContractOp : Grade_Op<"contract", [Pure]> {
     $spec $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
-  let builders = [
-    OpBuilder<(ins "::llvm::StringRef":$spec, "::mlir::ValueRange":$inputs)>
-  ];
   let extraClassDeclaration = [{
-    /// The spec with its letters resolved (the op must verify).
+    /// The spec with its letters bound to axis sizes (the op must verify).
     ::grade::ContractSpec getContractSpec();
-    /// The type of the contraction of operands of types `inputs` by `spec`,
-    /// or null (with `reason` set) if they do not contract.
-    static ::mlir::Type inferResultType(::llvm::StringRef spec,
-                                        ::mlir::TypeRange inputs,
-                                        std::string *reason = nullptr);
   }];
 }
 

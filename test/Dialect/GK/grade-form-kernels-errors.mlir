@@ -15,23 +15,6 @@ grade.model @softmax {
 
 // -----
 
-grade.model @global_tensor {
-  grade.graph @G
-  grade.decl param @b : tensor<2xf64>
-  grade.decl state @x : !grade.field<node, 2xf64>
-  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
-    %b = grade.load @b : tensor<2xf64>
-    // expected-error @+1 {{a contraction of globals only is not supported; one operand must be a field}}
-    %bb = grade.contract "i,i->" %b, %b : tensor<2xf64>, tensor<2xf64> -> f64
-    %x = grade.load @x : !grade.field<node, 2xf64>
-    %y = grade.binary add %x, %bb : !grade.field<node, 2xf64>, f64 -> !grade.field<node, 2xf64>
-    grade.yield %y : !grade.field<node, 2xf64>
-  }
-  grade.solve euler dt(0.1) over [0.0, 1.0]
-}
-
-// -----
-
 grade.model @foreign_op {
   grade.graph @G
   grade.decl state @x : !grade.field<node, f64>

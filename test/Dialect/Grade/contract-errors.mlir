@@ -1,8 +1,8 @@
 // RUN: grade-opt %s -split-input-file -verify-diagnostics
 
 // The verifier of grade.contract: the spec's syntax, index letters against
-// the operands' feature shapes, the output's letters, field kinds, element
-// types and the result type.
+// the operands' feature shapes, the output's letters, field kinds (at
+// least one field), element types and the result type.
 
 func.func @no_arrow(%a: !grade.field<node, 4xf64>) {
   // expected-error @+1 {{spec 'i,i' must have the form '<inputs>-><output>', e.g. 'ij,j->i'}}
@@ -124,8 +124,16 @@ func.func @result_shape(%a: !grade.field<node, 3xf64>, %b: !grade.field<node, 2x
 
 // -----
 
-func.func @global_result(%w: tensor<3x2xf64>) {
-  // expected-error @+1 {{result type must be 'tensor<2xf64>', got 'f64'}}
-  %0 = grade.contract "ij->j" %w : tensor<3x2xf64> -> f64
+func.func @globals_only(%w: tensor<3x2xf64>) {
+  // expected-error @+1 {{one operand must be a node or edge field (a contraction of globals only is not supported)}}
+  %0 = grade.contract "ij->j" %w : tensor<3x2xf64> -> tensor<2xf64>
+  return
+}
+
+// -----
+
+func.func @not_a_value(%x: !grade.field<node, 4xf64>, %i: i32) {
+  // expected-error @+1 {{operand #1 must be variadic of field, float or float tensor, but got 'i32'}}
+  %0 = grade.contract "i,->i" %x, %i : !grade.field<node, 4xf64>, i32 -> !grade.field<node, 4xf64>
   return
 }

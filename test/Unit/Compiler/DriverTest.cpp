@@ -11,6 +11,7 @@
 
 #include "grade/runtime.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -145,6 +146,52 @@ TEST(DriverTest, PrintsAnyStage) {
   EXPECT_EQ(pipelines, 3);
   EXPECT_NE(text.find("func.func @gradegen_entry_step"), std::string::npos);
   EXPECT_NE(text.find("scf.parallel"), std::string::npos);
+}
+
+TEST(DriverTest, PipelineOptionsChooseTheTarget) {
+  mlir::MLIRContext context;
+  grade::driver::loadDialects(context);
+  auto buffer = llvm::MemoryBuffer::getFile(GRADE_EXAMPLES_DIR "/heat.grade");
+  ASSERT_TRUE(bool(buffer));
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    diagnostics += d.str() + "\n";
+    return mlir::success();
+  });
+  grade::driver::CompileOptions options;
+  options.target = grade::Stage::Lowered;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+
+  // A target without a backend in this build: an error before any
+  // target-dependent pipeline, nothing printed.
+  options.pipeline.target = grade::Target::CUDA;
+  EXPECT_TRUE(failed(grade::driver::compile(sourceMgr, context,
+                                            /*isMLIR=*/false, os, options)));
+  EXPECT_EQ(diagnostics,
+            "target 'cuda' is not available in this build (available: cpu)\n");
+  EXPECT_EQ(text, "");
+
+  // The target-independent stages do not depend on it.
+  options.target = grade::Stage::GradeOpt;
+  diagnostics.clear();
+  EXPECT_TRUE(succeeded(grade::driver::compile(sourceMgr, context,
+                                               /*isMLIR=*/false, os, options)))
+      << diagnostics;
+  EXPECT_NE(text.find("grade.step"), std::string::npos);
+
+  // The options parse from the text grade-opt takes.
+  grade::PipelineOptions parsed;
+  std::string error;
+  ASSERT_TRUE(succeeded(
+      grade::parsePipelineOptions("target=cpu opt-level=1", parsed, error)))
+      << error;
+  EXPECT_EQ(parsed.target, grade::Target::CPU);
+  EXPECT_EQ(parsed.optLevel, 1u);
+  EXPECT_TRUE(failed(grade::parsePipelineOptions("target=tpu", parsed, error)));
+  EXPECT_EQ(error, "unknown target 'tpu' (known: cpu, cuda)");
 }
 
 } // namespace

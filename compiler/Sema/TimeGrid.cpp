@@ -1,0 +1,93 @@
+//===- TimeGrid.cpp - the solve clause: scheme, step size, interval ------===//
+//
+// Resolves the solve clause's scheme (built in or declared with `scheme`),
+// checks its arguments and interval, and that the runtime can step on the
+// grid t0 + k dt at all.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Sema/Checker.h"
+
+#include <cmath>
+
+using namespace grade;
+using namespace grade::sema;
+
+void Checker::checkSolve() {
+  const ast::SolveDecl &solve = *model.solve;
+  llvm::StringRef name = solve.getName();
+  if (TableauAttr named = TableauAttr::getNamed(context, name)) {
+    model.scheme = named;
+  } else if (TableauAttr declared = schemes.lookup(name)) {
+    model.scheme = declared;
+  } else if (!schemeDecls.count(name)) {
+    // A declared scheme with an error has been reported already.
+    std::vector<llvm::StringRef> candidates(
+        TableauAttr::getNamedSchemes().begin(),
+        TableauAttr::getNamedSchemes().end());
+    std::string known;
+    for (llvm::StringRef scheme : candidates)
+      known += (known.empty() ? "" : ", ") + scheme.str();
+    for (const auto &entry : schemeDecls) {
+      candidates.push_back(entry.getKey());
+      known += ", " + entry.getKey().str();
+    }
+    error(solve.getNameRange().begin,
+          "unknown scheme '" + name + "' (known: " + known +
+              "; declare others with 'scheme NAME { a = ...; b = ...; }')" +
+              suggest(name, candidates));
+  }
+  bool sawDt = false;
+  for (const ast::SolveArg &arg : solve.getArgs()) {
+    if (arg.name != "dt") {
+      error(arg.range.begin, "unknown argument '" + arg.name +
+                                 "' for scheme '" + solve.getName() +
+                                 "' (expected 'dt')");
+      continue;
+    }
+    if (sawDt) {
+      error(arg.range.begin, "argument 'dt' is given twice");
+      continue;
+    }
+    sawDt = true;
+    if (!(arg.value > 0) || !std::isfinite(arg.value))
+      error(arg.range.begin,
+            "step size must be positive, got " + formatNumber(arg.value));
+    model.dt = arg.value;
+  }
+  if (!sawDt)
+    error(solve.getLoc(), "'solve " + solve.getName() +
+                              "' needs a step size, e.g. '" + solve.getName() +
+                              "(dt = 0.01)'");
+  if (!(solve.getT1() > solve.getT0()))
+    error(solve.getIntervalRange().begin,
+          "the interval [" + formatNumber(solve.getT0()) + ", " +
+              formatNumber(solve.getT1()) +
+              "] is empty; its end must exceed its start");
+  else if (sawDt && model.dt > 0 && std::isfinite(model.dt))
+    checkTimeGrid(solve);
+}
+
+/// The runtime steps on t0 + k dt: the step must be resolvable at the
+/// interval's magnitude (t + dt != t), and the step count must stay
+/// countable (the runtime refuses 1e15 steps and more).
+void Checker::checkTimeGrid(const ast::SolveDecl &solve) {
+  double t0 = solve.getT0(), t1 = solve.getT1(), dt = model.dt;
+  double far = std::fabs(t0) > std::fabs(t1) ? t0 : t1;
+  if (far + dt == far || far - dt == far) {
+    error(solve.getLoc(),
+          "the step dt = " + formatNumber(dt) +
+              " is below the resolution of time near " + formatNumber(far) +
+              " (doubles there are " +
+              formatNumber(std::nextafter(std::fabs(far), HUGE_VAL) -
+                           std::fabs(far)) +
+              " apart); shift the interval towards 0 or take a larger dt");
+    return;
+  }
+  double steps = (t1 - t0) / dt;
+  if (!(steps < 1e15))
+    error(solve.getLoc(),
+          "integrating [" + formatNumber(t0) + ", " + formatNumber(t1) +
+              "] with dt = " + formatNumber(dt) + " takes " +
+              formatNumber(steps) + " steps; the runtime's limit is 1e15");
+}
