@@ -239,9 +239,19 @@ TEST(SemaTypingTest, SemaAcceptsExactlyWhatTheDialectAccepts) {
     FailureOr<Type> (*infer)(Type, Type, TypeError *);
   };
   unsigned accepted = 0, rejected = 0;
+  // einsum("spec", a, b) is grade.contract's rule for that spec.
+#define CONTRACT_RULE(spec)                                                    \
+  Rule {                                                                       \
+    "einsum(\"" spec "\", a, b)", +[](Type a, Type b, TypeError *error) {     \
+      Type operands[] = {a, b};                                                \
+      return inferContractType(spec, operands, error);                         \
+    }                                                                          \
+  }
   for (const Rule &rule :
        {Rule{"a * b", inferBinaryType}, Rule{"max(a, b)", inferBinaryType},
-        Rule{"a . b", inferDotType}, Rule{"a @ b", inferMatmulType}})
+        Rule{"a . b", inferDotType}, Rule{"a @ b", inferMatmulType},
+        CONTRACT_RULE("i,i->"), CONTRACT_RULE("ij,j->i"),
+        CONTRACT_RULE("i,j->ij"), CONTRACT_RULE(",i->i")})
     for (const Spelled &a : types)
       for (const Spelled &b : types) {
         std::string error;
@@ -259,6 +269,7 @@ TEST(SemaTypingTest, SemaAcceptsExactlyWhatTheDialectAccepts) {
           EXPECT_FALSE(error.empty());
         }
       }
+#undef CONTRACT_RULE
   // The grid exercises both verdicts of every rule.
   EXPECT_GT(accepted, 100u);
   EXPECT_GT(rejected, 100u);
