@@ -138,6 +138,7 @@ void grade::buildKernelPipeline(OpPassManager &pm) {
   pm.addPass(createFormKernels());
   pm.addPass(gk::createScheduleEdgePasses());
   pm.addPass(gk::createAllocateBuffers());
+  pm.addPass(gk::createCheckFinite());
   pm.addPass(gk::createLowerEntryPoints());
 }
 
@@ -198,7 +199,7 @@ void grade::registerGradePassesAndPipelines() {
                              "graph-calculus rewrites and scheme expansion",
                              buildGradeOptPipeline);
   PassPipelineRegistration<>(
-      "grade-lowering-pipeline", "kernel formation into CSR loop nests",
+      "grade-lowering-pipeline", "the kernel plan as CPU loops (convert-gk-to-scf)",
       [](OpPassManager &pm) { buildLoweringPipeline(pm); });
   PassPipelineRegistration<>("grade-llvm-pipeline",
                              "lowering of kernels to the LLVM dialect",

@@ -188,6 +188,7 @@ std::string render(const grade_model_descriptor_t &desc) {
                        : slot.slot_kind == GRADE_SLOT_FIELD      ? "field"
                        : slot.slot_kind == GRADE_SLOT_TEMP       ? "temporary"
                        : slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
+                       : slot.slot_kind == GRADE_SLOT_STATUS     ? "status"
                                                                  : "unused");
     json += "}";
   }

@@ -155,6 +155,7 @@ grade_status_t checkSlots(const char *path,
     return invalidDescriptor(path, format("%d slots at %p", int(desc->num_slots),
                                           (const void *)desc->slots));
   std::vector<int> fieldSlots(size_t(desc->num_fields), 0);
+  int statusSlots = 0;
   for (int32_t i = 0; i < desc->num_slots; ++i) {
     const grade_slot_desc_t &slot = desc->slots[i];
     auto bad = [&](const std::string &what) {
@@ -194,6 +195,13 @@ grade_status_t checkSlots(const char *path,
     }
     case GRADE_SLOT_TEMP:
       break;
+    case GRADE_SLOT_STATUS:
+      if (slot.kind != GRADE_KIND_GLOBAL || slot.dtype != GRADE_DTYPE_I32 ||
+          slot.rank != 1 || slot.shape[0] != 1)
+        return bad("a status slot must be a global i32[1]");
+      if (statusSlots++)
+        return bad("a second status slot");
+      continue;
     default:
       return bad(format("unknown slot kind %d", int(slot.slot_kind)));
     }

@@ -75,6 +75,9 @@ struct grade_session {
   /// Values per row of the widest state: the work per node or edge that
   /// the automatic thread count weighs (fixed by the descriptor).
   int64_t stateWidth = 1;
+  /// The slot the step's kernels flag non-finite states in, or -1 (a
+  /// library whose step does not check: the states are scanned instead).
+  int32_t statusSlot = -1;
 };
 
 namespace {
@@ -147,6 +150,7 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
     break;
   case GRADE_SLOT_FIELD:
   case GRADE_SLOT_TEMP:
+  case GRADE_SLOT_STATUS:
   case GRADE_SLOT_DERIVATIVE: {
     // The descriptor's checks bound a row's bytes, not the rows.
     count = rowsOf(s, slot.kind);
@@ -209,6 +213,21 @@ void runEntry(grade_session &s, int32_t kind, double t, double dt) {
     }
     return;
   }
+}
+
+/// Whether the step entry flags non-finite states itself.
+bool stepChecksFinite(const grade_session &s) { return s.statusSlot >= 0; }
+
+/// Runs the step entry with the status flag cleared; returns whether its
+/// kernels flagged a NaN or infinite state.
+bool runStep(grade_session &s, double t, double dt) {
+  int32_t *status = stepChecksFinite(s)
+                        ? static_cast<int32_t *>(s.slots[size_t(s.statusSlot)])
+                        : nullptr;
+  if (status)
+    *status = 0;
+  runEntry(s, GRADE_ENTRY_STEP, t, dt);
+  return status && *status != 0;
 }
 
 /// Looks a field up and returns its index into `bound` as well.
@@ -518,6 +537,16 @@ grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
   return nullptr;
 }
 
+/// The step's kernels flagged a state that the scan no longer finds (a
+/// kernel bug, or memory changed behind the session's back).
+grade_status_t nonFiniteFlagged(const grade_session &s, double t,
+                                int64_t step, int64_t numSteps) {
+  return makeStatus(GRADE_ERROR_NUMERICAL,
+                    "model '%s': the step flagged a NaN or Inf state at t = "
+                    "%g (step %lld of %lld)",
+                    s.desc->name, t, (long long)step, (long long)numSteps);
+}
+
 /// Fixed steps on the grid tStart + k dt, the last one shortened to end on
 /// t1; progress after every step, NaN/Inf checks every `check_every`.
 grade_status_t integrate(grade_session &s, double t1,
@@ -574,17 +603,23 @@ grade_status_t integrate(grade_session &s, double t1,
     // accumulate over long runs; the last step lands exactly on t1.
     double tNow = tStart + double(k) * dt;
     double tNext = k + 1 == numSteps ? t1 : tStart + double(k + 1) * dt;
-    runEntry(s, GRADE_ENTRY_STEP, tNow, tNext - tNow);
+    bool flagged = runStep(s, tNow, tNext - tNow);
     s.t = tNext;
     ++stats.steps;
     stats.rhs_evaluations += s.desc->scheme.stages;
     // Check before reporting progress, so that a host never sees progress
-    // for a step whose result is already garbage.
-    if ((k + 1) % checkEvery == 0 || k + 1 == numSteps) {
+    // for a step whose result is already garbage. A step that checks its
+    // states itself is scanned only when it flagged one (to name it), or
+    // on schedule for a growth bound.
+    bool scheduled = (k + 1) % checkEvery == 0 || k + 1 == numSteps;
+    if (flagged ||
+        (scheduled && (!stepChecksFinite(s) || options.max_abs > 0))) {
       ++stats.finite_checks;
       if (grade_status_t status =
               checkFinite(s, tNext, k + 1, numSteps, options.max_abs))
         return status;
+      if (flagged)
+        return nonFiniteFlagged(s, tNext, k + 1, numSteps);
     }
     if (options.progress &&
         options.progress(options.user, tNext, tStart, t1) != 0)
@@ -758,8 +793,11 @@ grade_status_t grade_session_create(const grade_library_t *lib,
       const grade_slot_desc_t &slot = desc->slots[i];
       if (slot.slot_kind == GRADE_SLOT_FIELD)
         session->fieldSlot[size_t(slot.index)] = i;
+      if (slot.slot_kind == GRADE_SLOT_STATUS)
+        session->statusSlot = i;
       if ((slot.slot_kind != GRADE_SLOT_FIELD &&
-           slot.slot_kind != GRADE_SLOT_TEMP) ||
+           slot.slot_kind != GRADE_SLOT_TEMP &&
+           slot.slot_kind != GRADE_SLOT_STATUS) ||
           slot.kind != GRADE_KIND_GLOBAL)
         continue;
       if (!session->buffers[size_t(i)].resize(slotBytes(*session, slot)))
@@ -834,9 +872,13 @@ grade_status_t grade_session_step(grade_session_t *s, double h) {
     if (!(h > 0) || !std::isfinite(h))
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                         "step size must be positive and finite, got %g", h);
-    runEntry(*s, GRADE_ENTRY_STEP, s->t, h);
+    bool flagged = runStep(*s, s->t, h);
     s->t += h;
-    return nullptr;
+    if (!flagged)
+      return nullptr;
+    if (grade_status_t status = checkFinite(*s, s->t, 1, 1, 0))
+      return status;
+    return nonFiniteFlagged(*s, s->t, 1, 1);
   });
 }
 

@@ -172,6 +172,12 @@ static cl::opt<double> runProgressInterval(
     cl::desc("Seconds between progress lines when stderr is not a terminal "
              "(default 5; 0: after every step)"),
     cl::value_desc("seconds"), cl::init(5.0), cl::sub(runCommand));
+static cl::opt<double> runMaxNorm(
+    "max-norm",
+    cl::desc("Fail when a state's magnitude exceeds this bound, for runs "
+             "that diverge without overflowing (checked about 16 times per "
+             "run; default: no bound)"),
+    cl::value_desc("bound"), cl::init(0.0), cl::sub(runCommand));
 static cl::opt<std::string> runMtxDuplicates(
     "mtx-duplicates",
     cl::desc("Entries of a .mtx graph that repeat an edge: error (default), "
@@ -800,6 +806,12 @@ int runMain(const char *argv0) {
                  << llvm::format("%g", double(runProgressInterval)) << "\n";
     return 1;
   }
+  if (!(runMaxNorm >= 0)) {
+    llvm::errs() << "gradec: error: --max-norm must be a non-negative "
+                    "number (0: no bound), got "
+                 << llvm::format("%g", double(runMaxNorm)) << "\n";
+    return 1;
+  }
   grade_mtx_options_t mtxOptions = GRADE_MTX_OPTIONS_INIT;
   mtxOptions.allow_upper_triangle = runMtxAllowUpper ? 1 : 0;
   if (runMtxDuplicates == "error") {
@@ -913,8 +925,13 @@ int runMain(const char *argv0) {
   double dt = runDt > 0 ? runDt : desc->dt;
   Progress progress;
   progress.interval = std::chrono::duration<double>(runProgressInterval);
+  grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+  options.dt = dt;
+  options.progress = Progress::callback;
+  options.user = &progress;
+  options.max_abs = runMaxNorm;
   grade_status_t status =
-      grade_session_integrate(session, t1, dt, Progress::callback, &progress);
+      grade_session_integrate_ex(session, t1, &options, nullptr);
   progress.finish();
   if (failedStatus(status))
     return 1;

@@ -54,6 +54,10 @@ constexpr int kRowPtrSlot = 0, kColIdxSlot = 1, kWeightsSlot = 2,
 /// The model attribute that tells the descriptor to ask for slots 3..5.
 constexpr StringLiteral kOutEdgesAttr = "grade.out_edges";
 
+/// The model attribute that tells the descriptor to add the status slot
+/// (after the declarations' slots) that checked kernels flag.
+constexpr StringLiteral kStatusAttr = "grade.status_slot";
+
 bool isIndexSlot(int slot) {
   return slot == kRowPtrSlot || slot == kColIdxSlot ||
          slot == kOutOffsetsSlot || slot == kOutTargetsSlot ||
@@ -83,6 +87,10 @@ public:
   Type getSlotType(int slot) const {
     return slotTypes[slot - kFirstDeclSlot];
   }
+  /// The status flags of the entries: i32[1], after every declaration.
+  int getStatusSlot() const {
+    return kFirstDeclSlot + static_cast<int>(slotTypes.size());
+  }
 
   ModelOp model;
 
@@ -106,6 +114,8 @@ private:
     Type element;
     if (isIndexSlot(slot))
       element = IntegerType::get(entryOp->getContext(), 64);
+    else if (slot == lowering.getStatusSlot())
+      element = IntegerType::get(entryOp->getContext(), 32);
     else if (slot == kWeightsSlot)
       element = *lowering.model.getGraphOp().getWeightType();
     else
@@ -134,6 +144,8 @@ private:
       size = arith::AddIOp::create(builder, loc, numNodes, constant(1));
     else if (slot < kFirstDeclSlot)
       size = numEdges;
+    else if (slot == lowering.getStatusSlot())
+      size = constant(1);
     else {
       Type type = lowering.getSlotType(slot);
       int64_t features = getNumElements(getFeatureShape(type));
@@ -290,6 +302,11 @@ private:
       return launch.emitOpError("launches '")
              << launch.getCallee() << "', which has no buffers";
     SmallVector<int> resultSlot(yield.getValues().size(), -1);
+    ArrayRef<int64_t> checked = callee.getChecked().value_or(ArrayRef<int64_t>());
+    if (!checked.empty()) {
+      slots.insert(lowering.getStatusSlot());
+      lowering.model->setAttr(kStatusAttr, builder.getUnitAttr());
+    }
     SmallVector<ReduceAllOp> reductions;
     SmallVector<unsigned> reductionResults;
     for (auto [index, value] : llvm::enumerate(yield.getValues())) {
@@ -393,9 +410,12 @@ private:
     inputs.reduceBlockRows = callee.getBlockRows().value_or(0);
     inputs.numPasses = callee.getNumPasses().value_or(0);
     inputs.prefetch = prefetch;
+    if (!checked.empty())
+      inputs.status = slotArgs[lowering.getStatusSlot()];
     for (auto [index, value] : llvm::enumerate(yield.getValues()))
       if (resultSlot[index] >= 0)
-        inputs.roots.push_back({value, slotArgs[resultSlot[index]]});
+        inputs.roots.push_back({value, slotArgs[resultSlot[index]],
+                                llvm::is_contained(checked, int64_t(index))});
 
     OpBuilder kernelBuilder = OpBuilder::atBlockEnd(kernelBody);
     if (failed(emitKernel(kernelBuilder, callee.getLoc(), inputs)))

@@ -159,6 +159,15 @@ private:
   /// global reductions, then the node roots (after every read of the values
   /// they may overwrite).
   LogicalResult emitNode() {
+    if (anyChecked()) {
+      // Whether this node stored a NaN or Inf; promoted to a register.
+      if (!finiteFlag)
+        finiteFlag = allocScratch(builder.getI8Type(), 1);
+      memref::StoreOp::create(
+          builder, loc,
+          arith::ConstantIntOp::create(builder, loc, builder.getI8Type(), 0),
+          finiteFlag, constantIndex(0));
+    }
     rowBegin = loadIndex(in.rowPtr, node);
     rowEnd = loadIndex(
         in.rowPtr, arith::AddIOp::create(builder, loc, node, constantIndex(1)));
@@ -198,7 +207,42 @@ private:
       if (failed(prepareNode(root.value, /*forEdgePass=*/false)))
         return failure();
     storeRoots(nodeRoots, node);
+    if (finiteFlag) {
+      // One branch per node, almost never taken: raise the entry's flag.
+      Value flag =
+          memref::LoadOp::create(builder, loc, finiteFlag, constantIndex(0));
+      Value raised = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::ne, flag,
+          arith::ConstantIntOp::create(builder, loc, builder.getI8Type(), 0));
+      auto ifOp = scf::IfOp::create(builder, loc, raised);
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      memref::StoreOp::create(
+          builder, loc,
+          arith::ConstantIntOp::create(builder, loc, builder.getI32Type(), 1),
+          in.status, constantIndex(0));
+    }
     return success();
+  }
+
+  bool anyChecked() const {
+    return in.status && llvm::any_of(in.roots, [](const KernelRoot &root) {
+             return root.checked;
+           });
+  }
+
+  /// flag |= (value is NaN or +-Inf): value - value is NaN exactly then.
+  void accumulateNonFinite(Value value) {
+    Value difference = arith::SubFOp::create(builder, loc, value, value);
+    Value bad = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNO,
+                                      difference, difference);
+    Value flag =
+        memref::LoadOp::create(builder, loc, finiteFlag, constantIndex(0));
+    Value updated = arith::OrIOp::create(
+        builder, loc, flag,
+        arith::ExtUIOp::create(builder, loc, builder.getI8Type(), bad));
+    memref::StoreOp::create(builder, loc, updated, finiteFlag,
+                            constantIndex(0));
   }
 
   /// acc[k] = acc[k] (+) input[k] at the current node or edge.
@@ -425,6 +469,8 @@ private:
                        Value k) {
       memref::StoreOp::create(builder, loc, value, root.memref,
                               elementIndex(row, features, k));
+      if (root.checked && finiteFlag)
+        accumulateNonFinite(value);
     };
 
     // Within a group every value is computed before the group's stores;
@@ -1002,6 +1048,8 @@ private:
 
   Block *body = nullptr;         ///< the node body
   Block *scratchBlock = nullptr; ///< the parallel body, where scratch lives
+  /// i8[1] scratch: whether the current node stored a NaN or Inf.
+  Value finiteFlag;
   Value node, rowBegin, rowEnd; ///< the current node and its in-edge range
   Value outBegin, outEnd;       ///< its out-edge range (out_offsets)
   /// Inside an edge pass: the loop's index, the edge's CSR index and the

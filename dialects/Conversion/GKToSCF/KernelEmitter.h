@@ -42,6 +42,8 @@ struct ExternalValue {
 struct KernelRoot {
   mlir::Value value;
   mlir::Value memref; ///< destination buffer (flat)
+  /// Raise `KernelInputs::status` when an element stored is NaN or Inf.
+  bool checked = false;
 };
 
 /// A global reduction the kernel computes: each block of
@@ -73,6 +75,9 @@ struct KernelInputs {
   int64_t numPasses = 0;
   /// Prefetch rows read at the other end of the edges.
   bool prefetch = true;
+  /// The entry's status flags (memref<?xi32>, one element) for checked
+  /// roots: element 0 is set to 1 by a node that stored a NaN or Inf.
+  mlir::Value status;
 };
 
 

@@ -515,7 +515,7 @@ private:
         builder.getStringAttr(name), builder.getArrayAttr(access),
         anyReduceAll ? builder.getI64IntegerAttr(kReduceBlockRows)
                      : IntegerAttr(),
-        IntegerAttr(), ArrayAttr());
+        IntegerAttr(), ArrayAttr(), DenseI64ArrayAttr());
     Block *kernelBody = builder.createBlock(&kernel.getBody());
     IRMapping mapping;
     for (Value capture : captures)

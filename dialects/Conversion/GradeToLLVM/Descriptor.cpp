@@ -36,6 +36,8 @@ namespace {
 /// latter used only by a model the lowering marked with kOutEdgesAttr.
 [[maybe_unused]] constexpr int kFirstDeclSlot = 6; // checked by an assert
 constexpr StringLiteral kOutEdgesAttr = "grade.out_edges";
+/// Set by convert-gk-to-scf when a kernel flags non-finite states.
+constexpr llvm::StringLiteral kStatusAttr = "grade.status_slot";
 
 constexpr StringLiteral kDescriptorSymbol = GRADE_MODEL_DESCRIPTOR_SYMBOL;
 
@@ -276,6 +278,11 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     slots.push_back(std::move(slot));
   }
   assert(slots.size() == size_t(kFirstDeclSlot) + decls.size());
+  // The step's status flags, after the declarations (convert-gk-to-scf
+  // numbers it so).
+  if (model->hasAttr(kStatusAttr))
+    slots.push_back({"status", GRADE_SLOT_STATUS, 0, GRADE_KIND_GLOBAL,
+                     GRADE_DTYPE_I32, {1}});
 
   SmallVector<int32_t> swaps;
   if (ArrayAttr swapPairs = model.getSwapsAttr())

@@ -145,7 +145,8 @@ static void printCaptures(OpAsmPrinter &printer, Block &body,
 }
 
 static void printResults(OpAsmPrinter &printer, TypeRange types,
-                         ArrayAttr buffers) {
+                         ArrayAttr buffers,
+                         std::optional<ArrayRef<int64_t>> checked) {
   printer << " -> (";
   for (auto [index, type] : llvm::enumerate(types)) {
     if (index)
@@ -154,6 +155,8 @@ static void printResults(OpAsmPrinter &printer, TypeRange types,
     if (buffers && index < buffers.size())
       if (auto symbol = dyn_cast<FlatSymbolRefAttr>(buffers[index]))
         printer << " in " << symbol;
+    if (checked && llvm::is_contained(*checked, int64_t(index)))
+      printer << " checked";
   }
   printer << ")";
 }
@@ -195,7 +198,8 @@ parseCaptures(OpAsmParser &parser, bool withOperands,
 static ParseResult parseResults(OpAsmParser &parser,
                                 SmallVectorImpl<Type> &types,
                                 SmallVectorImpl<Attribute> &buffers,
-                                bool &anyBuffer) {
+                                bool &anyBuffer,
+                                SmallVectorImpl<int64_t> &checked) {
   anyBuffer = false;
   if (parser.parseArrow())
     return failure();
@@ -214,6 +218,8 @@ static ParseResult parseResults(OpAsmParser &parser,
         } else {
           buffers.push_back(UnitAttr::get(parser.getContext()));
         }
+        if (succeeded(parser.parseOptionalKeyword("checked")))
+          checked.push_back(static_cast<int64_t>(types.size()) - 1);
         return success();
       });
 }
@@ -244,7 +250,14 @@ static bool isField(Type type) { return isa<FieldType>(type); }
 /// Accesses agree with the captured types, buffers with the results.
 static LogicalResult verifySignature(Operation *op, TypeRange captures,
                                      ArrayAttr access, TypeRange results,
-                                     ArrayAttr buffers) {
+                                     ArrayAttr buffers,
+                                     std::optional<ArrayRef<int64_t>> checked) {
+  if (checked)
+    for (int64_t index : *checked)
+      if (index < 0 || index >= static_cast<int64_t>(results.size()) ||
+          !isField(results[index]))
+        return op->emitOpError("checks result #")
+               << index << ", which is not a field result";
   if (access.size() != captures.size())
     return op->emitOpError("has ")
            << access.size() << " accesses for " << captures.size()
@@ -414,12 +427,12 @@ void KernelOp::print(OpAsmPrinter &printer) {
   printer.printAttributeWithoutType(getKernelNameAttr());
   printIterationSpace(printer, getBlockRows());
   printCaptures(printer, getBody().front(), getCaptures(), getAccess());
-  printResults(printer, getResultTypes(), getBuffersAttr());
+  printResults(printer, getResultTypes(), getBuffersAttr(), getChecked());
   printPasses(printer, getNumPasses());
   printer.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(), {getKernelNameAttrName(), getAccessAttrName(),
                             getBlockRowsAttrName(), getNumPassesAttrName(),
-                            getBuffersAttrName()});
+                            getBuffersAttrName(), getCheckedAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -430,13 +443,14 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::UnresolvedOperand> operands;
   SmallVector<Attribute> access, buffers;
   SmallVector<Type> resultTypes;
+  SmallVector<int64_t> checked;
   bool anyBuffer;
   OperationName opName = result.name;
   if (parser.parseAttribute(name) ||
       parseIterationSpace(parser, result,
                           getBlockRowsAttrName(opName).getValue()) ||
       parseCaptures(parser, /*withOperands=*/true, args, operands, access) ||
-      parseResults(parser, resultTypes, buffers, anyBuffer) ||
+      parseResults(parser, resultTypes, buffers, anyBuffer, checked) ||
       parsePasses(parser, result, getNumPassesAttrName(opName).getValue()) ||
       parser.parseOptionalAttrDictWithKeyword(result.attributes))
     return failure();
@@ -446,6 +460,9 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
   if (anyBuffer)
     result.addAttribute(getBuffersAttrName(opName),
                         builder.getArrayAttr(buffers));
+  if (!checked.empty())
+    result.addAttribute(getCheckedAttrName(opName),
+                        builder.getDenseI64ArrayAttr(checked));
   SmallVector<Type> argTypes;
   for (const OpAsmParser::Argument &arg : args)
     argTypes.push_back(arg.type);
@@ -458,7 +475,7 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
 
 LogicalResult KernelOp::verify() {
   if (failed(verifySignature(*this, getCaptures().getTypes(), getAccess(),
-                             getResultTypes(), getBuffersAttr())))
+                             getResultTypes(), getBuffersAttr(), getChecked())))
     return failure();
   return verifyHazards(*this, getCaptures(), getAccess(),
                        getWrittenBuffers(*this));
@@ -479,12 +496,14 @@ void FuncOp::print(OpAsmPrinter &printer) {
   printIterationSpace(printer, getBlockRows());
   printCaptures(printer, getBody().front(), OperandRange(nullptr, 0),
                 getAccess());
-  printResults(printer, getFunctionType().getResults(), getBuffersAttr());
+  printResults(printer, getFunctionType().getResults(), getBuffersAttr(),
+               getChecked());
   printPasses(printer, getNumPasses());
   printer.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(),
       {getSymNameAttrName(), getFunctionTypeAttrName(), getAccessAttrName(),
-       getBlockRowsAttrName(), getNumPassesAttrName(), getBuffersAttrName()});
+       getBlockRowsAttrName(), getNumPassesAttrName(), getBuffersAttrName(),
+       getCheckedAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -495,6 +514,7 @@ ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::UnresolvedOperand> operands;
   SmallVector<Attribute> access, buffers;
   SmallVector<Type> resultTypes;
+  SmallVector<int64_t> checked;
   bool anyBuffer;
   OperationName opName = result.name;
   if (parser.parseSymbolName(name, getSymNameAttrName(opName),
@@ -502,7 +522,7 @@ ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
       parseIterationSpace(parser, result,
                           getBlockRowsAttrName(opName).getValue()) ||
       parseCaptures(parser, /*withOperands=*/false, args, operands, access) ||
-      parseResults(parser, resultTypes, buffers, anyBuffer) ||
+      parseResults(parser, resultTypes, buffers, anyBuffer, checked) ||
       parsePasses(parser, result, getNumPassesAttrName(opName).getValue()) ||
       parser.parseOptionalAttrDictWithKeyword(result.attributes))
     return failure();
@@ -517,13 +537,16 @@ ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
   if (anyBuffer)
     result.addAttribute(getBuffersAttrName(opName),
                         builder.getArrayAttr(buffers));
+  if (!checked.empty())
+    result.addAttribute(getCheckedAttrName(opName),
+                        builder.getDenseI64ArrayAttr(checked));
   return parser.parseRegion(*result.addRegion(), args);
 }
 
 LogicalResult FuncOp::verifyRegions() {
   FunctionType type = getFunctionType();
   if (failed(verifySignature(*this, type.getInputs(), getAccess(),
-                             type.getResults(), getBuffersAttr())))
+                             type.getResults(), getBuffersAttr(), getChecked())))
     return failure();
   return verifyBody(*this, getBody().front(), type.getInputs(),
                     type.getResults(), getNumPasses(), getBlockRows());

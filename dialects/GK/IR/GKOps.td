@@ -81,7 +81,10 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     After `gk-schedule-edge-passes`, `passes N` gives the number of passes
     over each node's edges and every `grade.reduce` in the body carries
     `gk.pass`, the pass that accumulates it. After `gk-allocate-buffers`,
-    every field result names its buffer (`in @decl`).
+    every field result names its buffer (`in @decl`). After
+    `gk-check-finite`, the results that are new values of states are
+    `checked`: the kernel raises the entry's status flag when one of their
+    elements is NaN or infinite.
 
     ```mlir
     %r = gk.kernel "heat_rhs_kernel0" over nodes
@@ -96,7 +99,8 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
                        TypedArrayAttrBase<GK_Access, "accesses">:$access,
                        OptionalAttr<I64Attr>:$block_rows,
                        OptionalAttr<I64Attr>:$num_passes,
-                       OptionalAttr<ArrayAttr>:$buffers);
+                       OptionalAttr<ArrayAttr>:$buffers,
+                       OptionalAttr<DenseI64ArrayAttr>:$checked);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
@@ -117,7 +121,8 @@ def GK_FuncOp : GK_Op<"func", [IsolatedFromAbove, SingleBlock, Symbol,
                        TypedArrayAttrBase<GK_Access, "accesses">:$access,
                        OptionalAttr<I64Attr>:$block_rows,
                        OptionalAttr<I64Attr>:$num_passes,
-                       OptionalAttr<ArrayAttr>:$buffers);
+                       OptionalAttr<ArrayAttr>:$buffers,
+                       OptionalAttr<DenseI64ArrayAttr>:$checked);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;

@@ -40,7 +40,8 @@ LogicalResult lowerRegion(ModelOp model, Operation *regionOp, StringRef kind,
         builder.getFunctionType(kernel.getCaptures().getTypes(),
                                 kernel.getResultTypes()),
         kernel.getAccess(), kernel.getBlockRowsAttr(),
-        kernel.getNumPassesAttr(), kernel.getBuffersAttr());
+        kernel.getNumPassesAttr(), kernel.getBuffersAttr(),
+        kernel.getCheckedAttr());
     func.getBody().takeBody(kernel.getBody());
     symbols.insert(func); // renames on a clash
     builder.setInsertionPoint(kernel);

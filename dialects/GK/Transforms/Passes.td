@@ -49,6 +49,24 @@ def AllocateBuffers : Pass<"gk-allocate-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::grade::gk::GKDialect"];
 }
 
+def CheckFinite : Pass<"gk-check-finite", "::mlir::ModuleOp"> {
+  let summary = "check the new states of each step for NaN and Inf";
+  let description = [{
+    Marks the results of the `grade.step` kernels that are the new values of
+    states `checked`. A checked result costs a subtraction and an or per
+    element, accumulated per node, and a store to the step's status flag
+    (`GRADE_SLOT_STATUS`) when a node produced a NaN or an infinity. The
+    runtime clears the flag before each step and reads it after: a step
+    that produced a non-finite state is reported at that step, without a
+    scan of the states.
+
+    ```mlir
+    %x = gk.kernel "m_step_kernel0" ... -> (!grade.field<node, f64> in @x checked)
+    ```
+  }];
+  let dependentDialects = ["::grade::gk::GKDialect"];
+}
+
 def LowerEntryPoints : Pass<"gk-lower-entry-points", "::mlir::ModuleOp"> {
   let summary = "outline kernels and schedule them in entry points";
   let description = [{

@@ -99,6 +99,10 @@ typedef enum grade_slot_kind {
   GRADE_SLOT_TEMP = 3,       /**< a temporary the kernels share */
   GRADE_SLOT_DERIVATIVE = 4, /**< the rhs entry's output for the state
                                   `fields[index]` (caller memory) */
+  GRADE_SLOT_STATUS = 5,     /**< i32[1], global: the step entry's kernels
+                                  set element 0 to 1 when a new state value
+                                  is NaN or infinite; the runtime clears it
+                                  before each step. At most one per model. */
 } grade_slot_kind_t;
 
 /** The graph arrays a model can ask for, by name rather than position. */

@@ -10,7 +10,7 @@
 
 // One kernel: one loop over nodes, one pass over each node's in-edges.
 // CHECK-LABEL: func.func private @diffuse_step_kernel0(
-// CHECK-SAME: %[[ROW:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[COL:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[OUT:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[N:[a-z0-9]+]]: index, %[[DT:[a-z0-9]+]]: f64)
+// CHECK-SAME: %[[ROW:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[COL:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[STATUS:[a-z0-9]+]]: memref<?xi32> {llvm.noalias}, %[[OUT:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[N:[a-z0-9]+]]: index, %[[DT:[a-z0-9]+]]: f64)
 // CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
 // CHECK:   %[[B:.*]] = memref.load %[[ROW]][%[[I]]]
 // CHECK:   %[[SUM:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64)
@@ -24,6 +24,10 @@
 // CHECK:   arith.sitofp
 // CHECK:   %[[XI:.*]] = memref.load %[[X]][%[[I]]]
 // CHECK:   memref.store %{{.*}}, %[[OUT]][%[[I]]]
+// The new state is checked for NaN and Inf (gk-check-finite): the node
+// raises the step's status flag if it stored one.
+// CHECK:   scf.if
+// CHECK: memref.store %{{.*}}, %[[STATUS]][%{{.*}}] : memref<?xi32>
 // CHECK-NOT: scf.parallel
 // CHECK: return
 

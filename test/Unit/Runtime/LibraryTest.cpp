@@ -596,6 +596,44 @@ TEST_F(BrokenDescriptorTest, Slots) {
             invalid("slot 14: rank 5"));
   EXPECT_EQ(broken(kSlotKy, [](auto &s) { s.shape[0] = -2; }),
             invalid("slot 14: a negative dimension"));
+  // The step's status flags: a global i32[1], at most one.
+  auto status = [](grade_slot_desc_t &s) {
+    s = grade_slot_desc_t{};
+    s.name = "status";
+    s.slot_kind = GRADE_SLOT_STATUS;
+    s.kind = GRADE_KIND_GLOBAL;
+    s.dtype = GRADE_DTYPE_I32;
+    s.rank = 1;
+    s.shape[0] = 1;
+  };
+  EXPECT_EQ(broken(kSlotUnused, status), "ok");
+  EXPECT_EQ(broken(kSlotUnused,
+                   [&](auto &s) {
+                     status(s);
+                     s.dtype = GRADE_DTYPE_F64;
+                   }),
+            invalid("slot 11: a status slot must be a global i32[1]"));
+  EXPECT_EQ(broken(kSlotUnused,
+                   [&](auto &s) {
+                     status(s);
+                     s.shape[0] = 2;
+                   }),
+            invalid("slot 11: a status slot must be a global i32[1]"));
+  EXPECT_EQ(broken(kSlotUnused,
+                   [&](auto &s) {
+                     status(s);
+                     s.kind = GRADE_KIND_NODE;
+                   }),
+            invalid("slot 11: a status slot must be a global i32[1]"));
+  {
+    grade_slot_desc_t savedUnused = slots[kSlotUnused];
+    grade_slot_desc_t savedNext = slots[kSlotXNext];
+    status(slots[kSlotUnused]);
+    status(slots[kSlotXNext]);
+    EXPECT_EQ(wrap(), invalid("slot 12: a second status slot"));
+    slots[kSlotUnused] = savedUnused;
+    slots[kSlotXNext] = savedNext;
+  }
 }
 
 TEST_F(BrokenDescriptorTest, Entries) {
