@@ -19,7 +19,6 @@
 
 #include "dialects/Grade/IR/GradeInterfaces.h.inc"
 
-
 #define GET_OP_CLASSES
 #include "dialects/Grade/IR/GradeOps.h.inc"
 
