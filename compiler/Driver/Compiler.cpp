@@ -61,6 +61,28 @@ OwningOpRef<ModuleOp> compileSource(llvm::SourceMgr &sourceMgr,
   return generateMLIR(*model, context);
 }
 
+/// Replaces the scheme of every model's `solve` clause by the built-in
+/// scheme `name`.
+LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name) {
+  TableauAttr scheme = TableauAttr::getNamed(module.getContext(), name);
+  if (!scheme) {
+    std::string known;
+    llvm::raw_string_ostream os(known);
+    llvm::interleaveComma(TableauAttr::getNamedSchemes(), os);
+    return emitError(module.getLoc(), "unknown scheme '")
+           << name << "'; the built-in schemes are " << known;
+  }
+  if (stage > Stage::Grade)
+    return emitError(module.getLoc(),
+                     "a scheme can only be chosen before it is expanded: "
+                     "give the model file (or its 'grade' stage), not a "
+                     "later stage");
+  for (ModelOp model : module.getOps<ModelOp>())
+    for (SolveOp solve : model.getBody().front().getOps<SolveOp>())
+      solve.setSchemeAttr(scheme);
+  return success();
+}
+
 LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
                                  MLIRContext &context, bool isMLIR,
                                  raw_ostream &os,
@@ -91,6 +113,9 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
   if (target < stage)
     return emitError(module->getLoc(), "the input is already past stage '")
            << getStages()[static_cast<int>(target)].name << "'";
+  if (!options.scheme.empty() &&
+      failed(overrideScheme(*module, stage, options.scheme)))
+    return failure();
   if (target <= Stage::LLVMDialect) {
     if (failed(lowerTo(*module, stage, target, options)))
       return failure();

@@ -47,6 +47,9 @@ struct CompileOptions {
   /// The machine to compile for and LLVM's optimisation level; checked
   /// (checkPipelineOptions) before any target-dependent pipeline runs.
   PipelineOptions pipeline;
+  /// A built-in scheme replacing the one of the model's `solve` clause
+  /// (empty: the model's). Needs a module before scheme expansion.
+  std::string scheme;
   /// Called on every pass manager before it runs (gradec applies its
   /// --mlir-print-ir-* and --mlir-timing options here); may be empty.
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePasses;

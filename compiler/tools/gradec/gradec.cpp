@@ -125,6 +125,13 @@ static cl::opt<bool> prefetchRows(
     cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
              "default true, --prefetch=false turns it off)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> schemeName(
+    "scheme",
+    cl::desc("A built-in scheme (euler, midpoint, heun, ralston, ssprk3, "
+             "kutta3, rk4, rk38) instead of the model's solve clause; needs "
+             "the model file"),
+    cl::value_desc("name"), cl::init(""), cl::cat(category),
+    cl::sub(cl::SubCommand::getTopLevel()), cl::sub(runCommand));
 static cl::opt<bool> verifyDiagnostics(
     "verify-diagnostics",
     cl::desc("Check the diagnostics against expected-* comments in the input"),
@@ -172,6 +179,17 @@ static cl::opt<double> runProgressInterval(
     cl::desc("Seconds between progress lines when stderr is not a terminal "
              "(default 5; 0: after every step)"),
     cl::value_desc("seconds"), cl::init(5.0), cl::sub(runCommand));
+static cl::opt<bool> runStats(
+    "stats",
+    cl::desc("Print the integration's statistics (steps, right-hand-side "
+             "evaluations, scans of the states, time)"),
+    cl::init(false), cl::sub(runCommand));
+static cl::list<double> runTimes(
+    "times",
+    cl::desc("Output times, increasing, after t0 and at most t1: every "
+             "--output file holds the field at each, stacked along a new "
+             "first axis"),
+    cl::value_desc("t1,t2,..."), cl::CommaSeparated, cl::sub(runCommand));
 static cl::opt<double> runMaxNorm(
     "max-norm",
     cl::desc("Fail when a state's magnitude exceeds this bound, for runs "
@@ -504,6 +522,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   driver::CompileOptions options;
   options.target = target;
   options.pipeline = pipelineOptions;
+  options.scheme = schemeName;
   options.libraryPath = library.path;
   options.soname = library.soname;
   options.configurePasses = [&](PassManager &pm) -> LogicalResult {
@@ -858,6 +877,12 @@ int runMain(const char *argv0) {
   if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
     return 1;
   const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
+  if (!schemeName.empty() && schemeName != desc->scheme.name) {
+    llvm::errs() << "gradec: error: " << runInput << " was compiled for "
+                 << "scheme '" << desc->scheme.name << "'; --scheme "
+                 << schemeName << " needs the model file\n";
+    return 1;
+  }
   grade_session_t *session = nullptr;
   grade_graph_t *graph = nullptr;
   int rc = 1;
@@ -923,6 +948,25 @@ int runMain(const char *argv0) {
   double t0 = grade_session_time(session);
   double t1 = std::isnan(runT1) ? desc->t1 : runT1;
   double dt = runDt > 0 ? runDt : desc->dt;
+  // The output times: --times, or the end time alone.
+  std::vector<double> times(runTimes.begin(), runTimes.end());
+  bool stacked = !times.empty();
+  if (stacked && !std::isnan(runT1)) {
+    llvm::errs() << "gradec: error: give either --t1 or --times, not both\n";
+    return 1;
+  }
+  if (!stacked)
+    times.push_back(t1);
+  for (size_t i = 0; i < times.size(); ++i) {
+    double previous = i ? times[i - 1] : t0;
+    if (!std::isfinite(times[i]) || !(times[i] > previous)) {
+      llvm::errs() << "gradec: error: --times must increase from the start "
+                   << "time " << llvm::format("%g", t0) << ": "
+                   << llvm::format("%g", times[i]) << " follows "
+                   << llvm::format("%g", previous) << "\n";
+      return 1;
+    }
+  }
   Progress progress;
   progress.interval = std::chrono::duration<double>(runProgressInterval);
   grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
@@ -930,11 +974,36 @@ int runMain(const char *argv0) {
   options.progress = Progress::callback;
   options.user = &progress;
   options.max_abs = runMaxNorm;
-  grade_status_t status =
-      grade_session_integrate_ex(session, t1, &options, nullptr);
+  grade_integrate_stats_t total = GRADE_INTEGRATE_STATS_INIT;
+  // Per output, its value at each time.
+  std::vector<std::vector<grade_tensor_t *>> snapshots(outputs.size());
+  llvm::scope_exit freeSnapshots([&] {
+    for (auto &tensors : snapshots)
+      for (grade_tensor_t *tensor : tensors)
+        grade_tensor_free(tensor);
+  });
+  for (double time : times) {
+    grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+    grade_status_t status =
+        grade_session_integrate_ex(session, time, &options, &stats);
+    total.steps += stats.steps;
+    total.rhs_evaluations += stats.rhs_evaluations;
+    total.finite_checks += stats.finite_checks;
+    total.seconds += stats.seconds;
+    if (status) {
+      progress.finish();
+      failedStatus(status); // prints and frees it
+      return 1;
+    }
+    for (auto [index, output] : llvm::enumerate(outputs)) {
+      grade_tensor_t *tensor = nullptr;
+      if (failedStatus(grade_session_read(session, output.first.c_str(),
+                                          &tensor)))
+        return 1;
+      snapshots[index].push_back(tensor);
+    }
+  }
   progress.finish();
-  if (failedStatus(status))
-    return 1;
   auto end = std::chrono::steady_clock::now();
   long long steps = progress.steps;
   double initMs = std::chrono::duration<double, std::milli>(afterInit - start).count();
@@ -946,17 +1015,48 @@ int runMain(const char *argv0) {
   llvm::outs() << llvm::format(
       "integrated t = %g -> %g in %lld steps: %.3f ms (%.3f ms/step), "
       "initialisation %.3f ms\n",
-      t0, t1, steps, runMs, steps ? runMs / steps : 0.0, initMs);
+      t0, times.back(), steps, runMs, steps ? runMs / steps : 0.0, initMs);
+  if (runStats)
+    llvm::outs() << llvm::format(
+        "statistics: %lld steps, %lld right-hand-side evaluations (%d "
+        "stages), %lld scans of the states, %.6f s integrating\n",
+        (long long)total.steps, (long long)total.rhs_evaluations,
+        int(desc->scheme.stages), (long long)total.finite_checks,
+        total.seconds);
 
-  for (const auto &[name, file] : outputs) {
-    grade_tensor_t *tensor = nullptr;
-    if (failedStatus(grade_session_read(session, name.c_str(), &tensor)))
-      return 1;
+  for (auto [index, output] : llvm::enumerate(outputs)) {
+    const auto &[name, file] = output;
+    grade_tensor_t *tensor = snapshots[index].back();
+    grade_tensor_t *stack = nullptr;
+    if (stacked) {
+      // [times, ...the field's shape], one C-order block per time.
+      const grade_tensor_t &first = *snapshots[index].front();
+      if (first.rank + 1 > GRADE_TENSOR_MAX_RANK) {
+        llvm::errs() << "gradec: error: --output " << name << ": a field of "
+                     << "rank " << first.rank << " cannot be stacked over "
+                     << "--times (at most rank "
+                     << GRADE_TENSOR_MAX_RANK - 1 << ")\n";
+        return 1;
+      }
+      int64_t shape[GRADE_TENSOR_MAX_RANK] = {int64_t(times.size())};
+      for (int32_t d = 0; d < first.rank; ++d)
+        shape[d + 1] = first.shape[d];
+      if (failedStatus(grade_tensor_create(first.dtype, first.rank + 1, shape,
+                                           &stack)))
+        return 1;
+      size_t bytes = size_t(grade_tensor_numel(&first)) *
+                     grade_dtype_size(first.dtype);
+      for (auto [k, snapshot] : llvm::enumerate(snapshots[index]))
+        std::memcpy(static_cast<char *>(stack->data) + k * bytes,
+                    snapshot->data, bytes);
+      tensor = stack;
+    }
     grade_status_t writeStatus = grade_npy_write(file.c_str(), tensor);
-    grade_tensor_free(tensor);
+    grade_tensor_free(stack);
     if (failedStatus(writeStatus))
       return 1;
-    llvm::outs() << "wrote '" << name << "' to " << file << "\n";
+    llvm::outs() << "wrote '" << name << "' to " << file
+                 << (stacked ? " (one row per --times entry)" : "") << "\n";
   }
   rc = 0;
   return rc;
