@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 using namespace grade::rt;
 
@@ -154,6 +156,8 @@ std::string render(const grade_model_descriptor_t &desc) {
     appendList(scheme.b);
     json += ", \"c\": ";
     appendList(scheme.c);
+    json += ", \"stability_limit\": ";
+    appendNumber(json, grade_scheme_stability_limit(&scheme));
   }
   json += ", \"t0\": ";
   appendNumber(json, desc.t0);
@@ -232,6 +236,62 @@ grade_descriptor_to_json(const grade_model_descriptor_t *descriptor,
 }
 
 void grade_string_free(char *str) { std::free(str); }
+
+namespace {
+
+/// R(-s) of an explicit tableau, by forward substitution:
+/// g_i = 1 - s sum_{j<i} a_ij g_j, R = 1 - s sum_i b_i g_i.
+double stabilityFunction(const grade_scheme_desc_t &scheme, double s) {
+  size_t n = size_t(scheme.stages);
+  std::vector<double> g(n);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double inner = 0;
+    for (size_t j = 0; j < i; ++j)
+      inner += scheme.a[i * n + j] * g[j];
+    g[i] = 1 - s * inner;
+    sum += scheme.b[i] * g[i];
+  }
+  return 1 - s * sum;
+}
+
+} // namespace
+
+double grade_scheme_stability_limit(const grade_scheme_desc_t *scheme) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!scheme || scheme->stages <= 0 || scheme->stages > 64 || !scheme->a ||
+      !scheme->b)
+    return nan;
+  size_t n = size_t(scheme->stages);
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(scheme->b[i]))
+      return nan;
+    for (size_t j = 0; j < n; ++j)
+      if (!std::isfinite(scheme->a[i * n + j]) ||
+          (j >= i && scheme->a[i * n + j] != 0))
+        return nan;
+  }
+  // R is a polynomial of degree <= stages with R(0) = 1: scan for the first
+  // s where |R(-s)| > 1, then bisect. Explicit schemes have a finite limit
+  // (a nonconstant polynomial grows); the scan stops at 1000 regardless.
+  auto stable = [&](double s) {
+    return std::fabs(stabilityFunction(*scheme, s)) <= 1 + 1e-12;
+  };
+  constexpr double kStep = 1e-3, kMax = 1000;
+  double lo = 0;
+  while (lo < kMax && stable(lo + kStep))
+    lo += kStep;
+  if (lo >= kMax)
+    return std::numeric_limits<double>::infinity();
+  double hi = lo + kStep;
+  for (int k = 0; k < 60; ++k) {
+    double mid = 0.5 * (lo + hi);
+    (stable(mid) ? lo : hi) = mid;
+  }
+  // Six decimals, rounded down: a limit to compare a step against, not a
+  // root to the last bit (the bisection accepts |R| up to 1 + 1e-12).
+  return std::floor(lo * 1e6 + 1e-6) / 1e6;
+}
 
 // A linear scan: models have a handful of fields, and lookups happen at
 // binding time, never per step.

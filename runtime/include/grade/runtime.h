@@ -222,6 +222,18 @@ GRADE_RT_API const grade_field_desc_t *
 grade_descriptor_find_field(const grade_model_descriptor_t *descriptor,
                             const char *name);
 
+/** The explicit scheme's stability limit on the negative real axis: the
+ *  largest x with |R(-s)| <= 1 for every s in [0, x], R being the scheme's
+ *  stability function R(z) = 1 + z b^T (I - z A)^-1 1. A step dt is stable
+ *  on a linear problem whose Jacobian has real eigenvalues in [-rho, 0]
+ *  (diffusion, e.g. heat: rho is at most twice the largest weighted
+ *  degree) when dt * rho <= the limit: 2 for euler, midpoint and heun,
+ *  2.512745 for three-stage third-order schemes, 2.785293 for rk4 (six
+ *  decimals, rounded down). NaN for a scheme without a tableau, or a
+ *  tableau that is not explicit. */
+GRADE_RT_API double
+grade_scheme_stability_limit(const grade_scheme_desc_t *scheme);
+
 typedef struct grade_session grade_session_t;
 
 /** Progress callback of grade_session_integrate: called after every step

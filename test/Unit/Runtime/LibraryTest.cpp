@@ -199,7 +199,7 @@ TEST(LibraryTest, MockModelAsJson) {
   "name": "decay",
   "abi_version": 2,
   "source": "test/Unit/Runtime/MockModel.c",
-  "scheme": {"name": "heun", "order": 2, "stages": 2, "a": [[0, 0], [1, 0]], "b": [0.5, 0.5], "c": [0, 1], "t0": 0, "t1": 1, "dt": 0.1},
+  "scheme": {"name": "heun", "order": 2, "stages": 2, "a": [[0, 0], [1, 0]], "b": [0.5, 0.5], "c": [0, 1], "stability_limit": 2, "t0": 0, "t1": 1, "dt": 0.1},
   "graph": {"weighted": true, "weight_dtype": "f32"},
   "fields": [
     {"name": "x0", "role": "input", "kind": "node", "dtype": "f64", "shape": [], "output": false},
@@ -257,7 +257,7 @@ TEST(LibraryTest, Rk4DescriptorAsJson) {
   "name": "heat",
   "abi_version": 2,
   "source": "examples/heat.grade",
-  "scheme": {"name": "rk4", "order": 4, "stages": 4, "a": [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]], "b": [0.16666666666666666, 0.3333333333333333, 0.3333333333333333, 0.16666666666666666], "c": [0, 0.5, 0.5, 1], "t0": 0, "t1": 1, "dt": 0.01},
+  "scheme": {"name": "rk4", "order": 4, "stages": 4, "a": [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]], "b": [0.16666666666666666, 0.3333333333333333, 0.3333333333333333, 0.16666666666666666], "c": [0, 0.5, 0.5, 1], "stability_limit": 2.785293, "t0": 0, "t1": 1, "dt": 0.01},
   "graph": {"weighted": true, "weight_dtype": "f64"},
   "fields": [
     {"name": "x0", "role": "input", "kind": "node", "dtype": "f64", "shape": [], "output": false},
@@ -311,8 +311,9 @@ TEST(LibraryTest, JsonEscapesNumbersAndShapes) {
   const double c[1] = {1.0 / 3};
   desc.scheme = {"odd", 1, 1, a, b, c};
   EXPECT_NE(toJson(&desc).find("\"a\": [[0]], \"b\": [null], \"c\": "
-                               "[0.3333333333333333], \"t0\": "
-                               "0.30000000000000004, \"t1\": 1e+21"),
+                               "[0.3333333333333333], \"stability_limit\": "
+                               "null, \"t0\": 0.30000000000000004, "
+                               "\"t1\": 1e+21"),
             std::string::npos)
       << toJson(&desc);
   // A stage count without coefficients renders no tableau.
@@ -817,3 +818,43 @@ TEST_F(BrokenDescriptorTest, ShapesWhoseSizeOverflows) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Stability limits of explicit schemes
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+double stabilityLimit(std::vector<double> a, std::vector<double> b) {
+  std::vector<double> c(b.size(), 0.0);
+  grade_scheme_desc_t scheme = {"test", 1, int32_t(b.size()), a.data(),
+                                b.data(), c.data()};
+  return grade_scheme_stability_limit(&scheme);
+}
+
+} // namespace
+
+// References: for a p-stage scheme of order p <= 4, R(z) is the Taylor
+// polynomial of exp(z) of degree p, so the limit is 2 for p = 1, 2 (R(-2) =
+// -1 for p = 1, +1 for p = 2), and the real root of s^3 - 3s^2 + 6s - 12
+// (p = 3: R(-s) = -1) or of s^3 - 4s^2 + 12s - 24 (p = 4: R(-s) = 1),
+// computed with numpy.roots; the function gives six decimals, rounded down.
+TEST(SchemeStabilityTest, LimitsOnTheNegativeRealAxis) {
+  EXPECT_EQ(stabilityLimit({0}, {1}), 2.0);                 // euler
+  EXPECT_EQ(stabilityLimit({0, 0, 0.5, 0}, {0, 1}), 2.0);   // midpoint
+  EXPECT_EQ(stabilityLimit({0, 0, 1, 0}, {0.5, 0.5}), 2.0); // heun
+  EXPECT_NEAR(stabilityLimit({0, 0, 0, 1, 0, 0, 0.25, 0.25, 0},
+                             {1.0 / 6, 1.0 / 6, 2.0 / 3}),
+              2.5127453266183255, 1e-6); // ssprk3
+  EXPECT_NEAR(stabilityLimit({0, 0, 0, 0.5, 0, 0, -1, 2, 0},
+                             {1.0 / 6, 2.0 / 3, 1.0 / 6}),
+              2.5127453266183255, 1e-6); // kutta3
+  EXPECT_NEAR(stabilityLimit({0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 1, 0},
+                             {1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6}),
+              2.7852935634052853, 1e-6); // rk4
+  // Not an explicit tableau, a coefficient that is not a number, no
+  // tableau: no limit.
+  EXPECT_TRUE(std::isnan(stabilityLimit({0.5}, {1})));
+  EXPECT_TRUE(std::isnan(stabilityLimit({0}, {NAN})));
+  EXPECT_TRUE(std::isnan(grade_scheme_stability_limit(nullptr)));
+}
