@@ -18,6 +18,7 @@
 #include "Internal.h"
 
 #include <atomic>
+#include <mutex>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -300,6 +301,20 @@ bool writeChunks(int fd, const std::vector<Chunk> &chunks) {
   return true;
 }
 
+/// The host's temporary-file hooks (grade_set_temp_file_hooks).
+struct TempFileHooks {
+  grade_temp_file_fn created = nullptr;
+  grade_temp_file_fn finished = nullptr;
+  void *user = nullptr;
+};
+std::mutex tempHooksMutex;
+TempFileHooks tempHooks;
+
+TempFileHooks currentTempHooks() {
+  std::lock_guard<std::mutex> lock(tempHooksMutex);
+  return tempHooks;
+}
+
 /// Creates a fresh file next to `target` (same directory, so that rename is
 /// atomic): ".<name>.tmp-<pid>-<n>", created exclusively with mode 0666 so
 /// that the umask applies as for any new file.
@@ -364,6 +379,11 @@ grade_status_t grade::rt::writeFile(const char *path,
   if (fd < 0)
     return makeStatus(GRADE_ERROR_IO, "%s: cannot open for writing: %s", path,
                       std::strerror(errno));
+  // The host learns of the temporary file while it exists (to remove it if
+  // a signal ends the process in the middle of the write).
+  TempFileHooks hooks = currentTempHooks();
+  if (hooks.created)
+    hooks.created(tmpPath.c_str(), hooks.user);
   // A replaced file keeps its permission bits.
   if (exists)
     (void)fchmod(fd, info.st_mode & 07777);
@@ -379,10 +399,18 @@ grade_status_t grade::rt::writeFile(const char *path,
     ok = false;
     error = errno;
   }
-  if (!ok) {
+  if (!ok)
     ::unlink(tmpPath.c_str());
+  if (hooks.finished)
+    hooks.finished(tmpPath.c_str(), hooks.user);
+  if (!ok)
     return makeStatus(GRADE_ERROR_IO, "%s: write error: %s", path,
                       std::strerror(error));
-  }
   return nullptr;
+}
+
+void grade_set_temp_file_hooks(grade_temp_file_fn created,
+                               grade_temp_file_fn finished, void *user) {
+  std::lock_guard<std::mutex> lock(tempHooksMutex);
+  tempHooks = {created, finished, user};
 }

@@ -58,6 +58,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ProgramStack.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -869,6 +870,14 @@ int runMain(const char *argv0) {
   LoadableLibrary library;
   if (failed(prepareLibrary(runInput, argv0, library)))
     return 1;
+  // The runtime's temporary output files are removed, like the compiler's,
+  // by LLVM's signal handlers when a signal ends the run mid-write.
+  grade_set_temp_file_hooks(
+      [](const char *path, void *) { llvm::sys::RemoveFileOnSignal(path); },
+      [](const char *path, void *) {
+        llvm::sys::DontRemoveFileOnSignal(path);
+      },
+      nullptr);
   // InitLLVM's new-handler aborts on allocation failure ("LLVM ERROR: out of
   // memory"). The compilation is over: let std::bad_alloc reach the
   // runtime, which reports a too-large graph or array as an error.

@@ -102,6 +102,17 @@ GRADE_RT_API grade_status_t grade_npy_read(const char *path,
 GRADE_RT_API grade_status_t grade_npy_write(const char *path,
                                             const grade_tensor_t *tensor);
 
+/** Called with the path of each temporary file the runtime's atomic writers
+ *  create (".NAME.tmp-..." next to the target): `created` once it exists,
+ *  `finished` once it has been renamed into place or removed. A host that
+ *  can be ended by a signal in the middle of a write uses them to remove
+ *  the file from its signal handler (gradec does). NULL hooks, the
+ *  default, do nothing; the hooks must not call back into the runtime. */
+typedef void (*grade_temp_file_fn)(const char *path, void *user);
+GRADE_RT_API void grade_set_temp_file_hooks(grade_temp_file_fn created,
+                                            grade_temp_file_fn finished,
+                                            void *user);
+
 /*===-------------------------------------------------------------------===*
  * Graphs
  *===-------------------------------------------------------------------===*/

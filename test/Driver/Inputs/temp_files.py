@@ -78,3 +78,37 @@ except subprocess.TimeoutExpired:
     proc.wait()
     print("sigint: did not stop")
 report("sigint", proc.returncode, "", (("TMPDIR", tmp), ("out", out)))
+
+# 4. A signal in the middle of writing an output (SIGXFSZ from a file-size
+#    limit that the 8 MB output exceeds, the library being precompiled):
+#    the runtime's temporary output file is removed too (gradec registers
+#    it with the signal handlers through grade_set_temp_file_hooks), and the
+#    previous output stays as it was.
+tmp, out = fresh("output-tmp"), fresh("output-out")
+lib = os.path.join(out, "libheat.so")
+subprocess.run([gradec, model, "-o", lib], check=True)
+big = os.path.join(out, "x0big.npy")
+with open(big, "wb") as f:
+    n = 1000000
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }" % n
+    header += " " * (127 - 10 - len(header)) + "\n"
+    f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") +
+            header.encode("latin1") + b"\x00" * (8 * n))
+previous = os.path.join(out, "x.npy")
+with open(previous, "w") as f:
+    f.write("the previous output")
+
+
+def output_limit():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))
+
+
+proc = subprocess.run(
+    [gradec, "run", lib, "--graph", "gen:path:%d" % n, "--input",
+     "x0=" + big, "--t1", "0.01", "--output", "x=" + previous],
+    env=dict(os.environ, TMPDIR=tmp), preexec_fn=output_limit,
+    stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+report("output", proc.returncode, "", (("TMPDIR", tmp), ("out", out)))
+with open(previous) as f:
+    print("output: the previous x.npy is %s" %
+          ("intact" if f.read() == "the previous output" else "changed"))

@@ -182,6 +182,52 @@ TEST(ReliabilityTest, FailedWriteKeepsThePreviousFile) {
   EXPECT_EQ(listDir(dir.path("")), (std::vector<std::string>{"out.npy"}));
 }
 
+/// What the temporary-file hooks saw: "created PATH" / "finished PATH".
+std::vector<std::string> tempFileEvents;
+
+TEST(ReliabilityTest, TempFileHooksSeeEveryTemporaryFile) {
+  TempDir dir;
+  std::string path = dir.path("out.npy");
+  tempFileEvents.clear();
+  grade_set_temp_file_hooks(
+      [](const char *tmp, void *) {
+        tempFileEvents.push_back(std::string("created ") + tmp);
+      },
+      [](const char *tmp, void *) {
+        tempFileEvents.push_back(std::string("finished ") + tmp);
+      },
+      nullptr);
+  // A write that succeeds: the file is renamed into place.
+  TensorPtr small = makeVector(4);
+  EXPECT_EQ(statusString(grade_npy_write(path.c_str(), small.get())), "ok");
+  // A write that fails part way (a file-size limit, as in
+  // FailedWriteKeepsThePreviousFile): the file is removed.
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct rlimit limit = old;
+  limit.rlim_cur = 4096;
+  auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  TensorPtr large = makeVector(100000);
+  std::string result = statusString(grade_npy_write(path.c_str(), large.get()));
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, oldHandler);
+  grade_set_temp_file_hooks(nullptr, nullptr, nullptr);
+  EXPECT_NE(result, "ok");
+
+  ASSERT_EQ(tempFileEvents.size(), 4u);
+  std::string prefix = "created " + dir.path(".out.npy.tmp-");
+  for (int write = 0; write < 2; ++write) {
+    const std::string &created = tempFileEvents[size_t(2 * write)];
+    const std::string &finished = tempFileEvents[size_t(2 * write + 1)];
+    EXPECT_EQ(created.compare(0, prefix.size(), prefix), 0) << created;
+    EXPECT_EQ(finished, "finished " + created.substr(8));
+  }
+  EXPECT_NE(tempFileEvents[0], tempFileEvents[2]);
+  // Neither temporary file is left.
+  EXPECT_EQ(listDir(dir.path("")), (std::vector<std::string>{"out.npy"}));
+}
+
 TEST(ReliabilityTest, WritesReplaceAtomicallyKeepingModeAndLinks) {
   TempDir dir;
   std::string target = dir.path("data.npy");
