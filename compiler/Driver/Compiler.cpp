@@ -107,8 +107,7 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
     auto models = module->getOps<ModelOp>();
     if (models.empty())
       return emitError(module->getLoc(), "no 'grade.model' to describe");
-    emitModelHeader(*models.begin(), os);
-    return success();
+    return emitModelHeader(*models.begin(), os);
   }
   if (target < stage)
     return emitError(module->getLoc(), "the input is already past stage '")

@@ -144,69 +144,69 @@ static cl::opt<bool> splitInputFile(
 
 static cl::opt<std::string> infoInput(cl::Positional, cl::Required,
                                       cl::desc("<model.grade|libmodel.so>"),
-                                      cl::sub(infoCommand));
+                                      cl::sub(infoCommand), cl::cat(category));
 
 static cl::opt<std::string> runInput(cl::Positional, cl::Required,
                                      cl::desc("<model.grade|libmodel.so>"),
-                                     cl::sub(runCommand));
+                                     cl::sub(runCommand), cl::cat(category));
 static cl::opt<std::string> runGraph(
     "graph",
     cl::desc("Graph: a Matrix Market file, or gen:SPEC (e.g. gen:cycle:8, "
              "gen:torus:64x64, gen:random:1000:5000)"),
-    cl::value_desc("file|gen:spec"), cl::sub(runCommand));
+    cl::value_desc("file|gen:spec"), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runInputs("input",
                                        cl::desc("Bind an input: NAME=FILE.npy"),
                                        cl::value_desc("name=file"),
-                                       cl::sub(runCommand));
+                                       cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runParams("param",
                                        cl::desc("Bind a parameter: NAME=FILE.npy"),
                                        cl::value_desc("name=file"),
-                                       cl::sub(runCommand));
+                                       cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runOutputs(
     "output", cl::desc("Write a field after the run: NAME=FILE.npy"),
-    cl::value_desc("name=file"), cl::sub(runCommand));
+    cl::value_desc("name=file"), cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runT1("t1",
                              cl::desc("End time (default: the model's)"),
-                             cl::init(NAN), cl::sub(runCommand));
+                             cl::init(NAN), cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runDt("dt",
                              cl::desc("Step size (default: the model's)"),
-                             cl::init(0.0), cl::sub(runCommand));
+                             cl::init(0.0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<int> runThreads("threads",
                                cl::desc("Threads (default: chosen from the "
                                         "graph's size, up to all cores)"),
-                               cl::init(0), cl::sub(runCommand));
+                               cl::init(0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runProgressInterval(
     "progress-interval",
     cl::desc("Seconds between progress lines when stderr is not a terminal "
              "(default 5; 0: after every step)"),
-    cl::value_desc("seconds"), cl::init(5.0), cl::sub(runCommand));
+    cl::value_desc("seconds"), cl::init(5.0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<bool> runStats(
     "stats",
     cl::desc("Print the integration's statistics (steps, right-hand-side "
              "evaluations, scans of the states, time)"),
-    cl::init(false), cl::sub(runCommand));
+    cl::init(false), cl::sub(runCommand), cl::cat(category));
 static cl::list<double> runTimes(
     "times",
-    cl::desc("Output times, increasing, after t0 and at most t1: every "
-             "--output file holds the field at each, stacked along a new "
-             "first axis"),
-    cl::value_desc("t1,t2,..."), cl::CommaSeparated, cl::sub(runCommand));
+    cl::desc("Output times instead of --t1, increasing from the start "
+             "time: every --output file holds the field at each, stacked "
+             "along a new first axis"),
+    cl::value_desc("t1,t2,..."), cl::CommaSeparated, cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runMaxNorm(
     "max-norm",
     cl::desc("Fail when a state's magnitude exceeds this bound, for runs "
              "that diverge without overflowing (checked about 16 times per "
              "run; default: no bound)"),
-    cl::value_desc("bound"), cl::init(0.0), cl::sub(runCommand));
+    cl::value_desc("bound"), cl::init(0.0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<std::string> runMtxDuplicates(
     "mtx-duplicates",
     cl::desc("Entries of a .mtx graph that repeat an edge: error (default), "
              "sum (one edge, weights added) or keep (parallel edges)"),
-    cl::value_desc("error|sum|keep"), cl::init("error"), cl::sub(runCommand));
+    cl::value_desc("error|sum|keep"), cl::init("error"), cl::sub(runCommand), cl::cat(category));
 static cl::opt<bool> runMtxAllowUpper(
     "mtx-allow-upper",
     cl::desc("Accept entries above the diagonal of a symmetric .mtx graph "
              "(mirrored like lower ones)"),
-    cl::init(false), cl::sub(runCommand));
+    cl::init(false), cl::sub(runCommand), cl::cat(category));
 
 //===----------------------------------------------------------------------===//
 // Files
@@ -785,6 +785,15 @@ bool parseBindings(const std::vector<std::string> &bindings,
     std::string name, file;
     if (!splitBinding(binding, flag, name, file))
       return false;
+    // Binding a field twice is a mistake (which file wins?); writing one
+    // field to two files is not.
+    if (flag != "output" && llvm::any_of(out, [&](const auto &previous) {
+          return previous.first == name;
+        })) {
+      llvm::errs() << "gradec: error: --" << flag << " " << name
+                   << " is given twice\n";
+      return false;
+    }
     out.push_back({name, file});
   }
   return true;
@@ -1094,13 +1103,20 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
+  // --help lists gradec's own options; LLVM's and MLIR's (IR printing,
+  // timing, pass options) stay usable and are listed by --help-hidden.
+  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions(category, runCommand);
+  cl::HideUnrelatedOptions(category, infoCommand);
   cl::ParseCommandLineOptions(
       argc, argv,
       "gradec: the grade compiler for differential equations on graphs\n\n"
       "  gradec model.grade -o libmodel.so [--emit=STAGE]\n"
       "  gradec info model.grade|libmodel.so\n"
       "  gradec run model.grade|libmodel.so --graph G.mtx --input x0=x0.npy "
-      "--output x=x.npy\n");
+      "--output x=x.npy\n\n"
+      "LLVM's and MLIR's options (--mlir-print-ir-after-all, --mlir-timing, "
+      "...) are listed by --help-hidden.\n");
   if (infoCommand)
     return infoMain(argv[0]);
   if (runCommand)
