@@ -950,11 +950,27 @@ int runMain(const char *argv0) {
     }
   }
 
-  // Check every --output before spending time on the integration.
+  // Check every --output before spending time on the integration: the
+  // field exists, and its file can be created where it is to go (the
+  // runtime writes a temporary file in that directory, then renames it).
   for (const auto &[name, file] : outputs) {
     if (!grade_descriptor_find_field(desc, name.c_str())) {
       llvm::errs() << "gradec: error: --output: model '" << desc->name
                    << "' has no field '" << name << "'\n";
+      return 1;
+    }
+    llvm::SmallString<128> dir(file);
+    llvm::sys::path::remove_filename(dir);
+    if (dir.empty())
+      dir = ".";
+    struct stat info;
+    bool isDirectory = ::stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+    if (!isDirectory || ::access(dir.c_str(), W_OK | X_OK) != 0) {
+      llvm::errs() << "gradec: error: --output " << name << "=" << file
+                   << ": cannot write in '" << dir << "': "
+                   << (isDirectory ? std::strerror(errno)
+                                   : "no such directory")
+                   << "\n";
       return 1;
     }
   }
