@@ -241,6 +241,53 @@ static void printPasses(OpAsmPrinter &printer,
     printer << " passes " << *numPasses;
 }
 
+/// What gk.kernel and gk.func spell alike, after the name: the iteration
+/// space, the captures, the results with their buffers, the passes and the
+/// attribute dictionary; the attributes go into `result`.
+struct KernelSignature {
+  SmallVector<OpAsmParser::Argument> args;
+  SmallVector<OpAsmParser::UnresolvedOperand> operands;
+  SmallVector<Type> resultTypes;
+
+  SmallVector<Type> argTypes() const {
+    SmallVector<Type> types;
+    for (const OpAsmParser::Argument &arg : args)
+      types.push_back(arg.type);
+    return types;
+  }
+};
+
+template <typename OpTy>
+static ParseResult parseKernelSignature(OpAsmParser &parser,
+                                        OperationState &result,
+                                        bool withOperands,
+                                        KernelSignature &signature) {
+  SmallVector<Attribute> access, buffers;
+  SmallVector<int64_t> checked;
+  bool anyBuffer;
+  OperationName opName = result.name;
+  if (parseIterationSpace(parser, result,
+                          OpTy::getBlockRowsAttrName(opName).getValue()) ||
+      parseCaptures(parser, withOperands, signature.args, signature.operands,
+                    access) ||
+      parseResults(parser, signature.resultTypes, buffers, anyBuffer,
+                   checked) ||
+      parsePasses(parser, result,
+                  OpTy::getNumPassesAttrName(opName).getValue()) ||
+      parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  Builder &builder = parser.getBuilder();
+  result.addAttribute(OpTy::getAccessAttrName(opName),
+                      builder.getArrayAttr(access));
+  if (anyBuffer)
+    result.addAttribute(OpTy::getBuffersAttrName(opName),
+                        builder.getArrayAttr(buffers));
+  if (!checked.empty())
+    result.addAttribute(OpTy::getCheckedAttrName(opName),
+                        builder.getDenseI64ArrayAttr(checked));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Shared verification of kernel bodies
 //===----------------------------------------------------------------------===//
@@ -439,38 +486,17 @@ void KernelOp::print(OpAsmPrinter &printer) {
 
 ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
   StringAttr name;
-  SmallVector<OpAsmParser::Argument> args;
-  SmallVector<OpAsmParser::UnresolvedOperand> operands;
-  SmallVector<Attribute> access, buffers;
-  SmallVector<Type> resultTypes;
-  SmallVector<int64_t> checked;
-  bool anyBuffer;
-  OperationName opName = result.name;
-  if (parser.parseAttribute(name) ||
-      parseIterationSpace(parser, result,
-                          getBlockRowsAttrName(opName).getValue()) ||
-      parseCaptures(parser, /*withOperands=*/true, args, operands, access) ||
-      parseResults(parser, resultTypes, buffers, anyBuffer, checked) ||
-      parsePasses(parser, result, getNumPassesAttrName(opName).getValue()) ||
-      parser.parseOptionalAttrDictWithKeyword(result.attributes))
+  if (parser.parseAttribute(name))
     return failure();
-  Builder &builder = parser.getBuilder();
-  result.addAttribute(getKernelNameAttrName(opName), name);
-  result.addAttribute(getAccessAttrName(opName), builder.getArrayAttr(access));
-  if (anyBuffer)
-    result.addAttribute(getBuffersAttrName(opName),
-                        builder.getArrayAttr(buffers));
-  if (!checked.empty())
-    result.addAttribute(getCheckedAttrName(opName),
-                        builder.getDenseI64ArrayAttr(checked));
-  SmallVector<Type> argTypes;
-  for (const OpAsmParser::Argument &arg : args)
-    argTypes.push_back(arg.type);
-  if (parser.resolveOperands(operands, argTypes, parser.getNameLoc(),
-                             result.operands))
+  result.addAttribute(getKernelNameAttrName(result.name), name);
+  KernelSignature signature;
+  if (parseKernelSignature<KernelOp>(parser, result, /*withOperands=*/true,
+                                     signature) ||
+      parser.resolveOperands(signature.operands, signature.argTypes(),
+                             parser.getNameLoc(), result.operands))
     return failure();
-  result.addTypes(resultTypes);
-  return parser.parseRegion(*result.addRegion(), args);
+  result.addTypes(signature.resultTypes);
+  return parser.parseRegion(*result.addRegion(), signature.args);
 }
 
 LogicalResult KernelOp::verify() {
@@ -510,37 +536,17 @@ void FuncOp::print(OpAsmPrinter &printer) {
 
 ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
   StringAttr name;
-  SmallVector<OpAsmParser::Argument> args;
-  SmallVector<OpAsmParser::UnresolvedOperand> operands;
-  SmallVector<Attribute> access, buffers;
-  SmallVector<Type> resultTypes;
-  SmallVector<int64_t> checked;
-  bool anyBuffer;
   OperationName opName = result.name;
+  KernelSignature signature;
   if (parser.parseSymbolName(name, getSymNameAttrName(opName),
                              result.attributes) ||
-      parseIterationSpace(parser, result,
-                          getBlockRowsAttrName(opName).getValue()) ||
-      parseCaptures(parser, /*withOperands=*/false, args, operands, access) ||
-      parseResults(parser, resultTypes, buffers, anyBuffer, checked) ||
-      parsePasses(parser, result, getNumPassesAttrName(opName).getValue()) ||
-      parser.parseOptionalAttrDictWithKeyword(result.attributes))
+      parseKernelSignature<FuncOp>(parser, result, /*withOperands=*/false,
+                                   signature))
     return failure();
-  Builder &builder = parser.getBuilder();
-  SmallVector<Type> argTypes;
-  for (const OpAsmParser::Argument &arg : args)
-    argTypes.push_back(arg.type);
   result.addAttribute(getFunctionTypeAttrName(opName),
-                      TypeAttr::get(builder.getFunctionType(argTypes,
-                                                            resultTypes)));
-  result.addAttribute(getAccessAttrName(opName), builder.getArrayAttr(access));
-  if (anyBuffer)
-    result.addAttribute(getBuffersAttrName(opName),
-                        builder.getArrayAttr(buffers));
-  if (!checked.empty())
-    result.addAttribute(getCheckedAttrName(opName),
-                        builder.getDenseI64ArrayAttr(checked));
-  return parser.parseRegion(*result.addRegion(), args);
+                      TypeAttr::get(parser.getBuilder().getFunctionType(
+                          signature.argTypes(), signature.resultTypes)));
+  return parser.parseRegion(*result.addRegion(), signature.args);
 }
 
 LogicalResult FuncOp::verifyRegions() {
