@@ -78,8 +78,20 @@ LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name) {
                      "give the model file (or its 'grade' stage), not a "
                      "later stage");
   for (ModelOp model : module.getOps<ModelOp>())
-    for (SolveOp solve : model.getBody().front().getOps<SolveOp>())
+    for (SolveOp solve : model.getBody().front().getOps<SolveOp>()) {
+      if (!scheme.isAdaptive()) {
+        // Tolerances mean nothing to fixed steps, which need a step.
+        if (solve.getDt().convertToDouble() <= 0)
+          return emitError(solve.getLoc(), "scheme '")
+                 << name << "' takes fixed steps, but the solve clause gives "
+                 << "no 'dt' (the adaptive scheme '"
+                 << solve.getScheme().getName()
+                 << "' chose its own); add 'dt = ...' to it";
+        solve.removeRtolAttr();
+        solve.removeAtolAttr();
+      }
       solve.setSchemeAttr(scheme);
+    }
   return success();
 }
 

@@ -100,7 +100,7 @@ private:
         break;
       }
       DeclOp::create(builder, loc(info.decl->getNameRange().begin), role, name,
-                     convert(info.type), info.output);
+                     convert(info.type), info.output, /*of=*/nullptr);
     }
   }
 
@@ -174,11 +174,14 @@ private:
 
   void emitSolve() {
     const ast::SolveDecl &solve = model.getSolve();
-    SolveOp::create(builder, loc(solve.getLoc()),
-                    model.getScheme(),
+    auto tolerance = [&](std::optional<double> value) {
+      return value ? builder.getF64FloatAttr(*value) : FloatAttr();
+    };
+    SolveOp::create(builder, loc(solve.getLoc()), model.getScheme(),
                     builder.getF64FloatAttr(model.getDt()),
                     builder.getF64FloatAttr(solve.getT0()),
-                    builder.getF64FloatAttr(solve.getT1()));
+                    builder.getF64FloatAttr(solve.getT1()),
+                    tolerance(model.getRtol()), tolerance(model.getAtol()));
   }
 
   //===--------------------------------------------------------------------===//

@@ -87,7 +87,11 @@ public:
   const ast::SolveDecl &getSolve() const { return *solve; }
   /// The tableau of the solve clause's scheme (built in or declared).
   TableauAttr getScheme() const { return scheme; }
+  /// The step (fixed schemes) or first step (adaptive ones; 0: automatic).
   double getDt() const { return dt; }
+  /// An adaptive scheme's tolerances; nullopt where the model gives none.
+  std::optional<double> getRtol() const { return rtol; }
+  std::optional<double> getAtol() const { return atol; }
 
   /// Names of inputs, params, states and lets in declaration order.
   const std::vector<std::string> &getOrder() const { return order; }
@@ -111,6 +115,7 @@ private:
   const ast::SolveDecl *solve = nullptr;
   TableauAttr scheme;
   double dt = 0;
+  std::optional<double> rtol, atol;
   std::vector<std::string> order;
   llvm::StringMap<DeclInfo> decls;
   llvm::DenseMap<const ast::Expr *, Type> types;

@@ -8,6 +8,8 @@
 
 #include "compiler/Sema/Checker.h"
 
+#include "llvm/ADT/StringSet.h"
+
 #include <cmath>
 
 using namespace grade;
@@ -37,25 +39,47 @@ void Checker::checkSolve() {
               "; declare others with 'scheme NAME { a = ...; b = ...; }')" +
               suggest(name, candidates));
   }
+  // A fixed-step scheme takes its step; an adaptive one (known once the
+  // scheme resolved) optionally its first step and its tolerances.
+  bool adaptive = model.scheme && model.scheme.isAdaptive();
   bool sawDt = false;
+  llvm::StringSet<> seen;
   for (const ast::SolveArg &arg : solve.getArgs()) {
-    if (arg.name != "dt") {
-      error(arg.range.begin, "unknown argument '" + arg.name +
-                                 "' for scheme '" + solve.getName() +
-                                 "' (expected 'dt')");
+    bool isTolerance = arg.name == "rtol" || arg.name == "atol";
+    if (arg.name != "dt" && !isTolerance) {
+      error(arg.range.begin,
+            "unknown argument '" + arg.name + "' for scheme '" +
+                solve.getName() + "' (expected " +
+                (adaptive ? "'dt', 'rtol' or 'atol'" : "'dt'") + ")");
       continue;
     }
-    if (sawDt) {
-      error(arg.range.begin, "argument 'dt' is given twice");
+    if (isTolerance && model.scheme && !adaptive) {
+      error(arg.range.begin,
+            "'" + arg.name + "' applies to adaptive schemes (bosh3, dopri5, "
+                             "or a scheme with embedded weights), not '" +
+                solve.getName() + "', which takes fixed steps");
+      continue;
+    }
+    if (!seen.insert(arg.name).second) {
+      error(arg.range.begin, "argument '" + arg.name + "' is given twice");
+      continue;
+    }
+    if (isTolerance) {
+      if (!(arg.value >= 0) || !std::isfinite(arg.value))
+        error(arg.range.begin, "'" + arg.name +
+                                   "' must be a finite number >= 0, got " +
+                                   formatNumber(arg.value));
+      (arg.name == "rtol" ? model.rtol : model.atol) = arg.value;
       continue;
     }
     sawDt = true;
     if (!(arg.value > 0) || !std::isfinite(arg.value))
       error(arg.range.begin,
-            "step size must be positive, got " + formatNumber(arg.value));
+            std::string(adaptive ? "the first step" : "step size") +
+                " must be positive, got " + formatNumber(arg.value));
     model.dt = arg.value;
   }
-  if (!sawDt)
+  if (!sawDt && !adaptive && model.scheme)
     error(solve.getLoc(), "'solve " + solve.getName() +
                               "' needs a step size, e.g. '" + solve.getName() +
                               "(dt = 0.01)'");
@@ -64,7 +88,7 @@ void Checker::checkSolve() {
           "the interval [" + formatNumber(solve.getT0()) + ", " +
               formatNumber(solve.getT1()) +
               "] is empty; its end must exceed its start");
-  else if (sawDt && model.dt > 0 && std::isfinite(model.dt))
+  else if (sawDt && model.dt > 0 && std::isfinite(model.dt) && !adaptive)
     checkTimeGrid(solve);
 }
 

@@ -158,6 +158,24 @@ std::string render(const grade_model_descriptor_t &desc) {
     appendList(scheme.c);
     json += ", \"stability_limit\": ";
     appendNumber(json, grade_scheme_stability_limit(&scheme));
+    // Adaptive schemes: the embedded weights, FSAL, dense output and the
+    // model's tolerances (0: the runtime's defaults).
+    const grade_adaptive_desc_t &adaptive = desc.adaptive;
+    json += ", \"adaptive\": ";
+    json += adaptive.bhat ? "true" : "false";
+    if (adaptive.bhat) {
+      json += ", \"bhat\": ";
+      appendList(adaptive.bhat);
+      json += ", \"embedded_order\": " + std::to_string(adaptive.embedded_order);
+      json += ", \"fsal\": ";
+      json += adaptive.fsal ? "true" : "false";
+      json += ", \"dense_output\": ";
+      json += adaptive.mid ? "\"quartic\"" : adaptive.fsal ? "\"hermite\"" : "null";
+      json += ", \"rtol\": ";
+      appendNumber(json, adaptive.rtol);
+      json += ", \"atol\": ";
+      appendNumber(json, adaptive.atol);
+    }
   }
   json += ", \"t0\": ";
   appendNumber(json, desc.t0);
@@ -193,6 +211,11 @@ std::string render(const grade_model_descriptor_t &desc) {
                        : slot.slot_kind == GRADE_SLOT_TEMP       ? "temporary"
                        : slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
                        : slot.slot_kind == GRADE_SLOT_STATUS     ? "status"
+                       : slot.slot_kind == GRADE_SLOT_SLOPE      ? "slope"
+                       : slot.slot_kind == GRADE_SLOT_MIDPOINT   ? "midpoint"
+                       : slot.slot_kind == GRADE_SLOT_ERROR      ? "error"
+                       : slot.slot_kind == GRADE_SLOT_RTOL       ? "rtol"
+                       : slot.slot_kind == GRADE_SLOT_ATOL       ? "atol"
                                                                  : "unused");
     json += "}";
   }

@@ -155,6 +155,10 @@ grade_status_t checkSlots(const char *path,
     return invalidDescriptor(path, format("%d slots at %p", int(desc->num_slots),
                                           (const void *)desc->slots));
   std::vector<int> fieldSlots(size_t(desc->num_fields), 0);
+  // Per adaptive slot kind (slope .. atol), per field: how many slots.
+  std::vector<std::vector<int>> adaptiveSlots(
+      GRADE_SLOT_ATOL - GRADE_SLOT_SLOPE + 1,
+      std::vector<int>(size_t(desc->num_fields), 0));
   int statusSlots = 0;
   for (int32_t i = 0; i < desc->num_slots; ++i) {
     const grade_slot_desc_t &slot = desc->slots[i];
@@ -191,6 +195,40 @@ grade_status_t checkSlots(const char *path,
                           field.name));
       if (slot.slot_kind == GRADE_SLOT_FIELD && fieldSlots[slot.index]++)
         return bad(format("field '%s' has two slots", field.name));
+      continue;
+    }
+    case GRADE_SLOT_SLOPE:
+    case GRADE_SLOT_MIDPOINT:
+    case GRADE_SLOT_ERROR:
+    case GRADE_SLOT_RTOL:
+    case GRADE_SLOT_ATOL: {
+      if (slot.index < 0 || slot.index >= desc->num_fields ||
+          desc->fields[slot.index].role != GRADE_ROLE_STATE)
+        return bad(format("slot kind %d belongs to field index %d, which is "
+                          "not a state",
+                          int(slot.slot_kind), int(slot.index)));
+      const grade_field_desc_t &field = desc->fields[slot.index];
+      bool isField = slot.slot_kind == GRADE_SLOT_SLOPE ||
+                     slot.slot_kind == GRADE_SLOT_MIDPOINT;
+      bool same = isField ? slot.kind == field.kind &&
+                                slot.dtype == field.dtype &&
+                                slot.rank == field.rank
+                          : slot.kind == GRADE_KIND_GLOBAL &&
+                                slot.dtype == GRADE_DTYPE_F64 && slot.rank == 0;
+      for (int32_t d = 0; same && isField && d < field.rank; ++d)
+        same = slot.shape[d] == field.shape[d];
+      if (!same)
+        return bad(isField
+                       ? format("its kind, dtype or shape differs from state "
+                                "'%s'",
+                                field.name)
+                       : std::string("an adaptive step's error or tolerance "
+                                     "is a global f64"));
+      int &count = adaptiveSlots[size_t(slot.slot_kind - GRADE_SLOT_SLOPE)]
+                                [size_t(slot.index)];
+      if (count++)
+        return bad(format("state '%s' has two slots of kind %d", field.name,
+                          int(slot.slot_kind)));
       continue;
     }
     case GRADE_SLOT_TEMP:
@@ -233,6 +271,26 @@ grade_status_t checkSlots(const char *path,
       return invalidDescriptor(
           path, format("state '%s' has %d derivative slots, not 1", field.name,
                        derivativeSlots[size_t(i)]));
+    if (field.role != GRADE_ROLE_STATE)
+      continue;
+    // An adaptive step needs each state's error and tolerances, its slope
+    // for an FSAL scheme and its midpoint for a dense output through it.
+    const grade_adaptive_desc_t &adaptive = desc->adaptive;
+    static const char *const kindNames[] = {"slope", "midpoint", "error",
+                                            "rtol", "atol"};
+    for (int kind = GRADE_SLOT_SLOPE; kind <= GRADE_SLOT_ATOL; ++kind) {
+      bool needed = adaptive.bhat &&
+                    (kind == GRADE_SLOT_SLOPE    ? adaptive.fsal != 0
+                     : kind == GRADE_SLOT_MIDPOINT ? adaptive.mid != nullptr
+                                                   : true);
+      if (adaptiveSlots[size_t(kind - GRADE_SLOT_SLOPE)][size_t(i)] !=
+          (needed ? 1 : 0))
+        return invalidDescriptor(
+            path, format("state '%s' %s a %s slot, which the scheme %s",
+                         field.name, needed ? "lacks" : "has",
+                         kindNames[kind - GRADE_SLOT_SLOPE],
+                         needed ? "needs" : "does not use"));
+    }
   }
   return nullptr;
 }
@@ -242,7 +300,9 @@ grade_status_t checkSlots(const char *path,
 bool swappable(const grade_slot_desc_t &a, const grade_slot_desc_t &b) {
   auto owned = [](const grade_slot_desc_t &slot) {
     return slot.slot_kind == GRADE_SLOT_FIELD ||
-           slot.slot_kind == GRADE_SLOT_TEMP;
+           slot.slot_kind == GRADE_SLOT_TEMP ||
+           slot.slot_kind == GRADE_SLOT_SLOPE ||
+           slot.slot_kind == GRADE_SLOT_MIDPOINT;
   };
   if (!owned(a) || !owned(b) || a.kind != b.kind || a.dtype != b.dtype ||
       a.rank != b.rank)
@@ -308,6 +368,26 @@ grade_status_t checkEntries(const char *path,
       if (!std::isfinite(scheme.a[i * scheme.stages + j]) ||
           (j >= i && scheme.a[i * scheme.stages + j] != 0))
         return invalidDescriptor(path, "the scheme's tableau is not explicit");
+  }
+  const grade_adaptive_desc_t &adaptive = desc->adaptive;
+  if (!adaptive.bhat) {
+    if (adaptive.mid || adaptive.fsal || adaptive.embedded_order)
+      return invalidDescriptor(path, "a fixed-step scheme with adaptive data");
+  } else {
+    if (adaptive.embedded_order < 1 ||
+        adaptive.embedded_order >= scheme.order)
+      return invalidDescriptor(
+          path, format("embedded order %d of a scheme of order %d",
+                       int(adaptive.embedded_order), int(scheme.order)));
+    for (int32_t i = 0; i < scheme.stages; ++i)
+      if (!std::isfinite(adaptive.bhat[i]) ||
+          (adaptive.mid && !std::isfinite(adaptive.mid[i])))
+        return invalidDescriptor(path, "non-finite embedded weights");
+    if (!(adaptive.rtol >= 0) || !(adaptive.atol >= 0) ||
+        !std::isfinite(adaptive.rtol) || !std::isfinite(adaptive.atol))
+      return invalidDescriptor(
+          path, format("tolerances rtol = %g, atol = %g", adaptive.rtol,
+                       adaptive.atol));
   }
   return nullptr;
 }

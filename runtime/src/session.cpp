@@ -78,6 +78,18 @@ struct grade_session {
   /// The slot the step's kernels flag non-finite states in, or -1 (a
   /// library whose step does not check: the states are scanned instead).
   int32_t statusSlot = -1;
+
+  /// An adaptive scheme's per-state slots (empty for fixed steps).
+  struct AdaptiveState {
+    int32_t field = -1;
+    int32_t stateSlot = -1, slopeSlot = -1, midSlot = -1;
+    int32_t errorSlot = -1, rtolSlot = -1, atolSlot = -1;
+  };
+  std::vector<AdaptiveState> adaptive;
+  /// Per slot: the slot the step swaps it with, or -1.
+  std::vector<int32_t> swapPartner;
+  /// The slope slots hold f(t, y) of the current states (FSAL schemes).
+  bool slopeValid = false;
 };
 
 namespace {
@@ -151,7 +163,12 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
   case GRADE_SLOT_FIELD:
   case GRADE_SLOT_TEMP:
   case GRADE_SLOT_STATUS:
-  case GRADE_SLOT_DERIVATIVE: {
+  case GRADE_SLOT_DERIVATIVE:
+  case GRADE_SLOT_SLOPE:
+  case GRADE_SLOT_MIDPOINT:
+  case GRADE_SLOT_ERROR:
+  case GRADE_SLOT_RTOL:
+  case GRADE_SLOT_ATOL: {
     // The descriptor's checks bound a row's bytes, not the rows.
     count = rowsOf(s, slot.kind);
     for (int32_t d = 0; d < slot.rank; ++d)
@@ -195,38 +212,65 @@ int32_t threadsFor(const grade_session &s) {
   return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
 }
 
-/// Runs the entry point of `kind`, then exchanges the slots it names.
-void runEntry(grade_session &s, int32_t kind, double t, double dt) {
-  for (int32_t i = 0; i < s.desc->num_entries; ++i) {
-    const grade_entry_desc_t &entry = s.desc->entries[i];
-    if (entry.entry != kind)
-      continue;
-    s.desc->set_num_threads(threadsFor(s));
-    entry.fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
-    for (int32_t k = 0; k < entry.num_swaps; ++k) {
-      std::swap(s.slots[size_t(entry.swaps[2 * k])],
-                s.slots[size_t(entry.swaps[2 * k + 1])]);
-      std::swap(s.buffers[size_t(entry.swaps[2 * k])].data,
-                s.buffers[size_t(entry.swaps[2 * k + 1])].data);
-      std::swap(s.buffers[size_t(entry.swaps[2 * k])].bytes,
-                s.buffers[size_t(entry.swaps[2 * k + 1])].bytes);
-    }
-    return;
+/// The entry point of `kind` (the descriptor has one of each).
+const grade_entry_desc_t &entryOf(const grade_session &s, int32_t kind) {
+  for (int32_t i = 0; i < s.desc->num_entries; ++i)
+    if (s.desc->entries[i].entry == kind)
+      return s.desc->entries[i];
+  __builtin_unreachable(); // checked when the library was loaded
+}
+
+/// Exchanges the slots (and buffers) an entry point names.
+void swapSlots(grade_session &s, const grade_entry_desc_t &entry) {
+  for (int32_t k = 0; k < entry.num_swaps; ++k) {
+    size_t a = size_t(entry.swaps[2 * k]), b = size_t(entry.swaps[2 * k + 1]);
+    std::swap(s.slots[a], s.slots[b]);
+    std::swap(s.buffers[a].data, s.buffers[b].data);
+    std::swap(s.buffers[a].bytes, s.buffers[b].bytes);
   }
+}
+
+/// Runs the entry point of `kind`, then (unless `keep`) exchanges the slots
+/// it names.
+void runEntry(grade_session &s, int32_t kind, double t, double dt,
+              bool keep = false) {
+  const grade_entry_desc_t &entry = entryOf(s, kind);
+  s.desc->set_num_threads(threadsFor(s));
+  entry.fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
+  if (!keep)
+    swapSlots(s, entry);
 }
 
 /// Whether the step entry flags non-finite states itself.
 bool stepChecksFinite(const grade_session &s) { return s.statusSlot >= 0; }
 
+void runRhs(grade_session &s, double t, const std::vector<void *> &buffers);
+
+/// Fills the slope slots of an FSAL scheme with f(t, y) of the current
+/// states, unless they hold it already; returns the evaluations it took.
+int64_t prepareSlopes(grade_session &s) {
+  if (s.adaptive.empty() || !s.desc->adaptive.fsal || s.slopeValid)
+    return 0;
+  std::vector<void *> slopes;
+  for (const grade_session::AdaptiveState &state : s.adaptive)
+    slopes.push_back(s.slots[size_t(state.slopeSlot)]);
+  runRhs(s, s.t, slopes);
+  s.slopeValid = true;
+  return 1;
+}
+
 /// Runs the step entry with the status flag cleared; returns whether its
-/// kernels flagged a NaN or infinite state.
-bool runStep(grade_session &s, double t, double dt) {
+/// kernels flagged a NaN or infinite state. With `keep`, the new values
+/// stay in the slots the step wrote (the caller swaps them in, or rejects
+/// the step).
+bool runStep(grade_session &s, double t, double dt, bool keep = false) {
   int32_t *status = stepChecksFinite(s)
                         ? static_cast<int32_t *>(s.slots[size_t(s.statusSlot)])
                         : nullptr;
   if (status)
     *status = 0;
-  runEntry(s, GRADE_ENTRY_STEP, t, dt);
+  prepareSlopes(s);
+  runEntry(s, GRADE_ENTRY_STEP, t, dt, keep);
   return status && *status != 0;
 }
 
@@ -433,6 +477,7 @@ grade_status_t bindField(grade_session &s, const char *name,
   if (bytes)
     std::memcpy(s.slots[size_t(s.fieldSlot[index])], tensor->data, bytes);
   s.bound[index] = 1;
+  s.slopeValid = false; // the right-hand side may read it
   return nullptr;
 }
 
@@ -454,6 +499,7 @@ grade_status_t initialize(grade_session &s) {
   runEntry(s, GRADE_ENTRY_INIT, s.desc->t0, s.desc->dt);
   s.t = s.desc->t0;
   s.initialized = true;
+  s.slopeValid = false;
   return nullptr;
 }
 
@@ -549,26 +595,10 @@ grade_status_t nonFiniteFlagged(const grade_session &s, double t,
 
 /// Fixed steps on the grid tStart + k dt, the last one shortened to end on
 /// t1; progress after every step, NaN/Inf checks every `check_every`.
-grade_status_t integrate(grade_session &s, double t1,
-                         const grade_integrate_options_t &options,
-                         grade_integrate_stats_t &stats) {
-  if (grade_status_t status = requireInitialized(s))
-    return status;
+grade_status_t integrateFixed(grade_session &s, double t1,
+                              const grade_integrate_options_t &options,
+                              grade_integrate_stats_t &stats) {
   double dt = options.dt;
-  if (!std::isfinite(t1))
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                      "end time t1 must be finite, got %g", t1);
-  if (std::isnan(dt) || std::isinf(dt))
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                      "time step dt must be finite, got %g", dt);
-  if (std::isnan(options.max_abs) || options.max_abs < 0)
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                      "max_abs must be >= 0 (0: no bound), got %g",
-                      options.max_abs);
-  if (options.check_every < 0)
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                      "check_every must be >= 0, got %d",
-                      int(options.check_every));
   if (dt <= 0)
     dt = s.desc->dt;
   if (!(dt > 0))
@@ -606,7 +636,11 @@ grade_status_t integrate(grade_session &s, double t1,
     bool flagged = runStep(s, tNow, tNext - tNow);
     s.t = tNext;
     ++stats.steps;
+    ++stats.accepted;
     stats.rhs_evaluations += s.desc->scheme.stages;
+    double h = tNext - tNow;
+    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, h) : h;
+    stats.max_step = std::max(stats.max_step, h);
     // Check before reporting progress, so that a host never sees progress
     // for a step whose result is already garbage. A step that checks its
     // states itself is scanned only when it flagged one (to name it), or
@@ -628,6 +662,482 @@ grade_status_t integrate(grade_session &s, double t1,
                         tNext, (long long)(k + 1), (long long)numSteps);
   }
   return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Adaptive stepping
+//===----------------------------------------------------------------------===//
+//
+// The step entry of an adaptive scheme computes the new states, the error
+// sums of its embedded estimate (GRADE_SLOT_ERROR), and for FSAL schemes
+// the slope at the new state, all into slots it does not read from: the
+// controller swaps them in when it accepts the step and leaves them when
+// it rejects it, so the states at the start of a rejected step are intact.
+
+/// Tolerances used where neither the caller nor the model gives any
+/// (SciPy's solve_ivp defaults).
+constexpr double kDefaultRtol = 1e-3, kDefaultAtol = 1e-6;
+/// Attempted steps before an adaptive run gives up, by default.
+constexpr int64_t kDefaultMaxSteps = 1000000;
+/// Step-size control: safety factor and bounds of the change per step
+/// (Hairer, Norsett and Wanner's DOPRI5 values).
+constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
+
+/// Records the slots of an adaptive scheme's states and the step's swap
+/// partners; sets the tolerances to the defaults.
+void setUpAdaptive(grade_session &s) {
+  const grade_model_descriptor_t &desc = *s.desc;
+  s.swapPartner.assign(size_t(desc.num_slots), -1);
+  const grade_entry_desc_t &step = entryOf(s, GRADE_ENTRY_STEP);
+  for (int32_t k = 0; k < step.num_swaps; ++k) {
+    s.swapPartner[size_t(step.swaps[2 * k])] = step.swaps[2 * k + 1];
+    s.swapPartner[size_t(step.swaps[2 * k + 1])] = step.swaps[2 * k];
+  }
+  if (!desc.adaptive.bhat)
+    return;
+  for (int32_t i = 0; i < desc.num_fields; ++i) {
+    if (desc.fields[i].role != GRADE_ROLE_STATE)
+      continue;
+    grade_session::AdaptiveState state;
+    state.field = i;
+    state.stateSlot = s.fieldSlot[size_t(i)];
+    for (int32_t k = 0; k < desc.num_slots; ++k) {
+      const grade_slot_desc_t &slot = desc.slots[k];
+      if (slot.index != i)
+        continue;
+      switch (slot.slot_kind) {
+      case GRADE_SLOT_SLOPE:
+        state.slopeSlot = k;
+        break;
+      case GRADE_SLOT_MIDPOINT:
+        state.midSlot = k;
+        break;
+      case GRADE_SLOT_ERROR:
+        state.errorSlot = k;
+        break;
+      case GRADE_SLOT_RTOL:
+        state.rtolSlot = k;
+        break;
+      case GRADE_SLOT_ATOL:
+        state.atolSlot = k;
+        break;
+      default:
+        break;
+      }
+    }
+    *static_cast<double *>(s.slots[size_t(state.rtolSlot)]) = kDefaultRtol;
+    *static_cast<double *>(s.slots[size_t(state.atolSlot)]) = kDefaultAtol;
+    s.adaptive.push_back(state);
+  }
+}
+
+double loadAt(const void *data, int32_t dtype, int64_t k) {
+  return dtype == GRADE_DTYPE_F64 ? static_cast<const double *>(data)[k]
+                                  : double(static_cast<const float *>(data)[k]);
+}
+
+void storeAt(void *data, int32_t dtype, int64_t k, double value) {
+  if (dtype == GRADE_DTYPE_F64)
+    static_cast<double *>(data)[k] = value;
+  else
+    static_cast<float *>(data)[k] = float(value);
+}
+
+/// Number of values of a state on the bound graph.
+int64_t numValues(const grade_session &s, int32_t field) {
+  const grade_field_desc_t &desc = s.desc->fields[field];
+  return rowsOf(s, desc.kind) * featureSize(desc);
+}
+
+/// RMS over every state value of `value(state, k) / (atol + rtol |y_k|)`.
+template <typename ValueFn>
+double scaledRms(const grade_session &s, double rtol, double atol,
+                 ValueFn value) {
+  double sum = 0;
+  int64_t count = 0;
+  for (const grade_session::AdaptiveState &state : s.adaptive) {
+    const grade_field_desc_t &field = s.desc->fields[state.field];
+    const void *y = s.slots[size_t(state.stateSlot)];
+    int64_t n = numValues(s, state.field);
+    for (int64_t k = 0; k < n; ++k) {
+      double scaled =
+          value(state, k) / (atol + rtol * std::fabs(loadAt(y, field.dtype, k)));
+      sum += scaled * scaled;
+    }
+    count += n;
+  }
+  return count ? std::sqrt(sum / double(count)) : 0.0;
+}
+
+/// Hairer, Norsett and Wanner's starting step (Solving ODEs I, II.4; as
+/// SciPy's select_initial_step): h0 from the sizes of y and f, then one
+/// explicit Euler step to estimate the second derivative. `slopes` hold
+/// f(t, y); costs one evaluation of the right-hand side.
+double initialStep(grade_session &s, const std::vector<void *> &slopes,
+                   double t1, double rtol, double atol, int32_t errorOrder) {
+  auto at = [](const void *data, const grade_session &session,
+               const grade_session::AdaptiveState &state, int64_t k) {
+    return loadAt(data, session.desc->fields[state.field].dtype, k);
+  };
+  size_t index = 0;
+  std::vector<size_t> stateIndex(s.swapPartner.size(), 0);
+  for (const grade_session::AdaptiveState &state : s.adaptive)
+    stateIndex[size_t(state.stateSlot)] = index++;
+  auto slopeOf = [&](const grade_session::AdaptiveState &state) {
+    return slopes[stateIndex[size_t(state.stateSlot)]];
+  };
+  double d0 = scaledRms(s, rtol, atol, [&](const auto &state, int64_t k) {
+    return at(s.slots[size_t(state.stateSlot)], s, state, k);
+  });
+  double d1 = scaledRms(s, rtol, atol, [&](const auto &state, int64_t k) {
+    return at(slopeOf(state), s, state, k);
+  });
+  double h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
+  h0 = std::min(h0, t1 - s.t);
+
+  // y1 = y0 + h0 f0 in scratch buffers the state slots point at while the
+  // right-hand side is evaluated there.
+  std::vector<Buffer> y1(s.adaptive.size()), f1(s.adaptive.size());
+  std::vector<void *> f1Data;
+  for (size_t i = 0; i < s.adaptive.size(); ++i) {
+    const grade_session::AdaptiveState &state = s.adaptive[i];
+    int32_t dtype = s.desc->fields[state.field].dtype;
+    int64_t n = numValues(s, state.field);
+    size_t bytes = size_t(n) * grade_dtype_size(dtype);
+    if (!y1[i].resize(bytes) || !f1[i].resize(bytes))
+      return h0; // out of memory for the estimate: the cautious h0
+    for (int64_t k = 0; k < n; ++k)
+      storeAt(y1[i].data, dtype, k,
+              at(s.slots[size_t(state.stateSlot)], s, state, k) +
+                  h0 * at(slopeOf(state), s, state, k));
+    f1Data.push_back(f1[i].data);
+  }
+  std::vector<void *> saved;
+  for (size_t i = 0; i < s.adaptive.size(); ++i) {
+    saved.push_back(s.slots[size_t(s.adaptive[i].stateSlot)]);
+    s.slots[size_t(s.adaptive[i].stateSlot)] = y1[i].data;
+  }
+  runRhs(s, s.t + h0, f1Data);
+  for (size_t i = 0; i < s.adaptive.size(); ++i)
+    s.slots[size_t(s.adaptive[i].stateSlot)] = saved[i];
+
+  double d2 = scaledRms(s, rtol, atol, [&](const auto &state, int64_t k) {
+                size_t i = stateIndex[size_t(state.stateSlot)];
+                return at(f1[i].data, s, state, k) -
+                       at(slopeOf(state), s, state, k);
+              }) /
+              h0;
+  double h1 = d1 <= 1e-15 && d2 <= 1e-15
+                  ? std::max(1e-6, h0 * 1e-3)
+                  : std::pow(0.01 / std::max(d1, d2), 1.0 / errorOrder);
+  if (!std::isfinite(h1))
+    h1 = h0;
+  return std::min({100 * h0, h1, t1 - s.t});
+}
+
+/// The step's error norm: RMS of the scaled errors over every state value
+/// (SciPy's and torchdiffeq's norm); the state with the largest share in
+/// `worst`.
+double errorNorm(const grade_session &s, int32_t &worst) {
+  double sum = 0, largest = -1;
+  int64_t count = 0;
+  for (const grade_session::AdaptiveState &state : s.adaptive) {
+    double value = *static_cast<const double *>(s.slots[size_t(state.errorSlot)]);
+    if (!(value <= largest)) // NaN counts as the largest
+      largest = value, worst = state.field;
+    sum += value;
+    count += numValues(s, state.field);
+  }
+  return count ? std::sqrt(sum / double(count)) : 0.0;
+}
+
+/// After an accepted step from t to t + h (its results swapped in): the
+/// states at t + theta h by the scheme's interpolant, into `dense`.
+/// Dormand-Prince: the quartic through both ends, their slopes and the
+/// midpoint; other FSAL schemes: the cubic Hermite polynomial.
+void interpolate(const grade_session &s, double h, double theta,
+                 std::vector<Buffer> &dense) {
+  for (size_t i = 0; i < s.adaptive.size(); ++i) {
+    const grade_session::AdaptiveState &state = s.adaptive[i];
+    int32_t dtype = s.desc->fields[state.field].dtype;
+    int64_t n = numValues(s, state.field);
+    const void *y0 = s.slots[size_t(s.swapPartner[size_t(state.stateSlot)])];
+    const void *y1 = s.slots[size_t(state.stateSlot)];
+    const void *f0 = s.slots[size_t(s.swapPartner[size_t(state.slopeSlot)])];
+    const void *f1 = s.slots[size_t(state.slopeSlot)];
+    const void *mid =
+        state.midSlot >= 0 ? s.slots[size_t(state.midSlot)] : nullptr;
+    for (int64_t k = 0; k < n; ++k) {
+      double a0 = loadAt(y0, dtype, k), a1 = loadAt(y1, dtype, k);
+      double g0 = h * loadAt(f0, dtype, k), g1 = h * loadAt(f1, dtype, k);
+      double value;
+      if (mid) {
+        double m = loadAt(mid, dtype, k);
+        double c4 = 2 * (g1 - g0) - 8 * (a1 + a0) + 16 * m;
+        double c3 = 5 * g0 - 3 * g1 + 18 * a0 + 14 * a1 - 32 * m;
+        double c2 = g1 - 4 * g0 - 11 * a0 - 5 * a1 + 16 * m;
+        value = a0 + theta * (g0 + theta * (c2 + theta * (c3 + theta * c4)));
+      } else {
+        double t2 = theta * theta, t3 = t2 * theta;
+        value = (2 * t3 - 3 * t2 + 1) * a0 + (t3 - 2 * t2 + theta) * g0 +
+                (3 * t2 - 2 * t3) * a1 + (t3 - t2) * g1;
+      }
+      storeAt(dense[i].data, dtype, k, value);
+    }
+  }
+}
+
+/// Calls the output callback at time `t` with the states' slots pointing
+/// at `values` (NULL: the states as they are).
+grade_status_t emitOutput(grade_session &s,
+                          const grade_integrate_options_t &options,
+                          int64_t index, double t,
+                          std::vector<Buffer> *values) {
+  if (!options.output)
+    return nullptr;
+  std::vector<void *> saved;
+  double savedTime = s.t;
+  if (values)
+    for (size_t i = 0; i < s.adaptive.size(); ++i) {
+      saved.push_back(s.slots[size_t(s.adaptive[i].stateSlot)]);
+      s.slots[size_t(s.adaptive[i].stateSlot)] = (*values)[i].data;
+    }
+  s.t = t;
+  int cancel = options.output(options.output_user, index, t);
+  s.t = savedTime;
+  for (size_t i = 0; i < saved.size(); ++i)
+    s.slots[size_t(s.adaptive[i].stateSlot)] = saved[i];
+  if (cancel)
+    return makeStatus(GRADE_ERROR_UNAVAILABLE,
+                      "integration cancelled at output time t = %g", t);
+  return nullptr;
+}
+
+grade_status_t integrateAdaptive(grade_session &s, double t1,
+                                 const grade_integrate_options_t &options,
+                                 grade_integrate_stats_t &stats) {
+  const grade_model_descriptor_t &desc = *s.desc;
+  const grade_adaptive_desc_t &scheme = desc.adaptive;
+  double rtol = options.rtol > 0   ? options.rtol
+                : scheme.rtol > 0 ? scheme.rtol
+                                  : kDefaultRtol;
+  double atol = options.atol > 0   ? options.atol
+                : scheme.atol > 0 ? scheme.atol
+                                  : kDefaultAtol;
+  if (!std::isfinite(rtol) || !std::isfinite(atol))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "tolerances must be finite, got rtol = %g, atol = %g",
+                      rtol, atol);
+  if (options.max_steps < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "max_steps must be >= 0 (0: %lld), got %lld",
+                      (long long)kDefaultMaxSteps, (long long)options.max_steps);
+  int64_t maxSteps =
+      options.max_steps > 0 ? options.max_steps : kDefaultMaxSteps;
+  for (const grade_session::AdaptiveState &state : s.adaptive) {
+    *static_cast<double *>(s.slots[size_t(state.rtolSlot)]) = rtol;
+    *static_cast<double *>(s.slots[size_t(state.atolSlot)]) = atol;
+  }
+  // The error estimate is of order q + 1 in h: step changes go as
+  // err^(-1 / (q + 1)).
+  const int32_t errorOrder = scheme.embedded_order + 1;
+  const bool fsal = scheme.fsal != 0;
+  const int64_t evaluationsPerStep = desc.scheme.stages - (fsal ? 1 : 0);
+  const double tStart = s.t;
+
+  stats.rhs_evaluations += prepareSlopes(s);
+  double h = options.dt > 0 ? options.dt : desc.dt;
+  if (!(h > 0)) {
+    // f(t0, y0): the slope slots, or an evaluation of its own.
+    std::vector<void *> slopes;
+    std::vector<Buffer> scratch(fsal ? 0 : s.adaptive.size());
+    for (size_t i = 0; i < s.adaptive.size(); ++i) {
+      const grade_session::AdaptiveState &state = s.adaptive[i];
+      if (fsal) {
+        slopes.push_back(s.slots[size_t(state.slopeSlot)]);
+        continue;
+      }
+      size_t bytes = size_t(numValues(s, state.field)) *
+                     grade_dtype_size(desc.fields[state.field].dtype);
+      if (!scratch[i].resize(bytes))
+        return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                          "model '%s': out of memory choosing the first step",
+                          desc.name);
+      slopes.push_back(scratch[i].data);
+    }
+    if (!fsal) {
+      runRhs(s, s.t, slopes);
+      ++stats.rhs_evaluations;
+    }
+    h = initialStep(s, slopes, t1, rtol, atol, errorOrder);
+    ++stats.rhs_evaluations;
+  }
+
+  // Dense output needs both slopes (FSAL); other schemes step onto the
+  // output times.
+  const bool dense = fsal;
+  std::vector<Buffer> denseValues(dense ? s.adaptive.size() : 0);
+  for (size_t i = 0; i < denseValues.size(); ++i) {
+    const grade_session::AdaptiveState &state = s.adaptive[i];
+    size_t bytes = size_t(numValues(s, state.field)) *
+                   grade_dtype_size(desc.fields[state.field].dtype);
+    if (!denseValues[i].resize(bytes))
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory for dense output",
+                        desc.name);
+  }
+  int64_t nextOutput = 0;
+  double errOld = 1e-4; // PI control: the previous accepted error
+  bool rejectedLast = false;
+  int32_t worst = s.adaptive.empty() ? 0 : s.adaptive.front().field;
+  double lastError = 0;
+  const double expo1 = 1.0 / errorOrder - 0.75 * (0.2 / errorOrder);
+  const double beta = 0.2 / errorOrder;
+
+  while (s.t < t1) {
+    double t = s.t;
+    if (stats.accepted + stats.rejected >= maxSteps)
+      return makeStatus(GRADE_ERROR_NUMERICAL,
+                        "model '%s': %lld steps (%lld accepted, %lld "
+                        "rejected) reached max_steps at t = %g with step "
+                        "size %g, before t1 = %g; raise max_steps "
+                        "(--max-steps) or loosen the tolerances (rtol = %g, "
+                        "atol = %g)",
+                        desc.name,
+                        (long long)(stats.accepted + stats.rejected),
+                        (long long)stats.accepted, (long long)stats.rejected,
+                        t, h, t1, rtol, atol);
+    double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
+    if (!(h >= hMin))
+      return makeStatus(
+          GRADE_ERROR_NUMERICAL,
+          "model '%s': step size underflow at t = %g: the step size %g fell "
+          "below %g (10 ulps of t) without meeting rtol = %g, atol = %g (error "
+          "norm %g, largest in state '%s'); the solution may blow up there, "
+          "or the problem is too stiff for an explicit scheme",
+          desc.name, t, h, hMin, rtol, atol, lastError,
+          desc.fields[worst].name);
+    bool last = t + h >= t1;
+    double hStep = last ? t1 - t : h;
+    if (!dense && nextOutput < options.num_times &&
+        t + hStep >= options.times[nextOutput]) {
+      last = false;
+      hStep = options.times[nextOutput] - t;
+    }
+    bool flagged = runStep(s, t, hStep, /*keep=*/true);
+    stats.rhs_evaluations += evaluationsPerStep;
+    double err = errorNorm(s, worst);
+    lastError = err;
+    if (flagged || !(err <= 1)) {
+      // Rejected: the states are untouched; retry with a smaller step.
+      ++stats.rejected;
+      double factor = std::isfinite(err)
+                          ? std::max(kMinFactor,
+                                     kSafety * std::pow(err, -1.0 / errorOrder))
+                          : kMinFactor;
+      h = hStep * std::min(factor, 1.0);
+      rejectedLast = true;
+      continue;
+    }
+    swapSlots(s, entryOf(s, GRADE_ENTRY_STEP));
+    double tNew = last ? t1 : t + hStep;
+    if (!dense && nextOutput < options.num_times &&
+        hStep == options.times[nextOutput] - t)
+      tNew = options.times[nextOutput];
+    s.t = tNew;
+    ++stats.steps;
+    ++stats.accepted;
+    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, hStep) : hStep;
+    stats.max_step = std::max(stats.max_step, hStep);
+    if (options.max_abs > 0) {
+      ++stats.finite_checks;
+      if (grade_status_t status =
+              checkFinite(s, tNew, stats.steps, stats.steps, options.max_abs))
+        return status;
+    }
+    // Outputs inside the step.
+    while (nextOutput < options.num_times &&
+           options.times[nextOutput] <= tNew) {
+      double tau = options.times[nextOutput];
+      grade_status_t status;
+      if (dense && tau < tNew) {
+        interpolate(s, hStep, (tau - t) / hStep, denseValues);
+        status = emitOutput(s, options, nextOutput, tau, &denseValues);
+      } else {
+        status = emitOutput(s, options, nextOutput, tau, nullptr);
+      }
+      if (status)
+        return status;
+      ++nextOutput;
+    }
+    if (options.progress &&
+        options.progress(options.user, tNew, tStart, t1) != 0)
+      return makeStatus(GRADE_ERROR_UNAVAILABLE,
+                        "integration cancelled at t = %g (step %lld)", tNew,
+                        (long long)stats.steps);
+    // PI control (Hairer, Norsett and Wanner, IV.2): the error's trend
+    // damps the change; no growth right after a rejection.
+    double factor = std::pow(err, expo1) / std::pow(errOld, beta) / kSafety;
+    factor = std::clamp(factor, 1.0 / kMaxFactor, 1.0 / kMinFactor);
+    double hNew = hStep / factor;
+    if (rejectedLast)
+      hNew = std::min(hNew, hStep);
+    errOld = std::max(err, 1e-4);
+    rejectedLast = false;
+    if (!last)
+      h = hNew;
+  }
+  return nullptr;
+}
+
+/// Checks the options both kinds of scheme share, then integrates to t1,
+/// calling the output callback at the requested times.
+grade_status_t integrate(grade_session &s, double t1,
+                         const grade_integrate_options_t &options,
+                         grade_integrate_stats_t &stats) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  if (!std::isfinite(t1))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "end time t1 must be finite, got %g", t1);
+  if (std::isnan(options.dt) || std::isinf(options.dt))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "time step dt must be finite, got %g", options.dt);
+  if (std::isnan(options.max_abs) || options.max_abs < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "max_abs must be >= 0 (0: no bound), got %g",
+                      options.max_abs);
+  if (options.check_every < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "check_every must be >= 0, got %d",
+                      int(options.check_every));
+  if (options.num_times < 0 || (options.num_times > 0 && !options.times))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "%lld output times at %p", (long long)options.num_times,
+                      (const void *)options.times);
+  for (int64_t k = 0; k < options.num_times; ++k) {
+    double previous = k ? options.times[k - 1] : s.t;
+    if (!(options.times[k] > previous) || options.times[k] > t1)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "output time %lld (%g) must lie after %g and at most "
+                        "at t1 = %g",
+                        (long long)k, options.times[k], previous, t1);
+  }
+  if (t1 < s.t)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "t1 = %g is before the current time %g", t1, s.t);
+  if (!s.adaptive.empty())
+    return t1 == s.t ? nullptr : integrateAdaptive(s, t1, options, stats);
+  // Fixed steps land on each output time.
+  for (int64_t k = 0; k < options.num_times; ++k) {
+    if (grade_status_t status =
+            integrateFixed(s, options.times[k], options, stats))
+      return status;
+    if (grade_status_t status =
+            emitOutput(s, options, k, options.times[k], nullptr))
+      return status;
+  }
+  return integrateFixed(s, t1, options, stats);
 }
 
 //===----------------------------------------------------------------------===//
@@ -797,7 +1307,10 @@ grade_status_t grade_session_create(const grade_library_t *lib,
         session->statusSlot = i;
       if ((slot.slot_kind != GRADE_SLOT_FIELD &&
            slot.slot_kind != GRADE_SLOT_TEMP &&
-           slot.slot_kind != GRADE_SLOT_STATUS) ||
+           slot.slot_kind != GRADE_SLOT_STATUS &&
+           slot.slot_kind != GRADE_SLOT_ERROR &&
+           slot.slot_kind != GRADE_SLOT_RTOL &&
+           slot.slot_kind != GRADE_SLOT_ATOL) ||
           slot.kind != GRADE_KIND_GLOBAL)
         continue;
       if (!session->buffers[size_t(i)].resize(slotBytes(*session, slot)))
@@ -806,6 +1319,7 @@ grade_status_t grade_session_create(const grade_library_t *lib,
                           slot.name);
       session->slots[size_t(i)] = session->buffers[size_t(i)].data;
     }
+    setUpAdaptive(*session);
     *out = session.release();
     return grade_status_t(nullptr);
   });
@@ -873,7 +1387,7 @@ grade_status_t grade_session_step(grade_session_t *s, double h) {
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                         "step size must be positive and finite, got %g", h);
     bool flagged = runStep(*s, s->t, h);
-    s->t += h;
+    s->t += h; // an adaptive step too is taken (and its slopes swapped in)
     if (!flagged)
       return nullptr;
     if (grade_status_t status = checkFinite(*s, s->t, 1, 1, 0))

@@ -169,8 +169,23 @@ static cl::opt<double> runT1("t1",
                              cl::desc("End time (default: the model's)"),
                              cl::init(NAN), cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runDt("dt",
-                             cl::desc("Step size (default: the model's)"),
+                             cl::desc("Step size (default: the model's); the "
+                                      "first step of an adaptive scheme"),
                              cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<double> runRtol(
+    "rtol",
+    cl::desc("Relative tolerance of an adaptive scheme (default: the model's, "
+             "else 1e-3)"),
+    cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<double> runAtol(
+    "atol",
+    cl::desc("Absolute tolerance of an adaptive scheme (default: the model's, "
+             "else 1e-6)"),
+    cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<long long> runMaxSteps(
+    "max-steps",
+    cl::desc("Steps an adaptive scheme may attempt (default 1000000)"),
+    cl::init(0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<int> runThreads("threads",
                                cl::desc("Threads (default: chosen from the "
                                         "graph's size, up to all cores)"),
@@ -189,7 +204,8 @@ static cl::list<double> runTimes(
     "times",
     cl::desc("Output times instead of --t1, increasing from the start "
              "time: every --output file holds the field at each, stacked "
-             "along a new first axis"),
+             "along a new first axis (adaptive schemes interpolate them "
+             "with their dense output)"),
     cl::value_desc("t1,t2,..."), cl::CommaSeparated, cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runMaxNorm(
     "max-norm",
@@ -1003,68 +1019,117 @@ int runMain(const char *argv0) {
   }
   Progress progress;
   progress.interval = std::chrono::duration<double>(runProgressInterval);
+  for (auto [flag, value] : {std::pair{"--rtol", runRtol.getValue()},
+                             std::pair{"--atol", runAtol.getValue()}})
+    if (value < 0 || !std::isfinite(value)) {
+      llvm::errs() << "gradec: error: " << flag
+                   << " must be a finite number > 0, got "
+                   << llvm::format("%g", value) << "\n";
+      return 1;
+    }
+  if (runMaxSteps < 0) {
+    llvm::errs() << "gradec: error: --max-steps must be > 0, got "
+                 << runMaxSteps << "\n";
+    return 1;
+  }
+  bool adaptive = desc->adaptive.bhat != nullptr;
+  if (!adaptive && (runRtol > 0 || runAtol > 0 || runMaxSteps > 0)) {
+    llvm::errs() << "gradec: error: --rtol, --atol and --max-steps apply to "
+                 << "adaptive schemes; '" << desc->scheme.name
+                 << "' takes fixed steps\n";
+    return 1;
+  }
+  // Per output, its value at each time (read by the output callback).
+  struct Snapshots {
+    grade_session_t *session;
+    const std::vector<std::pair<std::string, std::string>> *outputs;
+    std::vector<std::vector<grade_tensor_t *>> tensors;
+    grade_status_t status = nullptr;
+  } snapshots{session, &outputs, {}, nullptr};
+  snapshots.tensors.resize(outputs.size());
+  llvm::scope_exit freeSnapshots([&] {
+    for (auto &tensors : snapshots.tensors)
+      for (grade_tensor_t *tensor : tensors)
+        grade_tensor_free(tensor);
+    grade_status_free(snapshots.status);
+  });
   grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
   options.dt = dt;
   options.progress = Progress::callback;
   options.user = &progress;
   options.max_abs = runMaxNorm;
-  grade_integrate_stats_t total = GRADE_INTEGRATE_STATS_INIT;
-  // Per output, its value at each time.
-  std::vector<std::vector<grade_tensor_t *>> snapshots(outputs.size());
-  llvm::scope_exit freeSnapshots([&] {
-    for (auto &tensors : snapshots)
-      for (grade_tensor_t *tensor : tensors)
-        grade_tensor_free(tensor);
-  });
-  for (double time : times) {
-    grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
-    grade_status_t status =
-        grade_session_integrate_ex(session, time, &options, &stats);
-    total.steps += stats.steps;
-    total.rhs_evaluations += stats.rhs_evaluations;
-    total.finite_checks += stats.finite_checks;
-    total.seconds += stats.seconds;
-    if (status) {
-      progress.finish();
-      failedStatus(status); // prints and frees it
-      return 1;
-    }
-    for (auto [index, output] : llvm::enumerate(outputs)) {
+  options.rtol = runRtol;
+  options.atol = runAtol;
+  options.max_steps = runMaxSteps;
+  options.times = times.data();
+  options.num_times = int64_t(times.size());
+  options.output_user = &snapshots;
+  options.output = [](void *user, int64_t, double) -> int {
+    auto *self = static_cast<Snapshots *>(user);
+    for (auto [index, output] : llvm::enumerate(*self->outputs)) {
       grade_tensor_t *tensor = nullptr;
-      if (failedStatus(grade_session_read(session, output.first.c_str(),
-                                          &tensor)))
+      self->status =
+          grade_session_read(self->session, output.first.c_str(), &tensor);
+      if (self->status)
         return 1;
-      snapshots[index].push_back(tensor);
+      self->tensors[index].push_back(tensor);
     }
+    return 0;
+  };
+  grade_integrate_stats_t total = GRADE_INTEGRATE_STATS_INIT;
+  grade_status_t status =
+      grade_session_integrate_ex(session, times.back(), &options, &total);
+  if (snapshots.status) {
+    progress.finish();
+    grade_status_free(status);
+    status = snapshots.status;
+    snapshots.status = nullptr;
   }
+  if (status) {
+    progress.finish();
+    failedStatus(status); // prints and frees it
+    return 1;
+  }
+  auto &snapshotsOf = snapshots.tensors;
   progress.finish();
   auto end = std::chrono::steady_clock::now();
   long long steps = progress.steps;
   double initMs = std::chrono::duration<double, std::milli>(afterInit - start).count();
   double runMs = std::chrono::duration<double, std::milli>(end - afterInit).count();
-  llvm::outs() << "model '" << desc->name << "' (" << desc->scheme.name
-               << ", dt = " << llvm::format("%g", dt) << ") on "
+  llvm::outs() << "model '" << desc->name << "' (" << desc->scheme.name;
+  if (adaptive)
+    llvm::outs() << ", adaptive";
+  else
+    llvm::outs() << ", dt = " << llvm::format("%g", dt);
+  llvm::outs() << ") on "
                << grade_graph_num_nodes(graph) << " nodes, "
                << grade_graph_num_edges(graph) << " edges\n";
   llvm::outs() << llvm::format(
       "integrated t = %g -> %g in %lld steps: %.3f ms (%.3f ms/step), "
       "initialisation %.3f ms\n",
       t0, times.back(), steps, runMs, steps ? runMs / steps : 0.0, initMs);
-  if (runStats)
+  if (runStats) {
     llvm::outs() << llvm::format(
-        "statistics: %lld steps, %lld right-hand-side evaluations (%d "
-        "stages), %lld scans of the states, %.6f s integrating\n",
-        (long long)total.steps, (long long)total.rhs_evaluations,
-        int(desc->scheme.stages), (long long)total.finite_checks,
-        total.seconds);
+        "statistics: %lld steps (%lld accepted, %lld rejected), %lld "
+        "right-hand-side evaluations (%d stages), %lld scans of the states, "
+        "%.6f s integrating",
+        (long long)(total.accepted + total.rejected),
+        (long long)total.accepted, (long long)total.rejected,
+        (long long)total.rhs_evaluations, int(desc->scheme.stages),
+        (long long)total.finite_checks, total.seconds);
+    if (total.accepted)
+      llvm::outs() << llvm::format(", steps from %g to %g", total.min_step,
+                                   total.max_step);
+    llvm::outs() << "\n";
+  }
 
   for (auto [index, output] : llvm::enumerate(outputs)) {
     const auto &[name, file] = output;
-    grade_tensor_t *tensor = snapshots[index].back();
+    grade_tensor_t *tensor = snapshotsOf[index].back();
     grade_tensor_t *stack = nullptr;
     if (stacked) {
       // [times, ...the field's shape], one C-order block per time.
-      const grade_tensor_t &first = *snapshots[index].front();
+      const grade_tensor_t &first = *snapshotsOf[index].front();
       if (first.rank + 1 > GRADE_TENSOR_MAX_RANK) {
         llvm::errs() << "gradec: error: --output " << name << ": a field of "
                      << "rank " << first.rank << " cannot be stacked over "
@@ -1080,7 +1145,7 @@ int runMain(const char *argv0) {
         return 1;
       size_t bytes = size_t(grade_tensor_numel(&first)) *
                      grade_dtype_size(first.dtype);
-      for (auto [k, snapshot] : llvm::enumerate(snapshots[index]))
+      for (auto [k, snapshot] : llvm::enumerate(snapshotsOf[index]))
         std::memcpy(static_cast<char *>(stack->data) + k * bytes,
                     snapshot->data, bytes);
       tensor = stack;

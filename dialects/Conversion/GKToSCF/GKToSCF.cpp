@@ -540,6 +540,14 @@ private:
           return failure();
         continue;
       }
+      if (auto store = dyn_cast<gk::StoreOp>(op)) {
+        Value zero = arith::ConstantIndexOp::create(builder, store.getLoc(), 0);
+        memref::StoreOp::create(builder, store.getLoc(),
+                                globals.lookup(store.getValue()),
+                                entrySlot(lowering.getSlot(store.getDecl())),
+                                ValueRange{zero});
+        continue;
+      }
       if (llvm::any_of(op.getResults(), isField))
         continue; // a load: the runtime binds its buffer
       if (isa<ReduceAllOp>(op) || isa<FieldComputeOpInterface>(op) ||

@@ -271,15 +271,19 @@ private:
 
   void planMaterialization() {
     auto yield = cast<YieldOp>(body.getTerminator());
+    // A yielded global (an adaptive step's error) is evaluated by the
+    // entry from the kernels' reductions; only fields are kernel roots.
     int maxLevel = 0;
     for (Value value : yield.getValues())
-      maxLevel = std::max(maxLevel, levels.lookup(value));
+      if (isField(value))
+        maxLevel = std::max(maxLevel, levels.lookup(value));
     for (ReduceAllOp reduce : reduceAlls)
       maxLevel = std::max(maxLevel, levels.lookup(reduce.getInput()));
     roots.resize(maxLevel + 1);
     for (auto [index, value] : llvm::enumerate(yield.getValues()))
-      roots[levels.lookup(value)].push_back(
-          Root{value, static_cast<int>(index)});
+      if (isField(value))
+        roots[levels.lookup(value)].push_back(
+            Root{value, static_cast<int>(index)});
     // Every global reduction is computed by the kernel of its input.
     for (ReduceAllOp reduce : reduceAlls)
       roots[levels.lookup(reduce.getInput())].push_back(
@@ -577,9 +581,12 @@ private:
     // results computed for it (a value yielded to two targets is two
     // results, one per target; a yielded value that later kernels also read
     // is a third); the field computations are then dead.
+    // A global reduction yielded as it is (an adaptive step's error) is
+    // the kernel's result in the yield too.
     for (auto [from, to] : replacements)
       from.replaceUsesWithIf(to, [&](OpOperand &use) {
-        return use.getOwner()->getBlock() == &body && use.getOwner() != yield;
+        return use.getOwner()->getBlock() == &body &&
+               (use.getOwner() != yield || !isField(from));
       });
     for (auto [index, result] : yielded)
       yield->setOperand(index, result);

@@ -63,9 +63,33 @@ int32_t roleOf(Role role) {
   case Role::let:
     return GRADE_ROLE_LET;
   case Role::temp:
+  case Role::slope:
+  case Role::midpoint:
+  case Role::error:
+  case Role::rtol:
+  case Role::atol:
     break;
   }
   return 0;
+}
+
+/// The slot kind of a declaration the runtime's adaptive controller
+/// shares with the step; 0 for any other.
+int32_t adaptiveSlotKind(Role role) {
+  switch (role) {
+  case Role::slope:
+    return GRADE_SLOT_SLOPE;
+  case Role::midpoint:
+    return GRADE_SLOT_MIDPOINT;
+  case Role::error:
+    return GRADE_SLOT_ERROR;
+  case Role::rtol:
+    return GRADE_SLOT_RTOL;
+  case Role::atol:
+    return GRADE_SLOT_ATOL;
+  default:
+    return 0;
+  }
 }
 
 /// Builds constant globals: strings, arrays of numbers, and structs whose
@@ -248,7 +272,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   llvm::StringMap<int32_t> fieldIndex, slotIndex;
   SmallVector<DeclOp> fields;
   for (DeclOp decl : decls)
-    if (decl.getRole() != Role::temp) {
+    if (roleOf(decl.getRole()) != 0) {
       fieldIndex[decl.getSymName()] = fields.size();
       fields.push_back(decl);
     }
@@ -266,9 +290,12 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     Type type = decl.getType();
     Slot slot{decl.getSymName().str(), GRADE_SLOT_TEMP, 0, kindOf(type),
               dtypeOf(type), llvm::to_vector(getFeatureShape(type))};
-    if (decl.getRole() != Role::temp) {
+    if (roleOf(decl.getRole()) != 0) {
       slot.slotKind = GRADE_SLOT_FIELD;
       slot.index = fieldIndex.lookup(decl.getSymName());
+    } else if (int32_t kind = adaptiveSlotKind(decl.getRole())) {
+      slot.slotKind = kind;
+      slot.index = decl.getOf() ? fieldIndex.lookup(*decl.getOf()) : 0;
     } else if (auto it = derivativeOf.find(decl.getSymName());
                it != derivativeOf.end()) {
       slot.slotKind = GRADE_SLOT_DERIVATIVE;
@@ -306,6 +333,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   std::string aArray = emit.doubles(tableau.getA());
   std::string bArray = emit.doubles(tableau.getB());
   std::string cArray = emit.doubles(tableau.getC());
+  std::string bhatArray =
+      tableau.isAdaptive() ? emit.doubles(tableau.getBhat()) : "";
+  std::string midArray =
+      tableau.getMid().empty() ? "" : emit.doubles(tableau.getMid());
   std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
   SmallVector<std::string> entryNames;
   for (auto [region, kind] : kEntries)
@@ -402,7 +433,20 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             emit.int32(b, 0),
             emit.addressOf(b, entryTable),
             emit.addressOf(b, "omp_set_num_threads"),
-            emit.addressOf(b, "omp_get_num_procs")};
+            emit.addressOf(b, "omp_get_num_procs"),
+            emit.makeStruct(
+                b, {bhatArray.empty() ? emit.null(b)
+                                      : emit.addressOf(b, bhatArray),
+                    emit.int32(b, tableau.getEmbeddedOrder()),
+                    emit.int32(b, tableau.isAdaptive() && tableau.isFSAL()),
+                    midArray.empty() ? emit.null(b)
+                                     : emit.addressOf(b, midArray),
+                    emit.float64(b, solve.getRtol()
+                                        ? solve.getRtol()->convertToDouble()
+                                        : 0.0),
+                    emit.float64(b, solve.getAtol()
+                                        ? solve.getAtol()->convertToDouble()
+                                        : 0.0)})};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

@@ -577,6 +577,23 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 //===----------------------------------------------------------------------===//
+// StoreOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StoreOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto model = (*this)->getParentOfType<ModelOp>();
+  auto decl = symbolTable.lookupSymbolIn<DeclOp>(model, getDeclAttr());
+  if (!decl)
+    return emitOpError("stores to '")
+           << getDecl() << "', which is not a declaration of the model";
+  if (decl.getType() != getValue().getType())
+    return emitOpError("stores a ")
+           << getValue().getType() << " to '" << getDecl() << "' of type "
+           << decl.getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // EntryOp
 //===----------------------------------------------------------------------===//
 

@@ -145,6 +145,22 @@ def GK_LaunchOp : GK_Op<"launch", [
   }];
 }
 
+def GK_StoreOp : GK_Op<"store", [HasParent<"EntryOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "stores a global of an entry point in a declaration";
+  let description = [{
+    Writes a global the entry computed (an adaptive step's error) to the
+    buffer of a global declaration of the model, for the runtime to read
+    after the call.
+
+    ```mlir
+    gk.store %err to @x__error : f64
+    ```
+  }];
+  let arguments = (ins F64:$value, FlatSymbolRefAttr:$decl);
+  let assemblyFormat = "$value `to` $decl attr-dict `:` type($value)";
+}
+
 def GK_EntryOp : GK_Op<"entry", [IsolatedFromAbove, SingleBlock,
     NoTerminator, HasParent<"::grade::ModelOp">,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {

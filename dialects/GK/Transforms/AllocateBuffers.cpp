@@ -4,7 +4,9 @@
 //  - its target's declaration when it is yielded (a let or state in
 //    `grade.init`, a state in `grade.step`), unless the step still reads
 //    the target's old value afterwards, or at other rows in the same
-//    kernel: then to a temporary swapped in by the runtime after the step;
+//    kernel, or the step is adaptive (the controller may reject it, and
+//    the start of the step must survive): then to a temporary swapped in
+//    by the runtime after the step;
 //  - a derivative temporary in `grade.rhs` (the runtime points it at the
 //    caller's array);
 //  - otherwise a temporary of its type that is free: unused since its last
@@ -44,7 +46,8 @@ public:
     do
       name = (prefix + Twine(counter++)).str();
     while (model.lookupDecl(name));
-    DeclOp::create(builder, model.getLoc(), Role::temp, name, type, false);
+    DeclOp::create(builder, model.getLoc(), Role::temp, name, type, false,
+                   /*of=*/nullptr);
     return FlatSymbolRefAttr::get(model.getContext(), name);
   }
 
@@ -89,12 +92,21 @@ struct Read {
   bool remote;
 };
 
+/// How a region's targets may be written.
+enum class TargetPolicy {
+  InPlace,       ///< always into the target (init, rhs)
+  SwapIfRead,    ///< into a temporary swapped in afterwards if the old
+                 ///< value is still read after it would be overwritten
+  SwapAlways,    ///< always into a swapped temporary: the values at the
+                 ///< start of the step survive it (an adaptive step the
+                 ///< controller may reject)
+};
+
 /// Assigns the buffers of one region's kernels. `targets` are the buffers
-/// of the yielded values, in order; with `mayNeedSwaps`, a target that is
-/// still read after it would be overwritten goes to a temporary instead,
-/// recorded in `swaps`.
+/// of the yielded values, in order; a target written to a temporary
+/// instead (see TargetPolicy) is recorded in `swaps`.
 LogicalResult allocateRegion(Block &body, ArrayRef<FlatSymbolRefAttr> targets,
-                             bool mayNeedSwaps, TempPool &pool,
+                             TargetPolicy policy, TempPool &pool,
                              SmallVectorImpl<Attribute> &swaps) {
   MLIRContext *context = body.getParentOp()->getContext();
   SmallVector<KernelOp> kernels(body.getOps<KernelOp>());
@@ -140,11 +152,12 @@ LogicalResult allocateRegion(Block &body, ArrayRef<FlatSymbolRefAttr> targets,
                << " targets; kernel formation gives each target a result";
       if (!resultTargets.empty()) {
         FlatSymbolRefAttr target = resultTargets.front();
-        bool inPlace = !mayNeedSwaps ||
-                       llvm::none_of(declReads(target), [&](Read read) {
-                         return read.kernel > at ||
-                                (read.kernel == at && read.remote);
-                       });
+        bool inPlace =
+            policy == TargetPolicy::InPlace ||
+            (policy == TargetPolicy::SwapIfRead &&
+             llvm::none_of(declReads(target), [&](Read read) {
+               return read.kernel > at || (read.kernel == at && read.remote);
+             }));
         if (!inPlace) {
           FlatSymbolRefAttr temp = pool.allocate(
               type, at, std::numeric_limits<int>::max(), false);
@@ -181,7 +194,8 @@ LogicalResult allocateModel(ModelOp model) {
   SmallVector<Attribute> swaps;
   if (InitOp init = model.getInitOp())
     if (failed(allocateRegion(init.getBody().front(),
-                              getTargets(init.getTargets()), false, pool,
+                              getTargets(init.getTargets()),
+                              TargetPolicy::InPlace, pool,
                               swaps)))
       return failure();
   if (RhsOp rhs = model.getRhsOp()) {
@@ -200,16 +214,21 @@ LogicalResult allocateModel(ModelOp model) {
     SmallVector<FlatSymbolRefAttr> targets;
     for (FlatSymbolRefAttr target : getTargets(rhs.getTargets()))
       targets.push_back(derivative.lookup(target.getValue()));
-    if (failed(allocateRegion(rhs.getBody().front(), targets, false, pool,
-                              swaps)))
+    if (failed(allocateRegion(rhs.getBody().front(), targets,
+                              TargetPolicy::InPlace, pool, swaps)))
       return failure();
     model.setRhsOutputsAttr(ArrayAttr::get(context, outputs));
   }
-  if (StepOp step = model.getStepOp())
+  if (StepOp step = model.getStepOp()) {
+    SolveOp solve = model.getSolveOp();
+    TargetPolicy policy = solve && solve.getScheme().isAdaptive()
+                              ? TargetPolicy::SwapAlways
+                              : TargetPolicy::SwapIfRead;
     if (failed(allocateRegion(step.getBody().front(),
-                              getTargets(step.getTargets()), true, pool,
+                              getTargets(step.getTargets()), policy, pool,
                               swaps)))
       return failure();
+  }
   model.setSwapsAttr(ArrayAttr::get(context, swaps));
   return success();
 }

@@ -22,9 +22,12 @@ struct CheckFinitePass : public gk::impl::CheckFiniteBase<CheckFinitePass> {
       StepOp step = model.getStepOp();
       if (!step)
         continue;
-      // The yielded values are the new states: results of kernels.
+      // The yielded fields are the new states (and an adaptive step's
+      // slopes and midpoints): results of kernels.
       llvm::MapVector<KernelOp, SmallVector<int64_t>> checked;
       for (Value value : step.getYield().getValues()) {
+        if (!isa<FieldType>(value.getType()))
+          continue; // an adaptive step's error
         auto kernel = value.getDefiningOp<KernelOp>();
         if (!kernel) {
           step.getYield().emitOpError(

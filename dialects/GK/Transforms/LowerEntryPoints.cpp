@@ -28,9 +28,16 @@ LogicalResult lowerRegion(ModelOp model, Operation *regionOp, StringRef kind,
   auto entry = EntryOp::create(builder, regionOp->getLoc(), kind);
   entry.getBody().takeBody(regionOp->getRegion(0));
   Block &entryBody = entry.getBody().front();
-  // The targets' values are in their buffers (or swapped in): the entry
-  // ends with its last launch.
-  entryBody.getTerminator()->erase();
+  // The targets' fields are in their buffers (or swapped in); a yielded
+  // global (an adaptive step's error) is stored to its declaration.
+  Operation *terminator = entryBody.getTerminator();
+  auto targets = regionOp->getAttrOfType<ArrayAttr>("targets");
+  builder.setInsertionPoint(terminator);
+  for (auto [value, target] : llvm::zip(terminator->getOperands(), targets))
+    if (!isa<FieldType>(value.getType()))
+      StoreOp::create(builder, terminator->getLoc(), value,
+                      cast<FlatSymbolRefAttr>(target));
+  terminator->erase();
 
   for (KernelOp kernel :
        llvm::make_early_inc_range(entryBody.getOps<KernelOp>())) {

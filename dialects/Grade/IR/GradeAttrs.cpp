@@ -228,6 +228,10 @@ struct NamedTableau {
   StringRef name;
   int64_t order;
   std::vector<double> a, b;
+  /// Adaptive schemes: embedded weights and order, dense-output midpoint.
+  std::vector<double> bhat = {};
+  int64_t embeddedOrder = 0;
+  std::vector<double> mid = {};
 };
 
 const std::vector<NamedTableau> &getNamedTableaux() {
@@ -251,6 +255,39 @@ const std::vector<NamedTableau> &getNamedTableaux() {
        4,
        {0, 0, 0, 0, 1.0 / 3, 0, 0, 0, -1.0 / 3, 1, 0, 0, 1, -1, 1, 0},
        {0.125, 0.375, 0.375, 0.125}},
+      // Bogacki and Shampine's 3(2) pair (FSAL; SciPy's RK23, MATLAB's
+      // ode23): dense output by cubic Hermite interpolation.
+      {"bosh3",
+       3,
+       {0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.75, 0, 0, 2.0 / 9, 1.0 / 3, 4.0 / 9, 0},
+       {2.0 / 9, 1.0 / 3, 4.0 / 9, 0},
+       {7.0 / 24, 0.25, 1.0 / 3, 0.125},
+       2},
+      // Dormand and Prince's 5(4) pair (FSAL; SciPy's RK45, torchdiffeq's
+      // dopri5), with Shampine's dense output of order 4 through the
+      // midpoint weights b_i(1/2).
+      {"dopri5",
+       5,
+       {0, 0, 0, 0, 0, 0, 0,                                         //
+        1.0 / 5, 0, 0, 0, 0, 0, 0,                                   //
+        3.0 / 40, 9.0 / 40, 0, 0, 0, 0, 0,                           //
+        44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0, 0, 0,                 //
+        19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0, 0,
+        0, //
+        9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176,
+        -5103.0 / 18656, 0, 0, //
+        35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84,
+        0},
+       {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84,
+        0},
+       {5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200,
+        187.0 / 2100, 1.0 / 40},
+       4,
+       {6025192743.0 / 30085553152.0 / 2, 0,
+        51252292925.0 / 65400821598.0 / 2,
+        -2691868925.0 / 45128329728.0 / 2,
+        187940372067.0 / 1594534317056.0 / 2,
+        -1776094331.0 / 19743644256.0 / 2, 11237099.0 / 235043384.0 / 2}},
   };
   return tableaux;
 }
@@ -270,7 +307,8 @@ TableauAttr TableauAttr::getNamed(MLIRContext *context, StringRef name) {
   for (const NamedTableau &named : getNamedTableaux())
     if (named.name == name)
       return TableauAttr::get(context, named.name, named.order, named.a,
-                              named.b, rowSums(named.a, named.b.size()));
+                              named.b, rowSums(named.a, named.b.size()),
+                              named.bhat, named.embeddedOrder, named.mid);
   return {};
 }
 
@@ -288,17 +326,62 @@ bool TableauAttr::isNamed() const {
   return getNamed(getContext(), getName()) == *this;
 }
 
+bool TableauAttr::isFSAL() const {
+  unsigned s = getNumStages();
+  // c is a row sum of a: allow its rounding.
+  if (s < 2 || std::fabs(getC()[s - 1] - 1.0) > 1e-12)
+    return false;
+  for (unsigned j = 0; j < s; ++j)
+    if (getA(s - 1, j) != getB()[j])
+      return false;
+  return true;
+}
+
+std::optional<std::string>
+grade::findEmbeddedDefect(ArrayRef<double> a, ArrayRef<double> b,
+                          ArrayRef<double> bhat, int64_t order,
+                          int64_t embeddedOrder, ArrayRef<double> mid) {
+  size_t s = b.size();
+  if (bhat.empty()) {
+    if (embeddedOrder != 0 || !mid.empty())
+      return std::string("an embedded order or dense-output weights need "
+                         "embedded weights 'bhat'");
+    return std::nullopt;
+  }
+  if (bhat.size() != s)
+    return "'bhat' has " + std::to_string(bhat.size()) + " weights, but 'b' has " +
+           std::to_string(s) + " stages";
+  if (embeddedOrder < 1 || embeddedOrder >= order)
+    return "the embedded order must be between 1 and the order minus one (" +
+           std::to_string(order - 1) + "), got " +
+           std::to_string(embeddedOrder);
+  int64_t attained = computeTableauOrder(a, bhat);
+  if (attained < embeddedOrder)
+    return "the embedded weights have order " + std::to_string(attained) +
+           ", not " + std::to_string(embeddedOrder);
+  if (!mid.empty() && mid.size() != s)
+    return "'mid' has " + std::to_string(mid.size()) +
+           " weights, but 'b' has " + std::to_string(s) + " stages";
+  return std::nullopt;
+}
+
 LogicalResult TableauAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   StringRef name, int64_t order,
                                   DenseF64ArrayAttr a, DenseF64ArrayAttr b,
-                                  DenseF64ArrayAttr c) {
+                                  DenseF64ArrayAttr c, DenseF64ArrayAttr bhat,
+                                  int64_t embeddedOrder,
+                                  DenseF64ArrayAttr mid) {
   if (name.empty())
     return emitError() << "a tableau needs a name";
-  if (!a || !b || !c)
+  if (!a || !b || !c || !bhat || !mid)
     return emitError() << "tableau '" << name << "' lacks coefficients";
   if (std::optional<TableauDefect> defect = findTableauDefect(
           a.asArrayRef(), b.asArrayRef(), c.asArrayRef(), order))
     return emitError() << "tableau '" << name << "': " << defect->message;
+  if (std::optional<std::string> defect =
+          findEmbeddedDefect(a.asArrayRef(), b.asArrayRef(), bhat.asArrayRef(),
+                             order, embeddedOrder, mid.asArrayRef()))
+    return emitError() << "tableau '" << name << "': " << *defect;
   return success();
 }
 
@@ -351,7 +434,23 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
       parser.parseComma() || parser.parseKeyword("b") ||
       parser.parseEqual() || parseValues(parser, b) || parser.parseComma() ||
       parser.parseKeyword("c") || parser.parseEqual() ||
-      parseValues(parser, c) || parser.parseGreater())
+      parseValues(parser, c))
+    return {};
+  // Adaptive: `, bhat = [...], embedded_order q[, mid = [...]]`.
+  SmallVector<double> bhat, mid;
+  int64_t embeddedOrder = 0;
+  if (succeeded(parser.parseOptionalComma())) {
+    if (parser.parseKeyword("bhat") || parser.parseEqual() ||
+        parseValues(parser, bhat) || parser.parseComma() ||
+        parser.parseKeyword("embedded_order") ||
+        parser.parseInteger(embeddedOrder))
+      return {};
+    if (succeeded(parser.parseOptionalComma()) &&
+        (parser.parseKeyword("mid") || parser.parseEqual() ||
+         parseValues(parser, mid)))
+      return {};
+  }
+  if (parser.parseGreater())
     return {};
   if (a.size() != rows * rows) {
     parser.emitError(nameLoc, "tableau 'a' must be square, got ")
@@ -361,7 +460,9 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
   return getChecked([&] { return parser.emitError(nameLoc); }, context, name,
                     order, DenseF64ArrayAttr::get(context, a),
                     DenseF64ArrayAttr::get(context, b),
-                    DenseF64ArrayAttr::get(context, c));
+                    DenseF64ArrayAttr::get(context, c),
+                    DenseF64ArrayAttr::get(context, bhat), embeddedOrder,
+                    DenseF64ArrayAttr::get(context, mid));
 }
 
 void TableauAttr::print(AsmPrinter &printer) const {
@@ -388,5 +489,14 @@ void TableauAttr::print(AsmPrinter &printer) const {
   printValues(getB());
   printer << ", c = ";
   printValues(getC());
+  if (isAdaptive()) {
+    printer << ", bhat = ";
+    printValues(getBhat());
+    printer << ", embedded_order " << getEmbeddedOrder();
+    if (!getMid().empty()) {
+      printer << ", mid = ";
+      printValues(getMid());
+    }
+  }
   printer << ">";
 }

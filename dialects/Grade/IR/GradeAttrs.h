@@ -44,6 +44,14 @@ std::optional<TableauDefect> findTableauDefect(llvm::ArrayRef<double> a,
 /// tableau satisfies (0 if not even sum(b) = 1).
 int64_t computeTableauOrder(llvm::ArrayRef<double> a, llvm::ArrayRef<double> b);
 
+/// Checks the adaptive part of a tableau whose main part is valid: `bhat`
+/// (empty for a fixed-step scheme) has s weights of order `embeddedOrder`,
+/// 1 <= embeddedOrder < order, and `mid` is empty or has s weights.
+std::optional<std::string>
+findEmbeddedDefect(llvm::ArrayRef<double> a, llvm::ArrayRef<double> b,
+                   llvm::ArrayRef<double> bhat, int64_t order,
+                   int64_t embeddedOrder, llvm::ArrayRef<double> mid);
+
 } // namespace grade
 
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEATTRS_H

@@ -20,6 +20,14 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     verifier checks the structure and the order conditions up to `order`
     (through rooted trees, up to order 6).
 
+    An adaptive scheme also has embedded weights `bhat` of a lower order
+    (`embedded_order`): the difference of the two solutions estimates the
+    local error. Its dense output is the scheme's own interpolant: a cubic
+    Hermite polynomial for a scheme whose last stage is evaluated at the new
+    state (first same as last, FSAL), or, with `mid` (the interpolant's
+    weights at the middle of the step, b_i(1/2)), the quartic through the
+    two ends, their slopes and the midpoint (Dormand-Prince's).
+
     A scheme of the built-in list prints by name; any other prints whole:
 
     ```mlir
@@ -33,17 +41,25 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     "int64_t":$order,
     "::mlir::DenseF64ArrayAttr":$coefficients,
     "::mlir::DenseF64ArrayAttr":$weights,
-    "::mlir::DenseF64ArrayAttr":$nodes
+    "::mlir::DenseF64ArrayAttr":$nodes,
+    "::mlir::DenseF64ArrayAttr":$embeddedWeights,
+    "int64_t":$embeddedOrder,
+    "::mlir::DenseF64ArrayAttr":$midWeights
   );
   let builders = [
     AttrBuilder<(ins "::llvm::StringRef":$name, "int64_t":$order,
                      "::llvm::ArrayRef<double>":$a,
                      "::llvm::ArrayRef<double>":$b,
-                     "::llvm::ArrayRef<double>":$c), [{
+                     "::llvm::ArrayRef<double>":$c,
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$bhat,
+                     CArg<"int64_t", "0">:$embeddedOrder,
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$mid), [{
       return $_get($_ctxt, name, order,
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, a),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, b),
-                   ::mlir::DenseF64ArrayAttr::get($_ctxt, c));
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, c),
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, bhat), embeddedOrder,
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, mid));
     }]>
   ];
   let hasCustomAssemblyFormat = 1;
@@ -55,6 +71,20 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     }
     ::llvm::ArrayRef<double> getB() const { return getWeights().asArrayRef(); }
     ::llvm::ArrayRef<double> getC() const { return getNodes().asArrayRef(); }
+    /// The embedded weights (empty for a fixed-step scheme).
+    ::llvm::ArrayRef<double> getBhat() const {
+      return getEmbeddedWeights().asArrayRef();
+    }
+    /// b_i(1/2) of the dense output (empty: none, or Hermite).
+    ::llvm::ArrayRef<double> getMid() const {
+      return getMidWeights().asArrayRef();
+    }
+    /// True for a scheme with an embedded error estimate.
+    bool isAdaptive() const { return !getBhat().empty(); }
+    /// True if the last stage evaluates the right-hand side at the new
+    /// state (its row of `a` is `b`, its node 1): the next step's first
+    /// stage is this step's last.
+    bool isFSAL() const;
     /// Number of stages s.
     unsigned getNumStages() const { return getB().size(); }
     /// a_ij (0-based).
@@ -62,7 +92,7 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
       return getA()[i * getNumStages() + j];
     }
     /// The built-in scheme of this name (euler, midpoint, heun, ralston,
-    /// ssprk3, kutta3, rk4, rk38); null if there is none.
+    /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5); null if there is none.
     static TableauAttr getNamed(::mlir::MLIRContext *context,
                                 ::llvm::StringRef name);
     /// Names of the built-in schemes, in the order docs list them.

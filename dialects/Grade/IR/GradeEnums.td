@@ -17,7 +17,16 @@ def Grade_Role : I32EnumAttr<"Role", "what a declared field is for", [
     I32EnumAttrCase<"param", 1>,
     I32EnumAttrCase<"state", 2>,
     I32EnumAttrCase<"let", 3>,
-    I32EnumAttrCase<"temp", 4>
+    I32EnumAttrCase<"temp", 4>,
+    // The buffers an adaptive step shares with the runtime's controller
+    // (each belongs to a state, named by the declaration's `of`): the state's slope at the start of the step (FSAL), its value
+    // at the step's midpoint (dense output), the step's sum of squared
+    // scaled local errors, and the tolerances the step scales them by.
+    I32EnumAttrCase<"slope", 5>,
+    I32EnumAttrCase<"midpoint", 6>,
+    I32EnumAttrCase<"error", 7>,
+    I32EnumAttrCase<"rtol", 8>,
+    I32EnumAttrCase<"atol", 9>
   ]> {
   let cppNamespace = "::grade";
 }

@@ -131,14 +131,33 @@ LogicalResult ModelOp::verifyRegions() {
 LogicalResult DeclOp::verify() {
   Type type = getType();
   bool isField = isa<FieldType>(type);
-  switch (getRole()) {
+  Role role = getRole();
+  bool isAuxiliary = role == Role::slope || role == Role::midpoint ||
+                     role == Role::error || role == Role::rtol ||
+                     role == Role::atol;
+  if (getOf() && !isAuxiliary)
+    return emitOpError("a ") << stringifyRole(role)
+                             << " does not belong to a state ('of')";
+  if (isAuxiliary && !getOf())
+    return emitOpError("a ") << stringifyRole(role)
+                             << " names the state it belongs to ('of @x')";
+  switch (role) {
   case Role::state:
   case Role::let:
   case Role::temp:
+  case Role::slope:
+  case Role::midpoint:
     if (!isField)
       return emitOpError("a ")
              << stringifyRole(getRole()) << " must be a node or edge field, got "
              << type;
+    return success();
+  case Role::error:
+  case Role::rtol:
+  case Role::atol:
+    if (!type.isF64())
+      return emitOpError("an adaptive step's ")
+             << stringifyRole(role) << " is an f64, got " << type;
     return success();
   case Role::input:
   case Role::param:
@@ -288,7 +307,8 @@ ParseResult StepOp::parse(OpAsmParser &parser, OperationState &result) {
 }
 void StepOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
 LogicalResult StepOp::verifyRegions() {
-  return verifyRegionOp(*this, 2, {Role::state},
+  return verifyRegionOp(*this, 2,
+                        {Role::state, Role::slope, Role::midpoint, Role::error},
                         "(!grade.graph, f64 time, f64 step size)");
 }
 
@@ -328,11 +348,26 @@ LogicalResult SolveOp::verify() {
          t1 = getT1().convertToDouble();
   if (!std::isfinite(dt) || !std::isfinite(t0) || !std::isfinite(t1))
     return emitOpError("time interval and step must be finite");
-  if (dt <= 0)
-    return emitOpError("step size must be positive, got ") << dt;
+  bool adaptive = getScheme().isAdaptive();
+  if (adaptive ? dt < 0 : dt <= 0)
+    return emitOpError(adaptive ? "first step must be >= 0 (0: automatic), got "
+                                : "step size must be positive, got ")
+           << dt;
   if (t1 <= t0)
     return emitOpError("interval end ")
            << t1 << " must be greater than its start " << t0;
+  for (auto [name, tolerance] : {std::pair{"rtol", getRtol()},
+                                 std::pair{"atol", getAtol()}}) {
+    if (!tolerance)
+      continue;
+    if (!adaptive)
+      return emitOpError("'") << name << "' needs an adaptive scheme, not '"
+                              << getScheme().getName() << "'";
+    double value = tolerance->convertToDouble();
+    if (!std::isfinite(value) || value < 0)
+      return emitOpError("'") << name << "' must be finite and >= 0, got "
+                              << value;
+  }
   return success();
 }
 

@@ -128,7 +128,12 @@ def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {
   let description = [{
     Declares a named array of the model. Inputs and parameters are bound by
     the caller, lets are computed by `grade.init`, states are integrated,
-    and temporaries are scratch buffers introduced by lowering. States, lets
+    and temporaries are scratch buffers introduced by lowering. The scheme
+    expansion of an adaptive scheme declares the buffers the step shares
+    with the runtime's step-size controller: `slope of @x` and
+    `midpoint of @x` (fields of the state's type), `error of @x` (f64: the
+    step's sum of squared scaled errors of the state), `rtol of @x` and
+    `atol of @x` (f64, set by the runtime). States, lets
     and temporaries are fields; inputs and parameters may also be global
     scalars or tensors. `output` marks the fields the model exposes as
     results.
@@ -136,15 +141,18 @@ def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {
     ```mlir
     grade.decl param @Wk : tensor<64x16xf32>
     grade.decl state @x : !grade.field<node, 64xf32> output
+    grade.decl slope @x__slope of @x : !grade.field<node, 64xf32>
     ```
   }];
   let arguments = (ins
     Grade_Role:$role,
     SymbolNameAttr:$sym_name,
     TypeAttr:$type,
-    UnitAttr:$output
+    UnitAttr:$output,
+    OptionalAttr<FlatSymbolRefAttr>:$of
   );
-  let assemblyFormat = "$role $sym_name `:` $type (`output` $output^)? attr-dict";
+  let assemblyFormat =
+    "$role $sym_name (`of` $of^)? `:` $type (`output` $output^)? attr-dict";
   let hasVerifier = 1;
 }
 
@@ -221,7 +229,8 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
   let summary = "the time discretisation and interval";
   let description = [{
     The scheme is a Butcher tableau (`#grade.tableau`); a built-in scheme
-    prints by its name alone.
+    prints by its name alone. An adaptive scheme's `dt` is its first step
+    (0: chosen by the runtime) and `rtol`/`atol` its default tolerances.
 
     ```mlir
     grade.solve rk4 dt(1.000000e-02) over [0.000000e+00, 1.000000e+00]
@@ -233,11 +242,13 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
     Grade_TableauAttr:$scheme,
     F64Attr:$dt,
     F64Attr:$t0,
-    F64Attr:$t1
+    F64Attr:$t1,
+    OptionalAttr<F64Attr>:$rtol,
+    OptionalAttr<F64Attr>:$atol
   );
   let assemblyFormat =
     "custom<Scheme>($scheme) `dt` `(` $dt `)` `over` ` ` `[` $t0 `,` $t1 `]` "
-    "attr-dict";
+    "(`rtol` `(` $rtol^ `)`)? (`atol` `(` $atol^ `)`)? attr-dict";
   let hasVerifier = 1;
 }
 
@@ -245,7 +256,11 @@ def Grade_YieldOp : Grade_Op<"yield", [
     Pure, Terminator, ParentOneOf<["InitOp", "RhsOp", "StepOp"]>
   ]> {
   let summary = "yields the values of a region's targets";
-  let arguments = (ins Variadic<Grade_AnyField>:$values);
+  let description = [{
+    One value per target of the region: fields, and in `grade.step` also
+    the f64 errors an adaptive step reports (`error` declarations).
+  }];
+  let arguments = (ins Variadic<AnyTypeOf<[Grade_AnyField, F64]>>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` qualified(type($values)))?";
 }
 

@@ -10,6 +10,20 @@
 // formation fuses it into the epilogue of the kernel that computes k_i, and
 // no k_i outlives its stage unless the tableau needs it later.
 //
+// An adaptive tableau (embedded weights bhat) also yields, per state x:
+//  - its error sum  sum over rows and features of (E / sc)^2, with
+//    E = dt sum_i (b_i - bhat_i) k_i and sc = atol + rtol max(|y|, |y'|)
+//    (SciPy's and torchdiffeq's scaling), to `error of @x`: a global
+//    reduction computed by the kernel of the last stage it needs, so the
+//    estimate costs no pass of its own; the runtime's controller takes
+//    sqrt(sum of the sums / number of components);
+//  - for an FSAL tableau, the last stage's slope to `slope of @x`, which
+//    the next step reads as its first stage instead of evaluating it;
+//  - with dense-output weights `mid`, y + dt sum_i mid_i k_i to
+//    `midpoint of @x`, from which (with both ends and their slopes) the
+//    runtime interpolates at requested output times.
+// The tolerances are globals the runtime sets (`rtol of @x`, `atol of @x`).
+//
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Grade/Transforms/Passes.h"
@@ -37,8 +51,44 @@ public:
 
   void build() {
     Location loc = solve.getLoc();
+    TableauAttr tableau = solve.getScheme();
+    bool adaptive = tableau.isAdaptive();
+    bool fsal = adaptive && tableau.isFSAL();
+    bool dense = adaptive && !tableau.getMid().empty();
+
+    // The buffers an adaptive step shares with the runtime.
+    SmallVector<DeclOp> states;
+    for (Attribute target : rhs.getTargets())
+      states.push_back(
+          model.lookupDecl(cast<FlatSymbolRefAttr>(target).getValue()));
+    SmallVector<Attribute> targets(rhs.getTargets().begin(),
+                                   rhs.getTargets().end());
+    if (adaptive) {
+      Type f64 = builder.getF64Type();
+      for (DeclOp state : states) {
+        Type type = state.getType();
+        Aux aux;
+        if (fsal)
+          aux.slope = declare(Role::slope, state, "slope", type);
+        if (dense)
+          aux.midpoint = declare(Role::midpoint, state, "mid", type);
+        aux.error = declare(Role::error, state, "error", f64);
+        aux.rtol = declare(Role::rtol, state, "rtol", f64);
+        aux.atol = declare(Role::atol, state, "atol", f64);
+        auxes.push_back(aux);
+      }
+      for (const Aux &aux : auxes)
+        if (aux.slope)
+          targets.push_back(aux.slope);
+      for (const Aux &aux : auxes)
+        if (aux.midpoint)
+          targets.push_back(aux.midpoint);
+      for (const Aux &aux : auxes)
+        targets.push_back(aux.error);
+    }
+
     builder.setInsertionPointAfter(rhs);
-    auto step = StepOp::create(builder, loc, rhs.getTargets());
+    auto step = StepOp::create(builder, loc, builder.getArrayAttr(targets));
     Block *block = &step.getBody().emplaceBlock();
     graph = block->addArgument(grade::GraphType::get(builder.getContext()),
                                loc);
@@ -48,14 +98,10 @@ public:
 
     // The states at the start of the step.
     SmallVector<Value> start;
-    for (Attribute target : rhs.getTargets()) {
-      DeclOp decl =
-          model.lookupDecl(cast<FlatSymbolRefAttr>(target).getValue());
+    for (DeclOp decl : states)
       start.push_back(LoadOp::create(builder, loc, decl.getType(),
                                      decl.getSymName()));
-    }
 
-    TableauAttr tableau = solve.getScheme();
     SmallVector<SmallVector<Value>> stageSlopes;
     SmallVector<Value> acc = start;
     for (unsigned i = 0; i < tableau.getNumStages(); ++i) {
@@ -73,17 +119,128 @@ public:
       if (ci != 0.0)
         stageTime = arith::AddFOp::create(
             builder, loc, time, scaledDt(loc, ci, builder.getF64Type()));
-      SmallVector<Value> slopes = inlineRhs(stageTime, stageState);
+      SmallVector<Value> slopes;
+      if (i == 0 && fsal) {
+        // The previous step's last stage, kept by the runtime.
+        for (auto [state, aux] : llvm::zip(states, auxes))
+          slopes.push_back(LoadOp::create(builder, loc, state.getType(),
+                                          aux.slope.getValue()));
+      } else {
+        slopes = inlineRhs(stageTime, stageState);
+      }
       double bi = tableau.getB()[i];
       if (bi != 0.0)
         for (size_t s = 0; s < start.size(); ++s)
           acc[s] = axpy(loc, bi, slopes[s], acc[s]);
       stageSlopes.push_back(std::move(slopes));
     }
-    YieldOp::create(builder, loc, acc);
+
+    SmallVector<Value> yielded = acc;
+    if (adaptive) {
+      if (fsal)
+        llvm::append_range(yielded, stageSlopes.back());
+      if (dense)
+        for (size_t s = 0; s < start.size(); ++s)
+          yielded.push_back(combine(loc, start[s], tableau.getMid(),
+                                    stageSlopes, s));
+      for (size_t s = 0; s < start.size(); ++s)
+        yielded.push_back(errorSum(loc, tableau, auxes[s], start[s], acc[s],
+                                   stageSlopes, s));
+    }
+    YieldOp::create(builder, loc, yielded);
   }
 
 private:
+  /// The declarations an adaptive step adds for one state.
+  struct Aux {
+    FlatSymbolRefAttr slope, midpoint, error, rtol, atol;
+  };
+
+  /// Declares `<state>__<suffix>` (made unique) with `role` for `state`.
+  FlatSymbolRefAttr declare(Role role, DeclOp state, StringRef suffix,
+                            Type type) {
+    OpBuilder declBuilder(rhs);
+    std::string name = (state.getSymName() + "__" + suffix).str();
+    for (unsigned n = 1; model.lookupDecl(name); ++n)
+      name = (state.getSymName() + "__" + suffix + Twine(n)).str();
+    auto decl =
+        DeclOp::create(declBuilder, state.getLoc(), role, name, type,
+                       /*output=*/false,
+                       FlatSymbolRefAttr::get(state.getSymNameAttr()));
+    return FlatSymbolRefAttr::get(decl.getSymNameAttr());
+  }
+
+  /// base + dt sum_i weights_i k_i of state `s` (base alone if every weight
+  /// is 0).
+  Value combine(Location loc, Value base, ArrayRef<double> weights,
+                ArrayRef<SmallVector<Value>> slopes, size_t s) {
+    Value result = base;
+    for (auto [weight, stage] : llvm::zip(weights, slopes))
+      if (weight != 0.0)
+        result = axpy(loc, weight, stage[s], result);
+    return result;
+  }
+
+  /// A global of `type` read from the f64 declaration `decl`.
+  Value loadScalar(Location loc, FlatSymbolRefAttr decl, Type type) {
+    Value value =
+        LoadOp::create(builder, loc, builder.getF64Type(), decl.getValue());
+    if (type.isF64())
+      return value;
+    return arith::TruncFOp::create(builder, loc, type, value);
+  }
+
+  /// The sum of the squared scaled local errors of state `s` over its rows
+  /// and features, as an f64.
+  Value errorSum(Location loc, TableauAttr tableau, const Aux &aux,
+                 Value start, Value end, ArrayRef<SmallVector<Value>> slopes,
+                 size_t s) {
+    Type type = start.getType();
+    Type element = getElementTypeOf(type);
+    // E = dt sum_i (b_i - bhat_i) k_i.
+    Value error;
+    for (auto [b, bhat, stage] :
+         llvm::zip(tableau.getB(), tableau.getBhat(), slopes)) {
+      double e = b - bhat;
+      if (e == 0.0)
+        continue;
+      error = error ? axpy(loc, e, stage[s], error)
+                    : BinaryOp::create(builder, loc, BinaryFn::mul,
+                                       scaledDt(loc, e, element), stage[s])
+                          .getResult();
+    }
+    if (!error) // b == bhat: no estimate (the verifier's orders forbid it)
+      return arith::ConstantOp::create(builder, loc, builder.getF64Type(),
+                                       builder.getF64FloatAttr(0.0));
+    // sc = atol + rtol max(|y|, |y'|).
+    Value magnitude = BinaryOp::create(
+        builder, loc, BinaryFn::max,
+        UnaryOp::create(builder, loc, UnaryFn::abs, start),
+        UnaryOp::create(builder, loc, UnaryFn::abs, end));
+    Value scale = BinaryOp::create(
+        builder, loc, BinaryFn::add, loadScalar(loc, aux.atol, element),
+        BinaryOp::create(builder, loc, BinaryFn::mul,
+                         loadScalar(loc, aux.rtol, element), magnitude));
+    Value ratio = BinaryOp::create(builder, loc, BinaryFn::div, error, scale);
+    // Squares summed over the features of each row, then over the rows.
+    size_t rank = getFeatureShape(type).size();
+    Value squares;
+    if (rank == 0) {
+      squares = BinaryOp::create(builder, loc, BinaryFn::mul, ratio, ratio);
+    } else {
+      std::string letters(rank, 'a');
+      for (size_t d = 0; d < rank; ++d)
+        letters[d] = char('a' + d);
+      squares = ContractOp::create(builder, loc,
+                                   letters + "," + letters + "->",
+                                   ValueRange{ratio, ratio});
+    }
+    Value sum = ReduceAllOp::create(builder, loc, ReduceAllKind::sum, squares);
+    if (element.isF64())
+      return sum;
+    return arith::ExtFOp::create(builder, loc, builder.getF64Type(), sum);
+  }
+
   /// (factor * dt) as a scalar of `type` (f32 states scale by an f32).
   Value scaledDt(Location loc, double factor, Type type) {
     Value c = arith::ConstantOp::create(builder, loc, builder.getF64Type(),
@@ -132,6 +289,8 @@ private:
   SolveOp solve;
   OpBuilder builder;
   Value graph, time, dt;
+  /// Per state, in order: the adaptive step's declarations.
+  SmallVector<Aux> auxes;
 };
 
 struct ExpandSchemePass

@@ -103,6 +103,21 @@ typedef enum grade_slot_kind {
                                   set element 0 to 1 when a new state value
                                   is NaN or infinite; the runtime clears it
                                   before each step. At most one per model. */
+  /* The buffers an adaptive step shares with the runtime's controller;
+   * `index` is the state's field. */
+  GRADE_SLOT_SLOPE = 6,    /**< the state's slope f(t, y) at the start of the
+                                step (FSAL schemes): the runtime fills it
+                                before the first step; the step writes the
+                                slope at its end to the slot it swaps in */
+  GRADE_SLOT_MIDPOINT = 7, /**< written by the step: the state at the
+                                middle of the step (dense output) */
+  GRADE_SLOT_ERROR = 8,    /**< f64[1], written by the step: the sum over
+                                the state's components of (e / sc)^2, e the
+                                local error estimate and sc = atol + rtol *
+                                max(|y|, |y_new|) */
+  GRADE_SLOT_RTOL = 9,     /**< f64[1], set by the runtime: rtol of the
+                                state */
+  GRADE_SLOT_ATOL = 10,    /**< f64[1], set by the runtime: atol */
 } grade_slot_kind_t;
 
 /** The graph arrays a model can ask for, by name rather than position. */
@@ -159,7 +174,9 @@ typedef struct grade_entry_desc {
   grade_kernel_fn fn;
 } grade_entry_desc_t;
 
-/** The explicit Runge-Kutta scheme the step entry implements. */
+/** The explicit Runge-Kutta scheme the step entry implements. An adaptive
+ *  scheme's embedded weights and dense output are in the descriptor's
+ *  `adaptive` member (the struct is embedded and cannot grow). */
 typedef struct grade_scheme_desc {
   const char *name; /**< "rk4", "ssprk3", or a model file's own name */
   int32_t order;    /**< formal order of accuracy */
@@ -168,6 +185,18 @@ typedef struct grade_scheme_desc {
   const double *b;  /**< s weights */
   const double *c;  /**< s nodes */
 } grade_scheme_desc_t;
+
+/** The adaptive part of a scheme (all zero for a fixed-step one). */
+typedef struct grade_adaptive_desc {
+  const double *bhat;     /**< s embedded weights; NULL: fixed steps */
+  int32_t embedded_order; /**< order of the embedded solution */
+  int32_t fsal;           /**< non-zero: the last stage is the next step's
+                               first (slope slots carry it over) */
+  const double *mid;      /**< s weights b_i(1/2) of the dense output (the
+                               midpoint slots hold the state there); NULL:
+                               cubic Hermite for an FSAL scheme */
+  double rtol, atol;      /**< from the `solve` clause; 0: not given */
+} grade_adaptive_desc_t;
 
 /** Static description of a compiled model. */
 typedef struct grade_model_descriptor {
@@ -191,6 +220,8 @@ typedef struct grade_model_descriptor {
    *  processors available to the process. */
   void (*set_num_threads)(int32_t num_threads);
   int32_t (*num_processors)(void);
+  /* Since struct_size 192: */
+  grade_adaptive_desc_t adaptive;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -206,7 +237,8 @@ GRADE_ABI_ASSERT(sizeof(grade_field_desc_t) == 64, "field descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 152,
+GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 192,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

@@ -251,6 +251,13 @@ typedef struct grade_session grade_session_t;
  *  with the current time; return non-zero to cancel. */
 typedef int (*grade_progress_fn)(void *user, double t, double t0, double t1);
 
+/** Output callback of grade_session_integrate_ex: called once per requested
+ *  output time, in order, with the session showing the states at that time
+ *  (grade_session_read and grade_session_time give them; for an adaptive
+ *  scheme they are the scheme's dense output between two steps); return
+ *  non-zero to cancel. The callback must not step the session. */
+typedef int (*grade_output_fn)(void *user, int64_t index, double t);
+
 /** Options of grade_session_integrate_ex. Initialise with
  *  GRADE_INTEGRATE_OPTIONS_INIT: fields are only ever appended, and
  *  `struct_size` tells the runtime which ones a caller knows. */
@@ -264,10 +271,34 @@ typedef struct grade_integrate_options {
   double max_abs; /**< > 0: a growth bound; a state value beyond it fails
                        the run like a NaN (checked with the NaN/Inf scans),
                        for explicit runs that diverge without overflowing */
+  /* Adaptive schemes (the library's scheme has an error estimate); `dt`
+   * is then the first step (<= 0: the model's, else chosen automatically
+   * as Hairer, Norsett and Wanner's starting step algorithm does). */
+  double rtol; /**< relative tolerance; <= 0: the model's, else 1e-3 */
+  double atol; /**< absolute tolerance; <= 0: the model's, else 1e-6 */
+  int64_t max_steps; /**< attempted steps before failing; 0: 10^6 */
+  /* Output times (both kinds of scheme): increasing, after the current
+   * time, the last at most t1; `output` is called at each. */
+  const double *times;
+  int64_t num_times;
+  grade_output_fn output;
+  void *output_user; /**< passed to `output` */
 } grade_integrate_options_t;
 
 #define GRADE_INTEGRATE_OPTIONS_INIT                                          \
-  { (uint32_t)sizeof(grade_integrate_options_t), 0, 0.0, NULL, NULL, 0.0 }
+  {(uint32_t)sizeof(grade_integrate_options_t),                               \
+   0,                                                                         \
+   0.0,                                                                       \
+   NULL,                                                                      \
+   NULL,                                                                      \
+   0.0,                                                                       \
+   0.0,                                                                       \
+   0.0,                                                                       \
+   0,                                                                         \
+   NULL,                                                                      \
+   0,                                                                         \
+   NULL,                                                                      \
+   NULL}
 
 /** What an integration did, for logs and benchmarks. */
 typedef struct grade_integrate_stats {
@@ -277,10 +308,15 @@ typedef struct grade_integrate_stats {
   int64_t rhs_evaluations; /**< steps x stages of the scheme */
   int64_t finite_checks;  /**< NaN/Inf scans of the states */
   double seconds;         /**< wall time of the call */
+  /* Adaptive schemes (fixed steps: accepted = steps, rejected = 0). */
+  int64_t accepted;  /**< steps kept */
+  int64_t rejected;  /**< steps repeated with a smaller step size */
+  double min_step;   /**< smallest accepted step (0 if none) */
+  double max_step;   /**< largest accepted step */
 } grade_integrate_stats_t;
 
 #define GRADE_INTEGRATE_STATS_INIT                                            \
-  { (uint32_t)sizeof(grade_integrate_stats_t), 0, 0, 0, 0, 0.0 }
+  { (uint32_t)sizeof(grade_integrate_stats_t), 0, 0, 0, 0, 0.0, 0, 0, 0.0, 0.0 }
 
 /** An instance of a loaded model (the library must outlive it). */
 GRADE_RT_API grade_status_t grade_session_create(const grade_library_t *lib,
@@ -308,7 +344,8 @@ GRADE_RT_API grade_status_t grade_session_initialize(grade_session_t *s);
 /** One step of size h. */
 GRADE_RT_API grade_status_t grade_session_step(grade_session_t *s, double h);
 /** Integrates from the current time to t1 with fixed steps dt (<= 0: the
- *  model's dt), the last step shortened to land on t1. Fails with
+ *  model's dt), the last step shortened to land on t1; a library with an
+ *  adaptive scheme steps adaptively instead, dt being the first step. Fails with
  *  GRADE_ERROR_NUMERICAL naming the state, node and time when a state
  *  becomes NaN or Inf (checked periodically and at the end). */
 GRADE_RT_API grade_status_t grade_session_integrate(grade_session_t *s,
