@@ -158,13 +158,11 @@ std::string render(const grade_model_descriptor_t &desc) {
     appendList(scheme.c);
     json += ", \"stability_limit\": ";
     appendNumber(json, grade_scheme_stability_limit(&scheme));
-    // Adaptive schemes: the embedded weights, FSAL, dense output and the
-    // model's tolerances (0: the runtime's defaults).
+    // Adaptive schemes only: the embedded weights, FSAL, dense output and
+    // the model's tolerances (0: the runtime's defaults).
     const grade_adaptive_desc_t &adaptive = desc.adaptive;
-    json += ", \"adaptive\": ";
-    json += adaptive.bhat ? "true" : "false";
     if (adaptive.bhat) {
-      json += ", \"bhat\": ";
+      json += ", \"adaptive\": true, \"bhat\": ";
       appendList(adaptive.bhat);
       json += ", \"embedded_order\": " + std::to_string(adaptive.embedded_order);
       json += ", \"fsal\": ";

@@ -449,7 +449,7 @@ TEST_F(BrokenDescriptorTest, AbiVersionAndSize) {
   desc.abi_version = GRADE_MODEL_ABI_VERSION;
   desc.struct_size = offsetof(grade_model_descriptor_t, set_num_threads);
   EXPECT_EQ(wrap(), "[ABI mismatch] linked model: descriptor is 136 bytes, "
-                    "this runtime needs at least 152; recompile it with this "
+                    "this runtime needs at least 192; recompile it with this "
                     "gradec");
   // A newer, larger descriptor is fine.
   desc.struct_size = sizeof(desc) + 16;
@@ -547,8 +547,12 @@ TEST_F(BrokenDescriptorTest, Slots) {
     slots[size_t(index)] = saved;
     return result;
   };
-  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 9; }),
-            invalid("slot 11: unknown slot kind 9"));
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 11; }),
+            invalid("slot 11: unknown slot kind 11"));
+  // The adaptive slots belong to states: field 0 is an input.
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_RTOL; }),
+            invalid("slot 11: slot kind 9 belongs to field index 0, which is "
+                    "not a state"));
   EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = -1; }),
             invalid("slot 11: unknown slot kind -1"));
   // Graph arrays.
