@@ -28,8 +28,11 @@ and the right-hand-side evaluations.
     would not, and the steps are the same as without --times.
  6. A far too large first step (--dt 1, or dt = 1 in the model) is rejected
     and shrunk; the result is still within tolerance.
- 7. Failures: --max-steps exceeded, and dx/dt = x^2 blowing up at t = 1, end
-    with a clean non-zero exit, a message and no output file.
+ 7. Failures: --max-steps exceeded, dx/dt = x^2 blowing up at t = 1 and
+    dx/dt = -sqrt(x) turning NaN past its zero end with a clean non-zero
+    exit, a message and no output file.
+ Also: the same steps and x with --threads 2 and 3 (the error norm is a
+ reduction over every thread's share), and f32 states.
 """
 import os
 import re
@@ -234,6 +237,35 @@ chk.within("dopri5 heat model tolerances: evaluations / SciPy nfev",
            plain.stats["nfev"] / nfev, 1 / 1.5, 1.5)
 chk.le("dopri5 heat model tolerances: error / rtol",
        gt.abs_err(plain.outputs["x"], heat_exact) / 1e-5, 50.0)
+
+# Threads: the error norm is a reduction over the whole state, however the
+# kernels split the nodes (a share of it would take fewer steps).
+one = run(heat["dopri5"], mtx, {"x0": x0}, opts=tol_opts(1e-8))
+for threads in ("2", "3"):
+    r = run(heat["dopri5"], mtx, {"x0": x0},
+            opts=tol_opts(1e-8) + ["--threads", threads])
+    chk.true("dopri5 heat tol 1e-8 --threads %s: the steps of --threads 1"
+             % threads, r.stats == one.stats,
+             "%s vs %s" % (r.stats, one.stats))
+    chk.le("dopri5 heat tol 1e-8 --threads %s: x vs --threads 1, rel"
+           % threads, gt.rel_err(r.outputs["x"], one.outputs["x"]), 1e-13)
+
+# f32 states: the same control, the error measured against the f64 exact
+# solution (f32 rounding is about 1e-7, below the tolerance).
+heat32 = model("heat_f32", HEAT.replace("f64", "f32"),
+               "solve dopri5(rtol = 1e-5, atol = 1e-5) over [0, 1];")
+r = run(heat32, mtx, {"x0": x0.astype(np.float32)})
+x0_32 = x0.astype(np.float32).astype(np.float64)
+_, nfev, _ = scipy_ref("dopri5", heat_f, T, x0_32, 1e-5, 1e-5)
+err = gt.abs_err(r.outputs["x"], gt.heat_exact(L, T, x0_32))
+print("   dopri5 heat f32 tol 1e-5: %d accepted, %d rejected, %d evaluations "
+      "(SciPy %d), error %.3e" % (r.stats["accepted"], r.stats["rejected"],
+                                  r.stats["nfev"], nfev, err))
+chk.true("dopri5 heat f32: the output is f32", r.outputs["x"].dtype ==
+         np.float32, str(r.outputs["x"].dtype))
+chk.le("dopri5 heat f32 tol 1e-5: error / tol", err / 1e-5, 50.0)
+chk.within("dopri5 heat f32 tol 1e-5: evaluations / SciPy nfev",
+           r.stats["nfev"] / nfev, 1 / 1.5, 1.5)
 
 # ---------------------------------------------------------------------------
 # 2. Allen-Cahn, dopri5 (reference: DOP853 at rtol 1e-12).
@@ -507,5 +539,17 @@ for scheme in ("dopri5", "bosh3"):
     want = np.array([1.0, 0.5, 0.25]) / (1 - 0.9 * np.array([1.0, 0.5, 0.25]))
     chk.le("%s dx/dt = x^2 at t = 0.9 (x = 10): rel error / rtol" % scheme,
            gt.rel_err(r.outputs["x"], want) / 1e-6, 50.0)
+
+# dx/dt = -sqrt(x): x = (sqrt(x0) - t/2)^2 reaches 0 at t = 2 sqrt(x0)
+# (1.41421 for x0 = 0.5); a stage beyond it is NaN and must be rejected, not
+# accepted, until the step size underflows.
+SQRT = BLOW.replace("x * x", "-1 * sqrt(x)")
+for scheme in ("dopri5", "bosh3"):
+    lib = model("sqrt_" + scheme, SQRT,
+                "solve %s(rtol = 1e-6, atol = 1e-9) over [0, 3];" % scheme)
+    r = run(lib, "gen:path:2", {"x0": np.array([1.0, 0.5])},
+            expect_fail=True, timeout=60)
+    check_failure("%s dx/dt = -sqrt(x), NaN past t = 1.41421" % scheme, r,
+                  [("step size",), ("nan",)], (1.40, 1.42))
 
 chk.finish()
