@@ -20,12 +20,13 @@ and the right-hand-side evaluations.
  3. bosh3 against RK23, on both problems.
  4. The error norm covers every component: a model with a node f64[3] state
     and an edge state, one component active (y' = cos(3t) y) and the other
-    ~2000 zero: evaluations within 1.5x of SciPy on the full system, and far
-    from SciPy on the active component alone (what a max norm, or a norm over
-    one state, would give).
+    3059 zero: evaluations within 1.25x of SciPy on the full system, and far
+    from SciPy on the active component alone (what a max norm would give)
+    and, for bosh3, on the active state alone (a norm per state).
  5. Dense output: --times with 20 times in (0, 1]: every row matches the
-    exact solution within 100 tol, linear interpolation between the steps
-    would not, and the steps are the same as without --times.
+    exact solution within 10 tol (dopri5's quartic) or 100 tol (bosh3's
+    cubic), linear interpolation between the steps would not be, and the
+    steps are the same as without --times.
  6. A far too large first step (--dt 1, or dt = 1 in the model) is rejected
     and shrunk; the result is still within tolerance.
  7. Failures: --max-steps exceeded, dx/dt = x^2 blowing up at t = 1 and
@@ -308,12 +309,14 @@ tracking("bosh3", "Allen-Cahn", ac["bosh3"], mtx, ac_in, ac_f, Tac, xa0,
 # ---------------------------------------------------------------------------
 # 4. The error norm: RMS over all states, nodes, edges and features.
 # ---------------------------------------------------------------------------
-# 60 nodes, 1800 distinct directed edges: u has 180 components, w 1800.
-npr = 60
-cand = [(i, j) for i in range(npr) for j in range(npr) if i != j]
-sel = rng.choice(len(cand), 1800, replace=False)
-Gp = gt.Graph(npr, [cand[k][0] for k in sel], [cand[k][1] for k in sel])
+# 20 nodes and 3000 random edges (parallel ones kept): u has 60 components,
+# w 3000. A norm over one state only (or the largest of per-state norms)
+# would see 60 of 3060 components with an active one in u.
+npr = 20
+psrc = rng.integers(0, npr, 3000)
+Gp = gt.Graph(npr, psrc, (psrc + rng.integers(1, npr, 3000)) % npr)
 mtx_p = Gp.write_mtx(g.path("probe.mtx"))
+sel = Gp.src
 PROBE = """  graph G;
   input u0 : node f64[3];
   input w0 : edge f64;
@@ -347,10 +350,14 @@ for scheme in ("dopri5", "bosh3"):
           "active one only %d, over u's %d only %d"
           % (scheme, SCIPY[scheme], ncomp, nfev_full, nfev_one, 3 * npr,
              nfev_u))
-    # The check below can fail: a norm over the active component only (a
-    # max norm) would need this many more evaluations.
+    # The checks below can fail: a norm over the active component only (a
+    # max norm) needs this many more evaluations, and for bosh3 (whose steps
+    # go as err^(-1/3)) so does a norm over u's components only.
     chk.true("%s probe: SciPy nfev one component / all > 1.5" % scheme,
              nfev_one / nfev_full > 1.5, "%.2f" % (nfev_one / nfev_full))
+    if scheme == "bosh3":
+        chk.true("%s probe: SciPy nfev u's components / all > 1.3" % scheme,
+                 nfev_u / nfev_full > 1.3, "%.2f" % (nfev_u / nfev_full))
     # One active component in u (node 7, feature 2), then one in w.
     for where in ("u", "w"):
         u0 = np.zeros((npr, 3))
@@ -358,7 +365,7 @@ for scheme in ("dopri5", "bosh3"):
         if where == "u":
             u0[7, 2] = 1.0
         else:
-            w0[1234] = 1.0
+            w0[2345] = 1.0
         r = run(lib, mtx_p, {"u0": u0, "w0": w0}, outputs=("u", "w"),
                 opts=["--mtx-duplicates=keep"] + tol_opts(probe_tol))
         want_u, want_w = u0 * closed, w0 * closed
@@ -368,8 +375,10 @@ for scheme in ("dopri5", "bosh3"):
         print("   %s: %d accepted, %d rejected, %d evaluations, error %.3e"
               % (tag, r.stats["accepted"], r.stats["rejected"],
                  r.stats["nfev"], err))
+        # One smooth scalar equation: the controller follows SciPy's closely
+        # here (tighter than the 1.5x of the other problems).
         chk.within("%s: evaluations / SciPy nfev (all components)" % tag,
-                   r.stats["nfev"] / nfev_full, 1 / 1.5, 1.5)
+                   r.stats["nfev"] / nfev_full, 0.8, 1.25)
         # The RMS over ncomp components lets the one active component's
         # local error reach sqrt(ncomp) tol.
         chk.le("%s: error vs exp(sin(3t)/3) / (tol sqrt(%d))" % (tag, ncomp),
@@ -416,8 +425,10 @@ for scheme, tol in (("dopri5", 1e-8), ("bosh3", 1e-6)):
     rows = [gt.abs_err(xs[i], heat_at[i]) / tol for i in range(len(times))]
     print("   %s dense output at tol %g: error / tol per row: %s"
           % (scheme, tol, " ".join("%.2f" % e for e in rows)))
+    # dopri5's quartic is as accurate as the steps; the cubic Hermite
+    # polynomial through its steps would be off by about 65 tol here.
     chk.le("%s dense output: max over 20 rows of error / tol" % scheme,
-           max(rows), 100.0)
+           max(rows), {"dopri5": 10.0, "bosh3": 100.0}[scheme])
     # The bound above is not met by interpolating linearly between the
     # steps SciPy takes on this problem at this tolerance.
     s = si.solve_ivp(heat_f, (0, T), x0, method=SCIPY[scheme], rtol=tol,
@@ -441,7 +452,7 @@ tol = 1e-8
 r = run(ac["dopri5"], mtx, ac_in, opts=tol_opts(tol) + [
     "--times", ",".join(repr(float(t)) for t in tac)])
 chk.le("dopri5 Allen-Cahn dense output: max over 20 rows of error / tol",
-       gt.abs_err(r.outputs["x"], ref_t) / tol, 100.0)
+       gt.abs_err(r.outputs["x"], ref_t) / tol, 10.0)
 
 # ---------------------------------------------------------------------------
 # 6. Rejected steps: a first step of 1 where the Laplacian's largest
