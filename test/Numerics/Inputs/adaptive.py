@@ -6,8 +6,8 @@ over every state component (all states, nodes, edges and features) of e_i /
 (atol + rtol max(|y0_i|, |y1_i|)), a step is accepted when that is <= 1, the
 step size is controlled as by SciPy's RK45 / RK23, the first step is chosen
 automatically when no dt is given, `--times` reads the scheme's dense
-output, and `--stats` reports the accepted and rejected steps and the right-
-hand-side evaluations.
+output, and `--stats` reports the accepted and rejected steps and the
+right-hand-side evaluations.
 
  1. Heat on a random weighted undirected graph (exact: eigendecomposition of
     the Laplacian), dopri5 at rtol = atol = 10^-k, k = 3..9: the error tracks
