@@ -22,11 +22,14 @@ public:
   TableauAttr check() {
     llvm::StringMap<const ast::SchemeEntry *> entries;
     for (const ast::SchemeEntry &entry : decl.getEntries()) {
-      static const llvm::StringRef known[] = {"a", "b", "c", "order"};
+      static const llvm::StringRef known[] = {
+          "a", "b", "c", "order", "bhat", "embedded_order", "mid"};
       if (!llvm::is_contained(known, entry.name)) {
         error(entry.nameRange.begin,
               "unknown entry '" + entry.name + "' in scheme '" +
-                  decl.getName() + "' (expected a, b, c or order)");
+                  decl.getName() +
+                  "' (expected a, b, c, order, or for an adaptive scheme "
+                  "bhat, embedded_order and mid)");
         continue;
       }
       auto [it, inserted] = entries.try_emplace(entry.name, &entry);
@@ -127,7 +130,63 @@ public:
       error(at, "scheme '" + decl.getName() + "': " + defect->message);
       return {};
     }
-    return TableauAttr::get(context, decl.getName(), order, a, b, c);
+    // An adaptive scheme: embedded weights, their order, and optionally the
+    // dense output's midpoint weights.
+    std::vector<double> bhat, mid;
+    int64_t embeddedOrder = 0;
+    const ast::SchemeEntry *bhatEntry = entries.lookup("bhat");
+    const ast::SchemeEntry *embeddedEntry = entries.lookup("embedded_order");
+    const ast::SchemeEntry *midEntry = entries.lookup("mid");
+    if ((embeddedEntry || midEntry) && !bhatEntry) {
+      const ast::SchemeEntry *given = embeddedEntry ? embeddedEntry : midEntry;
+      error(given->nameRange.begin,
+            "'" + given->name +
+                "' describes embedded weights; give them as 'bhat'");
+      return {};
+    }
+    if (bhatEntry) {
+      if (!readVector(bhatEntry->value, "bhat", bhat))
+        return {};
+      if (bhat.size() != s) {
+        error(bhatEntry->value.range.begin,
+              "'bhat' has " + std::to_string(bhat.size()) +
+                  " weights, but 'b' has " + std::to_string(s) + " stages");
+        return {};
+      }
+      embeddedOrder = computeTableauOrder(a, bhat);
+      if (embeddedEntry) {
+        std::optional<double> value;
+        if (embeddedEntry->value.isList() ||
+            !(value = evaluate(*embeddedEntry->value.expr)))
+          return failed ? TableauAttr()
+                        : (error(embeddedEntry->value.range.begin,
+                                 "'embedded_order' must be a whole number"),
+                           TableauAttr());
+        if (*value != std::floor(*value) || *value < 1) {
+          error(embeddedEntry->value.range.begin,
+                "'embedded_order' must be a whole number >= 1");
+          return {};
+        }
+        embeddedOrder = int64_t(*value);
+      }
+      if (midEntry) {
+        if (!readVector(midEntry->value, "mid", mid))
+          return {};
+      }
+      if (std::optional<std::string> defect =
+              findEmbeddedDefect(a, b, bhat, order, embeddedOrder, mid)) {
+        const ast::SchemeEntry *at =
+            midEntry && defect->find("'mid'") != std::string::npos
+                ? midEntry
+            : embeddedEntry ? embeddedEntry
+                            : bhatEntry;
+        error(at->value.range.begin,
+              "scheme '" + decl.getName() + "': " + *defect);
+        return {};
+      }
+    }
+    return TableauAttr::get(context, decl.getName(), order, a, b, c, bhat,
+                            embeddedOrder, mid);
   }
 
 private:

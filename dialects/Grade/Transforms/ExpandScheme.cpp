@@ -105,9 +105,14 @@ public:
     SmallVector<SmallVector<Value>> stageSlopes;
     SmallVector<Value> acc = start;
     for (unsigned i = 0; i < tableau.getNumStages(); ++i) {
-      // X_i = y + sum_j (a_ij dt) k_j.
+      // X_i = y + sum_j (a_ij dt) k_j; the last stage of an FSAL scheme is
+      // at the new state itself (the same values, bit for bit, that the
+      // next step starts from).
       SmallVector<Value> stageState = start;
-      for (unsigned j = 0; j < i; ++j) {
+      if (fsal && i + 1 == tableau.getNumStages())
+        stageState = acc;
+      for (unsigned j = 0; j < i && !(fsal && i + 1 == tableau.getNumStages());
+           ++j) {
         double aij = tableau.getA(i, j);
         if (aij == 0.0)
           continue;

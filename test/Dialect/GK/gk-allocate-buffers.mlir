@@ -102,3 +102,39 @@ grade.model @init {
     grade.yield %r#0 : !grade.field<edge, f64>
   }
 }
+
+// -----
+
+// An adaptive step keeps its start: the controller may reject it. Although
+// nothing reads the old x after k0 (a fixed-step scheme would update it in
+// place), its new value and the new slope go to temporaries swapped in by
+// the runtime; the error, a global, has no buffer.
+// CHECK-LABEL: grade.model @adaptive
+// CHECK-SAME: swaps = {{\[}}[@x, @[[T1:tmp[0-9]+]]], [@x__slope, @[[T2:tmp[0-9]+]]]]
+// CHECK: gk.kernel "k0" {{.*}} -> (!grade.field<node, f64> in @[[T1]], !grade.field<node, f64> in @[[T2]], f64)
+grade.model @adaptive {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.decl slope @x__slope of @x : !grade.field<node, f64>
+  grade.decl error @x__error of @x : f64
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    %r = gk.kernel "r" over nodes (%g = %G : !grade.graph uniform, %y = %x : !grade.field<node, f64> local) -> (!grade.field<node, f64>) {
+      %n = grade.unary neg %y : !grade.field<node, f64>
+      gk.yield %n : !grade.field<node, f64>
+    }
+    grade.yield %r : !grade.field<node, f64>
+  }
+  grade.step targets [@x, @x__slope, @x__error] (%G: !grade.graph, %t: f64, %dt: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    %k = grade.load @x__slope : !grade.field<node, f64>
+    %a:3 = gk.kernel "k0" over blocks(1024) (%g = %G : !grade.graph uniform, %y = %x : !grade.field<node, f64> local, %s = %k : !grade.field<node, f64> local) -> (!grade.field<node, f64>, !grade.field<node, f64>, f64) {
+      %u = grade.binary add %y, %s : !grade.field<node, f64>, !grade.field<node, f64> -> !grade.field<node, f64>
+      %n = grade.unary neg %u : !grade.field<node, f64>
+      %e = grade.reduce_all sum %n : !grade.field<node, f64> -> f64
+      gk.yield %u, %n, %e : !grade.field<node, f64>, !grade.field<node, f64>, f64
+    }
+    grade.yield %a#0, %a#1, %a#2 : !grade.field<node, f64>, !grade.field<node, f64>, f64
+  }
+  grade.solve bosh3 dt(0.0) over [0.0, 1.0]
+}

@@ -40,3 +40,29 @@ grade.model @m {
     grade.yield %b : !grade.field<node, f64>
   }
 }
+
+// -----
+
+// A global the step yields (an adaptive step's error) is stored to its
+// declaration after the launch that computes it.
+// CHECK-LABEL: grade.model @adaptive
+// CHECK: gk.entry "step"
+// CHECK: %[[R:.*]]:2 = gk.launch @adaptive_k0(
+// CHECK-NEXT: gk.store %[[R]]#1 to @x__error : f64
+// CHECK-NEXT: }
+grade.model @adaptive {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.decl error @x__error of @x : f64
+  grade.decl temp @tmp1 : !grade.field<node, f64>
+  grade.step targets [@x, @x__error] (%G: !grade.graph, %t: f64, %dt: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    %a:2 = gk.kernel "adaptive_k0" over blocks(1024) (%g = %G : !grade.graph uniform, %y = %x : !grade.field<node, f64> local) -> (!grade.field<node, f64> in @tmp1, f64) {
+      %n = grade.unary neg %y : !grade.field<node, f64>
+      %e = grade.reduce_all sum %n : !grade.field<node, f64> -> f64
+      gk.yield %n, %e : !grade.field<node, f64>, f64
+    }
+    grade.yield %a#0, %a#1 : !grade.field<node, f64>, f64
+  }
+  grade.solve bosh3 dt(0.0) over [0.0, 1.0]
+}

@@ -248,3 +248,27 @@ grade.model @bad_entry {
   ^bb0(%G: !grade.graph):
   }
 }
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  gk.entry "step" {
+  ^bb0(%G: !grade.graph, %t: f64, %dt: f64):
+    // expected-error @+1 {{'gk.store' op stores to 'y', which is not a declaration of the model}}
+    gk.store %t to @y : f64
+  }
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  gk.entry "step" {
+  ^bb0(%G: !grade.graph, %t: f64, %dt: f64):
+    // expected-error @+1 {{'gk.store' op stores a 'f64' to 'x' of type '!grade.field<node, f64>'}}
+    gk.store %t to @x : f64
+  }
+}

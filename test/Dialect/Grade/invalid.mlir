@@ -422,3 +422,61 @@ func.func @reduce_all_kind(%x: !grade.field<node, f64>) -> f64 {
   %0 = grade.reduce_all prod %x : !grade.field<node, f64> -> f64
   return %0 : f64
 }
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'he': the embedded weights have order 1, not 2}}
+  grade.solve #grade.tableau<"he", order 3, a = [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [-1.0, 2.0, 0.0]], b = [0.16666666666666666, 0.66666666666666663, 0.16666666666666666], c = [0.0, 0.5, 1.0], bhat = [1.0, 0.0, 0.0], embedded_order 2> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'he': the embedded order must be between 1 and the order minus one (1), got 2}}
+  grade.solve #grade.tableau<"he", order 2, a = [[0.0, 0.0], [1.0, 0.0]], b = [0.5, 0.5], c = [0.0, 1.0], bhat = [1.0, 0.0], embedded_order 2> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{'grade.solve' op 'rtol' needs an adaptive scheme, not 'rk4'}}
+  grade.solve rk4 dt(0.1) over [0.0, 1.0] rtol(1.0e-3)
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{'grade.solve' op step size must be positive, got 0}}
+  grade.solve rk4 dt(0.0) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.decl' op a slope names the state it belongs to ('of @x')}}
+  grade.decl slope @s : !grade.field<node, f64>
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.decl' op an adaptive step's error is an f64, got '!grade.field<node, f64>'}}
+  grade.decl error @e of @x : !grade.field<node, f64>
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{'grade.decl' op a state does not belong to a state ('of')}}
+  grade.decl state @x of @y : !grade.field<node, f64>
+}

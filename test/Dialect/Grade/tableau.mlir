@@ -28,3 +28,24 @@ grade.model @custom {
   grade.graph @G
   grade.solve #grade.tableau<"ralston3", order 3, a = [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.75, 0.0]], b = [0.22222222222222221, 0.33333333333333331, 0.44444444444444442], c = [0.0, 0.5, 0.75]> dt(0.1) over [0.0, 1.0]
 }
+
+// -----
+
+// The adaptive built-in schemes print by name; a custom embedded pair
+// prints its embedded weights and order (and dense-output weights).
+// CHECK-LABEL: grade.model @adaptive_named
+// CHECK: grade.solve dopri5 dt(0.000000e+00) over [0.000000e+00, 1.000000e+00] rtol(1.000000e-03) atol(9.9999999999999995E-7)
+grade.model @adaptive_named {
+  grade.graph @G
+  grade.solve dopri5 dt(0.0) over [0.0, 1.0] rtol(1.0e-3) atol(1.0e-6)
+}
+
+// -----
+
+// Heun-Euler: Heun's weights with Euler's as the embedded order-1 pair.
+// CHECK-LABEL: grade.model @heun_euler
+// CHECK: grade.solve #grade.tableau<"heun_euler", order 2, a = {{\[}}[0.0, 0.0], [1.0, 0.0]], b = [0.5, 0.5], c = [0.0, 1.0], bhat = [1.0, 0.0], embedded_order 1> dt(
+grade.model @heun_euler {
+  grade.graph @G
+  grade.solve #grade.tableau<"heun_euler", order 2, a = [[0.0, 0.0], [1.0, 0.0]], b = [0.5, 0.5], c = [0.0, 1.0], bhat = [1.0, 0.0], embedded_order 1> dt(0.1) over [0.0, 1.0]
+}
