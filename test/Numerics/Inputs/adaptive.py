@@ -29,7 +29,10 @@ right-hand-side evaluations.
     steps are the same as without --times.
  6. A far too large first step (--dt 1, or dt = 1 in the model) is rejected
     and shrunk; the result is still within tolerance.
- 7. Failures: --max-steps exceeded, dx/dt = x^2 blowing up at t = 1 and
+ 7. Declared schemes: Dormand-Prince declared by hand takes the built-in
+    dopri5's steps and values; Heun-Euler 2(1) (not FSAL) against SciPy's
+    Runge-Kutta driver given the same pair, and landing on output times.
+ 8. Failures: --max-steps exceeded, dx/dt = x^2 blowing up at t = 1 and
     dx/dt = -sqrt(x) turning NaN past its zero end with a clean non-zero
     exit, a message and no output file.
  Also: the same steps and x with --threads 2 and 3 (the error norm is a
@@ -150,12 +153,13 @@ def tracking(scheme, problem, lib, graph, inputs, f, T, y0, exact, ks,
         err = gt.abs_err(r.outputs["x"], exact)
         _, nfev, steps = scipy_ref(scheme, f, T, y0, tol, tol)
         tag = "%s %s tol 1e-%d" % (scheme, problem, k)
+        ref_name = getattr(SCIPY[scheme], "__name__", SCIPY[scheme])
         print("   %s: %d accepted, %d rejected, %d evaluations (SciPy %s: "
               "%d steps, %d), error %.3e = %.3f tol"
               % (tag, r.stats["accepted"], r.stats["rejected"],
-                 r.stats["nfev"], SCIPY[scheme], steps, nfev, err, err / tol))
+                 r.stats["nfev"], ref_name, steps, nfev, err, err / tol))
         chk.le("%s: max abs error / tol" % tag, err / tol, 50.0)
-        chk.within("%s: evaluations / SciPy %s nfev" % (tag, SCIPY[scheme]),
+        chk.within("%s: evaluations / SciPy %s nfev" % (tag, ref_name),
                    r.stats["nfev"] / nfev, 1 / 1.5, 1.5)
         errs.append(err)
         tols.append(tol)
@@ -486,7 +490,74 @@ for how, lib, opts in (("--dt 1", heat["dopri5"], ["--dt", "1.0"]),
                  "%s vs %s" % (r.stats, first.stats))
 
 # ---------------------------------------------------------------------------
-# 7. Failures.
+# 7. Declared adaptive schemes.
+# ---------------------------------------------------------------------------
+# Dormand-Prince declared by hand (the literature's coefficients, Shampine's
+# midpoint weights as in torchdiffeq): the same steps, evaluations and
+# values as the built-in dopri5, at the end and at --times.
+DP5 = """  scheme dp5 {
+    a = [[], [1/5], [3/40, 9/40], [44/45, -56/15, 32/9],
+         [19372/6561, -25360/2187, 64448/6561, -212/729],
+         [9017/3168, -355/33, 46732/5247, 49/176, -5103/18656],
+         [35/384, 0, 500/1113, 125/192, -2187/6784, 11/84]];
+    b = [35/384, 0, 500/1113, 125/192, -2187/6784, 11/84, 0];
+    bhat = [5179/57600, 0, 7571/16695, 393/640, -92097/339200, 187/2100,
+            1/40];
+    mid = [6025192743/30085553152/2, 0, 51252292925/65400821598/2,
+           -2691868925/45128329728/2, 187940372067/1594534317056/2,
+           -1776094331/19743644256/2, 11237099/235043384/2];
+  }
+"""
+dp5 = model("heat_dp5", HEAT + "\n" + DP5,
+            "solve dp5(rtol = 1e-5, atol = 1e-7) over [0, 1];")
+for opts in (tol_opts(1e-8), tol_opts(1e-8) + times_opt):
+    mine = run(dp5, mtx, {"x0": x0}, opts=opts)
+    ref = run(heat["dopri5"], mtx, {"x0": x0}, opts=opts)
+    tag = "declared dp5 = dopri5%s" % (" at --times" if len(opts) > 4 else "")
+    chk.true("%s: same steps and evaluations" % tag, mine.stats == ref.stats,
+             "%s vs %s" % (mine.stats, ref.stats))
+    chk.le("%s: x, rel" % tag, gt.rel_err(mine.outputs["x"], ref.outputs["x"]),
+           1e-13)
+
+
+# Heun-Euler 2(1), declared, not FSAL (its steps land on output times):
+# against SciPy's own Runge-Kutta driver given the same pair.
+from scipy.integrate._ivp.rk import RungeKutta  # noqa: E402
+
+
+class HeunEuler(RungeKutta):
+    order = 2
+    error_estimator_order = 1
+    n_stages = 2
+    C = np.array([0.0, 1.0])
+    A = np.array([[0.0, 0.0], [1.0, 0.0]])
+    B = np.array([0.5, 0.5])
+    E = np.array([0.5, -0.5, 0.0])  # bhat - b, and 0 for f(t + h, y_new)
+    P = np.zeros((3, 1))  # (dense output: unused)
+
+
+SCIPY["heun_euler"] = HeunEuler
+he = model("heat_he", HEAT + """
+  scheme heun_euler {
+    a = [[], [1]];
+    b = [1/2, 1/2];
+    bhat = [1, 0];
+  }""", "solve heun_euler(rtol = 1e-3, atol = 1e-3) over [0, 1];")
+tracking("heun_euler", "heat", he, mtx, {"x0": x0}, heat_f, T, x0,
+         heat_exact, range(3, 8))
+tol = 1e-5
+r = run(he, mtx, {"x0": x0}, opts=tol_opts(tol) + times_opt)
+r1 = run(he, mtx, {"x0": x0}, opts=tol_opts(tol))
+rows = [gt.abs_err(r.outputs["x"][i], heat_at[i]) / tol
+        for i in range(len(times))]
+chk.le("heun_euler --times: max over 20 rows of error / tol", max(rows),
+       50.0)
+chk.true("heun_euler --times: steps land on the output times (more steps)",
+         r.stats["accepted"] > r1.stats["accepted"],
+         "%d > %d accepted" % (r.stats["accepted"], r1.stats["accepted"]))
+
+# ---------------------------------------------------------------------------
+# 8. Failures.
 # ---------------------------------------------------------------------------
 FLOAT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
