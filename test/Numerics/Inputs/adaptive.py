@@ -1,11 +1,12 @@
 """adaptive.test: the adaptive schemes `dopri5` (Dormand-Prince 5(4)) and
 `bosh3` (Bogacki-Shampine 3(2)) against exact solutions and SciPy.
 
-The contract under test (issue 7, item 1): the error of a step is the RMS
-over every state component (all states, nodes, edges and features) of e_i /
-(atol + rtol max(|y0_i|, |y1_i|)), a step is accepted when that is <= 1, the
-step size is controlled as by SciPy's RK45 / RK23, the first step is chosen
-automatically when no dt is given, `--times` reads the scheme's dense
+The contract under test (docs/language.md, docs/runtime.md): the error of a
+step is the RMS over every state component (all states, nodes, edges and
+features) of e_i / (atol + rtol max(|y0_i|, |y1_i|)), as SciPy's, a step is
+accepted when that is <= 1, the step size follows a PI controller whose
+evaluations stay within 1.5x of SciPy's RK45 / RK23, the first step is
+chosen automatically when no dt is given, `--times` reads the scheme's dense
 output, and `--stats` reports the accepted and rejected steps and the
 right-hand-side evaluations.
 
