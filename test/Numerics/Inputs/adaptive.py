@@ -30,9 +30,10 @@ right-hand-side evaluations.
     steps are the same as without --times.
  6. A far too large first step (--dt 1, or dt = 1 in the model) is rejected
     and shrunk; the result is still within tolerance.
- 7. Declared schemes: Dormand-Prince declared by hand takes the built-in
-    dopri5's steps and values; Heun-Euler 2(1) (not FSAL) against SciPy's
-    Runge-Kutta driver given the same pair, and landing on output times.
+ 7. Declared schemes: Dormand-Prince and Bogacki-Shampine declared by hand
+    take the built-in dopri5's and bosh3's steps and values; Heun-Euler 2(1)
+    (not FSAL) against SciPy's Runge-Kutta driver given the same pair, and
+    landing on output times.
  8. Failures: --max-steps exceeded, dx/dt = x^2 blowing up at t = 1 and
     dx/dt = -sqrt(x) turning NaN past its zero end with a clean non-zero
     exit, a message and no output file.
@@ -511,14 +512,27 @@ DP5 = """  scheme dp5 {
 """
 dp5 = model("heat_dp5", HEAT + "\n" + DP5,
             "solve dp5(rtol = 1e-5, atol = 1e-7) over [0, 1];")
-for opts in (tol_opts(1e-8), tol_opts(1e-8) + times_opt):
-    mine = run(dp5, mtx, {"x0": x0}, opts=opts)
-    ref = run(heat["dopri5"], mtx, {"x0": x0}, opts=opts)
-    tag = "declared dp5 = dopri5%s" % (" at --times" if len(opts) > 4 else "")
-    chk.true("%s: same steps and evaluations" % tag, mine.stats == ref.stats,
-             "%s vs %s" % (mine.stats, ref.stats))
-    chk.le("%s: x, rel" % tag, gt.rel_err(mine.outputs["x"], ref.outputs["x"]),
-           1e-13)
+# Bogacki-Shampine declared by hand: FSAL (last row of a = b, last node 1),
+# so the cubic Hermite dense output of the built-in bosh3.
+BS3 = """  scheme bs3 {
+    a = [[], [1/2], [0, 3/4], [2/9, 1/3, 4/9]];
+    b = [2/9, 1/3, 4/9, 0];
+    bhat = [7/24, 1/4, 1/3, 1/8];
+  }
+"""
+bs3 = model("heat_bs3", HEAT + "\n" + BS3,
+            "solve bs3(rtol = 1e-5, atol = 1e-7) over [0, 1];")
+for name, lib, builtin, tol in (("dp5", dp5, "dopri5", 1e-8),
+                                ("bs3", bs3, "bosh3", 1e-6)):
+    for opts in (tol_opts(tol), tol_opts(tol) + times_opt):
+        mine = run(lib, mtx, {"x0": x0}, opts=opts)
+        ref = run(heat[builtin], mtx, {"x0": x0}, opts=opts)
+        tag = "declared %s = %s%s" % (name, builtin,
+                                      " at --times" if len(opts) > 4 else "")
+        chk.true("%s: same steps and evaluations" % tag,
+                 mine.stats == ref.stats, "%s vs %s" % (mine.stats, ref.stats))
+        chk.le("%s: x, rel" % tag,
+               gt.rel_err(mine.outputs["x"], ref.outputs["x"]), 1e-13)
 
 
 # Heun-Euler 2(1), declared, not FSAL (its steps land on output times):
