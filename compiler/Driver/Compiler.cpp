@@ -284,6 +284,10 @@ LogicalResult driver::buildSharedLibrary(ModuleOp module, Stage from,
 LogicalResult driver::compile(llvm::SourceMgr &sourceMgr, MLIRContext &context,
                               bool isMLIR, raw_ostream &os,
                               const CompileOptions &options) {
+  // A model file's errors point at its source; a dump of the IR op they
+  // were found on only helps with IR inputs.
+  if (!isMLIR)
+    context.printOpOnDiagnostic(false);
   LogicalResult result = failure();
   llvm::runOnNewStack(kCompileStackSize, [&] {
     result = compileOnThisStack(sourceMgr, context, isMLIR, os, options);

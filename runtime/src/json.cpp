@@ -156,8 +156,21 @@ std::string render(const grade_model_descriptor_t &desc) {
     appendList(scheme.b);
     json += ", \"c\": ";
     appendList(scheme.c);
-    json += ", \"stability_limit\": ";
-    appendNumber(json, grade_scheme_stability_limit(&scheme));
+    // A partitioned scheme: the positions' tableau; its stability is not
+    // that of the velocities' tableau alone.
+    if (desc.position_a && desc.position_b) {
+      json += ", \"partitioned\": true, \"position_a\": [";
+      for (int32_t i = 0; i < scheme.stages; ++i) {
+        if (i)
+          json += ", ";
+        appendList(desc.position_a + size_t(i) * size_t(scheme.stages));
+      }
+      json += "], \"position_b\": ";
+      appendList(desc.position_b);
+    } else {
+      json += ", \"stability_limit\": ";
+      appendNumber(json, grade_scheme_stability_limit(&scheme));
+    }
     // Adaptive schemes only: the embedded weights, FSAL, dense output and
     // the model's tolerances (0: the runtime's defaults).
     const grade_adaptive_desc_t &adaptive = desc.adaptive;

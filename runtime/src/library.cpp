@@ -369,6 +369,18 @@ grade_status_t checkEntries(const char *path,
           (j >= i && scheme.a[i * scheme.stages + j] != 0))
         return invalidDescriptor(path, "the scheme's tableau is not explicit");
   }
+  if ((desc->position_a == nullptr) != (desc->position_b == nullptr))
+    return invalidDescriptor(path, "half a position tableau");
+  if (desc->position_a)
+    for (int32_t i = 0; i < scheme.stages; ++i) {
+      if (!std::isfinite(desc->position_b[i]))
+        return invalidDescriptor(path, "non-finite position weights");
+      for (int32_t j = 0; j < scheme.stages; ++j)
+        if (!std::isfinite(desc->position_a[i * scheme.stages + j]) ||
+            (j >= i && desc->position_a[i * scheme.stages + j] != 0))
+          return invalidDescriptor(path,
+                                   "the position tableau is not explicit");
+    }
   const grade_adaptive_desc_t &adaptive = desc->adaptive;
   if (!adaptive.bhat) {
     if (adaptive.mid || adaptive.fsal || adaptive.embedded_order)

@@ -583,11 +583,13 @@ private:
     // is a third); the field computations are then dead.
     // A global reduction yielded as it is (an adaptive step's error) is
     // the kernel's result in the yield too.
-    for (auto [from, to] : replacements)
+    for (auto [from, to] : replacements) {
+      bool global = !isField(from);
       from.replaceUsesWithIf(to, [&](OpOperand &use) {
         return use.getOwner()->getBlock() == &body &&
-               (use.getOwner() != yield || !isField(from));
+               (use.getOwner() != yield || global);
       });
+    }
     for (auto [index, result] : yielded)
       yield->setOperand(index, result);
     SmallVector<Operation *> dead;

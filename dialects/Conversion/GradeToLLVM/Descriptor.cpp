@@ -337,6 +337,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       tableau.isAdaptive() ? emit.doubles(tableau.getBhat()) : "";
   std::string midArray =
       tableau.getMid().empty() ? "" : emit.doubles(tableau.getMid());
+  std::string qaArray =
+      tableau.isPartitioned() ? emit.doubles(tableau.getQA()) : "";
+  std::string qbArray =
+      tableau.isPartitioned() ? emit.doubles(tableau.getQB()) : "";
   std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
   SmallVector<std::string> entryNames;
   for (auto [region, kind] : kEntries)
@@ -446,7 +450,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                                         : 0.0),
                     emit.float64(b, solve.getAtol()
                                         ? solve.getAtol()->convertToDouble()
-                                        : 0.0)})};
+                                        : 0.0)}),
+            qaArray.empty() ? emit.null(b) : emit.addressOf(b, qaArray),
+            qbArray.empty() ? emit.null(b) : emit.addressOf(b, qbArray)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

@@ -232,6 +232,8 @@ struct NamedTableau {
   std::vector<double> bhat = {};
   int64_t embeddedOrder = 0;
   std::vector<double> mid = {};
+  /// Partitioned schemes: the position states' tableau.
+  std::vector<double> qa = {}, qb = {};
 };
 
 const std::vector<NamedTableau> &getNamedTableaux() {
@@ -288,6 +290,29 @@ const std::vector<NamedTableau> &getNamedTableaux() {
         -2691868925.0 / 45128329728.0 / 2,
         187940372067.0 / 1594534317056.0 / 2,
         -1776094331.0 / 19743644256.0 / 2, 11237099.0 / 235043384.0 / 2}},
+      // Symplectic Euler (GraphCON's scheme): the velocities step first
+      // from the old positions, v' = v + h f(x, v), then the positions
+      // from the new velocities, x' = x + h g(v').
+      {"symplectic_euler",
+       1,
+       {0, 0, 1, 0},
+       {1, 0},
+       {},
+       0,
+       {},
+       {0, 0, 0, 0},
+       {0, 1}},
+      // Stormer-Verlet (velocity Verlet): a half kick, a drift with the
+      // half-step velocities, a half kick at the new positions.
+      {"leapfrog",
+       2,
+       {0, 0, 0, 0.5, 0, 0, 0.5, 0, 0},
+       {0.5, 0, 0.5},
+       {},
+       0,
+       {},
+       {0, 0, 0, 0, 0, 0, 0, 1, 0},
+       {0, 1, 0}},
   };
   return tableaux;
 }
@@ -306,9 +331,11 @@ SmallVector<double> rowSums(ArrayRef<double> a, size_t s) {
 TableauAttr TableauAttr::getNamed(MLIRContext *context, StringRef name) {
   for (const NamedTableau &named : getNamedTableaux())
     if (named.name == name)
-      return TableauAttr::get(context, named.name, named.order, named.a,
-                              named.b, rowSums(named.a, named.b.size()),
-                              named.bhat, named.embeddedOrder, named.mid);
+      return TableauAttr::get(
+          context, named.name, named.order, named.a, named.b,
+          // A partitioned scheme's stages are at the positions' times.
+          rowSums(named.qb.empty() ? named.a : named.qa, named.b.size()),
+          named.bhat, named.embeddedOrder, named.mid, named.qa, named.qb);
   return {};
 }
 
@@ -365,16 +392,91 @@ grade::findEmbeddedDefect(ArrayRef<double> a, ArrayRef<double> b,
   return std::nullopt;
 }
 
+std::optional<std::string> grade::findPartitionedDefect(ArrayRef<double> a,
+                                                       ArrayRef<double> b,
+                                                       ArrayRef<double> qa,
+                                                       ArrayRef<double> qb,
+                                                       int64_t order) {
+  size_t s = b.size();
+  if (qb.size() != s || qa.size() != s * s)
+    return "the position tableau must have " + std::to_string(s) +
+           " weights 'qb' and " + std::to_string(s * s) +
+           " coefficients 'qa', like the velocity tableau";
+  for (size_t i = 0; i < s; ++i) {
+    if (!std::isfinite(qb[i]))
+      return std::string("a weight must be finite");
+    for (size_t j = 0; j < s; ++j) {
+      if (!std::isfinite(qa[i * s + j]))
+        return std::string("a coefficient must be finite");
+      if (j >= i && qa[i * s + j] != 0)
+        return "qa[" + std::to_string(i + 1) + "][" + std::to_string(j + 1) +
+               "] = " + formatValue(qa[i * s + j]) +
+               " makes the scheme implicit; the position tableau is strictly "
+               "lower-triangular too";
+    }
+  }
+  double sum = 0;
+  for (double weight : qb)
+    sum += weight;
+  if (!nearlyEqual(sum, 1.0))
+    return "the position weights must add up to 1, they add up to " +
+           formatValue(sum);
+  if (order < 1 || order > 2)
+    return "the order of a partitioned scheme must be 1 or 2 (the orders "
+           "that can be checked), got " +
+           std::to_string(order);
+  if (order == 2) {
+    SmallVector<double> c = rowSums(a, s), qc = rowSums(qa, s);
+    double velocity = 0, position = 0;
+    for (size_t i = 0; i < s; ++i) {
+      velocity += b[i] * qc[i];
+      position += qb[i] * c[i];
+    }
+    if (!nearlyEqual(velocity, 0.5) || !nearlyEqual(position, 0.5))
+      return "the partitioned tableau has order 1, not 2: sum b_i qc_i = " +
+             formatValue(velocity) + " and sum qb_i c_i = " +
+             formatValue(position) + " must both be 1/2";
+  }
+  return std::nullopt;
+}
+
 LogicalResult TableauAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   StringRef name, int64_t order,
                                   DenseF64ArrayAttr a, DenseF64ArrayAttr b,
                                   DenseF64ArrayAttr c, DenseF64ArrayAttr bhat,
-                                  int64_t embeddedOrder,
-                                  DenseF64ArrayAttr mid) {
+                                  int64_t embeddedOrder, DenseF64ArrayAttr mid,
+                                  DenseF64ArrayAttr qa, DenseF64ArrayAttr qb) {
   if (name.empty())
     return emitError() << "a tableau needs a name";
-  if (!a || !b || !c || !bhat || !mid)
+  if (!a || !b || !c || !bhat || !mid || !qa || !qb)
     return emitError() << "tableau '" << name << "' lacks coefficients";
+  if (!qb.empty()) {
+    // The velocity tableau alone need only be a consistent explicit one,
+    // and c are the position tableau's nodes; the order is the pair's.
+    size_t s = b.size();
+    if (std::optional<TableauDefect> defect =
+            findTableauDefect(a.asArrayRef(), b.asArrayRef(),
+                              size_t(a.size()) == s * s
+                                  ? rowSums(a.asArrayRef(), s)
+                                                : SmallVector<double>(s, 0.0),
+                              1))
+      return emitError() << "tableau '" << name << "': " << defect->message;
+    if (std::optional<std::string> defect = findPartitionedDefect(
+            a.asArrayRef(), b.asArrayRef(), qa.asArrayRef(), qb.asArrayRef(),
+            order))
+      return emitError() << "tableau '" << name << "': " << *defect;
+    SmallVector<double> qc = rowSums(qa.asArrayRef(), s);
+    if (size_t(c.size()) != s ||
+        llvm::any_of(llvm::seq<size_t>(0, s),
+                     [&](size_t i) { return !nearlyEqual(c[i], qc[i]); }))
+      return emitError() << "tableau '" << name
+                         << "': the nodes 'c' of a partitioned scheme are "
+                            "the row sums of the position tableau 'qa'";
+    if (!bhat.empty() || embeddedOrder != 0 || !mid.empty())
+      return emitError() << "tableau '" << name
+                         << "': a partitioned scheme cannot be adaptive";
+    return success();
+  }
   if (std::optional<TableauDefect> defect = findTableauDefect(
           a.asArrayRef(), b.asArrayRef(), c.asArrayRef(), order))
     return emitError() << "tableau '" << name << "': " << defect->message;
@@ -436,19 +538,30 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
       parser.parseKeyword("c") || parser.parseEqual() ||
       parseValues(parser, c))
     return {};
-  // Adaptive: `, bhat = [...], embedded_order q[, mid = [...]]`.
-  SmallVector<double> bhat, mid;
+  // Adaptive: `, bhat = [...], embedded_order q[, mid = [...]]`;
+  // partitioned: `, qa = [[...], ...], qb = [...]`.
+  SmallVector<double> bhat, mid, qa, qb;
   int64_t embeddedOrder = 0;
   if (succeeded(parser.parseOptionalComma())) {
-    if (parser.parseKeyword("bhat") || parser.parseEqual() ||
-        parseValues(parser, bhat) || parser.parseComma() ||
-        parser.parseKeyword("embedded_order") ||
-        parser.parseInteger(embeddedOrder))
-      return {};
-    if (succeeded(parser.parseOptionalComma()) &&
-        (parser.parseKeyword("mid") || parser.parseEqual() ||
-         parseValues(parser, mid)))
-      return {};
+    if (succeeded(parser.parseOptionalKeyword("qa"))) {
+      if (parser.parseEqual() ||
+          parser.parseCommaSeparatedList(
+              AsmParser::Delimiter::Square,
+              [&]() { return parseValues(parser, qa); }) ||
+          parser.parseComma() || parser.parseKeyword("qb") ||
+          parser.parseEqual() || parseValues(parser, qb))
+        return {};
+    } else {
+      if (parser.parseKeyword("bhat") || parser.parseEqual() ||
+          parseValues(parser, bhat) || parser.parseComma() ||
+          parser.parseKeyword("embedded_order") ||
+          parser.parseInteger(embeddedOrder))
+        return {};
+      if (succeeded(parser.parseOptionalComma()) &&
+          (parser.parseKeyword("mid") || parser.parseEqual() ||
+           parseValues(parser, mid)))
+        return {};
+    }
   }
   if (parser.parseGreater())
     return {};
@@ -462,7 +575,9 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
                     DenseF64ArrayAttr::get(context, b),
                     DenseF64ArrayAttr::get(context, c),
                     DenseF64ArrayAttr::get(context, bhat), embeddedOrder,
-                    DenseF64ArrayAttr::get(context, mid));
+                    DenseF64ArrayAttr::get(context, mid),
+                    DenseF64ArrayAttr::get(context, qa),
+                    DenseF64ArrayAttr::get(context, qb));
 }
 
 void TableauAttr::print(AsmPrinter &printer) const {
@@ -489,6 +604,16 @@ void TableauAttr::print(AsmPrinter &printer) const {
   printValues(getB());
   printer << ", c = ";
   printValues(getC());
+  if (isPartitioned()) {
+    printer << ", qa = [";
+    for (unsigned i = 0; i < s; ++i) {
+      if (i)
+        printer << ", ";
+      printValues(getQA().slice(i * s, s));
+    }
+    printer << "], qb = ";
+    printValues(getQB());
+  }
   if (isAdaptive()) {
     printer << ", bhat = ";
     printValues(getBhat());

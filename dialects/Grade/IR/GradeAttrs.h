@@ -44,6 +44,17 @@ std::optional<TableauDefect> findTableauDefect(llvm::ArrayRef<double> a,
 /// tableau satisfies (0 if not even sum(b) = 1).
 int64_t computeTableauOrder(llvm::ArrayRef<double> a, llvm::ArrayRef<double> b);
 
+/// Checks the position tableau (qa, qb) of a partitioned scheme whose
+/// velocity tableau (a, b) is explicit: shapes, qa strictly lower-triangular,
+/// sum(qb) = 1, and, for order 2, the mixed conditions sum b_i qc_i =
+/// sum qb_i c_i = 1/2 (c, qc the row sums of a, qa), which give order 2 on
+/// separable systems. Orders above 2 are refused.
+std::optional<std::string> findPartitionedDefect(llvm::ArrayRef<double> a,
+                                                 llvm::ArrayRef<double> b,
+                                                 llvm::ArrayRef<double> qa,
+                                                 llvm::ArrayRef<double> qb,
+                                                 int64_t order);
+
 /// Checks the adaptive part of a tableau whose main part is valid: `bhat`
 /// (empty for a fixed-step scheme) has s weights of order `embeddedOrder`,
 /// 1 <= embeddedOrder < order, and `mid` is empty or has s weights.

@@ -28,6 +28,13 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     weights at the middle of the step, b_i(1/2)), the quartic through the
     two ends, their slopes and the midpoint (Dormand-Prince's).
 
+    A partitioned (symplectic) scheme has a second tableau `qa`, `qb` for
+    the position states (those whose right-hand sides read only the other,
+    velocity states: dx/dt = v), `a`, `b` being the velocities'; both are
+    explicit, and `c` are the stages' times (the row sums of `qa`). Its
+    `order` is the order on separable systems (dx/dt = g(v), dv/dt = f(x)),
+    checked up to 2.
+
     A scheme of the built-in list prints by name; any other prints whole:
 
     ```mlir
@@ -44,7 +51,9 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     "::mlir::DenseF64ArrayAttr":$nodes,
     "::mlir::DenseF64ArrayAttr":$embeddedWeights,
     "int64_t":$embeddedOrder,
-    "::mlir::DenseF64ArrayAttr":$midWeights
+    "::mlir::DenseF64ArrayAttr":$midWeights,
+    "::mlir::DenseF64ArrayAttr":$partnerCoefficients,
+    "::mlir::DenseF64ArrayAttr":$partnerWeights
   );
   let builders = [
     AttrBuilder<(ins "::llvm::StringRef":$name, "int64_t":$order,
@@ -53,13 +62,17 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
                      "::llvm::ArrayRef<double>":$c,
                      CArg<"::llvm::ArrayRef<double>", "{}">:$bhat,
                      CArg<"int64_t", "0">:$embeddedOrder,
-                     CArg<"::llvm::ArrayRef<double>", "{}">:$mid), [{
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$mid,
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$qa,
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$qb), [{
       return $_get($_ctxt, name, order,
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, a),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, b),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, c),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, bhat), embeddedOrder,
-                   ::mlir::DenseF64ArrayAttr::get($_ctxt, mid));
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, mid),
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, qa),
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, qb));
     }]>
   ];
   let hasCustomAssemblyFormat = 1;
@@ -81,6 +94,19 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     }
     /// True for a scheme with an embedded error estimate.
     bool isAdaptive() const { return !getBhat().empty(); }
+    /// A partitioned scheme's tableau of the position states (empty for a
+    /// plain one): qa (s x s, strictly lower-triangular) and qb.
+    ::llvm::ArrayRef<double> getQA() const {
+      return getPartnerCoefficients().asArrayRef();
+    }
+    ::llvm::ArrayRef<double> getQB() const {
+      return getPartnerWeights().asArrayRef();
+    }
+    bool isPartitioned() const { return !getQB().empty(); }
+    /// qa_ij (0-based).
+    double getQA(unsigned i, unsigned j) const {
+      return getQA()[i * getNumStages() + j];
+    }
     /// True if the last stage evaluates the right-hand side at the new
     /// state (its row of `a` is `b`, its node 1): the next step's first
     /// stage is this step's last.
@@ -92,7 +118,8 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
       return getA()[i * getNumStages() + j];
     }
     /// The built-in scheme of this name (euler, midpoint, heun, ralston,
-    /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5); null if there is none.
+    /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5, symplectic_euler,
+    /// leapfrog); null if there is none.
     static TableauAttr getNamed(::mlir::MLIRContext *context,
                                 ::llvm::StringRef name);
     /// Names of the built-in schemes, in the order docs list them.

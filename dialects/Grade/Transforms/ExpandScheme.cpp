@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseSet.h"
 
 #define DEBUG_TYPE "grade-expand-scheme"
 
@@ -49,7 +50,17 @@ public:
   StepBuilder(ModelOp model, RhsOp rhs, SolveOp solve)
       : model(model), rhs(rhs), solve(solve), builder(rhs) {}
 
-  void build() {
+  /// Builds the step; fails (after reporting why) only for a partitioned
+  /// scheme on a model without positions and velocities.
+  LogicalResult build() {
+    if (solve.getScheme().isPartitioned())
+      return buildPartitioned();
+    buildRungeKutta();
+    return success();
+  }
+
+private:
+  void buildRungeKutta() {
     Location loc = solve.getLoc();
     TableauAttr tableau = solve.getScheme();
     bool adaptive = tableau.isAdaptive();
@@ -155,7 +166,119 @@ public:
     YieldOp::create(builder, loc, yielded);
   }
 
-private:
+  /// The states each state's right-hand side reads (its value's backward
+  /// slice in the rhs body, down to the loads).
+  SmallVector<llvm::SmallDenseSet<StringRef>> statesRead() {
+    YieldOp yield = rhs.getYield();
+    SmallVector<llvm::SmallDenseSet<StringRef>> result;
+    for (Value value : yield.getValues()) {
+      llvm::SmallDenseSet<StringRef> read;
+      SmallVector<Value> work = {value};
+      llvm::DenseSet<Value> seen;
+      while (!work.empty()) {
+        Value next = work.pop_back_val();
+        if (!seen.insert(next).second)
+          continue;
+        Operation *op = next.getDefiningOp();
+        if (!op)
+          continue;
+        if (auto load = dyn_cast<LoadOp>(op)) {
+          if (DeclOp decl = model.lookupDecl(load.getDecl());
+              decl && decl.getRole() == Role::state)
+            read.insert(decl.getSymName());
+          continue;
+        }
+        llvm::append_range(work, op->getOperands());
+      }
+      result.push_back(std::move(read));
+    }
+    return result;
+  }
+
+  /// A partitioned Runge-Kutta step: the positions (states whose right-hand
+  /// sides read no position: dx/dt = v) advance with the tableau (qa, qb),
+  /// the velocities with (a, b); stage i evaluates every right-hand side at
+  ///   Q_i = q + dt sum_j qa_ij k_j,  P_i = p + dt sum_j a_ij l_j
+  /// and time t + c_i dt (k: the positions' slopes, l: the velocities').
+  /// Positions are chosen in declaration order: a state whose right-hand
+  /// side reads neither itself nor a position chosen before it.
+  LogicalResult buildPartitioned() {
+    Location loc = solve.getLoc();
+    TableauAttr tableau = solve.getScheme();
+    SmallVector<DeclOp> states;
+    for (Attribute target : rhs.getTargets())
+      states.push_back(
+          model.lookupDecl(cast<FlatSymbolRefAttr>(target).getValue()));
+    SmallVector<llvm::SmallDenseSet<StringRef>> reads = statesRead();
+    SmallVector<bool> isPosition(states.size(), false);
+    llvm::SmallDenseSet<StringRef> positions;
+    for (auto [index, state] : llvm::enumerate(states)) {
+      const llvm::SmallDenseSet<StringRef> &read = reads[index];
+      if (read.contains(state.getSymName()) ||
+          llvm::any_of(positions,
+                       [&](StringRef p) { return read.contains(p); }))
+        continue;
+      isPosition[index] = true;
+      positions.insert(state.getSymName());
+    }
+    if (positions.empty() || positions.size() == states.size()) {
+      InFlightDiagnostic diag =
+          solve.emitError("scheme '")
+          << tableau.getName()
+          << "' is symplectic: it needs position states, whose right-hand "
+             "sides read only velocity states (dx/dt = v), and velocity "
+             "states (dv/dt = f(x, v)); ";
+      if (positions.empty())
+        diag << "every state of model '" << model.getSymName()
+             << "' reads itself";
+      else
+        diag << "no state of model '" << model.getSymName()
+             << "' is a velocity (every right-hand side reads no position)";
+      return failure();
+    }
+
+    builder.setInsertionPointAfter(rhs);
+    auto step = StepOp::create(builder, loc, rhs.getTargets());
+    Block *block = &step.getBody().emplaceBlock();
+    graph = block->addArgument(grade::GraphType::get(builder.getContext()),
+                               loc);
+    time = block->addArgument(builder.getF64Type(), loc);
+    dt = block->addArgument(builder.getF64Type(), loc);
+    builder.setInsertionPointToEnd(block);
+    SmallVector<Value> start;
+    for (DeclOp decl : states)
+      start.push_back(LoadOp::create(builder, loc, decl.getType(),
+                                     decl.getSymName()));
+
+    unsigned numStages = tableau.getNumStages();
+    SmallVector<SmallVector<Value>> stageSlopes;
+    for (unsigned i = 0; i < numStages; ++i) {
+      SmallVector<Value> stageState = start;
+      for (unsigned j = 0; j < i; ++j)
+        for (size_t s = 0; s < start.size(); ++s) {
+          double coefficient =
+              isPosition[s] ? tableau.getQA(i, j) : tableau.getA(i, j);
+          if (coefficient != 0.0)
+            stageState[s] =
+                axpy(loc, coefficient, stageSlopes[j][s], stageState[s]);
+        }
+      Value stageTime = time;
+      if (double ci = tableau.getC()[i]; ci != 0.0)
+        stageTime = arith::AddFOp::create(
+            builder, loc, time, scaledDt(loc, ci, builder.getF64Type()));
+      stageSlopes.push_back(inlineRhs(stageTime, stageState));
+    }
+    SmallVector<Value> next = start;
+    for (unsigned i = 0; i < numStages; ++i)
+      for (size_t s = 0; s < start.size(); ++s) {
+        double weight = isPosition[s] ? tableau.getQB()[i] : tableau.getB()[i];
+        if (weight != 0.0)
+          next[s] = axpy(loc, weight, stageSlopes[i][s], next[s]);
+      }
+    YieldOp::create(builder, loc, next);
+    return success();
+  }
+
   /// The declarations an adaptive step adds for one state.
   struct Aux {
     FlatSymbolRefAttr slope, midpoint, error, rtol, atol;
@@ -306,7 +429,8 @@ struct ExpandSchemePass
       SolveOp solve = model.getSolveOp();
       if (!rhs || !solve || model.getStepOp())
         continue;
-      StepBuilder(model, rhs, solve).build();
+      if (failed(StepBuilder(model, rhs, solve).build()))
+        return signalPassFailure();
     }
   }
 };

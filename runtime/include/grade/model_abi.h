@@ -222,6 +222,11 @@ typedef struct grade_model_descriptor {
   int32_t (*num_processors)(void);
   /* Since struct_size 192: */
   grade_adaptive_desc_t adaptive;
+  /** A partitioned (symplectic) scheme: the position states' tableau, s x s
+   *  row-major and s weights (`scheme` being the velocities'); NULL for a
+   *  plain Runge-Kutta scheme. */
+  const double *position_a;
+  const double *position_b;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -238,7 +243,7 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 192,
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 208,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

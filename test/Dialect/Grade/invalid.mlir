@@ -347,7 +347,7 @@ func.func @bad_kind(%x: !grade.field<face, f32>)
 
 grade.model @unknown_scheme {
   grade.graph @G
-  // expected-error @+1 {{unknown scheme 'rk5' (built in: euler, midpoint, heun, ralston, ssprk3, kutta3, rk4, rk38, bosh3, dopri5; write any other as a #grade.tableau attribute)}}
+  // expected-error @+1 {{unknown scheme 'rk5' (built in: euler, midpoint, heun, ralston, ssprk3, kutta3, rk4, rk38, bosh3, dopri5, symplectic_euler, leapfrog; write any other as a #grade.tableau attribute)}}
   grade.solve rk5 dt(0.1) over [0.0, 1.0]
 }
 
@@ -479,4 +479,20 @@ grade.model @m {
   grade.graph @G
   // expected-error @+1 {{'grade.decl' op a state does not belong to a state ('of')}}
   grade.decl state @x of @y : !grade.field<node, f64>
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'se2': the partitioned tableau has order 1, not 2: sum b_i qc_i = 0.0 and sum qb_i c_i = 1.0 must both be 1/2}}
+  grade.solve #grade.tableau<"se2", order 2, a = [[0.0, 0.0], [1.0, 0.0]], b = [1.0, 0.0], c = [0.0, 0.0], qa = [[0.0, 0.0], [0.0, 0.0]], qb = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+grade.model @m {
+  grade.graph @G
+  // expected-error @+1 {{tableau 'se': qa[2][2] = 1.0 makes the scheme implicit; the position tableau is strictly lower-triangular too}}
+  grade.solve #grade.tableau<"se", order 1, a = [[0.0, 0.0], [1.0, 0.0]], b = [1.0, 0.0], c = [0.0, 1.0], qa = [[0.0, 0.0], [0.0, 1.0]], qb = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
 }

@@ -49,3 +49,22 @@ grade.model @heun_euler {
   grade.graph @G
   grade.solve #grade.tableau<"heun_euler", order 2, a = [[0.0, 0.0], [1.0, 0.0]], b = [0.5, 0.5], c = [0.0, 1.0], bhat = [1.0, 0.0], embedded_order 1> dt(0.1) over [0.0, 1.0]
 }
+
+// -----
+
+// Partitioned schemes print by name, or whole with the positions' tableau.
+// CHECK-LABEL: grade.model @partitioned
+// CHECK: grade.solve leapfrog dt(
+grade.model @partitioned {
+  grade.graph @G
+  grade.solve leapfrog dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+// CHECK-LABEL: grade.model @kick_drift
+// CHECK: grade.solve #grade.tableau<"kick_drift", order 1, a = {{\[}}[0.0, 0.0], [1.0, 0.0]], b = [1.0, 0.0], c = [0.0, 0.0], qa = {{\[}}[0.0, 0.0], [0.0, 0.0]], qb = [0.0, 1.0]> dt(
+grade.model @kick_drift {
+  grade.graph @G
+  grade.solve #grade.tableau<"kick_drift", order 1, a = [[0.0, 0.0], [1.0, 0.0]], b = [1.0, 0.0], c = [0.0, 0.0], qa = [[0.0, 0.0], [0.0, 0.0]], qb = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
+}
