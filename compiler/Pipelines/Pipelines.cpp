@@ -125,6 +125,8 @@ LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
 //===----------------------------------------------------------------------===//
 
 void grade::buildGradeOptPipeline(OpPassManager &pm) {
+  // Differentiated before softmax is rewritten into max-shifted reductions.
+  pm.addPass(createGenerateJvp());
   pm.addPass(createExpandSoftmax());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSimplifyGraphCalculus());

@@ -65,9 +65,9 @@ void Checker::checkSolve() {
       continue;
     }
     if (isTolerance) {
-      if (!(arg.value >= 0) || !std::isfinite(arg.value))
+      if (!(arg.value > 0) || !std::isfinite(arg.value))
         error(arg.range.begin, "'" + arg.name +
-                                   "' must be a finite number >= 0, got " +
+                                   "' must be a finite number > 0, got " +
                                    formatNumber(arg.value));
       (arg.name == "rtol" ? model.rtol : model.atol) = arg.value;
       continue;

@@ -227,6 +227,8 @@ std::string render(const grade_model_descriptor_t &desc) {
                        : slot.slot_kind == GRADE_SLOT_ERROR      ? "error"
                        : slot.slot_kind == GRADE_SLOT_RTOL       ? "rtol"
                        : slot.slot_kind == GRADE_SLOT_ATOL       ? "atol"
+                       : slot.slot_kind == GRADE_SLOT_TANGENT    ? "tangent"
+                       : slot.slot_kind == GRADE_SLOT_JVP        ? "jvp"
                                                                  : "unused");
     json += "}";
   }

@@ -178,13 +178,18 @@ grade_status_t checkSlots(const char *path,
                           int(slot.dtype)));
       continue;
     case GRADE_SLOT_FIELD:
-    case GRADE_SLOT_DERIVATIVE: {
+    case GRADE_SLOT_DERIVATIVE:
+    case GRADE_SLOT_TANGENT:
+    case GRADE_SLOT_JVP: {
       if (slot.index < 0 || slot.index >= desc->num_fields)
         return bad(format("field index %d out of range", int(slot.index)));
       const grade_field_desc_t &field = desc->fields[slot.index];
-      if (slot.slot_kind == GRADE_SLOT_DERIVATIVE &&
+      if (slot.slot_kind != GRADE_SLOT_FIELD &&
           field.role != GRADE_ROLE_STATE)
-        return bad(format("derivative of '%s', which is not a state",
+        return bad(format("%s of '%s', which is not a state",
+                          slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
+                          : slot.slot_kind == GRADE_SLOT_TANGENT  ? "tangent"
+                                                                 : "JVP",
                           field.name));
       bool same = slot.kind == field.kind && slot.dtype == field.dtype &&
                   slot.rank == field.rank;
@@ -319,10 +324,10 @@ grade_status_t checkEntries(const char *path,
                             const grade_model_descriptor_t *desc) {
   if (desc->num_entries < 0 || (desc->num_entries > 0 && !desc->entries))
     return invalidDescriptor(path, "bad entry table");
-  bool seen[4] = {false, false, false, false};
+  bool seen[5] = {false, false, false, false, false};
   for (int32_t i = 0; i < desc->num_entries; ++i) {
     const grade_entry_desc_t &entry = desc->entries[i];
-    if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_STEP)
+    if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_JVP)
       return invalidDescriptor(path, format("entry %d has unknown kind %d",
                                             int(i), int(entry.entry)));
     if (!entry.fn || !entry.name)
@@ -347,13 +352,6 @@ grade_status_t checkEntries(const char *path,
                          entry.name, int(entry.swaps[2 * k]),
                          int(entry.swaps[2 * k + 1])));
   }
-  for (int kind = GRADE_ENTRY_INIT; kind <= GRADE_ENTRY_STEP; ++kind)
-    if (!seen[kind])
-      return invalidDescriptor(
-          path, format("no %s entry point",
-                       kind == GRADE_ENTRY_INIT  ? "init"
-                       : kind == GRADE_ENTRY_RHS ? "rhs"
-                                                 : "step"));
   if (!desc->set_num_threads || !desc->num_processors)
     return invalidDescriptor(path, "no thread-pool hooks");
 
@@ -361,13 +359,35 @@ grade_status_t checkEntries(const char *path,
   if (!scheme.name || scheme.stages < 1 || scheme.order < 1 || !scheme.a ||
       !scheme.b || !scheme.c)
     return invalidDescriptor(path, "bad scheme tableau");
+  // A diagonally implicit tableau is solved by the runtime with the jvp
+  // entry, and has no explicit step.
+  bool implicit = false;
   for (int32_t i = 0; i < scheme.stages; ++i) {
     if (!std::isfinite(scheme.b[i]) || !std::isfinite(scheme.c[i]))
       return invalidDescriptor(path, "non-finite scheme coefficients");
-    for (int32_t j = 0; j < scheme.stages; ++j)
-      if (!std::isfinite(scheme.a[i * scheme.stages + j]) ||
-          (j >= i && scheme.a[i * scheme.stages + j] != 0))
-        return invalidDescriptor(path, "the scheme's tableau is not explicit");
+    for (int32_t j = 0; j < scheme.stages; ++j) {
+      if (!std::isfinite(scheme.a[i * scheme.stages + j]))
+        return invalidDescriptor(path, "non-finite scheme coefficients");
+      if (j > i && scheme.a[i * scheme.stages + j] != 0)
+        return invalidDescriptor(
+            path, "the scheme's tableau is not lower-triangular");
+    }
+    implicit |= scheme.a[i * scheme.stages + i] != 0;
+  }
+  for (int kind = GRADE_ENTRY_INIT; kind <= GRADE_ENTRY_JVP; ++kind) {
+    bool required = kind == GRADE_ENTRY_INIT || kind == GRADE_ENTRY_RHS ||
+                    (kind == GRADE_ENTRY_STEP && !implicit) ||
+                    (kind == GRADE_ENTRY_JVP && implicit);
+    if (required && !seen[kind])
+      return invalidDescriptor(
+          path, format("no %s entry point%s",
+                       kind == GRADE_ENTRY_INIT  ? "init"
+                       : kind == GRADE_ENTRY_RHS ? "rhs"
+                       : kind == GRADE_ENTRY_STEP ? "step"
+                                                  : "jvp",
+                       kind == GRADE_ENTRY_JVP
+                           ? " (an implicit scheme solves its stages with it)"
+                           : ""));
   }
   if ((desc->position_a == nullptr) != (desc->position_b == nullptr))
     return invalidDescriptor(path, "half a position tableau");

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <new>
@@ -168,7 +169,9 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
   case GRADE_SLOT_MIDPOINT:
   case GRADE_SLOT_ERROR:
   case GRADE_SLOT_RTOL:
-  case GRADE_SLOT_ATOL: {
+  case GRADE_SLOT_ATOL:
+  case GRADE_SLOT_TANGENT:
+  case GRADE_SLOT_JVP: {
     // The descriptor's checks bound a row's bytes, not the rows.
     count = rowsOf(s, slot.kind);
     for (int32_t d = 0; d < slot.rank; ++d)
@@ -212,12 +215,13 @@ int32_t threadsFor(const grade_session &s) {
   return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
 }
 
-/// The entry point of `kind` (the descriptor has one of each).
-const grade_entry_desc_t &entryOf(const grade_session &s, int32_t kind) {
+/// The entry point of `kind`, or null (an implicit scheme has no step, an
+/// explicit one may have no jvp; init and rhs were checked at load).
+const grade_entry_desc_t *findEntry(const grade_session &s, int32_t kind) {
   for (int32_t i = 0; i < s.desc->num_entries; ++i)
     if (s.desc->entries[i].entry == kind)
-      return s.desc->entries[i];
-  __builtin_unreachable(); // checked when the library was loaded
+      return &s.desc->entries[i];
+  return nullptr;
 }
 
 /// Exchanges the slots (and buffers) an entry point names.
@@ -234,11 +238,13 @@ void swapSlots(grade_session &s, const grade_entry_desc_t &entry) {
 /// it names.
 void runEntry(grade_session &s, int32_t kind, double t, double dt,
               bool keep = false) {
-  const grade_entry_desc_t &entry = entryOf(s, kind);
+  const grade_entry_desc_t *entry = findEntry(s, kind);
+  if (!entry)
+    return;
   s.desc->set_num_threads(threadsFor(s));
-  entry.fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
+  entry->fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
   if (!keep)
-    swapSlots(s, entry);
+    swapSlots(s, *entry);
 }
 
 /// Whether the step entry flags non-finite states itself.
@@ -353,6 +359,8 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
                    (slot.kind == GRADE_KIND_EDGE && !sameEdges);
     if (slot.slot_kind == GRADE_SLOT_UNUSED ||
         slot.slot_kind == GRADE_SLOT_DERIVATIVE ||
+        slot.slot_kind == GRADE_SLOT_TANGENT ||
+        slot.slot_kind == GRADE_SLOT_JVP ||
         (slot.slot_kind != GRADE_SLOT_GRAPH && slot.kind == GRADE_KIND_GLOBAL) ||
         !resized)
       continue;
@@ -593,6 +601,11 @@ grade_status_t nonFiniteFlagged(const grade_session &s, double t,
                     s.desc->name, t, (long long)step, (long long)numSteps);
 }
 
+bool isImplicitScheme(const grade_session &s);
+grade_status_t takeImplicitStep(grade_session &s, double t, double h,
+                                const grade_integrate_options_t &options,
+                                grade_integrate_stats_t &stats);
+
 /// Fixed steps on the grid tStart + k dt, the last one shortened to end on
 /// t1; progress after every step, NaN/Inf checks every `check_every`.
 grade_status_t integrateFixed(grade_session &s, double t1,
@@ -627,17 +640,25 @@ grade_status_t integrateFixed(grade_session &s, double t1,
   const int64_t checkEvery = options.check_every > 0
                                  ? options.check_every
                                  : (numSteps + kNumChecks - 1) / kNumChecks;
+  const bool implicit = isImplicitScheme(s);
 
   for (int64_t k = 0; k < numSteps; ++k) {
     // Every grid point comes from the integer k, so rounding does not
     // accumulate over long runs; the last step lands exactly on t1.
     double tNow = tStart + double(k) * dt;
     double tNext = k + 1 == numSteps ? t1 : tStart + double(k + 1) * dt;
-    bool flagged = runStep(s, tNow, tNext - tNow);
+    bool flagged = false;
+    if (implicit) {
+      if (grade_status_t status =
+              takeImplicitStep(s, tNow, tNext - tNow, options, stats))
+        return status;
+    } else {
+      flagged = runStep(s, tNow, tNext - tNow);
+      stats.rhs_evaluations += s.desc->scheme.stages;
+    }
     s.t = tNext;
     ++stats.steps;
     ++stats.accepted;
-    stats.rhs_evaluations += s.desc->scheme.stages;
     double h = tNext - tNow;
     stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, h) : h;
     stats.max_step = std::max(stats.max_step, h);
@@ -688,11 +709,11 @@ constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
 void setUpAdaptive(grade_session &s) {
   const grade_model_descriptor_t &desc = *s.desc;
   s.swapPartner.assign(size_t(desc.num_slots), -1);
-  const grade_entry_desc_t &step = entryOf(s, GRADE_ENTRY_STEP);
-  for (int32_t k = 0; k < step.num_swaps; ++k) {
-    s.swapPartner[size_t(step.swaps[2 * k])] = step.swaps[2 * k + 1];
-    s.swapPartner[size_t(step.swaps[2 * k + 1])] = step.swaps[2 * k];
-  }
+  if (const grade_entry_desc_t *step = findEntry(s, GRADE_ENTRY_STEP))
+    for (int32_t k = 0; k < step->num_swaps; ++k) {
+      s.swapPartner[size_t(step->swaps[2 * k])] = step->swaps[2 * k + 1];
+      s.swapPartner[size_t(step->swaps[2 * k + 1])] = step->swaps[2 * k];
+    }
   if (!desc.adaptive.bhat)
     return;
   for (int32_t i = 0; i < desc.num_fields; ++i) {
@@ -991,6 +1012,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
   bool rejectedLast = false;
   int32_t worst = s.adaptive.empty() ? 0 : s.adaptive.front().field;
   double lastError = 0;
+  bool lastNonFinite = false;
   const double expo1 = 1.0 / errorOrder - 0.75 * (0.2 / errorOrder);
   const double beta = 0.2 / errorOrder;
 
@@ -1008,15 +1030,24 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
                         (long long)stats.accepted, (long long)stats.rejected,
                         t, h, t1, rtol, atol);
     double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
-    if (!(h >= hMin))
+    if (!(h >= hMin)) {
+      // Why the last attempt failed: a non-finite value, or its error.
+      std::string reason =
+          lastNonFinite
+              ? format("the last attempt produced a NaN or Inf in state "
+                       "'%s'",
+                       desc.fields[worst].name)
+              : format("the last attempt's error norm was %g, largest in "
+                       "state '%s'",
+                       lastError, desc.fields[worst].name);
       return makeStatus(
           GRADE_ERROR_NUMERICAL,
           "model '%s': step size underflow at t = %g: the step size %g fell "
-          "below %g (10 ulps of t) without meeting rtol = %g, atol = %g (error "
-          "norm %g, largest in state '%s'); the solution may blow up there, "
-          "or the problem is too stiff for an explicit scheme",
-          desc.name, t, h, hMin, rtol, atol, lastError,
-          desc.fields[worst].name);
+          "below %g (10 ulps of t) without meeting rtol = %g, atol = %g (%s); "
+          "the solution may blow up there, or the problem is too stiff for "
+          "an explicit scheme",
+          desc.name, t, h, hMin, rtol, atol, reason.c_str());
+    }
     bool last = t + h >= t1;
     double hStep = last ? t1 - t : h;
     if (!dense && nextOutput < options.num_times &&
@@ -1028,6 +1059,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
     stats.rhs_evaluations += evaluationsPerStep;
     double err = errorNorm(s, worst);
     lastError = err;
+    lastNonFinite = flagged || std::isnan(err) || std::isinf(err);
     if (flagged || !(err <= 1)) {
       // Rejected: the states are untouched; retry with a smaller step.
       ++stats.rejected;
@@ -1039,7 +1071,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
       rejectedLast = true;
       continue;
     }
-    swapSlots(s, entryOf(s, GRADE_ENTRY_STEP));
+    swapSlots(s, *findEntry(s, GRADE_ENTRY_STEP));
     double tNew = last ? t1 : t + hStep;
     if (!dense && nextOutput < options.num_times &&
         hStep == options.times[nextOutput] - t)
@@ -1088,6 +1120,352 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
       h = hNew;
   }
   return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Implicit stages
+//===----------------------------------------------------------------------===//
+//
+// A diagonally implicit scheme's stage i solves
+//   z = base_i + h a_ii f(t + c_i h, z),  base_i = y + h sum_{j<i} a_ij k_j
+// by Newton's method on G(z) = z - base_i - h a_ii f(z): each Newton step
+// solves (I - h a_ii J(z)) dz = -G(z) with GMRES or CG whose products are
+// the library's Jacobian-vector products (forward mode, no differences),
+// then k_i = (z - base_i) / (h a_ii). The vectors of the solvers are in
+// double, all states one after the other; the library's typed buffers are
+// filled from them around each call.
+
+void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
+            const std::vector<void *> &products);
+
+/// The states as one vector space, with typed scratch buffers the library
+/// reads and writes.
+class StateSpace {
+public:
+  explicit StateSpace(grade_session &s) : s(s) {
+    for (int32_t i = 0; i < s.desc->num_fields; ++i)
+      if (s.desc->fields[i].role == GRADE_ROLE_STATE) {
+        fields.push_back(i);
+        offsets.push_back(size);
+        size += numValues(s, i);
+      }
+  }
+
+  /// One typed buffer per state; false when out of memory.
+  bool allocate(std::vector<Buffer> &buffers) const {
+    buffers = std::vector<Buffer>(fields.size());
+    for (size_t k = 0; k < fields.size(); ++k)
+      if (!buffers[k].resize(size_t(numValues(s, fields[k])) *
+                             grade_dtype_size(dtype(k))))
+        return false;
+    return true;
+  }
+  static std::vector<void *> pointers(const std::vector<Buffer> &buffers) {
+    std::vector<void *> result;
+    for (const Buffer &buffer : buffers)
+      result.push_back(buffer.data);
+    return result;
+  }
+  /// The current states, or typed buffers, as one vector.
+  void read(const std::vector<void *> &typed, std::vector<double> &out) const {
+    out.resize(size_t(size));
+    for (size_t k = 0; k < fields.size(); ++k) {
+      int64_t n = numValues(s, fields[k]);
+      for (int64_t j = 0; j < n; ++j)
+        out[size_t(offsets[k] + j)] = loadAt(typed[k], dtype(k), j);
+    }
+  }
+  void write(const std::vector<double> &in,
+             const std::vector<void *> &typed) const {
+    for (size_t k = 0; k < fields.size(); ++k) {
+      int64_t n = numValues(s, fields[k]);
+      for (int64_t j = 0; j < n; ++j)
+        storeAt(typed[k], dtype(k), j, in[size_t(offsets[k] + j)]);
+    }
+  }
+  std::vector<void *> stateSlots() const {
+    std::vector<void *> result;
+    for (int32_t field : fields)
+      result.push_back(s.slots[size_t(s.fieldSlot[size_t(field)])]);
+    return result;
+  }
+  /// Points the states' slots at `typed` (the library then evaluates
+  /// there); returns the previous pointers.
+  std::vector<void *> pointStates(const std::vector<void *> &typed) {
+    std::vector<void *> saved = stateSlots();
+    for (size_t k = 0; k < fields.size(); ++k)
+      s.slots[size_t(s.fieldSlot[size_t(fields[k])])] = typed[k];
+    return saved;
+  }
+  int32_t dtype(size_t k) const { return s.desc->fields[fields[k]].dtype; }
+
+  grade_session &s;
+  std::vector<int32_t> fields;
+  std::vector<int64_t> offsets;
+  int64_t size = 0;
+};
+
+double dot(const std::vector<double> &a, const std::vector<double> &b) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    sum += a[i] * b[i];
+  return sum;
+}
+
+double norm2(const std::vector<double> &a) { return std::sqrt(dot(a, a)); }
+
+/// x += alpha y
+void axpy(double alpha, const std::vector<double> &y, std::vector<double> &x) {
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] += alpha * y[i];
+}
+
+using MatVec = std::function<void(const std::vector<double> &,
+                                  std::vector<double> &)>;
+
+/// Restarted GMRES(restart) for A x = b from x = 0, to ||r|| <= tol ||b||;
+/// returns the iterations taken.
+int64_t gmres(const MatVec &apply, const std::vector<double> &b,
+              std::vector<double> &x, double tol, int64_t maxIterations,
+              int restart = 30) {
+  size_t n = b.size();
+  x.assign(n, 0.0);
+  double bnorm = norm2(b);
+  if (bnorm == 0)
+    return 0;
+  int64_t iterations = 0;
+  std::vector<double> r = b, w(n);
+  while (iterations < maxIterations) {
+    double beta = norm2(r);
+    if (beta <= tol * bnorm)
+      break;
+    std::vector<std::vector<double>> V(1, r);
+    for (double &v : V[0])
+      v /= beta;
+    std::vector<std::vector<double>> H; // H[j] has j + 2 entries
+    std::vector<double> cs, sn, g = {beta};
+    int m = 0;
+    for (; m < restart && iterations < maxIterations; ++m, ++iterations) {
+      apply(V[size_t(m)], w);
+      std::vector<double> h(size_t(m) + 2, 0.0);
+      for (int i = 0; i <= m; ++i) { // modified Gram-Schmidt
+        h[size_t(i)] = dot(w, V[size_t(i)]);
+        axpy(-h[size_t(i)], V[size_t(i)], w);
+      }
+      h[size_t(m) + 1] = norm2(w);
+      for (int i = 0; i < m; ++i) { // earlier rotations
+        double t = cs[size_t(i)] * h[size_t(i)] + sn[size_t(i)] * h[size_t(i) + 1];
+        h[size_t(i) + 1] =
+            -sn[size_t(i)] * h[size_t(i)] + cs[size_t(i)] * h[size_t(i) + 1];
+        h[size_t(i)] = t;
+      }
+      double denom = std::hypot(h[size_t(m)], h[size_t(m) + 1]);
+      double c = denom ? h[size_t(m)] / denom : 1.0;
+      double sine = denom ? h[size_t(m) + 1] / denom : 0.0;
+      cs.push_back(c);
+      sn.push_back(sine);
+      h[size_t(m)] = denom;
+      double next = h[size_t(m) + 1];
+      h[size_t(m) + 1] = 0;
+      g.push_back(-sine * g[size_t(m)]);
+      g[size_t(m)] *= c;
+      H.push_back(h);
+      if (std::fabs(g[size_t(m) + 1]) <= tol * bnorm || next == 0) {
+        ++m, ++iterations;
+        break;
+      }
+      V.push_back(w);
+      for (double &v : V.back())
+        v /= next;
+    }
+    // y = H^-1 g (upper triangular), x += V y.
+    std::vector<double> y(size_t(m), 0.0);
+    for (int i = m - 1; i >= 0; --i) {
+      double sum = g[size_t(i)];
+      for (int j = i + 1; j < m; ++j)
+        sum -= H[size_t(j)][size_t(i)] * y[size_t(j)];
+      y[size_t(i)] = H[size_t(i)][size_t(i)] ? sum / H[size_t(i)][size_t(i)] : 0;
+    }
+    for (int i = 0; i < m; ++i)
+      axpy(y[size_t(i)], V[size_t(i)], x);
+    apply(x, w); // the true residual for the restart
+    for (size_t i = 0; i < n; ++i)
+      r[i] = b[i] - w[i];
+  }
+  return iterations;
+}
+
+/// Conjugate gradients for A x = b (A symmetric positive definite) from
+/// x = 0; returns the iterations, or -1 if A is not positive definite.
+int64_t conjugateGradients(const MatVec &apply, const std::vector<double> &b,
+                           std::vector<double> &x, double tol,
+                           int64_t maxIterations) {
+  size_t n = b.size();
+  x.assign(n, 0.0);
+  std::vector<double> r = b, p = b, q(n);
+  double rr = dot(r, r), bnorm = std::sqrt(rr);
+  int64_t iterations = 0;
+  while (iterations < maxIterations && std::sqrt(rr) > tol * bnorm) {
+    apply(p, q);
+    double pq = dot(p, q);
+    if (!(pq > 0))
+      return -1;
+    double alpha = rr / pq;
+    axpy(alpha, p, x);
+    axpy(-alpha, q, r);
+    double next = dot(r, r);
+    for (size_t i = 0; i < n; ++i)
+      p[i] = r[i] + next / rr * p[i];
+    rr = next;
+    ++iterations;
+  }
+  return iterations;
+}
+
+struct ImplicitOptions {
+  int32_t solver = GRADE_LINEAR_SOLVER_GMRES;
+  int32_t maxNewton = 20, maxKrylov = 500;
+  double newtonTol = 1e-10, krylovTol = 1e-10;
+};
+
+ImplicitOptions implicitOptions(const grade_integrate_options_t &options) {
+  ImplicitOptions result;
+  result.solver = options.linear_solver;
+  if (options.max_newton > 0)
+    result.maxNewton = options.max_newton;
+  if (options.max_krylov > 0)
+    result.maxKrylov = options.max_krylov;
+  if (options.newton_tol > 0)
+    result.newtonTol = options.newton_tol;
+  if (options.krylov_tol > 0)
+    result.krylovTol = options.krylov_tol;
+  return result;
+}
+
+bool isImplicitScheme(const grade_session &s) {
+  const grade_scheme_desc_t &scheme = s.desc->scheme;
+  for (int32_t i = 0; i < scheme.stages; ++i)
+    if (scheme.a[i * scheme.stages + i] != 0)
+      return true;
+  return false;
+}
+
+/// One step of a diagonally implicit scheme from the current states at t.
+grade_status_t implicitStep(grade_session &s, double t, double h,
+                            const ImplicitOptions &options,
+                            grade_integrate_stats_t &stats) {
+  const grade_scheme_desc_t &scheme = s.desc->scheme;
+  StateSpace space(s);
+  std::vector<Buffer> zBuf, fBuf, vBuf, jvBuf;
+  if (!space.allocate(zBuf) || !space.allocate(fBuf) ||
+      !space.allocate(vBuf) || !space.allocate(jvBuf))
+    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                      "model '%s': out of memory for an implicit step",
+                      s.desc->name);
+  std::vector<void *> z = StateSpace::pointers(zBuf),
+                      f = StateSpace::pointers(fBuf),
+                      v = StateSpace::pointers(vBuf),
+                      jv = StateSpace::pointers(jvBuf);
+  std::vector<double> y;
+  space.read(space.stateSlots(), y);
+  size_t n = y.size();
+  int32_t stages = scheme.stages;
+  std::vector<std::vector<double>> k(static_cast<size_t>(stages));
+  std::vector<void *> saved = space.pointStates(z);
+  auto restore = [&] { space.pointStates(saved); };
+  // f at the vector `at` (written to the states' scratch), into `out`.
+  auto rhsAt = [&](double time, const std::vector<double> &at,
+                   std::vector<double> &out) {
+    space.write(at, z);
+    runRhs(s, time, f);
+    ++stats.rhs_evaluations;
+    space.read(f, out);
+  };
+  std::vector<double> base(n), zv(n), F(n), G(n), delta(n);
+  for (int32_t i = 0; i < stages; ++i) {
+    base = y;
+    for (int32_t j = 0; j < i; ++j)
+      if (double a = scheme.a[i * stages + j]; a != 0)
+        axpy(h * a, k[size_t(j)], base);
+    double ti = t + scheme.c[i] * h;
+    double gamma = h * scheme.a[i * stages + i];
+    if (gamma == 0) {
+      rhsAt(ti, base, k[size_t(i)]);
+      continue;
+    }
+    zv = base;
+    int32_t iteration = 0;
+    double residual = 0;
+    for (;; ++iteration) {
+      rhsAt(ti, zv, F);
+      double sum = 0;
+      for (size_t j = 0; j < n; ++j) {
+        G[j] = zv[j] - base[j] - gamma * F[j];
+        double scaled = G[j] / (1 + std::fabs(zv[j]));
+        sum += scaled * scaled;
+      }
+      residual = n ? std::sqrt(sum / double(n)) : 0;
+      if (!std::isfinite(residual))
+        break;
+      if (residual <= options.newtonTol || iteration == options.maxNewton)
+        break;
+      ++stats.newton_iterations;
+      // (I - gamma J(z)) delta = -G at z (in the states' scratch already).
+      MatVec apply = [&](const std::vector<double> &in,
+                         std::vector<double> &out) {
+        space.write(in, v);
+        runJvp(s, ti, v, jv);
+        ++stats.jvp_evaluations;
+        space.read(jv, out);
+        for (size_t j = 0; j < n; ++j)
+          out[j] = in[j] - gamma * out[j];
+      };
+      for (double &g : G)
+        g = -g;
+      int64_t krylov =
+          options.solver == GRADE_LINEAR_SOLVER_CG
+              ? conjugateGradients(apply, G, delta, options.krylovTol,
+                                   options.maxKrylov)
+              : gmres(apply, G, delta, options.krylovTol, options.maxKrylov);
+      if (krylov < 0) {
+        restore();
+        return makeStatus(
+            GRADE_ERROR_NUMERICAL,
+            "model '%s': conjugate gradients met a direction of non-positive "
+            "curvature at t = %g (stage %d, Newton iteration %d): I - h a J "
+            "is not symmetric positive definite; use GMRES (--linear-solver "
+            "gmres)",
+            s.desc->name, t, int(i + 1), int(iteration + 1));
+      }
+      stats.krylov_iterations += krylov;
+      axpy(1.0, delta, zv);
+    }
+    if (!(residual <= options.newtonTol)) {
+      restore();
+      return makeStatus(
+          GRADE_ERROR_NUMERICAL,
+          "model '%s': Newton's method did not converge at t = %g, step "
+          "size %g, stage %d of %d: residual %g after %d iterations (tolerance "
+          "%g); take a smaller step, or raise --max-newton",
+          s.desc->name, t, h, int(i + 1), int(stages), residual,
+          int(iteration), options.newtonTol);
+    }
+    k[size_t(i)].resize(n);
+    for (size_t j = 0; j < n; ++j)
+      k[size_t(i)][j] = (zv[j] - base[j]) / gamma;
+  }
+  restore();
+  for (int32_t i = 0; i < stages; ++i)
+    if (double b = scheme.b[i]; b != 0)
+      axpy(h * b, k[size_t(i)], y);
+  space.write(y, space.stateSlots());
+  return nullptr;
+}
+
+grade_status_t takeImplicitStep(grade_session &s, double t, double h,
+                                const grade_integrate_options_t &options,
+                                grade_integrate_stats_t &stats) {
+  return implicitStep(s, t, h, implicitOptions(options), stats);
 }
 
 /// Checks the options both kinds of scheme share, then integrates to t1,
@@ -1216,17 +1594,18 @@ grade_status_t evalRhs(grade_session &s, double t, grade_tensor_t **out) {
 }
 
 /// eval_rhs into caller tensors, checked like bound arrays.
-grade_status_t evalRhsInto(grade_session &s, double t,
-                           grade_tensor_t *const *out) {
-  if (grade_status_t status = requireInitialized(s))
-    return status;
-  std::vector<void *> buffers;
+/// Checks one caller tensor per state (declaration order) against the
+/// state's dtype and full shape, collecting their data pointers.
+grade_status_t checkStateTensors(const grade_session &s,
+                                 grade_tensor_t *const *tensors,
+                                 const char *role,
+                                 std::vector<void *> &buffers) {
   for (int32_t i = 0; i < s.desc->num_fields; ++i) {
     const grade_field_desc_t &field = s.desc->fields[i];
     if (field.role != GRADE_ROLE_STATE)
       continue;
-    const grade_tensor_t *tensor = out[buffers.size()];
-    std::string what = format("derivative of state '%s'", field.name);
+    const grade_tensor_t *tensor = tensors[buffers.size()];
+    std::string what = format("%s of state '%s'", role, field.name);
     if (grade_status_t status = validateTensor(tensor, what.c_str()))
       return status;
     int64_t shape[GRADE_TENSOR_MAX_RANK];
@@ -1243,7 +1622,41 @@ grade_status_t evalRhsInto(grade_session &s, double t,
                         shapeString(tensor->shape, tensor->rank).c_str());
     buffers.push_back(tensor->data);
   }
+  return nullptr;
+}
+
+grade_status_t evalRhsInto(grade_session &s, double t,
+                           grade_tensor_t *const *out) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  std::vector<void *> buffers;
+  if (grade_status_t status =
+          checkStateTensors(s, out, "derivative", buffers))
+    return status;
   runRhs(s, t, buffers);
+  return nullptr;
+}
+
+void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
+            const std::vector<void *> &products);
+
+grade_status_t evalJvp(grade_session &s, double t,
+                       grade_tensor_t *const *tangents,
+                       grade_tensor_t *const *out) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  if (!findEntry(s, GRADE_ENTRY_JVP))
+    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                      "model '%s' has no Jacobian-vector products; compile "
+                      "it for an implicit scheme or with gradec --jvp",
+                      s.desc->name);
+  std::vector<void *> directions, products;
+  if (grade_status_t status =
+          checkStateTensors(s, tangents, "tangent", directions))
+    return status;
+  if (grade_status_t status = checkStateTensors(s, out, "JVP", products))
+    return status;
+  runJvp(s, t, directions, products);
   return nullptr;
 }
 
@@ -1263,6 +1676,29 @@ void runRhs(grade_session &s, double t, const std::vector<void *> &buffers) {
   }
   runEntry(s, GRADE_ENTRY_RHS, t, s.desc->dt);
   for (size_t slot : derivSlots)
+    s.slots[slot] = nullptr;
+}
+
+/// Runs the jvp entry with each state's tangent slot pointing at
+/// `tangents[k]` and its JVP slot at `products[k]` for this one call.
+void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
+            const std::vector<void *> &products) {
+  std::vector<size_t> pointed;
+  for (int32_t i = 0; i < s.desc->num_slots; ++i) {
+    const grade_slot_desc_t &slot = s.desc->slots[i];
+    if (slot.slot_kind != GRADE_SLOT_TANGENT &&
+        slot.slot_kind != GRADE_SLOT_JVP)
+      continue;
+    size_t state = 0;
+    for (int32_t f = 0; f < slot.index; ++f)
+      state += s.desc->fields[f].role == GRADE_ROLE_STATE;
+    s.slots[size_t(i)] = slot.slot_kind == GRADE_SLOT_TANGENT
+                             ? tangents[state]
+                             : products[state];
+    pointed.push_back(size_t(i));
+  }
+  runEntry(s, GRADE_ENTRY_JVP, t, s.desc->dt);
+  for (size_t slot : pointed)
     s.slots[slot] = nullptr;
 }
 
@@ -1386,6 +1822,14 @@ grade_status_t grade_session_step(grade_session_t *s, double h) {
     if (!(h > 0) || !std::isfinite(h))
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                         "step size must be positive and finite, got %g", h);
+    if (isImplicitScheme(*s)) {
+      grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
+      grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
+      if (grade_status_t status = takeImplicitStep(*s, s->t, h, options, stats))
+        return status;
+      s->t += h;
+      return checkFinite(*s, s->t, 1, 1, 0);
+    }
     bool flagged = runStep(*s, s->t, h);
     s->t += h; // an adaptive step too is taken (and its slopes swapped in)
     if (!flagged)
@@ -1463,6 +1907,17 @@ grade_status_t grade_session_eval_rhs(grade_session_t *s, double t,
   if (!out)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
   return guard([&] { return evalRhs(*s, t, out); });
+}
+
+grade_status_t grade_session_eval_jvp(grade_session_t *s, double t,
+                                      grade_tensor_t *const *tangents,
+                                      grade_tensor_t *const *out) {
+  if (!s)
+    return nullSession();
+  if (!tangents || !out)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "tangent or output array is NULL");
+  return guard([&] { return evalJvp(*s, t, tangents, out); });
 }
 
 grade_status_t grade_session_eval_rhs_into(grade_session_t *s, double t,

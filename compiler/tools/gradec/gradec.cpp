@@ -1019,21 +1019,25 @@ int runMain(const char *argv0) {
   }
   Progress progress;
   progress.interval = std::chrono::duration<double>(runProgressInterval);
-  for (auto [flag, value] : {std::pair{"--rtol", runRtol.getValue()},
-                             std::pair{"--atol", runAtol.getValue()}})
-    if (value < 0 || !std::isfinite(value)) {
+  // Given explicitly, each must be positive (0 would read as "not given").
+  for (auto [flag, option] : {std::pair{"--rtol", &runRtol},
+                              std::pair{"--atol", &runAtol}})
+    if (option->getNumOccurrences() &&
+        (!(*option > 0) || !std::isfinite(*option))) {
       llvm::errs() << "gradec: error: " << flag
                    << " must be a finite number > 0, got "
-                   << llvm::format("%g", value) << "\n";
+                   << llvm::format("%g", option->getValue()) << "\n";
       return 1;
     }
-  if (runMaxSteps < 0) {
+  if (runMaxSteps.getNumOccurrences() && runMaxSteps <= 0) {
     llvm::errs() << "gradec: error: --max-steps must be > 0, got "
                  << runMaxSteps << "\n";
     return 1;
   }
   bool adaptive = desc->adaptive.bhat != nullptr;
-  if (!adaptive && (runRtol > 0 || runAtol > 0 || runMaxSteps > 0)) {
+  if (!adaptive && (runRtol.getNumOccurrences() ||
+                    runAtol.getNumOccurrences() ||
+                    runMaxSteps.getNumOccurrences())) {
     llvm::errs() << "gradec: error: --rtol, --atol and --max-steps apply to "
                  << "adaptive schemes; '" << desc->scheme.name
                  << "' takes fixed steps\n";

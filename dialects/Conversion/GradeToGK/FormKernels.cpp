@@ -628,7 +628,8 @@ struct FormKernelsPass
       for (auto [op, name] :
            {std::pair<Operation *, StringRef>{model.getInitOp(), "init"},
             {model.getRhsOp(), "rhs"},
-            {model.getStepOp(), "step"}}) {
+            {model.getStepOp(), "step"},
+            {model.getJvpOp(), "jvp"}}) {
         if (!op)
           continue;
         std::string prefix = (model.getSymName() + "_" + name).str();

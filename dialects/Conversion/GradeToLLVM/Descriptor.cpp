@@ -68,6 +68,7 @@ int32_t roleOf(Role role) {
   case Role::error:
   case Role::rtol:
   case Role::atol:
+  case Role::tangent:
     break;
   }
   return 0;
@@ -87,6 +88,8 @@ int32_t adaptiveSlotKind(Role role) {
     return GRADE_SLOT_RTOL;
   case Role::atol:
     return GRADE_SLOT_ATOL;
+  case Role::tangent:
+    return GRADE_SLOT_TANGENT;
   default:
     return 0;
   }
@@ -228,20 +231,34 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   SolveOp solve = model.getSolveOp();
   if (!solve)
     return model.emitOpError("has no 'grade.solve'");
-  if (model.getInitOp() || model.getRhsOp() || model.getStepOp())
+  if (model.getInitOp() || model.getRhsOp() || model.getStepOp() ||
+      model.getJvpOp())
     return model.emitOpError("must be lowered (convert-grade-to-loops) "
                              "before its descriptor is emitted");
-  static constexpr std::pair<StringLiteral, int32_t> kEntries[] = {
+  // init and rhs always; step for an explicit scheme (the runtime solves an
+  // implicit one's stages); jvp where the model has one.
+  static constexpr std::pair<StringLiteral, int32_t> kAllEntries[] = {
       {"init", GRADE_ENTRY_INIT},
       {"rhs", GRADE_ENTRY_RHS},
-      {"step", GRADE_ENTRY_STEP}};
-  for (auto [region, kind] : kEntries) {
+      {"step", GRADE_ENTRY_STEP},
+      {"jvp", GRADE_ENTRY_JVP}};
+  bool implicit = solve.getScheme().isImplicit();
+  SmallVector<std::pair<StringLiteral, int32_t>> entryKinds;
+  for (auto [region, kind] : kAllEntries) {
     std::string entry = ("gradegen_entry_" + region).str();
-    if (!module.lookupSymbol<LLVM::LLVMFuncOp>(entry))
+    bool required = kind == GRADE_ENTRY_INIT || kind == GRADE_ENTRY_RHS ||
+                    (kind == GRADE_ENTRY_STEP && !implicit) ||
+                    (kind == GRADE_ENTRY_JVP && implicit);
+    if (module.lookupSymbol<LLVM::LLVMFuncOp>(entry)) {
+      entryKinds.push_back({region, kind});
+      continue;
+    }
+    if (required)
       return model.emitOpError("has no '")
              << entry << "' entry point as an LLVM function; a library "
-             << "needs 'grade.init', 'grade.rhs' and 'grade.step' lowered by "
-             << "convert-grade-to-loops and the kernels lowered to LLVM";
+             << "needs 'grade.init', 'grade.rhs' and, for an explicit "
+             << "scheme 'grade.step', for an implicit one 'grade.jvp', "
+             << "lowered to LLVM";
   }
   std::string modelName = model.getSymName().str();
   if (module.lookupSymbol(kDescriptorSymbol))
@@ -276,14 +293,19 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       fieldIndex[decl.getSymName()] = fields.size();
       fields.push_back(decl);
     }
-  // Derivative outputs of the rhs entry, by slot name.
-  llvm::StringMap<int32_t> derivativeOf;
-  if (ArrayAttr outputs = model.getRhsOutputsAttr()) {
+  // Derivative outputs of the rhs entry and J v outputs of the jvp entry,
+  // by slot name.
+  llvm::StringMap<int32_t> derivativeOf, productOf;
+  for (auto [attr, map, name] :
+       {std::tuple{model.getRhsOutputsAttr(), &derivativeOf, "rhs_outputs"},
+        std::tuple{model.getJvpOutputsAttr(), &productOf, "jvp_outputs"}}) {
+    if (!attr)
+      continue;
     SmallVector<DeclOp> states = model.getStates();
-    if (states.size() != outputs.size())
-      return model.emitOpError("'rhs_outputs' does not match the states");
-    for (auto [state, output] : llvm::zip(states, outputs))
-      derivativeOf[cast<FlatSymbolRefAttr>(output).getValue()] =
+    if (states.size() != attr.size())
+      return model.emitOpError("'") << name << "' does not match the states";
+    for (auto [state, output] : llvm::zip(states, attr))
+      (*map)[cast<FlatSymbolRefAttr>(output).getValue()] =
           fieldIndex.lookup(state.getSymName());
   }
   for (DeclOp decl : decls) {
@@ -299,6 +321,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     } else if (auto it = derivativeOf.find(decl.getSymName());
                it != derivativeOf.end()) {
       slot.slotKind = GRADE_SLOT_DERIVATIVE;
+      slot.index = it->second;
+    } else if (auto it = productOf.find(decl.getSymName());
+               it != productOf.end()) {
+      slot.slotKind = GRADE_SLOT_JVP;
       slot.index = it->second;
     }
     slotIndex[decl.getSymName()] = slots.size();
@@ -343,7 +369,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       tableau.isPartitioned() ? emit.doubles(tableau.getQB()) : "";
   std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
   SmallVector<std::string> entryNames;
-  for (auto [region, kind] : kEntries)
+  for (auto [region, kind] : entryKinds)
     entryNames.push_back(emit.string(region));
 
   auto ptr = emit.ptr;
@@ -381,11 +407,11 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                 emit.shape(b, slot.shape)});
       });
   std::string entryTable = emit.array(
-      std::size(kEntries),
+      std::size(entryKinds),
       LLVM::LLVMStructType::getLiteral(module.getContext(),
                                        {ptr, emit.i32, emit.i32, ptr, ptr}),
       [&](OpBuilder &b, size_t i) {
-        auto [region, kind] = kEntries[i];
+        auto [region, kind] = entryKinds[i];
         bool isStep = kind == GRADE_ENTRY_STEP && !swaps.empty();
         return emit.makeStruct(
             b, {emit.addressOf(b, entryNames[i]), emit.int32(b, kind),
@@ -433,7 +459,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                                 emit.addressOf(b, aArray),
                                 emit.addressOf(b, bArray),
                                 emit.addressOf(b, cArray)}),
-            emit.int32(b, int64_t(std::size(kEntries))),
+            emit.int32(b, int64_t(std::size(entryKinds))),
             emit.int32(b, 0),
             emit.addressOf(b, entryTable),
             emit.addressOf(b, "omp_set_num_threads"),

@@ -599,8 +599,8 @@ LogicalResult StoreOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 
 LogicalResult EntryOp::verifyRegions() {
   StringRef kind = getKind();
-  if (kind != "init" && kind != "rhs" && kind != "step")
-    return emitOpError("kind must be 'init', 'rhs' or 'step', got '")
+  if (kind != "init" && kind != "rhs" && kind != "step" && kind != "jvp")
+    return emitOpError("kind must be 'init', 'rhs', 'step' or 'jvp', got '")
            << kind << "'";
   for (Operation &op : getBody().front())
     if (isa<KernelOp>(op))

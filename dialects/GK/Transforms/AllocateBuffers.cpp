@@ -219,6 +219,26 @@ LogicalResult allocateModel(ModelOp model) {
       return failure();
     model.setRhsOutputsAttr(ArrayAttr::get(context, outputs));
   }
+  if (JvpOp jvp = model.getJvpOp()) {
+    // J v goes to temporaries the runtime points at its vectors, listed in
+    // `jvp_outputs` in the order the states are declared.
+    llvm::StringMap<FlatSymbolRefAttr> product;
+    SmallVector<Attribute> outputs;
+    for (DeclOp state : model.getStates()) {
+      FlatSymbolRefAttr temp =
+          pool.create(cast<FieldType>(state.getType()),
+                      ("jv_" + state.getSymName() + "_").str());
+      product[state.getSymName()] = temp;
+      outputs.push_back(temp);
+    }
+    SmallVector<FlatSymbolRefAttr> targets;
+    for (FlatSymbolRefAttr target : getTargets(jvp.getTargets()))
+      targets.push_back(product.lookup(target.getValue()));
+    if (failed(allocateRegion(jvp.getBody().front(), targets,
+                              TargetPolicy::InPlace, pool, swaps)))
+      return failure();
+    model.setJvpOutputsAttr(ArrayAttr::get(context, outputs));
+  }
   if (StepOp step = model.getStepOp()) {
     SolveOp solve = model.getSolveOp();
     TargetPolicy policy = solve && solve.getScheme().isAdaptive()

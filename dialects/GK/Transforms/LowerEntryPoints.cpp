@@ -71,7 +71,8 @@ struct LowerEntryPointsPass
       for (auto [op, kind] :
            {std::pair<Operation *, StringRef>{model.getInitOp(), "init"},
             {model.getRhsOp(), "rhs"},
-            {model.getStepOp(), "step"}})
+            {model.getStepOp(), "step"},
+            {model.getJvpOp(), "jvp"}})
         if (op && failed(lowerRegion(model, op, kind, symbols)))
           return signalPassFailure();
   }

@@ -146,7 +146,8 @@ int64_t grade::computeTableauOrder(ArrayRef<double> a, ArrayRef<double> b) {
 std::optional<TableauDefect> grade::findTableauDefect(ArrayRef<double> a,
                                                       ArrayRef<double> b,
                                                       ArrayRef<double> c,
-                                                      int64_t order) {
+                                                      int64_t order,
+                                                      bool allowDiagonal) {
   using Part = TableauDefect::Part;
   size_t s = b.size();
   if (s == 0)
@@ -174,14 +175,18 @@ std::optional<TableauDefect> grade::findTableauDefect(ArrayRef<double> a,
       return TableauDefect{Part::C, int(i), -1, "a node must be finite"};
   }
   for (size_t i = 0; i < s; ++i)
-    for (size_t j = i; j < s; ++j)
+    for (size_t j = allowDiagonal ? i + 1 : i; j < s; ++j)
       if (a[i * s + j] != 0)
         return TableauDefect{
             Part::A, int(i), int(j),
             "a[" + std::to_string(i + 1) + "][" + std::to_string(j + 1) +
                 "] = " + formatValue(a[i * s + j]) +
-                " makes the scheme implicit; an explicit tableau is strictly "
-                "lower-triangular (a[i][j] = 0 for j >= i)"};
+                (allowDiagonal
+                     ? " is above the diagonal; a tableau is lower-triangular "
+                       "(explicit, or diagonally implicit: a[i][j] = 0 for "
+                       "j > i)"
+                     : " makes the scheme implicit; an explicit tableau is "
+                       "strictly lower-triangular (a[i][j] = 0 for j >= i)")};
   double sum = 0;
   for (double weight : b)
     sum += weight;
@@ -235,6 +240,8 @@ struct NamedTableau {
   /// Partitioned schemes: the position states' tableau.
   std::vector<double> qa = {}, qb = {};
 };
+
+constexpr double kSqrtHalf = 0.70710678118654752440; // 1 / sqrt(2)
 
 const std::vector<NamedTableau> &getNamedTableaux() {
   static const std::vector<NamedTableau> tableaux = {
@@ -290,6 +297,16 @@ const std::vector<NamedTableau> &getNamedTableaux() {
         -2691868925.0 / 45128329728.0 / 2,
         187940372067.0 / 1594534317056.0 / 2,
         -1776094331.0 / 19743644256.0 / 2, 11237099.0 / 235043384.0 / 2}},
+      // Diagonally implicit schemes, solved stage by stage by the runtime
+      // (Newton-Krylov on the generated Jacobian-vector products).
+      {"backward_euler", 1, {1}, {1}},
+      // The trapezoidal rule: an explicit first stage, then an implicit one.
+      {"crank_nicolson", 2, {0, 0, 0.5, 0.5}, {0.5, 0.5}},
+      // Alexander's two-stage L-stable SDIRK, gamma = 1 - 1/sqrt(2).
+      {"sdirk2",
+       2,
+       {1 - kSqrtHalf, 0, kSqrtHalf, 1 - kSqrtHalf},
+       {kSqrtHalf, 1 - kSqrtHalf}},
       // Symplectic Euler (GraphCON's scheme): the velocities step first
       // from the old positions, v' = v + h f(x, v), then the positions
       // from the new velocities, x' = x + h g(v').
@@ -351,6 +368,13 @@ ArrayRef<StringRef> TableauAttr::getNamedSchemes() {
 
 bool TableauAttr::isNamed() const {
   return getNamed(getContext(), getName()) == *this;
+}
+
+bool TableauAttr::isImplicit() const {
+  for (unsigned i = 0; i < getNumStages(); ++i)
+    if (getA(i, i) != 0.0)
+      return true;
+  return false;
 }
 
 bool TableauAttr::isFSAL() const {
@@ -477,8 +501,9 @@ LogicalResult TableauAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          << "': a partitioned scheme cannot be adaptive";
     return success();
   }
-  if (std::optional<TableauDefect> defect = findTableauDefect(
-          a.asArrayRef(), b.asArrayRef(), c.asArrayRef(), order))
+  if (std::optional<TableauDefect> defect =
+          findTableauDefect(a.asArrayRef(), b.asArrayRef(), c.asArrayRef(),
+                            order, /*allowDiagonal=*/true))
     return emitError() << "tableau '" << name << "': " << defect->message;
   if (std::optional<std::string> defect =
           findEmbeddedDefect(a.asArrayRef(), b.asArrayRef(), bhat.asArrayRef(),

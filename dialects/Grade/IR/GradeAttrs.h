@@ -35,10 +35,13 @@ struct TableauDefect {
 /// is strictly lower-triangular, sum(b) = 1, c_i = sum_j a_ij, and the order
 /// conditions hold up to `order` (1 <= order <= kMaxCheckedTableauOrder).
 /// Equalities allow a relative rounding slack of about 1e-12.
+/// With `allowDiagonal`, a diagonally implicit tableau (DIRK: a_ii may be
+/// non-zero) is accepted.
 std::optional<TableauDefect> findTableauDefect(llvm::ArrayRef<double> a,
                                                llvm::ArrayRef<double> b,
                                                llvm::ArrayRef<double> c,
-                                               int64_t order);
+                                               int64_t order,
+                                               bool allowDiagonal = false);
 
 /// The highest order p <= kMaxCheckedTableauOrder whose conditions the
 /// tableau satisfies (0 if not even sum(b) = 1).

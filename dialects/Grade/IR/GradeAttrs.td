@@ -12,10 +12,12 @@ include "dialects/Grade/IR/GradeDialect.td"
 
 def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
   let mnemonic = "tableau";
-  let summary = "an explicit Runge-Kutta scheme as a Butcher tableau";
+  let summary = "a Runge-Kutta scheme as a Butcher tableau";
   let description = [{
-    An s-stage explicit Runge-Kutta scheme: the coefficient matrix `a`
-    (s x s, row-major, strictly lower-triangular), the weights `b` and the
+    An s-stage explicit or diagonally implicit Runge-Kutta scheme: the
+    coefficient matrix `a` (s x s, row-major, lower-triangular; a non-zero
+    diagonal makes the scheme implicit, its stages solved by the runtime
+    with Newton-Krylov on the generated JVP), the weights `b` and the
     nodes `c` (c_i = sum_j a_ij), with its formal order of accuracy. The
     verifier checks the structure and the order conditions up to `order`
     (through rooted trees, up to order 6).
@@ -92,6 +94,9 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     ::llvm::ArrayRef<double> getMid() const {
       return getMidWeights().asArrayRef();
     }
+    /// True for a diagonally implicit scheme (some a_ii != 0): the runtime
+    /// solves its stages; the library has no explicit step.
+    bool isImplicit() const;
     /// True for a scheme with an embedded error estimate.
     bool isAdaptive() const { return !getBhat().empty(); }
     /// A partitioned scheme's tableau of the position states (empty for a
@@ -118,8 +123,9 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
       return getA()[i * getNumStages() + j];
     }
     /// The built-in scheme of this name (euler, midpoint, heun, ralston,
-    /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5, symplectic_euler,
-    /// leapfrog); null if there is none.
+    /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5, backward_euler,
+    /// crank_nicolson, sdirk2, symplectic_euler, leapfrog); null if there
+    /// is none.
     static TableauAttr getNamed(::mlir::MLIRContext *context,
                                 ::llvm::StringRef name);
     /// Names of the built-in schemes, in the order docs list them.

@@ -26,7 +26,10 @@ def Grade_Role : I32EnumAttr<"Role", "what a declared field is for", [
     I32EnumAttrCase<"midpoint", 6>,
     I32EnumAttrCase<"error", 7>,
     I32EnumAttrCase<"rtol", 8>,
-    I32EnumAttrCase<"atol", 9>
+    I32EnumAttrCase<"atol", 9>,
+    // The direction v of a Jacobian-vector product J v (`grade.jvp`), per
+    // state: the runtime points it at its vector.
+    I32EnumAttrCase<"tangent", 10>
   ]> {
   let cppNamespace = "::grade";
 }

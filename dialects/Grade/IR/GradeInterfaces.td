@@ -32,4 +32,26 @@ def Grade_FieldComputeOpInterface : OpInterface<"FieldComputeOpInterface"> {
   ];
 }
 
+def Grade_TangentOpInterface : OpInterface<"TangentOpInterface"> {
+  let cppNamespace = "::grade";
+  let description = [{
+    Forward-mode differentiation: an op that can say how a perturbation of
+    its operands (their tangents) perturbs its result. `grade-generate-jvp`
+    builds Jacobian-vector products of right-hand sides from it; reverse
+    mode will ask the same ops for their transposes.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Emits, at the builder's insertion point, the tangent of the op's
+        result given the tangent of each operand (in operand order; a null
+        value is a zero tangent) and returns it: null for a zero tangent,
+        failure (with an error reported at the op) where the op is not
+        differentiable.
+      }],
+      "::mlir::FailureOr<::mlir::Value>", "emitTangent",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::mlir::ArrayRef<::mlir::Value>":$tangents)>
+  ];
+}
+
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEINTERFACES_TD

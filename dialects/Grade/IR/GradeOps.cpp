@@ -45,6 +45,7 @@ GraphOp ModelOp::getGraphOp() { return getUniqueChild<GraphOp>(*this); }
 InitOp ModelOp::getInitOp() { return getUniqueChild<InitOp>(*this); }
 RhsOp ModelOp::getRhsOp() { return getUniqueChild<RhsOp>(*this); }
 StepOp ModelOp::getStepOp() { return getUniqueChild<StepOp>(*this); }
+JvpOp ModelOp::getJvpOp() { return getUniqueChild<JvpOp>(*this); }
 SolveOp ModelOp::getSolveOp() { return getUniqueChild<SolveOp>(*this); }
 
 DeclOp ModelOp::lookupDecl(StringRef name) {
@@ -86,20 +87,22 @@ static LogicalResult verifyStatesCovered(ModelOp model, Operation *regionOp,
 LogicalResult ModelOp::verifyRegions() {
   Block &body = getBody().front();
   unsigned numGraphs = 0, numInits = 0, numRhs = 0, numSteps = 0,
-           numSolves = 0;
+           numSolves = 0, numJvps = 0;
   for (Operation &op : body) {
     numGraphs += isa<GraphOp>(op);
     numInits += isa<InitOp>(op);
     numRhs += isa<RhsOp>(op);
     numSteps += isa<StepOp>(op);
     numSolves += isa<SolveOp>(op);
+    numJvps += isa<JvpOp>(op);
   }
   if (numGraphs != 1)
     return emitOpError("must declare exactly one graph, found ") << numGraphs;
-  if (numInits > 1 || numRhs > 1 || numSteps > 1 || numSolves > 1)
+  if (numInits > 1 || numRhs > 1 || numSteps > 1 || numSolves > 1 ||
+      numJvps > 1)
     return emitOpError(
-        "may hold at most one 'grade.init', 'grade.rhs', 'grade.step' and "
-        "'grade.solve'");
+        "may hold at most one 'grade.init', 'grade.rhs', 'grade.step', "
+        "'grade.jvp' and 'grade.solve'");
 
   if (InitOp init = getInitOp()) {
     if (failed(verifyStatesCovered(*this, init, init.getTargets(),
@@ -134,7 +137,7 @@ LogicalResult DeclOp::verify() {
   Role role = getRole();
   bool isAuxiliary = role == Role::slope || role == Role::midpoint ||
                      role == Role::error || role == Role::rtol ||
-                     role == Role::atol;
+                     role == Role::atol || role == Role::tangent;
   if (getOf() && !isAuxiliary)
     return emitOpError("a ") << stringifyRole(role)
                              << " does not belong to a state ('of')";
@@ -147,6 +150,7 @@ LogicalResult DeclOp::verify() {
   case Role::temp:
   case Role::slope:
   case Role::midpoint:
+  case Role::tangent:
     if (!isField)
       return emitOpError("a ")
              << stringifyRole(getRole()) << " must be a node or edge field, got "
@@ -274,6 +278,10 @@ void StepOp::getAsmBlockArgumentNames(Region &region,
                                       OpAsmSetValueNameFn setName) {
   nameRegionArgs(region, setName);
 }
+void JvpOp::getAsmBlockArgumentNames(Region &region,
+                                     OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
 
 YieldOp InitOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
@@ -282,6 +290,9 @@ YieldOp RhsOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
 }
 YieldOp StepOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+YieldOp JvpOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
 }
 
@@ -299,6 +310,14 @@ ParseResult RhsOp::parse(OpAsmParser &parser, OperationState &result) {
 }
 void RhsOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
 LogicalResult RhsOp::verifyRegions() {
+  return verifyRegionOp(*this, 1, {Role::state}, "(!grade.graph, f64 time)");
+}
+
+ParseResult JvpOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<JvpOp>(parser, result);
+}
+void JvpOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
+LogicalResult JvpOp::verifyRegions() {
   return verifyRegionOp(*this, 1, {Role::state}, "(!grade.graph, f64 time)");
 }
 

@@ -81,7 +81,8 @@ def Grade_ModelOp : Grade_Op<"model", [
     SymbolNameAttr:$sym_name,
     OptionalAttr<StrAttr>:$source,
     OptionalAttr<FlatSymbolRefArrayAttr>:$rhs_outputs,
-    OptionalAttr<ArrayAttr>:$swaps
+    OptionalAttr<ArrayAttr>:$swaps,
+    OptionalAttr<FlatSymbolRefArrayAttr>:$jvp_outputs
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
@@ -95,6 +96,7 @@ def Grade_ModelOp : Grade_Op<"model", [
     InitOp getInitOp();
     RhsOp getRhsOp();
     StepOp getStepOp();
+    JvpOp getJvpOp();
     SolveOp getSolveOp();
     /// The declaration named `name`, or null.
     DeclOp lookupDecl(::llvm::StringRef name);
@@ -225,6 +227,27 @@ def Grade_StepOp : Grade_RegionOp<"step"> {
   }];
 }
 
+def Grade_JvpOp : Grade_RegionOp<"jvp"> {
+  let summary = "the Jacobian-vector product of the right-hand side";
+  let description = [{
+    Yields J(y, t) v for every target state: the directional derivative of
+    the state's right-hand side at the current states y and time `%t` along
+    the tangents v, read as `grade.load` of the states' `tangent`
+    declarations. Built by `grade-generate-jvp` from `grade.rhs` through
+    each op's TangentOpInterface (forward mode, no finite differences);
+    implicit schemes solve their stages with it.
+
+    ```mlir
+    grade.jvp targets [@x] (%G: !grade.graph, %t: f64) {
+      %x = grade.load @x : !grade.field<node, f64>
+      %v = grade.load @x__tangent : !grade.field<node, f64>
+      ...
+      grade.yield %jv : !grade.field<node, f64>
+    }
+    ```
+  }];
+}
+
 def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
   let summary = "the time discretisation and interval";
   let description = [{
@@ -253,7 +276,7 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
 }
 
 def Grade_YieldOp : Grade_Op<"yield", [
-    Pure, Terminator, ParentOneOf<["InitOp", "RhsOp", "StepOp"]>
+    Pure, Terminator, ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp"]>
   ]> {
   let summary = "yields the values of a region's targets";
   let description = [{
@@ -288,7 +311,8 @@ def Grade_LoadOp : Grade_Op<"load", [
 //===----------------------------------------------------------------------===//
 
 def Grade_GatherOp : Grade_Op<"gather", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
   ]> {
   let summary = "a node field read at each edge's source or destination";
   let description = [{
@@ -309,7 +333,8 @@ def Grade_GatherOp : Grade_Op<"gather", [
 }
 
 def Grade_ReduceOp : Grade_Op<"reduce", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
   ]> {
   let summary = "a reduction over each node's in-edges or out-edges";
   let description = [{
@@ -337,7 +362,8 @@ def Grade_ReduceOp : Grade_Op<"reduce", [
 }
 
 def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
   ]> {
   let summary = "a reduction of a whole node or edge field to a global";
   let description = [{
@@ -367,7 +393,8 @@ def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
 }
 
 def Grade_SoftmaxOp : Grade_Op<"softmax", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
   ]> {
   let summary = "softmax over each node's in-edges";
   let description = [{
@@ -386,7 +413,8 @@ def Grade_SoftmaxOp : Grade_Op<"softmax", [
 }
 
 def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
   ]> {
   let summary = "a node field kept only at nodes with in-edges";
   let description = [{
@@ -407,7 +435,8 @@ def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
   let hasVerifier = 1;
 }
 
-def Grade_DegreeOp : Grade_Op<"degree", [Pure]> {
+def Grade_DegreeOp : Grade_Op<"degree", [Pure,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
   let summary = "the number of in-edges of every node";
   let description = [{
     ```mlir
@@ -420,7 +449,8 @@ def Grade_DegreeOp : Grade_Op<"degree", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
+def Grade_WeightOp : Grade_Op<"weight", [Pure,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
   let summary = "the weight of every edge";
   let description = [{
     Needs a graph declared with `weight(T)`; the result is a scalar edge
@@ -438,7 +468,8 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure]> {
 
 def Grade_UnaryOp : Grade_Op<"unary", [Pure,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
   let summary = "an elementwise unary function";
   let description = [{
     `neg exp log sqrt tanh relu sigmoid abs sin cos tan asin acos atan sinh
@@ -459,7 +490,8 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure,
 
 def Grade_BinaryOp : Grade_Op<"binary", [Pure,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
     `add sub mul div min max pow atan2` (`atan2 %y, %x` is the angle of the
@@ -488,7 +520,8 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
 }
 
 def Grade_ContractOp : Grade_Op<"contract", [
-    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
   ]> {
   let summary = "an einsum-like contraction over feature axes";
   let description = [{

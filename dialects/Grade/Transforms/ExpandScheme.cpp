@@ -427,7 +427,10 @@ struct ExpandSchemePass
     for (ModelOp model : getOperation().getOps<ModelOp>()) {
       RhsOp rhs = model.getRhsOp();
       SolveOp solve = model.getSolveOp();
-      if (!rhs || !solve || model.getStepOp())
+      // An implicit scheme's stages are solved by the runtime with the
+      // right-hand side and its JVP: there is no explicit step to build.
+      if (!rhs || !solve || model.getStepOp() ||
+          solve.getScheme().isImplicit())
         continue;
       if (failed(StepBuilder(model, rhs, solve).build()))
         return signalPassFailure();

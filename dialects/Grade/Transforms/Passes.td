@@ -66,6 +66,26 @@ def SimplifyGraphCalculus
   let dependentDialects = ["::grade::GradeDialect"];
 }
 
+def GenerateJvp : Pass<"grade-generate-jvp", "::mlir::ModuleOp"> {
+  let summary = "forward-mode Jacobian-vector products of the right-hand side";
+  let description = [{
+    Builds `grade.jvp` from `grade.rhs` for the models whose scheme solves
+    implicit stages (or every model, with `all`): it declares a `tangent`
+    of every state and differentiates the right-hand side in forward mode,
+    asking each op for the tangent of its result (TangentOpInterface;
+    arith's scalar ops are differentiated here). A right-hand side through
+    a non-differentiable op (a `max` reduction) is an error at that op. Runs
+    before `grade-expand-softmax`, whose rewrite of softmax into max-shifted
+    reductions would not differentiate.
+  }];
+  let options = [
+    Option<"all", "all", "bool", /*default=*/"false",
+           "Build the JVP of every model, not only of implicit schemes">
+  ];
+  let dependentDialects = ["::grade::GradeDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ExpandScheme : Pass<"grade-expand-scheme", "::mlir::ModuleOp"> {
   let summary = "expand the solve scheme into a value-level step";
   let description = [{

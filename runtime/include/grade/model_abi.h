@@ -118,6 +118,10 @@ typedef enum grade_slot_kind {
   GRADE_SLOT_RTOL = 9,     /**< f64[1], set by the runtime: rtol of the
                                 state */
   GRADE_SLOT_ATOL = 10,    /**< f64[1], set by the runtime: atol */
+  /* The jvp entry's vectors (caller memory, like derivatives); `index` is
+   * the state's field. */
+  GRADE_SLOT_TANGENT = 11, /**< the direction v of J v for the state */
+  GRADE_SLOT_JVP = 12,     /**< the jvp entry's output (J v) for the state */
 } grade_slot_kind_t;
 
 /** The graph arrays a model can ask for, by name rather than position. */
@@ -163,7 +167,12 @@ typedef enum grade_entry_kind {
                              slot, at the current states and time t */
   GRADE_ENTRY_STEP = 3, /**< one step of the scheme from t with step dt;
                              new states in place or in a slot that `swaps`
-                             exchanges with the state's afterwards */
+                             exchanges with the state's afterwards (absent
+                             for an implicit scheme) */
+  GRADE_ENTRY_JVP = 4,  /**< J(y, t) v of every state's right-hand side at
+                             the current states into its JVP slot, v read
+                             from the TANGENT slots (optional; implicit
+                             schemes have it) */
 } grade_entry_kind_t;
 
 typedef struct grade_entry_desc {

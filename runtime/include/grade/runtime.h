@@ -283,7 +283,25 @@ typedef struct grade_integrate_options {
   int64_t num_times;
   grade_output_fn output;
   void *output_user; /**< passed to `output` */
+  /* Implicit schemes (backward_euler, crank_nicolson, sdirk2): each
+   * implicit stage z = base + h a_ii f(t_i, z) is solved by Newton's method
+   * with Krylov solves of (I - h a_ii J) dz = -G on the library's
+   * Jacobian-vector products. */
+  int32_t linear_solver; /**< grade_linear_solver_t; 0 (default): GMRES */
+  int32_t max_newton;    /**< Newton iterations per stage; 0: 20 */
+  int32_t max_krylov;    /**< Krylov iterations per Newton step; 0: 500 */
+  int32_t reserved2;
+  double newton_tol; /**< RMS of the residual scaled by 1 + |z|; 0: 1e-10 */
+  double krylov_tol; /**< relative residual of each linear solve; 0: 1e-10 */
 } grade_integrate_options_t;
+
+/** The Krylov method of an implicit stage's linear solves. */
+typedef enum grade_linear_solver {
+  GRADE_LINEAR_SOLVER_GMRES = 0, /**< restarted GMRES(30), any operator */
+  GRADE_LINEAR_SOLVER_CG = 1,    /**< conjugate gradients: I - h a_ii J
+                                      symmetric positive definite (e.g.
+                                      diffusion on an undirected graph) */
+} grade_linear_solver_t;
 
 #define GRADE_INTEGRATE_OPTIONS_INIT                                          \
   {(uint32_t)sizeof(grade_integrate_options_t),                               \
@@ -298,7 +316,13 @@ typedef struct grade_integrate_options {
    NULL,                                                                      \
    0,                                                                         \
    NULL,                                                                      \
-   NULL}
+   NULL,                                                                      \
+   0,                                                                         \
+   0,                                                                         \
+   0,                                                                         \
+   0,                                                                         \
+   0.0,                                                                       \
+   0.0}
 
 /** What an integration did, for logs and benchmarks. */
 typedef struct grade_integrate_stats {
@@ -313,10 +337,15 @@ typedef struct grade_integrate_stats {
   int64_t rejected;  /**< steps repeated with a smaller step size */
   double min_step;   /**< smallest accepted step (0 if none) */
   double max_step;   /**< largest accepted step */
+  /* Implicit schemes. */
+  int64_t jvp_evaluations;   /**< Jacobian-vector products */
+  int64_t newton_iterations; /**< Newton steps over all implicit stages */
+  int64_t krylov_iterations; /**< Krylov iterations over all Newton steps */
 } grade_integrate_stats_t;
 
 #define GRADE_INTEGRATE_STATS_INIT                                            \
-  { (uint32_t)sizeof(grade_integrate_stats_t), 0, 0, 0, 0, 0.0, 0, 0, 0.0, 0.0 }
+  { (uint32_t)sizeof(grade_integrate_stats_t), 0, 0, 0, 0, 0.0, 0, 0, 0.0, 0.0, \
+    0, 0, 0 }
 
 /** An instance of a loaded model (the library must outlive it). */
 GRADE_RT_API grade_status_t grade_session_create(const grade_library_t *lib,
@@ -377,6 +406,17 @@ GRADE_RT_API grade_status_t grade_session_eval_rhs(grade_session_t *s,
 GRADE_RT_API grade_status_t
 grade_session_eval_rhs_into(grade_session_t *s, double t,
                             grade_tensor_t *const *out);
+
+/** Jacobian-vector products: out[k] = sum_j (d f_k / d y_j)(y, t) v_j at
+ *  the current states y, for directions v = `tangents` (one per state, in
+ *  declaration order, each of the state's full shape and dtype, like
+ *  `out`). The library computes them in forward mode from the right-hand
+ *  side (a model compiled for an implicit scheme, or with `gradec
+ *  --jvp`); FAILED_PRECONDITION for a library without them. */
+GRADE_RT_API grade_status_t
+grade_session_eval_jvp(grade_session_t *s, double t,
+                       grade_tensor_t *const *tangents,
+                       grade_tensor_t *const *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

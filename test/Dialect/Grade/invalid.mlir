@@ -6,7 +6,7 @@ grade.model @no_graph {
 
 // -----
 
-// expected-error @+1 {{may hold at most one 'grade.init', 'grade.rhs', 'grade.step' and 'grade.solve'}}
+// expected-error @+1 {{may hold at most one 'grade.init', 'grade.rhs', 'grade.step', 'grade.jvp' and 'grade.solve'}}
 grade.model @two_solves {
   grade.graph @G
   grade.solve euler dt(0.1) over [0.0, 1.0]
@@ -347,7 +347,7 @@ func.func @bad_kind(%x: !grade.field<face, f32>)
 
 grade.model @unknown_scheme {
   grade.graph @G
-  // expected-error @+1 {{unknown scheme 'rk5' (built in: euler, midpoint, heun, ralston, ssprk3, kutta3, rk4, rk38, bosh3, dopri5, symplectic_euler, leapfrog; write any other as a #grade.tableau attribute)}}
+  // expected-error @+1 {{unknown scheme 'rk5' (built in: euler, midpoint, heun, ralston, ssprk3, kutta3, rk4, rk38, bosh3, dopri5, backward_euler, crank_nicolson, sdirk2, symplectic_euler, leapfrog; write any other as a #grade.tableau attribute)}}
   grade.solve rk5 dt(0.1) over [0.0, 1.0]
 }
 
@@ -355,8 +355,8 @@ grade.model @unknown_scheme {
 
 grade.model @implicit_tableau {
   grade.graph @G
-  // expected-error @+1 {{tableau 'bdf': a[1][1] = 1.0 makes the scheme implicit; an explicit tableau is strictly lower-triangular (a[i][j] = 0 for j >= i)}}
-  grade.solve #grade.tableau<"bdf", order 1, a = [[1.0]], b = [1.0], c = [1.0]> dt(0.1) over [0.0, 1.0]
+  // expected-error @+1 {{tableau 'upper': a[1][2] = 1.0 is above the diagonal; a tableau is lower-triangular (explicit, or diagonally implicit: a[i][j] = 0 for j > i)}}
+  grade.solve #grade.tableau<"upper", order 1, a = [[0.0, 1.0], [0.0, 0.0]], b = [0.5, 0.5], c = [1.0, 0.0]> dt(0.1) over [0.0, 1.0]
 }
 
 // -----

@@ -547,8 +547,8 @@ TEST_F(BrokenDescriptorTest, Slots) {
     slots[size_t(index)] = saved;
     return result;
   };
-  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 11; }),
-            invalid("slot 11: unknown slot kind 11"));
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 13; }),
+            invalid("slot 11: unknown slot kind 13"));
   // The adaptive slots belong to states: field 0 is an input.
   EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_RTOL; }),
             invalid("slot 11: slot kind 9 belongs to field index 0, which is "
@@ -670,8 +670,8 @@ TEST_F(BrokenDescriptorTest, Entries) {
   };
   EXPECT_EQ(broken(0, [](auto &e) { e.entry = 0; }),
             invalid("entry 0 has unknown kind 0"));
-  EXPECT_EQ(broken(1, [](auto &e) { e.entry = 4; }),
-            invalid("entry 1 has unknown kind 4"));
+  EXPECT_EQ(broken(1, [](auto &e) { e.entry = 5; }),
+            invalid("entry 1 has unknown kind 5"));
   EXPECT_EQ(broken(1, [](auto &e) { e.fn = nullptr; }),
             invalid("entry 1 is NULL"));
   EXPECT_EQ(broken(0, [](auto &e) { e.name = nullptr; }),
@@ -731,14 +731,15 @@ TEST_F(BrokenDescriptorTest, ThreadHooks) {
 
 TEST_F(BrokenDescriptorTest, Tableau) {
   // Heun's tableau: a = [[0, 0], [1, 0]], b = [1/2, 1/2], c = [0, 1].
-  a[1] = 0.5; // Above the diagonal: an implicit scheme.
-  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not explicit"));
+  a[1] = 0.5; // Above the diagonal: not even diagonally implicit.
+  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not lower-triangular"));
   a[1] = 0;
-  a[3] = 0.5; // On the diagonal.
-  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not explicit"));
+  a[3] = 0.5; // On the diagonal: implicit, which needs the jvp entry.
+  EXPECT_EQ(wrap(), invalid("no jvp entry point (an implicit scheme solves "
+                            "its stages with it)"));
   a[3] = 0;
   a[2] = NAN;
-  EXPECT_EQ(wrap(), invalid("the scheme's tableau is not explicit"));
+  EXPECT_EQ(wrap(), invalid("non-finite scheme coefficients"));
   a[2] = 1;
   b[1] = INFINITY;
   EXPECT_EQ(wrap(), invalid("non-finite scheme coefficients"));

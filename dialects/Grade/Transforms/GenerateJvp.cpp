@@ -1,0 +1,204 @@
+//===- GenerateJvp.cpp - forward-mode JVPs of the right-hand side ---------===//
+//
+// grade.jvp repeats the right-hand side's computation (the primal values)
+// and, op by op in program order, the tangent of each value that depends on
+// the states: a state's load has the state's tangent declaration as its
+// tangent, inputs, parameters, lets and the graph have none (zero), and
+// every other op gives its result's tangent from its operands' through
+// TangentOpInterface. Zero tangents are null and never materialised until
+// the yield, where a state whose derivative does not depend on the states
+// gets 0 * v. Kernel formation later keeps only the primal values the
+// tangents need.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Grade/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace grade {
+#define GEN_PASS_DEF_GENERATEJVP
+#include "dialects/Grade/Transforms/Passes.h.inc"
+} // namespace grade
+
+using namespace mlir;
+using namespace grade;
+
+namespace {
+
+/// The tangent of an arith op on globals, or failure for one that has no
+/// rule. `tangents` are the operands' (null: zero).
+FailureOr<Value> emitArithTangent(OpBuilder &builder, Operation *op,
+                                  ArrayRef<Value> tangents) {
+  Location loc = op->getLoc();
+  auto none = [&] { return llvm::all_of(tangents, [](Value t) { return !t; }); };
+  if (isa<arith::ConstantOp>(op) || none())
+    return Value();
+  auto zeroIfNull = [&](Value tangent, Value like) -> Value {
+    if (tangent)
+      return tangent;
+    return arith::ConstantOp::create(
+        builder, loc, like.getType(),
+        builder.getFloatAttr(like.getType(), 0.0));
+  };
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case<arith::AddFOp>([&](arith::AddFOp add) -> FailureOr<Value> {
+        return arith::AddFOp::create(builder, loc,
+                                     zeroIfNull(tangents[0], add.getLhs()),
+                                     zeroIfNull(tangents[1], add.getRhs()))
+            .getResult();
+      })
+      .Case<arith::SubFOp>([&](arith::SubFOp sub) -> FailureOr<Value> {
+        return arith::SubFOp::create(builder, loc,
+                                     zeroIfNull(tangents[0], sub.getLhs()),
+                                     zeroIfNull(tangents[1], sub.getRhs()))
+            .getResult();
+      })
+      .Case<arith::MulFOp>([&](arith::MulFOp mul) -> FailureOr<Value> {
+        Value a = mul.getLhs(), b = mul.getRhs();
+        Value result;
+        if (tangents[0])
+          result = arith::MulFOp::create(builder, loc, tangents[0], b);
+        if (tangents[1]) {
+          Value term = arith::MulFOp::create(builder, loc, a, tangents[1]);
+          result = result ? arith::AddFOp::create(builder, loc, result, term)
+                                .getResult()
+                          : term;
+        }
+        return result;
+      })
+      .Case<arith::DivFOp>([&](arith::DivFOp div) -> FailureOr<Value> {
+        // (da - y db) / b
+        Value numerator = zeroIfNull(tangents[0], div.getLhs());
+        if (tangents[1])
+          numerator = arith::SubFOp::create(
+              builder, loc, numerator,
+              arith::MulFOp::create(builder, loc, div.getResult(),
+                                    tangents[1]));
+        return arith::DivFOp::create(builder, loc, numerator, div.getRhs())
+            .getResult();
+      })
+      .Case<arith::NegFOp>([&](arith::NegFOp) -> FailureOr<Value> {
+        return arith::NegFOp::create(builder, loc, tangents[0]).getResult();
+      })
+      .Case<arith::TruncFOp>([&](arith::TruncFOp trunc) -> FailureOr<Value> {
+        return arith::TruncFOp::create(builder, loc, trunc.getType(),
+                                       tangents[0])
+            .getResult();
+      })
+      .Case<arith::ExtFOp>([&](arith::ExtFOp ext) -> FailureOr<Value> {
+        return arith::ExtFOp::create(builder, loc, ext.getType(), tangents[0])
+            .getResult();
+      })
+      .Default([&](Operation *other) -> FailureOr<Value> {
+        return other->emitOpError("cannot be differentiated (no tangent "
+                                  "rule for it)");
+      });
+}
+
+/// Builds the JVP region of one model.
+LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
+  OpBuilder builder(rhs);
+  MLIRContext *context = model.getContext();
+  // A tangent declaration per state, in the order of the rhs's targets.
+  llvm::StringMap<FlatSymbolRefAttr> tangentOf;
+  for (Attribute target : rhs.getTargets()) {
+    DeclOp state =
+        model.lookupDecl(cast<FlatSymbolRefAttr>(target).getValue());
+    std::string name = (state.getSymName() + "__tangent").str();
+    for (unsigned n = 1; model.lookupDecl(name); ++n)
+      name = (state.getSymName() + "__tangent" + Twine(n)).str();
+    DeclOp::create(builder, state.getLoc(), Role::tangent, name,
+                   state.getType(), /*output=*/false,
+                   FlatSymbolRefAttr::get(state.getSymNameAttr()));
+    tangentOf[state.getSymName()] = FlatSymbolRefAttr::get(context, name);
+  }
+
+  builder.setInsertionPointAfter(rhs);
+  auto jvp = JvpOp::create(builder, rhs.getLoc(), rhs.getTargets());
+  IRMapping mapping;
+  jvp.getBody().getBlocks().clear();
+  rhs.getBody().cloneInto(&jvp.getBody(), mapping);
+  Block &body = jvp.getBody().front();
+  auto yield = cast<YieldOp>(body.getTerminator());
+
+  llvm::DenseMap<Value, Value> tangents;
+  SmallVector<Operation *> primal;
+  for (Operation &op : body.without_terminator())
+    primal.push_back(&op);
+  for (Operation *op : primal) {
+    builder.setInsertionPointAfter(op);
+    if (auto load = dyn_cast<LoadOp>(op)) {
+      auto it = tangentOf.find(load.getDecl());
+      if (it != tangentOf.end())
+        tangents[load.getResult()] = LoadOp::create(
+            builder, load.getLoc(), load.getType(), it->second.getValue());
+      continue;
+    }
+    if (op->getNumResults() != 1)
+      continue;
+    SmallVector<Value> operandTangents;
+    for (Value operand : op->getOperands())
+      operandTangents.push_back(tangents.lookup(operand));
+    if (llvm::all_of(operandTangents, [](Value t) { return !t; }))
+      continue; // constant along every direction
+    FailureOr<Value> tangent;
+    if (auto differentiable = dyn_cast<TangentOpInterface>(op))
+      tangent = differentiable.emitTangent(builder, operandTangents);
+    else if (op->getDialect() &&
+             op->getDialect()->getNamespace() == "arith")
+      tangent = emitArithTangent(builder, op, operandTangents);
+    else
+      return op->emitOpError("cannot be differentiated (it does not "
+                             "implement TangentOpInterface)");
+    if (failed(tangent))
+      return failure();
+    if (*tangent)
+      tangents[op->getResult(0)] = *tangent;
+  }
+
+  // J v per state; a derivative that does not depend on the states is 0.
+  builder.setInsertionPoint(yield);
+  SmallVector<Value> results;
+  for (auto [value, target] : llvm::zip(yield.getValues(), rhs.getTargets())) {
+    Value tangent = tangents.lookup(value);
+    if (!tangent) {
+      FlatSymbolRefAttr v =
+          tangentOf.lookup(cast<FlatSymbolRefAttr>(target).getValue());
+      Value direction =
+          LoadOp::create(builder, yield.getLoc(), value.getType(),
+                         v.getValue());
+      Type element = getElementTypeOf(value.getType());
+      Value zero = arith::ConstantOp::create(
+          builder, yield.getLoc(), element, builder.getFloatAttr(element, 0));
+      tangent = BinaryOp::create(builder, yield.getLoc(), BinaryFn::mul, zero,
+                                 direction);
+    }
+    results.push_back(tangent);
+  }
+  YieldOp::create(builder, yield.getLoc(), results);
+  yield.erase();
+  return success();
+}
+
+struct GenerateJvpPass : public grade::impl::GenerateJvpBase<GenerateJvpPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    for (ModelOp model : getOperation().getOps<ModelOp>()) {
+      RhsOp rhs = model.getRhsOp();
+      SolveOp solve = model.getSolveOp();
+      if (!rhs || model.getJvpOp())
+        continue;
+      if (!all && !(solve && solve.getScheme().isImplicit()))
+        continue;
+      if (failed(generateJvp(model, rhs)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
