@@ -2,6 +2,8 @@
 
 #include "compiler/Driver/Compiler.h"
 
+#include "dialects/Grade/Transforms/Passes.h"
+
 #include "compiler/Driver/TempFile.h"
 #include "compiler/Frontend/Frontend.h"
 #include "compiler/MLIRGen/MLIRGen.h"
@@ -211,6 +213,16 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
   if (to >= Stage::Lowered &&
       failed(checkPipelineOptions(options.pipeline, error)))
     return emitError(module.getLoc(), error);
+  if (from < Stage::GradeOpt && to >= Stage::GradeOpt && options.jvp &&
+      failed(runPipeline(
+          module,
+          [](OpPassManager &pm) {
+            GenerateJvpOptions all;
+            all.all = true;
+            pm.addPass(createGenerateJvp(all));
+          },
+          options)))
+    return failure();
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
       failed(runPipeline(module, buildGradeOptPipeline, options)))
     return failure();

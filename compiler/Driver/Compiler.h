@@ -50,6 +50,10 @@ struct CompileOptions {
   /// A built-in scheme replacing the one of the model's `solve` clause
   /// (empty: the model's). Needs a module before scheme expansion.
   std::string scheme;
+  /// Also compile the Jacobian-vector products of the right-hand side (the
+  /// library's jvp entry, grade_session_eval_jvp); implicit schemes always
+  /// have them.
+  bool jvp = false;
   /// Called on every pass manager before it runs (gradec applies its
   /// --mlir-print-ir-* and --mlir-timing options here); may be empty.
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePasses;

@@ -172,6 +172,38 @@ static cl::opt<double> runDt("dt",
                              cl::desc("Step size (default: the model's); the "
                                       "first step of an adaptive scheme"),
                              cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<bool> compileJvp(
+    "jvp",
+    cl::desc("Also compile the Jacobian-vector products of the right-hand "
+             "side (grade_session_eval_jvp; implicit schemes always have "
+             "them)"),
+    cl::init(false), cl::cat(category));
+static cl::opt<std::string> runLinearSolver(
+    "linear-solver",
+    cl::desc("Krylov method of an implicit scheme's stage solves: gmres "
+             "(default) or cg (for symmetric positive definite I - h a J, "
+             "e.g. diffusion on an undirected graph)"),
+    cl::value_desc("gmres|cg"), cl::init("gmres"), cl::sub(runCommand),
+    cl::cat(category));
+static cl::opt<double> runNewtonTol(
+    "newton-tol",
+    cl::desc("Implicit schemes: Newton's residual tolerance (RMS, scaled by "
+             "1 + |z|; default 1e-10)"),
+    cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<double> runKrylovTol(
+    "krylov-tol",
+    cl::desc("Implicit schemes: relative residual of each Krylov solve "
+             "(default 1e-10)"),
+    cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<int> runMaxNewton(
+    "max-newton",
+    cl::desc("Implicit schemes: Newton iterations per stage (default 20)"),
+    cl::init(0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<int> runMaxKrylov(
+    "max-krylov",
+    cl::desc("Implicit schemes: Krylov iterations per Newton step (default "
+             "500)"),
+    cl::init(0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runRtol(
     "rtol",
     cl::desc("Relative tolerance of an adaptive scheme (default: the model's, "
@@ -540,6 +572,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   options.target = target;
   options.pipeline = pipelineOptions;
   options.scheme = schemeName;
+  options.jvp = compileJvp;
   options.libraryPath = library.path;
   options.soname = library.soname;
   options.configurePasses = [&](PassManager &pm) -> LogicalResult {
@@ -1067,6 +1100,28 @@ int runMain(const char *argv0) {
   options.max_steps = runMaxSteps;
   options.times = times.data();
   options.num_times = int64_t(times.size());
+  if (runLinearSolver != "gmres" && runLinearSolver != "cg") {
+    llvm::errs() << "gradec: error: --linear-solver must be gmres or cg, got '"
+                 << runLinearSolver << "'\n";
+    return 1;
+  }
+  for (auto [flag, value] : {std::pair{"--newton-tol", runNewtonTol.getValue()},
+                             std::pair{"--krylov-tol", runKrylovTol.getValue()},
+                             std::pair{"--max-newton",
+                                       double(runMaxNewton.getValue())},
+                             std::pair{"--max-krylov",
+                                       double(runMaxKrylov.getValue())}})
+    if (value < 0 || !std::isfinite(value)) {
+      llvm::errs() << "gradec: error: " << flag << " must be > 0, got "
+                   << llvm::format("%g", value) << "\n";
+      return 1;
+    }
+  options.linear_solver = runLinearSolver == "cg" ? GRADE_LINEAR_SOLVER_CG
+                                                  : GRADE_LINEAR_SOLVER_GMRES;
+  options.newton_tol = runNewtonTol;
+  options.krylov_tol = runKrylovTol;
+  options.max_newton = runMaxNewton;
+  options.max_krylov = runMaxKrylov;
   options.output_user = &snapshots;
   options.output = [](void *user, int64_t, double) -> int {
     auto *self = static_cast<Snapshots *>(user);
@@ -1124,6 +1179,13 @@ int runMain(const char *argv0) {
     if (total.accepted)
       llvm::outs() << llvm::format(", steps from %g to %g", total.min_step,
                                    total.max_step);
+    if (total.newton_iterations || total.jvp_evaluations)
+      llvm::outs() << llvm::format(
+          ", %lld Newton iterations, %lld Krylov iterations, %lld "
+          "Jacobian-vector products",
+          (long long)total.newton_iterations,
+          (long long)total.krylov_iterations,
+          (long long)total.jvp_evaluations);
     llvm::outs() << "\n";
   }
 

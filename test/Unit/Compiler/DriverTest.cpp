@@ -21,7 +21,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <fstream>
+#include <vector>
 #include <string>
 
 namespace {
@@ -94,6 +96,148 @@ TEST(DriverTest, CompilesAModelFileIntoALibraryTheRuntimeRuns) {
   grade_tensor_free(x);
   grade_tensor_free(x0);
   grade_graph_free(cycle);
+  grade_session_free(session);
+  grade_library_unload(lib);
+}
+
+/// f(state) of a model whose states are bound as inputs (x = x0, y = y0):
+/// re-binds, re-initialises and evaluates the right-hand sides.
+std::vector<std::vector<double>>
+rhsAt(grade_session_t *session, const std::vector<grade_tensor_t *> &inputs,
+      const std::vector<std::vector<double>> &point,
+      const std::vector<grade_tensor_t *> &out) {
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    std::copy(point[k].begin(), point[k].end(),
+              static_cast<double *>(inputs[k]->data));
+    EXPECT_EQ(statusText(grade_session_bind(session, k ? "y0" : "x0",
+                                            inputs[k])),
+              "ok");
+  }
+  EXPECT_EQ(statusText(grade_session_initialize(session)), "ok");
+  EXPECT_EQ(statusText(grade_session_eval_rhs_into(session, 0.0, out.data())),
+            "ok");
+  std::vector<std::vector<double>> result;
+  for (grade_tensor_t *tensor : out) {
+    const double *data = static_cast<const double *>(tensor->data);
+    result.emplace_back(data, data + grade_tensor_numel(tensor));
+  }
+  return result;
+}
+
+// The forward-mode JVP of a right-hand side through every differentiable
+// construct (gather both ends, sum_in, softmax_in, mean_all, tanh, sqrt,
+// exp, sin, abs, pow, max, division, dot, @ with a parameter, two coupled
+// states) against central differences of the right-hand side itself.
+TEST(DriverTest, JacobianVectorProductsMatchDifferences) {
+  ScratchDir dir;
+  std::string model = writeFile(dir, "nl.grade", R"(model nl {
+  graph G;
+  input x0 : node f64;
+  input y0 : node f64[2];
+  param W : f64[2, 2];
+  state x : node f64 = x0;
+  state y : node f64[2] = y0;
+  rhs dx/dt = sum_in(softmax_in(x[src] * x[dst]) * (x[src] - x[dst]))
+              + tanh(x) * x + sqrt(1 + x * x) - mean_all(x) * x + dot(y, y)
+              + pow(abs(x) + 1, 1.5) + max(x, 0.2 * x) / (2 + sin(x));
+  rhs dy/dt = y @ W - exp(0.3 * y) + sum_in(y[src]) * 0.1;
+  solve backward_euler(dt = 0.1) over [0, 1];
+  output x, y;
+})");
+  std::string library = dir.file("libnl.so");
+  std::string errors;
+  ASSERT_TRUE(succeeded(
+      grade::driver::compileFileToLibrary(model, library, errors)))
+      << errors;
+  grade_library_t *lib = nullptr;
+  ASSERT_EQ(statusText(grade_library_load(library.c_str(), &lib)), "ok");
+  grade_session_t *session = nullptr;
+  ASSERT_EQ(statusText(grade_session_create(lib, &session)), "ok");
+  grade_graph_t *graph = nullptr;
+  ASSERT_EQ(statusText(grade_graph_generate("random:30:120:7", &graph)), "ok");
+  ASSERT_EQ(statusText(grade_session_bind_graph(session, graph)), "ok");
+  const int64_t n = 30;
+  int64_t xShape[1] = {n}, yShape[2] = {n, 2}, wShape[2] = {2, 2};
+  std::vector<grade_tensor_t *> inputs(2), tangents(2), products(2), rhs(2);
+  for (auto *group : {&inputs, &tangents, &products, &rhs}) {
+    ASSERT_EQ(statusText(grade_tensor_create(GRADE_DTYPE_F64, 1, xShape,
+                                             &(*group)[0])),
+              "ok");
+    ASSERT_EQ(statusText(grade_tensor_create(GRADE_DTYPE_F64, 2, yShape,
+                                             &(*group)[1])),
+              "ok");
+  }
+  grade_tensor_t *w = nullptr;
+  ASSERT_EQ(statusText(grade_tensor_create(GRADE_DTYPE_F64, 2, wShape, &w)),
+            "ok");
+  double *wData = static_cast<double *>(w->data);
+  wData[0] = 0.3, wData[1] = -1.2, wData[2] = 0.7, wData[3] = 0.4;
+  ASSERT_EQ(statusText(grade_session_bind(session, "W", w)), "ok");
+
+  // A point and a direction (deterministic, varied signs).
+  std::vector<std::vector<double>> point(2), direction(2);
+  for (int64_t i = 0; i < n; ++i)
+    point[0].push_back(std::sin(1.7 * double(i) + 0.3));
+  for (int64_t i = 0; i < 2 * n; ++i)
+    point[1].push_back(0.8 * std::cos(0.9 * double(i)));
+  for (int64_t i = 0; i < n; ++i)
+    direction[0].push_back(std::cos(2.3 * double(i)));
+  for (int64_t i = 0; i < 2 * n; ++i)
+    direction[1].push_back(std::sin(1.1 * double(i) + 1));
+
+  rhsAt(session, inputs, point, rhs); // the session now sits at `point`
+  for (size_t k = 0; k < 2; ++k)
+    std::copy(direction[k].begin(), direction[k].end(),
+              static_cast<double *>(tangents[k]->data));
+  ASSERT_EQ(statusText(grade_session_eval_jvp(session, 0.0, tangents.data(),
+                                              products.data())),
+            "ok");
+
+  const double h = 1e-5;
+  std::vector<std::vector<double>> plus = point, minus = point;
+  for (size_t k = 0; k < 2; ++k)
+    for (size_t i = 0; i < point[k].size(); ++i) {
+      plus[k][i] += h * direction[k][i];
+      minus[k][i] -= h * direction[k][i];
+    }
+  std::vector<std::vector<double>> fPlus = rhsAt(session, inputs, plus, rhs);
+  std::vector<std::vector<double>> fMinus = rhsAt(session, inputs, minus, rhs);
+  double largest = 0;
+  for (size_t k = 0; k < 2; ++k) {
+    const double *jv = static_cast<const double *>(products[k]->data);
+    for (size_t i = 0; i < point[k].size(); ++i) {
+      double difference = (fPlus[k][i] - fMinus[k][i]) / (2 * h);
+      largest = std::max(largest, std::fabs(difference));
+      EXPECT_NEAR(jv[i], difference, 1e-7 * (1 + std::fabs(difference)))
+          << "state " << k << ", value " << i;
+    }
+  }
+  EXPECT_GT(largest, 1.0); // the direction does move the right-hand side
+
+  // A library without JVPs says so.
+  std::string plain = dir.file("libheat.so");
+  ASSERT_TRUE(succeeded(grade::driver::compileFileToLibrary(
+      GRADE_EXAMPLES_DIR "/heat.grade", plain, errors)))
+      << errors;
+  grade_library_t *heatLib = nullptr;
+  ASSERT_EQ(statusText(grade_library_load(plain.c_str(), &heatLib)), "ok");
+  grade_session_t *heat = nullptr;
+  ASSERT_EQ(statusText(grade_session_create(heatLib, &heat)), "ok");
+  ASSERT_EQ(statusText(grade_session_bind_graph(heat, graph)), "ok");
+  ASSERT_EQ(statusText(grade_session_bind(heat, "x0", inputs[0])), "ok");
+  ASSERT_EQ(statusText(grade_session_initialize(heat)), "ok");
+  EXPECT_EQ(statusText(grade_session_eval_jvp(heat, 0.0, tangents.data(),
+                                              products.data())),
+            "model 'heat' has no Jacobian-vector products; compile it for an "
+            "implicit scheme or with gradec --jvp");
+  grade_session_free(heat);
+  grade_library_unload(heatLib);
+
+  for (auto *group : {&inputs, &tangents, &products, &rhs})
+    for (grade_tensor_t *tensor : *group)
+      grade_tensor_free(tensor);
+  grade_tensor_free(w);
+  grade_graph_free(graph);
   grade_session_free(session);
   grade_library_unload(lib);
 }
