@@ -142,9 +142,13 @@ static cl::opt<bool> splitInputFile(
     cl::desc("Process chunks separated by '// -----' independently"),
     cl::init(false), cl::cat(category));
 
-static cl::opt<std::string> infoInput(cl::Positional, cl::Required,
+static cl::opt<std::string> infoInput(cl::Positional, cl::Optional,
                                       cl::desc("<model.grade|libmodel.so>"),
                                       cl::sub(infoCommand), cl::cat(category));
+static cl::opt<bool> infoSchemes(
+    "schemes",
+    cl::desc("List the built-in schemes with their orders and properties"),
+    cl::init(false), cl::sub(infoCommand), cl::cat(category));
 
 static cl::opt<std::string> runInput(cl::Positional, cl::Required,
                                      cl::desc("<model.grade|libmodel.so>"),
@@ -747,7 +751,82 @@ LogicalResult prepareLibrary(llvm::StringRef input, const char *argv0,
 /// Prints the descriptor of a library, or of a source file compiled to a
 /// temporary library, through the runtime's JSON writer (one format for
 /// both).
+/// R(z) = 1 + z b^T (I - z A)^-1 1 of a (diagonally implicit) tableau.
+double stabilityFunction(TableauAttr tableau, double z) {
+  unsigned s = tableau.getNumStages();
+  std::vector<double> g(s);
+  double sum = 0;
+  for (unsigned i = 0; i < s; ++i) {
+    double inner = 1;
+    for (unsigned j = 0; j < i; ++j)
+      inner += z * tableau.getA(i, j) * g[j];
+    g[i] = inner / (1 - z * tableau.getA(i, i));
+    sum += tableau.getB()[i] * g[i];
+  }
+  return 1 + z * sum;
+}
+
+/// `gradec info --schemes`: every built-in scheme, one line each.
+int listSchemes() {
+  MLIRContext context;
+  driver::loadDialects(context);
+  llvm::outs() << llvm::format("%-17s %-11s %-6s %-7s %s\n", "scheme", "kind",
+                               "order", "stages", "properties");
+  for (StringRef name : TableauAttr::getNamedSchemes()) {
+    TableauAttr tableau = TableauAttr::getNamed(&context, name);
+    std::string kind = tableau.isPartitioned() ? "symplectic"
+                       : tableau.isImplicit()  ? "implicit"
+                       : tableau.isAdaptive()  ? "adaptive"
+                                               : "explicit";
+    std::string order = std::to_string(tableau.getOrder());
+    if (tableau.isAdaptive())
+      order += "(" + std::to_string(tableau.getEmbeddedOrder()) + ")";
+    std::string properties;
+    llvm::raw_string_ostream os(properties);
+    if (tableau.isPartitioned()) {
+      os << "partitioned: positions and velocities; order " << order
+         << " on dx/dt = v, dv/dt = f(x)";
+    } else if (tableau.isImplicit()) {
+      // R at -1e12 stands for the limit; within 1e-6 of 0 is 0.
+      double atInfinity = std::fabs(stabilityFunction(tableau, -1e12));
+      bool lStable = atInfinity < 1e-6;
+      os << "Newton-Krylov stages on the JVP; |R(-inf)| = "
+         << llvm::format("%.3g", lStable ? 0.0 : atInfinity)
+         << (lStable ? " (L-stable)" : "");
+    } else {
+      grade_scheme_desc_t desc = {};
+      std::vector<double> a(tableau.getA()), b(tableau.getB()),
+          c(tableau.getC());
+      desc.stages = int32_t(tableau.getNumStages());
+      desc.a = a.data();
+      desc.b = b.data();
+      desc.c = c.data();
+      os << "stable for dt * rho <= "
+         << llvm::format("%.6f", grade_scheme_stability_limit(&desc))
+         << " on real negative spectra";
+      if (tableau.isAdaptive())
+        os << "; error estimate"
+           << (tableau.isFSAL() ? ", FSAL" : "")
+           << (!tableau.getMid().empty() ? ", quartic dense output"
+               : tableau.isFSAL()        ? ", Hermite dense output"
+                                         : "");
+    }
+    llvm::outs() << llvm::format("%-17s %-11s %-6s %-7u %s\n",
+                                 name.str().c_str(), kind.c_str(),
+                                 order.c_str(), tableau.getNumStages(),
+                                 properties.c_str());
+  }
+  return 0;
+}
+
 int infoMain(const char *argv0) {
+  if (infoSchemes)
+    return listSchemes();
+  if (infoInput.empty()) {
+    llvm::errs() << "gradec: error: 'gradec info' needs a model file or "
+                    "library, or --schemes\n";
+    return 1;
+  }
   LoadableLibrary library;
   if (failed(prepareLibrary(infoInput, argv0, library)))
     return 1;
