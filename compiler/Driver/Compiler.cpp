@@ -213,12 +213,14 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
   if (to >= Stage::Lowered &&
       failed(checkPipelineOptions(options.pipeline, error)))
     return emitError(module.getLoc(), error);
-  if (from < Stage::GradeOpt && to >= Stage::GradeOpt && options.jvp &&
+  if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
+      (options.jvp || options.jvpIfDifferentiable) &&
       failed(runPipeline(
           module,
-          [](OpPassManager &pm) {
+          [&](OpPassManager &pm) {
             GenerateJvpOptions all;
             all.all = true;
+            all.bestEffort = !options.jvp;
             pm.addPass(createGenerateJvp(all));
           },
           options)))

@@ -54,6 +54,9 @@ struct CompileOptions {
   /// library's jvp entry, grade_session_eval_jvp); implicit schemes always
   /// have them.
   bool jvp = false;
+  /// Compile them where the right-hand side can be differentiated, without
+  /// an error where it cannot (gradec run's stability check).
+  bool jvpIfDifferentiable = false;
   /// Called on every pass manager before it runs (gradec applies its
   /// --mlir-print-ir-* and --mlir-timing options here); may be empty.
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePasses;

@@ -1468,6 +1468,52 @@ grade_status_t takeImplicitStep(grade_session &s, double t, double h,
   return implicitStep(s, t, h, implicitOptions(options), stats);
 }
 
+/// The power iteration on the Jacobian-vector products from a fixed,
+/// dense start vector.
+grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
+                              double &rho) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  if (!findEntry(s, GRADE_ENTRY_JVP))
+    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                      "model '%s' has no Jacobian-vector products; compile "
+                      "it for an implicit scheme or with gradec --jvp",
+                      s.desc->name);
+  if (iterations < 1)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "the power iteration needs at least 1 iteration, got %d",
+                      int(iterations));
+  StateSpace space(s);
+  std::vector<Buffer> vBuf, jvBuf;
+  if (!space.allocate(vBuf) || !space.allocate(jvBuf))
+    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                      "model '%s': out of memory for the power iteration",
+                      s.desc->name);
+  std::vector<void *> v = StateSpace::pointers(vBuf),
+                      jv = StateSpace::pointers(jvBuf);
+  size_t n = size_t(space.size);
+  std::vector<double> x(n), w(n);
+  for (size_t i = 0; i < n; ++i) // fixed, with every mode present
+    x[i] = std::sin(12.9898 * double(i) + 78.233) + 0.5;
+  double norm = norm2(x);
+  rho = 0;
+  if (norm == 0)
+    return nullptr;
+  for (double &value : x)
+    value /= norm;
+  for (int32_t k = 0; k < iterations; ++k) {
+    space.write(x, v);
+    runJvp(s, t, v, jv);
+    space.read(jv, w);
+    rho = norm2(w);
+    if (!(rho > 0) || !std::isfinite(rho))
+      break;
+    for (size_t i = 0; i < n; ++i)
+      x[i] = w[i] / rho;
+  }
+  return nullptr;
+}
+
 /// Checks the options both kinds of scheme share, then integrates to t1,
 /// calling the output callback at the requested times.
 grade_status_t integrate(grade_session &s, double t1,
@@ -1918,6 +1964,15 @@ grade_status_t grade_session_eval_jvp(grade_session_t *s, double t,
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "tangent or output array is NULL");
   return guard([&] { return evalJvp(*s, t, tangents, out); });
+}
+
+grade_status_t grade_session_spectral_radius(grade_session_t *s, double t,
+                                             int32_t iterations, double *rho) {
+  if (!s)
+    return nullSession();
+  if (!rho)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
+  return guard([&] { return spectralRadius(*s, t, iterations, *rho); });
 }
 
 grade_status_t grade_session_eval_rhs_into(grade_session_t *s, double t,

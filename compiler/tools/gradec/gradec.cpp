@@ -176,6 +176,18 @@ static cl::opt<double> runDt("dt",
                              cl::desc("Step size (default: the model's); the "
                                       "first step of an adaptive scheme"),
                              cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+/// Set by `gradec run`: a model file is compiled with its Jacobian-vector
+/// products where it can be, for the stability check.
+static bool gCompilingForRun = false;
+
+static cl::opt<bool> runStabilityCheck(
+    "stability-check",
+    cl::desc("Before a fixed-step explicit run, estimate the spectral radius "
+             "of the right-hand side's Jacobian (power iteration on its JVP) "
+             "and warn when dt exceeds the scheme's stability limit "
+             "(default on)"),
+    cl::init(true), cl::sub(runCommand), cl::cat(category));
+
 static cl::opt<bool> compileJvp(
     "jvp",
     cl::desc("Also compile the Jacobian-vector products of the right-hand "
@@ -577,6 +589,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   options.pipeline = pipelineOptions;
   options.scheme = schemeName;
   options.jvp = compileJvp;
+  options.jvpIfDifferentiable = gCompilingForRun;
   options.libraryPath = library.path;
   options.soname = library.soname;
   options.configurePasses = [&](PassManager &pm) -> LogicalResult {
@@ -1005,6 +1018,7 @@ int runMain(const char *argv0) {
   }
 
   LoadableLibrary library;
+  gCompilingForRun = true;
   if (failed(prepareLibrary(runInput, argv0, library)))
     return 1;
   // The runtime's temporary output files are removed, like the compiler's,
@@ -1128,6 +1142,28 @@ int runMain(const char *argv0) {
                    << llvm::format("%g", previous) << "\n";
       return 1;
     }
+  }
+  // An explicit fixed step beyond the scheme's stability limit for this
+  // problem: say so before the run blows up (when the library has JVPs).
+  bool hasJvp = false;
+  for (int32_t i = 0; i < desc->num_entries; ++i)
+    hasJvp |= desc->entries[i].entry == GRADE_ENTRY_JVP;
+  bool explicitFixed = !desc->adaptive.bhat && !desc->position_a &&
+                       std::isfinite(grade_scheme_stability_limit(&desc->scheme));
+  if (runStabilityCheck && hasJvp && explicitFixed && dt > 0) {
+    double rho = 0;
+    if (failedStatus(grade_session_spectral_radius(session, t0, 50, &rho)))
+      return 1;
+    double limit = grade_scheme_stability_limit(&desc->scheme);
+    if (rho > 0 && dt * rho > limit)
+      llvm::errs() << llvm::format(
+          "gradec: warning: dt = %g exceeds the stability limit of %s for "
+          "this problem: the Jacobian of the right-hand side has a spectral "
+          "radius of about %.4g (power iteration at t = %g), and %s is "
+          "stable for dt * rho <= %g, i.e. dt <= %.4g; take a smaller --dt "
+          "or an implicit scheme (--scheme sdirk2 or backward_euler)\n",
+          dt, desc->scheme.name, rho, t0, desc->scheme.name, limit,
+          limit / rho);
   }
   Progress progress;
   progress.interval = std::chrono::duration<double>(runProgressInterval);

@@ -184,6 +184,26 @@ LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
   return success();
 }
 
+/// Whether every op of the right-hand side has a tangent rule (the rules
+/// themselves refuse max reductions and unknown ops).
+bool isDifferentiable(RhsOp rhs) {
+  WalkResult result = rhs.getBody().walk([](Operation *op) {
+    if (auto reduce = dyn_cast<ReduceOp>(op);
+        reduce && reduce.getKind() == ReduceKind::max)
+      return WalkResult::interrupt();
+    if (auto reduce = dyn_cast<ReduceAllOp>(op);
+        reduce && reduce.getKind() != ReduceAllKind::sum &&
+        reduce.getKind() != ReduceAllKind::mean)
+      return WalkResult::interrupt();
+    bool known = isa<TangentOpInterface, LoadOp, YieldOp, arith::ConstantOp,
+                     arith::AddFOp, arith::SubFOp, arith::MulFOp,
+                     arith::DivFOp, arith::NegFOp, arith::TruncFOp,
+                     arith::ExtFOp>(op);
+    return known ? WalkResult::advance() : WalkResult::interrupt();
+  });
+  return !result.wasInterrupted();
+}
+
 struct GenerateJvpPass : public grade::impl::GenerateJvpBase<GenerateJvpPass> {
   using Base::Base;
 
@@ -193,7 +213,10 @@ struct GenerateJvpPass : public grade::impl::GenerateJvpBase<GenerateJvpPass> {
       SolveOp solve = model.getSolveOp();
       if (!rhs || model.getJvpOp())
         continue;
-      if (!all && !(solve && solve.getScheme().isImplicit()))
+      bool implicit = solve && solve.getScheme().isImplicit();
+      if (!all && !implicit)
+        continue;
+      if (bestEffort && !implicit && !isDifferentiable(rhs))
         continue;
       if (failed(generateJvp(model, rhs)))
         return signalPassFailure();

@@ -80,7 +80,10 @@ def GenerateJvp : Pass<"grade-generate-jvp", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"all", "all", "bool", /*default=*/"false",
-           "Build the JVP of every model, not only of implicit schemes">
+           "Build the JVP of every model, not only of implicit schemes">,
+    Option<"bestEffort", "best-effort", "bool", /*default=*/"false",
+           "With all: skip, without an error, a model whose right-hand side "
+           "cannot be differentiated (max reductions)">
   ];
   let dependentDialects = ["::grade::GradeDialect",
                            "::mlir::arith::ArithDialect"];

@@ -418,6 +418,18 @@ grade_session_eval_jvp(grade_session_t *s, double t,
                        grade_tensor_t *const *tangents,
                        grade_tensor_t *const *out);
 
+/** An estimate of the spectral radius of the right-hand side's Jacobian at
+ *  the current states and time t: `iterations` (> 0) steps of the power
+ *  iteration on the Jacobian-vector products from a fixed start vector,
+ *  written to `rho` (a lower bound that the iterations tighten; exact in
+ *  the limit for a symmetric Jacobian such as diffusion's). Compared with
+ *  grade_scheme_stability_limit(scheme) / dt it tells whether an explicit
+ *  step is stable. FAILED_PRECONDITION without Jacobian-vector products. */
+GRADE_RT_API grade_status_t grade_session_spectral_radius(grade_session_t *s,
+                                                          double t,
+                                                          int32_t iterations,
+                                                          double *rho);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
