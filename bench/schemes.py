@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""The discretisation schemes side by side (issue 7's benchmark).
+
+    /usr/bin/python3 bench/schemes.py [--gradec build/bin/gradec] [--rounds 3]
+                                      [--data ../shared/data]
+
+1. Cost per step and per right-hand-side evaluation of every scheme on heat
+   (examples/heat.grade) on a random graph of 100 000 nodes and 1 000 000
+   edges (weights in [0.5, 1.5)), and the adaptive machinery's overhead per
+   evaluation against fixed-step rk4 (the goal is 10 % or less). Rounds are
+   interleaved (every scheme once per round); medians and ranges.
+2. A stiff case: heat on 20 000 nodes / 200 000 undirected edges with
+   weights spread over six orders of magnitude (1e-3 .. 1e3), integrated to
+   t = 1 to a relative accuracy of 1e-3 (against a fine sdirk2 run): rk4 at
+   its stable step (from the spectral radius), dopri5 at rtol 1e-4 and
+   sdirk2 at a step 100x larger, with their times.
+3. dopri5 on GRAND-l on Cora with GRAND's tolerances (rtol 8.2e-7,
+   atol 8.2e-5, T = 18.3): evaluations and time, against SciPy's RK45 on
+   the same problem (float64; torchdiffeq's dopri5 where importable).
+
+Times are gradec's own `--stats` figure (seconds inside the integration),
+2 threads each (the machine has 2 cores).
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gradec", default=os.path.join(ROOT, "build/bin/gradec"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data", default=os.path.join(ROOT, "../shared/data"))
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+WORK = tempfile.mkdtemp(prefix="grade-schemes-")
+
+
+def gradec(*args, check=True):
+    proc = subprocess.run([ARGS.gradec] + [str(a) for a in args],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True)
+    if check and proc.returncode != 0:
+        sys.exit("gradec failed: %s\n%s" % (" ".join(map(str, args)), proc.stdout))
+    return proc.stdout
+
+
+def stats(text):
+    m = re.search(r"statistics: (\d+) steps \((\d+) accepted, (\d+) rejected\), "
+                  r"(\d+) right-hand-side evaluations.*?([0-9.]+) s integrating", text)
+    if not m:
+        sys.exit("no statistics in:\n" + text)
+    jvp = re.search(r"(\d+) Jacobian-vector products", text)
+    return {"steps": int(m.group(1)), "rejected": int(m.group(3)),
+            "evals": int(m.group(4)), "seconds": float(m.group(5)),
+            "jvps": int(jvp.group(1)) if jvp else 0}
+
+
+def path(name):
+    return os.path.join(WORK, name)
+
+
+def fmt(values, scale=1e3, unit="ms"):
+    return "%8.2f %s [%.2f, %.2f]" % (statistics.median(values) * scale, unit,
+                                      min(values) * scale, max(values) * scale)
+
+
+# ---------------------------------------------------------------------------
+# 1. Cost per step and per evaluation on the 1M-edge graph
+# ---------------------------------------------------------------------------
+
+def part1():
+    print("== 1. heat on 100 000 nodes / 1 000 000 edges, t in [0, 0.5]")
+    rng = np.random.default_rng(1)
+    n, m = 100000, 1000000
+    src = rng.integers(0, n, m)
+    dst = rng.integers(0, n, m)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    w = rng.uniform(0.5, 1.5, len(src))
+    with open(path("big.mtx"), "w") as f:
+        f.write("%%MatrixMarket matrix coordinate real general\n")
+        f.write("%d %d %d\n" % (n, n, len(src)))
+        np.savetxt(f, np.column_stack([dst + 1, src + 1, w]), fmt="%d %d %.6f")
+    np.save(path("x0.npy"), rng.normal(size=n))
+    # rho <= 2 max weighted in-degree: about 2 * 25 * 1.5 here; rk4's step
+    # 0.02 is stable (dt rho < 2.78 for rho up to 139).
+    runs = {
+        "euler": ("euler", ["--dt", "0.01"]),
+        "rk4": ("rk4", ["--dt", "0.02"]),
+        "dopri5": ("dopri5", ["--rtol", "1e-6", "--atol", "1e-9"]),
+        "bosh3": ("bosh3", ["--rtol", "1e-4", "--atol", "1e-7"]),
+        "backward_euler": ("backward_euler", ["--dt", "0.02"]),
+        "crank_nicolson": ("crank_nicolson", ["--dt", "0.02"]),
+        "sdirk2": ("sdirk2", ["--dt", "0.02"]),
+    }
+    libs = {}
+    for name, (scheme, _) in runs.items():
+        libs[name] = path("heat_%s.so" % name)
+        gradec(os.path.join(ROOT, "examples/heat.grade"), "--scheme", scheme,
+               "-o", libs[name])
+    results = {name: [] for name in runs}
+    for _ in range(ARGS.rounds):
+        for name, (scheme, extra) in runs.items():
+            implicit = scheme in ("backward_euler", "crank_nicolson", "sdirk2")
+            text = gradec("run", libs[name], "--graph", path("big.mtx"),
+                          "--mtx-duplicates=keep",
+                          "--input", "x0=%s" % path("x0.npy"), "--t1", "0.5",
+                          "--threads", "2", "--stats",
+                          *(["--linear-solver", "cg", "--newton-tol", "1e-8"]
+                            if implicit else []),
+                          *extra)
+            results[name].append(stats(text))
+    rk4_eval = statistics.median(r["seconds"] / r["evals"] for r in results["rk4"])
+    print("%-15s %6s %6s %6s %22s %22s %9s" % ("scheme", "steps", "rej", "evals",
+                                              "per step", "per evaluation",
+                                              "vs rk4"))
+    for name, rs in results.items():
+        per_step = [r["seconds"] / r["steps"] for r in rs]
+        per_eval = [r["seconds"] / (r["evals"] + r["jvps"]) for r in rs]
+        print("%-15s %6d %6d %6d %22s %22s %8.2fx" % (
+            name, rs[0]["steps"], rs[0]["rejected"], rs[0]["evals"] + rs[0]["jvps"],
+            fmt(per_step), fmt(per_eval), statistics.median(per_eval) / rk4_eval))
+    print("(per evaluation: right-hand sides and, for implicit schemes, "
+          "Jacobian-vector products)")
+    overhead = statistics.median(r["seconds"] / r["evals"] for r in results["dopri5"])
+    print("dopri5's cost per evaluation relative to rk4's: %.3f (goal <= 1.10)"
+          % (overhead / rk4_eval))
+
+
+# ---------------------------------------------------------------------------
+# 2. A stiff case
+# ---------------------------------------------------------------------------
+
+def part2():
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as sla
+    print("\n== 2. stiff heat: 20 000 nodes, 200 000 undirected edges, "
+          "weights 1e-3 .. 1e3, t in [0, 1]")
+    rng = np.random.default_rng(2)
+    n, m = 20000, 100000
+    a = rng.integers(0, n, m)
+    b = rng.integers(0, n, m)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    w = 10.0 ** rng.uniform(-3, 3, len(a))
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    ww = np.concatenate([w, w])
+    with open(path("stiff.mtx"), "w") as f:
+        f.write("%%MatrixMarket matrix coordinate real general\n")
+        f.write("%d %d %d\n" % (n, n, len(src)))
+        np.savetxt(f, np.column_stack([dst + 1, src + 1, ww]), fmt="%d %d %.17g")
+    A = sp.coo_matrix((ww, (dst, src)), shape=(n, n)).tocsr()
+    A.sum_duplicates()
+    L = sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A
+    rho = sla.eigsh(L, k=1, which="LA", return_eigenvectors=False)[0]
+    x0 = rng.normal(size=n)
+    np.save(path("sx0.npy"), x0)
+    ref_lib = path("stiff_ref.so")
+    gradec(os.path.join(ROOT, "examples/heat.grade"), "--scheme", "sdirk2",
+           "-o", ref_lib)
+    gradec("run", ref_lib, "--graph", path("stiff.mtx"), "--mtx-duplicates=sum",
+           "--input", "x0=%s" % path("sx0.npy"), "--output",
+           "x=%s" % path("ref.npy"), "--dt", "0.0005", "--threads", "2",
+           "--linear-solver", "cg")
+    ref = np.load(path("ref.npy"))
+    dt_rk4 = 2.785293 / rho
+    print("spectral radius %.4g: rk4 stable for dt <= %.3g" % (rho, dt_rk4))
+    cases = [("rk4", "rk4", ["--dt", repr(0.99 * dt_rk4)]),
+             ("dopri5", "dopri5", ["--rtol", "1e-4", "--atol", "1e-7"]),
+             ("sdirk2", "sdirk2", ["--dt", repr(min(0.05, 100 * dt_rk4)),
+                                   "--linear-solver", "cg"])]
+    for name, scheme, extra in cases:
+        lib = path("stiff_%s.so" % name)
+        gradec(os.path.join(ROOT, "examples/heat.grade"), "--scheme", scheme,
+               "-o", lib)
+        times, err, st = [], 0, None
+        for _ in range(ARGS.rounds):
+            text = gradec("run", lib, "--graph", path("stiff.mtx"),
+                          "--mtx-duplicates=sum", "--input",
+                          "x0=%s" % path("sx0.npy"), "--output",
+                          "x=%s" % path("out.npy"), "--threads", "2",
+                          "--stats", "--stability-check=false", *extra)
+            st = stats(text)
+            times.append(st["seconds"])
+            x = np.load(path("out.npy"))
+            err = np.abs(x - ref).max() / np.abs(ref).max()
+        print("%-7s %7d steps %9d evaluations %s  relative error %.2e" % (
+            name, st["steps"], st["evals"] + st["jvps"], fmt(times, 1, "s "), err))
+
+
+# ---------------------------------------------------------------------------
+# 3. GRAND-l on Cora with GRAND's tolerances
+# ---------------------------------------------------------------------------
+
+def part3():
+    print("\n== 3. dopri5 on GRAND-l on Cora (rtol 8.2e-7, atol 8.2e-5, "
+          "T = 18.3)")
+    cora = os.path.join(ARGS.data, "cora")
+    if not os.path.exists(os.path.join(cora, "edges.mtx")):
+        print("skipped: no Cora data in %s (see ../shared/data/README.md)" % cora)
+        return
+    import scipy.io
+    import scipy.sparse as sp
+    from scipy.integrate import solve_ivp
+    rng = np.random.default_rng(3)
+    feats = np.load(os.path.join(cora, "features.npy")).astype(np.float64)
+    enc = rng.normal(scale=1 / np.sqrt(feats.shape[1]), size=(feats.shape[1], 64))
+    x0 = (feats @ enc).astype(np.float32)
+    wq = rng.normal(scale=0.25, size=(64, 16)).astype(np.float32)
+    wk = rng.normal(scale=0.25, size=(64, 16)).astype(np.float32)
+    np.save(path("gx0.npy"), x0)
+    np.save(path("wq.npy"), wq)
+    np.save(path("wk.npy"), wk)
+    lib = path("grand_dopri5.so")
+    gradec(os.path.join(ROOT, "examples/grand_l.grade"), "--scheme", "dopri5",
+           "-o", lib)
+    times, st = [], None
+    for _ in range(ARGS.rounds):
+        text = gradec("run", lib, "--graph", os.path.join(cora, "edges.mtx"),
+                      "--input", "x0=%s" % path("gx0.npy"), "--param",
+                      "Wq=%s" % path("wq.npy"), "--param", "Wk=%s" % path("wk.npy"),
+                      "--rtol", "8.2e-7", "--atol", "8.2e-5", "--t1", "18.3",
+                      "--threads", "2", "--stats", "--output",
+                      "x=%s" % path("gx.npy"))
+        st = stats(text)
+        times.append(st["seconds"])
+    print("grade dopri5 (f32): %d steps (%d rejected), %d evaluations, %s" % (
+        st["steps"], st["rejected"], st["evals"], fmt(times, 1, "s ")))
+
+    # The same problem in SciPy (float64): attention computed as GRAND-l does.
+    A = scipy.io.mmread(os.path.join(cora, "edges.mtx")).tocoo()
+    dst, src = A.row, A.col
+    x = x0.astype(np.float64)
+    q, k = x @ wq, x @ wk
+    s = np.einsum("ij,ij->i", k[src], q[dst]) / 4.0
+    e = np.exp(s - s.max())  # softmax over in-edges; a global shift cancels
+    denom = np.bincount(dst, weights=e, minlength=x.shape[0])
+    att = e / denom[dst]
+    P = sp.csr_matrix((att, (dst, src)), shape=(x.shape[0], x.shape[0]))
+    rowsum = np.asarray(P.sum(axis=1)).ravel()
+
+    def f(t, y):
+        Y = y.reshape(x.shape)
+        return (P @ Y - rowsum[:, None] * Y).ravel()
+
+    start = time.perf_counter()
+    r = solve_ivp(f, (0, 18.3), x.ravel(), method="RK45", rtol=8.2e-7, atol=8.2e-5)
+    elapsed = time.perf_counter() - start
+    print("SciPy RK45 (f64):   %d evaluations, %.3f s  (grade/SciPy evaluations "
+          "%.2f)" % (r.nfev, elapsed, st["evals"] / r.nfev))
+    try:
+        import torch  # noqa: F401
+        import torchdiffeq  # noqa: F401
+        print("torchdiffeq is importable, but its run is not scripted yet")
+    except ImportError:
+        print("torchdiffeq: skipped (python3-torch / torchdiffeq not installed)")
+
+
+if __name__ == "__main__":
+    if not os.path.exists(ARGS.gradec):
+        sys.exit("no gradec at %s: build first (./scripts/build.sh)" % ARGS.gradec)
+    part1()
+    part2()
+    part3()
