@@ -300,6 +300,19 @@ grade_status_t requireInitialized(const grade_session &s) {
   return nullptr;
 }
 
+/// Evaluating Jacobian-vector products needs initialised states and a
+/// library that has them.
+grade_status_t requireJvp(const grade_session &s) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  if (!findEntry(s, GRADE_ENTRY_JVP))
+    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                      "model '%s' has no Jacobian-vector products; compile "
+                      "it for an implicit scheme or with gradec --jvp",
+                      s.desc->name);
+  return nullptr;
+}
+
 //===----------------------------------------------------------------------===//
 // Binding
 //===----------------------------------------------------------------------===//
@@ -1472,13 +1485,8 @@ grade_status_t takeImplicitStep(grade_session &s, double t, double h,
 /// dense start vector.
 grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
                               double &rho) {
-  if (grade_status_t status = requireInitialized(s))
+  if (grade_status_t status = requireJvp(s))
     return status;
-  if (!findEntry(s, GRADE_ENTRY_JVP))
-    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
-                      "model '%s' has no Jacobian-vector products; compile "
-                      "it for an implicit scheme or with gradec --jvp",
-                      s.desc->name);
   if (iterations < 1)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "the power iteration needs at least 1 iteration, got %d",
@@ -1689,13 +1697,8 @@ void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
 grade_status_t evalJvp(grade_session &s, double t,
                        grade_tensor_t *const *tangents,
                        grade_tensor_t *const *out) {
-  if (grade_status_t status = requireInitialized(s))
+  if (grade_status_t status = requireJvp(s))
     return status;
-  if (!findEntry(s, GRADE_ENTRY_JVP))
-    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
-                      "model '%s' has no Jacobian-vector products; compile "
-                      "it for an implicit scheme or with gradec --jvp",
-                      s.desc->name);
   std::vector<void *> directions, products;
   if (grade_status_t status =
           checkStateTensors(s, tangents, "tangent", directions))

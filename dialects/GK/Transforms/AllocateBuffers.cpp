@@ -198,46 +198,41 @@ LogicalResult allocateModel(ModelOp model) {
                               TargetPolicy::InPlace, pool,
                               swaps)))
       return failure();
-  if (RhsOp rhs = model.getRhsOp()) {
-    // Derivatives go to temporaries the runtime points at the caller's
-    // arrays; `rhs_outputs` lists them in the order the states are
-    // declared.
-    llvm::StringMap<FlatSymbolRefAttr> derivative;
+  // The derivatives of the rhs entry and the products of the jvp entry go
+  // to temporaries the runtime points at the caller's arrays; their
+  // attributes list them in the order the states are declared.
+  auto allocateOutputs = [&](Operation *region, ArrayAttr regionTargets,
+                             StringRef prefix) -> FailureOr<ArrayAttr> {
+    llvm::StringMap<FlatSymbolRefAttr> output;
     SmallVector<Attribute> outputs;
     for (DeclOp state : model.getStates()) {
       FlatSymbolRefAttr temp =
           pool.create(cast<FieldType>(state.getType()),
-                      ("d_" + state.getSymName() + "_").str());
-      derivative[state.getSymName()] = temp;
+                      (prefix + state.getSymName() + "_").str());
+      output[state.getSymName()] = temp;
       outputs.push_back(temp);
     }
     SmallVector<FlatSymbolRefAttr> targets;
-    for (FlatSymbolRefAttr target : getTargets(rhs.getTargets()))
-      targets.push_back(derivative.lookup(target.getValue()));
-    if (failed(allocateRegion(rhs.getBody().front(), targets,
+    for (FlatSymbolRefAttr target : getTargets(regionTargets))
+      targets.push_back(output.lookup(target.getValue()));
+    if (failed(allocateRegion(region->getRegion(0).front(), targets,
                               TargetPolicy::InPlace, pool, swaps)))
       return failure();
-    model.setRhsOutputsAttr(ArrayAttr::get(context, outputs));
+    return ArrayAttr::get(context, outputs);
+  };
+  if (RhsOp rhs = model.getRhsOp()) {
+    FailureOr<ArrayAttr> outputs =
+        allocateOutputs(rhs, rhs.getTargets(), "d_");
+    if (failed(outputs))
+      return failure();
+    model.setRhsOutputsAttr(*outputs);
   }
   if (JvpOp jvp = model.getJvpOp()) {
-    // J v goes to temporaries the runtime points at its vectors, listed in
-    // `jvp_outputs` in the order the states are declared.
-    llvm::StringMap<FlatSymbolRefAttr> product;
-    SmallVector<Attribute> outputs;
-    for (DeclOp state : model.getStates()) {
-      FlatSymbolRefAttr temp =
-          pool.create(cast<FieldType>(state.getType()),
-                      ("jv_" + state.getSymName() + "_").str());
-      product[state.getSymName()] = temp;
-      outputs.push_back(temp);
-    }
-    SmallVector<FlatSymbolRefAttr> targets;
-    for (FlatSymbolRefAttr target : getTargets(jvp.getTargets()))
-      targets.push_back(product.lookup(target.getValue()));
-    if (failed(allocateRegion(jvp.getBody().front(), targets,
-                              TargetPolicy::InPlace, pool, swaps)))
+    FailureOr<ArrayAttr> outputs =
+        allocateOutputs(jvp, jvp.getTargets(), "jv_");
+    if (failed(outputs))
       return failure();
-    model.setJvpOutputsAttr(ArrayAttr::get(context, outputs));
+    model.setJvpOutputsAttr(*outputs);
   }
   if (StepOp step = model.getStepOp()) {
     SolveOp solve = model.getSolveOp();

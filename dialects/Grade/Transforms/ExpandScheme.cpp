@@ -98,20 +98,8 @@ private:
         targets.push_back(aux.error);
     }
 
-    builder.setInsertionPointAfter(rhs);
-    auto step = StepOp::create(builder, loc, builder.getArrayAttr(targets));
-    Block *block = &step.getBody().emplaceBlock();
-    graph = block->addArgument(grade::GraphType::get(builder.getContext()),
-                               loc);
-    time = block->addArgument(builder.getF64Type(), loc);
-    dt = block->addArgument(builder.getF64Type(), loc);
-    builder.setInsertionPointToEnd(block);
-
-    // The states at the start of the step.
-    SmallVector<Value> start;
-    for (DeclOp decl : states)
-      start.push_back(LoadOp::create(builder, loc, decl.getType(),
-                                     decl.getSymName()));
+    SmallVector<Value> start =
+        createStep(loc, builder.getArrayAttr(targets), states);
 
     SmallVector<SmallVector<Value>> stageSlopes;
     SmallVector<Value> acc = start;
@@ -164,6 +152,26 @@ private:
                                    stageSlopes, s));
     }
     YieldOp::create(builder, loc, yielded);
+  }
+
+  /// Creates grade.step after the rhs with `targets` and its arguments
+  /// (graph, time, dt), leaves the builder at its end and returns the
+  /// states at the start of the step.
+  SmallVector<Value> createStep(Location loc, ArrayAttr targets,
+                                ArrayRef<DeclOp> states) {
+    builder.setInsertionPointAfter(rhs);
+    auto step = StepOp::create(builder, loc, targets);
+    Block *block = &step.getBody().emplaceBlock();
+    graph = block->addArgument(grade::GraphType::get(builder.getContext()),
+                               loc);
+    time = block->addArgument(builder.getF64Type(), loc);
+    dt = block->addArgument(builder.getF64Type(), loc);
+    builder.setInsertionPointToEnd(block);
+    SmallVector<Value> start;
+    for (DeclOp decl : states)
+      start.push_back(LoadOp::create(builder, loc, decl.getType(),
+                                     decl.getSymName()));
+    return start;
   }
 
   /// The states each state's right-hand side reads (its value's backward
@@ -237,18 +245,7 @@ private:
       return failure();
     }
 
-    builder.setInsertionPointAfter(rhs);
-    auto step = StepOp::create(builder, loc, rhs.getTargets());
-    Block *block = &step.getBody().emplaceBlock();
-    graph = block->addArgument(grade::GraphType::get(builder.getContext()),
-                               loc);
-    time = block->addArgument(builder.getF64Type(), loc);
-    dt = block->addArgument(builder.getF64Type(), loc);
-    builder.setInsertionPointToEnd(block);
-    SmallVector<Value> start;
-    for (DeclOp decl : states)
-      start.push_back(LoadOp::create(builder, loc, decl.getType(),
-                                     decl.getSymName()));
+    SmallVector<Value> start = createStep(loc, rhs.getTargets(), states);
 
     unsigned numStages = tableau.getNumStages();
     SmallVector<SmallVector<Value>> stageSlopes;
