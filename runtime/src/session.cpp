@@ -91,6 +91,10 @@ struct grade_session {
   std::vector<int32_t> swapPartner;
   /// The slope slots hold f(t, y) of the current states (FSAL schemes).
   bool slopeValid = false;
+  /// BDF2: the states one step back, and that step (0: no history yet, the
+  /// next step is the starting one-step scheme's).
+  std::vector<double> bdfPrevious;
+  double bdfStep = 0;
 };
 
 namespace {
@@ -499,6 +503,7 @@ grade_status_t bindField(grade_session &s, const char *name,
     std::memcpy(s.slots[size_t(s.fieldSlot[index])], tensor->data, bytes);
   s.bound[index] = 1;
   s.slopeValid = false; // the right-hand side may read it
+  s.bdfStep = 0;
   return nullptr;
 }
 
@@ -521,6 +526,7 @@ grade_status_t initialize(grade_session &s) {
   s.t = s.desc->t0;
   s.initialized = true;
   s.slopeValid = false;
+  s.bdfStep = 0;
   return nullptr;
 }
 
@@ -1394,14 +1400,27 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
     ++stats.rhs_evaluations;
     space.read(f, out);
   };
+  // BDF2 after its first step: one implicit solve of
+  //   z = (1+w)^2/(1+2w) y_n - w^2/(1+2w) y_{n-1} + (1+w)/(1+2w) h f(t+h, z),
+  // w = h / h_{n-1} (Hairer-Wanner's variable-step coefficients).
+  bool bdf = s.desc->bdf_order == 2 && s.bdfStep > 0 &&
+             s.bdfPrevious.size() == n;
   std::vector<double> base(n), zv(n), F(n), G(n), delta(n);
-  for (int32_t i = 0; i < stages; ++i) {
+  for (int32_t i = 0; i < (bdf ? 1 : stages); ++i) {
     base = y;
     for (int32_t j = 0; j < i; ++j)
       if (double a = scheme.a[i * stages + j]; a != 0)
         axpy(h * a, k[size_t(j)], base);
     double ti = t + scheme.c[i] * h;
     double gamma = h * scheme.a[i * stages + i];
+    if (bdf) {
+      double w = h / s.bdfStep, denom = 1 + 2 * w;
+      for (size_t j = 0; j < n; ++j)
+        base[j] = (1 + w) * (1 + w) / denom * y[j] -
+                  w * w / denom * s.bdfPrevious[j];
+      ti = t + h;
+      gamma = (1 + w) / denom * h;
+    }
     if (gamma == 0) {
       rhsAt(ti, base, k[size_t(i)]);
       continue;
@@ -1468,10 +1487,19 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
       k[size_t(i)][j] = (zv[j] - base[j]) / gamma;
   }
   restore();
-  for (int32_t i = 0; i < stages; ++i)
-    if (double b = scheme.b[i]; b != 0)
-      axpy(h * b, k[size_t(i)], y);
-  space.write(y, space.stateSlots());
+  std::vector<double> next = y;
+  if (bdf) {
+    next = zv;
+  } else {
+    for (int32_t i = 0; i < stages; ++i)
+      if (double b = scheme.b[i]; b != 0)
+        axpy(h * b, k[size_t(i)], next);
+  }
+  space.write(next, space.stateSlots());
+  if (s.desc->bdf_order) {
+    s.bdfPrevious = std::move(y);
+    s.bdfStep = h;
+  }
   return nullptr;
 }
 

@@ -787,7 +787,8 @@ int listSchemes() {
                                "order", "stages", "properties");
   for (StringRef name : TableauAttr::getNamedSchemes()) {
     TableauAttr tableau = TableauAttr::getNamed(&context, name);
-    std::string kind = tableau.isPartitioned() ? "symplectic"
+    std::string kind = tableau.getBdfOrder()   ? "multistep"
+                       : tableau.isPartitioned() ? "symplectic"
                        : tableau.isImplicit()  ? "implicit"
                        : tableau.isAdaptive()  ? "adaptive"
                                                : "explicit";
@@ -796,7 +797,11 @@ int listSchemes() {
       order += "(" + std::to_string(tableau.getEmbeddedOrder()) + ")";
     std::string properties;
     llvm::raw_string_ostream os(properties);
-    if (tableau.isPartitioned()) {
+    if (tableau.getBdfOrder()) {
+      os << "BDF" << tableau.getBdfOrder()
+         << " with variable steps, Newton-Krylov on the JVP; L-stable; "
+            "backward Euler starts";
+    } else if (tableau.isPartitioned()) {
       os << "partitioned: positions and velocities; order " << order
          << " on dx/dt = v, dv/dt = f(x)";
     } else if (tableau.isImplicit()) {

@@ -478,7 +478,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                                         ? solve.getAtol()->convertToDouble()
                                         : 0.0)}),
             qaArray.empty() ? emit.null(b) : emit.addressOf(b, qaArray),
-            qbArray.empty() ? emit.null(b) : emit.addressOf(b, qbArray)};
+            qbArray.empty() ? emit.null(b) : emit.addressOf(b, qbArray),
+            emit.int32(b, tableau.getBdfOrder()),
+            emit.int32(b, 0)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

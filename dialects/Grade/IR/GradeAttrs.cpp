@@ -239,6 +239,8 @@ struct NamedTableau {
   std::vector<double> mid = {};
   /// Partitioned schemes: the position states' tableau.
   std::vector<double> qa = {}, qb = {};
+  /// Backward differentiation formulas: their order.
+  int64_t bdfOrder = 0;
 };
 
 constexpr double kSqrtHalf = 0.70710678118654752440; // 1 / sqrt(2)
@@ -307,6 +309,8 @@ const std::vector<NamedTableau> &getNamedTableaux() {
        2,
        {1 - kSqrtHalf, 0, kSqrtHalf, 1 - kSqrtHalf},
        {kSqrtHalf, 1 - kSqrtHalf}},
+      // BDF2 with variable steps; backward Euler takes the first step.
+      {"bdf2", 2, {1}, {1}, {}, 0, {}, {}, {}, 2},
       // Symplectic Euler (GraphCON's scheme): the velocities step first
       // from the old positions, v' = v + h f(x, v), then the positions
       // from the new velocities, x' = x + h g(v').
@@ -352,7 +356,8 @@ TableauAttr TableauAttr::getNamed(MLIRContext *context, StringRef name) {
           context, named.name, named.order, named.a, named.b,
           // A partitioned scheme's stages are at the positions' times.
           rowSums(named.qb.empty() ? named.a : named.qa, named.b.size()),
-          named.bhat, named.embeddedOrder, named.mid, named.qa, named.qb);
+          named.bhat, named.embeddedOrder, named.mid, named.qa, named.qb,
+          named.bdfOrder);
   return {};
 }
 
@@ -469,9 +474,25 @@ LogicalResult TableauAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   DenseF64ArrayAttr a, DenseF64ArrayAttr b,
                                   DenseF64ArrayAttr c, DenseF64ArrayAttr bhat,
                                   int64_t embeddedOrder, DenseF64ArrayAttr mid,
-                                  DenseF64ArrayAttr qa, DenseF64ArrayAttr qb) {
+                                  DenseF64ArrayAttr qa, DenseF64ArrayAttr qb,
+                                  int64_t bdfOrder) {
   if (name.empty())
     return emitError() << "a tableau needs a name";
+  if (bdfOrder != 0) {
+    // The multistep formula's order is the scheme's; the tableau is the
+    // implicit one-step scheme of its first step.
+    if (bdfOrder != 2 || order != 2)
+      return emitError() << "tableau '" << name
+                         << "': the backward differentiation formula of "
+                            "order 2 is the only one, got order "
+                         << bdfOrder;
+    if (!a || !b || !c || a.size() != 1 || a[0] == 0 || !bhat.empty() ||
+        !qb.empty())
+      return emitError() << "tableau '" << name
+                         << "': a BDF scheme starts with an implicit "
+                            "one-stage step";
+    return success();
+  }
   if (!a || !b || !c || !bhat || !mid || !qa || !qb)
     return emitError() << "tableau '" << name << "' lacks coefficients";
   if (!qb.empty()) {
@@ -566,9 +587,12 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
   // Adaptive: `, bhat = [...], embedded_order q[, mid = [...]]`;
   // partitioned: `, qa = [[...], ...], qb = [...]`.
   SmallVector<double> bhat, mid, qa, qb;
-  int64_t embeddedOrder = 0;
+  int64_t embeddedOrder = 0, bdfOrder = 0;
   if (succeeded(parser.parseOptionalComma())) {
-    if (succeeded(parser.parseOptionalKeyword("qa"))) {
+    if (succeeded(parser.parseOptionalKeyword("bdf"))) {
+      if (parser.parseInteger(bdfOrder))
+        return {};
+    } else if (succeeded(parser.parseOptionalKeyword("qa"))) {
       if (parser.parseEqual() ||
           parser.parseCommaSeparatedList(
               AsmParser::Delimiter::Square,
@@ -602,7 +626,7 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
                     DenseF64ArrayAttr::get(context, bhat), embeddedOrder,
                     DenseF64ArrayAttr::get(context, mid),
                     DenseF64ArrayAttr::get(context, qa),
-                    DenseF64ArrayAttr::get(context, qb));
+                    DenseF64ArrayAttr::get(context, qb), bdfOrder);
 }
 
 void TableauAttr::print(AsmPrinter &printer) const {
@@ -629,6 +653,8 @@ void TableauAttr::print(AsmPrinter &printer) const {
   printValues(getB());
   printer << ", c = ";
   printValues(getC());
+  if (getBdfOrder())
+    printer << ", bdf " << getBdfOrder();
   if (isPartitioned()) {
     printer << ", qa = [";
     for (unsigned i = 0; i < s; ++i) {

@@ -30,6 +30,11 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     weights at the middle of the step, b_i(1/2)), the quartic through the
     two ends, their slopes and the midpoint (Dormand-Prince's).
 
+    A backward differentiation formula (`bdf_order` 2: `bdf2`) is a
+    multistep scheme: its tableau (backward Euler) takes the first step,
+    every later one solves y' = a1 y_n - a2 y_{n-1} + b h f(t + h, y') with
+    the variable-step coefficients of the last two steps.
+
     A partitioned (symplectic) scheme has a second tableau `qa`, `qb` for
     the position states (those whose right-hand sides read only the other,
     velocity states: dx/dt = v), `a`, `b` being the velocities'; both are
@@ -55,7 +60,8 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     "int64_t":$embeddedOrder,
     "::mlir::DenseF64ArrayAttr":$midWeights,
     "::mlir::DenseF64ArrayAttr":$partnerCoefficients,
-    "::mlir::DenseF64ArrayAttr":$partnerWeights
+    "::mlir::DenseF64ArrayAttr":$partnerWeights,
+    "int64_t":$bdfOrder
   );
   let builders = [
     AttrBuilder<(ins "::llvm::StringRef":$name, "int64_t":$order,
@@ -66,7 +72,8 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
                      CArg<"int64_t", "0">:$embeddedOrder,
                      CArg<"::llvm::ArrayRef<double>", "{}">:$mid,
                      CArg<"::llvm::ArrayRef<double>", "{}">:$qa,
-                     CArg<"::llvm::ArrayRef<double>", "{}">:$qb), [{
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$qb,
+                     CArg<"int64_t", "0">:$bdfOrder), [{
       return $_get($_ctxt, name, order,
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, a),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, b),
@@ -74,7 +81,7 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, bhat), embeddedOrder,
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, mid),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, qa),
-                   ::mlir::DenseF64ArrayAttr::get($_ctxt, qb));
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, qb), bdfOrder);
     }]>
   ];
   let hasCustomAssemblyFormat = 1;
@@ -124,8 +131,8 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     }
     /// The built-in scheme of this name (euler, midpoint, heun, ralston,
     /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5, backward_euler,
-    /// crank_nicolson, sdirk2, symplectic_euler, leapfrog); null if there
-    /// is none.
+    /// crank_nicolson, sdirk2, bdf2, symplectic_euler, leapfrog); null if
+    /// there is none.
     static TableauAttr getNamed(::mlir::MLIRContext *context,
                                 ::llvm::StringRef name);
     /// Names of the built-in schemes, in the order docs list them.

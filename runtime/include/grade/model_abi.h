@@ -236,6 +236,10 @@ typedef struct grade_model_descriptor {
    *  plain Runge-Kutta scheme. */
   const double *position_a;
   const double *position_b;
+  /** A backward differentiation formula's order (2: BDF2), whose first
+   *  step is `scheme`'s (backward Euler); 0 for a one-step scheme. */
+  int32_t bdf_order;
+  int32_t reserved2;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -252,7 +256,7 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 208,
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 216,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

@@ -1,6 +1,6 @@
 """Reference for implicit.test: the diagonally implicit schemes
-(backward_euler, crank_nicolson, sdirk2), whose stages the runtime solves
-with Newton-Krylov on the compiler's Jacobian-vector products.
+(backward_euler, crank_nicolson, sdirk2) and BDF2, whose stages the runtime
+solves with Newton-Krylov on the compiler's Jacobian-vector products.
 
 1. Orders on heat on a random weighted undirected graph (exact solution by
    scipy.linalg.expm) and on a nonlinear Allen-Cahn equation
@@ -95,12 +95,17 @@ heat_rhs = "sum_in(weight * (x[src] - x[dst]))"
 ac_rhs = heat_rhs + " + x - x * x * x"
 ac_ref = solve_ivp(lambda t, y: -K @ y + y - y ** 3, (0, 1), 0.5 * x0,
                    method="Radau", rtol=1e-12, atol=1e-12).y[:, -1]
-implicit_stages = {"backward_euler": 1, "crank_nicolson": 1, "sdirk2": 2}
-for scheme, order in (("backward_euler", 1), ("crank_nicolson", 2), ("sdirk2", 2)):
+implicit_stages = {"backward_euler": 1, "crank_nicolson": 1, "sdirk2": 2,
+                   "bdf2": 1}
+for scheme, order in (("backward_euler", 1), ("crank_nicolson", 2),
+                      ("sdirk2", 2), ("bdf2", 2)):
     for name, rhs, start, ref in (("heat", heat_rhs, x0, heat_exact),
                                   ("allen_cahn", ac_rhs, 0.5 * x0, ac_ref)):
         lib = model(name, scheme, rhs)
+        # BDF2's backward-Euler start makes the coarsest steps pre-asymptotic.
         hs = [0.1, 0.05, 0.025, 0.0125]
+        if scheme == "bdf2":
+            hs = [0.05, 0.025, 0.0125, 0.00625]
         errs = []
         for h in hs:
             x, text = run(lib, mtx, start, h)
@@ -118,6 +123,17 @@ for scheme, order in (("backward_euler", 1), ("crank_nicolson", 2), ("sdirk2", 2
                        steps * implicit_stages[scheme] <= newton <= 5 * steps * implicit_stages[scheme],
                        "%d Newton iterations for %d steps" % (newton, steps))
 
+# BDF2's variable-step formula: a step that does not divide the interval
+# ends with a shorter step, and the error stays that of the neighbouring
+# uniform grid.
+lib = model("heat", "bdf2", heat_rhs)
+x, _ = run(lib, mtx, x0, 0.0125)
+uniform = np.abs(x - heat_exact).max()
+x, _ = run(lib, mtx, x0, 0.013)  # 77 steps of 0.013, then 0.009
+shortened = np.abs(x - heat_exact).max()
+check.le("bdf2 with a shortened last step: error / uniform grid's",
+         shortened / uniform, 1.5)
+
 # 2. Stiff heat: weights from 1e-3 to 1e3.
 gs = graph(60, 90, lambda m: 10.0 ** rng.uniform(-3, 3, m))
 mtx_s = gs.write_mtx(gradec.path("stiff.mtx"))
@@ -129,7 +145,8 @@ xs0 = rng.normal(size=60)
 T = 50 * dt
 exact_s = expm(-Ks * T) @ xs0
 print("stiff heat: rho = %.3g, explicit limit %.3g, dt = %.3g" % (rho, dt_explicit, dt))
-for scheme, bound in (("sdirk2", 1e-4), ("backward_euler", 1e-2)):
+for scheme, bound in (("sdirk2", 1e-4), ("backward_euler", 1e-2),
+                      ("bdf2", 1e-3)):
     lib = model("stiff", scheme, heat_rhs)
     x, text = run(lib, mtx_s, xs0, dt, "--t1", repr(T))
     err = np.abs(x - exact_s).max() / np.abs(xs0).max()
