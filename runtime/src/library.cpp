@@ -278,13 +278,19 @@ grade_status_t checkSlots(const char *path,
                        derivativeSlots[size_t(i)]));
     if (field.role != GRADE_ROLE_STATE)
       continue;
-    // An adaptive step needs each state's error and tolerances, its slope
-    // for an FSAL scheme and its midpoint for a dense output through it.
+    // An adaptive explicit step needs each state's error and tolerances,
+    // its slope for an FSAL scheme and its midpoint for a dense output
+    // through it; the runtime estimates an implicit scheme's error itself.
     const grade_adaptive_desc_t &adaptive = desc->adaptive;
+    bool implicitScheme = false;
+    for (int32_t k = 0; desc->scheme.a && desc->scheme.stages <= 64 &&
+                        k < desc->scheme.stages;
+         ++k)
+      implicitScheme |= desc->scheme.a[k * desc->scheme.stages + k] != 0;
     static const char *const kindNames[] = {"slope", "midpoint", "error",
                                             "rtol", "atol"};
     for (int kind = GRADE_SLOT_SLOPE; kind <= GRADE_SLOT_ATOL; ++kind) {
-      bool needed = adaptive.bhat &&
+      bool needed = adaptive.bhat && !implicitScheme &&
                     (kind == GRADE_SLOT_SLOPE    ? adaptive.fsal != 0
                      : kind == GRADE_SLOT_MIDPOINT ? adaptive.mid != nullptr
                                                    : true);

@@ -733,7 +733,8 @@ void setUpAdaptive(grade_session &s) {
       s.swapPartner[size_t(step->swaps[2 * k])] = step->swaps[2 * k + 1];
       s.swapPartner[size_t(step->swaps[2 * k + 1])] = step->swaps[2 * k];
     }
-  if (!desc.adaptive.bhat)
+  // An implicit scheme's error is estimated by the runtime's stage solver.
+  if (!desc.adaptive.bhat || isImplicitScheme(s))
     return;
   for (int32_t i = 0; i < desc.num_fields; ++i) {
     if (desc.fields[i].role != GRADE_ROLE_STATE)
@@ -1370,9 +1371,19 @@ bool isImplicitScheme(const grade_session &s) {
 }
 
 /// One step of a diagonally implicit scheme from the current states at t.
+/// With `proposal`, the new states are returned there instead of written,
+/// and `error` receives the embedded estimate's scaled RMS norm (adaptive
+/// schemes).
+struct ImplicitProposal {
+  std::vector<double> *next = nullptr;
+  double *error = nullptr;
+  double rtol = 0, atol = 0;
+};
+
 grade_status_t implicitStep(grade_session &s, double t, double h,
                             const ImplicitOptions &options,
-                            grade_integrate_stats_t &stats) {
+                            grade_integrate_stats_t &stats,
+                            ImplicitProposal proposal = {}) {
   const grade_scheme_desc_t &scheme = s.desc->scheme;
   StateSpace space(s);
   std::vector<Buffer> zBuf, fBuf, vBuf, jvBuf;
@@ -1495,10 +1506,165 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
       if (double b = scheme.b[i]; b != 0)
         axpy(h * b, k[size_t(i)], next);
   }
+  if (proposal.next) {
+    // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs.
+    const double *bhat = s.desc->adaptive.bhat;
+    double sum = 0;
+    for (size_t j = 0; j < n; ++j) {
+      double e = 0;
+      for (int32_t i = 0; i < stages; ++i)
+        e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
+      double scale = proposal.atol +
+                     proposal.rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
+      double scaled = h * e / scale;
+      sum += scaled * scaled;
+    }
+    *proposal.error = n ? std::sqrt(sum / double(n)) : 0;
+    *proposal.next = std::move(next);
+    return nullptr;
+  }
   space.write(next, space.stateSlots());
   if (s.desc->bdf_order) {
     s.bdfPrevious = std::move(y);
     s.bdfStep = h;
+  }
+  return nullptr;
+}
+
+/// Adaptive steps of an implicit scheme with an embedded estimate: the
+/// controller of the explicit pairs (PI control, rejections, max_steps,
+/// underflow), a Newton failure counting as a rejection; the steps land on
+/// the output times (no dense output).
+grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
+                                         const grade_integrate_options_t &o,
+                                         grade_integrate_stats_t &stats) {
+  const grade_model_descriptor_t &desc = *s.desc;
+  double rtol = o.rtol > 0 ? o.rtol : desc.adaptive.rtol > 0 ? desc.adaptive.rtol : kDefaultRtol;
+  double atol = o.atol > 0 ? o.atol : desc.adaptive.atol > 0 ? desc.adaptive.atol : kDefaultAtol;
+  if (o.max_steps < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "max_steps must be >= 0 (0: %lld), got %lld",
+                      (long long)kDefaultMaxSteps, (long long)o.max_steps);
+  int64_t maxSteps = o.max_steps > 0 ? o.max_steps : kDefaultMaxSteps;
+  ImplicitOptions solve = implicitOptions(o);
+  const int32_t errorOrder = desc.adaptive.embedded_order + 1;
+  const double expo1 = 1.0 / errorOrder - 0.75 * (0.2 / errorOrder);
+  const double beta = 0.2 / errorOrder;
+  const double tStart = s.t;
+  StateSpace space(s);
+
+  double h = o.dt > 0 ? o.dt : desc.dt;
+  if (!(h > 0)) {
+    // h0 = 0.01 |y| / |f|, scaled (the first phase of Hairer-Norsett-Wanner's
+    // choice; the controller corrects it within a few steps).
+    std::vector<Buffer> fBuf;
+    if (!space.allocate(fBuf))
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory choosing the first step",
+                        desc.name);
+    std::vector<double> y, f;
+    space.read(space.stateSlots(), y);
+    runRhs(s, s.t, StateSpace::pointers(fBuf));
+    ++stats.rhs_evaluations;
+    space.read(StateSpace::pointers(fBuf), f);
+    double d0 = 0, d1 = 0;
+    for (size_t j = 0; j < y.size(); ++j) {
+      double scale = atol + rtol * std::fabs(y[j]);
+      d0 += (y[j] / scale) * (y[j] / scale);
+      d1 += (f[j] / scale) * (f[j] / scale);
+    }
+    d0 = std::sqrt(d0 / double(std::max<size_t>(y.size(), 1)));
+    d1 = std::sqrt(d1 / double(std::max<size_t>(y.size(), 1)));
+    h = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
+    h = std::min(h, t1 - s.t);
+  }
+  int64_t nextOutput = 0;
+  double errOld = 1e-4, lastError = 0;
+  bool rejectedLast = false, lastFailed = false;
+  std::vector<double> next;
+  while (s.t < t1) {
+    double t = s.t;
+    if (stats.accepted + stats.rejected >= maxSteps)
+      return makeStatus(GRADE_ERROR_NUMERICAL,
+                        "model '%s': %lld steps (%lld accepted, %lld "
+                        "rejected) reached max_steps at t = %g with step "
+                        "size %g, before t1 = %g; raise max_steps "
+                        "(--max-steps) or loosen the tolerances (rtol = %g, "
+                        "atol = %g)",
+                        desc.name, (long long)(stats.accepted + stats.rejected),
+                        (long long)stats.accepted, (long long)stats.rejected, t,
+                        h, t1, rtol, atol);
+    double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
+    if (!(h >= hMin))
+      return makeStatus(
+          GRADE_ERROR_NUMERICAL,
+          "model '%s': step size underflow at t = %g: the step size %g fell "
+          "below %g (10 ulps of t) without meeting rtol = %g, atol = %g (%s)",
+          desc.name, t, h, hMin, rtol, atol,
+          lastFailed ? "the last attempt's Newton iteration did not converge"
+                     : format("the last attempt's error norm was %g",
+                              lastError)
+                           .c_str());
+    bool last = t + h >= t1;
+    double hStep = last ? t1 - t : h;
+    if (nextOutput < o.num_times && t + hStep >= o.times[nextOutput]) {
+      hStep = o.times[nextOutput] - t;
+      last = o.times[nextOutput] >= t1;
+    }
+    double err = 0;
+    ImplicitProposal proposal{&next, &err, rtol, atol};
+    grade_status_t failure = implicitStep(s, t, hStep, solve, stats, proposal);
+    lastFailed = failure != nullptr;
+    if (failure) {
+      // A stage that does not converge: a smaller step.
+      grade_status_free(failure);
+      err = HUGE_VAL;
+    }
+    lastError = err;
+    if (!(err <= 1)) {
+      ++stats.rejected;
+      double factor = std::isfinite(err)
+                          ? std::max(kMinFactor,
+                                     kSafety * std::pow(err, -1.0 / errorOrder))
+                          : kMinFactor;
+      h = hStep * std::min(factor, 1.0);
+      rejectedLast = true;
+      continue;
+    }
+    space.write(next, space.stateSlots());
+    double tNew = last ? t1 : t + hStep;
+    if (nextOutput < o.num_times && hStep == o.times[nextOutput] - t)
+      tNew = o.times[nextOutput];
+    s.t = tNew;
+    ++stats.steps;
+    ++stats.accepted;
+    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, hStep) : hStep;
+    stats.max_step = std::max(stats.max_step, hStep);
+    ++stats.finite_checks;
+    if (grade_status_t status =
+            checkFinite(s, tNew, stats.steps, stats.steps, o.max_abs))
+      return status;
+    while (nextOutput < o.num_times && o.times[nextOutput] <= tNew) {
+      if (grade_status_t status =
+              emitOutput(s, o, nextOutput, o.times[nextOutput], nullptr))
+        return status;
+      ++nextOutput;
+    }
+    if (o.progress && o.progress(o.user, tNew, tStart, t1) != 0)
+      return makeStatus(GRADE_ERROR_UNAVAILABLE,
+                        "integration cancelled at t = %g (step %lld)", tNew,
+                        (long long)stats.steps);
+    double factor = std::pow(err, expo1) / std::pow(errOld, beta) / kSafety;
+    factor = std::clamp(factor, 1.0 / kMaxFactor, 1.0 / kMinFactor);
+    double hNew = hStep / factor;
+    if (rejectedLast)
+      hNew = std::min(hNew, hStep);
+    errOld = std::max(err, 1e-4);
+    rejectedLast = false;
+    if (!last && hStep == h)
+      h = hNew;
+    else if (!last)
+      h = std::max(h, hNew); // a step shortened for an output time
   }
   return nullptr;
 }
@@ -1588,6 +1754,9 @@ grade_status_t integrate(grade_session &s, double t1,
                       "t1 = %g is before the current time %g", t1, s.t);
   if (!s.adaptive.empty())
     return t1 == s.t ? nullptr : integrateAdaptive(s, t1, options, stats);
+  if (s.desc->adaptive.bhat && isImplicitScheme(s))
+    return t1 == s.t ? nullptr
+                     : integrateAdaptiveImplicit(s, t1, options, stats);
   // Fixed steps land on each output time.
   for (int64_t k = 0; k < options.num_times; ++k) {
     if (grade_status_t status =

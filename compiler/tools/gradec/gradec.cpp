@@ -811,6 +811,8 @@ int listSchemes() {
       os << "Newton-Krylov stages on the JVP; |R(-inf)| = "
          << llvm::format("%.3g", lStable ? 0.0 : atInfinity)
          << (lStable ? " (L-stable)" : "");
+      if (tableau.isAdaptive())
+        os << "; error estimate, adaptive steps";
     } else {
       grade_scheme_desc_t desc = {};
       std::vector<double> a(tableau.getA()), b(tableau.getB()),

@@ -468,7 +468,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                 b, {bhatArray.empty() ? emit.null(b)
                                       : emit.addressOf(b, bhatArray),
                     emit.int32(b, tableau.getEmbeddedOrder()),
-                    emit.int32(b, tableau.isAdaptive() && tableau.isFSAL()),
+                    // The FSAL slopes of an explicit step; the runtime
+                    // solves an implicit scheme's stages itself.
+                    emit.int32(b, tableau.isAdaptive() && tableau.isFSAL() &&
+                                      !tableau.isImplicit()),
                     midArray.empty() ? emit.null(b)
                                      : emit.addressOf(b, midArray),
                     emit.float64(b, solve.getRtol()

@@ -309,6 +309,19 @@ const std::vector<NamedTableau> &getNamedTableaux() {
        2,
        {1 - kSqrtHalf, 0, kSqrtHalf, 1 - kSqrtHalf},
        {kSqrtHalf, 1 - kSqrtHalf}},
+      // Hairer and Wanner's L-stable SDIRK of order 4 with an embedded
+      // order-3 solution (Solving ODEs II, Table IV.6.5, gamma = 1/4),
+      // stiffly accurate: adaptive steps for stiff problems.
+      {"sdirk4",
+       4,
+       {0.25, 0, 0, 0, 0,                                              //
+        0.5, 0.25, 0, 0, 0,                                            //
+        17.0 / 50, -1.0 / 25, 0.25, 0, 0,                              //
+        371.0 / 1360, -137.0 / 2720, 15.0 / 544, 0.25, 0,              //
+        25.0 / 24, -49.0 / 48, 125.0 / 16, -85.0 / 12, 0.25},
+       {25.0 / 24, -49.0 / 48, 125.0 / 16, -85.0 / 12, 0.25},
+       {59.0 / 48, -17.0 / 96, 225.0 / 32, -85.0 / 12, 0},
+       3},
       // BDF2 with variable steps; backward Euler takes the first step.
       {"bdf2", 2, {1}, {1}, {}, 0, {}, {}, {}, 2},
       // Symplectic Euler (GraphCON's scheme): the velocities step first

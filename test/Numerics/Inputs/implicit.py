@@ -67,7 +67,9 @@ def run(lib, mtx, x0, dt, *extra, expect_fail=False):
     out = gradec.path("out.npy")
     args = [gradec.gradec, "run", lib, "--graph", mtx, "--input",
             "x0=%s" % gradec.path("x0.npy"), "--output", "x=%s" % out,
-            "--dt", repr(dt), "--stats", "--threads", "1"] + list(extra)
+            "--stats", "--threads", "1"] + list(extra)
+    if dt:  # adaptive runs: the model's first step
+        args += ["--dt", repr(dt)]
     np.save(gradec.path("x0.npy"), x0)
     proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True)
@@ -134,6 +136,16 @@ shortened = np.abs(x - heat_exact).max()
 check.le("bdf2 with a shortened last step: error / uniform grid's",
          shortened / uniform, 1.5)
 
+# sdirk4, adaptive: the error tracks the tolerance.
+lib = model("heat", "sdirk4", heat_rhs)
+errors = []
+for tol in (1e-3, 1e-5, 1e-7):
+    x, text = run(lib, mtx, x0, 0, "--rtol", repr(tol), "--atol", repr(tol))
+    errors.append(np.abs(x - heat_exact).max())
+    check.le("sdirk4 (adaptive), heat, tol %g: error / tol" % tol,
+             errors[-1] / tol, 10)
+check.le("sdirk4: error at 1e-7 / error at 1e-3", errors[-1] / errors[0], 1e-2)
+
 # 2. Stiff heat: weights from 1e-3 to 1e3.
 gs = graph(60, 90, lambda m: 10.0 ** rng.uniform(-3, 3, m))
 mtx_s = gs.write_mtx(gradec.path("stiff.mtx"))
@@ -154,6 +166,18 @@ for scheme, bound in (("sdirk2", 1e-4), ("backward_euler", 1e-2),
     xg = x
     x, _ = run(lib, mtx_s, xs0, dt, "--t1", repr(T), "--linear-solver", "cg")
     check.le("%s: CG equals GMRES" % scheme, np.abs(x - xg).max(), 1e-8)
+# Adaptive: sdirk4's steps follow accuracy, dopri5's stability.
+steps = {}
+for scheme in ("sdirk4", "dopri5"):
+    lib = model("stiff", scheme, heat_rhs)
+    x, text = run(lib, mtx_s, xs0, 0, "--t1", repr(T), "--rtol", "1e-6",
+                  "--atol", "1e-9", "--linear-solver", "cg")
+    steps[scheme] = stat(text, r"steps \(")
+    err = np.abs(x - exact_s).max() / np.abs(xs0).max()
+    check.le("%s (rtol 1e-6) on stiff heat: error vs exact" % scheme, err, 1e-4)
+check.true("stiff heat: adaptive sdirk4 takes 10x fewer steps than dopri5",
+           10 * steps["sdirk4"] <= steps["dopri5"],
+           "%d against %d steps" % (steps["sdirk4"], steps["dopri5"]))
 lib = model("stiff", "rk4", heat_rhs)
 proc = run(lib, mtx_s, xs0, dt, "--t1", repr(T), expect_fail=True)
 check.true("rk4 at 100x its stable step fails and says why",
@@ -187,5 +211,23 @@ for k, name in enumerate("abc"):
     rel = abs(out[name][0] - ref[k]) / abs(ref[k])
     check.le("robertson, sdirk2 dt = 1e-3: %s against Radau (relative)" % name,
              rel, 1e-7)
+
+# Robertson over [0, 100] with adaptive sdirk4.
+path = gradec.path("robertson4.grade")
+with open(path, "w") as f:
+    f.write(open(gradec.path("robertson.grade")).read().replace(
+        "solve sdirk2(dt = 0.001) over [0, 1];",
+        "solve sdirk4(rtol = 1e-8, atol = 1e-12) over [0, 100];"))
+lib = gradec.compile(path)
+ref = solve_ivp(lambda t, y: [-0.04 * y[0] + 1e4 * y[1] * y[2],
+                              0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] ** 2,
+                              3e7 * y[1] ** 2], (0, 100), [1.0, 0.0, 0.0],
+                method="Radau", rtol=1e-12, atol=1e-16).y[:, -1]
+out = gradec.run(lib, "gen:path:1", inputs={"y0": np.ones(1)},
+                 outputs=("a", "b", "c"))
+for k, name in enumerate("abc"):
+    rel = abs(out[name][0] - ref[k]) / abs(ref[k])
+    check.le("robertson to t = 100, adaptive sdirk4: %s against Radau" % name,
+             rel, 1e-5)
 
 check.finish()
