@@ -180,7 +180,8 @@ grade_status_t checkSlots(const char *path,
     case GRADE_SLOT_FIELD:
     case GRADE_SLOT_DERIVATIVE:
     case GRADE_SLOT_TANGENT:
-    case GRADE_SLOT_JVP: {
+    case GRADE_SLOT_JVP:
+    case GRADE_SLOT_DIAGONAL: {
       if (slot.index < 0 || slot.index >= desc->num_fields)
         return bad(format("field index %d out of range", int(slot.index)));
       const grade_field_desc_t &field = desc->fields[slot.index];
@@ -189,7 +190,8 @@ grade_status_t checkSlots(const char *path,
         return bad(format("%s of '%s', which is not a state",
                           slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
                           : slot.slot_kind == GRADE_SLOT_TANGENT  ? "tangent"
-                                                                 : "JVP",
+                          : slot.slot_kind == GRADE_SLOT_JVP      ? "JVP"
+                                                                 : "diagonal",
                           field.name));
       bool same = slot.kind == field.kind && slot.dtype == field.dtype &&
                   slot.rank == field.rank;
@@ -330,10 +332,10 @@ grade_status_t checkEntries(const char *path,
                             const grade_model_descriptor_t *desc) {
   if (desc->num_entries < 0 || (desc->num_entries > 0 && !desc->entries))
     return invalidDescriptor(path, "bad entry table");
-  bool seen[5] = {false, false, false, false, false};
+  bool seen[6] = {false, false, false, false, false, false};
   for (int32_t i = 0; i < desc->num_entries; ++i) {
     const grade_entry_desc_t &entry = desc->entries[i];
-    if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_JVP)
+    if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_DIAGONAL)
       return invalidDescriptor(path, format("entry %d has unknown kind %d",
                                             int(i), int(entry.entry)));
     if (!entry.fn || !entry.name)

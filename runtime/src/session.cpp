@@ -175,7 +175,8 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
   case GRADE_SLOT_RTOL:
   case GRADE_SLOT_ATOL:
   case GRADE_SLOT_TANGENT:
-  case GRADE_SLOT_JVP: {
+  case GRADE_SLOT_JVP:
+  case GRADE_SLOT_DIAGONAL: {
     // The descriptor's checks bound a row's bytes, not the rows.
     count = rowsOf(s, slot.kind);
     for (int32_t d = 0; d < slot.rank; ++d)
@@ -378,6 +379,7 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
         slot.slot_kind == GRADE_SLOT_DERIVATIVE ||
         slot.slot_kind == GRADE_SLOT_TANGENT ||
         slot.slot_kind == GRADE_SLOT_JVP ||
+        slot.slot_kind == GRADE_SLOT_DIAGONAL ||
         (slot.slot_kind != GRADE_SLOT_GRAPH && slot.kind == GRADE_KIND_GLOBAL) ||
         !resized)
       continue;
@@ -1157,6 +1159,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
 
 void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
             const std::vector<void *> &products);
+void runDiagonal(grade_session &s, double t, const std::vector<void *> &out);
 
 /// The states as one vector space, with typed scratch buffers the library
 /// reads and writes.
@@ -1243,6 +1246,9 @@ void axpy(double alpha, const std::vector<double> &y, std::vector<double> &x) {
 using MatVec = std::function<void(const std::vector<double> &,
                                   std::vector<double> &)>;
 
+/// Applies M^-1 in place (empty: no preconditioner).
+using Preconditioner = std::function<void(std::vector<double> &)>;
+
 /// Restarted GMRES(restart) for A x = b from x = 0, to ||r|| <= tol ||b||;
 /// returns the iterations taken.
 int64_t gmres(const MatVec &apply, const std::vector<double> &b,
@@ -1319,24 +1325,32 @@ int64_t gmres(const MatVec &apply, const std::vector<double> &b,
 /// x = 0; returns the iterations, or -1 if A is not positive definite.
 int64_t conjugateGradients(const MatVec &apply, const std::vector<double> &b,
                            std::vector<double> &x, double tol,
-                           int64_t maxIterations) {
+                           int64_t maxIterations,
+                           const Preconditioner &precondition) {
+  // Preconditioned CG: z = M^-1 r (M symmetric positive definite).
   size_t n = b.size();
   x.assign(n, 0.0);
-  std::vector<double> r = b, p = b, q(n);
-  double rr = dot(r, r), bnorm = std::sqrt(rr);
+  std::vector<double> r = b, z = b, q(n);
+  if (precondition)
+    precondition(z);
+  std::vector<double> p = z;
+  double rz = dot(r, z), bnorm = norm2(b);
   int64_t iterations = 0;
-  while (iterations < maxIterations && std::sqrt(rr) > tol * bnorm) {
+  while (iterations < maxIterations && norm2(r) > tol * bnorm) {
     apply(p, q);
     double pq = dot(p, q);
     if (!(pq > 0))
       return -1;
-    double alpha = rr / pq;
+    double alpha = rz / pq;
     axpy(alpha, p, x);
     axpy(-alpha, q, r);
-    double next = dot(r, r);
+    z = r;
+    if (precondition)
+      precondition(z);
+    double next = dot(r, z);
     for (size_t i = 0; i < n; ++i)
-      p[i] = r[i] + next / rr * p[i];
-    rr = next;
+      p[i] = z[i] + next / rz * p[i];
+    rz = next;
     ++iterations;
   }
   return iterations;
@@ -1344,6 +1358,7 @@ int64_t conjugateGradients(const MatVec &apply, const std::vector<double> &b,
 
 struct ImplicitOptions {
   int32_t solver = GRADE_LINEAR_SOLVER_GMRES;
+  bool jacobi = true;
   int32_t maxNewton = 20, maxKrylov = 500;
   double newtonTol = 1e-10, krylovTol = 1e-10;
 };
@@ -1351,6 +1366,7 @@ struct ImplicitOptions {
 ImplicitOptions implicitOptions(const grade_integrate_options_t &options) {
   ImplicitOptions result;
   result.solver = options.linear_solver;
+  result.jacobi = options.preconditioner == GRADE_PRECONDITIONER_JACOBI;
   if (options.max_newton > 0)
     result.maxNewton = options.max_newton;
   if (options.max_krylov > 0)
@@ -1396,6 +1412,9 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
                       f = StateSpace::pointers(fBuf),
                       v = StateSpace::pointers(vBuf),
                       jv = StateSpace::pointers(jvBuf);
+  // Jacobi: M = I - gamma diag(J), from the library's diagonal entry.
+  bool jacobi = options.jacobi && findEntry(s, GRADE_ENTRY_DIAGONAL);
+  std::vector<double> diagonal, inverse;
   std::vector<double> y;
   space.read(space.stateSlots(), y);
   size_t n = y.size();
@@ -1465,11 +1484,37 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
       };
       for (double &g : G)
         g = -g;
-      int64_t krylov =
-          options.solver == GRADE_LINEAR_SOLVER_CG
-              ? conjugateGradients(apply, G, delta, options.krylovTol,
-                                   options.maxKrylov)
-              : gmres(apply, G, delta, options.krylovTol, options.maxKrylov);
+      Preconditioner precondition;
+      if (jacobi) {
+        runDiagonal(s, ti, jv);
+        space.read(jv, diagonal);
+        inverse.resize(n);
+        for (size_t j = 0; j < n; ++j) {
+          double m = 1 - gamma * diagonal[j];
+          inverse[j] = std::isfinite(m) && std::fabs(m) > 1e-12 ? 1 / m : 1;
+        }
+        precondition = [&](std::vector<double> &r) {
+          for (size_t j = 0; j < n; ++j)
+            r[j] *= inverse[j];
+        };
+      }
+      int64_t krylov;
+      if (options.solver == GRADE_LINEAR_SOLVER_CG) {
+        krylov = conjugateGradients(apply, G, delta, options.krylovTol,
+                                    options.maxKrylov, precondition);
+      } else if (precondition) {
+        // Right preconditioning: A M^-1 u = -G, delta = M^-1 u.
+        MatVec right = [&](const std::vector<double> &in,
+                           std::vector<double> &out) {
+          std::vector<double> scaled = in;
+          precondition(scaled);
+          apply(scaled, out);
+        };
+        krylov = gmres(right, G, delta, options.krylovTol, options.maxKrylov);
+        precondition(delta);
+      } else {
+        krylov = gmres(apply, G, delta, options.krylovTol, options.maxKrylov);
+      }
       if (krylov < 0) {
         restore();
         return makeStatus(
@@ -1948,6 +1993,25 @@ void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
     s.slots[slot] = nullptr;
 }
 
+/// Runs the diagonal entry with each state's DIAGONAL slot pointing at
+/// `out[k]` for this one call.
+void runDiagonal(grade_session &s, double t, const std::vector<void *> &out) {
+  std::vector<size_t> pointed;
+  for (int32_t i = 0; i < s.desc->num_slots; ++i) {
+    const grade_slot_desc_t &slot = s.desc->slots[i];
+    if (slot.slot_kind != GRADE_SLOT_DIAGONAL)
+      continue;
+    size_t state = 0;
+    for (int32_t f = 0; f < slot.index; ++f)
+      state += s.desc->fields[f].role == GRADE_ROLE_STATE;
+    s.slots[size_t(i)] = out[state];
+    pointed.push_back(size_t(i));
+  }
+  runEntry(s, GRADE_ENTRY_DIAGONAL, t, s.desc->dt);
+  for (size_t slot : pointed)
+    s.slots[slot] = nullptr;
+}
+
 /// Every entry point taking a session accepts NULL with this message rather
 /// than crashing.
 grade_status_t nullSession() {
@@ -2164,6 +2228,31 @@ grade_status_t grade_session_eval_jvp(grade_session_t *s, double t,
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "tangent or output array is NULL");
   return guard([&] { return evalJvp(*s, t, tangents, out); });
+}
+
+grade_status_t grade_session_eval_jacobian_diagonal(grade_session_t *s,
+                                                   double t,
+                                                   grade_tensor_t *const *out) {
+  if (!s)
+    return nullSession();
+  if (!out)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output array is NULL");
+  return guard([&]() -> grade_status_t {
+    if (grade_status_t status = requireInitialized(*s))
+      return status;
+    if (!findEntry(*s, GRADE_ENTRY_DIAGONAL))
+      return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                        "model '%s' has no Jacobian diagonal (implicit "
+                        "schemes have it, unless the right-hand side reduces "
+                        "over out-edges)",
+                        s->desc->name);
+    std::vector<void *> buffers;
+    if (grade_status_t status =
+            checkStateTensors(*s, out, "diagonal", buffers))
+      return status;
+    runDiagonal(*s, t, buffers);
+    return grade_status_t(nullptr);
+  });
 }
 
 grade_status_t grade_session_spectral_radius(grade_session_t *s, double t,

@@ -590,7 +590,7 @@ struct ConvertGKToSCFPass
     ModuleOp module = getOperation();
     for (ModelOp model : module.getOps<ModelOp>()) {
       if (model.getInitOp() || model.getRhsOp() || model.getStepOp() ||
-          model.getJvpOp()) {
+          model.getJvpOp() || model.getDiagonalOp()) {
         model.emitOpError("has regions that are not entry points; run "
                           "grade-form-kernels, gk-schedule-edge-passes, "
                           "gk-allocate-buffers and gk-lower-entry-points "

@@ -629,7 +629,8 @@ struct FormKernelsPass
            {std::pair<Operation *, StringRef>{model.getInitOp(), "init"},
             {model.getRhsOp(), "rhs"},
             {model.getStepOp(), "step"},
-            {model.getJvpOp(), "jvp"}}) {
+            {model.getJvpOp(), "jvp"},
+            {model.getDiagonalOp(), "diagonal"}}) {
         if (!op)
           continue;
         std::string prefix = (model.getSymName() + "_" + name).str();

@@ -232,7 +232,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   if (!solve)
     return model.emitOpError("has no 'grade.solve'");
   if (model.getInitOp() || model.getRhsOp() || model.getStepOp() ||
-      model.getJvpOp())
+      model.getJvpOp() || model.getDiagonalOp())
     return model.emitOpError("must be lowered (convert-grade-to-loops) "
                              "before its descriptor is emitted");
   // init and rhs always; step for an explicit scheme (the runtime solves an
@@ -241,7 +241,8 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       {"init", GRADE_ENTRY_INIT},
       {"rhs", GRADE_ENTRY_RHS},
       {"step", GRADE_ENTRY_STEP},
-      {"jvp", GRADE_ENTRY_JVP}};
+      {"jvp", GRADE_ENTRY_JVP},
+      {"diagonal", GRADE_ENTRY_DIAGONAL}};
   bool implicit = solve.getScheme().isImplicit();
   SmallVector<std::pair<StringLiteral, int32_t>> entryKinds;
   for (auto [region, kind] : kAllEntries) {
@@ -295,10 +296,12 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     }
   // Derivative outputs of the rhs entry and J v outputs of the jvp entry,
   // by slot name.
-  llvm::StringMap<int32_t> derivativeOf, productOf;
+  llvm::StringMap<int32_t> derivativeOf, productOf, diagonalOf;
   for (auto [attr, map, name] :
        {std::tuple{model.getRhsOutputsAttr(), &derivativeOf, "rhs_outputs"},
-        std::tuple{model.getJvpOutputsAttr(), &productOf, "jvp_outputs"}}) {
+        std::tuple{model.getJvpOutputsAttr(), &productOf, "jvp_outputs"},
+        std::tuple{model.getDiagonalOutputsAttr(), &diagonalOf,
+                   "diagonal_outputs"}}) {
     if (!attr)
       continue;
     SmallVector<DeclOp> states = model.getStates();
@@ -325,6 +328,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     } else if (auto it = productOf.find(decl.getSymName());
                it != productOf.end()) {
       slot.slotKind = GRADE_SLOT_JVP;
+      slot.index = it->second;
+    } else if (auto it = diagonalOf.find(decl.getSymName());
+               it != diagonalOf.end()) {
+      slot.slotKind = GRADE_SLOT_DIAGONAL;
       slot.index = it->second;
     }
     slotIndex[decl.getSymName()] = slots.size();

@@ -599,8 +599,10 @@ LogicalResult StoreOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 
 LogicalResult EntryOp::verifyRegions() {
   StringRef kind = getKind();
-  if (kind != "init" && kind != "rhs" && kind != "step" && kind != "jvp")
-    return emitOpError("kind must be 'init', 'rhs', 'step' or 'jvp', got '")
+  if (kind != "init" && kind != "rhs" && kind != "step" && kind != "jvp" &&
+      kind != "diagonal")
+    return emitOpError(
+        "kind must be 'init', 'rhs', 'step', 'jvp' or 'diagonal', got '")
            << kind << "'";
   for (Operation &op : getBody().front())
     if (isa<KernelOp>(op))

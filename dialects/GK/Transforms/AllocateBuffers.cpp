@@ -234,6 +234,13 @@ LogicalResult allocateModel(ModelOp model) {
       return failure();
     model.setJvpOutputsAttr(*outputs);
   }
+  if (DiagonalOp diagonal = model.getDiagonalOp()) {
+    FailureOr<ArrayAttr> outputs =
+        allocateOutputs(diagonal, diagonal.getTargets(), "dg_");
+    if (failed(outputs))
+      return failure();
+    model.setDiagonalOutputsAttr(*outputs);
+  }
   if (StepOp step = model.getStepOp()) {
     SolveOp solve = model.getSolveOp();
     TargetPolicy policy = solve && solve.getScheme().isAdaptive()

@@ -72,7 +72,8 @@ struct LowerEntryPointsPass
            {std::pair<Operation *, StringRef>{model.getInitOp(), "init"},
             {model.getRhsOp(), "rhs"},
             {model.getStepOp(), "step"},
-            {model.getJvpOp(), "jvp"}})
+            {model.getJvpOp(), "jvp"},
+            {model.getDiagonalOp(), "diagonal"}})
         if (op && failed(lowerRegion(model, op, kind, symbols)))
           return signalPassFailure();
   }

@@ -46,6 +46,9 @@ InitOp ModelOp::getInitOp() { return getUniqueChild<InitOp>(*this); }
 RhsOp ModelOp::getRhsOp() { return getUniqueChild<RhsOp>(*this); }
 StepOp ModelOp::getStepOp() { return getUniqueChild<StepOp>(*this); }
 JvpOp ModelOp::getJvpOp() { return getUniqueChild<JvpOp>(*this); }
+DiagonalOp ModelOp::getDiagonalOp() {
+  return getUniqueChild<DiagonalOp>(*this);
+}
 SolveOp ModelOp::getSolveOp() { return getUniqueChild<SolveOp>(*this); }
 
 DeclOp ModelOp::lookupDecl(StringRef name) {
@@ -87,7 +90,7 @@ static LogicalResult verifyStatesCovered(ModelOp model, Operation *regionOp,
 LogicalResult ModelOp::verifyRegions() {
   Block &body = getBody().front();
   unsigned numGraphs = 0, numInits = 0, numRhs = 0, numSteps = 0,
-           numSolves = 0, numJvps = 0;
+           numSolves = 0, numJvps = 0, numDiagonals = 0;
   for (Operation &op : body) {
     numGraphs += isa<GraphOp>(op);
     numInits += isa<InitOp>(op);
@@ -95,7 +98,10 @@ LogicalResult ModelOp::verifyRegions() {
     numSteps += isa<StepOp>(op);
     numSolves += isa<SolveOp>(op);
     numJvps += isa<JvpOp>(op);
+    numDiagonals += isa<DiagonalOp>(op);
   }
+  if (numDiagonals > 1)
+    return emitOpError("may hold at most one 'grade.jacobian_diagonal'");
   if (numGraphs != 1)
     return emitOpError("must declare exactly one graph, found ") << numGraphs;
   if (numInits > 1 || numRhs > 1 || numSteps > 1 || numSolves > 1 ||
@@ -294,6 +300,22 @@ YieldOp StepOp::getYield() {
 }
 YieldOp JvpOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
+}
+YieldOp DiagonalOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+void DiagonalOp::getAsmBlockArgumentNames(Region &region,
+                                          OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
+ParseResult DiagonalOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<DiagonalOp>(parser, result);
+}
+void DiagonalOp::print(OpAsmPrinter &printer) {
+  printRegionOp(*this, printer);
+}
+LogicalResult DiagonalOp::verifyRegions() {
+  return verifyRegionOp(*this, 1, {Role::state}, "(!grade.graph, f64 time)");
 }
 
 ParseResult InitOp::parse(OpAsmParser &parser, OperationState &result) {

@@ -82,7 +82,8 @@ def Grade_ModelOp : Grade_Op<"model", [
     OptionalAttr<StrAttr>:$source,
     OptionalAttr<FlatSymbolRefArrayAttr>:$rhs_outputs,
     OptionalAttr<ArrayAttr>:$swaps,
-    OptionalAttr<FlatSymbolRefArrayAttr>:$jvp_outputs
+    OptionalAttr<FlatSymbolRefArrayAttr>:$jvp_outputs,
+    OptionalAttr<FlatSymbolRefArrayAttr>:$diagonal_outputs
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
@@ -97,6 +98,7 @@ def Grade_ModelOp : Grade_Op<"model", [
     RhsOp getRhsOp();
     StepOp getStepOp();
     JvpOp getJvpOp();
+    DiagonalOp getDiagonalOp();
     SolveOp getSolveOp();
     /// The declaration named `name`, or null.
     DeclOp lookupDecl(::llvm::StringRef name);
@@ -248,6 +250,20 @@ def Grade_JvpOp : Grade_RegionOp<"jvp"> {
   }];
 }
 
+def Grade_DiagonalOp : Grade_RegionOp<"jacobian_diagonal"> {
+  let summary = "the diagonal of the right-hand side's Jacobian";
+  let description = [{
+    Yields, for every target state, the derivative of each of its values'
+    right-hand sides with respect to that value itself (each node's own
+    value: its loads and its reads as the destination of in-edges; a
+    neighbour's value read through `x[src]` counts as independent). Built
+    by `grade-generate-jvp` for implicit schemes; the runtime's Krylov
+    solves precondition with it (Jacobi). Exact for scalar states without
+    self-loops or out-edge reductions, an approximation otherwise (only
+    the solver's speed depends on it).
+  }];
+}
+
 def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
   let summary = "the time discretisation and interval";
   let description = [{
@@ -276,7 +292,8 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
 }
 
 def Grade_YieldOp : Grade_Op<"yield", [
-    Pure, Terminator, ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp"]>
+    Pure, Terminator,
+    ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp", "DiagonalOp"]>
   ]> {
   let summary = "yields the values of a region's targets";
   let description = [{

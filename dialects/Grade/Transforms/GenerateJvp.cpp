@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace grade {
@@ -97,6 +98,102 @@ FailureOr<Value> emitArithTangent(OpBuilder &builder, Operation *op,
         return other->emitOpError("cannot be differentiated (no tangent "
                                   "rule for it)");
       });
+}
+
+/// Whether the right-hand side reduces over out-edges (where a node's own
+/// value is read as the source: the diagonal's rule for gathers would be
+/// the other way round, so no diagonal is built).
+bool readsOutEdges(RhsOp rhs) {
+  return rhs.getBody()
+      .walk([](ReduceOp reduce) {
+        return reduce.getOut() ? WalkResult::interrupt()
+                               : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+/// Builds the Jacobian's diagonal: forward mode with every state's own
+/// value perturbed at once (tangent 1), a neighbour's (`x[src]`) not.
+LogicalResult generateDiagonal(ModelOp model, RhsOp rhs) {
+  OpBuilder builder(rhs);
+  Operation *after = rhs;
+  if (JvpOp jvp = model.getJvpOp())
+    after = jvp;
+  builder.setInsertionPointAfter(after);
+  auto diagonal = DiagonalOp::create(builder, rhs.getLoc(), rhs.getTargets());
+  IRMapping mapping;
+  rhs.getBody().cloneInto(&diagonal.getBody(), mapping);
+  Block &body = diagonal.getBody().front();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  llvm::DenseSet<StringRef> states;
+  for (Attribute target : rhs.getTargets())
+    states.insert(cast<FlatSymbolRefAttr>(target).getValue());
+
+  llvm::DenseMap<Value, Value> tangents;
+  SmallVector<Operation *> primal;
+  for (Operation &op : body.without_terminator())
+    primal.push_back(&op);
+  for (Operation *op : primal) {
+    builder.setInsertionPointAfter(op);
+    Location loc = op->getLoc();
+    if (auto load = dyn_cast<LoadOp>(op)) {
+      if (states.contains(load.getDecl())) {
+        // A field of ones of the state's type: 0 * x + 1.
+        Type element = getElementTypeOf(load.getType());
+        Value zero = arith::ConstantOp::create(
+            builder, loc, element, builder.getFloatAttr(element, 0.0));
+        Value one = arith::ConstantOp::create(
+            builder, loc, element, builder.getFloatAttr(element, 1.0));
+        tangents[load.getResult()] = BinaryOp::create(
+            builder, loc, BinaryFn::add,
+            BinaryOp::create(builder, loc, BinaryFn::mul, zero, load), one);
+      }
+      continue;
+    }
+    if (auto gather = dyn_cast<GatherOp>(op)) {
+      // x[dst] over in-edges is the node's own value; x[src] a neighbour's.
+      if (gather.getEnd() == GatherEnd::dst)
+        if (Value t = tangents.lookup(gather.getInput()))
+          tangents[gather.getResult()] =
+              GatherOp::create(builder, loc, GatherEnd::dst,
+                               gather.getGraph(), t);
+      continue;
+    }
+    if (isa<ReduceAllOp>(op))
+      continue; // one node's share of a global is negligible
+    if (op->getNumResults() != 1)
+      continue;
+    SmallVector<Value> operandTangents;
+    for (Value operand : op->getOperands())
+      operandTangents.push_back(tangents.lookup(operand));
+    if (llvm::all_of(operandTangents, [](Value t) { return !t; }))
+      continue;
+    FailureOr<Value> tangent;
+    if (auto differentiable = dyn_cast<TangentOpInterface>(op))
+      tangent = differentiable.emitTangent(builder, operandTangents);
+    else
+      tangent = emitArithTangent(builder, op, operandTangents);
+    if (failed(tangent))
+      return failure();
+    if (*tangent)
+      tangents[op->getResult(0)] = *tangent;
+  }
+  builder.setInsertionPoint(yield);
+  SmallVector<Value> results;
+  for (Value value : yield.getValues()) {
+    Value tangent = tangents.lookup(value);
+    if (!tangent) {
+      Type element = getElementTypeOf(value.getType());
+      Value zero = arith::ConstantOp::create(
+          builder, yield.getLoc(), element, builder.getFloatAttr(element, 0));
+      tangent = BinaryOp::create(builder, yield.getLoc(), BinaryFn::mul, zero,
+                                 value);
+    }
+    results.push_back(tangent);
+  }
+  YieldOp::create(builder, yield.getLoc(), results);
+  yield.erase();
+  return success();
 }
 
 /// Builds the JVP region of one model.
@@ -219,6 +316,10 @@ struct GenerateJvpPass : public grade::impl::GenerateJvpBase<GenerateJvpPass> {
       if (bestEffort && !implicit && !isDifferentiable(rhs))
         continue;
       if (failed(generateJvp(model, rhs)))
+        return signalPassFailure();
+      // The Jacobi preconditioner of the implicit stages' Krylov solves.
+      if (implicit && !model.getDiagonalOp() && !readsOutEdges(rhs) &&
+          failed(generateDiagonal(model, rhs)))
         return signalPassFailure();
     }
   }

@@ -122,6 +122,8 @@ typedef enum grade_slot_kind {
    * the state's field. */
   GRADE_SLOT_TANGENT = 11, /**< the direction v of J v for the state */
   GRADE_SLOT_JVP = 12,     /**< the jvp entry's output (J v) for the state */
+  GRADE_SLOT_DIAGONAL = 13, /**< the diagonal entry's output: the Jacobian's
+                                 diagonal for the state (caller memory) */
 } grade_slot_kind_t;
 
 /** The graph arrays a model can ask for, by name rather than position. */
@@ -173,6 +175,10 @@ typedef enum grade_entry_kind {
                              the current states into its JVP slot, v read
                              from the TANGENT slots (optional; implicit
                              schemes have it) */
+  GRADE_ENTRY_DIAGONAL = 5, /**< the diagonal of the Jacobian at the current
+                                 states into the DIAGONAL slots (optional:
+                                 the Jacobi preconditioner of implicit
+                                 stages) */
 } grade_entry_kind_t;
 
 typedef struct grade_entry_desc {

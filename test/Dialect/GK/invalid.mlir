@@ -243,7 +243,7 @@ grade.model @launch_hazard {
 
 grade.model @bad_entry {
   grade.graph @G
-  // expected-error @+1 {{'gk.entry' op kind must be 'init', 'rhs', 'step' or 'jvp', got 'stage'}}
+  // expected-error @+1 {{'gk.entry' op kind must be 'init', 'rhs', 'step', 'jvp' or 'diagonal', got 'stage'}}
   gk.entry "stage" {
   ^bb0(%G: !grade.graph):
   }

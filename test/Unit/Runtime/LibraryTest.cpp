@@ -547,8 +547,8 @@ TEST_F(BrokenDescriptorTest, Slots) {
     slots[size_t(index)] = saved;
     return result;
   };
-  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 13; }),
-            invalid("slot 11: unknown slot kind 13"));
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 14; }),
+            invalid("slot 11: unknown slot kind 14"));
   // The adaptive slots belong to states: field 0 is an input.
   EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_RTOL; }),
             invalid("slot 11: slot kind 9 belongs to field index 0, which is "
@@ -670,8 +670,8 @@ TEST_F(BrokenDescriptorTest, Entries) {
   };
   EXPECT_EQ(broken(0, [](auto &e) { e.entry = 0; }),
             invalid("entry 0 has unknown kind 0"));
-  EXPECT_EQ(broken(1, [](auto &e) { e.entry = 5; }),
-            invalid("entry 1 has unknown kind 5"));
+  EXPECT_EQ(broken(1, [](auto &e) { e.entry = 6; }),
+            invalid("entry 1 has unknown kind 6"));
   EXPECT_EQ(broken(1, [](auto &e) { e.fn = nullptr; }),
             invalid("entry 1 is NULL"));
   EXPECT_EQ(broken(0, [](auto &e) { e.name = nullptr; }),
