@@ -12,8 +12,9 @@
 2. A stiff case: heat on 20 000 nodes / 200 000 undirected edges with
    weights spread over six orders of magnitude (1e-3 .. 1e3), integrated to
    t = 1 to a relative accuracy of 1e-3 (against a fine sdirk2 run): rk4 at
-   its stable step (from the spectral radius), dopri5 at rtol 1e-4 and
-   sdirk2 at a step 100x larger, with their times.
+   its stable step (from the spectral radius), dopri5 at rtol 1e-4,
+   sdirk2 at a step 100x larger and the adaptive sdirk4 at rtol 1e-4, with
+   their times.
 3. dopri5 on GRAND-l on Cora with GRAND's tolerances (rtol 8.2e-7,
    atol 8.2e-5, T = 18.3): evaluations and time, against SciPy's RK45 on
    the same problem (float64; torchdiffeq's dopri5 where importable).
@@ -104,6 +105,8 @@ def part1():
         "backward_euler": ("backward_euler", ["--dt", "0.02"]),
         "crank_nicolson": ("crank_nicolson", ["--dt", "0.02"]),
         "sdirk2": ("sdirk2", ["--dt", "0.02"]),
+        "bdf2": ("bdf2", ["--dt", "0.02"]),
+        "sdirk4": ("sdirk4", ["--rtol", "1e-6", "--atol", "1e-9"]),
     }
     libs = {}
     for name, (scheme, _) in runs.items():
@@ -113,7 +116,8 @@ def part1():
     results = {name: [] for name in runs}
     for _ in range(ARGS.rounds):
         for name, (scheme, extra) in runs.items():
-            implicit = scheme in ("backward_euler", "crank_nicolson", "sdirk2")
+            implicit = scheme in ("backward_euler", "crank_nicolson", "sdirk2",
+                                  "bdf2", "sdirk4")
             text = gradec("run", libs[name], "--graph", path("big.mtx"),
                           "--mtx-duplicates=keep",
                           "--input", "x0=%s" % path("x0.npy"), "--t1", "0.5",
@@ -181,6 +185,8 @@ def part2():
     cases = [("rk4", "rk4", ["--dt", repr(0.99 * dt_rk4)]),
              ("dopri5", "dopri5", ["--rtol", "1e-4", "--atol", "1e-7"]),
              ("sdirk2", "sdirk2", ["--dt", repr(min(0.05, 100 * dt_rk4)),
+                                   "--linear-solver", "cg"]),
+             ("sdirk4", "sdirk4", ["--rtol", "1e-4", "--atol", "1e-7",
                                    "--linear-solver", "cg"])]
     for name, scheme, extra in cases:
         lib = path("stiff_%s.so" % name)
