@@ -95,6 +95,9 @@ struct grade_session {
   /// next step is the starting one-step scheme's).
   std::vector<double> bdfPrevious;
   double bdfStep = 0;
+  /// Per descriptor field: a state's own (rtol, atol) for adaptive schemes
+  /// (0: the integration's).
+  std::vector<std::pair<double, double>> stateTolerance;
 };
 
 namespace {
@@ -802,9 +805,12 @@ double scaledRms(const grade_session &s, double rtol, double atol,
     const grade_field_desc_t &field = s.desc->fields[state.field];
     const void *y = s.slots[size_t(state.stateSlot)];
     int64_t n = numValues(s, state.field);
+    // A state's own tolerances, where it has them.
+    auto [ownR, ownA] = s.stateTolerance[size_t(state.field)];
+    double r = ownR > 0 ? ownR : rtol, a = ownA > 0 ? ownA : atol;
     for (int64_t k = 0; k < n; ++k) {
       double scaled =
-          value(state, k) / (atol + rtol * std::fabs(loadAt(y, field.dtype, k)));
+          value(state, k) / (a + r * std::fabs(loadAt(y, field.dtype, k)));
       sum += scaled * scaled;
     }
     count += n;
@@ -978,8 +984,11 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
   int64_t maxSteps =
       options.max_steps > 0 ? options.max_steps : kDefaultMaxSteps;
   for (const grade_session::AdaptiveState &state : s.adaptive) {
-    *static_cast<double *>(s.slots[size_t(state.rtolSlot)]) = rtol;
-    *static_cast<double *>(s.slots[size_t(state.atolSlot)]) = atol;
+    auto [ownR, ownA] = s.stateTolerance[size_t(state.field)];
+    *static_cast<double *>(s.slots[size_t(state.rtolSlot)]) =
+        ownR > 0 ? ownR : rtol;
+    *static_cast<double *>(s.slots[size_t(state.atolSlot)]) =
+        ownA > 0 ? ownA : atol;
   }
   // The error estimate is of order q + 1 in h: step changes go as
   // err^(-1 / (q + 1)).
@@ -1555,14 +1564,23 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
     // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs.
     const double *bhat = s.desc->adaptive.bhat;
     double sum = 0;
-    for (size_t j = 0; j < n; ++j) {
-      double e = 0;
-      for (int32_t i = 0; i < stages; ++i)
-        e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
-      double scale = proposal.atol +
-                     proposal.rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
-      double scaled = h * e / scale;
-      sum += scaled * scaled;
+    for (size_t state = 0; state < space.fields.size(); ++state) {
+      auto [ownR, ownA] = s.stateTolerance[size_t(space.fields[state])];
+      double rtol = ownR > 0 ? ownR : proposal.rtol;
+      double atol = ownA > 0 ? ownA : proposal.atol;
+      size_t begin = size_t(space.offsets[state]);
+      size_t end = state + 1 < space.fields.size()
+                       ? size_t(space.offsets[state + 1])
+                       : n;
+      for (size_t j = begin; j < end; ++j) {
+        double e = 0;
+        for (int32_t i = 0; i < stages; ++i)
+          e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
+        double scale =
+            atol + rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
+        double scaled = h * e / scale;
+        sum += scaled * scaled;
+      }
     }
     *proposal.error = n ? std::sqrt(sum / double(n)) : 0;
     *proposal.next = std::move(next);
@@ -2036,6 +2054,7 @@ grade_status_t grade_session_create(const grade_library_t *lib,
     const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
     session->desc = desc;
     session->bound.assign(size_t(desc->num_fields), 0);
+    session->stateTolerance.assign(size_t(desc->num_fields), {0.0, 0.0});
     session->fieldSlot.assign(size_t(desc->num_fields), -1);
     session->slots.assign(size_t(desc->num_slots), nullptr);
     for (int32_t i = 0; i < desc->num_fields; ++i)
@@ -2190,6 +2209,34 @@ grade_status_t grade_session_integrate_ex(
     }
   }
   return status;
+}
+
+grade_status_t grade_session_set_state_tolerance(grade_session_t *s,
+                                                 const char *name, double rtol,
+                                                 double atol) {
+  if (!s)
+    return nullSession();
+  if (!name)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "field name is NULL");
+  return guard([&]() -> grade_status_t {
+    size_t index = 0;
+    const grade_field_desc_t *field = findField(*s, name, index);
+    if (!field)
+      return makeStatus(GRADE_ERROR_NOT_FOUND, "model '%s' has no field '%s'",
+                        s->desc->name, name);
+    if (field->role != GRADE_ROLE_STATE)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "'%s' is a %s; tolerances belong to states", name,
+                        roleWord(field->role));
+    if (!(rtol >= 0) || !(atol >= 0) || !std::isfinite(rtol) ||
+        !std::isfinite(atol))
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "tolerances of state '%s' must be finite and >= 0 "
+                        "(0: the integration's), got rtol = %g, atol = %g",
+                        name, rtol, atol);
+    s->stateTolerance[index] = {rtol, atol};
+    return grade_status_t(nullptr);
+  });
 }
 
 // NaN for a NULL session: there is no time to report, and NaN cannot be

@@ -237,6 +237,11 @@ static cl::opt<double> runAtol(
     cl::desc("Absolute tolerance of an adaptive scheme (default: the model's, "
              "else 1e-6)"),
     cl::init(0.0), cl::sub(runCommand), cl::cat(category));
+static cl::list<std::string> runStateTolerances(
+    "tolerance",
+    cl::desc("Adaptive schemes: one state's own tolerances, "
+             "NAME=RTOL,ATOL (either may be empty: the run's)"),
+    cl::value_desc("name=rtol,atol"), cl::sub(runCommand), cl::cat(category));
 static cl::opt<long long> runMaxSteps(
     "max-steps",
     cl::desc("Steps an adaptive scheme may attempt (default 1000000)"),
@@ -1197,10 +1202,29 @@ int runMain(const char *argv0) {
     return 1;
   }
   bool adaptive = desc->adaptive.bhat != nullptr;
+  for (const std::string &spec : runStateTolerances) {
+    auto [name, values] = llvm::StringRef(spec).split('=');
+    auto [rtolText, atolText] = values.split(',');
+    double rtol = 0, atol = 0;
+    if (name.empty() || !llvm::StringRef(spec).contains('=') ||
+        !values.contains(',') ||
+        (!rtolText.empty() && (rtolText.getAsDouble(rtol) || !(rtol > 0))) ||
+        (!atolText.empty() && (atolText.getAsDouble(atol) || !(atol > 0)))) {
+      llvm::errs() << "gradec: error: --tolerance expects NAME=RTOL,ATOL with "
+                      "positive numbers (either may be left empty), got '"
+                   << spec << "'\n";
+      return 1;
+    }
+    if (failedStatus(grade_session_set_state_tolerance(
+            session, name.str().c_str(), rtol, atol)))
+      return 1;
+  }
   if (!adaptive && (runRtol.getNumOccurrences() ||
                     runAtol.getNumOccurrences() ||
+                    runStateTolerances.getNumOccurrences() ||
                     runMaxSteps.getNumOccurrences())) {
-    llvm::errs() << "gradec: error: --rtol, --atol and --max-steps apply to "
+    llvm::errs() << "gradec: error: --rtol, --atol, --tolerance and "
+                 << "--max-steps apply to "
                  << "adaptive schemes; '" << desc->scheme.name
                  << "' takes fixed steps\n";
     return 1;

@@ -400,6 +400,11 @@ GRADE_RT_API grade_status_t grade_session_integrate(grade_session_t *s,
 GRADE_RT_API grade_status_t grade_session_integrate_ex(
     grade_session_t *s, double t1, const grade_integrate_options_t *options,
     grade_integrate_stats_t *stats);
+/** Tolerances of one state for the adaptive schemes, replacing the call's
+ *  (or the model's) for that state's values; 0 for either keeps the call's
+ *  value for it. `name` must be a state; both must be finite and >= 0. */
+GRADE_RT_API grade_status_t grade_session_set_state_tolerance(
+    grade_session_t *s, const char *name, double rtol, double atol);
 /** Current time of the model instance (NaN for a NULL session). */
 GRADE_RT_API double grade_session_time(const grade_session_t *s);
 /** Copies a field out into a new tensor of its full shape. */
