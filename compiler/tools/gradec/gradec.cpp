@@ -128,9 +128,11 @@ static cl::opt<bool> prefetchRows(
     cl::init(true), cl::cat(category));
 static cl::opt<std::string> schemeName(
     "scheme",
-    cl::desc("A built-in scheme (euler, midpoint, heun, ralston, ssprk3, "
-             "kutta3, rk4, rk38) instead of the model's solve clause; needs "
-             "the model file"),
+    cl::desc("A built-in scheme instead of the model's solve clause "
+             "(`gradec info --schemes` lists them: explicit, adaptive "
+             "bosh3/dopri5, implicit backward_euler/crank_nicolson/sdirk2/"
+             "sdirk4/bdf2, symplectic symplectic_euler/leapfrog); needs the "
+             "model file"),
     cl::value_desc("name"), cl::init(""), cl::cat(category),
     cl::sub(cl::SubCommand::getTopLevel()), cl::sub(runCommand));
 static cl::opt<bool> verifyDiagnostics(
