@@ -1,0 +1,156 @@
+//===- Session.h - The session behind grade_session_t -------------*- C++ -*-===//
+//
+// The struct of a session and the helpers that session.cpp (binding,
+// fixed steps, reading, the C API), adaptive.cpp (the explicit pairs'
+// controller) and implicit.cpp (Newton-Krylov stages, BDF2, the adaptive
+// SDIRK) share. Internal: nothing here is exported.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADE_RUNTIME_SRC_SESSION_H
+#define GRADE_RUNTIME_SRC_SESSION_H
+
+#include "Internal.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace grade::rt::sess {
+
+/// A 64-byte aligned buffer owned by the session.
+struct Buffer {
+  void *data = nullptr;
+  size_t bytes = 0;
+  Buffer() = default;
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  ~Buffer() { alignedFree(data); }
+  /// Reallocates (zeroed) unless the size is unchanged; false when out of
+  /// memory.
+  bool resize(size_t size) {
+    if (data && size == bytes) {
+      std::memset(data, 0, bytes);
+      return true;
+    }
+    alignedFree(data);
+    data = alignedAlloc(size);
+    bytes = data ? size : 0;
+    if (data)
+      std::memset(data, 0, size ? size : 1);
+    return data != nullptr;
+  }
+};
+
+} // namespace grade::rt::sess
+
+struct grade_session {
+  using Buffer = grade::rt::sess::Buffer;
+  const grade_model_descriptor_t *desc = nullptr;
+  /// The slot table handed to the kernels, and the buffers behind it (a
+  /// derivative slot points at caller memory during eval_rhs only).
+  std::vector<void *> slots;
+  std::vector<Buffer> buffers;
+  bool graphBound = false;
+  int64_t numNodes = 0;
+  int64_t numEdges = 0;
+  /// Per descriptor field: bound by the caller (inputs and parameters).
+  std::vector<char> bound;
+  /// Per descriptor field: its slot.
+  std::vector<int32_t> fieldSlot;
+  /// Set by a successful initialize, cleared by a new graph.
+  bool initialized = false;
+  double t = 0;
+  /// Requested threads (0: chosen from the work).
+  int32_t threads = 0;
+  /// Values per row of the widest state: the work per node or edge that
+  /// the automatic thread count weighs (fixed by the descriptor).
+  int64_t stateWidth = 1;
+  /// The slot the step's kernels flag non-finite states in, or -1 (a
+  /// library whose step does not check: the states are scanned instead).
+  int32_t statusSlot = -1;
+
+  /// An adaptive scheme's per-state slots (empty for fixed steps).
+  struct AdaptiveState {
+    int32_t field = -1;
+    int32_t stateSlot = -1, slopeSlot = -1, midSlot = -1;
+    int32_t errorSlot = -1, rtolSlot = -1, atolSlot = -1;
+  };
+  std::vector<AdaptiveState> adaptive;
+  /// Per slot: the slot the step swaps it with, or -1.
+  std::vector<int32_t> swapPartner;
+  /// The slope slots hold f(t, y) of the current states (FSAL schemes).
+  bool slopeValid = false;
+  /// BDF2: the states one step back, and that step (0: no history yet, the
+  /// next step is the starting one-step scheme's).
+  std::vector<double> bdfPrevious;
+  double bdfStep = 0;
+  /// Per descriptor field: a state's own (rtol, atol) for adaptive schemes
+  /// (0: the integration's).
+  std::vector<std::pair<double, double>> stateTolerance;
+};
+
+namespace grade::rt::sess {
+
+//===----------------------------------------------------------------------===//
+// Shared by the session's sources
+//===----------------------------------------------------------------------===//
+
+/// Tolerances where neither the caller nor the model gives any (SciPy's
+/// solve_ivp defaults), and the attempted steps an adaptive run may take.
+constexpr double kDefaultRtol = 1e-3, kDefaultAtol = 1e-6;
+constexpr int64_t kDefaultMaxSteps = 1000000;
+/// Step-size control: safety factor and bounds of the change per step
+/// (Hairer, Norsett and Wanner's DOPRI5 values).
+constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
+
+// session.cpp: the descriptor, the entry points and fixed steps.
+int64_t featureSize(const grade_field_desc_t &field);
+int64_t rowsOf(const grade_session &s, int32_t kind);
+const grade_entry_desc_t *findEntry(const grade_session &s, int32_t kind);
+void swapSlots(grade_session &s, const grade_entry_desc_t &entry);
+/// Runs the step entry (status flag cleared); true if it flagged a NaN or
+/// Inf. With `keep`, the new values stay in the slots it wrote.
+bool runStep(grade_session &s, double t, double dt, bool keep = false);
+int64_t prepareSlopes(grade_session &s);
+void runRhs(grade_session &s, double t, const std::vector<void *> &buffers);
+void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
+            const std::vector<void *> &products);
+void runDiagonal(grade_session &s, double t, const std::vector<void *> &out);
+grade_status_t requireInitialized(const grade_session &s);
+grade_status_t requireJvp(const grade_session &s);
+grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
+                           int64_t numSteps, double maxAbs);
+grade_status_t integrateFixed(grade_session &s, double t1,
+                              const grade_integrate_options_t &options,
+                              grade_integrate_stats_t &stats);
+
+// adaptive.cpp: the explicit adaptive pairs.
+double loadAt(const void *data, int32_t dtype, int64_t k);
+void storeAt(void *data, int32_t dtype, int64_t k, double value);
+int64_t numValues(const grade_session &s, int32_t field);
+void setUpAdaptive(grade_session &s);
+grade_status_t emitOutput(grade_session &s,
+                          const grade_integrate_options_t &options,
+                          int64_t index, double t,
+                          std::vector<Buffer> *values);
+grade_status_t integrateAdaptive(grade_session &s, double t1,
+                                 const grade_integrate_options_t &options,
+                                 grade_integrate_stats_t &stats);
+
+// implicit.cpp: implicit stages, and the integration every call goes
+// through.
+bool isImplicitScheme(const grade_session &s);
+grade_status_t takeImplicitStep(grade_session &s, double t, double h,
+                                const grade_integrate_options_t &options,
+                                grade_integrate_stats_t &stats);
+grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
+                              double &rho);
+grade_status_t integrate(grade_session &s, double t1,
+                         const grade_integrate_options_t &options,
+                         grade_integrate_stats_t &stats);
+
+} // namespace grade::rt::sess
+
+#endif // GRADE_RUNTIME_SRC_SESSION_H

@@ -1,0 +1,695 @@
+//===- implicit.cpp - Implicit stages: Newton-Krylov, BDF2, SDIRK --------===//
+//
+// Split from session.cpp; Session.h declares what the sources share.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+using namespace grade::rt;
+
+namespace grade::rt::sess {
+
+//===----------------------------------------------------------------------===//
+// Implicit stages
+//===----------------------------------------------------------------------===//
+//
+// A diagonally implicit scheme's stage i solves
+//   z = base_i + h a_ii f(t + c_i h, z),  base_i = y + h sum_{j<i} a_ij k_j
+// by Newton's method on G(z) = z - base_i - h a_ii f(z): each Newton step
+// solves (I - h a_ii J(z)) dz = -G(z) with GMRES or CG whose products are
+// the library's Jacobian-vector products (forward mode, no differences),
+// then k_i = (z - base_i) / (h a_ii). The vectors of the solvers are in
+// double, all states one after the other; the library's typed buffers are
+// filled from them around each call.
+
+
+/// The states as one vector space, with typed scratch buffers the library
+/// reads and writes.
+class StateSpace {
+public:
+  explicit StateSpace(grade_session &s) : s(s) {
+    for (int32_t i = 0; i < s.desc->num_fields; ++i)
+      if (s.desc->fields[i].role == GRADE_ROLE_STATE) {
+        fields.push_back(i);
+        offsets.push_back(size);
+        size += numValues(s, i);
+      }
+  }
+
+  /// One typed buffer per state; false when out of memory.
+  bool allocate(std::vector<Buffer> &buffers) const {
+    buffers = std::vector<Buffer>(fields.size());
+    for (size_t k = 0; k < fields.size(); ++k)
+      if (!buffers[k].resize(size_t(numValues(s, fields[k])) *
+                             grade_dtype_size(dtype(k))))
+        return false;
+    return true;
+  }
+  static std::vector<void *> pointers(const std::vector<Buffer> &buffers) {
+    std::vector<void *> result;
+    for (const Buffer &buffer : buffers)
+      result.push_back(buffer.data);
+    return result;
+  }
+  /// The current states, or typed buffers, as one vector.
+  void read(const std::vector<void *> &typed, std::vector<double> &out) const {
+    out.resize(size_t(size));
+    for (size_t k = 0; k < fields.size(); ++k) {
+      int64_t n = numValues(s, fields[k]);
+      for (int64_t j = 0; j < n; ++j)
+        out[size_t(offsets[k] + j)] = loadAt(typed[k], dtype(k), j);
+    }
+  }
+  void write(const std::vector<double> &in,
+             const std::vector<void *> &typed) const {
+    for (size_t k = 0; k < fields.size(); ++k) {
+      int64_t n = numValues(s, fields[k]);
+      for (int64_t j = 0; j < n; ++j)
+        storeAt(typed[k], dtype(k), j, in[size_t(offsets[k] + j)]);
+    }
+  }
+  std::vector<void *> stateSlots() const {
+    std::vector<void *> result;
+    for (int32_t field : fields)
+      result.push_back(s.slots[size_t(s.fieldSlot[size_t(field)])]);
+    return result;
+  }
+  /// Points the states' slots at `typed` (the library then evaluates
+  /// there); returns the previous pointers.
+  std::vector<void *> pointStates(const std::vector<void *> &typed) {
+    std::vector<void *> saved = stateSlots();
+    for (size_t k = 0; k < fields.size(); ++k)
+      s.slots[size_t(s.fieldSlot[size_t(fields[k])])] = typed[k];
+    return saved;
+  }
+  int32_t dtype(size_t k) const { return s.desc->fields[fields[k]].dtype; }
+
+  grade_session &s;
+  std::vector<int32_t> fields;
+  std::vector<int64_t> offsets;
+  int64_t size = 0;
+};
+
+double dot(const std::vector<double> &a, const std::vector<double> &b) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    sum += a[i] * b[i];
+  return sum;
+}
+
+double norm2(const std::vector<double> &a) { return std::sqrt(dot(a, a)); }
+
+/// x += alpha y
+void axpy(double alpha, const std::vector<double> &y, std::vector<double> &x) {
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] += alpha * y[i];
+}
+
+using MatVec = std::function<void(const std::vector<double> &,
+                                  std::vector<double> &)>;
+
+/// Applies M^-1 in place (empty: no preconditioner).
+using Preconditioner = std::function<void(std::vector<double> &)>;
+
+/// Restarted GMRES(restart) for A x = b from x = 0, to ||r|| <= tol ||b||;
+/// returns the iterations taken.
+int64_t gmres(const MatVec &apply, const std::vector<double> &b,
+              std::vector<double> &x, double tol, int64_t maxIterations,
+              int restart = 30) {
+  size_t n = b.size();
+  x.assign(n, 0.0);
+  double bnorm = norm2(b);
+  if (bnorm == 0)
+    return 0;
+  int64_t iterations = 0;
+  std::vector<double> r = b, w(n);
+  while (iterations < maxIterations) {
+    double beta = norm2(r);
+    if (beta <= tol * bnorm)
+      break;
+    std::vector<std::vector<double>> V(1, r);
+    for (double &v : V[0])
+      v /= beta;
+    std::vector<std::vector<double>> H; // H[j] has j + 2 entries
+    std::vector<double> cs, sn, g = {beta};
+    int m = 0;
+    for (; m < restart && iterations < maxIterations; ++m, ++iterations) {
+      apply(V[size_t(m)], w);
+      std::vector<double> h(size_t(m) + 2, 0.0);
+      for (int i = 0; i <= m; ++i) { // modified Gram-Schmidt
+        h[size_t(i)] = dot(w, V[size_t(i)]);
+        axpy(-h[size_t(i)], V[size_t(i)], w);
+      }
+      h[size_t(m) + 1] = norm2(w);
+      for (int i = 0; i < m; ++i) { // earlier rotations
+        double t = cs[size_t(i)] * h[size_t(i)] + sn[size_t(i)] * h[size_t(i) + 1];
+        h[size_t(i) + 1] =
+            -sn[size_t(i)] * h[size_t(i)] + cs[size_t(i)] * h[size_t(i) + 1];
+        h[size_t(i)] = t;
+      }
+      double denom = std::hypot(h[size_t(m)], h[size_t(m) + 1]);
+      double c = denom ? h[size_t(m)] / denom : 1.0;
+      double sine = denom ? h[size_t(m) + 1] / denom : 0.0;
+      cs.push_back(c);
+      sn.push_back(sine);
+      h[size_t(m)] = denom;
+      double next = h[size_t(m) + 1];
+      h[size_t(m) + 1] = 0;
+      g.push_back(-sine * g[size_t(m)]);
+      g[size_t(m)] *= c;
+      H.push_back(h);
+      if (std::fabs(g[size_t(m) + 1]) <= tol * bnorm || next == 0) {
+        ++m, ++iterations;
+        break;
+      }
+      V.push_back(w);
+      for (double &v : V.back())
+        v /= next;
+    }
+    // y = H^-1 g (upper triangular), x += V y.
+    std::vector<double> y(size_t(m), 0.0);
+    for (int i = m - 1; i >= 0; --i) {
+      double sum = g[size_t(i)];
+      for (int j = i + 1; j < m; ++j)
+        sum -= H[size_t(j)][size_t(i)] * y[size_t(j)];
+      y[size_t(i)] = H[size_t(i)][size_t(i)] ? sum / H[size_t(i)][size_t(i)] : 0;
+    }
+    for (int i = 0; i < m; ++i)
+      axpy(y[size_t(i)], V[size_t(i)], x);
+    apply(x, w); // the true residual for the restart
+    for (size_t i = 0; i < n; ++i)
+      r[i] = b[i] - w[i];
+  }
+  return iterations;
+}
+
+/// Conjugate gradients for A x = b (A symmetric positive definite) from
+/// x = 0; returns the iterations, or -1 if A is not positive definite.
+int64_t conjugateGradients(const MatVec &apply, const std::vector<double> &b,
+                           std::vector<double> &x, double tol,
+                           int64_t maxIterations,
+                           const Preconditioner &precondition) {
+  // Preconditioned CG: z = M^-1 r (M symmetric positive definite).
+  size_t n = b.size();
+  x.assign(n, 0.0);
+  std::vector<double> r = b, z = b, q(n);
+  if (precondition)
+    precondition(z);
+  std::vector<double> p = z;
+  double rz = dot(r, z), bnorm = norm2(b);
+  int64_t iterations = 0;
+  while (iterations < maxIterations && norm2(r) > tol * bnorm) {
+    apply(p, q);
+    double pq = dot(p, q);
+    if (!(pq > 0))
+      return -1;
+    double alpha = rz / pq;
+    axpy(alpha, p, x);
+    axpy(-alpha, q, r);
+    z = r;
+    if (precondition)
+      precondition(z);
+    double next = dot(r, z);
+    for (size_t i = 0; i < n; ++i)
+      p[i] = z[i] + next / rz * p[i];
+    rz = next;
+    ++iterations;
+  }
+  return iterations;
+}
+
+struct ImplicitOptions {
+  int32_t solver = GRADE_LINEAR_SOLVER_GMRES;
+  bool jacobi = true;
+  int32_t maxNewton = 20, maxKrylov = 500;
+  double newtonTol = 1e-10, krylovTol = 1e-10;
+};
+
+ImplicitOptions implicitOptions(const grade_integrate_options_t &options) {
+  ImplicitOptions result;
+  result.solver = options.linear_solver;
+  result.jacobi = options.preconditioner == GRADE_PRECONDITIONER_JACOBI;
+  if (options.max_newton > 0)
+    result.maxNewton = options.max_newton;
+  if (options.max_krylov > 0)
+    result.maxKrylov = options.max_krylov;
+  if (options.newton_tol > 0)
+    result.newtonTol = options.newton_tol;
+  if (options.krylov_tol > 0)
+    result.krylovTol = options.krylov_tol;
+  return result;
+}
+
+bool isImplicitScheme(const grade_session &s) {
+  const grade_scheme_desc_t &scheme = s.desc->scheme;
+  for (int32_t i = 0; i < scheme.stages; ++i)
+    if (scheme.a[i * scheme.stages + i] != 0)
+      return true;
+  return false;
+}
+
+/// One step of a diagonally implicit scheme from the current states at t.
+/// With `proposal`, the new states are returned there instead of written,
+/// and `error` receives the embedded estimate's scaled RMS norm (adaptive
+/// schemes).
+struct ImplicitProposal {
+  std::vector<double> *next = nullptr;
+  double *error = nullptr;
+  double rtol = 0, atol = 0;
+};
+
+grade_status_t implicitStep(grade_session &s, double t, double h,
+                            const ImplicitOptions &options,
+                            grade_integrate_stats_t &stats,
+                            ImplicitProposal proposal = {}) {
+  const grade_scheme_desc_t &scheme = s.desc->scheme;
+  StateSpace space(s);
+  std::vector<Buffer> zBuf, fBuf, vBuf, jvBuf;
+  if (!space.allocate(zBuf) || !space.allocate(fBuf) ||
+      !space.allocate(vBuf) || !space.allocate(jvBuf))
+    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                      "model '%s': out of memory for an implicit step",
+                      s.desc->name);
+  std::vector<void *> z = StateSpace::pointers(zBuf),
+                      f = StateSpace::pointers(fBuf),
+                      v = StateSpace::pointers(vBuf),
+                      jv = StateSpace::pointers(jvBuf);
+  // Jacobi: M = I - gamma diag(J), from the library's diagonal entry.
+  bool jacobi = options.jacobi && findEntry(s, GRADE_ENTRY_DIAGONAL);
+  std::vector<double> diagonal, inverse;
+  std::vector<double> y;
+  space.read(space.stateSlots(), y);
+  size_t n = y.size();
+  int32_t stages = scheme.stages;
+  std::vector<std::vector<double>> k(static_cast<size_t>(stages));
+  std::vector<void *> saved = space.pointStates(z);
+  auto restore = [&] { space.pointStates(saved); };
+  // f at the vector `at` (written to the states' scratch), into `out`.
+  auto rhsAt = [&](double time, const std::vector<double> &at,
+                   std::vector<double> &out) {
+    space.write(at, z);
+    runRhs(s, time, f);
+    ++stats.rhs_evaluations;
+    space.read(f, out);
+  };
+  // BDF2 after its first step: one implicit solve of
+  //   z = (1+w)^2/(1+2w) y_n - w^2/(1+2w) y_{n-1} + (1+w)/(1+2w) h f(t+h, z),
+  // w = h / h_{n-1} (Hairer-Wanner's variable-step coefficients).
+  bool bdf = s.desc->bdf_order == 2 && s.bdfStep > 0 &&
+             s.bdfPrevious.size() == n;
+  std::vector<double> base(n), zv(n), F(n), G(n), delta(n);
+  for (int32_t i = 0; i < (bdf ? 1 : stages); ++i) {
+    base = y;
+    for (int32_t j = 0; j < i; ++j)
+      if (double a = scheme.a[i * stages + j]; a != 0)
+        axpy(h * a, k[size_t(j)], base);
+    double ti = t + scheme.c[i] * h;
+    double gamma = h * scheme.a[i * stages + i];
+    if (bdf) {
+      double w = h / s.bdfStep, denom = 1 + 2 * w;
+      for (size_t j = 0; j < n; ++j)
+        base[j] = (1 + w) * (1 + w) / denom * y[j] -
+                  w * w / denom * s.bdfPrevious[j];
+      ti = t + h;
+      gamma = (1 + w) / denom * h;
+    }
+    if (gamma == 0) {
+      rhsAt(ti, base, k[size_t(i)]);
+      continue;
+    }
+    zv = base;
+    int32_t iteration = 0;
+    double residual = 0;
+    for (;; ++iteration) {
+      rhsAt(ti, zv, F);
+      double sum = 0;
+      for (size_t j = 0; j < n; ++j) {
+        G[j] = zv[j] - base[j] - gamma * F[j];
+        double scaled = G[j] / (1 + std::fabs(zv[j]));
+        sum += scaled * scaled;
+      }
+      residual = n ? std::sqrt(sum / double(n)) : 0;
+      if (!std::isfinite(residual))
+        break;
+      if (residual <= options.newtonTol || iteration == options.maxNewton)
+        break;
+      ++stats.newton_iterations;
+      // (I - gamma J(z)) delta = -G at z (in the states' scratch already).
+      MatVec apply = [&](const std::vector<double> &in,
+                         std::vector<double> &out) {
+        space.write(in, v);
+        runJvp(s, ti, v, jv);
+        ++stats.jvp_evaluations;
+        space.read(jv, out);
+        for (size_t j = 0; j < n; ++j)
+          out[j] = in[j] - gamma * out[j];
+      };
+      for (double &g : G)
+        g = -g;
+      Preconditioner precondition;
+      if (jacobi) {
+        runDiagonal(s, ti, jv);
+        space.read(jv, diagonal);
+        inverse.resize(n);
+        for (size_t j = 0; j < n; ++j) {
+          double m = 1 - gamma * diagonal[j];
+          inverse[j] = std::isfinite(m) && std::fabs(m) > 1e-12 ? 1 / m : 1;
+        }
+        precondition = [&](std::vector<double> &r) {
+          for (size_t j = 0; j < n; ++j)
+            r[j] *= inverse[j];
+        };
+      }
+      int64_t krylov;
+      if (options.solver == GRADE_LINEAR_SOLVER_CG) {
+        krylov = conjugateGradients(apply, G, delta, options.krylovTol,
+                                    options.maxKrylov, precondition);
+      } else if (precondition) {
+        // Right preconditioning: A M^-1 u = -G, delta = M^-1 u.
+        MatVec right = [&](const std::vector<double> &in,
+                           std::vector<double> &out) {
+          std::vector<double> scaled = in;
+          precondition(scaled);
+          apply(scaled, out);
+        };
+        krylov = gmres(right, G, delta, options.krylovTol, options.maxKrylov);
+        precondition(delta);
+      } else {
+        krylov = gmres(apply, G, delta, options.krylovTol, options.maxKrylov);
+      }
+      if (krylov < 0) {
+        restore();
+        return makeStatus(
+            GRADE_ERROR_NUMERICAL,
+            "model '%s': conjugate gradients met a direction of non-positive "
+            "curvature at t = %g (stage %d, Newton iteration %d): I - h a J "
+            "is not symmetric positive definite; use GMRES (--linear-solver "
+            "gmres)",
+            s.desc->name, t, int(i + 1), int(iteration + 1));
+      }
+      stats.krylov_iterations += krylov;
+      axpy(1.0, delta, zv);
+    }
+    if (!(residual <= options.newtonTol)) {
+      restore();
+      return makeStatus(
+          GRADE_ERROR_NUMERICAL,
+          "model '%s': Newton's method did not converge at t = %g, step "
+          "size %g, stage %d of %d: residual %g after %d iterations (tolerance "
+          "%g); take a smaller step, or raise --max-newton",
+          s.desc->name, t, h, int(i + 1), int(stages), residual,
+          int(iteration), options.newtonTol);
+    }
+    k[size_t(i)].resize(n);
+    for (size_t j = 0; j < n; ++j)
+      k[size_t(i)][j] = (zv[j] - base[j]) / gamma;
+  }
+  restore();
+  std::vector<double> next = y;
+  if (bdf) {
+    next = zv;
+  } else {
+    for (int32_t i = 0; i < stages; ++i)
+      if (double b = scheme.b[i]; b != 0)
+        axpy(h * b, k[size_t(i)], next);
+  }
+  if (proposal.next) {
+    // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs.
+    const double *bhat = s.desc->adaptive.bhat;
+    double sum = 0;
+    for (size_t state = 0; state < space.fields.size(); ++state) {
+      auto [ownR, ownA] = s.stateTolerance[size_t(space.fields[state])];
+      double rtol = ownR > 0 ? ownR : proposal.rtol;
+      double atol = ownA > 0 ? ownA : proposal.atol;
+      size_t begin = size_t(space.offsets[state]);
+      size_t end = state + 1 < space.fields.size()
+                       ? size_t(space.offsets[state + 1])
+                       : n;
+      for (size_t j = begin; j < end; ++j) {
+        double e = 0;
+        for (int32_t i = 0; i < stages; ++i)
+          e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
+        double scale =
+            atol + rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
+        double scaled = h * e / scale;
+        sum += scaled * scaled;
+      }
+    }
+    *proposal.error = n ? std::sqrt(sum / double(n)) : 0;
+    *proposal.next = std::move(next);
+    return nullptr;
+  }
+  space.write(next, space.stateSlots());
+  if (s.desc->bdf_order) {
+    s.bdfPrevious = std::move(y);
+    s.bdfStep = h;
+  }
+  return nullptr;
+}
+
+/// Adaptive steps of an implicit scheme with an embedded estimate: the
+/// controller of the explicit pairs (PI control, rejections, max_steps,
+/// underflow), a Newton failure counting as a rejection; the steps land on
+/// the output times (no dense output).
+grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
+                                         const grade_integrate_options_t &o,
+                                         grade_integrate_stats_t &stats) {
+  const grade_model_descriptor_t &desc = *s.desc;
+  double rtol = o.rtol > 0 ? o.rtol : desc.adaptive.rtol > 0 ? desc.adaptive.rtol : kDefaultRtol;
+  double atol = o.atol > 0 ? o.atol : desc.adaptive.atol > 0 ? desc.adaptive.atol : kDefaultAtol;
+  if (o.max_steps < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "max_steps must be >= 0 (0: %lld), got %lld",
+                      (long long)kDefaultMaxSteps, (long long)o.max_steps);
+  int64_t maxSteps = o.max_steps > 0 ? o.max_steps : kDefaultMaxSteps;
+  ImplicitOptions solve = implicitOptions(o);
+  const int32_t errorOrder = desc.adaptive.embedded_order + 1;
+  const double expo1 = 1.0 / errorOrder - 0.75 * (0.2 / errorOrder);
+  const double beta = 0.2 / errorOrder;
+  const double tStart = s.t;
+  StateSpace space(s);
+
+  double h = o.dt > 0 ? o.dt : desc.dt;
+  if (!(h > 0)) {
+    // h0 = 0.01 |y| / |f|, scaled (the first phase of Hairer-Norsett-Wanner's
+    // choice; the controller corrects it within a few steps).
+    std::vector<Buffer> fBuf;
+    if (!space.allocate(fBuf))
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory choosing the first step",
+                        desc.name);
+    std::vector<double> y, f;
+    space.read(space.stateSlots(), y);
+    runRhs(s, s.t, StateSpace::pointers(fBuf));
+    ++stats.rhs_evaluations;
+    space.read(StateSpace::pointers(fBuf), f);
+    double d0 = 0, d1 = 0;
+    for (size_t j = 0; j < y.size(); ++j) {
+      double scale = atol + rtol * std::fabs(y[j]);
+      d0 += (y[j] / scale) * (y[j] / scale);
+      d1 += (f[j] / scale) * (f[j] / scale);
+    }
+    d0 = std::sqrt(d0 / double(std::max<size_t>(y.size(), 1)));
+    d1 = std::sqrt(d1 / double(std::max<size_t>(y.size(), 1)));
+    h = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
+    h = std::min(h, t1 - s.t);
+  }
+  int64_t nextOutput = 0;
+  double errOld = 1e-4, lastError = 0;
+  bool rejectedLast = false, lastFailed = false;
+  std::vector<double> next;
+  while (s.t < t1) {
+    double t = s.t;
+    if (stats.accepted + stats.rejected >= maxSteps)
+      return makeStatus(GRADE_ERROR_NUMERICAL,
+                        "model '%s': %lld steps (%lld accepted, %lld "
+                        "rejected) reached max_steps at t = %g with step "
+                        "size %g, before t1 = %g; raise max_steps "
+                        "(--max-steps) or loosen the tolerances (rtol = %g, "
+                        "atol = %g)",
+                        desc.name, (long long)(stats.accepted + stats.rejected),
+                        (long long)stats.accepted, (long long)stats.rejected, t,
+                        h, t1, rtol, atol);
+    double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
+    if (!(h >= hMin))
+      return makeStatus(
+          GRADE_ERROR_NUMERICAL,
+          "model '%s': step size underflow at t = %g: the step size %g fell "
+          "below %g (10 ulps of t) without meeting rtol = %g, atol = %g (%s)",
+          desc.name, t, h, hMin, rtol, atol,
+          lastFailed ? "the last attempt's Newton iteration did not converge"
+                     : format("the last attempt's error norm was %g",
+                              lastError)
+                           .c_str());
+    bool last = t + h >= t1;
+    double hStep = last ? t1 - t : h;
+    if (nextOutput < o.num_times && t + hStep >= o.times[nextOutput]) {
+      hStep = o.times[nextOutput] - t;
+      last = o.times[nextOutput] >= t1;
+    }
+    double err = 0;
+    ImplicitProposal proposal{&next, &err, rtol, atol};
+    grade_status_t failure = implicitStep(s, t, hStep, solve, stats, proposal);
+    lastFailed = failure != nullptr;
+    if (failure) {
+      // A stage that does not converge: a smaller step.
+      grade_status_free(failure);
+      err = HUGE_VAL;
+    }
+    lastError = err;
+    if (!(err <= 1)) {
+      ++stats.rejected;
+      double factor = std::isfinite(err)
+                          ? std::max(kMinFactor,
+                                     kSafety * std::pow(err, -1.0 / errorOrder))
+                          : kMinFactor;
+      h = hStep * std::min(factor, 1.0);
+      rejectedLast = true;
+      continue;
+    }
+    space.write(next, space.stateSlots());
+    double tNew = last ? t1 : t + hStep;
+    if (nextOutput < o.num_times && hStep == o.times[nextOutput] - t)
+      tNew = o.times[nextOutput];
+    s.t = tNew;
+    ++stats.steps;
+    ++stats.accepted;
+    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, hStep) : hStep;
+    stats.max_step = std::max(stats.max_step, hStep);
+    ++stats.finite_checks;
+    if (grade_status_t status =
+            checkFinite(s, tNew, stats.steps, stats.steps, o.max_abs))
+      return status;
+    while (nextOutput < o.num_times && o.times[nextOutput] <= tNew) {
+      if (grade_status_t status =
+              emitOutput(s, o, nextOutput, o.times[nextOutput], nullptr))
+        return status;
+      ++nextOutput;
+    }
+    if (o.progress && o.progress(o.user, tNew, tStart, t1) != 0)
+      return makeStatus(GRADE_ERROR_UNAVAILABLE,
+                        "integration cancelled at t = %g (step %lld)", tNew,
+                        (long long)stats.steps);
+    double factor = std::pow(err, expo1) / std::pow(errOld, beta) / kSafety;
+    factor = std::clamp(factor, 1.0 / kMaxFactor, 1.0 / kMinFactor);
+    double hNew = hStep / factor;
+    if (rejectedLast)
+      hNew = std::min(hNew, hStep);
+    errOld = std::max(err, 1e-4);
+    rejectedLast = false;
+    if (!last && hStep == h)
+      h = hNew;
+    else if (!last)
+      h = std::max(h, hNew); // a step shortened for an output time
+  }
+  return nullptr;
+}
+
+grade_status_t takeImplicitStep(grade_session &s, double t, double h,
+                                const grade_integrate_options_t &options,
+                                grade_integrate_stats_t &stats) {
+  return implicitStep(s, t, h, implicitOptions(options), stats);
+}
+
+/// The power iteration on the Jacobian-vector products from a fixed,
+/// dense start vector.
+grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
+                              double &rho) {
+  if (grade_status_t status = requireJvp(s))
+    return status;
+  if (iterations < 1)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "the power iteration needs at least 1 iteration, got %d",
+                      int(iterations));
+  StateSpace space(s);
+  std::vector<Buffer> vBuf, jvBuf;
+  if (!space.allocate(vBuf) || !space.allocate(jvBuf))
+    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                      "model '%s': out of memory for the power iteration",
+                      s.desc->name);
+  std::vector<void *> v = StateSpace::pointers(vBuf),
+                      jv = StateSpace::pointers(jvBuf);
+  size_t n = size_t(space.size);
+  std::vector<double> x(n), w(n);
+  for (size_t i = 0; i < n; ++i) // fixed, with every mode present
+    x[i] = std::sin(12.9898 * double(i) + 78.233) + 0.5;
+  double norm = norm2(x);
+  rho = 0;
+  if (norm == 0)
+    return nullptr;
+  for (double &value : x)
+    value /= norm;
+  for (int32_t k = 0; k < iterations; ++k) {
+    space.write(x, v);
+    runJvp(s, t, v, jv);
+    space.read(jv, w);
+    rho = norm2(w);
+    if (!(rho > 0) || !std::isfinite(rho))
+      break;
+    for (size_t i = 0; i < n; ++i)
+      x[i] = w[i] / rho;
+  }
+  return nullptr;
+}
+
+/// Checks the options both kinds of scheme share, then integrates to t1,
+/// calling the output callback at the requested times.
+grade_status_t integrate(grade_session &s, double t1,
+                         const grade_integrate_options_t &options,
+                         grade_integrate_stats_t &stats) {
+  if (grade_status_t status = requireInitialized(s))
+    return status;
+  if (!std::isfinite(t1))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "end time t1 must be finite, got %g", t1);
+  if (std::isnan(options.dt) || std::isinf(options.dt))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "time step dt must be finite, got %g", options.dt);
+  if (std::isnan(options.max_abs) || options.max_abs < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "max_abs must be >= 0 (0: no bound), got %g",
+                      options.max_abs);
+  if (options.check_every < 0)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "check_every must be >= 0, got %d",
+                      int(options.check_every));
+  if (options.num_times < 0 || (options.num_times > 0 && !options.times))
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "%lld output times at %p", (long long)options.num_times,
+                      (const void *)options.times);
+  for (int64_t k = 0; k < options.num_times; ++k) {
+    double previous = k ? options.times[k - 1] : s.t;
+    if (!(options.times[k] > previous) || options.times[k] > t1)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "output time %lld (%g) must lie after %g and at most "
+                        "at t1 = %g",
+                        (long long)k, options.times[k], previous, t1);
+  }
+  if (t1 < s.t)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "t1 = %g is before the current time %g", t1, s.t);
+  if (!s.adaptive.empty())
+    return t1 == s.t ? nullptr : integrateAdaptive(s, t1, options, stats);
+  if (s.desc->adaptive.bhat && isImplicitScheme(s))
+    return t1 == s.t ? nullptr
+                     : integrateAdaptiveImplicit(s, t1, options, stats);
+  // Fixed steps land on each output time.
+  for (int64_t k = 0; k < options.num_times; ++k) {
+    if (grade_status_t status =
+            integrateFixed(s, options.times[k], options, stats))
+      return status;
+    if (grade_status_t status =
+            emitOutput(s, options, k, options.times[k], nullptr))
+      return status;
+  }
+  return integrateFixed(s, t1, options, stats);
+}
+
+
+} // namespace grade::rt::sess
