@@ -105,6 +105,36 @@ constexpr int64_t kDefaultMaxSteps = 1000000;
 /// (Hairer, Norsett and Wanner's DOPRI5 values).
 constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
 
+/// Hairer, Norsett and Wanner's PI step-size control (Solving ODEs II,
+/// IV.2) for an error estimate of order `errorOrder` (the embedded order
+/// plus one), shared by the explicit and the implicit adaptive schemes.
+class StepSizeController {
+public:
+  explicit StepSizeController(int32_t errorOrder)
+      : order(errorOrder), expo1(1.0 / errorOrder - 0.75 * (0.2 / errorOrder)),
+        beta(0.2 / errorOrder) {}
+  /// The next step after accepting a step of size h with error norm
+  /// err <= 1: the error's trend damps the change; no growth right after
+  /// a rejection.
+  double accepted(double h, double err);
+  /// The retry after rejecting a step of size h (err > 1, NaN or Inf).
+  double rejected(double h, double err);
+
+private:
+  int32_t order;
+  double expo1, beta;
+  double errOld = 1e-4; ///< the previous accepted error
+  bool rejectedLast = false;
+};
+
+/// The max_steps failure of an adaptive run at t with step h.
+grade_status_t maxStepsReached(const grade_model_descriptor_t &desc,
+                               const grade_integrate_stats_t &stats, double t,
+                               double h, double t1, double rtol, double atol);
+
+/// Counts an accepted step of size h in the statistics.
+void recordAccepted(grade_integrate_stats_t &stats, double h);
+
 // session.cpp: the descriptor, the entry points and fixed steps.
 int64_t featureSize(const grade_field_desc_t &field);
 int64_t rowsOf(const grade_session &s, int32_t kind);

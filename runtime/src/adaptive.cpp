@@ -337,27 +337,15 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
                         desc.name);
   }
   int64_t nextOutput = 0;
-  double errOld = 1e-4; // PI control: the previous accepted error
-  bool rejectedLast = false;
+  StepSizeController controller(errorOrder);
   int32_t worst = s.adaptive.empty() ? 0 : s.adaptive.front().field;
   double lastError = 0;
   bool lastNonFinite = false;
-  const double expo1 = 1.0 / errorOrder - 0.75 * (0.2 / errorOrder);
-  const double beta = 0.2 / errorOrder;
 
   while (s.t < t1) {
     double t = s.t;
     if (stats.accepted + stats.rejected >= maxSteps)
-      return makeStatus(GRADE_ERROR_NUMERICAL,
-                        "model '%s': %lld steps (%lld accepted, %lld "
-                        "rejected) reached max_steps at t = %g with step "
-                        "size %g, before t1 = %g; raise max_steps "
-                        "(--max-steps) or loosen the tolerances (rtol = %g, "
-                        "atol = %g)",
-                        desc.name,
-                        (long long)(stats.accepted + stats.rejected),
-                        (long long)stats.accepted, (long long)stats.rejected,
-                        t, h, t1, rtol, atol);
+      return maxStepsReached(desc, stats, t, h, t1, rtol, atol);
     double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
     if (!(h >= hMin)) {
       // Why the last attempt failed: a non-finite value, or its error.
@@ -392,12 +380,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
     if (flagged || !(err <= 1)) {
       // Rejected: the states are untouched; retry with a smaller step.
       ++stats.rejected;
-      double factor = std::isfinite(err)
-                          ? std::max(kMinFactor,
-                                     kSafety * std::pow(err, -1.0 / errorOrder))
-                          : kMinFactor;
-      h = hStep * std::min(factor, 1.0);
-      rejectedLast = true;
+      h = controller.rejected(hStep, flagged ? HUGE_VAL : err);
       continue;
     }
     swapSlots(s, *findEntry(s, GRADE_ENTRY_STEP));
@@ -406,10 +389,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
         hStep == options.times[nextOutput] - t)
       tNew = options.times[nextOutput];
     s.t = tNew;
-    ++stats.steps;
-    ++stats.accepted;
-    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, hStep) : hStep;
-    stats.max_step = std::max(stats.max_step, hStep);
+    recordAccepted(stats, hStep);
     if (options.max_abs > 0) {
       ++stats.finite_checks;
       if (grade_status_t status =
@@ -436,19 +416,50 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
       return makeStatus(GRADE_ERROR_UNAVAILABLE,
                         "integration cancelled at t = %g (step %lld)", tNew,
                         (long long)stats.steps);
-    // PI control (Hairer, Norsett and Wanner, IV.2): the error's trend
-    // damps the change; no growth right after a rejection.
-    double factor = std::pow(err, expo1) / std::pow(errOld, beta) / kSafety;
-    factor = std::clamp(factor, 1.0 / kMaxFactor, 1.0 / kMinFactor);
-    double hNew = hStep / factor;
-    if (rejectedLast)
-      hNew = std::min(hNew, hStep);
-    errOld = std::max(err, 1e-4);
-    rejectedLast = false;
+    double hNew = controller.accepted(hStep, err);
     if (!last)
       h = hNew;
   }
   return nullptr;
+}
+
+double StepSizeController::accepted(double h, double err) {
+  double factor = std::pow(err, expo1) / std::pow(errOld, beta) / kSafety;
+  factor = std::clamp(factor, 1.0 / kMaxFactor, 1.0 / kMinFactor);
+  double next = h / factor;
+  if (rejectedLast)
+    next = std::min(next, h);
+  errOld = std::max(err, 1e-4);
+  rejectedLast = false;
+  return next;
+}
+
+double StepSizeController::rejected(double h, double err) {
+  rejectedLast = true;
+  double factor = std::isfinite(err)
+                      ? std::max(kMinFactor, kSafety * std::pow(err, -1.0 / order))
+                      : kMinFactor;
+  return h * std::min(factor, 1.0);
+}
+
+grade_status_t maxStepsReached(const grade_model_descriptor_t &desc,
+                               const grade_integrate_stats_t &stats, double t,
+                               double h, double t1, double rtol, double atol) {
+  return makeStatus(GRADE_ERROR_NUMERICAL,
+                    "model '%s': %lld steps (%lld accepted, %lld rejected) "
+                    "reached max_steps at t = %g with step size %g, before "
+                    "t1 = %g; raise max_steps (--max-steps) or loosen the "
+                    "tolerances (rtol = %g, atol = %g)",
+                    desc.name, (long long)(stats.accepted + stats.rejected),
+                    (long long)stats.accepted, (long long)stats.rejected, t, h,
+                    t1, rtol, atol);
+}
+
+void recordAccepted(grade_integrate_stats_t &stats, double h) {
+  ++stats.steps;
+  ++stats.accepted;
+  stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, h) : h;
+  stats.max_step = std::max(stats.max_step, h);
 }
 
 

@@ -470,8 +470,6 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
   int64_t maxSteps = o.max_steps > 0 ? o.max_steps : kDefaultMaxSteps;
   ImplicitOptions solve = implicitOptions(o);
   const int32_t errorOrder = desc.adaptive.embedded_order + 1;
-  const double expo1 = 1.0 / errorOrder - 0.75 * (0.2 / errorOrder);
-  const double beta = 0.2 / errorOrder;
   const double tStart = s.t;
   StateSpace space(s);
 
@@ -501,21 +499,14 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
     h = std::min(h, t1 - s.t);
   }
   int64_t nextOutput = 0;
-  double errOld = 1e-4, lastError = 0;
-  bool rejectedLast = false, lastFailed = false;
+  StepSizeController controller(errorOrder);
+  double lastError = 0;
+  bool lastFailed = false;
   std::vector<double> next;
   while (s.t < t1) {
     double t = s.t;
     if (stats.accepted + stats.rejected >= maxSteps)
-      return makeStatus(GRADE_ERROR_NUMERICAL,
-                        "model '%s': %lld steps (%lld accepted, %lld "
-                        "rejected) reached max_steps at t = %g with step "
-                        "size %g, before t1 = %g; raise max_steps "
-                        "(--max-steps) or loosen the tolerances (rtol = %g, "
-                        "atol = %g)",
-                        desc.name, (long long)(stats.accepted + stats.rejected),
-                        (long long)stats.accepted, (long long)stats.rejected, t,
-                        h, t1, rtol, atol);
+      return maxStepsReached(desc, stats, t, h, t1, rtol, atol);
     double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
     if (!(h >= hMin))
       return makeStatus(
@@ -545,12 +536,7 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
     lastError = err;
     if (!(err <= 1)) {
       ++stats.rejected;
-      double factor = std::isfinite(err)
-                          ? std::max(kMinFactor,
-                                     kSafety * std::pow(err, -1.0 / errorOrder))
-                          : kMinFactor;
-      h = hStep * std::min(factor, 1.0);
-      rejectedLast = true;
+      h = controller.rejected(hStep, err);
       continue;
     }
     space.write(next, space.stateSlots());
@@ -558,10 +544,7 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
     if (nextOutput < o.num_times && hStep == o.times[nextOutput] - t)
       tNew = o.times[nextOutput];
     s.t = tNew;
-    ++stats.steps;
-    ++stats.accepted;
-    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, hStep) : hStep;
-    stats.max_step = std::max(stats.max_step, hStep);
+    recordAccepted(stats, hStep);
     ++stats.finite_checks;
     if (grade_status_t status =
             checkFinite(s, tNew, stats.steps, stats.steps, o.max_abs))
@@ -576,13 +559,7 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
       return makeStatus(GRADE_ERROR_UNAVAILABLE,
                         "integration cancelled at t = %g (step %lld)", tNew,
                         (long long)stats.steps);
-    double factor = std::pow(err, expo1) / std::pow(errOld, beta) / kSafety;
-    factor = std::clamp(factor, 1.0 / kMaxFactor, 1.0 / kMinFactor);
-    double hNew = hStep / factor;
-    if (rejectedLast)
-      hNew = std::min(hNew, hStep);
-    errOld = std::max(err, 1e-4);
-    rejectedLast = false;
+    double hNew = controller.accepted(hStep, err);
     if (!last && hStep == h)
       h = hNew;
     else if (!last)

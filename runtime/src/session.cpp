@@ -608,11 +608,7 @@ grade_status_t integrateFixed(grade_session &s, double t1,
       stats.rhs_evaluations += s.desc->scheme.stages;
     }
     s.t = tNext;
-    ++stats.steps;
-    ++stats.accepted;
-    double h = tNext - tNow;
-    stats.min_step = stats.min_step > 0 ? std::min(stats.min_step, h) : h;
-    stats.max_step = std::max(stats.max_step, h);
+    recordAccepted(stats, tNext - tNow);
     // Check before reporting progress, so that a host never sees progress
     // for a step whose result is already garbage. A step that checks its
     // states itself is scanned only when it flagged one (to name it), or

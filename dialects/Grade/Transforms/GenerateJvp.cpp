@@ -112,6 +112,56 @@ bool readsOutEdges(RhsOp rhs) {
       .wasInterrupted();
 }
 
+/// Emits, right after each op of `body` in program order, the tangent of its
+/// result into `tangents` (absent: zero). `seed` gives the tangent of a
+/// load (null: none). With `ownValues` (the Jacobian's diagonal, every
+/// node's own value perturbed at once), `x[src]` reads a neighbour's value
+/// and global reductions a negligible share: neither carries a tangent.
+LogicalResult propagateTangents(
+    Block &body, function_ref<Value(OpBuilder &, LoadOp)> seed,
+    bool ownValues, llvm::DenseMap<Value, Value> &tangents) {
+  OpBuilder builder(body.getParentOp()->getContext());
+  SmallVector<Operation *> primal;
+  for (Operation &op : body.without_terminator())
+    primal.push_back(&op);
+  for (Operation *op : primal) {
+    builder.setInsertionPointAfter(op);
+    if (auto load = dyn_cast<LoadOp>(op)) {
+      if (Value tangent = seed(builder, load))
+        tangents[load.getResult()] = tangent;
+      continue;
+    }
+    if (ownValues) {
+      if (auto gather = dyn_cast<GatherOp>(op);
+          gather && gather.getEnd() == GatherEnd::src)
+        continue;
+      if (isa<ReduceAllOp>(op))
+        continue;
+    }
+    if (op->getNumResults() != 1)
+      continue;
+    SmallVector<Value> operandTangents;
+    for (Value operand : op->getOperands())
+      operandTangents.push_back(tangents.lookup(operand));
+    if (llvm::all_of(operandTangents, [](Value t) { return !t; }))
+      continue; // constant along every direction
+    FailureOr<Value> tangent;
+    if (auto differentiable = dyn_cast<TangentOpInterface>(op))
+      tangent = differentiable.emitTangent(builder, operandTangents);
+    else if (op->getDialect() &&
+             op->getDialect()->getNamespace() == "arith")
+      tangent = emitArithTangent(builder, op, operandTangents);
+    else
+      return op->emitOpError("cannot be differentiated (it does not "
+                             "implement TangentOpInterface)");
+    if (failed(tangent))
+      return failure();
+    if (*tangent)
+      tangents[op->getResult(0)] = *tangent;
+  }
+  return success();
+}
+
 /// Builds the Jacobian's diagonal: forward mode with every state's own
 /// value perturbed at once (tangent 1), a neighbour's (`x[src]`) not.
 LogicalResult generateDiagonal(ModelOp model, RhsOp rhs) {
@@ -130,54 +180,22 @@ LogicalResult generateDiagonal(ModelOp model, RhsOp rhs) {
     states.insert(cast<FlatSymbolRefAttr>(target).getValue());
 
   llvm::DenseMap<Value, Value> tangents;
-  SmallVector<Operation *> primal;
-  for (Operation &op : body.without_terminator())
-    primal.push_back(&op);
-  for (Operation *op : primal) {
-    builder.setInsertionPointAfter(op);
-    Location loc = op->getLoc();
-    if (auto load = dyn_cast<LoadOp>(op)) {
-      if (states.contains(load.getDecl())) {
-        // A field of ones of the state's type: 0 * x + 1.
-        Type element = getElementTypeOf(load.getType());
-        Value zero = arith::ConstantOp::create(
-            builder, loc, element, builder.getFloatAttr(element, 0.0));
-        Value one = arith::ConstantOp::create(
-            builder, loc, element, builder.getFloatAttr(element, 1.0));
-        tangents[load.getResult()] = BinaryOp::create(
-            builder, loc, BinaryFn::add,
-            BinaryOp::create(builder, loc, BinaryFn::mul, zero, load), one);
-      }
-      continue;
-    }
-    if (auto gather = dyn_cast<GatherOp>(op)) {
-      // x[dst] over in-edges is the node's own value; x[src] a neighbour's.
-      if (gather.getEnd() == GatherEnd::dst)
-        if (Value t = tangents.lookup(gather.getInput()))
-          tangents[gather.getResult()] =
-              GatherOp::create(builder, loc, GatherEnd::dst,
-                               gather.getGraph(), t);
-      continue;
-    }
-    if (isa<ReduceAllOp>(op))
-      continue; // one node's share of a global is negligible
-    if (op->getNumResults() != 1)
-      continue;
-    SmallVector<Value> operandTangents;
-    for (Value operand : op->getOperands())
-      operandTangents.push_back(tangents.lookup(operand));
-    if (llvm::all_of(operandTangents, [](Value t) { return !t; }))
-      continue;
-    FailureOr<Value> tangent;
-    if (auto differentiable = dyn_cast<TangentOpInterface>(op))
-      tangent = differentiable.emitTangent(builder, operandTangents);
-    else
-      tangent = emitArithTangent(builder, op, operandTangents);
-    if (failed(tangent))
-      return failure();
-    if (*tangent)
-      tangents[op->getResult(0)] = *tangent;
-  }
+  // A state's own value moves by 1: the tangent 0 * x + 1.
+  auto seed = [&](OpBuilder &b, LoadOp load) -> Value {
+    if (!states.contains(load.getDecl()))
+      return {};
+    Location loc = load.getLoc();
+    Type element = getElementTypeOf(load.getType());
+    Value zero = arith::ConstantOp::create(b, loc, element,
+                                           b.getFloatAttr(element, 0.0));
+    Value one = arith::ConstantOp::create(b, loc, element,
+                                          b.getFloatAttr(element, 1.0));
+    return BinaryOp::create(b, loc, BinaryFn::add,
+                            BinaryOp::create(b, loc, BinaryFn::mul, zero, load),
+                            one);
+  };
+  if (failed(propagateTangents(body, seed, /*ownValues=*/true, tangents)))
+    return failure();
   builder.setInsertionPoint(yield);
   SmallVector<Value> results;
   for (Value value : yield.getValues()) {
@@ -223,39 +241,16 @@ LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
   auto yield = cast<YieldOp>(body.getTerminator());
 
   llvm::DenseMap<Value, Value> tangents;
-  SmallVector<Operation *> primal;
-  for (Operation &op : body.without_terminator())
-    primal.push_back(&op);
-  for (Operation *op : primal) {
-    builder.setInsertionPointAfter(op);
-    if (auto load = dyn_cast<LoadOp>(op)) {
-      auto it = tangentOf.find(load.getDecl());
-      if (it != tangentOf.end())
-        tangents[load.getResult()] = LoadOp::create(
-            builder, load.getLoc(), load.getType(), it->second.getValue());
-      continue;
-    }
-    if (op->getNumResults() != 1)
-      continue;
-    SmallVector<Value> operandTangents;
-    for (Value operand : op->getOperands())
-      operandTangents.push_back(tangents.lookup(operand));
-    if (llvm::all_of(operandTangents, [](Value t) { return !t; }))
-      continue; // constant along every direction
-    FailureOr<Value> tangent;
-    if (auto differentiable = dyn_cast<TangentOpInterface>(op))
-      tangent = differentiable.emitTangent(builder, operandTangents);
-    else if (op->getDialect() &&
-             op->getDialect()->getNamespace() == "arith")
-      tangent = emitArithTangent(builder, op, operandTangents);
-    else
-      return op->emitOpError("cannot be differentiated (it does not "
-                             "implement TangentOpInterface)");
-    if (failed(tangent))
-      return failure();
-    if (*tangent)
-      tangents[op->getResult(0)] = *tangent;
-  }
+  // A state's tangent is its tangent declaration's value.
+  auto seed = [&](OpBuilder &b, LoadOp load) -> Value {
+    auto it = tangentOf.find(load.getDecl());
+    if (it == tangentOf.end())
+      return {};
+    return LoadOp::create(b, load.getLoc(), load.getType(),
+                          it->second.getValue());
+  };
+  if (failed(propagateTangents(body, seed, /*ownValues=*/false, tangents)))
+    return failure();
 
   // J v per state; a derivative that does not depend on the states is 0.
   builder.setInsertionPoint(yield);
