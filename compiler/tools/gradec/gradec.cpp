@@ -1231,6 +1231,26 @@ int runMain(const char *argv0) {
                  << "' takes fixed steps\n";
     return 1;
   }
+  // A tolerance that an f32 state cannot resolve makes the controller
+  // chase rounding: say so (SciPy warns likewise).
+  if (adaptive) {
+    double rtol = runRtol > 0               ? runRtol.getValue()
+                  : desc->adaptive.rtol > 0 ? desc->adaptive.rtol
+                                            : 1e-3;
+    for (int32_t i = 0; i < desc->num_fields; ++i) {
+      const grade_field_desc_t &field = desc->fields[i];
+      if (field.role == GRADE_ROLE_STATE && field.dtype == GRADE_DTYPE_F32 &&
+          rtol < 1e-6) {
+        llvm::errs() << llvm::format(
+            "gradec: warning: rtol = %g is below what the f32 state '%s' "
+            "resolves (its values carry about 1.2e-7 relative rounding); "
+            "the steps may shrink to chase rounding errors: use rtol >= "
+            "1e-6, or f64 states\n",
+            rtol, field.name);
+        break;
+      }
+    }
+  }
   // Per output, its value at each time (read by the output callback).
   struct Snapshots {
     grade_session_t *session;
