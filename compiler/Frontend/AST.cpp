@@ -96,7 +96,11 @@ private:
           dumpExpr(state->getInit(), depth + 1);
         })
         .Case<RhsDecl>([&](const RhsDecl *rhs) {
-          os << "Rhs 'd" << rhs->getName() << "/dt'";
+          os << "Rhs "
+             << (rhs->getPart() == RhsPart::Explicit   ? "explicit "
+                 : rhs->getPart() == RhsPart::Implicit ? "implicit "
+                                                       : "")
+             << "'d" << rhs->getName() << "/dt'";
           printLoc(rhs->getLoc());
           dumpExpr(rhs->getValue(), depth + 1);
         })

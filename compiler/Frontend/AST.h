@@ -291,18 +291,25 @@ private:
   ExprPtr init;
 };
 
-/// `rhs dNAME/dt = expr;` (getName() is NAME).
+/// Which part of a state's right-hand side a `rhs` declaration gives: all
+/// of it, or the explicit or implicit part of a split one (IMEX schemes).
+enum class RhsPart { Whole, Explicit, Implicit };
+
+/// `rhs dNAME/dt = expr;` or `rhs explicit|implicit dNAME/dt = expr;`
+/// (getName() is NAME).
 class RhsDecl : public Decl {
 public:
   RhsDecl(SourceRange range, std::string state, SourceRange derivRange,
-          ExprPtr value)
+          ExprPtr value, RhsPart part = RhsPart::Whole)
       : Decl(DeclKind::Rhs, range, std::move(state), derivRange),
-        value(std::move(value)) {}
+        value(std::move(value)), part(part) {}
   const Expr &getValue() const { return *value; }
+  RhsPart getPart() const { return part; }
   static bool classof(const Decl *d) { return d->getKind() == DeclKind::Rhs; }
 
 private:
   ExprPtr value;
+  RhsPart part;
 };
 
 /// One `name = value` argument of a solve clause.

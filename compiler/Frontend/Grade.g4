@@ -3,7 +3,8 @@
 // A model file holds one `model NAME { ... }` block of declarations. The
 // grammar is deliberately permissive where a precise message is better given
 // by the frontend than by ANTLR (element type names, `src`/`dst` in an index,
-// the `d<state>/dt` form of a right-hand side, solve arguments): those are
+// the `d<state>/dt` form of a right-hand side and its `explicit`/`implicit`
+// part, solve arguments): those are
 // identifiers here and are checked while building the AST or in sema.
 // docs/language.md documents the language; keep the two in step.
 
@@ -19,7 +20,7 @@ decl
   | 'param' IDENT ':' typeSpec ';'                             # paramDecl
   | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl
   | 'state' IDENT ':' typeSpec '=' expr ';'                    # stateDecl
-  | 'rhs' IDENT '/' IDENT '=' expr ';'                         # rhsDecl
+  | 'rhs' IDENT deriv=IDENT? '/' IDENT '=' expr ';'            # rhsDecl
   | 'solve' IDENT '(' (solveArg (',' solveArg)*)? ')'
       'over' '[' signedNumber ',' signedNumber ']' ';'         # solveDecl
   | 'output' IDENT (',' IDENT)* ';'                            # outputDecl

@@ -497,7 +497,26 @@ private:
           whole, state->IDENT()->getText(), range(state->IDENT()),
           buildType(state->typeSpec()), buildExpr(state->expr()));
     if (auto *rhs = dynamic_cast<GradeParser::RhsDeclContext *>(ctx)) {
-      antlr4::tree::TerminalNode *deriv = rhs->IDENT(0), *time = rhs->IDENT(1);
+      // `rhs PART dx/dt`: two identifiers before the '/', the first the
+      // part.
+      size_t first = rhs->deriv ? 1 : 0;
+      antlr4::tree::TerminalNode *deriv = rhs->IDENT(first),
+                                 *time = rhs->IDENT(first + 1);
+      RhsPart part = RhsPart::Whole;
+      if (rhs->deriv) {
+        antlr4::Token *partToken = rhs->IDENT(0)->getSymbol();
+        std::string text = partToken->getText();
+        if (text == "explicit")
+          part = RhsPart::Explicit;
+        else if (text == "implicit")
+          part = RhsPart::Implicit;
+        else
+          error(positions.begin(partToken),
+                "expected 'explicit' or 'implicit' (the part of a split "
+                "right-hand side) or a derivative 'd<state>/dt' after "
+                "'rhs', got '" +
+                    text + "'");
+      }
       std::string derivText = deriv->getText();
       llvm::StringRef name = derivText;
       if (name.size() < 2 || name[0] != 'd' || time->getText() != "dt")
@@ -507,7 +526,8 @@ private:
       SourceRange derivRange = {positions.begin(deriv->getSymbol()),
                                 positions.end(time->getSymbol())};
       return std::make_unique<RhsDecl>(whole, name.drop_front().str(),
-                                       derivRange, buildExpr(rhs->expr()));
+                                       derivRange, buildExpr(rhs->expr()),
+                                       part);
     }
     if (auto *solve = dynamic_cast<GradeParser::SolveDeclContext *>(ctx)) {
       std::vector<SolveArg> args;

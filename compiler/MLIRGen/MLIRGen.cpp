@@ -150,26 +150,68 @@ private:
     YieldOp::create(builder, loc(model.getAST().getRange().begin), results);
   }
 
+  /// The whole right-hand side, and where some state's is split into an
+  /// explicit and an implicit part, one region per part (every state
+  /// assigned, 0 where it has no such part; a whole one counts as
+  /// explicit). grade-expand-scheme keeps the parts for an IMEX scheme only.
   void emitRhs() {
     std::vector<std::string> targets;
-    std::vector<const sema::DeclInfo *> states;
+    std::vector<std::pair<std::string, const sema::DeclInfo *>> states;
+    bool split = false;
     for (const std::string &name : model.getOrder()) {
       const sema::DeclInfo &info = model.getDecl(name);
       if (info.role == sema::Role::State) {
         targets.push_back(name);
-        states.push_back(&info);
+        states.push_back({name, &info});
+        split |= info.isSplit();
       }
     }
-    ast::SourceLoc first = states.front()->rhs->getLoc();
-    OpBuilder::InsertionGuard guard(builder);
-    Block *block = createRegionOp<RhsOp>(loc(first), targets, 1);
-    builder.setInsertionPointToEnd(block);
-    beginRegion(RegionKind::Rhs, block);
-    SmallVector<Value> results;
-    for (const sema::DeclInfo *state : states)
-      results.push_back(emit(state->rhs->getValue(),
-                             elemType(state->type.elem)));
-    YieldOp::create(builder, loc(first), results);
+    ast::SourceLoc first = states.front().second->firstRhs()->getLoc();
+    using Part = std::optional<ast::RhsPart>;
+    for (Part part : split ? std::vector<Part>{std::nullopt,
+                                               ast::RhsPart::Explicit,
+                                               ast::RhsPart::Implicit}
+                           : std::vector<Part>{std::nullopt}) {
+      OpBuilder::InsertionGuard guard(builder);
+      Block *block = createRegionOp<RhsOp>(loc(first), targets, 1);
+      if (part)
+        cast<RhsOp>(block->getParentOp())
+            .setPart(*part == ast::RhsPart::Explicit ? RhsPart::ExplicitPart
+                                                     : RhsPart::ImplicitPart);
+      builder.setInsertionPointToEnd(block);
+      beginRegion(RegionKind::Rhs, block);
+      SmallVector<Value> results;
+      for (auto [name, state] : states) {
+        mlir::Type elem = elemType(state->type.elem);
+        // The declarations this region sums for the state.
+        SmallVector<const ast::RhsDecl *, 2> terms;
+        if (!part || *part == ast::RhsPart::Explicit)
+          terms.push_back(state->rhs);
+        if (!part || *part == ast::RhsPart::Explicit)
+          terms.push_back(state->explicitPart);
+        if (!part || *part == ast::RhsPart::Implicit)
+          terms.push_back(state->implicitPart);
+        Value sum;
+        for (const ast::RhsDecl *term : terms) {
+          if (!term)
+            continue;
+          Value value = emit(term->getValue(), elem);
+          sum = sum ? BinaryOp::create(builder, loc(term->getLoc()),
+                                       BinaryFn::add, sum, value)
+                    : value;
+        }
+        if (!sum) {
+          // No such part: 0 * x, the state's type without a new op.
+          Location at = loc(state->decl->getNameRange().begin);
+          Value zero = arith::ConstantOp::create(builder, at, elem,
+                                                 builder.getFloatAttr(elem, 0));
+          Value x = LoadOp::create(builder, at, convert(state->type), name);
+          sum = BinaryOp::create(builder, at, BinaryFn::mul, zero, x);
+        }
+        results.push_back(sum);
+      }
+      YieldOp::create(builder, loc(first), results);
+    }
   }
 
   void emitSolve() {

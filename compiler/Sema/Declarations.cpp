@@ -329,24 +329,52 @@ void Checker::checkRhs() {
                 roles[static_cast<int>(info.role)] + ", not a state");
       continue;
     }
-    if (info.rhs) {
-      error(rhs->getNameRange().begin,
-            "second right-hand side for state '" + name + "'")
-              .attachNote(loc(info.rhs->getNameRange().begin))
-          << "first right-hand side is here";
+    ast::RhsPart part = rhs->getPart();
+    const ast::RhsDecl *&slot = part == ast::RhsPart::Whole ? info.rhs
+                                : part == ast::RhsPart::Explicit
+                                    ? info.explicitPart
+                                    : info.implicitPart;
+    llvm::StringRef partName = part == ast::RhsPart::Explicit ? "explicit "
+                               : part == ast::RhsPart::Implicit ? "implicit "
+                                                                : "";
+    if (slot) {
+      error(rhs->getNameRange().begin, "second " + partName +
+                                           "right-hand side for state '" +
+                                           name + "'")
+              .attachNote(loc(slot->getNameRange().begin))
+          << "first " << partName << "right-hand side is here";
       continue;
     }
-    info.rhs = rhs;
+    // A state's right-hand side is whole or split, not both.
+    const ast::RhsDecl *other =
+        part == ast::RhsPart::Whole
+            ? (info.explicitPart ? info.explicitPart : info.implicitPart)
+            : info.rhs;
+    if (other) {
+      error(rhs->getNameRange().begin,
+            "state '" + name +
+                "' has both a whole right-hand side ('rhs d" + name +
+                "/dt = ...;') and a part of a split one ('rhs explicit "
+                "d" + name + "/dt' or 'rhs implicit d" + name +
+                "/dt'); give either the whole or its parts, whose sum is "
+                "the whole")
+              .attachNote(loc(other->getNameRange().begin))
+          << "the other is here";
+      continue;
+    }
+    slot = rhs;
     Usage use;
     std::optional<Type> value = check(rhs->getValue(), use);
     if (value && !info.poisoned && !assignable(*value, info.type))
       error(rhs->getValue().getLoc(),
-            "right-hand side of 'd" + name + "/dt' has type " + format(*value) +
+            (part == ast::RhsPart::Whole ? std::string("right-hand side")
+                                         : (partName + "part").str()) +
+                " of 'd" + name + "/dt' has type " + format(*value) +
                 ", but state '" + name + "' is " + format(info.type));
   }
   for (const std::string &name : model.order) {
     DeclInfo &info = model.decls[name];
-    if (info.role == Role::State && !info.rhs && !info.poisoned)
+    if (info.role == Role::State && !info.firstRhs() && !info.poisoned)
       error(info.decl->getNameRange().begin,
             "state '" + name + "' has no right-hand side; add 'rhs d" + name +
                 "/dt = ...;'");

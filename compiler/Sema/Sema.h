@@ -68,8 +68,21 @@ struct DeclInfo {
   bool stored = false;
   /// Listed in the `output` clause.
   bool output = false;
-  /// States: the right-hand side.
+  /// States: the right-hand side, whole or split into an explicit and an
+  /// implicit part (either may be absent: zero).
   const ast::RhsDecl *rhs = nullptr;
+  const ast::RhsDecl *explicitPart = nullptr, *implicitPart = nullptr;
+  /// States: the first `rhs` declaration of any part (for locations).
+  const ast::RhsDecl *firstRhs() const {
+    const ast::RhsDecl *first = nullptr;
+    for (const ast::RhsDecl *decl : {rhs, explicitPart, implicitPart})
+      if (decl && (!first || decl->getLoc().line < first->getLoc().line ||
+                   (decl->getLoc().line == first->getLoc().line &&
+                    decl->getLoc().col < first->getLoc().col)))
+        first = decl;
+    return first;
+  }
+  bool isSplit() const { return explicitPart || implicitPart; }
   /// The declaration has an error already reported (e.g. its type): uses
   /// are accepted silently so that the error is not echoed.
   bool poisoned = false;

@@ -144,10 +144,15 @@ void swapSlots(grade_session &s, const grade_entry_desc_t &entry);
 /// Inf. With `keep`, the new values stay in the slots it wrote.
 bool runStep(grade_session &s, double t, double dt, bool keep = false);
 int64_t prepareSlopes(grade_session &s);
-void runRhs(grade_session &s, double t, const std::vector<void *> &buffers);
+/// Run the rhs (or a part's), jvp and diagonal entries with their output
+/// (and tangent) slots pointing at the given per-state buffers.
+void runRhs(grade_session &s, double t, const std::vector<void *> &buffers,
+            int32_t entry = GRADE_ENTRY_RHS);
 void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
-            const std::vector<void *> &products);
-void runDiagonal(grade_session &s, double t, const std::vector<void *> &out);
+            const std::vector<void *> &products,
+            int32_t entry = GRADE_ENTRY_JVP);
+void runDiagonal(grade_session &s, double t, const std::vector<void *> &out,
+                 int32_t entry = GRADE_ENTRY_DIAGONAL);
 grade_status_t requireInitialized(const grade_session &s);
 grade_status_t requireJvp(const grade_session &s);
 grade_status_t checkFinite(const grade_session &s, double t, int64_t step,

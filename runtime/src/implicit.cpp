@@ -27,6 +27,13 @@ namespace grade::rt::sess {
 // then k_i = (z - base_i) / (h a_ii). The vectors of the solvers are in
 // double, all states one after the other; the library's typed buffers are
 // filled from them around each call.
+//
+// An IMEX scheme splits f = f_E + f_I: the stages solve
+//   z = base_i + h a_ii f_I(z),
+//   base_i = y + h sum_{j<i} (a_ij k_j + ea_ij e_j),  e_j = f_E(z_j),
+// with the implicit part's JVPs, and y' = y + h sum_i (b_i k_i + eb_i e_i).
+// A stage's k_i or e_i is evaluated only where a later stage or the
+// weights use it.
 
 
 /// The states as one vector space, with typed scratch buffers the library
@@ -280,21 +287,39 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
                       f = StateSpace::pointers(fBuf),
                       v = StateSpace::pointers(vBuf),
                       jv = StateSpace::pointers(jvBuf);
+  // IMEX: the implicit part's entries, and the explicit part's tableau.
+  const double *ea = s.desc->explicit_a, *eb = s.desc->explicit_b;
+  bool imex = ea && eb;
+  int32_t rhsEntry = imex ? GRADE_ENTRY_IMPLICIT_RHS : GRADE_ENTRY_RHS;
+  int32_t jvpEntry = imex ? GRADE_ENTRY_IMPLICIT_JVP : GRADE_ENTRY_JVP;
+  int32_t diagonalEntry =
+      imex ? GRADE_ENTRY_IMPLICIT_DIAGONAL : GRADE_ENTRY_DIAGONAL;
   // Jacobi: M = I - gamma diag(J), from the library's diagonal entry.
-  bool jacobi = options.jacobi && findEntry(s, GRADE_ENTRY_DIAGONAL);
+  bool jacobi = options.jacobi && findEntry(s, diagonalEntry);
   std::vector<double> diagonal, inverse;
   std::vector<double> y;
   space.read(space.stateSlots(), y);
   size_t n = y.size();
   int32_t stages = scheme.stages;
-  std::vector<std::vector<double>> k(static_cast<size_t>(stages));
+  std::vector<std::vector<double>> k(static_cast<size_t>(stages)),
+      e(imex ? size_t(stages) : 0);
+  // Whether stage i's slope of a tableau (a, b) is used after it.
+  auto used = [&](const double *a, const double *b, int32_t i) {
+    if (b[i] != 0)
+      return true;
+    for (int32_t row = i + 1; row < stages; ++row)
+      if (a[row * stages + i] != 0)
+        return true;
+    return false;
+  };
   std::vector<void *> saved = space.pointStates(z);
   auto restore = [&] { space.pointStates(saved); };
-  // f at the vector `at` (written to the states' scratch), into `out`.
+  // f (or a part of it) at the vector `at` (written to the states'
+  // scratch), into `out`.
   auto rhsAt = [&](double time, const std::vector<double> &at,
-                   std::vector<double> &out) {
+                   std::vector<double> &out, int32_t entry) {
     space.write(at, z);
-    runRhs(s, time, f);
+    runRhs(s, time, f, entry);
     ++stats.rhs_evaluations;
     space.read(f, out);
   };
@@ -306,9 +331,13 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
   std::vector<double> base(n), zv(n), F(n), G(n), delta(n);
   for (int32_t i = 0; i < (bdf ? 1 : stages); ++i) {
     base = y;
-    for (int32_t j = 0; j < i; ++j)
+    for (int32_t j = 0; j < i; ++j) {
       if (double a = scheme.a[i * stages + j]; a != 0)
         axpy(h * a, k[size_t(j)], base);
+      if (imex)
+        if (double a = ea[i * stages + j]; a != 0)
+          axpy(h * a, e[size_t(j)], base);
+    }
     double ti = t + scheme.c[i] * h;
     double gamma = h * scheme.a[i * stages + i];
     if (bdf) {
@@ -320,14 +349,17 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
       gamma = (1 + w) / denom * h;
     }
     if (gamma == 0) {
-      rhsAt(ti, base, k[size_t(i)]);
+      if (!imex || used(scheme.a, scheme.b, i))
+        rhsAt(ti, base, k[size_t(i)], rhsEntry);
+      if (imex && used(ea, eb, i))
+        rhsAt(ti, base, e[size_t(i)], GRADE_ENTRY_EXPLICIT_RHS);
       continue;
     }
     zv = base;
     int32_t iteration = 0;
     double residual = 0;
     for (;; ++iteration) {
-      rhsAt(ti, zv, F);
+      rhsAt(ti, zv, F, rhsEntry);
       double sum = 0;
       for (size_t j = 0; j < n; ++j) {
         G[j] = zv[j] - base[j] - gamma * F[j];
@@ -344,7 +376,7 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
       MatVec apply = [&](const std::vector<double> &in,
                          std::vector<double> &out) {
         space.write(in, v);
-        runJvp(s, ti, v, jv);
+        runJvp(s, ti, v, jv, jvpEntry);
         ++stats.jvp_evaluations;
         space.read(jv, out);
         for (size_t j = 0; j < n; ++j)
@@ -354,7 +386,7 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
         g = -g;
       Preconditioner precondition;
       if (jacobi) {
-        runDiagonal(s, ti, jv);
+        runDiagonal(s, ti, jv, diagonalEntry);
         space.read(jv, diagonal);
         inverse.resize(n);
         for (size_t j = 0; j < n; ++j) {
@@ -409,15 +441,21 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
     k[size_t(i)].resize(n);
     for (size_t j = 0; j < n; ++j)
       k[size_t(i)][j] = (zv[j] - base[j]) / gamma;
+    if (imex && used(ea, eb, i))
+      rhsAt(ti, zv, e[size_t(i)], GRADE_ENTRY_EXPLICIT_RHS);
   }
   restore();
   std::vector<double> next = y;
   if (bdf) {
     next = zv;
   } else {
-    for (int32_t i = 0; i < stages; ++i)
+    for (int32_t i = 0; i < stages; ++i) {
       if (double b = scheme.b[i]; b != 0)
         axpy(h * b, k[size_t(i)], next);
+      if (imex)
+        if (double b = eb[i]; b != 0)
+          axpy(h * b, e[size_t(i)], next);
+    }
   }
   if (proposal.next) {
     // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs.

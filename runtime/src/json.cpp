@@ -167,6 +167,17 @@ std::string render(const grade_model_descriptor_t &desc) {
       }
       json += "], \"position_b\": ";
       appendList(desc.position_b);
+    } else if (desc.explicit_a && desc.explicit_b) {
+      // An IMEX scheme: the explicit part's tableau (its stability limit
+      // bounds the explicit part's step, not the implicit part's).
+      json += ", \"imex\": true, \"explicit_a\": [";
+      for (int32_t i = 0; i < scheme.stages; ++i) {
+        if (i)
+          json += ", ";
+        appendList(desc.explicit_a + size_t(i) * size_t(scheme.stages));
+      }
+      json += "], \"explicit_b\": ";
+      appendList(desc.explicit_b);
     } else {
       json += ", \"stability_limit\": ";
       appendNumber(json, grade_scheme_stability_limit(&scheme));

@@ -332,10 +332,10 @@ grade_status_t checkEntries(const char *path,
                             const grade_model_descriptor_t *desc) {
   if (desc->num_entries < 0 || (desc->num_entries > 0 && !desc->entries))
     return invalidDescriptor(path, "bad entry table");
-  bool seen[6] = {false, false, false, false, false, false};
+  bool seen[GRADE_ENTRY_KIND_MAX + 1] = {};
   for (int32_t i = 0; i < desc->num_entries; ++i) {
     const grade_entry_desc_t &entry = desc->entries[i];
-    if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_DIAGONAL)
+    if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_KIND_MAX)
       return invalidDescriptor(path, format("entry %d has unknown kind %d",
                                             int(i), int(entry.entry)));
     if (!entry.fn || !entry.name)
@@ -382,19 +382,47 @@ grade_status_t checkEntries(const char *path,
     }
     implicit |= scheme.a[i * scheme.stages + i] != 0;
   }
-  for (int kind = GRADE_ENTRY_INIT; kind <= GRADE_ENTRY_JVP; ++kind) {
+  // An IMEX scheme: the explicit part's tableau, and the parts' entries
+  // instead of the whole's JVP.
+  if ((desc->explicit_a == nullptr) != (desc->explicit_b == nullptr))
+    return invalidDescriptor(path, "half an explicit tableau");
+  bool imex = desc->explicit_a != nullptr;
+  if (imex) {
+    if (!implicit || desc->position_a || desc->bdf_order || desc->adaptive.bhat)
+      return invalidDescriptor(path, "an IMEX tableau on a scheme that is "
+                                     "not a fixed-step implicit one");
+    for (int32_t i = 0; i < scheme.stages; ++i) {
+      if (!std::isfinite(desc->explicit_b[i]))
+        return invalidDescriptor(path, "non-finite explicit weights");
+      for (int32_t j = 0; j < scheme.stages; ++j)
+        if (!std::isfinite(desc->explicit_a[i * scheme.stages + j]) ||
+            (j >= i && desc->explicit_a[i * scheme.stages + j] != 0))
+          return invalidDescriptor(path,
+                                   "the explicit tableau is not explicit");
+    }
+  }
+  static constexpr struct {
+    int32_t kind;
+    const char *name;
+  } kEntries[] = {{GRADE_ENTRY_INIT, "init"},
+                  {GRADE_ENTRY_RHS, "rhs"},
+                  {GRADE_ENTRY_STEP, "step"},
+                  {GRADE_ENTRY_JVP, "jvp"},
+                  {GRADE_ENTRY_EXPLICIT_RHS, "explicit_rhs"},
+                  {GRADE_ENTRY_IMPLICIT_RHS, "implicit_rhs"},
+                  {GRADE_ENTRY_IMPLICIT_JVP, "implicit_jvp"}};
+  for (auto [kind, name] : kEntries) {
     bool required = kind == GRADE_ENTRY_INIT || kind == GRADE_ENTRY_RHS ||
                     (kind == GRADE_ENTRY_STEP && !implicit) ||
-                    (kind == GRADE_ENTRY_JVP && implicit);
+                    (kind == GRADE_ENTRY_JVP && implicit && !imex) ||
+                    (imex && kind >= GRADE_ENTRY_EXPLICIT_RHS);
     if (required && !seen[kind])
       return invalidDescriptor(
-          path, format("no %s entry point%s",
-                       kind == GRADE_ENTRY_INIT  ? "init"
-                       : kind == GRADE_ENTRY_RHS ? "rhs"
-                       : kind == GRADE_ENTRY_STEP ? "step"
-                                                  : "jvp",
+          path, format("no %s entry point%s", name,
                        kind == GRADE_ENTRY_JVP
                            ? " (an implicit scheme solves its stages with it)"
+                       : kind >= GRADE_ENTRY_EXPLICIT_RHS
+                           ? " (an IMEX scheme steps with it)"
                            : ""));
   }
   if ((desc->position_a == nullptr) != (desc->position_b == nullptr))

@@ -767,7 +767,8 @@ grade_status_t evalJvp(grade_session &s, double t,
 
 /// Runs the rhs entry with each state's derivative slot pointing at
 /// `buffers[k]` (states in declaration order) for this one call.
-void runRhs(grade_session &s, double t, const std::vector<void *> &buffers) {
+void runRhs(grade_session &s, double t, const std::vector<void *> &buffers,
+            int32_t entry) {
   std::vector<size_t> derivSlots;
   for (int32_t i = 0; i < s.desc->num_slots; ++i) {
     const grade_slot_desc_t &slot = s.desc->slots[i];
@@ -779,7 +780,7 @@ void runRhs(grade_session &s, double t, const std::vector<void *> &buffers) {
     s.slots[size_t(i)] = buffers[state];
     derivSlots.push_back(size_t(i));
   }
-  runEntry(s, GRADE_ENTRY_RHS, t, s.desc->dt);
+  runEntry(s, entry, t, s.desc->dt);
   for (size_t slot : derivSlots)
     s.slots[slot] = nullptr;
 }
@@ -787,7 +788,7 @@ void runRhs(grade_session &s, double t, const std::vector<void *> &buffers) {
 /// Runs the jvp entry with each state's tangent slot pointing at
 /// `tangents[k]` and its JVP slot at `products[k]` for this one call.
 void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
-            const std::vector<void *> &products) {
+            const std::vector<void *> &products, int32_t entry) {
   std::vector<size_t> pointed;
   for (int32_t i = 0; i < s.desc->num_slots; ++i) {
     const grade_slot_desc_t &slot = s.desc->slots[i];
@@ -802,14 +803,15 @@ void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
                              : products[state];
     pointed.push_back(size_t(i));
   }
-  runEntry(s, GRADE_ENTRY_JVP, t, s.desc->dt);
+  runEntry(s, entry, t, s.desc->dt);
   for (size_t slot : pointed)
     s.slots[slot] = nullptr;
 }
 
 /// Runs the diagonal entry with each state's DIAGONAL slot pointing at
 /// `out[k]` for this one call.
-void runDiagonal(grade_session &s, double t, const std::vector<void *> &out) {
+void runDiagonal(grade_session &s, double t, const std::vector<void *> &out,
+                 int32_t entry) {
   std::vector<size_t> pointed;
   for (int32_t i = 0; i < s.desc->num_slots; ++i) {
     const grade_slot_desc_t &slot = s.desc->slots[i];
@@ -821,7 +823,7 @@ void runDiagonal(grade_session &s, double t, const std::vector<void *> &out) {
     s.slots[size_t(i)] = out[state];
     pointed.push_back(size_t(i));
   }
-  runEntry(s, GRADE_ENTRY_DIAGONAL, t, s.desc->dt);
+  runEntry(s, entry, t, s.desc->dt);
   for (size_t slot : pointed)
     s.slots[slot] = nullptr;
 }

@@ -803,6 +803,7 @@ int listSchemes() {
     TableauAttr tableau = TableauAttr::getNamed(&context, name);
     std::string kind = tableau.getBdfOrder()   ? "multistep"
                        : tableau.isPartitioned() ? "symplectic"
+                       : tableau.isImex()        ? "IMEX"
                        : tableau.isImplicit()  ? "implicit"
                        : tableau.isAdaptive()  ? "adaptive"
                                                : "explicit";
@@ -822,6 +823,8 @@ int listSchemes() {
       // R at -1e12 stands for the limit; within 1e-6 of 0 is 0.
       double atInfinity = std::fabs(stabilityFunction(tableau, -1e12));
       bool lStable = atInfinity < 1e-6;
+      if (tableau.isImex())
+        os << "split rhs: explicit part evaluated, implicit part's ";
       os << "Newton-Krylov stages on the JVP; |R(-inf)| = "
          << llvm::format("%.3g", lStable ? 0.0 : atInfinity)
          << (lStable ? " (L-stable)" : "");

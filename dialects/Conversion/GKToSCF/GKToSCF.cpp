@@ -589,8 +589,7 @@ struct ConvertGKToSCFPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (ModelOp model : module.getOps<ModelOp>()) {
-      if (model.getInitOp() || model.getRhsOp() || model.getStepOp() ||
-          model.getJvpOp() || model.getDiagonalOp()) {
+      if (!model.getEntryRegions().empty()) {
         model.emitOpError("has regions that are not entry points; run "
                           "grade-form-kernels, gk-schedule-edge-passes, "
                           "gk-allocate-buffers and gk-lower-entry-points "

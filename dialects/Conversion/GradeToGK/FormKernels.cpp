@@ -625,15 +625,9 @@ struct FormKernelsPass
     : public grade::impl::FormKernelsBase<FormKernelsPass> {
   void runOnOperation() override {
     for (ModelOp model : getOperation().getOps<ModelOp>()) {
-      for (auto [op, name] :
-           {std::pair<Operation *, StringRef>{model.getInitOp(), "init"},
-            {model.getRhsOp(), "rhs"},
-            {model.getStepOp(), "step"},
-            {model.getJvpOp(), "jvp"},
-            {model.getDiagonalOp(), "diagonal"}}) {
-        if (!op)
-          continue;
-        std::string prefix = (model.getSymName() + "_" + name).str();
+      for (Operation *op : model.getEntryRegions()) {
+        std::string prefix =
+            (model.getSymName() + "_" + getEntryName(op)).str();
         if (failed(RegionKernels(op, prefix).run()))
           return signalPassFailure();
       }

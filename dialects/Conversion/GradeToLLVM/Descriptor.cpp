@@ -231,8 +231,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   SolveOp solve = model.getSolveOp();
   if (!solve)
     return model.emitOpError("has no 'grade.solve'");
-  if (model.getInitOp() || model.getRhsOp() || model.getStepOp() ||
-      model.getJvpOp() || model.getDiagonalOp())
+  if (!model.getEntryRegions().empty())
     return model.emitOpError("must be lowered (convert-grade-to-loops) "
                              "before its descriptor is emitted");
   // init and rhs always; step for an explicit scheme (the runtime solves an
@@ -242,14 +241,22 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       {"rhs", GRADE_ENTRY_RHS},
       {"step", GRADE_ENTRY_STEP},
       {"jvp", GRADE_ENTRY_JVP},
-      {"diagonal", GRADE_ENTRY_DIAGONAL}};
-  bool implicit = solve.getScheme().isImplicit();
+      {"diagonal", GRADE_ENTRY_DIAGONAL},
+      {"explicit_rhs", GRADE_ENTRY_EXPLICIT_RHS},
+      {"implicit_rhs", GRADE_ENTRY_IMPLICIT_RHS},
+      {"implicit_jvp", GRADE_ENTRY_IMPLICIT_JVP},
+      {"implicit_diagonal", GRADE_ENTRY_IMPLICIT_DIAGONAL}};
+  TableauAttr scheme = solve.getScheme();
+  bool implicit = scheme.isImplicit(), imex = scheme.isImex();
   SmallVector<std::pair<StringLiteral, int32_t>> entryKinds;
   for (auto [region, kind] : kAllEntries) {
     std::string entry = ("gradegen_entry_" + region).str();
     bool required = kind == GRADE_ENTRY_INIT || kind == GRADE_ENTRY_RHS ||
                     (kind == GRADE_ENTRY_STEP && !implicit) ||
-                    (kind == GRADE_ENTRY_JVP && implicit);
+                    (kind == GRADE_ENTRY_JVP && implicit && !imex) ||
+                    (imex && (kind == GRADE_ENTRY_EXPLICIT_RHS ||
+                              kind == GRADE_ENTRY_IMPLICIT_RHS ||
+                              kind == GRADE_ENTRY_IMPLICIT_JVP));
     if (module.lookupSymbol<LLVM::LLVMFuncOp>(entry)) {
       entryKinds.push_back({region, kind});
       continue;
@@ -259,7 +266,8 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
              << entry << "' entry point as an LLVM function; a library "
              << "needs 'grade.init', 'grade.rhs' and, for an explicit "
              << "scheme 'grade.step', for an implicit one 'grade.jvp', "
-             << "lowered to LLVM";
+             << "for an IMEX one both parts of the right-hand side and "
+             << "the implicit part's 'grade.jvp', lowered to LLVM";
   }
   std::string modelName = model.getSymName().str();
   if (module.lookupSymbol(kDescriptorSymbol))
@@ -374,6 +382,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       tableau.isPartitioned() ? emit.doubles(tableau.getQA()) : "";
   std::string qbArray =
       tableau.isPartitioned() ? emit.doubles(tableau.getQB()) : "";
+  std::string eaArray =
+      tableau.isImex() ? emit.doubles(tableau.getExplicitA()) : "";
+  std::string ebArray =
+      tableau.isImex() ? emit.doubles(tableau.getExplicitB()) : "";
   std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
   SmallVector<std::string> entryNames;
   for (auto [region, kind] : entryKinds)
@@ -490,7 +502,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             qaArray.empty() ? emit.null(b) : emit.addressOf(b, qaArray),
             qbArray.empty() ? emit.null(b) : emit.addressOf(b, qbArray),
             emit.int32(b, tableau.getBdfOrder()),
-            emit.int32(b, 0)};
+            emit.int32(b, 0),
+            eaArray.empty() ? emit.null(b) : emit.addressOf(b, eaArray),
+            ebArray.empty() ? emit.null(b) : emit.addressOf(b, ebArray)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

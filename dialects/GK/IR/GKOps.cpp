@@ -599,10 +599,14 @@ LogicalResult StoreOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 
 LogicalResult EntryOp::verifyRegions() {
   StringRef kind = getKind();
-  if (kind != "init" && kind != "rhs" && kind != "step" && kind != "jvp" &&
-      kind != "diagonal")
-    return emitOpError(
-        "kind must be 'init', 'rhs', 'step', 'jvp' or 'diagonal', got '")
+  if (!llvm::is_contained({"init", "rhs", "step", "jvp", "diagonal",
+                           "explicit_rhs", "implicit_rhs", "implicit_jvp",
+                           "implicit_diagonal"},
+                          kind))
+    return emitOpError("kind must be 'init', 'rhs', 'step', 'jvp', "
+                       "'diagonal', or for a split right-hand side "
+                       "'explicit_rhs', 'implicit_rhs', 'implicit_jvp' or "
+                       "'implicit_diagonal', got '")
            << kind << "'";
   for (Operation &op : getBody().front())
     if (isa<KernelOp>(op))

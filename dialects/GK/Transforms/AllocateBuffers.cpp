@@ -200,8 +200,10 @@ LogicalResult allocateModel(ModelOp model) {
       return failure();
   // The derivatives of the rhs entry and the products of the jvp entry go
   // to temporaries the runtime points at the caller's arrays; their
-  // attributes list them in the order the states are declared.
-  auto allocateOutputs = [&](Operation *region, ArrayAttr regionTargets,
+  // attributes list them in the order the states are declared. The parts
+  // of a split right-hand side write the same temporaries as the whole
+  // (the runtime calls one entry at a time).
+  auto allocateOutputs = [&](ArrayRef<Operation *> regions,
                              StringRef prefix) -> FailureOr<ArrayAttr> {
     llvm::StringMap<FlatSymbolRefAttr> output;
     SmallVector<Attribute> outputs;
@@ -212,31 +214,49 @@ LogicalResult allocateModel(ModelOp model) {
       output[state.getSymName()] = temp;
       outputs.push_back(temp);
     }
-    SmallVector<FlatSymbolRefAttr> targets;
-    for (FlatSymbolRefAttr target : getTargets(regionTargets))
-      targets.push_back(output.lookup(target.getValue()));
-    if (failed(allocateRegion(region->getRegion(0).front(), targets,
-                              TargetPolicy::InPlace, pool, swaps)))
-      return failure();
+    for (Operation *region : regions) {
+      SmallVector<FlatSymbolRefAttr> targets;
+      for (FlatSymbolRefAttr target :
+           getTargets(region->getAttrOfType<ArrayAttr>("targets")))
+        targets.push_back(output.lookup(target.getValue()));
+      if (failed(allocateRegion(region->getRegion(0).front(), targets,
+                                TargetPolicy::InPlace, pool, swaps)))
+        return failure();
+    }
     return ArrayAttr::get(context, outputs);
   };
-  if (RhsOp rhs = model.getRhsOp()) {
-    FailureOr<ArrayAttr> outputs =
-        allocateOutputs(rhs, rhs.getTargets(), "d_");
+  // The regions of each output family: the whole's and the parts'.
+  auto family = [](auto whole, auto explicitPart, auto implicitPart) {
+    SmallVector<Operation *> regions;
+    for (Operation *op : {whole.getOperation(), explicitPart.getOperation(),
+                          implicitPart.getOperation()})
+      if (op)
+        regions.push_back(op);
+    return regions;
+  };
+  if (SmallVector<Operation *> regions =
+          family(model.getRhsOp(), model.getRhsOp(RhsPart::ExplicitPart),
+                 model.getRhsOp(RhsPart::ImplicitPart));
+      !regions.empty()) {
+    FailureOr<ArrayAttr> outputs = allocateOutputs(regions, "d_");
     if (failed(outputs))
       return failure();
     model.setRhsOutputsAttr(*outputs);
   }
-  if (JvpOp jvp = model.getJvpOp()) {
-    FailureOr<ArrayAttr> outputs =
-        allocateOutputs(jvp, jvp.getTargets(), "jv_");
+  if (SmallVector<Operation *> regions =
+          family(model.getJvpOp(), JvpOp(),
+                 model.getJvpOp(RhsPart::ImplicitPart));
+      !regions.empty()) {
+    FailureOr<ArrayAttr> outputs = allocateOutputs(regions, "jv_");
     if (failed(outputs))
       return failure();
     model.setJvpOutputsAttr(*outputs);
   }
-  if (DiagonalOp diagonal = model.getDiagonalOp()) {
-    FailureOr<ArrayAttr> outputs =
-        allocateOutputs(diagonal, diagonal.getTargets(), "dg_");
+  if (SmallVector<Operation *> regions =
+          family(model.getDiagonalOp(), DiagonalOp(),
+                 model.getDiagonalOp(RhsPart::ImplicitPart));
+      !regions.empty()) {
+    FailureOr<ArrayAttr> outputs = allocateOutputs(regions, "dg_");
     if (failed(outputs))
       return failure();
     model.setDiagonalOutputsAttr(*outputs);

@@ -68,13 +68,8 @@ struct LowerEntryPointsPass
     SymbolTable symbols(getOperation());
     for (ModelOp model :
          llvm::make_early_inc_range(getOperation().getOps<ModelOp>()))
-      for (auto [op, kind] :
-           {std::pair<Operation *, StringRef>{model.getInitOp(), "init"},
-            {model.getRhsOp(), "rhs"},
-            {model.getStepOp(), "step"},
-            {model.getJvpOp(), "jvp"},
-            {model.getDiagonalOp(), "diagonal"}})
-        if (op && failed(lowerRegion(model, op, kind, symbols)))
+      for (Operation *op : model.getEntryRegions())
+        if (failed(lowerRegion(model, op, getEntryName(op), symbols)))
           return signalPassFailure();
   }
 };

@@ -241,6 +241,8 @@ struct NamedTableau {
   std::vector<double> qa = {}, qb = {};
   /// Backward differentiation formulas: their order.
   int64_t bdfOrder = 0;
+  /// IMEX schemes: the explicit part's tableau.
+  std::vector<double> ea = {}, eb = {};
 };
 
 constexpr double kSqrtHalf = 0.70710678118654752440; // 1 / sqrt(2)
@@ -347,6 +349,37 @@ const std::vector<NamedTableau> &getNamedTableaux() {
        {},
        {0, 0, 0, 0, 0, 0, 0, 1, 0},
        {0, 1, 0}},
+      // IMEX Euler: the explicit part at the old state, the implicit part
+      // at the new one, y' = y + h f_E(y) + h f_I(y'). The implicit
+      // tableau's first stage (never used) gives the explicit part's node.
+      {"imex_euler",
+       1,
+       {0, 0, 0, 1},
+       {0, 1},
+       {},
+       0,
+       {},
+       {},
+       {},
+       0,
+       {0, 0, 1, 0},
+       {1, 0}},
+      // Ascher, Ruuth and Spiteri's ARS(2,2,2) (1997): L-stable and
+      // stiffly accurate implicit part (gamma = 1 - 1/sqrt(2)), explicit
+      // part with delta = 1 - 1/(2 gamma).
+      {"ars222",
+       2,
+       {0, 0, 0, 0, 1 - kSqrtHalf, 0, 0, kSqrtHalf, 1 - kSqrtHalf},
+       {0, kSqrtHalf, 1 - kSqrtHalf},
+       {},
+       0,
+       {},
+       {},
+       {},
+       0,
+       {0, 0, 0, 1 - kSqrtHalf, 0, 0, 1 - 1 / (2 * (1 - kSqrtHalf)),
+        1 / (2 * (1 - kSqrtHalf)), 0},
+       {1 - 1 / (2 * (1 - kSqrtHalf)), 1 / (2 * (1 - kSqrtHalf)), 0}},
   };
   return tableaux;
 }
@@ -370,7 +403,7 @@ TableauAttr TableauAttr::getNamed(MLIRContext *context, StringRef name) {
           // A partitioned scheme's stages are at the positions' times.
           rowSums(named.qb.empty() ? named.a : named.qa, named.b.size()),
           named.bhat, named.embeddedOrder, named.mid, named.qa, named.qb,
-          named.bdfOrder);
+          named.bdfOrder, named.ea, named.eb);
   return {};
 }
 
@@ -482,15 +515,56 @@ std::optional<std::string> grade::findPartitionedDefect(ArrayRef<double> a,
   return std::nullopt;
 }
 
+std::optional<std::string> grade::findImexDefect(ArrayRef<double> c,
+                                                 ArrayRef<double> ea,
+                                                 ArrayRef<double> eb,
+                                                 int64_t order) {
+  size_t s = c.size();
+  if (eb.size() != s || ea.size() != s * s)
+    return "the explicit tableau must have " + std::to_string(s) +
+           " weights 'eb' and " + std::to_string(s * s) +
+           " coefficients 'ea', like the implicit tableau";
+  if (order < 1 || order > 2)
+    return "the order of an IMEX scheme must be 1 or 2 (the orders that can "
+           "be checked), got " +
+           std::to_string(order);
+  if (std::optional<TableauDefect> defect =
+          findTableauDefect(ea, eb, c, order))
+    return "explicit tableau: " + defect->message;
+  return std::nullopt;
+}
+
 LogicalResult TableauAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   StringRef name, int64_t order,
                                   DenseF64ArrayAttr a, DenseF64ArrayAttr b,
                                   DenseF64ArrayAttr c, DenseF64ArrayAttr bhat,
                                   int64_t embeddedOrder, DenseF64ArrayAttr mid,
                                   DenseF64ArrayAttr qa, DenseF64ArrayAttr qb,
-                                  int64_t bdfOrder) {
+                                  int64_t bdfOrder, DenseF64ArrayAttr ea,
+                                  DenseF64ArrayAttr eb) {
   if (name.empty())
     return emitError() << "a tableau needs a name";
+  if (!ea || !eb)
+    return emitError() << "tableau '" << name << "' lacks coefficients";
+  if (!eb.empty()) {
+    if (bdfOrder != 0 || !qb.empty() || !bhat || !bhat.empty() ||
+        embeddedOrder != 0)
+      return emitError() << "tableau '" << name
+                         << "': an IMEX scheme is a one-step, fixed-step "
+                            "scheme with one implicit and one explicit "
+                            "tableau";
+    if (!a || !b || !c)
+      return emitError() << "tableau '" << name << "' lacks coefficients";
+    if (std::optional<TableauDefect> defect =
+            findTableauDefect(a.asArrayRef(), b.asArrayRef(), c.asArrayRef(),
+                              order, /*allowDiagonal=*/true))
+      return emitError() << "tableau '" << name
+                         << "': implicit tableau: " << defect->message;
+    if (std::optional<std::string> defect = findImexDefect(
+            c.asArrayRef(), ea.asArrayRef(), eb.asArrayRef(), order))
+      return emitError() << "tableau '" << name << "': " << *defect;
+    return success();
+  }
   if (bdfOrder != 0) {
     // The multistep formula's order is the scheme's; the tableau is the
     // implicit one-step scheme of its first step.
@@ -598,11 +672,20 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
       parseValues(parser, c))
     return {};
   // Adaptive: `, bhat = [...], embedded_order q[, mid = [...]]`;
-  // partitioned: `, qa = [[...], ...], qb = [...]`.
-  SmallVector<double> bhat, mid, qa, qb;
+  // partitioned: `, qa = [[...], ...], qb = [...]`; IMEX: `, ea = [[...],
+  // ...], eb = [...]`.
+  SmallVector<double> bhat, mid, qa, qb, ea, eb;
   int64_t embeddedOrder = 0, bdfOrder = 0;
   if (succeeded(parser.parseOptionalComma())) {
-    if (succeeded(parser.parseOptionalKeyword("bdf"))) {
+    if (succeeded(parser.parseOptionalKeyword("ea"))) {
+      if (parser.parseEqual() ||
+          parser.parseCommaSeparatedList(
+              AsmParser::Delimiter::Square,
+              [&]() { return parseValues(parser, ea); }) ||
+          parser.parseComma() || parser.parseKeyword("eb") ||
+          parser.parseEqual() || parseValues(parser, eb))
+        return {};
+    } else if (succeeded(parser.parseOptionalKeyword("bdf"))) {
       if (parser.parseInteger(bdfOrder))
         return {};
     } else if (succeeded(parser.parseOptionalKeyword("qa"))) {
@@ -639,7 +722,9 @@ Attribute TableauAttr::parse(AsmParser &parser, Type) {
                     DenseF64ArrayAttr::get(context, bhat), embeddedOrder,
                     DenseF64ArrayAttr::get(context, mid),
                     DenseF64ArrayAttr::get(context, qa),
-                    DenseF64ArrayAttr::get(context, qb), bdfOrder);
+                    DenseF64ArrayAttr::get(context, qb), bdfOrder,
+                    DenseF64ArrayAttr::get(context, ea),
+                    DenseF64ArrayAttr::get(context, eb));
 }
 
 void TableauAttr::print(AsmPrinter &printer) const {
@@ -677,6 +762,16 @@ void TableauAttr::print(AsmPrinter &printer) const {
     }
     printer << "], qb = ";
     printValues(getQB());
+  }
+  if (isImex()) {
+    printer << ", ea = [";
+    for (unsigned i = 0; i < s; ++i) {
+      if (i)
+        printer << ", ";
+      printValues(getExplicitA().slice(i * s, s));
+    }
+    printer << "], eb = ";
+    printValues(getExplicitB());
   }
   if (isAdaptive()) {
     printer << ", bhat = ";

@@ -58,6 +58,16 @@ std::optional<std::string> findPartitionedDefect(llvm::ArrayRef<double> a,
                                                  llvm::ArrayRef<double> qb,
                                                  int64_t order);
 
+/// Checks the explicit tableau (ea, eb) of an IMEX scheme whose implicit
+/// tableau (a, b, c) is valid: ea strictly lower-triangular with the row
+/// sums c, sum(eb) = 1, and the explicit tableau's own order conditions up
+/// to `order`; with shared nodes these and the implicit tableau's are the
+/// pair's conditions up to order 2. Orders above 2 are refused.
+std::optional<std::string> findImexDefect(llvm::ArrayRef<double> c,
+                                          llvm::ArrayRef<double> ea,
+                                          llvm::ArrayRef<double> eb,
+                                          int64_t order);
+
 /// Checks the adaptive part of a tableau whose main part is valid: `bhat`
 /// (empty for a fixed-step scheme) has s weights of order `embeddedOrder`,
 /// 1 <= embeddedOrder < order, and `mid` is empty or has s weights.

@@ -42,6 +42,13 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     `order` is the order on separable systems (dx/dt = g(v), dv/dt = f(x)),
     checked up to 2.
 
+    An IMEX (additive) scheme has a second tableau `ea`, `eb` for the
+    explicit part of a split right-hand side, `a`, `b` being the implicit
+    part's (diagonally implicit); both share the nodes `c` (the row sums
+    of each). The runtime solves the implicit part's stages and evaluates
+    the explicit part at them. Its `order` is the pair's, checked up to 2
+    (with shared nodes, both tableaux' own conditions).
+
     A scheme of the built-in list prints by name; any other prints whole:
 
     ```mlir
@@ -61,7 +68,9 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     "::mlir::DenseF64ArrayAttr":$midWeights,
     "::mlir::DenseF64ArrayAttr":$partnerCoefficients,
     "::mlir::DenseF64ArrayAttr":$partnerWeights,
-    "int64_t":$bdfOrder
+    "int64_t":$bdfOrder,
+    "::mlir::DenseF64ArrayAttr":$explicitCoefficients,
+    "::mlir::DenseF64ArrayAttr":$explicitWeights
   );
   let builders = [
     AttrBuilder<(ins "::llvm::StringRef":$name, "int64_t":$order,
@@ -73,7 +82,9 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
                      CArg<"::llvm::ArrayRef<double>", "{}">:$mid,
                      CArg<"::llvm::ArrayRef<double>", "{}">:$qa,
                      CArg<"::llvm::ArrayRef<double>", "{}">:$qb,
-                     CArg<"int64_t", "0">:$bdfOrder), [{
+                     CArg<"int64_t", "0">:$bdfOrder,
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$ea,
+                     CArg<"::llvm::ArrayRef<double>", "{}">:$eb), [{
       return $_get($_ctxt, name, order,
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, a),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, b),
@@ -81,7 +92,9 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, bhat), embeddedOrder,
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, mid),
                    ::mlir::DenseF64ArrayAttr::get($_ctxt, qa),
-                   ::mlir::DenseF64ArrayAttr::get($_ctxt, qb), bdfOrder);
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, qb), bdfOrder,
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, ea),
+                   ::mlir::DenseF64ArrayAttr::get($_ctxt, eb));
     }]>
   ];
   let hasCustomAssemblyFormat = 1;
@@ -115,6 +128,16 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
       return getPartnerWeights().asArrayRef();
     }
     bool isPartitioned() const { return !getQB().empty(); }
+    /// An IMEX scheme's tableau of the explicit part (empty otherwise):
+    /// ea (s x s, strictly lower-triangular) and eb; `a`, `b` are the
+    /// implicit part's.
+    ::llvm::ArrayRef<double> getExplicitA() const {
+      return getExplicitCoefficients().asArrayRef();
+    }
+    ::llvm::ArrayRef<double> getExplicitB() const {
+      return getExplicitWeights().asArrayRef();
+    }
+    bool isImex() const { return !getExplicitB().empty(); }
     /// qa_ij (0-based).
     double getQA(unsigned i, unsigned j) const {
       return getQA()[i * getNumStages() + j];
@@ -131,7 +154,8 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
     }
     /// The built-in scheme of this name (euler, midpoint, heun, ralston,
     /// ssprk3, kutta3, rk4, rk38, bosh3, dopri5, backward_euler,
-    /// crank_nicolson, sdirk2, bdf2, symplectic_euler, leapfrog); null if
+    /// crank_nicolson, sdirk2, bdf2, symplectic_euler, leapfrog,
+    /// imex_euler, ars222); null if
     /// there is none.
     static TableauAttr getNamed(::mlir::MLIRContext *context,
                                 ::llvm::StringRef name);

@@ -98,4 +98,15 @@ def Grade_BinaryFn : I32EnumAttr<"BinaryFn", "elementwise binary function", [
   let cppNamespace = "::grade";
 }
 
+// The part of a split (IMEX) right-hand side a region computes: the model
+// file's `rhs explicit dx/dt` or `rhs implicit dx/dt` declarations. The
+// C++ names avoid the keyword `explicit`.
+def Grade_RhsPart : I32EnumAttr<"RhsPart",
+    "part of a split right-hand side", [
+    I32EnumAttrCase<"ExplicitPart", 0, "explicit">,
+    I32EnumAttrCase<"ImplicitPart", 1, "implicit">
+  ]> {
+  let cppNamespace = "::grade";
+}
+
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEENUMS_TD

@@ -16,6 +16,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -41,13 +43,65 @@ static OpTy getUniqueChild(ModelOp model) {
   return range.empty() ? OpTy() : *range.begin();
 }
 
+/// The op of type OpTy directly inside the model computing `part` of the
+/// right-hand side (none: the whole), or null.
+template <typename OpTy>
+static OpTy getPartChild(ModelOp model, std::optional<RhsPart> part) {
+  for (OpTy op : model.getBody().front().getOps<OpTy>())
+    if (op.getPart() == part)
+      return op;
+  return OpTy();
+}
+
 GraphOp ModelOp::getGraphOp() { return getUniqueChild<GraphOp>(*this); }
 InitOp ModelOp::getInitOp() { return getUniqueChild<InitOp>(*this); }
-RhsOp ModelOp::getRhsOp() { return getUniqueChild<RhsOp>(*this); }
+RhsOp ModelOp::getRhsOp(std::optional<RhsPart> part) {
+  return getPartChild<RhsOp>(*this, part);
+}
 StepOp ModelOp::getStepOp() { return getUniqueChild<StepOp>(*this); }
-JvpOp ModelOp::getJvpOp() { return getUniqueChild<JvpOp>(*this); }
-DiagonalOp ModelOp::getDiagonalOp() {
-  return getUniqueChild<DiagonalOp>(*this);
+JvpOp ModelOp::getJvpOp(std::optional<RhsPart> part) {
+  return getPartChild<JvpOp>(*this, part);
+}
+DiagonalOp ModelOp::getDiagonalOp(std::optional<RhsPart> part) {
+  return getPartChild<DiagonalOp>(*this, part);
+}
+
+SmallVector<Operation *> ModelOp::getEntryRegions() {
+  SmallVector<Operation *> regions;
+  auto add = [&](Operation *op) {
+    if (op)
+      regions.push_back(op);
+  };
+  add(getInitOp());
+  add(getRhsOp());
+  add(getStepOp());
+  add(getJvpOp());
+  add(getDiagonalOp());
+  add(getRhsOp(RhsPart::ExplicitPart));
+  add(getRhsOp(RhsPart::ImplicitPart));
+  add(getJvpOp(RhsPart::ImplicitPart));
+  add(getDiagonalOp(RhsPart::ImplicitPart));
+  return regions;
+}
+
+std::string grade::getEntryName(Operation *region) {
+  std::optional<RhsPart> part;
+  if (auto rhs = dyn_cast<RhsOp>(region))
+    part = rhs.getPart();
+  else if (auto jvp = dyn_cast<JvpOp>(region))
+    part = jvp.getPart();
+  else if (auto diagonal = dyn_cast<DiagonalOp>(region))
+    part = diagonal.getPart();
+  std::string base = llvm::TypeSwitch<Operation *, std::string>(region)
+                         .Case([](InitOp) { return "init"; })
+                         .Case([](RhsOp) { return "rhs"; })
+                         .Case([](StepOp) { return "step"; })
+                         .Case([](JvpOp) { return "jvp"; })
+                         .Case([](DiagonalOp) { return "diagonal"; })
+                         .Default([](Operation *) { return ""; });
+  if (!part)
+    return base;
+  return (stringifyRhsPart(*part) + "_" + base).str();
 }
 SolveOp ModelOp::getSolveOp() { return getUniqueChild<SolveOp>(*this); }
 
@@ -89,26 +143,33 @@ static LogicalResult verifyStatesCovered(ModelOp model, Operation *regionOp,
 
 LogicalResult ModelOp::verifyRegions() {
   Block &body = getBody().front();
-  unsigned numGraphs = 0, numInits = 0, numRhs = 0, numSteps = 0,
-           numSolves = 0, numJvps = 0, numDiagonals = 0;
+  unsigned numGraphs = 0, numInits = 0, numSteps = 0, numSolves = 0;
+  // Region ops of a right-hand side part (or the whole), by name.
+  llvm::StringMap<unsigned> numParts;
   for (Operation &op : body) {
     numGraphs += isa<GraphOp>(op);
     numInits += isa<InitOp>(op);
-    numRhs += isa<RhsOp>(op);
     numSteps += isa<StepOp>(op);
     numSolves += isa<SolveOp>(op);
-    numJvps += isa<JvpOp>(op);
-    numDiagonals += isa<DiagonalOp>(op);
+    if (isa<RhsOp, JvpOp, DiagonalOp>(op) &&
+        ++numParts[getEntryName(&op)] > 1)
+      return op.emitOpError("is the model's second ")
+             << (getEntryName(&op) == op.getName().stripDialect()
+                     ? std::string("one")
+                     : "'" + getEntryName(&op) + "'")
+             << "; a model holds at most one of each";
   }
-  if (numDiagonals > 1)
-    return emitOpError("may hold at most one 'grade.jacobian_diagonal'");
   if (numGraphs != 1)
     return emitOpError("must declare exactly one graph, found ") << numGraphs;
-  if (numInits > 1 || numRhs > 1 || numSteps > 1 || numSolves > 1 ||
-      numJvps > 1)
+  if (numInits > 1 || numSteps > 1 || numSolves > 1)
     return emitOpError(
-        "may hold at most one 'grade.init', 'grade.rhs', 'grade.step', "
-        "'grade.jvp' and 'grade.solve'");
+        "may hold at most one 'grade.init', 'grade.step' and 'grade.solve'");
+  if (bool split = getRhsOp(RhsPart::ExplicitPart) ||
+                   getRhsOp(RhsPart::ImplicitPart);
+      split && !(getRhsOp(RhsPart::ExplicitPart) &&
+                 getRhsOp(RhsPart::ImplicitPart) && getRhsOp()))
+    return emitOpError("holds a part of a split right-hand side without the "
+                       "other part or the whole; a split needs all three");
 
   if (InitOp init = getInitOp()) {
     if (failed(verifyStatesCovered(*this, init, init.getTargets(),
@@ -122,7 +183,7 @@ LogicalResult ModelOp::verifyRegions() {
         return decl.emitOpError("let '@")
                << decl.getSymName() << "' is not computed by 'grade.init'";
   }
-  if (RhsOp rhs = getRhsOp())
+  for (RhsOp rhs : body.getOps<RhsOp>())
     if (failed(verifyStatesCovered(*this, rhs, rhs.getTargets(),
                                    "the derivative")))
       return failure();
@@ -195,12 +256,28 @@ LogicalResult DeclOp::verify() {
 // InitOp, RhsOp, StepOp
 //===----------------------------------------------------------------------===//
 
-/// Parses `targets [@a, @b] (%G: !grade.graph, ...) attr-dict region`.
+/// Whether a region op's kind can compute a part of a split right-hand
+/// side (`grade.rhs implicit targets ...`).
+template <typename OpTy>
+constexpr bool kHasPart = std::is_same_v<OpTy, RhsOp> ||
+                          std::is_same_v<OpTy, JvpOp> ||
+                          std::is_same_v<OpTy, DiagonalOp>;
+
+/// Parses `[explicit|implicit] targets [@a, @b] (%G: !grade.graph, ...)
+/// attr-dict region` (the part only for the ops that have one).
 template <typename OpTy>
 static ParseResult parseRegionOp(OpAsmParser &parser,
                                  OperationState &result) {
   ArrayAttr targets;
   SmallVector<OpAsmParser::Argument> args;
+  if constexpr (kHasPart<OpTy>) {
+    StringRef keyword;
+    if (succeeded(parser.parseOptionalKeyword(&keyword,
+                                              {"explicit", "implicit"})))
+      result.getOrAddProperties<typename OpTy::Properties>().part =
+          RhsPartAttr::get(parser.getContext(),
+                           *symbolizeRhsPart(keyword));
+  }
   if (parser.parseKeyword("targets") || parser.parseAttribute(targets) ||
       parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
                                /*allowType=*/true) ||
@@ -213,13 +290,17 @@ static ParseResult parseRegionOp(OpAsmParser &parser,
 
 template <typename OpTy>
 static void printRegionOp(OpTy op, OpAsmPrinter &printer) {
+  if constexpr (kHasPart<OpTy>)
+    if (std::optional<RhsPart> part = op.getPart())
+      printer << " " << stringifyRhsPart(*part);
   printer << " targets " << op.getTargets() << " (";
   llvm::interleaveComma(op.getBody().getArguments(), printer,
                         [&](BlockArgument arg) {
                           printer.printRegionArgument(arg);
                         });
   printer << ")";
-  printer.printOptionalAttrDictWithKeyword(op->getAttrs(), {"targets"});
+  printer.printOptionalAttrDictWithKeyword(op->getAttrs(),
+                                          {"targets", "part"});
   printer << " ";
   printer.printRegion(op.getBody(), /*printEntryBlockArgs=*/false,
                       /*printBlockTerminators=*/true);

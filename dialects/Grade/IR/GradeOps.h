@@ -22,4 +22,13 @@
 #define GET_OP_CLASSES
 #include "dialects/Grade/IR/GradeOps.h.inc"
 
+namespace grade {
+
+/// The name of the library entry point a region op becomes: "init", "rhs",
+/// "step", "jvp", "diagonal", or for a part of a split right-hand side
+/// "explicit_rhs", "implicit_rhs", "implicit_jvp", "implicit_diagonal".
+std::string getEntryName(mlir::Operation *region);
+
+} // namespace grade
+
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEOPS_H

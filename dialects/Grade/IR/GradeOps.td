@@ -59,7 +59,9 @@ def Grade_ModelOp : Grade_Op<"model", [
     The root of a model: a symbol table holding one `grade.graph`, the
     field declarations (`grade.decl`), and the regions `grade.init`,
     `grade.rhs` (or, after scheme expansion, also `grade.step`) and
-    `grade.solve`. After lowering, only the declarations remain, together
+    `grade.solve`. An IMEX scheme's model also holds the two parts of its
+    split right-hand side (`grade.rhs explicit`, `grade.rhs implicit`),
+    each assigning every state (zero where a state has no such part). After lowering, only the declarations remain, together
     with the temporaries the kernels use and the attributes telling the
     runtime support code how to wire them (`rhs_outputs`, `swaps`).
 
@@ -93,12 +95,17 @@ def Grade_ModelOp : Grade_Op<"model", [
   let extraClassDeclaration = [{
     /// The graph declaration (null if missing).
     GraphOp getGraphOp();
-    /// The unique region ops of a model (null when absent).
+    /// The unique region ops of a model (null when absent); the rhs, jvp
+    /// and diagonal of the whole right-hand side, or of one part of a
+    /// split (IMEX) one.
     InitOp getInitOp();
-    RhsOp getRhsOp();
+    RhsOp getRhsOp(std::optional<RhsPart> part = std::nullopt);
     StepOp getStepOp();
-    JvpOp getJvpOp();
-    DiagonalOp getDiagonalOp();
+    JvpOp getJvpOp(std::optional<RhsPart> part = std::nullopt);
+    DiagonalOp getDiagonalOp(std::optional<RhsPart> part = std::nullopt);
+    /// The region ops that become the library's entry points, in the
+    /// order the descriptor lists them (see getEntryName).
+    ::llvm::SmallVector<::mlir::Operation *> getEntryRegions();
     SolveOp getSolveOp();
     /// The declaration named `name`, or null.
     DeclOp lookupDecl(::llvm::StringRef name);
@@ -199,7 +206,10 @@ def Grade_RhsOp : Grade_RegionOp<"rhs"> {
     Yields d(target)/dt for every target state, evaluated at the states'
     current values (`grade.load` of a state) and the time argument `%t`.
     The body holds the mathematics only: the scheme is applied by
-    `grade-expand-scheme`.
+    `grade-expand-scheme`. With `explicit` or `implicit`, it is that part
+    of a split right-hand side (an IMEX scheme's model holds the whole and
+    both parts; the runtime solves the implicit part's stages and
+    evaluates the explicit part's).
 
     ```mlir
     grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
@@ -209,6 +219,13 @@ def Grade_RhsOp : Grade_RegionOp<"rhs"> {
     }
     ```
   }];
+  let arguments = (ins FlatSymbolRefArrayAttr:$targets,
+                       OptionalAttr<Grade_RhsPart>:$part);
+  let builders = [
+    OpBuilder<(ins "::mlir::ArrayAttr":$targets), [{
+      build($_builder, $_state, targets, RhsPartAttr());
+    }]>
+  ];
 }
 
 def Grade_StepOp : Grade_RegionOp<"step"> {
@@ -237,7 +254,8 @@ def Grade_JvpOp : Grade_RegionOp<"jvp"> {
     the tangents v, read as `grade.load` of the states' `tangent`
     declarations. Built by `grade-generate-jvp` from `grade.rhs` through
     each op's TangentOpInterface (forward mode, no finite differences);
-    implicit schemes solve their stages with it.
+    implicit schemes solve their stages with it. `implicit`: the JVP of
+    the implicit part of a split right-hand side (IMEX schemes).
 
     ```mlir
     grade.jvp targets [@x] (%G: !grade.graph, %t: f64) {
@@ -248,6 +266,13 @@ def Grade_JvpOp : Grade_RegionOp<"jvp"> {
     }
     ```
   }];
+  let arguments = (ins FlatSymbolRefArrayAttr:$targets,
+                       OptionalAttr<Grade_RhsPart>:$part);
+  let builders = [
+    OpBuilder<(ins "::mlir::ArrayAttr":$targets), [{
+      build($_builder, $_state, targets, RhsPartAttr());
+    }]>
+  ];
 }
 
 def Grade_DiagonalOp : Grade_RegionOp<"jacobian_diagonal"> {
@@ -262,6 +287,13 @@ def Grade_DiagonalOp : Grade_RegionOp<"jacobian_diagonal"> {
     self-loops or out-edge reductions, an approximation otherwise (only
     the solver's speed depends on it).
   }];
+  let arguments = (ins FlatSymbolRefArrayAttr:$targets,
+                       OptionalAttr<Grade_RhsPart>:$part);
+  let builders = [
+    OpBuilder<(ins "::mlir::ArrayAttr":$targets), [{
+      build($_builder, $_state, targets, RhsPartAttr());
+    }]>
+  ];
 }
 
 def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {

@@ -418,12 +418,45 @@ private:
   SmallVector<Aux> auxes;
 };
 
+/// The parts of a split right-hand side are an IMEX scheme's: any other
+/// scheme steps with the whole (their sum), and the parts go. An IMEX
+/// scheme needs them.
+LogicalResult checkSplit(ModelOp model, SolveOp solve) {
+  if (!solve)
+    return success();
+  TableauAttr tableau = solve.getScheme();
+  RhsOp explicitPart = model.getRhsOp(RhsPart::ExplicitPart);
+  RhsOp implicitPart = model.getRhsOp(RhsPart::ImplicitPart);
+  if (tableau.isImex()) {
+    if (!implicitPart)
+      return solve.emitError("scheme '")
+             << tableau.getName()
+             << "' is IMEX: it solves the implicit part of a split "
+                "right-hand side and evaluates the explicit part, but no "
+                "state of model '"
+             << model.getSymName()
+             << "' has a split one; write e.g. 'rhs implicit dx/dt = "
+                "<stiff terms>;' and 'rhs explicit dx/dt = <the rest>;', "
+                "or choose a scheme for the whole (sdirk2, rk4, ...)";
+    return success();
+  }
+  for (Operation *op : {explicitPart.getOperation(), implicitPart.getOperation(),
+                        model.getJvpOp(RhsPart::ImplicitPart).getOperation(),
+                        model.getDiagonalOp(RhsPart::ImplicitPart)
+                            .getOperation()})
+    if (op)
+      op->erase();
+  return success();
+}
+
 struct ExpandSchemePass
     : public grade::impl::ExpandSchemeBase<ExpandSchemePass> {
   void runOnOperation() override {
     for (ModelOp model : getOperation().getOps<ModelOp>()) {
       RhsOp rhs = model.getRhsOp();
       SolveOp solve = model.getSolveOp();
+      if (failed(checkSplit(model, solve)))
+        return signalPassFailure();
       // An implicit scheme's stages are solved by the runtime with the
       // right-hand side and its JVP: there is no explicit step to build.
       if (!rhs || !solve || model.getStepOp() ||

@@ -167,10 +167,11 @@ LogicalResult propagateTangents(
 LogicalResult generateDiagonal(ModelOp model, RhsOp rhs) {
   OpBuilder builder(rhs);
   Operation *after = rhs;
-  if (JvpOp jvp = model.getJvpOp())
+  if (JvpOp jvp = model.getJvpOp(rhs.getPart()))
     after = jvp;
   builder.setInsertionPointAfter(after);
-  auto diagonal = DiagonalOp::create(builder, rhs.getLoc(), rhs.getTargets());
+  auto diagonal = DiagonalOp::create(builder, rhs.getLoc(), rhs.getTargets(),
+                                     rhs.getPartAttr());
   IRMapping mapping;
   rhs.getBody().cloneInto(&diagonal.getBody(), mapping);
   Block &body = diagonal.getBody().front();
@@ -218,11 +219,18 @@ LogicalResult generateDiagonal(ModelOp model, RhsOp rhs) {
 LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
   OpBuilder builder(rhs);
   MLIRContext *context = model.getContext();
-  // A tangent declaration per state, in the order of the rhs's targets.
+  // A tangent declaration per state, in the order of the rhs's targets
+  // (shared by the JVPs of the whole and of the implicit part).
   llvm::StringMap<FlatSymbolRefAttr> tangentOf;
+  for (DeclOp decl : model.getDecls())
+    if (decl.getRole() == Role::tangent && decl.getOfAttr())
+      tangentOf[decl.getOfAttr().getValue()] =
+          FlatSymbolRefAttr::get(decl.getSymNameAttr());
   for (Attribute target : rhs.getTargets()) {
     DeclOp state =
         model.lookupDecl(cast<FlatSymbolRefAttr>(target).getValue());
+    if (tangentOf.count(state.getSymName()))
+      continue;
     std::string name = (state.getSymName() + "__tangent").str();
     for (unsigned n = 1; model.lookupDecl(name); ++n)
       name = (state.getSymName() + "__tangent" + Twine(n)).str();
@@ -233,7 +241,8 @@ LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
   }
 
   builder.setInsertionPointAfter(rhs);
-  auto jvp = JvpOp::create(builder, rhs.getLoc(), rhs.getTargets());
+  auto jvp = JvpOp::create(builder, rhs.getLoc(), rhs.getTargets(),
+                           rhs.getPartAttr());
   IRMapping mapping;
   jvp.getBody().getBlocks().clear();
   rhs.getBody().cloneInto(&jvp.getBody(), mapping);
@@ -301,11 +310,21 @@ struct GenerateJvpPass : public grade::impl::GenerateJvpBase<GenerateJvpPass> {
 
   void runOnOperation() override {
     for (ModelOp model : getOperation().getOps<ModelOp>()) {
-      RhsOp rhs = model.getRhsOp();
       SolveOp solve = model.getSolveOp();
+      // An IMEX scheme solves its stages with the implicit part's JVP.
+      if (RhsOp part = model.getRhsOp(RhsPart::ImplicitPart);
+          part && solve && solve.getScheme().isImex() &&
+          !model.getJvpOp(RhsPart::ImplicitPart)) {
+        if (failed(generateJvp(model, part)))
+          return signalPassFailure();
+        if (!readsOutEdges(part) && failed(generateDiagonal(model, part)))
+          return signalPassFailure();
+      }
+      RhsOp rhs = model.getRhsOp();
       if (!rhs || model.getJvpOp())
         continue;
-      bool implicit = solve && solve.getScheme().isImplicit();
+      bool implicit = solve && solve.getScheme().isImplicit() &&
+                      !solve.getScheme().isImex();
       if (!all && !implicit)
         continue;
       if (bestEffort && !implicit && !isDifferentiable(rhs))

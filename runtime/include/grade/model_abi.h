@@ -179,7 +179,19 @@ typedef enum grade_entry_kind {
                                  states into the DIAGONAL slots (optional:
                                  the Jacobi preconditioner of implicit
                                  stages) */
+  /* An IMEX scheme's library: the parts of the split right-hand side. */
+  GRADE_ENTRY_EXPLICIT_RHS = 6, /**< the explicit part of every state's
+                                     derivative into its DERIVATIVE slot
+                                     (0 where a state has none) */
+  GRADE_ENTRY_IMPLICIT_RHS = 7, /**< the implicit part, likewise */
+  GRADE_ENTRY_IMPLICIT_JVP = 8, /**< J v of the implicit part (as
+                                     GRADE_ENTRY_JVP) */
+  GRADE_ENTRY_IMPLICIT_DIAGONAL = 9, /**< the implicit part's Jacobian
+                                          diagonal (optional) */
 } grade_entry_kind_t;
+
+/** The largest grade_entry_kind_t. */
+#define GRADE_ENTRY_KIND_MAX GRADE_ENTRY_IMPLICIT_DIAGONAL
 
 typedef struct grade_entry_desc {
   const char *name;     /**< "init", "rhs", "step" */
@@ -246,6 +258,12 @@ typedef struct grade_model_descriptor {
    *  step is `scheme`'s (backward Euler); 0 for a one-step scheme. */
   int32_t bdf_order;
   int32_t reserved2;
+  /* Since struct_size 232: */
+  /** An IMEX scheme: the explicit part's tableau, s x s row-major
+   *  (strictly lower-triangular) and s weights, at the nodes of `scheme`
+   *  (the implicit part's); NULL for any other scheme. */
+  const double *explicit_a;
+  const double *explicit_b;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -262,7 +280,7 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 216,
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 232,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

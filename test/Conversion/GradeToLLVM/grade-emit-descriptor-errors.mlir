@@ -13,7 +13,7 @@ grade.model @not_lowered {
 
 // -----
 
-// expected-error @+1 {{'grade.model' op has no 'gradegen_entry_step' entry point as an LLVM function; a library needs 'grade.init', 'grade.rhs' and, for an explicit scheme 'grade.step', for an implicit one 'grade.jvp', lowered to LLVM}}
+// expected-error @+1 {{'grade.model' op has no 'gradegen_entry_step' entry point as an LLVM function; a library needs 'grade.init', 'grade.rhs' and, for an explicit scheme 'grade.step', for an implicit one 'grade.jvp', for an IMEX one both parts of the right-hand side and the implicit part's 'grade.jvp', lowered to LLVM}}
 grade.model @no_step attributes {rhs_outputs = [@d_x], swaps = []} {
   grade.graph @G
   grade.decl state @x : !grade.field<node, f64>

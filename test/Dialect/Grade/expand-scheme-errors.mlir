@@ -28,3 +28,17 @@ grade.model @pair {
   // expected-error @+1 {{no state of model 'pair' is a velocity (every right-hand side reads no position)}}
   grade.solve symplectic_euler dt(0.1) over [0.0, 1.0]
 }
+
+// -----
+
+// An IMEX scheme on a model whose right-hand side is not split.
+grade.model @imex_unsplit {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+  // expected-error @+1 {{scheme 'ars222' is IMEX: it solves the implicit part of a split right-hand side and evaluates the explicit part, but no state of model 'imex_unsplit' has a split one; write e.g. 'rhs implicit dx/dt = <stiff terms>;' and 'rhs explicit dx/dt = <the rest>;', or choose a scheme for the whole (sdirk2, rk4, ...)}}
+  grade.solve ars222 dt(0.1) over [0.0, 1.0]
+}

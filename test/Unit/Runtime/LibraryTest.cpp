@@ -449,7 +449,7 @@ TEST_F(BrokenDescriptorTest, AbiVersionAndSize) {
   desc.abi_version = GRADE_MODEL_ABI_VERSION;
   desc.struct_size = offsetof(grade_model_descriptor_t, set_num_threads);
   EXPECT_EQ(wrap(), "[ABI mismatch] linked model: descriptor is 136 bytes, "
-                    "this runtime needs at least 216; recompile it with this "
+                    "this runtime needs at least 232; recompile it with this "
                     "gradec");
   // A newer, larger descriptor is fine.
   desc.struct_size = sizeof(desc) + 16;
@@ -670,8 +670,8 @@ TEST_F(BrokenDescriptorTest, Entries) {
   };
   EXPECT_EQ(broken(0, [](auto &e) { e.entry = 0; }),
             invalid("entry 0 has unknown kind 0"));
-  EXPECT_EQ(broken(1, [](auto &e) { e.entry = 6; }),
-            invalid("entry 1 has unknown kind 6"));
+  EXPECT_EQ(broken(1, [](auto &e) { e.entry = GRADE_ENTRY_KIND_MAX + 1; }),
+            invalid("entry 1 has unknown kind 10"));
   EXPECT_EQ(broken(1, [](auto &e) { e.fn = nullptr; }),
             invalid("entry 1 is NULL"));
   EXPECT_EQ(broken(0, [](auto &e) { e.name = nullptr; }),
@@ -768,6 +768,25 @@ TEST_F(BrokenDescriptorTest, Tableau) {
   desc.scheme.stages = 1;
   desc.scheme.order = 1;
   EXPECT_EQ(wrap(), "ok");
+}
+
+TEST_F(BrokenDescriptorTest, ImexTableau) {
+  // Heun's tableau with an explicit tableau beside it: an IMEX scheme needs
+  // an implicit one, and then its parts' entry points.
+  std::vector<double> ea = {0, 0, 1, 0}, eb = {0.5, 0.5};
+  desc.explicit_a = ea.data();
+  EXPECT_EQ(wrap(), invalid("half an explicit tableau"));
+  desc.explicit_b = eb.data();
+  EXPECT_EQ(wrap(), invalid("an IMEX tableau on a scheme that is not a "
+                            "fixed-step implicit one"));
+  a[3] = 0.5; // implicit now
+  EXPECT_EQ(wrap(), invalid("no explicit_rhs entry point (an IMEX scheme "
+                            "steps with it)"));
+  ea[3] = 1; // on the diagonal
+  EXPECT_EQ(wrap(), invalid("the explicit tableau is not explicit"));
+  ea[3] = 0;
+  eb[0] = NAN;
+  EXPECT_EQ(wrap(), invalid("non-finite explicit weights"));
 }
 
 // Found by fuzz-descriptor: a shape whose byte count overflows was accepted,
