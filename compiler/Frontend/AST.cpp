@@ -94,13 +94,18 @@ private:
              << "' : " << format(state->getType());
           printLoc(state->getLoc());
           dumpExpr(state->getInit(), depth + 1);
+          if (const Expr *velocity = state->getVelocityInit()) {
+            indent(depth + 1);
+            os << "Velocity 'd" << state->getName() << "/dt'\n";
+            dumpExpr(*velocity, depth + 2);
+          }
         })
         .Case<RhsDecl>([&](const RhsDecl *rhs) {
           os << "Rhs "
              << (rhs->getPart() == RhsPart::Explicit   ? "explicit "
                  : rhs->getPart() == RhsPart::Implicit ? "implicit "
                                                        : "")
-             << "'d" << rhs->getName() << "/dt'";
+             << "'" << rhs->getDerivative() << "'";
           printLoc(rhs->getLoc());
           dumpExpr(rhs->getValue(), depth + 1);
         })

@@ -279,37 +279,53 @@ private:
 class StateDecl : public Decl {
 public:
   StateDecl(SourceRange range, std::string name, SourceRange nameRange,
-            TypeSpec type, ExprPtr init)
+            TypeSpec type, ExprPtr init, ExprPtr velocityInit = nullptr,
+            SourceRange velocityRange = {})
       : Decl(DeclKind::State, range, std::move(name), nameRange),
-        type(std::move(type)), init(std::move(init)) {}
+        type(std::move(type)), init(std::move(init)),
+        velocityInit(std::move(velocityInit)), velocityRange(velocityRange) {}
   const TypeSpec &getType() const { return type; }
   const Expr &getInit() const { return *init; }
+  /// `state x : ... = x0, dx/dt = v0;`: the initial velocity of a
+  /// second-order state (null: zero), and where `dx/dt` is written.
+  const Expr *getVelocityInit() const { return velocityInit.get(); }
+  SourceRange getVelocityRange() const { return velocityRange; }
   static bool classof(const Decl *d) { return d->getKind() == DeclKind::State; }
 
 private:
   TypeSpec type;
   ExprPtr init;
+  ExprPtr velocityInit;
+  SourceRange velocityRange;
 };
 
 /// Which part of a state's right-hand side a `rhs` declaration gives: all
 /// of it, or the explicit or implicit part of a split one (IMEX schemes).
 enum class RhsPart { Whole, Explicit, Implicit };
 
-/// `rhs dNAME/dt = expr;` or `rhs explicit|implicit dNAME/dt = expr;`
-/// (getName() is NAME).
+/// `rhs dNAME/dt = expr;`, `rhs d2NAME/dt2 = expr;` (second order), or
+/// either with `explicit` or `implicit` after `rhs` (getName() is NAME).
 class RhsDecl : public Decl {
 public:
   RhsDecl(SourceRange range, std::string state, SourceRange derivRange,
-          ExprPtr value, RhsPart part = RhsPart::Whole)
+          ExprPtr value, RhsPart part = RhsPart::Whole, int order = 1)
       : Decl(DeclKind::Rhs, range, std::move(state), derivRange),
-        value(std::move(value)), part(part) {}
+        value(std::move(value)), part(part), order(order) {}
   const Expr &getValue() const { return *value; }
   RhsPart getPart() const { return part; }
+  /// 1 for dx/dt, 2 for d2x/dt2.
+  int getOrder() const { return order; }
+  /// "dx/dt" or "d2x/dt2", as written.
+  std::string getDerivative() const {
+    std::string name = getName().str();
+    return order == 2 ? "d2" + name + "/dt2" : "d" + name + "/dt";
+  }
   static bool classof(const Decl *d) { return d->getKind() == DeclKind::Rhs; }
 
 private:
   ExprPtr value;
   RhsPart part;
+  int order;
 };
 
 /// One `name = value` argument of a solve clause.

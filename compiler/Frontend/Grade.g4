@@ -19,11 +19,12 @@ decl
   | 'input' IDENT ':' typeSpec ';'                             # inputDecl
   | 'param' IDENT ':' typeSpec ';'                             # paramDecl
   | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl
-  | 'state' IDENT ':' typeSpec '=' expr ';'                    # stateDecl
+  | 'state' IDENT ':' typeSpec '=' expr
+      (',' IDENT '/' IDENT '=' expr)? ';'                      # stateDecl
   | 'rhs' IDENT deriv=IDENT? '/' IDENT '=' expr ';'            # rhsDecl
   | 'solve' IDENT '(' (solveArg (',' solveArg)*)? ')'
       'over' '[' signedNumber ',' signedNumber ']' ';'         # solveDecl
-  | 'output' IDENT (',' IDENT)* ';'                            # outputDecl
+  | 'output' outputName (',' outputName)* ';'                  # outputDecl
   | 'symmetry' IDENT ';'                                       # symmetryDecl
   | 'scheme' IDENT '{' schemeEntry* '}'                        # schemeDecl
   ;
@@ -36,6 +37,11 @@ schemeEntry
 schemeValue
   : '[' (schemeValue (',' schemeValue)*)? ']'                  # listValue
   | expr                                                       # exprValue
+  ;
+
+// A field, or the velocity `dx/dt` of a second-order state.
+outputName
+  : IDENT ('/' IDENT)?
   ;
 
 // `node f32[64]`, `edge f64`, `f32[64, 16]` (no kind: a global tensor).

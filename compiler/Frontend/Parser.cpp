@@ -492,10 +492,27 @@ private:
                                        range(let->IDENT()), std::move(type),
                                        buildExpr(let->expr()));
     }
-    if (auto *state = dynamic_cast<GradeParser::StateDeclContext *>(ctx))
+    if (auto *state = dynamic_cast<GradeParser::StateDeclContext *>(ctx)) {
+      std::string name = state->IDENT(0)->getText();
+      ExprPtr velocity;
+      SourceRange velocityRange;
+      if (state->expr().size() == 2) {
+        // `, dx/dt = v0`: the initial velocity of the state itself.
+        antlr4::tree::TerminalNode *deriv = state->IDENT(1),
+                                   *time = state->IDENT(2);
+        velocityRange = {positions.begin(deriv->getSymbol()),
+                         positions.end(time->getSymbol())};
+        if (deriv->getText() != "d" + name || time->getText() != "dt")
+          error(velocityRange.begin,
+                "expected the initial velocity 'd" + name + "/dt' of state '" +
+                    name + "' after the initial value, got '" +
+                    deriv->getText() + "/" + time->getText() + "'");
+        velocity = buildExpr(state->expr(1));
+      }
       return std::make_unique<StateDecl>(
-          whole, state->IDENT()->getText(), range(state->IDENT()),
-          buildType(state->typeSpec()), buildExpr(state->expr()));
+          whole, name, range(state->IDENT(0)), buildType(state->typeSpec()),
+          buildExpr(state->expr(0)), std::move(velocity), velocityRange);
+    }
     if (auto *rhs = dynamic_cast<GradeParser::RhsDeclContext *>(ctx)) {
       // `rhs PART dx/dt`: two identifiers before the '/', the first the
       // part.
@@ -519,15 +536,24 @@ private:
       }
       std::string derivText = deriv->getText();
       llvm::StringRef name = derivText;
-      if (name.size() < 2 || name[0] != 'd' || time->getText() != "dt")
+      // d2x/dt2: a second-order equation (an identifier cannot start with
+      // a digit, so "d2x" is never the first derivative of a state "2x").
+      int order = 1;
+      if (time->getText() == "dt2" && name.size() >= 3 &&
+          name.starts_with("d2")) {
+        order = 2;
+        name = name.drop_front();
+      } else if (name.size() < 2 || name[0] != 'd' ||
+                 time->getText() != "dt") {
         error(positions.begin(deriv->getSymbol()),
-              "expected a derivative 'd<state>/dt', got '" + name + "/" +
-                  time->getText() + "'");
+              "expected a derivative 'd<state>/dt' (or 'd2<state>/dt2'), got "
+              "'" + name + "/" + time->getText() + "'");
+      }
       SourceRange derivRange = {positions.begin(deriv->getSymbol()),
                                 positions.end(time->getSymbol())};
       return std::make_unique<RhsDecl>(whole, name.drop_front().str(),
                                        derivRange, buildExpr(rhs->expr()),
-                                       part);
+                                       part, order);
     }
     if (auto *solve = dynamic_cast<GradeParser::SolveDeclContext *>(ctx)) {
       std::vector<SolveArg> args;
@@ -545,8 +571,13 @@ private:
     }
     if (auto *output = dynamic_cast<GradeParser::OutputDeclContext *>(ctx)) {
       std::vector<OutputName> names;
-      for (antlr4::tree::TerminalNode *id : output->IDENT())
-        names.push_back({id->getText(), range(id)});
+      for (GradeParser::OutputNameContext *entry : output->outputName()) {
+        std::string text = entry->IDENT(0)->getText();
+        // `dx/dt`: the velocity of a second-order state, named so.
+        if (entry->IDENT().size() == 2)
+          text += "/" + entry->IDENT(1)->getText();
+        names.push_back({text, range(entry)});
+      }
       return std::make_unique<OutputDecl>(whole, std::move(names));
     }
     if (auto *symmetry = dynamic_cast<GradeParser::SymmetryDeclContext *>(ctx))

@@ -131,12 +131,18 @@ private:
                           &info.type});
       }
     }
+    // A velocity without an initial value starts at zero: 0 * x(0).
+    std::vector<bool> zero(values.size(), false);
     for (const std::string &name : model.getOrder()) {
       const sema::DeclInfo &info = model.getDecl(name);
       if (info.role == sema::Role::State) {
+        auto &decl = llvm::cast<ast::StateDecl>(*info.decl);
+        const ast::Expr *init = &decl.getInit();
+        if (!info.position.empty() && decl.getVelocityInit())
+          init = decl.getVelocityInit();
         targets.push_back(name);
-        values.push_back({&llvm::cast<ast::StateDecl>(*info.decl).getInit(),
-                          &info.type});
+        values.push_back({init, &info.type});
+        zero.push_back(!info.position.empty() && !decl.getVelocityInit());
       }
     }
     OpBuilder::InsertionGuard guard(builder);
@@ -145,8 +151,20 @@ private:
     builder.setInsertionPointToEnd(block);
     beginRegion(RegionKind::Init, block);
     SmallVector<Value> results;
-    for (auto [expr, type] : values)
-      results.push_back(emit(*expr, elemType(type->elem)));
+    for (auto [index, value] : llvm::enumerate(values)) {
+      auto [expr, type] = value;
+      mlir::Type elem = elemType(type->elem);
+      Value result = emit(*expr, elem);
+      if (zero[index]) {
+        Location at = loc(expr->getLoc());
+        result = BinaryOp::create(
+            builder, at, BinaryFn::mul,
+            arith::ConstantOp::create(builder, at, elem,
+                                      builder.getFloatAttr(elem, 0)),
+            result);
+      }
+      results.push_back(result);
+    }
     YieldOp::create(builder, loc(model.getAST().getRange().begin), results);
   }
 
@@ -166,7 +184,14 @@ private:
         split |= info.isSplit();
       }
     }
-    ast::SourceLoc first = states.front().second->firstRhs()->getLoc();
+    // The first right-hand side declared (a second-order state's is its
+    // velocity's).
+    auto firstOf = [&](const sema::DeclInfo *state) {
+      return state->velocity.empty()
+                 ? state->firstRhs()
+                 : model.getDecl(state->velocity).firstRhs();
+    };
+    ast::SourceLoc first = firstOf(states.front().second)->getLoc();
     using Part = std::optional<ast::RhsPart>;
     for (Part part : split ? std::vector<Part>{std::nullopt,
                                                ast::RhsPart::Explicit,
@@ -192,6 +217,14 @@ private:
         if (!part || *part == ast::RhsPart::Implicit)
           terms.push_back(state->implicitPart);
         Value sum;
+        // A second-order state's derivative is its velocity (an explicit
+        // term for IMEX schemes).
+        if (!state->velocity.empty() &&
+            (!part || *part == ast::RhsPart::Explicit)) {
+          const sema::DeclInfo &velocity = model.getDecl(state->velocity);
+          sum = LoadOp::create(builder, loc(firstOf(state)->getLoc()),
+                               convert(velocity.type), state->velocity);
+        }
         for (const ast::RhsDecl *term : terms) {
           if (!term)
             continue;
@@ -309,6 +342,15 @@ private:
 
   Value emitBinary(const ast::BinaryExpr &expr, mlir::Type elem) {
     Location location = loc(expr.getOpLoc());
+    // `dx/dt`: the velocity state of a second-order x.
+    if (const std::string *velocity = model.getVelocityRef(expr)) {
+      auto key = std::make_pair(*velocity, elem);
+      if (Value value = memo.count(key) ? memo[key] : Value())
+        return value;
+      return memo[key] = LoadOp::create(
+                 builder, loc(expr.getLoc()),
+                 convert(model.getDecl(*velocity).type), *velocity);
+    }
     Value lhs = emit(expr.getLhs(), elem);
     Value rhs = emit(expr.getRhs(), elem);
     switch (expr.getOp()) {

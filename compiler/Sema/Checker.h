@@ -83,6 +83,11 @@ private:
   bool ensureLet(llvm::StringRef name);
   void checkStates();
   void checkRhs();
+  void declareVelocities();
+  /// An initial value of state `name` (or of its velocity): not dynamic,
+  /// assignable to `type`.
+  void checkInitialValue(const ast::Expr &init, llvm::StringRef name,
+                         const Type &type);
   void checkOutputs();
 
   // The solve clause (TimeGrid.cpp).

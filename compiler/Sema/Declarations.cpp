@@ -182,6 +182,7 @@ void Checker::collectDecls() {
       break;
     }
   }
+  declareVelocities();
   if (!model.graph)
     error(ast.getRange().begin,
           "model '" + ast.getName() + "' declares no graph; add 'graph G;'");
@@ -190,6 +191,32 @@ void Checker::collectDecls() {
           "model '" + ast.getName() +
               "' has no 'solve' clause; add e.g. 'solve rk4(dt = 0.01) "
               "over [0, 1];'");
+}
+
+/// A state with a second-order right-hand side (`rhs d2x/dt2`) gets a
+/// velocity state "dx/dt" of its type, declared right after it (the name
+/// cannot clash: declared names have no '/'). Declared before any
+/// expression is checked, since any expression may read `dx/dt`.
+void Checker::declareVelocities() {
+  for (const ast::RhsDecl *rhs : rhsDecls) {
+    if (rhs->getOrder() != 2)
+      continue;
+    std::string name = rhs->getName().str();
+    auto it = model.decls.find(name);
+    if (it == model.decls.end() || it->second.role != Role::State ||
+        !it->second.velocity.empty())
+      continue; // reported by checkRhs, or declared already
+    std::string velocity = "d" + name + "/dt";
+    it->second.velocity = velocity;
+    DeclInfo info;
+    info.decl = it->second.decl;
+    info.role = Role::State;
+    info.type = it->second.type;
+    info.poisoned = it->second.poisoned;
+    info.position = name;
+    model.decls[velocity] = info;
+    model.order.insert(llvm::find(model.order, name) + 1, velocity);
+  }
 }
 
 /// Schemes have their own namespace: a scheme may share a field's name,
@@ -291,19 +318,21 @@ void Checker::checkStates() {
     if (info.poisoned)
       continue;
     auto &state = llvm::cast<ast::StateDecl>(*info.decl);
-    Usage use;
-    std::optional<Type> value = check(state.getInit(), use);
-    if (!value)
-      continue;
-    if (use.dynamic) {
-      error(state.getInit().getLoc(), "initial value of state '" + name +
-                                          "' cannot depend on " + use.cause);
+    // A velocity's initial value is its position's `dx/dt = ...` (zero if
+    // absent); only a second-order state has one.
+    if (!info.position.empty()) {
+      if (const ast::Expr *init = state.getVelocityInit())
+        checkInitialValue(*init, name, info.type);
       continue;
     }
-    if (!assignable(*value, info.type))
-      error(state.getInit().getLoc(),
-            "initial value of state '" + name + "' has type " + format(*value) +
-                ", but the state is " + format(info.type));
+    if (state.getVelocityInit() && info.velocity.empty()) {
+      error(state.getVelocityRange().begin,
+            "state '" + name + "' has an initial velocity 'd" + name +
+                "/dt', but no second-order right-hand side; write 'rhs d2" +
+                name + "/dt2 = ...;', or drop the initial velocity");
+      continue;
+    }
+    checkInitialValue(state.getInit(), name, info.type);
   }
   if (!anyState && model.graph)
     error(ast.getRange().begin,
@@ -311,24 +340,55 @@ void Checker::checkStates() {
               "' declares no state; add e.g. 'state x : node f64 = x0;'");
 }
 
+void Checker::checkInitialValue(const ast::Expr &init, llvm::StringRef name,
+                                const Type &type) {
+  {
+    Usage use;
+    std::optional<Type> value = check(init, use);
+    if (!value)
+      return;
+    if (use.dynamic) {
+      error(init.getLoc(), "initial value of state '" + name +
+                               "' cannot depend on " + use.cause);
+      return;
+    }
+    if (!assignable(*value, type))
+      error(init.getLoc(),
+            "initial value of state '" + name + "' has type " + format(*value) +
+                ", but the state is " + format(type));
+  }
+}
+
 void Checker::checkRhs() {
   for (const ast::RhsDecl *rhs : rhsDecls) {
     llvm::StringRef name = rhs->getName();
+    std::string derivative = rhs->getDerivative();
     auto it = model.decls.find(name);
     if (it == model.decls.end()) {
-      error(rhs->getNameRange().begin, "'d" + name + "/dt' refers to '" + name +
-                                           "', which is not declared");
+      error(rhs->getNameRange().begin, "'" + derivative + "' refers to '" +
+                                           name + "', which is not declared");
       continue;
     }
-    DeclInfo &info = it->second;
-    if (info.role != Role::State) {
+    if (it->second.role != Role::State) {
       static const char *const roles[] = {"an input", "a parameter", "a state",
                                           "a let"};
       error(rhs->getNameRange().begin,
-            "'d" + name + "/dt': '" + name + "' is " +
-                roles[static_cast<int>(info.role)] + ", not a state");
+            "'" + derivative + "': '" + name + "' is " +
+                roles[static_cast<int>(it->second.role)] + ", not a state");
       continue;
     }
+    if (rhs->getOrder() == 1 && !it->second.velocity.empty()) {
+      error(rhs->getNameRange().begin,
+            "state '" + name +
+                "' has a second-order right-hand side, so its first "
+                "derivative is its velocity 'd" +
+                name + "/dt'; give either 'rhs d" + name +
+                "/dt' (first order) or 'rhs d2" + name + "/dt2'");
+      continue;
+    }
+    // d2x/dt2 is the right-hand side of the velocity dx/dt.
+    DeclInfo &info = rhs->getOrder() == 2 ? model.decls[it->second.velocity]
+                                          : it->second;
     ast::RhsPart part = rhs->getPart();
     const ast::RhsDecl *&slot = part == ast::RhsPart::Whole ? info.rhs
                                 : part == ast::RhsPart::Explicit
@@ -352,12 +412,12 @@ void Checker::checkRhs() {
             : info.rhs;
     if (other) {
       error(rhs->getNameRange().begin,
-            "state '" + name +
-                "' has both a whole right-hand side ('rhs d" + name +
-                "/dt = ...;') and a part of a split one ('rhs explicit "
-                "d" + name + "/dt' or 'rhs implicit d" + name +
-                "/dt'); give either the whole or its parts, whose sum is "
-                "the whole")
+            "state '" + name + "' has both a whole right-hand side ('rhs " +
+                derivative +
+                " = ...;') and a part of a split one ('rhs explicit " +
+                derivative + "' or 'rhs implicit " + derivative +
+                "'); give either the whole or its parts, whose sum is the "
+                "whole")
               .attachNote(loc(other->getNameRange().begin))
           << "the other is here";
       continue;
@@ -369,12 +429,14 @@ void Checker::checkRhs() {
       error(rhs->getValue().getLoc(),
             (part == ast::RhsPart::Whole ? std::string("right-hand side")
                                          : (partName + "part").str()) +
-                " of 'd" + name + "/dt' has type " + format(*value) +
+                " of '" + derivative + "' has type " + format(*value) +
                 ", but state '" + name + "' is " + format(info.type));
   }
   for (const std::string &name : model.order) {
     DeclInfo &info = model.decls[name];
-    if (info.role == Role::State && !info.firstRhs() && !info.poisoned)
+    // A second-order state's derivative is its velocity.
+    if (info.role == Role::State && !info.firstRhs() && !info.poisoned &&
+        info.velocity.empty())
       error(info.decl->getNameRange().begin,
             "state '" + name + "' has no right-hand side; add 'rhs d" + name +
                 "/dt = ...;'");

@@ -83,6 +83,13 @@ struct DeclInfo {
     return first;
   }
   bool isSplit() const { return explicitPart || implicitPart; }
+  /// A second-order state (`rhs d2x/dt2`): its velocity state "dx/dt",
+  /// whose right-hand sides are the `d2x/dt2` declarations; its own
+  /// derivative is that velocity.
+  std::string velocity;
+  /// A velocity state: its position's name (`decl` is the position's
+  /// declaration, whose `dx/dt = ...` gives the initial velocity).
+  std::string position;
   /// The declaration has an error already reported (e.g. its type): uses
   /// are accepted silently so that the error is not echoed.
   bool poisoned = false;
@@ -119,6 +126,12 @@ public:
   const Type &typeOf(const ast::Expr &expr) const {
     return types.find(&expr)->second;
   }
+  /// The velocity state `dx/dt` an expression reads (written `dx/dt`),
+  /// or null.
+  const std::string *getVelocityRef(const ast::Expr &expr) const {
+    auto it = velocityRefs.find(&expr);
+    return it == velocityRefs.end() ? nullptr : &it->second;
+  }
 
 private:
   friend class Checker;
@@ -132,6 +145,7 @@ private:
   std::vector<std::string> order;
   llvm::StringMap<DeclInfo> decls;
   llvm::DenseMap<const ast::Expr *, Type> types;
+  llvm::DenseMap<const ast::Expr *, std::string> velocityRefs;
 };
 
 /// Checks a parsed model. Returns null after reporting every error found.

@@ -183,6 +183,17 @@ std::optional<Type> Checker::checkName(const ast::NameExpr &expr, Usage &use) {
                              name + "]'");
     return std::nullopt;
   }
+  // `k * dx/dt` reads as `(k * dx) / dt`.
+  if (const DeclInfo *velocity = model.lookup(name.str() + "/dt");
+      velocity && !velocity->position.empty()) {
+    error(expr.getLoc(),
+          "unknown name '" + name + "'; the velocity of state '" +
+              velocity->position + "' is '" + name +
+              "/dt', which needs parentheses inside a product or quotient: "
+              "write 'k * (" + name + "/dt)' ('k * " + name +
+              "/dt' reads as '(k * " + name + ") / dt')");
+    return std::nullopt;
+  }
   std::vector<llvm::StringRef> candidates = declaredNames();
   candidates.insert(candidates.end(), {"t", "weight", "degree"});
   error(expr.getLoc(),
@@ -215,9 +226,40 @@ std::optional<Type> Checker::checkIndex(const ast::IndexExpr &expr,
   return std::nullopt;
 }
 
+/// `dx/dt` where x is a second-order state and `dx` names nothing: the
+/// velocity state "dx/dt".
+static std::optional<std::string> velocityRef(const ast::BinaryExpr &expr,
+                                              const Model &model) {
+  if (expr.getOp() != ast::BinaryOp::Div)
+    return std::nullopt;
+  auto *lhs = llvm::dyn_cast<ast::NameExpr>(&expr.getLhs());
+  auto *rhs = llvm::dyn_cast<ast::NameExpr>(&expr.getRhs());
+  if (!lhs || !rhs || rhs->getName() != "dt" ||
+      !llvm::StringRef(lhs->getName()).starts_with("d") ||
+      model.lookup(lhs->getName()))
+    return std::nullopt;
+  std::string velocity = lhs->getName().str() + "/dt";
+  const DeclInfo *info = model.lookup(velocity);
+  if (!info || info->position.empty())
+    return std::nullopt;
+  return velocity;
+}
+
 std::optional<Type> Checker::checkBinary(const ast::BinaryExpr &expr,
                                          Usage &use) {
+  if (std::optional<std::string> velocity = velocityRef(expr, model)) {
+    const DeclInfo &info = model.decls[*velocity];
+    if (info.poisoned)
+      return std::nullopt;
+    use.markDynamic("state '" + *velocity + "'");
+    model.velocityRefs[&expr] = *velocity;
+    return info.type;
+  }
   std::optional<Type> lhs = check(expr.getLhs(), use);
+  // `k * dx/dt` with `dx` reported: no echo for `dt`.
+  if (auto *time = llvm::dyn_cast<ast::NameExpr>(&expr.getRhs());
+      !lhs && time && time->getName() == "dt" && !model.lookup("dt"))
+    return std::nullopt;
   std::optional<Type> rhs = check(expr.getRhs(), use);
   if (!lhs || !rhs)
     return std::nullopt;

@@ -9,8 +9,15 @@
 using namespace mlir;
 using namespace grade;
 
-/// An identifier in upper case for macro names: "grand_l" -> "GRAND_L".
-static std::string macroName(StringRef name) { return name.upper(); }
+/// An identifier in upper case for macro names: "grand_l" -> "GRAND_L",
+/// and a second-order state's velocity "dx/dt" -> "DX_DT".
+static std::string macroName(StringRef name) {
+  std::string macro = name.upper();
+  for (char &c : macro)
+    if (!llvm::isAlnum(c) && c != '_')
+      c = '_';
+  return macro;
+}
 
 /// Text safe inside a C comment: control characters become '?' and "*/"
 /// cannot close the comment early.
