@@ -91,6 +91,7 @@ LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name) {
                  << "' chose its own); add 'dt = ...' to it";
         solve.removeRtolAttr();
         solve.removeAtolAttr();
+        solve.removeStateTolerancesAttr();
       }
       solve.setSchemeAttr(scheme);
     }

@@ -333,6 +333,9 @@ struct SolveArg {
   std::string name;
   double value = 0;
   SourceRange range;
+  /// `atol(x) = ...`: the state the argument applies to (empty: all).
+  std::string state;
+  SourceRange stateRange;
 };
 
 /// `solve SCHEME(args) over [t0, t1];` (getName() is the scheme).

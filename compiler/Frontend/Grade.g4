@@ -53,8 +53,9 @@ shape
   : '[' INT (',' INT)* ']'
   ;
 
+// `dt = 0.1`, `rtol = 1e-6`, or a state's own `atol(x) = 1e-9`.
 solveArg
-  : IDENT '=' signedNumber
+  : IDENT ('(' outputName ')')? '=' signedNumber
   ;
 
 signedNumber

@@ -557,9 +557,17 @@ private:
     }
     if (auto *solve = dynamic_cast<GradeParser::SolveDeclContext *>(ctx)) {
       std::vector<SolveArg> args;
-      for (GradeParser::SolveArgContext *arg : solve->solveArg())
-        args.push_back({arg->IDENT()->getText(),
-                        signedNumber(arg->signedNumber()), range(arg)});
+      for (GradeParser::SolveArgContext *arg : solve->solveArg()) {
+        SolveArg entry{arg->IDENT()->getText(),
+                       signedNumber(arg->signedNumber()), range(arg)};
+        if (GradeParser::OutputNameContext *state = arg->outputName()) {
+          entry.state = state->IDENT(0)->getText();
+          if (state->IDENT().size() == 2)
+            entry.state += "/" + state->IDENT(1)->getText();
+          entry.stateRange = range(state);
+        }
+        args.push_back(std::move(entry));
+      }
       std::vector<GradeParser::SignedNumberContext *> bounds =
           solve->signedNumber();
       SourceRange interval = {positions.begin(bounds[0]->getStart()),

@@ -252,11 +252,20 @@ private:
     auto tolerance = [&](std::optional<double> value) {
       return value ? builder.getF64FloatAttr(*value) : FloatAttr();
     };
+    DictionaryAttr own;
+    if (!model.getStateTolerances().empty()) {
+      SmallVector<NamedAttribute> entries;
+      for (const auto &[state, pair] : model.getStateTolerances())
+        entries.push_back(builder.getNamedAttr(
+            state, builder.getDenseF64ArrayAttr({pair.first, pair.second})));
+      own = builder.getDictionaryAttr(entries);
+    }
     SolveOp::create(builder, loc(solve.getLoc()), model.getScheme(),
                     builder.getF64FloatAttr(model.getDt()),
                     builder.getF64FloatAttr(solve.getT0()),
                     builder.getF64FloatAttr(solve.getT1()),
-                    tolerance(model.getRtol()), tolerance(model.getAtol()));
+                    tolerance(model.getRtol()), tolerance(model.getAtol()),
+                    own);
   }
 
   //===--------------------------------------------------------------------===//

@@ -112,6 +112,12 @@ public:
   /// An adaptive scheme's tolerances; nullopt where the model gives none.
   std::optional<double> getRtol() const { return rtol; }
   std::optional<double> getAtol() const { return atol; }
+  /// A state's own tolerances (`rtol(x) = ...`, `atol(x) = ...`), by
+  /// state in declaration order; 0 where not given.
+  const std::vector<std::pair<std::string, std::pair<double, double>>> &
+  getStateTolerances() const {
+    return stateTolerances;
+  }
 
   /// Names of inputs, params, states and lets in declaration order.
   const std::vector<std::string> &getOrder() const { return order; }
@@ -142,6 +148,8 @@ private:
   TableauAttr scheme;
   double dt = 0;
   std::optional<double> rtol, atol;
+  std::vector<std::pair<std::string, std::pair<double, double>>>
+      stateTolerances;
   std::vector<std::string> order;
   llvm::StringMap<DeclInfo> decls;
   llvm::DenseMap<const ast::Expr *, Type> types;

@@ -44,8 +44,16 @@ void Checker::checkSolve() {
   bool adaptive = model.scheme && model.scheme.isAdaptive();
   bool sawDt = false;
   llvm::StringSet<> seen;
+  llvm::StringMap<std::pair<double, double>> own;
   for (const ast::SolveArg &arg : solve.getArgs()) {
     bool isTolerance = arg.name == "rtol" || arg.name == "atol";
+    if (!arg.state.empty() && !isTolerance) {
+      error(arg.range.begin, "only 'rtol' and 'atol' can be given per state, "
+                             "as in 'atol(" +
+                                 arg.state + ") = 1e-9'; '" + arg.name +
+                                 "' applies to the whole solve");
+      continue;
+    }
     if (arg.name != "dt" && !isTolerance) {
       error(arg.range.begin,
             "unknown argument '" + arg.name + "' for scheme '" +
@@ -60,8 +68,34 @@ void Checker::checkSolve() {
                 solve.getName() + "', which takes fixed steps");
       continue;
     }
-    if (!seen.insert(arg.name).second) {
-      error(arg.range.begin, "argument '" + arg.name + "' is given twice");
+    std::string key =
+        arg.state.empty() ? arg.name : arg.name + "(" + arg.state + ")";
+    if (!seen.insert(key).second) {
+      error(arg.range.begin, "argument '" + key + "' is given twice");
+      continue;
+    }
+    if (isTolerance && !arg.state.empty()) {
+      const DeclInfo *info = model.lookup(arg.state);
+      if (!info || info->role != Role::State) {
+        std::vector<llvm::StringRef> states;
+        for (const std::string &name : model.order)
+          if (model.decls[name].role == Role::State)
+            states.push_back(name);
+        error(arg.stateRange.begin,
+              "'" + arg.name + "(" + arg.state + ")': '" + arg.state + "' " +
+                  (info ? "is not a state" : "is not declared") +
+                  "; tolerances belong to states" +
+                  suggest(arg.state, states));
+        continue;
+      }
+      if (!(arg.value > 0) || !std::isfinite(arg.value)) {
+        error(arg.range.begin, "'" + key +
+                                   "' must be a finite number > 0, got " +
+                                   formatNumber(arg.value));
+        continue;
+      }
+      auto &pair = own[arg.state];
+      (arg.name == "rtol" ? pair.first : pair.second) = arg.value;
       continue;
     }
     if (isTolerance) {
@@ -79,6 +113,9 @@ void Checker::checkSolve() {
                 " must be positive, got " + formatNumber(arg.value));
     model.dt = arg.value;
   }
+  for (const std::string &name : model.order)
+    if (auto it = own.find(name); it != own.end())
+      model.stateTolerances.push_back({name, it->second});
   if (!sawDt && !adaptive && model.scheme)
     error(solve.getLoc(), "'solve " + solve.getName() +
                               "' needs a step size, e.g. '" + solve.getName() +

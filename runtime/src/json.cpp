@@ -197,6 +197,25 @@ std::string render(const grade_model_descriptor_t &desc) {
       appendNumber(json, adaptive.rtol);
       json += ", \"atol\": ";
       appendNumber(json, adaptive.atol);
+      // The model's per-state tolerances: {"x": [rtol, atol], ...}.
+      if (desc.state_tolerances) {
+        json += ", \"state_tolerances\": {";
+        bool first = true;
+        for (int32_t i = 0; i < desc.num_fields; ++i) {
+          const double *pair = desc.state_tolerances + 2 * i;
+          if (pair[0] == 0 && pair[1] == 0)
+            continue;
+          json += first ? "" : ", ";
+          first = false;
+          appendString(json, desc.fields[i].name);
+          json += ": [";
+          appendNumber(json, pair[0]);
+          json += ", ";
+          appendNumber(json, pair[1]);
+          json += "]";
+        }
+        json += "}";
+      }
     }
   }
   json += ", \"t0\": ";

@@ -437,6 +437,15 @@ grade_status_t checkEntries(const char *path,
           return invalidDescriptor(path,
                                    "the position tableau is not explicit");
     }
+  if (desc->state_tolerances)
+    for (int32_t i = 0; i < desc->num_fields; ++i)
+      for (int k = 0; k < 2; ++k) {
+        double value = desc->state_tolerances[2 * i + k];
+        if (!std::isfinite(value) || value < 0 ||
+            (value != 0 && desc->fields[i].role != GRADE_ROLE_STATE))
+          return invalidDescriptor(
+              path, format("tolerance %g of field %d", value, int(i)));
+      }
   const grade_adaptive_desc_t &adaptive = desc->adaptive;
   if (!adaptive.bhat) {
     if (adaptive.mid || adaptive.fsal || adaptive.embedded_order)

@@ -853,6 +853,12 @@ grade_status_t grade_session_create(const grade_library_t *lib,
     session->desc = desc;
     session->bound.assign(size_t(desc->num_fields), 0);
     session->stateTolerance.assign(size_t(desc->num_fields), {0.0, 0.0});
+    // The model file's own tolerances per state; set_state_tolerance
+    // replaces them.
+    if (desc->state_tolerances)
+      for (int32_t i = 0; i < desc->num_fields; ++i)
+        session->stateTolerance[size_t(i)] = {
+            desc->state_tolerances[2 * i], desc->state_tolerances[2 * i + 1]};
     session->fieldSlot.assign(size_t(desc->num_fields), -1);
     session->slots.assign(size_t(desc->num_slots), nullptr);
     for (int32_t i = 0; i < desc->num_fields; ++i)

@@ -386,6 +386,16 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       tableau.isImex() ? emit.doubles(tableau.getExplicitA()) : "";
   std::string ebArray =
       tableau.isImex() ? emit.doubles(tableau.getExplicitB()) : "";
+  std::string toleranceArray;
+  if (DictionaryAttr own = solve.getStateTolerancesAttr()) {
+    SmallVector<double> values;
+    for (DeclOp field : fields) {
+      auto pair = own.getAs<DenseF64ArrayAttr>(field.getSymName());
+      values.push_back(pair ? pair[0] : 0.0);
+      values.push_back(pair ? pair[1] : 0.0);
+    }
+    toleranceArray = emit.doubles(values);
+  }
   std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
   SmallVector<std::string> entryNames;
   for (auto [region, kind] : entryKinds)
@@ -504,7 +514,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             emit.int32(b, tableau.getBdfOrder()),
             emit.int32(b, 0),
             eaArray.empty() ? emit.null(b) : emit.addressOf(b, eaArray),
-            ebArray.empty() ? emit.null(b) : emit.addressOf(b, ebArray)};
+            ebArray.empty() ? emit.null(b) : emit.addressOf(b, ebArray),
+            toleranceArray.empty() ? emit.null(b)
+                                   : emit.addressOf(b, toleranceArray)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

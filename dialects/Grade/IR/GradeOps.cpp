@@ -490,6 +490,27 @@ LogicalResult SolveOp::verify() {
       return emitOpError("'") << name << "' must be finite and >= 0, got "
                               << value;
   }
+  if (DictionaryAttr own = getStateTolerancesAttr()) {
+    if (!adaptive)
+      return emitOpError("per-state tolerances need an adaptive scheme, not '")
+             << getScheme().getName() << "'";
+    auto model = (*this)->getParentOfType<ModelOp>();
+    for (NamedAttribute entry : own) {
+      DeclOp decl = model ? model.lookupDecl(entry.getName()) : DeclOp();
+      if (!decl || decl.getRole() != Role::state)
+        return emitOpError("has tolerances for '")
+               << entry.getName().getValue() << "', which is not a state";
+      auto pair = dyn_cast<DenseF64ArrayAttr>(entry.getValue());
+      if (!pair || pair.size() != 2 ||
+          llvm::any_of(pair.asArrayRef(), [](double value) {
+            return !std::isfinite(value) || value < 0;
+          }))
+        return emitOpError("tolerances of '")
+               << entry.getName().getValue()
+               << "' must be array<f64: rtol, atol>, finite and >= 0 (0: the "
+                  "default)";
+    }
+  }
   return success();
 }
 

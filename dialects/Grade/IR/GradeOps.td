@@ -301,7 +301,9 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
   let description = [{
     The scheme is a Butcher tableau (`#grade.tableau`); a built-in scheme
     prints by its name alone. An adaptive scheme's `dt` is its first step
-    (0: chosen by the runtime) and `rtol`/`atol` its default tolerances.
+    (0: chosen by the runtime) and `rtol`/`atol` its default tolerances;
+    `tolerances` maps states to their own `array<f64: rtol, atol>` (0: the
+    default), from the model file's `rtol(x) = ...`, `atol(x) = ...`.
 
     ```mlir
     grade.solve rk4 dt(1.000000e-02) over [0.000000e+00, 1.000000e+00]
@@ -315,11 +317,13 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
     F64Attr:$t0,
     F64Attr:$t1,
     OptionalAttr<F64Attr>:$rtol,
-    OptionalAttr<F64Attr>:$atol
+    OptionalAttr<F64Attr>:$atol,
+    OptionalAttr<DictionaryAttr>:$state_tolerances
   );
   let assemblyFormat =
     "custom<Scheme>($scheme) `dt` `(` $dt `)` `over` ` ` `[` $t0 `,` $t1 `]` "
-    "(`rtol` `(` $rtol^ `)`)? (`atol` `(` $atol^ `)`)? attr-dict";
+    "(`rtol` `(` $rtol^ `)`)? (`atol` `(` $atol^ `)`)? "
+    "(`tolerances` $state_tolerances^)? attr-dict";
   let hasVerifier = 1;
 }
 

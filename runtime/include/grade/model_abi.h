@@ -264,6 +264,11 @@ typedef struct grade_model_descriptor {
    *  (the implicit part's); NULL for any other scheme. */
   const double *explicit_a;
   const double *explicit_b;
+  /* Since struct_size 240: */
+  /** An adaptive scheme's per-state tolerances from the model file: for
+   *  each field, (rtol, atol), 0 for the integration's (and for every
+   *  field that is not a state); NULL when the model gives none. */
+  const double *state_tolerances;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -280,7 +285,7 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 232,
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 240,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif
