@@ -177,6 +177,12 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
 // implicit.cpp: implicit stages, and the integration every call goes
 // through.
 bool isImplicitScheme(const grade_session &s);
+/// Where a step of size h from t has its largest scaled error estimate
+/// ("node 17 of state 'x'", with the component of a vector state), from
+/// the tableau's stages evaluated by the runtime; empty if unknown. For
+/// the step-size underflow message.
+std::string locateLargestError(grade_session &s, double t, double h,
+                               double rtol, double atol);
 grade_status_t takeImplicitStep(grade_session &s, double t, double h,
                                 const grade_integrate_options_t &options,
                                 grade_integrate_stats_t &stats);

@@ -349,6 +349,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
     double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
     if (!(h >= hMin)) {
       // Why the last attempt failed: a non-finite value, or its error.
+      std::string where = locateLargestError(s, t, h, rtol, atol);
       std::string reason =
           lastNonFinite
               ? format("the last attempt produced a NaN or Inf in state "
@@ -357,6 +358,8 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
               : format("the last attempt's error norm was %g, largest in "
                        "state '%s'",
                        lastError, desc.fields[worst].name);
+      if (!where.empty())
+        reason += (lastNonFinite ? ", first at " : ", at ") + where;
       return makeStatus(
           GRADE_ERROR_NUMERICAL,
           "model '%s': step size underflow at t = %g: the step size %g fell "

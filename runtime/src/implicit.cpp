@@ -269,6 +269,9 @@ struct ImplicitProposal {
   std::vector<double> *next = nullptr;
   double *error = nullptr;
   double rtol = 0, atol = 0;
+  /// Where the largest scaled error is (the first non-finite value if
+  /// any), as an index into the states' vector.
+  size_t *worst = nullptr;
 };
 
 grade_status_t implicitStep(grade_session &s, double t, double h,
@@ -460,7 +463,7 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
   if (proposal.next) {
     // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs.
     const double *bhat = s.desc->adaptive.bhat;
-    double sum = 0;
+    double sum = 0, largest = -1;
     for (size_t state = 0; state < space.fields.size(); ++state) {
       auto [ownR, ownA] = s.stateTolerance[size_t(space.fields[state])];
       double rtol = ownR > 0 ? ownR : proposal.rtol;
@@ -477,6 +480,11 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
             atol + rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
         double scaled = h * e / scale;
         sum += scaled * scaled;
+        double size = std::isfinite(scaled) && std::isfinite(next[j])
+                          ? std::fabs(scaled)
+                          : HUGE_VAL;
+        if (proposal.worst && size > largest)
+          largest = size, *proposal.worst = j;
       }
     }
     *proposal.error = n ? std::sqrt(sum / double(n)) : 0;
@@ -489,6 +497,37 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
     s.bdfStep = h;
   }
   return nullptr;
+}
+
+std::string locateLargestError(grade_session &s, double t, double h,
+                               double rtol, double atol) {
+  grade_integrate_options_t defaults = GRADE_INTEGRATE_OPTIONS_INIT;
+  grade_integrate_stats_t scratch = GRADE_INTEGRATE_STATS_INIT;
+  std::vector<double> next;
+  double error = 0;
+  size_t worst = SIZE_MAX;
+  if (grade_status_t status =
+          implicitStep(s, t, h, implicitOptions(defaults), scratch,
+                       {&next, &error, rtol, atol, &worst})) {
+    grade_status_free(status);
+    return "";
+  }
+  if (worst == SIZE_MAX)
+    return "";
+  StateSpace space(s);
+  size_t state = size_t(std::upper_bound(space.offsets.begin(),
+                                         space.offsets.end(), int64_t(worst)) -
+                        space.offsets.begin()) -
+                 1;
+  const grade_field_desc_t &field = s.desc->fields[space.fields[state]];
+  int64_t index = int64_t(worst) - space.offsets[state];
+  int64_t width = featureSize(field);
+  std::string where = format("%s %lld of state '%s'",
+                             field.kind == GRADE_KIND_EDGE ? "edge" : "node",
+                             (long long)(index / width), field.name);
+  if (width > 1)
+    where += format(" (component %lld)", (long long)(index % width));
+  return where;
 }
 
 /// Adaptive steps of an implicit scheme with an embedded estimate: the
@@ -546,16 +585,21 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
     if (stats.accepted + stats.rejected >= maxSteps)
       return maxStepsReached(desc, stats, t, h, t1, rtol, atol);
     double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
-    if (!(h >= hMin))
+    if (!(h >= hMin)) {
+      std::string where = lastFailed
+                              ? std::string()
+                              : locateLargestError(s, t, h, rtol, atol);
       return makeStatus(
           GRADE_ERROR_NUMERICAL,
           "model '%s': step size underflow at t = %g: the step size %g fell "
           "below %g (10 ulps of t) without meeting rtol = %g, atol = %g (%s)",
           desc.name, t, h, hMin, rtol, atol,
           lastFailed ? "the last attempt's Newton iteration did not converge"
-                     : format("the last attempt's error norm was %g",
-                              lastError)
+                     : (format("the last attempt's error norm was %g",
+                               lastError) +
+                        (where.empty() ? "" : ", largest at " + where))
                            .c_str());
+    }
     bool last = t + h >= t1;
     double hStep = last ? t1 - t : h;
     if (nextOutput < o.num_times && t + hStep >= o.times[nextOutput]) {
