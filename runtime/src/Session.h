@@ -86,6 +86,11 @@ struct grade_session {
   /// next step is the starting one-step scheme's).
   std::vector<double> bdfPrevious;
   double bdfStep = 0;
+  /// The typed scratch of implicit steps (stage values, derivatives,
+  /// tangents, products), one buffer per state, reused between steps.
+  struct {
+    std::vector<Buffer> z, f, v, jv;
+  } implicitScratch;
   /// Per descriptor field: a state's own (rtol, atol) for adaptive schemes
   /// (0: the integration's).
   std::vector<std::pair<double, double>> stateTolerance;

@@ -49,13 +49,19 @@ public:
       }
   }
 
-  /// One typed buffer per state; false when out of memory.
+  /// One typed buffer per state, reusing those of the right size (their
+  /// contents are not kept); false when out of memory.
   bool allocate(std::vector<Buffer> &buffers) const {
-    buffers = std::vector<Buffer>(fields.size());
-    for (size_t k = 0; k < fields.size(); ++k)
-      if (!buffers[k].resize(size_t(numValues(s, fields[k])) *
-                             grade_dtype_size(dtype(k))))
+    if (buffers.size() != fields.size())
+      buffers = std::vector<Buffer>(fields.size());
+    for (size_t k = 0; k < fields.size(); ++k) {
+      size_t bytes =
+          size_t(numValues(s, fields[k])) * grade_dtype_size(dtype(k));
+      if (buffers[k].data && buffers[k].bytes == bytes)
+        continue;
+      if (!buffers[k].resize(bytes))
         return false;
+    }
     return true;
   }
   static std::vector<void *> pointers(const std::vector<Buffer> &buffers) {
@@ -280,7 +286,8 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
                             ImplicitProposal proposal = {}) {
   const grade_scheme_desc_t &scheme = s.desc->scheme;
   StateSpace space(s);
-  std::vector<Buffer> zBuf, fBuf, vBuf, jvBuf;
+  // The library's typed scratch, kept by the session from step to step.
+  auto &[zBuf, fBuf, vBuf, jvBuf] = s.implicitScratch;
   if (!space.allocate(zBuf) || !space.allocate(fBuf) ||
       !space.allocate(vBuf) || !space.allocate(jvBuf))
     return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
