@@ -81,7 +81,10 @@ LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name) {
                      "later stage");
   for (ModelOp model : module.getOps<ModelOp>())
     for (SolveOp solve : model.getBody().front().getOps<SolveOp>()) {
-      if (!scheme.isAdaptive()) {
+      bool bdfAdaptive = scheme.getBdfOrder() &&
+                         (solve.getRtol() || solve.getAtol() ||
+                          solve.getStateTolerancesAttr());
+      if (!scheme.isAdaptive() && !bdfAdaptive) {
         // Tolerances mean nothing to fixed steps, which need a step.
         if (solve.getDt().convertToDouble() <= 0)
           return emitError(solve.getLoc(), "scheme '")

@@ -41,7 +41,13 @@ void Checker::checkSolve() {
   }
   // A fixed-step scheme takes its step; an adaptive one (known once the
   // scheme resolved) optionally its first step and its tolerances.
+  // BDF2 steps adaptively when given tolerances (and then takes an
+  // optional first step), with fixed steps otherwise.
   bool adaptive = model.scheme && model.scheme.isAdaptive();
+  bool bdf = model.scheme && model.scheme.getBdfOrder();
+  if (bdf)
+    for (const ast::SolveArg &arg : solve.getArgs())
+      adaptive |= arg.name == "rtol" || arg.name == "atol";
   bool sawDt = false;
   llvm::StringSet<> seen;
   llvm::StringMap<std::pair<double, double>> own;
@@ -58,13 +64,14 @@ void Checker::checkSolve() {
       error(arg.range.begin,
             "unknown argument '" + arg.name + "' for scheme '" +
                 solve.getName() + "' (expected " +
-                (adaptive ? "'dt', 'rtol' or 'atol'" : "'dt'") + ")");
+                (adaptive || bdf ? "'dt', 'rtol' or 'atol'" : "'dt'") + ")");
       continue;
     }
     if (isTolerance && model.scheme && !adaptive) {
       error(arg.range.begin,
             "'" + arg.name + "' applies to adaptive schemes (bosh3, dopri5, "
-                             "or a scheme with embedded weights), not '" +
+                             "sdirk4, bdf2, or a scheme with embedded "
+                             "weights), not '" +
                 solve.getName() + "', which takes fixed steps");
       continue;
     }

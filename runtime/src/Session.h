@@ -86,6 +86,9 @@ struct grade_session {
   /// next step is the starting one-step scheme's).
   std::vector<double> bdfPrevious;
   double bdfStep = 0;
+  /// Adaptive BDF2's predictor: the states and the step before those.
+  std::vector<double> bdfPrevious2;
+  double bdfStep2 = 0;
   /// The typed scratch of implicit steps (stage values, derivatives,
   /// tangents, products), one buffer per state, reused between steps.
   struct {
@@ -182,6 +185,9 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
 // implicit.cpp: implicit stages, and the integration every call goes
 // through.
 bool isImplicitScheme(const grade_session &s);
+/// Whether BDF2 steps adaptively (tolerances given) in this integration.
+bool bdfIsAdaptive(const grade_session &s,
+                   const grade_integrate_options_t &options);
 /// Where a step of size h from t has its largest scaled error estimate
 /// ("node 17 of state 'x'", with the component of a vector state), from
 /// the tableau's stages evaluated by the runtime; empty if unknown. For

@@ -267,6 +267,61 @@ bool isImplicitScheme(const grade_session &s) {
   return false;
 }
 
+/// BDF2's history after accepting a step of size h from the states y.
+void recordBdfStep(grade_session &s, std::vector<double> y, double h) {
+  s.bdfPrevious2 = std::move(s.bdfPrevious);
+  s.bdfStep2 = s.bdfStep;
+  s.bdfPrevious = std::move(y);
+  s.bdfStep = h;
+}
+
+/// The local error of a BDF2 step of size h from y_n = `y` to y_c = `next`
+/// (Milne's device): with the exact solution's third derivative, the
+/// variable-step BDF2 error is K y''' with K = h^3 (1+w)^2 / (6 w (1+2w)),
+/// w = h / h_{n-1}, and a quadratic predictor's is P y''' / 6, so the
+/// error is K / (K + P/6) (y_c - p). The predictor interpolates the last
+/// three states (P = h (h + h1)(h + h1 + h2)), or after one step y_{n-1},
+/// y_n and f_n (P = h^2 (h + h1)). The starting backward-Euler step's
+/// error is h/2 (f(y_c) - f_n). `kNext` is f(t + h, y_c), `fn` f(t, y_n)
+/// (needed before two steps of history).
+std::vector<double> bdfErrorEstimate(const grade_session &s,
+                                     const std::vector<double> &y,
+                                     const std::vector<double> &next,
+                                     const std::vector<double> &kNext,
+                                     const std::vector<double> &fn,
+                                     double h) {
+  size_t n = y.size();
+  std::vector<double> e(n);
+  bool one = s.bdfStep > 0 && s.bdfPrevious.size() == n;
+  bool two = one && s.bdfStep2 > 0 && s.bdfPrevious2.size() == n;
+  if (!one) {
+    for (size_t j = 0; j < n; ++j)
+      e[j] = 0.5 * h * (kNext[j] - fn[j]);
+    return e;
+  }
+  double h1 = s.bdfStep, w = h / h1;
+  double K = h * h * h * (1 + w) * (1 + w) / (6 * w * (1 + 2 * w));
+  if (two) {
+    double h2 = s.bdfStep2;
+    double l0 = (h + h1) * (h + h1 + h2) / (h1 * (h1 + h2));
+    double l1 = -h * (h + h1 + h2) / (h1 * h2);
+    double l2 = h * (h + h1) / ((h1 + h2) * h2);
+    double factor = K / (K + h * (h + h1) * (h + h1 + h2) / 6);
+    for (size_t j = 0; j < n; ++j) {
+      double p = l0 * y[j] + l1 * s.bdfPrevious[j] + l2 * s.bdfPrevious2[j];
+      e[j] = factor * (next[j] - p);
+    }
+    return e;
+  }
+  double factor = K / (K + h * h * (h + h1) / 6);
+  for (size_t j = 0; j < n; ++j) {
+    double c = (s.bdfPrevious[j] - y[j] + h1 * fn[j]) / (h1 * h1);
+    double p = y[j] + h * fn[j] + c * h * h;
+    e[j] = factor * (next[j] - p);
+  }
+  return e;
+}
+
 /// One step of a diagonally implicit scheme from the current states at t.
 /// With `proposal`, the new states are returned there instead of written,
 /// and `error` receives the embedded estimate's scaled RMS norm (adaptive
@@ -468,8 +523,16 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
     }
   }
   if (proposal.next) {
-    // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs.
+    // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs;
+    // BDF2: Milne's estimate from a predictor (bdfErrorEstimate).
     const double *bhat = s.desc->adaptive.bhat;
+    std::vector<double> estimate;
+    if (s.desc->bdf_order) {
+      std::vector<double> fn;
+      if (s.bdfPrevious2.size() != n || !(s.bdfStep2 > 0))
+        rhsAt(t, y, fn, rhsEntry); // the start's estimates need f(t, y)
+      estimate = bdfErrorEstimate(s, y, next, k[0], fn, h);
+    }
     double sum = 0, largest = -1;
     for (size_t state = 0; state < space.fields.size(); ++state) {
       auto [ownR, ownA] = s.stateTolerance[size_t(space.fields[state])];
@@ -481,11 +544,16 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
                        : n;
       for (size_t j = begin; j < end; ++j) {
         double e = 0;
-        for (int32_t i = 0; i < stages; ++i)
-          e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
+        if (!estimate.empty()) {
+          e = estimate[j];
+        } else {
+          for (int32_t i = 0; i < stages; ++i)
+            e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
+          e *= h;
+        }
         double scale =
             atol + rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
-        double scaled = h * e / scale;
+        double scaled = e / scale;
         sum += scaled * scaled;
         double size = std::isfinite(scaled) && std::isfinite(next[j])
                           ? std::fabs(scaled)
@@ -499,10 +567,8 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
     return nullptr;
   }
   space.write(next, space.stateSlots());
-  if (s.desc->bdf_order) {
-    s.bdfPrevious = std::move(y);
-    s.bdfStep = h;
-  }
+  if (s.desc->bdf_order)
+    recordBdfStep(s, std::move(y), h);
   return nullptr;
 }
 
@@ -553,7 +619,9 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
                       (long long)kDefaultMaxSteps, (long long)o.max_steps);
   int64_t maxSteps = o.max_steps > 0 ? o.max_steps : kDefaultMaxSteps;
   ImplicitOptions solve = implicitOptions(o);
-  const int32_t errorOrder = desc.adaptive.embedded_order + 1;
+  // BDF2's local error is O(h^3); an embedded pair's O(h^(q+1)).
+  const int32_t errorOrder =
+      desc.bdf_order ? desc.bdf_order + 1 : desc.adaptive.embedded_order + 1;
   const double tStart = s.t;
   StateSpace space(s);
 
@@ -627,6 +695,11 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
       ++stats.rejected;
       h = controller.rejected(hStep, err);
       continue;
+    }
+    if (desc.bdf_order) {
+      std::vector<double> before;
+      space.read(space.stateSlots(), before);
+      recordBdfStep(s, std::move(before), hStep);
     }
     space.write(next, space.stateSlots());
     double tNew = last ? t1 : t + hStep;
@@ -704,6 +777,19 @@ grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
   return nullptr;
 }
 
+/// BDF2 steps adaptively when given tolerances (the model's, the
+/// caller's, or a state's own), and with fixed steps otherwise.
+bool bdfIsAdaptive(const grade_session &s,
+                   const grade_integrate_options_t &options) {
+  if (options.rtol > 0 || options.atol > 0 || s.desc->adaptive.rtol > 0 ||
+      s.desc->adaptive.atol > 0)
+    return true;
+  for (auto [rtol, atol] : s.stateTolerance)
+    if (rtol > 0 || atol > 0)
+      return true;
+  return false;
+}
+
 /// Checks the options both kinds of scheme share, then integrates to t1,
 /// calling the output callback at the requested times.
 grade_status_t integrate(grade_session &s, double t1,
@@ -742,7 +828,8 @@ grade_status_t integrate(grade_session &s, double t1,
                       "t1 = %g is before the current time %g", t1, s.t);
   if (!s.adaptive.empty())
     return t1 == s.t ? nullptr : integrateAdaptive(s, t1, options, stats);
-  if (s.desc->adaptive.bhat && isImplicitScheme(s))
+  if ((s.desc->adaptive.bhat && isImplicitScheme(s)) ||
+      (s.desc->bdf_order && bdfIsAdaptive(s, options)))
     return t1 == s.t ? nullptr
                      : integrateAdaptiveImplicit(s, t1, options, stats);
   // Fixed steps land on each output time.

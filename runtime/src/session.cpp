@@ -439,7 +439,7 @@ grade_status_t bindField(grade_session &s, const char *name,
     std::memcpy(s.slots[size_t(s.fieldSlot[index])], tensor->data, bytes);
   s.bound[index] = 1;
   s.slopeValid = false; // the right-hand side may read it
-  s.bdfStep = 0;
+  s.bdfStep = s.bdfStep2 = 0;
   return nullptr;
 }
 
@@ -462,7 +462,7 @@ grade_status_t initialize(grade_session &s) {
   s.t = s.desc->t0;
   s.initialized = true;
   s.slopeValid = false;
-  s.bdfStep = 0;
+  s.bdfStep = s.bdfStep2 = 0;
   return nullptr;
 }
 

@@ -815,7 +815,8 @@ int listSchemes() {
     if (tableau.getBdfOrder()) {
       os << "BDF" << tableau.getBdfOrder()
          << " with variable steps, Newton-Krylov on the JVP; L-stable; "
-            "backward Euler starts";
+            "backward Euler starts; adaptive given rtol/atol (Milne's "
+            "estimate)";
     } else if (tableau.isPartitioned()) {
       os << "partitioned: positions and velocities; order " << order
          << " on dx/dt = v, dv/dt = f(x)";
@@ -1206,7 +1207,8 @@ int runMain(const char *argv0) {
                  << runMaxSteps << "\n";
     return 1;
   }
-  bool adaptive = desc->adaptive.bhat != nullptr;
+  // BDF2 takes tolerances too (and then steps adaptively).
+  bool adaptive = desc->adaptive.bhat != nullptr || desc->bdf_order;
   for (const std::string &spec : runStateTolerances) {
     auto [name, values] = llvm::StringRef(spec).split('=');
     auto [rtolText, atolText] = values.split(',');

@@ -470,7 +470,10 @@ LogicalResult SolveOp::verify() {
          t1 = getT1().convertToDouble();
   if (!std::isfinite(dt) || !std::isfinite(t0) || !std::isfinite(t1))
     return emitOpError("time interval and step must be finite");
-  bool adaptive = getScheme().isAdaptive();
+  // BDF2 is adaptive when given tolerances.
+  bool adaptive = getScheme().isAdaptive() ||
+                  (getScheme().getBdfOrder() &&
+                   (getRtol() || getAtol() || getStateTolerancesAttr()));
   if (adaptive ? dt < 0 : dt <= 0)
     return emitOpError(adaptive ? "first step must be >= 0 (0: automatic), got "
                                 : "step size must be positive, got ")

@@ -146,6 +146,23 @@ for tol in (1e-3, 1e-5, 1e-7):
              errors[-1] / tol, 10)
 check.le("sdirk4: error at 1e-7 / error at 1e-3", errors[-1] / errors[0], 1e-2)
 
+# bdf2 given tolerances: adaptive steps (Milne's estimate, variable-step
+# coefficients). Local error control of an order-2 method: the global
+# error falls like tol^(2/3) and sums the local errors of its steps.
+lib = model("heat", "bdf2", heat_rhs)
+errors = []
+for tol in (1e-3, 1e-5, 1e-7):
+    x, text = run(lib, mtx, x0, 0, "--rtol", repr(tol), "--atol", repr(tol))
+    errors.append(np.abs(x - heat_exact).max())
+    check.le("bdf2 (adaptive), heat, tol %g: error / tol" % tol,
+             errors[-1] / tol, 300)
+    m = re.search(r"steps from ([0-9.e+-]+) to ([0-9.e+-]+)", text)
+    check.true("bdf2 (adaptive), tol %g: the controller varies the step" % tol,
+               m and float(m.group(2)) > 5 * float(m.group(1)),
+               m.group(0) if m else text)
+check.le("bdf2 (adaptive): error at 1e-7 / error at 1e-3", errors[-1] / errors[0],
+         1e-2)
+
 # 2. Stiff heat: weights from 1e-3 to 1e3.
 gs = graph(60, 90, lambda m: 10.0 ** rng.uniform(-3, 3, m))
 mtx_s = gs.write_mtx(gradec.path("stiff.mtx"))
@@ -175,6 +192,19 @@ for scheme, bound in (("sdirk2", 1e-4), ("backward_euler", 1e-2),
     print("   %s: CG iterations %d with Jacobi, %d without (edge weights "
           "spread within every node: the diagonal varies little)"
           % (scheme, krylov, plain))
+# Adaptive bdf2 and sdirk4 on the stiff problem: the steps grow past the
+# explicit limit once the fast modes have decayed.
+for scheme in ("bdf2", "sdirk4"):
+    lib = model("stiff", scheme, heat_rhs)
+    x, text = run(lib, mtx_s, xs0, 0, "--t1", repr(T), "--rtol", "1e-5",
+                  "--atol", "1e-8")
+    err = np.abs(x - exact_s).max() / np.abs(xs0).max()
+    check.le("%s (adaptive, rtol 1e-5), stiff heat: error vs exact" % scheme,
+             err, 1e-3)
+    m = re.search(r"steps from ([0-9.e+-]+) to ([0-9.e+-]+)", text)
+    check.true("%s (adaptive): largest step beyond 10x rk4's limit" % scheme,
+               m and float(m.group(2)) > 10 * dt_explicit,
+               "%s, %d steps" % (m.group(0) if m else text, stat(text, r"steps \(")))
 # Jacobi where the stiffness is per node: dx_i/dt = k_i (L x)_i with k over
 # six orders of magnitude (I - h diag(k) L is not symmetric: GMRES).
 path = gradec.path("kheat.grade")
