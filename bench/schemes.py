@@ -16,8 +16,11 @@
    sdirk2 at a step 100x larger and the adaptive sdirk4 at rtol 1e-4, with
    their times.
 3. dopri5 on GRAND-l on Cora with GRAND's tolerances (rtol 8.2e-7,
-   atol 8.2e-5, T = 18.3): evaluations and time, against SciPy's RK45 on
-   the same problem (float64; torchdiffeq's dopri5 where importable).
+   atol 8.2e-5, T = 18.3): evaluations and time, against torchdiffeq's
+   dopri5 on the same problem in the same rounds (float32, PyTorch's
+   sparse product; Debian's python3-torch with a torchdiffeq checkout given
+   by --torchdiffeq, skipped with a message otherwise) and SciPy's RK45
+   (float64).
 
 Times are gradec's own `--stats` figure (seconds inside the integration),
 2 threads each (the machine has 2 cores).
@@ -41,6 +44,10 @@ def parse_args():
     parser.add_argument("--gradec", default=os.path.join(ROOT, "build/bin/gradec"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", default=os.path.join(ROOT, "../shared/data"))
+    parser.add_argument("--torchdiffeq", default="",
+                        help="a checkout of github.com/rtqichen/torchdiffeq "
+                             "to import (Debian packages python3-torch, not "
+                             "torchdiffeq)")
     return parser.parse_args()
 
 
@@ -268,20 +275,18 @@ def part3():
     lib = path("grand_dopri5.so")
     gradec(os.path.join(ROOT, "examples/grand_l.grade"), "--scheme", "dopri5",
            "-o", lib)
-    times, st = [], None
-    for _ in range(ARGS.rounds):
-        text = gradec("run", lib, "--graph", os.path.join(cora, "edges.mtx"),
-                      "--input", "x0=%s" % path("gx0.npy"), "--param",
-                      "Wq=%s" % path("wq.npy"), "--param", "Wk=%s" % path("wk.npy"),
-                      "--rtol", "8.2e-7", "--atol", "8.2e-5", "--t1", "18.3",
-                      "--threads", "2", "--stats", "--output",
-                      "x=%s" % path("gx.npy"))
-        st = stats(text)
-        times.append(st["seconds"])
-    print("grade dopri5 (f32): %d steps (%d rejected), %d evaluations, %s" % (
-        st["steps"], st["rejected"], st["evals"], fmt(times, 1, "s ")))
-
-    # The same problem in SciPy (float64): attention computed as GRAND-l does.
+    # torchdiffeq's dopri5 on the same problem in float32 (as GRAND runs
+    # it), with PyTorch's sparse matrix product; imported from
+    # --torchdiffeq or the Python path.
+    if ARGS.torchdiffeq:
+        sys.path.insert(0, ARGS.torchdiffeq)
+    try:
+        import torch
+        import torchdiffeq
+    except ImportError as e:
+        torch = torchdiffeq = None
+        print("torchdiffeq: skipped (%s; install python3-torch and give a "
+              "torchdiffeq checkout with --torchdiffeq)" % e)
     A = scipy.io.mmread(os.path.join(cora, "edges.mtx")).tocoo()
     dst, src = A.row, A.col
     x = x0.astype(np.float64)
@@ -292,7 +297,53 @@ def part3():
     att = e / denom[dst]
     P = sp.csr_matrix((att, (dst, src)), shape=(x.shape[0], x.shape[0]))
     rowsum = np.asarray(P.sum(axis=1)).ravel()
+    torch_times, torch_evals = [], 0
+    if torch is not None:
+        torch.set_num_threads(2)
+        Pt = torch.sparse_csr_tensor(torch.from_numpy(P.indptr.astype(np.int64)),
+                                     torch.from_numpy(P.indices.astype(np.int64)),
+                                     torch.from_numpy(P.data.astype(np.float32)),
+                                     size=P.shape)
+        rowsum_t = torch.from_numpy(rowsum.astype(np.float32))[:, None]
+        x0_t = torch.from_numpy(x0)
+        span = torch.tensor([0.0, 18.3])
+        calls = [0]
 
+        def ft(t, y):
+            calls[0] += 1
+            return Pt @ y - rowsum_t * y
+
+    times, st = [], None
+    for _ in range(ARGS.rounds):
+        if torch is not None:
+            calls[0] = 0
+            start = time.perf_counter()
+            with torch.no_grad():
+                yt = torchdiffeq.odeint(ft, x0_t, span, method="dopri5",
+                                        rtol=8.2e-7, atol=8.2e-5)
+            torch_times.append(time.perf_counter() - start)
+            torch_evals = calls[0]
+        text = gradec("run", lib, "--graph", os.path.join(cora, "edges.mtx"),
+                      "--input", "x0=%s" % path("gx0.npy"), "--param",
+                      "Wq=%s" % path("wq.npy"), "--param", "Wk=%s" % path("wk.npy"),
+                      "--rtol", "8.2e-7", "--atol", "8.2e-5", "--t1", "18.3",
+                      "--threads", "2", "--stats", "--output",
+                      "x=%s" % path("gx.npy"))
+        st = stats(text)
+        times.append(st["seconds"])
+    print("grade dopri5 (f32): %d steps (%d rejected), %d evaluations, %s" % (
+        st["steps"], st["rejected"], st["evals"], fmt(times, 1, "s ")))
+    if torch is not None:
+        grade_x = np.load(path("gx.npy"))
+        print("torchdiffeq dopri5 (f32, PyTorch %s): %d evaluations, %s "
+              "(time torchdiffeq/grade %.1f, evaluations grade/torchdiffeq "
+              "%.2f; max |x_grade - x_torch| = %.2e)" % (
+                  torch.__version__, torch_evals, fmt(torch_times, 1, "s "),
+                  statistics.median(torch_times) / statistics.median(times),
+                  st["evals"] / torch_evals,
+                  np.abs(grade_x - yt[-1].numpy()).max()))
+
+    # The same problem in SciPy (float64): attention computed as GRAND-l does.
     def f(t, y):
         Y = y.reshape(x.shape)
         return (P @ Y - rowsum[:, None] * Y).ravel()
@@ -302,12 +353,6 @@ def part3():
     elapsed = time.perf_counter() - start
     print("SciPy RK45 (f64):   %d evaluations, %.3f s  (grade/SciPy evaluations "
           "%.2f)" % (r.nfev, elapsed, st["evals"] / r.nfev))
-    try:
-        import torch  # noqa: F401
-        import torchdiffeq  # noqa: F401
-        print("torchdiffeq is importable, but its run is not scripted yet")
-    except ImportError:
-        print("torchdiffeq: skipped (python3-torch / torchdiffeq not installed)")
 
 
 if __name__ == "__main__":

@@ -326,6 +326,23 @@ bool swappable(const grade_slot_desc_t &a, const grade_slot_desc_t &b) {
   return true;
 }
 
+/// A second, explicit tableau beside the scheme's (a partitioned scheme's
+/// positions, an IMEX scheme's explicit part): finite, strictly
+/// lower-triangular.
+grade_status_t checkPartnerTableau(const char *path, const double *a,
+                                   const double *b, int32_t stages,
+                                   const char *weights, const char *tableau) {
+  for (int32_t i = 0; i < stages; ++i) {
+    if (!std::isfinite(b[i]))
+      return invalidDescriptor(path, format("non-finite %s", weights));
+    for (int32_t j = 0; j < stages; ++j)
+      if (!std::isfinite(a[i * stages + j]) ||
+          (j >= i && a[i * stages + j] != 0))
+        return invalidDescriptor(path, format("%s is not explicit", tableau));
+  }
+  return nullptr;
+}
+
 /// Checks the entry points (one of each kind, swaps inside the table) and
 /// the scheme's tableau.
 grade_status_t checkEntries(const char *path,
@@ -391,15 +408,10 @@ grade_status_t checkEntries(const char *path,
     if (!implicit || desc->position_a || desc->bdf_order || desc->adaptive.bhat)
       return invalidDescriptor(path, "an IMEX tableau on a scheme that is "
                                      "not a fixed-step implicit one");
-    for (int32_t i = 0; i < scheme.stages; ++i) {
-      if (!std::isfinite(desc->explicit_b[i]))
-        return invalidDescriptor(path, "non-finite explicit weights");
-      for (int32_t j = 0; j < scheme.stages; ++j)
-        if (!std::isfinite(desc->explicit_a[i * scheme.stages + j]) ||
-            (j >= i && desc->explicit_a[i * scheme.stages + j] != 0))
-          return invalidDescriptor(path,
-                                   "the explicit tableau is not explicit");
-    }
+    if (grade_status_t status = checkPartnerTableau(
+            path, desc->explicit_a, desc->explicit_b, scheme.stages,
+            "explicit weights", "the explicit tableau"))
+      return status;
   }
   static constexpr struct {
     int32_t kind;
@@ -428,15 +440,10 @@ grade_status_t checkEntries(const char *path,
   if ((desc->position_a == nullptr) != (desc->position_b == nullptr))
     return invalidDescriptor(path, "half a position tableau");
   if (desc->position_a)
-    for (int32_t i = 0; i < scheme.stages; ++i) {
-      if (!std::isfinite(desc->position_b[i]))
-        return invalidDescriptor(path, "non-finite position weights");
-      for (int32_t j = 0; j < scheme.stages; ++j)
-        if (!std::isfinite(desc->position_a[i * scheme.stages + j]) ||
-            (j >= i && desc->position_a[i * scheme.stages + j] != 0))
-          return invalidDescriptor(path,
-                                   "the position tableau is not explicit");
-    }
+    if (grade_status_t status = checkPartnerTableau(
+            path, desc->position_a, desc->position_b, scheme.stages,
+            "position weights", "the position tableau"))
+      return status;
   if (desc->state_tolerances)
     for (int32_t i = 0; i < desc->num_fields; ++i)
       for (int k = 0; k < 2; ++k) {

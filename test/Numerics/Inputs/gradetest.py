@@ -14,6 +14,7 @@ their input order.
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -152,6 +153,19 @@ def write_mtx_symmetric(path, n, pairs, w=None):
     return path
 
 
+def random_cycle_graph(rng, n, extra, weights):
+    """An undirected graph: a cycle through the n nodes plus `extra` random
+    chords (repeated pairs and loops dropped), the pair weights from
+    weights(number of pairs)."""
+    pairs = [(min(i, (i + 1) % n), max(i, (i + 1) % n)) for i in range(n)]
+    for _ in range(extra):
+        a, b = rng.integers(0, n, 2)
+        if a != b:
+            pairs.append((min(a, b), max(a, b)))
+    pairs = sorted(set(pairs))
+    return undirected(n, pairs, weights(len(pairs)))
+
+
 def cycle_pairs(n):
     return [(i, (i + 1) % n) for i in range(n)]
 
@@ -163,6 +177,16 @@ def path_pairs(n):
 # ---------------------------------------------------------------------------
 # Reference solutions
 # ---------------------------------------------------------------------------
+
+def wave_exact(lam, V, u0, v0, t):
+    """(u, du/dt) at t of d2u/dt2 = -K u with K = V diag(lam) V^T (lam >= 0)."""
+    a, b = V.T @ u0, V.T @ v0
+    om = np.sqrt(lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sinc = np.where(om > 0, np.sin(om * t) / np.where(om > 0, om, 1), t)
+    return (V @ (np.cos(om * t) * a + sinc * b),
+            V @ (-om * np.sin(om * t) * a + np.cos(om * t) * b))
+
 
 def heat_exact(L, t, x0):
     """expm(-t L) x0 for a symmetric L, by eigendecomposition (numpy.linalg.eigh)."""
@@ -299,6 +323,33 @@ class Gradec:
             args += ["--threads", str(threads)]
         self._call(args)
         return {name: np.load(p) for name, p in outs.items()}
+
+
+def run_x(gradec, lib, graph, x0, dt, *extra, expect_fail=False):
+    """`gradec run` of a model with input x0 and state x, with --stats on
+    one thread and, unless dt is 0, --dt; returns (x, the output), or the
+    CompletedProcess with expect_fail."""
+    out = gradec.path("out.npy")
+    np.save(gradec.path("x0.npy"), x0)
+    args = [gradec.gradec, "run", lib, "--graph", graph, "--input",
+            "x0=%s" % gradec.path("x0.npy"), "--output", "x=%s" % out,
+            "--stats", "--threads", "1"] + list(extra)
+    if dt:
+        args += ["--dt", repr(dt)]
+    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True)
+    if expect_fail:
+        return proc
+    if proc.returncode != 0:
+        print(proc.stdout)
+        raise SystemExit("gradec run failed")
+    return np.load(out), proc.stdout
+
+
+def stat(text, name):
+    """The count before `name` in gradec's --stats line (-1 if absent)."""
+    m = re.search(r"(\d+) %s" % name, text)
+    return int(m.group(1)) if m else -1
 
 
 def main_args(argv):

@@ -21,13 +21,13 @@ Usage: imex.py GRADEC WORKDIR
 """
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gradetest import Checker, fit_order, main_args, undirected  # noqa: E402
+from gradetest import (Checker, fit_order, main_args,  # noqa: E402
+                      random_cycle_graph, run_x, stat)
 
 try:
     from scipy.integrate import solve_ivp
@@ -42,13 +42,7 @@ rng = np.random.default_rng(11)
 
 
 def graph(n, extra, weights):
-    pairs = [(min(i, (i + 1) % n), max(i, (i + 1) % n)) for i in range(n)]
-    for _ in range(extra):
-        a, b = rng.integers(0, n, 2)
-        if a != b:
-            pairs.append((min(a, b), max(a, b)))
-    pairs = sorted(set(pairs))
-    return undirected(n, pairs, weights(len(pairs)))
+    return random_cycle_graph(rng, n, extra, weights)
 
 
 def model(name, scheme, rhs_lines):
@@ -67,24 +61,7 @@ def model(name, scheme, rhs_lines):
 
 
 def run(lib, mtx, x0, dt, *extra, expect_fail=False):
-    out = gradec.path("out.npy")
-    np.save(gradec.path("x0.npy"), x0)
-    args = [gradec.gradec, "run", lib, "--graph", mtx, "--input",
-            "x0=%s" % gradec.path("x0.npy"), "--output", "x=%s" % out,
-            "--stats", "--threads", "1", "--dt", repr(dt)] + list(extra)
-    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
-    if expect_fail:
-        return proc
-    if proc.returncode != 0:
-        print(proc.stdout)
-        raise SystemExit("gradec run failed")
-    return np.load(out), proc.stdout
-
-
-def stat(text, name):
-    m = re.search(r"(\d+) %s" % name, text)
-    return int(m.group(1)) if m else -1
+    return run_x(gradec, lib, mtx, x0, dt, *extra, expect_fail=expect_fail)
 
 
 heat = "sum_in(weight * (x[src] - x[dst]))"

@@ -18,13 +18,13 @@ Usage: implicit.py GRADEC WORKDIR
 """
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gradetest import Checker, fit_order, main_args, undirected  # noqa: E402
+from gradetest import (Checker, fit_order, main_args,  # noqa: E402
+                      random_cycle_graph, run_x, stat, undirected)
 
 try:
     from scipy.integrate import solve_ivp
@@ -39,13 +39,7 @@ rng = np.random.default_rng(3)
 
 
 def graph(n, extra, weights):
-    pairs = [(i, (i + 1) % n) for i in range(n)]
-    for _ in range(extra):
-        a, b = rng.integers(0, n, 2)
-        if a != b:
-            pairs.append((min(a, b), max(a, b)))
-    pairs = sorted(set(pairs))
-    return undirected(n, pairs, weights(len(pairs)))
+    return random_cycle_graph(rng, n, extra, weights)
 
 
 def model(name, scheme, rhs, extra=""):
@@ -64,26 +58,7 @@ def model(name, scheme, rhs, extra=""):
 
 
 def run(lib, mtx, x0, dt, *extra, expect_fail=False):
-    out = gradec.path("out.npy")
-    args = [gradec.gradec, "run", lib, "--graph", mtx, "--input",
-            "x0=%s" % gradec.path("x0.npy"), "--output", "x=%s" % out,
-            "--stats", "--threads", "1"] + list(extra)
-    if dt:  # adaptive runs: the model's first step
-        args += ["--dt", repr(dt)]
-    np.save(gradec.path("x0.npy"), x0)
-    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
-    if expect_fail:
-        return proc
-    if proc.returncode != 0:
-        print(proc.stdout)
-        raise SystemExit("gradec run failed")
-    return np.load(out), proc.stdout
-
-
-def stat(text, name):
-    m = re.search(r"(\d+) %s" % name, text)
-    return int(m.group(1)) if m else -1
+    return run_x(gradec, lib, mtx, x0, dt, *extra, expect_fail=expect_fail)
 
 
 # 1. Orders.
