@@ -44,6 +44,8 @@ def parse_args():
     parser.add_argument("--gradec", default=os.path.join(ROOT, "build/bin/gradec"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", default=os.path.join(ROOT, "../shared/data"))
+    parser.add_argument("--parts", default="123",
+                        help="which parts to run, e.g. 3 or 12")
     parser.add_argument("--torchdiffeq", default="",
                         help="a checkout of github.com/rtqichen/torchdiffeq "
                              "to import (Debian packages python3-torch, not "
@@ -299,6 +301,8 @@ def part3():
     rowsum = np.asarray(P.sum(axis=1)).ravel()
     torch_times, torch_evals = [], 0
     if torch is not None:
+        import warnings
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support")
         torch.set_num_threads(2)
         Pt = torch.sparse_csr_tensor(torch.from_numpy(P.indptr.astype(np.int64)),
                                      torch.from_numpy(P.indices.astype(np.int64)),
@@ -358,6 +362,5 @@ def part3():
 if __name__ == "__main__":
     if not os.path.exists(ARGS.gradec):
         sys.exit("no gradec at %s: build first (./scripts/build.sh)" % ARGS.gradec)
-    part1()
-    part2()
-    part3()
+    for part in ARGS.parts:
+        {"1": part1, "2": part2, "3": part3}[part]()
