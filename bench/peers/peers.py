@@ -1,0 +1,462 @@
+#!/usr/bin/python3
+"""grade beside its peers (issue 9's benchmark), in one process.
+
+    /usr/bin/python3 bench/peers/peers.py [--rounds 5] [--threads 2]
+        [--build build] [--data ../shared/data] [--graphs cora,large]
+
+grade runs through libgrade_rt's C API (ctypes: a session per model, the
+library compiled by gradec from examples/ or from the models below), the
+peers through Debian's python3-torch (CSR SpMM with torch.sparse, and the
+gather/scatter form PyTorch Geometric uses: x[src], index_add_) and SciPy
+(CSR SpMM, single-threaded by design). On Cora (../shared/data/cora) and
+on a random graph of 169 343 nodes and 2 484 941 edges (uniform random
+endpoints: no locality at all), each workload is timed round by round,
+every implementation once per round (interleaved), and reported as the
+median and [min, max] of the per-call time with the ratio peer / grade.
+Before the numbers each peer's result is compared with grade's (largest
+relative difference), so that every row computes the same thing.
+
+Workloads:
+  grand_l rhs   GRAND-l's right-hand side, d = 64, f32: sum_in(a (x[src] -
+                x[dst])) with the attention a fixed (computed once);
+  grand_l rk4   its whole integration, rk4 with dt = 0.5 on [0, 18.3]
+                (37 steps), grade's session against a plain PyTorch rk4 loop;
+  grand_nl rhs  GRAND-nl: the attention recomputed from x at every
+                evaluation (projections, per-edge scores, edge softmax);
+  heat rhs      sum_in(w (x[src] - x[dst])), f64 scalars, against SciPy at
+                one thread (grade with 1 thread there too) and at --threads;
+  triad         STREAM triad a = b + s c with torch (3 x 128 MiB f64, same
+                threads) for the bandwidth scale, and each grade kernel's
+                bandwidth on its compulsory bytes (printed with the model).
+
+A peer that is not installed is skipped with a message.
+"""
+import argparse
+import ctypes
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--data", default=os.path.join(ROOT, "../shared/data"))
+    p.add_argument("--graphs", default="cora,large")
+    p.add_argument("--large-nodes", type=int, default=169343)
+    p.add_argument("--large-edges", type=int, default=2484941)
+    return p.parse_args()
+
+
+ARGS = parse_args()
+WORK = tempfile.mkdtemp(prefix="grade-peers-")
+try:
+    import torch
+    torch.set_num_threads(ARGS.threads)
+    import warnings
+    warnings.filterwarnings("ignore", message="Sparse CSR tensor support")
+    warnings.filterwarnings("ignore", message="scatter_reduce")
+except ImportError:
+    torch = None
+try:
+    import scipy.io
+    import scipy.sparse as sp
+except ImportError:
+    sp = None
+
+# ---------------------------------------------------------------------------
+# libgrade_rt through ctypes
+# ---------------------------------------------------------------------------
+
+F32, F64, I64 = 1, 2, 4
+
+
+class Tensor(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("shape", ctypes.c_int64 * 8), ("data", ctypes.c_void_p)]
+
+
+RT = ctypes.CDLL(os.path.join(ARGS.build, "lib", "libgrade_rt.so"))
+P = ctypes.c_void_p
+for name, args, res in (
+        ("grade_status_message", [P], ctypes.c_char_p),
+        ("grade_status_free", [P], None),
+        ("grade_tensor_create", [ctypes.c_int32, ctypes.c_int32,
+                                 ctypes.POINTER(ctypes.c_int64),
+                                 ctypes.POINTER(ctypes.POINTER(Tensor))], P),
+        ("grade_tensor_free", [ctypes.POINTER(Tensor)], None),
+        ("grade_graph_create_edges", [ctypes.c_int64, ctypes.c_int64, P, P, P,
+                                      ctypes.POINTER(P)], P),
+        ("grade_graph_free", [P], None),
+        ("grade_library_load", [ctypes.c_char_p, ctypes.POINTER(P)], P),
+        ("grade_session_create", [P, ctypes.POINTER(P)], P),
+        ("grade_session_free", [P], None),
+        ("grade_session_set_threads", [P, ctypes.c_int32], P),
+        ("grade_session_bind_graph", [P, P], P),
+        ("grade_session_bind", [P, ctypes.c_char_p, ctypes.POINTER(Tensor)], P),
+        ("grade_session_initialize", [P], P),
+        ("grade_session_integrate", [P, ctypes.c_double, ctypes.c_double, P, P], P),
+        ("grade_session_read", [P, ctypes.c_char_p,
+                                ctypes.POINTER(ctypes.POINTER(Tensor))], P),
+        ("grade_session_eval_rhs_into", [P, ctypes.c_double,
+                                         ctypes.POINTER(ctypes.POINTER(Tensor))], P)):
+    fn = getattr(RT, name)
+    fn.argtypes, fn.restype = args, res
+
+
+def ok(status):
+    if status:
+        message = RT.grade_status_message(status).decode()
+        RT.grade_status_free(status)
+        sys.exit("libgrade_rt: " + message)
+
+
+def tensor(array):
+    """A grade tensor holding a copy of the array (C order)."""
+    array = np.ascontiguousarray(array)
+    dtype = {np.float32: F32, np.float64: F64, np.int64: I64}[array.dtype.type]
+    shape = (ctypes.c_int64 * 8)(*array.shape)
+    out = ctypes.POINTER(Tensor)()
+    ok(RT.grade_tensor_create(dtype, array.ndim, shape, ctypes.byref(out)))
+    ctypes.memmove(out.contents.data, array.ctypes.data, array.nbytes)
+    return out
+
+
+def view(t, dtype, shape):
+    """The tensor's data as a NumPy array (no copy; valid while t lives)."""
+    count = int(np.prod(shape))
+    buf = (ctypes.c_char * (count * np.dtype(dtype).itemsize)).from_address(
+        t.contents.data)
+    return np.frombuffer(buf, dtype=dtype).reshape(shape)
+
+
+class Session:
+    def __init__(self, lib, graph, bindings, threads):
+        self.s = P()
+        ok(RT.grade_session_create(lib, ctypes.byref(self.s)))
+        ok(RT.grade_session_set_threads(self.s, threads))
+        ok(RT.grade_session_bind_graph(self.s, graph))
+        self.bound = []
+        for name, array in bindings.items():
+            t = tensor(array)
+            ok(RT.grade_session_bind(self.s, name.encode(), t))
+            self.bound.append(t)
+        ok(RT.grade_session_initialize(self.s))
+
+    def rhs_into(self, outs):
+        ok(RT.grade_session_eval_rhs_into(self.s, 0.0, outs))
+
+    def read(self, name, dtype, shape):
+        out = ctypes.POINTER(Tensor)()
+        ok(RT.grade_session_read(self.s, name.encode(), ctypes.byref(out)))
+        value = view(out, dtype, shape).copy()
+        RT.grade_tensor_free(out)
+        return value
+
+
+def load(path):
+    lib = P()
+    ok(RT.grade_library_load(path.encode(), ctypes.byref(lib)))
+    return lib
+
+
+def compile_model(source, name):
+    out = os.path.join(WORK, "lib%s.so" % name)
+    subprocess.run([os.path.join(ARGS.build, "bin", "gradec"), source, "-o", out],
+                   check=True)
+    return load(out)
+
+
+def grade_graph(n, src, dst, w=None):
+    g = P()
+    src = np.ascontiguousarray(src, dtype=np.int64)
+    dst = np.ascontiguousarray(dst, dtype=np.int64)
+    wp = None
+    if w is not None:
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        wp = w.ctypes.data
+    ok(RT.grade_graph_create_edges(n, len(src), src.ctypes.data, dst.ctypes.data,
+                                   wp, ctypes.byref(g)))
+    return g
+
+
+GRAND_NL = """model grand_nl {
+  graph G;
+  input x0 : node f32[64];
+  param Wq : f32[64, 16];
+  param Wk : f32[64, 16];
+  state x : node f32[64] = x0;
+  // Recomputed at every evaluation: the attention depends on the state.
+  let a : edge f32 = softmax_in((x[src] @ Wk) . (x[dst] @ Wq) / sqrt(16));
+  rhs dx/dt = sum_in(a * (x[src] - x[dst]));
+  solve rk4(dt = 0.5) over [0, 18.3];
+  output x;
+}
+"""
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+
+def timeit(fn, repeat):
+    """Seconds per call: the best of `repeat` calls after one warm-up."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def compare(title, impls, repeat, reference="grade"):
+    """Interleaved rounds of every implementation; medians and ratios."""
+    times = {name: [] for name in impls}
+    for _ in range(ARGS.rounds):
+        for name, fn in impls.items():
+            times[name].append(timeit(fn, repeat))
+    base = statistics.median(times[reference])
+    print("  %s" % title)
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print("    %-28s %9.3f ms [%8.3f, %8.3f]   %6.2fx grade's time"
+              % (name, med * 1e3, min(ts) * 1e3, max(ts) * 1e3, med / base))
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+# Working sets below this fit in the last-level cache: their bandwidth is
+# not a DRAM figure.
+CACHE_BYTES = 32 << 20
+IN_CACHE = " (fits in the cache: not a DRAM figure)"
+
+
+def rel_diff(a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
+
+
+def triad():
+    if torch is None:
+        return None
+    n = 128 * 1024 * 1024 // 8
+    a, b, c = (torch.empty(n, dtype=torch.float64) for _ in range(3))
+    b.fill_(1.0)
+    c.fill_(2.0)
+    t = min(timeit(lambda: torch.add(b, c, alpha=3.0, out=a), 3)
+            for _ in range(3))
+    return 3 * n * 8 / t / 1e9
+
+# ---------------------------------------------------------------------------
+# Graphs
+# ---------------------------------------------------------------------------
+
+
+def load_cora():
+    path = os.path.join(ARGS.data, "cora", "edges.mtx")
+    if not os.path.exists(path) or sp is None:
+        print("cora: skipped (no %s, or SciPy missing; see ../shared/data/README.md)"
+              % path)
+        return None
+    m = scipy.io.mmread(path).tocoo()
+    # Entry (i, j) is the edge j -> i.
+    return "Cora", m.shape[0], m.col.astype(np.int64), m.row.astype(np.int64)
+
+
+def make_large():
+    rng = np.random.default_rng(9)
+    n, m = ARGS.large_nodes, ARGS.large_edges
+    src = rng.integers(0, n, m)
+    dst = rng.integers(0, n, m)
+    keep = src != dst
+    return ("random %d nodes / %d edges" % (n, int(keep.sum())), n, src[keep],
+            dst[keep])
+
+
+# ---------------------------------------------------------------------------
+# The workloads on one graph
+# ---------------------------------------------------------------------------
+
+
+def run_graph(name, n, src, dst, libs, gbps):
+    e = len(src)
+    print("\n== %s (%d nodes, %d edges), %d threads" % (name, n, e, ARGS.threads))
+    rng = np.random.default_rng(4)
+    d = 64
+    x0 = rng.normal(size=(n, d)).astype(np.float32)
+    wq = rng.normal(scale=0.25, size=(d, 16)).astype(np.float32)
+    wk = rng.normal(scale=0.25, size=(d, 16)).astype(np.float32)
+    g = grade_graph(n, src, dst)
+    rep = 20 if e < 1e6 else 5
+
+    # GRAND-l: grade's attention (init) against the same in NumPy (f64).
+    grand = Session(libs["grand_l"], g, {"x0": x0, "Wq": wq, "Wk": wk},
+                    ARGS.threads)
+    att_scores = np.einsum("ij,ij->i", (x0 @ wk)[src].astype(np.float64),
+                           (x0 @ wq)[dst].astype(np.float64)) / 4.0
+    e_ = np.exp(att_scores - att_scores.max())
+    att = (e_ / np.bincount(dst, weights=e_, minlength=n)[dst]).astype(np.float32)
+    out = tensor(np.zeros((n, d), np.float32))
+    outs = (ctypes.POINTER(Tensor) * 1)(out)
+    grand.rhs_into(outs)
+    grade_rhs = view(out, np.float32, (n, d)).copy()
+    impls = {"grade": lambda: grand.rhs_into(outs)}
+    if torch is not None:
+        order = np.lexsort((src, dst))
+        Pt = torch.sparse_csr_tensor(
+            torch.from_numpy(np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))])),
+            torch.from_numpy(src[order]), torch.from_numpy(att[order]), size=(n, n))
+        rowsum = torch.from_numpy(np.bincount(dst, weights=att, minlength=n)
+                                  .astype(np.float32))[:, None]
+        X = torch.from_numpy(x0)
+        src_t, dst_t = torch.from_numpy(src), torch.from_numpy(dst)
+        att_t = torch.from_numpy(att)[:, None]
+
+        def spmm(y):
+            return Pt @ y - rowsum * y
+
+        def gather_scatter(y):
+            msg = att_t * (y[src_t] - y[dst_t])
+            return torch.zeros_like(y).index_add_(0, dst_t, msg)
+
+        print("  grand_l rhs: largest relative difference to grade: torch CSR "
+              "%.1e, torch gather/scatter %.1e" % (
+                  rel_diff(spmm(X).numpy(), grade_rhs),
+                  rel_diff(gather_scatter(X).numpy(), grade_rhs)))
+        impls["torch CSR SpMM"] = lambda: spmm(X)
+        impls["torch gather/scatter (PyG)"] = lambda: gather_scatter(X)
+    else:
+        print("  torch: skipped (install python3-torch)")
+    if sp is not None:
+        Ps = sp.csr_matrix((att, (dst, src)), shape=(n, n), dtype=np.float32)
+        rs = np.asarray(Ps.sum(axis=1), dtype=np.float32)
+        impls["SciPy CSR (1 thread)"] = lambda: Ps @ x0 - rs * x0
+    rhs = compare("grand_l rhs (d = 64, f32)", impls, rep)
+    bytes_rhs = 4 * (2 * n * d + e) + 8 * (n + 1 + e)  # x, dx; att; row_ptr, col
+    if gbps:
+        print("    grade: %.1f GB/s on the compulsory %d bytes (x and dx/dt, "
+              "a, the CSR indices) = %.0f%% of triad %.1f GB/s%s"
+              % (bytes_rhs / rhs["grade"] / 1e9, bytes_rhs,
+                 100 * bytes_rhs / rhs["grade"] / 1e9 / gbps, gbps,
+                 IN_CACHE if bytes_rhs < CACHE_BYTES else ""))
+
+    # GRAND-l rk4 over [0, 18.3], dt = 0.5: 36 steps of 0.5 and one of 0.3.
+    def grade_rk4():
+        ok(RT.grade_session_initialize(grand.s))
+        ok(RT.grade_session_integrate(grand.s, 18.3, 0.5, None, None))
+
+    impls = {"grade": grade_rk4}
+    if torch is not None:
+        def torch_rk4():
+            y, t = X.clone(), 0.0
+            while t < 18.3 - 1e-9:
+                h = min(0.5, 18.3 - t)
+                k1 = spmm(y)
+                k2 = spmm(y + 0.5 * h * k1)
+                k3 = spmm(y + 0.5 * h * k2)
+                k4 = spmm(y + h * k3)
+                y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+                t += h
+            return y
+
+        grade_rk4()
+        xg = grand.read("x", np.float32, (n, d))
+        print("  grand_l rk4: torch loop vs grade, largest relative difference "
+              "%.1e" % rel_diff(torch_rk4().numpy(), xg))
+        impls["torch rk4 loop (CSR SpMM)"] = torch_rk4
+    compare("grand_l rk4, 37 steps", impls, 2 if e < 1e6 else 1)
+
+    # GRAND-nl: the attention at every evaluation.
+    nl = Session(libs["grand_nl"], g, {"x0": x0, "Wq": wq, "Wk": wk}, ARGS.threads)
+    nl.rhs_into(outs)
+    grade_nl = view(out, np.float32, (n, d)).copy()
+    impls = {"grade": lambda: nl.rhs_into(outs)}
+    if torch is not None:
+        Wq_t, Wk_t = torch.from_numpy(wq), torch.from_numpy(wk)
+
+        def torch_nl(y):
+            s = (y[src_t] @ Wk_t * (y[dst_t] @ Wq_t)).sum(1) / 4.0
+            smax = torch.full((n,), -float("inf")).scatter_reduce(
+                0, dst_t, s, reduce="amax", include_self=True)
+            ex = torch.exp(s - smax[dst_t])
+            den = torch.zeros(n).index_add_(0, dst_t, ex)
+            a = (ex / den[dst_t])[:, None]
+            return torch.zeros_like(y).index_add_(0, dst_t, a * (y[src_t] - y[dst_t]))
+
+        print("  grand_nl rhs: torch vs grade, largest relative difference %.1e"
+              % rel_diff(torch_nl(X).numpy(), grade_nl))
+        impls["torch gather/scatter (PyG)"] = lambda: torch_nl(X)
+    compare("grand_nl rhs (attention recomputed)", impls, rep)
+
+    # Heat: f64 scalars, weights; one thread against SciPy, and threaded.
+    w = rng.uniform(0.5, 1.5, e)
+    gw = grade_graph(n, src, dst, w)
+    xh = rng.normal(size=n)
+    hout = tensor(np.zeros(n))
+    houts = (ctypes.POINTER(Tensor) * 1)(hout)
+    heat1 = Session(libs["heat"], gw, {"x0": xh}, 1)
+    heatT = Session(libs["heat"], gw, {"x0": xh}, ARGS.threads)
+    heat1.rhs_into(houts)
+    grade_heat = view(hout, np.float64, (n,)).copy()
+    impls = {"grade": lambda: heat1.rhs_into(houts)}
+    if sp is not None:
+        A = sp.csr_matrix((w, (dst, src)), shape=(n, n))
+        deg = np.asarray(A.sum(axis=1)).ravel()
+        print("  heat rhs: SciPy vs grade, largest relative difference %.1e"
+              % rel_diff(A @ xh - deg * xh, grade_heat))
+        impls["SciPy CSR"] = lambda: A @ xh - deg * xh
+    compare("heat rhs (f64), 1 thread", impls, rep * 5)
+    impls = {"grade": lambda: heatT.rhs_into(houts)}
+    if torch is not None:
+        order = np.lexsort((src, dst))
+        At = torch.sparse_csr_tensor(
+            torch.from_numpy(np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))])),
+            torch.from_numpy(src[order]), torch.from_numpy(w[order]), size=(n, n))
+        deg_t = torch.from_numpy(np.bincount(dst, weights=w, minlength=n))
+        xt = torch.from_numpy(xh)[:, None]  # SpMV needs MKL; SpMM does not
+        deg_t = deg_t[:, None]
+        impls["torch CSR SpMM (1 column)"] = lambda: At @ xt - deg_t * xt
+    heat = compare("heat rhs (f64), %d threads" % ARGS.threads, impls, rep * 5)
+    bytes_heat = 8 * (2 * n + (n + 1) + 2 * e)  # x, dx; row_ptr; col, w
+    if gbps:
+        print("    grade: %.1f GB/s on the compulsory %d bytes = %.0f%% of triad%s"
+              % (bytes_heat / heat["grade"] / 1e9, bytes_heat,
+                 100 * bytes_heat / heat["grade"] / 1e9 / gbps,
+                 IN_CACHE if bytes_heat < CACHE_BYTES else ""))
+
+
+def main():
+    gradec = os.path.join(ARGS.build, "bin", "gradec")
+    if not os.path.exists(gradec):
+        sys.exit("no %s: build first (./scripts/build.sh)" % gradec)
+    nl_path = os.path.join(WORK, "grand_nl.grade")
+    with open(nl_path, "w") as f:
+        f.write(GRAND_NL)
+    libs = {"grand_l": compile_model(os.path.join(ROOT, "examples/grand_l.grade"),
+                                     "grand_l"),
+            "grand_nl": compile_model(nl_path, "grand_nl"),
+            "heat": compile_model(os.path.join(ROOT, "examples/heat.grade"), "heat")}
+    gbps = triad()
+    if gbps:
+        print("STREAM triad (torch, %d threads, 3 x 128 MiB f64): %.1f GB/s"
+              % (ARGS.threads, gbps))
+    else:
+        print("STREAM triad: skipped (needs python3-torch)")
+    for which in ARGS.graphs.split(","):
+        graph = load_cora() if which == "cora" else make_large()
+        if graph:
+            run_graph(*graph, libs=libs, gbps=gbps)
+
+
+if __name__ == "__main__":
+    main()
