@@ -80,8 +80,9 @@ LogicalResult grade::emitModelHeader(ModelOp model, llvm::raw_ostream &os) {
                        solve.getDt().convertToDouble());
   }
   os << "/* Fields. Arrays are dense and C-ordered: a node field is\n"
-        " * [N, features...], an edge field [E, features...] in CSR order, a\n"
-        " * global its declared shape. */\n";
+        " * [N, features...], an edge field [E, features...] in the order the\n"
+        " * graph's edges were given (grade_graph_edge_positions), a global\n"
+        " * its declared shape. */\n";
   for (DeclOp decl : model.getDecls()) {
     if (decl.getRole() == Role::temp)
       continue;

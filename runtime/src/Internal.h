@@ -39,6 +39,11 @@ struct grade_graph {
   std::vector<int64_t> rowPtr; ///< numNodes + 1 entries
   std::vector<int64_t> colIdx; ///< numEdges sources
   std::vector<double> weights; ///< numEdges weights, or empty
+  /// For each edge in the order the caller gave the graph (a file's
+  /// entries, an edge list, CSR arrays), its position in the CSR order
+  /// above; empty when the two orders coincide. Edge fields cross the API
+  /// in the caller's order (grade_session_bind, grade_session_read).
+  std::vector<int64_t> edgePosition;
 };
 
 namespace grade {

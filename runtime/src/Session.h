@@ -94,6 +94,9 @@ struct grade_session {
   struct {
     std::vector<Buffer> z, f, v, jv;
   } implicitScratch;
+  /// The bound graph's edge order (grade_graph_t::edgePosition): for each
+  /// edge in the caller's order, its CSR position; empty when they agree.
+  std::vector<int64_t> edgePosition;
   /// Per descriptor field: a state's own (rtol, atol) for adaptive schemes
   /// (0: the integration's).
   std::vector<std::pair<double, double>> stateTolerance;
@@ -162,6 +165,30 @@ void runJvp(grade_session &s, double t, const std::vector<void *> &tangents,
 void runDiagonal(grade_session &s, double t, const std::vector<void *> &out,
                  int32_t entry = GRADE_ENTRY_DIAGONAL);
 grade_status_t requireInitialized(const grade_session &s);
+/// The caller's index of the edge at CSR position `position` (for
+/// messages).
+int64_t callerEdge(const grade_session &s, int64_t position);
+/// Copies an edge field of `rowBytes` per edge between the caller's edge
+/// order and the CSR order: `toCsr`: to[position[e]] = from[e]; otherwise
+/// to[e] = from[position[e]]. A plain copy when the orders agree.
+void permuteEdges(const grade_session &s, const void *from, void *to,
+                  size_t rowBytes, bool toCsr);
+/// The eval APIs' per-state caller buffers in CSR order: an edge state's
+/// goes through a scratch buffer (inputs permuted in now, outputs out by
+/// finish()) when the caller's edge order differs.
+class CsrStates {
+public:
+  CsrStates(grade_session &s, std::vector<void *> &buffers, bool input);
+  /// Permutes the outputs into the caller's buffers.
+  void finish();
+
+private:
+  grade_session &s;
+  std::vector<void *> caller;
+  std::vector<void *> &buffers;
+  std::vector<Buffer> scratch;
+  std::vector<std::pair<size_t, size_t>> edgeStates; ///< (state, row bytes)
+};
 grade_status_t requireJvp(const grade_session &s);
 grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
                            int64_t numSteps, double maxAbs);

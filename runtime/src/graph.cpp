@@ -54,6 +54,12 @@ void sortRows(grade_graph &graph) {
     if (std::is_sorted(graph.colIdx.begin() + begin,
                        graph.colIdx.begin() + end))
       continue;
+    // The caller's CSR order is the edge order of its edge fields.
+    if (graph.edgePosition.empty()) {
+      graph.edgePosition.resize(size_t(graph.numEdges));
+      for (int64_t e = 0; e < graph.numEdges; ++e)
+        graph.edgePosition[size_t(e)] = e;
+    }
     row.clear();
     for (int64_t e = begin; e < end; ++e)
       row.push_back({graph.colIdx[e], e, weighted ? graph.weights[e] : 1.0});
@@ -63,6 +69,7 @@ void sortRows(grade_graph &graph) {
     });
     for (int64_t e = begin; e < end; ++e) {
       graph.colIdx[e] = row[e - begin].source;
+      graph.edgePosition[size_t(row[e - begin].position)] = e;
       if (weighted)
         graph.weights[e] = row[e - begin].weight;
     }
@@ -192,12 +199,18 @@ grade_status_t grade::rt::buildGraph(int64_t numNodes,
   graph->colIdx.resize(numEdges);
   if (weights)
     graph->weights.resize(numEdges);
+  graph->edgePosition.resize(numEdges);
+  bool identity = true;
   for (int64_t e : bySource) {
     size_t position = size_t(offsets[size_t(dst[size_t(e)])]++);
     graph->colIdx[position] = src[size_t(e)];
+    graph->edgePosition[size_t(e)] = int64_t(position);
+    identity &= position == size_t(e);
     if (weights)
       graph->weights[position] = weights[e];
   }
+  if (identity)
+    graph->edgePosition = {};
   *out = graph.release();
   return nullptr;
 }
@@ -249,6 +262,11 @@ const int64_t *grade_graph_row_ptr(const grade_graph_t *graph) {
 
 const int64_t *grade_graph_col_idx(const grade_graph_t *graph) {
   return graph ? graph->colIdx.data() : nullptr;
+}
+
+const int64_t *grade_graph_edge_positions(const grade_graph_t *graph) {
+  return graph && !graph->edgePosition.empty() ? graph->edgePosition.data()
+                                               : nullptr;
 }
 
 const double *grade_graph_weights(const grade_graph_t *graph) {

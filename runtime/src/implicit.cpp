@@ -597,7 +597,10 @@ std::string locateLargestError(grade_session &s, double t, double h,
   int64_t width = featureSize(field);
   std::string where = format("%s %lld of state '%s'",
                              field.kind == GRADE_KIND_EDGE ? "edge" : "node",
-                             (long long)(index / width), field.name);
+                             (long long)(field.kind == GRADE_KIND_EDGE
+                                             ? callerEdge(s, index / width)
+                                             : index / width),
+                             field.name);
   if (width > 1)
     where += format(" (component %lld)", (long long)(index % width));
   return where;

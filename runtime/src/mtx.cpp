@@ -491,6 +491,9 @@ grade_status_t MtxParser::resolveDuplicates(grade_graph &graph) {
   graph.numEdges = kept;
   graph.colIdx.resize(size_t(kept));
   graph.weights.resize(size_t(kept));
+  // Summed entries have no order of their own: edge fields follow the CSR
+  // order (as grade_graph_write_mtx writes it).
+  graph.edgePosition = {};
   return nullptr;
 }
 

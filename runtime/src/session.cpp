@@ -378,6 +378,7 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
     }
     }
   }
+  s.edgePosition = graph->edgePosition;
   s.graphBound = true;
   return nullptr;
 }
@@ -435,8 +436,13 @@ grade_status_t bindField(grade_session &s, const char *name,
                       shapeString(tensor->shape, tensor->rank).c_str());
   }
   size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
-  if (bytes)
-    std::memcpy(s.slots[size_t(s.fieldSlot[index])], tensor->data, bytes);
+  void *slot = s.slots[size_t(s.fieldSlot[index])];
+  if (bytes && field->kind == GRADE_KIND_EDGE)
+    permuteEdges(s, tensor->data, slot,
+                 size_t(featureSize(*field)) * grade_dtype_size(field->dtype),
+                 /*toCsr=*/true);
+  else if (bytes)
+    std::memcpy(slot, tensor->data, bytes);
   s.bound[index] = 1;
   s.slopeValid = false; // the right-hand side may read it
   s.bdfStep = s.bdfStep2 = 0;
@@ -523,8 +529,11 @@ grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
     if (field.kind == GRADE_KIND_GLOBAL) {
       where = componentString(field, bad);
     } else {
+      int64_t item = perItem ? bad / perItem : 0;
+      if (field.kind == GRADE_KIND_EDGE)
+        item = callerEdge(s, item);
       where = format("%s %lld", field.kind == GRADE_KIND_NODE ? "node" : "edge",
-                     (long long)(perItem ? bad / perItem : 0));
+                     (long long)item);
       std::string component =
           componentString(field, perItem ? bad % perItem : 0);
       if (!component.empty())
@@ -668,10 +677,72 @@ grade_status_t readField(const grade_session &s, const char *name,
           grade_tensor_create(field->dtype, rank, shape, &tensor))
     return status;
   size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
-  if (bytes)
-    std::memcpy(tensor->data, s.slots[size_t(s.fieldSlot[index])], bytes);
+  const void *slot = s.slots[size_t(s.fieldSlot[index])];
+  if (bytes && field->kind == GRADE_KIND_EDGE)
+    permuteEdges(s, slot, tensor->data,
+                 size_t(featureSize(*field)) * grade_dtype_size(field->dtype),
+                 /*toCsr=*/false);
+  else if (bytes)
+    std::memcpy(tensor->data, slot, bytes);
   *out = tensor;
   return nullptr;
+}
+
+int64_t callerEdge(const grade_session &s, int64_t position) {
+  for (size_t e = 0; e < s.edgePosition.size(); ++e)
+    if (s.edgePosition[e] == position)
+      return int64_t(e);
+  return position;
+}
+
+void permuteEdges(const grade_session &s, const void *from, void *to,
+                  size_t rowBytes, bool toCsr) {
+  const char *src = static_cast<const char *>(from);
+  char *dst = static_cast<char *>(to);
+  if (s.edgePosition.empty()) {
+    std::memcpy(dst, src, rowBytes * size_t(s.numEdges));
+    return;
+  }
+  for (size_t e = 0; e < s.edgePosition.size(); ++e) {
+    size_t p = size_t(s.edgePosition[e]);
+    if (toCsr)
+      std::memcpy(dst + p * rowBytes, src + e * rowBytes, rowBytes);
+    else
+      std::memcpy(dst + e * rowBytes, src + p * rowBytes, rowBytes);
+  }
+}
+
+CsrStates::CsrStates(grade_session &s, std::vector<void *> &buffers,
+                     bool input)
+    : s(s), caller(buffers), buffers(buffers) {
+  if (s.edgePosition.empty())
+    return;
+  size_t state = 0;
+  for (int32_t i = 0; i < s.desc->num_fields; ++i) {
+    const grade_field_desc_t &field = s.desc->fields[i];
+    if (field.role != GRADE_ROLE_STATE)
+      continue;
+    if (field.kind == GRADE_KIND_EDGE)
+      edgeStates.push_back(
+          {state, size_t(featureSize(field)) * grade_dtype_size(field.dtype)});
+    ++state;
+  }
+  scratch = std::vector<Buffer>(edgeStates.size());
+  for (size_t k = 0; k < edgeStates.size(); ++k) {
+    auto [state, rowBytes] = edgeStates[k];
+    if (!scratch[k].resize(rowBytes * size_t(s.numEdges)))
+      throw std::bad_alloc();
+    if (input)
+      permuteEdges(s, caller[state], scratch[k].data, rowBytes, true);
+    buffers[state] = scratch[k].data;
+  }
+}
+
+void CsrStates::finish() {
+  for (size_t k = 0; k < edgeStates.size(); ++k) {
+    auto [state, rowBytes] = edgeStates[k];
+    permuteEdges(s, scratch[k].data, caller[state], rowBytes, false);
+  }
 }
 
 
@@ -700,7 +771,9 @@ grade_status_t evalRhs(grade_session &s, double t, grade_tensor_t **out) {
     tensors.emplace_back(tensor);
     buffers.push_back(tensor->data);
   }
+  CsrStates csr(s, buffers, /*input=*/false);
   runRhs(s, t, buffers);
+  csr.finish();
   for (size_t k = 0; k < tensors.size(); ++k)
     out[k] = tensors[k].release();
   return nullptr;
@@ -746,7 +819,9 @@ grade_status_t evalRhsInto(grade_session &s, double t,
   if (grade_status_t status =
           checkStateTensors(s, out, "derivative", buffers))
     return status;
+  CsrStates csr(s, buffers, /*input=*/false);
   runRhs(s, t, buffers);
+  csr.finish();
   return nullptr;
 }
 
@@ -761,7 +836,9 @@ grade_status_t evalJvp(grade_session &s, double t,
     return status;
   if (grade_status_t status = checkStateTensors(s, out, "JVP", products))
     return status;
+  CsrStates in(s, directions, /*input=*/true), csr(s, products, false);
   runJvp(s, t, directions, products);
+  csr.finish();
   return nullptr;
 }
 
@@ -1101,7 +1178,9 @@ grade_status_t grade_session_eval_jacobian_diagonal(grade_session_t *s,
     if (grade_status_t status =
             checkStateTensors(*s, out, "diagonal", buffers))
       return status;
+    CsrStates csr(*s, buffers, /*input=*/false);
     runDiagonal(*s, t, buffers);
+    csr.finish();
     return grade_status_t(nullptr);
   });
 }

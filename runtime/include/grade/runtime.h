@@ -13,8 +13,14 @@
  * Graph convention: graphs are stored in CSR form grouped by DESTINATION.
  * Node i's in-edges are e = row_ptr[i] .. row_ptr[i+1]-1, and col_idx[e] is
  * the SOURCE node of edge e. Within a node's in-edges, edges are ordered by
- * source index (ties keep input order). Edge fields are indexed by this CSR
- * position e. For a Matrix Market file, entry (i, j, w) is the edge j -> i
+ * source index (ties keep input order). The kernels index edge fields by
+ * this CSR position e; the API takes and returns them in the CALLER's edge
+ * order instead: the order of a Matrix Market file's entries (a symmetric
+ * file's off-diagonal entry giving its edge, then the mirror), of an edge
+ * list, or of the CSR arrays given to grade_graph_create_csr
+ * (grade_graph_edge_positions maps one to the other). Generated graphs,
+ * and files whose duplicate entries were summed, have no order of their
+ * own: their edge fields are in CSR order. For a Matrix Market file, entry (i, j, w) is the edge j -> i
  * with weight w (row = destination, column = source), so that the sparse
  * matrix A of the file acts on node values as (A x)_i = sum_j A_ij x_j = the
  * weighted sum over node i's in-edges.
@@ -199,6 +205,12 @@ GRADE_RT_API const int64_t *grade_graph_row_ptr(const grade_graph_t *graph);
 GRADE_RT_API const int64_t *grade_graph_col_idx(const grade_graph_t *graph);
 /** NULL for an unweighted graph. */
 GRADE_RT_API const double *grade_graph_weights(const grade_graph_t *graph);
+/** For each edge in the caller's order (see the graph convention above),
+ *  its CSR position: num_edges entries; NULL when the two orders coincide
+ *  (and for generated graphs). Edge fields bound with grade_session_bind
+ *  and read with grade_session_read are in the caller's order. */
+GRADE_RT_API const int64_t *
+grade_graph_edge_positions(const grade_graph_t *graph);
 
 /*===-------------------------------------------------------------------===*
  * Compiled models

@@ -21,8 +21,7 @@ with open(os.path.join(work, "g.mtx"), "w") as f:
     f.write("%d %d %d\n" % (N, N, len(pairs)))
     for (s, d), w in zip(pairs, weights):
         f.write("%d %d %.17g\n" % (d + 1, s + 1, w))
-# CSR order: by destination, then source, ties in file order.
-order = sorted(range(len(pairs)), key=lambda e: (pairs[e][1], pairs[e][0], e))
+order = list(range(len(pairs)))  # edge fields in the file's order
 src = np.array([pairs[e][0] for e in order])
 dst = np.array([pairs[e][1] for e in order])
 w = weights[order]

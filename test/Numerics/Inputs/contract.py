@@ -39,8 +39,7 @@ src[:10], dst[:10] = src[10:20], dst[10:20]  # parallel edges
 dst[20] = src[20] = 7                # a self loop
 g = Graph(N, src, dst)
 mtx = g.write_mtx(gradec.path("g.mtx"))
-perm = g.csr_order()
-S, D = g.src[perm], g.dst[perm]      # edges in CSR order
+S, D = g.src, g.dst      # edge fields in the file's order (the graph's own)
 
 
 def in_sum(values):
@@ -166,7 +165,7 @@ model sheaf {
 }
 """
 lib = gradec.compile(write("sheaf.grade", SHEAF), "sheaf")
-F = rng.uniform(-0.6, 0.6, (M, 2, 2))   # CSR order, as edge inputs are bound
+F = rng.uniform(-0.6, 0.6, (M, 2, 2))   # the file's edge order, as edge inputs are bound
 x0 = rng.uniform(-1, 1, (N, 2))
 
 

@@ -53,8 +53,8 @@ src = rng.integers(0, n, m)
 dst = rng.integers(0, n, m)
 wt = rng.uniform(0.5, 1.5, m)
 g = Graph(n, src, dst, wt)
-order = g.csr_order()
-s, d, wcsr = src[order], dst[order], wt[order]  # edges in CSR order
+# Edge fields are in the file's edge order (the graph's own).
+s, d, wcsr = src, dst, wt
 A = g.adjacency()
 x0 = rng.normal(size=(n, 2)) * np.array([1.0, 3.0])
 w0 = rng.uniform(-1, 1, m)
@@ -170,8 +170,7 @@ n, m = 1500, 6000
 src = rng.integers(0, n, m)
 dst = rng.integers(0, n, m)
 g5 = Graph(n, src, dst)
-order = g5.csr_order()
-s, d = src[order], dst[order]  # edges in CSR order
+s, d = src, dst  # edge fields in the file's order
 mtx = g5.write_mtx(gradec.path("g5.mtx"))
 A = g5.adjacency()
 

@@ -8,9 +8,10 @@ script exits non-zero at the end if any of them failed, so a failing test
 shows every number and not just the first bad one.
 
 Direction convention (docs/runtime.md): a Matrix Market entry (i, j, w) is
-the edge j -> i (row = destination, column = source).  Edge fields come back
-in CSR order: sorted by destination, then by source, parallel edges keeping
-their input order.
+the edge j -> i (row = destination, column = source).  Edge fields are bound
+and come back in the file's edge order (Graph.write_mtx writes the graph's
+edge list in order, so that is the Graph's own order); the runtime permutes
+them to and from its CSR order.
 """
 
 import os

@@ -100,7 +100,7 @@ x0 = rng.normal(size=(g.n, 2)) * np.array([1.0, 2.0])
 c0 = rng.uniform(-1, 1, len(g.src))
 w = g.weights
 e = c0 * w
-order = g.csr_order()
+order = np.arange(len(g.src))  # edge fields in the file's order
 
 
 def rhs_a(t, y, key=g.src):
@@ -114,7 +114,7 @@ def rhs_a(t, y, key=g.src):
 
 lib = gradec.compile(write("oa.grade", MODEL_A))
 mtx = g.write_mtx(gradec.path("oa.mtx"))
-# Edge inputs and outputs are in CSR order.
+# Edge inputs and outputs are in the file's edge order.
 out = gradec.run(lib, mtx, inputs={"x0": x0, "c0": c0[order]}, outputs=("x", "e"))
 ref, = integrate(rhs_a, [x0], 0.0, 1.0, 0.05, "rk4")
 check.le("f64 rk4: sum/mean/max_out with sum_in, x error", rel_err(out["x"], ref), 1e-12)
@@ -247,7 +247,7 @@ MODEL_F = """model of {
 }
 """
 gf = random_graph(600, 3000, weighted=False)
-orderf = gf.csr_order()
+orderf = np.arange(len(gf.src))  # edge fields in the file's order
 x0 = rng.normal(size=gf.n)
 w0 = rng.uniform(-1, 1, len(gf.src))
 

@@ -100,6 +100,135 @@ TEST(DriverTest, CompilesAModelFileIntoALibraryTheRuntimeRuns) {
   grade_library_unload(lib);
 }
 
+// Edge fields cross the API in the caller's edge order: an edge input bound
+// in the order of the edge list and an edge state read back, against a
+// plain loop over that list, on a graph whose CSR order differs from it
+// (edges listed by source, with a parallel pair), from an edge list and
+// from unsorted CSR arrays.
+TEST(DriverTest, EdgeFieldsFollowTheCallersEdgeOrder) {
+  ScratchDir dir;
+  std::string model = writeFile(dir, "edges.grade", R"(model edges {
+  graph G;
+  input x0 : node f64;
+  input c : edge f64;
+  state x : node f64 = x0;
+  state e : edge f64 = c;
+  // dx/dt reads c per edge; de/dt = -(c + x[src]) * e: the edge state moves
+  // with its own edge's input and source.
+  rhs dx/dt = sum_in(c * x[src]);
+  rhs de/dt = -1 * (c + x[src]) * e;
+  solve euler(dt = 0.25) over [0, 1];
+  output x, e;
+})");
+  std::string library = dir.file("libedges.so");
+  std::string errors;
+  ASSERT_TRUE(succeeded(
+      grade::driver::compileFileToLibrary(model, library, errors)))
+      << errors;
+  grade_library_t *lib = nullptr;
+  ASSERT_EQ(statusText(grade_library_load(library.c_str(), &lib)), "ok");
+
+  // Edges listed by source: the CSR order (by destination) differs.
+  const int64_t n = 4;
+  std::vector<int64_t> src = {0, 0, 1, 2, 3, 3, 1};
+  std::vector<int64_t> dst = {1, 3, 2, 0, 0, 2, 2};
+  const size_t m = src.size();
+  std::vector<double> x0 = {1.0, -2.0, 0.5, 3.0};
+  std::vector<double> c = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
+  // Plain explicit Euler over the list, 4 steps of 0.25.
+  std::vector<double> x = x0, e = c;
+  for (int step = 0; step < 4; ++step) {
+    std::vector<double> dx(n, 0.0), de(m);
+    for (size_t k = 0; k < m; ++k) {
+      dx[size_t(dst[k])] += c[k] * x[size_t(src[k])];
+      de[k] = -(c[k] + x[size_t(src[k])]) * e[k];
+    }
+    for (int64_t i = 0; i < n; ++i)
+      x[size_t(i)] += 0.25 * dx[size_t(i)];
+    for (size_t k = 0; k < m; ++k)
+      e[k] += 0.25 * de[k];
+  }
+
+  // The same edges as CSR arrays by destination, each row's sources
+  // unsorted (row 2: sources 1, 3, 1); the caller's order is this one.
+  std::vector<int64_t> rowPtr = {0, 2, 3, 6, 7};
+  std::vector<int64_t> colIdx = {2, 3, 0, 1, 3, 1, 0};
+  std::vector<size_t> csrToList = {3, 4, 0, 2, 5, 6, 1};
+
+  for (bool fromCsr : {false, true}) {
+    SCOPED_TRACE(fromCsr ? "CSR arrays" : "edge list");
+    grade_graph_t *graph = nullptr;
+    ASSERT_EQ(statusText(fromCsr ? grade_graph_create_csr(
+                                       n, int64_t(m), rowPtr.data(),
+                                       colIdx.data(), nullptr, &graph)
+                                 : grade_graph_create_edges(
+                                       n, int64_t(m), src.data(), dst.data(),
+                                       nullptr, &graph)),
+              "ok");
+    EXPECT_NE(grade_graph_edge_positions(graph), nullptr);
+    // The caller's order: the list, or the CSR arrays as given.
+    auto caller = [&](const std::vector<double> &list) {
+      if (!fromCsr)
+        return list;
+      std::vector<double> result(m);
+      for (size_t k = 0; k < m; ++k)
+        result[k] = list[csrToList[k]];
+      return result;
+    };
+    grade_session_t *session = nullptr;
+    ASSERT_EQ(statusText(grade_session_create(lib, &session)), "ok");
+    ASSERT_EQ(statusText(grade_session_bind_graph(session, graph)), "ok");
+    int64_t nodeShape[1] = {n}, edgeShape[1] = {int64_t(m)};
+    grade_tensor_t *xt = nullptr, *ct = nullptr;
+    ASSERT_EQ(statusText(grade_tensor_create(GRADE_DTYPE_F64, 1, nodeShape,
+                                             &xt)),
+              "ok");
+    ASSERT_EQ(statusText(grade_tensor_create(GRADE_DTYPE_F64, 1, edgeShape,
+                                             &ct)),
+              "ok");
+    std::copy(x0.begin(), x0.end(), static_cast<double *>(xt->data));
+    std::vector<double> cc = caller(c);
+    std::copy(cc.begin(), cc.end(), static_cast<double *>(ct->data));
+    ASSERT_EQ(statusText(grade_session_bind(session, "x0", xt)), "ok");
+    ASSERT_EQ(statusText(grade_session_bind(session, "c", ct)), "ok");
+    ASSERT_EQ(statusText(grade_session_initialize(session)), "ok");
+    // de/dt at t = 0 through eval_rhs: in the caller's order too.
+    grade_tensor_t *rhs[2] = {nullptr, nullptr};
+    ASSERT_EQ(statusText(grade_session_eval_rhs(session, 0.0, rhs)), "ok");
+    std::vector<double> de0(m);
+    for (size_t k = 0; k < m; ++k)
+      de0[k] = -(c[k] + x0[size_t(src[k])]) * c[k];
+    std::vector<double> de0Caller = caller(de0);
+    for (size_t k = 0; k < m; ++k)
+      EXPECT_NEAR(static_cast<const double *>(rhs[1]->data)[k], de0Caller[k],
+                  1e-15)
+          << "de/dt at t = 0, edge " << k;
+    grade_tensor_free(rhs[0]);
+    grade_tensor_free(rhs[1]);
+    ASSERT_EQ(statusText(grade_session_integrate(session, 1.0, 0.0, nullptr,
+                                                 nullptr)),
+              "ok");
+    grade_tensor_t *xr = nullptr, *er = nullptr;
+    ASSERT_EQ(statusText(grade_session_read(session, "x", &xr)), "ok");
+    ASSERT_EQ(statusText(grade_session_read(session, "e", &er)), "ok");
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_NEAR(static_cast<const double *>(xr->data)[i], x[size_t(i)],
+                  1e-14)
+          << "node " << i;
+    std::vector<double> eCaller = caller(e);
+    for (size_t k = 0; k < m; ++k)
+      EXPECT_NEAR(static_cast<const double *>(er->data)[k], eCaller[k], 1e-14)
+          << "edge " << k;
+    grade_tensor_free(xr);
+    grade_tensor_free(er);
+    grade_tensor_free(xt);
+    grade_tensor_free(ct);
+    grade_session_free(session);
+    grade_graph_free(graph);
+  }
+  grade_library_unload(lib);
+}
+
 /// f(state) of a model whose states are bound as inputs (x = x0, y = y0):
 /// re-binds, re-initialises and evaluates the right-hand sides.
 std::vector<std::vector<double>>

@@ -293,6 +293,7 @@ TEST_F(SessionTest, SteppingNeedsInitialization) {
 TEST_F(SessionTest, LetsReadTheWeightedGraphInCsrOrder) {
   // Edges 0->1 (0.5), 1->2 (0.1), 2->1 (-1.25): in CSR by destination and
   // source, node 1's in-edges 0->1, 2->1 come first, then node 2's 1->2.
+  // The kernels see that order; an edge let reads back in the caller's.
   const int64_t src[] = {0, 1, 2};
   const int64_t dst[] = {1, 2, 1};
   const double weights[] = {0.5, 0.1, -1.25};
@@ -310,7 +311,7 @@ TEST_F(SessionTest, LetsReadTheWeightedGraphInCsrOrder) {
   // The model reads f32 weights: 0.1 arrives rounded to float.
   const double w01 = 0.5, w12 = double(0.1f), w21 = -1.25;
   std::vector<double> flow = read("flow", GRADE_DTYPE_F64, {3});
-  EXPECT_EQ(flow, (std::vector<double>{w01 * x0[0], w21 * x0[2], w12 * x0[1]}));
+  EXPECT_EQ(flow, (std::vector<double>{w01 * x0[0], w12 * x0[1], w21 * x0[2]}));
   std::vector<double> inflow = read("inflow", GRADE_DTYPE_F64, {3});
   EXPECT_EQ(inflow,
             (std::vector<double>{0, w01 * x0[0] + w21 * x0[2], w12 * x0[1]}));
