@@ -91,6 +91,12 @@ TEST(MtxTest, SymmetricMirrorsOffDiagonalEntries) {
   EXPECT_EQ(rowPtr(graph.get()), (std::vector<int64_t>{0, 1, 3, 5}));
   EXPECT_EQ(colIdx(graph.get()), (std::vector<int64_t>{1, 0, 2, 1, 2}));
   EXPECT_EQ(weights(graph.get()), (std::vector<double>{1.5, 1.5, -2, -2, 4}));
+  // The file's edge order: each entry's edge, then its mirror: 0->1, 1->0,
+  // 2->2, 1->2, 2->1 at CSR positions 1, 0, 4, 3, 2.
+  const int64_t *positions = grade_graph_edge_positions(graph.get());
+  ASSERT_NE(positions, nullptr);
+  EXPECT_EQ(std::vector<int64_t>(positions, positions + 5),
+            (std::vector<int64_t>{1, 0, 4, 3, 2}));
 }
 
 TEST(MtxTest, SkewSymmetricNegatesTheMirror) {
@@ -166,6 +172,19 @@ TEST(MtxTest, RowsAreOrderedBySourceAndDuplicatesKeptOnRequest) {
   EXPECT_EQ(rowPtr(graph.get()), (std::vector<int64_t>{0, 4, 4, 4}));
   EXPECT_EQ(colIdx(graph.get()), (std::vector<int64_t>{0, 1, 1, 2}));
   EXPECT_EQ(weights(graph.get()), (std::vector<double>{30, 10, 40, 20}));
+  // The entries' CSR positions: the edge fields' order is the file's.
+  const int64_t *positions = grade_graph_edge_positions(graph.get());
+  ASSERT_NE(positions, nullptr);
+  EXPECT_EQ(std::vector<int64_t>(positions, positions + 4),
+            (std::vector<int64_t>{3, 1, 0, 2}));
+  // Summed duplicates have no order of their own: CSR order.
+  options.duplicates = GRADE_MTX_DUPLICATES_SUM;
+  ASSERT_EQ(
+      statusString(grade_graph_read_mtx_ex(path.c_str(), &options, &raw)),
+      "ok");
+  GraphPtr summed(raw);
+  EXPECT_EQ(grade_graph_num_edges(summed.get()), 3);
+  EXPECT_EQ(grade_graph_edge_positions(summed.get()), nullptr);
 }
 
 TEST(MtxTest, EmptyMatrix) {
