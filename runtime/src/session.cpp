@@ -383,6 +383,8 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
   return nullptr;
 }
 
+std::string componentString(const grade_field_desc_t &field, int64_t flat);
+
 /// Checks name, role, dtype, graph and shape in that order: each message
 /// then assumes the previous checks passed, and the most basic mistake is
 /// reported first.
@@ -434,6 +436,37 @@ grade_status_t bindField(grade_session &s, const char *name,
                       "%s: expected shape %s (%s), got %s", what.c_str(),
                       shapeString(expected, rank).c_str(), context.c_str(),
                       shapeString(tensor->shape, tensor->rank).c_str());
+  }
+  // A NaN or Inf bound as data would surface steps later at some other
+  // node; name the entry now.
+  if (field->dtype == GRADE_DTYPE_F32 || field->dtype == GRADE_DTYPE_F64) {
+    int64_t numel = grade_tensor_numel(tensor);
+    int64_t perItem = field->kind == GRADE_KIND_GLOBAL ? 0 : featureSize(*field);
+    for (int64_t k = 0; k < numel; ++k) {
+      double value =
+          field->dtype == GRADE_DTYPE_F64
+              ? static_cast<const double *>(tensor->data)[k]
+              : double(static_cast<const float *>(tensor->data)[k]);
+      if (std::isfinite(value))
+        continue;
+      std::string where;
+      if (perItem) {
+        where = format("%s %lld",
+                       field->kind == GRADE_KIND_NODE ? "node" : "edge",
+                       (long long)(k / perItem));
+        std::string component = componentString(*field, k % perItem);
+        if (!component.empty())
+          where += ", " + component;
+      } else {
+        where = componentString(*field, k);
+      }
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "%s is %s at %s (entry %lld of the array); %ss must "
+                        "be finite",
+                        what.c_str(), std::isnan(value) ? "NaN" : "infinite",
+                        where.empty() ? "its value" : where.c_str(),
+                        (long long)k, role);
+    }
   }
   size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
   void *slot = s.slots[size_t(s.fieldSlot[index])];

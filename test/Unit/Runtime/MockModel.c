@@ -135,10 +135,13 @@ static int64_t gInitCalls, gRhsCalls;
 static double gInitTime = NAN, gInitDt = NAN, gRhsTime = NAN;
 static int32_t gThreads = MOCK_NUM_PROCESSORS, gKernelThreads;
 static int64_t gBadSlots;
+/* A fault to inject: the next step writes NaN at this node (-1: none). */
+static int64_t gPoisonNode = -1;
 
 /** Forgets everything recorded so far. */
 MOCK_EXPORT void mock_reset(void) {
   gStepCount = gInitCalls = gRhsCalls = gBadSlots = 0;
+  gPoisonNode = -1;
   gInitTime = gInitDt = gRhsTime = NAN;
   gThreads = MOCK_NUM_PROCESSORS;
   gKernelThreads = 0;
@@ -166,6 +169,10 @@ MOCK_EXPORT double mock_rhs_time(void) { return gRhsTime; }
 
 /** The thread count set before the last kernel call. */
 MOCK_EXPORT int32_t mock_kernel_threads(void) { return gKernelThreads; }
+
+/** The next step produces a NaN in x at `node`: a model whose arithmetic
+ *  fails, since the runtime refuses non-finite inputs at bind. */
+MOCK_EXPORT void mock_poison(int64_t node) { gPoisonNode = node; }
 
 /** Slot pointers a kernel needed and found NULL or not 64-byte aligned. */
 MOCK_EXPORT int64_t mock_bad_slots(void) { return gBadSlots; }
@@ -259,6 +266,10 @@ static void stepKernel(void *const *slots, int64_t numNodes, int64_t numEdges,
   for (int64_t i = 0; i < numNodes; ++i) {
     double k2 = -k * (x[i] + h * k1[i]);
     xNext[i] = x[i] + 0.5 * h * (k1[i] + k2);
+  }
+  if (gPoisonNode >= 0 && gPoisonNode < numNodes) {
+    xNext[gPoisonNode] = NAN;
+    gPoisonNode = -1;
   }
   /* The global state in place, through its own temporary. */
   for (int d = 0; d < 2; ++d)

@@ -57,6 +57,7 @@ public:
     lookup(rhsTime, "mock_rhs_time");
     lookup(kernelThreads, "mock_kernel_threads");
     lookup(badSlots, "mock_bad_slots");
+    lookup(poison, "mock_poison");
   }
   ~MockModel() {
     if (handle)
@@ -74,6 +75,8 @@ public:
   const grade_model_descriptor_t *(*aliasFn)(void) = nullptr;
   void (*reset)(void) = nullptr;
   int64_t (*stepCount)(void) = nullptr;
+  /// The next step writes NaN into x at a node.
+  void (*poison)(int64_t) = nullptr;
   double (*stepTime)(int64_t) = nullptr;
   double (*stepSize)(int64_t) = nullptr;
   int64_t (*initCalls)(void) = nullptr;

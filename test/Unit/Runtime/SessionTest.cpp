@@ -290,6 +290,22 @@ TEST_F(SessionTest, SteppingNeedsInitialization) {
 // Lets, graph arrays and initial states
 //===----------------------------------------------------------------------===//
 
+TEST_F(SessionTest, NonFiniteInputsAreRefusedAtBind) {
+  ASSERT_EQ(bindGraph("path:5"), "ok");
+  EXPECT_EQ(bindF64("x0", {5}, {1, 2, 3, NAN, 5}),
+            "[invalid argument] input 'x0' is NaN at node 3 (entry 3 of the "
+            "array); inputs must be finite");
+  EXPECT_EQ(bindF64("x0", {5}, {1, -INFINITY, 3, 4, 5}),
+            "[invalid argument] input 'x0' is infinite at node 1 (entry 1 of "
+            "the array); inputs must be finite");
+  EXPECT_EQ(bindF64("k", {}, {INFINITY}),
+            "[invalid argument] parameter 'k' is infinite at its value (entry "
+            "0 of the array); parameters must be finite");
+  // Nothing was bound: initialize still asks for x0.
+  EXPECT_EQ(statusString(grade_session_initialize(session)),
+            "[failed precondition] input 'x0' is not bound");
+}
+
 TEST_F(SessionTest, LetsReadTheWeightedGraphInCsrOrder) {
   // Edges 0->1 (0.5), 1->2 (0.1), 2->1 (-1.25): in CSR by destination and
   // source, node 1's in-edges 0->1, 2->1 come first, then node 2's 1->2.
@@ -548,8 +564,9 @@ TEST_F(SessionTest, IntegrateArgumentErrors) {
 //===----------------------------------------------------------------------===//
 
 TEST_F(SessionTest, DetectsNaN) {
-  // The NaN reaches y through inflow too; x is declared first.
-  setUpModel({1, 2, 3, NAN, 5}, 1.0);
+  // The first step produces a NaN at node 3, which stays there.
+  setUpModel({1, 2, 3, 4, 5}, 1.0);
+  mock.poison(3);
   // 100 steps are checked every 7 steps: the first check sees the NaN.
   EXPECT_EQ(integrate(1.0, 0.01),
             "[numerical error] state 'x' became NaN at t = 0.07 (step 7 of "
@@ -662,7 +679,8 @@ TEST_F(SessionTest, ProgressCallbackCancels) {
 }
 
 TEST_F(SessionTest, NoProgressForAStepThatFailedTheCheck) {
-  setUpModel({NAN}, 1.0);
+  setUpModel({1}, 1.0);
+  mock.poison(0);
   Progress progress;
   grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
   options.check_every = 1;
@@ -732,7 +750,8 @@ TEST_F(SessionTest, IntegrateExCheckEvery) {
 }
 
 TEST_F(SessionTest, IntegrateExStatsDescribeAFailedRun) {
-  setUpModel({1, NAN}, 1.0);
+  setUpModel({1, 2}, 1.0);
+  mock.poison(1);
   grade_integrate_options_t options = GRADE_INTEGRATE_OPTIONS_INIT;
   grade_integrate_stats_t stats = GRADE_INTEGRATE_STATS_INIT;
   options.dt = 0.01;
