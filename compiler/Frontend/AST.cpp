@@ -80,6 +80,8 @@ private:
         .Case<FieldDecl>([&](const FieldDecl *field) {
           os << (field->getKind() == DeclKind::Input ? "Input" : "Param")
              << " '" << field->getName() << "' : " << format(field->getType());
+          if (std::optional<double> value = field->getDefault())
+            os << " = " << *value;
           printLoc(field->getLoc());
         })
         .Case<LetDecl>([&](const LetDecl *let) {

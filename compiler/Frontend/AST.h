@@ -248,15 +248,23 @@ private:
 class FieldDecl : public Decl {
 public:
   FieldDecl(DeclKind kind, SourceRange range, std::string name,
-            SourceRange nameRange, TypeSpec type)
-      : Decl(kind, range, std::move(name), nameRange), type(std::move(type)) {}
+            SourceRange nameRange, TypeSpec type,
+            std::optional<double> defaultValue = std::nullopt,
+            SourceRange defaultRange = {})
+      : Decl(kind, range, std::move(name), nameRange), type(std::move(type)),
+        defaultValue(defaultValue), defaultRange(defaultRange) {}
   const TypeSpec &getType() const { return type; }
+  /// `param k : f64 = 0.5;`: the value used when the caller binds none.
+  std::optional<double> getDefault() const { return defaultValue; }
+  SourceRange getDefaultRange() const { return defaultRange; }
   static bool classof(const Decl *d) {
     return d->getKind() == DeclKind::Input || d->getKind() == DeclKind::Param;
   }
 
 private:
   TypeSpec type;
+  std::optional<double> defaultValue;
+  SourceRange defaultRange;
 };
 
 /// `let NAME [: type] = expr;`.

@@ -17,7 +17,7 @@ model
 decl
   : 'graph' IDENT ('(' IDENT ':' IDENT ')')? ';'               # graphDecl
   | 'input' IDENT ':' typeSpec ';'                             # inputDecl
-  | 'param' IDENT ':' typeSpec ';'                             # paramDecl
+  | 'param' IDENT ':' typeSpec ('=' signedNumber)? ';'         # paramDecl
   | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl
   | 'state' IDENT ':' typeSpec '=' expr
       (',' IDENT '/' IDENT '=' expr)? ';'                      # stateDecl

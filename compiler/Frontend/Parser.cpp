@@ -480,10 +480,18 @@ private:
       return std::make_unique<FieldDecl>(
           DeclKind::Input, whole, input->IDENT()->getText(),
           range(input->IDENT()), buildType(input->typeSpec()));
-    if (auto *param = dynamic_cast<GradeParser::ParamDeclContext *>(ctx))
+    if (auto *param = dynamic_cast<GradeParser::ParamDeclContext *>(ctx)) {
+      std::optional<double> value;
+      SourceRange valueRange;
+      if (GradeParser::SignedNumberContext *number = param->signedNumber()) {
+        value = signedNumber(number);
+        valueRange = range(number);
+      }
       return std::make_unique<FieldDecl>(
           DeclKind::Param, whole, param->IDENT()->getText(),
-          range(param->IDENT()), buildType(param->typeSpec()));
+          range(param->IDENT()), buildType(param->typeSpec()), value,
+          valueRange);
+    }
     if (auto *let = dynamic_cast<GradeParser::LetDeclContext *>(ctx)) {
       std::optional<TypeSpec> type;
       if (let->typeSpec())

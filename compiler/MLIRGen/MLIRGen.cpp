@@ -99,8 +99,12 @@ private:
         role = grade::Role::let;
         break;
       }
-      DeclOp::create(builder, loc(info.decl->getNameRange().begin), role, name,
-                     convert(info.type), info.output, /*of=*/nullptr);
+      auto decl =
+          DeclOp::create(builder, loc(info.decl->getNameRange().begin), role,
+                         name, convert(info.type), info.output, /*of=*/nullptr);
+      if (auto *field = llvm::dyn_cast<ast::FieldDecl>(info.decl))
+        if (std::optional<double> value = field->getDefault())
+          decl.setDefaultValueAttr(builder.getF64FloatAttr(*value));
     }
   }
 

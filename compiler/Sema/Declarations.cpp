@@ -8,10 +8,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Sema/Checker.h"
-
 #include "compiler/Sema/Schemes.h"
 
 #include "llvm/ADT/STLExtras.h"
+
+#include <cfloat>
+#include <cmath>
 
 using namespace grade;
 using namespace grade::sema;
@@ -73,6 +75,19 @@ void Checker::declare(const ast::Decl &decl, Role role) {
       info.type = *type;
     else
       info.poisoned = true;
+    // A default is a number: a global scalar parameter's.
+    if (std::optional<double> value = field->getDefault()) {
+      if (type && (!type->isGlobal() || !type->shape.empty()))
+        error(field->getDefaultRange().begin,
+              "parameter '" + name + "' is " + format(*type) +
+                  "; only a global scalar parameter takes a default value "
+                  "(bind arrays with --param or grade_session_bind)");
+      else if (!std::isfinite(*value) ||
+               (type && type->elem == Elem::F32 && std::fabs(*value) > FLT_MAX))
+        error(field->getDefaultRange().begin,
+              "the default of parameter '" + name + "' must be finite" +
+                  (type && type->elem == Elem::F32 ? " in f32" : ""));
+    }
   } else if (auto *state = llvm::dyn_cast<ast::StateDecl>(&decl)) {
     std::optional<Type> type = typeFromSpec(state->getType());
     if (type && type->isGlobal()) {

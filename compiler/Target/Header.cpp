@@ -106,6 +106,9 @@ LogicalResult grade::emitModelHeader(ModelOp model, llvm::raw_ostream &os) {
        << "\n";
     os << "#define " << field << "_FEATURES " << getNumElements(shape)
        << "\n";
+    if (std::optional<APFloat> value = decl.getDefaultValue())
+      os << "#define " << field << "_DEFAULT "
+         << llvm::format("%.17g", value->convertToDouble()) << "\n";
   }
   os << "\n#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* "
      << prefix << "_MODEL_H */\n";

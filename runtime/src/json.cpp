@@ -99,7 +99,8 @@ void appendNumber(std::string &json, double value) {
 
 /// One field on one line: diffs of `gradec info` output then show exactly
 /// which fields changed.
-void appendField(std::string &json, const grade_field_desc_t &field) {
+void appendField(std::string &json, const grade_field_desc_t &field,
+                 const double *defaultValue) {
   json += "{\"name\": ";
   appendString(json, field.name);
   json += ", \"role\": ";
@@ -121,6 +122,10 @@ void appendField(std::string &json, const grade_field_desc_t &field) {
   }
   json += "], \"output\": ";
   json += field.is_output ? "true" : "false";
+  if (defaultValue && !std::isnan(*defaultValue)) {
+    json += ", \"default\": ";
+    appendNumber(json, *defaultValue);
+  }
   json += "}";
 }
 
@@ -235,7 +240,8 @@ std::string render(const grade_model_descriptor_t &desc) {
   int32_t numFields = desc.fields ? desc.num_fields : 0;
   for (int32_t i = 0; i < numFields; ++i) {
     json += i ? ",\n    " : "\n    ";
-    appendField(json, desc.fields[i]);
+    appendField(json, desc.fields[i],
+                desc.param_defaults ? desc.param_defaults + i : nullptr);
   }
   json += numFields > 0 ? "\n  ]" : "]";
   // The kernels' buffers: what a run allocates besides the fields.

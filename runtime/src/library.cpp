@@ -444,6 +444,19 @@ grade_status_t checkEntries(const char *path,
             path, desc->position_a, desc->position_b, scheme.stages,
             "position weights", "the position tableau"))
       return status;
+  if (desc->param_defaults)
+    for (int32_t i = 0; i < desc->num_fields; ++i) {
+      const grade_field_desc_t &field = desc->fields[i];
+      double value = desc->param_defaults[i];
+      if (!std::isnan(value) &&
+          (!std::isfinite(value) || field.role != GRADE_ROLE_PARAM ||
+           field.kind != GRADE_KIND_GLOBAL || field.rank != 0 ||
+           (field.dtype != GRADE_DTYPE_F32 && field.dtype != GRADE_DTYPE_F64)))
+        return invalidDescriptor(
+            path, format("default value %g of field %d, which is not a "
+                         "global scalar parameter",
+                         value, int(i)));
+    }
   if (desc->state_tolerances)
     for (int32_t i = 0; i < desc->num_fields; ++i)
       for (int k = 0; k < 2; ++k) {

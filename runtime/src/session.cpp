@@ -998,6 +998,16 @@ grade_status_t grade_session_create(const grade_library_t *lib,
                           slot.name);
       session->slots[size_t(i)] = session->buffers[size_t(i)].data;
     }
+    // Parameters with a default value start bound to it.
+    if (desc->param_defaults)
+      for (int32_t i = 0; i < desc->num_fields; ++i) {
+        double value = desc->param_defaults[i];
+        int32_t slot = session->fieldSlot[size_t(i)];
+        if (std::isnan(value) || slot < 0 || !session->slots[size_t(slot)])
+          continue;
+        storeAt(session->slots[size_t(slot)], desc->fields[i].dtype, 0, value);
+        session->bound[size_t(i)] = 1;
+      }
     setUpAdaptive(*session);
     *out = session.release();
     return grade_status_t(nullptr);

@@ -168,6 +168,11 @@ static cl::list<std::string> runParams("param",
                                        cl::desc("Bind a parameter: NAME=FILE.npy"),
                                        cl::value_desc("name=file"),
                                        cl::sub(runCommand), cl::cat(category));
+static cl::list<std::string> runSets(
+    "set",
+    cl::desc("Set a global scalar parameter: NAME=VALUE (overrides its "
+             "default)"),
+    cl::value_desc("name=value"), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runOutputs(
     "output", cl::desc("Write a field after the run: NAME=FILE.npy"),
     cl::value_desc("name=file"), cl::sub(runCommand), cl::cat(category));
@@ -969,11 +974,27 @@ int runMain(const char *argv0) {
   // Everything that can be checked without the model is checked first: the
   // bindings' syntax, the options, and that no output overwrites an input
   // (the library being run above all: rewriting a loaded library crashes).
-  std::vector<std::pair<std::string, std::string>> inputs, params, outputs;
+  std::vector<std::pair<std::string, std::string>> inputs, params, outputs,
+      sets;
   if (!parseBindings(runInputs, "input", inputs) ||
       !parseBindings(runParams, "param", params) ||
+      !parseBindings(runSets, "set", sets) ||
       !parseBindings(runOutputs, "output", outputs))
     return 1;
+  for (const auto &[name, value] : sets) {
+    if (llvm::any_of(params, [&](const auto &p) { return p.first == name; })) {
+      llvm::errs() << "gradec: error: parameter '" << name
+                   << "' is given by both --set and --param\n";
+      return 1;
+    }
+    double number;
+    if (llvm::StringRef(value).trim().getAsDouble(number) ||
+        !std::isfinite(number)) {
+      llvm::errs() << "gradec: error: --set " << name << "=" << value
+                   << ": the value must be a finite number\n";
+      return 1;
+    }
+  }
   if (runGraph.empty()) {
     llvm::errs() << "gradec: error: 'run' needs --graph FILE.mtx or "
                     "--graph gen:SPEC\n";
@@ -1114,6 +1135,40 @@ int runMain(const char *argv0) {
         grade_status_free(status);
         return 1;
       }
+    }
+  }
+
+  // --set NAME=VALUE: a global scalar parameter from the command line.
+  for (const auto &[name, value] : sets) {
+    const grade_field_desc_t *field =
+        grade_descriptor_find_field(desc, name.c_str());
+    if (!field || field->role != GRADE_ROLE_PARAM ||
+        field->kind != GRADE_KIND_GLOBAL || field->rank != 0) {
+      llvm::errs() << "gradec: error: --set " << name << ": "
+                   << (field ? "'" + name + "' is not a global scalar "
+                                            "parameter (bind arrays with "
+                                            "--param NAME=FILE.npy)"
+                             : "model '" + std::string(desc->name) +
+                                   "' has no parameter '" + name + "'")
+                   << "\n";
+      return 1;
+    }
+    double number = 0;
+    llvm::StringRef(value).trim().getAsDouble(number);
+    grade_tensor_t *tensor = nullptr;
+    if (failedStatus(grade_tensor_create(field->dtype, 0, nullptr, &tensor)))
+      return 1;
+    if (field->dtype == GRADE_DTYPE_F32)
+      *static_cast<float *>(tensor->data) = float(number);
+    else
+      *static_cast<double *>(tensor->data) = number;
+    grade_status_t status = grade_session_bind(session, name.c_str(), tensor);
+    grade_tensor_free(tensor);
+    if (status) {
+      llvm::errs() << "gradec: error: --set " << name << ": "
+                   << grade_status_message(status) << "\n";
+      grade_status_free(status);
+      return 1;
     }
   }
 

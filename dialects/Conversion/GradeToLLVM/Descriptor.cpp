@@ -396,6 +396,15 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     }
     toleranceArray = emit.doubles(values);
   }
+  std::string defaultArray;
+  if (llvm::any_of(fields, [](DeclOp f) { return f.getDefaultValue(); })) {
+    SmallVector<double> values;
+    for (DeclOp field : fields)
+      values.push_back(field.getDefaultValue()
+                           ? field.getDefaultValue()->convertToDouble()
+                           : std::nan(""));
+    defaultArray = emit.doubles(values);
+  }
   std::string swapArray = swaps.empty() ? "" : emit.ints(swaps);
   SmallVector<std::string> entryNames;
   for (auto [region, kind] : entryKinds)
@@ -516,7 +525,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             eaArray.empty() ? emit.null(b) : emit.addressOf(b, eaArray),
             ebArray.empty() ? emit.null(b) : emit.addressOf(b, ebArray),
             toleranceArray.empty() ? emit.null(b)
-                                   : emit.addressOf(b, toleranceArray)};
+                                   : emit.addressOf(b, toleranceArray),
+            defaultArray.empty() ? emit.null(b)
+                                 : emit.addressOf(b, defaultArray)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

@@ -211,6 +211,15 @@ LogicalResult DeclOp::verify() {
   if (isAuxiliary && !getOf())
     return emitOpError("a ") << stringifyRole(role)
                              << " names the state it belongs to ('of @x')";
+  if (std::optional<APFloat> value = getDefaultValue()) {
+    if (role != Role::param || !isa<FloatType>(type))
+      return emitOpError("only a global scalar parameter has a default, not ")
+             << stringifyRole(role) << " '@" << getSymName() << "' of type "
+             << type;
+    if (!value->isFinite())
+      return emitOpError("default of '@") << getSymName()
+                                          << "' must be finite";
+  }
   switch (role) {
   case Role::state:
   case Role::let:

@@ -151,19 +151,33 @@ def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {
 
     ```mlir
     grade.decl param @Wk : tensor<64x16xf32>
+    grade.decl param @alpha : f64 default(5.000000e-01)
     grade.decl state @x : !grade.field<node, 64xf32> output
     grade.decl slope @x__slope of @x : !grade.field<node, 64xf32>
     ```
+
+    A global scalar parameter may have a default value (`default`), used
+    when the caller binds none.
   }];
   let arguments = (ins
     Grade_Role:$role,
     SymbolNameAttr:$sym_name,
     TypeAttr:$type,
     UnitAttr:$output,
-    OptionalAttr<FlatSymbolRefAttr>:$of
+    OptionalAttr<FlatSymbolRefAttr>:$of,
+    OptionalAttr<F64Attr>:$default_value
   );
+  let builders = [
+    OpBuilder<(ins "::grade::Role":$role, "::llvm::StringRef":$sym_name,
+                   "::mlir::Type":$type, "bool":$output,
+                   "::mlir::FlatSymbolRefAttr":$of), [{
+      build($_builder, $_state, role, sym_name, type, output, of,
+            ::mlir::FloatAttr());
+    }]>
+  ];
   let assemblyFormat =
-    "$role $sym_name (`of` $of^)? `:` $type (`output` $output^)? attr-dict";
+    "$role $sym_name (`of` $of^)? `:` $type (`default` `(` $default_value^ `)`)? "
+    "(`output` $output^)? attr-dict";
   let hasVerifier = 1;
 }
 

@@ -269,6 +269,11 @@ typedef struct grade_model_descriptor {
    *  each field, (rtol, atol), 0 for the integration's (and for every
    *  field that is not a state); NULL when the model gives none. */
   const double *state_tolerances;
+  /* Since struct_size 248: */
+  /** For each field, the default value of a global scalar parameter
+   *  (`param k : f64 = 0.5;`), bound when the session is created; NaN for
+   *  a field without one. NULL when no parameter has a default. */
+  const double *param_defaults;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -285,7 +290,7 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 240,
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 248,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif
