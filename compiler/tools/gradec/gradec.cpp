@@ -131,7 +131,8 @@ static cl::opt<std::string> schemeName(
     cl::desc("A built-in scheme instead of the model's solve clause "
              "(`gradec info --schemes` lists them: explicit, adaptive "
              "bosh3/dopri5, implicit backward_euler/crank_nicolson/sdirk2/"
-             "sdirk4/bdf2, symplectic symplectic_euler/leapfrog); needs the "
+             "sdirk4/bdf2, IMEX imex_euler/ars222, symplectic "
+             "symplectic_euler/leapfrog); needs the "
              "model file"),
     cl::value_desc("name"), cl::init(""), cl::cat(category),
     cl::sub(cl::SubCommand::getTopLevel()), cl::sub(runCommand));
@@ -157,7 +158,8 @@ static cl::opt<std::string> runInput(cl::Positional, cl::Required,
                                      cl::sub(runCommand), cl::cat(category));
 static cl::opt<std::string> runGraph(
     "graph",
-    cl::desc("Graph: a Matrix Market file, or gen:SPEC (e.g. gen:cycle:8, "
+    cl::desc("Graph: a Matrix Market file (.mtx), an edge list (.csv, .tsv, "
+             ".txt, .edges), or gen:SPEC (e.g. gen:cycle:8, "
              "gen:torus:64x64, gen:random:1000:5000)"),
     cl::value_desc("file|gen:spec"), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runInputs("input",
@@ -168,6 +170,12 @@ static cl::list<std::string> runParams("param",
                                        cl::desc("Bind a parameter: NAME=FILE.npy"),
                                        cl::value_desc("name=file"),
                                        cl::sub(runCommand), cl::cat(category));
+static cl::opt<int64_t> runGraphNodes(
+    "graph-nodes",
+    cl::desc("Nodes of an edge-list graph (.csv, .tsv, .txt, .edges: "
+             "SRC DST [WEIGHT] per line, 0-based); default: the largest "
+             "index + 1"),
+    cl::value_desc("n"), cl::init(0), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runSets(
     "set",
     cl::desc("Set a global scalar parameter: NAME=VALUE (overrides its "
@@ -970,6 +978,15 @@ bool parseBindings(const std::vector<std::string> &bindings,
   return true;
 }
 
+/// Whether a --graph file is an edge list (by its extension) rather than
+/// Matrix Market.
+bool isEdgeList(llvm::StringRef path) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  return ext.equals_insensitive(".csv") || ext.equals_insensitive(".tsv") ||
+         ext.equals_insensitive(".edges") ||
+         ext.equals_insensitive(".edgelist") || ext.equals_insensitive(".txt");
+}
+
 int runMain(const char *argv0) {
   // Everything that can be checked without the model is checked first: the
   // bindings' syntax, the options, and that no output overwrites an input
@@ -1100,6 +1117,10 @@ int runMain(const char *argv0) {
 
   if (generated) {
     if (failedStatus(grade_graph_generate(graphSpec.str().c_str(), &graph)))
+      return 1;
+  } else if (isEdgeList(runGraph)) {
+    if (failedStatus(grade_graph_read_edge_list(runGraph.c_str(),
+                                                runGraphNodes, &graph)))
       return 1;
   } else if (failedStatus(grade_graph_read_mtx_ex(runGraph.c_str(),
                                                   &mtxOptions, &graph))) {

@@ -198,6 +198,15 @@ GRADE_RT_API grade_status_t grade_graph_write_mtx(const char *path,
  *  Generated graphs are unweighted. Node (r, c) of a grid is r*C + c. */
 GRADE_RT_API grade_status_t grade_graph_generate(const char *spec,
                                                  grade_graph_t **out);
+/** Reads an edge list: one edge `SRC DST` or `SRC DST WEIGHT` per line,
+ *  0-based node indices, fields separated by commas, tabs or spaces (CSV,
+ *  TSV, whitespace), `#` comments, an optional header line of column names
+ *  (`src,dst,weight`). Every edge has a weight or none. The graph has
+ *  `num_nodes` nodes (0: the largest index + 1); its edge order is the
+ *  file's. Errors name the file and the line. */
+GRADE_RT_API grade_status_t grade_graph_read_edge_list(const char *path,
+                                                       int64_t num_nodes,
+                                                       grade_graph_t **out);
 GRADE_RT_API void grade_graph_free(grade_graph_t *graph);
 GRADE_RT_API int64_t grade_graph_num_nodes(const grade_graph_t *graph);
 GRADE_RT_API int64_t grade_graph_num_edges(const grade_graph_t *graph);
