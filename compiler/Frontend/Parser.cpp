@@ -566,8 +566,10 @@ private:
     if (auto *solve = dynamic_cast<GradeParser::SolveDeclContext *>(ctx)) {
       std::vector<SolveArg> args;
       for (GradeParser::SolveArgContext *arg : solve->solveArg()) {
-        SolveArg entry{arg->IDENT()->getText(),
-                       signedNumber(arg->signedNumber()), range(arg)};
+        SolveArg entry;
+        entry.name = arg->IDENT()->getText();
+        entry.value = signedNumber(arg->signedNumber());
+        entry.range = range(arg);
         if (GradeParser::OutputNameContext *state = arg->outputName()) {
           entry.state = state->IDENT(0)->getText();
           if (state->IDENT().size() == 2)

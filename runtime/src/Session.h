@@ -184,8 +184,7 @@ public:
 
 private:
   grade_session &s;
-  std::vector<void *> caller;
-  std::vector<void *> &buffers;
+  std::vector<void *> caller; ///< the caller's buffers, as given
   std::vector<Buffer> scratch;
   std::vector<std::pair<size_t, size_t>> edgeStates; ///< (state, row bytes)
 };

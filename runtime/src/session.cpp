@@ -747,7 +747,7 @@ void permuteEdges(const grade_session &s, const void *from, void *to,
 
 CsrStates::CsrStates(grade_session &s, std::vector<void *> &buffers,
                      bool input)
-    : s(s), caller(buffers), buffers(buffers) {
+    : s(s), caller(buffers) {
   if (s.edgePosition.empty())
     return;
   size_t state = 0;

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace grade::fuzz {
 
@@ -57,6 +58,49 @@ inline void checkStatus(grade_status_t status) {
     std::abort();
   }
   grade_status_free(status);
+}
+
+/// Aborts unless `graph` is what the kernels can index: CSR offsets
+/// monotone from 0 to E, sources in range, and edge positions (when
+/// present) a permutation of the edges.
+inline void checkGraph(const grade_graph_t *graph) {
+  int64_t n = grade_graph_num_nodes(graph);
+  int64_t e = grade_graph_num_edges(graph);
+  const int64_t *rowPtr = grade_graph_row_ptr(graph);
+  const int64_t *colIdx = grade_graph_col_idx(graph);
+  bool ok = n >= 0 && e >= 0 && rowPtr && rowPtr[0] == 0 && rowPtr[n] == e;
+  for (int64_t i = 0; ok && i < n; ++i)
+    ok = rowPtr[i] <= rowPtr[i + 1];
+  for (int64_t k = 0; ok && k < e; ++k)
+    ok = colIdx[k] >= 0 && colIdx[k] < n;
+  if (const int64_t *positions = grade_graph_edge_positions(graph)) {
+    std::vector<bool> seen(size_t(e), false);
+    for (int64_t k = 0; ok && k < e; ++k) {
+      ok = positions[k] >= 0 && positions[k] < e && !seen[size_t(positions[k])];
+      if (ok)
+        seen[size_t(positions[k])] = true;
+    }
+  }
+  if (!ok) {
+    std::fprintf(stderr, "invalid graph: %lld nodes, %lld edges\n",
+                 (long long)n, (long long)e);
+    std::abort();
+  }
+}
+
+/// One read through `read` (a reader's call with its options bound): a
+/// graph that passes checkGraph, or a well-formed status, never both.
+template <typename Read> void checkRead(Read &&read) {
+  grade_graph_t *graph = nullptr;
+  grade_status_t status = read(&graph);
+  if (status) {
+    if (graph)
+      std::abort(); // A failed read must not hand out a graph.
+    checkStatus(status);
+    return;
+  }
+  checkGraph(graph);
+  grade_graph_free(graph);
 }
 
 } // namespace grade::fuzz

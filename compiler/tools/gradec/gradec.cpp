@@ -998,7 +998,8 @@ int runMain(const char *argv0) {
       !parseBindings(runSets, "set", sets) ||
       !parseBindings(runOutputs, "output", outputs))
     return 1;
-  for (const auto &[name, value] : sets) {
+  for (const auto &set : sets) {
+    const std::string &name = set.first, &value = set.second;
     if (llvm::any_of(params, [&](const auto &p) { return p.first == name; })) {
       llvm::errs() << "gradec: error: parameter '" << name
                    << "' is given by both --set and --param\n";
