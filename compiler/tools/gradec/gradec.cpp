@@ -176,6 +176,11 @@ static cl::opt<int64_t> runGraphNodes(
              "SRC DST [WEIGHT] per line, 0-based); default: the largest "
              "index + 1"),
     cl::value_desc("n"), cl::init(0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<bool> runConvert(
+    "convert",
+    cl::desc("Convert --input/--param arrays to the model's dtype (f32 <-> "
+             "f64) and shape ([N, 1] <-> [N]) instead of refusing them"),
+    cl::init(false), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runSets(
     "set",
     cl::desc("Set a global scalar parameter: NAME=VALUE (overrides its "
@@ -978,6 +983,56 @@ bool parseBindings(const std::vector<std::string> &bindings,
   return true;
 }
 
+/// The array `field` expects made from `tensor` by the conversions
+/// --convert allows: f32 <-> f64, and a unit axis added or dropped after
+/// the node or edge axis ([N, 1] <-> [N]); null when neither applies or
+/// the result would still not fit.
+grade_tensor_t *convertedArray(const grade_field_desc_t &field,
+                               const grade_graph_t *graph,
+                               const grade_tensor_t &tensor) {
+  std::vector<int64_t> expected;
+  if (field.kind == GRADE_KIND_NODE)
+    expected.push_back(grade_graph_num_nodes(graph));
+  else if (field.kind == GRADE_KIND_EDGE)
+    expected.push_back(grade_graph_num_edges(graph));
+  for (int32_t d = 0; d < field.rank; ++d)
+    expected.push_back(field.shape[d]);
+  std::vector<int64_t> actual(tensor.shape, tensor.shape + tensor.rank);
+  bool floats = (tensor.dtype == GRADE_DTYPE_F32 ||
+                 tensor.dtype == GRADE_DTYPE_F64) &&
+                (field.dtype == GRADE_DTYPE_F32 ||
+                 field.dtype == GRADE_DTYPE_F64);
+  if (!floats)
+    return nullptr;
+  auto withoutUnits = [](std::vector<int64_t> shape) {
+    while (shape.size() > 1 && shape.back() == 1)
+      shape.pop_back();
+    return shape;
+  };
+  bool sameShape = actual == expected;
+  if (!sameShape && withoutUnits(actual) != withoutUnits(expected))
+    return nullptr;
+  if (sameShape && tensor.dtype == field.dtype)
+    return nullptr; // nothing to convert
+  grade_tensor_t *out = nullptr;
+  if (grade_status_t status = grade_tensor_create(
+          field.dtype, int32_t(expected.size()), expected.data(), &out)) {
+    grade_status_free(status);
+    return nullptr;
+  }
+  int64_t count = grade_tensor_numel(out);
+  for (int64_t k = 0; k < count; ++k) {
+    double value = tensor.dtype == GRADE_DTYPE_F64
+                       ? static_cast<const double *>(tensor.data)[k]
+                       : double(static_cast<const float *>(tensor.data)[k]);
+    if (field.dtype == GRADE_DTYPE_F64)
+      static_cast<double *>(out->data)[k] = value;
+    else
+      static_cast<float *>(out->data)[k] = float(value);
+  }
+  return out;
+}
+
 /// Whether a --graph file is an edge list (by its extension) rather than
 /// Matrix Market.
 bool isEdgeList(llvm::StringRef path) {
@@ -1149,11 +1204,22 @@ int runMain(const char *argv0) {
       grade_tensor_t *tensor = nullptr;
       if (failedStatus(grade_npy_read(file.c_str(), &tensor)))
         return 1;
+      // --convert: f32 <-> f64 and [N, 1] <-> [N], only when asked.
+      grade_tensor_t *converted =
+          field ? convertedArray(*field, graph, *tensor) : nullptr;
+      bool convertible = converted != nullptr;
+      if (convertible && runConvert)
+        std::swap(tensor, converted);
+      grade_tensor_free(converted);
       grade_status_t status = grade_session_bind(session, name.c_str(), tensor);
       grade_tensor_free(tensor);
       if (status) {
         llvm::errs() << "gradec: error: " << file << ": "
-                     << grade_status_message(status) << "\n";
+                     << grade_status_message(status)
+                     << (convertible && !runConvert
+                             ? " (--convert converts the array)"
+                             : "")
+                     << "\n";
         grade_status_free(status);
         return 1;
       }
