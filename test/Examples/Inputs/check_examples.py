@@ -4,6 +4,9 @@
   check_examples.py wave-check WORK GAMMA  u, du/dt at t = 10 against exact
   check_examples.py ac-make WORK           x0 on the 20-node path
   check_examples.py ac-check WORK D        x at t = 5 against SciPy's Radau
+  check_examples.py kuramoto-make WORK     two oscillators' theta0, omega
+  check_examples.py kuramoto-check WORK K  theta at t = 10 against the
+                                           closed form
 """
 import sys
 
@@ -43,3 +46,27 @@ elif what == "ac-check":
     x = np.load(work + "/x.npy")
     print("allen_cahn D %g: max error %.2e, range [%.4f, %.4f]"
           % (d, np.abs(x - ref).max(), x.min(), x.max()))
+elif what == "kuramoto-make":
+    np.save(work + "/theta0.npy", np.array([0.3, -1.2]))
+    np.save(work + "/omega.npy", np.array([1.0, 1.5]))
+elif what == "kuramoto-check":
+    # Two coupled oscillators: the sum of the phases turns at omega_1 +
+    # omega_2; the difference phi = theta_2 - theta_1 obeys
+    # phi' = a - b sin(phi), a = omega_2 - omega_1, b = 2 K. With
+    # u = tan(phi / 2) and c = sqrt(b^2 - a^2) (locking: a^2 < b^2),
+    # (u - u+) / (u - u-) = A e^(c t), u+- = (b +- c) / a.
+    k, t = float(sys.argv[3]), 10.0
+    theta0, omega = np.array([0.3, -1.2]), np.array([1.0, 1.5])
+    a, b = omega[1] - omega[0], 2 * k
+    c = np.sqrt(b * b - a * a)
+    up, um = (b + c) / a, (b - c) / a
+    u0 = np.tan((theta0[1] - theta0[0]) / 2)
+    A = (u0 - up) / (u0 - um) * np.exp(-c * 0)
+    e = A * np.exp(c * t)
+    phi = 2 * np.arctan((up - e * um) / (1 - e))
+    s = theta0.sum() + omega.sum() * t
+    exact = np.array([(s - phi) / 2, (s + phi) / 2])
+    got = np.load(work + "/theta.npy")
+    print("kuramoto K %g: max error %.2e, locked difference %.6f (asin(a/b) "
+          "= %.6f)" % (k, np.abs(got - exact).max(), got[1] - got[0],
+                       np.arcsin(a / b)))
