@@ -12,6 +12,7 @@
 
 #include "Internal.h"
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -142,6 +143,11 @@ private:
 grade_status_t maxStepsReached(const grade_model_descriptor_t &desc,
                                const grade_integrate_stats_t &stats, double t,
                                double h, double t1, double rtol, double atol);
+
+/// The smallest step an adaptive run may take at time t: 10 ulps of t.
+inline double minimumStep(double t) {
+  return 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
+}
 
 /// Counts an accepted step of size h in the statistics.
 void recordAccepted(grade_integrate_stats_t &stats, double h);

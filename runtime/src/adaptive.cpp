@@ -260,6 +260,20 @@ grade_status_t emitOutput(grade_session &s,
   return nullptr;
 }
 
+/// One zeroed buffer per adaptive state, of its type and size; false when
+/// out of memory.
+static bool allocateStateBuffers(const grade_session &s,
+                                 std::vector<Buffer> &out) {
+  out = std::vector<Buffer>(s.adaptive.size());
+  for (size_t i = 0; i < s.adaptive.size(); ++i) {
+    int32_t field = s.adaptive[i].field;
+    if (!out[i].resize(size_t(numValues(s, field)) *
+                       grade_dtype_size(s.desc->fields[field].dtype)))
+      return false;
+  }
+  return true;
+}
+
 grade_status_t integrateAdaptive(grade_session &s, double t1,
                                  const grade_integrate_options_t &options,
                                  grade_integrate_stats_t &stats) {
@@ -300,21 +314,14 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
   if (!(h > 0)) {
     // f(t0, y0): the slope slots, or an evaluation of its own.
     std::vector<void *> slopes;
-    std::vector<Buffer> scratch(fsal ? 0 : s.adaptive.size());
-    for (size_t i = 0; i < s.adaptive.size(); ++i) {
-      const grade_session::AdaptiveState &state = s.adaptive[i];
-      if (fsal) {
-        slopes.push_back(s.slots[size_t(state.slopeSlot)]);
-        continue;
-      }
-      size_t bytes = size_t(numValues(s, state.field)) *
-                     grade_dtype_size(desc.fields[state.field].dtype);
-      if (!scratch[i].resize(bytes))
-        return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
-                          "model '%s': out of memory choosing the first step",
-                          desc.name);
-      slopes.push_back(scratch[i].data);
-    }
+    std::vector<Buffer> scratch;
+    if (!fsal && !allocateStateBuffers(s, scratch))
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory choosing the first step",
+                        desc.name);
+    for (size_t i = 0; i < s.adaptive.size(); ++i)
+      slopes.push_back(fsal ? s.slots[size_t(s.adaptive[i].slopeSlot)]
+                            : scratch[i].data);
     if (!fsal) {
       runRhs(s, s.t, slopes);
       ++stats.rhs_evaluations;
@@ -326,16 +333,10 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
   // Dense output needs both slopes (FSAL); other schemes step onto the
   // output times.
   const bool dense = fsal;
-  std::vector<Buffer> denseValues(dense ? s.adaptive.size() : 0);
-  for (size_t i = 0; i < denseValues.size(); ++i) {
-    const grade_session::AdaptiveState &state = s.adaptive[i];
-    size_t bytes = size_t(numValues(s, state.field)) *
-                   grade_dtype_size(desc.fields[state.field].dtype);
-    if (!denseValues[i].resize(bytes))
-      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
-                        "model '%s': out of memory for dense output",
-                        desc.name);
-  }
+  std::vector<Buffer> denseValues;
+  if (dense && !allocateStateBuffers(s, denseValues))
+    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                      "model '%s': out of memory for dense output", desc.name);
   int64_t nextOutput = 0;
   StepSizeController controller(errorOrder);
   int32_t worst = s.adaptive.empty() ? 0 : s.adaptive.front().field;
@@ -346,7 +347,7 @@ grade_status_t integrateAdaptive(grade_session &s, double t1,
     double t = s.t;
     if (stats.accepted + stats.rejected >= maxSteps)
       return maxStepsReached(desc, stats, t, h, t1, rtol, atol);
-    double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
+    double hMin = minimumStep(t);
     if (!(h >= hMin)) {
       // Why the last attempt failed: a non-finite value, or its error.
       std::string where = locateLargestError(s, t, h, rtol, atol);

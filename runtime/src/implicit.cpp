@@ -662,7 +662,7 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
     double t = s.t;
     if (stats.accepted + stats.rejected >= maxSteps)
       return maxStepsReached(desc, stats, t, h, t1, rtol, atol);
-    double hMin = 10 * (std::nextafter(std::fabs(t), HUGE_VAL) - std::fabs(t));
+    double hMin = minimumStep(t);
     if (!(h >= hMin)) {
       std::string where = lastFailed
                               ? std::string()

@@ -747,9 +747,10 @@ void permuteEdges(const grade_session &s, const void *from, void *to,
 
 CsrStates::CsrStates(grade_session &s, std::vector<void *> &buffers,
                      bool input)
-    : s(s), caller(buffers) {
+    : s(s) {
   if (s.edgePosition.empty())
-    return;
+    return; // nothing to permute: the caller's buffers are used as they are
+  caller = buffers;
   size_t state = 0;
   for (int32_t i = 0; i < s.desc->num_fields; ++i) {
     const grade_field_desc_t &field = s.desc->fields[i];
