@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs grade's libFuzzer targets (test/Fuzz) for a while on one core.
 #
-#   scripts/fuzz.sh TARGET SECONDS     TARGET: frontend, mtx, edgelist, npy, descriptor
+#   scripts/fuzz.sh TARGET SECONDS     TARGET: frontend, mtx, edgelist, npy, archive,
+#                                      descriptor
 #   scripts/fuzz.sh all SECONDS        every target, SECONDS each
 #
 # Configures (once) and builds build-fuzz/ with ASan + UBSan and libFuzzer's
@@ -22,17 +23,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: scripts/fuzz.sh {frontend|mtx|edgelist|npy|descriptor|all} SECONDS" >&2
+  echo "usage: scripts/fuzz.sh {frontend|mtx|edgelist|npy|archive|descriptor|all} SECONDS" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
 target="$1"
 seconds="$2"
 case "$seconds" in '' | *[!0-9]*) usage ;; esac
-all_targets=(frontend mtx edgelist npy descriptor)
+all_targets=(frontend mtx edgelist npy archive descriptor)
 case "$target" in
   all) targets=("${all_targets[@]}") ;;
-  frontend | mtx | edgelist | npy | descriptor) targets=("$target") ;;
+  frontend | mtx | edgelist | npy | archive | descriptor) targets=("$target") ;;
   *) usage ;;
 esac
 
@@ -65,6 +66,7 @@ seed() {
     mtx) find examples test -name '*.mtx' -type f -exec cp -f {} "$dir/" \; ;;
     edgelist) cp -f test/Fuzz/Inputs/edgelist/* "$dir/" ;;
     npy) find examples test -name '*.npy' -type f -exec cp -f {} "$dir/" \; ;;
+    archive) cp -f test/Fuzz/Inputs/archive/* "$dir/" ;;
     descriptor) cp -f test/Fuzz/Inputs/descriptor/* "$dir/" ;;
   esac
 }
@@ -73,7 +75,7 @@ seed() {
 max_len() {
   case "$1" in
     frontend) echo 16384 ;;
-    mtx | edgelist | npy) echo 4096 ;;
+    mtx | edgelist | npy | archive) echo 4096 ;;
     descriptor) echo 512 ;;
   esac
 }

@@ -13,6 +13,8 @@ packages=(
   antlr4 libantlr4-runtime-dev default-jre-headless uuid-dev
   # build and test
   cmake ninja-build ccache libgtest-dev libbenchmark-dev zlib1g-dev
+  # .npz archives (zip containers) in the runtime
+  libminizip-dev
   # reference computations in the numerical tests
   python3 python3-numpy python3-scipy
 )

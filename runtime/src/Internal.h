@@ -121,6 +121,20 @@ grade_status_t validateTensor(const grade_tensor_t *tensor, const char *what);
 /// with the path.
 grade_status_t openInput(const char *path, std::FILE *&file, uint64_t &size);
 
+/// A source of bytes for readNpyStream: a file, or an entry of an archive.
+class NpyStream {
+public:
+  virtual ~NpyStream() = default;
+  /// Reads up to `size` bytes; fewer only at the end or on an error.
+  virtual size_t read(void *data, size_t size) = 0;
+};
+
+/// Reads an .npy array of `size` bytes from `stream`; messages start with
+/// `label` ("x.npy", "w.npz: entry 'W'"). As grade_npy_read: the shape must
+/// account for exactly `size` bytes.
+grade_status_t readNpyStream(NpyStream &stream, uint64_t size,
+                             const std::string &label, grade_tensor_t **out);
+
 /// Reads a whole file into `contents` (errors as openInput, and the memory
 /// budget is checked against the file size first).
 grade_status_t readWholeFile(const char *path, std::string &contents);

@@ -284,8 +284,18 @@ uint32_t readLittleEndian(const unsigned char *bytes, int count) {
   return value;
 }
 
-/// Reads the prefix, then the header, checks everything, and only then
-/// allocates and reads the data.
+/// A FILE* as an NpyStream.
+class FileStream : public NpyStream {
+public:
+  explicit FileStream(std::FILE *file) : file(file) {}
+  size_t read(void *data, size_t size) override {
+    return std::fread(data, 1, size, file);
+  }
+
+private:
+  std::FILE *file;
+};
+
 grade_status_t readNpy(const char *path, grade_tensor_t **out) {
   // The file is read piecewise rather than whole: the data goes straight
   // into the tensor's aligned buffer, without a second copy.
@@ -294,9 +304,68 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
   if (grade_status_t status = openInput(path, rawFile, fileSize))
     return status;
   FilePtr file(rawFile);
+  FileStream stream(file.get());
+  return readNpyStream(stream, fileSize, path, out);
+}
 
+/// Writes exactly what np.save writes for the same array, so that files made
+/// by grade and by numpy are byte-identical.
+grade_status_t writeNpy(const char *path, const grade_tensor_t *tensor) {
+  if (grade_status_t status = validateTensor(tensor, "tensor"))
+    return status;
+  // Indexed by grade_dtype_t (validated above).
+  static const char *const kDescrs[] = {nullptr, "<f4", "<f8", "<i4", "<i8"};
+  std::vector<int64_t> shape(tensor->shape, tensor->shape + tensor->rank);
+  std::string header =
+      format("{'descr': '%s', 'fortran_order': False, "
+             "'shape': %s, }",
+             kDescrs[tensor->dtype], tupleString(shape).c_str());
+  // Pad with spaces so that the data starts on a 64-byte boundary, as numpy
+  // does; the header always ends in '\n'.
+  size_t prefixLength = 10;
+  size_t total = prefixLength + header.size() + 1;
+  header.append(
+      (kTensorAlignment - total % kTensorAlignment) % kTensorAlignment, ' ');
+  header += '\n';
+
+  // Version 1.0 suffices: with at most 8 dimensions the header stays far
+  // below its 64 KiB limit.
+  unsigned char prefix[10];
+  std::memcpy(prefix, kMagic, kMagicLength);
+  prefix[6] = 1;
+  prefix[7] = 0;
+  prefix[8] = static_cast<unsigned char>(header.size() & 0xff);
+  prefix[9] = static_cast<unsigned char>(header.size() >> 8);
+
+  size_t bytes =
+      size_t(grade_tensor_numel(tensor)) * grade_dtype_size(tensor->dtype);
+  std::vector<Chunk> chunks = {{prefix, sizeof(prefix)},
+                               {header.data(), header.size()}};
+  // .npy data is written little endian; never modify the caller's tensor,
+  // swap a copy on a big-endian host.
+  std::vector<unsigned char> swapped;
+  if (kHostIsLittleEndian) {
+    chunks.push_back({tensor->data, bytes});
+  } else {
+    const auto *data = static_cast<const unsigned char *>(tensor->data);
+    swapped.assign(data, data + bytes);
+    byteSwap(swapped.data(), bytes / grade_dtype_size(tensor->dtype),
+             grade_dtype_size(tensor->dtype));
+    chunks.push_back({swapped.data(), bytes});
+  }
+  return writeFile(path, chunks);
+}
+
+} // namespace
+
+/// Reads the prefix, then the header, checks everything, and only then
+/// allocates and reads the data.
+grade_status_t grade::rt::readNpyStream(NpyStream &stream, uint64_t fileSize,
+                                        const std::string &label,
+                                        grade_tensor_t **out) {
+  const char *path = label.c_str();
   unsigned char prefix[12];
-  if (std::fread(prefix, 1, 8, file.get()) != 8 ||
+  if (fileSize < 8 || stream.read(prefix, 8) != 8 ||
       std::memcmp(prefix, kMagic, kMagicLength) != 0)
     return makeStatus(GRADE_ERROR_PARSE, "%s: not a NumPy file (bad magic)",
                       path);
@@ -309,7 +378,8 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
   // Version 1.0 has a 16-bit header length, 2.0 and 3.0 (UTF-8 header) a
   // 32-bit one.
   int lengthBytes = major == 1 ? 2 : 4;
-  if (std::fread(prefix + 8, 1, lengthBytes, file.get()) != size_t(lengthBytes))
+  if (fileSize < uint64_t(8 + lengthBytes) ||
+      stream.read(prefix + 8, lengthBytes) != size_t(lengthBytes))
     return makeStatus(GRADE_ERROR_PARSE, "%s: truncated header", path);
   uint64_t headerLength = readLittleEndian(prefix + 8, lengthBytes);
   uint64_t dataOffset = 8 + lengthBytes + headerLength;
@@ -320,8 +390,7 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
                       path, (unsigned long long)headerLength,
                       (unsigned long long)(fileSize - 8 - lengthBytes));
   std::string headerText(headerLength, '\0');
-  if (headerLength &&
-      std::fread(&headerText[0], 1, headerLength, file.get()) != headerLength)
+  if (headerLength && stream.read(&headerText[0], headerLength) != headerLength)
     return makeStatus(GRADE_ERROR_IO, "%s: read error", path);
 
   NpyHeader header;
@@ -381,7 +450,7 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
   if (grade_status_t status = grade_tensor_create(
           dtype, int32_t(header.shape.size()), header.shape.data(), &tensor))
     return status;
-  if (needed && std::fread(tensor->data, 1, needed, file.get()) != needed) {
+  if (needed && stream.read(tensor->data, needed) != needed) {
     grade_tensor_free(tensor);
     return makeStatus(GRADE_ERROR_IO, "%s: read error", path);
   }
@@ -390,56 +459,6 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
   *out = tensor;
   return nullptr;
 }
-
-/// Writes exactly what np.save writes for the same array, so that files made
-/// by grade and by numpy are byte-identical.
-grade_status_t writeNpy(const char *path, const grade_tensor_t *tensor) {
-  if (grade_status_t status = validateTensor(tensor, "tensor"))
-    return status;
-  // Indexed by grade_dtype_t (validated above).
-  static const char *const kDescrs[] = {nullptr, "<f4", "<f8", "<i4", "<i8"};
-  std::vector<int64_t> shape(tensor->shape, tensor->shape + tensor->rank);
-  std::string header =
-      format("{'descr': '%s', 'fortran_order': False, "
-             "'shape': %s, }",
-             kDescrs[tensor->dtype], tupleString(shape).c_str());
-  // Pad with spaces so that the data starts on a 64-byte boundary, as numpy
-  // does; the header always ends in '\n'.
-  size_t prefixLength = 10;
-  size_t total = prefixLength + header.size() + 1;
-  header.append(
-      (kTensorAlignment - total % kTensorAlignment) % kTensorAlignment, ' ');
-  header += '\n';
-
-  // Version 1.0 suffices: with at most 8 dimensions the header stays far
-  // below its 64 KiB limit.
-  unsigned char prefix[10];
-  std::memcpy(prefix, kMagic, kMagicLength);
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix[8] = static_cast<unsigned char>(header.size() & 0xff);
-  prefix[9] = static_cast<unsigned char>(header.size() >> 8);
-
-  size_t bytes =
-      size_t(grade_tensor_numel(tensor)) * grade_dtype_size(tensor->dtype);
-  std::vector<Chunk> chunks = {{prefix, sizeof(prefix)},
-                               {header.data(), header.size()}};
-  // .npy data is written little endian; never modify the caller's tensor,
-  // swap a copy on a big-endian host.
-  std::vector<unsigned char> swapped;
-  if (kHostIsLittleEndian) {
-    chunks.push_back({tensor->data, bytes});
-  } else {
-    const auto *data = static_cast<const unsigned char *>(tensor->data);
-    swapped.assign(data, data + bytes);
-    byteSwap(swapped.data(), bytes / grade_dtype_size(tensor->dtype),
-             grade_dtype_size(tensor->dtype));
-    chunks.push_back({swapped.data(), bytes});
-  }
-  return writeFile(path, chunks);
-}
-
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // C API

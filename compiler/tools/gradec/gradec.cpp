@@ -159,21 +159,30 @@ static cl::opt<std::string> runInput(cl::Positional, cl::Required,
 static cl::opt<std::string> runGraph(
     "graph",
     cl::desc("Graph: a Matrix Market file (.mtx), an edge list (.csv, .tsv, "
-             ".txt, .edges), or gen:SPEC (e.g. gen:cycle:8, "
+             ".txt, .edges), an .npz with PyG's edge_index (and optional "
+             "edge_weight, num_nodes), or gen:SPEC (e.g. gen:cycle:8, "
              "gen:torus:64x64, gen:random:1000:5000)"),
     cl::value_desc("file|gen:spec"), cl::sub(runCommand), cl::cat(category));
-static cl::list<std::string> runInputs("input",
-                                       cl::desc("Bind an input: NAME=FILE.npy"),
-                                       cl::value_desc("name=file"),
-                                       cl::sub(runCommand), cl::cat(category));
-static cl::list<std::string> runParams("param",
-                                       cl::desc("Bind a parameter: NAME=FILE.npy"),
-                                       cl::value_desc("name=file"),
-                                       cl::sub(runCommand), cl::cat(category));
+static cl::list<std::string> runInputs(
+    "input",
+    cl::desc("Bind an input: NAME=FILE.npy, or an entry of an archive: "
+             "NAME=FILE.npz|.safetensors[:ENTRY] (ENTRY defaults to NAME)"),
+    cl::value_desc("name=file"), cl::sub(runCommand), cl::cat(category));
+static cl::list<std::string> runParams(
+    "param",
+    cl::desc("Bind a parameter: NAME=FILE.npy, or an entry of an archive: "
+             "NAME=FILE.npz|.safetensors[:ENTRY] (ENTRY defaults to NAME)"),
+    cl::value_desc("name=file"), cl::sub(runCommand), cl::cat(category));
+static cl::list<std::string> runLoads(
+    "load",
+    cl::desc("Bind every array of an .npz or safetensors file to the input "
+             "or parameter of its name (--input, --param and --set override "
+             "single entries)"),
+    cl::value_desc("file"), cl::sub(runCommand), cl::cat(category));
 static cl::opt<int64_t> runGraphNodes(
     "graph-nodes",
-    cl::desc("Nodes of an edge-list graph (.csv, .tsv, .txt, .edges: "
-             "SRC DST [WEIGHT] per line, 0-based); default: the largest "
+    cl::desc("Nodes of an edge-list or .npz graph (0-based indices); "
+             "default: the file's num_nodes entry (.npz), else the largest "
              "index + 1"),
     cl::value_desc("n"), cl::init(0), cl::sub(runCommand), cl::cat(category));
 static cl::opt<bool> runConvert(
@@ -1033,6 +1042,45 @@ grade_tensor_t *convertedArray(const grade_field_desc_t &field,
   return out;
 }
 
+/// Whether a path names an archive of arrays (.npz, safetensors).
+bool isArchivePath(llvm::StringRef path) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  return ext.equals_insensitive(".npz") ||
+         ext.equals_insensitive(".safetensors");
+}
+
+/// Where the array of a binding NAME=SPEC comes from: FILE.npy, or
+/// FILE.npz|.safetensors[:ENTRY], the entry defaulting to NAME.
+struct ArraySource {
+  std::string file;
+  std::string entry; ///< empty for an .npy file
+};
+ArraySource arraySource(llvm::StringRef name, llvm::StringRef spec) {
+  size_t colon = spec.rfind(':');
+  if (colon != llvm::StringRef::npos && isArchivePath(spec.take_front(colon)))
+    return {spec.take_front(colon).str(), spec.drop_front(colon + 1).str()};
+  if (isArchivePath(spec))
+    return {spec.str(), name.str()};
+  return {spec.str(), ""};
+}
+
+/// Reads the array of `source`; errors are printed.
+grade_tensor_t *readArray(const ArraySource &source) {
+  grade_tensor_t *tensor = nullptr;
+  if (source.entry.empty()) {
+    if (failedStatus(grade_npy_read(source.file.c_str(), &tensor)))
+      return nullptr;
+    return tensor;
+  }
+  grade_archive_t *archive = nullptr;
+  if (failedStatus(grade_archive_open(source.file.c_str(), &archive)))
+    return nullptr;
+  bool ok = !failedStatus(
+      grade_archive_read(archive, source.entry.c_str(), &tensor));
+  grade_archive_close(archive);
+  return ok ? tensor : nullptr;
+}
+
 /// Whether a --graph file is an edge list (by its extension) rather than
 /// Matrix Market.
 bool isEdgeList(llvm::StringRef path) {
@@ -1126,9 +1174,13 @@ int runMain(const char *argv0) {
     if (!generated)
       readFiles.push_back({"the graph '" + runGraph + "'", runGraph});
     for (const auto &[name, file] : inputs)
-      readFiles.push_back({"--input " + name + "=" + file, file});
+      readFiles.push_back(
+          {"--input " + name + "=" + file, arraySource(name, file).file});
     for (const auto &[name, file] : params)
-      readFiles.push_back({"--param " + name + "=" + file, file});
+      readFiles.push_back(
+          {"--param " + name + "=" + file, arraySource(name, file).file});
+    for (const std::string &file : runLoads)
+      readFiles.push_back({"--load " + file, file});
     std::vector<NamedFile> written;
     for (const auto &[name, file] : outputs)
       written.push_back({"--output " + name + "=" + file, file});
@@ -1174,6 +1226,11 @@ int runMain(const char *argv0) {
   if (generated) {
     if (failedStatus(grade_graph_generate(graphSpec.str().c_str(), &graph)))
       return 1;
+  } else if (llvm::sys::path::extension(runGraph).equals_insensitive(
+                 ".npz")) {
+    if (failedStatus(
+            grade_graph_read_npz(runGraph.c_str(), runGraphNodes, &graph)))
+      return 1;
   } else if (isEdgeList(runGraph)) {
     if (failedStatus(grade_graph_read_edge_list(runGraph.c_str(),
                                                 runGraphNodes, &graph)))
@@ -1186,24 +1243,76 @@ int runMain(const char *argv0) {
       failedStatus(grade_session_set_threads(session, runThreads)) ||
       failedStatus(grade_session_bind_graph(session, graph)))
     return 1;
-  for (auto [flag, bindings] :
-       {std::pair<llvm::StringRef,
-                  std::vector<std::pair<std::string, std::string>> *>{
-            "input", &inputs},
-        {"param", &params}}) {
-    for (const auto &[name, file] : *bindings) {
+  // What to bind: --load's entries first (those that --input, --param or
+  // --set name are left out), then --input and --param.
+  struct Binding {
+    std::string name;
+    ArraySource source;
+    int32_t role; ///< grade_field_role_t expected; 0 for either
+  };
+  std::vector<Binding> bindings;
+  for (const std::string &file : runLoads) {
+    grade_archive_t *archive = nullptr;
+    if (failedStatus(grade_archive_open(file.c_str(), &archive)))
+      return 1;
+    std::vector<std::string> names;
+    for (int64_t k = 0, n = grade_archive_num_entries(archive); k < n; ++k)
+      names.push_back(grade_archive_entry_name(archive, k));
+    grade_archive_close(archive);
+    for (const std::string &name : names) {
+      auto named = [&](const auto &binding) { return binding.first == name; };
+      if (llvm::any_of(inputs, named) || llvm::any_of(params, named) ||
+          llvm::any_of(sets, named))
+        continue;
       const grade_field_desc_t *field =
           grade_descriptor_find_field(desc, name.c_str());
-      int32_t expected = flag == "input" ? GRADE_ROLE_INPUT : GRADE_ROLE_PARAM;
-      if (field && field->role != expected) {
+      if (!field || (field->role != GRADE_ROLE_INPUT &&
+                     field->role != GRADE_ROLE_PARAM)) {
+        std::string bindable;
+        for (int32_t f = 0; f < desc->num_fields; ++f)
+          if (desc->fields[f].role == GRADE_ROLE_INPUT ||
+              desc->fields[f].role == GRADE_ROLE_PARAM)
+            bindable += std::string(bindable.empty() ? "" : ", ") +
+                        desc->fields[f].name;
+        llvm::errs() << "gradec: error: --load " << file << ": entry '"
+                     << name << "' is not an input or parameter of model '"
+                     << desc->name << "' (they are: "
+                     << (bindable.empty() ? "none" : bindable)
+                     << "); bind entries one by one with --input or "
+                        "--param NAME=FILE:ENTRY\n";
+        return 1;
+      }
+      if (llvm::any_of(bindings,
+                       [&](const Binding &b) { return b.name == name; })) {
+        llvm::errs() << "gradec: error: '" << name
+                     << "' is in more than one --load file\n";
+        return 1;
+      }
+      bindings.push_back({name, {file, name}, 0});
+    }
+  }
+  for (const auto &[name, file] : inputs)
+    bindings.push_back({name, arraySource(name, file), GRADE_ROLE_INPUT});
+  for (const auto &[name, file] : params)
+    bindings.push_back({name, arraySource(name, file), GRADE_ROLE_PARAM});
+  {
+    for (const auto &[name, source, expected] : bindings) {
+      const grade_field_desc_t *field =
+          grade_descriptor_find_field(desc, name.c_str());
+      if (field && expected && field->role != expected) {
         llvm::errs() << "gradec: error: '" << name << "' is not "
-                     << (flag == "input" ? "an input" : "a parameter")
+                     << (expected == GRADE_ROLE_INPUT ? "an input"
+                                                      : "a parameter")
                      << " of model '" << desc->name << "'\n";
         return 1;
       }
-      grade_tensor_t *tensor = nullptr;
-      if (failedStatus(grade_npy_read(file.c_str(), &tensor)))
+      grade_tensor_t *tensor = readArray(source);
+      if (!tensor)
         return 1;
+      std::string file =
+          source.entry.empty()
+              ? source.file
+              : source.file + ": entry '" + source.entry + "'";
       // --convert: f32 <-> f64 and [N, 1] <-> [N], only when asked.
       grade_tensor_t *converted =
           field ? convertedArray(*field, graph, *tensor) : nullptr;

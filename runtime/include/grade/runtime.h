@@ -108,6 +108,40 @@ GRADE_RT_API grade_status_t grade_npy_read(const char *path,
 GRADE_RT_API grade_status_t grade_npy_write(const char *path,
                                             const grade_tensor_t *tensor);
 
+/*===-------------------------------------------------------------------===*
+ * Archives of named arrays: NumPy .npz and safetensors
+ *===-------------------------------------------------------------------===*/
+
+typedef struct grade_archive grade_archive_t;
+
+/** Opens a NumPy .npz archive (what np.savez and np.savez_compressed write:
+ *  a zip of .npy members, stored or deflated, zip64 records included; read
+ *  with Debian's minizip and zlib) or a safetensors file. The format comes
+ *  from the file's first bytes, not its name. Only the directory is read
+ *  here (checked against the file's size); arrays are read on demand. */
+GRADE_RT_API grade_status_t grade_archive_open(const char *path,
+                                               grade_archive_t **out);
+GRADE_RT_API void grade_archive_close(grade_archive_t *archive);
+/** "npz" or "safetensors". */
+GRADE_RT_API const char *grade_archive_format(const grade_archive_t *archive);
+/** Number of entries, and the name of entry `index` in file order: an .npz
+ *  member without its ".npy" (as numpy's NpzFile.files), a safetensors
+ *  tensor's name; NULL out of range. */
+GRADE_RT_API int64_t grade_archive_num_entries(const grade_archive_t *archive);
+GRADE_RT_API const char *grade_archive_entry_name(
+    const grade_archive_t *archive, int64_t index);
+/** 1 if the archive has an entry `name`, else 0. */
+GRADE_RT_API int grade_archive_has_entry(const grade_archive_t *archive,
+                                         const char *name);
+/** Reads entry `name` with every check of grade_npy_read (safetensors:
+ *  dtypes F32 F64 I32 I64, the shape matching data_offsets); an .npz
+ *  member's CRC is verified. A missing name is GRADE_ERROR_NOT_FOUND,
+ *  "w.npz: no entry 'W' (entries: a, b)"; other messages start with
+ *  "w.npz: entry 'W': " or "w.safetensors: tensor 'W': ". */
+GRADE_RT_API grade_status_t grade_archive_read(grade_archive_t *archive,
+                                               const char *name,
+                                               grade_tensor_t **out);
+
 /** Called with the path of each temporary file the runtime's atomic writers
  *  create (".NAME.tmp-..." next to the target): `created` once it exists,
  *  `finished` once it has been renamed into place or removed. A host that
@@ -207,6 +241,15 @@ GRADE_RT_API grade_status_t grade_graph_generate(const char *spec,
 GRADE_RT_API grade_status_t grade_graph_read_edge_list(const char *path,
                                                        int64_t num_nodes,
                                                        grade_graph_t **out);
+/** Reads a graph from an .npz archive in PyTorch Geometric's layout:
+ *  `edge_index`, an integer array of shape (2, E) whose row 0 holds the
+ *  sources and row 1 the destinations; optionally `edge_weight` (E floats)
+ *  and `num_nodes` (an integer scalar). The node count is `num_nodes`
+ *  (argument, else the entry, else the largest index + 1); the edge order
+ *  is the file's. Errors name the file, the entry and the column. */
+GRADE_RT_API grade_status_t grade_graph_read_npz(const char *path,
+                                                 int64_t num_nodes,
+                                                 grade_graph_t **out);
 GRADE_RT_API void grade_graph_free(grade_graph_t *graph);
 GRADE_RT_API int64_t grade_graph_num_nodes(const grade_graph_t *graph);
 GRADE_RT_API int64_t grade_graph_num_edges(const grade_graph_t *graph);
