@@ -125,6 +125,10 @@ grade_status_t openNpz(grade_archive &archive, std::FILE *file) {
                         (unsigned long)info.size_filename);
     Entry entry;
     entry.name.assign(name, info.size_filename);
+    if (entry.name.find('\0') != std::string::npos)
+      return makeStatus(GRADE_ERROR_PARSE,
+                        "%s: member %zu's name contains a NUL byte", path,
+                        archive.entries.size());
     // numpy's NpzFile lists "x.npy" as "x"; other members keep their name
     // and are refused when read.
     if (entry.name.size() > 4 &&
@@ -473,6 +477,10 @@ grade_status_t openSafetensors(grade_archive &archive, std::FILE *file) {
           return jsonError();
         continue;
       }
+      if (name.find('\0') != std::string::npos)
+        return makeStatus(GRADE_ERROR_PARSE,
+                          "%s: tensor %zu's name contains a NUL byte", path,
+                          archive.entries.size());
       Entry entry;
       entry.name = name;
       bool haveDtype = false, haveShape = false, haveOffsets = false;

@@ -15,6 +15,11 @@
 
 namespace {
 
+[[noreturn]] void fail(const char *what) {
+  std::fprintf(stderr, "fuzz-archive: %s\n", what);
+  std::abort();
+}
+
 void touch(const grade_tensor_t *tensor) {
   size_t element = grade_dtype_size(tensor->dtype);
   int64_t numel = grade_tensor_numel(tensor);
@@ -42,18 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   grade_status_t status = grade_archive_open(path, &archive);
   if (status) {
     if (archive)
-      std::abort();
+      fail("an archive and a status");
     grade::fuzz::checkStatus(status);
   } else {
     for (int64_t k = 0, n = grade_archive_num_entries(archive); k < n; ++k) {
       const char *name = grade_archive_entry_name(archive, k);
       if (!name || !grade_archive_has_entry(archive, name))
-        std::abort();
+        fail("a listed entry that has_entry does not find");
       grade_tensor_t *tensor = nullptr;
       status = grade_archive_read(archive, name, &tensor);
       if (status) {
         if (tensor)
-          std::abort();
+          fail("a tensor and a status");
         grade::fuzz::checkStatus(status);
         continue;
       }
@@ -63,26 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     grade_archive_close(archive);
   }
 
-  grade_graph_t *graph = nullptr;
-  status = grade_graph_read_npz(path, 0, &graph);
-  if (status) {
-    if (graph)
-      std::abort();
-    grade::fuzz::checkStatus(status);
-    return 0;
-  }
-  int64_t nodes = grade_graph_num_nodes(graph);
-  int64_t edges = grade_graph_num_edges(graph);
-  const int64_t *rowPtr = grade_graph_row_ptr(graph);
-  const int64_t *colIdx = grade_graph_col_idx(graph);
-  if (rowPtr[0] != 0 || rowPtr[nodes] != edges)
-    std::abort();
-  for (int64_t i = 0; i < nodes; ++i)
-    if (rowPtr[i] > rowPtr[i + 1])
-      std::abort();
-  for (int64_t e = 0; e < edges; ++e)
-    if (colIdx[e] < 0 || colIdx[e] >= nodes)
-      std::abort();
-  grade_graph_free(graph);
+  grade::fuzz::checkRead([&](grade_graph_t **graph) {
+    return grade_graph_read_npz(path, 0, graph);
+  });
   return 0;
 }
