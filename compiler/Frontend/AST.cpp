@@ -85,7 +85,7 @@ private:
           printLoc(field->getLoc());
         })
         .Case<LetDecl>([&](const LetDecl *let) {
-          os << "Let '" << let->getName() << "'";
+          os << (let->isReadout() ? "Readout '" : "Let '") << let->getName() << "'";
           if (let->getType())
             os << " : " << format(*let->getType());
           printLoc(let->getLoc());

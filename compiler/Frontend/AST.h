@@ -271,16 +271,19 @@ private:
 class LetDecl : public Decl {
 public:
   LetDecl(SourceRange range, std::string name, SourceRange nameRange,
-          std::optional<TypeSpec> type, ExprPtr value)
+          std::optional<TypeSpec> type, ExprPtr value, bool readout = false)
       : Decl(DeclKind::Let, range, std::move(name), nameRange),
-        type(std::move(type)), value(std::move(value)) {}
+        type(std::move(type)), value(std::move(value)), readout(readout) {}
   const std::optional<TypeSpec> &getType() const { return type; }
   const Expr &getValue() const { return *value; }
+  /// `readout NAME = ...;`: computed from the states after the solve.
+  bool isReadout() const { return readout; }
   static bool classof(const Decl *d) { return d->getKind() == DeclKind::Let; }
 
 private:
   std::optional<TypeSpec> type;
   ExprPtr value;
+  bool readout;
 };
 
 /// `state NAME : type = initial value;`.

@@ -19,6 +19,9 @@ decl
   | 'input' IDENT ':' typeSpec ';'                             # inputDecl
   | 'param' IDENT ':' typeSpec ('=' signedNumber)? ';'         # paramDecl
   | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl
+  // `readout NAME = ...;`: `readout` is not reserved (a field may be called
+  // so); the frontend checks the first word.
+  | kw=IDENT IDENT (':' typeSpec)? '=' expr ';'                # readoutDecl
   | 'state' IDENT ':' typeSpec '=' expr
       (',' IDENT '/' IDENT '=' expr)? ';'                      # stateDecl
   | 'rhs' IDENT deriv=IDENT? '/' IDENT '=' expr ';'            # rhsDecl

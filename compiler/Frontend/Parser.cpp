@@ -252,7 +252,9 @@ std::string describeExpected(const antlr4::misc::IntervalSet &set,
          type == GradeParser::FLOAT || type == GradeParser::STRING ||
          llvm::is_contained(expressionStarts, literal)))
       continue;
-    if (declaration && llvm::is_contained(declarationStarts, literal))
+    // An identifier starts a `readout` declaration.
+    if (declaration && (llvm::is_contained(declarationStarts, literal) ||
+                        type == GradeParser::IDENT))
       continue;
     parts.push_back(describeTokenType(type, vocab));
   }
@@ -302,8 +304,30 @@ protected:
     error.set(positions.begin(token), sameLine);
   }
 
+  /// Inside a declaration that starts with an identifier other than
+  /// `readout` (the only such declaration), the identifier is the mistake:
+  /// reports it and returns true.
+  bool reportUnknownDeclaration(antlr4::Parser *parser) {
+    for (antlr4::ParserRuleContext *ctx = parser->getContext(); ctx;
+         ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent)) {
+      auto *decl = dynamic_cast<GradeParser::ReadoutDeclContext *>(ctx);
+      if (!decl)
+        continue;
+      if (!decl->kw || decl->kw->getText() == "readout")
+        return false;
+      error.set(positions.begin(decl->kw),
+                "unknown declaration '" + escapeControls(decl->kw->getText()) +
+                    "'; declarations start with graph, input, param, let, "
+                    "state, rhs, solve, output, readout, symmetry or scheme");
+      return true;
+    }
+    return false;
+  }
+
   void reportNoViableAlternative(antlr4::Parser *parser,
                                  const antlr4::NoViableAltException &e) override {
+    if (reportUnknownDeclaration(parser))
+      return;
     antlr4::Token *token = e.getOffendingToken();
     std::string expected =
         describeExpected(e.getExpectedTokens(), parser->getVocabulary());
@@ -314,6 +338,8 @@ protected:
 
   void reportInputMismatch(antlr4::Parser *parser,
                            const antlr4::InputMismatchException &e) override {
+    if (reportUnknownDeclaration(parser))
+      return;
     antlr4::Token *token = e.getOffendingToken();
     std::string expected =
         describeExpected(e.getExpectedTokens(), parser->getVocabulary());
@@ -331,6 +357,8 @@ protected:
     if (inErrorRecoveryMode(parser))
       return;
     beginErrorCondition(parser);
+    if (reportUnknownDeclaration(parser))
+      return;
     antlr4::Token *token = parser->getCurrentToken();
     error.set(positions.begin(token),
               "unexpected " + describeToken(token) + "; expected " +
@@ -342,6 +370,8 @@ protected:
     if (inErrorRecoveryMode(parser))
       return;
     beginErrorCondition(parser);
+    if (reportUnknownDeclaration(parser))
+      return;
     antlr4::Token *previous = parser->getTokenStream()->LT(-1);
     antlr4::Token *current = parser->getCurrentToken();
     std::string expected =
@@ -499,6 +529,21 @@ private:
       return std::make_unique<LetDecl>(whole, let->IDENT()->getText(),
                                        range(let->IDENT()), std::move(type),
                                        buildExpr(let->expr()));
+    }
+    if (auto *readout = dynamic_cast<GradeParser::ReadoutDeclContext *>(ctx)) {
+      if (readout->kw->getText() != "readout")
+        error(positions.begin(readout->kw),
+              "unknown declaration '" + readout->kw->getText() +
+                  "'; declarations start with graph, input, param, let, "
+                  "state, rhs, solve, output, readout, symmetry or scheme");
+      std::optional<TypeSpec> type;
+      if (readout->typeSpec())
+        type = buildType(readout->typeSpec());
+      return std::make_unique<LetDecl>(whole, readout->IDENT(1)->getText(),
+                                       range(readout->IDENT(1)),
+                                       std::move(type),
+                                       buildExpr(readout->expr()),
+                                       /*readout=*/true);
     }
     if (auto *state = dynamic_cast<GradeParser::StateDeclContext *>(ctx)) {
       std::string name = state->IDENT(0)->getText();

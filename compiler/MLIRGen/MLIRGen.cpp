@@ -24,7 +24,7 @@ using sema::Elem;
 namespace {
 
 /// Which region an expression is emitted into.
-enum class RegionKind { Init, Rhs };
+enum class RegionKind { Init, Rhs, Readout };
 
 class Generator {
 public:
@@ -43,6 +43,7 @@ public:
     emitDecls();
     emitInit();
     emitRhs();
+    emitReadout();
     emitSolve();
     if (failed(verify(*module)))
       return nullptr;
@@ -97,6 +98,9 @@ private:
         if (!info.stored)
           continue;
         role = grade::Role::let;
+        break;
+      case sema::Role::Readout:
+        role = grade::Role::readout;
         break;
       }
       auto decl =
@@ -251,6 +255,31 @@ private:
     }
   }
 
+  /// The readouts, in declaration order, from the states at time %t.
+  void emitReadout() {
+    std::vector<std::string> targets;
+    std::vector<const sema::DeclInfo *> readouts;
+    for (const std::string &name : model.getOrder()) {
+      const sema::DeclInfo &info = model.getDecl(name);
+      if (info.role == sema::Role::Readout) {
+        targets.push_back(name);
+        readouts.push_back(&info);
+      }
+    }
+    if (targets.empty())
+      return;
+    OpBuilder::InsertionGuard guard(builder);
+    Location at = loc(readouts.front()->decl->getLoc());
+    Block *block = createRegionOp<ReadoutOp>(at, targets, 1);
+    builder.setInsertionPointToEnd(block);
+    beginRegion(RegionKind::Readout, block);
+    SmallVector<Value> results;
+    for (auto [name, info] : llvm::zip(targets, readouts))
+      results.push_back(emitDeclValue(name, *info, elemType(info->type.elem),
+                                      loc(info->decl->getLoc())));
+    YieldOp::create(builder, at, results);
+  }
+
   void emitSolve() {
     const ast::SolveDecl &solve = model.getSolve();
     auto tolerance = [&](std::optional<double> value) {
@@ -279,7 +308,7 @@ private:
   void beginRegion(RegionKind kind, Block *block) {
     region = kind;
     graphArg = block->getArgument(0);
-    timeArg = kind == RegionKind::Rhs ? block->getArgument(1) : Value();
+    timeArg = kind != RegionKind::Init ? block->getArgument(1) : Value();
     memo.clear();
   }
 
@@ -315,27 +344,36 @@ private:
         });
   }
 
+  /// The value of a declaration in the current region.
+  Value emitDeclValue(llvm::StringRef name, const sema::DeclInfo &info,
+                      mlir::Type elem, Location location) {
+    // Memoised per element type: an abstract global let may be used in
+    // f32 and f64 contexts alike.
+    auto key = std::make_pair(name.str(), elem);
+    auto it = memo.find(key);
+    if (it != memo.end())
+      return it->second;
+    Value value;
+    // Lets are loaded where init stored them (outside init), readouts
+    // are always computed from their expression (in the readout region,
+    // the only one that may read them).
+    bool load = info.role == sema::Role::Let
+                    ? info.stored && region != RegionKind::Init
+                    : info.role != sema::Role::Readout;
+    if (load)
+      value = LoadOp::create(builder, location, convert(info.type), name);
+    else
+      value = emit(llvm::cast<ast::LetDecl>(*info.decl).getValue(),
+                   elemType(info.type.elem, elem));
+    memo[key] = value;
+    return value;
+  }
+
   Value emitName(const ast::NameExpr &expr, mlir::Type elem,
                  Location location) {
     llvm::StringRef name = expr.getName();
-    if (const sema::DeclInfo *info = model.lookup(name)) {
-      // Memoised per element type: an abstract global let may be used in
-      // f32 and f64 contexts alike.
-      auto key = std::make_pair(name.str(), elem);
-      auto it = memo.find(key);
-      if (it != memo.end())
-        return it->second;
-      Value value;
-      bool load = info->role != sema::Role::Let ||
-                  (info->stored && region == RegionKind::Rhs);
-      if (load)
-        value = LoadOp::create(builder, location, convert(info->type), name);
-      else
-        value = emit(llvm::cast<ast::LetDecl>(*info->decl).getValue(),
-                     elemType(info->type.elem, elem));
-      memo[key] = value;
-      return value;
-    }
+    if (const sema::DeclInfo *info = model.lookup(name))
+      return emitDeclValue(name, *info, elem, location);
     if (name == "t") {
       if (elem.isF64())
         return timeArg;

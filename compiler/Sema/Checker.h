@@ -36,6 +36,8 @@ inline constexpr llvm::StringRef kReservedNames[] = {"t", "weight", "degree",
 struct Usage {
   bool dynamic = false;
   std::string cause; ///< "state 'x'", "the time 't'", "let 'm'"
+  /// The expression is a readout's value, which may read other readouts.
+  bool inReadout = false;
 
   void markDynamic(const std::string &why) {
     if (!dynamic)

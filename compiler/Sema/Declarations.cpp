@@ -161,7 +161,8 @@ void Checker::collectDecls() {
       declare(decl, Role::State);
       break;
     case ast::DeclKind::Let:
-      declare(decl, Role::Let);
+      declare(decl, llvm::cast<ast::LetDecl>(decl).isReadout() ? Role::Readout
+                                                               : Role::Let);
       break;
     case ast::DeclKind::Rhs:
       rhsDecls.push_back(&llvm::cast<ast::RhsDecl>(decl));
@@ -292,6 +293,7 @@ bool Checker::ensureLet(llvm::StringRef name) {
   }
   letStates[name] = Checking;
   Usage use;
+  use.inReadout = let.isReadout();
   std::optional<Type> value = check(let.getValue(), use);
   if (!value) {
     letStates[name] = Failed;
@@ -316,6 +318,18 @@ bool Checker::ensureLet(llvm::StringRef name) {
   // A field must have a concrete element type to live in a buffer.
   if (!type.isGlobal() && type.elem == Elem::Abstract)
     type.elem = Elem::F64;
+  if (let.isReadout()) {
+    if (type.isGlobal()) {
+      error(let.getValue().getLoc(),
+            "readout '" + name + "' is a global value (" + format(type) +
+                "); readouts are node or edge fields");
+      letStates[name] = Failed;
+      return false;
+    }
+    // A result of the model, kept in a buffer the readout entry fills.
+    info.stored = true;
+    info.output = true;
+  }
   info.type = type;
   info.dynamic = use.dynamic;
   letCauses[name] = use.cause;

@@ -69,7 +69,8 @@ bool Checker::run() {
   if (model.solve)
     checkSolve();
   for (const std::string &name : model.order)
-    if (model.decls[name].role == Role::Let)
+    if (model.decls[name].role == Role::Let ||
+        model.decls[name].role == Role::Readout)
       ensureLet(name);
   checkStates();
   checkRhs();

@@ -55,8 +55,9 @@ struct Type {
 /// Renders a type for messages: "node f32[64]", "edge f64", "global f32[4, 2]".
 std::string format(const Type &type);
 
-/// The role of a named declaration.
-enum class Role { Input, Param, State, Let };
+/// The role of a named declaration. A readout is a let computed after the
+/// solve, from the final states; only readouts read readouts.
+enum class Role { Input, Param, State, Let, Readout };
 
 struct DeclInfo {
   const ast::Decl *decl = nullptr;

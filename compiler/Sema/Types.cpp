@@ -138,6 +138,19 @@ std::optional<Type> Checker::checkName(const ast::NameExpr &expr, Usage &use) {
         use.markDynamic("let '" + name.str() + "', which depends on " +
                         letCauses[name]);
       return info.type;
+    case Role::Readout:
+      if (!use.inReadout) {
+        error(expr.getLoc(),
+              "readout '" + name.str() +
+                  "' is computed after the solve; only readouts can read it")
+                .attachNote(loc(info.decl->getNameRange().begin))
+            << "readout declared here";
+        return std::nullopt;
+      }
+      if (!ensureLet(name))
+        return std::nullopt;
+      use.markDynamic("readout '" + name.str() + "'");
+      return info.type;
     }
   }
   if (name == "t") {

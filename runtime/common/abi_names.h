@@ -43,7 +43,8 @@ static inline const char *grade_abi_dtype_name(int32_t dtype) {
   }
 }
 
-/** A role as messages name it: "input", "parameter", "state", "let". */
+/** A role as messages name it: "input", "parameter", "state", "let",
+ *  "readout". */
 static inline const char *grade_abi_role_word(int32_t role) {
   switch (role) {
   case GRADE_ROLE_INPUT:
@@ -54,6 +55,8 @@ static inline const char *grade_abi_role_word(int32_t role) {
     return "state";
   case GRADE_ROLE_LET:
     return "let";
+  case GRADE_ROLE_READOUT:
+    return "readout";
   default:
     return "temporary";
   }

@@ -32,6 +32,8 @@ const char *roleName(int32_t role) {
     return "state";
   case GRADE_ROLE_LET:
     return "let";
+  case GRADE_ROLE_READOUT:
+    return "readout";
   }
   return "?";
 }

@@ -122,7 +122,7 @@ grade_status_t checkDescriptor(const char *path,
       return invalidDescriptor(path, format("field %d ('%s') has %s %d", int(i),
                                             field.name, what, value));
     };
-    if (field.role < GRADE_ROLE_INPUT || field.role > GRADE_ROLE_LET)
+    if (field.role < GRADE_ROLE_INPUT || field.role > GRADE_ROLE_READOUT)
       return bad("unknown role", field.role);
     if (field.kind < GRADE_KIND_NODE || field.kind > GRADE_KIND_GLOBAL)
       return bad("unknown kind", field.kind);
@@ -437,6 +437,11 @@ grade_status_t checkEntries(const char *path,
                            ? " (an IMEX scheme steps with it)"
                            : ""));
   }
+  bool hasReadouts = false;
+  for (int32_t i = 0; i < desc->num_fields; ++i)
+    hasReadouts |= desc->fields[i].role == GRADE_ROLE_READOUT;
+  if (hasReadouts && !seen[GRADE_ENTRY_READOUT])
+    return invalidDescriptor(path, "readout fields but no readout entry point");
   if ((desc->position_a == nullptr) != (desc->position_b == nullptr))
     return invalidDescriptor(path, "half a position tableau");
   if (desc->position_a)

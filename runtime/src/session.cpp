@@ -703,6 +703,13 @@ grade_status_t readField(const grade_session &s, const char *name,
                       s.desc->name, name);
   if (grade_status_t status = checkReadable(s, *field, index))
     return status;
+  // A readout is a function of the current states, inputs and time: it is
+  // evaluated when read, so it can never be stale. Reading is logically
+  // const; the readout buffers are the session's cache of that function
+  // (sessions are created non-const, so the cast is well defined).
+  if (field->role == GRADE_ROLE_READOUT)
+    runEntry(const_cast<grade_session &>(s), GRADE_ENTRY_READOUT, s.t,
+             s.desc->dt);
   int64_t shape[GRADE_TENSOR_MAX_RANK];
   int rank = fullShape(s, *field, shape);
   grade_tensor_t *tensor = nullptr;

@@ -62,6 +62,8 @@ int32_t roleOf(Role role) {
     return GRADE_ROLE_STATE;
   case Role::let:
     return GRADE_ROLE_LET;
+  case Role::readout:
+    return GRADE_ROLE_READOUT;
   case Role::temp:
   case Role::slope:
   case Role::midpoint:
@@ -245,7 +247,8 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       {"explicit_rhs", GRADE_ENTRY_EXPLICIT_RHS},
       {"implicit_rhs", GRADE_ENTRY_IMPLICIT_RHS},
       {"implicit_jvp", GRADE_ENTRY_IMPLICIT_JVP},
-      {"implicit_diagonal", GRADE_ENTRY_IMPLICIT_DIAGONAL}};
+      {"implicit_diagonal", GRADE_ENTRY_IMPLICIT_DIAGONAL},
+      {"readout", GRADE_ENTRY_READOUT}};
   TableauAttr scheme = solve.getScheme();
   bool implicit = scheme.isImplicit(), imex = scheme.isImex();
   SmallVector<std::pair<StringLiteral, int32_t>> entryKinds;

@@ -601,10 +601,10 @@ LogicalResult EntryOp::verifyRegions() {
   StringRef kind = getKind();
   if (!llvm::is_contained({"init", "rhs", "step", "jvp", "diagonal",
                            "explicit_rhs", "implicit_rhs", "implicit_jvp",
-                           "implicit_diagonal"},
+                           "implicit_diagonal", "readout"},
                           kind))
     return emitOpError("kind must be 'init', 'rhs', 'step', 'jvp', "
-                       "'diagonal', or for a split right-hand side "
+                       "'diagonal', 'readout', or for a split right-hand side "
                        "'explicit_rhs', 'implicit_rhs', 'implicit_jvp' or "
                        "'implicit_diagonal', got '")
            << kind << "'";

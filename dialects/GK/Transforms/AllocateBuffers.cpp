@@ -261,6 +261,13 @@ LogicalResult allocateModel(ModelOp model) {
       return failure();
     model.setDiagonalOutputsAttr(*outputs);
   }
+  // Readouts are written in place: nothing the readout entry reads is
+  // written by it but the readouts themselves.
+  if (ReadoutOp readout = model.getReadoutOp())
+    if (failed(allocateRegion(readout.getBody().front(),
+                              getTargets(readout.getTargets()),
+                              TargetPolicy::InPlace, pool, swaps)))
+      return failure();
   if (StepOp step = model.getStepOp()) {
     SolveOp solve = model.getSolveOp();
     TargetPolicy policy = solve && solve.getScheme().isAdaptive()

@@ -29,7 +29,10 @@ def Grade_Role : I32EnumAttr<"Role", "what a declared field is for", [
     I32EnumAttrCase<"atol", 9>,
     // The direction v of a Jacobian-vector product J v (`grade.jvp`), per
     // state: the runtime points it at its vector.
-    I32EnumAttrCase<"tangent", 10>
+    I32EnumAttrCase<"tangent", 10>,
+    // A field computed after the solve from the states (`readout` in a
+    // model file), by `grade.readout`.
+    I32EnumAttrCase<"readout", 11>
   ]> {
   let cppNamespace = "::grade";
 }

@@ -55,6 +55,9 @@ static OpTy getPartChild(ModelOp model, std::optional<RhsPart> part) {
 
 GraphOp ModelOp::getGraphOp() { return getUniqueChild<GraphOp>(*this); }
 InitOp ModelOp::getInitOp() { return getUniqueChild<InitOp>(*this); }
+ReadoutOp ModelOp::getReadoutOp() {
+  return getUniqueChild<ReadoutOp>(*this);
+}
 RhsOp ModelOp::getRhsOp(std::optional<RhsPart> part) {
   return getPartChild<RhsOp>(*this, part);
 }
@@ -81,6 +84,7 @@ SmallVector<Operation *> ModelOp::getEntryRegions() {
   add(getRhsOp(RhsPart::ImplicitPart));
   add(getJvpOp(RhsPart::ImplicitPart));
   add(getDiagonalOp(RhsPart::ImplicitPart));
+  add(getReadoutOp());
   return regions;
 }
 
@@ -94,6 +98,7 @@ std::string grade::getEntryName(Operation *region) {
     part = diagonal.getPart();
   std::string base = llvm::TypeSwitch<Operation *, std::string>(region)
                          .Case([](InitOp) { return "init"; })
+                         .Case([](ReadoutOp) { return "readout"; })
                          .Case([](RhsOp) { return "rhs"; })
                          .Case([](StepOp) { return "step"; })
                          .Case([](JvpOp) { return "jvp"; })
@@ -143,12 +148,14 @@ static LogicalResult verifyStatesCovered(ModelOp model, Operation *regionOp,
 
 LogicalResult ModelOp::verifyRegions() {
   Block &body = getBody().front();
-  unsigned numGraphs = 0, numInits = 0, numSteps = 0, numSolves = 0;
+  unsigned numGraphs = 0, numInits = 0, numSteps = 0, numSolves = 0,
+           numReadouts = 0;
   // Region ops of a right-hand side part (or the whole), by name.
   llvm::StringMap<unsigned> numParts;
   for (Operation &op : body) {
     numGraphs += isa<GraphOp>(op);
     numInits += isa<InitOp>(op);
+    numReadouts += isa<ReadoutOp>(op);
     numSteps += isa<StepOp>(op);
     numSolves += isa<SolveOp>(op);
     if (isa<RhsOp, JvpOp, DiagonalOp>(op) &&
@@ -161,9 +168,21 @@ LogicalResult ModelOp::verifyRegions() {
   }
   if (numGraphs != 1)
     return emitOpError("must declare exactly one graph, found ") << numGraphs;
-  if (numInits > 1 || numSteps > 1 || numSolves > 1)
-    return emitOpError(
-        "may hold at most one 'grade.init', 'grade.step' and 'grade.solve'");
+  if (numInits > 1 || numSteps > 1 || numSolves > 1 || numReadouts > 1)
+    return emitOpError("may hold at most one 'grade.init', 'grade.step', "
+                       "'grade.readout' and 'grade.solve'");
+  // Before lowering (which erases the region ops), every readout is
+  // computed by the readout region.
+  if (ReadoutOp readout = getReadoutOp()) {
+    llvm::SmallSet<StringRef, 8> readouts;
+    for (Attribute target : readout.getTargets())
+      readouts.insert(cast<FlatSymbolRefAttr>(target).getValue());
+    for (DeclOp decl : getDecls())
+      if (decl.getRole() == Role::readout &&
+          !readouts.contains(decl.getSymName()))
+        return decl.emitOpError("readout '@")
+               << decl.getSymName() << "' is not computed by 'grade.readout'";
+  }
   if (bool split = getRhsOp(RhsPart::ExplicitPart) ||
                    getRhsOp(RhsPart::ImplicitPart);
       split && !(getRhsOp(RhsPart::ExplicitPart) &&
@@ -227,6 +246,7 @@ LogicalResult DeclOp::verify() {
   case Role::slope:
   case Role::midpoint:
   case Role::tangent:
+  case Role::readout:
     if (!isField)
       return emitOpError("a ")
              << stringifyRole(getRole()) << " must be a node or edge field, got "
@@ -365,6 +385,21 @@ static void nameRegionArgs(Region &region, OpAsmSetValueNameFn setName) {
 void InitOp::getAsmBlockArgumentNames(Region &region,
                                       OpAsmSetValueNameFn setName) {
   nameRegionArgs(region, setName);
+}
+void ReadoutOp::getAsmBlockArgumentNames(Region &region,
+                                         OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
+YieldOp ReadoutOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+ParseResult ReadoutOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<ReadoutOp>(parser, result);
+}
+void ReadoutOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
+LogicalResult ReadoutOp::verifyRegions() {
+  return verifyRegionOp(*this, 1, {Role::readout},
+                        "(!grade.graph, f64 time)");
 }
 void RhsOp::getAsmBlockArgumentNames(Region &region,
                                      OpAsmSetValueNameFn setName) {
@@ -544,6 +579,9 @@ LogicalResult LoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   Role role = decl.getRole();
   if (role == Role::temp)
     return emitOpError("cannot read temporary '@") << getDecl() << "'";
+  if (role == Role::readout)
+    return emitOpError("cannot read readout '@")
+           << getDecl() << "': readouts are results, computed last";
   if ((*this)->getParentOfType<InitOp>() && role != Role::input &&
       role != Role::param)
     return emitOpError("'grade.init' can read only inputs and parameters, "

@@ -99,6 +99,7 @@ def Grade_ModelOp : Grade_Op<"model", [
     /// and diagonal of the whole right-hand side, or of one part of a
     /// split (IMEX) one.
     InitOp getInitOp();
+    ReadoutOp getReadoutOp();
     RhsOp getRhsOp(std::optional<RhsPart> part = std::nullopt);
     StepOp getStepOp();
     JvpOp getJvpOp(std::optional<RhsPart> part = std::nullopt);
@@ -209,6 +210,26 @@ def Grade_InitOp : Grade_RegionOp<"init"> {
     grade.init targets [@a, @x] (%G: !grade.graph) {
       ...
       grade.yield %a, %x0 : !grade.field<edge, f32>, !grade.field<node, 64xf32>
+    }
+    ```
+  }];
+}
+
+def Grade_ReadoutOp : Grade_RegionOp<"readout"> {
+  let summary = "fields computed from the states, after the solve";
+  let description = [{
+    Computes the readouts (`readout logits = relu(x) @ W2 + b2;`): fields
+    of the states' current values (`grade.load` of a state), the inputs,
+    parameters and stored lets, at time `%t`. The runtime evaluates it when
+    a readout is read after the states changed (after an integration, at
+    each output time). The body takes the graph and the time and yields one
+    value per target; targets are readouts.
+
+    ```mlir
+    grade.readout targets [@logits] (%G: !grade.graph, %t: f64) {
+      %x = grade.load @x : !grade.field<node, 64xf32>
+      ...
+      grade.yield %logits : !grade.field<node, 7xf32>
     }
     ```
   }];
@@ -343,7 +364,8 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
 
 def Grade_YieldOp : Grade_Op<"yield", [
     Pure, Terminator,
-    ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp", "DiagonalOp"]>
+    ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp", "DiagonalOp",
+                 "ReadoutOp"]>
   ]> {
   let summary = "yields the values of a region's targets";
   let description = [{

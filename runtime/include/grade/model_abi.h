@@ -77,6 +77,8 @@ typedef enum grade_field_role {
   GRADE_ROLE_PARAM = 2,
   GRADE_ROLE_STATE = 3,
   GRADE_ROLE_LET = 4,
+  GRADE_ROLE_READOUT = 5, /**< computed from the states by the readout
+                               entry, after the solve */
 } grade_field_role_t;
 
 /** One declared field of a model. */
@@ -188,10 +190,12 @@ typedef enum grade_entry_kind {
                                      GRADE_ENTRY_JVP) */
   GRADE_ENTRY_IMPLICIT_DIAGONAL = 9, /**< the implicit part's Jacobian
                                           diagonal (optional) */
+  GRADE_ENTRY_READOUT = 10, /**< the readouts from the current states at
+                                 time t (present when the model has any) */
 } grade_entry_kind_t;
 
 /** The largest grade_entry_kind_t. */
-#define GRADE_ENTRY_KIND_MAX GRADE_ENTRY_IMPLICIT_DIAGONAL
+#define GRADE_ENTRY_KIND_MAX GRADE_ENTRY_READOUT
 
 typedef struct grade_entry_desc {
   const char *name;     /**< "init", "rhs", "step" */

@@ -6,7 +6,7 @@ grade.model @no_graph {
 
 // -----
 
-// expected-error @+1 {{may hold at most one 'grade.init', 'grade.step' and 'grade.solve'}}
+// expected-error @+1 {{may hold at most one 'grade.init', 'grade.step', 'grade.readout' and 'grade.solve'}}
 grade.model @two_solves {
   grade.graph @G
   grade.solve euler dt(0.1) over [0.0, 1.0]
@@ -495,4 +495,53 @@ grade.model @m {
   grade.graph @G
   // expected-error @+1 {{tableau 'se': qa[2][2] = 1.0 makes the scheme implicit; the position tableau is strictly lower-triangular too}}
   grade.solve #grade.tableau<"se", order 1, a = [[0.0, 0.0], [1.0, 0.0]], b = [1.0, 0.0], c = [0.0, 1.0], qa = [[0.0, 0.0], [0.0, 1.0]], qb = [0.0, 1.0]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+// Readouts: computed by grade.readout, which assigns readouts only, and
+// read by nothing (they are results).
+grade.model @readout_not_computed {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{readout '@y' is not computed by 'grade.readout'}}
+  grade.decl readout @y : !grade.field<node, f64>
+  grade.decl readout @z : !grade.field<node, f64>
+  grade.readout targets [@z] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @readout_assigns_state {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.readout' op cannot assign state '@x'}}
+  grade.readout targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @readout_read {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.decl readout @y : !grade.field<node, f64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    // expected-error @+1 {{'grade.load' op cannot read readout '@y': readouts are results, computed last}}
+    %y = grade.load @y : !grade.field<node, f64>
+    grade.yield %y : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @readout_global {
+  grade.graph @G
+  // expected-error @+1 {{'grade.decl' op a readout must be a node or edge field, got 'f64'}}
+  grade.decl readout @y : f64
 }

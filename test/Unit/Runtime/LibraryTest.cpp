@@ -516,8 +516,11 @@ TEST_F(BrokenDescriptorTest, Fields) {
             invalid("field 2 has no name"));
   EXPECT_EQ(broken(3, [](auto &f) { f.role = 0; }),
             invalid("field 3 ('inflow') has unknown role 0"));
-  EXPECT_EQ(broken(3, [](auto &f) { f.role = GRADE_ROLE_LET + 1; }),
-            invalid("field 3 ('inflow') has unknown role 5"));
+  EXPECT_EQ(broken(3, [](auto &f) { f.role = GRADE_ROLE_READOUT + 1; }),
+            invalid("field 3 ('inflow') has unknown role 6"));
+  // A readout needs the entry that computes it.
+  EXPECT_EQ(broken(3, [](auto &f) { f.role = GRADE_ROLE_READOUT; }),
+            invalid("readout fields but no readout entry point"));
   EXPECT_EQ(broken(2, [](auto &f) { f.kind = 0; }),
             invalid("field 2 ('flow') has unknown kind 0"));
   EXPECT_EQ(broken(2, [](auto &f) { f.kind = GRADE_KIND_GLOBAL + 1; }),
@@ -671,7 +674,7 @@ TEST_F(BrokenDescriptorTest, Entries) {
   EXPECT_EQ(broken(0, [](auto &e) { e.entry = 0; }),
             invalid("entry 0 has unknown kind 0"));
   EXPECT_EQ(broken(1, [](auto &e) { e.entry = GRADE_ENTRY_KIND_MAX + 1; }),
-            invalid("entry 1 has unknown kind 10"));
+            invalid("entry 1 has unknown kind 11"));
   EXPECT_EQ(broken(1, [](auto &e) { e.fn = nullptr; }),
             invalid("entry 1 is NULL"));
   EXPECT_EQ(broken(0, [](auto &e) { e.name = nullptr; }),
