@@ -68,6 +68,15 @@ except (OSError, subprocess.CalledProcessError):
     lit_config.note("numpy/scipy not importable by %s: numerical tests are "
                     "unsupported" % config.python_executable)
 
+# PyTorch (Debian's python3-torch) for the interoperability tests.
+try:
+    subprocess.check_call([config.python_executable, "-c", "import torch"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config.available_features.add("torch")
+except (OSError, subprocess.CalledProcessError):
+    lit_config.note("torch not importable by %s: PyTorch interoperability "
+                    "tests are unsupported" % config.python_executable)
+
 if os.path.isfile(os.path.join(config.grade_data_dir, "cora", "edges.mtx")):
     config.available_features.add("cora")
 else:

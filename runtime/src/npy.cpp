@@ -276,6 +276,40 @@ void byteSwap(void *data, size_t count, size_t elementSize) {
   }
 }
 
+/// Rewrites a tensor whose data is in Fortran (column-major) order into C
+/// order, through one temporary copy of the data.
+grade_status_t toCOrder(grade_tensor_t &tensor, size_t elementSize) {
+  int64_t numel = grade_tensor_numel(&tensor);
+  std::vector<unsigned char> columnMajor;
+  columnMajor.assign(static_cast<unsigned char *>(tensor.data),
+                     static_cast<unsigned char *>(tensor.data) +
+                         size_t(numel) * elementSize);
+  int rank = tensor.rank;
+  // Column-major strides (in elements) of each axis.
+  int64_t stride[GRADE_TENSOR_MAX_RANK];
+  int64_t step = 1;
+  for (int d = 0; d < rank; ++d) {
+    stride[d] = step;
+    step *= tensor.shape[d];
+  }
+  int64_t index[GRADE_TENSOR_MAX_RANK] = {};
+  auto *to = static_cast<unsigned char *>(tensor.data);
+  int64_t from = 0; // column-major offset of the current C-order element
+  for (int64_t k = 0; k < numel; ++k) {
+    std::memcpy(to + size_t(k) * elementSize,
+                columnMajor.data() + size_t(from) * elementSize, elementSize);
+    // Advance the C-order multi-index (last axis fastest).
+    for (int d = rank - 1; d >= 0; --d) {
+      from += stride[d];
+      if (++index[d] < tensor.shape[d])
+        break;
+      from -= stride[d] * tensor.shape[d];
+      index[d] = 0;
+    }
+  }
+  return nullptr;
+}
+
 /// The header length field is little endian whatever the host or the data.
 uint32_t readLittleEndian(const unsigned char *bytes, int count) {
   uint32_t value = 0;
@@ -403,9 +437,6 @@ grade_status_t grade::rt::readNpyStream(NpyStream &stream, uint64_t fileSize,
                       "%s: unsupported dtype '%s' (supported: <f4, <f8, <i4, "
                       "<i8)",
                       path, escapeText(header.descr).c_str());
-  if (header.fortranOrder)
-    return makeStatus(GRADE_ERROR_PARSE,
-                      "%s: fortran_order arrays are not supported", path);
   if (header.shape.size() > size_t(GRADE_TENSOR_MAX_RANK))
     return makeStatus(GRADE_ERROR_PARSE,
                       "%s: shape %s has rank %zu; at most %d is supported",
@@ -456,6 +487,14 @@ grade_status_t grade::rt::readNpyStream(NpyStream &stream, uint64_t fileSize,
   }
   if (swap)
     byteSwap(tensor->data, size_t(numel), elementSize);
+  if (header.fortranOrder && tensor->rank > 1) {
+    // Column-major data (what np.save writes for a transposed view such as
+    // W.T): reordered into the C order every grade array has.
+    if (grade_status_t status = toCOrder(*tensor, elementSize)) {
+      grade_tensor_free(tensor);
+      return status;
+    }
+  }
   *out = tensor;
   return nullptr;
 }
