@@ -1,0 +1,131 @@
+"""Independent NumPy references for the model-zoo examples.
+
+  zoo.py graph WORK N M SEED        an undirected random graph as an edge
+                                    list (both directions, no self loops,
+                                    no duplicates): WORK/g.txt
+  zoo.py grand-nl-make WORK         x0 and weights.npz for grand_nl.grade
+  zoo.py grand-nl-check WORK FILE SCHEME
+                                    FILE (x at t = 3) against the reference:
+                                    SCHEME rk4 = the same RK4 steps (dt 0.05),
+                                    dopri5 = SciPy's DOP853 at rtol 1e-12
+  zoo.py graphcon-make WORK         features and weights.npz for graphcon
+  zoo.py graphcon-check WORK FILE   FILE (logits at t = 2) against the
+                                    official update loop
+
+Written from the papers' equations and the official code's operations
+(../shared/MODELS.md), with loops over edges and scipy.sparse, sharing
+nothing with grade.
+"""
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+
+what, work = sys.argv[1], sys.argv[2]
+
+
+def load_graph():
+    edges = np.loadtxt(work + "/g.txt", dtype=np.int64, ndmin=2)
+    return edges[:, 0], edges[:, 1]
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def grand_nl_rhs(x, x0, w, src, dst, n):
+    q = np.einsum("ni,ihd->nhd", x, w["WQ"]) + w["bQ"]
+    k = np.einsum("ni,ihd->nhd", x, w["WK"]) + w["bK"]
+    scores = (q[dst] * k[src]).sum(-1) / np.sqrt(8)       # [E, heads]
+    attention = np.zeros_like(scores)
+    for i in range(n):                                    # softmax per node
+        into = dst == i
+        if into.any():
+            e = np.exp(scores[into] - scores[into].max(0))
+            attention[into] = e / e.sum(0)
+    a = attention.mean(1)
+    ax = np.zeros_like(x)
+    np.add.at(ax, dst, a[:, None] * x[src])
+    return sigmoid(w["alpha"]) * (ax - x) + w["beta"] * x0
+
+
+if what == "graph":
+    n, m, seed = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    rng = np.random.default_rng(seed)
+    pairs = set()
+    while len(pairs) < m:
+        i, j = rng.integers(0, n, 2)
+        if i != j:
+            pairs.add((min(i, j), max(i, j)))
+    edges = sorted(pairs) + sorted((j, i) for i, j in pairs)
+    np.savetxt(work + "/g.txt", np.array(edges), fmt="%d")
+elif what == "grand-nl-make":
+    rng = np.random.default_rng(1)
+    n = 30
+    np.save(work + "/x0.npy", rng.standard_normal((n, 16)))
+    np.savez(work + "/weights.npz",
+             WQ=rng.standard_normal((16, 2, 8)) * 0.3,
+             bQ=rng.standard_normal((2, 8)) * 0.1,
+             WK=rng.standard_normal((16, 2, 8)) * 0.3,
+             bK=rng.standard_normal((2, 8)) * 0.1,
+             alpha=np.float64(0.4), beta=np.float64(0.2))
+elif what == "grand-nl-check":
+    got, scheme = np.load(sys.argv[3]), sys.argv[4]
+    src, dst = load_graph()
+    x0 = np.load(work + "/x0.npy")
+    w = dict(np.load(work + "/weights.npz"))
+    n = x0.shape[0]
+    f = lambda x: grand_nl_rhs(x, x0, w, src, dst, n)
+    if scheme == "rk4":
+        x, h = x0.copy(), 0.05
+        for _ in range(60):
+            k1 = f(x)
+            k2 = f(x + h / 2 * k1)
+            k3 = f(x + h / 2 * k2)
+            k4 = f(x + h * k3)
+            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    else:
+        from scipy.integrate import solve_ivp
+        sol = solve_ivp(lambda t, y: f(y.reshape(n, 16)).ravel(), (0, 3),
+                        x0.ravel(), method="DOP853", rtol=1e-12, atol=1e-14)
+        x = sol.y[:, -1].reshape(n, 16)
+    print("grand_nl %s: relative error %.1e" %
+          (scheme, np.abs(got - x).max() / np.abs(x).max()))
+elif what == "graphcon-make":
+    rng = np.random.default_rng(2)
+    n = 40
+    np.save(work + "/features.npy", rng.standard_normal((n, 12)))
+    np.savez(work + "/weights.npz",
+             Wenc=rng.standard_normal((12, 16)) * 0.3,
+             benc=rng.standard_normal(16) * 0.1,
+             Theta=rng.standard_normal((16, 16)) * 0.25,
+             b=rng.standard_normal(16) * 0.1,
+             R=rng.standard_normal((16, 16)) * 0.25,
+             Wdec=rng.standard_normal((16, 3)),
+             bdec=rng.standard_normal(3),
+             alpha=np.float64(0.3), gamma=np.float64(0.5))
+elif what == "graphcon-check":
+    got = np.load(sys.argv[3])
+    src, dst = load_graph()
+    features = np.load(work + "/features.npy")
+    w = dict(np.load(work + "/weights.npz"))
+    n = features.shape[0]
+    # GCNConv: D~^-1/2 (A + I) D~^-1/2, D~ the degree with the self loop.
+    a = sp.coo_matrix((np.ones(len(src)), (dst, src)), shape=(n, n)) + \
+        sp.identity(n)
+    d = np.asarray(a.sum(1)).ravel()
+    a_hat = sp.diags(d ** -0.5) @ a @ sp.diags(d ** -0.5)
+    x = np.maximum(features @ w["Wenc"] + w["benc"], 0)
+    y = x.copy()
+    dt = 1.0
+    for _ in range(2):                 # nlayers 2, dt 1: [0, 2]
+        h = x @ w["Theta"]
+        conv = a_hat @ h + w["b"]
+        y = y + dt * (np.maximum(conv - h + x @ w["R"], 0)
+                      - w["alpha"] * y - w["gamma"] * x)
+        x = x + dt * y
+    logits = x @ w["Wdec"] + w["bdec"]
+    print("graphcon: relative error %.1e" %
+          (np.abs(got - logits).max() / np.abs(logits).max()))
+else:
+    sys.exit("unknown command " + what)
