@@ -64,8 +64,10 @@ OwningOpRef<ModuleOp> compileSource(llvm::SourceMgr &sourceMgr,
 }
 
 /// Replaces the scheme of every model's `solve` clause by the built-in
-/// scheme `name`.
-LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name) {
+/// scheme `name`; a positive `dt` is the step a fixed-step scheme takes
+/// where the clause (of an adaptive scheme) gives none.
+LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name,
+                             double dt) {
   TableauAttr scheme = TableauAttr::getNamed(module.getContext(), name);
   if (!scheme) {
     std::string known;
@@ -86,12 +88,16 @@ LogicalResult overrideScheme(ModuleOp module, Stage stage, StringRef name) {
                           solve.getStateTolerancesAttr());
       if (!scheme.isAdaptive() && !bdfAdaptive) {
         // Tolerances mean nothing to fixed steps, which need a step.
+        if (dt > 0)
+          solve.setDtAttr(FloatAttr::get(Float64Type::get(module.getContext()),
+                                         dt));
         if (solve.getDt().convertToDouble() <= 0)
           return emitError(solve.getLoc(), "scheme '")
                  << name << "' takes fixed steps, but the solve clause gives "
                  << "no 'dt' (the adaptive scheme '"
                  << solve.getScheme().getName()
-                 << "' chose its own); add 'dt = ...' to it";
+                 << "' chose its own); add 'dt = ...' to it, or give the "
+                 << "step (gradec run --dt)";
         solve.removeRtolAttr();
         solve.removeAtolAttr();
         solve.removeStateTolerancesAttr();
@@ -131,7 +137,7 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
     return emitError(module->getLoc(), "the input is already past stage '")
            << getStages()[static_cast<int>(target)].name << "'";
   if (!options.scheme.empty() &&
-      failed(overrideScheme(*module, stage, options.scheme)))
+      failed(overrideScheme(*module, stage, options.scheme, options.dt)))
     return failure();
   if (target <= Stage::LLVMDialect) {
     if (failed(lowerTo(*module, stage, target, options)))

@@ -50,6 +50,9 @@ struct CompileOptions {
   /// A built-in scheme replacing the one of the model's `solve` clause
   /// (empty: the model's). Needs a module before scheme expansion.
   std::string scheme;
+  /// With `scheme`: the step of a fixed-step scheme replacing an adaptive
+  /// one whose solve clause gives no `dt` (0: none).
+  double dt = 0;
   /// Also compile the Jacobian-vector products of the right-hand side (the
   /// library's jvp entry, grade_session_eval_jvp); implicit schemes always
   /// have them.

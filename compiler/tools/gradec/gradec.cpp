@@ -629,6 +629,8 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   options.target = target;
   options.pipeline = pipelineOptions;
   options.scheme = schemeName;
+  if (gCompilingForRun && runDt.getNumOccurrences())
+    options.dt = runDt;
   options.jvp = compileJvp;
   options.jvpIfDifferentiable = gCompilingForRun;
   options.libraryPath = library.path;
