@@ -437,6 +437,8 @@ private:
       return ContractOp::create(builder, location, "i,i->", args);
     if (callee == "einsum")
       return ContractOp::create(builder, location, *expr.getSpec(), args);
+    if (callee == "concat")
+      return ConcatOp::create(builder, location, args);
     if (std::optional<ReduceAllKind> kind =
             llvm::StringSwitch<std::optional<ReduceAllKind>>(callee)
                 .Case("sum_all", ReduceAllKind::sum)

@@ -20,6 +20,7 @@ enum class Builtin {
   Binary,    ///< min max pow atan2
   Dot,       ///< dot(a, b)
   Einsum,    ///< einsum("ij,j->i", A, x): any number of operands
+  Concat,    ///< concat(a, b, ...): one or more operands
   Reduce,    ///< sum_in mean_in max_in sum_out mean_out max_out
   Softmax,   ///< softmax_in
   ReduceAll, ///< sum_all mean_all max_all min_all
@@ -50,6 +51,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"max_out", Builtin::Reduce, 1},     {"sum_all", Builtin::ReduceAll, 1},
     {"mean_all", Builtin::ReduceAll, 1}, {"max_all", Builtin::ReduceAll, 1},
     {"min_all", Builtin::ReduceAll, 1},  {"einsum", Builtin::Einsum, 0},
+    {"concat", Builtin::Concat, 0},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -93,6 +95,11 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
                            "spec");
       return std::nullopt;
     }
+  } else if (info->kind == Builtin::Concat && !expr.getSpec()) {
+    if (args.empty()) {
+      error(expr.getLoc(), "'concat' needs at least one operand");
+      return std::nullopt;
+    }
   } else if (expr.getSpec()) {
     error(expr.getSpecRange().begin,
           "'" + callee + "' takes no string argument");
@@ -119,6 +126,18 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
                     expr.getLoc());
   case Builtin::Einsum:
     return checkEinsum(expr, types);
+  case Builtin::Concat: {
+    TypeError typeError;
+    std::optional<Type> type = infer(
+        types,
+        [](llvm::ArrayRef<mlir::Type> operands, TypeError *error) {
+          return inferConcatType(operands, error);
+        },
+        typeError);
+    if (!type)
+      reportRule(typeError, callee, expr.getLoc());
+    return type;
+  }
   case Builtin::Unary:
   case Builtin::Reduce:
   case Builtin::Softmax:

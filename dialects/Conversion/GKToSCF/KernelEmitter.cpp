@@ -430,6 +430,36 @@ private:
         scalars.push_back(element(operand, k));
       return compute.emitScalar(builder, loc, scalars);
     }
+    if (auto concat = dyn_cast<ConcatOp>(op)) {
+      // Feature k comes from the operand whose range holds it: every
+      // operand's element is read at k - offset clamped into its range
+      // (in bounds whatever k), and a chain of selects keeps the right one.
+      Value result;
+      int64_t offset = 0;
+      for (Value operand : concat.getInputs()) {
+        int64_t features = isScalarValue(operand) ? 1 : numFeatures(operand);
+        Value local;
+        if (!isScalarValue(operand)) {
+          local = arith::SubIOp::create(builder, loc, k,
+                                        constantIndex(offset));
+          local = arith::MaxSIOp::create(builder, loc, local,
+                                         constantIndex(0));
+          local = arith::MinSIOp::create(builder, loc, local,
+                                         constantIndex(features - 1));
+        }
+        Value part = element(operand, local);
+        if (!result) {
+          result = part;
+        } else {
+          Value inRange = arith::CmpIOp::create(
+              builder, loc, arith::CmpIPredicate::sge, k,
+              constantIndex(offset));
+          result = arith::SelectOp::create(builder, loc, inRange, part, result);
+        }
+        offset += features;
+      }
+      return result;
+    }
     if (auto nonEmpty = dyn_cast<NonEmptyOp>(op)) {
       Value value = element(nonEmpty.getInput(), k);
       Value empty = arith::CmpIOp::create(
@@ -746,7 +776,7 @@ private:
         .Case<ContractOp>([&](ContractOp contract) {
           return prepareContraction(contract, /*edge=*/false);
         })
-        .Case<FieldComputeOpInterface, NonEmptyOp>([&](Operation *) -> LogicalResult {
+        .Case<FieldComputeOpInterface, ConcatOp, NonEmptyOp>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isa<FieldType>(operand.getType()) &&
                 failed(prepareNode(operand, false)))
@@ -778,7 +808,7 @@ private:
         .Case<ContractOp>([&](ContractOp contract) {
           return prepareContraction(contract, /*edge=*/true);
         })
-        .Case<FieldComputeOpInterface>([&](Operation *) -> LogicalResult {
+        .Case<FieldComputeOpInterface, ConcatOp>([&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isEdgeValue(operand) && failed(prepareEdge(operand)))
               return failure();

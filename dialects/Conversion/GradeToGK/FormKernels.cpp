@@ -161,7 +161,7 @@ private:
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
       if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, FieldComputeOpInterface,
-               ContractOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
+               ContractOp, ConcatOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
                << op.getName() << "' inside '" << regionOp->getName() << "'";
@@ -220,7 +220,7 @@ private:
       if (auto gather = dyn_cast<GatherOp>(op);
           gather && isRemoteGather(gather))
         return false;
-      if (!isa<GatherOp, FieldComputeOpInterface, NonEmptyOp>(op))
+      if (!isa<GatherOp, FieldComputeOpInterface, ConcatOp, NonEmptyOp>(op))
         return false;
       for (Value operand : op->getOperands())
         if (!isGraph(operand))
@@ -244,7 +244,7 @@ private:
       result = true;
     } else if (auto reduce = dyn_cast<ReduceOp>(op)) {
       result = isInvariantReduction(reduce);
-    } else if (isa<FieldComputeOpInterface, NonEmptyOp>(op)) {
+    } else if (isa<FieldComputeOpInterface, ConcatOp, NonEmptyOp>(op)) {
       result = llvm::all_of(op->getOperands(), [&](Value operand) {
         return !isField(operand) || operand.getDefiningOp<LoadOp>() ||
                mustMaterialize.count(operand) || isRecomputable(operand);

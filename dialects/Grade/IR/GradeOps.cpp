@@ -859,6 +859,22 @@ OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
 // ContractOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult ConcatOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferred) {
+  TypeError error;
+  return reportInferred(location, getOperationName(),
+                        inferConcatType(operands.getTypes(), &error), error,
+                        inferred);
+}
+
+LogicalResult ConcatOp::verify() {
+  TypeError error;
+  return verifyInferred(*this, inferConcatType(getInputs().getTypes(), &error),
+                        error);
+}
+
 LogicalResult ContractOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> location, ValueRange operands,
     DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,

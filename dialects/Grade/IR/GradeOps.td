@@ -608,6 +608,30 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
   let hasFolder = 1;
 }
 
+def Grade_ConcatOp : Grade_Op<"concat", [
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+  ]> {
+  let summary = "joins scalars and vectors along the feature axis";
+  let description = [{
+    The feature vector whose features are those of the operands, in order,
+    row by row (a scalar counts as one feature): the `[x_i ‖ x_j]` of
+    message-passing layers. Fields have one kind; a global (a float or a
+    vector) is the same for every row; at least one operand is a field.
+    Element types are equal. The rule is `grade::inferConcatType`.
+
+    ```mlir
+    %m = grade.concat %xi, %xj, %d : !grade.field<edge, 16xf64>, !grade.field<edge, 16xf64>, !grade.field<edge, f64> -> !grade.field<edge, 33xf64>
+    ```
+  }];
+  let arguments = (ins Variadic<Grade_Value>:$inputs);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Grade_ContractOp : Grade_Op<"contract", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_TangentOpInterface>

@@ -247,6 +247,19 @@ FailureOr<Value> BinaryOp::emitTangent(OpBuilder &builder,
   llvm_unreachable("unknown binary function");
 }
 
+FailureOr<Value> ConcatOp::emitTangent(OpBuilder &builder,
+                                       ArrayRef<Value> tangents) {
+  // Linear: the concatenation of the tangents, an operand without one
+  // contributing zeros of its shape (0 * the operand).
+  TangentBuilder t(builder, getLoc());
+  SmallVector<Value> parts;
+  for (auto [input, tangent] : llvm::zip(getInputs(), tangents))
+    parts.push_back(tangent ? tangent
+                            : t.binary(BinaryFn::mul, t.constant(input, 0),
+                                       input));
+  return ConcatOp::create(builder, getLoc(), parts).getResult();
+}
+
 FailureOr<Value> ContractOp::emitTangent(OpBuilder &builder,
                                          ArrayRef<Value> tangents) {
   // Multilinear: the sum over operands of the contraction with that operand

@@ -286,6 +286,42 @@ FailureOr<Type> grade::inferMatmulType(Type input, Type matrix,
   return Type(field.withShape({tensor.getDimSize(1)}));
 }
 
+FailureOr<Type> grade::inferConcatType(TypeRange inputs, TypeError *error) {
+  std::optional<FieldKind> kind;
+  Type elem;
+  int64_t features = 0;
+  for (auto [index, input] : llvm::enumerate(inputs)) {
+    Type inputElem = getElementTypeOf(input);
+    if (!inputElem)
+      return fail(error, TypeRule::NotAValue,
+                  "operand " + std::to_string(index) +
+                      " must be a field, float or float vector, got " +
+                      quote(input));
+    ArrayRef<int64_t> shape = getFeatureShape(input);
+    if (shape.size() > 1)
+      return fail(error, TypeRule::ConcatOperand,
+                  "operand " + std::to_string(index) +
+                      " has feature shape " + formatShape(shape) +
+                      "; only scalars and vectors are concatenated");
+    if (std::optional<FieldKind> inputKind = getFieldKind(input)) {
+      if (kind && *kind != *inputKind)
+        return fail(error, TypeRule::KindMismatch,
+                    "cannot combine a node field with an edge field");
+      kind = inputKind;
+    }
+    if (elem && elem != inputElem)
+      return fail(error, TypeRule::ElementMismatch,
+                  "element types differ: " + print(elem) + " and " +
+                      print(inputElem));
+    elem = inputElem;
+    features += shape.empty() ? 1 : shape[0];
+  }
+  if (!kind)
+    return fail(error, TypeRule::ConcatOfGlobals,
+                "at least one operand must be a node or edge field");
+  return makeValueType(kind, {features}, elem);
+}
+
 FailureOr<Type> grade::inferWeightType(MLIRContext *context, Type weightType,
                                        TypeError *error) {
   if (!weightType)

@@ -45,6 +45,8 @@ enum class TypeRule {
   MatmulMatrix,    ///< matmul: the matrix is no global rank-2 tensor
   MatmulShapes,    ///< matmul: [d] @ [d', k] with d != d'
   NoWeights,       ///< weight: the graph declares no edge weights
+  ConcatOperand,   ///< concat: an operand of rank 2 or more
+  ConcatOfGlobals, ///< concat: no operand is a field
 };
 
 /// Why operand types give no result type.
@@ -121,6 +123,13 @@ struct ContractSpec {
 mlir::FailureOr<mlir::Type> inferContractType(llvm::StringRef spec,
                                               mlir::TypeRange inputs,
                                               TypeError *error = nullptr);
+
+/// grade.concat: scalars and vectors (a scalar counts as one feature),
+/// at least one of them a field, fields of one kind (globals are the same
+/// for every row), one element type. The result is the field of vectors
+/// whose features are the operands' in order.
+mlir::FailureOr<mlir::Type> inferConcatType(mlir::TypeRange inputs,
+                                            TypeError *error = nullptr);
 
 /// The language's `a . b` and `dot(a, b)`, grade.contract "i,i->": two
 /// vectors of one length, at least one of them a field, combining as

@@ -545,3 +545,29 @@ grade.model @readout_global {
   // expected-error @+1 {{'grade.decl' op a readout must be a node or edge field, got 'f64'}}
   grade.decl readout @y : f64
 }
+
+// -----
+
+grade.model @concat_matrix {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, 2x2xf64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, 2x2xf64>
+    // expected-error @+1 {{'grade.concat' op operand 0 has feature shape [2, 2]; only scalars and vectors are concatenated}}
+    %c = grade.concat %x : !grade.field<node, 2x2xf64> -> !grade.field<node, 4xf64>
+    grade.yield %x : !grade.field<node, 2x2xf64>
+  }
+}
+
+// -----
+
+grade.model @concat_length {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, 3xf64>
+  grade.rhs targets [@x] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, 3xf64>
+    // expected-error @+1 {{'grade.concat' op}}
+    %c = grade.concat %x, %t : !grade.field<node, 3xf64>, f64 -> !grade.field<node, 5xf64>
+    grade.yield %x : !grade.field<node, 3xf64>
+  }
+}
