@@ -11,6 +11,13 @@
   zoo.py graphcon-make WORK         features and weights.npz for graphcon
   zoo.py graphcon-check WORK FILE   FILE (logits at t = 2) against the
                                     official update loop
+  zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
+                                    from e_0) against the Poisson-weighted
+                                    shifts of ../shared/MODELS.md section 9
+  zoo.py burgers-make WORK N        u0 on N grid points (Cole-Hopf, t = 0)
+                                    and the spacing 2 pi / N in WORK/h.txt
+  zoo.py burgers-check WORK N...    the errors at t = 1 against Cole-Hopf
+                                    and the observed orders
 
 Written from the papers' equations and the official code's operations
 (../shared/MODELS.md), with loops over edges and scipy.sparse, sharing
@@ -21,7 +28,18 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 
-what, work = sys.argv[1], sys.argv[2]
+what, work = sys.argv[1], sys.argv[2]  # work: a file for advection-check
+
+
+# Cole-Hopf: psi = a + b e^(-nu k^2 t) cos(k x) gives the exact solution
+# u = 2 nu k b e^(-nu k^2 t) sin(k x) / psi of u_t + u u_x = nu u_xx.
+NU, K, A, B = 0.5, 1, 2.0, 1.0
+
+
+def cole_hopf(n, t):
+    x = 2 * np.pi * np.arange(n) / n
+    e = np.exp(-NU * K * K * t)
+    return 2 * NU * K * B * e * np.sin(K * x) / (A + B * e * np.cos(K * x))
 
 
 def load_graph():
@@ -127,5 +145,31 @@ elif what == "graphcon-check":
     logits = x @ w["Wdec"] + w["bdec"]
     print("graphcon: relative error %.1e" %
           (np.abs(got - logits).max() / np.abs(logits).max()))
+elif what == "burgers-make":
+    n = int(sys.argv[3])
+    np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
+    print(repr(2 * np.pi / n))
+elif what == "burgers-check":
+    sizes = [int(v) for v in sys.argv[3:]]
+    errors = [np.abs(np.load("%s/u-%d.npy" % (work, n)) - cole_hopf(n, 1.0)).max()
+              for n in sizes]
+    orders = [np.log2(errors[i] / errors[i + 1]) for i in range(len(sizes) - 1)]
+    print("burgers errors " + " ".join("%.2e" % e for e in errors))
+    print("burgers orders " + " ".join("%.2f" % o for o in orders))
+    print("second order: %s" % ("ok" if min(orders) > 1.9 else "FAIL"))
+elif what == "advection-check":
+    # dx/dt = -(I - P) x from e_0: x(t) = e^-t sum_m t^m / m! P^m e_0, with
+    # the values of ../shared/MODELS.md section 9.4 (t = 1).
+    from math import exp, factorial
+    exact = np.zeros(8)
+    for m in range(60):
+        exact[m % 8] += exp(-1) / factorial(m)
+    quoted = np.array([0.367888565166, 0.367880454949, 0.183939821963,
+                       0.061313249411, 0.015328310817, 0.003065662069,
+                       0.000510943673, 0.000072991953])
+    got = np.load(work)
+    print("advection: error %.1e (quoted values %.1e), mass %.15f" %
+          (np.abs(got - exact).max(), np.abs(quoted - exact).max(),
+           got.sum()))
 else:
     sys.exit("unknown command " + what)
