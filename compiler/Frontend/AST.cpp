@@ -128,6 +128,12 @@ private:
             os << " '" << name.name << "'";
           printLoc(output->getLoc());
         })
+        .Case<FunctionDecl>([&](const FunctionDecl *function) {
+          os << "Function '" << function->getName() << "' (";
+          llvm::interleaveComma(function->getParams(), os);
+          os << ") (inlined at every call)";
+          printLoc(function->getLoc());
+        })
         .Case<SymmetryDecl>([&](const SymmetryDecl *symmetry) {
           os << "Symmetry " << symmetry->getName();
           printLoc(symmetry->getLoc());

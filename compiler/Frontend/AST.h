@@ -197,7 +197,8 @@ enum class DeclKind {
   Solve,
   Output,
   Symmetry,
-  Scheme
+  Scheme,
+  Function
 };
 
 class Decl {
@@ -284,6 +285,24 @@ private:
   std::optional<TypeSpec> type;
   ExprPtr value;
   bool readout;
+};
+
+/// `fn NAME(a, b) = EXPR;`: a function of its parameters (and of the
+/// model's names). The frontend inlines every call, so the body is not kept
+/// here; the declaration remains for name checks and printing.
+class FunctionDecl : public Decl {
+public:
+  FunctionDecl(SourceRange range, std::string name, SourceRange nameRange,
+               std::vector<std::string> params)
+      : Decl(DeclKind::Function, range, std::move(name), nameRange),
+        params(std::move(params)) {}
+  const std::vector<std::string> &getParams() const { return params; }
+  static bool classof(const Decl *d) {
+    return d->getKind() == DeclKind::Function;
+  }
+
+private:
+  std::vector<std::string> params;
 };
 
 /// `state NAME : type = initial value;`.

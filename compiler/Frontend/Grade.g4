@@ -19,9 +19,12 @@ decl
   | 'input' IDENT ':' typeSpec ';'                             # inputDecl
   | 'param' IDENT ':' typeSpec ('=' signedNumber)? ';'         # paramDecl
   | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl
-  // `readout NAME = ...;`: `readout` is not reserved (a field may be called
-  // so); the frontend checks the first word.
-  | kw=IDENT IDENT (':' typeSpec)? '=' expr ';'                # readoutDecl
+  // `readout NAME = ...;` and `fn NAME(a, b) = ...;`: neither word is
+  // reserved (a field may be called so); the frontend checks the first
+  // word and which of the optional parts each declaration takes.
+  | kw=IDENT name=IDENT
+      (lparen='(' (params+=IDENT (',' params+=IDENT)*)? ')')?
+      (':' typeSpec)? '=' expr ';'                             # namedDecl
   | 'state' IDENT ':' typeSpec '=' expr
       (',' IDENT '/' IDENT '=' expr)? ';'                      # stateDecl
   | 'rhs' IDENT deriv=IDENT? '/' IDENT '=' expr ';'            # rhsDecl

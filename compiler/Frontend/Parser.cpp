@@ -23,6 +23,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -196,6 +197,11 @@ private:
   const PositionMapper &positions;
 };
 
+/// The end of the message about an unknown declaration keyword.
+constexpr const char *kDeclarationKeywords =
+    "declarations start with graph, input, param, let, state, rhs, solve, "
+    "output, readout, fn, symmetry or scheme";
+
 /// Describes a token type for messages: 'model', identifier, end of file.
 std::string describeTokenType(size_t type, const antlr4::dfa::Vocabulary &vocab) {
   switch (type) {
@@ -310,15 +316,15 @@ protected:
   bool reportUnknownDeclaration(antlr4::Parser *parser) {
     for (antlr4::ParserRuleContext *ctx = parser->getContext(); ctx;
          ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent)) {
-      auto *decl = dynamic_cast<GradeParser::ReadoutDeclContext *>(ctx);
+      auto *decl = dynamic_cast<GradeParser::NamedDeclContext *>(ctx);
       if (!decl)
         continue;
-      if (!decl->kw || decl->kw->getText() == "readout")
+      if (!decl->kw || decl->kw->getText() == "readout" ||
+          decl->kw->getText() == "fn")
         return false;
       error.set(positions.begin(decl->kw),
                 "unknown declaration '" + escapeControls(decl->kw->getText()) +
-                    "'; declarations start with graph, input, param, let, "
-                    "state, rhs, solve, output, readout, symmetry or scheme");
+                    "'; " + kDeclarationKeywords);
       return true;
     }
     return false;
@@ -398,6 +404,7 @@ public:
       : file(file), positions(positions), context(context) {}
 
   std::unique_ptr<Model> build(GradeParser::ModelContext *ctx) {
+    collectFunctions(ctx);
     std::vector<DeclPtr> decls;
     for (GradeParser::DeclContext *declCtx : ctx->decl())
       if (DeclPtr decl = buildDecl(declCtx))
@@ -409,6 +416,98 @@ public:
   }
 
 private:
+  /// A user function: its parameters and the parse tree of its body, which
+  /// is built anew (inlined) at every call.
+  struct Function {
+    std::vector<std::string> params;
+    GradeParser::ExprContext *body;
+  };
+
+  /// Where a function body is being built: the call's arguments (parse
+  /// trees, built in the caller's scope where a parameter is read), and
+  /// that scope (null: a declaration's expression).
+  struct Scope {
+    const Function *function;
+    std::vector<GradeParser::ExprContext *> args;
+    const Scope *caller;
+    /// The size of `active` at the call: its arguments are built with
+    /// only the caller's functions active.
+    size_t activeDepth;
+  };
+
+  /// Most inlined bodies one model may expand to: calls nested k deep,
+  /// each calling the next twice, would otherwise grow as 2^k.
+  static constexpr unsigned kMaxInlinedCalls = 10000;
+
+  /// Records every `fn` declaration before any expression is built, so
+  /// that a function may be called before (or inside) another one's
+  /// declaration.
+  void collectFunctions(GradeParser::ModelContext *ctx) {
+    for (GradeParser::DeclContext *declCtx : ctx->decl()) {
+      auto *named = dynamic_cast<GradeParser::NamedDeclContext *>(declCtx);
+      if (!named || named->kw->getText() != "fn" || !named->name)
+        continue;
+      std::string name = named->name->getText();
+      Function function;
+      function.body = named->expr();
+      for (antlr4::Token *param : named->params) {
+        std::string text = param->getText();
+        if (llvm::is_contained(function.params, text))
+          error(positions.begin(param), "function '" + name +
+                                            "' has two parameters named '" +
+                                            text + "'");
+        function.params.push_back(text);
+      }
+      if (!functions.try_emplace(name, std::move(function)).second)
+        error(positions.begin(named->name),
+              "redefinition of function '" + name + "'");
+    }
+  }
+
+  /// Inlines the call of user function `name`: its body with each
+  /// parameter standing for the argument of the call.
+  ExprPtr expandCall(GradeParser::CallExprContext *call, llvm::StringRef name,
+                     const Function &function) {
+    SourceRange whole = range(call);
+    auto zero = [&] { return std::make_unique<NumberExpr>(whole, 0.0, "0"); };
+    std::vector<GradeParser::ExprContext *> args = call->expr();
+    if (args.size() != function.params.size()) {
+      error(whole.begin, "function '" + name + "' takes " +
+                             llvm::Twine(function.params.size()) +
+                             (function.params.size() == 1 ? " argument"
+                                                          : " arguments") +
+                             ", got " + llvm::Twine(args.size()));
+      return zero();
+    }
+    if (llvm::is_contained(active, name)) {
+      std::string chain;
+      for (llvm::StringRef caller : active)
+        chain += caller.str() + " -> ";
+      error(whole.begin, "function '" + name + "' calls itself (" + chain +
+                             name + "); functions are inlined, so they "
+                             "cannot recurse");
+      return zero();
+    }
+    if (active.empty())
+      outermostCall = {whole.begin, name.str()};
+    if (++inlinedCalls > kMaxInlinedCalls) {
+      if (inlinedCalls == kMaxInlinedCalls + 1)
+        error(outermostCall.first,
+              "the call of '" + outermostCall.second +
+                  "' makes the model's function calls expand to more than " +
+                  llvm::Twine(kMaxInlinedCalls) + " inlined bodies");
+      return zero();
+    }
+    Scope inner{&function, std::move(args), scope, active.size()};
+    const Scope *saved = scope;
+    scope = &inner;
+    active.push_back(name);
+    ExprPtr body = buildExpr(function.body);
+    active.pop_back();
+    scope = saved;
+    return body;
+  }
+
   /// Reports an error at `loc` and marks the build as failed.
   void error(SourceLoc loc, const llvm::Twine &message) {
     failed = true;
@@ -530,19 +629,38 @@ private:
                                        range(let->IDENT()), std::move(type),
                                        buildExpr(let->expr()));
     }
-    if (auto *readout = dynamic_cast<GradeParser::ReadoutDeclContext *>(ctx)) {
-      if (readout->kw->getText() != "readout")
-        error(positions.begin(readout->kw),
-              "unknown declaration '" + readout->kw->getText() +
-                  "'; declarations start with graph, input, param, let, "
-                  "state, rhs, solve, output, readout, symmetry or scheme");
+    if (auto *named = dynamic_cast<GradeParser::NamedDeclContext *>(ctx)) {
+      std::string kw = named->kw->getText(), name = named->name->getText();
+      if (kw == "fn") {
+        if (!named->lparen)
+          error(positions.begin(named->name),
+                "function '" + name + "' needs its parameters in "
+                "parentheses, as in 'fn " + name + "(x) = ...;'");
+        if (named->typeSpec())
+          error(positions.begin(named->typeSpec()->getStart()),
+                "function '" + name +
+                    "' takes no type: its result's type follows from the "
+                    "arguments of each call");
+        // The body is inlined at every call (see collectFunctions).
+        std::vector<std::string> params;
+        for (antlr4::Token *param : named->params)
+          params.push_back(param->getText());
+        return std::make_unique<FunctionDecl>(whole, name, range(named->name),
+                                              std::move(params));
+      }
+      if (kw != "readout")
+        error(positions.begin(named->kw),
+              "unknown declaration '" + kw + "'; " + kDeclarationKeywords);
+      else if (named->lparen)
+        error(positions.begin(named->lparen),
+              "readout '" + name + "' takes no parameters (for a function, "
+              "write 'fn " + name + "(...) = ...;')");
       std::optional<TypeSpec> type;
-      if (readout->typeSpec())
-        type = buildType(readout->typeSpec());
-      return std::make_unique<LetDecl>(whole, readout->IDENT(1)->getText(),
-                                       range(readout->IDENT(1)),
+      if (named->typeSpec())
+        type = buildType(named->typeSpec());
+      return std::make_unique<LetDecl>(whole, name, range(named->name),
                                        std::move(type),
-                                       buildExpr(readout->expr()),
+                                       buildExpr(named->expr()),
                                        /*readout=*/true);
     }
     if (auto *state = dynamic_cast<GradeParser::StateDeclContext *>(ctx)) {
@@ -702,6 +820,10 @@ private:
           end == "dst" ? EdgeEnd::Dst : EdgeEnd::Src, range(index->IDENT()));
     }
     if (auto *call = dynamic_cast<GradeParser::CallExprContext *>(ctx)) {
+      std::string callee = call->IDENT()->getText();
+      auto function = functions.find(callee);
+      if (function != functions.end() && !call->STRING())
+        return expandCall(call, function->first(), function->second);
       std::vector<ExprPtr> args;
       for (GradeParser::ExprContext *arg : call->expr())
         args.push_back(buildExpr(arg));
@@ -757,7 +879,24 @@ private:
                                           token->getText());
     }
     auto *name = dynamic_cast<GradeParser::NameExprContext *>(ctx);
-    return std::make_unique<NameExpr>(whole, name->IDENT()->getText());
+    std::string text = name->IDENT()->getText();
+    // A parameter of the function being inlined: its argument, built where
+    // the call was written.
+    if (scope) {
+      const std::vector<std::string> &params = scope->function->params;
+      auto it = llvm::find(params, text);
+      if (it != params.end()) {
+        const Scope *inner = scope;
+        std::vector<llvm::StringRef> calls = active;
+        scope = inner->caller;
+        active.resize(inner->activeDepth);
+        ExprPtr arg = buildExpr(inner->args[size_t(it - params.begin())]);
+        active = std::move(calls);
+        scope = inner;
+        return arg;
+      }
+    }
+    return std::make_unique<NameExpr>(whole, text);
   }
 
   llvm::StringRef file;
@@ -766,6 +905,13 @@ private:
   bool failed = false;
   unsigned depth = 0;
   bool reportedDepth = false;
+  llvm::StringMap<Function> functions;
+  const Scope *scope = nullptr;
+  /// The functions being inlined, outermost first.
+  std::vector<llvm::StringRef> active;
+  unsigned inlinedCalls = 0;
+  /// Where the outermost call being inlined is written, and its callee.
+  std::pair<SourceLoc, std::string> outermostCall;
 };
 
 /// The 1-based line and byte column of `offset` in `text`.

@@ -63,6 +63,10 @@ const BuiltinInfo *findBuiltin(llvm::StringRef name) {
 
 } // namespace
 
+bool Checker::isBuiltinFunction(llvm::StringRef name) {
+  return findBuiltin(name) != nullptr;
+}
+
 std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
   llvm::StringRef callee = expr.getCallee();
   const BuiltinInfo *info = findBuiltin(callee);

@@ -134,12 +134,15 @@ private:
 
   // Builtin functions (Builtins.cpp).
   std::optional<Type> checkCall(const ast::CallExpr &expr, Usage &use);
+  static bool isBuiltinFunction(llvm::StringRef name);
 
   const ast::Model &ast;
   Model &model;
   mlir::MLIRContext *context;
   bool failed = false;
   std::vector<const ast::RhsDecl *> rhsDecls;
+  /// The `fn` declarations (their calls are inlined by the frontend).
+  std::vector<const ast::FunctionDecl *> functions;
   std::vector<const ast::OutputDecl *> outputDecls;
   /// `scheme` declarations by name, and the tableaux of the valid ones.
   llvm::StringMap<const ast::SchemeDecl *> schemeDecls;

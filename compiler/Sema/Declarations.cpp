@@ -182,6 +182,9 @@ void Checker::collectDecls() {
     case ast::DeclKind::Scheme:
       declareScheme(llvm::cast<ast::SchemeDecl>(decl));
       break;
+    case ast::DeclKind::Function:
+      functions.push_back(&llvm::cast<ast::FunctionDecl>(decl));
+      break;
     case ast::DeclKind::Symmetry:
       if (symmetry) {
         error(decl.getLoc(), "duplicate 'symmetry' clause")
@@ -199,6 +202,19 @@ void Checker::collectDecls() {
     }
   }
   declareVelocities();
+  // Calls of functions were inlined by the frontend; their names must
+  // still not shadow a builtin or a declaration.
+  for (const ast::FunctionDecl *function : functions) {
+    llvm::StringRef name = function->getName();
+    if (llvm::is_contained(kReservedNames, name) || isBuiltinFunction(name))
+      error(function->getNameRange().begin,
+            "function '" + name + "' has the name of a builtin");
+    else if (const ast::Decl *previous = findNamed(name))
+      error(function->getNameRange().begin,
+            "redefinition of '" + name + "' as a function")
+              .attachNote(loc(previous->getNameRange().begin))
+          << "previous declaration of '" << name << "' is here";
+  }
   if (!model.graph)
     error(ast.getRange().begin,
           "model '" + ast.getName() + "' declares no graph; add 'graph G;'");

@@ -196,6 +196,12 @@ std::optional<Type> Checker::checkName(const ast::NameExpr &expr, Usage &use) {
                              name + "]'");
     return std::nullopt;
   }
+  for (const ast::FunctionDecl *function : functions)
+    if (function->getName() == name) {
+      error(expr.getLoc(), "'" + name + "' is a function; call it, as in '" +
+                               name + "(...)'");
+      return std::nullopt;
+    }
   // `k * dx/dt` reads as `(k * dx) / dt`.
   if (const DeclInfo *velocity = model.lookup(name.str() + "/dt");
       velocity && !velocity->position.empty()) {
