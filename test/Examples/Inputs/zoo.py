@@ -11,6 +11,12 @@
   zoo.py graphcon-make WORK         features and weights.npz for graphcon
   zoo.py graphcon-check WORK FILE   FILE (logits at t = 2) against the
                                     official update loop
+  zoo.py egnn-make WORK             x0, h0, weights.npz, and x0 moved by a
+                                    random orthogonal Q (a reflection) and
+                                    a translation (x0-moved.npy)
+  zoo.py egnn-check WORK            x, h at t = 1 against the same RK4 steps
+                                    in NumPy, and the moved run against
+                                    Q x + shift (E(3)-equivariance)
   zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
@@ -145,6 +151,65 @@ elif what == "graphcon-check":
     logits = x @ w["Wdec"] + w["bdec"]
     print("graphcon: relative error %.1e" %
           (np.abs(got - logits).max() / np.abs(logits).max()))
+elif what == "egnn-make":
+    rng = np.random.default_rng(4)
+    n, nf = 12, 8
+    np.save(work + "/x0.npy", rng.standard_normal((n, 3)))
+    np.save(work + "/h0.npy", rng.standard_normal((n, nf)))
+    shapes = {"We1": (2 * nf + 1, nf), "be1": (nf,), "We2": (nf, nf),
+              "be2": (nf,), "Wx1": (nf, nf), "bx1": (nf,), "wx2": (nf,),
+              "Wh1": (2 * nf, nf), "bh1": (nf,), "Wh2": (nf, nf),
+              "bh2": (nf,)}
+    np.savez(work + "/weights.npz",
+             **{k: rng.standard_normal(s) * 0.3 for k, s in shapes.items()})
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    if np.linalg.det(q) > 0:
+        q[:, 0] = -q[:, 0]          # a reflection: O(3), not only SO(3)
+    shift = rng.standard_normal(3) * 5
+    np.save(work + "/Q.npy", q)
+    np.save(work + "/shift.npy", shift)
+    np.save(work + "/x0-moved.npy", np.load(work + "/x0.npy") @ q.T + shift)
+elif what == "egnn-check":
+    src, dst = load_graph()
+    x0, h0 = np.load(work + "/x0.npy"), np.load(work + "/h0.npy")
+    w = dict(np.load(work + "/weights.npz"))
+    n = x0.shape[0]
+    indegree = np.bincount(dst, minlength=n)
+
+    def silu(v):
+        return v / (1 + np.exp(-v))
+
+    def f(x, h):
+        rel = x[dst] - x[src]
+        d2 = (rel * rel).sum(1, keepdims=True)
+        m = silu(silu(np.concatenate([h[dst], h[src], d2], 1) @ w["We1"]
+                      + w["be1"]) @ w["We2"] + w["be2"])
+        px = silu(m @ w["Wx1"] + w["bx1"]) @ w["wx2"]
+        v = np.zeros_like(x)
+        np.add.at(v, dst, rel * px[:, None])
+        v /= np.maximum(indegree, 1)[:, None]
+        agg = np.zeros_like(h)
+        np.add.at(agg, dst, m)
+        dh = silu(np.concatenate([h, agg], 1) @ w["Wh1"] + w["bh1"]) \
+            @ w["Wh2"] + w["bh2"]
+        return v - v.mean(0), dh
+
+    x, h, dt = x0.copy(), h0.copy(), 0.05
+    for _ in range(20):
+        k1 = f(x, h)
+        k2 = f(x + dt / 2 * k1[0], h + dt / 2 * k1[1])
+        k3 = f(x + dt / 2 * k2[0], h + dt / 2 * k2[1])
+        k4 = f(x + dt * k3[0], h + dt * k3[1])
+        x = x + dt / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        h = h + dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+    gx, gh = np.load(work + "/x.npy"), np.load(work + "/h.npy")
+    print("egnn: x error %.1e, h error %.1e" %
+          (np.abs(gx - x).max(), np.abs(gh - h).max()))
+    q, shift = np.load(work + "/Q.npy"), np.load(work + "/shift.npy")
+    mx, mh = np.load(work + "/x-moved.npy"), np.load(work + "/h-moved.npy")
+    print("egnn E(3): x error %.1e, h error %.1e, moved by %.1f" %
+          (np.abs(mx - (gx @ q.T + shift)).max(), np.abs(mh - gh).max(),
+           np.abs(mx - gx).max()))
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
