@@ -17,6 +17,12 @@
   zoo.py egnn-check WORK            x, h at t = 1 against the same RK4 steps
                                     in NumPy, and the moved run against
                                     Q x + shift (E(3)-equivariance)
+  zoo.py sheaf-make WORK            x0 (d = 3 stalks of f = 4 channels) and
+                                    weights.npz for sheaf.grade
+  zoo.py sheaf-check WORK FILE      FILE (x at t = 1) against the same RK4
+                                    steps with the normalised sheaf
+                                    Laplacian assembled as a dense
+                                    (n d) x (n d) matrix from its blocks
   zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
@@ -210,6 +216,51 @@ elif what == "egnn-check":
     print("egnn E(3): x error %.1e, h error %.1e, moved by %.1f" %
           (np.abs(mx - (gx @ q.T + shift)).max(), np.abs(mh - gh).max(),
            np.abs(mx - gx).max()))
+elif what == "sheaf-make":
+    rng = np.random.default_rng(6)
+    n, d, f = 10, 3, 4
+    np.save(work + "/x0.npy", rng.standard_normal((n, d, f)))
+    w1 = np.eye(d) + 0.1 * rng.standard_normal((d, d))
+    w2, _ = np.linalg.qr(rng.standard_normal((f, f)))   # orthogonal, as init
+    np.savez(work + "/weights.npz",
+             Wa=rng.standard_normal((d, d, f)) * 0.4,
+             Wb=rng.standard_normal((d, d, f)) * 0.4, W1=w1, W2=w2)
+elif what == "sheaf-check":
+    src, dst = load_graph()
+    x0 = np.load(work + "/x0.npy")
+    w = dict(np.load(work + "/weights.npz"))
+    n, d, f = x0.shape
+    # Every undirected edge {v, u} once (the file lists both directions).
+    pairs = sorted({(min(a, b), max(a, b)) for a, b in zip(src, dst)})
+
+    def rhs(x):
+        flat = x.reshape(n, d * f)
+        ws = np.concatenate([w["Wa"].reshape(d, d * f),
+                             w["Wb"].reshape(d, d * f)], 1)     # W_s = [Wa Wb]
+
+        def restriction(v, u):            # m_vu = tanh(W_s [x_v || x_u])
+            return np.tanh(ws @ np.concatenate([flat[v], flat[u]]))
+        lap = np.zeros((n * d, n * d))
+        for v, u in pairs:
+            fv, fu = np.diag(restriction(v, u)), np.diag(restriction(u, v))
+            lap[v*d:(v+1)*d, v*d:(v+1)*d] += fv.T @ fv
+            lap[u*d:(u+1)*d, u*d:(u+1)*d] += fu.T @ fu
+            lap[v*d:(v+1)*d, u*d:(u+1)*d] -= fv.T @ fu
+            lap[u*d:(u+1)*d, v*d:(v+1)*d] -= fu.T @ fv
+        norm = np.diag(1 / np.sqrt(np.diag(lap) + 1))   # (D + I)^-1/2
+        delta = norm @ lap @ norm
+        y = np.einsum("ab,nbf,fg->nag", w["W1"], x, w["W2"])
+        return -(delta @ y.reshape(n * d, f)).reshape(n, d, f)
+
+    x, dt = x0.copy(), 0.05
+    for _ in range(20):
+        k1 = rhs(x)
+        k2 = rhs(x + dt / 2 * k1)
+        k3 = rhs(x + dt / 2 * k2)
+        k4 = rhs(x + dt * k3)
+        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    got = np.load(sys.argv[3])
+    print("sheaf: relative error %.1e" % (np.abs(got - x).max() / np.abs(x).max()))
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
