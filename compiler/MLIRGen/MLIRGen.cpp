@@ -379,6 +379,12 @@ private:
         return timeArg;
       return arith::TruncFOp::create(builder, location, elem, timeArg);
     }
+    if (name == "N" || name == "E") {
+      auto size = GraphSizeOp::create(builder, location, elem, graphArg);
+      if (name == "E")
+        size.setEdges(true);
+      return size;
+    }
     if (name == "degree")
       return DegreeOp::create(
           builder, location,

@@ -157,6 +157,10 @@ std::optional<Type> Checker::checkName(const ast::NameExpr &expr, Usage &use) {
     use.markDynamic("the time 't'");
     return Type();
   }
+  // The graph's sizes, unless the model declares the name itself (models
+  // written before these builtins keep their own N and E).
+  if (name == "N" || name == "E")
+    return Type();
   if (name == "degree") {
     // Any float type its context asks for.
     mlir::Builder builder(context);
@@ -214,7 +218,7 @@ std::optional<Type> Checker::checkName(const ast::NameExpr &expr, Usage &use) {
     return std::nullopt;
   }
   std::vector<llvm::StringRef> candidates = declaredNames();
-  candidates.insert(candidates.end(), {"t", "weight", "degree"});
+  candidates.insert(candidates.end(), {"t", "weight", "degree", "N", "E"});
   error(expr.getLoc(),
         "unknown name '" + name + "'" + suggest(name, candidates));
   return std::nullopt;

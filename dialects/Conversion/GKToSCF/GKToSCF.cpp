@@ -166,6 +166,14 @@ private:
   /// Evaluates a global (scalar) op in the entry function.
   LogicalResult emitGlobal(Operation &op) {
     Location loc = op.getLoc();
+    if (auto size = dyn_cast<GraphSizeOp>(op)) {
+      Value count = arith::IndexCastOp::create(
+          builder, loc, builder.getI64Type(),
+          size.getEdges() ? numEdges : numNodes);
+      globals[size.getResult()] =
+          arith::SIToFPOp::create(builder, loc, size.getType(), count);
+      return success();
+    }
     if (auto load = dyn_cast<LoadOp>(op)) {
       Value memref = entrySlot(lowering.getSlot(load.getDecl()));
       if (isa<RankedTensorType>(load.getType())) {
@@ -550,8 +558,8 @@ private:
       }
       if (llvm::any_of(op.getResults(), isField))
         continue; // a load: the runtime binds its buffer
-      if (isa<ReduceAllOp>(op) || isa<FieldComputeOpInterface>(op) ||
-          isa<LoadOp>(op) || op.getDialect()->getNamespace() == "arith") {
+      if (isa<ReduceAllOp, FieldComputeOpInterface, LoadOp, GraphSizeOp>(op) ||
+          op.getDialect()->getNamespace() == "arith") {
         if (failed(emitGlobal(op)))
           return failure();
         continue;

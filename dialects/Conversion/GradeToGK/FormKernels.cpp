@@ -161,7 +161,8 @@ private:
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
       if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, FieldComputeOpInterface,
-               ContractOp, ConcatOp, DegreeOp, WeightOp, NonEmptyOp>(op) &&
+               ContractOp, ConcatOp, DegreeOp, WeightOp, NonEmptyOp,
+               GraphSizeOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
                << op.getName() << "' inside '" << regionOp->getName() << "'";

@@ -538,6 +538,24 @@ def Grade_DegreeOp : Grade_Op<"degree", [Pure,
   let hasVerifier = 1;
 }
 
+def Grade_GraphSizeOp : Grade_Op<"size", [Pure,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+  let summary = "the number of nodes (or edges) of the graph";
+  let description = [{
+    The language's `N` and `E`: a global float, the size of the graph bound
+    at run time (the kernels' `num_nodes` and `num_edges`).
+
+    ```mlir
+    %n = grade.size nodes %G : f64
+    %e = grade.size edges %G : f32
+    ```
+  }];
+  let arguments = (ins Grade_GraphType:$graph, UnitAttr:$edges);
+  let results = (outs Grade_Float:$result);
+  let assemblyFormat =
+      "(`edges` $edges^) : (`nodes`)? $graph attr-dict `:` type($result)";
+}
+
 def Grade_WeightOp : Grade_Op<"weight", [Pure,
     DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
   let summary = "the weight of every edge";

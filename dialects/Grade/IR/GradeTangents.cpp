@@ -134,6 +134,10 @@ FailureOr<Value> WeightOp::emitTangent(OpBuilder &, ArrayRef<Value>) {
   return Value();
 }
 
+FailureOr<Value> GraphSizeOp::emitTangent(OpBuilder &, ArrayRef<Value>) {
+  return Value(); // the graph is constant
+}
+
 FailureOr<Value> UnaryOp::emitTangent(OpBuilder &builder,
                                       ArrayRef<Value> tangents) {
   Value dx = tangents[0];

@@ -27,7 +27,6 @@
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
   zoo.py burgers-make WORK N        u0 on N grid points (Cole-Hopf, t = 0)
-                                    and the spacing 2 pi / N in WORK/h.txt
   zoo.py burgers-check WORK N...    the errors at t = 1 against Cole-Hopf
                                     and the observed orders
 
@@ -264,7 +263,6 @@ elif what == "sheaf-check":
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
-    print(repr(2 * np.pi / n))
 elif what == "burgers-check":
     sizes = [int(v) for v in sys.argv[3:]]
     errors = [np.abs(np.load("%s/u-%d.npy" % (work, n)) - cole_hopf(n, 1.0)).max()
