@@ -27,6 +27,18 @@ llvm::StringRef ast::spell(BinaryOp op) {
     return "@";
   case BinaryOp::Dot:
     return ".";
+  case BinaryOp::Lt:
+    return "<";
+  case BinaryOp::Le:
+    return "<=";
+  case BinaryOp::Gt:
+    return ">";
+  case BinaryOp::Ge:
+    return ">=";
+  case BinaryOp::Eq:
+    return "==";
+  case BinaryOp::Ne:
+    return "!=";
   }
   llvm_unreachable("unknown binary operator");
 }

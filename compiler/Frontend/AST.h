@@ -120,9 +120,9 @@ private:
 
 /// Infix operators: arithmetic, `@` (product with a parameter matrix) and
 /// `.` (dot product over the feature axis).
-enum class BinaryOp { Add, Sub, Mul, Div, MatMul, Dot };
+enum class BinaryOp { Add, Sub, Mul, Div, MatMul, Dot, Lt, Le, Gt, Ge, Eq, Ne };
 
-/// The operator's spelling: "+", "-", "*", "/", "@", ".".
+/// The operator's spelling: "+", "-", "*", "/", "@", ".", "<", ... "!=".
 llvm::StringRef spell(BinaryOp op);
 
 class BinaryExpr : public Expr {

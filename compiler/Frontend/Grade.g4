@@ -76,6 +76,7 @@ expr
   | '-' expr                                                   # negExpr
   | expr op=('*' | '/' | '@' | '.') expr                       # mulExpr
   | expr op=('+' | '-') expr                                   # addExpr
+  | expr op=('<' | '<=' | '>' | '>=' | '==' | '!=') expr       # cmpExpr
   | (INT | FLOAT)                                              # numberExpr
   | IDENT                                                      # nameExpr
   ;

@@ -873,6 +873,18 @@ private:
                                           buildExpr(add->expr(0)),
                                           buildExpr(add->expr(1)));
     }
+    if (auto *cmp = dynamic_cast<GradeParser::CmpExprContext *>(ctx)) {
+      BinaryOp op = llvm::StringSwitch<BinaryOp>(cmp->op->getText())
+                        .Case("<", BinaryOp::Lt)
+                        .Case("<=", BinaryOp::Le)
+                        .Case(">", BinaryOp::Gt)
+                        .Case(">=", BinaryOp::Ge)
+                        .Case("==", BinaryOp::Eq)
+                        .Default(BinaryOp::Ne);
+      return std::make_unique<BinaryExpr>(whole, op, positions.begin(cmp->op),
+                                          buildExpr(cmp->expr(0)),
+                                          buildExpr(cmp->expr(1)));
+    }
     if (auto *num = dynamic_cast<GradeParser::NumberExprContext *>(ctx)) {
       antlr4::Token *token = num->getStart();
       return std::make_unique<NumberExpr>(whole, number(token, false),

@@ -419,6 +419,18 @@ private:
       return BinaryOp::create(builder, location, BinaryFn::mul, lhs, rhs);
     case ast::BinaryOp::Div:
       return BinaryOp::create(builder, location, BinaryFn::div, lhs, rhs);
+    case ast::BinaryOp::Lt:
+      return BinaryOp::create(builder, location, BinaryFn::lt, lhs, rhs);
+    case ast::BinaryOp::Le:
+      return BinaryOp::create(builder, location, BinaryFn::le, lhs, rhs);
+    case ast::BinaryOp::Gt:
+      return BinaryOp::create(builder, location, BinaryFn::gt, lhs, rhs);
+    case ast::BinaryOp::Ge:
+      return BinaryOp::create(builder, location, BinaryFn::ge, lhs, rhs);
+    case ast::BinaryOp::Eq:
+      return BinaryOp::create(builder, location, BinaryFn::eq, lhs, rhs);
+    case ast::BinaryOp::Ne:
+      return BinaryOp::create(builder, location, BinaryFn::ne, lhs, rhs);
     case ast::BinaryOp::MatMul:
       return ContractOp::create(builder, location, "i,ij->j",
                                 ValueRange{lhs, rhs});
@@ -445,6 +457,8 @@ private:
       return ContractOp::create(builder, location, *expr.getSpec(), args);
     if (callee == "concat")
       return ConcatOp::create(builder, location, args);
+    if (callee == "select")
+      return SelectOp::create(builder, location, args[0], args[1], args[2]);
     if (std::optional<ReduceAllKind> kind =
             llvm::StringSwitch<std::optional<ReduceAllKind>>(callee)
                 .Case("sum_all", ReduceAllKind::sum)

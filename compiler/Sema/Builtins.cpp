@@ -21,6 +21,7 @@ enum class Builtin {
   Dot,       ///< dot(a, b)
   Einsum,    ///< einsum("ij,j->i", A, x): any number of operands
   Concat,    ///< concat(a, b, ...): one or more operands
+  Select,    ///< select(c, a, b)
   Reduce,    ///< sum_in mean_in max_in sum_out mean_out max_out
   Softmax,   ///< softmax_in
   ReduceAll, ///< sum_all mean_all max_all min_all
@@ -51,7 +52,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"max_out", Builtin::Reduce, 1},     {"sum_all", Builtin::ReduceAll, 1},
     {"mean_all", Builtin::ReduceAll, 1}, {"max_all", Builtin::ReduceAll, 1},
     {"min_all", Builtin::ReduceAll, 1},  {"einsum", Builtin::Einsum, 0},
-    {"concat", Builtin::Concat, 0},
+    {"concat", Builtin::Concat, 0},      {"select", Builtin::Select, 3},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -130,6 +131,18 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
                     expr.getLoc());
   case Builtin::Einsum:
     return checkEinsum(expr, types);
+  case Builtin::Select: {
+    TypeError typeError;
+    std::optional<Type> type = infer(
+        types,
+        [](llvm::ArrayRef<mlir::Type> operands, TypeError *error) {
+          return inferSelectType(operands[0], operands[1], operands[2], error);
+        },
+        typeError);
+    if (!type)
+      reportRule(typeError, callee, expr.getLoc());
+    return type;
+  }
   case Builtin::Concat: {
     TypeError typeError;
     std::optional<Type> type = infer(

@@ -286,8 +286,10 @@ private:
         })
         .Case<ast::BinaryExpr>([&](const ast::BinaryExpr *binary)
                                    -> std::optional<double> {
-          if (binary->getOp() == ast::BinaryOp::MatMul ||
-              binary->getOp() == ast::BinaryOp::Dot) {
+          if (binary->getOp() != ast::BinaryOp::Add &&
+              binary->getOp() != ast::BinaryOp::Sub &&
+              binary->getOp() != ast::BinaryOp::Mul &&
+              binary->getOp() != ast::BinaryOp::Div) {
             error(binary->getOpLoc(),
                   "a scheme coefficient is a number: only + - * / apply");
             return std::nullopt;

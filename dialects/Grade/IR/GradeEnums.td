@@ -96,7 +96,15 @@ def Grade_BinaryFn : I32EnumAttr<"BinaryFn", "elementwise binary function", [
     I32EnumAttrCase<"min", 4>,
     I32EnumAttrCase<"max", 5>,
     I32EnumAttrCase<"pow", 6>,
-    I32EnumAttrCase<"atan2", 7>
+    I32EnumAttrCase<"atan2", 7>,
+    // Comparisons: 1 where true, 0 where false (NaN compares false, but
+    // unequal: `ne` is 1).
+    I32EnumAttrCase<"lt", 8>,
+    I32EnumAttrCase<"le", 9>,
+    I32EnumAttrCase<"gt", 10>,
+    I32EnumAttrCase<"ge", 11>,
+    I32EnumAttrCase<"eq", 12>,
+    I32EnumAttrCase<"ne", 13>
   ]> {
   let cppNamespace = "::grade";
 }

@@ -752,6 +752,18 @@ static double evalBinary(BinaryFn fn, double a, double b) {
     return std::pow(a, b);
   case BinaryFn::atan2:
     return std::atan2(a, b);
+  case BinaryFn::lt:
+    return a < b;
+  case BinaryFn::le:
+    return a <= b;
+  case BinaryFn::gt:
+    return a > b;
+  case BinaryFn::ge:
+    return a >= b;
+  case BinaryFn::eq:
+    return a == b;
+  case BinaryFn::ne:
+    return a != b;
   }
   llvm_unreachable("unknown binary function");
 }
@@ -1001,6 +1013,24 @@ static Value emitBinaryScalar(OpBuilder &builder, Location loc, BinaryFn fn,
     return math::PowFOp::create(builder, loc, a, b);
   case BinaryFn::atan2:
     return math::Atan2Op::create(builder, loc, a, b);
+  case BinaryFn::lt:
+  case BinaryFn::le:
+  case BinaryFn::gt:
+  case BinaryFn::ge:
+  case BinaryFn::eq:
+  case BinaryFn::ne: {
+    arith::CmpFPredicate predicate;
+    switch (fn) {
+    case BinaryFn::lt: predicate = arith::CmpFPredicate::OLT; break;
+    case BinaryFn::le: predicate = arith::CmpFPredicate::OLE; break;
+    case BinaryFn::gt: predicate = arith::CmpFPredicate::OGT; break;
+    case BinaryFn::ge: predicate = arith::CmpFPredicate::OGE; break;
+    case BinaryFn::eq: predicate = arith::CmpFPredicate::OEQ; break;
+    default: predicate = arith::CmpFPredicate::UNE; break;
+    }
+    Value truth = arith::CmpFOp::create(builder, loc, predicate, a, b);
+    return arith::UIToFPOp::create(builder, loc, a.getType(), truth);
+  }
   }
   llvm_unreachable("unknown binary function");
 }
@@ -1013,6 +1043,39 @@ Value UnaryOp::emitScalar(OpBuilder &builder, Location loc,
 Value BinaryOp::emitScalar(OpBuilder &builder, Location loc,
                            ValueRange operands) {
   return emitBinaryScalar(builder, loc, getFn(), operands[0], operands[1]);
+}
+
+Value SelectOp::emitScalar(OpBuilder &builder, Location loc,
+                           ValueRange operands) {
+  // Non-zero is true; NaN is false (an ordered comparison).
+  Value zero = arith::ConstantOp::create(
+      builder, loc, operands[0].getType(),
+      builder.getFloatAttr(operands[0].getType(), 0.0));
+  Value truth = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::ONE,
+                                      operands[0], zero);
+  return arith::SelectOp::create(builder, loc, truth, operands[1],
+                                 operands[2]);
+}
+
+LogicalResult SelectOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferred) {
+  TypeError error;
+  return reportInferred(location, getOperationName(),
+                        inferSelectType(operands[0].getType(),
+                                        operands[1].getType(),
+                                        operands[2].getType(), &error),
+                        error, inferred);
+}
+
+LogicalResult SelectOp::verify() {
+  TypeError error;
+  return verifyInferred(*this,
+                        inferSelectType(getCondition().getType(),
+                                        getTrueValue().getType(),
+                                        getFalseValue().getType(), &error),
+                        error);
 }
 
 #include "dialects/Grade/IR/GradeInterfaces.cpp.inc"

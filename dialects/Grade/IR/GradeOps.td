@@ -650,6 +650,30 @@ def Grade_ConcatOp : Grade_Op<"concat", [
   let hasVerifier = 1;
 }
 
+def Grade_SelectOp : Grade_Op<"select", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+  let summary = "chooses elementwise between two values by a condition";
+  let description = [{
+    Where the condition is non-zero, the element of the second operand,
+    else that of the third (a NaN condition is false). The three broadcast
+    as `grade.binary`'s operands do (`grade::inferSelectType`), so a mask
+    per node picks between two node fields, or a field and a number.
+
+    ```mlir
+    %y = grade.select %fixed, %x, %dx : !grade.field<node, f64>, !grade.field<node, f64>, !grade.field<node, f64> -> !grade.field<node, f64>
+    ```
+  }];
+  let arguments = (ins Grade_Value:$condition, Grade_Value:$true_value,
+                       Grade_Value:$false_value);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = [{
+    $condition `,` $true_value `,` $false_value attr-dict `:` qualified(type($condition)) `,` qualified(type($true_value)) `,` qualified(type($false_value)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Grade_ContractOp : Grade_Op<"contract", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_TangentOpInterface>

@@ -240,6 +240,13 @@ FailureOr<Value> BinaryOp::emitTangent(OpBuilder &builder,
                                      db));
     return result;
   }
+  case BinaryFn::lt:
+  case BinaryFn::le:
+  case BinaryFn::gt:
+  case BinaryFn::ge:
+  case BinaryFn::eq:
+  case BinaryFn::ne:
+    return Value(); // piecewise constant
   case BinaryFn::atan2: {
     // atan2(a, b): (b da - a db) / (a^2 + b^2)
     Value norm = t.binary(BinaryFn::add, t.binary(BinaryFn::mul, a, a),
@@ -249,6 +256,24 @@ FailureOr<Value> BinaryOp::emitTangent(OpBuilder &builder,
   }
   }
   llvm_unreachable("unknown binary function");
+}
+
+FailureOr<Value> SelectOp::emitTangent(OpBuilder &builder,
+                                       ArrayRef<Value> tangents) {
+  // The tangent of the value chosen; the condition's does not matter (a
+  // choice is piecewise constant in it).
+  Value dt = tangents[1], df = tangents[2];
+  if (!dt && !df)
+    return Value();
+  TangentBuilder t(builder, getLoc());
+  auto orZero = [&](Value tangent, Value like) {
+    return tangent ? tangent
+                   : t.binary(BinaryFn::mul, t.constant(like, 0), like);
+  };
+  return SelectOp::create(builder, getLoc(), getCondition(),
+                          orZero(dt, getTrueValue()),
+                          orZero(df, getFalseValue()))
+      .getResult();
 }
 
 FailureOr<Value> ConcatOp::emitTangent(OpBuilder &builder,

@@ -286,6 +286,14 @@ FailureOr<Type> grade::inferMatmulType(Type input, Type matrix,
   return Type(field.withShape({tensor.getDimSize(1)}));
 }
 
+FailureOr<Type> grade::inferSelectType(Type condition, Type ifTrue,
+                                       Type ifFalse, TypeError *error) {
+  FailureOr<Type> values = inferBinaryType(ifTrue, ifFalse, error);
+  if (failed(values))
+    return failure();
+  return inferBinaryType(condition, *values, error);
+}
+
 FailureOr<Type> grade::inferConcatType(TypeRange inputs, TypeError *error) {
   std::optional<FieldKind> kind;
   Type elem;

@@ -124,6 +124,13 @@ mlir::FailureOr<mlir::Type> inferContractType(llvm::StringRef spec,
                                               mlir::TypeRange inputs,
                                               TypeError *error = nullptr);
 
+/// grade.select: the condition and the two values combine as two
+/// grade.binary operations would (kinds, element types, broadcasting).
+mlir::FailureOr<mlir::Type> inferSelectType(mlir::Type condition,
+                                            mlir::Type ifTrue,
+                                            mlir::Type ifFalse,
+                                            TypeError *error = nullptr);
+
 /// grade.concat: scalars and vectors (a scalar counts as one feature),
 /// at least one of them a field, fields of one kind (globals are the same
 /// for every row), one element type. The result is the field of vectors
