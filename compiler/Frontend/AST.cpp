@@ -87,6 +87,9 @@ private:
           os << "Graph '" << graph->getName() << "'";
           if (graph->getWeightType())
             os << " weight(" << *graph->getWeightType() << ")";
+          if (const auto &graphDefault = graph->getDefault())
+            os << (graphDefault->isFile ? " = file " : " = ")
+               << graphDefault->spec;
           printLoc(graph->getLoc());
         })
         .Case<FieldDecl>([&](const FieldDecl *field) {

@@ -230,19 +230,31 @@ using DeclPtr = std::unique_ptr<Decl>;
 /// `graph G;` or `graph G(weight: f64);`.
 class GraphDecl : public Decl {
 public:
+  /// The graph a model file names (`graph G = cycle(64);`): a generator
+  /// spec for grade_graph_generate ("cycle:64"), or a file as written.
+  struct Default {
+    std::string spec;
+    bool isFile = false;
+    SourceRange range;
+  };
+
   GraphDecl(SourceRange range, std::string name, SourceRange nameRange,
-            std::optional<std::string> weightType, SourceRange weightRange)
+            std::optional<std::string> weightType, SourceRange weightRange,
+            std::optional<Default> defaultGraph = std::nullopt)
       : Decl(DeclKind::Graph, range, std::move(name), nameRange),
-        weightType(std::move(weightType)), weightRange(weightRange) {}
+        weightType(std::move(weightType)), weightRange(weightRange),
+        defaultGraph(std::move(defaultGraph)) {}
   const std::optional<std::string> &getWeightType() const {
     return weightType;
   }
   const SourceRange &getWeightRange() const { return weightRange; }
+  const std::optional<Default> &getDefault() const { return defaultGraph; }
   static bool classof(const Decl *d) { return d->getKind() == DeclKind::Graph; }
 
 private:
   std::optional<std::string> weightType;
   SourceRange weightRange;
+  std::optional<Default> defaultGraph;
 };
 
 /// `input NAME : type;` and `param NAME : type;`.

@@ -15,7 +15,7 @@ model
   ;
 
 decl
-  : 'graph' IDENT ('(' IDENT ':' IDENT ')')? ';'               # graphDecl
+  : 'graph' IDENT ('(' IDENT ':' IDENT ')')? ('=' expr)? ';'  # graphDecl
   | 'input' IDENT ':' typeSpec ';'                             # inputDecl
   | 'param' IDENT ':' typeSpec ('=' signedNumber)? ';'         # paramDecl
   | 'let' IDENT (':' typeSpec)? '=' expr ';'                   # letDecl

@@ -464,6 +464,78 @@ private:
     }
   }
 
+  /// `graph G = cycle(64);`: a generator call with integer arguments, or
+  /// `file("g.mtx")`; std::nullopt (reported) for anything else.
+  std::optional<GraphDecl::Default>
+  buildGraphDefault(GradeParser::ExprContext *ctx) {
+    static constexpr struct {
+      const char *name;
+      unsigned minArgs, maxArgs;
+      const char *form;
+    } kGenerators[] = {{"path", 1, 1, "path(N)"},
+                       {"cycle", 1, 1, "cycle(N)"},
+                       {"dcycle", 1, 1, "dcycle(N)"},
+                       {"grid", 2, 2, "grid(R, C)"},
+                       {"torus", 2, 2, "torus(R, C)"},
+                       {"trimesh", 2, 2, "trimesh(R, C)"},
+                       {"random", 2, 3, "random(N, M) or random(N, M, SEED)"}};
+    SourceRange at = range(ctx);
+    auto *call = dynamic_cast<GradeParser::CallExprContext *>(ctx);
+    const std::string expected =
+        "a graph is a generator (path(N), cycle(N), dcycle(N), grid(R, C), "
+        "torus(R, C), trimesh(R, C), random(N, M[, SEED])) or a file "
+        "(file(\"g.mtx\"))";
+    if (!call) {
+      error(at.begin, "expected a graph after '=': " + expected);
+      return std::nullopt;
+    }
+    std::string callee = call->IDENT()->getText();
+    std::vector<GradeParser::ExprContext *> args = call->expr();
+    if (callee == "file") {
+      antlr4::tree::TerminalNode *string = call->STRING();
+      if (!string || !args.empty()) {
+        error(at.begin, "file(...) takes one string, the graph file's path "
+                        "(relative to the model file), as in "
+                        "file(\"g.mtx\")");
+        return std::nullopt;
+      }
+      std::string text = string->getText();
+      std::string path = text.substr(1, text.size() - 2);
+      if (path.empty()) {
+        error(at.begin, "file(\"\") names no file");
+        return std::nullopt;
+      }
+      return GraphDecl::Default{path, true, at};
+    }
+    for (const auto &generator : kGenerators) {
+      if (callee != generator.name)
+        continue;
+      if (call->STRING() || args.size() < generator.minArgs ||
+          args.size() > generator.maxArgs) {
+        error(at.begin, "expected " + std::string(generator.form));
+        return std::nullopt;
+      }
+      std::string spec = callee;
+      for (auto [index, arg] : llvm::enumerate(args)) {
+        auto *number = dynamic_cast<GradeParser::NumberExprContext *>(arg);
+        unsigned long long value = 0;
+        if (!number || number->getStart()->getType() != GradeParser::INT ||
+            llvm::StringRef(number->getText()).getAsInteger(10, value)) {
+          error(positions.begin(arg->getStart()),
+                "the arguments of " + std::string(generator.form) +
+                    " are whole numbers");
+          return std::nullopt;
+        }
+        // grid(R, C) is the generator's "grid:RxC".
+        bool dims = generator.minArgs == 2 && generator.maxArgs == 2;
+        spec += (index == 0 ? ":" : dims ? "x" : ":") + std::to_string(value);
+      }
+      return GraphDecl::Default{spec, false, at};
+    }
+    error(at.begin, "unknown graph '" + callee + "': " + expected);
+    return std::nullopt;
+  }
+
   /// Inlines the call of user function `name`: its body with each
   /// parameter standing for the argument of the call.
   ExprPtr expandCall(GradeParser::CallExprContext *call, llvm::StringRef name,
@@ -601,9 +673,12 @@ private:
         weightType = ids[2]->getText();
         weightRange = range(ids[2]);
       }
+      std::optional<GraphDecl::Default> defaultGraph;
+      if (GradeParser::ExprContext *value = graph->expr())
+        defaultGraph = buildGraphDefault(value);
       return std::make_unique<GraphDecl>(whole, ids[0]->getText(),
                                          range(ids[0]), weightType,
-                                         weightRange);
+                                         weightRange, std::move(defaultGraph));
     }
     if (auto *input = dynamic_cast<GradeParser::InputDeclContext *>(ctx))
       return std::make_unique<FieldDecl>(

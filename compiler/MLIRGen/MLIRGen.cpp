@@ -13,7 +13,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 #include <map>
 
@@ -78,7 +81,24 @@ private:
   void emitDecls() {
     const ast::GraphDecl &graph = model.getGraph();
     auto graphOp = GraphOp::create(builder, loc(graph.getLoc()),
-                                   graph.getName(), TypeAttr());
+                                   graph.getName(), TypeAttr(), StringAttr());
+    if (const auto &graphDefault = graph.getDefault()) {
+      std::string spec = "gen:" + graphDefault->spec;
+      if (graphDefault->isFile) {
+        // Relative to the model file (to the working directory for a model
+        // read from stdin), stored absolute: the library may be run from
+        // anywhere.
+        llvm::SmallString<256> path(graphDefault->spec);
+        if (!llvm::sys::path::is_absolute(path) && file != "-" &&
+            file != "<stdin>")
+          path = (llvm::sys::path::parent_path(file) + "/" +
+                  graphDefault->spec).str();
+        llvm::sys::fs::make_absolute(path);
+        llvm::sys::path::remove_dots(path, /*remove_dot_dot=*/true);
+        spec = path.str().str();
+      }
+      graphOp.setDefaultGraphAttr(builder.getStringAttr(spec));
+    }
     if (std::optional<Elem> weight = model.getWeightElem())
       graphOp.setWeightTypeAttr(TypeAttr::get(elemType(*weight)));
     for (const std::string &name : model.getOrder()) {

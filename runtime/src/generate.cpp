@@ -168,9 +168,10 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
       edges.add(i, i + 1, both);
     if (kind != "path")
       edges.add(numNodes - 1, 0, both);
-  } else if (kind == "grid" || kind == "torus") {
-    bool torus = kind == "torus";
-    const char *expected = torus ? "torus:RxC" : "grid:RxC";
+  } else if (kind == "grid" || kind == "torus" || kind == "trimesh") {
+    bool torus = kind == "torus", mesh = kind == "trimesh";
+    const char *expected =
+        torus ? "torus:RxC" : mesh ? "trimesh:RxC" : "grid:RxC";
     uint64_t rows, cols;
     if (parts.size() != 2)
       return invalidSpec(spec, expected);
@@ -193,6 +194,9 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
     // Bounded by 4 * 2^40: no overflow.
     uint64_t count = torus ? 4 * nodes
                            : 2 * (rows * (cols - 1) + (rows - 1) * cols);
+    // A triangulated grid also splits every cell along its diagonal.
+    if (mesh)
+      count += 2 * (rows - 1) * (cols - 1);
     if (grade_status_t status = checkBudget(spec, nodes, count))
       return status;
     int64_t r = int64_t(rows), c = int64_t(cols);
@@ -204,6 +208,8 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
           edges.add(node, i * c + (j + 1) % c, true);
         if (i + 1 < r || torus)
           edges.add(node, ((i + 1) % r) * c + j, true);
+        if (mesh && i + 1 < r && j + 1 < c)
+          edges.add(node, (i + 1) * c + j + 1, true);
       }
     }
   } else if (kind == "random") {
@@ -241,7 +247,7 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
   } else {
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "unknown graph generator '%s' (expected one of: path, "
-                      "cycle, dcycle, grid, torus, random)",
+                      "cycle, dcycle, grid, torus, trimesh, random)",
                       escapeText(kind).c_str());
   }
   // A generated graph has no caller's edge order: its edge fields use the

@@ -238,6 +238,10 @@ std::string render(const grade_model_descriptor_t &desc) {
     appendString(json, grade_dtype_name(desc.weight_dtype));
   else
     json += "null";
+  if (desc.default_graph) {
+    json += ", \"default\": ";
+    appendString(json, desc.default_graph);
+  }
   json += "},\n  \"fields\": [";
   int32_t numFields = desc.fields ? desc.num_fields : 0;
   for (int32_t i = 0; i < numFields; ++i) {

@@ -161,7 +161,8 @@ static cl::opt<std::string> runGraph(
     cl::desc("Graph: a Matrix Market file (.mtx), an edge list (.csv, .tsv, "
              ".txt, .edges), an .npz with PyG's edge_index (and optional "
              "edge_weight, num_nodes), or gen:SPEC (e.g. gen:cycle:8, "
-             "gen:torus:64x64, gen:random:1000:5000)"),
+             "gen:torus:64x64, gen:trimesh:8x8, gen:random:1000:5000); "
+             "default: the graph the model file names (graph G = ...;)"),
     cl::value_desc("file|gen:spec"), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runInputs(
     "input",
@@ -1118,11 +1119,7 @@ int runMain(const char *argv0) {
       return 1;
     }
   }
-  if (runGraph.empty()) {
-    llvm::errs() << "gradec: error: 'run' needs --graph FILE.mtx or "
-                    "--graph gen:SPEC\n";
-    return 1;
-  }
+
   // Given options must make sense; only absent ones take the model's values.
   if (runDt.getNumOccurrences() && !(runDt > 0 && std::isfinite(runDt))) {
     llvm::errs() << "gradec: error: --dt must be a positive finite number, got "
@@ -1165,16 +1162,19 @@ int runMain(const char *argv0) {
                  << runMtxDuplicates << "'\n";
     return 1;
   }
-  llvm::StringRef graphSpec = runGraph;
-  bool generated = graphSpec.consume_front("gen:");
+  // The graph: --graph, else (once the library is loaded) the one the model
+  // file names.
+  std::string graphSource = runGraph;
+  std::vector<NamedFile> readFiles, written;
   {
-    std::vector<NamedFile> readFiles = {
+    readFiles = {
         {(llvm::StringRef(runInput).ends_with(".so") ? "the model library '"
                                                       : "the model '") +
              runInput + "'",
          runInput}};
-    if (!generated)
-      readFiles.push_back({"the graph '" + runGraph + "'", runGraph});
+    if (!graphSource.empty() &&
+        !llvm::StringRef(graphSource).starts_with("gen:"))
+      readFiles.push_back({"the graph '" + graphSource + "'", graphSource});
     for (const auto &[name, file] : inputs)
       readFiles.push_back(
           {"--input " + name + "=" + file, arraySource(name, file).file});
@@ -1183,7 +1183,6 @@ int runMain(const char *argv0) {
           {"--param " + name + "=" + file, arraySource(name, file).file});
     for (const std::string &file : runLoads)
       readFiles.push_back({"--load " + file, file});
-    std::vector<NamedFile> written;
     for (const auto &[name, file] : outputs)
       written.push_back({"--output " + name + "=" + file, file});
     if (!checkOutputsAreNotInputs(readFiles, written))
@@ -1210,6 +1209,28 @@ int runMain(const char *argv0) {
   if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
     return 1;
   const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
+  if (graphSource.empty()) {
+    if (!desc->default_graph) {
+      llvm::errs() << "gradec: error: 'run' needs --graph FILE or --graph "
+                      "gen:SPEC: model '"
+                   << desc->name
+                   << "' names no graph of its own (as in 'graph G = "
+                      "cycle(64);')\n";
+      grade_library_unload(lib);
+      return 1;
+    }
+    graphSource = desc->default_graph;
+    if (!llvm::StringRef(graphSource).starts_with("gen:")) {
+      readFiles.push_back({"the model's graph '" + graphSource + "'",
+                           graphSource});
+      if (!checkOutputsAreNotInputs(readFiles, written)) {
+        grade_library_unload(lib);
+        return 1;
+      }
+    }
+  }
+  llvm::StringRef graphSpec = graphSource;
+  bool generated = graphSpec.consume_front("gen:");
   if (!schemeName.empty() && schemeName != desc->scheme.name) {
     llvm::errs() << "gradec: error: " << runInput << " was compiled for "
                  << "scheme '" << desc->scheme.name << "'; --scheme "
@@ -1228,16 +1249,16 @@ int runMain(const char *argv0) {
   if (generated) {
     if (failedStatus(grade_graph_generate(graphSpec.str().c_str(), &graph)))
       return 1;
-  } else if (llvm::sys::path::extension(runGraph).equals_insensitive(
+  } else if (llvm::sys::path::extension(graphSource).equals_insensitive(
                  ".npz")) {
-    if (failedStatus(
-            grade_graph_read_npz(runGraph.c_str(), runGraphNodes, &graph)))
+    if (failedStatus(grade_graph_read_npz(graphSource.c_str(), runGraphNodes,
+                                          &graph)))
       return 1;
-  } else if (isEdgeList(runGraph)) {
-    if (failedStatus(grade_graph_read_edge_list(runGraph.c_str(),
+  } else if (isEdgeList(graphSource)) {
+    if (failedStatus(grade_graph_read_edge_list(graphSource.c_str(),
                                                 runGraphNodes, &graph)))
       return 1;
-  } else if (failedStatus(grade_graph_read_mtx_ex(runGraph.c_str(),
+  } else if (failedStatus(grade_graph_read_mtx_ex(graphSource.c_str(),
                                                   &mtxOptions, &graph))) {
     return 1;
   }

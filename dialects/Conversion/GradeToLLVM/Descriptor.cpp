@@ -374,6 +374,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     slotNames.push_back(emit.string(slot.name));
   TableauAttr tableau = solve.getScheme();
   std::string schemeName = emit.string(tableau.getName());
+  std::optional<StringRef> defaultGraph =
+      model.getGraphOp().getDefaultGraph();
+  std::string defaultGraphStr =
+      defaultGraph ? emit.string(*defaultGraph) : std::string();
   std::string aArray = emit.doubles(tableau.getA());
   std::string bArray = emit.doubles(tableau.getB());
   std::string cArray = emit.doubles(tableau.getC());
@@ -530,7 +534,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             toleranceArray.empty() ? emit.null(b)
                                    : emit.addressOf(b, toleranceArray),
             defaultArray.empty() ? emit.null(b)
-                                 : emit.addressOf(b, defaultArray)};
+                                 : emit.addressOf(b, defaultArray),
+            defaultGraphStr.empty() ? emit.null(b)
+                                    : emit.addressOf(b, defaultGraphStr)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

@@ -122,7 +122,9 @@ def Grade_GraphOp : Grade_Op<"graph", [Symbol, HasParent<"ModelOp">]> {
   let description = [{
     Declares the graph bound at run time. With `weight(T)` the model reads
     edge weights of element type `T` through `grade.weight`; a graph bound
-    without weights then reads every weight as 1.
+    without weights then reads every weight as 1. `default` is the graph
+    the model file names, used when the caller binds none: a generator spec
+    `"gen:cycle:64"` or a file's absolute path.
 
     ```mlir
     grade.graph @G weight(f64)
@@ -130,9 +132,12 @@ def Grade_GraphOp : Grade_Op<"graph", [Symbol, HasParent<"ModelOp">]> {
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
-    OptionalAttr<TypeAttrOf<Grade_Float>>:$weight_type
+    OptionalAttr<TypeAttrOf<Grade_Float>>:$weight_type,
+    OptionalAttr<StrAttr>:$default_graph
   );
-  let assemblyFormat = "$sym_name (`weight` `(` $weight_type^ `)`)? attr-dict";
+  let assemblyFormat =
+      "$sym_name (`weight` `(` $weight_type^ `)`)? "
+      "(`default` `(` $default_graph^ `)`)? attr-dict";
 }
 
 def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {

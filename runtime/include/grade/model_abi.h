@@ -278,6 +278,12 @@ typedef struct grade_model_descriptor {
    *  (`param k : f64 = 0.5;`), bound when the session is created; NaN for
    *  a field without one. NULL when no parameter has a default. */
   const double *param_defaults;
+  /* Since struct_size 256: */
+  /** The graph the model file names (`graph G = cycle(64);`), used when the
+   *  caller binds none: a generator spec with a "gen:" prefix
+   *  ("gen:cycle:64", see grade_graph_generate) or a file's absolute path;
+   *  NULL when the model names none. */
+  const char *default_graph;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -294,7 +300,7 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 248,
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 256,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

@@ -227,6 +227,8 @@ GRADE_RT_API grade_status_t grade_graph_write_mtx(const char *path,
  *   "dcycle:N"        directed cycle i -> i+1 (mod N)
  *   "grid:RxC"        R x C grid, 4-neighbour, both directions
  *   "torus:RxC"       periodic R x C grid, both directions
+ *   "trimesh:RxC"     R x C grid with each cell split along its diagonal
+ *                     (r, c)-(r+1, c+1): a triangulated 2-D mesh
  *   "random:N:M[:S]"  M directed edges with uniform random endpoints
  *                     (no self loops), seed S (default 1)
  *  Generated graphs are unweighted. Node (r, c) of a grid is r*C + c. */

@@ -72,6 +72,20 @@ TEST(GenerateTest, Grid) {
             (Neighbours{{1, 3}, {0, 2, 4}, {1, 5}, {0, 4}, {1, 3, 5}, {2, 4}}));
 }
 
+TEST(GenerateTest, TriangulatedMesh) {
+  // 2 x 3 with the diagonals (r, c) - (r + 1, c + 1):
+  //   0 1 2
+  //   3 4 5      extra edges 0-4 and 1-5
+  GraphPtr graph = generate("trimesh:2x3");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(grade_graph_num_nodes(graph.get()), 6);
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 18);
+  EXPECT_EQ(allInNeighbours(graph.get()),
+            (Neighbours{{1, 3, 4}, {0, 2, 4, 5}, {1, 5}, {0, 4}, {0, 1, 3, 5},
+                        {1, 2, 4}}));
+  EXPECT_EQ(grade_graph_num_nodes(generate("trimesh:1x1").get()), 1);
+}
+
 TEST(GenerateTest, Torus) {
   // 3 x 4, every node has 4 distinct neighbours.
   GraphPtr graph = generate("torus:3x4");
@@ -147,10 +161,10 @@ TEST(GenerateTest, RandomHasNoSelfLoops) {
 TEST(GenerateTest, Errors) {
   EXPECT_EQ(generateError("foo:3"),
             "[invalid argument] unknown graph generator 'foo' (expected one "
-            "of: path, cycle, dcycle, grid, torus, random)");
+            "of: path, cycle, dcycle, grid, torus, trimesh, random)");
   EXPECT_EQ(generateError(""),
             "[invalid argument] unknown graph generator '' (expected one of: "
-            "path, cycle, dcycle, grid, torus, random)");
+            "path, cycle, dcycle, grid, torus, trimesh, random)");
   EXPECT_EQ(generateError("cycle:2"),
             "[invalid argument] cycle:N needs N >= 3, got 2");
   EXPECT_EQ(generateError("dcycle:1"),
