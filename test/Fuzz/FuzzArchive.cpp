@@ -20,22 +20,6 @@ namespace {
   std::abort();
 }
 
-void touch(const grade_tensor_t *tensor) {
-  size_t element = grade_dtype_size(tensor->dtype);
-  int64_t numel = grade_tensor_numel(tensor);
-  if (element == 0 || numel < 0 || tensor->rank < 0 ||
-      tensor->rank > GRADE_TENSOR_MAX_RANK) {
-    std::fprintf(stderr, "bad tensor: dtype %d, rank %d\n",
-                 int(tensor->dtype), int(tensor->rank));
-    std::abort();
-  }
-  const volatile uint8_t *bytes = static_cast<const uint8_t *>(tensor->data);
-  uint8_t sum = 0;
-  for (size_t i = 0; i < size_t(numel) * element; ++i)
-    sum += bytes[i];
-  (void)sum;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -62,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         grade::fuzz::checkStatus(status);
         continue;
       }
-      touch(tensor);
+      grade::fuzz::checkTensor(tensor, 0);
       grade_tensor_free(tensor);
     }
     grade_archive_close(archive);

@@ -60,6 +60,27 @@ inline void checkStatus(grade_status_t status) {
   grade_status_free(status);
 }
 
+/// Aborts unless `tensor` is well formed (known dtype, rank in range) and
+/// holds at most `maxBytes` (0: any); touches every byte, so that ASan sees
+/// a short allocation.
+inline void checkTensor(const grade_tensor_t *tensor, size_t maxBytes) {
+  size_t element = grade_dtype_size(tensor->dtype);
+  int64_t numel = grade_tensor_numel(tensor);
+  if (element == 0 || numel < 0 || tensor->rank < 0 ||
+      tensor->rank > GRADE_TENSOR_MAX_RANK ||
+      (maxBytes && size_t(numel) * element > maxBytes)) {
+    std::fprintf(stderr, "bad tensor: dtype %d, rank %d, %lld elements "
+                 "(at most %zu bytes allowed)\n", int(tensor->dtype),
+                 int(tensor->rank), (long long)numel, maxBytes);
+    std::abort();
+  }
+  const volatile uint8_t *bytes = static_cast<const uint8_t *>(tensor->data);
+  uint8_t sum = 0;
+  for (size_t i = 0; i < size_t(numel) * element; ++i)
+    sum += bytes[i];
+  (void)sum;
+}
+
 /// Aborts unless `graph` is what the kernels can index: CSR offsets
 /// monotone from 0 to E, sources in range, and edge positions (when
 /// present) a permutation of the edges.

@@ -56,6 +56,24 @@ def cole_hopf(n, t):
     return 2 * NU * K * B * e * np.sin(K * x) / (A + B * e * np.cos(K * x))
 
 
+def rk4(f, y, dt, steps):
+    """Classical RK4: `steps` steps of `dt` of y' = f(y), where y is an
+    array or a tuple of arrays (a coupled system; f returns a tuple)."""
+    def axpy(a, u, v):  # u + a v
+        if isinstance(u, tuple):
+            return tuple(axpy(a, ui, vi) for ui, vi in zip(u, v))
+        return u + a * v
+
+    for _ in range(steps):
+        k1 = f(y)
+        k2 = f(axpy(dt / 2, y, k1))
+        k3 = f(axpy(dt / 2, y, k2))
+        k4 = f(axpy(dt, y, k3))
+        slope = axpy(1, axpy(2, axpy(2, k1, k2), k3), k4)
+        y = axpy(dt / 6, y, slope)
+    return y
+
+
 def load_graph():
     edges = np.loadtxt(work + "/g.txt", dtype=np.int64, ndmin=2)
     return edges[:, 0], edges[:, 1]
@@ -109,13 +127,7 @@ elif what == "grand-nl-check":
     n = x0.shape[0]
     f = lambda x: grand_nl_rhs(x, x0, w, src, dst, n)
     if scheme == "rk4":
-        x, h = x0.copy(), 0.05
-        for _ in range(60):
-            k1 = f(x)
-            k2 = f(x + h / 2 * k1)
-            k3 = f(x + h / 2 * k2)
-            k4 = f(x + h * k3)
-            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        x = rk4(f, x0, 0.05, 60)
     else:
         from scipy.integrate import solve_ivp
         sol = solve_ivp(lambda t, y: f(y.reshape(n, 16)).ravel(), (0, 3),
@@ -202,14 +214,7 @@ elif what == "egnn-check":
             @ w["Wh2"] + w["bh2"]
         return v - v.mean(0), dh
 
-    x, h, dt = x0.copy(), h0.copy(), 0.05
-    for _ in range(20):
-        k1 = f(x, h)
-        k2 = f(x + dt / 2 * k1[0], h + dt / 2 * k1[1])
-        k3 = f(x + dt / 2 * k2[0], h + dt / 2 * k2[1])
-        k4 = f(x + dt * k3[0], h + dt * k3[1])
-        x = x + dt / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
-        h = h + dt / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+    x, h = rk4(lambda y: f(*y), (x0, h0), 0.05, 20)
     gx, gh = np.load(work + "/x.npy"), np.load(work + "/h.npy")
     print("egnn: x error %.1e, h error %.1e" %
           (np.abs(gx - x).max(), np.abs(gh - h).max()))
@@ -254,13 +259,7 @@ elif what == "sheaf-check":
         y = np.einsum("ab,nbf,fg->nag", w["W1"], x, w["W2"])
         return -(delta @ y.reshape(n * d, f)).reshape(n, d, f)
 
-    x, dt = x0.copy(), 0.05
-    for _ in range(20):
-        k1 = rhs(x)
-        k2 = rhs(x + dt / 2 * k1)
-        k3 = rhs(x + dt / 2 * k2)
-        k4 = rhs(x + dt * k3)
-        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    x = rk4(rhs, x0, 0.05, 20)
     got = np.load(sys.argv[3])
     print("sheaf: relative error %.1e" % (np.abs(got - x).max() / np.abs(x).max()))
 elif what == "grandpp-make":
@@ -292,13 +291,7 @@ elif what == "grandpp-check":
         np.add.at(ax, dst, a[:, None] * x[src])
         return ax - x + c
 
-    x, dt = x0.copy(), 0.1
-    for _ in range(50):
-        k1 = f(x)
-        k2 = f(x + dt / 2 * k1)
-        k3 = f(x + dt / 2 * k2)
-        k4 = f(x + dt * k3)
-        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    x = rk4(f, x0, 0.1, 50)
     got = np.load(sys.argv[3])
     # Without the source the features flatten towards a constant; with it
     # the labelled nodes keep their spread.
