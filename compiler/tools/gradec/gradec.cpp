@@ -1417,6 +1417,33 @@ int runMain(const char *argv0) {
     }
   }
 
+  // An input or parameter nothing binds: say how to bind it, and which
+  // --load files lack it.
+  for (int32_t f = 0; f < desc->num_fields; ++f) {
+    const grade_field_desc_t &field = desc->fields[f];
+    if (field.role != GRADE_ROLE_INPUT && field.role != GRADE_ROLE_PARAM)
+      continue;
+    std::string name = field.name;
+    auto named = [&](const auto &binding) { return binding.name == name; };
+    bool hasDefault = desc->param_defaults &&
+                      !std::isnan(desc->param_defaults[f]);
+    if (hasDefault || llvm::any_of(bindings, named) ||
+        llvm::any_of(sets, [&](const auto &set) { return set.first == name; }))
+      continue;
+    bool input = field.role == GRADE_ROLE_INPUT;
+    llvm::errs() << "gradec: error: " << (input ? "input '" : "parameter '")
+                 << name << "' of model '" << desc->name
+                 << "' is not bound; give " << (input ? "--input " : "--param ")
+                 << name << "=FILE";
+    if (!runLoads.empty()) {
+      llvm::errs() << " (no --load file has an entry '" << name << "': ";
+      llvm::interleave(runLoads, llvm::errs(), ", ");
+      llvm::errs() << ")";
+    }
+    llvm::errs() << "\n";
+    return 1;
+  }
+
   auto start = std::chrono::steady_clock::now();
   if (failedStatus(grade_session_initialize(session)))
     return 1;
