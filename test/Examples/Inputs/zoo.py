@@ -26,6 +26,12 @@
   zoo.py grandpp-make WORK          x0, the labelled mask and weights.npz
   zoo.py grandpp-check WORK FILE    FILE (x at t = 5) against the same RK4
                                     steps in NumPy
+  zoo.py mppde-make WORK            a 1-D grid of 40 points joined within 3
+                                    neighbours (g.txt, no periodic wrap, as
+                                    the official radius graph), the last 5
+                                    values of u, positions, weights.npz
+  zoo.py mppde-check WORK FILE      FILE (the decoded next 5 values) against
+                                    the official layer loop in NumPy
   zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
@@ -297,6 +303,57 @@ elif what == "grandpp-check":
     # the labelled nodes keep their spread.
     print("grand_pp: error %.1e, spread of the labelled nodes %.2f" %
           (np.abs(got - x).max(), got[mask == 1].std(0).mean()))
+elif what == "mppde-make":
+    rng = np.random.default_rng(12)
+    nx, k, hidden = 40, 5, 16
+    pairs = [(i, j) for i in range(nx) for j in range(nx)
+             if i != j and abs(i - j) <= 3]
+    np.savetxt(work + "/g.txt", np.array(pairs), fmt="%d")
+    x = np.arange(nx) / nx
+    u = np.sin(2 * np.pi * x)[:, None] * np.linspace(1, 0.8, k)[None, :] \
+        + 0.1 * rng.standard_normal((nx, k))
+    np.save(work + "/u.npy", u)
+    np.save(work + "/ulast.npy", u[:, -1].copy())
+    np.save(work + "/pos.npy", x)
+    shapes = {"We1": (k + 1, hidden), "be1": (hidden,),
+              "We2": (hidden, hidden), "be2": (hidden,),
+              "Wm1": (2 * hidden + k + 1, hidden), "bm1": (hidden,),
+              "Wm2": (hidden, hidden), "bm2": (hidden,),
+              "Wu1": (2 * hidden, hidden), "bu1": (hidden,),
+              "Wu2": (hidden, hidden), "bu2": (hidden,),
+              "Wd": (hidden, k), "bd": (k,)}
+    weights = {name: rng.standard_normal(shape) * 0.3
+               for name, shape in shapes.items()}
+    weights["steps"] = 0.016 * np.arange(1, k + 1)      # l * dt
+    np.savez(work + "/weights.npz", **weights)
+elif what == "mppde-check":
+    src, dst = load_graph()
+    u, x = np.load(work + "/u.npy"), np.load(work + "/pos.npy")
+    w = dict(np.load(work + "/weights.npz"))
+    n = u.shape[0]
+
+    def swish(v):
+        return v / (1 + np.exp(-v))
+
+    def mlp(v, a, b, c, d):
+        return swish(swish(v @ w[a] + w[b]) @ w[c] + w[d])
+
+    f = mlp(np.concatenate([u, x[:, None]], 1), "We1", "be1", "We2", "be2")
+    indegree = np.bincount(dst, minlength=n)
+    for _ in range(6):
+        # PyG flow source -> target: x_i is the target (dst), x_j the source.
+        msg = mlp(np.concatenate([f[dst], f[src], u[dst] - u[src],
+                                  (x[dst] - x[src])[:, None]], 1),
+                  "Wm1", "bm1", "Wm2", "bm2")
+        agg = np.zeros_like(f)
+        np.add.at(agg, dst, msg)
+        agg /= np.maximum(indegree, 1)[:, None]
+        v = f + mlp(np.concatenate([f, agg], 1), "Wu1", "bu1", "Wu2", "bu2")
+        f = (v - v.mean(0)) / np.sqrt(v.var(0) + 1e-5)   # InstanceNorm
+    unext = u[:, -1:] + (f @ w["Wd"] + w["bd"]) * w["steps"]
+    got = np.load(sys.argv[3])
+    print("mp_pde: relative error %.1e" %
+          (np.abs(got - unext).max() / np.abs(unext).max()))
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
