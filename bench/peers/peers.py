@@ -27,6 +27,10 @@ Workloads:
   sheaf rhs     Neural Sheaf Diffusion with diagonal maps relearned from x
                 (examples/sheaf.grade, stalks d = 3 of f = 4 channels, f64),
                 against the same in PyTorch with gathers and index_add_;
+  mp_pde layer  one processor layer of examples/mp_pde.grade (MLP messages,
+                mean aggregation, update MLP, InstanceNorm; hidden 16, f64),
+                one Euler step of grade's session against the same layer in
+                PyTorch;
   heat rhs      sum_in(w (x[src] - x[dst])), f64 scalars, against SciPy at
                 one thread (grade with 1 thread there too) and at --threads;
   triad         STREAM triad a = b + s c with torch (3 x 128 MiB f64, same
@@ -462,6 +466,55 @@ def run_graph(name, n, src, dst, libs, gbps):
         impls["torch gather/scatter"] = lambda: torch_sheaf(Xs)
     compare("sheaf rhs (diagonal maps, d = 3, f = 4, f64)", impls, rep)
 
+    # The MP-PDE processor (examples/mp_pde.grade): one message-passing layer
+    # (one Euler step of the model): MLP messages on [f_i, f_j, u_i - u_j,
+    # x_i - x_j], mean aggregation, update MLP, InstanceNorm; hidden 16, f64.
+    mrng = np.random.default_rng(12)
+    hid, kk = 16, 5
+    mshapes = {"We1": (kk + 1, hid), "be1": (hid,), "We2": (hid, hid),
+               "be2": (hid,), "Wm1": (2 * hid + kk + 1, hid), "bm1": (hid,),
+               "Wm2": (hid, hid), "bm2": (hid,), "Wu1": (2 * hid, hid),
+               "bu1": (hid,), "Wu2": (hid, hid), "bu2": (hid,),
+               "Wd": (hid, kk), "bd": (kk,), "steps": (kk,)}
+    mw = {k: mrng.normal(scale=0.3, size=v) for k, v in mshapes.items()}
+    mu = mrng.normal(size=(n, kk))
+    mpos = np.arange(n) / n
+    mp = Session(libs["mp_pde"], g, dict(u=mu, ulast=mu[:, -1].copy(),
+                                         pos=mpos, **mw), ARGS.threads)
+    impls = {"grade": lambda: ok(RT.grade_session_step(mp.s, 1.0))}
+    if torch is not None:
+        Mt = {k: torch.from_numpy(v) for k, v in mw.items()}
+        Ut, Pt_ = torch.from_numpy(mu), torch.from_numpy(mpos)[:, None]
+        indeg = torch.from_numpy(
+            np.maximum(np.bincount(dst, minlength=n), 1).astype(np.float64))
+
+        def swish(v):
+            return v * torch.sigmoid(v)
+
+        def mlp(v, a, b, c, d):
+            return swish(swish(v @ Mt[a] + Mt[b]) @ Mt[c] + Mt[d])
+
+        F0 = mlp(torch.cat([Ut, Pt_], 1), "We1", "be1", "We2", "be2")
+
+        def torch_layer(f):
+            msg = mlp(torch.cat([f[dst_t], f[src_t], Ut[dst_t] - Ut[src_t],
+                                 Pt_[dst_t] - Pt_[src_t]], 1),
+                      "Wm1", "bm1", "Wm2", "bm2")
+            agg = torch.zeros_like(f).index_add_(0, dst_t, msg) / indeg[:, None]
+            v = f + mlp(torch.cat([f, agg], 1), "Wu1", "bu1", "Wu2", "bu2")
+            return (v - v.mean(0)) / torch.sqrt(v.var(0, unbiased=False) + 1e-5)
+
+        # The check: grade's state after one step from f0 against one torch
+        # layer from the same f0.
+        check = Session(libs["mp_pde"], g, dict(u=mu, ulast=mu[:, -1].copy(),
+                                                pos=mpos, **mw), ARGS.threads)
+        ok(RT.grade_session_step(check.s, 1.0))
+        print("  mp_pde layer: torch vs grade, largest relative difference %.1e"
+              % rel_diff(torch_layer(F0).numpy(),
+                         check.read("f", np.float64, (n, hid))))
+        impls["torch gather/scatter"] = lambda: torch_layer(F0)
+    compare("mp_pde processor layer (hidden 16, f64)", impls, max(rep // 4, 1))
+
     # Heat: f64 scalars, weights; one thread against SciPy, and threaded.
     w = rng.uniform(0.5, 1.5, e)
     gw = grade_graph(n, src, dst, w)
@@ -508,6 +561,8 @@ def main():
             "grand_nl": compile_model(nl_path, "grand_nl"),
             "sheaf": compile_model(os.path.join(ROOT, "examples/sheaf.grade"),
                                    "sheaf"),
+            "mp_pde": compile_model(os.path.join(ROOT, "examples/mp_pde.grade"),
+                                    "mp_pde"),
             "heat": compile_model(os.path.join(ROOT, "examples/heat.grade"), "heat")}
     gbps = triad()
     if gbps:
