@@ -87,9 +87,12 @@ private:
           os << "Graph '" << graph->getName() << "'";
           if (graph->getWeightType())
             os << " weight(" << *graph->getWeightType() << ")";
-          if (const auto &graphDefault = graph->getDefault())
+          if (const auto &graphDefault = graph->getDefault()) {
             os << (graphDefault->isFile ? " = file " : " = ")
                << graphDefault->spec;
+            if (!graphDefault->points.empty())
+              os << " of '" << graphDefault->points << "'";
+          }
           printLoc(graph->getLoc());
         })
         .Case<FieldDecl>([&](const FieldDecl *field) {

@@ -236,6 +236,10 @@ public:
     std::string spec;
     bool isFile = false;
     SourceRange range;
+    /// `radius(pos, R)`, `knn(pos, K)`: the input holding the positions
+    /// (spec is then "radius:R" or "knn:K"), and where it is named.
+    std::string points;
+    SourceRange pointsRange;
   };
 
   GraphDecl(SourceRange range, std::string name, SourceRange nameRange,

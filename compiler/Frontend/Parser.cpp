@@ -483,7 +483,8 @@ private:
     auto *call = dynamic_cast<GradeParser::CallExprContext *>(ctx);
     const std::string expected =
         "a graph is a generator (path(N), cycle(N), dcycle(N), grid(R, C), "
-        "torus(R, C), trimesh(R, C), random(N, M[, SEED])) or a file "
+        "torus(R, C), trimesh(R, C), random(N, M[, SEED])), a point cloud's "
+        "(radius(POSITIONS, R), knn(POSITIONS, K)) or a file "
         "(file(\"g.mtx\"))";
     if (!call) {
       error(at.begin, "expected a graph after '=': " + expected);
@@ -491,6 +492,26 @@ private:
     }
     std::string callee = call->IDENT()->getText();
     std::vector<GradeParser::ExprContext *> args = call->expr();
+    if (callee == "radius" || callee == "knn") {
+      bool isRadius = callee == "radius";
+      const char *form = isRadius ? "radius(POSITIONS, R)" : "knn(POSITIONS, K)";
+      auto *name = args.size() == 2
+                       ? dynamic_cast<GradeParser::NameExprContext *>(args[0])
+                       : nullptr;
+      auto *number = args.size() == 2
+                         ? dynamic_cast<GradeParser::NumberExprContext *>(args[1])
+                         : nullptr;
+      if (call->STRING() || !name || !number ||
+          (!isRadius && number->getStart()->getType() != GradeParser::INT)) {
+        error(at.begin, "expected " + std::string(form) +
+                            ": an input node field of positions and " +
+                            (isRadius ? "a radius" : "a whole number"));
+        return std::nullopt;
+      }
+      GraphDecl::Default result{callee + ":" + number->getText(), false, at,
+                                name->IDENT()->getText(), range(name)};
+      return result;
+    }
     if (callee == "file") {
       antlr4::tree::TerminalNode *string = call->STRING();
       if (!string || !args.empty()) {
@@ -505,7 +526,7 @@ private:
         error(at.begin, "file(\"\") names no file");
         return std::nullopt;
       }
-      return GraphDecl::Default{path, true, at};
+      return GraphDecl::Default{path, true, at, "", {}};
     }
     for (const auto &generator : kGenerators) {
       if (callee != generator.name)
@@ -530,7 +551,7 @@ private:
         bool dims = generator.minArgs == 2 && generator.maxArgs == 2;
         spec += (index == 0 ? ":" : dims ? "x" : ":") + std::to_string(value);
       }
-      return GraphDecl::Default{spec, false, at};
+      return GraphDecl::Default{spec, false, at, "", {}};
     }
     error(at.begin, "unknown graph '" + callee + "': " + expected);
     return std::nullopt;

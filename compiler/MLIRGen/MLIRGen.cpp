@@ -83,7 +83,10 @@ private:
     auto graphOp = GraphOp::create(builder, loc(graph.getLoc()),
                                    graph.getName(), TypeAttr(), StringAttr());
     if (const auto &graphDefault = graph.getDefault()) {
-      std::string spec = "gen:" + graphDefault->spec;
+      std::string spec = graphDefault->points.empty()
+                             ? "gen:" + graphDefault->spec
+                             : "points:" + graphDefault->points + ":" +
+                                   graphDefault->spec;
       if (graphDefault->isFile) {
         // Relative to the model file (to the working directory for a model
         // read from stdin), stored absolute: the library may be run from

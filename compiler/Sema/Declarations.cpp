@@ -202,6 +202,18 @@ void Checker::collectDecls() {
     }
   }
   declareVelocities();
+  // A point-cloud graph reads an input node field of positions.
+  if (model.graph && model.graph->getDefault() &&
+      !model.graph->getDefault()->points.empty()) {
+    const auto &graphDefault = *model.graph->getDefault();
+    auto it = model.decls.find(graphDefault.points);
+    if (it == model.decls.end() || it->second.role != Role::Input ||
+        !it->second.type.isNode() || it->second.type.shape.size() != 1)
+      error(graphDefault.pointsRange.begin,
+            "the positions of a point-cloud graph are an input node field "
+            "of vectors (as in 'input pos : node f64[3];'), not '" +
+                graphDefault.points + "'");
+  }
   // Calls of functions were inlined by the frontend; their names must
   // still not shadow a builtin or a declaration.
   for (const ast::FunctionDecl *function : functions) {

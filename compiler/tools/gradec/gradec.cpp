@@ -1220,7 +1220,8 @@ int runMain(const char *argv0) {
       return 1;
     }
     graphSource = desc->default_graph;
-    if (!llvm::StringRef(graphSource).starts_with("gen:")) {
+    if (!llvm::StringRef(graphSource).starts_with("gen:") &&
+        !llvm::StringRef(graphSource).starts_with("points:")) {
       readFiles.push_back({"the model's graph '" + graphSource + "'",
                            graphSource});
       if (!checkOutputsAreNotInputs(readFiles, written)) {
@@ -1246,7 +1247,48 @@ int runMain(const char *argv0) {
     grade_library_unload(lib);
   });
 
-  if (generated) {
+  llvm::StringRef pointsSpec = graphSource;
+  if (pointsSpec.consume_front("points:")) {
+    // A point cloud's graph, from the input that holds the positions: its
+    // --input, else the --load file that has it.
+    auto [name, spec] = pointsSpec.split(':');
+    std::optional<ArraySource> source;
+    for (const auto &[input, file] : inputs)
+      if (input == name)
+        source = arraySource(input, file);
+    for (const std::string &file : runLoads) {
+      if (source)
+        break;
+      grade_archive_t *archive = nullptr;
+      if (failedStatus(grade_archive_open(file.c_str(), &archive)))
+        return 1;
+      if (grade_archive_has_entry(archive, name.str().c_str()))
+        source = ArraySource{file, name.str()};
+      grade_archive_close(archive);
+    }
+    if (!source) {
+      llvm::errs() << "gradec: error: model '" << desc->name
+                   << "' builds its graph from the positions '" << name
+                   << "': give --input " << name
+                   << "=FILE (or --graph to use another graph)\n";
+      return 1;
+    }
+    grade_tensor_t *points = readArray(*source);
+    if (!points)
+      return 1;
+    grade_status_t status =
+        grade_graph_from_points(points, spec.str().c_str(), &graph);
+    grade_tensor_free(points);
+    if (status) {
+      llvm::errs() << "gradec: error: " << source->file
+                   << (source->entry.empty() ? ""
+                                             : ": entry '" + source->entry + "'")
+                   << ": the graph of '" << name << "': "
+                   << grade_status_message(status) << "\n";
+      grade_status_free(status);
+      return 1;
+    }
+  } else if (generated) {
     if (failedStatus(grade_graph_generate(graphSpec.str().c_str(), &graph)))
       return 1;
   } else if (llvm::sys::path::extension(graphSource).equals_insensitive(

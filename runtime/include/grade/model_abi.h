@@ -281,8 +281,10 @@ typedef struct grade_model_descriptor {
   /* Since struct_size 256: */
   /** The graph the model file names (`graph G = cycle(64);`), used when the
    *  caller binds none: a generator spec with a "gen:" prefix
-   *  ("gen:cycle:64", see grade_graph_generate) or a file's absolute path;
-   *  NULL when the model names none. */
+   *  ("gen:cycle:64", see grade_graph_generate), a point cloud's graph
+   *  built from an input field, "points:NAME:radius:R" or
+   *  "points:NAME:knn:K" (see grade_graph_from_points), or a file's
+   *  absolute path; NULL when the model names none. */
   const char *default_graph;
 } grade_model_descriptor_t;
 

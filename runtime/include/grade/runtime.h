@@ -234,6 +234,15 @@ GRADE_RT_API grade_status_t grade_graph_write_mtx(const char *path,
  *  Generated graphs are unweighted. Node (r, c) of a grid is r*C + c. */
 GRADE_RT_API grade_status_t grade_graph_generate(const char *spec,
                                                  grade_graph_t **out);
+/** Builds the graph of a point cloud, `points` an [N, D] f32 or f64 tensor
+ *  of positions: "radius:R" joins every two points within distance R (both
+ *  directions), "knn:K" gives each node an in-edge from each of its K
+ *  nearest other points (ties by index), as torch_cluster's radius_graph
+ *  and knn_graph with PyG's source-to-target flow. The search compares
+ *  every pair (exact, quadratic): at most 65536 points. Unweighted; edge
+ *  fields in CSR order. */
+GRADE_RT_API grade_status_t grade_graph_from_points(
+    const grade_tensor_t *points, const char *spec, grade_graph_t **out);
 /** Reads an edge list: one edge `SRC DST` or `SRC DST WEIGHT` per line,
  *  0-based node indices, fields separated by commas, tabs or spaces (CSV,
  *  TSV, whitespace), `#` comments, an optional header line of column names

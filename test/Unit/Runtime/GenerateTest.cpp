@@ -3,6 +3,7 @@
 #include "TestUtil.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace grade::test;
 
@@ -156,6 +157,86 @@ TEST(GenerateTest, RandomHasNoSelfLoops) {
   for (int64_t node = 0; node < 2; ++node)
     for (int64_t source : inNeighbours(two.get(), node))
       EXPECT_EQ(source, 1 - node);
+}
+
+/// A point cloud's graph from `points` ([N, D] f64), expecting success.
+GraphPtr fromPoints(const std::vector<double> &points, int64_t dim,
+                    const char *spec) {
+  int64_t shape[2] = {int64_t(points.size()) / dim, dim};
+  grade_tensor_t *raw = nullptr;
+  EXPECT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 2, shape, &raw)),
+            "ok");
+  TensorPtr tensor(raw);
+  std::copy(points.begin(), points.end(), static_cast<double *>(raw->data));
+  grade_graph_t *graph = nullptr;
+  EXPECT_EQ(statusString(grade_graph_from_points(raw, spec, &graph)), "ok")
+      << spec;
+  return GraphPtr(graph);
+}
+
+TEST(GenerateTest, PointGraphsAgainstBruteForce) {
+  // 30 random points in the unit square; every node's in-neighbours
+  // against a direct comparison of all distances.
+  std::vector<double> points;
+  uint64_t state = 12345;
+  for (int v = 0; v < 60; ++v) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    points.push_back(double(state >> 11) / double(1ull << 53));
+  }
+  auto d2 = [&](int i, int j) {
+    double dx = points[2 * i] - points[2 * j],
+           dy = points[2 * i + 1] - points[2 * j + 1];
+    return dx * dx + dy * dy;
+  };
+  GraphPtr radius = fromPoints(points, 2, "radius:0.25");
+  GraphPtr knn = fromPoints(points, 2, "knn:4");
+  ASSERT_NE(radius, nullptr);
+  ASSERT_NE(knn, nullptr);
+  for (int i = 0; i < 30; ++i) {
+    std::vector<int64_t> within, nearest;
+    std::vector<std::pair<double, int>> order;
+    for (int j = 0; j < 30; ++j) {
+      if (j == i)
+        continue;
+      if (d2(i, j) <= 0.25 * 0.25)
+        within.push_back(j);
+      order.push_back({d2(i, j), j});
+    }
+    std::sort(order.begin(), order.end());
+    for (int c = 0; c < 4; ++c)
+      nearest.push_back(order[size_t(c)].second);
+    std::sort(nearest.begin(), nearest.end());
+    EXPECT_EQ(inNeighbours(radius.get(), i), within) << "node " << i;
+    EXPECT_EQ(inNeighbours(knn.get(), i), nearest) << "node " << i;
+  }
+  // Fewer other points than K: every other point.
+  GraphPtr small = fromPoints({0, 1, 3}, 1, "knn:5");
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(allInNeighbours(small.get()), (Neighbours{{1, 2}, {0, 2}, {0, 1}}));
+}
+
+TEST(GenerateTest, PointGraphErrors) {
+  int64_t shape[2] = {2, 1};
+  grade_tensor_t *raw = nullptr;
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F64, 2, shape, &raw)),
+            "ok");
+  TensorPtr points(raw);
+  auto error = [&](const char *spec) {
+    grade_graph_t *graph = nullptr;
+    std::string result =
+        statusString(grade_graph_from_points(points.get(), spec, &graph));
+    EXPECT_EQ(graph, nullptr);
+    return result;
+  };
+  EXPECT_EQ(error("radius:-1"), "[invalid argument] invalid point graph "
+                                "'radius:-1' (expected 'radius:R' with R > 0)");
+  EXPECT_EQ(error("knn:0"), "[invalid argument] invalid point graph 'knn:0' "
+                            "(expected 'knn:K' with K >= 1)");
+  EXPECT_EQ(error("ball:1"), "[invalid argument] invalid point graph 'ball:1' "
+                             "(expected 'radius:R' or 'knn:K')");
+  static_cast<double *>(raw->data)[1] = std::nan("");
+  EXPECT_EQ(error("radius:1"),
+            "[invalid argument] point 1 has a non-finite coordinate");
 }
 
 TEST(GenerateTest, Errors) {
