@@ -135,6 +135,9 @@ public:
 grade_status_t readNpyStream(NpyStream &stream, uint64_t size,
                              const std::string &label, grade_tensor_t **out);
 
+/// The whole .npy file np.save writes for `tensor` (a valid tensor).
+std::string npyBytes(const grade_tensor_t *tensor);
+
 /// Reads a whole file into `contents` (errors as openInput, and the memory
 /// budget is checked against the file size first).
 grade_status_t readWholeFile(const char *path, std::string &contents);

@@ -342,39 +342,18 @@ grade_status_t readNpy(const char *path, grade_tensor_t **out) {
   return readNpyStream(stream, fileSize, path, out);
 }
 
+/// The prefix and the padded header np.save writes before the data.
+std::string headerBytes(const grade_tensor_t *tensor);
+
 /// Writes exactly what np.save writes for the same array, so that files made
 /// by grade and by numpy are byte-identical.
 grade_status_t writeNpy(const char *path, const grade_tensor_t *tensor) {
   if (grade_status_t status = validateTensor(tensor, "tensor"))
     return status;
-  // Indexed by grade_dtype_t (validated above).
-  static const char *const kDescrs[] = {nullptr, "<f4", "<f8", "<i4", "<i8"};
-  std::vector<int64_t> shape(tensor->shape, tensor->shape + tensor->rank);
-  std::string header =
-      format("{'descr': '%s', 'fortran_order': False, "
-             "'shape': %s, }",
-             kDescrs[tensor->dtype], tupleString(shape).c_str());
-  // Pad with spaces so that the data starts on a 64-byte boundary, as numpy
-  // does; the header always ends in '\n'.
-  size_t prefixLength = 10;
-  size_t total = prefixLength + header.size() + 1;
-  header.append(
-      (kTensorAlignment - total % kTensorAlignment) % kTensorAlignment, ' ');
-  header += '\n';
-
-  // Version 1.0 suffices: with at most 8 dimensions the header stays far
-  // below its 64 KiB limit.
-  unsigned char prefix[10];
-  std::memcpy(prefix, kMagic, kMagicLength);
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix[8] = static_cast<unsigned char>(header.size() & 0xff);
-  prefix[9] = static_cast<unsigned char>(header.size() >> 8);
-
+  std::string head = headerBytes(tensor);
   size_t bytes =
       size_t(grade_tensor_numel(tensor)) * grade_dtype_size(tensor->dtype);
-  std::vector<Chunk> chunks = {{prefix, sizeof(prefix)},
-                               {header.data(), header.size()}};
+  std::vector<Chunk> chunks = {{head.data(), head.size()}};
   // .npy data is written little endian; never modify the caller's tensor,
   // swap a copy on a big-endian host.
   std::vector<unsigned char> swapped;
@@ -390,7 +369,44 @@ grade_status_t writeNpy(const char *path, const grade_tensor_t *tensor) {
   return writeFile(path, chunks);
 }
 
+std::string headerBytes(const grade_tensor_t *tensor) {
+  // Indexed by grade_dtype_t (validated by the callers).
+  static const char *const kDescrs[] = {nullptr, "<f4", "<f8", "<i4", "<i8"};
+  std::vector<int64_t> shape(tensor->shape, tensor->shape + tensor->rank);
+  std::string header =
+      format("{'descr': '%s', 'fortran_order': False, "
+             "'shape': %s, }",
+             kDescrs[tensor->dtype], tupleString(shape).c_str());
+  // Pad with spaces so that the data starts on a 64-byte boundary, as numpy
+  // does; the header always ends in '\n'.
+  size_t prefixLength = 10;
+  size_t total = prefixLength + header.size() + 1;
+  header.append(
+      (kTensorAlignment - total % kTensorAlignment) % kTensorAlignment, ' ');
+  header += '\n';
+  // Version 1.0 suffices: with at most 8 dimensions the header stays far
+  // below its 64 KiB limit.
+  std::string prefix(kMagic, kMagicLength);
+  prefix += char(1);
+  prefix += char(0);
+  prefix += char(header.size() & 0xff);
+  prefix += char(header.size() >> 8);
+  return prefix + header;
+}
+
 } // namespace
+
+std::string grade::rt::npyBytes(const grade_tensor_t *tensor) {
+  std::string bytes = headerBytes(tensor);
+  size_t size =
+      size_t(grade_tensor_numel(tensor)) * grade_dtype_size(tensor->dtype);
+  size_t start = bytes.size();
+  bytes.append(static_cast<const char *>(tensor->data), size);
+  if (!kHostIsLittleEndian)
+    byteSwap(&bytes[start], size / grade_dtype_size(tensor->dtype),
+             grade_dtype_size(tensor->dtype));
+  return bytes;
+}
 
 /// Reads the prefix, then the header, checks everything, and only then
 /// allocates and reads the data.

@@ -197,7 +197,9 @@ static cl::list<std::string> runSets(
              "default)"),
     cl::value_desc("name=value"), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runOutputs(
-    "output", cl::desc("Write a field after the run: NAME=FILE.npy"),
+    "output",
+    cl::desc("Write a field after the run: NAME=FILE.npy, or NAME=FILE.npz "
+             "(every field given the same .npz goes into it, as entry NAME)"),
     cl::value_desc("name=file"), cl::sub(runCommand), cl::cat(category));
 static cl::opt<double> runT1("t1",
                              cl::desc("End time (default: the model's)"),
@@ -1183,8 +1185,15 @@ int runMain(const char *argv0) {
           {"--param " + name + "=" + file, arraySource(name, file).file});
     for (const std::string &file : runLoads)
       readFiles.push_back({"--load " + file, file});
-    for (const auto &[name, file] : outputs)
+    for (const auto &[name, file] : outputs) {
+      // Several fields go into one .npz: the archive is one output.
+      if (isArchivePath(file) &&
+          llvm::any_of(written, [&, &file = file](const NamedFile &other) {
+            return other.path == file;
+          }))
+        continue;
       written.push_back({"--output " + name + "=" + file, file});
+    }
     if (!checkOutputsAreNotInputs(readFiles, written))
       return 1;
   }
@@ -1722,6 +1731,19 @@ int runMain(const char *argv0) {
     llvm::outs() << "\n";
   }
 
+  // Fields bound for one .npz are written together once they are all
+  // gathered: file -> (entry names, tensors).
+  struct Archive {
+    std::string file;
+    std::vector<std::string> names;
+    std::vector<grade_tensor_t *> tensors;
+  };
+  std::vector<Archive> archives;
+  llvm::scope_exit freeArchives([&] {
+    for (Archive &archive : archives)
+      for (grade_tensor_t *tensor : archive.tensors)
+        grade_tensor_free(tensor);
+  });
   for (auto [index, output] : llvm::enumerate(outputs)) {
     const auto &[name, file] = output;
     grade_tensor_t *tensor = snapshotsOf[index].back();
@@ -1749,11 +1771,55 @@ int runMain(const char *argv0) {
                     snapshot->data, bytes);
       tensor = stack;
     }
+    if (isArchivePath(file)) {
+      if (llvm::sys::path::extension(file).equals_insensitive(".safetensors")) {
+        grade_tensor_free(stack);
+        llvm::errs() << "gradec: error: --output " << name << "=" << file
+                     << ": outputs are written as .npy or .npz\n";
+        return 1;
+      }
+      // Keep the tensor (a copy when it is a snapshot the run owns).
+      grade_tensor_t *kept = stack;
+      if (!kept) {
+        if (failedStatus(grade_tensor_create(tensor->dtype, tensor->rank,
+                                             tensor->shape, &kept)))
+          return 1;
+        std::memcpy(kept->data, tensor->data,
+                    size_t(grade_tensor_numel(tensor)) *
+                        grade_dtype_size(tensor->dtype));
+      }
+      auto it = llvm::find_if(archives, [&, &file = file](const Archive &a) {
+        return a.file == file;
+      });
+      if (it == archives.end())
+        it = archives.insert(archives.end(), Archive{file, {}, {}});
+      it->names.push_back(name);
+      it->tensors.push_back(kept);
+      continue;
+    }
     grade_status_t writeStatus = grade_npy_write(file.c_str(), tensor);
     grade_tensor_free(stack);
     if (failedStatus(writeStatus))
       return 1;
     llvm::outs() << "wrote '" << name << "' to " << file
+                 << (stacked ? " (one row per --times entry)" : "") << "\n";
+  }
+  for (const Archive &archive : archives) {
+    std::vector<const char *> names;
+    for (const std::string &entry : archive.names)
+      names.push_back(entry.c_str());
+    std::vector<const grade_tensor_t *> tensors(archive.tensors.begin(),
+                                                archive.tensors.end());
+    if (failedStatus(grade_npz_write(archive.file.c_str(),
+                                     int64_t(names.size()), names.data(),
+                                     tensors.data())))
+      return 1;
+    llvm::outs() << "wrote ";
+    llvm::interleave(
+        archive.names, llvm::outs(),
+        [&](const std::string &entry) { llvm::outs() << "'" << entry << "'"; },
+        ", ");
+    llvm::outs() << " to " << archive.file
                  << (stacked ? " (one row per --times entry)" : "") << "\n";
   }
   rc = 0;

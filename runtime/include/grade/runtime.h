@@ -142,6 +142,13 @@ GRADE_RT_API grade_status_t grade_archive_read(grade_archive_t *archive,
                                                const char *name,
                                                grade_tensor_t **out);
 
+/** Writes an .npz archive as np.savez does (each array a stored member
+ *  NAME.npy, zip64 records), atomically like grade_npy_write: np.load
+ *  gives back the arrays by name. Names must be distinct and non-empty. */
+GRADE_RT_API grade_status_t grade_npz_write(const char *path, int64_t count,
+                                            const char *const *names,
+                                            const grade_tensor_t *const *tensors);
+
 /** Called with the path of each temporary file the runtime's atomic writers
  *  create (".NAME.tmp-..." next to the target): `created` once it exists,
  *  `finished` once it has been renamed into place or removed. A host that
