@@ -32,6 +32,10 @@
                                     values of u, positions, weights.npz
   zoo.py mppde-check WORK FILE      FILE (the decoded next 5 values) against
                                     the official layer loop in NumPy
+  zoo.py blend-make WORK            features, positional encodings and
+                                    weights.npz for blend.grade
+  zoo.py blend-check WORK FILE      FILE (logits at t = 2) against the same
+                                    RK4 steps in NumPy
   zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
@@ -354,6 +358,39 @@ elif what == "mppde-check":
     got = np.load(sys.argv[3])
     print("mp_pde: relative error %.1e" %
           (np.abs(got - unext).max() / np.abs(unext).max()))
+elif what == "blend-make":
+    rng = np.random.default_rng(14)
+    n = 20
+    np.save(work + "/features.npy", rng.standard_normal((n, 12)))
+    np.save(work + "/pos_enc.npy", rng.standard_normal((n, 6)))
+    shapes = {"Wx": (12, 8), "bx": (8,), "Wp": (6, 4), "bp": (4,),
+              "WQ": (12, 6), "WK": (12, 6), "W2": (12, 3), "b2": (3,)}
+    np.savez(work + "/weights.npz",
+             **{k: rng.standard_normal(s) * 0.3 for k, s in shapes.items()})
+elif what == "blend-check":
+    src, dst = load_graph()
+    w = dict(np.load(work + "/weights.npz"))
+    features, pos = np.load(work + "/features.npy"), np.load(work + "/pos_enc.npy")
+    n = features.shape[0]
+    z0 = np.concatenate([features @ w["Wx"] + w["bx"], pos @ w["Wp"] + w["bp"]], 1)
+
+    def f(z):
+        scores = ((z[src] @ w["WK"]) * (z[dst] @ w["WQ"])).sum(1) / np.sqrt(6)
+        a = np.zeros_like(scores)
+        for i in range(n):
+            into = dst == i
+            if into.any():
+                e = np.exp(scores[into] - scores[into].max())
+                a[into] = e / e.sum()
+        az = np.zeros_like(z)
+        np.add.at(az, dst, a[:, None] * z[src])
+        return az - z
+
+    z = rk4(f, z0, 0.1, 20)
+    logits = np.maximum(z, 0) @ w["W2"] + w["b2"]
+    got = np.load(sys.argv[3])
+    print("blend: relative error %.1e" %
+          (np.abs(got - logits).max() / np.abs(logits).max()))
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
