@@ -36,6 +36,12 @@
                                     weights.npz for blend.grade
   zoo.py blend-check WORK FILE      FILE (logits at t = 2) against the same
                                     RK4 steps in NumPy
+  zoo.py flow-make WORK             x0 and weights.npz for graff.grade and
+                                    gread.grade (16 channels)
+  zoo.py graff-check WORK FILE EFILE  x at t = 3 (12 Euler steps) against
+                                    NumPy, and the energy readout against
+                                    the energy at the initial state
+  zoo.py gread-check WORK FILE      x at t = 3.79 against the same RK4 steps
   zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
@@ -391,6 +397,60 @@ elif what == "blend-check":
     got = np.load(sys.argv[3])
     print("blend: relative error %.1e" %
           (np.abs(got - logits).max() / np.abs(logits).max()))
+elif what == "flow-make":
+    rng = np.random.default_rng(16)
+    n = 24
+    np.save(work + "/x0.npy", rng.standard_normal((n, 16)))
+    np.savez(work + "/graff.npz", w=rng.uniform(-1, 1, 16),
+             omega=rng.uniform(-1, 1, 16), beta=np.float64(0.3))
+    np.savez(work + "/gread.npz", alpha_train=rng.standard_normal(16),
+             beta=rng.uniform(-1, 1, 16))
+elif what in ("graff-check", "gread-check"):
+    src, dst = load_graph()
+    x0 = np.load(work + "/x0.npy")
+    n = x0.shape[0]
+    A = np.zeros((n, n))
+    A[dst, src] = 1
+    deg = A.sum(1)
+    if what == "graff-check":
+        w = dict(np.load(work + "/graff.npz"))
+        abar = np.diag(deg ** -0.5) @ (A + np.eye(n)) @ np.diag(deg ** -0.5)
+
+        def f(x):
+            return abar @ (x * w["w"]) - x * w["omega"] + w["beta"] * x0
+
+        def energy(x):
+            return (0.5 * np.sum(x * (x * w["omega"]))
+                    - 0.5 * np.sum(x * (abar @ (x * w["w"])))
+                    - w["beta"] * np.sum(x * x0))
+
+        x = x0.copy()
+        for _ in range(12):                     # tau = 0.25 over [0, 3]
+            x = x + 0.25 * f(x)
+        got = np.load(sys.argv[3])
+        e_got = np.load(sys.argv[4]).sum()
+        print("graff: relative error %.1e, energy error %.1e, energy fell: %s"
+              % (np.abs(got - x).max() / np.abs(x).max(),
+                 abs(e_got - energy(x)) / abs(energy(x)),
+                 "yes" if energy(x) < energy(x0) else "no"))
+    else:
+        w = dict(np.load(work + "/gread.npz"))
+        P = np.diag(1 / (deg + 1)) @ (A + np.eye(n))
+        alpha = 1 / (1 + np.exp(-w["alpha_train"]))
+
+        def f(x):
+            lx = P @ x - x
+            return alpha * lx - w["beta"] * (P @ lx)
+
+        # rk4 on torchdiffeq's grid: steps of 0.5, the last one shortened.
+        x, t = x0.copy(), 0.0
+        while t < 3.79 - 1e-12:
+            h = min(0.5, 3.79 - t)
+            x = rk4(f, x, h, 1)
+            t += h
+        got = np.load(sys.argv[3])
+        print("gread: relative error %.1e" %
+              (np.abs(got - x).max() / np.abs(x).max()))
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
