@@ -42,6 +42,9 @@
                                     NumPy, and the energy readout against
                                     the energy at the initial state
   zoo.py gread-check WORK FILE      x at t = 3.79 against the same RK4 steps
+  zoo.py acmp-make WORK             x0, -x0 and weights.npz for acmp.grade
+  zoo.py acmp-check WORK FILE NEG   x(3) against the same RK4 steps, and
+                                    the run from -x0 (NEG) against -x(3)
   zoo.py advection-check FILE       FILE (x at t = 1 on the directed 8-cycle
                                     from e_0) against the Poisson-weighted
                                     shifts of ../shared/MODELS.md section 9
@@ -451,6 +454,40 @@ elif what in ("graff-check", "gread-check"):
         got = np.load(sys.argv[3])
         print("gread: relative error %.1e" %
               (np.abs(got - x).max() / np.abs(x).max()))
+elif what == "acmp-make":
+    rng = np.random.default_rng(18)
+    n = 22
+    x0 = rng.standard_normal((n, 8)) * 0.8
+    np.save(work + "/x0.npy", x0)
+    np.save(work + "/x0-neg.npy", -x0)
+    np.savez(work + "/weights.npz", Wq=rng.standard_normal((8, 4)) * 0.4,
+             Wk=rng.standard_normal((8, 4)) * 0.4,
+             alpha_train=rng.standard_normal(8),
+             delta_train=rng.standard_normal(8), beta=np.float64(0.2))
+elif what == "acmp-check":
+    src, dst = load_graph()
+    x0 = np.load(work + "/x0.npy")
+    w = dict(np.load(work + "/weights.npz"))
+    n = x0.shape[0]
+    scores = ((x0[src] @ w["Wk"]) * (x0[dst] @ w["Wq"])).sum(1) / 2.0
+    a = np.zeros_like(scores)
+    for i in range(n):
+        into = dst == i
+        if into.any():
+            e = np.exp(scores[into] - scores[into].max())
+            a[into] = e / e.sum()
+    alpha = 1 / (1 + np.exp(-w["alpha_train"]))
+    delta = 1 / (1 + np.exp(-w["delta_train"]))
+
+    def f(x):
+        ax = np.zeros_like(x)
+        np.add.at(ax, dst, (a - w["beta"])[:, None] * x[src])
+        return alpha * (ax - x) - delta * (x * x - 1) * x
+
+    x = rk4(f, x0, 0.1, 30)
+    got, neg = np.load(sys.argv[3]), np.load(sys.argv[4])
+    print("acmp: relative error %.1e, odd symmetry error %.1e" %
+          (np.abs(got - x).max() / np.abs(x).max(), np.abs(neg + got).max()))
 elif what == "burgers-make":
     n = int(sys.argv[3])
     np.save("%s/u0-%d.npy" % (work, n), cole_hopf(n, 0.0))
