@@ -93,6 +93,18 @@ def rk4(f, y, dt, steps):
     return y
 
 
+def softmax_in(scores, dst, n):
+    """Per destination node, the softmax of the scores of its in-edges
+    (axis 0; any trailing axes, e.g. heads, separately), max-shifted."""
+    result = np.zeros_like(scores)
+    for i in range(n):
+        into = dst == i
+        if into.any():
+            e = np.exp(scores[into] - scores[into].max(0))
+            result[into] = e / e.sum(0)
+    return result
+
+
 def load_graph():
     edges = np.loadtxt(work + "/g.txt", dtype=np.int64, ndmin=2)
     return edges[:, 0], edges[:, 1]
@@ -106,13 +118,7 @@ def grand_nl_rhs(x, x0, w, src, dst, n):
     q = np.einsum("ni,ihd->nhd", x, w["WQ"]) + w["bQ"]
     k = np.einsum("ni,ihd->nhd", x, w["WK"]) + w["bK"]
     scores = (q[dst] * k[src]).sum(-1) / np.sqrt(8)       # [E, heads]
-    attention = np.zeros_like(scores)
-    for i in range(n):                                    # softmax per node
-        into = dst == i
-        if into.any():
-            e = np.exp(scores[into] - scores[into].max(0))
-            attention[into] = e / e.sum(0)
-    a = attention.mean(1)
+    a = softmax_in(scores, dst, n).mean(1)
     ax = np.zeros_like(x)
     np.add.at(ax, dst, a[:, None] * x[src])
     return sigmoid(w["alpha"]) * (ax - x) + w["beta"] * x0
@@ -296,12 +302,7 @@ elif what == "grandpp-check":
     w = dict(np.load(work + "/weights.npz"))
     n = x0.shape[0]
     scores = ((x0[src] @ w["Wk"]) * (x0[dst] @ w["Wq"])).sum(1) / np.sqrt(8)
-    a = np.zeros_like(scores)
-    for i in range(n):
-        into = dst == i
-        if into.any():
-            e = np.exp(scores[into] - scores[into].max())
-            a[into] = e / e.sum()
+    a = softmax_in(scores, dst, n)
     xbar = x0[mask == 1].mean(0)
     c = mask[:, None] * (x0 - xbar)
 
@@ -385,12 +386,7 @@ elif what == "blend-check":
 
     def f(z):
         scores = ((z[src] @ w["WK"]) * (z[dst] @ w["WQ"])).sum(1) / np.sqrt(6)
-        a = np.zeros_like(scores)
-        for i in range(n):
-            into = dst == i
-            if into.any():
-                e = np.exp(scores[into] - scores[into].max())
-                a[into] = e / e.sum()
+        a = softmax_in(scores, dst, n)
         az = np.zeros_like(z)
         np.add.at(az, dst, a[:, None] * z[src])
         return az - z
@@ -470,12 +466,7 @@ elif what == "acmp-check":
     w = dict(np.load(work + "/weights.npz"))
     n = x0.shape[0]
     scores = ((x0[src] @ w["Wk"]) * (x0[dst] @ w["Wq"])).sum(1) / 2.0
-    a = np.zeros_like(scores)
-    for i in range(n):
-        into = dst == i
-        if into.any():
-            e = np.exp(scores[into] - scores[into].max())
-            a[into] = e / e.sum()
+    a = softmax_in(scores, dst, n)
     alpha = 1 / (1 + np.exp(-w["alpha_train"]))
     delta = 1 / (1 + np.exp(-w["delta_train"]))
 
