@@ -229,6 +229,49 @@ typedef struct grade_adaptive_desc {
   double rtol, atol;      /**< from the `solve` clause; 0: not given */
 } grade_adaptive_desc_t;
 
+/** How the rotations of a model's symmetry groups act on a field. */
+typedef enum grade_rep {
+  GRADE_REP_SCALAR = 0, /**< unchanged by rotations and reflections */
+  GRADE_REP_VECTOR = 1, /**< the last feature axis (of size `dim`) is a
+                             vector: v -> Q v; leading axes are channels */
+  GRADE_REP_TENSOR = 2, /**< the last two feature axes (dim x dim) are a
+                             rank-2 tensor: T -> Q T Q^T */
+} grade_rep_t;
+
+/** The groups a model declares, as bit flags. Node permutations are always
+ *  among them. */
+typedef enum grade_group {
+  GRADE_GROUP_PERMUTATION = 1,  /**< relabellings of the nodes */
+  GRADE_GROUP_TRANSLATION = 2,  /**< T(n): x -> x + a */
+  GRADE_GROUP_ROTATION = 4,     /**< SO(n): Q orthogonal with det Q = 1 */
+  GRADE_GROUP_REFLECTION = 8,   /**< with ROTATION, O(n): any orthogonal Q */
+  GRADE_GROUP_SCALING = 16,     /**< x -> s^k x for s > 0, k the weight */
+  GRADE_GROUP_BOOST = 32,       /**< Galilean: x -> x + v t, u -> u + v */
+  GRADE_GROUP_TIME = 64,        /**< t -> t + tau */
+} grade_group_t;
+
+/** How one field transforms under an element (Q, a, v, s) of the declared
+ *  groups, at time t:  f -> s^weight (Q.f + translate (a + v t) + boost v),
+ *  where Q.f is f itself, Q f or Q f Q^T by `rep`. Positions have
+ *  translate = 1, velocities boost = 1, everything else 0 and 0. */
+typedef struct grade_field_law {
+  int32_t rep; /**< grade_rep_t */
+  int32_t reserved;
+  double translate;
+  double boost;
+  double weight;
+} grade_field_law_t;
+
+/** The model's `symmetry` clause. */
+typedef struct grade_symmetry_desc {
+  int32_t groups;     /**< grade_group_t flags (PERMUTATION always set) */
+  int32_t dim;        /**< n of T(n), SO(n), O(n), E(n) and boosts; 0 when
+                           none of them is declared */
+  double time_weight; /**< scaling: t -> s^time_weight t */
+  const char *spelling;          /**< the groups as written, "E(3), scaling" */
+  const grade_field_law_t *laws; /**< one per field, in `fields` order */
+} grade_symmetry_desc_t;
+
 /** Static description of a compiled model. */
 typedef struct grade_model_descriptor {
   uint32_t abi_version; /**< GRADE_MODEL_ABI_VERSION */
@@ -286,6 +329,10 @@ typedef struct grade_model_descriptor {
    *  "points:NAME:knn:K" (see grade_graph_from_points), or a file's
    *  absolute path; NULL when the model names none. */
   const char *default_graph;
+  /* Since struct_size 264: */
+  /** The symmetry groups and how every field transforms (see
+   *  grade_symmetry_apply in runtime.h); never NULL. */
+  const grade_symmetry_desc_t *symmetry;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -302,7 +349,9 @@ GRADE_ABI_ASSERT(sizeof(grade_slot_desc_t) == 64, "slot descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 256,
+GRADE_ABI_ASSERT(sizeof(grade_field_law_t) == 32, "field law layout");
+GRADE_ABI_ASSERT(sizeof(grade_symmetry_desc_t) == 32, "symmetry layout");
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 264,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

@@ -540,6 +540,63 @@ GRADE_RT_API grade_status_t grade_session_spectral_radius(grade_session_t *s,
                                                           int32_t iterations,
                                                           double *rho);
 
+/*===-------------------------------------------------------------------===*
+ * Symmetry: the action of a model's groups on its fields
+ *===-------------------------------------------------------------------===*/
+
+/** An element of a model's symmetry groups (see grade_symmetry_desc_t in
+ *  model_abi.h). A part left NULL or zero is the identity: initialise with
+ *  GRADE_TRANSFORM_INIT and set what the element moves. */
+typedef struct grade_transform {
+  uint32_t struct_size;       /**< sizeof(grade_transform_t) */
+  int32_t dim;                /**< n: the size of the parts below */
+  const double *rotation;     /**< Q, n x n row-major, orthogonal */
+  const double *translation;  /**< a, n entries */
+  const double *boost;        /**< v, n entries (Galilean) */
+  double scale;               /**< s > 0; 0 stands for 1 */
+  double time_shift;          /**< tau */
+  const int64_t *permutation; /**< node i becomes node permutation[i] */
+  int64_t num_nodes;          /**< entries of `permutation` */
+} grade_transform_t;
+
+#define GRADE_TRANSFORM_INIT                                                  \
+  { (uint32_t)sizeof(grade_transform_t), 0, NULL, NULL, NULL, 0.0, 0.0, NULL, \
+    0 }
+
+/** Checks that `g` belongs to the groups `model` declares: a rotation needs
+ *  SO(n) (det Q = +1, to 1e-9) or O(n) (any orthogonal Q), a translation
+ *  T(n) (or E(n)), a boost Galilean, a scale scaling, a time shift time
+ *  translation; `dim` is the model's n; a permutation is a bijection of
+ *  0..num_nodes-1. The message names the part that is not allowed. */
+GRADE_RT_API grade_status_t
+grade_transform_check(const grade_model_descriptor_t *model,
+                      const grade_transform_t *g);
+
+/** Applies `g` in place to `value`, the value of field `field` at time `t`
+ *  (before the transform): f -> s^k (Q.f + p (a + v t) + q v) by the
+ *  field's law (grade_field_law_t), and for a node field row i moves to row
+ *  permutation[i]. Edge fields keep their rows: in the caller's edge order
+ *  of the graph grade_graph_permute gives, edge k is still edge k. `value`
+ *  has the field's dtype and shape (N rows for a node field, E for an edge
+ *  field). Errors name the field. */
+GRADE_RT_API grade_status_t
+grade_symmetry_apply(const grade_model_descriptor_t *model, const char *field,
+                     const grade_transform_t *g, double t,
+                     grade_tensor_t *value);
+
+/** The time at which a value transformed from time `t` holds:
+ *  s^time_weight t + tau. */
+GRADE_RT_API double
+grade_symmetry_time(const grade_model_descriptor_t *model,
+                    const grade_transform_t *g, double t);
+
+/** The graph with node i relabelled permutation[i]: caller's edge k, src ->
+ *  dst, becomes edge k, permutation[src] -> permutation[dst], with its
+ *  weight (so edge fields in the caller's order carry over unchanged). */
+GRADE_RT_API grade_status_t grade_graph_permute(const grade_graph_t *graph,
+                                                const int64_t *permutation,
+                                                grade_graph_t **out);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
