@@ -43,6 +43,76 @@ llvm::StringRef ast::spell(BinaryOp op) {
   llvm_unreachable("unknown binary operator");
 }
 
+/// Binding strength of a binary operator (higher binds tighter).
+static int precedence(BinaryOp op) {
+  switch (op) {
+  case BinaryOp::Mul:
+  case BinaryOp::Div:
+  case BinaryOp::MatMul:
+  case BinaryOp::Dot:
+    return 3;
+  case BinaryOp::Add:
+  case BinaryOp::Sub:
+    return 2;
+  default:
+    return 1;
+  }
+}
+
+/// `expr` rendered, in parentheses when it binds looser than `context`
+/// (or as loose and it is a right operand).
+static std::string renderIn(const Expr &expr, int context, bool right) {
+  std::string text = render(expr);
+  if (auto *binary = llvm::dyn_cast<BinaryExpr>(&expr)) {
+    int own = precedence(binary->getOp());
+    if (own < context || (right && own == context))
+      return "(" + text + ")";
+  }
+  if (llvm::isa<NegExpr>(expr) && context >= 3)
+    return "(" + text + ")";
+  return text;
+}
+
+std::string ast::render(const Expr &expr) {
+  return llvm::TypeSwitch<const Expr *, std::string>(&expr)
+      .Case<NumberExpr>(
+          [](const NumberExpr *number) { return number->getSpelling().str(); })
+      .Case<NameExpr>(
+          [](const NameExpr *name) { return name->getName().str(); })
+      .Case<IndexExpr>([](const IndexExpr *index) {
+        return renderIn(index->getBase(), 4, false) +
+               (index->getEnd() == EdgeEnd::Src ? "[src]" : "[dst]");
+      })
+      .Case<NegExpr>([](const NegExpr *neg) {
+        return "-" + renderIn(neg->getOperand(), 4, false);
+      })
+      .Case<BinaryExpr>([](const BinaryExpr *binary) {
+        int own = precedence(binary->getOp());
+        return renderIn(binary->getLhs(), own, false) + " " +
+               spell(binary->getOp()).str() + " " +
+               renderIn(binary->getRhs(), own, true);
+      })
+      .Case<CallExpr>([](const CallExpr *call) {
+        std::string text = call->getCallee().str() + "(";
+        bool first = true;
+        if (call->getSpec()) {
+          text += "\"" + *call->getSpec() + "\"";
+          first = false;
+        }
+        for (const ExprPtr &arg : call->getArgs()) {
+          text += (first ? "" : ", ") + render(*arg);
+          first = false;
+        }
+        return text + ")";
+      });
+}
+
+std::string ast::spell(const SymmetryDecl::Group &group) {
+  if (!group.dim)
+    return group.name;
+  return group.name + "(" + std::to_string(*group.dim) + ")";
+}
+
 std::string ast::format(const TypeSpec &type) {
   std::string result;
   if (type.kind == KindSpec::Node)
@@ -153,8 +223,21 @@ private:
           printLoc(function->getLoc());
         })
         .Case<SymmetryDecl>([&](const SymmetryDecl *symmetry) {
-          os << "Symmetry " << symmetry->getName();
+          os << "Symmetry ";
+          llvm::interleaveComma(symmetry->getGroups(), os,
+                                [&](const SymmetryDecl::Group &group) {
+                                  os << spell(group);
+                                });
           printLoc(symmetry->getLoc());
+          for (const SymmetryDecl::Law &law : symmetry->getLaws()) {
+            os << "\n      Law " << law.field << ": ";
+            llvm::interleaveComma(law.terms, os,
+                                  [&](const SymmetryDecl::Term &term) {
+                                    os << term.name;
+                                    if (term.arg)
+                                      os << "(" << *term.arg << ")";
+                                  });
+          }
         })
         .Case<SchemeDecl>([&](const SchemeDecl *scheme) {
           os << "Scheme " << scheme->getName();

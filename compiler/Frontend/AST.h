@@ -125,6 +125,11 @@ enum class BinaryOp { Add, Sub, Mul, Div, MatMul, Dot, Lt, Le, Gt, Ge, Eq, Ne };
 /// The operator's spelling: "+", "-", "*", "/", "@", ".", "<", ... "!=".
 llvm::StringRef spell(BinaryOp op);
 
+/// Renders an expression as source text, with the parentheses its
+/// structure needs ("sum_in(a * (x[src] - x[dst]))"); a `fn` call shows
+/// inlined.
+std::string render(const Expr &expr);
+
 class BinaryExpr : public Expr {
 public:
   BinaryExpr(SourceRange range, BinaryOp op, SourceLoc opLoc, ExprPtr lhs,
@@ -424,15 +429,47 @@ private:
   std::vector<OutputName> names;
 };
 
-/// `symmetry GROUP;` (getName() is the group).
+/// `symmetry E(3), scaling { x: position; u: scalar, weight(-1); }`, or
+/// `symmetry permutation;` (getName() is the first group).
 class SymmetryDecl : public Decl {
 public:
-  SymmetryDecl(SourceRange range, std::string group, SourceRange groupRange)
-      : Decl(DeclKind::Symmetry, range, std::move(group), groupRange) {}
+  /// `E(3)`: name "E", dimension 3; `scaling`: no dimension.
+  struct Group {
+    std::string name;
+    std::optional<int64_t> dim;
+    SourceRange range;
+  };
+  /// `position`, `weight(-1)`.
+  struct Term {
+    std::string name;
+    std::optional<double> arg;
+    SourceRange range;
+  };
+  /// `x: position, weight(1);`
+  struct Law {
+    std::string field;
+    SourceRange fieldRange;
+    std::vector<Term> terms;
+  };
+
+  SymmetryDecl(SourceRange range, std::vector<Group> groups,
+               std::vector<Law> laws)
+      : Decl(DeclKind::Symmetry, range, groups.front().name,
+             groups.front().range),
+        groups(std::move(groups)), laws(std::move(laws)) {}
+  const std::vector<Group> &getGroups() const { return groups; }
+  const std::vector<Law> &getLaws() const { return laws; }
   static bool classof(const Decl *d) {
     return d->getKind() == DeclKind::Symmetry;
   }
+
+private:
+  std::vector<Group> groups;
+  std::vector<Law> laws;
 };
+
+/// "E(3)", "scaling": a group as written.
+std::string spell(const SymmetryDecl::Group &group);
 
 /// The value of a scheme entry: a constant expression or a (nested) list.
 struct SchemeValue {

@@ -31,8 +31,23 @@ decl
   | 'solve' IDENT '(' (solveArg (',' solveArg)*)? ')'
       'over' '[' signedNumber ',' signedNumber ']' ';'         # solveDecl
   | 'output' outputName (',' outputName)* ';'                  # outputDecl
-  | 'symmetry' IDENT ';'                                       # symmetryDecl
+  | 'symmetry' group (',' group)*
+      (';' | '{' lawEntry* '}' ';'?)                           # symmetryDecl
   | 'scheme' IDENT '{' schemeEntry* '}'                        # schemeDecl
+  ;
+
+// `E(3)`, `SO(2)`, `scaling`: a group of the `symmetry` clause.
+group
+  : IDENT ('(' INT ')')?
+  ;
+
+// `x: position;`, `u: scalar, weight(-1);`: how a field transforms.
+lawEntry
+  : IDENT ':' lawTerm (',' lawTerm)* ';'
+  ;
+
+lawTerm
+  : IDENT ('(' signedNumber ')')?
   ;
 
 // `a = [[], [1/2], [-1, 2]];` inside a scheme: a constant, or a list of them.

@@ -635,6 +635,34 @@ private:
     return number(token, ctx->getStart()->getText() == "-");
   }
 
+  DeclPtr buildSymmetry(GradeParser::SymmetryDeclContext *ctx,
+                        SourceRange whole) {
+    std::vector<SymmetryDecl::Group> groups;
+    for (GradeParser::GroupContext *group : ctx->group()) {
+      std::optional<int64_t> dim;
+      if (antlr4::tree::TerminalNode *size = group->INT()) {
+        std::string text = size->getText();
+        // A dimension is small; anything past 1000 is reported by sema.
+        dim = text.size() > 6 ? 1000000 : std::stoll(text);
+      }
+      groups.push_back({group->IDENT()->getText(), dim, range(group)});
+    }
+    std::vector<SymmetryDecl::Law> laws;
+    for (GradeParser::LawEntryContext *entry : ctx->lawEntry()) {
+      SymmetryDecl::Law law{entry->IDENT()->getText(), range(entry->IDENT()),
+                            {}};
+      for (GradeParser::LawTermContext *term : entry->lawTerm()) {
+        std::optional<double> arg;
+        if (GradeParser::SignedNumberContext *number = term->signedNumber())
+          arg = signedNumber(number);
+        law.terms.push_back({term->IDENT()->getText(), arg, range(term)});
+      }
+      laws.push_back(std::move(law));
+    }
+    return std::make_unique<SymmetryDecl>(whole, std::move(groups),
+                                          std::move(laws));
+  }
+
   TypeSpec buildType(GradeParser::TypeSpecContext *ctx) {
     TypeSpec type;
     if (ctx->kind)
@@ -858,8 +886,7 @@ private:
       return std::make_unique<OutputDecl>(whole, std::move(names));
     }
     if (auto *symmetry = dynamic_cast<GradeParser::SymmetryDeclContext *>(ctx))
-      return std::make_unique<SymmetryDecl>(whole, symmetry->IDENT()->getText(),
-                                            range(symmetry->IDENT()));
+      return buildSymmetry(symmetry, whole);
     if (auto *scheme = dynamic_cast<GradeParser::SchemeDeclContext *>(ctx)) {
       std::vector<SchemeEntry> entries;
       for (GradeParser::SchemeEntryContext *entry : scheme->schemeEntry())

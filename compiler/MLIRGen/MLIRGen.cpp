@@ -42,6 +42,9 @@ public:
     auto modelOp = ModelOp::create(builder, loc(ast.getRange().begin),
                                    ast.getName());
     modelOp.setSourceAttr(builder.getStringAttr(file));
+    if (!model.getSymmetry().isTrivial())
+      modelOp.setSymmetryAttr(
+          getSymmetryAttr(&context, model.getSymmetry()));
     builder.setInsertionPointToEnd(&modelOp.getBody().front());
     emitDecls();
     emitInit();
@@ -132,6 +135,8 @@ private:
       if (auto *field = llvm::dyn_cast<ast::FieldDecl>(info.decl))
         if (std::optional<double> value = field->getDefault())
           decl.setDefaultValueAttr(builder.getF64FloatAttr(*value));
+      if (const Law *law = model.getLaw(name))
+        decl.setLawAttr(getLawAttr(&context, *law));
     }
   }
 

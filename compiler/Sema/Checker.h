@@ -21,6 +21,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <optional>
 #include <string>
@@ -132,6 +133,28 @@ private:
   void reportRule(const TypeError &error, llvm::StringRef op,
                   ast::SourceLoc at);
 
+  // Symmetry groups and laws (Symmetry.cpp).
+  /// Reads the `symmetry` clause: its groups and its fields' laws.
+  void declareSymmetry();
+  void declareGroups(const ast::SymmetryDecl &decl);
+  void declareLaw(const ast::SymmetryDecl::Law &entry);
+  /// Infers the law of every let and readout and checks that each state's
+  /// right-hand side and initial value transform as the state does.
+  void checkLaws();
+  /// The law of an expression; nullopt after reporting the rule it breaks.
+  std::optional<Law> lawOf(const ast::Expr &expr);
+  std::optional<Law> lawOfName(const ast::NameExpr &expr);
+  std::optional<Law> lawOfCall(const ast::CallExpr &expr);
+  /// The law of a named field (a let's inferred on first use).
+  std::optional<Law> lawOfField(llvm::StringRef name);
+  /// Reports a broken law rule of operation `op` at `at`, on `expr`.
+  void reportLaw(const LawError &error, llvm::StringRef op,
+                 const ast::Expr &expr, ast::SourceLoc at);
+  /// Checks that `expr` transforms as `expected` (a state's right-hand
+  /// side, an initial value); `what` names it, `field` the state.
+  void checkLawOf(const ast::Expr &expr, const Law &expected,
+                  const std::string &what, llvm::StringRef field);
+
   // Builtin functions (Builtins.cpp).
   std::optional<Type> checkCall(const ast::CallExpr &expr, Usage &use);
   static bool isBuiltinFunction(llvm::StringRef name);
@@ -151,6 +174,15 @@ private:
   enum LetState { Unchecked = 0, Checking, Done, Failed };
   llvm::StringMap<int> letStates;
   llvm::StringMap<std::string> letCauses;
+  /// The `symmetry` clause, its law entries by field, and where the law
+  /// inference is (for messages: "in the right-hand side of 'x'").
+  const ast::SymmetryDecl *symmetryDecl = nullptr;
+  llvm::StringMap<const ast::SymmetryDecl::Law *> lawEntries;
+  std::string lawContext;
+  /// Lets whose law failed (reported once).
+  llvm::StringSet<> lawFailures;
+  /// The inferred laws of lets and readouts (constants included).
+  llvm::StringMap<Law> letLaws;
 };
 
 } // namespace grade::sema

@@ -116,7 +116,7 @@ const ast::Decl *Checker::findNamed(llvm::StringRef name) {
 }
 
 void Checker::collectDecls() {
-  const ast::SymmetryDecl *symmetry = nullptr;
+  const ast::SymmetryDecl *&symmetry = symmetryDecl;
   for (const ast::DeclPtr &declPtr : ast.getDecls()) {
     const ast::Decl &decl = *declPtr;
     switch (decl.getKind()) {
@@ -193,11 +193,6 @@ void Checker::collectDecls() {
         break;
       }
       symmetry = &llvm::cast<ast::SymmetryDecl>(decl);
-      if (decl.getName() != "permutation")
-        error(decl.getNameRange().begin,
-              "symmetry group '" + decl.getName() +
-                  "' is not supported yet (language v0 knows "
-                  "'permutation', which every model has)");
       break;
     }
   }

@@ -66,6 +66,7 @@ llvm::StringRef sema::elemName(Elem elem) {
 
 bool Checker::run() {
   collectDecls();
+  declareSymmetry();
   if (model.solve)
     checkSolve();
   for (const std::string &name : model.order)
@@ -76,6 +77,9 @@ bool Checker::run() {
   checkRhs();
   checkOutputs();
   markStored();
+  // Laws are inferred on well-typed models only.
+  if (!failed)
+    checkLaws();
   return !failed;
 }
 

@@ -18,6 +18,7 @@
 #define GRADE_COMPILER_SEMA_SEMA_H
 
 #include "compiler/Frontend/AST.h"
+#include "dialects/Grade/IR/GradeLaws.h"
 #include "dialects/Grade/IR/GradeOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -133,6 +134,16 @@ public:
   const Type &typeOf(const ast::Expr &expr) const {
     return types.find(&expr)->second;
   }
+  /// The `symmetry` clause's groups (node permutations when none).
+  const Symmetry &getSymmetry() const { return symmetry; }
+  /// How a field transforms under the groups: declared (inputs, params,
+  /// states), derived (velocities) or inferred (lets, readouts); null for
+  /// an invariant, and for every field of a model with permutations only.
+  const Law *getLaw(llvm::StringRef name) const {
+    auto it = laws.find(name);
+    return it == laws.end() ? nullptr : &it->second;
+  }
+
   /// The velocity state `dx/dt` an expression reads (written `dx/dt`),
   /// or null.
   const std::string *getVelocityRef(const ast::Expr &expr) const {
@@ -155,6 +166,8 @@ private:
   llvm::StringMap<DeclInfo> decls;
   llvm::DenseMap<const ast::Expr *, Type> types;
   llvm::DenseMap<const ast::Expr *, std::string> velocityRefs;
+  Symmetry symmetry;
+  llvm::StringMap<Law> laws;
 };
 
 /// Checks a parsed model. Returns null after reporting every error found.

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Conversion/Passes.h"
+#include "dialects/Grade/IR/GradeLaws.h"
 
 #include "grade/model_abi.h"
 
@@ -418,6 +419,42 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     entryNames.push_back(emit.string(region));
 
   auto ptr = emit.ptr;
+  // The symmetry groups and each field's law (invariant where absent).
+  SymmetryAttr symmetry = model.getSymmetryAttr();
+  std::string spellingStr =
+      emit.string(symmetry ? symmetry.getSpelling() : "permutation");
+  std::string lawTable;
+  if (!fields.empty())
+    lawTable = emit.array(
+        fields.size(),
+        LLVM::LLVMStructType::getLiteral(
+            module.getContext(),
+            {emit.i32, emit.i32, emit.f64, emit.f64, emit.f64}),
+        [&](OpBuilder &b, size_t i) {
+          Law law;
+          if (LawAttr attr = fields[i].getLawAttr())
+            law = getLaw(attr);
+          return emit.makeStruct(
+              b, {emit.int32(b, int32_t(law.rep)), emit.int32(b, 0),
+                  emit.float64(b, law.translate), emit.float64(b, law.boost),
+                  emit.float64(b, law.weight)});
+        });
+  std::string symmetryDesc = emit.array(
+      1,
+      LLVM::LLVMStructType::getLiteral(
+          module.getContext(), {emit.i32, emit.i32, emit.f64, ptr, ptr}),
+      [&](OpBuilder &b, size_t) {
+        return emit.makeStruct(
+            b, {emit.int32(b, symmetry ? symmetry.getGroups()
+                                       : int64_t(GRADE_GROUP_PERMUTATION)),
+                emit.int32(b, symmetry ? symmetry.getDim() : 0),
+                emit.float64(b, symmetry ? symmetry.getTimeWeight()
+                                               .getValueAsDouble()
+                                         : 0.0),
+                emit.addressOf(b, spellingStr),
+                lawTable.empty() ? emit.null(b)
+                                 : emit.addressOf(b, lawTable)});
+      });
   std::string fieldTable = emit.array(
       fields.size(),
       LLVM::LLVMStructType::getLiteral(
@@ -536,7 +573,8 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             defaultArray.empty() ? emit.null(b)
                                  : emit.addressOf(b, defaultArray),
             defaultGraphStr.empty() ? emit.null(b)
-                                    : emit.addressOf(b, defaultGraphStr)};
+                                    : emit.addressOf(b, defaultGraphStr),
+            emit.addressOf(b, symmetryDesc)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

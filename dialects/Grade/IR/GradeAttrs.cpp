@@ -784,3 +784,96 @@ void TableauAttr::print(AsmPrinter &printer) const {
   }
   printer << ">";
 }
+
+//===----------------------------------------------------------------------===//
+// Symmetry groups and laws
+//===----------------------------------------------------------------------===//
+
+static constexpr llvm::StringLiteral kRepNames[] = {"scalar", "vector",
+                                                    "tensor"};
+static constexpr llvm::StringLiteral kLawCoefficients[] = {"translate", "boost",
+                                                           "weight"};
+
+Attribute LawAttr::parse(AsmParser &parser, Type) {
+  StringRef rep;
+  SMLoc repLoc = parser.getCurrentLocation();
+  if (parser.parseLess() || parser.parseKeyword(&rep))
+    return {};
+  const auto *found = llvm::find(kRepNames, rep);
+  if (found == std::end(kRepNames)) {
+    parser.emitError(repLoc, "expected 'scalar', 'vector' or 'tensor'");
+    return {};
+  }
+  SmallVector<double, 3> coefficients;
+  for (StringRef name : kLawCoefficients) {
+    double value;
+    if (parser.parseComma() || parser.parseKeyword(name) ||
+        parser.parseFloat(value))
+      return {};
+    coefficients.push_back(value);
+  }
+  if (parser.parseGreater())
+    return {};
+  return LawAttr::get(parser.getContext(),
+                      int32_t(found - std::begin(kRepNames)),
+                      DenseF64ArrayAttr::get(parser.getContext(), coefficients));
+}
+
+void LawAttr::print(AsmPrinter &printer) const {
+  int32_t rep = getRep();
+  printer << "<"
+          << (rep >= 0 && rep < 3 ? StringRef(kRepNames[rep]) : StringRef("scalar"));
+  for (auto [name, value] :
+       llvm::zip(kLawCoefficients, getCoefficients().asArrayRef()))
+    printer << ", " << name << " " << formatValue(value);
+  printer << ">";
+}
+
+static constexpr llvm::StringLiteral kGroupNames[] = {
+    "permutations", "translations", "rotations", "reflections",
+    "scalings",     "boosts",       "time_shifts"};
+
+Attribute SymmetryAttr::parse(AsmParser &parser, Type) {
+  std::string spelling;
+  uint32_t groups = 0;
+  int64_t dim = 0;
+  double timeWeight = 0;
+  if (parser.parseLess() || parser.parseString(&spelling) ||
+      parser.parseComma() ||
+      parser.parseCommaSeparatedList(
+          AsmParser::Delimiter::Square, [&]() -> ParseResult {
+            StringRef name;
+            SMLoc at = parser.getCurrentLocation();
+            if (parser.parseKeyword(&name))
+              return failure();
+            const auto *found = llvm::find(kGroupNames, name);
+            if (found == std::end(kGroupNames))
+              return parser.emitError(at, "unknown group kind '")
+                     << name << "'";
+            groups |= 1u << (found - std::begin(kGroupNames));
+            return success();
+          }) ||
+      parser.parseComma() || parser.parseKeyword("dim") ||
+      parser.parseInteger(dim) || parser.parseComma() ||
+      parser.parseKeyword("time_weight") || parser.parseFloat(timeWeight) ||
+      parser.parseGreater())
+    return {};
+  MLIRContext *context = parser.getContext();
+  return SymmetryAttr::get(context, spelling, groups, dim,
+                           FloatAttr::get(Float64Type::get(context),
+                                          timeWeight));
+}
+
+void SymmetryAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  printer.printString(getSpelling());
+  printer << ", [";
+  bool first = true;
+  for (auto [bit, name] : llvm::enumerate(kGroupNames))
+    if (getGroups() & (1u << bit)) {
+      printer << (first ? "" : ", ") << name;
+      first = false;
+    }
+  printer << "], dim " << getDim() << ", time_weight "
+          << formatValue(getTimeWeight().getValueAsDouble()) << ">";
+}

@@ -166,4 +166,45 @@ def Grade_TableauAttr : AttrDef<Grade_Dialect, "Tableau"> {
   }];
 }
 
+def Grade_LawAttr : AttrDef<Grade_Dialect, "Law"> {
+  let mnemonic = "law";
+  let summary = "how a declared field transforms under the model's groups";
+  let description = [{
+    The transformation law of a field (dialects/Grade/IR/GradeLaws.h): how
+    rotations act on it (`scalar`, `vector`: the last feature axis,
+    `tensor`: the last two) and the coefficients of
+    f -> s^weight (Q.f + translate (a + v t) + boost v).
+
+    ```mlir
+    #grade.law<vector, translate 1, boost 0, weight 0>   // a position
+    ```
+  }];
+  let parameters = (ins "int32_t":$rep, "::mlir::DenseF64ArrayAttr":$coefficients);
+  let hasCustomAssemblyFormat = 1;
+  let extraClassDeclaration = [{
+    double getTranslate() const { return getCoefficients()[0]; }
+    double getBoost() const { return getCoefficients()[1]; }
+    double getWeight() const { return getCoefficients()[2]; }
+  }];
+}
+
+def Grade_SymmetryAttr : AttrDef<Grade_Dialect, "Symmetry"> {
+  let mnemonic = "symmetry";
+  let summary = "the symmetry groups a model declares";
+  let description = [{
+    The groups of a model's `symmetry` clause as written, their kinds (the
+    ABI's grade_group_t flags, printed by name), the dimension n of its
+    Euclidean groups and the scaling weight of the time.
+
+    ```mlir
+    #grade.symmetry<"E(3), scaling", [permutations, translations, rotations,
+                    reflections, scalings], dim 3, time_weight 2>
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"groups as written">:$spelling,
+                        "uint32_t":$groups, "int64_t":$dim,
+                        "::mlir::FloatAttr":$timeWeight);
+  let hasCustomAssemblyFormat = 1;
+}
+
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEATTRS_TD

@@ -85,7 +85,8 @@ def Grade_ModelOp : Grade_Op<"model", [
     OptionalAttr<FlatSymbolRefArrayAttr>:$rhs_outputs,
     OptionalAttr<ArrayAttr>:$swaps,
     OptionalAttr<FlatSymbolRefArrayAttr>:$jvp_outputs,
-    OptionalAttr<FlatSymbolRefArrayAttr>:$diagonal_outputs
+    OptionalAttr<FlatSymbolRefArrayAttr>:$diagonal_outputs,
+    OptionalAttr<Grade_SymmetryAttr>:$symmetry
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
@@ -163,7 +164,8 @@ def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {
     ```
 
     A global scalar parameter may have a default value (`default`), used
-    when the caller binds none.
+    when the caller binds none. In a model with a `symmetry` clause, `law`
+    says how the field transforms under its groups (absent: invariant).
   }];
   let arguments = (ins
     Grade_Role:$role,
@@ -171,19 +173,20 @@ def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {
     TypeAttr:$type,
     UnitAttr:$output,
     OptionalAttr<FlatSymbolRefAttr>:$of,
-    OptionalAttr<F64Attr>:$default_value
+    OptionalAttr<F64Attr>:$default_value,
+    OptionalAttr<Grade_LawAttr>:$law
   );
   let builders = [
     OpBuilder<(ins "::grade::Role":$role, "::llvm::StringRef":$sym_name,
                    "::mlir::Type":$type, "bool":$output,
                    "::mlir::FlatSymbolRefAttr":$of), [{
       build($_builder, $_state, role, sym_name, type, output, of,
-            ::mlir::FloatAttr());
+            ::mlir::FloatAttr(), LawAttr());
     }]>
   ];
   let assemblyFormat =
     "$role $sym_name (`of` $of^)? `:` $type (`default` `(` $default_value^ `)`)? "
-    "(`output` $output^)? attr-dict";
+    "(`output` $output^)? (`law` $law^)? attr-dict";
   let hasVerifier = 1;
 }
 

@@ -1,0 +1,515 @@
+//===- Symmetry.cpp - symmetry groups and transformation laws -----------===//
+//
+// Reads the `symmetry` clause (its groups and the laws of the fields it
+// lists) and proves the model equivariant: every let and readout gets a
+// law by the grade dialect's rules (GradeLaws.h, applied here to the AST
+// as Types.cpp applies the typing rules), and each state's right-hand side
+// must transform as the state's time derivative does, its initial value
+// as the state. A broken rule is reported at the operation, naming the
+// group, the operation and the sub-expression.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Sema/Checker.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace grade;
+using namespace grade::sema;
+using ast::SourceLoc;
+
+//===----------------------------------------------------------------------===//
+// The clause
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A group the language knows.
+struct KnownGroup {
+  llvm::StringLiteral name;
+  uint32_t flags;
+  enum { NoDimension, NeedsDimension, OptionalDimension } dimension;
+};
+} // namespace
+
+static constexpr KnownGroup kKnownGroups[] = {
+    {"permutation", kPermutations, KnownGroup::NoDimension},
+    {"T", kTranslations, KnownGroup::NeedsDimension},
+    {"SO", kRotations, KnownGroup::NeedsDimension},
+    {"O", kRotations | kReflections, KnownGroup::NeedsDimension},
+    {"E", kRotations | kReflections | kTranslations,
+     KnownGroup::NeedsDimension},
+    {"SE", kRotations | kTranslations, KnownGroup::NeedsDimension},
+    {"scaling", kScalings, KnownGroup::NoDimension},
+    {"galilean", kBoosts, KnownGroup::OptionalDimension},
+    {"time", kTimeShifts, KnownGroup::NoDimension},
+};
+
+/// The largest n of E(n), SO(n), ...
+static constexpr int64_t kMaxDimension = 16;
+
+void Checker::declareSymmetry() {
+  if (!symmetryDecl)
+    return;
+  declareGroups(*symmetryDecl);
+  for (const ast::SymmetryDecl::Law &entry : symmetryDecl->getLaws())
+    declareLaw(entry);
+}
+
+void Checker::declareGroups(const ast::SymmetryDecl &decl) {
+  Symmetry &symmetry = model.symmetry;
+  const ast::SymmetryDecl::Group *dimensionFrom = nullptr;
+  const ast::SymmetryDecl::Group *boosts = nullptr;
+  std::vector<std::string> spellings;
+  for (const ast::SymmetryDecl::Group &group : decl.getGroups()) {
+    std::string spelled = ast::spell(group);
+    spellings.push_back(spelled);
+    const KnownGroup *known = llvm::find_if(
+        kKnownGroups, [&](const KnownGroup &k) { return k.name == group.name; });
+    if (known == std::end(kKnownGroups)) {
+      std::vector<llvm::StringRef> names;
+      for (const KnownGroup &k : kKnownGroups)
+        names.push_back(k.name);
+      error(group.range.begin,
+            "unknown symmetry group '" + group.name +
+                "'; grade knows permutation, T(n), SO(n), O(n), E(n), "
+                "SE(n), scaling, galilean and time" +
+                suggest(group.name, names));
+      continue;
+    }
+    if (known->dimension == KnownGroup::NoDimension && group.dim) {
+      error(group.range.begin,
+            "'" + group.name + "' takes no dimension; write '" + group.name +
+                "'");
+      continue;
+    }
+    if (known->dimension == KnownGroup::NeedsDimension && !group.dim) {
+      error(group.range.begin, "'" + group.name +
+                                   "' needs a dimension, as in '" +
+                                   group.name + "(3)'");
+      continue;
+    }
+    if (group.dim) {
+      if (*group.dim < 1 || *group.dim > kMaxDimension) {
+        error(group.range.begin,
+              "the dimension of '" + spelled + "' is out of range (1 to " +
+                  std::to_string(kMaxDimension) + ")");
+        continue;
+      }
+      if (dimensionFrom && *dimensionFrom->dim != *group.dim) {
+        error(group.range.begin, "'" + spelled + "' and '" +
+                                     ast::spell(*dimensionFrom) +
+                                     "' act on spaces of different "
+                                     "dimensions");
+        continue;
+      }
+      dimensionFrom = &group;
+      symmetry.dim = *group.dim;
+    }
+    symmetry.groups |= known->flags;
+    if ((known->flags & kRotations) && symmetry.rotationName.empty())
+      symmetry.rotationName = spelled;
+    if ((known->flags & kTranslations) && symmetry.translationName.empty())
+      symmetry.translationName = spelled;
+    if (known->flags & kBoosts) {
+      symmetry.boostName = spelled;
+      boosts = &group;
+    }
+  }
+  if (boosts && !symmetry.dim)
+    error(boosts->range.begin,
+          "'galilean' needs the dimension of the space the boosts move, as "
+          "in 'galilean(1)' (or a group such as E(3) beside it)");
+  symmetry.spelling = llvm::join(spellings, ", ");
+}
+
+void Checker::declareLaw(const ast::SymmetryDecl::Law &entry) {
+  Symmetry &symmetry = model.symmetry;
+  llvm::StringRef name = entry.field;
+  if (auto it = lawEntries.find(name); it != lawEntries.end()) {
+    error(entry.fieldRange.begin, "'" + name + "' is given a law twice")
+            .attachNote(loc(it->second->fieldRange.begin))
+        << "first given here";
+    return;
+  }
+  lawEntries[name] = &entry;
+  // The time takes a scaling weight only.
+  if (name == "t" && !model.lookup(name)) {
+    for (const ast::SymmetryDecl::Term &term : entry.terms) {
+      if (term.name != "weight" || !term.arg) {
+        error(term.range.begin, "the time 't' takes a scaling weight only, "
+                                "as in 't: weight(2);'");
+        return;
+      }
+      if (!symmetry.has(kScalings)) {
+        error(term.range.begin, "a weight is a law under scalings; add "
+                                "'scaling' to the groups");
+        return;
+      }
+      symmetry.timeWeight = *term.arg;
+    }
+    return;
+  }
+  const DeclInfo *info = model.lookup(name);
+  if (!info) {
+    error(entry.fieldRange.begin,
+          "unknown field '" + name + "' in the 'symmetry' clause" +
+              suggest(name, declaredNames()));
+    return;
+  }
+  if (info->role == Role::Let || info->role == Role::Readout) {
+    error(entry.fieldRange.begin,
+          "the law of " +
+              std::string(info->role == Role::Let ? "let" : "readout") +
+              " '" + name +
+              "' follows from its value; give the laws of inputs, "
+              "parameters and states");
+    return;
+  }
+  Law law;
+  const ast::SymmetryDecl::Term *repTerm = nullptr;
+  for (const ast::SymmetryDecl::Term &term : entry.terms) {
+    if (term.name == "weight") {
+      if (!term.arg) {
+        error(term.range.begin,
+              "'weight' needs its exponent, as in 'weight(-1)'");
+        return;
+      }
+      if (!symmetry.has(kScalings)) {
+        error(term.range.begin, "a weight is a law under scalings; add "
+                                "'scaling' to the groups");
+        return;
+      }
+      law.weight = *term.arg;
+      continue;
+    }
+    std::optional<Rep> rep = llvm::StringSwitch<std::optional<Rep>>(term.name)
+                                 .Cases({"scalar", "invariant"}, Rep::Scalar)
+                                 .Cases({"vector", "position", "velocity"},
+                                        Rep::Vector)
+                                 .Case("tensor", Rep::Tensor)
+                                 .Default(std::nullopt);
+    if (!rep) {
+      error(term.range.begin,
+            "unknown law '" + term.name +
+                "'; a field is a scalar (or invariant), vector, position, "
+                "velocity or tensor, with an optional weight(k)" +
+                suggest(term.name, {"scalar", "invariant", "vector",
+                                    "position", "velocity", "tensor",
+                                    "weight"}));
+      return;
+    }
+    if (term.arg) {
+      error(term.range.begin, "'" + term.name + "' takes no argument");
+      return;
+    }
+    if (repTerm) {
+      error(term.range.begin, "'" + name + "' is given two laws, '" +
+                                  repTerm->name + "' and '" + term.name +
+                                  "'");
+      return;
+    }
+    repTerm = &term;
+    law.rep = *rep;
+    if (term.name == "position")
+      law.translate = 1;
+    if (term.name == "velocity")
+      law.boost = 1;
+    if (*rep == Rep::Scalar)
+      continue;
+    if (!symmetry.dim) {
+      error(term.range.begin, "'" + term.name +
+                                  "' needs a group that acts on R^n: T(n), "
+                                  "SO(n), O(n), E(n), SE(n) or galilean(n)");
+      return;
+    }
+    // The vector axis is the last feature axis; a tensor's the last two.
+    const std::vector<int64_t> &shape = info->type.shape;
+    size_t axes = *rep == Rep::Tensor ? 2 : 1;
+    bool fits = shape.size() >= axes;
+    for (size_t i = 0; fits && i < axes; ++i)
+      fits = shape[shape.size() - 1 - i] == symmetry.dim;
+    if (!fits) {
+      std::string n = std::to_string(symmetry.dim);
+      error(term.range.begin,
+            "'" + name + "' is " + format(info->type) + ", but " +
+                (axes == 2 ? "a tensor of " : "a " + term.name + " of ") +
+                symmetry.spelling + " needs " +
+                (axes == 2 ? "its last two feature axes " + n + " x " + n
+                           : "a last feature axis of " + n))
+              .attachNote(loc(info->decl->getNameRange().begin))
+          << "'" << name << "' declared here";
+      return;
+    }
+  }
+  // Coefficients of groups the model does not declare act on nothing.
+  if (!symmetry.has(kTranslations | kBoosts))
+    law.translate = 0;
+  if (!symmetry.has(kBoosts))
+    law.boost = 0;
+  if (law.rep != Rep::Scalar || law.isAffine() || law.weight != 0)
+    model.laws[name] = law;
+}
+
+//===----------------------------------------------------------------------===//
+// Inference
+//===----------------------------------------------------------------------===//
+
+/// The law as the rules see it: without rotations, vectors are scalars.
+static Law asChecked(Law law, const Symmetry &symmetry) {
+  if (!symmetry.has(kRotations))
+    law.rep = Rep::Scalar;
+  return law;
+}
+
+std::optional<Law> Checker::lawOfField(llvm::StringRef name) {
+  const Symmetry &symmetry = model.symmetry;
+  const DeclInfo *info = model.lookup(name);
+  bool inferred = info && (info->role == Role::Let ||
+                           info->role == Role::Readout);
+  if (!inferred) {
+    const Law *law = model.getLaw(name);
+    return asChecked(law ? *law : Law(), symmetry);
+  }
+  if (lawFailures.contains(name))
+    return std::nullopt;
+  if (const Law *law = model.getLaw(name))
+    return asChecked(*law, symmetry);
+  if (auto it = letLaws.find(name); it != letLaws.end())
+    return it->second;
+  std::string saved = lawContext;
+  lawContext = (info->role == Role::Let ? "let '" : "readout '") + name.str() +
+               "'";
+  std::optional<Law> law =
+      lawOf(llvm::cast<ast::LetDecl>(info->decl)->getValue());
+  lawContext = saved;
+  if (!law) {
+    lawFailures.insert(name);
+    return std::nullopt;
+  }
+  letLaws[name] = *law;
+  if (law->rep != Rep::Scalar || law->isAffine() || law->weight != 0)
+    model.laws[name] = *law;
+  return law;
+}
+
+void Checker::reportLaw(const LawError &lawError, llvm::StringRef op,
+                        const ast::Expr &expr, SourceLoc at) {
+  error(at, "'" + op + "' is not " + model.symmetry.nameOf(lawError.group) +
+                "-equivariant: " + lawError.message + ", in '" +
+                ast::render(expr) + "' (" + lawContext + ")");
+}
+
+std::optional<Law> Checker::lawOf(const ast::Expr &expr) {
+  return llvm::TypeSwitch<const ast::Expr *, std::optional<Law>>(&expr)
+      .Case<ast::NumberExpr>([](const ast::NumberExpr *number) {
+        return Law::number(number->getValue());
+      })
+      .Case<ast::NameExpr>(
+          [&](const ast::NameExpr *name) { return lawOfName(*name); })
+      .Case<ast::IndexExpr>([&](const ast::IndexExpr *index) {
+        // Reading along edges moves nothing.
+        return lawOf(index->getBase());
+      })
+      .Case<ast::NegExpr>([&](const ast::NegExpr *neg) -> std::optional<Law> {
+        std::optional<Law> operand = lawOf(neg->getOperand());
+        if (!operand)
+          return std::nullopt;
+        return *lawOfUnary(UnaryFn::neg, *operand, nullptr);
+      })
+      .Case<ast::BinaryExpr>([&](const ast::BinaryExpr *binary)
+                                 -> std::optional<Law> {
+        if (const std::string *velocity = model.getVelocityRef(*binary))
+          return lawOfField(*velocity);
+        std::optional<Law> lhs = lawOf(binary->getLhs());
+        if (!lhs)
+          return std::nullopt;
+        std::optional<Law> rhs = lawOf(binary->getRhs());
+        if (!rhs)
+          return std::nullopt;
+        LawError lawError;
+        mlir::FailureOr<Law> law = mlir::failure();
+        switch (binary->getOp()) {
+        case ast::BinaryOp::Dot:
+          law = lawOfDot(*lhs, *rhs, &lawError);
+          break;
+        case ast::BinaryOp::MatMul:
+          law = lawOfMatmul(*lhs, *rhs, &lawError);
+          break;
+        default: {
+          static const BinaryFn fns[] = {
+              BinaryFn::add, BinaryFn::sub, BinaryFn::mul, BinaryFn::div,
+              BinaryFn::add, BinaryFn::add, BinaryFn::lt,  BinaryFn::le,
+              BinaryFn::gt,  BinaryFn::ge,  BinaryFn::eq,  BinaryFn::ne};
+          law = lawOfBinary(fns[int(binary->getOp())], *lhs, *rhs, &lawError);
+          break;
+        }
+        }
+        if (mlir::failed(law)) {
+          reportLaw(lawError, ast::spell(binary->getOp()), *binary,
+                    binary->getOpLoc());
+          return std::nullopt;
+        }
+        return *law;
+      })
+      .Case<ast::CallExpr>(
+          [&](const ast::CallExpr *call) { return lawOfCall(*call); });
+}
+
+std::optional<Law> Checker::lawOfName(const ast::NameExpr &expr) {
+  llvm::StringRef name = expr.getName();
+  if (model.lookup(name))
+    return lawOfField(name);
+  const Symmetry &symmetry = model.symmetry;
+  if (name == "t") {
+    Law law;
+    law.time = symmetry.has(kTimeShifts) ? 1 : 0;
+    law.weight = symmetry.has(kScalings) ? symmetry.timeWeight : 0;
+    return law;
+  }
+  // N, E, degree, weight: the graph's, which no group moves.
+  return Law();
+}
+
+std::optional<Law> Checker::lawOfCall(const ast::CallExpr &expr) {
+  llvm::StringRef callee = expr.getCallee();
+  llvm::SmallVector<Law> operands;
+  for (const ast::ExprPtr &arg : expr.getArgs()) {
+    std::optional<Law> law = lawOf(*arg);
+    if (!law)
+      return std::nullopt;
+    operands.push_back(*law);
+  }
+  LawError lawError;
+  mlir::FailureOr<Law> law = mlir::failure();
+  if (std::optional<UnaryFn> fn = symbolizeUnaryFn(callee))
+    law = lawOfUnary(*fn, operands[0], &lawError);
+  else if (std::optional<BinaryFn> fn = symbolizeBinaryFn(callee))
+    law = lawOfBinary(*fn, operands[0], operands[1], &lawError);
+  else if (callee == "dot")
+    law = lawOfDot(operands[0], operands[1], &lawError);
+  else if (callee == "softmax_in")
+    law = lawOfSoftmax(operands[0], &lawError);
+  else if (callee == "einsum")
+    law = lawOfContract(operands, &lawError);
+  else if (callee == "concat")
+    law = lawOfConcat(operands, &lawError);
+  else if (callee == "select")
+    law = lawOfSelect(operands[0], operands[1], operands[2], &lawError);
+  else if (callee.ends_with("_all")) {
+    ReduceAllKind kind = llvm::StringSwitch<ReduceAllKind>(callee)
+                             .StartsWith("sum_", ReduceAllKind::sum)
+                             .StartsWith("mean_", ReduceAllKind::mean)
+                             .StartsWith("max_", ReduceAllKind::max)
+                             .Default(ReduceAllKind::min);
+    law = lawOfReduceAll(kind, operands[0], &lawError);
+  } else {
+    ReduceKind kind = llvm::StringSwitch<ReduceKind>(callee)
+                          .StartsWith("sum_", ReduceKind::sum)
+                          .StartsWith("mean_", ReduceKind::mean)
+                          .Default(ReduceKind::max);
+    law = lawOfReduce(kind, callee.ends_with("_in"), operands[0], &lawError);
+  }
+  if (mlir::failed(law)) {
+    reportLaw(lawError, callee, expr, expr.getLoc());
+    return std::nullopt;
+  }
+  return *law;
+}
+
+//===----------------------------------------------------------------------===//
+// States
+//===----------------------------------------------------------------------===//
+
+/// The group under which `actual` and `expected` differ first.
+static uint32_t differingGroup(const Law &actual, const Law &expected) {
+  if (actual.rep != expected.rep)
+    return kRotations;
+  if (actual.time != expected.time)
+    return kTimeShifts;
+  if (actual.translate != expected.translate)
+    return kTranslations;
+  if (actual.boost != expected.boost)
+    return kBoosts;
+  return kScalings;
+}
+
+void Checker::checkLawOf(const ast::Expr &expr, const Law &expected,
+                         const std::string &what, llvm::StringRef field) {
+  std::optional<Law> law = lawOf(expr);
+  if (!law || law->isZero() || law->sameAs(expected))
+    return;
+  Law declared = *lawOfField(field);
+  auto diagnostic =
+      error(expr.getLoc(),
+            what + " is " + describe(*law) + ", but must be " +
+                describe(expected) + " to be " +
+                model.symmetry.nameOf(differingGroup(*law, expected)) +
+                "-equivariant: state '" + field + "' is " +
+                describe(declared));
+  auto entry = lawEntries.find(model.getDecl(field).position.empty()
+                                   ? field
+                                   : llvm::StringRef(
+                                         model.getDecl(field).position));
+  if (entry != lawEntries.end())
+    diagnostic.attachNote(loc(entry->second->fieldRange.begin))
+        << "its law is declared here";
+  else
+    diagnostic.attachNote(loc(model.getDecl(field).decl->getNameRange().begin))
+        << "state '" << field
+        << "' is declared here, without a law in the 'symmetry' clause (an "
+           "invariant)";
+}
+
+void Checker::checkLaws() {
+  const Symmetry &symmetry = model.symmetry;
+  if (symmetry.isTrivial())
+    return;
+  // A velocity state transforms as its position's derivative.
+  for (const std::string &name : model.order) {
+    const DeclInfo &info = model.decls[name];
+    if (info.role != Role::State || info.velocity.empty())
+      continue;
+    Law velocity = derivative(*lawOfField(name), symmetry);
+    if (const Law *declared = model.getLaw(name))
+      velocity.rep = declared->rep;
+    if (velocity.rep != Rep::Scalar || velocity.isAffine() ||
+        velocity.weight != 0)
+      model.laws[info.velocity] = velocity;
+  }
+  for (const std::string &name : model.order) {
+    const DeclInfo &info = model.decls[name];
+    if (info.role == Role::Let || info.role == Role::Readout)
+      lawOfField(name);
+  }
+  for (const std::string &name : model.order) {
+    const DeclInfo &info = model.decls[name];
+    if (info.role != Role::State)
+      continue;
+    Law law = *lawOfField(name);
+    if (info.position.empty()) {
+      auto &state = llvm::cast<ast::StateDecl>(*info.decl);
+      lawContext = "the initial value of '" + name + "'";
+      checkLawOf(state.getInit(), law, "the initial value of '" + name + "'",
+                 name);
+      if (const ast::Expr *velocity = state.getVelocityInit()) {
+        lawContext = "the initial value of 'd" + name + "/dt'";
+        checkLawOf(*velocity, derivative(law, symmetry),
+                   "the initial value of 'd" + name + "/dt'", name);
+      }
+    }
+    for (const ast::RhsDecl *rhs :
+         {info.rhs, info.explicitPart, info.implicitPart}) {
+      if (!rhs)
+        continue;
+      std::string what = "the right-hand side of '" + name + "'";
+      if (rhs->getPart() != ast::RhsPart::Whole)
+        what = std::string("the ") +
+               (rhs->getPart() == ast::RhsPart::Explicit ? "explicit"
+                                                         : "implicit") +
+               " part of " + what;
+      lawContext = what;
+      checkLawOf(rhs->getValue(), derivative(law, symmetry), what, name);
+    }
+  }
+}
