@@ -52,12 +52,14 @@ LogicalResult runPipeline(ModuleOp module,
 
 /// Frontend: a `.grade` buffer to a module at Stage::Grade.
 OwningOpRef<ModuleOp> compileSource(llvm::SourceMgr &sourceMgr,
-                                    MLIRContext &context) {
+                                    MLIRContext &context,
+                                    bool proveSymmetry) {
   std::unique_ptr<ast::Model> ast =
       parseModel(sourceMgr, sourceMgr.getMainFileID(), &context);
   if (!ast)
     return nullptr;
-  std::unique_ptr<sema::Model> model = sema::analyze(*ast, &context);
+  std::unique_ptr<sema::Model> model =
+      sema::analyze(*ast, &context, proveSymmetry);
   if (!model)
     return nullptr;
   return generateMLIR(*model, context);
@@ -124,7 +126,8 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
     return success();
   }
   Stage stage;
-  OwningOpRef<ModuleOp> module = loadModule(sourceMgr, context, isMLIR, stage);
+  OwningOpRef<ModuleOp> module = loadModule(sourceMgr, context, isMLIR, stage,
+                                            options.proveSymmetry);
   if (!module)
     return failure();
   if (target == Stage::Header) {
@@ -205,7 +208,7 @@ bool driver::isTextStage(Stage stage) {
 
 OwningOpRef<ModuleOp> driver::loadModule(llvm::SourceMgr &sourceMgr,
                                          MLIRContext &context, bool isMLIR,
-                                         Stage &stage) {
+                                         Stage &stage, bool proveSymmetry) {
   if (isMLIR) {
     OwningOpRef<ModuleOp> module =
         parseSourceFile<ModuleOp>(sourceMgr, &context);
@@ -214,7 +217,7 @@ OwningOpRef<ModuleOp> driver::loadModule(llvm::SourceMgr &sourceMgr,
     return module;
   }
   stage = Stage::Grade;
-  return compileSource(sourceMgr, context);
+  return compileSource(sourceMgr, context, proveSymmetry);
 }
 
 LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,

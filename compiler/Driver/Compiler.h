@@ -60,6 +60,11 @@ struct CompileOptions {
   /// Compile them where the right-hand side can be differentiated, without
   /// an error where it cannot (gradec run's stability check).
   bool jvpIfDifferentiable = false;
+  /// Prove the right-hand side equivariant under the model's symmetry
+  /// groups (sema's law checks). Off, the declared laws still reach the
+  /// library, unproven: `gradec check-symmetry --no-proof` measures such
+  /// a model.
+  bool proveSymmetry = true;
   /// Called on every pass manager before it runs (gradec applies its
   /// --mlir-print-ir-* and --mlir-timing options here); may be empty.
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePasses;
@@ -79,7 +84,8 @@ bool isTextStage(Stage stage);
 /// `stage` returns. Null after reporting errors.
 mlir::OwningOpRef<mlir::ModuleOp> loadModule(llvm::SourceMgr &sourceMgr,
                                              mlir::MLIRContext &context,
-                                             bool isMLIR, Stage &stage);
+                                             bool isMLIR, Stage &stage,
+                                             bool proveSymmetry = true);
 
 /// Runs the pipelines that take `module` from stage `from` to `to`
 /// (at most Stage::LLVMDialect) for options.pipeline, whose target must be

@@ -63,6 +63,8 @@ public:
 
   /// Checks the whole model; false if any error was reported.
   bool run();
+  /// Whether to prove the right-hand side equivariant (checkLaws).
+  void setProveSymmetry(bool prove) { proveSymmetry = prove; }
 
 private:
   // Diagnostics (Sema.cpp).
@@ -177,6 +179,7 @@ private:
   /// The `symmetry` clause, its law entries by field, and where the law
   /// inference is (for messages: "in the right-hand side of 'x'").
   const ast::SymmetryDecl *symmetryDecl = nullptr;
+  bool proveSymmetry = true;
   llvm::StringMap<const ast::SymmetryDecl::Law *> lawEntries;
   std::string lawContext;
   /// Lets whose law failed (reported once).

@@ -147,9 +147,12 @@ void Checker::markStored() {
 }
 
 std::unique_ptr<Model> sema::analyze(const ast::Model &ast,
-                                     mlir::MLIRContext *context) {
+                                     mlir::MLIRContext *context,
+                                     bool proveSymmetry) {
   auto model = std::make_unique<Model>(ast);
-  if (!Checker(ast, *model, context).run())
+  Checker checker(ast, *model, context);
+  checker.setProveSymmetry(proveSymmetry);
+  if (!checker.run())
     return nullptr;
   return model;
 }

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CheckSymmetry.h"
 #include "compiler/Driver/Compiler.h"
 #include "compiler/Driver/TempFile.h"
 #include "compiler/Frontend/Frontend.h"
@@ -86,6 +87,10 @@ static cl::SubCommand infoCommand("info",
                                   "Print a model's descriptor as JSON");
 static cl::SubCommand runCommand(
     "run", "Run a model (compiling it first if it is a source file)");
+static cl::SubCommand checkSymmetryCommand(
+    "check-symmetry",
+    "Measure a model's equivariance under its symmetry groups: solve(g.x) "
+    "against g.solve(x) for random group elements g and inputs x");
 
 static cl::opt<std::string> inputFile(cl::Positional,
                                       cl::desc("<model.grade|model.mlir>"),
@@ -211,6 +216,45 @@ static cl::opt<double> runDt("dt",
 /// Set by `gradec run`: a model file is compiled with its Jacobian-vector
 /// products where it can be, for the stability check.
 static bool gCompilingForRun = false;
+
+// gradec check-symmetry.
+static cl::opt<std::string> checkInput(cl::Positional, cl::Required,
+                                       cl::desc("<model.grade|libmodel.so>"),
+                                       cl::sub(checkSymmetryCommand),
+                                       cl::cat(category));
+static cl::opt<std::string> checkGraph(
+    "graph",
+    cl::desc("Graph (as for 'run'); default: the graph the model file names"),
+    cl::value_desc("file|gen:spec"), cl::sub(checkSymmetryCommand),
+    cl::cat(category));
+static cl::opt<int64_t> checkGraphNodes(
+    "graph-nodes", cl::desc("Nodes of an edge-list or .npz graph"),
+    cl::value_desc("n"), cl::init(0), cl::sub(checkSymmetryCommand),
+    cl::cat(category));
+static cl::list<std::string> checkLoads(
+    "load",
+    cl::desc("Bind every array of an .npz or safetensors file to the input "
+             "or parameter of its name (the others are drawn at random)"),
+    cl::value_desc("file"), cl::sub(checkSymmetryCommand), cl::cat(category));
+static cl::opt<int> checkTrials(
+    "trials", cl::desc("Random group elements per kind of element"),
+    cl::init(3), cl::sub(checkSymmetryCommand), cl::cat(category));
+static cl::opt<uint64_t> checkSeed("seed",
+                                   cl::desc("Seed of the random elements and "
+                                            "inputs"),
+                                   cl::init(1), cl::sub(checkSymmetryCommand),
+                                   cl::cat(category));
+static cl::opt<double> checkTolerance(
+    "tolerance",
+    cl::desc("Largest difference accepted, relative to each field's largest "
+             "value (default: 1e-10 for f64 models, 1e-4 for f32)"),
+    cl::init(0), cl::sub(checkSymmetryCommand), cl::cat(category));
+static cl::opt<bool> checkNoProof(
+    "no-proof",
+    cl::desc("Compile without the compile-time proof of equivariance (the "
+             "declared laws are kept): measures a model the compiler would "
+             "reject"),
+    cl::init(false), cl::sub(checkSymmetryCommand), cl::cat(category));
 
 static cl::opt<bool> runStabilityCheck(
     "stability-check",
@@ -636,6 +680,7 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     options.dt = runDt;
   options.jvp = compileJvp;
   options.jvpIfDifferentiable = gCompilingForRun;
+  options.proveSymmetry = !(checkSymmetryCommand && checkNoProof);
   options.libraryPath = library.path;
   options.soname = library.soname;
   options.configurePasses = [&](PassManager &pm) -> LogicalResult {
@@ -1095,6 +1140,91 @@ bool isEdgeList(llvm::StringRef path) {
          ext.equals_insensitive(".edgelist") || ext.equals_insensitive(".txt");
 }
 
+/// Reads a graph: gen:SPEC, an .npz in PyG's layout, an edge list or a
+/// Matrix Market file; null after printing the error.
+grade_graph_t *readGraph(llvm::StringRef source, int64_t nodes,
+                         const grade_mtx_options_t &mtxOptions) {
+  grade_graph_t *graph = nullptr;
+  std::string path = source.str();
+  grade_status_t status;
+  if (source.consume_front("gen:"))
+    status = grade_graph_generate(source.str().c_str(), &graph);
+  else if (llvm::sys::path::extension(source).equals_insensitive(".npz"))
+    status = grade_graph_read_npz(path.c_str(), nodes, &graph);
+  else if (isEdgeList(source))
+    status = grade_graph_read_edge_list(path.c_str(), nodes, &graph);
+  else
+    status = grade_graph_read_mtx_ex(path.c_str(), &mtxOptions, &graph);
+  return failedStatus(status) ? nullptr : graph;
+}
+
+int checkSymmetryMain(const char *argv0) {
+  if (checkTrials < 1) {
+    llvm::errs() << "gradec: error: --trials must be at least 1\n";
+    return 1;
+  }
+  if (!(checkTolerance >= 0)) {
+    llvm::errs() << "gradec: error: --tolerance must be non-negative\n";
+    return 1;
+  }
+  LoadableLibrary library;
+  if (failed(prepareLibrary(checkInput, argv0, library)))
+    return 1;
+  std::set_new_handler(nullptr);
+  grade_library_t *lib = nullptr;
+  if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
+    return 1;
+  const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
+  tool::SymmetryCheckOptions options;
+  options.trials = checkTrials;
+  options.seed = checkSeed;
+  options.tolerance = checkTolerance;
+  std::vector<grade_tensor_t *> arrays;
+  grade_graph_t *graph = nullptr;
+  llvm::scope_exit cleanup([&] {
+    for (grade_tensor_t *array : arrays)
+      grade_tensor_free(array);
+    grade_graph_free(graph);
+    grade_library_unload(lib);
+  });
+  for (const std::string &file : checkLoads) {
+    grade_archive_t *archive = nullptr;
+    if (failedStatus(grade_archive_open(file.c_str(), &archive)))
+      return 1;
+    llvm::scope_exit close([&] { grade_archive_close(archive); });
+    for (int64_t k = 0, n = grade_archive_num_entries(archive); k < n; ++k) {
+      std::string name = grade_archive_entry_name(archive, k);
+      grade_tensor_t *array = nullptr;
+      if (failedStatus(grade_archive_read(archive, name.c_str(), &array)))
+        return 1;
+      arrays.push_back(array);
+      options.fixed.push_back({name, array});
+    }
+  }
+  std::string graphSource = checkGraph;
+  if (graphSource.empty()) {
+    if (!desc->default_graph) {
+      llvm::errs() << "gradec: error: 'check-symmetry' needs --graph FILE or "
+                      "--graph gen:SPEC: model '"
+                   << desc->name << "' names no graph of its own\n";
+      return 1;
+    }
+    graphSource = desc->default_graph;
+  }
+  llvm::StringRef points = graphSource;
+  if (points.consume_front("points:")) {
+    auto [name, spec] = points.split(':');
+    options.pointsField = name.str();
+    options.pointsSpec = spec.str();
+  } else {
+    grade_mtx_options_t mtxOptions = GRADE_MTX_OPTIONS_INIT;
+    if (!(graph = readGraph(graphSource, checkGraphNodes, mtxOptions)))
+      return 1;
+    options.graph = graph;
+  }
+  return tool::checkSymmetry(lib, options, llvm::outs());
+}
+
 int runMain(const char *argv0) {
   // Everything that can be checked without the model is checked first: the
   // bindings' syntax, the options, and that no output overwrites an input
@@ -1239,8 +1369,6 @@ int runMain(const char *argv0) {
       }
     }
   }
-  llvm::StringRef graphSpec = graphSource;
-  bool generated = graphSpec.consume_front("gen:");
   if (!schemeName.empty() && schemeName != desc->scheme.name) {
     llvm::errs() << "gradec: error: " << runInput << " was compiled for "
                  << "scheme '" << desc->scheme.name << "'; --scheme "
@@ -1297,20 +1425,7 @@ int runMain(const char *argv0) {
       grade_status_free(status);
       return 1;
     }
-  } else if (generated) {
-    if (failedStatus(grade_graph_generate(graphSpec.str().c_str(), &graph)))
-      return 1;
-  } else if (llvm::sys::path::extension(graphSource).equals_insensitive(
-                 ".npz")) {
-    if (failedStatus(grade_graph_read_npz(graphSource.c_str(), runGraphNodes,
-                                          &graph)))
-      return 1;
-  } else if (isEdgeList(graphSource)) {
-    if (failedStatus(grade_graph_read_edge_list(graphSource.c_str(),
-                                                runGraphNodes, &graph)))
-      return 1;
-  } else if (failedStatus(grade_graph_read_mtx_ex(graphSource.c_str(),
-                                                  &mtxOptions, &graph))) {
+  } else if (!(graph = readGraph(graphSource, runGraphNodes, mtxOptions))) {
     return 1;
   }
   if (failedStatus(grade_session_create(lib, &session)) ||
@@ -1854,18 +1969,22 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::HideUnrelatedOptions(category, runCommand);
   cl::HideUnrelatedOptions(category, infoCommand);
+  cl::HideUnrelatedOptions(category, checkSymmetryCommand);
   cl::ParseCommandLineOptions(
       argc, argv,
       "gradec: the grade compiler for differential equations on graphs\n\n"
       "  gradec model.grade -o libmodel.so [--emit=STAGE]\n"
       "  gradec info model.grade|libmodel.so\n"
       "  gradec run model.grade|libmodel.so --graph G.mtx --input x0=x0.npy "
-      "--output x=x.npy\n\n"
+      "--output x=x.npy\n"
+      "  gradec check-symmetry model.grade --graph G.mtx\n\n"
       "LLVM's and MLIR's options (--mlir-print-ir-after-all, --mlir-timing, "
       "...) are listed by --help-hidden.\n");
   if (infoCommand)
     return infoMain(argv[0]);
   if (runCommand)
     return runMain(argv[0]);
+  if (checkSymmetryCommand)
+    return checkSymmetryMain(argv[0]);
   return compileMain(argv[0]);
 }
