@@ -47,8 +47,8 @@ constexpr double kOrthogonalityTolerance = 1e-9;
 /// The descriptor's symmetry member, NULL when the descriptor predates it
 /// (struct_size below 264) or has none.
 const grade_symmetry_desc_t *symmetryOf(const grade_model_descriptor_t &model) {
-  if (model.struct_size < offsetof(grade_model_descriptor_t, symmetry) +
-                              sizeof(model.symmetry))
+  if (model.struct_size <
+      offsetof(grade_model_descriptor_t, symmetry) + sizeof(model.symmetry))
     return nullptr;
   return model.symmetry;
 }
@@ -62,8 +62,7 @@ std::string declared(const grade_symmetry_desc_t *symmetry) {
 
 /// "T(3)" for the model's dimension, "T(n)" when it declares none.
 std::string groupName(const char *letter, int32_t dim) {
-  return dim > 0 ? format("%s(%d)", letter, int(dim))
-                 : format("%s(n)", letter);
+  return dim > 0 ? format("%s(%d)", letter, int(dim)) : format("%s(n)", letter);
 }
 
 /// Finds the first entry of a permutation that is out of range or repeats
@@ -145,10 +144,9 @@ grade_status_t checkTransform(const grade_model_descriptor_t &model,
   // Which groups the parts need, before any dimension: a part the model
   // cannot have at all is the better message.
   if (g.rotation && !(groups & GRADE_GROUP_ROTATION))
-    return refuse(format("a rotation needs %s, %s or %s",
-                         groupName("SO", dim).c_str(),
-                         groupName("O", dim).c_str(),
-                         groupName("E", dim).c_str()));
+    return refuse(
+        format("a rotation needs %s, %s or %s", groupName("SO", dim).c_str(),
+               groupName("O", dim).c_str(), groupName("E", dim).c_str()));
   if (g.translation && !(groups & GRADE_GROUP_TRANSLATION))
     return refuse(format("a translation needs %s or %s",
                          groupName("T", dim).c_str(),
@@ -216,8 +214,8 @@ grade_status_t checkTransform(const grade_model_descriptor_t &model,
     if (g.num_nodes < 0)
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                         "transform: num_nodes is %lld", (long long)g.num_nodes);
-    std::string bad = checkPermutation(g.permutation, g.num_nodes,
-                                       "permutation");
+    std::string bad =
+        checkPermutation(g.permutation, g.num_nodes, "permutation");
     if (!bad.empty())
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "transform: %s",
                         bad.c_str());
@@ -286,21 +284,19 @@ grade_status_t apply(const grade_model_descriptor_t &model, const char *name,
   if (matches && permuted)
     matches = value->shape[0] == g.num_nodes;
   if (!matches) {
-    std::string features = shapeString(field->shape, field->rank);
-    std::string expected =
-        !rows ? features
-              : "[" +
-                    (permuted ? std::to_string(g.num_nodes)
-                              : std::string(field->kind == GRADE_KIND_NODE
-                                                ? "N"
-                                                : "E")) +
-                    (field->rank ? ", " + features.substr(1) : "]");
-    std::string context =
-        !rows ? "a global"
-        : field->kind == GRADE_KIND_EDGE
-            ? "one row per edge"
-            : permuted ? "one row per node of the permutation"
-                       : "one row per node";
+    // "[4, 3]" with the rows a permutation fixes, "[N, 3]" or "[E, 3]"
+    // otherwise, "[3]" for a global.
+    std::string expected = shapeString(field->shape, field->rank);
+    std::string context = "a global";
+    if (rows) {
+      std::string count = permuted ? std::to_string(g.num_nodes)
+                          : field->kind == GRADE_KIND_NODE ? "N"
+                                                           : "E";
+      expected = "[" + count + (field->rank ? ", " : "") + expected.substr(1);
+      context = field->kind == GRADE_KIND_EDGE ? "one row per edge"
+                : permuted ? "one row per node of the permutation"
+                           : "one row per node";
+    }
     return makeStatus(GRADE_ERROR_SHAPE_MISMATCH,
                       "%s: expected shape %s (%s), got %s", what.c_str(),
                       expected.c_str(), context.c_str(),
@@ -325,9 +321,8 @@ grade_status_t apply(const grade_model_descriptor_t &model, const char *name,
                       formatDouble(law.translate).c_str(),
                       formatDouble(law.boost).c_str(), repName(law.rep));
   if (!std::isfinite(factor))
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                      "%s: s^k = %s^%s overflows", what.c_str(),
-                      formatDouble(s).c_str(),
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s: s^k = %s^%s overflows",
+                      what.c_str(), formatDouble(s).c_str(),
                       formatDouble(law.weight).c_str());
   bool changesValues = rotates || affine || factor != 1;
 
@@ -459,9 +454,8 @@ grade_status_t permuteGraph(const grade_graph_t &graph,
     if (graph.weighted)
       weights[size_t(k)] = graph.weights[position];
   }
-  if (grade_status_t status =
-          buildGraph(n, src, dst, graph.weighted ? weights.data() : nullptr,
-                     out))
+  if (grade_status_t status = buildGraph(
+          n, src, dst, graph.weighted ? weights.data() : nullptr, out))
     return status;
   (*out)->weighted = graph.weighted;
   return nullptr;

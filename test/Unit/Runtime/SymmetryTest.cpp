@@ -183,16 +183,14 @@ struct Model {
   grade_model_descriptor_t desc = {};
 };
 
-constexpr int32_t kAllGroups =
-    GRADE_GROUP_PERMUTATION | GRADE_GROUP_TRANSLATION | GRADE_GROUP_ROTATION |
-    GRADE_GROUP_REFLECTION | GRADE_GROUP_SCALING | GRADE_GROUP_BOOST |
-    GRADE_GROUP_TIME;
+constexpr int32_t kAllGroups = GRADE_GROUP_PERMUTATION |
+                               GRADE_GROUP_TRANSLATION | GRADE_GROUP_ROTATION |
+                               GRADE_GROUP_REFLECTION | GRADE_GROUP_SCALING |
+                               GRADE_GROUP_BOOST | GRADE_GROUP_TIME;
 
 std::string apply(const Model &model, const char *field,
-                  const grade_transform_t &g, double t,
-                  grade_tensor_t *value) {
-  return statusString(
-      grade_symmetry_apply(&model.desc, field, &g, t, value));
+                  const grade_transform_t &g, double t, grade_tensor_t *value) {
+  return statusString(grade_symmetry_apply(&model.desc, field, &g, t, value));
 }
 
 class SymmetryTest : public ::testing::Test {
@@ -327,8 +325,7 @@ TEST_F(SymmetryTest, PositionsVelocitiesAndScalingWeights) {
   expectClose(valuesOf(value.get()), {0, 0, -9.81 * s}, 1e-15, "gravity");
 
   // Time: s^2 t + tau; a scale of 0 stands for 1.
-  EXPECT_DOUBLE_EQ(grade_symmetry_time(&model.desc, &g, t),
-                   s * s * t + 0.125);
+  EXPECT_DOUBLE_EQ(grade_symmetry_time(&model.desc, &g, t), s * s * t + 0.125);
   g.scale = 0;
   EXPECT_DOUBLE_EQ(grade_symmetry_time(&model.desc, &g, t), t + 0.125);
   EXPECT_TRUE(std::isnan(grade_symmetry_time(nullptr, &g, t)));
@@ -389,8 +386,8 @@ TEST_F(SymmetryTest, CompositionIsTheComposedElement) {
   Vector v1 = {1, 2, -0.5}, v2 = {-0.75, 0.5, 0.125};
   const double s1 = 1.5, s2 = 0.8, tau1 = 0.2, tau2 = -0.4;
   std::vector<int64_t> p1 = {2, 0, 3, 1}, p2 = {1, 3, 0, 2};
-  auto element = [](const Matrix &q, const Vector &a, const Vector &v,
-                    double s, double tau, const std::vector<int64_t> &p) {
+  auto element = [](const Matrix &q, const Vector &a, const Vector &v, double s,
+                    double tau, const std::vector<int64_t> &p) {
     grade_transform_t g = GRADE_TRANSFORM_INIT;
     g.dim = kDim;
     g.rotation = q.data();
@@ -498,8 +495,7 @@ TEST_F(SymmetryTest, TransformCheckRefusals) {
   skewed = rotation;
   skewed[8] = NAN;
   g.rotation = skewed.data();
-  EXPECT_EQ(check(so3, g),
-            "[invalid argument] transform: rotation[8] is nan");
+  EXPECT_EQ(check(so3, g), "[invalid argument] transform: rotation[8] is nan");
   g.rotation = rotation.data();
   g.dim = 2;
   EXPECT_EQ(check(so3, g), "[invalid argument] transform: dim is 2, but the "
@@ -609,8 +605,8 @@ TEST_F(SymmetryTest, ApplyRefusals) {
   EXPECT_EQ(apply(model, "pos", g, 0, wrongRows.get()),
             "[shape mismatch] field 'pos': expected shape [4, 3] (one row per "
             "node of the permutation), got [5, 3]");
-  TensorPtr wrongFeatures = makeTensor(GRADE_DTYPE_F64, {n, 2},
-                                       std::vector<double>(n * 2, 1.0));
+  TensorPtr wrongFeatures =
+      makeTensor(GRADE_DTYPE_F64, {n, 2}, std::vector<double>(n * 2, 1.0));
   EXPECT_EQ(apply(model, "pos", g, 0, wrongFeatures.get()),
             "[shape mismatch] field 'pos': expected shape [4, 3] (one row per "
             "node of the permutation), got [4, 2]");
@@ -626,8 +622,8 @@ TEST_F(SymmetryTest, ApplyRefusals) {
             "node), got [4, 3]");
   EXPECT_EQ(apply(model, "pos", g, 0, nullptr),
             "[invalid argument] field 'pos' is NULL");
-  EXPECT_EQ(statusString(grade_symmetry_apply(&model.desc, nullptr, &g, 0,
-                                              pos.get())),
+  EXPECT_EQ(statusString(
+                grade_symmetry_apply(&model.desc, nullptr, &g, 0, pos.get())),
             "[invalid argument] field name is NULL");
 
   // A scalar whose law adds a translation cannot be transformed...
@@ -673,8 +669,8 @@ TEST_F(SymmetryTest, OlderDescriptorsPermuteRows) {
   g.permutation = perm.data();
   g.num_nodes = 3;
   // Every field is an invariant scalar: a vector's rows just move.
-  TensorPtr pos = makeTensor(GRADE_DTYPE_F64, {3, kDim},
-                             {0, 1, 2, 10, 11, 12, 20, 21, 22});
+  TensorPtr pos =
+      makeTensor(GRADE_DTYPE_F64, {3, kDim}, {0, 1, 2, 10, 11, 12, 20, 21, 22});
   EXPECT_EQ(apply(old, "pos", g, 1, pos.get()), "ok");
   EXPECT_EQ(valuesOf(pos.get()),
             (std::vector<double>{10, 11, 12, 20, 21, 22, 0, 1, 2}));
@@ -752,9 +748,9 @@ TEST(GraphPermuteTest, RelabelsEdgesInTheCallersOrder) {
     std::vector<int64_t> inverse(n);
     for (int64_t i = 0; i < n; ++i)
       inverse[size_t(perm[size_t(i)])] = i;
-    ASSERT_EQ(statusString(
-                  grade_graph_permute(permuted.get(), inverse.data(), &raw)),
-              "ok");
+    ASSERT_EQ(
+        statusString(grade_graph_permute(permuted.get(), inverse.data(), &raw)),
+        "ok");
     GraphPtr back(raw);
     EXPECT_EQ(rowPtr(back.get()), rowPtr(graph.get()));
     EXPECT_EQ(colIdx(back.get()), colIdx(graph.get()));
@@ -783,23 +779,23 @@ TEST(GraphPermuteTest, GeneratedGraphsAndRefusals) {
 
   const std::vector<int64_t> repeated = {1, 2, 3, 4, 1};
   raw = reinterpret_cast<grade_graph_t *>(0x1);
-  EXPECT_EQ(statusString(
-                grade_graph_permute(graph.get(), repeated.data(), &raw)),
-            "[invalid argument] permutation[4] = 1 repeats permutation[0]; a "
-            "permutation is a bijection of 0..4");
+  EXPECT_EQ(
+      statusString(grade_graph_permute(graph.get(), repeated.data(), &raw)),
+      "[invalid argument] permutation[4] = 1 repeats permutation[0]; a "
+      "permutation is a bijection of 0..4");
   EXPECT_EQ(raw, nullptr);
   const std::vector<int64_t> outside = {1, 2, -3, 4, 0};
-  EXPECT_EQ(statusString(
-                grade_graph_permute(graph.get(), outside.data(), &raw)),
-            "[invalid argument] permutation[2] = -3 is out of range [0, 5)");
+  EXPECT_EQ(
+      statusString(grade_graph_permute(graph.get(), outside.data(), &raw)),
+      "[invalid argument] permutation[2] = -3 is out of range [0, 5)");
   EXPECT_EQ(statusString(grade_graph_permute(graph.get(), nullptr, &raw)),
             "[invalid argument] permutation is NULL but the graph has 5 "
             "nodes");
   EXPECT_EQ(statusString(grade_graph_permute(nullptr, perm.data(), &raw)),
             "[invalid argument] graph is NULL");
-  EXPECT_EQ(statusString(grade_graph_permute(graph.get(), perm.data(),
-                                             nullptr)),
-            "[invalid argument] output pointer is NULL");
+  EXPECT_EQ(
+      statusString(grade_graph_permute(graph.get(), perm.data(), nullptr)),
+      "[invalid argument] output pointer is NULL");
 }
 
 /// The convention end to end, through a session of the mock model
@@ -832,17 +828,16 @@ TEST(GraphPermuteTest, EdgeFieldsCarryOverThroughASession) {
     EXPECT_EQ(statusString(grade_session_read(session, "flow", &raw)), "ok");
     TensorPtr out(raw);
     flow = valuesOf(raw);
-    EXPECT_EQ(statusString(grade_session_read(session, "inflow", &raw)),
-              "ok");
+    EXPECT_EQ(statusString(grade_session_read(session, "inflow", &raw)), "ok");
     out.reset(raw);
     inflow = valuesOf(raw);
     grade_session_free(session);
   };
   grade_graph_t *raw = nullptr;
-  ASSERT_EQ(statusString(grade_graph_create_edges(n, int64_t(src.size()),
-                                                  src.data(), dst.data(),
-                                                  w.data(), &raw)),
-            "ok");
+  ASSERT_EQ(
+      statusString(grade_graph_create_edges(n, int64_t(src.size()), src.data(),
+                                            dst.data(), w.data(), &raw)),
+      "ok");
   GraphPtr graph(raw);
   ASSERT_EQ(statusString(grade_graph_permute(graph.get(), perm.data(), &raw)),
             "ok");
