@@ -24,6 +24,11 @@
 
 using namespace grade::test;
 
+// CTransformCaller.c: GRADE_TRANSFORM_INIT compiled as C.
+extern "C" double
+grade_test_transform_time(const grade_model_descriptor_t *model, double scale,
+                          double shift, double t);
+
 namespace {
 
 constexpr int kDim = 3;
@@ -328,6 +333,7 @@ TEST_F(SymmetryTest, PositionsVelocitiesAndScalingWeights) {
   EXPECT_DOUBLE_EQ(grade_symmetry_time(&model.desc, &g, t), s * s * t + 0.125);
   g.scale = 0;
   EXPECT_DOUBLE_EQ(grade_symmetry_time(&model.desc, &g, t), t + 0.125);
+  EXPECT_DOUBLE_EQ(grade_test_transform_time(&model.desc, 3, -1, t), 9 * t - 1);
   EXPECT_TRUE(std::isnan(grade_symmetry_time(nullptr, &g, t)));
   EXPECT_TRUE(std::isnan(grade_symmetry_time(&model.desc, nullptr, t)));
 }
