@@ -195,6 +195,22 @@ grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
                           const std::vector<int64_t> &dst,
                           const double *weights, grade_graph_t **out);
 
+//===----------------------------------------------------------------------===//
+// Symmetry (symmetry.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Empty if `law` is a valid law of `field` in a symmetry of dimension
+/// `dim`: a known rep, finite numbers, and for a vector (tensor) law a last
+/// feature axis (last two) of size `dim`; else what is wrong.
+std::string checkFieldLaw(const grade_field_desc_t &field,
+                          const grade_field_law_t &law, int32_t dim);
+
+/// Empty if the descriptor's symmetry member is valid (present, known
+/// groups with node permutations, a dimension in 0..16 that is positive
+/// exactly when translations, rotations or boosts are declared, a valid
+/// law per field); else what is wrong. The fields must have been checked.
+std::string checkSymmetry(const grade_model_descriptor_t &desc);
+
 } // namespace rt
 } // namespace grade
 

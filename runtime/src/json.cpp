@@ -11,6 +11,7 @@
 #include "Internal.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -131,6 +132,66 @@ void appendField(std::string &json, const grade_field_desc_t &field,
   json += "}";
 }
 
+/// The symmetry clause on one line: the groups by name, the dimension, the
+/// time weight, the spelling, and the law of every field that transforms
+/// (fields left out are scalars of weight 0: unchanged but for the node
+/// permutation). Nothing for a descriptor without one.
+void appendSymmetry(std::string &json, const grade_model_descriptor_t &desc) {
+  if (desc.struct_size < offsetof(grade_model_descriptor_t, symmetry) +
+                             sizeof(desc.symmetry) ||
+      !desc.symmetry)
+    return;
+  const grade_symmetry_desc_t &symmetry = *desc.symmetry;
+  static constexpr struct {
+    int32_t bit;
+    const char *name;
+  } kGroups[] = {{GRADE_GROUP_PERMUTATION, "permutation"},
+                 {GRADE_GROUP_TRANSLATION, "translation"},
+                 {GRADE_GROUP_ROTATION, "rotation"},
+                 {GRADE_GROUP_REFLECTION, "reflection"},
+                 {GRADE_GROUP_SCALING, "scaling"},
+                 {GRADE_GROUP_BOOST, "boost"},
+                 {GRADE_GROUP_TIME, "time"}};
+  json += ",\n  \"symmetry\": {\"groups\": [";
+  bool first = true;
+  for (auto [bit, name] : kGroups)
+    if (symmetry.groups & bit) {
+      json += first ? "" : ", ";
+      first = false;
+      appendString(json, name);
+    }
+  json += "], \"dim\": " + std::to_string(symmetry.dim);
+  json += ", \"time_weight\": ";
+  appendNumber(json, symmetry.time_weight);
+  json += ", \"spelling\": ";
+  appendString(json, symmetry.spelling);
+  json += ", \"laws\": {";
+  first = true;
+  int32_t numFields = desc.fields && symmetry.laws ? desc.num_fields : 0;
+  for (int32_t i = 0; i < numFields; ++i) {
+    const grade_field_law_t &law = symmetry.laws[i];
+    if (law.rep == GRADE_REP_SCALAR && law.translate == 0 && law.boost == 0 &&
+        law.weight == 0)
+      continue;
+    json += first ? "" : ", ";
+    first = false;
+    appendString(json, desc.fields[i].name);
+    json += ": {\"rep\": ";
+    appendString(json, law.rep == GRADE_REP_SCALAR   ? "scalar"
+                       : law.rep == GRADE_REP_VECTOR ? "vector"
+                       : law.rep == GRADE_REP_TENSOR ? "tensor"
+                                                     : "?");
+    json += ", \"translate\": ";
+    appendNumber(json, law.translate);
+    json += ", \"boost\": ";
+    appendNumber(json, law.boost);
+    json += ", \"weight\": ";
+    appendNumber(json, law.weight);
+    json += "}";
+  }
+  json += "}}";
+}
+
 std::string render(const grade_model_descriptor_t &desc) {
   std::string json = "{\n  \"name\": ";
   appendString(json, desc.name);
@@ -242,7 +303,9 @@ std::string render(const grade_model_descriptor_t &desc) {
     json += ", \"default\": ";
     appendString(json, desc.default_graph);
   }
-  json += "},\n  \"fields\": [";
+  json += "}";
+  appendSymmetry(json, desc);
+  json += ",\n  \"fields\": [";
   int32_t numFields = desc.fields ? desc.num_fields : 0;
   for (int32_t i = 0; i < numFields; ++i) {
     json += i ? ",\n    " : "\n    ";

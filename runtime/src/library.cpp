@@ -5,8 +5,8 @@
 // side by side; a model linked into the program is wrapped without dlopen.
 // Everything the runtime later relies on is checked here, once: the ABI
 // version, the size of the descriptor, every enum, the slot table against
-// the fields, the entry points and the tableau. A broken library is rejected
-// with a message instead of crashing the host later.
+// the fields, the entry points, the tableau and the symmetry laws. A broken
+// library is rejected with a message instead of crashing the host later.
 //
 //===----------------------------------------------------------------------===//
 
@@ -143,6 +143,11 @@ grade_status_t checkDescriptor(const char *path,
       return invalidDescriptor(
           path, format("field %d ('%s') repeats a name", int(i), field.name));
   }
+  // How the fields transform under the model's groups (grade_symmetry_apply
+  // reads the laws).
+  std::string badSymmetry = checkSymmetry(*desc);
+  if (!badSymmetry.empty())
+    return invalidDescriptor(path, badSymmetry);
   return nullptr;
 }
 

@@ -564,10 +564,14 @@ typedef struct grade_transform {
     0 }
 
 /** Checks that `g` belongs to the groups `model` declares: a rotation needs
- *  SO(n) (det Q = +1, to 1e-9) or O(n) (any orthogonal Q), a translation
- *  T(n) (or E(n)), a boost Galilean, a scale scaling, a time shift time
- *  translation; `dim` is the model's n; a permutation is a bijection of
- *  0..num_nodes-1. The message names the part that is not allowed. */
+ *  SO(n) (det Q = +1) or O(n) (any orthogonal Q: |Q^T Q - I| <= 1e-9
+ *  entrywise), a translation T(n) (or E(n)), a boost Galilean, a scale
+ *  other than 1 scaling, a time shift time translation; `dim` is the
+ *  model's n when Q, a or v is given; a permutation is a bijection of
+ *  0..num_nodes-1; every number is finite. The message names the part that
+ *  is not allowed and what the model declares. A descriptor without the
+ *  symmetry member (struct_size < 264, or NULL) declares node permutations
+ *  only. */
 GRADE_RT_API grade_status_t
 grade_transform_check(const grade_model_descriptor_t *model,
                       const grade_transform_t *g);
@@ -577,22 +581,27 @@ grade_transform_check(const grade_model_descriptor_t *model,
  *  field's law (grade_field_law_t), and for a node field row i moves to row
  *  permutation[i]. Edge fields keep their rows: in the caller's edge order
  *  of the graph grade_graph_permute gives, edge k is still edge k. `value`
- *  has the field's dtype and shape (N rows for a node field, E for an edge
- *  field). Errors name the field. */
+ *  has the field's dtype and shape (N rows for a node field, N = num_nodes
+ *  when `g` permutes; E for an edge field). Computed in double, stored in
+ *  the field's dtype; the affine term belongs to vector laws (a scalar or
+ *  tensor law with p or q nonzero is refused under a translation or
+ *  boost), and an integer field only moves with its rows. Errors name the
+ *  field; nothing is written on failure. */
 GRADE_RT_API grade_status_t
 grade_symmetry_apply(const grade_model_descriptor_t *model, const char *field,
                      const grade_transform_t *g, double t,
                      grade_tensor_t *value);
 
 /** The time at which a value transformed from time `t` holds:
- *  s^time_weight t + tau. */
+ *  s^time_weight t + tau (NaN for a NULL model or transform). */
 GRADE_RT_API double
 grade_symmetry_time(const grade_model_descriptor_t *model,
                     const grade_transform_t *g, double t);
 
 /** The graph with node i relabelled permutation[i]: caller's edge k, src ->
  *  dst, becomes edge k, permutation[src] -> permutation[dst], with its
- *  weight (so edge fields in the caller's order carry over unchanged). */
+ *  weight (so edge fields in the caller's order carry over unchanged).
+ *  The permutation must be a bijection of 0..num_nodes-1. */
 GRADE_RT_API grade_status_t grade_graph_permute(const grade_graph_t *graph,
                                                 const int64_t *permutation,
                                                 grade_graph_t **out);

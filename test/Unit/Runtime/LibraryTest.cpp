@@ -201,6 +201,7 @@ TEST(LibraryTest, MockModelAsJson) {
   "source": "test/Unit/Runtime/MockModel.c",
   "scheme": {"name": "heun", "order": 2, "stages": 2, "a": [[0, 0], [1, 0]], "b": [0.5, 0.5], "c": [0, 1], "stability_limit": 2, "t0": 0, "t1": 1, "dt": 0.1},
   "graph": {"weighted": true, "weight_dtype": "f32"},
+  "symmetry": {"groups": ["permutation"], "dim": 0, "time_weight": 0, "spelling": "permutations", "laws": {}},
   "fields": [
     {"name": "x0", "role": "input", "kind": "node", "dtype": "f64", "shape": [], "output": false},
     {"name": "k", "role": "param", "kind": "global", "dtype": "f64", "shape": [], "output": false},
@@ -449,7 +450,7 @@ TEST_F(BrokenDescriptorTest, AbiVersionAndSize) {
   desc.abi_version = GRADE_MODEL_ABI_VERSION;
   desc.struct_size = offsetof(grade_model_descriptor_t, set_num_threads);
   EXPECT_EQ(wrap(), "[ABI mismatch] linked model: descriptor is 136 bytes, "
-                    "this runtime needs at least 256; recompile it with this "
+                    "this runtime needs at least 264; recompile it with this "
                     "gradec");
   // A newer, larger descriptor is fine.
   desc.struct_size = sizeof(desc) + 16;

@@ -297,6 +297,15 @@ static void setNumThreads(int32_t numThreads) { gThreads = numThreads; }
 
 static int32_t numProcessors(void) { return MOCK_NUM_PROCESSORS; }
 
+/* Node permutations only: every field is an invariant scalar. */
+static const grade_field_law_t kLaws[] = {
+    {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0}, {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0},
+    {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0}, {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0},
+    {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0}, {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0},
+};
+static const grade_symmetry_desc_t kSymmetry = {
+    GRADE_GROUP_PERMUTATION, 0, 0.0, "permutations", kLaws};
+
 static const grade_model_descriptor_t kDescriptor = {
     .abi_version = MOCK_ABI_VERSION,
     .struct_size = sizeof(grade_model_descriptor_t),
@@ -317,6 +326,7 @@ static const grade_model_descriptor_t kDescriptor = {
     .entries = kEntries,
     .set_num_threads = setNumThreads,
     .num_processors = numProcessors,
+    .symmetry = &kSymmetry,
 };
 
 MOCK_EXPORT const grade_model_descriptor_t *grade_model_descriptor(void) {
