@@ -56,7 +56,7 @@ Tensor copyTensor(const grade_tensor_t &from) {
   return Tensor(to);
 }
 
-double element(const grade_tensor_t &tensor, int64_t k) {
+double valueAt(const grade_tensor_t &tensor, int64_t k) {
   return tensor.dtype == GRADE_DTYPE_F64
              ? static_cast<const double *>(tensor.data)[k]
              : double(static_cast<const float *>(tensor.data)[k]);
@@ -200,7 +200,6 @@ private:
   std::vector<Tensor> start, end;
   /// The base graph (the caller's, or built from the drawn positions).
   const grade_graph_t *graph = nullptr;
-  grade_graph_t *ownedGraph = nullptr;
 };
 
 } // namespace
@@ -234,8 +233,15 @@ bool Checker::drawStart(Draw &draw) {
                std::string("field '") + field.name + "'"))
       return false;
     start[i].reset(tensor);
+    // Inputs of unit size; parameters as PyTorch initialises layers
+    // (a matrix's entries of size 1/sqrt(fan-in)), so that random MLPs
+    // keep the solution bounded over the interval.
+    double scale = field.role == GRADE_ROLE_INPUT ? 1.0
+                   : field.rank >= 2 ? 1 / std::sqrt(double(field.shape[0]))
+                   : field.rank == 1 ? 0.1
+                                     : 0.5;
     for (int64_t k = 0, n = grade_tensor_numel(tensor); k < n; ++k) {
-      double value = 0.5 * draw.normal();
+      double value = scale * draw.normal();
       if (field.dtype == GRADE_DTYPE_F64)
         static_cast<double *>(tensor->data)[k] = value;
       else
@@ -249,7 +255,7 @@ grade_session_t *Checker::open(const grade_graph_t *runGraph,
                                std::vector<Tensor> &values) {
   grade_session_t *session = nullptr;
   grade_graph_t *points = nullptr;
-  auto cleanup = llvm::make_scope_exit([&] { grade_graph_free(points); });
+  llvm::scope_exit cleanup([&] { grade_graph_free(points); });
   if (!runGraph) {
     // The graph of the (transformed) positions: built afresh, so that the
     // check covers its construction too.
@@ -265,7 +271,7 @@ grade_session_t *Checker::open(const grade_graph_t *runGraph,
   }
   if (failed(grade_session_create(library, &session), "a session"))
     return nullptr;
-  auto release = llvm::make_scope_exit([&] {
+  llvm::scope_exit release([&] {
     if (session)
       grade_session_free(session);
   });
@@ -322,7 +328,7 @@ std::optional<double> Checker::compare(const Element &element) {
       return std::nullopt;
   }
   grade_graph_t *permuted = nullptr;
-  auto freeGraph = llvm::make_scope_exit([&] { grade_graph_free(permuted); });
+  llvm::scope_exit freeGraph([&] { grade_graph_free(permuted); });
   if (graph && !element.permutation.empty() &&
       failed(grade_graph_permute(graph, element.permutation.data(),
                                  &permuted),
@@ -332,8 +338,7 @@ std::optional<double> Checker::compare(const Element &element) {
       open(graph ? (permuted ? permuted : graph) : nullptr, moved);
   if (!session)
     return std::nullopt;
-  auto freeSession =
-      llvm::make_scope_exit([&] { grade_session_free(session); });
+  llvm::scope_exit freeSession([&] { grade_session_free(session); });
   // A scaling moves the time: the run follows the moved interval, with the
   // moved step.
   double t1 = grade_symmetry_time(desc, &g, desc->t1);
@@ -355,9 +360,9 @@ std::optional<double> Checker::compare(const Element &element) {
       return std::nullopt;
     double largest = 0, difference = 0;
     for (int64_t k = 0, n = grade_tensor_numel(expected.get()); k < n; ++k) {
-      largest = std::max(largest, std::abs(element(*expected, k)));
-      difference = std::max(difference, std::abs(element(*expected, k) -
-                                                 element(*movedEnd[i], k)));
+      largest = std::max(largest, std::abs(valueAt(*expected, k)));
+      difference = std::max(difference, std::abs(valueAt(*expected, k) -
+                                                 valueAt(*movedEnd[i], k)));
     }
     if (std::isnan(difference))
       return std::numeric_limits<double>::infinity();
@@ -370,13 +375,12 @@ std::optional<double> Checker::compareTimeShift(double tau) {
   grade_session_t *session = open(graph, start);
   if (!session)
     return std::nullopt;
-  auto freeSession =
-      llvm::make_scope_exit([&] { grade_session_free(session); });
+  llvm::scope_exit freeSession([&] { grade_session_free(session); });
   int32_t count = 0;
   for (int32_t i = 0; i < desc->num_fields; ++i)
     count += desc->fields[i].role == GRADE_ROLE_STATE;
   std::vector<grade_tensor_t *> at(count, nullptr), shifted(count, nullptr);
-  auto freeAll = llvm::make_scope_exit([&] {
+  llvm::scope_exit freeAll([&] {
     for (grade_tensor_t *tensor : at)
       grade_tensor_free(tensor);
     for (grade_tensor_t *tensor : shifted)
@@ -391,9 +395,9 @@ std::optional<double> Checker::compareTimeShift(double tau) {
   for (int32_t k = 0; k < count; ++k) {
     double largest = 0, difference = 0;
     for (int64_t e = 0, n = grade_tensor_numel(at[k]); e < n; ++e) {
-      largest = std::max(largest, std::abs(element(*at[k], e)));
+      largest = std::max(largest, std::abs(valueAt(*at[k], e)));
       difference = std::max(
-          difference, std::abs(element(*at[k], e) - element(*shifted[k], e)));
+          difference, std::abs(valueAt(*at[k], e) - valueAt(*shifted[k], e)));
     }
     if (std::isnan(difference))
       return std::numeric_limits<double>::infinity();
