@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
+#include <vector>
 
 using namespace grade;
 using mlir::failure;
@@ -59,23 +60,26 @@ std::string grade::describe(const Law &law) {
     return "a value that moves with time shifts (it reads 't')";
   bool position = near(law.translate, 1) && law.boost == 0;
   bool velocity = law.translate == 0 && near(law.boost, 1);
+  // "moves by 2 translations", "moves by -1 boosts".
+  std::vector<std::string> moves;
+  if (law.translate != 0)
+    moves.push_back(number(law.translate) + " translations");
+  if (law.boost != 0)
+    moves.push_back(number(law.boost) + " boosts");
+  std::string movesBy = "moves by " + llvm::join(moves, " and ");
   switch (law.rep) {
   case Rep::Scalar:
     text = position   ? "a position"
            : velocity ? "a velocity"
-           : law.isAffine()
-               ? "a value that moves by " + number(law.translate) +
-                     " translations and " + number(law.boost) + " boosts"
+           : law.isAffine()  ? "a value that " + movesBy
            : law.weight == 0 ? "an invariant"
                              : "a scalar";
     break;
   case Rep::Vector:
     text = position   ? "a position"
            : velocity ? "a velocity"
-           : law.isAffine()
-               ? "a vector that moves by " + number(law.translate) +
-                     " translations and " + number(law.boost) + " boosts"
-               : "a vector";
+           : law.isAffine() ? "a vector that " + movesBy
+                            : "a vector";
     break;
   case Rep::Tensor:
     text = law.isAffine() ? "a rank-2 tensor that moves with translations"
