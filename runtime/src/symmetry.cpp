@@ -54,10 +54,26 @@ const grade_symmetry_desc_t *symmetryOf(const grade_model_descriptor_t &model) {
 }
 
 /// "the model declares E(3), scaling" / "... only node permutations".
+/// Without a spelling, the groups by name ("translations, scalings").
 std::string declared(const grade_symmetry_desc_t *symmetry) {
   if (symmetry && symmetry->spelling && *symmetry->spelling)
     return format("the model declares %s", symmetry->spelling);
-  return "the model declares only node permutations";
+  static constexpr struct {
+    int32_t bit;
+    const char *name;
+  } kNames[] = {{GRADE_GROUP_TRANSLATION, "translations"},
+                {GRADE_GROUP_ROTATION, "rotations"},
+                {GRADE_GROUP_REFLECTION, "reflections"},
+                {GRADE_GROUP_SCALING, "scalings"},
+                {GRADE_GROUP_BOOST, "boosts"},
+                {GRADE_GROUP_TIME, "time shifts"}};
+  std::string names;
+  for (auto [bit, name] : kNames)
+    if (symmetry && (symmetry->groups & bit))
+      names += (names.empty() ? "" : ", ") + std::string(name);
+  if (names.empty())
+    return "the model declares only node permutations";
+  return "the model declares node permutations, " + names;
 }
 
 /// "T(3)" for the model's dimension, "T(n)" when it declares none.

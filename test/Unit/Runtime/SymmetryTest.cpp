@@ -569,6 +569,15 @@ TEST_F(SymmetryTest, TransformCheckRefusals) {
                            "or E(n); the model declares only node "
                            "permutations");
 
+  // Without a spelling, the message names the declared groups.
+  g.rotation = nullptr;
+  g.boost = a.data();
+  so3.symmetry.spelling = nullptr;
+  so3.symmetry.groups |= GRADE_GROUP_SCALING;
+  EXPECT_EQ(check(so3, g), "[invalid argument] a boost needs the Galilean "
+                           "group; the model declares node permutations, "
+                           "rotations, scalings");
+
   grade_transform_t small = GRADE_TRANSFORM_INIT;
   small.struct_size = 8;
   EXPECT_EQ(check(model, small),
