@@ -262,6 +262,44 @@ typedef struct grade_field_law {
   double weight;
 } grade_field_law_t;
 
+/** The operations of a point transformation's formula, a program in
+ *  reverse Polish notation over the variables (eps, x, t, u): pairs of
+ *  doubles (opcode, operand). */
+typedef enum grade_lie_op {
+  GRADE_LIE_CONST = 0, /**< push the operand */
+  GRADE_LIE_VAR = 1,   /**< push a variable: operand 0 eps, 1 x, 2 t, 3 u */
+  /* Binary: pop b, pop a, push a op b. */
+  GRADE_LIE_ADD = 2,
+  GRADE_LIE_SUB = 3,
+  GRADE_LIE_MUL = 4,
+  GRADE_LIE_DIV = 5,
+  GRADE_LIE_POW = 6,
+  /* Unary: pop a, push f(a). */
+  GRADE_LIE_NEG = 7,
+  GRADE_LIE_EXP = 8,
+  GRADE_LIE_LOG = 9,
+  GRADE_LIE_SQRT = 10,
+  GRADE_LIE_SIN = 11,
+  GRADE_LIE_COS = 12,
+  GRADE_LIE_TAN = 13,
+  GRADE_LIE_SINH = 14,
+  GRADE_LIE_COSH = 15,
+  GRADE_LIE_TANH = 16,
+} grade_lie_op_t;
+
+/** One point transformation of a model's `lie` clause, with its
+ *  parameter eps: the new coordinates and value (x~, t~, u~) as formulas
+ *  of (eps, x, t, u). The compiler has checked that x~ = a x + b t + c,
+ *  t~ = d t + e and u~ = f u + g t + h, with a, ..., h functions of eps
+ *  alone and a, d, f non-zero for small eps. A NULL program is the
+ *  identity (x~ = x, ...). */
+typedef struct grade_lie_desc {
+  const char *name; /**< "boost" */
+  const double *x, *t, *u; /**< programs: 2 * length doubles each */
+  int32_t x_length, t_length, u_length; /**< operations of each */
+  int32_t reserved;
+} grade_lie_desc_t;
+
 /** The model's `symmetry` clause. */
 typedef struct grade_symmetry_desc {
   int32_t groups;     /**< grade_group_t flags (PERMUTATION always set) */
@@ -270,6 +308,16 @@ typedef struct grade_symmetry_desc {
   double time_weight; /**< scaling: t -> s^time_weight t */
   const char *spelling;          /**< the groups as written, "E(3), scaling" */
   const grade_field_law_t *laws; /**< one per field, in `fields` order */
+  /* The point symmetries of the PDE of a grid model (`lie u over [0, L)
+   * { ... }`): the state u lives on the periodic 1-D grid of period L,
+   * node i (of N) at x_i = i L / N. */
+  int32_t lie_state;        /**< field index of u; -1: no `lie` clause */
+  int32_t lie_period_field; /**< field index of the global scalar parameter
+                                 L; -1: L is `lie_period` */
+  double lie_period;        /**< L when it is a number */
+  int32_t num_lie;
+  int32_t reserved;
+  const grade_lie_desc_t *lie; /**< `num_lie` transformations */
 } grade_symmetry_desc_t;
 
 /** Static description of a compiled model. */
@@ -350,7 +398,8 @@ GRADE_ABI_ASSERT(sizeof(grade_entry_desc_t) == 32, "entry descriptor layout");
 GRADE_ABI_ASSERT(sizeof(grade_scheme_desc_t) == 40, "scheme layout");
 GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
 GRADE_ABI_ASSERT(sizeof(grade_field_law_t) == 32, "field law layout");
-GRADE_ABI_ASSERT(sizeof(grade_symmetry_desc_t) == 32, "symmetry layout");
+GRADE_ABI_ASSERT(sizeof(grade_symmetry_desc_t) == 64, "symmetry layout");
+GRADE_ABI_ASSERT(sizeof(grade_lie_desc_t) == 48, "lie layout");
 GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 264,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT

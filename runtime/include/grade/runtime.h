@@ -606,6 +606,27 @@ GRADE_RT_API grade_status_t grade_graph_permute(const grade_graph_t *graph,
                                                 const int64_t *permutation,
                                                 grade_graph_t **out);
 
+/** Applies the point transformation `name` of the model's `lie` clause,
+ *  with parameter `eps`, to a trajectory of its Lie state: `trajectory`
+ *  [T, N] (f32 or f64) holds u(x_i, t_k) at x_i = i * period / N and
+ *  t_k = times[k]. With x~ = a x + b t + c, t~ = d t + e, u~ = f u + g t + h
+ *  (the formulas' coefficients at eps), the result `out` [T, N] (same
+ *  dtype) holds the transformed solution u~(x~_j, t~_k) on the grid
+ *  x~_j = j * |a| period / N of the transformed period |a| period
+ *  (`out_period`), at the times t~_k (`out_times`, T entries); values
+ *  between grid points come from the trigonometric interpolant of each
+ *  frame (exact for band-limited data). Errors name the transformation. */
+GRADE_RT_API grade_status_t grade_lie_augment(
+    const grade_model_descriptor_t *model, const char *name, double eps,
+    const grade_tensor_t *trajectory, const double *times, double period,
+    grade_tensor_t **out, double *out_times, double *out_period);
+
+/** The coefficients of the transformation `name` at `eps`:
+ *  coefficients[0..7] = a, b, c, d, e, f, g, h as in grade_lie_augment. */
+GRADE_RT_API grade_status_t
+grade_lie_coefficients(const grade_model_descriptor_t *model, const char *name,
+                       double eps, double coefficients[8]);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
