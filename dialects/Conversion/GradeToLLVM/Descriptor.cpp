@@ -442,7 +442,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   std::string symmetryDesc = emit.array(
       1,
       LLVM::LLVMStructType::getLiteral(
-          module.getContext(), {emit.i32, emit.i32, emit.f64, ptr, ptr}),
+          module.getContext(), {emit.i32, emit.i32, emit.f64, ptr, ptr,
+                                emit.i32, emit.i32, emit.f64, emit.i32,
+                                emit.i32, ptr}),
       [&](OpBuilder &b, size_t) {
         return emit.makeStruct(
             b, {emit.int32(b, symmetry ? symmetry.getGroups()
@@ -453,7 +455,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                                          : 0.0),
                 emit.addressOf(b, spellingStr),
                 lawTable.empty() ? emit.null(b)
-                                 : emit.addressOf(b, lawTable)});
+                                 : emit.addressOf(b, lawTable),
+                // No `lie` clause.
+                emit.int32(b, -1), emit.int32(b, -1), emit.float64(b, 0.0),
+                emit.int32(b, 0), emit.int32(b, 0), emit.null(b)});
       });
   std::string fieldTable = emit.array(
       fields.size(),
