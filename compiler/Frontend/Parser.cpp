@@ -321,6 +321,11 @@ protected:
         kw = decl->kw;
       else if (auto *lie = dynamic_cast<GradeParser::LieDeclContext *>(ctx))
         kw = lie->kw;
+      else if (auto *decl = dynamic_cast<GradeParser::DeclContext *>(ctx);
+               decl && decl->getStart() &&
+               decl->getStart()->getType() == GradeParser::IDENT)
+        // No alternative predicted yet (`foo x;`): the first word.
+        kw = decl->getStart();
       else
         continue;
       if (!kw || kw->getText() == "readout" || kw->getText() == "fn" ||
