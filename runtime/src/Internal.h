@@ -199,6 +199,10 @@ grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
 // Symmetry (symmetry.cpp)
 //===----------------------------------------------------------------------===//
 
+/// The descriptor's symmetry member, NULL when the descriptor predates it
+/// (struct_size below 264) or has none.
+const grade_symmetry_desc_t *symmetryOf(const grade_model_descriptor_t &model);
+
 /// Empty if `law` is a valid law of `field` in a symmetry of dimension
 /// `dim`: a known rep, finite numbers, and for a vector (tensor) law a last
 /// feature axis (last two) of size `dim`; else what is wrong.
@@ -210,6 +214,18 @@ std::string checkFieldLaw(const grade_field_desc_t &field,
 /// exactly when translations, rotations or boosts are declared, a valid
 /// law per field); else what is wrong. The fields must have been checked.
 std::string checkSymmetry(const grade_model_descriptor_t &desc);
+
+//===----------------------------------------------------------------------===//
+// Lie point symmetries (lie.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Empty if the Lie part of `symmetry` (the `lie` clause) is valid: the
+/// state a node state of empty feature shape, the period a global scalar
+/// parameter or a positive finite number, unique non-empty names and
+/// well-formed programs; else what is wrong. The fields must have been
+/// checked.
+std::string checkLie(const grade_model_descriptor_t &desc,
+                     const grade_symmetry_desc_t &symmetry);
 
 } // namespace rt
 } // namespace grade

@@ -133,9 +133,10 @@ void appendField(std::string &json, const grade_field_desc_t &field,
 }
 
 /// The symmetry clause on one line: the groups by name, the dimension, the
-/// time weight, the spelling, and the law of every field that transforms
+/// time weight, the spelling, the law of every field that transforms
 /// (fields left out are scalars of weight 0: unchanged but for the node
-/// permutation). Nothing for a descriptor without one.
+/// permutation) and, for a model with a `lie` clause, its Lie part. Nothing
+/// for a descriptor without one.
 void appendSymmetry(std::string &json, const grade_model_descriptor_t &desc) {
   if (desc.struct_size < offsetof(grade_model_descriptor_t, symmetry) +
                              sizeof(desc.symmetry) ||
@@ -189,7 +190,29 @@ void appendSymmetry(std::string &json, const grade_model_descriptor_t &desc) {
     appendNumber(json, law.weight);
     json += "}";
   }
-  json += "}}";
+  json += "}";
+  // The `lie` clause: the state, the period (a number, or the parameter
+  // that gives it) and the transformations by name.
+  if (symmetry.lie_state >= 0 && symmetry.lie_state < numFields) {
+    json += ", \"lie\": {\"state\": ";
+    appendString(json, desc.fields[symmetry.lie_state].name);
+    if (symmetry.lie_period_field >= 0 &&
+        symmetry.lie_period_field < numFields) {
+      json += ", \"period_param\": ";
+      appendString(json, desc.fields[symmetry.lie_period_field].name);
+    } else {
+      json += ", \"period\": ";
+      appendNumber(json, symmetry.lie_period);
+    }
+    json += ", \"transformations\": [";
+    int32_t numLie = symmetry.lie ? symmetry.num_lie : 0;
+    for (int32_t i = 0; i < numLie; ++i) {
+      json += i ? ", " : "";
+      appendString(json, symmetry.lie[i].name);
+    }
+    json += "]}";
+  }
+  json += "}";
 }
 
 std::string render(const grade_model_descriptor_t &desc) {

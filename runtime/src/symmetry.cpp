@@ -44,15 +44,6 @@ constexpr int32_t kKnownGroups =
 /// Orthogonality: |Q^T Q - I| entrywise.
 constexpr double kOrthogonalityTolerance = 1e-9;
 
-/// The descriptor's symmetry member, NULL when the descriptor predates it
-/// (struct_size below 264) or has none.
-const grade_symmetry_desc_t *symmetryOf(const grade_model_descriptor_t &model) {
-  if (model.struct_size <
-      offsetof(grade_model_descriptor_t, symmetry) + sizeof(model.symmetry))
-    return nullptr;
-  return model.symmetry;
-}
-
 /// "the model declares E(3), scaling" / "... only node permutations".
 /// Without a spelling, the groups by name ("translations, scalings").
 std::string declared(const grade_symmetry_desc_t *symmetry) {
@@ -479,6 +470,14 @@ grade_status_t permuteGraph(const grade_graph_t &graph,
 
 } // namespace
 
+const grade_symmetry_desc_t *
+grade::rt::symmetryOf(const grade_model_descriptor_t &model) {
+  if (model.struct_size <
+      offsetof(grade_model_descriptor_t, symmetry) + sizeof(model.symmetry))
+    return nullptr;
+  return model.symmetry;
+}
+
 std::string grade::rt::checkFieldLaw(const grade_field_desc_t &field,
                                      const grade_field_law_t &law,
                                      int32_t dim) {
@@ -536,7 +535,7 @@ std::string grade::rt::checkSymmetry(const grade_model_descriptor_t &desc) {
       return format("field %d ('%s'): %s", int(i), desc.fields[i].name,
                     bad.c_str());
   }
-  return "";
+  return checkLie(desc, *symmetry);
 }
 
 //===----------------------------------------------------------------------===//

@@ -304,7 +304,9 @@ static const grade_field_law_t kLaws[] = {
     {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0}, {GRADE_REP_SCALAR, 0, 0.0, 0.0, 0.0},
 };
 static const grade_symmetry_desc_t kSymmetry = {
-    GRADE_GROUP_PERMUTATION, 0, 0.0, "permutations", kLaws};
+    GRADE_GROUP_PERMUTATION, 0, 0.0, "permutations", kLaws,
+    /* No `lie` clause. */
+    -1, -1, 0.0, 0, 0, NULL};
 
 static const grade_model_descriptor_t kDescriptor = {
     .abi_version = MOCK_ABI_VERSION,

@@ -171,7 +171,8 @@ struct Model {
     add("count", GRADE_KIND_NODE, GRADE_DTYPE_I32, {}, {S, 0, 0, 0, 1});
     add("height", GRADE_KIND_NODE, GRADE_DTYPE_F64, {}, {S, 0, 1, 0, 1});
     add("pos32", GRADE_KIND_NODE, GRADE_DTYPE_F32, {3}, {V, 0, 1, 0, 1});
-    symmetry = {groups, kDim, 2.0, spelling, laws.data()};
+    symmetry = {groups, kDim, 2.0, spelling, laws.data(), -1, -1, 0.0, 0, 0,
+                nullptr};
     desc.abi_version = GRADE_MODEL_ABI_VERSION;
     desc.struct_size = sizeof(desc);
     desc.name = "particles";
@@ -897,7 +898,8 @@ protected:
     laws[kFieldX] = {GRADE_REP_SCALAR, 0, 0, 0, -0.5};
     symmetry = {GRADE_GROUP_PERMUTATION | GRADE_GROUP_ROTATION |
                     GRADE_GROUP_SCALING,
-                2, 1, "SO(2), scaling", laws.data()};
+                2, 1, "SO(2), scaling", laws.data(), -1, -1, 0.0, 0, 0,
+                nullptr};
     desc.symmetry = &symmetry;
     ASSERT_EQ(wrap(), "ok");
   }
