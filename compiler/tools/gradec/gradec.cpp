@@ -1272,11 +1272,12 @@ int augmentMain(const char *argv0) {
   const grade_tensor_t *arrays[] = {moved, movedTimes, movedPeriod};
   if (failedStatus(grade_npz_write(augmentOutput.c_str(), 3, names, arrays)))
     return 1;
-  llvm::outs() << "augment: '" << augmentTransform << "' at eps = "
-               << augmentEps << " of " << frames->shape[0] << " frames of "
-               << frames->shape[1] << " nodes: period " << period << " -> "
-               << *static_cast<double *>(movedPeriod->data) << ", wrote "
-               << augmentOutput << "\n";
+  llvm::outs() << "augment: '" << augmentTransform
+               << llvm::format("' at eps = %g", double(augmentEps)) << " of "
+               << frames->shape[0] << " frames of " << frames->shape[1]
+               << llvm::format(" nodes: period %g -> %g", period,
+                               *static_cast<double *>(movedPeriod->data))
+               << ", wrote " << augmentOutput << "\n";
   return 0;
 }
 
