@@ -226,6 +226,14 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
   if (to >= Stage::Lowered &&
       failed(checkPipelineOptions(options.pipeline, error)))
     return emitError(module.getLoc(), error);
+  // The IR-level proof of equivariance, on what the frontend produced (or
+  // a hand-written module), before any rewrite.
+  if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
+      options.proveSymmetry &&
+      failed(runPipeline(
+          module, [](OpPassManager &pm) { pm.addPass(createCheckLaws()); },
+          options)))
+    return failure();
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
       (options.jvp || options.jvpIfDifferentiable) &&
       failed(runPipeline(

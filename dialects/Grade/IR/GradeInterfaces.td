@@ -54,4 +54,24 @@ def Grade_TangentOpInterface : OpInterface<"TangentOpInterface"> {
   ];
 }
 
+def Grade_LawOpInterface : OpInterface<"LawOpInterface"> {
+  let cppNamespace = "::grade";
+  let description = [{
+    Symmetry: how the op transforms the laws of its operands
+    (dialects/Grade/IR/GradeLaw.h) under a model's groups, by the rules of
+    GradeLaws.h, which the frontend's proof applies to source expressions.
+    `grade-check-laws` propagates laws through a model's regions with it
+    and checks the right-hand side against its states.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The law of the result given the law of each operand (in operand
+        order; a graph operand's is ignored), or failure with `error` set.
+      }],
+      "::mlir::FailureOr<::grade::Law>", "inferLaw",
+      (ins "::llvm::ArrayRef<::grade::Law>":$operands,
+           "::grade::LawError *":$error)>
+  ];
+}
+
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEINTERFACES_TD

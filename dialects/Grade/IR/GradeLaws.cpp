@@ -16,6 +16,7 @@
 using namespace grade;
 using mlir::failure;
 using mlir::LogicalResult;
+using llvm::ArrayRef;
 using mlir::FailureOr;
 
 static bool near(double a, double b) { return std::abs(a - b) <= 1e-9; }
@@ -529,4 +530,67 @@ SymmetryAttr grade::getSymmetryAttr(mlir::MLIRContext *context,
       context, symmetry.spelling, symmetry.groups, symmetry.dim,
       mlir::FloatAttr::get(mlir::Float64Type::get(context),
                            symmetry.timeWeight));
+}
+
+//===----------------------------------------------------------------------===//
+// LawOpInterface
+//===----------------------------------------------------------------------===//
+
+FailureOr<Law> GatherOp::inferLaw(ArrayRef<Law> operands, LawError *) {
+  return plain(operands[1]);
+}
+
+FailureOr<Law> ReduceOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfReduce(getKind(), !getOut(), operands[1], error);
+}
+
+FailureOr<Law> ReduceAllOp::inferLaw(ArrayRef<Law> operands,
+                                     LawError *error) {
+  return lawOfReduceAll(getKind(), operands[0], error);
+}
+
+FailureOr<Law> SoftmaxOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfSoftmax(operands[1], error);
+}
+
+FailureOr<Law> NonEmptyOp::inferLaw(ArrayRef<Law> operands, LawError *) {
+  // Zero where a node has no in-edges: zero has every law.
+  return plain(operands[1]);
+}
+
+FailureOr<Law> DegreeOp::inferLaw(ArrayRef<Law>, LawError *) {
+  return Law();
+}
+
+FailureOr<Law> GraphSizeOp::inferLaw(ArrayRef<Law>, LawError *) {
+  return Law();
+}
+
+FailureOr<Law> WeightOp::inferLaw(ArrayRef<Law>, LawError *) {
+  return Law();
+}
+
+FailureOr<Law> UnaryOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfUnary(getFn(), operands[0], error);
+}
+
+FailureOr<Law> BinaryOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfBinary(getFn(), operands[0], operands[1], error);
+}
+
+FailureOr<Law> ConcatOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfConcat(operands, error);
+}
+
+FailureOr<Law> SelectOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfSelect(operands[0], operands[1], operands[2], error);
+}
+
+FailureOr<Law> ContractOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  // The language's `a . b` and `x @ W` are these contractions.
+  if (getSpec() == "i,i->")
+    return lawOfDot(operands[0], operands[1], error);
+  if (getSpec() == "i,ij->j")
+    return lawOfMatmul(operands[0], operands[1], error);
+  return lawOfContract(operands, error);
 }

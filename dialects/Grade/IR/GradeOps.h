@@ -5,6 +5,7 @@
 
 #include "dialects/Grade/IR/GradeAttrs.h"
 #include "dialects/Grade/IR/GradeDialect.h"
+#include "dialects/Grade/IR/GradeLaw.h"
 #include "dialects/Grade/IR/GradeTypes.h"
 #include "dialects/Grade/IR/GradeTyping.h"
 

@@ -410,7 +410,8 @@ def Grade_LoadOp : Grade_Op<"load", [
 
 def Grade_GatherOp : Grade_Op<"gather", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "a node field read at each edge's source or destination";
   let description = [{
@@ -432,7 +433,8 @@ def Grade_GatherOp : Grade_Op<"gather", [
 
 def Grade_ReduceOp : Grade_Op<"reduce", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "a reduction over each node's in-edges or out-edges";
   let description = [{
@@ -461,7 +463,8 @@ def Grade_ReduceOp : Grade_Op<"reduce", [
 
 def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "a reduction of a whole node or edge field to a global";
   let description = [{
@@ -492,7 +495,8 @@ def Grade_ReduceAllOp : Grade_Op<"reduce_all", [
 
 def Grade_SoftmaxOp : Grade_Op<"softmax", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "softmax over each node's in-edges";
   let description = [{
@@ -512,7 +516,8 @@ def Grade_SoftmaxOp : Grade_Op<"softmax", [
 
 def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "a node field kept only at nodes with in-edges";
   let description = [{
@@ -534,7 +539,8 @@ def Grade_NonEmptyOp : Grade_Op<"nonempty_in", [
 }
 
 def Grade_DegreeOp : Grade_Op<"degree", [Pure,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>]> {
   let summary = "the number of in-edges of every node";
   let description = [{
     ```mlir
@@ -548,7 +554,8 @@ def Grade_DegreeOp : Grade_Op<"degree", [Pure,
 }
 
 def Grade_GraphSizeOp : Grade_Op<"size", [Pure,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>]> {
   let summary = "the number of nodes (or edges) of the graph";
   let description = [{
     The language's `N` and `E`: a global float, the size of the graph bound
@@ -566,7 +573,8 @@ def Grade_GraphSizeOp : Grade_Op<"size", [Pure,
 }
 
 def Grade_WeightOp : Grade_Op<"weight", [Pure,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>]> {
   let summary = "the weight of every edge";
   let description = [{
     Needs a graph declared with `weight(T)`; the result is a scalar edge
@@ -585,7 +593,8 @@ def Grade_WeightOp : Grade_Op<"weight", [Pure,
 def Grade_UnaryOp : Grade_Op<"unary", [Pure,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>]> {
   let summary = "an elementwise unary function";
   let description = [{
     `neg exp log sqrt tanh relu sigmoid abs sin cos tan asin acos atan sinh
@@ -607,7 +616,8 @@ def Grade_UnaryOp : Grade_Op<"unary", [Pure,
 def Grade_BinaryOp : Grade_Op<"binary", [Pure,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>]> {
   let summary = "an elementwise binary function with broadcasting";
   let description = [{
     `add sub mul div min max pow atan2` (`atan2 %y, %x` is the angle of the
@@ -637,7 +647,8 @@ def Grade_BinaryOp : Grade_Op<"binary", [Pure,
 
 def Grade_ConcatOp : Grade_Op<"concat", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "joins scalars and vectors along the feature axis";
   let description = [{
@@ -662,7 +673,8 @@ def Grade_ConcatOp : Grade_Op<"concat", [
 def Grade_SelectOp : Grade_Op<"select", [Pure,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
     DeclareOpInterfaceMethods<Grade_FieldComputeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>]> {
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>]> {
   let summary = "chooses elementwise between two values by a condition";
   let description = [{
     Where the condition is non-zero, the element of the second operand,
@@ -685,7 +697,8 @@ def Grade_SelectOp : Grade_Op<"select", [Pure,
 
 def Grade_ContractOp : Grade_Op<"contract", [
     Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Grade_TangentOpInterface>
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
   ]> {
   let summary = "an einsum-like contraction over feature axes";
   let description = [{

@@ -66,6 +66,29 @@ def SimplifyGraphCalculus
   let dependentDialects = ["::grade::GradeDialect"];
 }
 
+def CheckLaws : Pass<"grade-check-laws", "::mlir::ModuleOp"> {
+  let summary = "prove the right-hand side equivariant under the model's groups";
+  let description = [{
+    For a model with a `symmetry` attribute, propagates transformation laws
+    (dialects/Grade/IR/GradeLaw.h) through each `grade.rhs` region: a
+    `grade.load` has its declaration's `law` (invariant without one), a
+    float constant is a number, the time argument moves with time shifts
+    and has the time's scaling weight, and every other op states its
+    result's law through LawOpInterface. Each yielded derivative must have
+    the law of its state's time derivative. A broken rule is an error at
+    the op, naming the group; the frontend's Sema proves the same on the
+    source, so on its output the pass finds nothing: it guards hand-written
+    and transformed IR.
+
+    ```mlir
+    %r = grade.unary relu %v : !grade.field<node, 3xf64>
+    // error: 'grade.unary' (relu) is not E(3)-equivariant: 'relu' acts on
+    // each component of a vector; give it invariants (lengths, dot products)
+    ```
+  }];
+  let dependentDialects = ["::grade::GradeDialect"];
+}
+
 def GenerateJvp : Pass<"grade-generate-jvp", "::mlir::ModuleOp"> {
   let summary = "forward-mode Jacobian-vector products of the right-hand side";
   let description = [{
