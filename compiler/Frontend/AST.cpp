@@ -239,6 +239,20 @@ private:
                                   });
           }
         })
+        .Case<LieDecl>([&](const LieDecl *lie) {
+          os << "Lie '" << lie->getName() << "' over [0, "
+             << render(lie->getPeriod()) << ")";
+          printLoc(lie->getLoc());
+          for (const LieDecl::Transform &transform : lie->getTransforms()) {
+            os << "\n      Transform " << transform.name << "("
+               << transform.param << "): ";
+            llvm::interleaveComma(transform.maps, os,
+                                  [&](const LieDecl::Map &map) {
+                                    os << map.target << " -> "
+                                       << render(*map.value);
+                                  });
+          }
+        })
         .Case<SchemeDecl>([&](const SchemeDecl *scheme) {
           os << "Scheme " << scheme->getName();
           printLoc(scheme->getLoc());

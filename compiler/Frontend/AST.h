@@ -202,6 +202,7 @@ enum class DeclKind {
   Solve,
   Output,
   Symmetry,
+  Lie,
   Scheme,
   Function
 };
@@ -466,6 +467,46 @@ public:
 private:
   std::vector<Group> groups;
   std::vector<Law> laws;
+};
+
+/// `lie u over [0, L) { NAME(e): x -> ..., t -> ..., u -> ...; ... }`:
+/// point transformations, with a parameter each, of the solutions of a
+/// grid model's PDE, the state u living on the periodic grid of period L
+/// (getName() is u).
+class LieDecl : public Decl {
+public:
+  /// `x -> x + e * t`.
+  struct Map {
+    std::string target;
+    SourceRange targetRange;
+    ExprPtr value;
+  };
+  /// `boost(e): ...;`
+  struct Transform {
+    std::string name;
+    SourceRange nameRange;
+    std::string param;
+    SourceRange paramRange;
+    std::vector<Map> maps;
+  };
+
+  LieDecl(SourceRange range, std::string state, SourceRange stateRange,
+          double start, SourceRange startRange, ExprPtr period,
+          std::vector<Transform> transforms)
+      : Decl(DeclKind::Lie, range, std::move(state), stateRange),
+        start(start), startRange(startRange), period(std::move(period)),
+        transforms(std::move(transforms)) {}
+  double getStart() const { return start; }
+  const SourceRange &getStartRange() const { return startRange; }
+  const Expr &getPeriod() const { return *period; }
+  const std::vector<Transform> &getTransforms() const { return transforms; }
+  static bool classof(const Decl *d) { return d->getKind() == DeclKind::Lie; }
+
+private:
+  double start;
+  SourceRange startRange;
+  ExprPtr period;
+  std::vector<Transform> transforms;
 };
 
 /// "E(3)", "scaling": a group as written.

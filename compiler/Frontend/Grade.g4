@@ -25,6 +25,10 @@ decl
   | kw=IDENT name=IDENT
       (lparen='(' (params+=IDENT (',' params+=IDENT)*)? ')')?
       (':' typeSpec)? '=' expr ';'                             # namedDecl
+  // `lie u over [0, L) { boost(e): x -> x + e * t, u -> u + e; }`: the
+  // point symmetries of a grid model's PDE; `lie` is not reserved either.
+  | kw=IDENT name=IDENT 'over' '[' signedNumber ',' period=expr ')'
+      '{' lieTransform* '}' ';'?                               # lieDecl
   | 'state' IDENT ':' typeSpec '=' expr
       (',' IDENT '/' IDENT '=' expr)? ';'                      # stateDecl
   | 'rhs' IDENT deriv=IDENT? '/' IDENT '=' expr ';'            # rhsDecl
@@ -48,6 +52,15 @@ lawEntry
 
 lawTerm
   : IDENT ('(' signedNumber ')')?
+  ;
+
+// `boost(e): x -> x + e * t, u -> u + e;`
+lieTransform
+  : IDENT '(' IDENT ')' ':' lieMap (',' lieMap)* ';'
+  ;
+
+lieMap
+  : IDENT '->' expr
   ;
 
 // `a = [[], [1/2], [-1, 2]];` inside a scheme: a constant, or a list of them.

@@ -200,7 +200,7 @@ private:
 /// The end of the message about an unknown declaration keyword.
 constexpr const char *kDeclarationKeywords =
     "declarations start with graph, input, param, let, state, rhs, solve, "
-    "output, readout, fn, symmetry or scheme";
+    "output, readout, fn, symmetry, lie or scheme";
 
 /// Describes a token type for messages: 'model', identifier, end of file.
 std::string describeTokenType(size_t type, const antlr4::dfa::Vocabulary &vocab) {
@@ -316,15 +316,24 @@ protected:
   bool reportUnknownDeclaration(antlr4::Parser *parser) {
     for (antlr4::ParserRuleContext *ctx = parser->getContext(); ctx;
          ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent)) {
-      auto *decl = dynamic_cast<GradeParser::NamedDeclContext *>(ctx);
-      if (!decl)
+      antlr4::Token *kw = nullptr;
+      if (auto *decl = dynamic_cast<GradeParser::NamedDeclContext *>(ctx))
+        kw = decl->kw;
+      else if (auto *lie = dynamic_cast<GradeParser::LieDeclContext *>(ctx))
+        kw = lie->kw;
+      else if (auto *decl = dynamic_cast<GradeParser::DeclContext *>(ctx);
+               decl && decl->getStart() &&
+               decl->getStart()->getType() == GradeParser::IDENT)
+        // No alternative predicted yet (`foo x;`): the first word.
+        kw = decl->getStart();
+      else
         continue;
-      if (!decl->kw || decl->kw->getText() == "readout" ||
-          decl->kw->getText() == "fn")
+      if (!kw || kw->getText() == "readout" || kw->getText() == "fn" ||
+          kw->getText() == "lie")
         return false;
-      error.set(positions.begin(decl->kw),
-                "unknown declaration '" + escapeControls(decl->kw->getText()) +
-                    "'; " + kDeclarationKeywords);
+      error.set(positions.begin(kw), "unknown declaration '" +
+                                         escapeControls(kw->getText()) +
+                                         "'; " + kDeclarationKeywords);
       return true;
     }
     return false;
@@ -887,6 +896,29 @@ private:
     }
     if (auto *symmetry = dynamic_cast<GradeParser::SymmetryDeclContext *>(ctx))
       return buildSymmetry(symmetry, whole);
+    if (auto *lie = dynamic_cast<GradeParser::LieDeclContext *>(ctx)) {
+      if (lie->kw->getText() != "lie")
+        error(positions.begin(lie->kw), "unknown declaration '" +
+                                            lie->kw->getText() + "'; " +
+                                            kDeclarationKeywords);
+      std::vector<LieDecl::Transform> transforms;
+      for (GradeParser::LieTransformContext *transform :
+           lie->lieTransform()) {
+        LieDecl::Transform built{transform->IDENT(0)->getText(),
+                                 range(transform->IDENT(0)),
+                                 transform->IDENT(1)->getText(),
+                                 range(transform->IDENT(1)),
+                                 {}};
+        for (GradeParser::LieMapContext *map : transform->lieMap())
+          built.maps.push_back({map->IDENT()->getText(), range(map->IDENT()),
+                                buildExpr(map->expr())});
+        transforms.push_back(std::move(built));
+      }
+      return std::make_unique<LieDecl>(
+          whole, lie->name->getText(), range(lie->name),
+          signedNumber(lie->signedNumber()), range(lie->signedNumber()),
+          buildExpr(lie->period), std::move(transforms));
+    }
     if (auto *scheme = dynamic_cast<GradeParser::SchemeDeclContext *>(ctx)) {
       std::vector<SchemeEntry> entries;
       for (GradeParser::SchemeEntryContext *entry : scheme->schemeEntry())

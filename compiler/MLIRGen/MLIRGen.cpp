@@ -35,6 +35,26 @@ public:
       : model(model), context(context), builder(&context),
         file(model.getAST().getFile().str()) {}
 
+  /// The `lie` clause as an attribute of the model.
+  LieAttr getLieAttr(const sema::LieClause &lie) {
+    SmallVector<Attribute> transforms;
+    for (const sema::LieClause::Transform &transform : lie.transforms)
+      transforms.push_back(builder.getDictionaryAttr({
+          builder.getNamedAttr("name", builder.getStringAttr(transform.name)),
+          builder.getNamedAttr("spelling",
+                               builder.getStringAttr(transform.spelling)),
+          builder.getNamedAttr("x", builder.getDenseF64ArrayAttr(transform.x)),
+          builder.getNamedAttr("t", builder.getDenseF64ArrayAttr(transform.t)),
+          builder.getNamedAttr("u", builder.getDenseF64ArrayAttr(transform.u)),
+      }));
+    Attribute period =
+        lie.periodParam.empty()
+            ? Attribute(builder.getF64FloatAttr(lie.period))
+            : Attribute(FlatSymbolRefAttr::get(&context, lie.periodParam));
+    return LieAttr::get(&context, FlatSymbolRefAttr::get(&context, lie.state),
+                        period, builder.getArrayAttr(transforms));
+  }
+
   OwningOpRef<ModuleOp> run() {
     const ast::Model &ast = model.getAST();
     OwningOpRef<ModuleOp> module = ModuleOp::create(loc(ast.getRange().begin));
@@ -45,6 +65,8 @@ public:
     if (!model.getSymmetry().isTrivial())
       modelOp.setSymmetryAttr(
           getSymmetryAttr(&context, model.getSymmetry()));
+    if (const sema::LieClause *lie = model.getLie())
+      modelOp.setLieAttr(getLieAttr(*lie));
     builder.setInsertionPointToEnd(&modelOp.getBody().front());
     emitDecls();
     emitInit();

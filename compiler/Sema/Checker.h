@@ -140,6 +140,9 @@ private:
   void declareSymmetry();
   void declareGroups(const ast::SymmetryDecl &decl);
   void declareLaw(const ast::SymmetryDecl::Law &entry);
+  /// Checks the `lie` clause: its state and period, and that each point
+  /// transformation is affine as the grid augmentation needs.
+  void checkLie();
   /// Infers the law of every let and readout and checks that each state's
   /// right-hand side and initial value transform as the state does.
   void checkLaws();
@@ -179,6 +182,7 @@ private:
   /// The `symmetry` clause, its law entries by field, and where the law
   /// inference is (for messages: "in the right-hand side of 'x'").
   const ast::SymmetryDecl *symmetryDecl = nullptr;
+  const ast::LieDecl *lieDecl = nullptr;
   bool proveSymmetry = true;
   llvm::StringMap<const ast::SymmetryDecl::Law *> lawEntries;
   std::string lawContext;

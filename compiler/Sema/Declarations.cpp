@@ -182,6 +182,15 @@ void Checker::collectDecls() {
     case ast::DeclKind::Scheme:
       declareScheme(llvm::cast<ast::SchemeDecl>(decl));
       break;
+    case ast::DeclKind::Lie:
+      if (lieDecl) {
+        error(decl.getLoc(), "duplicate 'lie' clause")
+                .attachNote(loc(lieDecl->getLoc()))
+            << "first 'lie' clause is here";
+        break;
+      }
+      lieDecl = &llvm::cast<ast::LieDecl>(decl);
+      break;
     case ast::DeclKind::Function:
       functions.push_back(&llvm::cast<ast::FunctionDecl>(decl));
       break;

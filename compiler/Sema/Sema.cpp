@@ -67,6 +67,7 @@ llvm::StringRef sema::elemName(Elem elem) {
 bool Checker::run() {
   collectDecls();
   declareSymmetry();
+  checkLie();
   if (model.solve)
     checkSolve();
   for (const std::string &name : model.order)

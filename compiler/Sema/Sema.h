@@ -97,6 +97,22 @@ struct DeclInfo {
   bool poisoned = false;
 };
 
+/// A checked `lie` clause: the state, the grid's period (a number or a
+/// global scalar parameter), and each transformation's formulas as
+/// programs (the ABI's grade_lie_op_t pairs; empty: the identity).
+struct LieClause {
+  std::string state;
+  double period = 0;
+  std::string periodParam;
+  struct Transform {
+    std::string name;
+    /// "x -> x + e * t, u -> u + e" as written (rendered).
+    std::string spelling;
+    std::vector<double> x, t, u;
+  };
+  std::vector<Transform> transforms;
+};
+
 /// A checked model, ready for MLIRGen.
 class Model {
 public:
@@ -136,6 +152,8 @@ public:
   }
   /// The `symmetry` clause's groups (node permutations when none).
   const Symmetry &getSymmetry() const { return symmetry; }
+  /// The `lie` clause, checked; null when the model has none.
+  const LieClause *getLie() const { return lie ? &*lie : nullptr; }
   /// How a field transforms under the groups: declared (inputs, params,
   /// states), derived (velocities) or inferred (lets, readouts); null for
   /// an invariant, and for every field of a model with permutations only.
@@ -168,6 +186,7 @@ private:
   llvm::DenseMap<const ast::Expr *, std::string> velocityRefs;
   Symmetry symmetry;
   llvm::StringMap<Law> laws;
+  std::optional<LieClause> lie;
 };
 
 /// Checks a parsed model. Returns null after reporting every error found.

@@ -15,6 +15,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+#include <map>
+
 using namespace grade;
 using namespace grade::sema;
 using ast::SourceLoc;
@@ -515,4 +518,368 @@ void Checker::checkLaws() {
       checkLawOf(rhs->getValue(), derivative(law, symmetry), what, name);
     }
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Lie point symmetries
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The coordinates a formula's sub-expression depends on (x, t, u).
+enum Coordinate : unsigned { kX = 1, kT = 2, kU = 4 };
+
+/// Compiles one formula of a point transformation: checks that it is
+/// affine in (x, t, u) with coefficients in the parameter alone, records
+/// what it depends on, and emits its program (grade_lie_op_t pairs).
+class LieFormula {
+public:
+  LieFormula(llvm::StringRef param, llvm::StringRef state,
+             llvm::function_ref<void(ast::SourceLoc, const std::string &)>
+                 report)
+      : param(param), state(state), report(report) {}
+
+  /// The coordinates `expr` depends on; nullopt after reporting.
+  std::optional<unsigned> compile(const ast::Expr &expr);
+  std::vector<double> program;
+
+private:
+  void emit(double op, double operand = 0) {
+    program.push_back(op);
+    program.push_back(operand);
+  }
+  static std::string names(unsigned deps) {
+    std::vector<std::string> parts;
+    if (deps & kX)
+      parts.push_back("x");
+    if (deps & kT)
+      parts.push_back("t");
+    if (deps & kU)
+      parts.push_back("u");
+    return llvm::join(parts, ", ");
+  }
+
+  llvm::StringRef param, state;
+  llvm::function_ref<void(ast::SourceLoc, const std::string &)> report;
+};
+} // namespace
+
+// The ABI's grade_lie_op_t.
+enum LieOp {
+  kConst = 0,
+  kVar = 1,
+  kAdd = 2,
+  kSub = 3,
+  kMul = 4,
+  kDiv = 5,
+  kPow = 6,
+  kNeg = 7,
+  kExp = 8,
+  kLog = 9,
+  kSqrt = 10,
+  kSin = 11,
+  kCos = 12,
+  kTan = 13,
+  kSinh = 14,
+  kCosh = 15,
+  kTanh = 16
+};
+
+std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
+  if (auto *number = llvm::dyn_cast<ast::NumberExpr>(&expr)) {
+    emit(kConst, number->getValue());
+    return 0u;
+  }
+  if (auto *name = llvm::dyn_cast<ast::NameExpr>(&expr)) {
+    llvm::StringRef text = name->getName();
+    if (text == param) {
+      emit(kVar, 0);
+      return 0u;
+    }
+    if (text == "x" || text == "t" || text == state) {
+      emit(kVar, text == "x" ? 1 : text == "t" ? 2 : 3);
+      return text == "x" ? kX : text == "t" ? kT : kU;
+    }
+    report(expr.getLoc(), "unknown name '" + text.str() +
+                              "' in a point transformation: its formulas "
+                              "read the parameter '" +
+                              param.str() + "', x, t and '" + state.str() +
+                              "'");
+    return std::nullopt;
+  }
+  if (auto *neg = llvm::dyn_cast<ast::NegExpr>(&expr)) {
+    std::optional<unsigned> deps = compile(neg->getOperand());
+    if (deps)
+      emit(kNeg);
+    return deps;
+  }
+  if (auto *binary = llvm::dyn_cast<ast::BinaryExpr>(&expr)) {
+    std::optional<unsigned> lhs = compile(binary->getLhs());
+    if (!lhs)
+      return std::nullopt;
+    std::optional<unsigned> rhs = compile(binary->getRhs());
+    if (!rhs)
+      return std::nullopt;
+    std::string text = "'" + ast::render(expr) + "'";
+    switch (binary->getOp()) {
+    case ast::BinaryOp::Add:
+      emit(kAdd);
+      return *lhs | *rhs;
+    case ast::BinaryOp::Sub:
+      emit(kSub);
+      return *lhs | *rhs;
+    case ast::BinaryOp::Mul:
+      if (*lhs && *rhs) {
+        report(binary->getOpLoc(),
+               text + " multiplies " + names(*lhs) + " by " + names(*rhs) +
+                   ": a point transformation of the grid is affine in x, t "
+                   "and u");
+        return std::nullopt;
+      }
+      emit(kMul);
+      return *lhs | *rhs;
+    case ast::BinaryOp::Div:
+      if (*rhs) {
+        report(binary->getOpLoc(),
+               text + " divides by " + names(*rhs) +
+                   ": a point transformation of the grid is affine in x, t "
+                   "and u");
+        return std::nullopt;
+      }
+      emit(kDiv);
+      return *lhs;
+    default:
+      report(binary->getOpLoc(), "'" + ast::spell(binary->getOp()).str() +
+                                     "' is not allowed in a point "
+                                     "transformation");
+      return std::nullopt;
+    }
+  }
+  auto &call = llvm::cast<ast::CallExpr>(expr);
+  static const std::pair<llvm::StringLiteral, LieOp> kFunctions[] = {
+      {"exp", kExp},   {"log", kLog},   {"sqrt", kSqrt}, {"sin", kSin},
+      {"cos", kCos},   {"tan", kTan},   {"sinh", kSinh}, {"cosh", kCosh},
+      {"tanh", kTanh}, {"pow", kPow}};
+  const auto *function = llvm::find_if(
+      kFunctions, [&](const auto &f) { return f.first == call.getCallee(); });
+  size_t arity = call.getCallee() == "pow" ? 2 : 1;
+  if (function == std::end(kFunctions) || call.getSpec() ||
+      call.getArgs().size() != arity) {
+    report(call.getLoc(),
+           "'" + call.getCallee().str() +
+               "' is not allowed in a point transformation; its formulas use "
+               "numbers, + - * /, exp, log, sqrt, sin, cos, tan, sinh, cosh, "
+               "tanh and pow(a, b)");
+    return std::nullopt;
+  }
+  for (const ast::ExprPtr &arg : call.getArgs()) {
+    std::optional<unsigned> deps = compile(*arg);
+    if (!deps)
+      return std::nullopt;
+    if (*deps) {
+      report(arg->getLoc(), "'" + call.getCallee().str() + "' of " +
+                                names(*deps) +
+                                ": a point transformation of the grid is "
+                                "affine in x, t and u");
+      return std::nullopt;
+    }
+  }
+  emit(function->second);
+  return 0u;
+}
+
+/// Runs a program at (eps, x, t, u).
+static double runProgram(llvm::ArrayRef<double> program, double eps, double x,
+                         double t, double u) {
+  if (program.empty())
+    return 0;
+  std::vector<double> stack;
+  double vars[] = {eps, x, t, u};
+  for (size_t i = 0; i < program.size(); i += 2) {
+    int op = int(program[i]);
+    if (op == kConst) {
+      stack.push_back(program[i + 1]);
+      continue;
+    }
+    if (op == kVar) {
+      stack.push_back(vars[int(program[i + 1])]);
+      continue;
+    }
+    double a = stack.back();
+    if (op >= kAdd && op <= kPow) {
+      stack.pop_back();
+      double &l = stack.back();
+      l = op == kAdd   ? l + a
+          : op == kSub ? l - a
+          : op == kMul ? l * a
+          : op == kDiv ? l / a
+                       : std::pow(l, a);
+      continue;
+    }
+    double &v = stack.back();
+    switch (op) {
+    case kNeg: v = -a; break;
+    case kExp: v = std::exp(a); break;
+    case kLog: v = std::log(a); break;
+    case kSqrt: v = std::sqrt(a); break;
+    case kSin: v = std::sin(a); break;
+    case kCos: v = std::cos(a); break;
+    case kTan: v = std::tan(a); break;
+    case kSinh: v = std::sinh(a); break;
+    case kCosh: v = std::cosh(a); break;
+    default: v = std::tanh(a); break;
+    }
+  }
+  return stack.back();
+}
+
+void Checker::checkLie() {
+  if (!lieDecl)
+    return;
+  const ast::LieDecl &decl = *lieDecl;
+  LieClause clause;
+  clause.state = decl.getName().str();
+  bool ok = true;
+  auto report = [&](SourceLoc at, const std::string &message) {
+    error(at, message);
+    ok = false;
+  };
+  const DeclInfo *state = model.lookup(clause.state);
+  if (!state || state->role != Role::State || !state->type.isNode() ||
+      !state->type.shape.empty() || !state->velocity.empty() ||
+      !state->position.empty()) {
+    report(decl.getNameRange().begin,
+           "the state of a 'lie' clause is a first-order scalar node state "
+           "(as in 'state u : node f64 = u0;'), not '" +
+               clause.state + "'");
+    return;
+  }
+  if (clause.state == "x" || clause.state == "t") {
+    report(decl.getNameRange().begin,
+           "the state of a 'lie' clause cannot be called 'x' or 't', the "
+           "coordinates of its formulas");
+    return;
+  }
+  if (decl.getStart() != 0)
+    report(decl.getStartRange().begin,
+           "the grid of a 'lie' clause starts at 0, as in 'over [0, L)'");
+  const ast::Expr &period = decl.getPeriod();
+  if (auto *number = llvm::dyn_cast<ast::NumberExpr>(&period)) {
+    clause.period = number->getValue();
+    if (!(clause.period > 0))
+      report(period.getLoc(), "the period of the grid must be positive");
+  } else if (auto *name = llvm::dyn_cast<ast::NameExpr>(&period);
+             name && model.lookup(name->getName()) &&
+             model.lookup(name->getName())->role == Role::Param &&
+             model.lookup(name->getName())->type.isGlobal() &&
+             model.lookup(name->getName())->type.shape.empty()) {
+    clause.periodParam = name->getName().str();
+  } else {
+    report(period.getLoc(), "the period of the grid is a number or a global "
+                            "scalar parameter (as in 'param L : f64 = "
+                            "6.283185307179586;')");
+  }
+  llvm::StringMap<SourceLoc> seen;
+  for (const ast::LieDecl::Transform &transform : decl.getTransforms()) {
+    if (auto [it, inserted] =
+            seen.try_emplace(transform.name, transform.nameRange.begin);
+        !inserted) {
+      error(transform.nameRange.begin,
+            "point transformation '" + transform.name + "' is declared twice")
+              .attachNote(loc(it->second))
+          << "first declared here";
+      ok = false;
+      continue;
+    }
+    if (transform.param == "x" || transform.param == "t" ||
+        transform.param == clause.state) {
+      report(transform.paramRange.begin,
+             "the parameter of '" + transform.name + "' cannot be called '" +
+                 transform.param + "'");
+      continue;
+    }
+    LieClause::Transform built;
+    built.name = transform.name;
+    std::vector<std::string> spelled;
+    std::map<std::string, const ast::LieDecl::Map *> maps;
+    bool transformOk = true;
+    for (const ast::LieDecl::Map &map : transform.maps) {
+      spelled.push_back(map.target + " -> " + ast::render(*map.value));
+      if (map.target != "x" && map.target != "t" &&
+          map.target != clause.state) {
+        report(map.targetRange.begin,
+               "a point transformation maps x, t and '" + clause.state +
+                   "', not '" + map.target + "'");
+        transformOk = false;
+        continue;
+      }
+      if (maps.count(map.target)) {
+        report(map.targetRange.begin, "'" + transform.name + "' maps '" +
+                                          map.target + "' twice");
+        transformOk = false;
+        continue;
+      }
+      maps[map.target] = &map;
+      LieFormula formula(transform.param, clause.state, report);
+      std::optional<unsigned> deps = formula.compile(*map.value);
+      if (!deps) {
+        transformOk = false;
+        continue;
+      }
+      // What the grid augmentation can apply: x~ without u, t~ of t
+      // alone, u~ without x (which would break the periodic grid).
+      unsigned allowed = map.target == "x"   ? (kX | kT)
+                         : map.target == "t" ? kT
+                                             : (kU | kT);
+      if (*deps & ~allowed) {
+        std::string why =
+            map.target == "x"
+                ? "the new x depends on '" + clause.state +
+                      "' (a hodograph transformation), which the grid "
+                      "cannot follow"
+            : map.target == "t"
+                ? "the new t depends on x or '" + clause.state +
+                      "'; it may depend on t alone"
+                : "the new '" + clause.state +
+                      "' depends on x, which breaks the periodic grid";
+        report(map.value->getLoc(),
+               "'" + transform.name + "' is not a transformation the grid "
+               "augmentation can apply: " + why);
+        transformOk = false;
+        continue;
+      }
+      (map.target == "x"   ? built.x
+       : map.target == "t" ? built.t
+                           : built.u) = std::move(formula.program);
+    }
+    if (!transformOk)
+      continue;
+    // At parameter 0 a one-parameter group is the identity.
+    double probes[][3] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1},
+                          {0.7, -1.3, 2.1}};
+    for (auto &probe : probes) {
+      double x = probe[0], t = probe[1], u = probe[2];
+      double nx = built.x.empty() ? x : runProgram(built.x, 0, x, t, u);
+      double nt = built.t.empty() ? t : runProgram(built.t, 0, x, t, u);
+      double nu = built.u.empty() ? u : runProgram(built.u, 0, x, t, u);
+      if (std::abs(nx - x) > 1e-12 || std::abs(nt - t) > 1e-12 ||
+          std::abs(nu - u) > 1e-12) {
+        report(transform.nameRange.begin,
+               "'" + transform.name + "' at " + transform.param +
+                   " = 0 must be the identity (a one-parameter group "
+                   "starts there), but maps (x, t, " +
+                   clause.state + ") = (" + formatNumber(x) + ", " +
+                   formatNumber(t) + ", " + formatNumber(u) + ") to (" +
+                   formatNumber(nx) + ", " + formatNumber(nt) + ", " +
+                   formatNumber(nu) + ")");
+        transformOk = false;
+        break;
+      }
+    }
+    if (!transformOk)
+      continue;
+    built.spelling = llvm::join(spelled, ", ");
+    clause.transforms.push_back(std::move(built));
+  }
+  if (ok)
+    model.lie = std::move(clause);
 }

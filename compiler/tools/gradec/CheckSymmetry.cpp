@@ -192,6 +192,21 @@ private:
   /// the largest value of each field; nullopt after an error.
   std::optional<double> compare(const Element &element);
   std::optional<double> compareTimeShift(double tau);
+  /// The Lie point transformations: each at two resolutions; false when
+  /// a transformation fails to converge to a symmetry of the solutions.
+  std::optional<bool> checkLie(Draw &draw, llvm::raw_ostream &os);
+  /// The Lie state's frames at `times` from smooth random inputs on the
+  /// cycle of `nodes` nodes, with period `period`; the transformed run
+  /// when `frames` holds the initial frame already. Nullopt after an
+  /// error.
+  struct Trajectory {
+    Tensor frames; ///< [T, N]
+    std::vector<double> times;
+  };
+  std::optional<Trajectory> runGrid(int64_t nodes, double period,
+                                    const std::vector<double> &times,
+                                    const grade_tensor_t *initial,
+                                    uint64_t seed);
 
   const grade_library_t *library;
   const grade_model_descriptor_t *desc;
@@ -406,6 +421,226 @@ std::optional<double> Checker::compareTimeShift(double tau) {
   return worst;
 }
 
+std::optional<Checker::Trajectory>
+Checker::runGrid(int64_t nodes, double period, const std::vector<double> &times,
+                 const grade_tensor_t *initial, uint64_t seed) {
+  const grade_symmetry_desc_t &symmetry = *desc->symmetry;
+  const grade_field_desc_t &stateField = desc->fields[symmetry.lie_state];
+  grade_graph_t *grid = nullptr;
+  std::string kind = llvm::StringRef(options.graphSpec).split(':').first.str();
+  if (failed(grade_graph_generate(
+                 (kind + ":" + std::to_string(nodes)).c_str(), &grid),
+             "the grid"))
+    return std::nullopt;
+  llvm::scope_exit freeGrid([&] { grade_graph_free(grid); });
+  // Smooth random inputs (a few Fourier modes, the same functions at
+  // every resolution); the other fields as the group checks draw them.
+  Draw modes(seed);
+  std::vector<Tensor> values(desc->num_fields);
+  int32_t initialInput = -1;
+  for (int32_t i = 0; i < desc->num_fields; ++i) {
+    const grade_field_desc_t &field = desc->fields[i];
+    if (!isStart(field))
+      continue;
+    if (field.kind == GRADE_KIND_NODE && field.rank == 0) {
+      grade_tensor_t *tensor = nullptr;
+      int64_t shape[] = {nodes};
+      if (failed(grade_tensor_create(field.dtype, 1, shape, &tensor),
+                 field.name))
+        return std::nullopt;
+      values[i].reset(tensor);
+      double c[7];
+      for (int m = 0; m < 7; ++m)
+        c[m] = (m == 0 ? 0.2 : 0.3 / ((m + 1) / 2)) * modes.normal();
+      for (int64_t j = 0; j < nodes; ++j) {
+        double x = 2 * M_PI * double(j) / double(nodes), value = c[0];
+        for (int m = 1; m <= 3; ++m)
+          value += c[2 * m - 1] * std::cos(m * x) + c[2 * m] * std::sin(m * x);
+        if (field.dtype == GRADE_DTYPE_F64)
+          static_cast<double *>(tensor->data)[j] = value;
+        else
+          static_cast<float *>(tensor->data)[j] = float(value);
+      }
+      continue;
+    }
+    if (start[i] && field.kind == GRADE_KIND_GLOBAL)
+      values[i] = copyTensor(*start[i]);
+  }
+  if (symmetry.lie_period_field >= 0) {
+    grade_tensor_t *length = nullptr;
+    if (failed(grade_tensor_create(desc->fields[symmetry.lie_period_field]
+                                       .dtype,
+                                   0, nullptr, &length),
+               "the period"))
+      return std::nullopt;
+    values[symmetry.lie_period_field].reset(length);
+    if (length->dtype == GRADE_DTYPE_F64)
+      *static_cast<double *>(length->data) = period;
+    else
+      *static_cast<float *>(length->data) = float(period);
+  }
+  // The state's initial value: the input it equals (found by value).
+  auto openOn = [&]() { return open(grid, values); };
+  grade_session_t *session = openOn();
+  if (!session)
+    return std::nullopt;
+  Tensor state;
+  {
+    grade_tensor_t *read = nullptr;
+    if (failed(grade_session_read(session, stateField.name, &read),
+               stateField.name)) {
+      grade_session_free(session);
+      return std::nullopt;
+    }
+    state.reset(read);
+  }
+  for (int32_t i = 0; i < desc->num_fields && initialInput < 0; ++i)
+    if (values[i] && desc->fields[i].kind == GRADE_KIND_NODE &&
+        desc->fields[i].rank == 0 &&
+        std::memcmp(values[i]->data, state->data,
+                    size_t(nodes) * grade_dtype_size(state->dtype)) == 0)
+      initialInput = i;
+  if (initial) {
+    grade_session_free(session);
+    if (initialInput < 0) {
+      llvm::errs() << "gradec: error: check-symmetry: the initial value of "
+                   << "state '" << stateField.name
+                   << "' is not one of the model's inputs, so a transformed "
+                      "frame cannot start a run\n";
+      return std::nullopt;
+    }
+    values[initialInput] = copyTensor(*initial);
+    session = openOn();
+    if (!session)
+      return std::nullopt;
+  }
+  llvm::scope_exit freeSession([&] { grade_session_free(session); });
+  Trajectory trajectory;
+  trajectory.times = times;
+  int64_t shape[] = {int64_t(times.size()), nodes};
+  grade_tensor_t *frames = nullptr;
+  if (failed(grade_tensor_create(stateField.dtype, 2, shape, &frames),
+             "the trajectory"))
+    return std::nullopt;
+  trajectory.frames.reset(frames);
+  size_t rowBytes = size_t(nodes) * grade_dtype_size(stateField.dtype);
+  for (size_t k = 0; k < times.size(); ++k) {
+    double t = desc->t0 + (times[k] - times[0]);
+    if (t > grade_session_time(session) &&
+        failed(grade_session_integrate(session, t,
+                                       desc->dt * (times.back() - times[0]) /
+                                           (desc->t1 - desc->t0),
+                                       nullptr, nullptr),
+               "integrating"))
+      return std::nullopt;
+    grade_tensor_t *read = nullptr;
+    if (failed(grade_session_read(session, stateField.name, &read),
+               stateField.name))
+      return std::nullopt;
+    std::memcpy(static_cast<char *>(frames->data) + k * rowBytes, read->data,
+                rowBytes);
+    grade_tensor_free(read);
+  }
+  return trajectory;
+}
+
+std::optional<bool> Checker::checkLie(Draw &draw, llvm::raw_ostream &os) {
+  const grade_symmetry_desc_t &symmetry = *desc->symmetry;
+  llvm::StringRef spec = options.graphSpec;
+  auto [kind, count] = spec.split(':');
+  int64_t nodes = 0;
+  if ((kind != "cycle" && kind != "dcycle") || count.getAsInteger(10, nodes) ||
+      nodes < 8) {
+    os << "  point transformations not checked: they need the grid as a "
+          "generated cycle (--graph gen:cycle:N or gen:dcycle:N, N >= 8)\n";
+    return true;
+  }
+  double period = symmetry.lie_period;
+  if (symmetry.lie_period_field >= 0) {
+    int32_t field = symmetry.lie_period_field;
+    period = desc->param_defaults && !std::isnan(desc->param_defaults[field])
+                 ? desc->param_defaults[field]
+                 : 2 * M_PI;
+  }
+  uint64_t seed = uint64_t(draw.uniform(0, 1e9));
+  const int frames = 5;
+  bool allVerified = true;
+  for (int32_t l = 0; l < symmetry.num_lie; ++l) {
+    const grade_lie_desc_t &lie = symmetry.lie[l];
+    double eps = 0.3;
+    double errors[2];
+    bool skipped = false;
+    for (int level = 0; level < 2 && !skipped; ++level) {
+      int64_t n = nodes << level;
+      std::vector<double> times;
+      for (int k = 0; k < frames; ++k)
+        times.push_back(desc->t0 + (desc->t1 - desc->t0) * k / (frames - 1));
+      std::optional<Trajectory> base =
+          runGrid(n, period, times, nullptr, seed);
+      if (!base)
+        return std::nullopt;
+      grade_tensor_t *moved = nullptr;
+      std::vector<double> movedTimes(frames);
+      double movedPeriod = 0;
+      if (failed(grade_lie_augment(desc, lie.name, eps, base->frames.get(),
+                                   times.data(), period, &moved,
+                                   movedTimes.data(), &movedPeriod),
+                 lie.name))
+        return std::nullopt;
+      Tensor movedFrames(moved);
+      if (symmetry.lie_period_field < 0 &&
+          std::abs(movedPeriod - period) > 1e-12 * period) {
+        os << "  " << llvm::left_justify(lie.name, 18)
+           << "not checked: it stretches the grid, whose period is the "
+              "number "
+           << period << " (make it a parameter)\n";
+        skipped = true;
+        break;
+      }
+      // The run from the transformed first frame, over the transformed
+      // times, with the transformed period.
+      grade_tensor_t *first = nullptr;
+      int64_t shape[] = {n};
+      if (failed(grade_tensor_create(moved->dtype, 1, shape, &first),
+                 "a frame"))
+        return std::nullopt;
+      Tensor firstFrame(first);
+      std::memcpy(first->data, moved->data,
+                  size_t(n) * grade_dtype_size(moved->dtype));
+      std::optional<Trajectory> rerun =
+          runGrid(n, movedPeriod, movedTimes, first, seed);
+      if (!rerun)
+        return std::nullopt;
+      double largest = 0, difference = 0;
+      for (int64_t k = 0, size = grade_tensor_numel(moved); k < size; ++k) {
+        largest = std::max(largest, std::abs(valueAt(*moved, k)));
+        difference = std::max(difference,
+                              std::abs(valueAt(*moved, k) -
+                                       valueAt(*rerun->frames, k)));
+      }
+      errors[level] = std::isnan(difference)
+                          ? std::numeric_limits<double>::infinity()
+                          : difference / std::max(largest, 1e-300);
+    }
+    if (skipped)
+      continue;
+    // A symmetry of the PDE is one of the discrete model up to its
+    // discretisation error, which shrinks as the grid is refined.
+    double order = std::log2(errors[0] / errors[1]);
+    bool verified = errors[1] <= 1e-9 || (order >= 1 && errors[1] < 1e-2);
+    allVerified &= verified;
+    os << "  " << llvm::left_justify(lie.name, 18)
+       << llvm::format("point transformation at eps = %.2g: difference %.3g "
+                       "on %lld nodes, %.3g on %lld (order %.2f): ",
+                       eps, errors[0], (long long)nodes, errors[1],
+                       (long long)(2 * nodes), order)
+       << (verified ? "a symmetry to discretisation accuracy"
+                    : "NOT a symmetry")
+       << "\n";
+  }
+  return allVerified;
+}
+
 int Checker::run(llvm::raw_ostream &os) {
   const grade_symmetry_desc_t *symmetry = desc->symmetry;
   graph = options.graph;
@@ -514,6 +749,13 @@ int Checker::run(llvm::raw_ostream &os) {
        << llvm::format("largest difference %.3g", kindWorst)
        << " (right-hand sides at t0 and t0 + tau)\n";
   }
+  bool lieOk = true;
+  if (symmetry->lie_state >= 0 && symmetry->num_lie > 0) {
+    std::optional<bool> verified = checkLie(draw, os);
+    if (!verified)
+      return 1;
+    lieOk = *verified;
+  }
   if (has(GRADE_GROUP_SCALING) && !canScale)
     os << "  scalings          not checked: the solve starts at t0 = "
        << desc->t0 << ", which scalings move\n";
@@ -522,7 +764,9 @@ int Checker::run(llvm::raw_ostream &os) {
                      "largest value), tolerance %.3g: ",
                      worst, tolerance)
      << (ok ? "equivariant" : "NOT equivariant") << "\n";
-  return ok ? 0 : 1;
+  if (!lieOk)
+    os << "a point transformation is NOT a symmetry of the solutions\n";
+  return ok && lieOk ? 0 : 1;
 }
 
 int grade::tool::checkSymmetry(const grade_library_t *library,

@@ -34,6 +34,10 @@ struct SymmetryCheckOptions {
   /// The graph, or null when the model builds it from the positions
   /// `pointsField` ("radius:R", "knn:K" in `pointsSpec`).
   const grade_graph_t *graph = nullptr;
+  /// The graph's generator spec ("cycle:64"), when generated: the Lie
+  /// point transformations of a grid model are checked at this resolution
+  /// and twice it.
+  std::string graphSpec;
   std::string pointsField, pointsSpec;
 };
 

@@ -87,6 +87,10 @@ static cl::SubCommand infoCommand("info",
                                   "Print a model's descriptor as JSON");
 static cl::SubCommand runCommand(
     "run", "Run a model (compiling it first if it is a source file)");
+static cl::SubCommand augmentCommand(
+    "augment",
+    "Apply a point symmetry of the model's PDE (its `lie` clause) to a "
+    "solution trajectory: new training data for neural PDE solvers");
 static cl::SubCommand checkSymmetryCommand(
     "check-symmetry",
     "Measure a model's equivariance under its symmetry groups: solve(g.x) "
@@ -216,6 +220,36 @@ static cl::opt<double> runDt("dt",
 /// Set by `gradec run`: a model file is compiled with its Jacobian-vector
 /// products where it can be, for the stability check.
 static bool gCompilingForRun = false;
+
+// gradec augment.
+static cl::opt<std::string> augmentInput(cl::Positional, cl::Required,
+                                         cl::desc("<model.grade|libmodel.so>"),
+                                         cl::sub(augmentCommand),
+                                         cl::cat(category));
+static cl::opt<std::string> augmentTransform(
+    "transform", cl::desc("The point transformation of the lie clause"),
+    cl::value_desc("name"), cl::Required, cl::sub(augmentCommand),
+    cl::cat(category));
+static cl::opt<double> augmentEps("eps",
+                                  cl::desc("The transformation's parameter"),
+                                  cl::Required, cl::sub(augmentCommand),
+                                  cl::cat(category));
+static cl::opt<std::string> augmentTrajectory(
+    "trajectory",
+    cl::desc("An .npz with the state's frames (entry named as the state, "
+             "[T, N]) and their times (entry 't', [T])"),
+    cl::value_desc("file.npz"), cl::Required, cl::sub(augmentCommand),
+    cl::cat(category));
+static cl::opt<double> augmentPeriod(
+    "period",
+    cl::desc("The grid's period (default: the model's number, or its "
+             "parameter's default)"),
+    cl::init(0), cl::sub(augmentCommand), cl::cat(category));
+static cl::opt<std::string> augmentOutput(
+    "o", cl::desc("The transformed trajectory: an .npz with the frames, 't' "
+                  "and 'period'"),
+    cl::value_desc("file.npz"), cl::Required, cl::sub(augmentCommand),
+    cl::cat(category));
 
 // gradec check-symmetry.
 static cl::opt<std::string> checkInput(cl::Positional, cl::Required,
@@ -1158,6 +1192,95 @@ grade_graph_t *readGraph(llvm::StringRef source, int64_t nodes,
   return failedStatus(status) ? nullptr : graph;
 }
 
+int augmentMain(const char *argv0) {
+  if (!std::isfinite(augmentEps)) {
+    llvm::errs() << "gradec: error: --eps must be a finite number\n";
+    return 1;
+  }
+  std::vector<NamedFile> readFiles = {
+      {"the model '" + augmentInput + "'", augmentInput},
+      {"--trajectory " + augmentTrajectory, augmentTrajectory}};
+  if (!checkOutputsAreNotInputs(readFiles,
+                                {{"-o " + augmentOutput, augmentOutput}}))
+    return 1;
+  LoadableLibrary library;
+  if (failed(prepareLibrary(augmentInput, argv0, library)))
+    return 1;
+  grade_library_t *lib = nullptr;
+  if (failedStatus(grade_library_load(library.path.c_str(), &lib)))
+    return 1;
+  grade_tensor_t *frames = nullptr, *times = nullptr, *moved = nullptr,
+                 *movedTimes = nullptr, *movedPeriod = nullptr;
+  llvm::scope_exit cleanup([&] {
+    for (grade_tensor_t *tensor :
+         {frames, times, moved, movedTimes, movedPeriod})
+      grade_tensor_free(tensor);
+    grade_library_unload(lib);
+  });
+  const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
+  const grade_symmetry_desc_t *symmetry = desc->symmetry;
+  if (!symmetry || symmetry->lie_state < 0) {
+    llvm::errs() << "gradec: error: model '" << desc->name
+                 << "' has no 'lie' clause (point symmetries of its PDE)\n";
+    return 1;
+  }
+  const char *state = desc->fields[symmetry->lie_state].name;
+  double period = augmentPeriod;
+  if (period == 0) {
+    period = symmetry->lie_period;
+    int32_t field = symmetry->lie_period_field;
+    if (field >= 0) {
+      if (!desc->param_defaults || std::isnan(desc->param_defaults[field])) {
+        llvm::errs() << "gradec: error: the period of the grid is parameter '"
+                     << desc->fields[field].name
+                     << "', which has no default: give --period\n";
+        return 1;
+      }
+      period = desc->param_defaults[field];
+    }
+  }
+  grade_archive_t *archive = nullptr;
+  if (failedStatus(grade_archive_open(augmentTrajectory.c_str(), &archive)))
+    return 1;
+  bool read =
+      !failedStatus(grade_archive_read(archive, state, &frames)) &&
+      !failedStatus(grade_archive_read(archive, "t", &times));
+  grade_archive_close(archive);
+  if (!read)
+    return 1;
+  if (frames->rank != 2 || times->rank != 1 ||
+      times->shape[0] != frames->shape[0] ||
+      times->dtype != GRADE_DTYPE_F64) {
+    llvm::errs() << "gradec: error: " << augmentTrajectory << ": entry '"
+                 << state << "' must be [T, N] and entry 't' [T] of f64 (one "
+                 << "time per frame)\n";
+    return 1;
+  }
+  int64_t count = times->shape[0];
+  if (failedStatus(grade_tensor_create(GRADE_DTYPE_F64, 1, &count,
+                                       &movedTimes)) ||
+      failedStatus(grade_tensor_create(GRADE_DTYPE_F64, 0, nullptr,
+                                       &movedPeriod)))
+    return 1;
+  if (failedStatus(grade_lie_augment(
+          desc, augmentTransform.c_str(), augmentEps, frames,
+          static_cast<const double *>(times->data), period, &moved,
+          static_cast<double *>(movedTimes->data),
+          static_cast<double *>(movedPeriod->data))))
+    return 1;
+  const char *names[] = {state, "t", "period"};
+  const grade_tensor_t *arrays[] = {moved, movedTimes, movedPeriod};
+  if (failedStatus(grade_npz_write(augmentOutput.c_str(), 3, names, arrays)))
+    return 1;
+  llvm::outs() << "augment: '" << augmentTransform
+               << llvm::format("' at eps = %g", double(augmentEps)) << " of "
+               << frames->shape[0] << " frames of " << frames->shape[1]
+               << llvm::format(" nodes: period %g -> %g", period,
+                               *static_cast<double *>(movedPeriod->data))
+               << ", wrote " << augmentOutput << "\n";
+  return 0;
+}
+
 int checkSymmetryMain(const char *argv0) {
   if (checkTrials < 1) {
     llvm::errs() << "gradec: error: --trials must be at least 1\n";
@@ -1221,6 +1344,8 @@ int checkSymmetryMain(const char *argv0) {
     if (!(graph = readGraph(graphSource, checkGraphNodes, mtxOptions)))
       return 1;
     options.graph = graph;
+    if (llvm::StringRef(graphSource).starts_with("gen:"))
+      options.graphSpec = graphSource.substr(4);
   }
   return tool::checkSymmetry(lib, options, llvm::outs());
 }
@@ -1970,6 +2095,7 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category, runCommand);
   cl::HideUnrelatedOptions(category, infoCommand);
   cl::HideUnrelatedOptions(category, checkSymmetryCommand);
+  cl::HideUnrelatedOptions(category, augmentCommand);
   cl::ParseCommandLineOptions(
       argc, argv,
       "gradec: the grade compiler for differential equations on graphs\n\n"
@@ -1977,7 +2103,9 @@ int main(int argc, char **argv) {
       "  gradec info model.grade|libmodel.so\n"
       "  gradec run model.grade|libmodel.so --graph G.mtx --input x0=x0.npy "
       "--output x=x.npy\n"
-      "  gradec check-symmetry model.grade --graph G.mtx\n\n"
+      "  gradec check-symmetry model.grade --graph G.mtx\n"
+      "  gradec augment model.grade --transform boost --eps 0.3 "
+      "--trajectory u.npz -o u-boosted.npz\n\n"
       "LLVM's and MLIR's options (--mlir-print-ir-after-all, --mlir-timing, "
       "...) are listed by --help-hidden.\n");
   if (infoCommand)
@@ -1986,5 +2114,7 @@ int main(int argc, char **argv) {
     return runMain(argv[0]);
   if (checkSymmetryCommand)
     return checkSymmetryMain(argv[0]);
+  if (augmentCommand)
+    return augmentMain(argv[0]);
   return compileMain(argv[0]);
 }

@@ -439,6 +439,61 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                   emit.float64(b, law.translate), emit.float64(b, law.boost),
                   emit.float64(b, law.weight)});
         });
+  // The `lie` clause: its state and period, and the programs of each
+  // transformation (pairs of doubles; none: the identity).
+  LieAttr lie = model.getLieAttr();
+  auto indexOf = [&](FlatSymbolRefAttr symbol) -> int64_t {
+    auto it = fieldIndex.find(symbol.getValue());
+    return it == fieldIndex.end() ? -1 : it->second;
+  };
+  struct LieEntry {
+    std::string name, x, t, u;
+    int64_t xLength = 0, tLength = 0, uLength = 0;
+  };
+  SmallVector<LieEntry> lieEntries;
+  if (lie)
+    for (auto transform : lie.getTransforms().getAsRange<DictionaryAttr>()) {
+      LieEntry entry;
+      entry.name = emit.string(transform.getAs<StringAttr>("name"));
+      auto program = [&](StringRef key, std::string &global,
+                         int64_t &length) {
+        ArrayRef<double> values =
+            transform.getAs<DenseF64ArrayAttr>(key).asArrayRef();
+        length = int64_t(values.size() / 2);
+        if (!values.empty())
+          global = emit.doubles(values);
+      };
+      program("x", entry.x, entry.xLength);
+      program("t", entry.t, entry.tLength);
+      program("u", entry.u, entry.uLength);
+      lieEntries.push_back(std::move(entry));
+    }
+  std::string lieTable;
+  if (!lieEntries.empty())
+    lieTable = emit.array(
+        lieEntries.size(),
+        LLVM::LLVMStructType::getLiteral(
+            module.getContext(),
+            {ptr, ptr, ptr, ptr, emit.i32, emit.i32, emit.i32, emit.i32}),
+        [&](OpBuilder &b, size_t i) {
+          const LieEntry &entry = lieEntries[i];
+          auto address = [&](const std::string &global) {
+            return global.empty() ? emit.null(b) : emit.addressOf(b, global);
+          };
+          return emit.makeStruct(
+              b, {emit.addressOf(b, entry.name), address(entry.x),
+                  address(entry.t), address(entry.u),
+                  emit.int32(b, entry.xLength), emit.int32(b, entry.tLength),
+                  emit.int32(b, entry.uLength), emit.int32(b, 0)});
+        });
+  int64_t lieState = lie ? indexOf(lie.getState()) : -1;
+  auto periodSymbol =
+      lie ? dyn_cast<FlatSymbolRefAttr>(lie.getPeriod()) : FlatSymbolRefAttr();
+  int64_t periodField = periodSymbol ? indexOf(periodSymbol) : -1;
+  double period = 0;
+  if (lie)
+    if (auto number = dyn_cast<FloatAttr>(lie.getPeriod()))
+      period = number.getValueAsDouble();
   std::string symmetryDesc = emit.array(
       1,
       LLVM::LLVMStructType::getLiteral(
@@ -456,9 +511,11 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                 emit.addressOf(b, spellingStr),
                 lawTable.empty() ? emit.null(b)
                                  : emit.addressOf(b, lawTable),
-                // No `lie` clause.
-                emit.int32(b, -1), emit.int32(b, -1), emit.float64(b, 0.0),
-                emit.int32(b, 0), emit.int32(b, 0), emit.null(b)});
+                emit.int32(b, lieState), emit.int32(b, periodField),
+                emit.float64(b, period),
+                emit.int32(b, int64_t(lieEntries.size())), emit.int32(b, 0),
+                lieTable.empty() ? emit.null(b)
+                                 : emit.addressOf(b, lieTable)});
       });
   std::string fieldTable = emit.array(
       fields.size(),

@@ -207,4 +207,20 @@ def Grade_SymmetryAttr : AttrDef<Grade_Dialect, "Symmetry"> {
   let hasCustomAssemblyFormat = 1;
 }
 
+def Grade_LieAttr : AttrDef<Grade_Dialect, "Lie"> {
+  let mnemonic = "lie";
+  let summary = "the point symmetries of a grid model's PDE";
+  let description = [{
+    The `lie` clause of a model: the state on the periodic 1-D grid, the
+    grid's period (a number, or the symbol of a global scalar parameter),
+    and the point transformations, each a dictionary with its `name`, its
+    formulas as written (`spelling`) and as programs (`x`, `t`, `u`: the
+    ABI's grade_lie_op_t pairs; empty: the identity).
+  }];
+  let parameters = (ins "::mlir::FlatSymbolRefAttr":$state,
+                        "::mlir::Attribute":$period,
+                        "::mlir::ArrayAttr":$transforms);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 #endif // GRADE_DIALECTS_GRADE_IR_GRADEATTRS_TD

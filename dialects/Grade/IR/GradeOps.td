@@ -86,7 +86,8 @@ def Grade_ModelOp : Grade_Op<"model", [
     OptionalAttr<ArrayAttr>:$swaps,
     OptionalAttr<FlatSymbolRefArrayAttr>:$jvp_outputs,
     OptionalAttr<FlatSymbolRefArrayAttr>:$diagonal_outputs,
-    OptionalAttr<Grade_SymmetryAttr>:$symmetry
+    OptionalAttr<Grade_SymmetryAttr>:$symmetry,
+    OptionalAttr<Grade_LieAttr>:$lie
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
