@@ -4,12 +4,15 @@
 // with a hand-built `lie` clause: its node state x on a periodic grid, the
 // transformations written as RPN programs by a small expression builder.
 // Coefficients are checked against the formulas (shift, Galilean boost,
-// heat and KdV scalings, time shift, a reflection with every coefficient);
+// heat and KdV scalings, time shift, a reflection with every coefficient,
+// and every operation against the C library);
 // augmentation of band-limited frames (a few sines and cosines per frame,
 // and the Nyquist cosine for even N) against the transformed function
 // evaluated analytically at the new grid points, for odd and even N, two
-// periods, f64 and f32. Also every refusal of the two functions and of the
-// loader's validation of the Lie part, and its JSON.
+// periods, f64 and f32, and through sessions of the mock (the augmented
+// frames of a run are a run from the augmented first frame). Also every
+// refusal of the two functions and of the loader's validation of the Lie
+// part, and its JSON.
 //
 //===----------------------------------------------------------------------===//
 
@@ -194,6 +197,38 @@ TEST_F(LieTest, Coefficients) {
     expectCoefficients(
         model, "quotient", e,
         {std::exp(-e), -e * std::exp(-e), 0, 1, 0, 1, 0, -e / 2});
+  }
+}
+
+/// Every operation of the programs: c of x~ = x + op(eps), and of x~ = x
+/// + 2^eps and + (eps - 3) / 4, against the C library.
+TEST_F(LieTest, EveryOperation) {
+  LieModel model(mock);
+  model.transformations.clear();
+  const std::vector<std::pair<grade_lie_op_t, double (*)(double)>> unaryOps = {
+      {GRADE_LIE_NEG, [](double v) { return -v; }},
+      {GRADE_LIE_EXP, [](double v) { return std::exp(v); }},
+      {GRADE_LIE_LOG, [](double v) { return std::log(v); }},
+      {GRADE_LIE_SQRT, [](double v) { return std::sqrt(v); }},
+      {GRADE_LIE_SIN, [](double v) { return std::sin(v); }},
+      {GRADE_LIE_COS, [](double v) { return std::cos(v); }},
+      {GRADE_LIE_TAN, [](double v) { return std::tan(v); }},
+      {GRADE_LIE_SINH, [](double v) { return std::sinh(v); }},
+      {GRADE_LIE_COSH, [](double v) { return std::cosh(v); }},
+      {GRADE_LIE_TANH, [](double v) { return std::tanh(v); }}};
+  for (auto [opcode, fn] : unaryOps)
+    model.add(
+        {"op" + std::to_string(int(opcode)), kX + unary(kEps, opcode), {}, {}});
+  model.add({"pow", kX + binary(num(2), kEps, GRADE_LIE_POW), {}, {}});
+  model.add({"sub-div", kX + (kEps - num(3)) / num(4), {}, {}});
+  model.link();
+  ASSERT_EQ(model.wrap(), "ok");
+  for (double e : {0.3, 1.7}) {
+    for (auto [opcode, fn] : unaryOps)
+      expectCoefficients(model, ("op" + std::to_string(int(opcode))).c_str(), e,
+                         {1, 0, fn(e), 1, 0, 1, 0, 0});
+    expectCoefficients(model, "pow", e, {1, 0, std::pow(2, e), 1, 0, 1, 0, 0});
+    expectCoefficients(model, "sub-div", e, {1, 0, (e - 3) / 4, 1, 0, 1, 0, 0});
   }
 }
 
