@@ -48,7 +48,7 @@ constexpr double kPi = 3.14159265358979323846;
 
 const char *opName(int op) {
   static constexpr const char *kNames[] = {
-      "const", "var", "add", "sub",  "mul", "div",  "pow",  "neg",  "exp",
+      "const", "var",  "add", "sub", "mul", "div",  "pow",  "neg", "exp",
       "log",   "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh"};
   return op >= 0 && op <= GRADE_LIE_TANH ? kNames[op] : "?";
 }
@@ -218,8 +218,8 @@ grade_status_t find(const grade_model_descriptor_t &model, const char *name,
                       int(model.num_fields), (const void *)model.fields);
   std::string bad = checkLie(model, *symmetry);
   if (!bad.empty())
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "model '%s': %s",
-                      modelName, bad.c_str());
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "model '%s': %s", modelName,
+                      bad.c_str());
   for (int32_t i = 0; i < symmetry->num_lie; ++i)
     if (std::strcmp(symmetry->lie[i].name, name) == 0) {
       found = &symmetry->lie[i];
@@ -234,8 +234,8 @@ grade_status_t find(const grade_model_descriptor_t &model, const char *name,
 /// Evaluates one formula at `p`, which must give a finite number.
 grade_status_t evaluate(const grade_lie_desc_t &lie, const Formula &formula,
                         const Point &p, double &value) {
-  std::string bad = run(formula.code, formula.length, formula.identity, p,
-                        value);
+  std::string bad =
+      run(formula.code, formula.length, formula.identity, p, value);
   if (!bad.empty())
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s: the program of %s: %s",
                       label(lie).c_str(), formula.name, bad.c_str());
@@ -253,7 +253,7 @@ grade_status_t evaluate(const grade_lie_desc_t &lie, const Formula &formula,
 /// points, its affine form then checked at points off those (one variable
 /// at a time, then all together), to kAffineTolerance relative.
 grade_status_t computeCoefficients(const grade_lie_desc_t &lie, double eps,
-                            double out[8]) {
+                                   double out[8]) {
   if (!std::isfinite(eps))
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s: eps is %s",
                       label(lie).c_str(), formatDouble(eps).c_str());
@@ -271,8 +271,7 @@ grade_status_t computeCoefficients(const grade_lie_desc_t &lie, double eps,
   double base[3], slope[3][3];
   for (int k = 0; k < 3; ++k) {
     const Formula &formula = formulaList[size_t(k)];
-    if (grade_status_t status =
-            evaluate(lie, formula, {eps, 0, 0, 0}, base[k]))
+    if (grade_status_t status = evaluate(lie, formula, {eps, 0, 0, 0}, base[k]))
       return status;
     for (int v = 0; v < 3; ++v) {
       Point unit = {eps, v == 0 ? 1.0 : 0.0, v == 1 ? 1.0 : 0.0,
@@ -306,9 +305,8 @@ grade_status_t computeCoefficients(const grade_lie_desc_t &lie, double eps,
                           label(lie).c_str(), formula.name, kVariables[v],
                           formatDouble(eps).c_str(), kForms[k]);
       if (!(std::fabs(value - predicted) <= tolerance)) {
-        std::string where =
-            v < 3 ? format("is not affine in %s", kVariables[v])
-                  : std::string("is not affine in (x, t, u)");
+        std::string where = v < 3 ? format("is not affine in %s", kVariables[v])
+                                  : std::string("is not affine in (x, t, u)");
         return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                           "%s: %s %s at eps = %s (%s where the affine form "
                           "gives %s); it must be %s",
@@ -319,12 +317,13 @@ grade_status_t computeCoefficients(const grade_lie_desc_t &lie, double eps,
       }
     }
   }
-  double c[8] = {slope[0][0], slope[0][1], base[0], slope[1][1],
+  double c[8] = {slope[0][0], slope[0][1], base[0],     slope[1][1],
                  base[1],     slope[2][2], slope[2][1], base[2]};
   static constexpr struct {
     int index;
     const char *name, *formula, *variable;
-  } kNonZero[] = {{0, "a", "x~", "x"}, {3, "d", "t~", "t"}, {5, "f", "u~", "u"}};
+  } kNonZero[] = {
+      {0, "a", "x~", "x"}, {3, "d", "t~", "t"}, {5, "f", "u~", "u"}};
   for (auto [index, name, formula, variable] : kNonZero)
     if (c[index] == 0)
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
@@ -405,9 +404,8 @@ void shiftFrame(const std::vector<double> &frame, double shift, bool reflect,
 
 grade_status_t augment(const grade_model_descriptor_t &model, const char *name,
                        double eps, const grade_tensor_t *trajectory,
-                       const double *times, double period,
-                       grade_tensor_t **out, double *outTimes,
-                       double *outPeriod) {
+                       const double *times, double period, grade_tensor_t **out,
+                       double *outTimes, double *outPeriod) {
   const grade_lie_desc_t *lie = nullptr;
   if (grade_status_t status = find(model, name, lie))
     return status;
@@ -470,9 +468,8 @@ grade_status_t augment(const grade_model_descriptor_t &model, const char *name,
   size_t total = size_t(numFrames) * size_t(n);
   for (size_t index = 0; index < total; ++index)
     if (!std::isfinite(load(index)))
-      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                        "%s[%lld, %lld] is %s", what.c_str(),
-                        (long long)(index / size_t(n)),
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s[%lld, %lld] is %s",
+                        what.c_str(), (long long)(index / size_t(n)),
                         (long long)(index % size_t(n)),
                         formatDouble(load(index)).c_str());
 
@@ -487,8 +484,8 @@ grade_status_t augment(const grade_model_descriptor_t &model, const char *name,
   std::vector<double> frame(size), shifted(size), cosPart(size / 2 + 1),
       sinPart(size / 2 + 1);
   grade_tensor_t *result = nullptr;
-  if (grade_status_t status = grade_tensor_create(
-          trajectory->dtype, 2, trajectory->shape, &result))
+  if (grade_status_t status =
+          grade_tensor_create(trajectory->dtype, 2, trajectory->shape, &result))
     return status;
   for (int64_t k = 0; k < numFrames; ++k) {
     for (int64_t i = 0; i < n; ++i)
@@ -620,7 +617,7 @@ grade_status_t grade_lie_augment(const grade_model_descriptor_t *model,
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "transformation name is NULL");
   return guard([&] {
-    return augment(*model, name, eps, trajectory, times, period, out,
-                   out_times, out_period);
+    return augment(*model, name, eps, trajectory, times, period, out, out_times,
+                   out_period);
   });
 }

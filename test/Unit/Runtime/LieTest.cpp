@@ -4,12 +4,15 @@
 // with a hand-built `lie` clause: its node state x on a periodic grid, the
 // transformations written as RPN programs by a small expression builder.
 // Coefficients are checked against the formulas (shift, Galilean boost,
-// heat and KdV scalings, time shift, a reflection with every coefficient);
+// heat and KdV scalings, time shift, a reflection with every coefficient,
+// and every operation against the C library);
 // augmentation of band-limited frames (a few sines and cosines per frame,
 // and the Nyquist cosine for even N) against the transformed function
 // evaluated analytically at the new grid points, for odd and even N, two
-// periods, f64 and f32. Also every refusal of the two functions and of the
-// loader's validation of the Lie part, and its JSON.
+// periods, f64 and f32, and through sessions of the mock (the augmented
+// frames of a run are a run from the augmented first frame). Also every
+// refusal of the two functions and of the loader's validation of the Lie
+// part, and its JSON.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,8 +96,7 @@ public:
     desc.symmetry = &symmetry;
     add({"shift", kX + kEps, {}, {}});
     add({"boost", kX + kEps * kT, {}, kU + kEps});
-    add({"scaling", exp(kEps) * kX, exp(num(2) * kEps) * kT,
-         exp(-kEps) * kU});
+    add({"scaling", exp(kEps) * kX, exp(num(2) * kEps) * kT, exp(-kEps) * kU});
     add({"kdv", exp(kEps) * kX, exp(num(3) * kEps) * kT,
          exp(num(-2) * kEps) * kU});
     add({"time", {}, kT + kEps, {}});
@@ -192,8 +194,41 @@ TEST_F(LieTest, Coefficients) {
     if (e != -1) // a = -(1 + e) vanishes at -1
       expectCoefficients(model, "mixed", e,
                          {-(1 + e), 2 * e, 3, 2, e, -1, e, 0.5});
-    expectCoefficients(model, "quotient", e,
-                       {std::exp(-e), -e * std::exp(-e), 0, 1, 0, 1, 0, -e / 2});
+    expectCoefficients(
+        model, "quotient", e,
+        {std::exp(-e), -e * std::exp(-e), 0, 1, 0, 1, 0, -e / 2});
+  }
+}
+
+/// Every operation of the programs: c of x~ = x + op(eps), and of x~ = x
+/// + 2^eps and + (eps - 3) / 4, against the C library.
+TEST_F(LieTest, EveryOperation) {
+  LieModel model(mock);
+  model.transformations.clear();
+  const std::vector<std::pair<grade_lie_op_t, double (*)(double)>> unaryOps = {
+      {GRADE_LIE_NEG, [](double v) { return -v; }},
+      {GRADE_LIE_EXP, [](double v) { return std::exp(v); }},
+      {GRADE_LIE_LOG, [](double v) { return std::log(v); }},
+      {GRADE_LIE_SQRT, [](double v) { return std::sqrt(v); }},
+      {GRADE_LIE_SIN, [](double v) { return std::sin(v); }},
+      {GRADE_LIE_COS, [](double v) { return std::cos(v); }},
+      {GRADE_LIE_TAN, [](double v) { return std::tan(v); }},
+      {GRADE_LIE_SINH, [](double v) { return std::sinh(v); }},
+      {GRADE_LIE_COSH, [](double v) { return std::cosh(v); }},
+      {GRADE_LIE_TANH, [](double v) { return std::tanh(v); }}};
+  for (auto [opcode, fn] : unaryOps)
+    model.add(
+        {"op" + std::to_string(int(opcode)), kX + unary(kEps, opcode), {}, {}});
+  model.add({"pow", kX + binary(num(2), kEps, GRADE_LIE_POW), {}, {}});
+  model.add({"sub-div", kX + (kEps - num(3)) / num(4), {}, {}});
+  model.link();
+  ASSERT_EQ(model.wrap(), "ok");
+  for (double e : {0.3, 1.7}) {
+    for (auto [opcode, fn] : unaryOps)
+      expectCoefficients(model, ("op" + std::to_string(int(opcode))).c_str(), e,
+                         {1, 0, fn(e), 1, 0, 1, 0, 0});
+    expectCoefficients(model, "pow", e, {1, 0, std::pow(2, e), 1, 0, 1, 0, 0});
+    expectCoefficients(model, "sub-div", e, {1, 0, (e - 3) / 4, 1, 0, 1, 0, 0});
   }
 }
 
@@ -276,9 +311,9 @@ void checkAugment(LieModel &model, const char *name, double eps,
   grade_tensor_t *raw = nullptr;
   std::vector<double> newTimes(times.size(), NAN);
   double newPeriod = NAN;
-  ASSERT_EQ(statusString(grade_lie_augment(
-                &model.desc, name, eps, input.get(), times.data(),
-                signal.period, &raw, newTimes.data(), &newPeriod)),
+  ASSERT_EQ(statusString(grade_lie_augment(&model.desc, name, eps, input.get(),
+                                           times.data(), signal.period, &raw,
+                                           newTimes.data(), &newPeriod)),
             "ok");
   TensorPtr output(raw);
   ASSERT_EQ(output->dtype, dtype);
@@ -296,8 +331,8 @@ void checkAugment(LieModel &model, const char *name, double eps,
     for (int64_t j = 0; j < signal.n; ++j) {
       double xNew = double(j) * std::fabs(a) * signal.period / double(signal.n);
       double x = (xNew - b * times[k] - c) / a;
-      scale = std::max(scale, std::fabs(f * signal(int64_t(k), x) +
-                                        g * times[k] + h));
+      scale = std::max(scale,
+                       std::fabs(f * signal(int64_t(k), x) + g * times[k] + h));
     }
   }
   for (size_t k = 0; k < times.size(); ++k)
@@ -306,9 +341,10 @@ void checkAugment(LieModel &model, const char *name, double eps,
       double x = (xNew - b * times[k] - c) / a;
       double want = f * signal(int64_t(k), x) + g * times[k] + h;
       size_t index = k * size_t(signal.n) + size_t(j);
-      double got = dtype == GRADE_DTYPE_F64
-                       ? static_cast<const double *>(output->data)[index]
-                       : double(static_cast<const float *>(output->data)[index]);
+      double got =
+          dtype == GRADE_DTYPE_F64
+              ? static_cast<const double *>(output->data)[index]
+              : double(static_cast<const float *>(output->data)[index]);
       EXPECT_NEAR(got, want, tolerance * scale)
           << "frame " << k << ", node " << j;
     }
@@ -322,8 +358,8 @@ TEST_F(LieTest, AugmentShift) {
       Signal signal(n, period, int64_t(times.size()), unsigned(n));
       // A shift by a non-grid amount, and by minus several periods.
       for (double e : {0.123456789, -2.71 * period - 0.01})
-        checkAugment(model, "shift", e, signal, times,
-                     {1, 0, e, 1, 0, 1, 0, 0}, GRADE_DTYPE_F64, 1e-12);
+        checkAugment(model, "shift", e, signal, times, {1, 0, e, 1, 0, 1, 0, 0},
+                     GRADE_DTYPE_F64, 1e-12);
     }
 }
 
@@ -335,8 +371,8 @@ TEST_F(LieTest, AugmentBoost) {
     for (double period : {2 * M_PI, 1.5}) {
       Signal signal(n, period, int64_t(times.size()), unsigned(3 * n + 1));
       for (double e : {0.77, -1.3})
-        checkAugment(model, "boost", e, signal, times,
-                     {1, e, 0, 1, 0, 1, 0, e}, GRADE_DTYPE_F64, 1e-12);
+        checkAugment(model, "boost", e, signal, times, {1, e, 0, 1, 0, 1, 0, e},
+                     GRADE_DTYPE_F64, 1e-12);
     }
 }
 
@@ -346,10 +382,9 @@ TEST_F(LieTest, AugmentScaling) {
   for (int64_t n : {20, 21}) {
     Signal signal(n, 2 * M_PI, int64_t(times.size()), unsigned(n + 7));
     for (double e : {0.4, -0.9}) {
-      checkAugment(
-          model, "scaling", e, signal, times,
-          {std::exp(e), 0, 0, std::exp(2 * e), 0, std::exp(-e), 0, 0},
-          GRADE_DTYPE_F64, 1e-12);
+      checkAugment(model, "scaling", e, signal, times,
+                   {std::exp(e), 0, 0, std::exp(2 * e), 0, std::exp(-e), 0, 0},
+                   GRADE_DTYPE_F64, 1e-12);
       checkAugment(
           model, "kdv", e, signal, times,
           {std::exp(e), 0, 0, std::exp(3 * e), 0, std::exp(-2 * e), 0, 0},
@@ -396,13 +431,106 @@ TEST_F(LieTest, AugmentWithoutOptionalOutputs) {
   static_cast<double *>(input->data)[0] = 3;
   static_cast<double *>(input->data)[1] = 1;
   double t = 0;
-  ASSERT_EQ(statusString(grade_lie_augment(&model.desc, "shift", 0.25, input.get(),
-                                           &t, 1.0, &raw, nullptr, nullptr)),
-            "ok");
+  ASSERT_EQ(
+      statusString(grade_lie_augment(&model.desc, "shift", 0.25, input.get(),
+                                     &t, 1.0, &raw, nullptr, nullptr)),
+      "ok");
   TensorPtr output(raw);
   // u = 2 + cos(2 pi x): u(x - 1/4) = 2 + sin(2 pi x) = 2 on the grid.
   EXPECT_NEAR(static_cast<double *>(output->data)[0], 2, 1e-15);
   EXPECT_NEAR(static_cast<double *>(output->data)[1], 2, 1e-15);
+}
+
+/// End to end through sessions of the mock (dx/dt = -k x at every node,
+/// pointwise, so shifts and reflections in x and scalings of x are
+/// symmetries, and Heun's method commutes with them exactly): the frames of
+/// a run, augmented, are the frames of a run from the augmented first
+/// frame.
+TEST_F(LieTest, AugmentedTrajectoryIsASolution) {
+  LieModel model(mock);
+  model.add({"amplify", {}, {}, exp(kEps) * kU});
+  model.add({"flip", -kX + kEps, {}, num(2) * kU});
+  model.link();
+  grade_library_t *library = nullptr;
+  ASSERT_EQ(statusString(grade_library_wrap(&model.desc, &library)), "ok");
+  const grade_model_descriptor_t *desc = grade_library_descriptor(library);
+  const int64_t n = 24;
+  grade_graph_t *rawGraph = nullptr;
+  ASSERT_EQ(statusString(grade_graph_generate("cycle:24", &rawGraph)), "ok");
+  GraphPtr graph(rawGraph);
+  const std::vector<double> times = {0, 0.3, 0.6, 1.0};
+  // The frames of x from x0, as a [T, N] tensor.
+  auto run = [&](const double *x0) {
+    int64_t shape[2] = {int64_t(times.size()), n};
+    grade_tensor_t *raw = nullptr;
+    EXPECT_EQ(
+        statusString(grade_tensor_create(GRADE_DTYPE_F64, 2, shape, &raw)),
+        "ok");
+    TensorPtr frames(raw);
+    int64_t nodes = n;
+    EXPECT_EQ(
+        statusString(grade_tensor_create(GRADE_DTYPE_F64, 1, &nodes, &raw)),
+        "ok");
+    TensorPtr input(raw);
+    std::memcpy(input->data, x0, size_t(n) * sizeof(double));
+    EXPECT_EQ(
+        statusString(grade_tensor_create(GRADE_DTYPE_F64, 0, nullptr, &raw)),
+        "ok");
+    TensorPtr k(raw);
+    *static_cast<double *>(k->data) = 0.7;
+    grade_session_t *session = nullptr;
+    EXPECT_EQ(statusString(grade_session_create(library, &session)), "ok");
+    EXPECT_EQ(statusString(grade_session_bind_graph(session, graph.get())),
+              "ok");
+    EXPECT_EQ(statusString(grade_session_bind(session, "x0", input.get())),
+              "ok");
+    EXPECT_EQ(statusString(grade_session_bind(session, "k", k.get())), "ok");
+    EXPECT_EQ(statusString(grade_session_initialize(session)), "ok");
+    for (size_t f = 0; f < times.size(); ++f) {
+      if (f)
+        EXPECT_EQ(statusString(grade_session_integrate(session, times[f], 0.1,
+                                                       nullptr, nullptr)),
+                  "ok");
+      EXPECT_DOUBLE_EQ(grade_session_time(session), times[f]);
+      EXPECT_EQ(statusString(grade_session_read(session, "x", &raw)), "ok");
+      TensorPtr x(raw);
+      std::memcpy(static_cast<double *>(frames->data) + f * size_t(n), x->data,
+                  size_t(n) * sizeof(double));
+    }
+    grade_session_free(session);
+    return frames;
+  };
+  Signal signal(n, 2 * M_PI, 1, 99);
+  TensorPtr first = signal.samples(GRADE_DTYPE_F64);
+  TensorPtr frames = run(static_cast<const double *>(first->data));
+  for (const char *name : {"shift", "amplify", "flip"}) {
+    SCOPED_TRACE(name);
+    grade_tensor_t *raw = nullptr;
+    std::vector<double> newTimes(times.size());
+    double newPeriod = 0;
+    ASSERT_EQ(statusString(grade_lie_augment(desc, name, 0.41, frames.get(),
+                                             times.data(), 2 * M_PI, &raw,
+                                             newTimes.data(), &newPeriod)),
+              "ok");
+    TensorPtr augmented(raw);
+    EXPECT_EQ(newTimes, times);
+    EXPECT_DOUBLE_EQ(newPeriod, 2 * M_PI);
+    TensorPtr rerun = run(static_cast<const double *>(augmented->data));
+    const double *want = static_cast<const double *>(augmented->data);
+    const double *got = static_cast<const double *>(rerun->data);
+    double largest = 0;
+    for (size_t i = 0; i < times.size() * size_t(n); ++i)
+      largest = std::max(largest, std::fabs(want[i]));
+    for (size_t i = 0; i < times.size() * size_t(n); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-13 * largest) << "entry " << i;
+    // Not trivially so: the augmented frames differ from the original.
+    const double *original = static_cast<const double *>(frames->data);
+    double moved = 0;
+    for (size_t i = 0; i < times.size() * size_t(n); ++i)
+      moved = std::max(moved, std::fabs(want[i] - original[i]));
+    EXPECT_GT(moved, 0.1 * largest);
+  }
+  grade_library_unload(library);
 }
 
 //===----------------------------------------------------------------------===//
@@ -444,10 +572,10 @@ TEST_F(LieTest, RefusesUnknownTransformationAndModelWithoutLie) {
             "[not found] model 'decay' has no Lie transformation 'Boost'; its "
             "transformations: shift, boost, scaling, kdv, time, mixed");
   // The mock itself has no `lie` clause.
-  EXPECT_EQ(statusString(
-                grade_lie_coefficients(mock.descriptor(), "boost", 1, c)),
-            "[not found] model 'decay' has no Lie transformation 'boost': it "
-            "has no `lie` clause");
+  EXPECT_EQ(
+      statusString(grade_lie_coefficients(mock.descriptor(), "boost", 1, c)),
+      "[not found] model 'decay' has no Lie transformation 'boost': it "
+      "has no `lie` clause");
   EXPECT_EQ(augmentStatus(mock.descriptor(), "boost", 1),
             "[not found] model 'decay' has no Lie transformation 'boost': it "
             "has no `lie` clause");
@@ -461,10 +589,10 @@ TEST_F(LieTest, RefusesUnknownTransformationAndModelWithoutLie) {
             "[invalid argument] model is NULL");
   EXPECT_EQ(statusString(grade_lie_coefficients(&model.desc, nullptr, 1, c)),
             "[invalid argument] transformation name is NULL");
-  EXPECT_EQ(statusString(grade_lie_augment(&model.desc, "boost", 1, nullptr,
-                                           nullptr, 1, nullptr, nullptr,
-                                           nullptr)),
-            "[invalid argument] output pointer is NULL");
+  EXPECT_EQ(
+      statusString(grade_lie_augment(&model.desc, "boost", 1, nullptr, nullptr,
+                                     1, nullptr, nullptr, nullptr)),
+      "[invalid argument] output pointer is NULL");
 }
 
 TEST_F(LieTest, RefusesBadTrajectories) {
@@ -482,8 +610,7 @@ TEST_F(LieTest, RefusesBadTrajectories) {
             "[shape mismatch] " + prefix +
                 "trajectory: expected shape [T, N] (T >= 1 frames of the N "
                 ">= 2 grid nodes), got [2, 1]");
-  EXPECT_EQ(augmentStatus(&model.desc, "boost", 1, {0, 8}, GRADE_DTYPE_F64,
-                          {}),
+  EXPECT_EQ(augmentStatus(&model.desc, "boost", 1, {0, 8}, GRADE_DTYPE_F64, {}),
             "[shape mismatch] " + prefix +
                 "trajectory: expected shape [T, N] (T >= 1 frames of the N "
                 ">= 2 grid nodes), got [0, 8]");
@@ -514,13 +641,11 @@ TEST_F(LieTest, RefusesBadTrajectories) {
   TensorPtr input(raw);
   static_cast<float *>(input->data)[6] = NAN;
   double times[2] = {0, 1};
-  EXPECT_EQ(statusString(grade_lie_augment(&model.desc, "boost", 1,
-                                           input.get(), times, 1, &raw,
-                                           nullptr, nullptr)),
+  EXPECT_EQ(statusString(grade_lie_augment(&model.desc, "boost", 1, input.get(),
+                                           times, 1, &raw, nullptr, nullptr)),
             "[invalid argument] " + prefix + "trajectory[1, 2] is nan");
-  EXPECT_EQ(statusString(grade_lie_augment(&model.desc, "boost", 1,
-                                           input.get(), nullptr, 1, &raw,
-                                           nullptr, nullptr)),
+  EXPECT_EQ(statusString(grade_lie_augment(&model.desc, "boost", 1, input.get(),
+                                           nullptr, 1, &raw, nullptr, nullptr)),
             "[invalid argument] " + prefix + "times is NULL");
   // New times that overflow: t~ = exp(2 e) t.
   std::string overflow = augmentStatus(&model.desc, "scaling", 300, {2, 8},
@@ -618,17 +743,16 @@ TEST_F(LieTest, RefusesMalformedPrograms) {
   auto check = [&](Expr x, const std::string &what) {
     model.transformations.push_back({"bad", x, {}, {}});
     model.link();
-    EXPECT_EQ(model.wrap(),
-              invalid("lie transformation 6 ('bad'): the program of x~: " +
-                      what));
+    EXPECT_EQ(
+        model.wrap(),
+        invalid("lie transformation 6 ('bad'): the program of x~: " + what));
     model.transformations.pop_back();
     model.link();
   };
   check(kX + op(GRADE_LIE_ADD),
         "operation 1 (add) needs 2 values, the stack has 1");
   check(op(GRADE_LIE_EXP), "operation 0 (exp) needs 1 value, the stack has 0");
-  check(kX + kT + op(grade_lie_op_t(17)),
-        "operation 3 has unknown opcode 17");
+  check(kX + kT + op(grade_lie_op_t(17)), "operation 3 has unknown opcode 17");
   Expr half = kX;
   half.code.push_back(2.5);
   half.code.push_back(0);
@@ -680,8 +804,8 @@ TEST_F(LieTest, RefusesMalformedLieParts) {
     s.lie_state = field;
     EXPECT_EQ(model.wrap(),
               invalid("lie state '" +
-                      std::string(model.desc.fields[field].name) +
-                      "' (field " + std::to_string(field) +
+                      std::string(model.desc.fields[field].name) + "' (field " +
+                      std::to_string(field) +
                       ") must be a floating-point node state with an empty "
                       "feature shape"));
   }
@@ -696,8 +820,8 @@ TEST_F(LieTest, RefusesMalformedLieParts) {
     s.lie_period_field = field;
     EXPECT_EQ(model.wrap(),
               invalid("lie period '" +
-                      std::string(model.desc.fields[field].name) +
-                      "' (field " + std::to_string(field) +
+                      std::string(model.desc.fields[field].name) + "' (field " +
+                      std::to_string(field) +
                       ") must be a global floating-point scalar parameter"));
   }
   s.lie_period_field = 9;
@@ -720,8 +844,7 @@ TEST_F(LieTest, RefusesMalformedLieParts) {
   EXPECT_EQ(model.wrap().find(invalid("-1 lie transformations at ")), 0u);
   s.num_lie = 2;
   s.lie = nullptr;
-  EXPECT_EQ(model.wrap(),
-            invalid("2 lie transformations at (nil)"));
+  EXPECT_EQ(model.wrap(), invalid("2 lie transformations at (nil)"));
   model.link();
   model.lie[2].name = "";
   EXPECT_EQ(model.wrap(), invalid("lie transformation 2 has no name"));
@@ -732,8 +855,7 @@ TEST_F(LieTest, RefusesMalformedLieParts) {
             invalid("lie transformation 2 ('boost') repeats a name"));
   model.link();
   s.lie_state = -1;
-  EXPECT_EQ(model.wrap(),
-            invalid("6 lie transformations without a lie state"));
+  EXPECT_EQ(model.wrap(), invalid("6 lie transformations without a lie state"));
   // No clause at all: what the compiler emits for a model without one.
   s.num_lie = 0;
   s.lie = nullptr;
@@ -745,8 +867,7 @@ TEST_F(LieTest, Json) {
   LieModel model(mock);
   auto render = [&] {
     char *json = nullptr;
-    EXPECT_EQ(statusString(grade_descriptor_to_json(&model.desc, &json)),
-              "ok");
+    EXPECT_EQ(statusString(grade_descriptor_to_json(&model.desc, &json)), "ok");
     std::string text = json ? json : "";
     grade_string_free(json);
     return text;
