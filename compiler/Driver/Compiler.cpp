@@ -228,8 +228,12 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
     return emitError(module.getLoc(), error);
   // The IR-level proof of equivariance, on what the frontend produced (or
   // a hand-written module), before any rewrite.
+  auto declaresGroups = [&] {
+    return llvm::any_of(module.getOps<ModelOp>(),
+                        [](ModelOp model) { return model.getSymmetry(); });
+  };
   if (from < Stage::GradeOpt && to >= Stage::GradeOpt &&
-      options.proveSymmetry &&
+      options.proveSymmetry && declaresGroups() &&
       failed(runPipeline(
           module, [](OpPassManager &pm) { pm.addPass(createCheckLaws()); },
           options)))
