@@ -232,6 +232,10 @@ void Checker::declareLaw(const ast::SymmetryDecl::Law &entry) {
     bool fits = shape.size() >= axes;
     for (size_t i = 0; fits && i < axes; ++i)
       fits = shape[shape.size() - 1 - i] == symmetry.dim;
+    // In one dimension a scalar field is a vector (a phase, a position on
+    // a line).
+    if (*rep == Rep::Vector && symmetry.dim == 1 && shape.empty())
+      fits = true;
     if (!fits) {
       std::string n = std::to_string(symmetry.dim);
       error(term.range.begin,

@@ -495,6 +495,10 @@ std::string grade::rt::checkFieldLaw(const grade_field_desc_t &field,
   bool fits = field.rank >= axes && dim > 0;
   for (int32_t d = field.rank - axes; fits && d < field.rank; ++d)
     fits = field.shape[d] == dim;
+  // In one dimension a scalar field is a vector (a phase, a position on a
+  // line).
+  if (law.rep == GRADE_REP_VECTOR && dim == 1 && field.rank == 0)
+    fits = true;
   if (axes && !fits)
     return format("a %s law needs the last %s of the feature shape %s to be "
                   "the symmetry's dimension %d",

@@ -992,3 +992,43 @@ TEST_F(SymmetryDescriptorTest, Json) {
 }
 
 } // namespace
+
+// In one dimension a scalar node field may be a vector of R^1 (a phase,
+// a position on the line): translations and boosts move every value, a
+// reflection (Q = -1) negates it (grade_symmetry_apply checks the law
+// against the field first, as the loader does).
+TEST(SymmetryLineTest, ScalarFieldsArePositionsOnTheLine) {
+  grade_field_desc_t field = {};
+  field.name = "theta";
+  field.role = GRADE_ROLE_STATE;
+  field.kind = GRADE_KIND_NODE;
+  field.dtype = GRADE_DTYPE_F64;
+  field.rank = 0;
+  grade_field_law_t law = {GRADE_REP_VECTOR, 0, 1.0, 0.0, 0.0};
+  grade_symmetry_desc_t symmetry = {
+      GRADE_GROUP_PERMUTATION | GRADE_GROUP_TRANSLATION |
+          GRADE_GROUP_ROTATION | GRADE_GROUP_REFLECTION | GRADE_GROUP_BOOST,
+      1, 0.0, "E(1), galilean", &law, -1, -1, 0.0, 0, 0, nullptr};
+  grade_model_descriptor_t desc = {};
+  desc.abi_version = GRADE_MODEL_ABI_VERSION;
+  desc.struct_size = sizeof(desc);
+  desc.name = "line";
+  desc.num_fields = 1;
+  desc.fields = &field;
+  desc.symmetry = &symmetry;
+
+  const double reflect = -1, shift = 0.25, velocity = 2;
+  grade_transform_t g = GRADE_TRANSFORM_INIT;
+  g.dim = 1;
+  g.rotation = &reflect;
+  g.translation = &shift;
+  g.boost = &velocity;
+  std::vector<double> theta = {0.5, -1.0, 3.0};
+  TensorPtr value = makeTensor(GRADE_DTYPE_F64, {3}, theta);
+  ASSERT_EQ(statusString(grade_symmetry_apply(&desc, "theta", &g, 0.5,
+                                              value.get())),
+            "ok");
+  // -theta + a + v t.
+  expectClose(valuesOf(value.get()),
+              {-0.5 + 1.25, 1.0 + 1.25, -3.0 + 1.25}, 1e-15, "theta");
+}
