@@ -653,16 +653,17 @@ int Checker::run(llvm::raw_ostream &os) {
   if (graph) {
     numNodes = grade_graph_num_nodes(graph);
   } else {
-    // A points graph: the node count is the positions' rows, fixed by the
-    // caller or the model's shape... drawn with as many nodes as given.
+    // A point cloud's graph: the caller gives the positions (--load), whose
+    // rows are the nodes; the graph is rebuilt from them for every run.
     auto fixed = llvm::find_if(options.fixed, [&](const auto &entry) {
       return entry.first == options.pointsField;
     });
     if (fixed == options.fixed.end()) {
       llvm::errs() << "gradec: error: check-symmetry: model '" << desc->name
                    << "' builds its graph from the positions '"
-                   << options.pointsField << "': give them with --load or "
-                   << "--input, or give --graph\n";
+                   << options.pointsField
+                   << "': give them with --load FILE.npz (an entry '"
+                   << options.pointsField << "'), or give --graph\n";
       return 1;
     }
     numNodes = fixed->second->shape[0];
