@@ -12,6 +12,8 @@
 
 #include "compiler/Sema/Checker.h"
 
+#include "grade/model_abi.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -567,40 +569,20 @@ private:
 };
 } // namespace
 
-// The ABI's grade_lie_op_t.
-enum LieOp {
-  kConst = 0,
-  kVar = 1,
-  kAdd = 2,
-  kSub = 3,
-  kMul = 4,
-  kDiv = 5,
-  kPow = 6,
-  kNeg = 7,
-  kExp = 8,
-  kLog = 9,
-  kSqrt = 10,
-  kSin = 11,
-  kCos = 12,
-  kTan = 13,
-  kSinh = 14,
-  kCosh = 15,
-  kTanh = 16
-};
 
 std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
   if (auto *number = llvm::dyn_cast<ast::NumberExpr>(&expr)) {
-    emit(kConst, number->getValue());
+    emit(GRADE_LIE_CONST, number->getValue());
     return 0u;
   }
   if (auto *name = llvm::dyn_cast<ast::NameExpr>(&expr)) {
     llvm::StringRef text = name->getName();
     if (text == param) {
-      emit(kVar, 0);
+      emit(GRADE_LIE_VAR, 0);
       return 0u;
     }
     if (text == "x" || text == "t" || text == state) {
-      emit(kVar, text == "x" ? 1 : text == "t" ? 2 : 3);
+      emit(GRADE_LIE_VAR, text == "x" ? 1 : text == "t" ? 2 : 3);
       return text == "x" ? kX : text == "t" ? kT : kU;
     }
     report(expr.getLoc(), "unknown name '" + text.str() +
@@ -613,7 +595,7 @@ std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
   if (auto *neg = llvm::dyn_cast<ast::NegExpr>(&expr)) {
     std::optional<unsigned> deps = compile(neg->getOperand());
     if (deps)
-      emit(kNeg);
+      emit(GRADE_LIE_NEG);
     return deps;
   }
   if (auto *binary = llvm::dyn_cast<ast::BinaryExpr>(&expr)) {
@@ -626,10 +608,10 @@ std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
     std::string text = "'" + ast::render(expr) + "'";
     switch (binary->getOp()) {
     case ast::BinaryOp::Add:
-      emit(kAdd);
+      emit(GRADE_LIE_ADD);
       return *lhs | *rhs;
     case ast::BinaryOp::Sub:
-      emit(kSub);
+      emit(GRADE_LIE_SUB);
       return *lhs | *rhs;
     case ast::BinaryOp::Mul:
       if (*lhs && *rhs) {
@@ -639,7 +621,7 @@ std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
                    "and u");
         return std::nullopt;
       }
-      emit(kMul);
+      emit(GRADE_LIE_MUL);
       return *lhs | *rhs;
     case ast::BinaryOp::Div:
       if (*rhs) {
@@ -649,7 +631,7 @@ std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
                    "and u");
         return std::nullopt;
       }
-      emit(kDiv);
+      emit(GRADE_LIE_DIV);
       return *lhs;
     default:
       report(binary->getOpLoc(), "'" + ast::spell(binary->getOp()).str() +
@@ -659,10 +641,10 @@ std::optional<unsigned> LieFormula::compile(const ast::Expr &expr) {
     }
   }
   auto &call = llvm::cast<ast::CallExpr>(expr);
-  static const std::pair<llvm::StringLiteral, LieOp> kFunctions[] = {
-      {"exp", kExp},   {"log", kLog},   {"sqrt", kSqrt}, {"sin", kSin},
-      {"cos", kCos},   {"tan", kTan},   {"sinh", kSinh}, {"cosh", kCosh},
-      {"tanh", kTanh}, {"pow", kPow}};
+  static const std::pair<llvm::StringLiteral, grade_lie_op_t> kFunctions[] = {
+      {"exp", GRADE_LIE_EXP},   {"log", GRADE_LIE_LOG},   {"sqrt", GRADE_LIE_SQRT}, {"sin", GRADE_LIE_SIN},
+      {"cos", GRADE_LIE_COS},   {"tan", GRADE_LIE_TAN},   {"sinh", GRADE_LIE_SINH}, {"cosh", GRADE_LIE_COSH},
+      {"tanh", GRADE_LIE_TANH}, {"pow", GRADE_LIE_POW}};
   const auto *function = llvm::find_if(
       kFunctions, [&](const auto &f) { return f.first == call.getCallee(); });
   size_t arity = call.getCallee() == "pow" ? 2 : 1;
@@ -700,36 +682,36 @@ static double runProgram(llvm::ArrayRef<double> program, double eps, double x,
   double vars[] = {eps, x, t, u};
   for (size_t i = 0; i < program.size(); i += 2) {
     int op = int(program[i]);
-    if (op == kConst) {
+    if (op == GRADE_LIE_CONST) {
       stack.push_back(program[i + 1]);
       continue;
     }
-    if (op == kVar) {
+    if (op == GRADE_LIE_VAR) {
       stack.push_back(vars[int(program[i + 1])]);
       continue;
     }
     double a = stack.back();
-    if (op >= kAdd && op <= kPow) {
+    if (op >= GRADE_LIE_ADD && op <= GRADE_LIE_POW) {
       stack.pop_back();
       double &l = stack.back();
-      l = op == kAdd   ? l + a
-          : op == kSub ? l - a
-          : op == kMul ? l * a
-          : op == kDiv ? l / a
+      l = op == GRADE_LIE_ADD   ? l + a
+          : op == GRADE_LIE_SUB ? l - a
+          : op == GRADE_LIE_MUL ? l * a
+          : op == GRADE_LIE_DIV ? l / a
                        : std::pow(l, a);
       continue;
     }
     double &v = stack.back();
     switch (op) {
-    case kNeg: v = -a; break;
-    case kExp: v = std::exp(a); break;
-    case kLog: v = std::log(a); break;
-    case kSqrt: v = std::sqrt(a); break;
-    case kSin: v = std::sin(a); break;
-    case kCos: v = std::cos(a); break;
-    case kTan: v = std::tan(a); break;
-    case kSinh: v = std::sinh(a); break;
-    case kCosh: v = std::cosh(a); break;
+    case GRADE_LIE_NEG: v = -a; break;
+    case GRADE_LIE_EXP: v = std::exp(a); break;
+    case GRADE_LIE_LOG: v = std::log(a); break;
+    case GRADE_LIE_SQRT: v = std::sqrt(a); break;
+    case GRADE_LIE_SIN: v = std::sin(a); break;
+    case GRADE_LIE_COS: v = std::cos(a); break;
+    case GRADE_LIE_TAN: v = std::tan(a); break;
+    case GRADE_LIE_SINH: v = std::sinh(a); break;
+    case GRADE_LIE_COSH: v = std::cosh(a); break;
     default: v = std::tanh(a); break;
     }
   }

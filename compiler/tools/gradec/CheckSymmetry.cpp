@@ -62,6 +62,21 @@ double valueAt(const grade_tensor_t &tensor, int64_t k) {
              : double(static_cast<const float *>(tensor.data)[k]);
 }
 
+/// The largest difference of two arrays of one shape, relative to the
+/// largest value of `expected`; infinite when either holds a NaN.
+double relativeDifference(const grade_tensor_t &expected,
+                          const grade_tensor_t &actual) {
+  double largest = 0, difference = 0;
+  for (int64_t k = 0, n = grade_tensor_numel(&expected); k < n; ++k) {
+    largest = std::max(largest, std::abs(valueAt(expected, k)));
+    difference = std::max(difference, std::abs(valueAt(expected, k) -
+                                               valueAt(actual, k)));
+  }
+  if (std::isnan(difference))
+    return std::numeric_limits<double>::infinity();
+  return difference / std::max(largest, 1e-300);
+}
+
 /// One group element with the storage of its parts.
 struct Element {
   std::string kind; ///< "rotations", "all together", ...
@@ -373,15 +388,7 @@ std::optional<double> Checker::compare(const Element &element) {
                                     expected.get()),
                element.kind))
       return std::nullopt;
-    double largest = 0, difference = 0;
-    for (int64_t k = 0, n = grade_tensor_numel(expected.get()); k < n; ++k) {
-      largest = std::max(largest, std::abs(valueAt(*expected, k)));
-      difference = std::max(difference, std::abs(valueAt(*expected, k) -
-                                                 valueAt(*movedEnd[i], k)));
-    }
-    if (std::isnan(difference))
-      return std::numeric_limits<double>::infinity();
-    worst = std::max(worst, difference / std::max(largest, 1e-300));
+    worst = std::max(worst, relativeDifference(*expected, *movedEnd[i]));
   }
   return worst;
 }
@@ -407,17 +414,8 @@ std::optional<double> Checker::compareTimeShift(double tau) {
              "the right-hand side"))
     return std::nullopt;
   double worst = 0;
-  for (int32_t k = 0; k < count; ++k) {
-    double largest = 0, difference = 0;
-    for (int64_t e = 0, n = grade_tensor_numel(at[k]); e < n; ++e) {
-      largest = std::max(largest, std::abs(valueAt(*at[k], e)));
-      difference = std::max(
-          difference, std::abs(valueAt(*at[k], e) - valueAt(*shifted[k], e)));
-    }
-    if (std::isnan(difference))
-      return std::numeric_limits<double>::infinity();
-    worst = std::max(worst, difference / std::max(largest, 1e-300));
-  }
+  for (int32_t k = 0; k < count; ++k)
+    worst = std::max(worst, relativeDifference(*at[k], *shifted[k]));
   return worst;
 }
 
@@ -591,9 +589,9 @@ std::optional<bool> Checker::checkLie(Draw &draw, llvm::raw_ostream &os) {
       if (symmetry.lie_period_field < 0 &&
           std::abs(movedPeriod - period) > 1e-12 * period) {
         os << "  " << llvm::left_justify(lie.name, 18)
-           << "not checked: it stretches the grid, whose period is the "
-              "number "
-           << period << " (make it a parameter)\n";
+           << llvm::format("not checked: it stretches the grid, whose "
+                           "period is the number %g (make it a parameter)\n",
+                           period);
         skipped = true;
         break;
       }
@@ -611,16 +609,7 @@ std::optional<bool> Checker::checkLie(Draw &draw, llvm::raw_ostream &os) {
           runGrid(n, movedPeriod, movedTimes, first, seed);
       if (!rerun)
         return std::nullopt;
-      double largest = 0, difference = 0;
-      for (int64_t k = 0, size = grade_tensor_numel(moved); k < size; ++k) {
-        largest = std::max(largest, std::abs(valueAt(*moved, k)));
-        difference = std::max(difference,
-                              std::abs(valueAt(*moved, k) -
-                                       valueAt(*rerun->frames, k)));
-      }
-      errors[level] = std::isnan(difference)
-                          ? std::numeric_limits<double>::infinity()
-                          : difference / std::max(largest, 1e-300);
+      errors[level] = relativeDifference(*moved, *rerun->frames);
     }
     if (skipped)
       continue;
