@@ -636,7 +636,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                                  : emit.addressOf(b, defaultArray),
             defaultGraphStr.empty() ? emit.null(b)
                                     : emit.addressOf(b, defaultGraphStr),
-            emit.addressOf(b, symmetryDesc)};
+            emit.addressOf(b, symmetryDesc),
+            // The GPU code's descriptor (none yet).
+            emit.null(b)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;

@@ -320,6 +320,50 @@ typedef struct grade_symmetry_desc {
   const grade_lie_desc_t *lie; /**< `num_lie` transformations */
 } grade_symmetry_desc_t;
 
+/** The device runtime a library's GPU entries call. A GPU entry is host
+ *  code: it reads the slot table (which then holds device-accessible
+ *  pointers) and launches the library's kernels through these functions,
+ *  whose signatures are those MLIR's gpu-to-llvm lowering calls (mgpu*).
+ *  The library holds one table (`grade_gpu_desc_t::hooks`), all NULL until
+ *  the runtime fills it, before the first GPU entry runs; the functions
+ *  act on the calling thread's current device, which the runtime sets
+ *  around every entry call. */
+typedef struct grade_gpu_hooks {
+  /** The kernel `name` of the PTX image loaded for the current device;
+   *  `module` is ignored (the library's images are in grade_gpu_desc_t). */
+  void *(*module_get_function)(void *module, const char *name);
+  /** The current device's stream (created once, not per launch). */
+  void *(*stream_create)(void);
+  void (*stream_synchronize)(void *stream);
+  void (*stream_destroy)(void *stream); /**< keeps the device's stream */
+  void (*launch_kernel)(void *function, intptr_t grid_x, intptr_t grid_y,
+                        intptr_t grid_z, intptr_t block_x, intptr_t block_y,
+                        intptr_t block_z, int32_t shared_bytes, void *stream,
+                        void **params, void **extra, intptr_t num_params);
+  /** Memory for an entry's temporaries (global reductions' partials),
+   *  readable by the host after a launch returns (managed memory). */
+  void *(*mem_alloc)(uint64_t bytes, void *stream, int8_t host_shared);
+  void (*mem_free)(void *pointer, void *stream);
+} grade_gpu_hooks_t;
+
+/** A library's GPU code: PTX images for one or more architectures and, for
+ *  each of the descriptor's entries, the host function that launches its
+ *  kernels. The buffers in the slot table must be device-accessible
+ *  (managed memory: the host code of an entry reads the partial results of
+ *  global reductions and writes global values). Launches are ordered on
+ *  the device's stream and each is followed by a stream_synchronize. */
+typedef struct grade_gpu_desc {
+  int32_t num_images;
+  int32_t has_cpu_code; /**< 0: `entries[i].fn` are NULL (--target=cuda) */
+  /** "sm_80", "sm_90", ...: the PTX `.target` of each image; a device runs
+   *  the image of the highest architecture not above its own. */
+  const char *const *chips;
+  const char *const *ptx; /**< NUL-terminated PTX text per image */
+  /** For each of the descriptor's `entries`, in order. */
+  const grade_kernel_fn *entry_fns;
+  grade_gpu_hooks_t *hooks; /**< writable, in the library */
+} grade_gpu_desc_t;
+
 /** Static description of a compiled model. */
 typedef struct grade_model_descriptor {
   uint32_t abi_version; /**< GRADE_MODEL_ABI_VERSION */
@@ -381,6 +425,10 @@ typedef struct grade_model_descriptor {
   /** The symmetry groups and how every field transforms (see
    *  grade_symmetry_apply in runtime.h); never NULL. */
   const grade_symmetry_desc_t *symmetry;
+  /* Since struct_size 272: */
+  /** The library's GPU code (`gradec --target=cuda`); NULL when it has
+   *  none. */
+  const grade_gpu_desc_t *gpu;
 } grade_model_descriptor_t;
 
 /* The layout is the ABI: the compiler emits these structs field by field
@@ -400,7 +448,9 @@ GRADE_ABI_ASSERT(sizeof(grade_adaptive_desc_t) == 40, "adaptive layout");
 GRADE_ABI_ASSERT(sizeof(grade_field_law_t) == 32, "field law layout");
 GRADE_ABI_ASSERT(sizeof(grade_symmetry_desc_t) == 64, "symmetry layout");
 GRADE_ABI_ASSERT(sizeof(grade_lie_desc_t) == 48, "lie layout");
-GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 264,
+GRADE_ABI_ASSERT(sizeof(grade_gpu_hooks_t) == 56, "gpu hooks layout");
+GRADE_ABI_ASSERT(sizeof(grade_gpu_desc_t) == 40, "gpu descriptor layout");
+GRADE_ABI_ASSERT(sizeof(grade_model_descriptor_t) == 272,
                  "model descriptor layout");
 #undef GRADE_ABI_ASSERT
 #endif

@@ -26,7 +26,7 @@
 // CHECK: llvm.func @omp_get_num_procs() -> i32
 // CHECK-LABEL: llvm.mlir.global private constant @__grade_decay.descriptor()
 // CHECK: llvm.mlir.constant(2 : i32)
-// CHECK: llvm.mlir.constant(264 : i32)
+// CHECK: llvm.mlir.constant(272 : i32)
 // CHECK-LABEL: llvm.func @grade_model_descriptor() -> !llvm.ptr
 // CHECK: %[[D:.*]] = llvm.mlir.addressof @__grade_decay.descriptor : !llvm.ptr
 // CHECK: llvm.return %[[D]]

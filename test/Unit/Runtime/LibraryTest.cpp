@@ -450,7 +450,7 @@ TEST_F(BrokenDescriptorTest, AbiVersionAndSize) {
   desc.abi_version = GRADE_MODEL_ABI_VERSION;
   desc.struct_size = offsetof(grade_model_descriptor_t, set_num_threads);
   EXPECT_EQ(wrap(), "[ABI mismatch] linked model: descriptor is 136 bytes, "
-                    "this runtime needs at least 264; recompile it with this "
+                    "this runtime needs at least 272; recompile it with this "
                     "gradec");
   // A newer, larger descriptor is fine.
   desc.struct_size = sizeof(desc) + 16;
