@@ -101,6 +101,8 @@ LogicalResult grade::parseTargets(StringRef text, PipelineOptions &options,
   text.split(items, ',');
   for (StringRef item : items) {
     item = item.trim();
+    if (item.empty())
+      continue;
     if (item == "cpu") {
       cpu = true;
       inCuda = false;

@@ -116,7 +116,7 @@ struct ConvertKernelsToGPUPass
       return;
     if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0) {
       module.emitError("block-size ")
-          << blockSize << " is not a multiple of 32 between 32 and 1024";
+          << static_cast<int64_t>(blockSize) << " is not a multiple of 32 between 32 and 1024";
       return signalPassFailure();
     }
     MLIRContext *context = module.getContext();
