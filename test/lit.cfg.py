@@ -56,7 +56,7 @@ if config.grade_compiler_enabled:
 else:
     config.excludes += ["Frontend", "Sema", "MLIRGen", "Dialect", "Conversion",
                         "Pipeline", "Driver", "Integration", "Numerics",
-                        "Examples", "Symmetry"]
+                        "Examples", "Symmetry", "GPU"]
 
 # Python with NumPy/SciPy for reference computations.
 try:

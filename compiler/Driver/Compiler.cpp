@@ -396,8 +396,10 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
   if (cuda && from < Stage::GPU && to >= Stage::GPU &&
       failed(runPipeline(
           module,
-          [](OpPassManager &pm) {
-            pm.addPass(createConvertKernelsToGPU());
+          [&](OpPassManager &pm) {
+            ConvertKernelsToGPUOptions gpu;
+            gpu.emulate = options.pipeline.gpuEmulation;
+            pm.addPass(createConvertKernelsToGPU(gpu));
             pm.addPass(createCanonicalizerPass());
             pm.addPass(createCSEPass());
           },

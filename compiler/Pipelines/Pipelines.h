@@ -63,6 +63,10 @@ struct PipelineOptions {
   /// The CUDA toolkit whose libdevice provides exp, tanh, ... on the GPU;
   /// empty: $CUDA_HOME, $CUDA_PATH or /usr/local/cuda.
   std::string cudaPath;
+  /// cuda: also compile each kernel for the host, exported as
+  /// `gradegen_emulated_<kernel>(params, grid, block)`, so that a test
+  /// driver standing in for the GPU can run the GPU entries.
+  bool gpuEmulation = false;
   /// LLVM's optimisation level for the generated code (0 to 3).
   unsigned optLevel = 3;
   /// CPU: prefetch the rows read at the other end of the edges

@@ -26,6 +26,11 @@ inline constexpr llvm::StringLiteral kGpuKernelSuffix = "_cuda";
 inline constexpr llvm::StringLiteral kGpuEntryAttr = "grade.gpu_entry";
 inline constexpr llvm::StringLiteral kGpuKernelAttr = "grade.gpu_kernel";
 inline constexpr llvm::StringLiteral kGpuModuleName = "gradegen_kernels";
+/// convert-kernels-to-gpu{emulate}: a kernel's host twin, and the exported
+/// function running a launch of it (`<prefix><kernel>(params, grid, block)`).
+inline constexpr llvm::StringLiteral kEmulatedSuffix = "_emulated";
+inline constexpr llvm::StringLiteral kEmulatedAttr = "grade.emulated_kernel";
+inline constexpr llvm::StringLiteral kEmulatedPrefix = "gradegen_emulated_";
 
 #define GEN_PASS_DECL
 #include "dialects/Conversion/Passes.h.inc"

@@ -86,7 +86,10 @@ def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
-           "threads per block (a multiple of 32, at most 1024)">
+           "threads per block (a multiple of 32, at most 1024)">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "also keep each kernel as a host function of the thread ids, "
+           "`<kernel>_emulated`, for tests without a GPU">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

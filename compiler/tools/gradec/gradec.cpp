@@ -132,6 +132,12 @@ static cl::opt<std::string> cudaPath(
              "... on the GPU (default: $CUDA_HOME, $CUDA_PATH or "
              "/usr/local/cuda)"),
     cl::value_desc("dir"), cl::init(""), cl::cat(category));
+static cl::opt<bool> gpuEmulation(
+    "gpu-emulation",
+    cl::desc("cuda, for tests without a GPU: also compile the GPU kernels for "
+             "the host (gradegen_emulated_<kernel>), which grade-gpu-emulate "
+             "runs in place of the device"),
+    cl::init(false), cl::cat(category));
 static cl::opt<unsigned> optLevel(
     "opt-level",
     cl::desc("LLVM optimisation level of the generated code, 0 to 3 "
@@ -775,6 +781,7 @@ int compileMain(const char *argv0) {
       pipelineOptions.optLevel = optLevel;
       pipelineOptions.prefetch = prefetchRows;
       pipelineOptions.cudaPath = cudaPath;
+      pipelineOptions.gpuEmulation = gpuEmulation;
       (void)checkPipelineOptions(pipelineOptions, error);
     }
     if (!error.empty()) {

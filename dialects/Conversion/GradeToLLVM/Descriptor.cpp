@@ -838,10 +838,87 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   return success();
 }
 
+/// For each kernel's host twin `<kernel>_emulated` (convert-kernels-to-gpu
+/// {emulate}), the exported `gradegen_emulated_<kernel>(params, grid,
+/// block)`: the twin's arguments read from the launch's parameter array
+/// (one pointer per lowered argument, as cuLaunchKernel takes them), then
+/// every thread of every block in turn.
+void emitEmulationWrappers(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  Type ptr = LLVM::LLVMPointerType::get(context);
+  Type i64 = IntegerType::get(context, 64);
+  SmallVector<LLVM::LLVMFuncOp> twins;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+    if (func.getName().ends_with(kEmulatedSuffix) && !func.isExternal())
+      twins.push_back(func);
+  for (LLVM::LLVMFuncOp twin : twins) {
+    Location loc = twin.getLoc();
+    StringRef kernel = twin.getName().drop_back(kEmulatedSuffix.size());
+    OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+    auto wrapper = LLVM::LLVMFuncOp::create(
+        builder, loc, (kEmulatedPrefix + kernel).str(),
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                    {ptr, i64, i64}));
+    Block *entry = wrapper.addEntryBlock(builder);
+    Value params = entry->getArgument(0), grid = entry->getArgument(1),
+          block = entry->getArgument(2);
+    OpBuilder b = OpBuilder::atBlockEnd(entry);
+    ArrayRef<Type> types = twin.getFunctionType().getParams();
+    SmallVector<Value> args;
+    for (auto [index, type] : llvm::enumerate(types.drop_back(3))) {
+      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, params,
+                                       ArrayRef<LLVM::GEPArg>{int32_t(index)});
+      args.push_back(LLVM::LoadOp::create(
+          b, loc, type, LLVM::LoadOp::create(b, loc, ptr, slot)));
+    }
+    Value zero = LLVM::ConstantOp::create(b, loc, i64, 0);
+    Value one = LLVM::ConstantOp::create(b, loc, i64, 1);
+    Region &body = wrapper.getBody();
+    Block *outer = b.createBlock(&body, body.end(), {i64}, {loc});
+    Block *innerStart = b.createBlock(&body, body.end());
+    Block *inner = b.createBlock(&body, body.end(), {i64}, {loc});
+    Block *thread = b.createBlock(&body, body.end());
+    Block *nextBlock = b.createBlock(&body, body.end());
+    Block *exit = b.createBlock(&body, body.end());
+    b.setInsertionPointToEnd(entry);
+    LLVM::BrOp::create(b, loc, ValueRange{zero}, outer);
+    b.setInsertionPointToEnd(outer);
+    LLVM::CondBrOp::create(
+        b, loc,
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
+                             outer->getArgument(0), grid),
+        innerStart, exit);
+    b.setInsertionPointToEnd(innerStart);
+    LLVM::BrOp::create(b, loc, ValueRange{zero}, inner);
+    b.setInsertionPointToEnd(inner);
+    LLVM::CondBrOp::create(
+        b, loc,
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
+                             inner->getArgument(0), block),
+        thread, nextBlock);
+    b.setInsertionPointToEnd(thread);
+    SmallVector<Value> call(args);
+    call.append({outer->getArgument(0), block, inner->getArgument(0)});
+    LLVM::CallOp::create(b, loc, twin, call);
+    LLVM::BrOp::create(
+        b, loc,
+        ValueRange{LLVM::AddOp::create(b, loc, inner->getArgument(0), one)},
+        inner);
+    b.setInsertionPointToEnd(nextBlock);
+    LLVM::BrOp::create(
+        b, loc,
+        ValueRange{LLVM::AddOp::create(b, loc, outer->getArgument(0), one)},
+        outer);
+    b.setInsertionPointToEnd(exit);
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  }
+}
+
 struct EmitDescriptorPass
     : public grade::impl::EmitDescriptorBase<EmitDescriptorPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    emitEmulationWrappers(module);
     for (ModelOp model : llvm::make_early_inc_range(module.getOps<ModelOp>()))
       if (failed(emitDescriptor(model, module)))
         return signalPassFailure();

@@ -17,6 +17,13 @@
 //    kernels write them and the entry reads them after the launch. They are
 //    freed through the runtime (`mgpuMemFree`).
 //
+// With `emulate`, each kernel is also kept as a host function,
+// `<kernel>_emulated(args..., block, blockDim, thread)`, for which
+// grade-emit-descriptor writes `gradegen_emulated_<kernel>(params, grid,
+// block)`: the launch's parameters as cuLaunchKernel receives them, every
+// thread run in turn. A test driver standing in for the GPU runs the
+// library's GPU entries with it, on any machine.
+//
 // The reductions over each node's edges stay in one thread and in CSR
 // order, so results do not depend on the launch (no atomics) and equal the
 // CPU's up to the contraction of multiply-adds.
@@ -133,6 +140,8 @@ struct ConvertKernelsToGPUPass
       if (failed(match))
         return signalPassFailure();
       gpu::GPUFuncOp kernel = outline(func, *match);
+      if (emulate)
+        emulation(func, *match, kernel.getName());
       gpuSymbols.insert(kernel);
       outlined[func.getSymNameAttr()] = {kernel,
                                          match->loop.getUpperBound()[0]};
@@ -172,6 +181,51 @@ struct ConvertKernelsToGPUPass
       sharedAllocations(entry);
   }
 
+  /// The kernel as a host function of the thread's ids (trailing index
+  /// arguments: block, block size, thread), for emulation.
+  void emulation(func::FuncOp func, KernelLoop match, StringRef name) {
+    OpBuilder builder(func);
+    Location loc = func.getLoc();
+    SmallVector<Type> types(func.getArgumentTypes());
+    types.append(3, builder.getIndexType());
+    auto host = func::FuncOp::create(
+        builder, loc, (name + kEmulatedSuffix).str(),
+        builder.getFunctionType(types, {}));
+    host.setPrivate();
+    host->setAttr(kEmulatedAttr, builder.getUnitAttr());
+    Block *body = host.addEntryBlock();
+    builder.setInsertionPointToEnd(body);
+    unsigned n = func.getNumArguments();
+    emitThread(builder, func, match, body->getArguments().take_front(n),
+               body->getArgument(n), body->getArgument(n + 1),
+               body->getArgument(n + 2));
+    func::ReturnOp::create(builder, loc);
+  }
+
+  /// One thread of the kernel at `builder`: the prologue, then the loop's
+  /// body for iteration block * size + thread when it is in range.
+  void emitThread(OpBuilder &builder, func::FuncOp func, KernelLoop match,
+                  ValueRange args, Value block, Value size, Value thread) {
+    Location loc = func.getLoc();
+    IRMapping mapping;
+    mapping.map(func.getArguments(), args);
+    for (Operation *op : match.prologue)
+      builder.clone(*op, mapping);
+    Value index = arith::AddIOp::create(
+        builder, loc, arith::MulIOp::create(builder, loc, block, size),
+        thread);
+    Value inRange = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::ult, index,
+        mapping.lookup(match.loop.getUpperBound()[0]));
+    auto guard = scf::IfOp::create(builder, loc, inRange,
+                                   /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard insertion(builder);
+    builder.setInsertionPoint(guard.thenBlock()->getTerminator());
+    mapping.map(match.loop.getInductionVars()[0], index);
+    for (Operation &op : match.loop.getBody()->without_terminator())
+      builder.clone(op, mapping);
+  }
+
   /// The kernel `func` as a gpu.func, one thread per iteration of its loop.
   gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match) {
     StringRef name = func.getSymName();
@@ -184,28 +238,11 @@ struct ConvertKernelsToGPUPass
                     builder.getUnitAttr());
     Block &body = kernel.getBody().front();
     builder.setInsertionPointToEnd(&body);
-    IRMapping mapping;
-    mapping.map(func.getArguments(), body.getArguments());
-    for (Operation *op : match.prologue)
-      builder.clone(*op, mapping);
     Value block = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
     Value size = gpu::BlockDimOp::create(builder, loc, gpu::Dimension::x);
     Value thread = gpu::ThreadIdOp::create(builder, loc, gpu::Dimension::x);
-    Value index = arith::AddIOp::create(
-        builder, loc, arith::MulIOp::create(builder, loc, block, size),
-        thread);
-    Value inRange = arith::CmpIOp::create(
-        builder, loc, arith::CmpIPredicate::ult, index,
-        mapping.lookup(match.loop.getUpperBound()[0]));
-    auto guard = scf::IfOp::create(builder, loc, inRange,
-                                   /*withElseRegion=*/false);
-    {
-      OpBuilder::InsertionGuard insertion(builder);
-      builder.setInsertionPoint(guard.thenBlock()->getTerminator());
-      mapping.map(match.loop.getInductionVars()[0], index);
-      for (Operation &op : match.loop.getBody()->without_terminator())
-        builder.clone(op, mapping);
-    }
+    emitThread(builder, func, match, body.getArguments(), block, size,
+               thread);
     gpu::ReturnOp::create(builder, loc);
     return kernel;
   }
