@@ -217,6 +217,7 @@ void grade::buildGPUPipeline(OpPassManager &pm,
   device.addPass(createSCFToControlFlowPass());
   device.addPass(createConvertGpuOpsToNVVMOps());
   device.addPass(createReconcileUnrealizedCastsPass());
+  device.addPass(createAnnotateGPUKernels());
 }
 
 void grade::buildPTXPipeline(OpPassManager &pm,

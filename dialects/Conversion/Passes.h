@@ -30,6 +30,10 @@ inline constexpr llvm::StringLiteral kGpuModuleName = "gradegen_kernels";
 /// a part of a node may raise for its part (convert-gk-to-scf's finite
 /// check), so that convert-kernels-to-gpu may split the features.
 inline constexpr llvm::StringLiteral kAnyPartFlagAttr = "grade.any_part_flag";
+/// On a GPU kernel: its parameters (memrefs expanded) that point to buffers
+/// it only reads, distinct from the others (grade-annotate-gpu-kernels).
+inline constexpr llvm::StringLiteral kReadOnlyParamsAttr =
+    "grade.read_only_params";
 /// convert-kernels-to-gpu{emulate}: a kernel's host twin, and the exported
 /// function running a launch of it (`<prefix><kernel>(params, grid, block)`).
 inline constexpr llvm::StringLiteral kEmulatedSuffix = "_emulated";

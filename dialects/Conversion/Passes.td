@@ -102,6 +102,19 @@ def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def AnnotateGPUKernels : Pass<"grade-annotate-gpu-kernels",
+                              "::mlir::gpu::GPUModuleOp"> {
+  let summary = "mark the read-only buffers of the lowered GPU kernels";
+  let description = [{
+    After convert-gpu-to-nvvm: the pointer parameters listed in a kernel's
+    `grade.read_only_params` (set by convert-kernels-to-gpu: buffers the
+    kernel reads, never writes, and that are distinct allocations) get
+    `llvm.noalias` and `llvm.readonly`, so that the NVPTX backend reads them
+    through the read-only data cache (`ld.global.nc`).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def ConvertGradeToLLVM : Pass<"convert-grade-to-llvm", "::mlir::ModuleOp"> {
   let summary = "lower grade.slot views of the slot table to LLVM";
   let description = [{

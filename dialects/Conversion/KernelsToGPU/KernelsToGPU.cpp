@@ -57,6 +57,7 @@
 
 namespace grade {
 #define GEN_PASS_DEF_CONVERTKERNELSTOGPU
+#define GEN_PASS_DEF_ANNOTATEGPUKERNELS
 #include "dialects/Conversion/Passes.h.inc"
 } // namespace grade
 
@@ -66,6 +67,30 @@ using namespace grade;
 namespace {
 
 constexpr StringLiteral kScheduleAttr = "grade.schedule";
+
+/// The positions, among the kernel's parameters once its memrefs are
+/// expanded (allocated and aligned pointer, offset, sizes, strides), of the
+/// pointers of the buffers the kernel reads and does not write: distinct
+/// allocations (`llvm.noalias` on the CPU flavour's arguments), which the
+/// NVPTX backend then reads through the read-only data cache.
+SmallVector<int64_t> readOnlyPointerParams(func::FuncOp func) {
+  SmallVector<int64_t> positions;
+  int64_t position = 0;
+  for (BlockArgument arg : func.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type) {
+      ++position;
+      continue;
+    }
+    bool written = llvm::any_of(arg.getUsers(), [](Operation *user) {
+      return !isa<memref::LoadOp, memref::DimOp>(user);
+    });
+    if (!written && func.getArgAttr(arg.getArgNumber(), "llvm.noalias"))
+      positions.append({position, position + 1});
+    position += 3 + 2 * type.getRank();
+  }
+  return positions;
+}
 
 /// A kernel function's loop: the ops before it (its bound's computation)
 /// and the loop itself.
@@ -429,6 +454,10 @@ struct ConvertKernelsToGPUPass
                                          func.getFunctionType());
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                     builder.getUnitAttr());
+    SmallVector<int64_t> readOnly = readOnlyPointerParams(func);
+    if (!readOnly.empty())
+      kernel->setAttr(kReadOnlyParamsAttr,
+                      builder.getDenseI64ArrayAttr(readOnly));
     kernel->setAttr(kScheduleAttr,
                     builder.getStringAttr(
                         lanes > 1 ? "lanes(" + std::to_string(lanes) + ")"
@@ -481,6 +510,37 @@ struct ConvertKernelsToGPUPass
         dealloc.erase();
       }
     });
+  }
+};
+
+} // namespace
+
+namespace {
+
+struct AnnotateGPUKernelsPass
+    : public grade::impl::AnnotateGPUKernelsBase<AnnotateGPUKernelsPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>()) {
+      auto positions =
+          func->getAttrOfType<DenseI64ArrayAttr>(kReadOnlyParamsAttr);
+      if (!positions)
+        continue;
+      OpBuilder builder(func);
+      for (int64_t position : positions.asArrayRef()) {
+        if (position >= int64_t(func.getNumArguments()) ||
+            !isa<LLVM::LLVMPointerType>(func.getArgumentTypes()[position])) {
+          func.emitOpError("parameter ")
+              << position << " of '" << kReadOnlyParamsAttr
+              << "' is not a pointer";
+          return signalPassFailure();
+        }
+        func.setArgAttr(position, LLVM::LLVMDialect::getNoAliasAttrName(),
+                        builder.getUnitAttr());
+        func.setArgAttr(position, LLVM::LLVMDialect::getReadonlyAttrName(),
+                        builder.getUnitAttr());
+      }
+      func->removeAttr(kReadOnlyParamsAttr);
+    }
   }
 };
 
