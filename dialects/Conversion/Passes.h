@@ -30,6 +30,9 @@ inline constexpr llvm::StringLiteral kGpuModuleName = "gradegen_kernels";
 /// a part of a node may raise for its part (convert-gk-to-scf's finite
 /// check), so that convert-kernels-to-gpu may split the features.
 inline constexpr llvm::StringLiteral kAnyPartFlagAttr = "grade.any_part_flag";
+/// The library's wait for the GPU entry's launches (grade-emit-descriptor
+/// defines it over the runtime's hooks).
+inline constexpr llvm::StringLiteral kGpuWaitFunction = "gradegen_gpu_wait";
 /// On a GPU kernel: its parameters (memrefs expanded) that point to buffers
 /// it only reads, distinct from the others (grade-annotate-gpu-kernels).
 inline constexpr llvm::StringLiteral kReadOnlyParamsAttr =

@@ -228,7 +228,10 @@ private:
 /// library as a call through its slot of grade_gpu_hooks_t (`hook`), or
 /// by itself (`hook` < 0): the module "load" of a constructor that runs at
 /// dlopen, before the runtime is known, returns its argument (the images
-/// are the descriptor's), and the unload does nothing.
+/// are the descriptor's), and the unload does nothing; the synchronisation
+/// the translation places after every launch does nothing either, since
+/// convert-kernels-to-gpu places gradegen_gpu_wait (-3: the stream's
+/// synchronisation) where the host needs the launches' results.
 struct MgpuFunction {
   StringLiteral name;
   int hook;
@@ -236,7 +239,8 @@ struct MgpuFunction {
 constexpr MgpuFunction kMgpuFunctions[] = {
     {"mgpuModuleLoadJIT", -1},   {"mgpuModuleUnload", -2},
     {"mgpuModuleGetFunction", 0}, {"mgpuStreamCreate", 1},
-    {"mgpuStreamSynchronize", 2}, {"mgpuStreamDestroy", 3},
+    {"mgpuStreamSynchronize", -2}, {"mgpuStreamDestroy", 3},
+    {"gradegen_gpu_wait", -3},
     {"mgpuLaunchKernel", 4},      {"mgpuMemAlloc", 5},
     {"mgpuMemFree", 6}};
 constexpr int64_t kNumHooks = sizeof(grade_gpu_hooks_t) / sizeof(void *);
@@ -259,7 +263,8 @@ LLVM::LLVMFunctionType mgpuType(MLIRContext *context, StringRef name) {
       .Case("mgpuLaunchKernel", fn(none, {ptr, i64, i64, i64, i64, i64, i64,
                                           i32, ptr, ptr, ptr, i64}))
       .Case("mgpuMemAlloc", fn(ptr, {i64, ptr, i8}))
-      .Case("mgpuMemFree", fn(none, {ptr, ptr}));
+      .Case("mgpuMemFree", fn(none, {ptr, ptr}))
+      .Case("gradegen_gpu_wait", fn(none, {}));
 }
 
 /// Defines the mgpu* functions of the library (internal: they do not clash
@@ -287,6 +292,35 @@ LogicalResult defineMgpuFunctions(ModuleOp module, StringRef hooks) {
       continue;
     }
     if (mgpu.hook == -2) {
+      LLVM::ReturnOp::create(b, loc, ValueRange{});
+      continue;
+    }
+    if (mgpu.hook == -3) {
+      // stream_synchronize(stream_create()), when the runtime set both.
+      auto load = [&](int64_t index) -> Value {
+        Value slot = LLVM::GEPOp::create(
+            b, loc, ptr, table, LLVM::AddressOfOp::create(b, loc, ptr, hooks),
+            ArrayRef<LLVM::GEPArg>{0, int32_t(index)});
+        return LLVM::LoadOp::create(b, loc, ptr, slot);
+      };
+      Value create = load(1), synchronize = load(2);
+      Value null = LLVM::ZeroOp::create(b, loc, ptr);
+      Value unset = LLVM::OrOp::create(
+          b, loc,
+          LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, create, null),
+          LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, synchronize,
+                               null));
+      Block *call = func.addBlock(), *none = func.addBlock();
+      LLVM::CondBrOp::create(b, loc, unset, none, call);
+      b.setInsertionPointToEnd(call);
+      auto stream = LLVM::CallOp::create(
+          b, loc, LLVM::LLVMFunctionType::get(ptr, {}), ValueRange{create});
+      LLVM::CallOp::create(
+          b, loc,
+          LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), {ptr}),
+          ValueRange{synchronize, stream.getResult()});
+      LLVM::ReturnOp::create(b, loc, ValueRange{});
+      b.setInsertionPointToEnd(none);
       LLVM::ReturnOp::create(b, loc, ValueRange{});
       continue;
     }

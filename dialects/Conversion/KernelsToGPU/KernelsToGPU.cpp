@@ -302,8 +302,10 @@ struct ConvertKernelsToGPUPass
       }
       func.erase();
     }
-    for (func::FuncOp entry : entries)
+    for (func::FuncOp entry : entries) {
       sharedAllocations(entry);
+      waitBeforeHostAccess(entry);
+    }
   }
 
   /// The kernel as a host function of the thread's ids (trailing index
@@ -474,6 +476,47 @@ struct ConvertKernelsToGPUPass
         lanes);
     gpu::ReturnOp::create(builder, loc);
     return kernel;
+  }
+
+  /// Launches are asynchronous and ordered on the device's stream; the host
+  /// waits for them (`gradegen_gpu_wait`) only before it touches memory
+  /// again (a global read or written, partials combined or freed) and
+  /// before the entry returns: an rk4 step's launches run back to back.
+  void waitBeforeHostAccess(func::FuncOp entry) {
+    ModuleOp module = getOperation();
+    MLIRContext *context = module.getContext();
+    auto waitType =
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), {});
+    if (!module.lookupSymbol(kGpuWaitFunction)) {
+      OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+      LLVM::LLVMFuncOp::create(top, module.getLoc(), kGpuWaitFunction,
+                               waitType);
+    }
+    auto touchesMemory = [](Operation &op) {
+      if (isa<gpu::LaunchFuncOp>(op))
+        return false;
+      WalkResult found = op.walk([](Operation *inner) {
+        if (isa<memref::LoadOp, memref::StoreOp, LLVM::CallOp,
+                func::CallOp>(inner))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      });
+      return found.wasInterrupted();
+    };
+    bool pending = false;
+    for (Operation &op : llvm::make_early_inc_range(entry.getBody().front())) {
+      if (isa<gpu::LaunchFuncOp>(op)) {
+        pending = true;
+        continue;
+      }
+      if (!pending ||
+          !(touchesMemory(op) || op.hasTrait<OpTrait::IsTerminator>()))
+        continue;
+      OpBuilder b(&op);
+      LLVM::CallOp::create(b, op.getLoc(), waitType, kGpuWaitFunction,
+                           ValueRange{});
+      pending = false;
+    }
   }
 
   /// The entry's host allocations as memory the kernels can write.
