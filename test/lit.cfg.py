@@ -36,6 +36,10 @@ config.substitutions.append(("%grade_lib", config.grade_lib_dir))
 config.substitutions.append(("%grade_data", config.grade_data_dir))
 config.substitutions.append(("%examples", os.path.join(config.grade_src_root,
                                                         "examples")))
+# The unit tests' build directory: the mock model libraries and the fake
+# NVIDIA driver (fake-cuda/libcuda.so.1) that test/GPU also uses.
+config.substitutions.append(("%grade_unit", os.path.join(config.grade_obj_root,
+                                                          "test", "Unit")))
 
 # A sanitized build (scripts/check.sh --sanitize): ASan reserves terabytes
 # of address space for its shadow memory, so tests that run under an
@@ -56,7 +60,7 @@ if config.grade_compiler_enabled:
 else:
     config.excludes += ["Frontend", "Sema", "MLIRGen", "Dialect", "Conversion",
                         "Pipeline", "Driver", "Integration", "Numerics",
-                        "Examples", "Symmetry"]
+                        "Examples", "Symmetry", "GPU"]
 
 # Python with NumPy/SciPy for reference computations.
 try:
@@ -82,3 +86,29 @@ if os.path.isfile(os.path.join(config.grade_data_dir, "cora", "edges.mtx")):
 else:
     lit_config.note("no Cora data at %s: tests reading it are skipped"
                     % config.grade_data_dir)
+
+# A CUDA device, as the runtime itself finds one (grade_cuda_device_count:
+# libcuda.so.1 and at least one GPU), asked in a child process so that lit
+# does not load the driver. Numerical GPU tests REQUIRE cuda-device; the
+# messages of a machine without one are tested where it is absent.
+cuda_probe = ("import ctypes, sys\n"
+              "rt = ctypes.CDLL(sys.argv[1])\n"
+              "rt.grade_cuda_device_count.restype = ctypes.c_void_p\n"
+              "n = ctypes.c_int32(0)\n"
+              "print(0 if rt.grade_cuda_device_count(ctypes.byref(n)) "
+              "else n.value)\n")
+cuda_env = dict(os.environ)
+cuda_env.pop("GRADE_CUDA_DRIVER", None)
+try:
+    cuda_devices = int(subprocess.run(
+        [config.python_executable, "-c", cuda_probe,
+         os.path.join(config.grade_lib_dir, "libgrade_rt.so")],
+        env=cuda_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        timeout=60).stdout.strip() or 0)
+except (OSError, ValueError, subprocess.SubprocessError):
+    cuda_devices = 0
+if cuda_devices > 0:
+    config.available_features.add("cuda-device")
+else:
+    lit_config.note("no CUDA device (no NVIDIA driver or no GPU): numerical "
+                    "GPU tests are unsupported")

@@ -360,6 +360,13 @@ static cl::opt<int> runThreads("threads",
                                cl::desc("Threads (default: chosen from the "
                                         "graph's size, up to all cores)"),
                                cl::init(0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<std::string> runDevice(
+    "device",
+    cl::desc("Where the kernels run: cpu (default), cuda (the first GPU) or "
+             "cuda:N; a GPU needs a library compiled with --target=cuda and "
+             "the NVIDIA driver (libcuda.so.1)"),
+    cl::value_desc("cpu|cuda[:N]"), cl::init("cpu"), cl::sub(runCommand),
+    cl::cat(category));
 static cl::opt<double> runProgressInterval(
     "progress-interval",
     cl::desc("Seconds between progress lines when stderr is not a terminal "
@@ -1555,6 +1562,7 @@ int runMain(const char *argv0) {
   }
   if (failedStatus(grade_session_create(lib, &session)) ||
       failedStatus(grade_session_set_threads(session, runThreads)) ||
+      failedStatus(grade_session_set_device(session, runDevice.c_str())) ||
       failedStatus(grade_session_bind_graph(session, graph)))
     return 1;
   // What to bind: --load's entries first (those that --input, --param or
