@@ -66,7 +66,7 @@ public:
   /// device is unusable: every later run fails with that error.
   grade_status_t run(grade_kernel_fn fn, const char *entry,
                      void *const *slots, int64_t numNodes, int64_t numEdges,
-                     double t, double dt) noexcept;
+                     double t, double dt);
 
   /// "cuda:0 (NVIDIA H200, sm_90)".
   const std::string &label() const { return name; }
@@ -82,6 +82,8 @@ public:
   void *streamHandle() const { return stream; }
   void *entryAllocate(uint64_t bytes);
   void entryFree(void *pointer);
+  /// Records that a hook ran out of host memory (its first error).
+  void outOfHostMemory() noexcept;
 
 private:
   Device() = default;
@@ -104,8 +106,7 @@ private:
   std::unordered_map<void *, std::string> kernelNames;
   std::unordered_set<const void *> allocations;
   std::string allocError;
-  /// The entry being run and the last kernel launched (for messages).
-  const char *entryName = "";
+  /// The last kernel launched (for the message of a fault found later).
   std::string lastKernel;
   bool failed = false;
   int failedRc = 0;  ///< the CUDA result of the first error (0: none)

@@ -190,29 +190,57 @@ grade_status_t getDriver(const Driver *&out) {
 /// The device whose GPU entry the calling thread is running.
 thread_local Device *tCurrent = nullptr;
 
-void *hookModuleGetFunction(void *, const char *name) {
-  return tCurrent ? tCurrent->function(name) : nullptr;
+/// Runs a hook's body on the current device (nothing without one: a GPU
+/// entry called outside the runtime). The hooks are called from generated
+/// C code, so no exception may leave them: running out of host memory for
+/// a message is recorded as such.
+template <typename Result, typename Body>
+Result onCurrent(Result none, Body body) noexcept {
+  Device *device = tCurrent;
+  if (!device)
+    return none;
+  try {
+    return body(*device);
+  } catch (...) {
+    device->outOfHostMemory();
+    return none;
+  }
 }
-void *hookStreamCreate() { return tCurrent ? tCurrent->streamHandle() : nullptr; }
+
+void *hookModuleGetFunction(void *, const char *name) {
+  return onCurrent<void *>(nullptr,
+                           [&](Device &d) { return d.function(name); });
+}
+void *hookStreamCreate() {
+  return onCurrent<void *>(nullptr,
+                           [](Device &d) { return d.streamHandle(); });
+}
 void hookStreamSynchronize(void *stream) {
-  if (tCurrent)
-    tCurrent->synchronize(stream);
+  onCurrent<int>(0, [&](Device &d) {
+    d.synchronize(stream);
+    return 0;
+  });
 }
 void hookStreamDestroy(void *) {}
 void hookLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
                       intptr_t bx, intptr_t by, intptr_t bz,
                       int32_t sharedBytes, void *stream, void **params,
                       void **extra, intptr_t numParams) {
-  if (tCurrent)
-    tCurrent->launch(function, gx, gy, gz, bx, by, bz, sharedBytes, stream,
-                     params, extra, numParams);
+  onCurrent<int>(0, [&](Device &d) {
+    d.launch(function, gx, gy, gz, bx, by, bz, sharedBytes, stream, params,
+             extra, numParams);
+    return 0;
+  });
 }
 void *hookMemAlloc(uint64_t bytes, void *, int8_t) {
-  return tCurrent ? tCurrent->entryAllocate(bytes) : nullptr;
+  return onCurrent<void *>(nullptr,
+                           [&](Device &d) { return d.entryAllocate(bytes); });
 }
 void hookMemFree(void *pointer, void *) {
-  if (tCurrent)
-    tCurrent->entryFree(pointer);
+  onCurrent<int>(0, [&](Device &d) {
+    d.entryFree(pointer);
+    return 0;
+  });
 }
 
 std::mutex gHooksMutex;
@@ -547,29 +575,44 @@ void Device::entryFree(void *pointer) {
   release(pointer);
 }
 
+void Device::outOfHostMemory() noexcept {
+  if (failed)
+    return;
+  failed = true;
+  failedRc = CUDA_ERROR_OUT_OF_MEMORY;
+  error.clear(); // run() says what happened
+}
+
 grade_status_t Device::run(grade_kernel_fn fn, const char *entry,
                            void *const *slots, int64_t numNodes,
-                           int64_t numEdges, double t, double dt) noexcept {
+                           int64_t numEdges, double t, double dt) {
   if (sticky)
     return makeStatus(failedCode(),
                       "model '%s': %s failed earlier in this session (%s); "
                       "create a new session",
                       desc->name, name.c_str(), error.c_str());
-  Device *previous = tCurrent;
-  tCurrent = this;
-  entryName = entry;
-  failed = false;
-  lastKernel.clear();
-  if (makeCurrent()) {
-    fn(slots, numNodes, numEdges, t, dt);
-    // The entry synchronises after each launch; this catches a kernel it
-    // did not wait for.
-    synchronize(stream);
+  // The current device for the hooks, restored however this returns.
+  struct Current {
+    Device *previous = tCurrent;
+    explicit Current(Device *device) { tCurrent = device; }
+    ~Current() { tCurrent = previous; }
+  };
+  {
+    Current current(this);
+    failed = false;
+    lastKernel.clear();
+    if (makeCurrent()) {
+      fn(slots, numNodes, numEdges, t, dt);
+      // The entry synchronises after each launch; this catches a kernel it
+      // did not wait for.
+      synchronize(stream);
+    }
   }
-  tCurrent = previous;
   if (!failed)
     return nullptr;
   sticky = true;
+  if (error.empty())
+    error = "out of host memory in a launch function";
   return makeStatus(failedCode(), "model '%s': GPU entry '%s' on %s: %s",
                     desc->name, entry, name.c_str(), error.c_str());
 }

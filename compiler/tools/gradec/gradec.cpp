@@ -1952,7 +1952,11 @@ int runMain(const char *argv0) {
     llvm::outs() << ", dt = " << llvm::format("%g", dt);
   llvm::outs() << ") on "
                << grade_graph_num_nodes(graph) << " nodes, "
-               << grade_graph_num_edges(graph) << " edges\n";
+               << grade_graph_num_edges(graph) << " edges";
+  // The GPU it ran on, if any.
+  if (llvm::StringRef(grade_session_device(session)) != "cpu")
+    llvm::outs() << ", " << grade_session_device(session);
+  llvm::outs() << "\n";
   llvm::outs() << llvm::format(
       "integrated t = %g -> %g in %lld steps: %.3f ms (%.3f ms/step), "
       "initialisation %.3f ms\n",
