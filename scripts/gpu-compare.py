@@ -10,8 +10,11 @@ and compare every state and readout: the GPU's against the CPU's within
 the two GPU runs bit for bit (reductions in a fixed order, no atomics).
 
 Without a GPU the same script checks its own machinery with
---targets cpu --device cpu (the CPU against itself). Prints one line per
-example and a summary; exits 1 when a comparison fails.
+--targets cpu --device cpu (the CPU against itself), and the runtime's
+device path with --shim and --driver: each example compiled for the CPU
+only, run on the device through the test shim (test/Unit/Runtime/GpuShim.c)
+on the fake driver, whose kernels run the CPU entries on managed memory.
+Prints one line per example and a summary; exits 1 when a comparison fails.
 """
 
 import argparse
@@ -27,12 +30,15 @@ import numpy as np
 TOLERANCE = {"f64": 1e-12, "f32": 1e-5}
 
 
-def run(cmd, log):
+def run(cmd, log, env=None):
     """Runs cmd; returns (ok, combined output). Appends both to log."""
     result = subprocess.run(cmd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, **env) if env else None)
     with open(log, "a") as out:
-        out.write("$ " + " ".join(cmd) + "\n" + result.stdout + "\n")
+        out.write("$ " + " ".join("%s=%s" % item for item in
+                                  (env or {}).items()) + " " +
+                  " ".join(cmd) + "\n" + result.stdout + "\n")
     return result.returncode == 0, result.stdout
 
 
@@ -129,10 +135,22 @@ def check_example(path, args, runtime, rng):
     open(log, "w").close()
     gradec = os.path.join(args.build, "bin", "gradec")
     lib = os.path.join(work, "lib%s.so" % name)
-    ok, out = run([gradec, path, "--target=" + args.targets, "-o", lib], log)
+    compile_cmd = [gradec, path, "-o", lib]
+    if args.scheme:
+        compile_cmd.append("--scheme=" + args.scheme)
+    # The device runs' library and environment: the library itself, or the
+    # shim wrapping it on the fake driver.
+    device_lib, device_env = lib, None
+    if args.shim:
+        device_lib = args.shim
+        device_env = {"GRADE_GPU_SHIM_TARGET": lib,
+                      "GRADE_CUDA_DRIVER": args.driver}
+    else:
+        compile_cmd.insert(2, "--target=" + args.targets)
+    ok, out = run(compile_cmd, log)
     if not ok:
         return "FAIL", "compile: " + out.strip().splitlines()[-1]
-    ok, out = run([gradec, "info", lib], log)
+    ok, out = run([gradec, "info", device_lib], log, device_env)
     if not ok:
         return "FAIL", "info: " + out.strip()
     desc = json.loads(out)
@@ -188,10 +206,11 @@ def check_example(path, args, runtime, rng):
 
     def run_on(device, tag):
         result = os.path.join(work, "%s.npz" % tag)
-        cmd = [gradec, "run", lib, "--device", device, "--t1", repr(t1)] + \
-            graph_args + load_args + \
+        on_cpu = device == "cpu"
+        cmd = [gradec, "run", lib if on_cpu else device_lib, "--device",
+               device, "--t1", repr(t1)] + graph_args + load_args + \
             ["--output=%s=%s" % (o, result) for o in outputs]
-        ok, out = run(cmd, log)
+        ok, out = run(cmd, log, None if on_cpu else device_env)
         return (np.load(result) if ok else None), out
 
     cpu, out = run_on("cpu", "cpu")
@@ -229,9 +248,20 @@ def main():
     parser.add_argument("--steps", type=int, default=50,
                         help="integrate at most this many of the model's "
                         "steps")
+    parser.add_argument("--scheme", default=None,
+                        help="compile with this built-in scheme instead "
+                        "of each model's own")
+    parser.add_argument("--shim", default=None,
+                        help="without a GPU: run the device side through "
+                        "this shim library (libgrade_gpu_shim.so)")
+    parser.add_argument("--driver", default=None,
+                        help="with --shim: the fake driver to load "
+                        "(GRADE_CUDA_DRIVER)")
     parser.add_argument("examples", nargs="*",
                         help="model files (default: examples/*.grade)")
     args = parser.parse_args()
+    if bool(args.shim) != bool(args.driver):
+        parser.error("--shim and --driver go together")
     args.work = args.work or os.path.join(args.build, "gpu-compare")
     examples = args.examples or sorted(
         os.path.join(root, "examples", f)
