@@ -39,6 +39,7 @@ using CUdeviceptr = unsigned long long;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
+constexpr CUresult CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
@@ -394,6 +395,22 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
     log.resize(std::strlen(log.c_str()));
     while (!log.empty() && (log.back() == '\n' || log.back() == ' '))
       log.pop_back();
+    // A driver older than the PTX ISA the compiler wrote: say which.
+    if (rc == CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
+      int version = 0;
+      driver->cuDriverGetVersion(&version);
+      const char *isa = std::strstr(gpu->ptx[best], ".version ");
+      std::string wanted =
+          isa ? std::string(isa + 9, std::strcspn(isa + 9, " \r\n")) : "?";
+      return makeStatus(
+          GRADE_ERROR_FAILED_PRECONDITION,
+          "model '%s': the PTX for %s does not load on %s: "
+          "cuModuleLoadDataEx: %s (the PTX is ISA version %s, newer than "
+          "this NVIDIA driver, CUDA %d.%d, supports: update the driver)",
+          desc.name, device->imageChip.c_str(), device->name.c_str(),
+          driver->describe(rc).c_str(), wanted.c_str(), version / 1000,
+          version % 1000 / 10);
+    }
     return makeStatus(
         rc == CUDA_ERROR_OUT_OF_MEMORY ? GRADE_ERROR_OUT_OF_MEMORY
                                        : GRADE_ERROR_FAILED_PRECONDITION,

@@ -21,6 +21,8 @@
  *   FAKE_CUDA_DEVICES=N       devices (default 1)
  *   FAKE_CUDA_CC=M.m          compute capability (default 9.0)
  *   FAKE_CUDA_JIT_FAIL=1      cuModuleLoadDataEx fails with a JIT log
+ *   FAKE_CUDA_JIT_FAIL=version  ... with CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+ *                             (a driver older than the PTX; it reports 12.2)
  *   FAKE_CUDA_FAIL_LAUNCH=K   launching kernel K fails
  *                             (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES)
  *   FAKE_CUDA_FAULT=K         kernel K faults: the next synchronisation
@@ -47,6 +49,7 @@ enum {
   CUDA_ERROR_OUT_OF_MEMORY = 2,
   CUDA_ERROR_INVALID_DEVICE = 101,
   CUDA_ERROR_INVALID_PTX = 218,
+  CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222,
   CUDA_ERROR_INVALID_HANDLE = 400,
   CUDA_ERROR_NOT_FOUND = 500,
   CUDA_ERROR_ILLEGAL_ADDRESS = 700,
@@ -134,7 +137,7 @@ FAKE_EXPORT CUresult cuInit(unsigned flags) {
 }
 
 FAKE_EXPORT CUresult cuDriverGetVersion(int *version) {
-  *version = 13000;
+  *version = 12020;
   return CUDA_SUCCESS;
 }
 
@@ -226,6 +229,8 @@ FAKE_EXPORT CUresult cuModuleLoadDataEx(void **module, const void *image,
     memcpy(gLastTarget, target + 8, n);
     gLastTarget[n] = '\0';
   }
+  if (envIs("FAKE_CUDA_JIT_FAIL", "version"))
+    return CUDA_ERROR_UNSUPPORTED_PTX_VERSION;
   if (envIs("FAKE_CUDA_JIT_FAIL", "1")) {
     char *log = NULL;
     size_t size = 0;
@@ -353,6 +358,9 @@ FAKE_EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
   case CUDA_ERROR_OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; break;
   case CUDA_ERROR_INVALID_DEVICE: *name = "CUDA_ERROR_INVALID_DEVICE"; break;
   case CUDA_ERROR_INVALID_PTX: *name = "CUDA_ERROR_INVALID_PTX"; break;
+  case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
+    *name = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
+    break;
   case CUDA_ERROR_INVALID_HANDLE: *name = "CUDA_ERROR_INVALID_HANDLE"; break;
   case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
   case CUDA_ERROR_ILLEGAL_ADDRESS: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; break;
@@ -373,6 +381,9 @@ FAKE_EXPORT CUresult cuGetErrorString(CUresult error, const char **text) {
   case CUDA_ERROR_INVALID_DEVICE: *text = "invalid device ordinal"; break;
   case CUDA_ERROR_INVALID_PTX:
     *text = "a PTX JIT compilation failed";
+    break;
+  case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
+    *text = "the provided PTX was compiled with an unsupported toolchain.";
     break;
   case CUDA_ERROR_INVALID_HANDLE: *text = "invalid resource handle"; break;
   case CUDA_ERROR_NOT_FOUND: *text = "named symbol not found"; break;

@@ -381,6 +381,19 @@ TEST_F(GpuTest, AJitFailureShowsTheLog) {
             "requires .target sm_90 or higher");
 }
 
+TEST_F(GpuTest, ADriverOlderThanThePtxSaysSo) {
+  setenv("FAKE_CUDA_JIT_FAIL", "version", 1);
+  grade_session_t *session = open(GRADE_MOCK_MODEL_GPU_PATH);
+  ASSERT_TRUE(session);
+  EXPECT_EQ(setDevice(session, "cuda"),
+            "[failed precondition] model 'decay': the PTX for sm_90 does not "
+            "load on cuda:0 (Fake GPU 0, sm_90): cuModuleLoadDataEx: "
+            "CUDA_ERROR_UNSUPPORTED_PTX_VERSION: the provided PTX was "
+            "compiled with an unsupported toolchain. (the PTX is ISA version "
+            "7.8, newer than this NVIDIA driver, CUDA 12.2, supports: update "
+            "the driver)");
+}
+
 //===----------------------------------------------------------------------===//
 // Running on the device
 //===----------------------------------------------------------------------===//
