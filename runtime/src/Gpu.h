@@ -64,9 +64,8 @@ public:
   /// the first error recorded by the launch functions (a status naming
   /// the entry, the call and the kernel), or NULL. After an error the
   /// device is unusable: every later run fails with that error.
-  grade_status_t run(grade_kernel_fn fn, const char *entry,
-                     void *const *slots, int64_t numNodes, int64_t numEdges,
-                     double t, double dt);
+  grade_status_t run(grade_kernel_fn fn, const char *entry, void *const *slots,
+                     int64_t numNodes, int64_t numEdges, double t, double dt);
 
   /// "cuda:0 (NVIDIA H200, sm_90)".
   const std::string &label() const { return name; }
@@ -109,9 +108,9 @@ private:
   /// The last kernel launched (for the message of a fault found later).
   std::string lastKernel;
   bool failed = false;
-  int failedRc = 0;  ///< the CUDA result of the first error (0: none)
-  std::string error; ///< the first recorded error
-  int allocRc = 0;   ///< the CUDA result of the last failed allocation
+  int failedRc = 0;    ///< the CUDA result of the first error (0: none)
+  std::string error;   ///< the first recorded error
+  int allocRc = 0;     ///< the CUDA result of the last failed allocation
   bool sticky = false; ///< an entry failed: the device is unusable
 };
 

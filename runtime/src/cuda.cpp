@@ -132,8 +132,7 @@ LoadedDriver loadDriver(const std::string &path) {
   lookup(handle, "cuDriverGetVersion", driver->cuDriverGetVersion, missing);
   lookup(handle, "cuDeviceGetCount", driver->cuDeviceGetCount, missing);
   lookup(handle, "cuDeviceGet", driver->cuDeviceGet, missing);
-  lookup(handle, "cuDeviceGetAttribute", driver->cuDeviceGetAttribute,
-         missing);
+  lookup(handle, "cuDeviceGetAttribute", driver->cuDeviceGetAttribute, missing);
   lookup(handle, "cuDeviceGetName", driver->cuDeviceGetName, missing);
   lookup(handle, "cuDevicePrimaryCtxRetain", driver->cuDevicePrimaryCtxRetain,
          missing);
@@ -213,8 +212,7 @@ void *hookModuleGetFunction(void *, const char *name) {
                            [&](Device &d) { return d.function(name); });
 }
 void *hookStreamCreate() {
-  return onCurrent<void *>(nullptr,
-                           [](Device &d) { return d.streamHandle(); });
+  return onCurrent<void *>(nullptr, [](Device &d) { return d.streamHandle(); });
 }
 void hookStreamSynchronize(void *stream) {
   onCurrent<int>(0, [&](Device &d) {
@@ -316,12 +314,12 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
                       "run with --device cpu",
                       driver->path.c_str());
   if (ordinal < 0 || ordinal >= count)
-    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                      "device cuda:%d does not exist: this machine has %d "
-                      "CUDA device%s (%s)",
-                      int(ordinal), count, count == 1 ? "" : "s",
-                      count == 1 ? "cuda:0"
-                                 : format("cuda:0 to cuda:%d", count - 1).c_str());
+    return makeStatus(
+        GRADE_ERROR_INVALID_ARGUMENT,
+        "device cuda:%d does not exist: this machine has %d "
+        "CUDA device%s (%s)",
+        int(ordinal), count, count == 1 ? "" : "s",
+        count == 1 ? "cuda:0" : format("cuda:0 to cuda:%d", count - 1).c_str());
 
   std::unique_ptr<Device> device(new Device());
   device->driver = driver;
@@ -363,8 +361,8 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
                       "model '%s' has GPU code for %s only, which device "
                       "cuda:%d (%s, compute capability %d.%d) cannot run; "
                       "recompile it with gradec --target=cuda:sm_%d",
-                      desc.name, chips.c_str(), int(ordinal), deviceName,
-                      major, minor, capability);
+                      desc.name, chips.c_str(), int(ordinal), deviceName, major,
+                      minor, capability);
   device->imageChip = gpu->chips[best];
   device->name = format("cuda:%d (%s, %s)", int(ordinal), deviceName,
                         device->imageChip.c_str());
@@ -373,8 +371,8 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
           driver->cuDevicePrimaryCtxRetain(&device->context, device->device)) {
     device->context = nullptr;
     return makeStatus(GRADE_ERROR_UNAVAILABLE,
-                      "%s: cuDevicePrimaryCtxRetain: %s",
-                      device->name.c_str(), driver->describe(rc).c_str());
+                      "%s: cuDevicePrimaryCtxRetain: %s", device->name.c_str(),
+                      driver->describe(rc).c_str());
   }
   if (CUresult rc = driver->cuCtxSetCurrent(device->context))
     return makeStatus(GRADE_ERROR_UNAVAILABLE, "%s: cuCtxSetCurrent: %s",
@@ -411,14 +409,14 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
           driver->describe(rc).c_str(), wanted.c_str(), version / 1000,
           version % 1000 / 10);
     }
-    return makeStatus(
-        rc == CUDA_ERROR_OUT_OF_MEMORY ? GRADE_ERROR_OUT_OF_MEMORY
-                                       : GRADE_ERROR_FAILED_PRECONDITION,
-        "model '%s': the PTX for %s does not load on %s: "
-        "cuModuleLoadDataEx: %s%s%s",
-        desc.name, device->imageChip.c_str(), device->name.c_str(),
-        driver->describe(rc).c_str(), log.empty() ? "" : "; JIT log:\n",
-        log.c_str());
+    return makeStatus(rc == CUDA_ERROR_OUT_OF_MEMORY
+                          ? GRADE_ERROR_OUT_OF_MEMORY
+                          : GRADE_ERROR_FAILED_PRECONDITION,
+                      "model '%s': the PTX for %s does not load on %s: "
+                      "cuModuleLoadDataEx: %s%s%s",
+                      desc.name, device->imageChip.c_str(),
+                      device->name.c_str(), driver->describe(rc).c_str(),
+                      log.empty() ? "" : "; JIT log:\n", log.c_str());
   }
   fillHooks(*gpu->hooks);
   out = std::move(device);
@@ -458,9 +456,9 @@ void *Device::allocate(size_t bytes) noexcept {
                                    CU_MEM_ATTACH_GLOBAL);
   if (rc != CUDA_SUCCESS || !pointer) {
     try {
-      allocError = format("cuMemAllocManaged of %s: %s",
-                          formatBytes(bytes).c_str(),
-                          driver->describe(rc).c_str());
+      allocError =
+          format("cuMemAllocManaged of %s: %s", formatBytes(bytes).c_str(),
+                 driver->describe(rc).c_str());
     } catch (...) {
     }
     allocRc = rc;
@@ -532,12 +530,11 @@ void Device::launch(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
     return;
   }
   const std::string &kernel = named->second;
-  std::string config =
-      format("grid (%lld, %lld, %lld), block (%lld, %lld, %lld), %d bytes of "
-             "shared memory, %lld parameters",
-             (long long)gx, (long long)gy, (long long)gz, (long long)bx,
-             (long long)by, (long long)bz, int(sharedBytes),
-             (long long)numParams);
+  std::string config = format(
+      "grid (%lld, %lld, %lld), block (%lld, %lld, %lld), %d bytes of "
+      "shared memory, %lld parameters",
+      (long long)gx, (long long)gy, (long long)gz, (long long)bx, (long long)by,
+      (long long)bz, int(sharedBytes), (long long)numParams);
   const intptr_t limit = intptr_t(0x7fffffff);
   for (intptr_t dim : {gx, gy, gz, bx, by, bz})
     if (dim < 1 || dim > limit || sharedBytes < 0) {
@@ -561,12 +558,11 @@ void Device::launch(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
 void Device::synchronize(void *syncStream) {
   if (failed)
     return;
-  if (CUresult rc = driver->cuStreamSynchronize(syncStream ? syncStream
-                                                           : stream))
-    fail(lastKernel.empty()
-             ? std::string("cuStreamSynchronize")
-             : format("kernel '%s' failed (cuStreamSynchronize)",
-                      lastKernel.c_str()),
+  if (CUresult rc =
+          driver->cuStreamSynchronize(syncStream ? syncStream : stream))
+    fail(lastKernel.empty() ? std::string("cuStreamSynchronize")
+                            : format("kernel '%s' failed (cuStreamSynchronize)",
+                                     lastKernel.c_str()),
          rc);
 }
 

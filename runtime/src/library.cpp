@@ -518,8 +518,8 @@ grade_status_t checkGpu(const char *path,
     return invalidDescriptor(
         path, format("GPU code: has_cpu_code is %d", int(gpu->has_cpu_code)));
   if (gpu->num_images < 1 || !gpu->chips || !gpu->ptx)
-    return invalidDescriptor(path, format("GPU code: %d PTX images",
-                                          int(gpu->num_images)));
+    return invalidDescriptor(
+        path, format("GPU code: %d PTX images", int(gpu->num_images)));
   for (int32_t i = 0; i < gpu->num_images; ++i) {
     bool exact = false;
     if (gpu->chips[i] == nullptr || gpu::chipNumber(gpu->chips[i], exact) < 0)

@@ -192,8 +192,7 @@ grade_status_t cudaOnly(const grade_session &s) {
 /// is only read (tangents). A device error throws its status (StatusError).
 void runGpuEntry(grade_session &s, const grade_entry_desc_t &entry, double t,
                  double dt) {
-  grade_kernel_fn fn =
-      s.desc->gpu->entry_fns[size_t(&entry - s.desc->entries)];
+  grade_kernel_fn fn = s.desc->gpu->entry_fns[size_t(&entry - s.desc->entries)];
   struct Staged {
     size_t slot;
     void *caller;
@@ -219,23 +218,24 @@ void runGpuEntry(grade_session &s, const grade_entry_desc_t &entry, double t,
     if (bytes == SIZE_MAX ||
         ((!buffer.data || buffer.bytes != bytes) && !buffer.resize(bytes))) {
       restore(false);
-      throw StatusError{makeStatus(
-          GRADE_ERROR_OUT_OF_MEMORY, "model '%s': out of memory on %s for "
-                                     "a copy of '%s': %s",
-          s.desc->name, s.gpu->label().c_str(), slot.name ? slot.name : "?",
-          s.gpu->lastAllocError().c_str())};
+      throw StatusError{makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                                   "model '%s': out of memory on %s for "
+                                   "a copy of '%s': %s",
+                                   s.desc->name, s.gpu->label().c_str(),
+                                   slot.name ? slot.name : "?",
+                                   s.gpu->lastAllocError().c_str())};
     }
     bool in = slot.slot_kind != GRADE_SLOT_DERIVATIVE &&
               slot.slot_kind != GRADE_SLOT_JVP &&
               slot.slot_kind != GRADE_SLOT_DIAGONAL;
     if (in && bytes)
       std::memcpy(buffer.data, pointer, bytes);
-    staged.push_back({size_t(i), pointer, bytes,
-                      slot.slot_kind != GRADE_SLOT_TANGENT});
+    staged.push_back(
+        {size_t(i), pointer, bytes, slot.slot_kind != GRADE_SLOT_TANGENT});
     s.slots[size_t(i)] = buffer.data;
   }
-  grade_status_t status = s.gpu->run(fn, entry.name, s.slots.data(),
-                                     s.numNodes, s.numEdges, t, dt);
+  grade_status_t status =
+      s.gpu->run(fn, entry.name, s.slots.data(), s.numNodes, s.numEdges, t, dt);
   restore(status == nullptr);
   if (status)
     throw StatusError{status};
@@ -278,8 +278,7 @@ grade_status_t moveBuffers(grade_session &s, gpu::Device *to) {
                         "model '%s': out of memory for '%s' on %s%s%s",
                         s.desc->name,
                         s.desc->slots[i].name ? s.desc->slots[i].name : "?",
-                        to ? to->label().c_str() : "the host",
-                        to ? ": " : "",
+                        to ? to->label().c_str() : "the host", to ? ": " : "",
                         to ? to->lastAllocError().c_str() : "");
     }
   }

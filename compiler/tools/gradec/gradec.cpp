@@ -1950,8 +1950,7 @@ int runMain(const char *argv0) {
     llvm::outs() << ", adaptive";
   else
     llvm::outs() << ", dt = " << llvm::format("%g", dt);
-  llvm::outs() << ") on "
-               << grade_graph_num_nodes(graph) << " nodes, "
+  llvm::outs() << ") on " << grade_graph_num_nodes(graph) << " nodes, "
                << grade_graph_num_edges(graph) << " edges";
   // The GPU it ran on, if any.
   if (llvm::StringRef(grade_session_device(session)) != "cpu")

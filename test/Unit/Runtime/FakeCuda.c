@@ -353,21 +353,39 @@ FAKE_EXPORT CUresult cuMemFree_v2(CUdeviceptr pointer) {
 
 FAKE_EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
   switch (error) {
-  case CUDA_SUCCESS: *name = "CUDA_SUCCESS"; break;
-  case CUDA_ERROR_INVALID_VALUE: *name = "CUDA_ERROR_INVALID_VALUE"; break;
-  case CUDA_ERROR_OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; break;
-  case CUDA_ERROR_INVALID_DEVICE: *name = "CUDA_ERROR_INVALID_DEVICE"; break;
-  case CUDA_ERROR_INVALID_PTX: *name = "CUDA_ERROR_INVALID_PTX"; break;
+  case CUDA_SUCCESS:
+    *name = "CUDA_SUCCESS";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *name = "CUDA_ERROR_INVALID_VALUE";
+    break;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *name = "CUDA_ERROR_OUT_OF_MEMORY";
+    break;
+  case CUDA_ERROR_INVALID_DEVICE:
+    *name = "CUDA_ERROR_INVALID_DEVICE";
+    break;
+  case CUDA_ERROR_INVALID_PTX:
+    *name = "CUDA_ERROR_INVALID_PTX";
+    break;
   case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
     *name = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
     break;
-  case CUDA_ERROR_INVALID_HANDLE: *name = "CUDA_ERROR_INVALID_HANDLE"; break;
-  case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
-  case CUDA_ERROR_ILLEGAL_ADDRESS: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; break;
+  case CUDA_ERROR_INVALID_HANDLE:
+    *name = "CUDA_ERROR_INVALID_HANDLE";
+    break;
+  case CUDA_ERROR_NOT_FOUND:
+    *name = "CUDA_ERROR_NOT_FOUND";
+    break;
+  case CUDA_ERROR_ILLEGAL_ADDRESS:
+    *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    break;
   case CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES:
     *name = "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
     break;
-  default: *name = NULL; return CUDA_ERROR_INVALID_VALUE;
+  default:
+    *name = NULL;
+    return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }
@@ -375,25 +393,39 @@ FAKE_EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
 /* The real driver's strings for these codes. */
 FAKE_EXPORT CUresult cuGetErrorString(CUresult error, const char **text) {
   switch (error) {
-  case CUDA_SUCCESS: *text = "no error"; break;
-  case CUDA_ERROR_INVALID_VALUE: *text = "invalid argument"; break;
-  case CUDA_ERROR_OUT_OF_MEMORY: *text = "out of memory"; break;
-  case CUDA_ERROR_INVALID_DEVICE: *text = "invalid device ordinal"; break;
+  case CUDA_SUCCESS:
+    *text = "no error";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *text = "invalid argument";
+    break;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *text = "out of memory";
+    break;
+  case CUDA_ERROR_INVALID_DEVICE:
+    *text = "invalid device ordinal";
+    break;
   case CUDA_ERROR_INVALID_PTX:
     *text = "a PTX JIT compilation failed";
     break;
   case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
     *text = "the provided PTX was compiled with an unsupported toolchain.";
     break;
-  case CUDA_ERROR_INVALID_HANDLE: *text = "invalid resource handle"; break;
-  case CUDA_ERROR_NOT_FOUND: *text = "named symbol not found"; break;
+  case CUDA_ERROR_INVALID_HANDLE:
+    *text = "invalid resource handle";
+    break;
+  case CUDA_ERROR_NOT_FOUND:
+    *text = "named symbol not found";
+    break;
   case CUDA_ERROR_ILLEGAL_ADDRESS:
     *text = "an illegal memory access was encountered";
     break;
   case CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES:
     *text = "too many resources requested for launch";
     break;
-  default: *text = NULL; return CUDA_ERROR_INVALID_VALUE;
+  default:
+    *text = NULL;
+    return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }

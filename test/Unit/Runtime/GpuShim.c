@@ -1,4 +1,5 @@
-/*===- GpuShim.c - Any CPU library as one with GPU code, for the fake -*- C -*-===*
+/*===- GpuShim.c - Any CPU library as one with GPU code, for the fake -*- C
+ *-*-===*
  *
  * A model library that wraps the CPU library $GRADE_GPU_SHIM_TARGET names
  * (anything gradec compiles): its descriptor is the target's with a `gpu`
@@ -43,8 +44,8 @@ static int emulate(void **params, shim_is_managed_fn isManaged) {
   for (int32_t i = 0; i < numSlots; ++i)
     if (slots[i] && !isManaged(slots[i]))
       return 1;
-  cpu(slots, *(int64_t *)params[4], *(int64_t *)params[5],
-      *(double *)params[6], *(double *)params[7]);
+  cpu(slots, *(int64_t *)params[4], *(int64_t *)params[5], *(double *)params[6],
+      *(double *)params[7]);
   return 0;
 }
 
@@ -56,18 +57,18 @@ static void launchEntry(int index, void *const *slots, int64_t numNodes,
   int (*emulation)(void **, shim_is_managed_fn) = emulate;
   grade_kernel_fn cpu = entry->fn;
   int32_t numSlots = gTarget->num_slots;
-  void *params[] = {&emulation, &cpu, &slots, &numSlots,
-                    &numNodes,  &numEdges, &t, &dt};
+  void *params[] = {&emulation, &cpu,      &slots, &numSlots,
+                    &numNodes,  &numEdges, &t,     &dt};
   gHooks.launch_kernel(function, 1, 1, 1, 32, 1, 1, 0, stream, params, NULL,
                        (intptr_t)(sizeof params / sizeof params[0]));
   gHooks.stream_synchronize(stream);
   gHooks.stream_destroy(stream);
 }
 
-#define SHIM_ENTRY(i)                                                         \
-  static void entry##i(void *const *slots, int64_t numNodes,                  \
-                       int64_t numEdges, double t, double dt) {               \
-    launchEntry(i, slots, numNodes, numEdges, t, dt);                         \
+#define SHIM_ENTRY(i)                                                          \
+  static void entry##i(void *const *slots, int64_t numNodes, int64_t numEdges, \
+                       double t, double dt) {                                  \
+    launchEntry(i, slots, numNodes, numEdges, t, dt);                          \
   }
 SHIM_ENTRY(0)
 SHIM_ENTRY(1)

@@ -102,9 +102,9 @@ struct Mock {
   int64_t (*stepCount)(void) = nullptr;
 };
 
-const char *const kFakeEnv[] = {"FAKE_CUDA_DEVICES",     "FAKE_CUDA_CC",
-                                "FAKE_CUDA_JIT_FAIL",    "FAKE_CUDA_FAIL_LAUNCH",
-                                "FAKE_CUDA_FAULT",       "FAKE_CUDA_MAX_ALLOCS"};
+const char *const kFakeEnv[] = {"FAKE_CUDA_DEVICES",  "FAKE_CUDA_CC",
+                                "FAKE_CUDA_JIT_FAIL", "FAKE_CUDA_FAIL_LAUNCH",
+                                "FAKE_CUDA_FAULT",    "FAKE_CUDA_MAX_ALLOCS"};
 
 /// Sessions of the mock libraries on the fake driver; afterwards nothing
 /// the runtime took from the driver may be left.
@@ -247,8 +247,8 @@ TEST_F(GpuTest, BadDeviceStrings) {
   EXPECT_EQ(setDevice(session, "CUDA"),
             "[invalid argument] unknown device 'CUDA'; expected cpu, cuda or "
             "cuda:N");
-  for (const char *bad : {"cuda:x", "cuda:", "cuda:-1", "cuda:1x",
-                          "cuda:99999999"})
+  for (const char *bad :
+       {"cuda:x", "cuda:", "cuda:-1", "cuda:1x", "cuda:99999999"})
     EXPECT_EQ(setDevice(session, bad),
               std::string("[invalid argument] device '") + bad +
                   "': expected cuda:N with N a device number (cuda:0 is the "
@@ -469,8 +469,7 @@ TEST_F(GpuTest, CallerArraysAreCopiedThroughManagedMemory) {
   TensorPtr dyOwner(dy);
   EXPECT_FALSE(fake.isManaged(dx->data));
   grade_tensor_t *out[] = {dx, dy};
-  ASSERT_EQ(statusString(grade_session_eval_rhs_into(session, 0.0, out)),
-            "ok");
+  ASSERT_EQ(statusString(grade_session_eval_rhs_into(session, 0.0, out)), "ok");
   const double *values = static_cast<const double *>(dx->data);
   EXPECT_EQ(std::vector<double>(values, values + 4),
             (std::vector<double>{-0.5, -1.0, -1.5, -2.0}));
@@ -498,13 +497,14 @@ TEST_F(GpuTest, ALaunchFailureNamesTheKernelAndSticks) {
             "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES: too many resources requested "
             "for launch");
   unsetenv("FAKE_CUDA_FAIL_LAUNCH");
-  EXPECT_EQ(statusString(
-                grade_session_integrate(session, 1.0, 0.1, nullptr, nullptr)),
-            "[internal error] model 'decay': cuda:0 (Fake GPU 0, sm_90) "
-            "failed earlier in this session (cuLaunchKernel of kernel "
-            "'mock_step' (grid (2, 1, 1), block (128, 1, 1), 0 bytes of "
-            "shared memory, 22 parameters): CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES: "
-            "too many resources requested for launch); create a new session");
+  EXPECT_EQ(
+      statusString(
+          grade_session_integrate(session, 1.0, 0.1, nullptr, nullptr)),
+      "[internal error] model 'decay': cuda:0 (Fake GPU 0, sm_90) "
+      "failed earlier in this session (cuLaunchKernel of kernel "
+      "'mock_step' (grid (2, 1, 1), block (128, 1, 1), 0 bytes of "
+      "shared memory, 22 parameters): CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES: "
+      "too many resources requested for launch); create a new session");
   // The entry read the partial result the kernel never wrote (its status
   // is what tells) and still freed the buffer (TearDown counts).
   EXPECT_EQ(gpuMock.badSlots(), 1);
@@ -580,8 +580,9 @@ TEST_F(GpuTest, TargetsInTheJson) {
 
 TEST_F(GpuTest, LibraryValidationOfGpuCode) {
   grade_library_t *loaded = nullptr;
-  ASSERT_EQ(statusString(grade_library_load(GRADE_MOCK_MODEL_GPU_PATH, &loaded)),
-            "ok");
+  ASSERT_EQ(
+      statusString(grade_library_load(GRADE_MOCK_MODEL_GPU_PATH, &loaded)),
+      "ok");
   libraries.push_back(loaded);
   const grade_model_descriptor_t *original = grade_library_descriptor(loaded);
   auto wrap = [&](const grade_model_descriptor_t &desc) {

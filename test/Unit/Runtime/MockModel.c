@@ -314,14 +314,14 @@ static grade_gpu_hooks_t gHooks;
 
 /* The PTX images: one kernel per entry (the fake driver finds kernels by
  * their `.entry` lines and cannot run them). */
-#define MOCK_PTX(target)                                                      \
-  "//\n// mock PTX\n//\n.version 7.8\n.target " target                       \
-  "\n.address_size 64\n\n"                                                  \
-  ".visible .entry mock_init(\n    .param .u64 mock_init_param_0\n)\n{\n"    \
-  "    ret;\n}\n"                                                            \
-  ".visible .entry mock_rhs(\n    .param .u64 mock_rhs_param_0\n)\n{\n"      \
-  "    ret;\n}\n"                                                            \
-  ".visible .entry mock_step(\n    .param .u64 mock_step_param_0\n)\n{\n"    \
+#define MOCK_PTX(target)                                                       \
+  "//\n// mock PTX\n//\n.version 7.8\n.target " target                         \
+  "\n.address_size 64\n\n"                                                     \
+  ".visible .entry mock_init(\n    .param .u64 mock_init_param_0\n)\n{\n"      \
+  "    ret;\n}\n"                                                              \
+  ".visible .entry mock_rhs(\n    .param .u64 mock_rhs_param_0\n)\n{\n"        \
+  "    ret;\n}\n"                                                              \
+  ".visible .entry mock_step(\n    .param .u64 mock_step_param_0\n)\n{\n"      \
   "    ret;\n}\n"
 static const char kPtxSm80[] = MOCK_PTX("sm_80");
 static const char kPtxSm90[] = MOCK_PTX("sm_90");
@@ -371,9 +371,8 @@ static int emulate(void **params, mock_is_managed_fn isManaged) {
 /* A GPU entry as gradec generates one: the kernel's function, the stream,
  * a buffer of partial results read on the host after the launch, a launch
  * and a synchronisation. */
-static void launch(const char *name, grade_kernel_fn kernel,
-                   void *const *slots, int64_t numNodes, int64_t numEdges,
-                   double t, double dt) {
+static void launch(const char *name, grade_kernel_fn kernel, void *const *slots,
+                   int64_t numNodes, int64_t numEdges, double t, double dt) {
   void *function = gHooks.module_get_function(NULL, name);
   void *stream = gHooks.stream_create();
   double *partials = gHooks.mem_alloc(sizeof(double), stream, 1);
@@ -424,8 +423,8 @@ static const grade_kernel_fn kGpuEntries[] = {gpuInit, gpuRhs, gpuStep};
 #define MOCK_HAS_CPU_CODE 1
 #endif
 
-static const grade_gpu_desc_t kGpu = {2,      MOCK_HAS_CPU_CODE, kChips, kPtx,
-                                      kGpuEntries, &gHooks};
+static const grade_gpu_desc_t kGpu = {2,    MOCK_HAS_CPU_CODE, kChips,
+                                      kPtx, kGpuEntries,       &gHooks};
 
 /** The runtime's hooks as the library sees them (NULL until filled). */
 MOCK_EXPORT const grade_gpu_hooks_t *mock_gpu_hooks(void) { return &gHooks; }
