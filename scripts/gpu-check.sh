@@ -8,7 +8,10 @@
 #      on the GPU, compared (scripts/gpu-compare.py: f64 within 1e-12, f32
 #      within 1e-5 relative; the GPU runs bit for bit).
 #
-#   scripts/gpu-check.sh [--no-build] [--no-suite] [gpu-compare options]
+#   scripts/gpu-check.sh [--no-build] [--no-suite|--quick] [gpu-compare options]
+#
+# --quick runs only the GPU and unit suites (lit test/GPU test/Unit) instead
+# of the whole ctest, for a machine lent for a few minutes.
 #
 # e.g. scripts/gpu-check.sh --targets cpu,cuda:sm_90 examples/heat.grade.
 # Logs go to $GPU_CHECK_OUT (default: $OUT when set, else build/gpu-check).
@@ -23,6 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --no-suite) suite=0 ;;
+    --quick) suite=quick ;;
     *) compare_args+=("$arg") ;;
   esac
 done
@@ -41,11 +45,13 @@ fi
 failed=()
 if [ "$build" = 1 ]; then
   echo "== build (scripts/build.sh, $GRADE_JOBS jobs)"
+  start=$SECONDS
   if ! ./scripts/build.sh > "$out/build.log" 2>&1; then
     tail -n 30 "$out/build.log"
     echo "gpu-check: the build failed (log: $out/build.log)"
     exit 1
   fi
+  echo "($((SECONDS - start)) s)"
 fi
 
 python="$(sed -n 's/^GRADE_PYTHON:FILEPATH=//p' build/CMakeCache.txt)"
@@ -66,6 +72,7 @@ EOF
 
 if [ "$suite" = 1 ]; then
   echo "== test suite (ctest)"
+  start=$SECONDS
   if (cd build && ctest --output-on-failure -j "$GRADE_JOBS") \
       > "$out/ctest.log" 2>&1; then
     tail -n 3 "$out/ctest.log"
@@ -73,16 +80,30 @@ if [ "$suite" = 1 ]; then
     tail -n 40 "$out/ctest.log"
     failed+=("test suite")
   fi
-  # What the GPU tests did (passed, or unsupported without a device).
-  (cd build && /usr/lib/llvm-22/bin/lit -v test/GPU) > "$out/lit-gpu.log" 2>&1
-  grep -E '^(PASS|FAIL|UNSUPPORTED|XFAIL|UNRESOLVED):' "$out/lit-gpu.log"
+  echo "($((SECONDS - start)) s)"
+fi
+if [ "$suite" != 0 ]; then
+  # What the GPU tests did (passed, or unsupported without a device); with
+  # --quick, the unit tests too.
+  suites=(test/GPU)
+  [ "$suite" = quick ] && suites+=(test/Unit)
+  echo "== lit ${suites[*]}"
+  if ! (cd build && /usr/lib/llvm-22/bin/lit -v "${suites[@]}") \
+      > "$out/lit-gpu.log" 2>&1; then
+    [ "$suite" = quick ] && failed+=("${suites[*]}")
+  fi
+  grep -E '^(PASS|FAIL|UNSUPPORTED|XFAIL|UNRESOLVED): grade :: GPU' \
+    "$out/lit-gpu.log"
+  grep -E '^(FAIL|UNRESOLVED):' "$out/lit-gpu.log" | grep -v ' GPU/' || true
 fi
 
 echo "== every example: CPU against GPU (scripts/gpu-compare.py)"
+start=$SECONDS
 if ! "$python" scripts/gpu-compare.py --build build --work "$out/compare" \
     "${compare_args[@]}" 2>&1 | tee "$out/compare.txt"; then
   failed+=("examples on the GPU")
 fi
+echo "($((SECONDS - start)) s)"
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "gpu-check: FAILED: ${failed[*]} (logs in $out)"
