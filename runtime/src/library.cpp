@@ -356,13 +356,13 @@ grade_status_t checkEntries(const char *path,
   if (desc->num_entries < 0 || (desc->num_entries > 0 && !desc->entries))
     return invalidDescriptor(path, "bad entry table");
   bool seen[GRADE_ENTRY_KIND_MAX + 1] = {};
+  // A library compiled for the GPU only has no CPU functions.
+  bool cpuCode = !desc->gpu || desc->gpu->has_cpu_code;
   for (int32_t i = 0; i < desc->num_entries; ++i) {
     const grade_entry_desc_t &entry = desc->entries[i];
     if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_KIND_MAX)
       return invalidDescriptor(path, format("entry %d has unknown kind %d",
                                             int(i), int(entry.entry)));
-    // A library compiled for the GPU only has no CPU functions.
-    bool cpuCode = !desc->gpu || desc->gpu->has_cpu_code;
     if ((cpuCode && !entry.fn) || !entry.name)
       return invalidDescriptor(path, format("entry %d is NULL", int(i)));
     if (!cpuCode && entry.fn)
@@ -390,7 +390,8 @@ grade_status_t checkEntries(const char *path,
                          entry.name, int(entry.swaps[2 * k]),
                          int(entry.swaps[2 * k + 1])));
   }
-  if (!desc->set_num_threads || !desc->num_processors)
+  // The CPU entries' thread pool; a library for the GPU only needs none.
+  if (cpuCode && (!desc->set_num_threads || !desc->num_processors))
     return invalidDescriptor(path, "no thread-pool hooks");
 
   const grade_scheme_desc_t &scheme = desc->scheme;

@@ -139,7 +139,8 @@ int32_t defaultThreads(const grade_model_descriptor_t &desc) {
     if (end != env && value > 0 && value < (1 << 20))
       return int32_t(value);
   }
-  return std::max<int32_t>(1, desc.num_processors());
+  // A library compiled for the GPU only may have no thread pool.
+  return std::max<int32_t>(1, desc.num_processors ? desc.num_processors() : 1);
 }
 
 /// The thread count for the next kernels: the caller's, or one per
@@ -1204,7 +1205,8 @@ grade_status_t grade_session_set_threads(grade_session_t *s,
                         "model '%s': number of threads must be >= 0 (0 picks "
                         "it from the work), got %d",
                         s->desc->name, int(num_threads));
-    int32_t processors = s->desc->num_processors();
+    int32_t processors =
+        s->desc->num_processors ? s->desc->num_processors() : 1;
     int32_t limit = kThreadsPerProcessor * std::max(processors, 1);
     if (num_threads > limit)
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,

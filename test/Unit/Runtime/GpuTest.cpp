@@ -636,7 +636,30 @@ TEST_F(GpuTest, LibraryValidationOfGpuCode) {
     entry.fn = nullptr;
   desc.entries = entries;
   EXPECT_EQ(wrap(desc), "ok");
+  // ... and needs no thread pool.
+  desc.set_num_threads = nullptr;
+  desc.num_processors = nullptr;
+  EXPECT_EQ(wrap(desc), "ok");
+  {
+    grade_library_t *library = nullptr;
+    ASSERT_EQ(statusString(grade_library_wrap(&desc, &library)), "ok");
+    grade_session_t *session = nullptr;
+    ASSERT_EQ(statusString(grade_session_create(library, &session)), "ok");
+    EXPECT_EQ(statusString(grade_session_set_threads(session, 2)), "ok");
+    EXPECT_EQ(grade_session_threads(session), 2);
+    EXPECT_EQ(statusString(grade_session_set_threads(session, 5)),
+              "[invalid argument] model 'decay': number of threads must be at "
+              "most 4 (4 per processor), got 5");
+    grade_session_free(session);
+    grade_library_unload(library);
+  }
   gpu.has_cpu_code = 1;
+  EXPECT_EQ(wrap(desc), "[invalid argument] linked model: invalid model "
+                        "descriptor: entry 0 is NULL");
+  desc.entries = original->entries;
+  EXPECT_EQ(wrap(desc), "[invalid argument] linked model: invalid model "
+                        "descriptor: no thread-pool hooks");
+  desc.entries = entries;
   EXPECT_EQ(wrap(desc), "[invalid argument] linked model: invalid model "
                         "descriptor: entry 0 is NULL");
 }
