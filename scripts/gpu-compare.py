@@ -207,8 +207,14 @@ def check_example(path, args, runtime, rng):
     def run_on(device, tag):
         result = os.path.join(work, "%s.npz" % tag)
         on_cpu = device == "cpu"
+        if args.times:
+            times = ["--times", ",".join(
+                repr(scheme["t0"] + (t1 - scheme["t0"]) * (k + 1) / args.times)
+                for k in range(args.times))]
+        else:
+            times = ["--t1", repr(t1)]
         cmd = [gradec, "run", lib if on_cpu else device_lib, "--device",
-               device, "--t1", repr(t1)] + graph_args + load_args + \
+               device] + times + graph_args + load_args + \
             ["--output=%s=%s" % (o, result) for o in outputs]
         ok, out = run(cmd, log, None if on_cpu else device_env)
         return (np.load(result) if ok else None), out
@@ -248,6 +254,9 @@ def main():
     parser.add_argument("--steps", type=int, default=50,
                         help="integrate at most this many of the model's "
                         "steps")
+    parser.add_argument("--times", type=int, default=0,
+                        help="write the outputs at this many times up to "
+                        "t1 (dense output of adaptive schemes)")
     parser.add_argument("--scheme", default=None,
                         help="compile with this built-in scheme instead "
                         "of each model's own")
