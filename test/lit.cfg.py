@@ -81,6 +81,23 @@ except (OSError, subprocess.CalledProcessError):
     lit_config.note("torch not importable by %s: PyTorch interoperability "
                     "tests are unsupported" % config.python_executable)
 
+# The CUDA toolkit, optional (nothing links it): ptxas assembles the PTX the
+# GPU target emits; libdevice gives the kernels exp, tanh, ...
+cuda_home = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+ptxas = shutil.which("ptxas") or os.path.join(cuda_home, "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note("no ptxas (CUDA toolkit) at %s: the emitted PTX is not "
+                    "assembled" % ptxas)
+if os.path.isfile(os.path.join(cuda_home, "nvvm", "libdevice",
+                               "libdevice.10.bc")):
+    config.available_features.add("libdevice")
+else:
+    lit_config.note("no libdevice under %s: GPU kernels calling exp, tanh, "
+                    "... are not compiled" % cuda_home)
+
 if os.path.isfile(os.path.join(config.grade_data_dir, "cora", "edges.mtx")):
     config.available_features.add("cora")
 else:

@@ -5,6 +5,7 @@
 #include "dialects/Grade/Transforms/Passes.h"
 
 #include "compiler/Driver/TempFile.h"
+#include "dialects/Conversion/Passes.h"
 #include "compiler/Frontend/Frontend.h"
 #include "compiler/MLIRGen/MLIRGen.h"
 #include "compiler/Sema/Sema.h"
@@ -13,10 +14,20 @@
 #include "dialects/GK/IR/GKOps.h"
 #include "dialects/Grade/IR/GradeOps.h"
 
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
@@ -25,6 +36,13 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Transforms/Passes.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ProgramStack.h"
@@ -48,6 +66,78 @@ LogicalResult runPipeline(ModuleOp module,
     return failure();
   build(pm);
   return pm.run(module);
+}
+
+//===----------------------------------------------------------------------===//
+// cuda
+//===----------------------------------------------------------------------===//
+
+/// libdevice under a CUDA toolkit.
+std::string libdevicePath(StringRef toolkit) {
+  llvm::SmallString<256> path(toolkit);
+  llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+  return std::string(path);
+}
+
+/// The CUDA toolkit whose libdevice the kernels link: `given` (which must
+/// have it), else the first of $CUDA_HOME, $CUDA_PATH and /usr/local/cuda
+/// that has one; empty for none.
+FailureOr<std::string> findToolkit(ModuleOp module, StringRef given) {
+  if (!given.empty()) {
+    if (llvm::sys::fs::is_regular_file(libdevicePath(given)))
+      return given.str();
+    return emitError(module.getLoc(), "--cuda-path '")
+           << given << "' has no " << libdevicePath(given);
+  }
+  for (const char *variable : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *value = std::getenv(variable);
+        value && llvm::sys::fs::is_regular_file(libdevicePath(value)))
+      return std::string(value);
+  if (llvm::sys::fs::is_regular_file(libdevicePath("/usr/local/cuda")))
+    return std::string("/usr/local/cuda");
+  return std::string();
+}
+
+/// The GPU kernels as PTX (gpu.binary), with libdevice linked where they
+/// call it (exp, tanh, ... as __nv_* functions) and a clear error where
+/// they do and no toolkit provides it.
+LogicalResult serializeKernels(ModuleOp module,
+                               const CompileOptions &options) {
+  llvm::SetVector<StringRef> libdeviceCalls;
+  module.walk([&](LLVM::LLVMFuncOp func) {
+    if (func->getParentOfType<gpu::GPUModuleOp>() && func.isExternal() &&
+        func.getName().starts_with("__nv_"))
+      libdeviceCalls.insert(func.getName());
+  });
+  FailureOr<std::string> toolkit =
+      findToolkit(module, options.pipeline.cudaPath);
+  if (failed(toolkit))
+    return failure();
+  if (toolkit->empty() && !libdeviceCalls.empty()) {
+    InFlightDiagnostic diag = emitError(module.getLoc(), "the GPU kernels "
+                                                         "call libdevice's ");
+    llvm::interleaveComma(libdeviceCalls, diag);
+    diag << " (exp, tanh, ... on the GPU), and no CUDA toolkit with "
+            "nvvm/libdevice/libdevice.10.bc was found in $CUDA_HOME, "
+            "$CUDA_PATH or /usr/local/cuda; give its directory with "
+            "--cuda-path=DIR";
+    return diag;
+  }
+  CompileOptions withToolkit = options;
+  withToolkit.pipeline.cudaPath = *toolkit;
+  // Without a toolkit (and no call into libdevice) MLIR's serializer still
+  // looks for libdevice, reports its absence and carries on: that report
+  // is not the user's concern.
+  ScopedDiagnosticHandler quiet(module.getContext(), [&](Diagnostic &diag) {
+    std::string message = diag.str();
+    return success(toolkit->empty() &&
+                   (StringRef(message).starts_with("CUDA path: ") ||
+                    StringRef(message).starts_with("LibDevice path: ")));
+  });
+  return runPipeline(
+      module,
+      [&](OpPassManager &pm) { buildPTXPipeline(pm, withToolkit.pipeline); },
+      withToolkit);
 }
 
 /// Frontend: a `.grade` buffer to a module at Stage::Grade.
@@ -142,6 +232,18 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
   if (!options.scheme.empty() &&
       failed(overrideScheme(*module, stage, options.scheme, options.dt)))
     return failure();
+  if (target == Stage::PTX) {
+    if (failed(lowerTo(*module, stage, target, options)))
+      return failure();
+    for (auto binary : module->getOps<gpu::BinaryOp>())
+      for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>()) {
+        auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
+        os << "// ----- PTX of @" << binary.getSymName() << " for "
+           << (nvvm ? nvvm.getChip() : StringRef("?")) << "\n"
+           << object.getObject().getValue();
+      }
+    return success();
+  }
   if (target <= Stage::LLVMDialect) {
     if (failed(lowerTo(*module, stage, target, options)))
       return failure();
@@ -184,12 +286,33 @@ void driver::loadDialects(MLIRContext &context) {
   registry.insert<GradeDialect, gk::GKDialect, arith::ArithDialect, func::FuncDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
                   cf::ControlFlowDialect, omp::OpenMPDialect,
-                  LLVM::LLVMDialect>();
+                  LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect>();
+  // cuda: the NVVM target's serialisation to PTX, and the translation of
+  // the GPU module and of the host's launches to LLVM IR.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  // convert-gpu-to-nvvm lowers the ops of every dialect that says how.
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMathToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
 }
 
 Stage driver::detectStage(ModuleOp module) {
+  if (!module.getOps<gpu::BinaryOp>().empty())
+    return Stage::PTX;
+  for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
+    return gpuModule.getOps<gpu::GPUFuncOp>().empty() ? Stage::NVVM
+                                                      : Stage::GPU;
   for (ModelOp model : module.getOps<ModelOp>()) {
     if (!model.getBody().front().getOps<gk::EntryOp>().empty())
       return Stage::Kernels;
@@ -264,8 +387,38 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
           },
           options)))
     return failure();
+  // cuda: the GPU flavour's kernels onto threads, to NVVM, to PTX.
+  bool cuda = !options.pipeline.cudaChips.empty();
+  if (!cuda && to >= Stage::GPU && to <= Stage::PTX)
+    return emitError(module.getLoc(), "the '")
+           << getStages()[static_cast<int>(to)].name
+           << "' stage needs a GPU target (--target=cuda)";
+  if (cuda && from < Stage::GPU && to >= Stage::GPU &&
+      failed(runPipeline(
+          module,
+          [&](OpPassManager &pm) {
+            ConvertKernelsToGPUOptions gpu;
+            gpu.emulate = options.pipeline.gpuEmulation;
+            pm.addPass(createConvertKernelsToGPU(gpu));
+            pm.addPass(createCanonicalizerPass());
+            pm.addPass(createCSEPass());
+          },
+          options)))
+    return failure();
+  if (cuda && from < Stage::NVVM && to >= Stage::NVVM &&
+      failed(runPipeline(
+          module,
+          [&](OpPassManager &pm) { buildGPUPipeline(pm, options.pipeline); },
+          options)))
+    return failure();
+  if (cuda && from < Stage::PTX && to >= Stage::PTX &&
+      failed(serializeKernels(module, options)))
+    return failure();
   if (from < Stage::LLVMDialect && to >= Stage::LLVMDialect &&
-      failed(runPipeline(module, buildLLVMPipeline, options)))
+      failed(runPipeline(
+          module,
+          [&](OpPassManager &pm) { buildLLVMPipeline(pm, options.pipeline); },
+          options)))
     return failure();
   return success();
 }

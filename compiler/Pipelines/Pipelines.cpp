@@ -7,6 +7,8 @@
 #include "dialects/Grade/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -23,6 +25,10 @@ static const StageInfo kStages[] = {
      "the kernel plan (gk): fusion, edge passes, buffers, entry points"},
     {Stage::Lowered, "lowered",
      "fused kernels as loops over the CSR structure (scf/memref)"},
+    {Stage::GPU, "gpu",
+     "cuda: kernels as gpu.func, one thread per node, and their launches"},
+    {Stage::NVVM, "nvvm", "cuda: the GPU kernels in the NVVM dialect"},
+    {Stage::PTX, "ptx", "cuda: the PTX of each GPU architecture"},
     {Stage::LLVMDialect, "llvm-mlir", "the LLVM dialect"},
     {Stage::LLVM, "llvm", "optimised LLVM IR for the host CPU"},
     {Stage::Asm, "asm", "host assembly"},
@@ -47,10 +53,11 @@ std::optional<Stage> grade::parseStage(StringRef name) {
 namespace {
 /// PipelineOptions as MLIR's textual pipeline options, for parsing.
 struct TextualOptions : public PassPipelineOptions<TextualOptions> {
-  Option<std::string> target{*this, "target",
-                             llvm::cl::desc("the machine to compile for: "
-                                            "cpu (default) or cuda"),
-                             llvm::cl::init("cpu")};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("the machines to compile for: cpu (default), cuda, "
+                     "cuda:sm_XX, or a list (cpu,cuda:sm_80,sm_90)"),
+      llvm::cl::init("cpu")};
   Option<unsigned> optLevel{
       *this, "opt-level",
       llvm::cl::desc("LLVM optimisation level of the generated code, 0 to 3"),
@@ -63,16 +70,70 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
 };
 } // namespace
 
-static const Target kTargets[] = {Target::CPU, Target::CUDA};
+/// The GPU architectures LLVM 22's NVPTX backend writes PTX for.
+static const llvm::StringLiteral kChips[] = {
+    "sm_50", "sm_52", "sm_53", "sm_60", "sm_61", "sm_62",  "sm_70",
+    "sm_72", "sm_75", "sm_80", "sm_86", "sm_87", "sm_89",  "sm_90",
+    "sm_90a", "sm_100", "sm_100a", "sm_101", "sm_120", "sm_120a"};
 
-StringRef grade::stringifyTarget(Target target) {
-  switch (target) {
-  case Target::CPU:
-    return "cpu";
-  case Target::CUDA:
-    return "cuda";
+/// The architecture of a bare `cuda`: PTX for sm_80 runs on every GPU since
+/// the A100 (the driver compiles it for the device at load time).
+static constexpr llvm::StringLiteral kDefaultChip = "sm_80";
+
+LogicalResult grade::parseTargets(StringRef text, PipelineOptions &options,
+                                  std::string &error) {
+  bool cpu = false;
+  SmallVector<std::string, 2> chips;
+  bool inCuda = false;
+  auto addChip = [&](StringRef chip) {
+    if (!llvm::is_contained(kChips, chip)) {
+      error = "unknown GPU architecture '" + chip.str() + "' (known: ";
+      for (StringRef known : kChips)
+        error += (known == kChips[0] ? "" : ", ") + known.str();
+      error += ")";
+      return false;
+    }
+    if (!llvm::is_contained(chips, chip))
+      chips.push_back(chip.str());
+    return true;
+  };
+  SmallVector<StringRef> items;
+  text.split(items, ',');
+  for (StringRef item : items) {
+    item = item.trim();
+    if (item.empty())
+      continue;
+    if (item == "cpu") {
+      cpu = true;
+      inCuda = false;
+    } else if (item == "cuda") {
+      inCuda = true;
+      if (!addChip(kDefaultChip))
+        return failure();
+    } else if (item.consume_front("cuda:")) {
+      inCuda = true;
+      if (!addChip(item))
+        return failure();
+    } else if (inCuda && item.starts_with("sm_")) {
+      if (!addChip(item))
+        return failure();
+    } else {
+      error = "unknown target '" + item.str() +
+              "' (known: cpu, cuda, cuda:sm_XX; a list such as "
+              "cpu,cuda:sm_80,sm_90)";
+      return failure();
+    }
   }
-  llvm_unreachable("unknown target");
+  options.cpu = cpu;
+  options.cudaChips = std::move(chips);
+  return success();
+}
+
+std::string grade::stringifyTargets(const PipelineOptions &options) {
+  std::string text = options.cpu ? "cpu" : "";
+  for (auto [index, chip] : llvm::enumerate(options.cudaChips))
+    text += (index ? "," : (text.empty() ? "cuda:" : ",cuda:")) + chip;
+  return text;
 }
 
 LogicalResult grade::parsePipelineOptions(StringRef text,
@@ -87,19 +148,8 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
       error += ": " + StringRef(parseErrors).trim().str();
     return failure();
   }
-  std::optional<Target> target;
-  for (Target known : kTargets)
-    if (stringifyTarget(known) == parsed.target.getValue())
-      target = known;
-  if (!target) {
-    error = "unknown target '" + parsed.target.getValue() + "' (known: ";
-    for (Target known : kTargets)
-      error +=
-          (known == kTargets[0] ? "" : ", ") + stringifyTarget(known).str();
-    error += ")";
+  if (failed(parseTargets(parsed.target.getValue(), options, error)))
     return failure();
-  }
-  options.target = *target;
   options.optLevel = parsed.optLevel;
   options.prefetch = parsed.prefetch;
   return success();
@@ -107,9 +157,8 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
 
 LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
                                           std::string &error) {
-  if (options.target != Target::CPU) {
-    error = "target '" + stringifyTarget(options.target).str() +
-            "' is not available in this build (available: cpu)";
+  if (!options.cpu && options.cudaChips.empty()) {
+    error = "no target to compile for (give cpu, cuda or both)";
     return failure();
   }
   if (options.optLevel > 3) {
@@ -148,12 +197,38 @@ void grade::buildLoweringPipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
   ConvertGKToSCFOptions scf;
   scf.prefetch = options.prefetch;
+  scf.cpu = options.cpu;
+  scf.cuda = !options.cudaChips.empty();
   pm.addPass(createConvertGKToSCF(scf));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 
-void grade::buildLLVMPipeline(OpPassManager &pm) {
+void grade::buildGPUPipeline(OpPassManager &pm,
+                             const PipelineOptions &options) {
+  for (const std::string &chip : options.cudaChips) {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = chip;
+    target.optLevel = options.optLevel;
+    target.moduleMatcher = kGpuModuleName.str();
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createSCFToControlFlowPass());
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  device.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void grade::buildPTXPipeline(OpPassManager &pm,
+                             const PipelineOptions &options) {
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa"; // PTX text, compiled by the driver
+  binary.toolkitPath = options.cudaPath;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void grade::buildLLVMPipeline(OpPassManager &pm,
+                              const PipelineOptions &options) {
   pm.addPass(createConvertGradeToLLVM());
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -167,6 +242,10 @@ void grade::buildLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  // cuda: the entries' launches and shared allocations as calls of the
+  // runtime's mgpu* functions (grade_gpu_hooks_t).
+  if (!options.cudaChips.empty())
+    pm.addPass(createGpuToLLVMConversionPass());
   pm.addPass(createEmitDescriptor());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
@@ -174,11 +253,15 @@ void grade::buildLLVMPipeline(OpPassManager &pm) {
 
 void grade::buildGradePipeline(OpPassManager &pm,
                                const PipelineOptions &options) {
-  assert(options.target == Target::CPU && "unchecked pipeline options");
   buildGradeOptPipeline(pm);
   buildKernelPipeline(pm);
   buildLoweringPipeline(pm, options);
-  buildLLVMPipeline(pm);
+  if (!options.cudaChips.empty()) {
+    pm.addPass(createConvertKernelsToGPU());
+    buildGPUPipeline(pm, options);
+    buildPTXPipeline(pm, options);
+  }
+  buildLLVMPipeline(pm, options);
 }
 
 void grade::registerGradePassesAndPipelines() {
@@ -205,13 +288,13 @@ void grade::registerGradePassesAndPipelines() {
       [](OpPassManager &pm) { buildLoweringPipeline(pm); });
   PassPipelineRegistration<>("grade-llvm-pipeline",
                              "lowering of kernels to the LLVM dialect",
-                             buildLLVMPipeline);
+                             [](OpPassManager &pm) { buildLLVMPipeline(pm); });
   // Registered by hand rather than through PassPipelineRegistration so that
-  // a target this build lacks is an error with a reason, not a crash.
+  // a bad target list is an error with a reason, not a crash.
   registerPassPipeline(
       "grade-pipeline",
-      "grade to the LLVM dialect for a target (options: target=cpu|cuda, "
-      "opt-level=0..3)",
+      "grade to the LLVM dialect for the targets (options: "
+      "target=cpu|cuda|cuda:sm_XX|a list, opt-level=0..3)",
       [](OpPassManager &pm, StringRef text,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         PipelineOptions options;

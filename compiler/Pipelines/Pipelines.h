@@ -12,6 +12,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
@@ -26,6 +27,9 @@ enum class Stage {
   GradeOpt,    ///< after graph-calculus rewrites and scheme expansion
   Kernels,     ///< the kernel plan: gk.func, gk.entry
   Lowered,     ///< fused kernels: func/scf/memref/arith/math
+  GPU,         ///< cuda: kernels as gpu.func, calls as gpu.launch_func
+  NVVM,        ///< cuda: the GPU module in the NVVM and LLVM dialects
+  PTX,         ///< cuda: the PTX image of each architecture
   LLVMDialect, ///< the LLVM dialect
   LLVM,        ///< optimised LLVM IR
   Asm,         ///< host assembly
@@ -46,22 +50,23 @@ llvm::ArrayRef<StageInfo> getStages();
 /// The stage called `name`, if any.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
-/// The machines a compilation can target. Only the host CPU has a backend
-/// in this build; the others are named so that asking for one says so.
-enum class Target {
-  CPU,  ///< the host CPU: OpenMP loops, LLVM for the host
-  CUDA, ///< NVIDIA GPUs (not available yet)
-};
-
-/// The name of a target on command lines ("cpu", "cuda").
-llvm::StringRef stringifyTarget(Target target);
-
 /// How to compile, whatever the output stage: what gradec's --target and
 /// --opt-level set, what grade-opt's `grade-pipeline` takes, and what a
 /// client of the compile API fills in. Plain data with defaults, so that
 /// options can be added without breaking callers.
 struct PipelineOptions {
-  Target target = Target::CPU;
+  /// The host CPU: OpenMP loops, LLVM for the host.
+  bool cpu = true;
+  /// NVIDIA GPUs: one PTX image per architecture ("sm_80", ...); empty for
+  /// none.
+  llvm::SmallVector<std::string, 2> cudaChips;
+  /// The CUDA toolkit whose libdevice provides exp, tanh, ... on the GPU;
+  /// empty: $CUDA_HOME, $CUDA_PATH or /usr/local/cuda.
+  std::string cudaPath;
+  /// cuda: also compile each kernel for the host, exported as
+  /// `gradegen_emulated_<kernel>(params, grid, block)`, so that a test
+  /// driver standing in for the GPU can run the GPU entries.
+  bool gpuEmulation = false;
   /// LLVM's optimisation level for the generated code (0 to 3).
   unsigned optLevel = 3;
   /// CPU: prefetch the rows read at the other end of the edges
@@ -69,7 +74,16 @@ struct PipelineOptions {
   bool prefetch = true;
 };
 
-/// Parses `target=NAME opt-level=N prefetch=BOOL` (any may be left out)
+/// Parses a target list over `options`: `cpu`, `cuda` (sm_80),
+/// `cuda:sm_90`, and further architectures as bare items
+/// (`cpu,cuda:sm_80,sm_90`).
+mlir::LogicalResult parseTargets(llvm::StringRef text,
+                                 PipelineOptions &options, std::string &error);
+
+/// The targets as parseTargets reads them ("cpu,cuda:sm_80,sm_90").
+std::string stringifyTargets(const PipelineOptions &options);
+
+/// Parses `target=LIST opt-level=N prefetch=BOOL` (any may be left out)
 /// over the defaults. On failure `error` says why.
 mlir::LogicalResult parsePipelineOptions(llvm::StringRef text,
                                          PipelineOptions &options,
@@ -93,7 +107,15 @@ void buildLoweringPipeline(mlir::OpPassManager &pm,
                            const PipelineOptions &options = {});
 
 /// loops -> LLVM dialect: descriptor, OpenMP, standard conversions.
-void buildLLVMPipeline(mlir::OpPassManager &pm);
+/// cuda: the GPU module to the NVVM dialect, for each architecture.
+void buildGPUPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// cuda: the NVVM module to one PTX image per architecture (gpu.binary),
+/// linking libdevice from options.cudaPath.
+void buildPTXPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+void buildLLVMPipeline(mlir::OpPassManager &pm,
+                       const PipelineOptions &options = {});
 
 /// grade -> LLVM dialect for `options.target`: the pipelines above in
 /// order. `options` must have passed checkPipelineOptions.

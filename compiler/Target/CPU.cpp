@@ -54,10 +54,12 @@ grade::createHostTargetMachine(std::string &error, unsigned optLevel) {
 }
 
 /// Symbols the generated library exports; everything else is hidden so that
-/// several models can live in one process without clashes.
+/// several models can live in one process without clashes. A library built
+/// with --gpu-emulation also exports its kernels' host twins (for tests).
 static bool isExported(llvm::StringRef name) {
   return name == "grade_model_descriptor" ||
-         (name.starts_with("grade_") && name.ends_with("_model_descriptor"));
+         (name.starts_with("grade_") && name.ends_with("_model_descriptor")) ||
+         name.starts_with("gradegen_emulated_");
 }
 
 std::unique_ptr<llvm::Module>

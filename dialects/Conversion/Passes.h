@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -15,6 +16,21 @@
 #include "mlir/Pass/Pass.h"
 
 namespace grade {
+
+/// The names the lowering passes and the descriptor agree on: entry points
+/// (the runtime's), the GPU flavour of entries and kernels, and the GPU
+/// module holding the kernels.
+inline constexpr llvm::StringLiteral kEntryPrefix = "gradegen_entry_";
+inline constexpr llvm::StringLiteral kGpuEntryPrefix = "gradegen_cuda_entry_";
+inline constexpr llvm::StringLiteral kGpuKernelSuffix = "_cuda";
+inline constexpr llvm::StringLiteral kGpuEntryAttr = "grade.gpu_entry";
+inline constexpr llvm::StringLiteral kGpuKernelAttr = "grade.gpu_kernel";
+inline constexpr llvm::StringLiteral kGpuModuleName = "gradegen_kernels";
+/// convert-kernels-to-gpu{emulate}: a kernel's host twin, and the exported
+/// function running a launch of it (`<prefix><kernel>(params, grid, block)`).
+inline constexpr llvm::StringLiteral kEmulatedSuffix = "_emulated";
+inline constexpr llvm::StringLiteral kEmulatedAttr = "grade.emulated_kernel";
+inline constexpr llvm::StringLiteral kEmulatedPrefix = "gradegen_emulated_";
 
 #define GEN_PASS_DECL
 #include "dialects/Conversion/Passes.h.inc"

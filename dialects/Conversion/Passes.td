@@ -50,15 +50,51 @@ def ConvertGKToSCF : Pass<"convert-gk-to-scf", "::mlir::ModuleOp"> {
     values in registers or small scratch arrays, and the results stored per
     node in the epilogue or per edge in the last pass. Rows read at the
     other end of the edges are prefetched (`prefetch=false` turns it off).
+
+    With `cuda=true` every entry is lowered a second time as
+    `gradegen_cuda_entry_<kind>` (attribute `grade.gpu_entry`), calling
+    `<kernel>_cuda` (attribute `grade.gpu_kernel`, no prefetches), for
+    convert-kernels-to-gpu; `cpu=false` leaves out the CPU flavour.
   }];
   let options = [
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
-           "prefetch rows read at the other end of the edges">
+           "prefetch rows read at the other end of the edges">,
+    Option<"cpu", "cpu", "bool", /*default=*/"true",
+           "lower the entries for the CPU (gradegen_entry_<kind>)">,
+    Option<"cuda", "cuda", "bool", /*default=*/"false",
+           "lower the entries for the GPU too (gradegen_cuda_entry_<kind>)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "map the GPU flavour's kernel loops onto GPU threads";
+  let description = [{
+    Takes the GPU flavour written by `convert-gk-to-scf{cuda=true}`: each
+    function marked `grade.gpu_kernel` (one `scf.parallel` over nodes, or
+    blocks of nodes) becomes a `gpu.func` of `gpu.module @gradegen_kernels`,
+    one thread per iteration, guarded by the loop's bound; each call becomes
+    a `gpu.launch_func` over ceil(bound / block-size) blocks of block-size
+    threads, the bound recomputed on the host. In the entries marked
+    `grade.gpu_entry`, host allocations become `gpu.alloc host_shared`
+    (freed through `mgpuMemFree`), since kernels write them. A module without
+    GPU functions is left as it is.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "threads per block (a multiple of 32, at most 1024)">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "also keep each kernel as a host function of the thread ids, "
+           "`<kernel>_emulated`, for tests without a GPU">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -122,9 +122,22 @@ static cl::opt<std::string> inputLanguage(
     cl::value_desc("language"), cl::init(""), cl::cat(category));
 static cl::opt<std::string> targetName(
     "target",
-    cl::desc("Machine to compile for: cpu (default; cuda is not available "
-             "in this build)"),
-    cl::value_desc("target"), cl::init("cpu"), cl::cat(category));
+    cl::desc("Machines to compile for: cpu (default), cuda (PTX for sm_80), "
+             "cuda:sm_XX, or a list: cpu,cuda:sm_80,sm_90 (CPU code and PTX "
+             "for two architectures in one library)"),
+    cl::value_desc("targets"), cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("cuda: the CUDA toolkit whose nvvm/libdevice provides exp, tanh, "
+             "... on the GPU (default: $CUDA_HOME, $CUDA_PATH or "
+             "/usr/local/cuda)"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
+static cl::opt<bool> gpuEmulation(
+    "gpu-emulation",
+    cl::desc("cuda, for tests without a GPU: also compile the GPU kernels for "
+             "the host (gradegen_emulated_<kernel>), which grade-gpu-emulate "
+             "runs in place of the device"),
+    cl::init(false), cl::cat(category));
 static cl::opt<unsigned> optLevel(
     "opt-level",
     cl::desc("LLVM optimisation level of the generated code, 0 to 3 "
@@ -771,10 +784,11 @@ int compileMain(const char *argv0) {
   }
   {
     std::string error;
-    if (succeeded(parsePipelineOptions("target=" + targetName,
-                                       pipelineOptions, error))) {
+    if (succeeded(parseTargets(targetName, pipelineOptions, error))) {
       pipelineOptions.optLevel = optLevel;
       pipelineOptions.prefetch = prefetchRows;
+      pipelineOptions.cudaPath = cudaPath;
+      pipelineOptions.gpuEmulation = gpuEmulation;
       (void)checkPipelineOptions(pipelineOptions, error);
     }
     if (!error.empty()) {

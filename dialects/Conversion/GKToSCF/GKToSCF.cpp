@@ -18,6 +18,11 @@
 // A kernel is lowered at its launch: whether a capture and a result share a
 // buffer (an update in place) is a property of the launch.
 //
+// With `cuda`, every entry is lowered a second time for the GPU, as
+// `gradegen_cuda_entry_<kind>` (attribute `grade.gpu_entry`) calling
+// `<kernel>_cuda` (attribute `grade.gpu_kernel`, no prefetches): the same
+// loops, which convert-kernels-to-gpu then maps onto GPU threads.
+//
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Conversion/Passes.h"
@@ -102,9 +107,10 @@ private:
 /// Lowers one gk.entry and the kernels it launches.
 class EntryLowering {
 public:
-  EntryLowering(ModelLowering &lowering, gk::EntryOp entryOp, bool prefetch)
-      : lowering(lowering), entryOp(entryOp), prefetch(prefetch),
-        body(entryOp.getBody().front()) {}
+  EntryLowering(ModelLowering &lowering, gk::EntryOp entryOp, bool prefetch,
+                bool gpu)
+      : lowering(lowering), entryOp(entryOp), prefetch(prefetch && !gpu),
+        gpu(gpu), body(entryOp.getBody().front()) {}
 
   LogicalResult run() { return emitCode(); }
 
@@ -375,9 +381,14 @@ private:
       callArgs.push_back(globals.lookup(scalar));
     }
 
-    auto func = func::FuncOp::create(callee.getLoc(), callee.getSymName(),
-                                     builder.getFunctionType(argTypes, {}));
+    auto func = func::FuncOp::create(
+        callee.getLoc(),
+        gpu ? (callee.getSymName() + kGpuKernelSuffix).str()
+            : callee.getSymName().str(),
+        builder.getFunctionType(argTypes, {}));
     func.setPrivate();
+    if (gpu)
+      func->setAttr(kGpuKernelAttr, builder.getUnitAttr());
     // Distinct slots and vectors are distinct allocations.
     for (unsigned i = 0; i < numMemRefs; ++i)
       func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
@@ -522,9 +533,12 @@ private:
     Type i64 = builder.getI64Type(), f64 = builder.getF64Type();
     auto type = builder.getFunctionType(
         {LLVM::LLVMPointerType::get(context), i64, i64, f64, f64}, {});
-    entry = func::FuncOp::create(builder, loc,
-                                 ("gradegen_entry_" + entryOp.getKind()).str(),
-                                 type);
+    entry = func::FuncOp::create(
+        builder, loc,
+        ((gpu ? kGpuEntryPrefix : kEntryPrefix) + entryOp.getKind()).str(),
+        type);
+    if (gpu)
+      entry->setAttr(kGpuEntryAttr, builder.getUnitAttr());
     Block *entryBody = entry.addEntryBlock();
     builder.setInsertionPointToEnd(entryBody);
     slotsArg = entryBody->getArgument(0);
@@ -575,6 +589,7 @@ private:
   ModelLowering &lowering;
   gk::EntryOp entryOp;
   bool prefetch;
+  bool gpu; ///< lowering for convert-kernels-to-gpu
   Block &body;
   /// Kernels lowered so far (each at its only launch).
   llvm::SmallPtrSet<Operation *, 8> lowered;
@@ -607,7 +622,12 @@ struct ConvertGKToSCFPass
       ModelLowering lowering(model);
       for (auto entry : llvm::make_early_inc_range(
                model.getBody().front().getOps<gk::EntryOp>())) {
-        if (failed(EntryLowering(lowering, entry, prefetch).run()))
+        if ((cpu && failed(EntryLowering(lowering, entry, prefetch,
+                                         /*gpu=*/false)
+                               .run())) ||
+            (cuda && failed(EntryLowering(lowering, entry, prefetch,
+                                          /*gpu=*/true)
+                                .run())))
           return signalPassFailure();
         entry.erase();
       }

@@ -16,9 +16,12 @@
 
 #include "grade/model_abi.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #define DEBUG_TYPE "grade-emit-descriptor"
 
@@ -220,6 +223,101 @@ private:
   unsigned counter = 0;
 };
 
+/// The runtime functions a GPU entry calls: MLIR's mgpu* names and types
+/// (gpu-to-llvm and the gpu.launch_func translation), each defined in the
+/// library as a call through its slot of grade_gpu_hooks_t (`hook`), or
+/// by itself (`hook` < 0): the module "load" of a constructor that runs at
+/// dlopen, before the runtime is known, returns its argument (the images
+/// are the descriptor's), and the unload does nothing.
+struct MgpuFunction {
+  StringLiteral name;
+  int hook;
+};
+constexpr MgpuFunction kMgpuFunctions[] = {
+    {"mgpuModuleLoadJIT", -1},   {"mgpuModuleUnload", -2},
+    {"mgpuModuleGetFunction", 0}, {"mgpuStreamCreate", 1},
+    {"mgpuStreamSynchronize", 2}, {"mgpuStreamDestroy", 3},
+    {"mgpuLaunchKernel", 4},      {"mgpuMemAlloc", 5},
+    {"mgpuMemFree", 6}};
+constexpr int64_t kNumHooks = sizeof(grade_gpu_hooks_t) / sizeof(void *);
+
+LLVM::LLVMFunctionType mgpuType(MLIRContext *context, StringRef name) {
+  Type ptr = LLVM::LLVMPointerType::get(context);
+  Type none = LLVM::LLVMVoidType::get(context);
+  Type i8 = IntegerType::get(context, 8), i32 = IntegerType::get(context, 32),
+       i64 = IntegerType::get(context, 64);
+  auto fn = [](Type result, ArrayRef<Type> args) {
+    return LLVM::LLVMFunctionType::get(result, args);
+  };
+  return llvm::StringSwitch<LLVM::LLVMFunctionType>(name)
+      .Case("mgpuModuleLoadJIT", fn(ptr, {ptr, i32}))
+      .Case("mgpuModuleUnload", fn(none, {ptr}))
+      .Case("mgpuModuleGetFunction", fn(ptr, {ptr, ptr}))
+      .Case("mgpuStreamCreate", fn(ptr, {}))
+      .Case("mgpuStreamSynchronize", fn(none, {ptr}))
+      .Case("mgpuStreamDestroy", fn(none, {ptr}))
+      .Case("mgpuLaunchKernel", fn(none, {ptr, i64, i64, i64, i64, i64, i64,
+                                          i32, ptr, ptr, ptr, i64}))
+      .Case("mgpuMemAlloc", fn(ptr, {i64, ptr, i8}))
+      .Case("mgpuMemFree", fn(none, {ptr, ptr}));
+}
+
+/// Defines the mgpu* functions of the library (internal: they do not clash
+/// with another GPU runtime of the process) over the hooks table `hooks`.
+LogicalResult defineMgpuFunctions(ModuleOp module, StringRef hooks) {
+  MLIRContext *context = module.getContext();
+  Location loc = module.getLoc();
+  Type ptr = LLVM::LLVMPointerType::get(context);
+  auto table = LLVM::LLVMArrayType::get(ptr, kNumHooks);
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  for (const MgpuFunction &mgpu : kMgpuFunctions) {
+    LLVM::LLVMFunctionType type = mgpuType(context, mgpu.name);
+    auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(mgpu.name);
+    if (func && (!func.isExternal() || func.getFunctionType() != type))
+      return func.emitOpError("is not the declaration of the GPU runtime's '")
+             << mgpu.name << "' the library defines";
+    if (!func)
+      func = LLVM::LLVMFuncOp::create(builder, loc, mgpu.name, type);
+    func.setLinkage(LLVM::Linkage::Internal);
+    Block *body = func.addEntryBlock(builder);
+    OpBuilder b = OpBuilder::atBlockEnd(body);
+    bool returnsVoid = isa<LLVM::LLVMVoidType>(type.getReturnType());
+    if (mgpu.hook == -1) {
+      LLVM::ReturnOp::create(b, loc, body->getArgument(0));
+      continue;
+    }
+    if (mgpu.hook == -2) {
+      LLVM::ReturnOp::create(b, loc, ValueRange{});
+      continue;
+    }
+    // Through the hook, when the runtime has set it; else nothing (NULL).
+    Value slot = LLVM::GEPOp::create(
+        b, loc, ptr, table, LLVM::AddressOfOp::create(b, loc, ptr, hooks),
+        ArrayRef<LLVM::GEPArg>{0, mgpu.hook});
+    Value hook = LLVM::LoadOp::create(b, loc, ptr, slot);
+    Value unset = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, hook,
+                                       LLVM::ZeroOp::create(b, loc, ptr));
+    Block *call = func.addBlock(), *none = func.addBlock();
+    LLVM::CondBrOp::create(b, loc, unset, none, call);
+    b.setInsertionPointToEnd(call);
+    SmallVector<Value> operands = {hook};
+    llvm::append_range(operands, body->getArguments());
+    auto result = LLVM::CallOp::create(b, loc, type, operands);
+    if (returnsVoid)
+      LLVM::ReturnOp::create(b, loc, ValueRange{});
+    else
+      LLVM::ReturnOp::create(b, loc, result.getResult());
+    b.setInsertionPointToEnd(none);
+    if (returnsVoid)
+      LLVM::ReturnOp::create(b, loc, ValueRange{});
+    else
+      LLVM::ReturnOp::create(
+          b, loc,
+          ValueRange{LLVM::ZeroOp::create(b, loc, type.getReturnType())});
+  }
+  return success();
+}
+
 /// One slot of the table, as the descriptor lists it.
 struct Slot {
   std::string name;
@@ -253,8 +351,15 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   TableauAttr scheme = solve.getScheme();
   bool implicit = scheme.isImplicit(), imex = scheme.isImex();
   SmallVector<std::pair<StringLiteral, int32_t>> entryKinds;
+  // The CPU's entries, the GPU's, or both (convert-gk-to-scf{cpu,cuda}).
+  auto binary = module.lookupSymbol<gpu::BinaryOp>(kGpuModuleName);
+  bool hasCpu = llvm::any_of(kAllEntries, [&](auto entry) {
+    return module.lookupSymbol<LLVM::LLVMFuncOp>(
+        (kEntryPrefix + entry.first).str());
+  });
   for (auto [region, kind] : kAllEntries) {
-    std::string entry = ("gradegen_entry_" + region).str();
+    std::string entry = ((hasCpu ? kEntryPrefix : kGpuEntryPrefix) + region)
+                            .str();
     bool required = kind == GRADE_ENTRY_INIT || kind == GRADE_ENTRY_RHS ||
                     (kind == GRADE_ENTRY_STEP && !implicit) ||
                     (kind == GRADE_ENTRY_JVP && implicit && !imex) ||
@@ -262,6 +367,10 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
                               kind == GRADE_ENTRY_IMPLICIT_RHS ||
                               kind == GRADE_ENTRY_IMPLICIT_JVP));
     if (module.lookupSymbol<LLVM::LLVMFuncOp>(entry)) {
+      std::string gpuEntry = (kGpuEntryPrefix + region).str();
+      if (binary && !module.lookupSymbol<LLVM::LLVMFuncOp>(gpuEntry))
+        return model.emitOpError("has no GPU entry '")
+               << gpuEntry << "' beside '" << entry << "'";
       entryKinds.push_back({region, kind});
       continue;
     }
@@ -561,8 +670,75 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             b, {emit.addressOf(b, entryNames[i]), emit.int32(b, kind),
                 emit.int32(b, isStep ? int64_t(swaps.size() / 2) : 0),
                 isStep ? emit.addressOf(b, swapArray) : emit.null(b),
-                emit.addressOf(b, ("gradegen_entry_" + region).str())});
+                hasCpu ? emit.addressOf(b, (kEntryPrefix + region).str())
+                       : emit.null(b)});
       });
+
+  // The GPU code: the PTX image of each architecture, moved out of the
+  // gpu.binary (whose launches the mgpu* functions serve from these), the
+  // GPU entries and the hooks table the runtime fills.
+  std::string gpuDesc;
+  if (binary) {
+    SmallVector<std::string> chipNames, images;
+    for (Attribute attr : binary.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(attr);
+      auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
+      if (!target || object.getFormat() != gpu::CompilationTarget::Assembly)
+        return binary.emitOpError("holds an object that is not PTX for an "
+                                  "NVVM target");
+      chipNames.push_back(emit.string(target.getChip()));
+      images.push_back(emit.string(object.getObject().getValue()));
+    }
+    if (images.empty())
+      return binary.emitOpError("holds no PTX image");
+    auto first = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    binary.setObjectsAttr(ArrayAttr::get(
+        module.getContext(),
+        {gpu::ObjectAttr::get(module.getContext(), first.getTarget(),
+                              first.getFormat(),
+                              StringAttr::get(module.getContext(), ""),
+                              nullptr, nullptr)}));
+    auto stringTable = [&](ArrayRef<std::string> symbols) {
+      return emit.array(symbols.size(), ptr, [&](OpBuilder &b, size_t i) {
+        return emit.addressOf(b, symbols[i]);
+      });
+    };
+    std::string chipTable = stringTable(chipNames);
+    std::string imageTable = stringTable(images);
+    std::string gpuEntryTable =
+        emit.array(entryKinds.size(), ptr, [&](OpBuilder &b, size_t i) {
+          return emit.addressOf(b,
+                                (kGpuEntryPrefix + entryKinds[i].first).str());
+        });
+    // The hooks: writable, zero until the runtime fills them.
+    std::string hooks = "__grade_" + model.getSymName().str() + ".gpu_hooks";
+    {
+      auto hooksType = LLVM::LLVMArrayType::get(ptr, kNumHooks);
+      OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
+      auto global = LLVM::GlobalOp::create(
+          top, model.getLoc(), hooksType, /*isConstant=*/false,
+          LLVM::Linkage::Internal, hooks, Attribute());
+      OpBuilder init =
+          OpBuilder::atBlockEnd(top.createBlock(&global.getInitializerRegion()));
+      LLVM::ReturnOp::create(
+          init, model.getLoc(),
+          ValueRange{LLVM::ZeroOp::create(init, model.getLoc(), hooksType)});
+    }
+    if (failed(defineMgpuFunctions(module, hooks)))
+      return failure();
+    gpuDesc = emit.array(
+        1,
+        LLVM::LLVMStructType::getLiteral(
+            module.getContext(), {emit.i32, emit.i32, ptr, ptr, ptr, ptr}),
+        [&](OpBuilder &b, size_t) {
+          return emit.makeStruct(
+              b, {emit.int32(b, int64_t(images.size())),
+                  emit.int32(b, hasCpu ? 1 : 0), emit.addressOf(b, chipTable),
+                  emit.addressOf(b, imageTable),
+                  emit.addressOf(b, gpuEntryTable),
+                  emit.addressOf(b, hooks)});
+        });
+  }
 
   // The kernels' thread pool is the library's OpenMP runtime.
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
@@ -637,8 +813,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             defaultGraphStr.empty() ? emit.null(b)
                                     : emit.addressOf(b, defaultGraphStr),
             emit.addressOf(b, symmetryDesc),
-            // The GPU code's descriptor (none yet).
-            emit.null(b)};
+            gpuDesc.empty() ? emit.null(b) : emit.addressOf(b, gpuDesc)};
         Value value = emit.makeStruct(b, values);
         descriptorTypes.push_back(value.getType());
         return value;
@@ -663,10 +838,87 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   return success();
 }
 
+/// For each kernel's host twin `<kernel>_emulated` (convert-kernels-to-gpu
+/// {emulate}), the exported `gradegen_emulated_<kernel>(params, grid,
+/// block)`: the twin's arguments read from the launch's parameter array
+/// (one pointer per lowered argument, as cuLaunchKernel takes them), then
+/// every thread of every block in turn.
+void emitEmulationWrappers(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  Type ptr = LLVM::LLVMPointerType::get(context);
+  Type i64 = IntegerType::get(context, 64);
+  SmallVector<LLVM::LLVMFuncOp> twins;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+    if (func.getName().ends_with(kEmulatedSuffix) && !func.isExternal())
+      twins.push_back(func);
+  for (LLVM::LLVMFuncOp twin : twins) {
+    Location loc = twin.getLoc();
+    StringRef kernel = twin.getName().drop_back(kEmulatedSuffix.size());
+    OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+    auto wrapper = LLVM::LLVMFuncOp::create(
+        builder, loc, (kEmulatedPrefix + kernel).str(),
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                    {ptr, i64, i64}));
+    Block *entry = wrapper.addEntryBlock(builder);
+    Value params = entry->getArgument(0), grid = entry->getArgument(1),
+          block = entry->getArgument(2);
+    OpBuilder b = OpBuilder::atBlockEnd(entry);
+    ArrayRef<Type> types = twin.getFunctionType().getParams();
+    SmallVector<Value> args;
+    for (auto [index, type] : llvm::enumerate(types.drop_back(3))) {
+      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, params,
+                                       ArrayRef<LLVM::GEPArg>{int32_t(index)});
+      args.push_back(LLVM::LoadOp::create(
+          b, loc, type, LLVM::LoadOp::create(b, loc, ptr, slot)));
+    }
+    Value zero = LLVM::ConstantOp::create(b, loc, i64, 0);
+    Value one = LLVM::ConstantOp::create(b, loc, i64, 1);
+    Region &body = wrapper.getBody();
+    Block *outer = b.createBlock(&body, body.end(), {i64}, {loc});
+    Block *innerStart = b.createBlock(&body, body.end());
+    Block *inner = b.createBlock(&body, body.end(), {i64}, {loc});
+    Block *thread = b.createBlock(&body, body.end());
+    Block *nextBlock = b.createBlock(&body, body.end());
+    Block *exit = b.createBlock(&body, body.end());
+    b.setInsertionPointToEnd(entry);
+    LLVM::BrOp::create(b, loc, ValueRange{zero}, outer);
+    b.setInsertionPointToEnd(outer);
+    LLVM::CondBrOp::create(
+        b, loc,
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
+                             outer->getArgument(0), grid),
+        innerStart, exit);
+    b.setInsertionPointToEnd(innerStart);
+    LLVM::BrOp::create(b, loc, ValueRange{zero}, inner);
+    b.setInsertionPointToEnd(inner);
+    LLVM::CondBrOp::create(
+        b, loc,
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
+                             inner->getArgument(0), block),
+        thread, nextBlock);
+    b.setInsertionPointToEnd(thread);
+    SmallVector<Value> call(args);
+    call.append({outer->getArgument(0), block, inner->getArgument(0)});
+    LLVM::CallOp::create(b, loc, twin, call);
+    LLVM::BrOp::create(
+        b, loc,
+        ValueRange{LLVM::AddOp::create(b, loc, inner->getArgument(0), one)},
+        inner);
+    b.setInsertionPointToEnd(nextBlock);
+    LLVM::BrOp::create(
+        b, loc,
+        ValueRange{LLVM::AddOp::create(b, loc, outer->getArgument(0), one)},
+        outer);
+    b.setInsertionPointToEnd(exit);
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  }
+}
+
 struct EmitDescriptorPass
     : public grade::impl::EmitDescriptorBase<EmitDescriptorPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    emitEmulationWrappers(module);
     for (ModelOp model : llvm::make_early_inc_range(module.getOps<ModelOp>()))
       if (failed(emitDescriptor(model, module)))
         return signalPassFailure();

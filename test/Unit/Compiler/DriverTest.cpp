@@ -497,14 +497,28 @@ TEST(DriverTest, PipelineOptionsChooseTheTarget) {
   std::string text;
   llvm::raw_string_ostream os(text);
 
-  // A target without a backend in this build: an error before any
-  // target-dependent pipeline, nothing printed.
-  options.pipeline.target = grade::Target::CUDA;
+  // No target at all: an error before any target-dependent pipeline,
+  // nothing printed.
+  options.pipeline.cpu = false;
   EXPECT_TRUE(failed(grade::driver::compile(sourceMgr, context,
                                             /*isMLIR=*/false, os, options)));
-  EXPECT_EQ(diagnostics,
-            "target 'cuda' is not available in this build (available: cpu)\n");
+  EXPECT_EQ(diagnostics, "no target to compile for (give cpu, cuda or both)\n");
   EXPECT_EQ(text, "");
+
+  // The GPU alone: the entries' GPU flavour only, launching kernels that
+  // the GPU stage maps onto threads.
+  options.pipeline.cudaChips = {"sm_80"};
+  options.target = grade::Stage::GPU;
+  diagnostics.clear();
+  EXPECT_TRUE(succeeded(grade::driver::compile(sourceMgr, context,
+                                               /*isMLIR=*/false, os, options)))
+      << diagnostics;
+  EXPECT_EQ(text.find("func.func @gradegen_entry_"), std::string::npos);
+  EXPECT_NE(text.find("func.func @gradegen_cuda_entry_step"),
+            std::string::npos);
+  EXPECT_NE(text.find("gpu.launch_func  @gradegen_kernels::@heat_step_kernel0"),
+            std::string::npos);
+  text.clear();
 
   // The target-independent stages do not depend on it.
   options.target = grade::Stage::GradeOpt;
@@ -520,10 +534,29 @@ TEST(DriverTest, PipelineOptionsChooseTheTarget) {
   ASSERT_TRUE(succeeded(
       grade::parsePipelineOptions("target=cpu opt-level=1", parsed, error)))
       << error;
-  EXPECT_EQ(parsed.target, grade::Target::CPU);
+  EXPECT_TRUE(parsed.cpu);
+  EXPECT_TRUE(parsed.cudaChips.empty());
   EXPECT_EQ(parsed.optLevel, 1u);
   EXPECT_TRUE(failed(grade::parsePipelineOptions("target=tpu", parsed, error)));
-  EXPECT_EQ(error, "unknown target 'tpu' (known: cpu, cuda)");
+  EXPECT_EQ(error, "unknown target 'tpu' (known: cpu, cuda, cuda:sm_XX; a "
+                   "list such as cpu,cuda:sm_80,sm_90)");
+  // Target lists: architectures after cuda, duplicates once, round trip.
+  ASSERT_TRUE(succeeded(
+      grade::parseTargets("cpu,cuda:sm_90,sm_80,sm_90", parsed, error)))
+      << error;
+  EXPECT_TRUE(parsed.cpu);
+  EXPECT_EQ(parsed.cudaChips,
+            (llvm::SmallVector<std::string, 2>{"sm_90", "sm_80"}));
+  EXPECT_EQ(grade::stringifyTargets(parsed), "cpu,cuda:sm_90,sm_80");
+  ASSERT_TRUE(succeeded(grade::parseTargets("cuda", parsed, error)));
+  EXPECT_FALSE(parsed.cpu);
+  EXPECT_EQ(grade::stringifyTargets(parsed), "cuda:sm_80");
+  EXPECT_TRUE(failed(grade::parseTargets("cuda:sm_81", parsed, error)));
+  EXPECT_EQ(error.substr(0, 47),
+            "unknown GPU architecture 'sm_81' (known: sm_50,");
+  // A bare architecture belongs to a cuda item before it.
+  EXPECT_TRUE(failed(grade::parseTargets("sm_80,cuda", parsed, error)));
+  EXPECT_EQ(error.substr(0, 24), "unknown target 'sm_80' (");
 }
 
 } // namespace

@@ -1,0 +1,287 @@
+//===- KernelsToGPU.cpp - the GPU flavour's loops onto GPU threads --------===//
+//
+// convert-gk-to-scf{cuda=true} writes every entry a second time for the GPU:
+// `gradegen_cuda_entry_<kind>` calling `<kernel>_cuda`, each kernel one
+// `scf.parallel` over nodes (or blocks of nodes, for global reductions)
+// whose body is the same fused loop nest as the CPU's. This pass maps those
+// loops onto GPU threads, one thread per iteration (row per thread):
+//
+//  - each kernel function becomes a `gpu.func` of `gpu.module
+//    @gradegen_kernels`, computing its iteration from the block and thread
+//    ids and guarding it against the loop's bound; the per-iteration
+//    scratch arrays stay thread-private;
+//  - each call becomes a `gpu.launch_func` over ceil(bound / block-size)
+//    blocks, the bound recomputed on the host from the call's operands;
+//  - the GPU entries' host allocations (the partial results of global
+//    reductions, global vectors) become `gpu.alloc host_shared`: the
+//    kernels write them and the entry reads them after the launch. They are
+//    freed through the runtime (`mgpuMemFree`).
+//
+// With `emulate`, each kernel is also kept as a host function,
+// `<kernel>_emulated(args..., block, blockDim, thread)`, for which
+// grade-emit-descriptor writes `gradegen_emulated_<kernel>(params, grid,
+// block)`: the launch's parameters as cuLaunchKernel receives them, every
+// thread run in turn. A test driver standing in for the GPU runs the
+// library's GPU entries with it, on any machine.
+//
+// The reductions over each node's edges stay in one thread and in CSR
+// order, so results do not depend on the launch (no atomics) and equal the
+// CPU's up to the contraction of multiply-adds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Conversion/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace grade {
+#define GEN_PASS_DEF_CONVERTKERNELSTOGPU
+#include "dialects/Conversion/Passes.h.inc"
+} // namespace grade
+
+using namespace mlir;
+using namespace grade;
+
+namespace {
+
+/// A kernel function's loop: the ops before it (its bound's computation)
+/// and the loop itself.
+struct KernelLoop {
+  scf::ParallelOp loop;
+  SmallVector<Operation *> prologue;
+};
+
+FailureOr<KernelLoop> matchKernelLoop(func::FuncOp func) {
+  KernelLoop result;
+  Block &body = func.getBody().front();
+  for (Operation &op : body.without_terminator()) {
+    if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      if (result.loop)
+        return func.emitOpError("has more than one loop over nodes");
+      result.loop = loop;
+      continue;
+    }
+    if (result.loop || !isPure(&op))
+      return op.emitOpError("in a kernel, outside its loop over nodes, "
+                            "cannot run on the GPU");
+    result.prologue.push_back(&op);
+  }
+  if (!result.loop)
+    return func.emitOpError("has no loop over nodes to map onto GPU threads");
+  scf::ParallelOp loop = result.loop;
+  if (loop.getNumLoops() != 1 || !loop.getInitVals().empty() ||
+      getConstantIntValue(loop.getLowerBound()[0]) != 0 ||
+      getConstantIntValue(loop.getStep()[0]) != 1)
+    return loop.emitOpError("is not a one-dimensional loop from 0 by 1 "
+                            "without reductions");
+  return result;
+}
+
+/// Clones the computation of `value` (pure ops of `func`'s prologue, from
+/// its arguments) at `builder`, with the arguments replaced by `args`.
+Value cloneFromArguments(OpBuilder &builder, Value value, ValueRange args) {
+  IRMapping mapping;
+  for (auto [arg, operand] :
+       llvm::zip(value.getParentBlock()->getArguments(), args))
+    mapping.map(arg, operand);
+  llvm::SetVector<Operation *> slice;
+  SmallVector<Value> worklist = {value};
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val().getDefiningOp();
+    if (!op || !slice.insert(op))
+      continue;
+    llvm::append_range(worklist, op->getOperands());
+  }
+  SmallVector<Operation *> ordered(slice.begin(), slice.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  for (Operation *op : ordered)
+    builder.clone(*op, mapping);
+  return mapping.lookupOrDefault(value);
+}
+
+struct ConvertKernelsToGPUPass
+    : public grade::impl::ConvertKernelsToGPUBase<ConvertKernelsToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> kernels, entries;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func->hasAttr(kGpuKernelAttr))
+        kernels.push_back(func);
+      if (func->hasAttr(kGpuEntryAttr))
+        entries.push_back(func);
+    }
+    if (kernels.empty() && entries.empty())
+      return;
+    if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0) {
+      module.emitError("block-size ")
+          << static_cast<int64_t>(blockSize) << " is not a multiple of 32 between 32 and 1024";
+      return signalPassFailure();
+    }
+    MLIRContext *context = module.getContext();
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(context));
+    OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+    auto gpuModule =
+        gpu::GPUModuleOp::create(builder, module.getLoc(), kGpuModuleName);
+    SymbolTable gpuSymbols(gpuModule);
+
+    llvm::DenseMap<StringAttr, std::pair<gpu::GPUFuncOp, Value>> outlined;
+    for (func::FuncOp func : kernels) {
+      FailureOr<KernelLoop> match = matchKernelLoop(func);
+      if (failed(match))
+        return signalPassFailure();
+      gpu::GPUFuncOp kernel = outline(func, *match);
+      if (emulate)
+        emulation(func, *match, kernel.getName());
+      gpuSymbols.insert(kernel);
+      outlined[func.getSymNameAttr()] = {kernel,
+                                         match->loop.getUpperBound()[0]};
+    }
+
+    // Launches in place of the calls.
+    WalkResult walk = module.walk([&](func::CallOp call) {
+      auto it = outlined.find(call.getCalleeAttr().getAttr());
+      if (it == outlined.end())
+        return WalkResult::advance();
+      auto [kernel, bound] = it->second;
+      OpBuilder b(call);
+      Location loc = call.getLoc();
+      Value count = cloneFromArguments(b, bound, call.getOperands());
+      Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+      Value threads = arith::ConstantIndexOp::create(b, loc, blockSize);
+      // At least one block: CUDA refuses an empty grid.
+      Value blocks = arith::MaxUIOp::create(
+          b, loc, arith::CeilDivUIOp::create(b, loc, count, threads), c1);
+      gpu::LaunchFuncOp::create(b, loc, kernel, gpu::KernelDim3{blocks, c1, c1},
+                                gpu::KernelDim3{threads, c1, c1},
+                                /*dynamicSharedMemorySize=*/Value(),
+                                call.getOperands());
+      call.erase();
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    for (func::FuncOp func : kernels) {
+      if (!SymbolTable::symbolKnownUseEmpty(func, module)) {
+        func.emitOpError("is used other than by calls");
+        return signalPassFailure();
+      }
+      func.erase();
+    }
+    for (func::FuncOp entry : entries)
+      sharedAllocations(entry);
+  }
+
+  /// The kernel as a host function of the thread's ids (trailing index
+  /// arguments: block, block size, thread), for emulation.
+  void emulation(func::FuncOp func, KernelLoop match, StringRef name) {
+    OpBuilder builder(func);
+    Location loc = func.getLoc();
+    SmallVector<Type> types(func.getArgumentTypes());
+    types.append(3, builder.getIndexType());
+    auto host = func::FuncOp::create(
+        builder, loc, (name + kEmulatedSuffix).str(),
+        builder.getFunctionType(types, {}));
+    host.setPrivate();
+    host->setAttr(kEmulatedAttr, builder.getUnitAttr());
+    Block *body = host.addEntryBlock();
+    builder.setInsertionPointToEnd(body);
+    unsigned n = func.getNumArguments();
+    emitThread(builder, func, match, body->getArguments().take_front(n),
+               body->getArgument(n), body->getArgument(n + 1),
+               body->getArgument(n + 2));
+    func::ReturnOp::create(builder, loc);
+  }
+
+  /// One thread of the kernel at `builder`: the prologue, then the loop's
+  /// body for iteration block * size + thread when it is in range.
+  void emitThread(OpBuilder &builder, func::FuncOp func, KernelLoop match,
+                  ValueRange args, Value block, Value size, Value thread) {
+    Location loc = func.getLoc();
+    IRMapping mapping;
+    mapping.map(func.getArguments(), args);
+    for (Operation *op : match.prologue)
+      builder.clone(*op, mapping);
+    Value index = arith::AddIOp::create(
+        builder, loc, arith::MulIOp::create(builder, loc, block, size),
+        thread);
+    Value inRange = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::ult, index,
+        mapping.lookup(match.loop.getUpperBound()[0]));
+    auto guard = scf::IfOp::create(builder, loc, inRange,
+                                   /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard insertion(builder);
+    builder.setInsertionPoint(guard.thenBlock()->getTerminator());
+    mapping.map(match.loop.getInductionVars()[0], index);
+    for (Operation &op : match.loop.getBody()->without_terminator())
+      builder.clone(op, mapping);
+  }
+
+  /// The kernel `func` as a gpu.func, one thread per iteration of its loop.
+  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match) {
+    StringRef name = func.getSymName();
+    name.consume_back(kGpuKernelSuffix);
+    OpBuilder builder(func.getContext());
+    Location loc = func.getLoc();
+    auto kernel = gpu::GPUFuncOp::create(builder, loc, name,
+                                         func.getFunctionType());
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                    builder.getUnitAttr());
+    Block &body = kernel.getBody().front();
+    builder.setInsertionPointToEnd(&body);
+    Value block = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
+    Value size = gpu::BlockDimOp::create(builder, loc, gpu::Dimension::x);
+    Value thread = gpu::ThreadIdOp::create(builder, loc, gpu::Dimension::x);
+    emitThread(builder, func, match, body.getArguments(), block, size,
+               thread);
+    gpu::ReturnOp::create(builder, loc);
+    return kernel;
+  }
+
+  /// The entry's host allocations as memory the kernels can write.
+  void sharedAllocations(func::FuncOp entry) {
+    ModuleOp module = getOperation();
+    MLIRContext *context = module.getContext();
+    auto ptr = LLVM::LLVMPointerType::get(context);
+    auto freeType = LLVM::LLVMFunctionType::get(
+        LLVM::LLVMVoidType::get(context), {ptr, ptr});
+    entry.walk([&](Operation *op) {
+      OpBuilder b(op);
+      Location loc = op->getLoc();
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        Value shared = gpu::AllocOp::create(
+            b, loc, alloc.getType(), /*asyncToken=*/Type(),
+            /*asyncDependencies=*/ValueRange{}, alloc.getDynamicSizes(),
+            alloc.getSymbolOperands(), /*hostShared=*/true)
+                           .getMemref();
+        alloc.replaceAllUsesWith(shared);
+        alloc.erase();
+      } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+        if (!module.lookupSymbol("mgpuMemFree")) {
+          OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+          LLVM::LLVMFuncOp::create(top, loc, "mgpuMemFree", freeType);
+        }
+        Value address = arith::IndexCastOp::create(
+            b, loc, b.getI64Type(),
+            memref::ExtractAlignedPointerAsIndexOp::create(
+                b, loc, dealloc.getMemref()));
+        Value pointer = LLVM::IntToPtrOp::create(b, loc, ptr, address);
+        Value stream = LLVM::ZeroOp::create(b, loc, ptr);
+        LLVM::CallOp::create(b, loc, freeType, "mgpuMemFree",
+                             ValueRange{pointer, stream});
+        dealloc.erase();
+      }
+    });
+  }
+};
+
+} // namespace
