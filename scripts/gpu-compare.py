@@ -10,10 +10,13 @@ and compare every state and readout: the GPU's against the CPU's within
 the two GPU runs bit for bit (reductions in a fixed order, no atomics).
 
 Without a GPU the same script checks its own machinery with
---targets cpu --device cpu (the CPU against itself), and the runtime's
-device path with --shim and --driver: each example compiled for the CPU
-only, run on the device through the test shim (test/Unit/Runtime/GpuShim.c)
-on the fake driver, whose kernels run the CPU entries on managed memory.
+--targets cpu --device cpu (the CPU against itself); the runtime's device
+path with --shim and --driver: each example compiled for the CPU only, run
+on the device through the test shim (test/Unit/Runtime/GpuShim.c) on the
+fake driver, whose kernels run the CPU entries on managed memory; and the
+generated GPU entries with --emulate-kernels and --driver: compiled with
+--gpu-emulation, run by the runtime on the fake driver, which runs each
+launch through the kernel's host twin.
 Prints one line per example and a summary; exits 1 when a comparison fails.
 """
 
@@ -147,6 +150,10 @@ def check_example(path, args, runtime, rng):
                       "GRADE_CUDA_DRIVER": args.driver}
     else:
         compile_cmd.insert(2, "--target=" + args.targets)
+    if args.emulate_kernels:
+        compile_cmd.append("--gpu-emulation")
+        device_env = {"GRADE_CUDA_DRIVER": args.driver,
+                      "FAKE_CUDA_KERNELS": lib}
     ok, out = run(compile_cmd, log)
     if not ok:
         return "FAIL", "compile: " + out.strip().splitlines()[-1]
@@ -264,13 +271,19 @@ def main():
                         help="without a GPU: run the device side through "
                         "this shim library (libgrade_gpu_shim.so)")
     parser.add_argument("--driver", default=None,
-                        help="with --shim: the fake driver to load "
-                        "(GRADE_CUDA_DRIVER)")
+                        help="with --shim or --emulate-kernels: the fake "
+                        "driver to load (GRADE_CUDA_DRIVER)")
+    parser.add_argument("--emulate-kernels", action="store_true",
+                        help="without a GPU: compile with --gpu-emulation "
+                        "and run the generated GPU entries on the fake "
+                        "driver, which runs each kernel's host twin")
     parser.add_argument("examples", nargs="*",
                         help="model files (default: examples/*.grade)")
     args = parser.parse_args()
-    if bool(args.shim) != bool(args.driver):
-        parser.error("--shim and --driver go together")
+    if bool(args.shim or args.emulate_kernels) != bool(args.driver):
+        parser.error("--driver goes with --shim or --emulate-kernels")
+    if args.shim and args.emulate_kernels:
+        parser.error("--shim or --emulate-kernels, not both")
     args.work = args.work or os.path.join(args.build, "gpu-compare")
     examples = args.examples or sorted(
         os.path.join(root, "examples", f)

@@ -6,16 +6,24 @@
  * "managed" memory is aligned malloc, streams and contexts are counters,
  * a module is the PTX text it was given, a function is a kernel name found
  * in it (".entry NAME"). It cannot run PTX: a launch records the call and
- * runs the kernel's host emulation, by the fake's own convention (the
- * tests' mock library follows it): the first kernel parameter points at a
- * function
+ * runs a host emulation of the kernel, if it has one:
  *
- *   int emulate(void **params, int (*is_managed)(const void *pointer));
+ *  - a module whose PTX contains the line "// fake-cuda: parameter 0"
+ *    (the tests' mock library and GpuShim.c) follows the fake's own
+ *    convention: the first kernel parameter points at a function
  *
- * called with the launch's parameters and a predicate telling whether a
- * pointer lies in the fake's managed memory; a non-zero result is an
- * illegal address, reported by the next synchronisation as a real
- * asynchronous fault would be.
+ *      int emulate(void **params, int (*is_managed)(const void *pointer));
+ *
+ *    called with the launch's parameters and a predicate telling whether a
+ *    pointer lies in the fake's managed memory; a non-zero result is an
+ *    illegal address, reported by the next synchronisation as a real
+ *    asynchronous fault would be;
+ *  - otherwise, with FAKE_CUDA_KERNELS naming a library gradec compiled
+ *    with --gpu-emulation, the kernel's host twin in it,
+ *    gradegen_emulated_NAME(params, grid_x, block_x), runs the launch
+ *    (1-D grids and blocks only); a kernel without a twin fails to launch
+ *    (CUDA_ERROR_NOT_FOUND);
+ *  - otherwise the launch is only recorded.
  *
  * Behaviour from the environment, read at each call:
  *   FAKE_CUDA_DEVICES=N       devices (default 1)
@@ -29,10 +37,12 @@
  *                             returns CUDA_ERROR_ILLEGAL_ADDRESS
  *   FAKE_CUDA_MAX_ALLOCS=N    allocations beyond N live ones fail with
  *                             CUDA_ERROR_OUT_OF_MEMORY
+ *   FAKE_CUDA_KERNELS=LIB     the host twins of generated kernels (above)
  *
  * and counters for the tests (fakecuda_*).
  *===----------------------------------------------------------------------===*/
 
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +89,7 @@ static int gCurrentSet;
 
 struct Module {
   char *ptx;
+  int emulatedByParameter0; /* the "// fake-cuda: parameter 0" convention */
 };
 struct Function {
   struct Module *module;
@@ -249,6 +260,7 @@ FAKE_EXPORT CUresult cuModuleLoadDataEx(void **module, const void *image,
   }
   struct Module *m = malloc(sizeof *m);
   m->ptx = strdup(ptx);
+  m->emulatedByParameter0 = strstr(ptx, "// fake-cuda: parameter 0\n") != NULL;
   ++gLiveModules;
   *module = m;
   return CUDA_SUCCESS;
@@ -286,6 +298,25 @@ FAKE_EXPORT CUresult cuModuleGetFunction(void **function, void *module,
 }
 
 typedef int (*fake_emulation_fn)(void **params, int (*)(const void *));
+typedef void (*fake_twin_fn)(void **params, int64_t gridX, int64_t blockX);
+
+/* The host twin of a generated kernel, from the library FAKE_CUDA_KERNELS
+ * names (NULL if it has none). */
+static fake_twin_fn findTwin(const char *kernel) {
+  const char *path = getenv("FAKE_CUDA_KERNELS");
+  if (!path || !*path)
+    return NULL;
+  /* The runtime has the library open already: this adds a reference to
+   * the same instance, dropped again below. */
+  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return NULL;
+  char symbol[160];
+  snprintf(symbol, sizeof symbol, "gradegen_emulated_%s", kernel);
+  fake_twin_fn twin = (fake_twin_fn)dlsym(library, symbol);
+  dlclose(library);
+  return twin;
+}
 
 FAKE_EXPORT CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy,
                                     unsigned gz, unsigned bx, unsigned by,
@@ -306,10 +337,21 @@ FAKE_EXPORT CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy,
     gPending = CUDA_ERROR_ILLEGAL_ADDRESS;
     return CUDA_SUCCESS;
   }
-  if (params && params[0]) {
-    fake_emulation_fn emulate = *(fake_emulation_fn *)params[0];
-    if (emulate(params, fakecuda_is_managed) != 0)
-      gPending = CUDA_ERROR_ILLEGAL_ADDRESS;
+  if (f->module->emulatedByParameter0) {
+    if (params && params[0]) {
+      fake_emulation_fn emulate = *(fake_emulation_fn *)params[0];
+      if (emulate(params, fakecuda_is_managed) != 0)
+        gPending = CUDA_ERROR_ILLEGAL_ADDRESS;
+    }
+  } else if (getenv("FAKE_CUDA_KERNELS")) {
+    fake_twin_fn twin = findTwin(f->name);
+    if (!twin) {
+      --gLaunches;
+      return CUDA_ERROR_NOT_FOUND;
+    }
+    if (gy != 1 || gz != 1 || by != 1 || bz != 1)
+      return CUDA_ERROR_INVALID_VALUE;
+    twin(params, (int64_t)gx, (int64_t)bx);
   }
   return CUDA_SUCCESS;
 }

@@ -114,7 +114,9 @@ SHIM_EXPORT const grade_model_descriptor_t *grade_model_descriptor(void) {
     return NULL;
   }
   size_t length = (size_t)snprintf(
-      gPtx, sizeof gPtx, ".version 7.8\n.target sm_80\n.address_size 64\n");
+      gPtx, sizeof gPtx,
+      "// fake-cuda: parameter 0\n.version 7.8\n.target sm_80\n"
+      ".address_size 64\n");
   for (int32_t i = 0; i < target->num_entries; ++i)
     length += (size_t)snprintf(gPtx + length, sizeof gPtx - length,
                                "\n.visible .entry %s(\n)\n{\n    ret;\n}\n",

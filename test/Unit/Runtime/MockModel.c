@@ -315,8 +315,8 @@ static grade_gpu_hooks_t gHooks;
 /* The PTX images: one kernel per entry (the fake driver finds kernels by
  * their `.entry` lines and cannot run them). */
 #define MOCK_PTX(target)                                                       \
-  "//\n// mock PTX\n//\n.version 7.8\n.target " target                         \
-  "\n.address_size 64\n\n"                                                     \
+  "//\n// mock PTX\n// fake-cuda: parameter 0\n//\n.version "                  \
+  "7.8\n.target " target "\n.address_size 64\n\n"                              \
   ".visible .entry mock_init(\n    .param .u64 mock_init_param_0\n)\n{\n"      \
   "    ret;\n}\n"                                                              \
   ".visible .entry mock_rhs(\n    .param .u64 mock_rhs_param_0\n)\n{\n"        \
