@@ -1476,6 +1476,18 @@ int runMain(const char *argv0) {
 
   LoadableLibrary library;
   gCompilingForRun = true;
+  // A model file run on a GPU is compiled for it too (PTX for sm_80, which
+  // every supported GPU runs).
+  if (llvm::StringRef(runDevice).starts_with("cuda") &&
+      !llvm::StringRef(runInput).ends_with(".so")) {
+    std::string error;
+    if (succeeded(parseTargets("cpu,cuda", pipelineOptions, error)))
+      (void)checkPipelineOptions(pipelineOptions, error);
+    if (!error.empty()) {
+      llvm::errs() << "gradec: error: " << error << "\n";
+      return 1;
+    }
+  }
   if (failed(prepareLibrary(runInput, argv0, library)))
     return 1;
   // The runtime's temporary output files are removed, like the compiler's,
