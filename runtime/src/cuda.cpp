@@ -42,6 +42,7 @@ constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
 constexpr CUresult CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+constexpr int CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY = 83;
 constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
@@ -366,6 +367,17 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
   device->imageChip = gpu->chips[best];
   device->name = format("cuda:%d (%s, %s)", int(ordinal), deviceName,
                         device->imageChip.c_str());
+  // Every buffer of a GPU session is managed memory (the entries' host code
+  // reads and writes them).
+  int managed = 0;
+  if (driver->cuDeviceGetAttribute(&managed, CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY,
+                                   device->device) != CUDA_SUCCESS ||
+      !managed)
+    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                      "device cuda:%d (%s) has no managed memory "
+                      "(cuMemAllocManaged), which grade's GPU sessions use "
+                      "for every buffer; run with --device cpu",
+                      int(ordinal), deviceName);
 
   if (CUresult rc =
           driver->cuDevicePrimaryCtxRetain(&device->context, device->device)) {

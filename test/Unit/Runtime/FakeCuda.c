@@ -28,6 +28,7 @@
  * Behaviour from the environment, read at each call:
  *   FAKE_CUDA_DEVICES=N       devices (default 1)
  *   FAKE_CUDA_CC=M.m          compute capability (default 9.0)
+ *   FAKE_CUDA_NO_MANAGED=1    the device has no managed memory
  *   FAKE_CUDA_JIT_FAIL=1      cuModuleLoadDataEx fails with a JIT log
  *   FAKE_CUDA_JIT_FAIL=version  ... with CUDA_ERROR_UNSUPPORTED_PTX_VERSION
  *                             (a driver older than the PTX; it reports 12.2)
@@ -175,6 +176,8 @@ FAKE_EXPORT CUresult cuDeviceGetAttribute(int *value, int attribute,
     *value = major;
   else if (attribute == 76)
     *value = minor;
+  else if (attribute == 83) /* CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY */
+    *value = !envIs("FAKE_CUDA_NO_MANAGED", "1");
   else
     return CUDA_ERROR_INVALID_VALUE;
   return CUDA_SUCCESS;

@@ -102,9 +102,10 @@ struct Mock {
   int64_t (*stepCount)(void) = nullptr;
 };
 
-const char *const kFakeEnv[] = {"FAKE_CUDA_DEVICES",  "FAKE_CUDA_CC",
-                                "FAKE_CUDA_JIT_FAIL", "FAKE_CUDA_FAIL_LAUNCH",
-                                "FAKE_CUDA_FAULT",    "FAKE_CUDA_MAX_ALLOCS"};
+const char *const kFakeEnv[] = {"FAKE_CUDA_DEVICES",    "FAKE_CUDA_CC",
+                                "FAKE_CUDA_JIT_FAIL",   "FAKE_CUDA_FAIL_LAUNCH",
+                                "FAKE_CUDA_FAULT",      "FAKE_CUDA_MAX_ALLOCS",
+                                "FAKE_CUDA_NO_MANAGED", "FAKE_CUDA_KERNELS"};
 
 /// Sessions of the mock libraries on the fake driver; afterwards nothing
 /// the runtime took from the driver may be left.
@@ -367,6 +368,16 @@ TEST_F(GpuTest, NoImageFitsAnOlderDevice) {
             "sm_90 only, which device cuda:0 (Fake GPU 0, compute capability "
             "7.5) cannot run; recompile it with gradec --target=cuda:sm_75");
   EXPECT_STREQ(grade_session_device(session), "cpu");
+}
+
+TEST_F(GpuTest, ADeviceWithoutManagedMemoryIsRefused) {
+  setenv("FAKE_CUDA_NO_MANAGED", "1", 1);
+  grade_session_t *session = open(GRADE_MOCK_MODEL_GPU_PATH);
+  ASSERT_TRUE(session);
+  EXPECT_EQ(setDevice(session, "cuda"),
+            "[failed precondition] device cuda:0 (Fake GPU 0) has no managed "
+            "memory (cuMemAllocManaged), which grade's GPU sessions use for "
+            "every buffer; run with --device cpu");
 }
 
 TEST_F(GpuTest, AJitFailureShowsTheLog) {
