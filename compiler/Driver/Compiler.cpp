@@ -399,6 +399,7 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
           [&](OpPassManager &pm) {
             ConvertKernelsToGPUOptions gpu;
             gpu.emulate = options.pipeline.gpuEmulation;
+            gpu.schedule = options.pipeline.gpuSchedule;
             pm.addPass(createConvertKernelsToGPU(gpu));
             pm.addPass(createCanonicalizerPass());
             pm.addPass(createCSEPass());

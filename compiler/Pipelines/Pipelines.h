@@ -67,6 +67,9 @@ struct PipelineOptions {
   /// `gradegen_emulated_<kernel>(params, grid, block)`, so that a test
   /// driver standing in for the GPU can run the GPU entries.
   bool gpuEmulation = false;
+  /// cuda: how kernels map onto threads (convert-kernels-to-gpu's
+  /// `schedule`): auto, rows or lanes.
+  std::string gpuSchedule = "auto";
   /// LLVM's optimisation level for the generated code (0 to 3).
   unsigned optLevel = 3;
   /// CPU: prefetch the rows read at the other end of the edges

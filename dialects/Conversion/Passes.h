@@ -26,6 +26,10 @@ inline constexpr llvm::StringLiteral kGpuKernelSuffix = "_cuda";
 inline constexpr llvm::StringLiteral kGpuEntryAttr = "grade.gpu_entry";
 inline constexpr llvm::StringLiteral kGpuKernelAttr = "grade.gpu_kernel";
 inline constexpr llvm::StringLiteral kGpuModuleName = "gradegen_kernels";
+/// A kernel's scratch flag (one element, OR-ed) that any thread computing
+/// a part of a node may raise for its part (convert-gk-to-scf's finite
+/// check), so that convert-kernels-to-gpu may split the features.
+inline constexpr llvm::StringLiteral kAnyPartFlagAttr = "grade.any_part_flag";
 /// convert-kernels-to-gpu{emulate}: a kernel's host twin, and the exported
 /// function running a launch of it (`<prefix><kernel>(params, grid, block)`).
 inline constexpr llvm::StringLiteral kEmulatedSuffix = "_emulated";

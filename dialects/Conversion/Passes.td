@@ -87,6 +87,10 @@ def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
            "threads per block (a multiple of 32, at most 1024)">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
+           "how kernels map onto threads: auto (lanes where the features "
+           "allow, else rows), rows (a thread per node), lanes (32 threads "
+           "per node; an error where a kernel cannot)">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "also keep each kernel as a host function of the thread ids, "
            "`<kernel>_emulated`, for tests without a GPU">

@@ -132,6 +132,13 @@ static cl::opt<std::string> cudaPath(
              "... on the GPU (default: $CUDA_HOME, $CUDA_PATH or "
              "/usr/local/cuda)"),
     cl::value_desc("dir"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> gpuSchedule(
+    "gpu-schedule",
+    cl::desc("cuda: how kernels map onto GPU threads: auto (default: lanes "
+             "over the features where a kernel allows, else rows), rows (a "
+             "thread per node), lanes (32 threads per node; an error where a "
+             "kernel cannot)"),
+    cl::value_desc("schedule"), cl::init("auto"), cl::cat(category));
 static cl::opt<bool> gpuEmulation(
     "gpu-emulation",
     cl::desc("cuda, for tests without a GPU: also compile the GPU kernels for "
@@ -789,6 +796,7 @@ int compileMain(const char *argv0) {
       pipelineOptions.prefetch = prefetchRows;
       pipelineOptions.cudaPath = cudaPath;
       pipelineOptions.gpuEmulation = gpuEmulation;
+      pipelineOptions.gpuSchedule = gpuSchedule;
       (void)checkPipelineOptions(pipelineOptions, error);
     }
     if (!error.empty()) {

@@ -34,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Conversion/GKToSCF/KernelEmitter.h"
+#include "dialects/Conversion/Passes.h"
 
 #include "dialects/GK/IR/GKOps.h"
 
@@ -161,8 +162,13 @@ private:
   LogicalResult emitNode() {
     if (anyChecked()) {
       // Whether this node stored a NaN or Inf; promoted to a register.
-      if (!finiteFlag)
+      if (!finiteFlag) {
         finiteFlag = allocScratch(builder.getI8Type(), 1);
+        // Any thread computing part of the node may raise it for its part
+        // (a GPU schedule splitting the features over lanes).
+        finiteFlag.getDefiningOp()->setAttr(kAnyPartFlagAttr,
+                                            builder.getUnitAttr());
+      }
       memref::StoreOp::create(
           builder, loc,
           arith::ConstantIntOp::create(builder, loc, builder.getI8Type(), 0),

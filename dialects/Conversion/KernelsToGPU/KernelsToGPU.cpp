@@ -4,7 +4,21 @@
 // `gradegen_cuda_entry_<kind>` calling `<kernel>_cuda`, each kernel one
 // `scf.parallel` over nodes (or blocks of nodes, for global reductions)
 // whose body is the same fused loop nest as the CPU's. This pass maps those
-// loops onto GPU threads, one thread per iteration (row per thread):
+// loops onto GPU threads, with a schedule chosen per kernel (attribute
+// `grade.schedule` of the gpu.func; the pass's `schedule` option forces
+// one):
+//
+//  - `rows`: one thread per iteration (a node, or a block of nodes);
+//  - `lanes(L)`: L consecutive threads per node (L = 32 for 32 or more
+//    features, 16 from 16), lane l taking features l, l + L, ...: the rows
+//    gathered along the edges are read coalesced, and each lane keeps
+//    D / L accumulators instead of D. Chosen where every loop over features
+//    is element-wise (no reduction across features, none nested in
+//    another) and the thread-private scratch arrays are indexed by the
+//    feature only, so that a lane reads back exactly what it wrote; the
+//    per-node and per-edge scalars are computed by every lane alike;
+//
+// and:
 //
 //  - each kernel function becomes a `gpu.func` of `gpu.module
 //    @gradegen_kernels`, computing its iteration from the block and thread
@@ -39,6 +53,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <array>
+
 namespace grade {
 #define GEN_PASS_DEF_CONVERTKERNELSTOGPU
 #include "dialects/Conversion/Passes.h.inc"
@@ -48,6 +64,8 @@ using namespace mlir;
 using namespace grade;
 
 namespace {
+
+constexpr StringLiteral kScheduleAttr = "grade.schedule";
 
 /// A kernel function's loop: the ops before it (its bound's computation)
 /// and the loop itself.
@@ -80,6 +98,66 @@ FailureOr<KernelLoop> matchKernelLoop(func::FuncOp func) {
     return loop.emitOpError("is not a one-dimensional loop from 0 by 1 "
                             "without reductions");
   return result;
+}
+
+/// A loop over the features of a value: from 0 to a constant width > 1 by
+/// 1 (KernelEmitter's forFeatures).
+std::optional<int64_t> featureWidth(scf::ForOp loop) {
+  std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound()),
+                         upper = getConstantIntValue(loop.getUpperBound()),
+                         step = getConstantIntValue(loop.getStep());
+  if (lower != 0 || step != 1 || !upper || *upper < 2)
+    return std::nullopt;
+  return upper;
+}
+
+/// The lanes per node the kernel's loop can be split over (1: none).
+int64_t laneCount(func::FuncOp func, KernelLoop match) {
+  // Global reductions run over blocks of nodes: one thread per block.
+  if (!isa<BlockArgument>(match.loop.getUpperBound()[0]))
+    return 1;
+  int64_t width = 0;
+  bool splittable = true;
+  match.loop.walk([&](scf::ForOp loop) {
+    std::optional<int64_t> features = featureWidth(loop);
+    if (!features)
+      return;
+    width = std::max(width, *features);
+    scf::ForOp outer = loop->getParentOfType<scf::ForOp>();
+    for (; outer; outer = outer->getParentOfType<scf::ForOp>())
+      if (featureWidth(outer))
+        splittable = false; // a contraction: features within features
+    if (!loop.getInitArgs().empty())
+      splittable = false; // a reduction across features
+  });
+  // Scratch arrays: read and written at the feature of the innermost loop
+  // over features, and nowhere else; a flag any part may raise (the finite
+  // check) anywhere.
+  match.loop.walk([&](Operation *op) {
+    Value memref;
+    ValueRange indices;
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      memref = load.getMemRef();
+      indices = load.getIndices();
+    } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      memref = store.getMemRef();
+      indices = store.getIndices();
+    } else {
+      return;
+    }
+    auto alloca = memref.getDefiningOp<memref::AllocaOp>();
+    if (!alloca || alloca->hasAttr(kAnyPartFlagAttr))
+      return;
+    auto loop = op->getParentOfType<scf::ForOp>();
+    while (loop && !featureWidth(loop))
+      loop = loop->getParentOfType<scf::ForOp>();
+    if (!loop || indices.size() != 1 ||
+        indices[0] != loop.getInductionVar())
+      splittable = false;
+  });
+  if (!splittable || width < 16)
+    return 1;
+  return width >= 32 ? 32 : 16;
 }
 
 /// Clones the computation of `value` (pure ops of `func`'s prologue, from
@@ -134,17 +212,36 @@ struct ConvertKernelsToGPUPass
         gpu::GPUModuleOp::create(builder, module.getLoc(), kGpuModuleName);
     SymbolTable gpuSymbols(gpuModule);
 
-    llvm::DenseMap<StringAttr, std::pair<gpu::GPUFuncOp, Value>> outlined;
+    if (schedule != "auto" && schedule != "rows" && schedule != "lanes") {
+      module.emitError("unknown schedule '")
+          << schedule << "' (known: auto, rows, lanes)";
+      return signalPassFailure();
+    }
+    struct Outlined {
+      gpu::GPUFuncOp kernel;
+      Value bound;
+      int64_t lanes;
+    };
+    llvm::DenseMap<StringAttr, Outlined> outlined;
     for (func::FuncOp func : kernels) {
       FailureOr<KernelLoop> match = matchKernelLoop(func);
       if (failed(match))
         return signalPassFailure();
-      gpu::GPUFuncOp kernel = outline(func, *match);
+      int64_t lanes = schedule == "rows" ? 1 : laneCount(func, *match);
+      if (schedule == "lanes" && lanes == 1)
+        lanes = 32;
+      if (schedule == "lanes" && laneCount(func, *match) == 1) {
+        func.emitOpError("cannot run lanes over its features (a reduction "
+                         "across features, or scratch read at another "
+                         "feature); use the rows or auto schedule");
+        return signalPassFailure();
+      }
+      gpu::GPUFuncOp kernel = outline(func, *match, lanes);
       if (emulate)
-        emulation(func, *match, kernel.getName());
+        emulation(func, *match, kernel.getName(), lanes);
       gpuSymbols.insert(kernel);
-      outlined[func.getSymNameAttr()] = {kernel,
-                                         match->loop.getUpperBound()[0]};
+      outlined[func.getSymNameAttr()] = {
+          kernel, match->loop.getUpperBound()[0], lanes};
     }
 
     // Launches in place of the calls.
@@ -152,10 +249,13 @@ struct ConvertKernelsToGPUPass
       auto it = outlined.find(call.getCalleeAttr().getAttr());
       if (it == outlined.end())
         return WalkResult::advance();
-      auto [kernel, bound] = it->second;
+      auto [kernel, bound, lanes] = it->second;
       OpBuilder b(call);
       Location loc = call.getLoc();
       Value count = cloneFromArguments(b, bound, call.getOperands());
+      if (lanes > 1)
+        count = arith::MulIOp::create(
+            b, loc, count, arith::ConstantIndexOp::create(b, loc, lanes));
       Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
       Value threads = arith::ConstantIndexOp::create(b, loc, blockSize);
       // At least one block: CUDA refuses an empty grid.
@@ -183,7 +283,8 @@ struct ConvertKernelsToGPUPass
 
   /// The kernel as a host function of the thread's ids (trailing index
   /// arguments: block, block size, thread), for emulation.
-  void emulation(func::FuncOp func, KernelLoop match, StringRef name) {
+  void emulation(func::FuncOp func, KernelLoop match, StringRef name,
+                 int64_t lanes) {
     OpBuilder builder(func);
     Location loc = func.getLoc();
     SmallVector<Type> types(func.getArgumentTypes());
@@ -197,23 +298,37 @@ struct ConvertKernelsToGPUPass
     builder.setInsertionPointToEnd(body);
     unsigned n = func.getNumArguments();
     emitThread(builder, func, match, body->getArguments().take_front(n),
-               body->getArgument(n), body->getArgument(n + 1),
-               body->getArgument(n + 2));
+               [&]() -> std::array<Value, 3> {
+                 return {body->getArgument(n), body->getArgument(n + 1),
+                         body->getArgument(n + 2)};
+               },
+               lanes);
     func::ReturnOp::create(builder, loc);
   }
 
   /// One thread of the kernel at `builder`: the prologue, then the loop's
-  /// body for iteration block * size + thread when it is in range.
+  /// body for iteration block * size + thread when it is in range, or with
+  /// `lanes`, for iteration (block * size + thread) / lanes, its loops over
+  /// features from the lane by `lanes`.
   void emitThread(OpBuilder &builder, func::FuncOp func, KernelLoop match,
-                  ValueRange args, Value block, Value size, Value thread) {
+                  ValueRange args,
+                  function_ref<std::array<Value, 3>()> threadIds,
+                  int64_t lanes) {
     Location loc = func.getLoc();
     IRMapping mapping;
     mapping.map(func.getArguments(), args);
     for (Operation *op : match.prologue)
       builder.clone(*op, mapping);
+    auto [block, size, thread] = threadIds();
     Value index = arith::AddIOp::create(
         builder, loc, arith::MulIOp::create(builder, loc, block, size),
         thread);
+    Value lane, step;
+    if (lanes > 1) {
+      step = arith::ConstantIndexOp::create(builder, loc, lanes);
+      lane = arith::RemUIOp::create(builder, loc, index, step);
+      index = arith::DivUIOp::create(builder, loc, index, step);
+    }
     Value inRange = arith::CmpIOp::create(
         builder, loc, arith::CmpIPredicate::ult, index,
         mapping.lookup(match.loop.getUpperBound()[0]));
@@ -224,10 +339,88 @@ struct ConvertKernelsToGPUPass
     mapping.map(match.loop.getInductionVars()[0], index);
     for (Operation &op : match.loop.getBody()->without_terminator())
       builder.clone(op, mapping);
+    if (lanes > 1)
+      splitFeatures(builder, guard.thenBlock(), lane, lanes);
   }
 
-  /// The kernel `func` as a gpu.func, one thread per iteration of its loop.
-  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match) {
+  /// Lane `lane` of `lanes` takes features lane, lane + lanes, ...: each
+  /// loop over D features runs over j < ceil(D / lanes) with feature
+  /// f = lane + j * lanes (guarded when lanes does not divide D), and each
+  /// scratch array keeps the lane's features only, at j: constant trip
+  /// counts and small arrays, which LLVM unrolls and keeps in registers.
+  void splitFeatures(OpBuilder &builder, Block *body, Value lane,
+                     int64_t lanes) {
+    Location loc = body->getParentOp()->getLoc();
+    SmallVector<scf::ForOp> loops;
+    body->walk([&](scf::ForOp loop) {
+      if (featureWidth(loop))
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      int64_t width = *featureWidth(loop);
+      OpBuilder b(loop);
+      loop.getUpperBoundMutable().assign(arith::ConstantIndexOp::create(
+          b, loc, int64_t(llvm::divideCeil(width, lanes))));
+      Block *loopBody = loop.getBody();
+      Value j = loop.getInductionVar();
+      b.setInsertionPointToStart(loopBody);
+      Value feature = arith::AddIOp::create(
+          b, loc, lane,
+          arith::MulIOp::create(b, loc, j,
+                                arith::ConstantIndexOp::create(b, loc, lanes)));
+      j.replaceAllUsesExcept(feature, feature.getDefiningOp()
+                                          ->getOperand(1)
+                                          .getDefiningOp());
+      // Scratch arrays are indexed by j.
+      for (OpOperand &use : llvm::make_early_inc_range(feature.getUses())) {
+        Operation *user = use.getOwner();
+        Value memref;
+        if (auto load = dyn_cast<memref::LoadOp>(user))
+          memref = load.getMemRef();
+        else if (auto store = dyn_cast<memref::StoreOp>(user))
+          memref = store.getMemRef();
+        if (memref && memref.getDefiningOp<memref::AllocaOp>() &&
+            use.get() != memref)
+          use.set(j);
+      }
+      if (width % lanes == 0)
+        continue;
+      // The last round: only the lanes with a feature left.
+      Value inRange = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ult, feature,
+          arith::ConstantIndexOp::create(b, loc, width));
+      auto partial = scf::IfOp::create(b, loc, inRange,
+                                       /*withElseRegion=*/false);
+      Block *then = partial.thenBlock();
+      for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
+               std::next(Block::iterator(partial)),
+               Block::iterator(loopBody->getTerminator()))))
+        op.moveBefore(then->getTerminator());
+    }
+    // The lane's share of each scratch array.
+    SmallVector<memref::AllocaOp> allocas;
+    body->walk([&](memref::AllocaOp alloca) {
+      if (!alloca->hasAttr(kAnyPartFlagAttr) &&
+          alloca.getType().getRank() == 1 &&
+          !alloca.getType().isDynamicDim(0))
+        allocas.push_back(alloca);
+    });
+    for (memref::AllocaOp alloca : allocas) {
+      MemRefType type = alloca.getType();
+      OpBuilder b(alloca);
+      auto shared = memref::AllocaOp::create(
+          b, alloca.getLoc(),
+          MemRefType::get({int64_t(llvm::divideCeil(type.getDimSize(0), lanes))},
+                          type.getElementType()));
+      alloca.replaceAllUsesWith(shared.getResult());
+      alloca.erase();
+    }
+  }
+
+  /// The kernel `func` as a gpu.func, one thread per iteration of its loop
+  /// or `lanes` of them.
+  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match,
+                         int64_t lanes) {
     StringRef name = func.getSymName();
     name.consume_back(kGpuKernelSuffix);
     OpBuilder builder(func.getContext());
@@ -236,13 +429,20 @@ struct ConvertKernelsToGPUPass
                                          func.getFunctionType());
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                     builder.getUnitAttr());
+    kernel->setAttr(kScheduleAttr,
+                    builder.getStringAttr(
+                        lanes > 1 ? "lanes(" + std::to_string(lanes) + ")"
+                                  : std::string("rows")));
     Block &body = kernel.getBody().front();
     builder.setInsertionPointToEnd(&body);
-    Value block = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
-    Value size = gpu::BlockDimOp::create(builder, loc, gpu::Dimension::x);
-    Value thread = gpu::ThreadIdOp::create(builder, loc, gpu::Dimension::x);
-    emitThread(builder, func, match, body.getArguments(), block, size,
-               thread);
+    emitThread(
+        builder, func, match, body.getArguments(),
+        [&]() -> std::array<Value, 3> {
+          return {gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x),
+                  gpu::BlockDimOp::create(builder, loc, gpu::Dimension::x),
+                  gpu::ThreadIdOp::create(builder, loc, gpu::Dimension::x)};
+        },
+        lanes);
     gpu::ReturnOp::create(builder, loc);
     return kernel;
   }

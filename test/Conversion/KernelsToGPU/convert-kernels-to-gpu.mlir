@@ -26,7 +26,7 @@
 // CHECK-NOT: func.func private @model_rhs_kernel0_cuda
 
 // CHECK-LABEL: gpu.module @gradegen_kernels
-// CHECK: gpu.func @model_rhs_kernel0(%[[KX:.*]]: memref<?xf64>, %[[OUT:.*]]: memref<?xf64>, %[[KN:.*]]: index) kernel
+// CHECK: gpu.func @model_rhs_kernel0(%[[KX:.*]]: memref<?xf64>, %[[OUT:.*]]: memref<?xf64>, %[[KN:.*]]: index) kernel attributes {grade.schedule = "rows"}
 // CHECK: %[[KBOUND:.*]] = arith.ceildivui %[[KN]], %{{.*}} : index
 // CHECK: %[[BID:.*]] = gpu.block_id  x
 // CHECK: %[[BDIM:.*]] = gpu.block_dim  x
@@ -81,6 +81,90 @@ module {
       memref.store %v, %x[%i] : memref<?xf64>
       scf.reduce
     }
+    return
+  }
+}
+
+// -----
+
+// Lanes: element-wise loops over 48 features, scratch at the feature: 32
+// threads per node, lane l taking features l and l + 32 (the second round
+// only for l < 16), a scratch array of 2 per lane indexed by the round; the
+// launch covers 32 threads per node. A loop reducing across features keeps
+// its kernel on rows.
+
+// CHECK-LABEL: func.func @gradegen_cuda_entry_rhs(
+// CHECK: %[[N:.*]] = arith.index_cast
+// CHECK: %[[THREADS:.*]] = arith.muli %[[N]], %c32 : index
+// CHECK: %[[GRID:.*]] = arith.ceildivui %[[THREADS]], %c128
+// CHECK: gpu.launch_func @gradegen_kernels::@wide_kernel0 blocks in (%{{.*}}, %c1, %c1) threads in (%c128, %c1, %c1)
+// CHECK: gpu.launch_func @gradegen_kernels::@dot_kernel0
+// CHECK-LABEL: gpu.func @wide_kernel0(
+// CHECK-SAME: %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>, %[[WN:.*]]: index) kernel attributes {grade.schedule = "lanes(32)"}
+// CHECK: %[[T:.*]] = arith.addi
+// CHECK: %[[LANE:.*]] = arith.remui %[[T]], %c32
+// CHECK: %[[NODE:.*]] = arith.divui %[[T]], %c32
+// CHECK: arith.cmpi ult, %[[NODE]], %[[WN]]
+// CHECK: %[[S:.*]] = memref.alloca() : memref<2xf32>
+// CHECK: scf.for %[[J:.*]] = %c0 to %c2{{.*}} step %c1 {
+// CHECK:   %[[OFF:.*]] = arith.muli %[[J]], %c32
+// CHECK:   %[[F:.*]] = arith.addi %[[LANE]], %[[OFF]]
+// CHECK:   %[[IN:.*]] = arith.cmpi ult, %[[F]], %c48{{.*}}
+// CHECK:   scf.if %[[IN]] {
+// CHECK:     %[[AT:.*]] = arith.addi %{{.*}}, %[[F]]
+// CHECK:     memref.load %[[X]][%[[AT]]]
+// CHECK:     memref.store %{{.*}}, %[[S]][%[[J]]]
+// CHECK: scf.for %[[J2:.*]] = %c0 to %c2{{.*}} step %c1 {
+// CHECK:   memref.load %[[S]][%[[J2]]]
+// CHECK:   memref.store %{{.*}}, %[[Y]]
+// CHECK-LABEL: gpu.func @dot_kernel0({{.*}}) kernel attributes {grade.schedule = "rows"}
+module {
+  func.func private @wide_kernel0_cuda(%x: memref<?xf32>, %y: memref<?xf32>, %n: index) attributes {grade.gpu_kernel} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c48 = arith.constant 48 : index
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      %s = memref.alloca() : memref<48xf32>
+      %base = arith.muli %i, %c48 : index
+      scf.for %f = %c0 to %c48 step %c1 {
+        %at = arith.addi %base, %f : index
+        %v = memref.load %x[%at] : memref<?xf32>
+        %w = arith.addf %v, %v : f32
+        memref.store %w, %s[%f] : memref<48xf32>
+      }
+      scf.for %f = %c0 to %c48 step %c1 {
+        %at = arith.addi %base, %f : index
+        %v = memref.load %s[%f] : memref<48xf32>
+        memref.store %v, %y[%at] : memref<?xf32>
+      }
+      scf.reduce
+    }
+    return
+  }
+  func.func private @dot_kernel0_cuda(%x: memref<?xf32>, %y: memref<?xf32>, %n: index) attributes {grade.gpu_kernel} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c48 = arith.constant 48 : index
+    %zero = arith.constant 0.0 : f32
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      %base = arith.muli %i, %c48 : index
+      %sum = scf.for %f = %c0 to %c48 step %c1 iter_args(%acc = %zero) -> (f32) {
+        %at = arith.addi %base, %f : index
+        %v = memref.load %x[%at] : memref<?xf32>
+        %next = arith.addf %acc, %v : f32
+        scf.yield %next : f32
+      }
+      memref.store %sum, %y[%i] : memref<?xf32>
+      scf.reduce
+    }
+    return
+  }
+  func.func @gradegen_cuda_entry_rhs(%slots: !llvm.ptr, %n64: i64, %e64: i64, %t: f64, %dt: f64) attributes {grade.gpu_entry} {
+    %n = arith.index_cast %n64 : i64 to index
+    %x = memref.alloc(%n) : memref<?xf32>
+    func.call @wide_kernel0_cuda(%x, %x, %n) : (memref<?xf32>, memref<?xf32>, index) -> ()
+    func.call @dot_kernel0_cuda(%x, %x, %n) : (memref<?xf32>, memref<?xf32>, index) -> ()
+    memref.dealloc %x : memref<?xf32>
     return
   }
 }
