@@ -36,6 +36,10 @@ config.substitutions.append(("%grade_lib", config.grade_lib_dir))
 config.substitutions.append(("%grade_data", config.grade_data_dir))
 config.substitutions.append(("%examples", os.path.join(config.grade_src_root,
                                                         "examples")))
+# The unit tests' build directory: the mock model libraries and the fake
+# NVIDIA driver (fake-cuda/libcuda.so.1) that test/GPU also uses.
+config.substitutions.append(("%grade_unit", os.path.join(config.grade_obj_root,
+                                                          "test", "Unit")))
 
 # A sanitized build (scripts/check.sh --sanitize): ASan reserves terabytes
 # of address space for its shadow memory, so tests that run under an
@@ -99,3 +103,33 @@ if os.path.isfile(os.path.join(config.grade_data_dir, "cora", "edges.mtx")):
 else:
     lit_config.note("no Cora data at %s: tests reading it are skipped"
                     % config.grade_data_dir)
+
+# The NVIDIA driver and a CUDA device, as the runtime itself finds them
+# (grade_cuda_device_count), asked in a child process so that lit does not
+# load the driver: `cuda-driver` where libcuda.so.1 loads, `cuda-device`
+# where it also reports a GPU. Numerical GPU tests REQUIRE cuda-device; the
+# message of a machine without a driver is tested where there is none.
+cuda_probe = ("import ctypes, sys\n"
+              "rt = ctypes.CDLL(sys.argv[1])\n"
+              "rt.grade_cuda_device_count.restype = ctypes.c_void_p\n"
+              "n = ctypes.c_int32(0)\n"
+              "print(-1 if rt.grade_cuda_device_count(ctypes.byref(n)) "
+              "else n.value)\n")
+cuda_env = dict(os.environ)
+cuda_env.pop("GRADE_CUDA_DRIVER", None)
+try:
+    cuda_devices = int(subprocess.run(
+        [config.python_executable, "-c", cuda_probe,
+         os.path.join(config.grade_lib_dir, "libgrade_rt.so")],
+        env=cuda_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        timeout=60).stdout.strip() or -1)
+except (OSError, ValueError, subprocess.SubprocessError):
+    cuda_devices = -1
+if cuda_devices >= 0:
+    config.available_features.add("cuda-driver")
+if cuda_devices > 0:
+    config.available_features.add("cuda-device")
+else:
+    lit_config.note("no CUDA device (%s): numerical GPU tests are "
+                    "unsupported" % ("no GPU" if cuda_devices == 0
+                                     else "no NVIDIA driver"))

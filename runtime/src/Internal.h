@@ -70,11 +70,20 @@ grade_status_t outOfMemory();
 std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string formatV(const char *fmt, va_list args);
 
+/// A failure deep inside a computation that has no status to return it
+/// through (a GPU entry's device error, found after the entry): thrown with
+/// its status, which guard() below returns.
+struct StatusError {
+  grade_status_t status;
+};
+
 /// Runs `body` (returning grade_status_t) and turns any C++ exception into a
 /// status, so that no exception crosses the C ABI.
 template <typename Fn> grade_status_t guard(Fn &&body) noexcept {
   try {
     return body();
+  } catch (const StatusError &error) {
+    return error.status;
   } catch (const std::bad_alloc &) {
     return outOfMemory();
   } catch (const std::exception &e) {

@@ -10,24 +10,37 @@
 #ifndef GRADE_RUNTIME_SRC_SESSION_H
 #define GRADE_RUNTIME_SRC_SESSION_H
 
+#include "Gpu.h"
 #include "Internal.h"
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace grade::rt::sess {
 
-/// A 64-byte aligned buffer owned by the session.
+/// A 64-byte aligned buffer owned by the session: host memory, or managed
+/// memory of `device` (a session on a GPU; set while the buffer is empty).
 struct Buffer {
   void *data = nullptr;
   size_t bytes = 0;
+  gpu::Device *device = nullptr;
   Buffer() = default;
   Buffer(const Buffer &) = delete;
   Buffer &operator=(const Buffer &) = delete;
-  ~Buffer() { alignedFree(data); }
+  ~Buffer() { release(data); }
+  void *allocate(size_t size) {
+    return device ? device->allocate(size) : alignedAlloc(size);
+  }
+  void release(void *pointer) {
+    if (device)
+      device->release(pointer);
+    else
+      alignedFree(pointer);
+  }
   /// Reallocates (zeroed) unless the size is unchanged; false when out of
   /// memory.
   bool resize(size_t size) {
@@ -35,8 +48,8 @@ struct Buffer {
       std::memset(data, 0, bytes);
       return true;
     }
-    alignedFree(data);
-    data = alignedAlloc(size);
+    release(data);
+    data = allocate(size);
     bytes = data ? size : 0;
     if (data)
       std::memset(data, 0, size ? size : 1);
@@ -49,6 +62,13 @@ struct Buffer {
 struct grade_session {
   using Buffer = grade::rt::sess::Buffer;
   const grade_model_descriptor_t *desc = nullptr;
+  /// The GPU the entries run on (grade_session_set_device), or null: the
+  /// CPU. Declared before every buffer, so that it outlives them.
+  std::unique_ptr<grade::rt::gpu::Device> gpu;
+  /// On a GPU: managed copies of the memory a slot points at for one
+  /// entry call when that is not the session's own (the caller's arrays of
+  /// eval_rhs and the like, the controllers' host scratch), per slot.
+  std::vector<Buffer> staging;
   /// The slot table handed to the kernels, and the buffers behind it (a
   /// derivative slot points at caller memory during eval_rhs only).
   std::vector<void *> slots;

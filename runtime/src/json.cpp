@@ -221,6 +221,24 @@ std::string render(const grade_model_descriptor_t &desc) {
   json += ",\n  \"abi_version\": " + std::to_string(desc.abi_version);
   json += ",\n  \"source\": ";
   appendString(json, desc.source);
+  // Where the library runs: "cpu" unless it was compiled for the GPU only,
+  // and "cuda:sm_XY" for each PTX image.
+  const grade_gpu_desc_t *gpu =
+      desc.struct_size >=
+              offsetof(grade_model_descriptor_t, gpu) + sizeof(desc.gpu)
+          ? desc.gpu
+          : nullptr;
+  json += ",\n  \"targets\": [";
+  bool cpu = !gpu || gpu->has_cpu_code;
+  if (cpu)
+    json += "\"cpu\"";
+  for (int32_t i = 0; gpu && gpu->chips && i < gpu->num_images; ++i) {
+    json += i || cpu ? ", " : "";
+    appendString(
+        json,
+        (std::string("cuda:") + (gpu->chips[i] ? gpu->chips[i] : "?")).c_str());
+  }
+  json += "]";
   const grade_scheme_desc_t &scheme = desc.scheme;
   json += ",\n  \"scheme\": {\"name\": ";
   appendString(json, scheme.name);

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Gpu.h"
 #include "Internal.h"
 
 #include <cerrno>
@@ -355,13 +356,20 @@ grade_status_t checkEntries(const char *path,
   if (desc->num_entries < 0 || (desc->num_entries > 0 && !desc->entries))
     return invalidDescriptor(path, "bad entry table");
   bool seen[GRADE_ENTRY_KIND_MAX + 1] = {};
+  // A library compiled for the GPU only has no CPU functions.
+  bool cpuCode = !desc->gpu || desc->gpu->has_cpu_code;
   for (int32_t i = 0; i < desc->num_entries; ++i) {
     const grade_entry_desc_t &entry = desc->entries[i];
     if (entry.entry < GRADE_ENTRY_INIT || entry.entry > GRADE_ENTRY_KIND_MAX)
       return invalidDescriptor(path, format("entry %d has unknown kind %d",
                                             int(i), int(entry.entry)));
-    if (!entry.fn || !entry.name)
+    if ((cpuCode && !entry.fn) || !entry.name)
       return invalidDescriptor(path, format("entry %d is NULL", int(i)));
+    if (!cpuCode && entry.fn)
+      return invalidDescriptor(
+          path, format("entry '%s' has a CPU function in a library whose GPU "
+                       "code says it has none (has_cpu_code 0)",
+                       entry.name));
     if (seen[entry.entry])
       return invalidDescriptor(path, format("two '%s' entries", entry.name));
     seen[entry.entry] = true;
@@ -382,7 +390,8 @@ grade_status_t checkEntries(const char *path,
                          entry.name, int(entry.swaps[2 * k]),
                          int(entry.swaps[2 * k + 1])));
   }
-  if (!desc->set_num_threads || !desc->num_processors)
+  // The CPU entries' thread pool; a library for the GPU only needs none.
+  if (cpuCode && (!desc->set_num_threads || !desc->num_processors))
     return invalidDescriptor(path, "no thread-pool hooks");
 
   const grade_scheme_desc_t &scheme = desc->scheme;
@@ -499,13 +508,51 @@ grade_status_t checkEntries(const char *path,
   return nullptr;
 }
 
+/// Checks the GPU code, when the library has any: PTX images with known
+/// architectures, a GPU function for every entry, the hook table.
+grade_status_t checkGpu(const char *path,
+                        const grade_model_descriptor_t *desc) {
+  const grade_gpu_desc_t *gpu = desc->gpu;
+  if (!gpu)
+    return nullptr;
+  if (gpu->has_cpu_code != 0 && gpu->has_cpu_code != 1)
+    return invalidDescriptor(
+        path, format("GPU code: has_cpu_code is %d", int(gpu->has_cpu_code)));
+  if (gpu->num_images < 1 || !gpu->chips || !gpu->ptx)
+    return invalidDescriptor(
+        path, format("GPU code: %d PTX images", int(gpu->num_images)));
+  for (int32_t i = 0; i < gpu->num_images; ++i) {
+    bool exact = false;
+    if (gpu->chips[i] == nullptr || gpu::chipNumber(gpu->chips[i], exact) < 0)
+      return invalidDescriptor(
+          path, format("GPU code: image %d is for '%s', not an architecture "
+                       "sm_XY",
+                       int(i), gpu->chips[i] ? gpu->chips[i] : "(null)"));
+    if (!gpu->ptx[i] || !*gpu->ptx[i])
+      return invalidDescriptor(
+          path, format("GPU code: the PTX for %s is empty", gpu->chips[i]));
+  }
+  if (desc->num_entries > 0 && !gpu->entry_fns)
+    return invalidDescriptor(path, "GPU code: no entry functions");
+  for (int32_t i = 0; i < desc->num_entries; ++i)
+    if (!gpu->entry_fns[i])
+      return invalidDescriptor(
+          path, format("GPU code: entry '%s' has no GPU function",
+                       desc->entries[i].name));
+  if (!gpu->hooks)
+    return invalidDescriptor(path, "GPU code: no hook table");
+  return nullptr;
+}
+
 grade_status_t checkLibrary(const char *path,
                             const grade_model_descriptor_t *desc) {
   if (grade_status_t status = checkDescriptor(path, desc))
     return status;
   if (grade_status_t status = checkSlots(path, desc))
     return status;
-  return checkEntries(path, desc);
+  if (grade_status_t status = checkEntries(path, desc))
+    return status;
+  return checkGpu(path, desc);
 }
 
 /// dlopen, find the entry point, check the table and descriptor; the handle

@@ -139,7 +139,8 @@ int32_t defaultThreads(const grade_model_descriptor_t &desc) {
     if (end != env && value > 0 && value < (1 << 20))
       return int32_t(value);
   }
-  return std::max<int32_t>(1, desc.num_processors());
+  // A library compiled for the GPU only may have no thread pool.
+  return std::max<int32_t>(1, desc.num_processors ? desc.num_processors() : 1);
 }
 
 /// The thread count for the next kernels: the caller's, or one per
@@ -174,17 +175,185 @@ void swapSlots(grade_session &s, const grade_entry_desc_t &entry) {
   }
 }
 
-/// Runs the entry point of `kind`, then (unless `keep`) exchanges the slots
-/// it names.
+/// The message for a library compiled for the GPU only, run on the CPU.
+grade_status_t cudaOnly(const grade_session &s) {
+  return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                    "model '%s' was compiled for cuda only (gradec "
+                    "--target=cuda) and has no CPU code; run it on a GPU "
+                    "(gradec run --device cuda, or grade_session_set_device "
+                    "before binding the graph)",
+                    s.desc->name);
+}
+
+/// Runs a GPU entry. Its kernels address every slot on the device, so a
+/// slot that points at memory that is not the device's own for this call
+/// (the caller's arrays of eval_rhs and eval_jvp, a controller's host
+/// scratch) is staged through a managed buffer: copied in unless it is
+/// only written (derivative, jvp and diagonal slots), copied back unless it
+/// is only read (tangents). A device error throws its status (StatusError).
+void runGpuEntry(grade_session &s, const grade_entry_desc_t &entry, double t,
+                 double dt) {
+  grade_kernel_fn fn = s.desc->gpu->entry_fns[size_t(&entry - s.desc->entries)];
+  struct Staged {
+    size_t slot;
+    void *caller;
+    size_t bytes;
+    bool out;
+  };
+  std::vector<Staged> staged;
+  // Puts the caller's pointers back, also when staging fails half-way.
+  auto restore = [&](bool copyOut) {
+    for (const Staged &item : staged) {
+      if (copyOut && item.out && item.bytes)
+        std::memcpy(item.caller, s.staging[item.slot].data, item.bytes);
+      s.slots[item.slot] = item.caller;
+    }
+  };
+  for (int32_t i = 0; i < s.desc->num_slots; ++i) {
+    void *pointer = s.slots[size_t(i)];
+    if (!pointer || s.gpu->owns(pointer))
+      continue;
+    const grade_slot_desc_t &slot = s.desc->slots[i];
+    size_t bytes = slotBytes(s, slot);
+    Buffer &buffer = s.staging[size_t(i)];
+    if (bytes == SIZE_MAX ||
+        ((!buffer.data || buffer.bytes != bytes) && !buffer.resize(bytes))) {
+      restore(false);
+      throw StatusError{makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                                   "model '%s': out of memory on %s for "
+                                   "a copy of '%s': %s",
+                                   s.desc->name, s.gpu->label().c_str(),
+                                   slot.name ? slot.name : "?",
+                                   s.gpu->lastAllocError().c_str())};
+    }
+    bool in = slot.slot_kind != GRADE_SLOT_DERIVATIVE &&
+              slot.slot_kind != GRADE_SLOT_JVP &&
+              slot.slot_kind != GRADE_SLOT_DIAGONAL;
+    if (in && bytes)
+      std::memcpy(buffer.data, pointer, bytes);
+    staged.push_back(
+        {size_t(i), pointer, bytes, slot.slot_kind != GRADE_SLOT_TANGENT});
+    s.slots[size_t(i)] = buffer.data;
+  }
+  grade_status_t status =
+      s.gpu->run(fn, entry.name, s.slots.data(), s.numNodes, s.numEdges, t, dt);
+  restore(status == nullptr);
+  if (status)
+    throw StatusError{status};
+}
+
+/// Runs the entry point of `kind` (on the session's device), then (unless
+/// `keep`) exchanges the slots it names.
 void runEntry(grade_session &s, int32_t kind, double t, double dt,
               bool keep = false) {
   const grade_entry_desc_t *entry = findEntry(s, kind);
   if (!entry)
     return;
-  s.desc->set_num_threads(threadsFor(s));
-  entry->fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
+  if (s.gpu) {
+    runGpuEntry(s, *entry, t, dt);
+  } else {
+    if (!entry->fn)
+      throw StatusError{cudaOnly(s)};
+    s.desc->set_num_threads(threadsFor(s));
+    entry->fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
+  }
   if (!keep)
     swapSlots(s, *entry);
+}
+
+/// Moves every buffer of the session into memory of `to` (null: the
+/// host), contents included; all or nothing.
+grade_status_t moveBuffers(grade_session &s, gpu::Device *to) {
+  size_t count = s.buffers.size();
+  std::vector<void *> moved(count, nullptr);
+  for (size_t i = 0; i < count; ++i) {
+    Buffer &buffer = s.buffers[i];
+    if (!buffer.data)
+      continue;
+    moved[i] = to ? to->allocate(buffer.bytes) : alignedAlloc(buffer.bytes);
+    if (!moved[i]) {
+      for (size_t j = 0; j < i; ++j)
+        if (moved[j])
+          to ? to->release(moved[j]) : alignedFree(moved[j]);
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory for '%s' on %s%s%s",
+                        s.desc->name,
+                        s.desc->slots[i].name ? s.desc->slots[i].name : "?",
+                        to ? to->label().c_str() : "the host", to ? ": " : "",
+                        to ? to->lastAllocError().c_str() : "");
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    Buffer &buffer = s.buffers[i];
+    if (buffer.data) {
+      std::memcpy(moved[i], buffer.data, buffer.bytes);
+      bool inSlot = s.slots[i] == buffer.data;
+      buffer.release(buffer.data);
+      buffer.data = moved[i];
+      if (inSlot)
+        s.slots[i] = moved[i];
+    }
+    buffer.device = to;
+  }
+  for (Buffer &buffer : s.staging) {
+    buffer.release(buffer.data);
+    buffer.data = nullptr;
+    buffer.bytes = 0;
+    buffer.device = to;
+  }
+  return nullptr;
+}
+
+/// grade_session_set_device: "cpu", "cuda" or "cuda:N".
+grade_status_t setDevice(grade_session &s, const char *device) {
+  int32_t ordinal = -1;
+  bool cuda = false;
+  if (std::strcmp(device, "cpu") == 0) {
+  } else if (std::strcmp(device, "cuda") == 0) {
+    cuda = true;
+    ordinal = 0;
+  } else if (std::strncmp(device, "cuda:", 5) == 0) {
+    const char *digits = device + 5;
+    size_t length = std::strlen(digits);
+    bool good = length > 0 && length <= 6;
+    for (size_t k = 0; good && k < length; ++k)
+      good = digits[k] >= '0' && digits[k] <= '9';
+    if (!good)
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                        "device '%s': expected cuda:N with N a device "
+                        "number (cuda:0 is the first GPU)",
+                        device);
+    cuda = true;
+    ordinal = int32_t(std::atoi(digits));
+  } else {
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "unknown device '%s'; expected cpu, cuda or cuda:N",
+                      device);
+  }
+  if (s.graphBound)
+    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                      "model '%s': the device is chosen before the graph is "
+                      "bound (the graph's arrays live on it); call "
+                      "grade_session_set_device first",
+                      s.desc->name);
+  if (!cuda) {
+    if (s.desc->gpu && !s.desc->gpu->has_cpu_code)
+      return cudaOnly(s);
+    if (!s.gpu)
+      return nullptr;
+    if (grade_status_t status = moveBuffers(s, nullptr))
+      return status;
+    s.gpu.reset();
+    return nullptr;
+  }
+  std::unique_ptr<gpu::Device> opened;
+  if (grade_status_t status = gpu::Device::open(*s.desc, ordinal, opened))
+    return status;
+  if (grade_status_t status = moveBuffers(s, opened.get()))
+    return status;
+  // The buffers have left the previous device, which can go.
+  s.gpu = std::move(opened);
+  return nullptr;
 }
 
 /// Whether the step entry flags non-finite states itself.
@@ -984,6 +1153,7 @@ grade_status_t grade_session_create(const grade_library_t *lib,
         session->stateWidth =
             std::max(session->stateWidth, featureSize(desc->fields[i]));
     session->buffers = std::vector<Buffer>(size_t(desc->num_slots));
+    session->staging = std::vector<Buffer>(size_t(desc->num_slots));
     // Global buffers do not depend on the graph: allocate them now, so
     // that parameters can be bound before a graph.
     for (int32_t i = 0; i < desc->num_slots; ++i) {
@@ -1035,7 +1205,8 @@ grade_status_t grade_session_set_threads(grade_session_t *s,
                         "model '%s': number of threads must be >= 0 (0 picks "
                         "it from the work), got %d",
                         s->desc->name, int(num_threads));
-    int32_t processors = s->desc->num_processors();
+    int32_t processors =
+        s->desc->num_processors ? s->desc->num_processors() : 1;
     int32_t limit = kThreadsPerProcessor * std::max(processors, 1);
     if (num_threads > limit)
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
@@ -1052,11 +1223,37 @@ int32_t grade_session_threads(const grade_session_t *s) {
   return s ? threadsFor(*s) : 0;
 }
 
+grade_status_t grade_session_set_device(grade_session_t *s,
+                                        const char *device) {
+  if (!s)
+    return nullSession();
+  if (!device)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "device is NULL");
+  return guard([&] { return setDevice(*s, device); });
+}
+
+const char *grade_session_device(const grade_session_t *s) {
+  if (!s)
+    return "";
+  return s->gpu ? s->gpu->label().c_str() : "cpu";
+}
+
+grade_status_t grade_cuda_device_count(int32_t *count) {
+  if (!count)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
+  *count = 0;
+  return guard([&] { return gpu::deviceCount(*count); });
+}
+
 grade_status_t grade_session_bind_graph(grade_session_t *s,
                                         const grade_graph_t *g) {
   if (!s)
     return nullSession();
-  return guard([&] { return bindGraph(*s, g); });
+  return guard([&]() -> grade_status_t {
+    if (!s->gpu && s->desc->gpu && !s->desc->gpu->has_cpu_code)
+      return cudaOnly(*s);
+    return bindGraph(*s, g);
+  });
 }
 
 grade_status_t grade_session_bind(grade_session_t *s, const char *name,

@@ -380,6 +380,13 @@ static cl::opt<int> runThreads("threads",
                                cl::desc("Threads (default: chosen from the "
                                         "graph's size, up to all cores)"),
                                cl::init(0), cl::sub(runCommand), cl::cat(category));
+static cl::opt<std::string> runDevice(
+    "device",
+    cl::desc("Where the kernels run: cpu (default), cuda (the first GPU) or "
+             "cuda:N; a GPU needs a library compiled with --target=cuda and "
+             "the NVIDIA driver (libcuda.so.1)"),
+    cl::value_desc("cpu|cuda[:N]"), cl::init("cpu"), cl::sub(runCommand),
+    cl::cat(category));
 static cl::opt<double> runProgressInterval(
     "progress-interval",
     cl::desc("Seconds between progress lines when stderr is not a terminal "
@@ -1477,6 +1484,18 @@ int runMain(const char *argv0) {
 
   LoadableLibrary library;
   gCompilingForRun = true;
+  // A model file run on a GPU is compiled for it too (PTX for sm_80, which
+  // every supported GPU runs).
+  if (llvm::StringRef(runDevice).starts_with("cuda") &&
+      !llvm::StringRef(runInput).ends_with(".so")) {
+    std::string error;
+    if (succeeded(parseTargets("cpu,cuda", pipelineOptions, error)))
+      (void)checkPipelineOptions(pipelineOptions, error);
+    if (!error.empty()) {
+      llvm::errs() << "gradec: error: " << error << "\n";
+      return 1;
+    }
+  }
   if (failed(prepareLibrary(runInput, argv0, library)))
     return 1;
   // The runtime's temporary output files are removed, like the compiler's,
@@ -1577,6 +1596,7 @@ int runMain(const char *argv0) {
   }
   if (failedStatus(grade_session_create(lib, &session)) ||
       failedStatus(grade_session_set_threads(session, runThreads)) ||
+      failedStatus(grade_session_set_device(session, runDevice.c_str())) ||
       failedStatus(grade_session_bind_graph(session, graph)))
     return 1;
   // What to bind: --load's entries first (those that --input, --param or
@@ -1964,9 +1984,12 @@ int runMain(const char *argv0) {
     llvm::outs() << ", adaptive";
   else
     llvm::outs() << ", dt = " << llvm::format("%g", dt);
-  llvm::outs() << ") on "
-               << grade_graph_num_nodes(graph) << " nodes, "
-               << grade_graph_num_edges(graph) << " edges\n";
+  llvm::outs() << ") on " << grade_graph_num_nodes(graph) << " nodes, "
+               << grade_graph_num_edges(graph) << " edges";
+  // The GPU it ran on, if any.
+  if (llvm::StringRef(grade_session_device(session)) != "cpu")
+    llvm::outs() << ", " << grade_session_device(session);
+  llvm::outs() << "\n";
   llvm::outs() << llvm::format(
       "integrated t = %g -> %g in %lld steps: %.3f ms (%.3f ms/step), "
       "initialisation %.3f ms\n",

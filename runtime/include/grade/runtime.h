@@ -453,6 +453,30 @@ GRADE_RT_API grade_status_t grade_session_set_threads(grade_session_t *s,
                                                       int32_t num_threads);
 /** The number of threads the session's next kernels run with. */
 GRADE_RT_API int32_t grade_session_threads(const grade_session_t *s);
+/** Where the session's kernels run: "cpu" (the default), "cuda" (the first
+ *  GPU) or "cuda:N". Only before a graph is bound (FAILED_PRECONDITION
+ *  after). "cuda" needs a library compiled with gradec --target=cuda and
+ *  the NVIDIA driver, libcuda.so.1, which is loaded now (nothing links
+ *  CUDA): without it the call fails with GRADE_ERROR_UNAVAILABLE; a
+ *  device number out of range, or a GPU that none of the library's PTX
+ *  images fits, fails with a message that says what there is. On a GPU
+ *  every buffer of the session is managed memory, so that everything but
+ *  the kernels (binding, reading, the step-size controllers) works on it
+ *  unchanged; the caller's arrays given to eval_rhs_into and the like are
+ *  copied through managed buffers. A failed kernel launch is reported by
+ *  the call that ran it, and every later call that runs kernels fails
+ *  with the same error. The environment variable GRADE_CUDA_DRIVER names
+ *  another file to load instead of libcuda.so.1 (the tests' fake
+ *  driver). */
+GRADE_RT_API grade_status_t grade_session_set_device(grade_session_t *s,
+                                                     const char *device);
+/** "cpu", or the GPU the session runs on: "cuda:0 (NVIDIA H200, sm_90)"
+ *  (the device's name and the PTX image in use); valid until the next
+ *  grade_session_set_device. "" for NULL. */
+GRADE_RT_API const char *grade_session_device(const grade_session_t *s);
+/** The number of CUDA devices the NVIDIA driver reports, loading it if
+ *  need be; GRADE_ERROR_UNAVAILABLE (and 0) where there is no driver. */
+GRADE_RT_API grade_status_t grade_cuda_device_count(int32_t *count);
 /** Binds a graph (copied). A model that reads edge weights accepts an
  *  unweighted graph: every weight then reads as 1. */
 GRADE_RT_API grade_status_t grade_session_bind_graph(grade_session_t *s,

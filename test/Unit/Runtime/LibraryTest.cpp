@@ -199,6 +199,7 @@ TEST(LibraryTest, MockModelAsJson) {
   "name": "decay",
   "abi_version": 2,
   "source": "test/Unit/Runtime/MockModel.c",
+  "targets": ["cpu"],
   "scheme": {"name": "heun", "order": 2, "stages": 2, "a": [[0, 0], [1, 0]], "b": [0.5, 0.5], "c": [0, 1], "stability_limit": 2, "t0": 0, "t1": 1, "dt": 0.1},
   "graph": {"weighted": true, "weight_dtype": "f32"},
   "symmetry": {"groups": ["permutation"], "dim": 0, "time_weight": 0, "spelling": "permutations", "laws": {}},
@@ -258,6 +259,7 @@ TEST(LibraryTest, Rk4DescriptorAsJson) {
   "name": "heat",
   "abi_version": 2,
   "source": "examples/heat.grade",
+  "targets": ["cpu"],
   "scheme": {"name": "rk4", "order": 4, "stages": 4, "a": [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]], "b": [0.16666666666666666, 0.3333333333333333, 0.3333333333333333, 0.16666666666666666], "c": [0, 0.5, 0.5, 1], "stability_limit": 2.785293, "t0": 0, "t1": 1, "dt": 0.01},
   "graph": {"weighted": true, "weight_dtype": "f64"},
   "fields": [
@@ -289,6 +291,7 @@ TEST(LibraryTest, JsonEscapesNumbersAndShapes) {
             "  \"name\": \"a\\\"b\\\\c\\n\\t\\u0001\",\n"
             "  \"abi_version\": 2,\n"
             "  \"source\": null,\n"
+            "  \"targets\": [\"cpu\"],\n"
             "  \"scheme\": {\"name\": \"rk4\", \"order\": 0, \"stages\": 0, "
             "\"t0\": -0.5, \"t1\": null, \"dt\": 1e-07},\n"
             "  \"graph\": {\"weighted\": false, \"weight_dtype\": null},\n"

@@ -32,6 +32,14 @@
  *   MOCK_BAD_DESCRIPTOR   declares a field with an invalid role
  *   MOCK_ABI_V1           a library of the first ABI: it exports the
  *                         function table `grade_model_api` and no descriptor
+ *   MOCK_GPU              with GPU code (gradec --target=cpu,cuda:sm_80,
+ *                         sm_90): PTX images for sm_80 and sm_90 and GPU
+ *                         entries that launch one kernel each through the
+ *                         runtime's hooks; the kernels are emulated on the
+ *                         host by the fake driver (FakeCuda.c), which calls
+ *                         the C kernels below
+ *   MOCK_GPU_ONLY         (with MOCK_GPU) GPU code only (--target=cuda):
+ *                         the entries' CPU functions are NULL
  *===----------------------------------------------------------------------===*/
 
 #include "grade/model_abi.h"
@@ -283,11 +291,147 @@ static void stepKernel(void *const *slots, int64_t numNodes, int64_t numEdges,
 /* x and x_next change places after every step. */
 static const int32_t kStepSwaps[] = {kSlotX, kSlotXNext};
 
+#ifdef MOCK_GPU_ONLY
+#define MOCK_CPU_FN(fn) NULL
+#else
+#define MOCK_CPU_FN(fn) fn
+#endif
+
 static const grade_entry_desc_t kEntries[] = {
-    {"init", GRADE_ENTRY_INIT, 0, NULL, initKernel},
-    {"rhs", GRADE_ENTRY_RHS, 0, NULL, rhsKernel},
-    {"step", GRADE_ENTRY_STEP, 1, kStepSwaps, stepKernel},
+    {"init", GRADE_ENTRY_INIT, 0, NULL, MOCK_CPU_FN(initKernel)},
+    {"rhs", GRADE_ENTRY_RHS, 0, NULL, MOCK_CPU_FN(rhsKernel)},
+    {"step", GRADE_ENTRY_STEP, 1, kStepSwaps, MOCK_CPU_FN(stepKernel)},
 };
+
+#ifdef MOCK_GPU
+
+/*===------------------------------------------------------------------===*
+ * GPU code
+ *===------------------------------------------------------------------===*/
+
+/* Filled by the runtime before the first GPU entry runs. */
+static grade_gpu_hooks_t gHooks;
+
+/* The PTX images: one kernel per entry (the fake driver finds kernels by
+ * their `.entry` lines and cannot run them). */
+#define MOCK_PTX(target)                                                       \
+  "//\n// mock PTX\n// fake-cuda: parameter 0\n//\n.version "                  \
+  "7.8\n.target " target "\n.address_size 64\n\n"                              \
+  ".visible .entry mock_init(\n    .param .u64 mock_init_param_0\n)\n{\n"      \
+  "    ret;\n}\n"                                                              \
+  ".visible .entry mock_rhs(\n    .param .u64 mock_rhs_param_0\n)\n{\n"        \
+  "    ret;\n}\n"                                                              \
+  ".visible .entry mock_step(\n    .param .u64 mock_step_param_0\n)\n{\n"      \
+  "    ret;\n}\n"
+static const char kPtxSm80[] = MOCK_PTX("sm_80");
+static const char kPtxSm90[] = MOCK_PTX("sm_90");
+static const char *const kChips[] = {"sm_80", "sm_90"};
+static const char *const kPtx[] = {kPtxSm80, kPtxSm90};
+
+/* The parameters of a launch: the fake driver's emulation function, the C
+ * kernel it runs, one parameter per slot (as the generated kernels take
+ * each buffer), the partial-results buffer of mem_alloc, the sizes, t and
+ * dt. */
+enum {
+  kParamEmulate,
+  kParamKernel,
+  kParamSlots,
+  kParamPartials = kParamSlots + kMockNumSlots,
+  kParamNodes,
+  kParamEdges,
+  kParamT,
+  kParamDt,
+  kNumParams
+};
+
+typedef int (*mock_is_managed_fn)(const void *);
+
+/* Runs a C kernel on the slot table the launch's parameters carry; an
+ * address outside the device's (managed) memory is a fault, as it would be
+ * on a GPU. */
+static int emulate(void **params, mock_is_managed_fn isManaged) {
+  grade_kernel_fn kernel = *(grade_kernel_fn *)params[kParamKernel];
+  void *slots[kMockNumSlots];
+  for (int i = 0; i < kMockNumSlots; ++i) {
+    slots[i] = *(void **)params[kParamSlots + i];
+    if (slots[i] && !isManaged(slots[i]))
+      return 1;
+  }
+  double *partials = *(double **)params[kParamPartials];
+  if (!isManaged(partials))
+    return 1;
+  int64_t numNodes = *(int64_t *)params[kParamNodes];
+  int64_t numEdges = *(int64_t *)params[kParamEdges];
+  double t = *(double *)params[kParamT], dt = *(double *)params[kParamDt];
+  kernel(slots, numNodes, numEdges, t, dt);
+  partials[0] = (double)numNodes;
+  return 0;
+}
+
+/* A GPU entry as gradec generates one: the kernel's function, the stream,
+ * a buffer of partial results read on the host after the launch, a launch
+ * and a synchronisation. */
+static void launch(const char *name, grade_kernel_fn kernel, void *const *slots,
+                   int64_t numNodes, int64_t numEdges, double t, double dt) {
+  void *function = gHooks.module_get_function(NULL, name);
+  void *stream = gHooks.stream_create();
+  double *partials = gHooks.mem_alloc(sizeof(double), stream, 1);
+  int (*emulation)(void **, mock_is_managed_fn) = emulate;
+  void *buffers[kMockNumSlots];
+  void *params[kNumParams];
+  params[kParamEmulate] = &emulation;
+  params[kParamKernel] = &kernel;
+  for (int i = 0; i < kMockNumSlots; ++i) {
+    buffers[i] = slots[i];
+    params[kParamSlots + i] = &buffers[i];
+  }
+  params[kParamPartials] = &partials;
+  params[kParamNodes] = &numNodes;
+  params[kParamEdges] = &numEdges;
+  params[kParamT] = &t;
+  params[kParamDt] = &dt;
+  intptr_t blocks = numNodes > 0 ? (numNodes + 127) / 128 : 1;
+  gHooks.launch_kernel(function, blocks, 1, 1, 128, 1, 1, 0, stream, params,
+                       NULL, kNumParams);
+  gHooks.stream_synchronize(stream);
+  /* The host reads a partial result, as a global reduction's entry does
+   * (NULL when an earlier call failed: the hooks then do nothing). */
+  if (partials && partials[0] != (double)numNodes)
+    ++gBadSlots;
+  gHooks.mem_free(partials, stream);
+  gHooks.stream_destroy(stream);
+}
+
+static void gpuInit(void *const *slots, int64_t numNodes, int64_t numEdges,
+                    double t, double dt) {
+  launch("mock_init", initKernel, slots, numNodes, numEdges, t, dt);
+}
+static void gpuRhs(void *const *slots, int64_t numNodes, int64_t numEdges,
+                   double t, double dt) {
+  launch("mock_rhs", rhsKernel, slots, numNodes, numEdges, t, dt);
+}
+static void gpuStep(void *const *slots, int64_t numNodes, int64_t numEdges,
+                    double t, double dt) {
+  launch("mock_step", stepKernel, slots, numNodes, numEdges, t, dt);
+}
+
+static const grade_kernel_fn kGpuEntries[] = {gpuInit, gpuRhs, gpuStep};
+
+#ifdef MOCK_GPU_ONLY
+#define MOCK_HAS_CPU_CODE 0
+#else
+#define MOCK_HAS_CPU_CODE 1
+#endif
+
+static const grade_gpu_desc_t kGpu = {2,    MOCK_HAS_CPU_CODE, kChips,
+                                      kPtx, kGpuEntries,       &gHooks};
+
+/** The runtime's hooks as the library sees them (NULL until filled). */
+MOCK_EXPORT const grade_gpu_hooks_t *mock_gpu_hooks(void) { return &gHooks; }
+#define MOCK_GPU_DESC &kGpu
+#else
+#define MOCK_GPU_DESC NULL
+#endif /* MOCK_GPU */
 
 /*===------------------------------------------------------------------===*
  * Thread pool hooks
@@ -329,6 +473,7 @@ static const grade_model_descriptor_t kDescriptor = {
     .set_num_threads = setNumThreads,
     .num_processors = numProcessors,
     .symmetry = &kSymmetry,
+    .gpu = MOCK_GPU_DESC,
 };
 
 MOCK_EXPORT const grade_model_descriptor_t *grade_model_descriptor(void) {

@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Every example on the GPU against the CPU (scripts/gpu-check.sh runs it).
+
+For each examples/*.grade: compile it for the CPU and the GPU (gradec
+--target=...), make inputs (seeded random arrays of each input's and
+parameter's shape, bound with --load), run it with --device cpu and twice
+with --device cuda on its default graph (gen: or points:) or a random one,
+and compare every state and readout: the GPU's against the CPU's within
+1e-12 (f64) or 1e-5 (f32) relative to the field's largest magnitude, and
+the two GPU runs bit for bit (reductions in a fixed order, no atomics).
+
+Without a GPU the same script checks its own machinery with
+--targets cpu --device cpu (the CPU against itself); the runtime's device
+path with --shim and --driver: each example compiled for the CPU only, run
+on the device through the test shim (test/Unit/Runtime/GpuShim.c) on the
+fake driver, whose kernels run the CPU entries on managed memory; and the
+generated GPU entries with --emulate-kernels and --driver: compiled with
+--gpu-emulation, run by the runtime on the fake driver, which runs each
+launch through the kernel's host twin.
+Prints one line per example and a summary; exits 1 when a comparison fails.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+# Relative tolerances of the comparison with the CPU, by dtype.
+TOLERANCE = {"f64": 1e-12, "f32": 1e-5}
+
+
+def run(cmd, log, env=None):
+    """Runs cmd; returns (ok, combined output). Appends both to log."""
+    result = subprocess.run(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, **env) if env else None)
+    with open(log, "a") as out:
+        out.write("$ " + " ".join("%s=%s" % item for item in
+                                  (env or {}).items()) + " " +
+                  " ".join(cmd) + "\n" + result.stdout + "\n")
+    return result.returncode == 0, result.stdout
+
+
+class Runtime:
+    """libgrade_rt through ctypes: the size of a generated graph."""
+
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        self.lib.grade_graph_generate.restype = ctypes.c_void_p
+        self.lib.grade_graph_num_nodes.restype = ctypes.c_int64
+        self.lib.grade_graph_num_edges.restype = ctypes.c_int64
+        self.lib.grade_graph_num_nodes.argtypes = [ctypes.c_void_p]
+        self.lib.grade_graph_num_edges.argtypes = [ctypes.c_void_p]
+        self.lib.grade_graph_free.argtypes = [ctypes.c_void_p]
+
+    def graph_size(self, spec):
+        graph = ctypes.c_void_p()
+        status = self.lib.grade_graph_generate(spec.encode(),
+                                               ctypes.byref(graph))
+        if status:
+            return None
+        size = (self.lib.grade_graph_num_nodes(graph),
+                self.lib.grade_graph_num_edges(graph))
+        self.lib.grade_graph_free(graph)
+        return size
+
+
+def random_array(rng, dtype, shape, scale):
+    if dtype in ("i32", "i64"):
+        return rng.integers(0, 2, size=shape).astype(
+            np.int32 if dtype == "i32" else np.int64)
+    values = rng.uniform(-scale, scale, size=shape)
+    return values.astype(np.float32 if dtype == "f32" else np.float64)
+
+
+def make_inputs(desc, rng, nodes, edges, points_field):
+    """The inputs and parameters without a default, as one dict."""
+    arrays = {}
+    for field in desc["fields"]:
+        if field["role"] not in ("input", "param") or "default" in field:
+            continue
+        shape = list(field["shape"])
+        if field["kind"] == "node":
+            shape = [nodes] + shape
+        elif field["kind"] == "edge":
+            shape = [edges] + shape
+        # Weight matrices scaled by their fan-in, so that layers neither
+        # blow up nor vanish over the integration.
+        fan_in = field["shape"][0] if field["kind"] == "global" and \
+            len(field["shape"]) == 2 else 1
+        arrays[field["name"]] = random_array(rng, field["dtype"], shape,
+                                             0.5 / np.sqrt(fan_in))
+        if field["name"] == points_field:
+            arrays[field["name"]] = rng.uniform(
+                0, 1, size=shape).astype(arrays[field["name"]].dtype)
+    return arrays
+
+
+def compare(name, cpu, gpu, gpu2):
+    """Problems found comparing one example's outputs; the worst relative
+    difference."""
+    problems, worst = [], 0.0
+    for field in sorted(cpu.files):
+        c, g, g2 = cpu[field], gpu[field], gpu2[field]
+        if c.shape != g.shape or c.dtype != g.dtype:
+            problems.append("%s: %s %s on the CPU, %s %s on the device"
+                            % (field, c.dtype, c.shape, g.dtype, g.shape))
+            continue
+        if not np.array_equal(g, g2, equal_nan=np.issubdtype(g.dtype,
+                                                              np.floating)):
+            problems.append("%s: two device runs differ (max %g)"
+                            % (field, float(np.nanmax(abs(g - g2)))))
+        if not np.issubdtype(c.dtype, np.floating):
+            if not np.array_equal(c, g):
+                problems.append("%s: integers differ" % field)
+            continue
+        scale = float(np.max(np.abs(c))) if c.size else 0.0
+        diff = float(np.max(np.abs(g.astype(np.float64) - c))) if c.size \
+            else 0.0
+        relative = diff / scale if scale > 0 else diff
+        worst = max(worst, relative)
+        tolerance = TOLERANCE["f32" if c.dtype == np.float32 else "f64"]
+        if not relative <= tolerance:
+            problems.append("%s: relative difference %.3g > %g"
+                            % (field, relative, tolerance))
+    return problems, worst
+
+
+def check_example(path, args, runtime, rng):
+    name = os.path.splitext(os.path.basename(path))[0]
+    work = os.path.join(args.work, name)
+    os.makedirs(work, exist_ok=True)
+    log = os.path.join(work, "log.txt")
+    open(log, "w").close()
+    gradec = os.path.join(args.build, "bin", "gradec")
+    lib = os.path.join(work, "lib%s.so" % name)
+    compile_cmd = [gradec, path, "-o", lib]
+    if args.scheme:
+        compile_cmd.append("--scheme=" + args.scheme)
+    # The device runs' library and environment: the library itself, or the
+    # shim wrapping it on the fake driver.
+    device_lib, device_env = lib, None
+    if args.shim:
+        device_lib = args.shim
+        device_env = {"GRADE_GPU_SHIM_TARGET": lib,
+                      "GRADE_CUDA_DRIVER": args.driver}
+    else:
+        compile_cmd.insert(2, "--target=" + args.targets)
+    if args.emulate_kernels:
+        compile_cmd.append("--gpu-emulation")
+        device_env = {"GRADE_CUDA_DRIVER": args.driver,
+                      "FAKE_CUDA_KERNELS": lib}
+    ok, out = run(compile_cmd, log)
+    if not ok:
+        return "FAIL", "compile: " + out.strip().splitlines()[-1]
+    ok, out = run([gradec, "info", device_lib], log, device_env)
+    if not ok:
+        return "FAIL", "info: " + out.strip()
+    desc = json.loads(out)
+    wanted = "cuda:" if args.device.startswith("cuda") else "cpu"
+    if not any(t.startswith(wanted) for t in desc.get("targets", [])):
+        return "FAIL", "targets %s lack %s" % (desc.get("targets"), wanted)
+
+    # The graph: the model's own when generated, else a random one.
+    default = desc["graph"].get("default", "")
+    graph_args, points_field = [], None
+    if default.startswith("gen:"):
+        size = runtime.graph_size(default[4:])
+        if not size:
+            return "SKIP", "cannot size the default graph " + default
+        nodes, edges = size
+    elif default.startswith("points:"):
+        points_field = default.split(":")[1]
+        if any(f["kind"] == "edge" and f["role"] in ("input", "param")
+               for f in desc["fields"]):
+            return "SKIP", "edge inputs on a point cloud's graph"
+        nodes, edges = args.nodes, 0
+    else:
+        # A directed cycle (every node has an in-edge: degree
+        # normalisations stay finite) and random edges without self-loops.
+        nodes, edges = args.nodes, max(args.edges, args.nodes)
+        extra = rng.integers(0, nodes, size=edges - nodes)
+        src = np.concatenate([np.arange(nodes), extra])
+        dst = np.concatenate([(np.arange(nodes) + 1) % nodes,
+                              (extra + rng.integers(1, nodes,
+                                                    size=edges - nodes))
+                              % nodes])
+        graph = os.path.join(work, "graph.txt")
+        with open(graph, "w") as out:
+            for k in range(edges):
+                if desc["graph"]["weighted"]:
+                    out.write("%d %d %.17g\n" % (src[k], dst[k],
+                                                 rng.uniform(0.1, 1.0)))
+                else:
+                    out.write("%d %d\n" % (src[k], dst[k]))
+        graph_args = ["--graph", graph, "--graph-nodes", str(nodes)]
+
+    inputs = make_inputs(desc, rng, nodes, edges, points_field)
+    load_args = []
+    if inputs:
+        np.savez(os.path.join(work, "inputs.npz"), **inputs)
+        load_args = ["--load", os.path.join(work, "inputs.npz")]
+    scheme = desc["scheme"]
+    t1 = scheme["t1"]
+    if scheme["dt"] > 0:
+        t1 = min(t1, scheme["t0"] + args.steps * scheme["dt"])
+    outputs = [f["name"] for f in desc["fields"]
+               if f["role"] in ("state", "readout")]
+
+    def run_on(device, tag):
+        result = os.path.join(work, "%s.npz" % tag)
+        on_cpu = device == "cpu"
+        if args.times:
+            times = ["--times", ",".join(
+                repr(scheme["t0"] + (t1 - scheme["t0"]) * (k + 1) / args.times)
+                for k in range(args.times))]
+        else:
+            times = ["--t1", repr(t1)]
+        cmd = [gradec, "run", lib if on_cpu else device_lib, "--device",
+               device] + times + graph_args + load_args + \
+            ["--output=%s=%s" % (o, result) for o in outputs]
+        ok, out = run(cmd, log, None if on_cpu else device_env)
+        return (np.load(result) if ok else None), out
+
+    cpu, out = run_on("cpu", "cpu")
+    if cpu is None:
+        return "SKIP", "the CPU run fails on these inputs: " + \
+            out.strip().splitlines()[-1]
+    gpu, out = run_on(args.device, "device")
+    if gpu is None:
+        return "FAIL", "device run: " + out.strip().splitlines()[-1]
+    gpu2, out = run_on(args.device, "device2")
+    if gpu2 is None:
+        return "FAIL", "second device run: " + out.strip().splitlines()[-1]
+    problems, worst = compare(name, cpu, gpu, gpu2)
+    detail = "%d nodes, %d edges, t1 = %g, outputs %s; max relative " \
+        "difference %.3g, device runs bitwise equal" % (
+            nodes, edges, t1, ",".join(outputs), worst)
+    if problems:
+        return "FAIL", "; ".join(problems)
+    return "PASS", detail
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=os.path.join(root, "build"))
+    parser.add_argument("--work", default=None,
+                        help="where to write libraries, inputs and logs "
+                        "(default: BUILD/gpu-compare)")
+    parser.add_argument("--targets", default="cpu,cuda:sm_80,sm_90",
+                        help="gradec --target (default %(default)s)")
+    parser.add_argument("--device", default="cuda",
+                        help="the device compared with the CPU")
+    parser.add_argument("--nodes", type=int, default=4096)
+    parser.add_argument("--edges", type=int, default=32768)
+    parser.add_argument("--steps", type=int, default=50,
+                        help="integrate at most this many of the model's "
+                        "steps")
+    parser.add_argument("--times", type=int, default=0,
+                        help="write the outputs at this many times up to "
+                        "t1 (dense output of adaptive schemes)")
+    parser.add_argument("--scheme", default=None,
+                        help="compile with this built-in scheme instead "
+                        "of each model's own")
+    parser.add_argument("--shim", default=None,
+                        help="without a GPU: run the device side through "
+                        "this shim library (libgrade_gpu_shim.so)")
+    parser.add_argument("--driver", default=None,
+                        help="with --shim or --emulate-kernels: the fake "
+                        "driver to load (GRADE_CUDA_DRIVER)")
+    parser.add_argument("--emulate-kernels", action="store_true",
+                        help="without a GPU: compile with --gpu-emulation "
+                        "and run the generated GPU entries on the fake "
+                        "driver, which runs each kernel's host twin")
+    parser.add_argument("examples", nargs="*",
+                        help="model files (default: examples/*.grade)")
+    args = parser.parse_args()
+    if bool(args.shim or args.emulate_kernels) != bool(args.driver):
+        parser.error("--driver goes with --shim or --emulate-kernels")
+    if args.shim and args.emulate_kernels:
+        parser.error("--shim or --emulate-kernels, not both")
+    args.work = args.work or os.path.join(args.build, "gpu-compare")
+    examples = args.examples or sorted(
+        os.path.join(root, "examples", f)
+        for f in os.listdir(os.path.join(root, "examples"))
+        if f.endswith(".grade"))
+    runtime = Runtime(os.path.join(args.build, "lib", "libgrade_rt.so"))
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    for path in examples:
+        rng = np.random.default_rng(12345)
+        verdict, detail = check_example(path, args, runtime, rng)
+        counts[verdict] += 1
+        print("%-4s %-12s %s" % (verdict, os.path.basename(path)[:-6],
+                                 detail), flush=True)
+    print("gpu-compare: %d passed, %d failed, %d skipped (logs in %s)"
+          % (counts["PASS"], counts["FAIL"], counts["SKIP"], args.work))
+    return 1 if counts["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
