@@ -303,6 +303,17 @@ struct ConvertKernelsToGPUPass
       func.erase();
     }
     for (func::FuncOp entry : entries) {
+      // Entries are straight-line code: a launch inside a loop or branch
+      // would escape the waits placed below.
+      WalkResult nested = entry.walk([&](gpu::LaunchFuncOp launch) {
+        if (launch->getBlock() != &entry.getBody().front()) {
+          launch.emitOpError("in a loop or branch of a GPU entry");
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (nested.wasInterrupted())
+        return signalPassFailure();
       sharedAllocations(entry);
       waitBeforeHostAccess(entry);
     }
