@@ -302,13 +302,12 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
                       "model '%s' was compiled without GPU code; recompile "
                       "it with gradec --target=cuda",
                       desc.name);
+  int32_t count = 0;
+  if (grade_status_t status = deviceCount(count))
+    return status;
   const Driver *driver = nullptr;
   if (grade_status_t status = getDriver(driver))
     return status;
-  int count = 0;
-  if (CUresult rc = driver->cuDeviceGetCount(&count))
-    return makeStatus(GRADE_ERROR_UNAVAILABLE, "cuDeviceGetCount: %s",
-                      driver->describe(rc).c_str());
   if (count <= 0)
     return makeStatus(GRADE_ERROR_UNAVAILABLE,
                       "no CUDA device: the NVIDIA driver (%s) reports none; "

@@ -908,41 +908,36 @@ void emitEmulationWrappers(ModuleOp module) {
     Value zero = LLVM::ConstantOp::create(b, loc, i64, 0);
     Value one = LLVM::ConstantOp::create(b, loc, i64, 1);
     Region &body = wrapper.getBody();
-    Block *outer = b.createBlock(&body, body.end(), {i64}, {loc});
-    Block *innerStart = b.createBlock(&body, body.end());
-    Block *inner = b.createBlock(&body, body.end(), {i64}, {loc});
-    Block *thread = b.createBlock(&body, body.end());
-    Block *nextBlock = b.createBlock(&body, body.end());
-    Block *exit = b.createBlock(&body, body.end());
-    b.setInsertionPointToEnd(entry);
-    LLVM::BrOp::create(b, loc, ValueRange{zero}, outer);
-    b.setInsertionPointToEnd(outer);
-    LLVM::CondBrOp::create(
-        b, loc,
-        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
-                             outer->getArgument(0), grid),
-        innerStart, exit);
-    b.setInsertionPointToEnd(innerStart);
-    LLVM::BrOp::create(b, loc, ValueRange{zero}, inner);
-    b.setInsertionPointToEnd(inner);
-    LLVM::CondBrOp::create(
-        b, loc,
-        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
-                             inner->getArgument(0), block),
-        thread, nextBlock);
-    b.setInsertionPointToEnd(thread);
-    SmallVector<Value> call(args);
-    call.append({outer->getArgument(0), block, inner->getArgument(0)});
-    LLVM::CallOp::create(b, loc, twin, call);
-    LLVM::BrOp::create(
-        b, loc,
-        ValueRange{LLVM::AddOp::create(b, loc, inner->getArgument(0), one)},
-        inner);
-    b.setInsertionPointToEnd(nextBlock);
-    LLVM::BrOp::create(
-        b, loc,
-        ValueRange{LLVM::AddOp::create(b, loc, outer->getArgument(0), one)},
-        outer);
+    // for (i = 0; i < count; ++i) emitBody(i), entered from `from`;
+    // returns the block after the loop.
+    auto loop = [&](Block *from, Value count,
+                    function_ref<void(Value)> emitBody) -> Block * {
+      Block *header = b.createBlock(&body, body.end(), {i64}, {loc});
+      Block *loopBody = b.createBlock(&body, body.end());
+      Block *after = b.createBlock(&body, body.end());
+      b.setInsertionPointToEnd(from);
+      LLVM::BrOp::create(b, loc, ValueRange{zero}, header);
+      b.setInsertionPointToEnd(header);
+      Value i = header->getArgument(0);
+      LLVM::CondBrOp::create(
+          b, loc, LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt, i,
+                                       count),
+          loopBody, after);
+      b.setInsertionPointToEnd(loopBody);
+      emitBody(i);
+      LLVM::BrOp::create(b, loc,
+                         ValueRange{LLVM::AddOp::create(b, loc, i, one)},
+                         header);
+      return after;
+    };
+    Block *exit = loop(entry, grid, [&](Value blockId) {
+      Block *next = loop(b.getInsertionBlock(), block, [&](Value thread) {
+        SmallVector<Value> call(args);
+        call.append({blockId, block, thread});
+        LLVM::CallOp::create(b, loc, twin, call);
+      });
+      b.setInsertionPointToEnd(next);
+    });
     b.setInsertionPointToEnd(exit);
     LLVM::ReturnOp::create(b, loc, ValueRange{});
   }

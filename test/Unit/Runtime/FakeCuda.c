@@ -396,81 +396,43 @@ FAKE_EXPORT CUresult cuMemFree_v2(CUdeviceptr pointer) {
   return CUDA_ERROR_INVALID_VALUE;
 }
 
-FAKE_EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
-  switch (error) {
-  case CUDA_SUCCESS:
-    *name = "CUDA_SUCCESS";
-    break;
-  case CUDA_ERROR_INVALID_VALUE:
-    *name = "CUDA_ERROR_INVALID_VALUE";
-    break;
-  case CUDA_ERROR_OUT_OF_MEMORY:
-    *name = "CUDA_ERROR_OUT_OF_MEMORY";
-    break;
-  case CUDA_ERROR_INVALID_DEVICE:
-    *name = "CUDA_ERROR_INVALID_DEVICE";
-    break;
-  case CUDA_ERROR_INVALID_PTX:
-    *name = "CUDA_ERROR_INVALID_PTX";
-    break;
-  case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
-    *name = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
-    break;
-  case CUDA_ERROR_INVALID_HANDLE:
-    *name = "CUDA_ERROR_INVALID_HANDLE";
-    break;
-  case CUDA_ERROR_NOT_FOUND:
-    *name = "CUDA_ERROR_NOT_FOUND";
-    break;
-  case CUDA_ERROR_ILLEGAL_ADDRESS:
-    *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
-    break;
-  case CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES:
-    *name = "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
-    break;
-  default:
-    *name = NULL;
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  return CUDA_SUCCESS;
+/* The codes the fake returns, with the real driver's names and strings. */
+static const struct {
+  CUresult code;
+  const char *name, *text;
+} kErrors[] = {
+    {CUDA_SUCCESS, "CUDA_SUCCESS", "no error"},
+    {CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {CUDA_ERROR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE",
+     "invalid device ordinal"},
+    {CUDA_ERROR_INVALID_PTX, "CUDA_ERROR_INVALID_PTX",
+     "a PTX JIT compilation failed"},
+    {CUDA_ERROR_UNSUPPORTED_PTX_VERSION, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+     "the provided PTX was compiled with an unsupported toolchain."},
+    {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE",
+     "invalid resource handle"},
+    {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS",
+     "an illegal memory access was encountered"},
+    {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES",
+     "too many resources requested for launch"},
+};
+
+static CUresult describeError(CUresult error, int text, const char **out) {
+  for (size_t i = 0; i < sizeof kErrors / sizeof kErrors[0]; ++i)
+    if (kErrors[i].code == error) {
+      *out = text ? kErrors[i].text : kErrors[i].name;
+      return CUDA_SUCCESS;
+    }
+  *out = NULL;
+  return CUDA_ERROR_INVALID_VALUE;
 }
 
-/* The real driver's strings for these codes. */
+FAKE_EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
+  return describeError(error, 0, name);
+}
+
 FAKE_EXPORT CUresult cuGetErrorString(CUresult error, const char **text) {
-  switch (error) {
-  case CUDA_SUCCESS:
-    *text = "no error";
-    break;
-  case CUDA_ERROR_INVALID_VALUE:
-    *text = "invalid argument";
-    break;
-  case CUDA_ERROR_OUT_OF_MEMORY:
-    *text = "out of memory";
-    break;
-  case CUDA_ERROR_INVALID_DEVICE:
-    *text = "invalid device ordinal";
-    break;
-  case CUDA_ERROR_INVALID_PTX:
-    *text = "a PTX JIT compilation failed";
-    break;
-  case CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
-    *text = "the provided PTX was compiled with an unsupported toolchain.";
-    break;
-  case CUDA_ERROR_INVALID_HANDLE:
-    *text = "invalid resource handle";
-    break;
-  case CUDA_ERROR_NOT_FOUND:
-    *text = "named symbol not found";
-    break;
-  case CUDA_ERROR_ILLEGAL_ADDRESS:
-    *text = "an illegal memory access was encountered";
-    break;
-  case CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES:
-    *text = "too many resources requested for launch";
-    break;
-  default:
-    *text = NULL;
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  return CUDA_SUCCESS;
+  return describeError(error, 1, text);
 }
