@@ -1,8 +1,9 @@
 //===- FuzzFrontend.cpp - libFuzzer target: model file to kernels ---------===//
 //
 // Bytes -> SourceMgr -> driver::loadModule (lexer, parser, sema, MLIRGen)
-// -> driver::lowerTo(Stage::Lowered) (grade-opt rewrites, scheme expansion,
-// fusion into kernels). Diagnostics are counted and dropped; a failure is
+// -> driver::lowerTo(Stage::GPU) (grade-opt rewrites, scheme expansion,
+// fusion into kernels, the CPU's and the GPU's loops, the GPU's thread
+// mapping and schedules). Diagnostics are counted and dropped; a failure is
 // fine, a crash, an abort, a hang or a sanitizer report is a finding. A
 // fresh MLIRContext per input (single-threaded, on the fuzzer's one core)
 // keeps inputs independent, so that a crash file reproduces alone.
@@ -56,9 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   grade::driver::CompileOptions options;
-  options.target = grade::Stage::Lowered;
-  if (mlir::failed(grade::driver::lowerTo(*module, stage,
-                                          grade::Stage::Lowered, options)) &&
+  options.target = grade::Stage::GPU;
+  options.pipeline.cudaChips = {"sm_80"};
+  if (mlir::failed(grade::driver::lowerTo(*module, stage, grade::Stage::GPU,
+                                          options)) &&
       errors == 0) {
     std::fprintf(stderr, "lowering failed without an error\n");
     std::abort();
