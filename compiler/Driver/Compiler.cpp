@@ -5,12 +5,12 @@
 #include "dialects/Grade/Transforms/Passes.h"
 
 #include "compiler/Driver/TempFile.h"
-#include "dialects/Conversion/Passes.h"
 #include "compiler/Frontend/Frontend.h"
 #include "compiler/MLIRGen/MLIRGen.h"
 #include "compiler/Sema/Sema.h"
 #include "compiler/Target/CPU.h"
 #include "compiler/Target/Header.h"
+#include "dialects/Conversion/Passes.h"
 #include "dialects/GK/IR/GKOps.h"
 #include "dialects/Grade/IR/GradeOps.h"
 
@@ -37,10 +37,10 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
-#include "mlir/Transforms/Passes.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -101,8 +101,7 @@ FailureOr<std::string> findToolkit(ModuleOp module, StringRef given) {
 /// The GPU kernels as PTX (gpu.binary), with libdevice linked where they
 /// call it (exp, tanh, ... as __nv_* functions) and a clear error where
 /// they do and no toolkit provides it.
-LogicalResult serializeKernels(ModuleOp module,
-                               const CompileOptions &options) {
+LogicalResult serializeKernels(ModuleOp module, const CompileOptions &options) {
   llvm::SetVector<StringRef> libdeviceCalls;
   module.walk([&](LLVM::LLVMFuncOp func) {
     if (func->getParentOfType<gpu::GPUModuleOp>() && func.isExternal() &&
@@ -283,9 +282,9 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
 
 void driver::loadDialects(MLIRContext &context) {
   DialectRegistry registry;
-  registry.insert<GradeDialect, gk::GKDialect, arith::ArithDialect, func::FuncDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  cf::ControlFlowDialect, omp::OpenMPDialect,
+  registry.insert<GradeDialect, gk::GKDialect, arith::ArithDialect,
+                  func::FuncDialect, math::MathDialect, memref::MemRefDialect,
+                  scf::SCFDialect, cf::ControlFlowDialect, omp::OpenMPDialect,
                   LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect>();
   // cuda: the NVVM target's serialisation to PTX, and the translation of
   // the GPU module and of the host's launches to LLVM IR.

@@ -72,8 +72,8 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
 
 /// The GPU architectures LLVM 22's NVPTX backend writes PTX for.
 static const llvm::StringLiteral kChips[] = {
-    "sm_50", "sm_52", "sm_53", "sm_60", "sm_61", "sm_62",  "sm_70",
-    "sm_72", "sm_75", "sm_80", "sm_86", "sm_87", "sm_89",  "sm_90",
+    "sm_50",  "sm_52",  "sm_53",   "sm_60",  "sm_61",  "sm_62",  "sm_70",
+    "sm_72",  "sm_75",  "sm_80",   "sm_86",  "sm_87",  "sm_89",  "sm_90",
     "sm_90a", "sm_100", "sm_100a", "sm_101", "sm_120", "sm_120a"};
 
 /// The architecture of a bare `cuda`: PTX for sm_80 runs on every GPU since

@@ -80,8 +80,8 @@ struct PipelineOptions {
 /// Parses a target list over `options`: `cpu`, `cuda` (sm_80),
 /// `cuda:sm_90`, and further architectures as bare items
 /// (`cpu,cuda:sm_80,sm_90`).
-mlir::LogicalResult parseTargets(llvm::StringRef text,
-                                 PipelineOptions &options, std::string &error);
+mlir::LogicalResult parseTargets(llvm::StringRef text, PipelineOptions &options,
+                                 std::string &error);
 
 /// The targets as parseTargets reads them ("cpu,cuda:sm_80,sm_90").
 std::string stringifyTargets(const PipelineOptions &options);

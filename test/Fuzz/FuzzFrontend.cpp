@@ -59,8 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   grade::driver::CompileOptions options;
   options.target = grade::Stage::GPU;
   options.pipeline.cudaChips = {"sm_80"};
-  if (mlir::failed(grade::driver::lowerTo(*module, stage, grade::Stage::GPU,
-                                          options)) &&
+  if (mlir::failed(
+          grade::driver::lowerTo(*module, stage, grade::Stage::GPU, options)) &&
       errors == 0) {
     std::fprintf(stderr, "lowering failed without an error\n");
     std::abort();

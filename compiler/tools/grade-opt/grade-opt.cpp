@@ -14,6 +14,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
@@ -22,6 +23,8 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates the GPU module to LLVM IR.
+  mlir::registerAllToLLVMIRTranslations(registry);
   registry.insert<grade::GradeDialect, grade::gk::GKDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "grade optimizer driver\n", registry));

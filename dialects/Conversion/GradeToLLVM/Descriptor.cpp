@@ -237,12 +237,11 @@ struct MgpuFunction {
   int hook;
 };
 constexpr MgpuFunction kMgpuFunctions[] = {
-    {"mgpuModuleLoadJIT", -1},   {"mgpuModuleUnload", -2},
-    {"mgpuModuleGetFunction", 0}, {"mgpuStreamCreate", 1},
+    {"mgpuModuleLoadJIT", -1},     {"mgpuModuleUnload", -2},
+    {"mgpuModuleGetFunction", 0},  {"mgpuStreamCreate", 1},
     {"mgpuStreamSynchronize", -2}, {"mgpuStreamDestroy", 3},
-    {"gradegen_gpu_wait", -3},
-    {"mgpuLaunchKernel", 4},      {"mgpuMemAlloc", 5},
-    {"mgpuMemFree", 6}};
+    {"gradegen_gpu_wait", -3},     {"mgpuLaunchKernel", 4},
+    {"mgpuMemAlloc", 5},           {"mgpuMemFree", 6}};
 constexpr int64_t kNumHooks = sizeof(grade_gpu_hooks_t) / sizeof(void *);
 
 LLVM::LLVMFunctionType mgpuType(MLIRContext *context, StringRef name) {
@@ -392,8 +391,8 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
         (kEntryPrefix + entry.first).str());
   });
   for (auto [region, kind] : kAllEntries) {
-    std::string entry = ((hasCpu ? kEntryPrefix : kGpuEntryPrefix) + region)
-                            .str();
+    std::string entry =
+        ((hasCpu ? kEntryPrefix : kGpuEntryPrefix) + region).str();
     bool required = kind == GRADE_ENTRY_INIT || kind == GRADE_ENTRY_RHS ||
                     (kind == GRADE_ENTRY_STEP && !implicit) ||
                     (kind == GRADE_ENTRY_JVP && implicit && !imex) ||
@@ -728,10 +727,9 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     auto first = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
     binary.setObjectsAttr(ArrayAttr::get(
         module.getContext(),
-        {gpu::ObjectAttr::get(module.getContext(), first.getTarget(),
-                              first.getFormat(),
-                              StringAttr::get(module.getContext(), ""),
-                              nullptr, nullptr)}));
+        {gpu::ObjectAttr::get(
+            module.getContext(), first.getTarget(), first.getFormat(),
+            StringAttr::get(module.getContext(), ""), nullptr, nullptr)}));
     auto stringTable = [&](ArrayRef<std::string> symbols) {
       return emit.array(symbols.size(), ptr, [&](OpBuilder &b, size_t i) {
         return emit.addressOf(b, symbols[i]);
@@ -752,8 +750,8 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       auto global = LLVM::GlobalOp::create(
           top, model.getLoc(), hooksType, /*isConstant=*/false,
           LLVM::Linkage::Internal, hooks, Attribute());
-      OpBuilder init =
-          OpBuilder::atBlockEnd(top.createBlock(&global.getInitializerRegion()));
+      OpBuilder init = OpBuilder::atBlockEnd(
+          top.createBlock(&global.getInitializerRegion()));
       LLVM::ReturnOp::create(
           init, model.getLoc(),
           ValueRange{LLVM::ZeroOp::create(init, model.getLoc(), hooksType)});
@@ -769,8 +767,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
               b, {emit.int32(b, int64_t(images.size())),
                   emit.int32(b, hasCpu ? 1 : 0), emit.addressOf(b, chipTable),
                   emit.addressOf(b, imageTable),
-                  emit.addressOf(b, gpuEntryTable),
-                  emit.addressOf(b, hooks)});
+                  emit.addressOf(b, gpuEntryTable), emit.addressOf(b, hooks)});
         });
   }
 
@@ -819,21 +816,21 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
             emit.addressOf(b, "omp_set_num_threads"),
             emit.addressOf(b, "omp_get_num_procs"),
             emit.makeStruct(
-                b, {bhatArray.empty() ? emit.null(b)
-                                      : emit.addressOf(b, bhatArray),
-                    emit.int32(b, tableau.getEmbeddedOrder()),
-                    // The FSAL slopes of an explicit step; the runtime
-                    // solves an implicit scheme's stages itself.
-                    emit.int32(b, tableau.isAdaptive() && tableau.isFSAL() &&
-                                      !tableau.isImplicit()),
-                    midArray.empty() ? emit.null(b)
-                                     : emit.addressOf(b, midArray),
-                    emit.float64(b, solve.getRtol()
-                                        ? solve.getRtol()->convertToDouble()
-                                        : 0.0),
-                    emit.float64(b, solve.getAtol()
-                                        ? solve.getAtol()->convertToDouble()
-                                        : 0.0)}),
+                b,
+                {bhatArray.empty() ? emit.null(b)
+                                   : emit.addressOf(b, bhatArray),
+                 emit.int32(b, tableau.getEmbeddedOrder()),
+                 // The FSAL slopes of an explicit step; the runtime
+                 // solves an implicit scheme's stages itself.
+                 emit.int32(b, tableau.isAdaptive() && tableau.isFSAL() &&
+                                   !tableau.isImplicit()),
+                 midArray.empty() ? emit.null(b) : emit.addressOf(b, midArray),
+                 emit.float64(b, solve.getRtol()
+                                     ? solve.getRtol()->convertToDouble()
+                                     : 0.0),
+                 emit.float64(b, solve.getAtol()
+                                     ? solve.getAtol()->convertToDouble()
+                                     : 0.0)}),
             qaArray.empty() ? emit.null(b) : emit.addressOf(b, qaArray),
             qbArray.empty() ? emit.null(b) : emit.addressOf(b, qbArray),
             emit.int32(b, tableau.getBdfOrder()),
@@ -920,14 +917,13 @@ void emitEmulationWrappers(ModuleOp module) {
       b.setInsertionPointToEnd(header);
       Value i = header->getArgument(0);
       LLVM::CondBrOp::create(
-          b, loc, LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt, i,
-                                       count),
+          b, loc,
+          LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt, i, count),
           loopBody, after);
       b.setInsertionPointToEnd(loopBody);
       emitBody(i);
-      LLVM::BrOp::create(b, loc,
-                         ValueRange{LLVM::AddOp::create(b, loc, i, one)},
-                         header);
+      LLVM::BrOp::create(
+          b, loc, ValueRange{LLVM::AddOp::create(b, loc, i, one)}, header);
       return after;
     };
     Block *exit = loop(entry, grid, [&](Value blockId) {

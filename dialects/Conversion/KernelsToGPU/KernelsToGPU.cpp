@@ -176,8 +176,7 @@ int64_t laneCount(func::FuncOp func, KernelLoop match) {
     auto loop = op->getParentOfType<scf::ForOp>();
     while (loop && !featureWidth(loop))
       loop = loop->getParentOfType<scf::ForOp>();
-    if (!loop || indices.size() != 1 ||
-        indices[0] != loop.getInductionVar())
+    if (!loop || indices.size() != 1 || indices[0] != loop.getInductionVar())
       splittable = false;
   });
   if (!splittable || width < 16)
@@ -201,9 +200,8 @@ Value cloneFromArguments(OpBuilder &builder, Value value, ValueRange args) {
     llvm::append_range(worklist, op->getOperands());
   }
   SmallVector<Operation *> ordered(slice.begin(), slice.end());
-  llvm::sort(ordered, [](Operation *a, Operation *b) {
-    return a->isBeforeInBlock(b);
-  });
+  llvm::sort(ordered,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   for (Operation *op : ordered)
     builder.clone(*op, mapping);
   return mapping.lookupOrDefault(value);
@@ -226,7 +224,13 @@ struct ConvertKernelsToGPUPass
       return;
     if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0) {
       module.emitError("block-size ")
-          << static_cast<int64_t>(blockSize) << " is not a multiple of 32 between 32 and 1024";
+          << static_cast<int64_t>(blockSize)
+          << " is not a multiple of 32 between 32 and 1024";
+      return signalPassFailure();
+    }
+    if (schedule != "auto" && schedule != "rows" && schedule != "lanes") {
+      module.emitError("unknown schedule '")
+          << schedule << "' (known: auto, rows, lanes)";
       return signalPassFailure();
     }
     MLIRContext *context = module.getContext();
@@ -237,11 +241,6 @@ struct ConvertKernelsToGPUPass
         gpu::GPUModuleOp::create(builder, module.getLoc(), kGpuModuleName);
     SymbolTable gpuSymbols(gpuModule);
 
-    if (schedule != "auto" && schedule != "rows" && schedule != "lanes") {
-      module.emitError("unknown schedule '")
-          << schedule << "' (known: auto, rows, lanes)";
-      return signalPassFailure();
-    }
     struct Outlined {
       gpu::GPUFuncOp kernel;
       Value bound;
@@ -253,9 +252,7 @@ struct ConvertKernelsToGPUPass
       if (failed(match))
         return signalPassFailure();
       int64_t lanes = schedule == "rows" ? 1 : laneCount(func, *match);
-      if (schedule == "lanes" && lanes == 1)
-        lanes = 32;
-      if (schedule == "lanes" && laneCount(func, *match) == 1) {
+      if (schedule == "lanes" && lanes == 1) {
         func.emitOpError("cannot run lanes over its features (a reduction "
                          "across features, or scratch read at another "
                          "feature); use the rows or auto schedule");
@@ -265,8 +262,8 @@ struct ConvertKernelsToGPUPass
       if (emulate)
         emulation(func, *match, kernel.getName(), lanes);
       gpuSymbols.insert(kernel);
-      outlined[func.getSymNameAttr()] = {
-          kernel, match->loop.getUpperBound()[0], lanes};
+      outlined[func.getSymNameAttr()] = {kernel, match->loop.getUpperBound()[0],
+                                         lanes};
     }
 
     // Launches in place of the calls.
@@ -327,20 +324,21 @@ struct ConvertKernelsToGPUPass
     Location loc = func.getLoc();
     SmallVector<Type> types(func.getArgumentTypes());
     types.append(3, builder.getIndexType());
-    auto host = func::FuncOp::create(
-        builder, loc, (name + kEmulatedSuffix).str(),
-        builder.getFunctionType(types, {}));
+    auto host =
+        func::FuncOp::create(builder, loc, (name + kEmulatedSuffix).str(),
+                             builder.getFunctionType(types, {}));
     host.setPrivate();
     host->setAttr(kEmulatedAttr, builder.getUnitAttr());
     Block *body = host.addEntryBlock();
     builder.setInsertionPointToEnd(body);
     unsigned n = func.getNumArguments();
-    emitThread(builder, func, match, body->getArguments().take_front(n),
-               [&]() -> std::array<Value, 3> {
-                 return {body->getArgument(n), body->getArgument(n + 1),
-                         body->getArgument(n + 2)};
-               },
-               lanes);
+    emitThread(
+        builder, func, match, body->getArguments().take_front(n),
+        [&]() -> std::array<Value, 3> {
+          return {body->getArgument(n), body->getArgument(n + 1),
+                  body->getArgument(n + 2)};
+        },
+        lanes);
     func::ReturnOp::create(builder, loc);
   }
 
@@ -359,17 +357,16 @@ struct ConvertKernelsToGPUPass
       builder.clone(*op, mapping);
     auto [block, size, thread] = threadIds();
     Value index = arith::AddIOp::create(
-        builder, loc, arith::MulIOp::create(builder, loc, block, size),
-        thread);
+        builder, loc, arith::MulIOp::create(builder, loc, block, size), thread);
     Value lane, step;
     if (lanes > 1) {
       step = arith::ConstantIndexOp::create(builder, loc, lanes);
       lane = arith::RemUIOp::create(builder, loc, index, step);
       index = arith::DivUIOp::create(builder, loc, index, step);
     }
-    Value inRange = arith::CmpIOp::create(
-        builder, loc, arith::CmpIPredicate::ult, index,
-        mapping.lookup(match.loop.getUpperBound()[0]));
+    Value inRange =
+        arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult, index,
+                              mapping.lookup(match.loop.getUpperBound()[0]));
     auto guard = scf::IfOp::create(builder, loc, inRange,
                                    /*withElseRegion=*/false);
     OpBuilder::InsertionGuard insertion(builder);
@@ -406,9 +403,8 @@ struct ConvertKernelsToGPUPass
           b, loc, lane,
           arith::MulIOp::create(b, loc, j,
                                 arith::ConstantIndexOp::create(b, loc, lanes)));
-      j.replaceAllUsesExcept(feature, feature.getDefiningOp()
-                                          ->getOperand(1)
-                                          .getDefiningOp());
+      j.replaceAllUsesExcept(
+          feature, feature.getDefiningOp()->getOperand(1).getDefiningOp());
       // Scratch arrays are indexed by j.
       for (OpOperand &use : llvm::make_early_inc_range(feature.getUses())) {
         Operation *user = use.getOwner();
@@ -424,23 +420,22 @@ struct ConvertKernelsToGPUPass
       if (width % lanes == 0)
         continue;
       // The last round: only the lanes with a feature left.
-      Value inRange = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::ult, feature,
-          arith::ConstantIndexOp::create(b, loc, width));
+      Value inRange =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, feature,
+                                arith::ConstantIndexOp::create(b, loc, width));
       auto partial = scf::IfOp::create(b, loc, inRange,
                                        /*withElseRegion=*/false);
       Block *then = partial.thenBlock();
-      for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
-               std::next(Block::iterator(partial)),
-               Block::iterator(loopBody->getTerminator()))))
+      for (Operation &op : llvm::make_early_inc_range(
+               llvm::make_range(std::next(Block::iterator(partial)),
+                                Block::iterator(loopBody->getTerminator()))))
         op.moveBefore(then->getTerminator());
     }
     // The lane's share of each scratch array.
     SmallVector<memref::AllocaOp> allocas;
     body->walk([&](memref::AllocaOp alloca) {
       if (!alloca->hasAttr(kAnyPartFlagAttr) &&
-          alloca.getType().getRank() == 1 &&
-          !alloca.getType().isDynamicDim(0))
+          alloca.getType().getRank() == 1 && !alloca.getType().isDynamicDim(0))
         allocas.push_back(alloca);
     });
     for (memref::AllocaOp alloca : allocas) {
@@ -448,8 +443,9 @@ struct ConvertKernelsToGPUPass
       OpBuilder b(alloca);
       auto shared = memref::AllocaOp::create(
           b, alloca.getLoc(),
-          MemRefType::get({int64_t(llvm::divideCeil(type.getDimSize(0), lanes))},
-                          type.getElementType()));
+          MemRefType::get(
+              {int64_t(llvm::divideCeil(type.getDimSize(0), lanes))},
+              type.getElementType()));
       alloca.replaceAllUsesWith(shared.getResult());
       alloca.erase();
     }
@@ -457,24 +453,23 @@ struct ConvertKernelsToGPUPass
 
   /// The kernel `func` as a gpu.func, one thread per iteration of its loop
   /// or `lanes` of them.
-  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match,
-                         int64_t lanes) {
+  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match, int64_t lanes) {
     StringRef name = func.getSymName();
     name.consume_back(kGpuKernelSuffix);
     OpBuilder builder(func.getContext());
     Location loc = func.getLoc();
-    auto kernel = gpu::GPUFuncOp::create(builder, loc, name,
-                                         func.getFunctionType());
+    auto kernel =
+        gpu::GPUFuncOp::create(builder, loc, name, func.getFunctionType());
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                     builder.getUnitAttr());
     SmallVector<int64_t> readOnly = readOnlyPointerParams(func);
     if (!readOnly.empty())
       kernel->setAttr(kReadOnlyParamsAttr,
                       builder.getDenseI64ArrayAttr(readOnly));
-    kernel->setAttr(kScheduleAttr,
-                    builder.getStringAttr(
-                        lanes > 1 ? "lanes(" + std::to_string(lanes) + ")"
-                                  : std::string("rows")));
+    kernel->setAttr(
+        kScheduleAttr,
+        builder.getStringAttr(lanes > 1 ? "lanes(" + std::to_string(lanes) + ")"
+                                        : std::string("rows")));
     Block &body = kernel.getBody().front();
     builder.setInsertionPointToEnd(&body);
     emitThread(
@@ -507,8 +502,8 @@ struct ConvertKernelsToGPUPass
       if (isa<gpu::LaunchFuncOp>(op))
         return false;
       WalkResult found = op.walk([](Operation *inner) {
-        if (isa<memref::LoadOp, memref::StoreOp, LLVM::CallOp,
-                func::CallOp>(inner))
+        if (isa<memref::LoadOp, memref::StoreOp, LLVM::CallOp, func::CallOp>(
+                inner))
           return WalkResult::interrupt();
         return WalkResult::advance();
       });
@@ -541,11 +536,12 @@ struct ConvertKernelsToGPUPass
       OpBuilder b(op);
       Location loc = op->getLoc();
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-        Value shared = gpu::AllocOp::create(
-            b, loc, alloc.getType(), /*asyncToken=*/Type(),
-            /*asyncDependencies=*/ValueRange{}, alloc.getDynamicSizes(),
-            alloc.getSymbolOperands(), /*hostShared=*/true)
-                           .getMemref();
+        Value shared =
+            gpu::AllocOp::create(b, loc, alloc.getType(), /*asyncToken=*/Type(),
+                                 /*asyncDependencies=*/ValueRange{},
+                                 alloc.getDynamicSizes(),
+                                 alloc.getSymbolOperands(), /*hostShared=*/true)
+                .getMemref();
         alloc.replaceAllUsesWith(shared);
         alloc.erase();
       } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {

@@ -56,24 +56,29 @@ void check(grade_status_t status, const char *what) {
 
 // The emulated device.
 void *getFunction(void *, const char *name) {
-  void *fn = dlsym(gLibrary, ("gradegen_emulated_" + std::string(name)).c_str());
+  void *fn =
+      dlsym(gLibrary, ("gradegen_emulated_" + std::string(name)).c_str());
   if (!fn) {
-    std::fprintf(stderr, "grade-gpu-emulate: no host twin of kernel '%s' "
-                         "(compile with --gpu-emulation)\n", name);
+    std::fprintf(stderr,
+                 "grade-gpu-emulate: no host twin of kernel '%s' "
+                 "(compile with --gpu-emulation)\n",
+                 name);
     gFailed = true;
   }
   return fn;
 }
 void *streamCreate() { return &gLaunches; }
 void streamNoop(void *) {}
-void launchKernel(void *fn, intptr_t gx, intptr_t gy, intptr_t gz,
-                  intptr_t bx, intptr_t by, intptr_t bz, int32_t shared,
-                  void *, void **params, void **extra, intptr_t numParams) {
-  if (!fn || gy != 1 || gz != 1 || by != 1 || bz != 1 || shared != 0 ||
-      extra || gx < 1 || bx < 1 || numParams < 1) {
-    std::fprintf(stderr, "grade-gpu-emulate: bad launch (grid %ld x %ld x "
-                 "%ld, block %ld x %ld x %ld, %d shared bytes)\n", long(gx),
-                 long(gy), long(gz), long(bx), long(by), long(bz), shared);
+void launchKernel(void *fn, intptr_t gx, intptr_t gy, intptr_t gz, intptr_t bx,
+                  intptr_t by, intptr_t bz, int32_t shared, void *,
+                  void **params, void **extra, intptr_t numParams) {
+  if (!fn || gy != 1 || gz != 1 || by != 1 || bz != 1 || shared != 0 || extra ||
+      gx < 1 || bx < 1 || numParams < 1) {
+    std::fprintf(stderr,
+                 "grade-gpu-emulate: bad launch (grid %ld x %ld x "
+                 "%ld, block %ld x %ld x %ld, %d shared bytes)\n",
+                 long(gx), long(gy), long(gz), long(bx), long(by), long(bz),
+                 shared);
     gFailed = true;
     return;
   }
@@ -187,9 +192,9 @@ int main(int argc, char **argv) {
   if (!desc->gpu->has_cpu_code)
     fail(std::string(argv[1]) + " has no CPU code to compare with");
   // The emulated device behind the library's hooks.
-  *desc->gpu->hooks = grade_gpu_hooks_t{getFunction, streamCreate, streamNoop,
-                                        streamNoop,  launchKernel, memAlloc,
-                                        memFree};
+  *desc->gpu->hooks =
+      grade_gpu_hooks_t{getFunction,  streamCreate, streamNoop, streamNoop,
+                        launchKernel, memAlloc,     memFree};
   // The same model with the GPU entries in place of the CPU's.
   grade_model_descriptor_t gpuDesc = *desc;
   std::vector<grade_entry_desc_t> entries(desc->entries,
@@ -224,15 +229,17 @@ int main(int argc, char **argv) {
   }
   std::printf("model %s: %ld launches in %d steps and the initialisation, "
               "%ld shared allocations left; worst %.3g\n",
-              desc->name, long(gLaunches - before), steps,
-              long(gAllocations), worst);
+              desc->name, long(gLaunches - before), steps, long(gAllocations),
+              worst);
   grade_graph_free(graph);
   grade_library_unload(gpu);
   grade_library_unload(cpu);
   dlclose(gLibrary);
   if (!(worst <= tolerance)) {
-    std::fprintf(stderr, "grade-gpu-emulate: the GPU entries differ from the "
-                 "CPU's by %.3g > %.3g\n", worst, tolerance);
+    std::fprintf(stderr,
+                 "grade-gpu-emulate: the GPU entries differ from the "
+                 "CPU's by %.3g > %.3g\n",
+                 worst, tolerance);
     return 1;
   }
   return 0;
