@@ -6,9 +6,13 @@
 #      tests run instead of being unsupported;
 #   3. every example compiled for the CPU and the GPU, run on both and twice
 #      on the GPU, compared (scripts/gpu-compare.py: f64 within 1e-12, f32
-#      within 1e-5 relative; the GPU runs bit for bit).
+#      within 1e-5 relative; the GPU runs bit for bit);
+#   4. the GPU benchmark (bench/gpu.py: heat and GRAND-l steps on 1M-edge
+#      random and power-law graphs, bandwidth against a device triad,
+#      launches per step, PyTorch on the same GPU where it has CUDA).
 #
-#   scripts/gpu-check.sh [--no-build] [--no-suite|--quick] [gpu-compare options]
+#   scripts/gpu-check.sh [--no-build] [--no-suite|--quick] [--no-bench]
+#                        [gpu-compare options]
 #
 # --quick runs only the GPU and unit suites (lit test/GPU test/Unit) instead
 # of the whole ctest, for a machine lent for a few minutes.
@@ -21,12 +25,14 @@ cd "$(dirname "$0")/.."
 
 build=1
 suite=1
+bench=1
 compare_args=()
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --no-suite) suite=0 ;;
     --quick) suite=quick ;;
+    --no-bench) bench=0 ;;
     *) compare_args+=("$arg") ;;
   esac
 done
@@ -104,6 +110,16 @@ if ! "$python" scripts/gpu-compare.py --build build --work "$out/compare" \
   failed+=("examples on the GPU")
 fi
 echo "($((SECONDS - start)) s)"
+
+if [ "$bench" = 1 ]; then
+  echo "== benchmark (bench/gpu.py)"
+  start=$SECONDS
+  if ! "$python" bench/gpu.py --build build --out "$out/bench.json" 2>&1 \
+      | tee "$out/bench.txt"; then
+    failed+=("benchmark")
+  fi
+  echo "($((SECONDS - start)) s)"
+fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "gpu-check: FAILED: ${failed[*]} (logs in $out)"
