@@ -91,8 +91,10 @@ if os.access(ptxas, os.X_OK):
 else:
     lit_config.note("no ptxas (CUDA toolkit) at %s: the emitted PTX is not "
                     "assembled" % ptxas)
-if os.path.isfile(os.path.join(cuda_home, "nvvm", "libdevice",
-                               "libdevice.10.bc")):
+# The compiler's own search: $CUDA_HOME, $CUDA_PATH, /usr/local/cuda.
+if any(os.path.isfile(os.path.join(d, "nvvm", "libdevice", "libdevice.10.bc"))
+       for d in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
+                 "/usr/local/cuda") if d):
     config.available_features.add("libdevice")
 else:
     lit_config.note("no libdevice under %s: GPU kernels calling exp, tanh, "

@@ -35,3 +35,26 @@ func.func private @k_cuda(%n: index) attributes {grade.gpu_kernel} {
   }
   return
 }
+
+// -----
+
+// A launch in a loop of an entry would escape the host's waits.
+module {
+  func.func private @k_cuda(%n: index) attributes {grade.gpu_kernel} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      scf.reduce
+    }
+    return
+  }
+  func.func @gradegen_cuda_entry_rhs(%n: index) attributes {grade.gpu_entry} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    scf.for %i = %c0 to %n step %c1 {
+      // expected-error @below {{'gpu.launch_func' op in a loop or branch of a GPU entry}}
+      func.call @k_cuda(%n) : (index) -> ()
+    }
+    return
+  }
+}
