@@ -5,15 +5,19 @@
 //  - each `gk.entry` becomes `gradegen_entry_<kind>(slots, N, E, t, dt)`,
 //    which views the runtime's slot array (`grade.slot`, one flat memref per
 //    declaration, graph array or temporary), evaluates the globals in order
-//    and calls one function per `gk.launch`, then combines the per-block
-//    partial results of the launch's global reductions in block order (the
-//    same bits at any thread count);
-//  - each launched `gk.func` becomes a private function taking the distinct
-//    buffers it reads and writes (`llvm.noalias`: distinct declarations are
-//    distinct allocations), global vectors, partials, N and global scalars;
-//    its body, an `scf.parallel` over nodes (or blocks of nodes) with the
-//    edge passes the kernel was scheduled with, is written by
-//    KernelEmitter.cpp.
+//    and calls one function per `gk.launch`;
+//  - each launched `gk.func` becomes a private, never inlined function
+//    taking the distinct buffers it reads and writes (`llvm.noalias`:
+//    distinct declarations are distinct allocations), global vectors, the
+//    buffers of its vector-valued global reductions, N (and E where it has
+//    global reductions) and global scalars; its body, an `scf.parallel` over
+//    nodes (or blocks of nodes) with the edge passes the kernel was
+//    scheduled with, is written by KernelEmitter.cpp. After the loop it
+//    combines the per-block partials of its global reductions in block
+//    order (the same bits at any thread count) and returns the scalar ones.
+//    Keeping kernels out of the entry keeps every function's size bounded
+//    by the kernel caps of grade-form-kernels, so LLVM's time stays linear
+//    in the size of the model.
 //
 // A kernel is lowered at its launch: whether a capture and a result share a
 // buffer (an update in place) is a property of the launch.
@@ -138,6 +142,16 @@ private:
     // global and call, whenever they are first asked for.
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointAfter(prologueTail);
+    Value memref = slotView(builder, slotsArg, numNodes, numEdges, slot);
+    prologueTail = memref.getDefiningOp();
+    entrySlots[slot] = memref;
+    return memref;
+  }
+
+  /// A view of the slot `slot` of the slot array `slots` (`grade.slot`),
+  /// sized from the node and edge counts.
+  Value slotView(OpBuilder &builder, Value slots, Value numNodes,
+                 Value numEdges, int slot) {
     Location loc = entryOp.getLoc();
     Value size;
     auto constant = [&](int64_t v) {
@@ -161,12 +175,8 @@ private:
       else
         size = times(*kind == FieldKind::node ? numNodes : numEdges, features);
     }
-    Value memref = SlotOp::create(builder, loc, slotMemRefType(slot),
-                                  slotsArg, builder.getI64IntegerAttr(slot),
-                                  size);
-    prologueTail = memref.getDefiningOp();
-    entrySlots[slot] = memref;
-    return memref;
+    return SlotOp::create(builder, loc, slotMemRefType(slot), slots,
+                          builder.getI64IntegerAttr(slot), size);
   }
 
   /// Evaluates a global (scalar) op in the entry function.
@@ -342,63 +352,111 @@ private:
       reductionResults.push_back(index);
     }
 
+    Location loc = launch.getLoc();
+    if (!reductions.empty() && !callee.getBlockRows())
+      return callee.emitOpError("computes global reductions but does not "
+                                "run over blocks of nodes");
+
+    // The kernel's arguments.
+    //  - CPU: the slot array, N, E, global vectors, the buffers of vector
+    //    global reductions, global scalars. The kernel views the slots it
+    //    uses itself, so a call passes a handful of values whatever the
+    //    kernel touches (hundreds of memref descriptors per call made
+    //    instruction selection of large models quadratic). It allocates
+    //    the per-block partials of its global reductions, combines them
+    //    after its loop and returns the scalar ones.
+    //  - GPU: one memref per slot (convert-kernels-to-gpu hands buffers to
+    //    the device), global vectors, the partials, N, global scalars; the
+    //    entry allocates the partials and combines them after the launch.
     SmallVector<Type> argTypes;
     SmallVector<Value> callArgs;
-    for (int slot : slots) {
-      argTypes.push_back(slotMemRefType(slot));
-      callArgs.push_back(entrySlot(slot));
-    }
-    for (Value vector : globalVectors) {
-      callArgs.push_back(globals.lookup(vector));
-      argTypes.push_back(callArgs.back().getType());
-    }
-    Location loc = launch.getLoc();
+    auto addArg = [&](Value value) {
+      callArgs.push_back(value);
+      argTypes.push_back(value.getType());
+      return unsigned(argTypes.size() - 1);
+    };
+    unsigned slotsAt = 0, nodesAt = 0, edgesAt = 0, vectorsAt = 0;
+    unsigned partialsAt = 0, scalarsAt = 0;
     Value numBlocks;
     SmallVector<Value> partials;
-    if (!reductions.empty()) {
-      if (!callee.getBlockRows())
-        return callee.emitOpError("computes global reductions but does not "
-                                  "run over blocks of nodes");
-      numBlocks = arith::CeilDivUIOp::create(
-          builder, loc, numNodes,
-          arith::ConstantIndexOp::create(builder, loc, *callee.getBlockRows()));
-      for (ReduceAllOp reduce : reductions) {
-        partials.push_back(allocVector(
+    SmallVector<unsigned> vectorResults; // argument numbers
+    SmallVector<Type> resultTypes;
+    if (gpu) {
+      for (int slot : slots)
+        addArg(entrySlot(slot));
+      vectorsAt = argTypes.size();
+      for (Value vector : globalVectors)
+        addArg(globals.lookup(vector));
+      partialsAt = argTypes.size();
+      if (!reductions.empty())
+        numBlocks = arith::CeilDivUIOp::create(
+            builder, loc, numNodes,
+            arith::ConstantIndexOp::create(builder, loc,
+                                           *callee.getBlockRows()));
+      for (ReduceAllOp reduce : reductions)
+        addArg(allocVector(
             getElementTypeOf(reduce.getType()),
             arith::MulIOp::create(
                 builder, reduce.getLoc(), numBlocks,
                 arith::ConstantIndexOp::create(
                     builder, reduce.getLoc(), numFeatures(reduce.getType())))));
-        callArgs.push_back(partials.back());
-        argTypes.push_back(partials.back().getType());
+      nodesAt = addArg(numNodes);
+      partials.assign(callArgs.begin() + partialsAt,
+                      callArgs.begin() + nodesAt);
+    } else {
+      slotsAt = addArg(slotsArg);
+      nodesAt = addArg(numNodes);
+      edgesAt = addArg(numEdges);
+      vectorsAt = argTypes.size();
+      for (Value vector : globalVectors)
+        addArg(globals.lookup(vector));
+      for (ReduceAllOp reduce : reductions) {
+        if (isa<FloatType>(reduce.getType())) {
+          resultTypes.push_back(getElementTypeOf(reduce.getType()));
+          continue;
+        }
+        vectorResults.push_back(addArg(allocVector(
+            getElementTypeOf(reduce.getType()),
+            arith::ConstantIndexOp::create(builder, reduce.getLoc(),
+                                           numFeatures(reduce.getType())))));
       }
     }
-    unsigned numMemRefs = argTypes.size();
-    argTypes.push_back(builder.getIndexType());
-    callArgs.push_back(numNodes);
-    for (Value scalar : scalars) {
-      argTypes.push_back(scalar.getType());
-      callArgs.push_back(globals.lookup(scalar));
-    }
+    scalarsAt = argTypes.size();
+    for (Value scalar : scalars)
+      addArg(globals.lookup(scalar));
 
     auto func = func::FuncOp::create(
         callee.getLoc(),
         gpu ? (callee.getSymName() + kGpuKernelSuffix).str()
             : callee.getSymName().str(),
-        builder.getFunctionType(argTypes, {}));
+        builder.getFunctionType(argTypes, resultTypes));
     func.setPrivate();
     if (gpu)
       func->setAttr(kGpuKernelAttr, builder.getUnitAttr());
+    else
+      // A kernel stays a function of its own: inlined, every kernel of a
+      // step lands in one entry function whose size grows with the model,
+      // and LLVM's time on that function grows faster than linearly. A call
+      // per launch costs nothing beside the parallel region it opens.
+      func->setAttr("passthrough",
+                    builder.getArrayAttr({builder.getStringAttr("noinline")}));
     // Distinct slots and vectors are distinct allocations.
-    for (unsigned i = 0; i < numMemRefs; ++i)
-      func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
+    for (unsigned i = 0; i < argTypes.size(); ++i)
+      if (isa<MemRefType>(argTypes[i]))
+        func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
     module.getBody()->getOperations().insert(Block::iterator(entry), func);
 
     Block *kernelBody = func.addEntryBlock();
+    OpBuilder kernelBuilder = OpBuilder::atBlockEnd(kernelBody);
     KernelInputs inputs;
+    inputs.numNodes = kernelBody->getArgument(nodesAt);
     DenseMap<int, Value> slotArgs;
     for (auto [index, slot] : llvm::enumerate(slots))
-      slotArgs[slot] = kernelBody->getArgument(index);
+      slotArgs[slot] =
+          gpu ? kernelBody->getArgument(index)
+              : slotView(kernelBuilder, kernelBody->getArgument(slotsAt),
+                         inputs.numNodes, kernelBody->getArgument(edgesAt),
+                         slot);
     inputs.rowPtr = slotArgs[kRowPtrSlot];
     inputs.colIdx = slotArgs[kColIdxSlot];
     inputs.weights = usesWeights ? slotArgs[kWeightsSlot] : Value();
@@ -407,8 +465,7 @@ private:
       inputs.outTargets = slotArgs[kOutTargetsSlot];
       inputs.outEdges = slotArgs[kOutEdgesSlot];
     }
-    inputs.numNodes = kernelBody->getArgument(numMemRefs);
-    unsigned nextScalar = 0, nextVector = 0;
+    unsigned nextScalar = scalarsAt, nextVector = vectorsAt;
     for (auto [index, arg] : llvm::enumerate(kernelBlock.getArguments())) {
       Value capture = launch.getCaptures()[index];
       if (isGraph(capture))
@@ -416,16 +473,33 @@ private:
       if (captureSlot[index] >= 0)
         inputs.externals[arg].memref = slotArgs[captureSlot[index]];
       else if (isa<RankedTensorType>(capture.getType()))
-        inputs.externals[arg].memref =
-            kernelBody->getArgument(slots.size() + nextVector++);
+        inputs.externals[arg].memref = kernelBody->getArgument(nextVector++);
       else
-        inputs.externals[arg].scalar =
-            kernelBody->getArgument(numMemRefs + 1 + nextScalar++);
+        inputs.externals[arg].scalar = kernelBody->getArgument(nextScalar++);
     }
-    for (auto [index, reduce] : llvm::enumerate(reductions))
-      inputs.reductions.push_back(
-          {reduce, kernelBody->getArgument(slots.size() +
-                                           globalVectors.size() + index)});
+    SmallVector<Value> kernelPartials;
+    Value kernelBlocks;
+    if (gpu) {
+      for (unsigned index = 0; index < reductions.size(); ++index)
+        kernelPartials.push_back(kernelBody->getArgument(partialsAt + index));
+    } else if (!reductions.empty()) {
+      kernelBlocks = arith::CeilDivUIOp::create(
+          kernelBuilder, loc, inputs.numNodes,
+          arith::ConstantIndexOp::create(kernelBuilder, loc,
+                                         *callee.getBlockRows()));
+      for (ReduceAllOp reduce : reductions)
+        kernelPartials.push_back(memref::AllocOp::create(
+            kernelBuilder, reduce.getLoc(),
+            MemRefType::get({ShapedType::kDynamic},
+                            getElementTypeOf(reduce.getType())),
+            ValueRange{arith::MulIOp::create(
+                kernelBuilder, reduce.getLoc(), kernelBlocks,
+                arith::ConstantIndexOp::create(
+                    kernelBuilder, reduce.getLoc(),
+                    numFeatures(reduce.getType())))}));
+    }
+    for (auto [reduce, partial] : llvm::zip(reductions, kernelPartials))
+      inputs.reductions.push_back({reduce, partial});
     inputs.reduceBlockRows = callee.getBlockRows().value_or(0);
     inputs.numPasses = callee.getNumPasses().value_or(0);
     inputs.prefetch = prefetch;
@@ -436,17 +510,52 @@ private:
         inputs.roots.push_back({value, slotArgs[resultSlot[index]],
                                 llvm::is_contained(checked, int64_t(index))});
 
-    OpBuilder kernelBuilder = OpBuilder::atBlockEnd(kernelBody);
     if (failed(emitKernel(kernelBuilder, callee.getLoc(), inputs)))
       return failure();
-    func::ReturnOp::create(kernelBuilder, callee.getLoc());
+    SmallVector<Value> kernelResults;
+    if (!gpu) {
+      auto vectorResult = vectorResults.begin();
+      for (auto [reduce, partial] : llvm::zip(reductions, kernelPartials)) {
+        bool scalar = isa<FloatType>(reduce.getType());
+        Value result = combinePartials(
+            kernelBuilder, reduce, partial, kernelBlocks,
+            rowsOf(reduce, inputs.numNodes, kernelBody->getArgument(edgesAt)),
+            scalar ? Value() : kernelBody->getArgument(*vectorResult++));
+        if (scalar)
+          kernelResults.push_back(result);
+        memref::DeallocOp::create(kernelBuilder, reduce.getLoc(), partial);
+      }
+    }
+    func::ReturnOp::create(kernelBuilder, callee.getLoc(), kernelResults);
 
-    func::CallOp::create(builder, loc, func, callArgs);
-    for (auto [reduce, partial, result] :
-         llvm::zip(reductions, partials, reductionResults))
-      globals[launch.getResult(result)] =
-          combinePartials(reduce, partial, numBlocks);
+    auto call = func::CallOp::create(builder, loc, func, callArgs);
+    unsigned nextResult = 0;
+    auto vectorResult = vectorResults.begin();
+    for (auto [index, reduce] : llvm::enumerate(reductions)) {
+      Value &global = globals[launch.getResult(reductionResults[index])];
+      if (gpu) {
+        Value vector;
+        if (!isa<FloatType>(reduce.getType()))
+          vector = allocVector(getElementTypeOf(reduce.getType()),
+                               arith::ConstantIndexOp::create(
+                                   builder, reduce.getLoc(),
+                                   numFeatures(reduce.getType())));
+        global = combinePartials(builder, reduce, partials[index], numBlocks,
+                                 rowsOf(reduce, numNodes, numEdges), vector);
+      } else {
+        global = isa<FloatType>(reduce.getType())
+                     ? call.getResult(nextResult++)
+                     : callArgs[*vectorResult++];
+      }
+    }
     return success();
+  }
+
+  /// The number of rows a global reduction runs over: nodes or edges.
+  static Value rowsOf(ReduceAllOp reduce, Value nodes, Value edges) {
+    return getFieldKind(reduce.getInput().getType()) == FieldKind::node
+               ? nodes
+               : edges;
   }
 
   Value allocVector(Type elementType, Value size) {
@@ -458,11 +567,14 @@ private:
     return memref;
   }
 
-  /// After the kernel: the value of a global reduction from its per-block
-  /// partials, combined serially in block order (the same bits at any
-  /// thread count), then finalised: `mean` divides by the number of rows,
-  /// and a field without rows gives 0.
-  Value combinePartials(ReduceAllOp reduce, Value partial, Value numBlocks) {
+  /// After the kernel's loop: the value of a global reduction from its
+  /// per-block partials, combined serially in block order (the same bits at
+  /// any thread count), then finalised: `mean` divides by the number of
+  /// rows, and a field without rows gives 0. A vector reduction is stored
+  /// into `vector`, which is returned.
+  Value combinePartials(OpBuilder &builder, ReduceAllOp reduce,
+                        Value partial, Value numBlocks, Value rows,
+                        Value vector) {
     Location loc = reduce.getLoc();
     Type type = getElementTypeOf(reduce.getType());
     int64_t features = numFeatures(reduce.getType());
@@ -474,31 +586,16 @@ private:
     auto index = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, value);
     };
-    Value rows = getFieldKind(reduce.getInput().getType()) == FieldKind::node
-                     ? numNodes
-                     : numEdges;
     Value empty = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
                                         rows, index(0));
+    func::FuncOp combine = combineFunction(kind, type);
     // One feature: the partials b * features + k for b in order.
     auto combineFeature = [&](Value k) -> Value {
-      auto loop =
-          scf::ForOp::create(builder, loc, index(0), numBlocks, index(1),
-                             ValueRange{constant(reduceAllInit(kind))});
-      {
-        OpBuilder::InsertionGuard guard(builder);
-        builder.setInsertionPointToStart(loop.getBody());
-        Value at = arith::AddIOp::create(
-            builder, loc,
-            arith::MulIOp::create(builder, loc, loop.getInductionVar(),
-                                  index(features)),
-            k);
-        Value x = memref::LoadOp::create(builder, loc, partial, at);
-        scf::YieldOp::create(builder, loc,
-                             emitReduceAllCombine(builder, loc, kind,
-                                                  loop.getRegionIterArgs()[0],
-                                                  x));
-      }
-      Value result = loop.getResult(0);
+      Value result =
+          func::CallOp::create(builder, loc, combine,
+                               ValueRange{partial, numBlocks,
+                                          index(features), k})
+              .getResult(0);
       if (kind == ReduceAllKind::mean) {
         Value count = arith::UIToFPOp::create(
             builder, loc, type,
@@ -512,7 +609,6 @@ private:
     };
     if (isa<FloatType>(reduce.getType()))
       return combineFeature(index(0));
-    Value vector = allocVector(type, index(features));
     auto loop =
         scf::ForOp::create(builder, loc, index(0), index(features), index(1));
     {
@@ -522,6 +618,52 @@ private:
       memref::StoreOp::create(builder, loc, combineFeature(k), vector, k);
     }
     return vector;
+  }
+
+  /// `gradegen_combine_<kind>_<type>(partials, blocks, stride, k)`: the
+  /// partials `b * stride + k` combined serially for b in order, shared by
+  /// every global reduction of the module of that kind and type (a loop per
+  /// reduction, unrolled by LLVM, was most of the code of models with many
+  /// reductions).
+  func::FuncOp combineFunction(ReduceAllKind kind, Type type) {
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    os << "gradegen_combine_" << stringifyReduceAllKind(kind) << "_" << type;
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+      return existing;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    Location loc = b.getUnknownLoc();
+    Type indexType = b.getIndexType();
+    auto func = func::FuncOp::create(
+        b, loc, name,
+        b.getFunctionType({MemRefType::get({ShapedType::kDynamic}, type),
+                           indexType, indexType, indexType},
+                          {type}));
+    func.setPrivate();
+    func->setAttr("passthrough",
+                  b.getArrayAttr({b.getStringAttr("noinline")}));
+    Block *body = func.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    Value partial = body->getArgument(0), stride = body->getArgument(2),
+          k = body->getArgument(3);
+    auto loop = scf::ForOp::create(
+        b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+        body->getArgument(1), arith::ConstantIndexOp::create(b, loc, 1),
+        ValueRange{arith::ConstantOp::create(
+            b, loc, type, b.getFloatAttr(type, reduceAllInit(kind)))});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value at = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, loop.getInductionVar(), stride),
+          k);
+      Value x = memref::LoadOp::create(b, loc, partial, at);
+      scf::YieldOp::create(
+          b, loc,
+          emitReduceAllCombine(b, loc, kind, loop.getRegionIterArgs()[0], x));
+    }
+    func::ReturnOp::create(b, loc, loop.getResult(0));
+    return func;
   }
 
   LogicalResult emitCode() {

@@ -13,7 +13,7 @@
 // a step kernel is its finite-check status flag, not scratch.)
 
 // CHECK-LABEL: func.func private @dot_step_kernel0(
-// CHECK-SAME: %{{[a-z0-9]+}}: memref<?xi64> {llvm.noalias}, %{{[a-z0-9]+}}: memref<?xi64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64>
+// CHECK: %[[X:.*]] = grade.slot %{{.*}}[6]
 // CHECK-NOT: memref.alloca() : memref<{{[0-9]+}}xf64>
 // CHECK: %[[D:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
 // CHECK: %[[A:.*]] = memref.load %[[X]]
@@ -38,7 +38,8 @@ grade.model @dot {
 // -----
 
 // CHECK-LABEL: func.func private @matvec_step_kernel0(
-// CHECK-SAME: %{{[a-z0-9]+}}: memref<?xi64> {llvm.noalias}, %{{[a-z0-9]+}}: memref<?xi64> {llvm.noalias}, %[[W:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64>
+// CHECK: %[[W:.*]] = grade.slot %{{.*}}[6]
+// CHECK: %[[X:.*]] = grade.slot %{{.*}}[7]
 // CHECK: scf.parallel
 // tanh(x) into scratch, once per node:
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
@@ -88,7 +89,7 @@ grade.model @matvec {
 // -----
 
 // CHECK-LABEL: func.func private @outer_step_kernel0(
-// CHECK-SAME: %{{[a-z0-9]+}}: memref<?xi64> {llvm.noalias}, %{{[a-z0-9]+}}: memref<?xi64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64>
+// CHECK: %[[X:.*]] = grade.slot %{{.*}}[6]
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: %[[XI:.*]] = memref.load %[[X]]
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step

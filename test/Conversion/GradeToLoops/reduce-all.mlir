@@ -3,16 +3,27 @@
 // Global reductions need a kernel boundary: kernel 0 computes x * x and w
 // and reduces them, per block of 1024 nodes (the node reduction in the node
 // body, the edge reduction in the pass over the in-edges), into one partial
-// per block; the entry combines the partials serially in block order
-// (0 for an empty field), computes the global sum + max, and only then
-// calls kernel 1, which scales x by it. The partials are freed at the end.
+// per block, which it allocates; after its loop it combines the partials
+// serially in block order (one shared function per kind and type; 0 for an
+// empty field: x counts nodes, w edges), frees them and returns the sum and
+// the max. The entry adds them and only then calls kernel 1, which scales x.
+
+// CHECK-LABEL: func.func private @gradegen_combine_max_f64(
+// CHECK: arith.maximumf
+// CHECK-LABEL: func.func private @gradegen_combine_sum_f64(
+// CHECK: scf.for %[[CB:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[CACC:.*]] = %{{.*}}) -> (f64) {
+// CHECK: %[[CV:.*]] = memref.load
+// CHECK: arith.addf %[[CACC]], %[[CV]]
 
 // CHECK-LABEL: func.func private @ra_rhs_kernel0(
-// CHECK-SAME: %[[W:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[PS:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[PM:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[N:arg[0-9]+]]: index)
+// CHECK-SAME: %[[SLOTS:arg[0-9]+]]: !llvm.ptr, %[[N:arg[0-9]+]]: index, %[[E:arg[0-9]+]]: index) -> (f64, f64)
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFFF0000000000000 : f64
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK-DAG: %[[B:.*]] = arith.constant 1024 : index
+// CHECK: %[[W:.*]] = grade.slot %[[SLOTS]][6], %[[E]]
 // CHECK: %[[NB:.*]] = arith.ceildivui %[[N]], %[[B]] : index
+// CHECK: %[[PS:.*]] = memref.alloc(%[[NB]])
+// CHECK: %[[PM:.*]] = memref.alloc(%[[NB]])
 // CHECK: scf.parallel (%[[BLK:.*]]) = (%{{.*}}) to (%[[NB]])
 // CHECK-DAG: %[[AM:.*]] = memref.alloca() : memref<1xf64>
 // CHECK-DAG: %[[AS:.*]] = memref.alloca() : memref<1xf64>
@@ -22,8 +33,8 @@
 // CHECK: %[[END:.*]] = arith.addi %[[FIRST]], %[[B]]
 // CHECK: %[[LAST:.*]] = arith.minui %[[END]], %[[N]]
 // CHECK: scf.for %[[I:.*]] = %[[FIRST]] to %[[LAST]]
-// CHECK: scf.for %[[E:.*]] = 
-// CHECK: %[[WE:.*]] = memref.load %[[W]][%[[E]]]
+// CHECK: scf.for %[[EDGE:.*]] = 
+// CHECK: %[[WE:.*]] = memref.load %[[W]][%[[EDGE]]]
 // CHECK: arith.maximumf %{{.*}}, %[[WE]] : f64
 // CHECK: memref.store %{{.*}}, %[[AM]]
 // CHECK: }
@@ -35,6 +46,15 @@
 // CHECK: memref.store %[[S]], %[[PS]][%[[BLK]]]
 // CHECK: %[[M:.*]] = memref.load %[[AM]]
 // CHECK: memref.store %[[M]], %[[PM]][%[[BLK]]]
+// CHECK: %[[NOROWS:.*]] = arith.cmpi eq, %[[N]], %{{.*}}
+// CHECK: %[[SUM:.*]] = call @gradegen_combine_sum_f64(%[[PS]], %[[NB]], %{{.*}}, %{{.*}})
+// CHECK: %[[SUM0:.*]] = arith.select %[[NOROWS]], %[[ZERO]], %[[SUM]]
+// CHECK: memref.dealloc %[[PS]]
+// CHECK: %[[NOEDGES:.*]] = arith.cmpi eq, %[[E]], %{{.*}}
+// CHECK: %[[MAX:.*]] = call @gradegen_combine_max_f64(%[[PM]], %[[NB]], %{{.*}}, %{{.*}})
+// CHECK: %[[MAX0:.*]] = arith.select %[[NOEDGES]], %[[ZERO]], %[[MAX]]
+// CHECK: memref.dealloc %[[PM]]
+// CHECK: return %[[SUM0]], %[[MAX0]] : f64, f64
 
 // CHECK-LABEL: func.func private @ra_rhs_kernel1(
 // CHECK-SAME: %{{.*}}: index, %[[C:arg[0-9]+]]: f64)
@@ -43,22 +63,10 @@
 // CHECK-NOT: scf.for
 
 // CHECK-LABEL: func.func @gradegen_entry_rhs(
-// CHECK: %[[NB:.*]] = arith.ceildivui
-// CHECK: %[[P0:.*]] = memref.alloc(%[[NB]])
-// CHECK: %[[P1:.*]] = memref.alloc(%[[NB]])
-// CHECK: call @ra_rhs_kernel0({{.*}}, %[[P0]], %[[P1]], %{{.*}})
-// CHECK: %[[SUM:.*]] = scf.for %[[B0:.*]] = %{{.*}} to %[[NB]] step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
-// CHECK: %[[V:.*]] = memref.load %[[P0]][%[[B0]]]
-// CHECK: arith.addf %[[ACC]], %[[V]]
-// CHECK: %[[SUM0:.*]] = arith.select %{{.*}}, %{{.*}}, %[[SUM]]
-// CHECK: %[[MAX:.*]] = scf.for
-// CHECK: memref.load %[[P1]]
-// CHECK: arith.maximumf
-// CHECK: %[[MAX0:.*]] = arith.select %{{.*}}, %{{.*}}, %[[MAX]]
-// CHECK: %[[C:.*]] = arith.addf %[[SUM0]], %[[MAX0]]
-// CHECK: call @ra_rhs_kernel1({{.*}}, %[[C]])
-// CHECK: memref.dealloc %[[P0]]
-// CHECK: memref.dealloc %[[P1]]
+// CHECK-NOT: memref.alloc
+// CHECK: %[[R:.*]]:2 = call @ra_rhs_kernel0(
+// CHECK-NEXT: %[[C:.*]] = arith.addf %[[R]]#0, %[[R]]#1
+// CHECK-NEXT: call @ra_rhs_kernel1({{.*}}, %[[C]])
 // CHECK-NEXT: return
 
 grade.model @ra {

@@ -10,7 +10,12 @@
 
 // One kernel: one loop over nodes, one pass over each node's in-edges.
 // CHECK-LABEL: func.func private @diffuse_step_kernel0(
-// CHECK-SAME: %[[ROW:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[COL:[a-z0-9]+]]: memref<?xi64> {llvm.noalias}, %[[X:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[STATUS:[a-z0-9]+]]: memref<?xi32> {llvm.noalias}, %[[OUT:[a-z0-9]+]]: memref<?xf64> {llvm.noalias}, %[[N:[a-z0-9]+]]: index, %[[DT:[a-z0-9]+]]: f64)
+// CHECK-SAME: %[[SLOTS:[a-z0-9]+]]: !llvm.ptr, %[[N:[a-z0-9]+]]: index, %[[E:[a-z0-9]+]]: index, %[[DT:[a-z0-9]+]]: f64)
+// CHECK: %[[ROW:.*]] = grade.slot %[[SLOTS]][0]
+// CHECK: %[[COL:.*]] = grade.slot %[[SLOTS]][1], %[[E]]
+// CHECK: %[[X:.*]] = grade.slot %[[SLOTS]][7], %[[N]]
+// CHECK: %[[STATUS:.*]] = grade.slot %[[SLOTS]][9]
+// CHECK: %[[OUT:.*]] = grade.slot %[[SLOTS]][8], %[[N]]
 // CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
 // CHECK:   %[[B:.*]] = memref.load %[[ROW]][%[[I]]]
 // CHECK:   %[[SUM:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64)
@@ -31,12 +36,10 @@
 // CHECK-NOT: scf.parallel
 // CHECK: return
 
-// The entry views the slots and calls the kernel.
+// The entry passes the slot array on and calls the kernel.
 // CHECK-LABEL: func.func @gradegen_entry_step(
 // CHECK-SAME: %[[SLOTS:.*]]: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: f64, %[[DTA:.*]]: f64)
-// CHECK-DAG: grade.slot %[[SLOTS]][0]
-// CHECK-DAG: grade.slot %[[SLOTS]][1]
-// CHECK: call @diffuse_step_kernel0({{.*}}, %[[DTA]])
+// CHECK: call @diffuse_step_kernel0(%[[SLOTS]], {{.*}}, %[[DTA]])
 
 grade.model @diffuse {
   grade.graph @G

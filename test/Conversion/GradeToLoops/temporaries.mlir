@@ -14,12 +14,16 @@
 // CHECK-NOT: grade.decl temp
 
 // CHECK-LABEL: func.func private @twohop_step_kernel0(
-// CHECK-SAME: %[[X0:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[T0:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %{{.*}}: index)
+// CHECK-SAME: %{{.*}}: !llvm.ptr, %{{.*}}: index, %{{.*}}: index)
+// CHECK: %[[X0:.*]] = grade.slot %{{.*}}[6]
+// CHECK: %[[T0:.*]] = grade.slot %{{.*}}[8]
 // CHECK: scf.parallel
 // CHECK: scf.for
 // CHECK: memref.store %{{.*}}, %[[T0]]
 // CHECK-LABEL: func.func private @twohop_step_kernel1(
-// CHECK-SAME: %[[X1:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[T1:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %{{.*}}: index, %{{.*}}: f64)
+// CHECK-SAME: %{{.*}}: !llvm.ptr, %{{.*}}: index, %{{.*}}: index, %{{.*}}: f64)
+// CHECK: %[[X1:.*]] = grade.slot %{{.*}}[6]
+// CHECK: %[[T1:.*]] = grade.slot %{{.*}}[8]
 // CHECK: scf.parallel
 // CHECK: scf.for
 // CHECK: memref.load %[[T1]]

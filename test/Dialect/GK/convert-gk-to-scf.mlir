@@ -1,23 +1,44 @@
 // RUN: grade-opt %s -convert-gk-to-scf | FileCheck %s
 // RUN: grade-opt %s -convert-gk-to-scf=prefetch=false | FileCheck %s --check-prefix=NOPF
 
-// The plan transcribed: one private function per launched kernel taking the
-// graph arrays and one memref per distinct buffer (k0 reads x and writes it
-// in place: one argument, x's slot 6), then N and the global scalars; the
-// entry views the slots and calls the kernels in order, combining k0's
-// per-block partial maxima in block order before k1 reads the result.
+// The plan transcribed: one private, never inlined function per launched
+// kernel taking the slot array, N, E and the global scalars; it views the
+// graph arrays and the distinct buffers it uses (k0 reads x and writes it in
+// place: one view of x's slot 6), allocates the per-block partials of its
+// global reduction, combines them in block order after its loop (one shared
+// function per kind and type) and returns the result, which the entry passes
+// to k1. The entry holds calls only.
+
+// CHECK-LABEL: func.func private @gradegen_combine_max_f64(
+// CHECK-SAME: %[[CP:arg[0-9]+]]: memref<?xf64>, %[[CB:arg[0-9]+]]: index, %[[CS:arg[0-9]+]]: index, %[[CK:arg[0-9]+]]: index) -> f64 attributes {passthrough = ["noinline"]}
+// CHECK: scf.for %[[B:.*]] = %{{.*}} to %[[CB]]
+// CHECK: %[[AT:.*]] = arith.muli %[[B]], %[[CS]]
+// CHECK: arith.addi %[[AT]], %[[CK]]
+// CHECK: arith.maximumf
 
 // CHECK-LABEL: func.func private @m_step_kernel0(
-// CHECK-SAME: %[[ROW:arg[0-9]+]]: memref<?xi64> {llvm.noalias}, %[[COL:arg[0-9]+]]: memref<?xi64> {llvm.noalias}, %[[X:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[P:arg[0-9]+]]: memref<?xf64> {llvm.noalias}, %[[N:arg[0-9]+]]: index)
+// CHECK-SAME: %[[SLOTS:arg[0-9]+]]: !llvm.ptr, %[[N:arg[0-9]+]]: index, %[[E:arg[0-9]+]]: index) -> f64 attributes {passthrough = ["noinline"]}
+// CHECK: grade.slot %[[SLOTS]][0]
+// CHECK: grade.slot %[[SLOTS]][1], %[[E]]
+// CHECK: %[[X:.*]] = grade.slot %[[SLOTS]][6], %[[N]]
+// CHECK-NOT: grade.slot
+// CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[N]]
+// CHECK: %[[P:.*]] = memref.alloc(
 // CHECK: scf.parallel
 // CHECK: scf.for
 // CHECK: memref.load %[[X]]
 // CHECK: memref.store %{{.*}}, %[[X]]
 // CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: %[[MAX:.*]] = call @gradegen_combine_max_f64(%[[P]], %[[BLOCKS]], %{{.*}}, %{{.*}})
+// CHECK: %[[G:.*]] = arith.select %{{.*}}, %{{.*}}, %[[MAX]] : f64
+// CHECK: memref.dealloc %[[P]]
+// CHECK: return %[[G]] : f64
 
 // Rows of 8 f64 (a cache line) read at sources are prefetched.
 // CHECK-LABEL: func.func private @m_step_kernel1(
 // CHECK-SAME: %{{.*}}: index, %[[S:arg[0-9]+]]: f64)
+// CHECK: grade.slot %{{.*}}[8]
+// CHECK: grade.slot %{{.*}}[7]
 // CHECK: scf.for
 // CHECK: memref.prefetch
 // CHECK: arith.mulf %{{.*}}, %[[S]]
@@ -26,16 +47,12 @@
 // NOPF: return
 
 // CHECK-LABEL: func.func @gradegen_entry_step(
-// CHECK: %[[XS:.*]] = grade.slot %{{.*}}[6]
-// CHECK: %[[TS:.*]] = grade.slot %{{.*}}[8]
-// CHECK: %[[YS:.*]] = grade.slot %{{.*}}[7]
-// CHECK: %[[PART:.*]] = memref.alloc(
-// CHECK: call @m_step_kernel0(%{{.*}}, %{{.*}}, %[[XS]], %[[PART]], %{{.*}})
-// CHECK: %[[MAX:.*]] = scf.for
-// CHECK: arith.maximumf
-// CHECK: %[[G:.*]] = arith.select %{{.*}}, %{{.*}}, %[[MAX]] : f64
-// CHECK: call @m_step_kernel1(%{{.*}}, %{{.*}}, %[[TS]], %[[YS]], %{{.*}}, %[[G]])
-// CHECK: memref.dealloc %[[PART]]
+// CHECK-SAME: %[[ESLOTS:arg0]]: !llvm.ptr
+// CHECK-NOT: grade.slot
+// CHECK-NOT: memref.alloc
+// CHECK: %[[R:.*]] = call @m_step_kernel0(%[[ESLOTS]], %{{.*}}, %{{.*}}) : (!llvm.ptr, index, index) -> f64
+// CHECK-NEXT: call @m_step_kernel1(%[[ESLOTS]], %{{.*}}, %{{.*}}, %[[R]])
+// CHECK-NEXT: return
 // CHECK-NOT: gk.
 gk.func @m_step_kernel0 over blocks(1024) (%g : !grade.graph uniform, %x : !grade.field<node, f64> local) -> (!grade.field<node, f64> in @x, f64) passes 1 {
   %xd = grade.gather dst %g, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
