@@ -33,6 +33,7 @@
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/Threading.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -57,6 +58,11 @@ namespace {
 /// expression trees may be thousands of levels deep (the frontend caps them
 /// at 10000) and the frontend, sema and kernel formation recurse over them.
 constexpr unsigned kCompileStackSize = 512u << 20;
+
+/// A timer for one phase under the compilation's, or a no-op one.
+TimingScope timePhase(const CompileOptions &options, StringRef name) {
+  return options.timing ? options.timing->nest(name) : TimingScope();
+}
 
 LogicalResult runPipeline(ModuleOp module,
                           llvm::function_ref<void(OpPassManager &)> build,
@@ -215,8 +221,11 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
     return success();
   }
   Stage stage;
+  TimingScope frontend =
+      timePhase(options, isMLIR ? "Parse" : "Frontend (parse, sema, MLIRGen)");
   OwningOpRef<ModuleOp> module = loadModule(sourceMgr, context, isMLIR, stage,
                                             options.proveSymmetry);
+  frontend.stop();
   if (!module)
     return failure();
   if (target == Stage::Header) {
@@ -435,39 +444,68 @@ LogicalResult driver::buildSharedLibrary(ModuleOp module, Stage from,
   if (!tm)
     return emitError(module.getLoc(), error);
   llvm::LLVMContext llvmContext;
+  TimingScope translation = timePhase(options, "Translation to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(module, llvmContext, *tm,
-                           options.pipeline.optLevel);
+      translateToLLVMIR(module, llvmContext, *tm);
+  translation.stop();
   if (!llvmModule)
     return emitError(module.getLoc(), "translation to LLVM IR failed");
-  // The object file lives in $TMPDIR only until the link; as a TempFile it
-  // is removed on every exit path, SIGINT and LLVM fatal errors included.
+  unsigned jobs = options.jobs ? options.jobs
+                               : llvm::hardware_concurrency().compute_thread_count();
+  unsigned numObjects =
+      countPartitions(*llvmModule, jobs, options.splitThreshold);
+  // The object files live in $TMPDIR only until the link; as TempFiles
+  // they are removed on every exit path, SIGINT and LLVM fatal errors
+  // included.
   llvm::SmallString<128> model;
   llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
   llvm::sys::path::append(model, "grade-model-%%%%%%%%.o");
-  llvm::Expected<ScopedTempFile> object = ScopedTempFile::create(model);
-  if (!object)
-    return emitError(module.getLoc(), "cannot create a temporary file: ")
-           << llvm::toString(object.takeError());
-  {
-    llvm::raw_fd_ostream os(object->fd(), /*shouldClose=*/false);
-    if (failed(emitMachineCode(*llvmModule, *tm, /*assembly=*/false, os,
-                               error)))
-      return emitError(module.getLoc(), error);
-    // A full disk or a file-size limit: a located error, not LLVM's fatal
-    // "IO failure on output stream" from the stream's destructor.
-    os.flush();
-    if (std::error_code ec = os.error()) {
-      os.clear_error();
-      return emitError(module.getLoc(), "cannot write the object file '")
-             << object->path() << "': " << ec.message();
+  SmallVector<ScopedTempFile> objects;
+  SmallVector<std::unique_ptr<llvm::raw_fd_ostream>> streams;
+  SmallVector<llvm::raw_pwrite_stream *> outputs;
+  SmallVector<std::string> objectPaths;
+  for (unsigned i = 0; i < numObjects; ++i) {
+    llvm::Expected<ScopedTempFile> object = ScopedTempFile::create(model);
+    if (!object)
+      return emitError(module.getLoc(), "cannot create a temporary file: ")
+             << llvm::toString(object.takeError());
+    objects.push_back(std::move(*object));
+    streams.push_back(std::make_unique<llvm::raw_fd_ostream>(
+        objects.back().fd(), /*shouldClose=*/false));
+    outputs.push_back(streams.back().get());
+    objectPaths.push_back(objects.back().path().str());
+  }
+  TimingScope llvmTime = timePhase(
+      options, numObjects == 1
+                   ? std::string("LLVM optimisation and code generation")
+                   : "LLVM optimisation and code generation (" +
+                         std::to_string(numObjects) + " partitions)");
+  bool compiled = succeeded(compileObjects(
+      std::move(llvmModule), options.pipeline.optLevel, outputs, error));
+  llvmTime.stop();
+  // A full disk or a file-size limit: a located error, not LLVM's fatal
+  // "IO failure on output stream" from a stream's destructor (every
+  // stream's error is cleared).
+  std::optional<std::pair<std::string, std::error_code>> writeError;
+  for (auto [stream, path] : llvm::zip(streams, objectPaths)) {
+    stream->flush();
+    if (std::error_code ec = stream->error()) {
+      stream->clear_error();
+      if (!writeError)
+        writeError = {path, ec};
     }
   }
+  if (!compiled)
+    return emitError(module.getLoc(), error);
+  if (writeError)
+    return emitError(module.getLoc(), "cannot write the object file '")
+           << writeError->first << "': " << writeError->second.message();
   std::string soname =
       options.soname.empty()
           ? llvm::sys::path::filename(options.libraryPath).str()
           : options.soname;
-  if (failed(linkSharedLibrary(object->path(), options.libraryPath, soname,
+  TimingScope link = timePhase(options, "Link");
+  if (failed(linkSharedLibrary(objectPaths, options.libraryPath, soname,
                                error)))
     return emitError(module.getLoc(), error);
   return success();

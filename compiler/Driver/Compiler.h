@@ -22,10 +22,12 @@
 #define GRADE_COMPILER_DRIVER_COMPILER_H
 
 #include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Target/CPU.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -47,6 +49,12 @@ struct CompileOptions {
   /// The machine to compile for and LLVM's optimisation level; checked
   /// (checkPipelineOptions) before any target-dependent pipeline runs.
   PipelineOptions pipeline;
+  /// Threads compiling a large model's host code (0: one per core); see
+  /// grade::compileObjects.
+  unsigned jobs = 0;
+  /// The size (LLVM instructions) from which the host code is split into
+  /// `jobs` partitions (tests lower it to split small models).
+  unsigned splitThreshold = kMinInstructionsToSplit;
   /// A built-in scheme replacing the one of the model's `solve` clause
   /// (empty: the model's). Needs a module before scheme expansion.
   std::string scheme;
@@ -65,6 +73,9 @@ struct CompileOptions {
   /// library, unproven: `gradec check-symmetry --no-proof` measures such
   /// a model.
   bool proveSymmetry = true;
+  /// The compilation's timer (gradec's --mlir-timing), under which the
+  /// frontend and the LLVM phases are timed beside the passes; may be null.
+  mlir::TimingScope *timing = nullptr;
   /// Called on every pass manager before it runs (gradec applies its
   /// --mlir-print-ir-* and --mlir-timing options here); may be empty.
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePasses;

@@ -7,7 +7,9 @@
 #include "dialects/Grade/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -200,8 +202,11 @@ void grade::buildLoweringPipeline(OpPassManager &pm,
   scf.cpu = options.cpu;
   scf.cuda = !options.cudaChips.empty();
   pm.addPass(createConvertGKToSCF(scf));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // Function by function, on as many threads as MLIR's context has: the
+  // time of a large model divides by the number of cores.
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
 }
 
 void grade::buildGPUPipeline(OpPassManager &pm,
@@ -232,14 +237,17 @@ void grade::buildLLVMPipeline(OpPassManager &pm,
                               const PipelineOptions &options) {
   pm.addPass(createConvertGradeToLLVM());
   pm.addPass(createConvertSCFToOpenMPPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
+  // The conversions that need nothing outside a function run function by
+  // function, in parallel.
+  pm.nest<func::FuncOp>().addPass(memref::createExpandStridedMetadataPass());
   // Before scf-to-cf: the OpenMP conversion wraps loop bodies in
   // memref.alloca_scope, which must be lowered while it has one block.
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertIndexToLLVMPass());
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createSCFToControlFlowPass());
+  function.addPass(createArithToLLVMConversionPass());
+  function.addPass(createConvertMathToLLVMPass());
+  function.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
@@ -249,7 +257,7 @@ void grade::buildLLVMPipeline(OpPassManager &pm,
     pm.addPass(createGpuToLLVMConversionPass());
   pm.addPass(createEmitDescriptor());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.nest<LLVM::LLVMFuncOp>().addPass(createCanonicalizerPass());
 }
 
 void grade::buildGradePipeline(OpPassManager &pm,

@@ -6,6 +6,10 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -13,10 +17,13 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ThreadPool.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <algorithm>
+#include <mutex>
 
 using namespace mlir;
 using namespace grade;
@@ -30,8 +37,12 @@ using namespace grade;
 
 std::unique_ptr<llvm::TargetMachine>
 grade::createHostTargetMachine(std::string &error, unsigned optLevel) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
+  // Once, before any thread creates a target machine of its own.
+  static std::once_flag initialized;
+  std::call_once(initialized, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
@@ -63,8 +74,8 @@ static bool isExported(llvm::StringRef name) {
 }
 
 std::unique_ptr<llvm::Module>
-grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
-                            llvm::TargetMachine &tm, unsigned optLevel) {
+grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                         llvm::TargetMachine &tm) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -81,7 +92,11 @@ grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
         !isExported(value.getName()))
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  return llvmModule;
+}
 
+void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                           unsigned optLevel) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -100,8 +115,203 @@ grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
       level == llvm::OptimizationLevel::O0
           ? builder.buildO0DefaultPipeline(level)
           : builder.buildPerModuleDefaultPipeline(level);
-  passes.run(*llvmModule, mam);
+  passes.run(module, mam);
+}
+
+std::unique_ptr<llvm::Module>
+grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
+                            llvm::TargetMachine &tm, unsigned optLevel) {
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateToLLVMIR(module, context, tm);
+  if (llvmModule)
+    optimizeModule(*llvmModule, tm, optLevel);
   return llvmModule;
+}
+
+//===----------------------------------------------------------------------===//
+// Partitions compiled concurrently
+//===----------------------------------------------------------------------===//
+
+static unsigned countInstructions(const llvm::Module &module) {
+  unsigned count = 0;
+  for (const llvm::Function &function : module)
+    count += function.getInstructionCount();
+  return count;
+}
+
+/// Whether `module` holds only what the partitioning below handles: no
+/// comdats, aliases, ifuncs or module-level assembly (the generated modules
+/// have none of them).
+static bool isSplittable(const llvm::Module &module) {
+  return module.getComdatSymbolTable().empty() && module.alias_empty() &&
+         module.ifunc_empty() && module.getModuleInlineAsm().empty();
+}
+
+unsigned grade::countPartitions(const llvm::Module &module, unsigned jobs,
+                                unsigned minInstructions) {
+  if (jobs <= 1 || !isSplittable(module) ||
+      countInstructions(module) < minInstructions)
+    return 1;
+  // At least a function per partition.
+  unsigned functions = llvm::count_if(module, [](const llvm::Function &f) {
+    return !f.isDeclaration();
+  });
+  return std::max(1u, std::min(jobs, functions));
+}
+
+/// The only function that uses `function`, if one does (an OpenMP outlined
+/// body is used only by the kernel that forks it).
+static const llvm::Function *soleUser(const llvm::Function &function) {
+  const llvm::Function *user = nullptr;
+  for (const llvm::Use &use : function.uses()) {
+    auto *inst = llvm::dyn_cast<llvm::Instruction>(use.getUser());
+    if (!inst || (user && inst->getFunction() != user))
+      return nullptr;
+    user = inst->getFunction();
+  }
+  return user == &function ? nullptr : user;
+}
+
+/// Splits `module` into `count` modules of about equal size, as bitcode.
+/// A local function used by one function only stays local, beside that
+/// function (a kernel and its parallel body compile together, as they
+/// would whole); every other function is defined in exactly one partition
+/// and declared where used, with hidden visibility. Local constants are
+/// copied into every partition (loads from them still fold); other global
+/// variables, the constructor and destructor lists (a GPU library's module
+/// loading) among them, are defined in the first.
+static SmallVector<SmallString<0>> splitIntoBitcode(llvm::Module &module,
+                                                    unsigned count) {
+  // Functions that must stay together: a local function and its sole user.
+  llvm::EquivalenceClasses<const llvm::Function *> groups;
+  for (llvm::Function &function : module) {
+    if (function.isDeclaration())
+      continue;
+    groups.insert(&function);
+    if (function.hasLocalLinkage())
+      if (const llvm::Function *user = soleUser(function))
+        groups.unionSets(&function, user);
+  }
+  // Everything another partition may reference gets a name and external,
+  // hidden linkage.
+  unsigned unnamed = 0;
+  auto externalize = [&](llvm::GlobalValue &value) {
+    if (!value.hasName())
+      value.setName("__grade_part_" + llvm::Twine(unnamed++));
+    if (value.hasLocalLinkage()) {
+      value.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+  };
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration() && function.hasLocalLinkage() &&
+        !soleUser(function))
+      externalize(function);
+  for (llvm::GlobalVariable &global : module.globals())
+    if (!(global.hasLocalLinkage() && global.isConstant()) &&
+        !global.hasAppendingLinkage())
+      externalize(global);
+
+  // Largest group first, into the partition with the fewest instructions.
+  struct Group {
+    const llvm::Function *leader;
+    unsigned size = 0;
+    unsigned order = 0; ///< ties keep the module's order
+  };
+  SmallVector<Group> sized;
+  for (const auto &group : groups) {
+    if (!group->isLeader())
+      continue;
+    Group entry{group->getData(), 0, unsigned(sized.size())};
+    for (auto member = groups.member_begin(*group);
+         member != groups.member_end(); ++member)
+      entry.size += (*member)->getInstructionCount();
+    sized.push_back(entry);
+  }
+  llvm::sort(sized, [](const Group &a, const Group &b) {
+    return a.size != b.size ? a.size > b.size : a.order < b.order;
+  });
+  SmallVector<unsigned> load(count, 0);
+  llvm::DenseMap<const llvm::Function *, unsigned> partitionOf;
+  for (const Group &group : sized) {
+    unsigned target = std::min_element(load.begin(), load.end()) - load.begin();
+    load[target] += group.size;
+    partitionOf[group.leader] = target;
+  }
+
+  SmallVector<SmallString<0>> bitcode(count);
+  for (unsigned part = 0; part < count; ++part) {
+    llvm::ValueToValueMapTy map;
+    std::unique_ptr<llvm::Module> partition = llvm::CloneModule(
+        module, map, [&](const llvm::GlobalValue *value) {
+          if (auto *function = llvm::dyn_cast<llvm::Function>(value))
+            return !function->isDeclaration() &&
+                   partitionOf.lookup(groups.getLeaderValue(function)) == part;
+          auto *global = llvm::cast<llvm::GlobalVariable>(value);
+          return (global->hasLocalLinkage() && global->isConstant()) ||
+                 part == 0;
+        });
+    // An appending list exists once, with its definition.
+    for (llvm::GlobalVariable &global :
+         llvm::make_early_inc_range(partition->globals()))
+      if (global.isDeclaration() && global.getName().starts_with("llvm."))
+        global.eraseFromParent();
+    llvm::raw_svector_ostream os(bitcode[part]);
+    llvm::WriteBitcodeToFile(*partition, os);
+  }
+  return bitcode;
+}
+
+LogicalResult grade::compileObjects(std::unique_ptr<llvm::Module> module,
+                                    unsigned optLevel,
+                                    ArrayRef<llvm::raw_pwrite_stream *> outputs,
+                                    std::string &error) {
+  if (outputs.size() == 1) {
+    std::unique_ptr<llvm::TargetMachine> tm =
+        createHostTargetMachine(error, optLevel);
+    if (!tm)
+      return failure();
+    optimizeModule(*module, *tm, optLevel);
+    return emitMachineCode(*module, *tm, /*assembly=*/false, *outputs[0],
+                           error);
+  }
+  SmallVector<SmallString<0>> bitcode =
+      splitIntoBitcode(*module, outputs.size());
+  module.reset();
+  // Each partition in a context and with a target machine of its own, into
+  // memory: the files are written by this thread only (a file-size limit's
+  // SIGXFSZ or a full disk hits it, as without partitions).
+  std::vector<std::string> errors(outputs.size());
+  std::vector<SmallString<0>> objects(outputs.size());
+  llvm::DefaultThreadPool pool(llvm::hardware_concurrency(outputs.size()));
+  for (unsigned part = 0; part < outputs.size(); ++part)
+    pool.async([&, part] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> partition =
+          llvm::parseBitcodeFile(
+              llvm::MemoryBufferRef(bitcode[part], "partition"), context);
+      if (!partition) {
+        errors[part] = llvm::toString(partition.takeError());
+        return;
+      }
+      std::unique_ptr<llvm::TargetMachine> tm =
+          createHostTargetMachine(errors[part], optLevel);
+      if (!tm)
+        return;
+      optimizeModule(**partition, *tm, optLevel);
+      llvm::raw_svector_ostream os(objects[part]);
+      (void)emitMachineCode(**partition, *tm, /*assembly=*/false, os,
+                            errors[part]);
+    });
+  pool.wait();
+  for (std::string &message : errors)
+    if (!message.empty()) {
+      error = std::move(message);
+      return failure();
+    }
+  for (auto [object, output] : llvm::zip(objects, outputs))
+    *output << object;
+  return success();
 }
 
 LogicalResult grade::emitMachineCode(llvm::Module &module,
@@ -119,7 +329,7 @@ LogicalResult grade::emitMachineCode(llvm::Module &module,
   return success();
 }
 
-LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
+LogicalResult grade::linkSharedLibrary(ArrayRef<std::string> objectPaths,
                                        llvm::StringRef outputPath,
                                        llvm::StringRef soname,
                                        std::string &error) {
@@ -136,9 +346,11 @@ LogicalResult grade::linkSharedLibrary(llvm::StringRef objectPath,
   // ld.lld has no default search paths: name the system library directory.
   llvm::SmallVector<llvm::StringRef> args = {
       *linker, "-shared", "-o", outputPath, sonameFlag, "--gc-sections", "-O2",
-      "-z", "defs", "-z", "now", objectPath,
-      "-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu", libDir,
-      "-lomp", "-lm", "-lc"};
+      "-z", "defs", "-z", "now"};
+  for (const std::string &path : objectPaths)
+    args.push_back(path);
+  args.append({"-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu",
+               libDir, "-lomp", "-lm", "-lc"});
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
                                      &message);

@@ -26,13 +26,43 @@ namespace grade {
 std::unique_ptr<llvm::TargetMachine>
 createHostTargetMachine(std::string &error, unsigned optLevel = 3);
 
-/// Translates an LLVM-dialect module to LLVM IR for `tm`, hides every symbol
-/// except the ABI entry points, and runs LLVM's pipeline of level
-/// `optLevel` (0 to 3).
+/// Translates an LLVM-dialect module to LLVM IR for `tm` and hides every
+/// symbol except the ABI entry points.
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &context,
+                                                llvm::TargetMachine &tm);
+
+/// Runs LLVM's pipeline of level `optLevel` (0 to 3) on `module`.
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                    unsigned optLevel = 3);
+
+/// translateToLLVMIR, then optimizeModule.
 std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
                                                    llvm::LLVMContext &context,
                                                    llvm::TargetMachine &tm,
                                                    unsigned optLevel = 3);
+
+/// Below this many instructions (unoptimised) a module is compiled whole:
+/// splitting would save less than it costs. The examples have at most about
+/// 20k; a generated model of 1000 coupled states about 200k.
+constexpr unsigned kMinInstructionsToSplit = 40000;
+
+/// The number of object files compileObjects makes of `module` with `jobs`
+/// threads: 1 for a module below `minInstructions` or one it cannot split,
+/// else `jobs` (at most one per function).
+unsigned countPartitions(const llvm::Module &module, unsigned jobs,
+                         unsigned minInstructions = kMinInstructionsToSplit);
+
+/// Optimises `module` at `optLevel` and writes one object file per stream
+/// of `outputs`. With several, the module is split into as many partitions
+/// of about equal size (a kernel stays with its parallel body), which are
+/// optimised and compiled concurrently, each in an LLVM context of its own:
+/// LLVM's time on a large model divides by the number of cores. The
+/// partitions and their code do not depend on thread timing.
+mlir::LogicalResult
+compileObjects(std::unique_ptr<llvm::Module> module, unsigned optLevel,
+               llvm::ArrayRef<llvm::raw_pwrite_stream *> outputs,
+               std::string &error);
 
 /// Writes assembly or an object file for `module`.
 mlir::LogicalResult emitMachineCode(llvm::Module &module,
@@ -40,11 +70,11 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
                                     llvm::raw_pwrite_stream &os,
                                     std::string &error);
 
-/// Links `objectPath` into a shared library at `outputPath` (against
+/// Links `objectPaths` into a shared library at `outputPath` (against
 /// libomp, libm, libc: the generated code needs nothing else) whose
 /// DT_SONAME is `soname` (the final file name when `outputPath` is a
 /// temporary file renamed into place afterwards).
-mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+mlir::LogicalResult linkSharedLibrary(llvm::ArrayRef<std::string> objectPaths,
                                       llvm::StringRef outputPath,
                                       llvm::StringRef soname,
                                       std::string &error);

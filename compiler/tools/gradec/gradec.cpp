@@ -150,6 +150,20 @@ static cl::opt<unsigned> optLevel(
     cl::desc("LLVM optimisation level of the generated code, 0 to 3 "
              "(default 3)"),
     cl::value_desc("level"), cl::init(3), cl::cat(category));
+static cl::opt<unsigned> compileJobs(
+    "jobs",
+    cl::desc("Threads compiling the host code of a large model (one partition "
+             "each; default 0: one per core, 1: no partitions)"),
+    cl::value_desc("n"), cl::init(0), cl::cat(category));
+static cl::alias compileJobsShort("j", cl::desc("Alias for --jobs"),
+                                  cl::aliasopt(compileJobs), cl::Prefix,
+                                  cl::cat(category));
+static cl::opt<unsigned> splitThreshold(
+    "split-threshold",
+    cl::desc("LLVM instructions from which the host code is compiled in "
+             "--jobs partitions (default 40000)"),
+    cl::value_desc("n"), cl::init(grade::kMinInstructionsToSplit), cl::Hidden,
+    cl::cat(category));
 static cl::opt<bool> prefetchRows(
     "prefetch",
     cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
@@ -744,6 +758,9 @@ LogicalResult processBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   options.proveSymmetry = !(checkSymmetryCommand && checkNoProof);
   options.libraryPath = library.path;
   options.soname = library.soname;
+  options.jobs = compileJobs;
+  options.splitThreshold = splitThreshold;
+  options.timing = &timing;
   options.configurePasses = [&](PassManager &pm) -> LogicalResult {
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
