@@ -31,28 +31,32 @@ std::optional<int64_t> gk::getEdgePass(ReduceOp reduce) {
   return std::nullopt;
 }
 
-FuncOp gk::lookupCallee(LaunchOp launch) {
+FuncOp gk::lookupCallee(LaunchOp launch, SymbolTableCollection *symbols) {
   // Kernels are module-level symbols; the entry is inside a model, which is
   // a symbol table of its own.
   Operation *from = launch;
   if (auto model = launch->getParentOfType<ModelOp>())
     from = model->getParentOp();
-  return from ? SymbolTable::lookupNearestSymbolFrom<FuncOp>(
-                    from, launch.getCalleeAttr())
-              : FuncOp();
+  if (!from)
+    return FuncOp();
+  return symbols ? symbols->lookupNearestSymbolFrom<FuncOp>(
+                       from, launch.getCalleeAttr())
+                 : SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+                       from, launch.getCalleeAttr());
 }
 
 /// The `buffers` attribute of a kernel, or of the kernel a launch runs.
-static ArrayAttr getBuffersAttr(Operation *op) {
+static ArrayAttr getBuffersAttr(Operation *op,
+                                SymbolTableCollection *symbols = nullptr) {
   if (auto kernel = dyn_cast<KernelOp>(op))
     return kernel.getBuffersAttr();
   if (auto launch = dyn_cast<LaunchOp>(op))
-    if (FuncOp callee = lookupCallee(launch))
+    if (FuncOp callee = lookupCallee(launch, symbols))
       return callee.getBuffersAttr();
   return {};
 }
 
-FlatSymbolRefAttr gk::getBuffer(Value value) {
+FlatSymbolRefAttr gk::getBuffer(Value value, SymbolTableCollection *symbols) {
   if (!isa<FieldType>(value.getType()))
     return {};
   Operation *op = value.getDefiningOp();
@@ -60,7 +64,7 @@ FlatSymbolRefAttr gk::getBuffer(Value value) {
     return {};
   if (auto load = dyn_cast<LoadOp>(op))
     return load.getDeclAttr();
-  ArrayAttr buffers = getBuffersAttr(op);
+  ArrayAttr buffers = getBuffersAttr(op, symbols);
   if (!buffers)
     return {};
   unsigned index = cast<OpResult>(value).getResultNumber();
@@ -69,9 +73,10 @@ FlatSymbolRefAttr gk::getBuffer(Value value) {
   return dyn_cast<FlatSymbolRefAttr>(buffers[index]);
 }
 
-SmallVector<FlatSymbolRefAttr> gk::getWrittenBuffers(Operation *op) {
+SmallVector<FlatSymbolRefAttr>
+gk::getWrittenBuffers(Operation *op, SymbolTableCollection *symbols) {
   SmallVector<FlatSymbolRefAttr> result;
-  if (ArrayAttr buffers = getBuffersAttr(op))
+  if (ArrayAttr buffers = getBuffersAttr(op, symbols))
     for (Attribute buffer : buffers)
       if (auto symbol = dyn_cast<FlatSymbolRefAttr>(buffer))
         result.push_back(symbol);
@@ -394,11 +399,21 @@ static LogicalResult verifyBody(Operation *op, Block &body,
 /// the kernel does not overwrite what it reads at other rows.
 static LogicalResult verifyHazards(Operation *op, ValueRange captures,
                                    ArrayAttr access,
-                                   ArrayRef<FlatSymbolRefAttr> written) {
+                                   ArrayRef<FlatSymbolRefAttr> written,
+                                   SymbolTableCollection *symbols = nullptr) {
   Block *block = op->getBlock();
+  // The first writer of each buffer in the block before `op`, with the
+  // writers in order: one pass over the block, however many captures.
+  DenseMap<Attribute, SmallVector<Operation *, 1>> writers;
+  for (Operation &it : *block) {
+    if (&it == op)
+      break;
+    for (FlatSymbolRefAttr buffer : getWrittenBuffers(&it, symbols))
+      writers[buffer].push_back(&it);
+  }
   for (auto [index, pair] : llvm::enumerate(llvm::zip(captures, access))) {
     auto [capture, attr] = pair;
-    FlatSymbolRefAttr buffer = getBuffer(capture);
+    FlatSymbolRefAttr buffer = getBuffer(capture, symbols);
     if (!buffer)
       continue;
     auto kind = cast<AccessAttr>(attr).getValue();
@@ -407,18 +422,22 @@ static LogicalResult verifyHazards(Operation *op, ValueRange captures,
       return op->emitOpError("writes buffer ")
              << buffer << " while it reads capture #" << index
              << " from it at other rows";
+    // A capture made in this block (not a load) may be overwritten only
+    // before it is made.
     Operation *producer = capture.getDefiningOp();
-    Block::iterator it = block->begin();
-    if (producer && producer->getBlock() == block && !isa<LoadOp>(producer))
-      it = std::next(producer->getIterator());
-    for (; it != block->end() && &*it != op; ++it) {
-      if (!llvm::is_contained(getWrittenBuffers(&*it), buffer))
+    bool fromHere =
+        producer && producer->getBlock() == block && !isa<LoadOp>(producer);
+    auto found = writers.find(buffer);
+    if (found == writers.end())
+      continue;
+    for (Operation *writer : found->second) {
+      if (fromHere && !producer->isBeforeInBlock(writer))
         continue;
       InFlightDiagnostic diag =
           op->emitOpError("reads capture #")
           << index << " from buffer " << buffer << " after kernel '"
-          << getKernelName(&*it) << "' overwrote it";
-      diag.attachNote(it->getLoc()) << "buffer written here";
+          << getKernelName(writer) << "' overwrote it";
+      diag.attachNote(writer->getLoc()) << "buffer written here";
       return diag;
     }
   }
@@ -563,7 +582,7 @@ LogicalResult FuncOp::verifyRegions() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  FuncOp callee = lookupCallee(*this);
+  FuncOp callee = lookupCallee(*this, &symbolTable);
   if (!callee)
     return emitOpError("launches '")
            << getCallee() << "', which is not a 'gk.func'";
@@ -573,7 +592,7 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return emitOpError("does not match the signature of '")
            << getCallee() << "' " << type;
   return verifyHazards(*this, getCaptures(), callee.getAccess(),
-                       getWrittenBuffers(*this));
+                       getWrittenBuffers(*this, &symbolTable), &symbolTable);
 }
 
 //===----------------------------------------------------------------------===//

@@ -29,13 +29,19 @@ std::optional<int64_t> getEdgePass(ReduceOp reduce);
 /// The buffer that holds `value` in the region or entry that defines it: the
 /// declaration a `grade.load` reads, or the buffer a kernel (or launched
 /// kernel) writes the result to. Null if not decided (yet) or not a field.
-mlir::FlatSymbolRefAttr getBuffer(mlir::Value value);
+/// Callers that look up many launches pass `symbols` (a cache of symbol
+/// tables: each lookup without one scans the module).
+mlir::FlatSymbolRefAttr
+getBuffer(mlir::Value value, mlir::SymbolTableCollection *symbols = nullptr);
 
 /// The buffers a kernel or a launch writes (empty before allocation).
-llvm::SmallVector<mlir::FlatSymbolRefAttr> getWrittenBuffers(mlir::Operation *op);
+llvm::SmallVector<mlir::FlatSymbolRefAttr>
+getWrittenBuffers(mlir::Operation *op,
+                  mlir::SymbolTableCollection *symbols = nullptr);
 
 /// The kernel a launch runs (a module-level symbol), or null.
-FuncOp lookupCallee(LaunchOp launch);
+FuncOp lookupCallee(LaunchOp launch,
+                    mlir::SymbolTableCollection *symbols = nullptr);
 
 /// The kernel's (or outlined kernel's) name for messages.
 llvm::StringRef getKernelName(mlir::Operation *op);
