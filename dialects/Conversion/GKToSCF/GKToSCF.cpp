@@ -25,7 +25,9 @@
 // With `cuda`, every entry is lowered a second time for the GPU, as
 // `gradegen_cuda_entry_<kind>` (attribute `grade.gpu_entry`) calling
 // `<kernel>_cuda` (attribute `grade.gpu_kernel`, no prefetches): the same
-// loops, which convert-kernels-to-gpu then maps onto GPU threads.
+// loops, which convert-kernels-to-gpu then maps onto GPU threads. These
+// take one memref per slot and the partials of their global reductions,
+// which the entry allocates and combines on the host after the launch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -283,9 +285,8 @@ private:
         usesOutEdges |= reduce.getOut();
     });
 
-    // Arguments: graph arrays, one memref per distinct slot, the global
-    // vectors computed by the entry and the partials of the kernel's global
-    // reductions, the node count, then global scalars.
+    // The distinct slots the kernel uses: graph arrays, then its fields'
+    // and tensor declarations' buffers.
     llvm::SetVector<int> slots;
     slots.insert(kRowPtrSlot);
     slots.insert(kColIdxSlot);
