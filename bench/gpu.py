@@ -100,7 +100,8 @@ def compile_model(source, name, scheme):
                          capture_output=True, text=True).stdout
     step = re.search(r"func\.func @gradegen_cuda_entry_step\(.*?\n  \}",
                      gpu, re.S)
-    launches = step.group(0).count("gpu.launch_func") if step else 0
+    # Each launch is a call of its host launcher, `<kernel>_launch`.
+    launches = len(re.findall(r"call @\w+_launch\(", step.group(0))) if step else 0
     return out, load(out), launches
 
 

@@ -25,7 +25,9 @@
 //    ids and guarding it against the loop's bound; the per-iteration
 //    scratch arrays stay thread-private;
 //  - each call becomes a `gpu.launch_func` over ceil(bound / block-size)
-//    blocks, the bound recomputed on the host from the call's operands;
+//    blocks, the bound recomputed on the host from the call's operands, in
+//    a host function `<kernel>_launch` of its own that the entry calls
+//    (the entry stays small whatever the model's size);
 //  - the GPU entries' host allocations (the partial results of global
 //    reductions, global vectors) become `gpu.alloc host_shared`: the
 //    kernels write them and the entry reads them after the launch. They are
@@ -49,6 +51,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
@@ -313,6 +316,68 @@ struct ConvertKernelsToGPUPass
         return signalPassFailure();
       sharedAllocations(entry);
       waitBeforeHostAccess(entry);
+      outlineLaunches(entry);
+    }
+  }
+
+  /// Each launch of a GPU entry moves to a host function of its own,
+  /// `<kernel>_launch`, never inlined, which recomputes what is cheap (the
+  /// slot views, constants, index arithmetic: the entry's pure ops the
+  /// launch depends on) and takes the rest (the slot array, N, E, shared
+  /// buffers, scalars) as arguments. The entry is then calls and waits:
+  /// with the launches inline, their memref operands (five values each)
+  /// made one entry function grow with the model, and LLVM's time on it
+  /// faster than linearly. The waits are placed before, so every call keeps
+  /// its launch's place on the stream.
+  void outlineLaunches(func::FuncOp entry) {
+    Block &body = entry.getBody().front();
+    for (gpu::LaunchFuncOp launch :
+         llvm::make_early_inc_range(body.getOps<gpu::LaunchFuncOp>())) {
+      BackwardSliceOptions options;
+      options.omitBlockArguments = true;
+      // (The filter sees the launch itself too, which it must let pass.)
+      options.filter = [&](Operation *op) {
+        return op == launch ||
+               (op->getBlock() == &body && op->getNumRegions() == 0 &&
+                isPure(op));
+      };
+      llvm::SetVector<Operation *> slice;
+      (void)getBackwardSlice(launch.getOperation(), &slice, options);
+      llvm::SetVector<Value> arguments;
+      auto argumentIfOutside = [&](Value value) {
+        Operation *producer = value.getDefiningOp();
+        if (!producer || !slice.contains(producer))
+          arguments.insert(value);
+      };
+      for (Operation *op : slice)
+        llvm::for_each(op->getOperands(), argumentIfOutside);
+      llvm::for_each(launch->getOperands(), argumentIfOutside);
+
+      Location loc = launch.getLoc();
+      OpBuilder builder(entry);
+      auto launcher = func::FuncOp::create(
+          builder, loc, (launch.getKernelName().getValue() + "_launch").str(),
+          builder.getFunctionType(
+              ValueRange(arguments.getArrayRef()).getTypes(), {}));
+      launcher.setPrivate();
+      launcher->setAttr(
+          "passthrough",
+          builder.getArrayAttr({builder.getStringAttr("noinline")}));
+      Block *launcherBody = launcher.addEntryBlock();
+      IRMapping mapping;
+      mapping.map(arguments.getArrayRef(), launcherBody->getArguments());
+      builder.setInsertionPointToStart(launcherBody);
+      for (Operation *op : slice)
+        builder.clone(*op, mapping);
+      builder.clone(*launch, mapping);
+      func::ReturnOp::create(builder, loc);
+
+      builder.setInsertionPoint(launch);
+      func::CallOp::create(builder, loc, launcher, arguments.getArrayRef());
+      launch.erase();
+      for (Operation *op : llvm::reverse(slice))
+        if (op->use_empty())
+          op->erase();
     }
   }
 

@@ -1,20 +1,28 @@
 // RUN: grade-opt %s --convert-kernels-to-gpu --split-input-file | FileCheck %s
 
 // A kernel over blocks of 64 nodes (a global reduction): one thread per
-// block, the loop's body under a bound check; the launch covers the bound,
-// ceil(ceil(N / 64) / 128) blocks of 128 threads and at least one; the
-// entry's partials become memory the kernel can write and the host read.
+// block, the loop's body under a bound check; the launch, in a host function
+// of its own that the entry calls (it recomputes N and the grid from the
+// entry's arguments), covers the bound, ceil(ceil(N / 64) / 128) blocks of
+// 128 threads and at least one; the entry's partials become memory the
+// kernel can write and the host read after a wait.
 
+// CHECK-LABEL: func.func private @model_rhs_kernel0_launch(
+// CHECK-SAME: %[[LN64:[^:]+]]: i64, %[[LX:[^:]+]]: memref<?xf64>, %[[LP:[^:]+]]: memref<?xf64>) attributes {passthrough = ["noinline"]}
+// CHECK: %[[LN:.*]] = arith.index_cast %[[LN64]]
+// CHECK: %[[BOUND:.*]] = arith.ceildivui %[[LN]], %[[C64:.*]] : index
+// CHECK: %[[GRID:.*]] = arith.ceildivui %[[BOUND]], %[[C128:.*]] : index
+// CHECK: %[[BLOCKS:.*]] = arith.maxui %[[GRID]], %[[C1:.*]] : index
+// CHECK: gpu.launch_func @gradegen_kernels::@model_rhs_kernel0 blocks in (%[[BLOCKS]], %[[C1]], %[[C1]]) threads in (%[[C128]], %[[C1]], %[[C1]]) args(%[[LX]] : memref<?xf64>, %[[LP]] : memref<?xf64>, %[[LN]] : index)
+// CHECK-NEXT: return
 // CHECK-LABEL: func.func @gradegen_cuda_entry_rhs(
 // CHECK-SAME: %[[SLOTS:[^:]+]]: !llvm.ptr, %[[N64:[^:]+]]: i64
 // CHECK: %[[N:.*]] = arith.index_cast %[[N64]]
 // CHECK: %[[X:.*]] = gpu.alloc  host_shared (%[[N]]) : memref<?xf64>
 // CHECK: %[[PARTIALS:.*]] = gpu.alloc  host_shared (%[[N]]) : memref<?xf64>
-// CHECK: %[[BOUND:.*]] = arith.ceildivui %[[N]], %[[C64:.*]] : index
-// CHECK: %[[GRID:.*]] = arith.ceildivui %[[BOUND]], %[[C128:.*]] : index
-// CHECK: %[[BLOCKS:.*]] = arith.maxui %[[GRID]], %[[C1:.*]] : index
-// CHECK: gpu.launch_func @gradegen_kernels::@model_rhs_kernel0 blocks in (%[[BLOCKS]], %[[C1]], %[[C1]]) threads in (%[[C128]], %[[C1]], %[[C1]]) args(%[[X]] : memref<?xf64>, %[[PARTIALS]] : memref<?xf64>, %[[N]] : index)
-// CHECK: memref.load %[[PARTIALS]]
+// CHECK-NEXT: call @model_rhs_kernel0_launch(%[[N64]], %[[X]], %[[PARTIALS]])
+// CHECK-NEXT: llvm.call @gradegen_gpu_wait()
+// CHECK-NEXT: memref.load %[[PARTIALS]]
 // CHECK: %[[ADDRESS:.*]] = memref.extract_aligned_pointer_as_index %[[PARTIALS]]
 // CHECK: %[[I64:.*]] = arith.index_cast %[[ADDRESS]] : index to i64
 // CHECK: %[[PTR:.*]] = llvm.inttoptr %[[I64]] : i64 to !llvm.ptr
@@ -93,12 +101,16 @@ module {
 // launch covers 32 threads per node. A loop reducing across features keeps
 // its kernel on rows.
 
-// CHECK-LABEL: func.func @gradegen_cuda_entry_rhs(
+// CHECK-LABEL: func.func private @wide_kernel0_launch(
 // CHECK: %[[N:.*]] = arith.index_cast
 // CHECK: %[[THREADS:.*]] = arith.muli %[[N]], %c32 : index
 // CHECK: %[[GRID:.*]] = arith.ceildivui %[[THREADS]], %c128
 // CHECK: gpu.launch_func @gradegen_kernels::@wide_kernel0 blocks in (%{{.*}}, %c1, %c1) threads in (%c128, %c1, %c1)
+// CHECK-LABEL: func.func private @dot_kernel0_launch(
 // CHECK: gpu.launch_func @gradegen_kernels::@dot_kernel0
+// CHECK-LABEL: func.func @gradegen_cuda_entry_rhs(
+// CHECK: call @wide_kernel0_launch(
+// CHECK-NEXT: call @dot_kernel0_launch(
 // CHECK-LABEL: gpu.func @wide_kernel0(
 // CHECK-SAME: %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>, %[[WN:.*]]: index) kernel attributes {grade.schedule = "lanes(32)"}
 // CHECK: %[[T:.*]] = arith.addi
