@@ -80,6 +80,22 @@ for scheme in ("euler", "midpoint", "rk4"):
         check.true("rk4: no kernel has more than 64 results",
                    all(line.count(" in @") <= 64 for line in plan.splitlines()
                        if line.lstrip().startswith("gk.func")), "")
+        # No function grows with the model: kernels are calls, never
+        # inlined into their entry (inlined, the step entry of these 80
+        # states is about 11 700 lines of LLVM IR, and LLVM's time on such
+        # functions superlinear; docs/reliability.md, "Compile time").
+        llvm = subprocess.run([gradec.gradec, "--emit=llvm", path], check=True,
+                              capture_output=True, text=True).stdout
+        sizes, lines = [], 0
+        for line in llvm.splitlines():
+            if line.startswith("define "):
+                lines = 0
+            lines += 1
+            if line == "}":
+                sizes.append(lines)
+        check.true("rk4: no LLVM function over 3000 lines",
+                   sizes and max(sizes) <= 3000,
+                   "largest %d lines" % max(sizes or [0]))
         # The host code compiled in 3 partitions on 3 threads (the split a
         # model above --split-threshold instructions gets): the same bits.
         split = gradec.path("libmany_split.so")
