@@ -385,7 +385,12 @@ LogicalResult driver::lowerTo(ModuleOp module, Stage from, Stage to,
       failed(runPipeline(module, buildGradeOptPipeline, options)))
     return failure();
   if (from < Stage::Kernels && to >= Stage::Kernels &&
-      failed(runPipeline(module, buildKernelPipeline, options)))
+      failed(runPipeline(
+          module,
+          [&](OpPassManager &pm) {
+            buildKernelPipeline(pm, options.pipeline);
+          },
+          options)))
     return failure();
   if (from < Stage::Lowered && to >= Stage::Lowered &&
       failed(runPipeline(

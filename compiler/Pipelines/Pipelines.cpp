@@ -69,6 +69,11 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
       llvm::cl::desc("prefetch the rows read at the other end of the edges "
                      "(cpu)"),
       llvm::cl::init(true)};
+  Option<std::string> cpuSchedule{
+      *this, "cpu-schedule",
+      llvm::cl::desc("how the CPU splits a kernel's nodes among threads: "
+                     "auto (default), nodes or balanced"),
+      llvm::cl::init("auto")};
   Option<unsigned> indexBits{
       *this, "index-bits",
       llvm::cl::desc("width of the node numbers in the graph arrays: 32 "
@@ -160,6 +165,7 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
   options.optLevel = parsed.optLevel;
   options.prefetch = parsed.prefetch;
   options.indexBits = parsed.indexBits;
+  options.cpuSchedule = parsed.cpuSchedule;
   return success();
 }
 
@@ -172,6 +178,12 @@ LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
   if (options.optLevel > 3) {
     error = "optimisation level " + std::to_string(options.optLevel) +
             " is out of range (0 to 3)";
+    return failure();
+  }
+  if (options.cpuSchedule != "auto" && options.cpuSchedule != "nodes" &&
+      options.cpuSchedule != "balanced") {
+    error = "unknown CPU schedule '" + options.cpuSchedule +
+            "' (expected auto, nodes or balanced)";
     return failure();
   }
   if (options.indexBits != 32 && options.indexBits != 64) {
@@ -198,11 +210,15 @@ void grade::buildGradeOptPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void grade::buildKernelPipeline(OpPassManager &pm) {
+void grade::buildKernelPipeline(OpPassManager &pm,
+                                const PipelineOptions &options) {
   pm.addPass(createFormKernels());
   pm.addPass(gk::createScheduleEdgePasses());
   pm.addPass(gk::createAllocateBuffers());
   pm.addPass(gk::createCheckFinite());
+  gk::ChooseScheduleOptions schedule;
+  schedule.schedule = options.cpuSchedule;
+  pm.addPass(gk::createChooseSchedule(schedule));
   pm.addPass(gk::createLowerEntryPoints());
 }
 
@@ -275,7 +291,7 @@ void grade::buildLLVMPipeline(OpPassManager &pm,
 void grade::buildGradePipeline(OpPassManager &pm,
                                const PipelineOptions &options) {
   buildGradeOptPipeline(pm);
-  buildKernelPipeline(pm);
+  buildKernelPipeline(pm, options);
   buildLoweringPipeline(pm, options);
   if (!options.cudaChips.empty()) {
     pm.addPass(createConvertKernelsToGPU());
@@ -292,7 +308,7 @@ void grade::registerGradePassesAndPipelines() {
   PassPipelineRegistration<>(
       "grade-kernel-pipeline",
       "kernel formation, edge passes, buffers and entry points (gk)",
-      buildKernelPipeline);
+      [](OpPassManager &pm) { buildKernelPipeline(pm); });
   // Today's loops from grade in one flag: the kernel plan, then the loops.
   PassPipelineRegistration<>(
       "convert-grade-to-loops",

@@ -79,6 +79,9 @@ struct PipelineOptions {
   /// (convert-gk-to-scf's `index-bits`): 32 halves the index traffic and
   /// limits a graph to 2^31 - 1 nodes, which the runtime checks at bind.
   unsigned indexBits = 32;
+  /// How the CPU splits a kernel's nodes among threads
+  /// (gk-choose-schedule's `schedule`): auto, nodes or balanced.
+  std::string cpuSchedule = "auto";
 };
 
 /// Parses a target list over `options`: `cpu`, `cuda` (sm_80),
@@ -107,8 +110,9 @@ mlir::LogicalResult checkPipelineOptions(const PipelineOptions &options,
 void buildGradeOptPipeline(mlir::OpPassManager &pm);
 
 /// grade (with a step) -> gk: kernel formation, edge passes, buffers,
-/// entry points.
-void buildKernelPipeline(mlir::OpPassManager &pm);
+/// finite checks, the CPU schedule (`options.cpuSchedule`), entry points.
+void buildKernelPipeline(mlir::OpPassManager &pm,
+                         const PipelineOptions &options = {});
 
 /// gk -> loops: the CPU transcription of the plan.
 void buildLoweringPipeline(mlir::OpPassManager &pm,

@@ -169,6 +169,14 @@ static cl::opt<bool> prefetchRows(
     cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
              "default true, --prefetch=false turns it off)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> cpuSchedule(
+    "cpu-schedule",
+    cl::desc("How the CPU splits a kernel's nodes among threads: auto "
+             "(default: chunks of equal edges for kernels that walk edges), "
+             "nodes (equal numbers of nodes) or balanced (every kernel "
+             "without global reductions); --emit=kernels shows the choice"),
+    cl::value_desc("auto|nodes|balanced"), cl::init("auto"),
+    cl::cat(category));
 static cl::opt<unsigned> indexBits(
     "index-bits",
     cl::desc("Width of the node numbers in the kernels' graph arrays: 32 "
@@ -818,6 +826,7 @@ int compileMain(const char *argv0) {
       pipelineOptions.optLevel = optLevel;
       pipelineOptions.prefetch = prefetchRows;
       pipelineOptions.indexBits = indexBits;
+      pipelineOptions.cpuSchedule = cpuSchedule;
       pipelineOptions.cudaPath = cudaPath;
       pipelineOptions.gpuEmulation = gpuEmulation;
       pipelineOptions.gpuSchedule = gpuSchedule;

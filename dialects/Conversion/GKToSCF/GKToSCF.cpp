@@ -515,6 +515,8 @@ private:
     for (auto [reduce, partial] : llvm::zip(reductions, kernelPartials))
       inputs.reductions.push_back({reduce, partial});
     inputs.reduceBlockRows = callee.getBlockRows().value_or(0);
+    // The GPU flavour maps nodes onto threads itself.
+    inputs.balancedChunks = gpu ? 0 : callee.getBalancedChunks().value_or(0);
     inputs.numPasses = callee.getNumPasses().value_or(0);
     inputs.prefetch = prefetch;
     if (!checked.empty())

@@ -100,6 +100,25 @@ public:
 
     Value c0 = constantIndex(0), c1 = constantIndex(1);
     OpBuilder::InsertionGuard guard(builder);
+    if (in.reductions.empty() && in.balancedChunks > 0) {
+      // Chunks of consecutive nodes with about equal in-edges plus nodes,
+      // in parallel; in a chunk, its nodes in order.
+      Value numChunks = constantIndex(in.balancedChunks);
+      auto parallel = scf::ParallelOp::create(
+          builder, loc, ValueRange{c0}, ValueRange{numChunks}, ValueRange{c1});
+      scratchBlock = parallel.getBody();
+      builder.setInsertionPoint(scratchBlock->getTerminator());
+      Value chunk = parallel.getInductionVars()[0];
+      Value first = chunkStart(chunk, numChunks);
+      Value last = chunkStart(arith::AddIOp::create(builder, loc, chunk, c1),
+                              numChunks);
+      auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
+      OpBuilder::InsertionGuard nodeGuard(builder);
+      body = nodes.getBody();
+      builder.setInsertionPoint(body->getTerminator());
+      node = nodes.getInductionVar();
+      return emitNode();
+    }
     if (in.reductions.empty()) {
       auto parallel =
           scf::ParallelOp::create(builder, loc, ValueRange{c0},
@@ -157,6 +176,58 @@ public:
   }
 
 private:
+  /// The first node of chunk `chunk` of `numChunks` (chunk numChunks: N):
+  /// the smallest i with row_ptr[i] + i >= (E + N) * chunk / numChunks,
+  /// by bisection over [0, N] (row_ptr[i] + i increases strictly). The
+  /// weight counts a node's in-edges and the node itself, so that a chunk
+  /// of edgeless nodes is not unbounded.
+  Value chunkStart(Value chunk, Value numChunks) {
+    Type i64 = builder.getI64Type();
+    auto toI64 = [&](Value index) {
+      return arith::IndexCastUIOp::create(builder, loc, i64, index);
+    };
+    Value n = toI64(in.numNodes);
+    Value total = arith::AddIOp::create(
+        builder, loc,
+        memref::LoadOp::create(builder, loc, in.rowPtr, in.numNodes), n);
+    // total * chunk / numChunks without overflow for any graph that fits
+    // in memory: total < 2^40, chunk <= 2^20.
+    Value target = arith::DivUIOp::create(
+        builder, loc,
+        arith::MulIOp::create(builder, loc, total, toI64(chunk)),
+        toI64(numChunks));
+    // Invariant: weight(lo - 1) < target <= weight(hi), weight(-1) = -inf.
+    Value zero = arith::ConstantIntOp::create(builder, loc, i64, 0);
+    auto loop = scf::WhileOp::create(
+        builder, loc, TypeRange{i64, i64}, ValueRange{zero, n},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value more = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                             args[0], args[1]);
+          scf::ConditionOp::create(b, l, more, args);
+        },
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value lo = args[0], hi = args[1];
+          Value one = arith::ConstantIntOp::create(b, l, i64, 1);
+          Value mid = arith::AddIOp::create(
+              b, l, lo,
+              arith::ShRUIOp::create(b, l,
+                                     arith::SubIOp::create(b, l, hi, lo),
+                                     one));
+          Value midIndex =
+              arith::IndexCastUIOp::create(b, l, b.getIndexType(), mid);
+          Value weight = arith::AddIOp::create(
+              b, l, memref::LoadOp::create(b, l, in.rowPtr, midIndex), mid);
+          Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              weight, target);
+          Value newLo = arith::SelectOp::create(
+              b, l, below, arith::AddIOp::create(b, l, mid, one), lo);
+          Value newHi = arith::SelectOp::create(b, l, below, hi, mid);
+          scf::YieldOp::create(b, l, ValueRange{newLo, newHi});
+        });
+    return arith::IndexCastUIOp::create(builder, loc, builder.getIndexType(),
+                                        loop.getResult(0));
+  }
+
   /// The body for the current node: edge passes, the node's share of the
   /// global reductions, then the node roots (after every read of the values
   /// they may overwrite).

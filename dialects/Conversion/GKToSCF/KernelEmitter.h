@@ -72,6 +72,9 @@ struct KernelInputs {
   /// Global reductions; with any, the kernel runs over blocks of nodes.
   llvm::SmallVector<KernelReduction> reductions;
   int64_t reduceBlockRows = 0;
+  /// Without global reductions: the number of chunks of about equal in-edges
+  /// plus nodes the nodes are split into (0: every node in parallel).
+  int64_t balancedChunks = 0;
   /// The passes over each node's edges (gk-schedule-edge-passes); every
   /// `grade.reduce` of the kernel carries its pass (`gk.pass`).
   int64_t numPasses = 0;

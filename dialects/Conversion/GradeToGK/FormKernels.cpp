@@ -520,7 +520,7 @@ private:
         builder.getStringAttr(name), builder.getArrayAttr(access),
         anyReduceAll ? builder.getI64IntegerAttr(kReduceBlockRows)
                      : IntegerAttr(),
-        IntegerAttr(), ArrayAttr(), DenseI64ArrayAttr());
+        IntegerAttr(), ArrayAttr(), DenseI64ArrayAttr(), IntegerAttr());
     Block *kernelBody = builder.createBlock(&kernel.getBody());
     IRMapping mapping;
     for (Value capture : captures)

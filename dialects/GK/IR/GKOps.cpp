@@ -103,30 +103,36 @@ StringRef gk::getKernelName(Operation *op) {
 //       -> (type in @buffer, ...) passes N attr-dict region
 
 static void printIterationSpace(OpAsmPrinter &printer,
-                                std::optional<int64_t> blockRows) {
+                                std::optional<int64_t> blockRows,
+                                std::optional<int64_t> balancedChunks) {
   printer << " over ";
   if (blockRows)
     printer << "blocks(" << *blockRows << ")";
+  else if (balancedChunks)
+    printer << "balanced(" << *balancedChunks << ")";
   else
     printer << "nodes";
 }
 
 static ParseResult parseIterationSpace(OpAsmParser &parser,
                                        OperationState &result,
-                                       StringRef blockRowsName) {
+                                       StringRef blockRowsName,
+                                       StringRef balancedChunksName) {
   if (parser.parseKeyword("over"))
     return failure();
   if (succeeded(parser.parseOptionalKeyword("nodes")))
     return success();
-  int64_t rows;
-  if (parser.parseKeyword("blocks") || parser.parseLParen() ||
-      parser.parseInteger(rows) || parser.parseRParen())
+  bool balanced = succeeded(parser.parseOptionalKeyword("balanced"));
+  int64_t count;
+  if ((!balanced && parser.parseKeyword("blocks")) || parser.parseLParen() ||
+      parser.parseInteger(count) || parser.parseRParen())
     return failure();
-  if (rows <= 0)
+  if (count <= 0)
     return parser.emitError(parser.getCurrentLocation(),
-                            "block size must be positive");
-  result.addAttribute(blockRowsName,
-                      parser.getBuilder().getI64IntegerAttr(rows));
+                            balanced ? "the number of chunks must be positive"
+                                     : "block size must be positive");
+  result.addAttribute(balanced ? balancedChunksName : blockRowsName,
+                      parser.getBuilder().getI64IntegerAttr(count));
   return success();
 }
 
@@ -271,8 +277,9 @@ static ParseResult parseKernelSignature(OpAsmParser &parser,
   SmallVector<int64_t> checked;
   bool anyBuffer;
   OperationName opName = result.name;
-  if (parseIterationSpace(parser, result,
-                          OpTy::getBlockRowsAttrName(opName).getValue()) ||
+  if (parseIterationSpace(
+          parser, result, OpTy::getBlockRowsAttrName(opName).getValue(),
+          OpTy::getBalancedChunksAttrName(opName).getValue()) ||
       parseCaptures(parser, withOperands, signature.args, signature.operands,
                     access) ||
       parseResults(parser, signature.resultTypes, buffers, anyBuffer,
@@ -491,14 +498,15 @@ void EntryOp::getAsmBlockArgumentNames(Region &region,
 void KernelOp::print(OpAsmPrinter &printer) {
   printer << " ";
   printer.printAttributeWithoutType(getKernelNameAttr());
-  printIterationSpace(printer, getBlockRows());
+  printIterationSpace(printer, getBlockRows(), getBalancedChunks());
   printCaptures(printer, getBody().front(), getCaptures(), getAccess());
   printResults(printer, getResultTypes(), getBuffersAttr(), getChecked());
   printPasses(printer, getNumPasses());
   printer.printOptionalAttrDictWithKeyword(
-      (*this)->getAttrs(), {getKernelNameAttrName(), getAccessAttrName(),
-                            getBlockRowsAttrName(), getNumPassesAttrName(),
-                            getBuffersAttrName(), getCheckedAttrName()});
+      (*this)->getAttrs(),
+      {getKernelNameAttrName(), getAccessAttrName(), getBlockRowsAttrName(),
+       getNumPassesAttrName(), getBuffersAttrName(), getCheckedAttrName(),
+       getBalancedChunksAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -518,7 +526,21 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
   return parser.parseRegion(*result.addRegion(), signature.args);
 }
 
+/// One iteration space: blocks (global reductions) or balanced chunks.
+static LogicalResult verifyIterationSpace(Operation *op,
+                                          std::optional<int64_t> blockRows,
+                                          std::optional<int64_t> chunks) {
+  if (blockRows && chunks)
+    return op->emitOpError("runs over blocks or over balanced chunks, not "
+                           "both");
+  if (chunks && *chunks <= 0)
+    return op->emitOpError("needs a positive number of chunks");
+  return success();
+}
+
 LogicalResult KernelOp::verify() {
+  if (failed(verifyIterationSpace(*this, getBlockRows(), getBalancedChunks())))
+    return failure();
   if (failed(verifySignature(*this, getCaptures().getTypes(), getAccess(),
                              getResultTypes(), getBuffersAttr(), getChecked())))
     return failure();
@@ -538,7 +560,7 @@ LogicalResult KernelOp::verifyRegions() {
 void FuncOp::print(OpAsmPrinter &printer) {
   printer << " ";
   printer.printSymbolName(getSymName());
-  printIterationSpace(printer, getBlockRows());
+  printIterationSpace(printer, getBlockRows(), getBalancedChunks());
   printCaptures(printer, getBody().front(), OperandRange(nullptr, 0),
                 getAccess());
   printResults(printer, getFunctionType().getResults(), getBuffersAttr(),
@@ -548,7 +570,7 @@ void FuncOp::print(OpAsmPrinter &printer) {
       (*this)->getAttrs(),
       {getSymNameAttrName(), getFunctionTypeAttrName(), getAccessAttrName(),
        getBlockRowsAttrName(), getNumPassesAttrName(), getBuffersAttrName(),
-       getCheckedAttrName()});
+       getCheckedAttrName(), getBalancedChunksAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -569,6 +591,8 @@ ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
 }
 
 LogicalResult FuncOp::verifyRegions() {
+  if (failed(verifyIterationSpace(*this, getBlockRows(), getBalancedChunks())))
+    return failure();
   FunctionType type = getFunctionType();
   if (failed(verifySignature(*this, type.getInputs(), getAccess(),
                              type.getResults(), getBuffersAttr(), getChecked())))

@@ -77,6 +77,13 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     `over nodes` runs every node in parallel; `over blocks(R)` runs blocks of
     R nodes in parallel and each block's nodes in order, which the global
     reductions need for results independent of the thread count.
+    `over balanced(C)` (chosen by `gk-choose-schedule`) runs C chunks of
+    consecutive nodes in parallel, each chunk's nodes in order, the chunk
+    boundaries placed so that every chunk holds about the same number of
+    in-edges plus nodes: threads given equal numbers of chunks get equal
+    work on a graph whose degrees are skewed along the node order (a
+    power-law graph sorted by degree). Each node's arithmetic is the same
+    in every iteration space, so the results have the same bits.
 
     After `gk-schedule-edge-passes`, `passes N` gives the number of passes
     over each node's edges and every `grade.reduce` in the body carries
@@ -100,7 +107,8 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
                        OptionalAttr<I64Attr>:$block_rows,
                        OptionalAttr<I64Attr>:$num_passes,
                        OptionalAttr<ArrayAttr>:$buffers,
-                       OptionalAttr<DenseI64ArrayAttr>:$checked);
+                       OptionalAttr<DenseI64ArrayAttr>:$checked,
+                       OptionalAttr<I64Attr>:$balanced_chunks);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
@@ -122,7 +130,8 @@ def GK_FuncOp : GK_Op<"func", [IsolatedFromAbove, SingleBlock, Symbol,
                        OptionalAttr<I64Attr>:$block_rows,
                        OptionalAttr<I64Attr>:$num_passes,
                        OptionalAttr<ArrayAttr>:$buffers,
-                       OptionalAttr<DenseI64ArrayAttr>:$checked);
+                       OptionalAttr<DenseI64ArrayAttr>:$checked,
+                       OptionalAttr<I64Attr>:$balanced_chunks);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;

@@ -48,7 +48,7 @@ LogicalResult lowerRegion(ModelOp model, Operation *regionOp, StringRef kind,
                                 kernel.getResultTypes()),
         kernel.getAccess(), kernel.getBlockRowsAttr(),
         kernel.getNumPassesAttr(), kernel.getBuffersAttr(),
-        kernel.getCheckedAttr());
+        kernel.getCheckedAttr(), kernel.getBalancedChunksAttr());
     func.getBody().takeBody(kernel.getBody());
     symbols.insert(func); // renames on a clash
     builder.setInsertionPoint(kernel);

@@ -67,6 +67,33 @@ def CheckFinite : Pass<"gk-check-finite", "::mlir::ModuleOp"> {
   let dependentDialects = ["::grade::gk::GKDialect"];
 }
 
+def ChooseSchedule : Pass<"gk-choose-schedule", "::mlir::ModuleOp"> {
+  let summary = "choose how each kernel's nodes are split among threads";
+  let description = [{
+    Gives every `gk.kernel` that walks edges (`passes N`, N > 0) and has no
+    global reduction (which fixes its blocks) the iteration space
+    `over balanced(C)`: C chunks of consecutive nodes with about equal
+    numbers of in-edges plus nodes, so that a static split of the chunks
+    among threads balances a graph whose degrees grow or shrink along the
+    node order. Kernels without edge passes keep `over nodes` (their work
+    per node is the same everywhere). `schedule=nodes` keeps every kernel
+    over nodes and `schedule=balanced` balances every kernel without
+    global reductions, for experiments (gradec --cpu-schedule). The GPU
+    flavour maps nodes onto threads itself and ignores the choice.
+
+    ```mlir
+    %r = gk.kernel "heat_rhs_kernel0" over balanced(256) (...) -> (...) passes 1 {...}
+    ```
+  }];
+  let options = [
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
+           "auto, nodes or balanced">,
+    Option<"chunks", "chunks", "int64_t", /*default=*/"256",
+           "chunks of a balanced kernel">
+  ];
+  let dependentDialects = ["::grade::gk::GKDialect"];
+}
+
 def LowerEntryPoints : Pass<"gk-lower-entry-points", "::mlir::ModuleOp"> {
   let summary = "outline kernels and schedule them in entry points";
   let description = [{

@@ -15,7 +15,9 @@
 // CHECK: %[[TGT:.*]] = grade.slot %{{.*}}[4]
 // CHECK: %[[EDG:.*]] = grade.slot %{{.*}}[5]
 // CHECK: %[[X:.*]] = grade.slot %{{.*}}[7]
-// CHECK: scf.parallel (%[[I:.*]]) =
+// CHECK: scf.parallel
+// CHECK-COUNT-2: scf.while
+// CHECK:   scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:   memref.load %[[OFF]][%[[I]]]
 // CHECK:   %[[IN:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:     %[[J:.*]] = memref.load %[[COL]][%[[E]]] : memref<?xi32>
@@ -61,6 +63,8 @@ grade.model @both {
 
 // CHECK-LABEL: grade.model @remote
 // CHECK-LABEL: func.func private @remote_step_kernel0(
+// CHECK-COUNT-2: scf.while
+// CHECK: scf.for
 // CHECK: scf.for
 // CHECK-NOT: scf.for
 // CHECK: return
@@ -69,6 +73,8 @@ grade.model @both {
 // CHECK: %[[TGT:.*]] = grade.slot %{{.*}}[4]
 // CHECK: %[[EDG:.*]] = grade.slot %{{.*}}[5]
 // CHECK: %[[S:.*]] = grade.slot %{{.*}}[8]
+// CHECK-COUNT-2: scf.while
+// CHECK:   scf.for
 // CHECK:   scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:     %[[T:.*]] = memref.load %[[TGT]][%[[K]]] : memref<?xi32>
 // CHECK:     %[[TI:.*]] = arith.index_castui %[[T]]

@@ -11,7 +11,10 @@
 // CHECK: grade.graph @G index(i32)
 // CHECK: grade.decl temp @[[TMP]] : !grade.field<node, f64>
 
-// One kernel: one loop over nodes, one pass over each node's in-edges.
+// One kernel: chunks of nodes with about equal in-edges plus nodes in
+// parallel (gk-choose-schedule: over balanced(256)), each chunk's bounds
+// found by bisection over the row pointers, its nodes in order, one pass
+// over each node's in-edges.
 // CHECK-LABEL: func.func private @diffuse_step_kernel0(
 // CHECK-SAME: %[[SLOTS:[a-z0-9]+]]: !llvm.ptr, %[[N:[a-z0-9]+]]: index, %[[E:[a-z0-9]+]]: index, %[[DT:[a-z0-9]+]]: f64)
 // CHECK: %[[ROW:.*]] = grade.slot %[[SLOTS]][0]
@@ -19,7 +22,12 @@
 // CHECK: %[[X:.*]] = grade.slot %[[SLOTS]][7], %[[N]]
 // CHECK: %[[STATUS:.*]] = grade.slot %[[SLOTS]][9]
 // CHECK: %[[OUT:.*]] = grade.slot %[[SLOTS]][8], %[[N]]
-// CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// CHECK: %[[CHUNKS:.*]] = arith.constant 256 : index
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[CHUNKS]])
+// CHECK:   scf.while
+// CHECK:     memref.load %[[ROW]]
+// CHECK:   scf.while
+// CHECK:   scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:   %[[B:.*]] = memref.load %[[ROW]][%[[I]]]
 // CHECK:   %[[SUM:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64)
 // Node numbers are 32-bit (index-bits=32, the default), recorded on the

@@ -272,3 +272,18 @@ grade.model @m {
     gk.store %t to @x : f64
   }
 }
+
+// -----
+
+// A kernel runs over blocks (global reductions) or over balanced chunks.
+// expected-error @+1 {{'gk.func' op runs over blocks or over balanced chunks, not both}}
+gk.func @both over blocks(1024) (%g : !grade.graph uniform, %x : !grade.field<node, f64> local) -> (!grade.field<node, f64>) passes 0 attributes {balanced_chunks = 4 : i64} {
+  gk.yield %x : !grade.field<node, f64>
+}
+
+// -----
+
+// expected-error @+1 {{the number of chunks must be positive}}
+gk.func @none over balanced(0) (%g : !grade.graph uniform, %x : !grade.field<node, f64> local) -> (!grade.field<node, f64>) passes 0 {
+  gk.yield %x : !grade.field<node, f64>
+}

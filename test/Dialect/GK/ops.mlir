@@ -18,6 +18,13 @@ gk.func @k over blocks(1024) (%g : !grade.graph uniform, %x : !grade.field<node,
   gk.yield %y, %m : !grade.field<node, 4xf32>, f32
 }
 
+// CHECK-LABEL: gk.func @balanced over balanced(256) (%g : !grade.graph uniform, %c1 : !grade.field<node, f32> both) -> (!grade.field<node, f32> in @tmp1) passes 1 {
+gk.func @balanced over balanced(256) (%g : !grade.graph uniform, %x : !grade.field<node, f32> both) -> (!grade.field<node, f32> in @tmp1) passes 1 {
+  %xs = grade.gather src %g, %x : !grade.field<node, f32> -> !grade.field<edge, f32>
+  %s = grade.reduce sum %g, %xs {gk.pass = 0 : i64} : !grade.field<edge, f32> -> !grade.field<node, f32>
+  gk.yield %s : !grade.field<node, f32>
+}
+
 // CHECK-LABEL: grade.model @m
 // CHECK: gk.entry "step" {
 // CHECK-NEXT: ^bb0(%G: !grade.graph, %t: f64, %dt: f64):
