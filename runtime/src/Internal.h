@@ -204,6 +204,15 @@ grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
                           const std::vector<int64_t> &dst,
                           const double *weights, grade_graph_t **out);
 
+/// The permutation (node i becomes permutation[i]) of `method`, a
+/// grade_reorder_t other than AUTO (reorder.cpp).
+grade_status_t reorderNodes(const grade_graph &graph, int32_t method,
+                            std::vector<int64_t> &permutation);
+
+/// The largest |src - dst| over the edges, with node i numbered
+/// permutation[i] (null: i).
+int64_t graphBandwidth(const grade_graph &graph, const int64_t *permutation);
+
 //===----------------------------------------------------------------------===//
 // Symmetry (symmetry.cpp)
 //===----------------------------------------------------------------------===//
