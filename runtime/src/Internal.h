@@ -209,6 +209,15 @@ grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
 grade_status_t reorderNodes(const grade_graph &graph, int32_t method,
                             std::vector<int64_t> &permutation);
 
+/// The graph with node i relabelled permutation[i] (a valid permutation),
+/// as grade_graph_permute gives it: the caller's edge order is kept, so
+/// that edge fields in that order carry over. `basePosition` gets, for
+/// each new CSR position, the edge's CSR position in `graph`.
+grade_status_t relabelGraph(const grade_graph &graph,
+                            const std::vector<int64_t> &permutation,
+                            grade_graph_t **out,
+                            std::vector<int64_t> &basePosition);
+
 /// The largest |src - dst| over the edges, with node i numbered
 /// permutation[i] (null: i).
 int64_t graphBandwidth(const grade_graph &graph, const int64_t *permutation);

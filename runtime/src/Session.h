@@ -41,6 +41,16 @@ struct Buffer {
     else
       alignedFree(pointer);
   }
+  /// Reallocates (uninitialised) unless the size is unchanged, keeping the
+  /// contents then; false when out of memory.
+  bool ensure(size_t size) {
+    if (data && size == bytes)
+      return true;
+    release(data);
+    data = allocate(size ? size : 1);
+    bytes = data ? size : 0;
+    return data != nullptr;
+  }
   /// Reallocates (zeroed) unless the size is unchanged; false when out of
   /// memory.
   bool resize(size_t size) {
@@ -132,6 +142,9 @@ struct grade_session {
   /// start vectors are defined on the latter, so that they do not depend on
   /// the ordering).
   std::vector<int64_t> baseEdge;
+  /// CsrStates' scratch per state, for outputs [0] and inputs [1], kept
+  /// between calls (eval_rhs_into is called once per step by some hosts).
+  std::vector<Buffer> callerScratch[2];
   /// Per descriptor field: a state's own (rtol, atol) for adaptive schemes
   /// (0: the integration's).
   std::vector<std::pair<double, double>> stateTolerance;
@@ -249,7 +262,7 @@ public:
 private:
   grade_session &s;
   std::vector<void *> caller; ///< the caller's buffers, as given
-  std::vector<Buffer> scratch;
+  std::vector<Buffer> *scratch = nullptr; ///< the session's, per state
   struct Permuted {
     size_t state;
     int32_t kind;

@@ -650,10 +650,11 @@ grade_status_t bindOrdered(grade_session &s, const grade_graph_t *graph) {
     void operator()(grade_graph_t *g) const { grade_graph_free(g); }
   };
   std::unique_ptr<grade_graph_t, GraphFree> relabelled;
+  std::vector<int64_t> baseEdge;
   if (!permutation.empty()) {
     grade_graph_t *out = nullptr;
     if (grade_status_t status =
-            grade_graph_permute(graph, permutation.data(), &out))
+            relabelGraph(*graph, permutation, &out, baseEdge))
       return status;
     relabelled.reset(out);
   }
@@ -671,14 +672,7 @@ grade_status_t bindOrdered(grade_session &s, const grade_graph_t *graph) {
     s.nodeOrder.resize(s.nodePosition.size());
     for (size_t i = 0; i < s.nodePosition.size(); ++i)
       s.nodeOrder[size_t(s.nodePosition[i])] = int64_t(i);
-    // Caller's edge k sits at graph->edgePosition[k] as given, and at
-    // relabelled->edgePosition[k] now.
-    const std::vector<int64_t> &given = graph->edgePosition,
-                               &now = relabelled->edgePosition;
-    s.baseEdge.resize(size_t(s.numEdges));
-    for (int64_t k = 0; k < s.numEdges; ++k)
-      s.baseEdge[size_t(now.empty() ? k : now[size_t(k)])] =
-          given.empty() ? k : given[size_t(k)];
+    s.baseEdge = std::move(baseEdge);
   }
   if (keepsNodes && previous != s.nodePosition) {
     // old row of caller node i: previous[i] (or i); new row: nodePosition.
@@ -1137,24 +1131,25 @@ CsrStates::CsrStates(grade_session &s, std::vector<void *> &buffers,
                               grade_dtype_size(field.dtype)});
     ++state;
   }
-  scratch = std::vector<Buffer>(permuted.size());
-  for (size_t k = 0; k < permuted.size(); ++k) {
-    const Permuted &item = permuted[k];
-    if (!scratch[k].resize(item.rowBytes * size_t(rowsOf(s, item.kind))))
+  scratch = &s.callerScratch[input ? 1 : 0];
+  if (scratch->size() != buffers.size())
+    *scratch = std::vector<Buffer>(buffers.size());
+  for (const Permuted &item : permuted) {
+    Buffer &buffer = (*scratch)[item.state];
+    // Every row is written: by the permutation below, or by the entry.
+    if (!buffer.ensure(item.rowBytes * size_t(rowsOf(s, item.kind))))
       throw std::bad_alloc();
     if (input)
-      permuteRows(s, item.kind, caller[item.state], scratch[k].data,
-                  item.rowBytes, true);
-    buffers[item.state] = scratch[k].data;
+      permuteRows(s, item.kind, caller[item.state], buffer.data, item.rowBytes,
+                  true);
+    buffers[item.state] = buffer.data;
   }
 }
 
 void CsrStates::finish() {
-  for (size_t k = 0; k < permuted.size(); ++k) {
-    const Permuted &item = permuted[k];
-    permuteRows(s, item.kind, scratch[k].data, caller[item.state],
+  for (const Permuted &item : permuted)
+    permuteRows(s, item.kind, (*scratch)[item.state].data, caller[item.state],
                 item.rowBytes, false);
-  }
 }
 
 
