@@ -50,7 +50,8 @@ def parse():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
     p.add_argument("--data", default=os.path.join(ROOT, "../shared/data"))
-    p.add_argument("--graphs", default="cora,random,mesh")
+    p.add_argument("--graphs",
+                   default="cora,small-mesh,mesh,ordered-mesh,random,powerlaw")
     p.add_argument("--mesh", default="400x400")
     return p.parse_args()
 
@@ -92,6 +93,24 @@ def ordering(graph, method):
     return permutation
 
 
+def csr(graph):
+    n = RT.grade_graph_num_nodes(graph)
+    e = RT.grade_graph_num_edges(graph)
+    row = np.ctypeslib.as_array(
+        ctypes.cast(RT.grade_graph_row_ptr(graph),
+                    ctypes.POINTER(ctypes.c_int64)), (n + 1,)).copy()
+    col = np.ctypeslib.as_array(
+        ctypes.cast(RT.grade_graph_col_idx(graph),
+                    ctypes.POINTER(ctypes.c_int64)), (max(e, 1),))[:e].copy()
+    return row, col
+
+
+def mean_span(graph):
+    row, col = csr(graph)
+    dst = np.repeat(np.arange(len(row) - 1), np.diff(row))
+    return float(np.abs(col - dst).mean()) if len(col) else 0.0
+
+
 def graphs():
     for which in ARGS.graphs.split(","):
         g = P()
@@ -108,14 +127,33 @@ def graphs():
             src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
             keep = src != dst
             yield "random graph", gradert.grade_graph(n, src[keep], dst[keep])
-        elif which == "mesh":
-            ok(RT.grade_graph_generate(("trimesh:" + ARGS.mesh).encode(),
-                                       ctypes.byref(g)))
+        elif which == "powerlaw":
+            # Skewed degrees without locality: both ends of each of 1.24M
+            # undirected edges drawn with P(i) ~ (i + 1)^-0.8, both
+            # directions kept, nodes relabelled at random (hubs scattered).
+            rng = np.random.default_rng(13)
+            n, m = 169343, 1242470
+            p = (np.arange(n) + 1.0) ** -0.8
+            p /= p.sum()
+            a, b = rng.choice(n, m, p=p), rng.choice(n, m, p=p)
+            keep = a != b
+            a, b = a[keep], b[keep]
+            label = rng.permutation(n)
+            src = label[np.concatenate([a, b])]
+            dst = label[np.concatenate([b, a])]
+            yield "power-law graph", gradert.grade_graph(n, src, dst)
+        elif which in ("mesh", "ordered-mesh", "small-mesh"):
+            spec = "trimesh:" + (ARGS.mesh if which != "small-mesh" else "60x60")
+            ok(RT.grade_graph_generate(spec.encode(), ctypes.byref(g)))
+            if which == "ordered-mesh":
+                yield spec + " (row by row)", g
+                continue
             n = RT.grade_graph_num_nodes(g)
             scramble = np.random.default_rng(5).permutation(n).astype(np.int64)
-            yield "scrambled trimesh:" + ARGS.mesh, permuted(g, scramble)
+            yield "scrambled " + spec, permuted(g, scramble)
         else:
-            sys.exit("unknown graph '%s' (cora, random, mesh)" % which)
+            sys.exit("unknown graph '%s' (cora, random, powerlaw, mesh, "
+                     "ordered-mesh, small-mesh)" % which)
 
 
 class Run:
@@ -129,7 +167,8 @@ class Run:
         start = time.perf_counter()
         ok(RT.grade_session_bind_graph(self.s, graph))
         self.bind_seconds = time.perf_counter() - start
-        assert RT.grade_session_reorder(self.s) == method
+        self.used = RT.grade_session_reorder(self.s)
+        assert method == 0 or self.used == method
         self.bound = []
         for name, array in bindings.items():
             t = tensor(array)
@@ -183,9 +222,12 @@ def main():
                 start = time.perf_counter()
                 permutation = ordering(graph, code)
                 costs.append(time.perf_counter() - start)
-            band = RT.grade_graph_bandwidth(permuted(graph, permutation))
-            print("  %-6s bandwidth %8d   ordering %8.2f ms" %
-                  (method, band, 1e3 * min(costs)))
+            relabelled = permuted(graph, permutation)
+            band = RT.grade_graph_bandwidth(relabelled)
+            print("  %-6s bandwidth %8d   mean |src - dst| %10.1f   ordering "
+                  "%8.2f ms" % (method, band, mean_span(relabelled),
+                                1e3 * min(costs)))
+            RT.grade_graph_free(relabelled)
         rng = np.random.default_rng(4)
         w = rng.uniform(0.5, 1.5, e)
         x0h = rng.standard_normal(n)
@@ -193,16 +235,8 @@ def main():
         wq = rng.normal(scale=0.25, size=(64, 16)).astype(np.float32)
         wk = rng.normal(scale=0.25, size=(64, 16)).astype(np.float32)
         # Heat reads weights: a weighted copy of the graph (edge order: CSR).
-        src = np.empty(e, np.int64)
-        dst = np.empty(e, np.int64)
-        row = np.ctypeslib.as_array(
-            ctypes.cast(RT.grade_graph_row_ptr(graph),
-                        ctypes.POINTER(ctypes.c_int64)), (n + 1,))
-        col = np.ctypeslib.as_array(
-            ctypes.cast(RT.grade_graph_col_idx(graph),
-                        ctypes.POINTER(ctypes.c_int64)), (e,))
-        src[:] = col
-        dst[:] = np.repeat(np.arange(n), np.diff(row))
+        row, src = csr(graph)
+        dst = np.repeat(np.arange(n), np.diff(row)).astype(np.int64)
         weighted = gradert.grade_graph(n, src, dst, w)
         models = {
             "heat": lambda code: Run(heat, weighted, code, {"x0": x0h}, 0,
@@ -211,7 +245,12 @@ def main():
                                         {"x0": x0g, "Wq": wq, "Wk": wk}, 64,
                                         np.float32, 1, 0.5),
         }
+        names = {code: m for m, code in METHODS.items()}
         for model, make in models.items():
+            auto = make(0)
+            print("  %s: auto picks %s (bind %.2f ms)" % (
+                model, names[auto.used], 1e3 * auto.bind_seconds))
+            auto.close()
             runs = {m: make(code) for m, code in METHODS.items()}
             # Same results in every order (to rounding).
             shape = (n, 64) if model == "grand_l" else (n,)

@@ -218,6 +218,15 @@ grade_status_t relabelGraph(const grade_graph &graph,
                             grade_graph_t **out,
                             std::vector<int64_t> &basePosition);
 
+/// The mean |src - dst| over the edges (0 without edges), with node i
+/// numbered permutation[i] (null: i): how far apart the rows a kernel
+/// reads for one node lie on average.
+double meanEdgeSpan(const grade_graph &graph, const int64_t *permutation);
+
+/// The coefficient of variation (standard deviation / mean) of the nodes'
+/// in-degrees; 0 without edges.
+double inDegreeVariation(const grade_graph &graph);
+
 /// The largest |src - dst| over the edges, with node i numbered
 /// permutation[i] (null: i).
 int64_t graphBandwidth(const grade_graph &graph, const int64_t *permutation);

@@ -15,6 +15,7 @@
 #include "Internal.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -299,6 +300,34 @@ grade_status_t grade::rt::relabelGraph(const grade_graph &graph,
     result->edgePosition = {};
   *out = result.release();
   return nullptr;
+}
+
+double grade::rt::meanEdgeSpan(const grade_graph &graph,
+                                const int64_t *permutation) {
+  if (graph.numEdges == 0)
+    return 0;
+  double total = 0;
+  for (int64_t dst = 0; dst < graph.numNodes; ++dst) {
+    int64_t d = permutation ? permutation[dst] : dst;
+    for (int64_t e = graph.rowPtr[size_t(dst)];
+         e < graph.rowPtr[size_t(dst) + 1]; ++e) {
+      int64_t src = graph.colIdx[size_t(e)];
+      int64_t s = permutation ? permutation[src] : src;
+      total += double(s > d ? s - d : d - s);
+    }
+  }
+  return total / double(graph.numEdges);
+}
+
+double grade::rt::inDegreeVariation(const grade_graph &graph) {
+  if (graph.numNodes == 0 || graph.numEdges == 0)
+    return 0;
+  double mean = double(graph.numEdges) / double(graph.numNodes), sum = 0;
+  for (int64_t i = 0; i < graph.numNodes; ++i) {
+    double d = double(graph.rowPtr[size_t(i) + 1] - graph.rowPtr[size_t(i)]);
+    sum += (d - mean) * (d - mean);
+  }
+  return std::sqrt(sum / double(graph.numNodes)) / mean;
 }
 
 //===----------------------------------------------------------------------===//

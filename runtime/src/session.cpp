@@ -558,25 +558,23 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
 // Node reordering
 //===----------------------------------------------------------------------===//
 
-/// The last-level cache the automatic ordering weighs node data against:
-/// $GRADE_CACHE_BYTES if set (tests, and hosts that know better), else the
-/// L3 (or L2) size the C library reports, else 32 MiB.
-uint64_t lastLevelCache() {
+/// The cache the automatic ordering weighs node data against: the
+/// per-core L2 (a virtual machine's L3 size is often the whole socket's,
+/// several times what one core can use), $GRADE_CACHE_BYTES if set (tests,
+/// and hosts that know better), else 1 MiB.
+uint64_t cacheBytes() {
   if (const char *env = std::getenv("GRADE_CACHE_BYTES")) {
     char *end = nullptr;
     unsigned long long value = std::strtoull(env, &end, 10);
     if (end != env && *end == '\0')
       return value;
   }
-#ifdef _SC_LEVEL3_CACHE_SIZE
-  long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  if (l3 > 0)
-    return uint64_t(l3);
+#ifdef _SC_LEVEL2_CACHE_SIZE
   long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   if (l2 > 0)
     return uint64_t(l2);
 #endif
-  return uint64_t(32) << 20;
+  return uint64_t(1) << 20;
 }
 
 /// Bytes per node of every node buffer in the slot table (fields,
@@ -597,9 +595,14 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
   return total;
 }
 
-/// The bandwidth RCM must at least divide the graph's by for AUTO to use
-/// it (docs/runtime.md, "Node reordering").
-constexpr int64_t kBandwidthGain = 4;
+/// AUTO's rule (docs/runtime.md, "Node reordering", from the
+/// measurements of bench/reorder.py): RCM where the node buffers outgrow
+/// the cache and RCM divides the mean edge span |src - dst| by at least
+/// kSpanGain (a mesh or other graph with locality that its numbering
+/// hides); else the degree order where the in-degrees are skewed (their
+/// coefficient of variation at least kSkewedDegrees: hubs, power laws);
+/// else the caller's order.
+constexpr double kSpanGain = 4, kSkewedDegrees = 1;
 
 /// The ordering `method` of `graph` for session `s` (AUTO resolved by the
 /// measured rule) and its permutation, empty for the caller's order.
@@ -608,20 +611,24 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
   method = s.reorder;
   permutation.clear();
   if (method == GRADE_REORDER_AUTO) {
-    uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
     method = GRADE_REORDER_NONE;
-    if (bytes <= lastLevelCache())
-      return nullptr;
-    if (grade_status_t status =
-            reorderNodes(graph, GRADE_REORDER_RCM, permutation))
-      return status;
-    int64_t before = graphBandwidth(graph, nullptr);
-    int64_t after = graphBandwidth(graph, permutation.data());
-    if (after * kBandwidthGain > before) {
-      permutation.clear();
-      return nullptr;
+    uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
+    if (bytes > cacheBytes()) {
+      if (grade_status_t status =
+              reorderNodes(graph, GRADE_REORDER_RCM, permutation))
+        return status;
+      if (meanEdgeSpan(graph, permutation.data()) * kSpanGain <=
+          meanEdgeSpan(graph, nullptr))
+        method = GRADE_REORDER_RCM;
+      else
+        permutation.clear();
     }
-    method = GRADE_REORDER_RCM;
+    if (method == GRADE_REORDER_NONE &&
+        inDegreeVariation(graph) >= kSkewedDegrees) {
+      method = GRADE_REORDER_DEGREE;
+      if (grade_status_t status = reorderNodes(graph, method, permutation))
+        return status;
+    }
   } else if (method != GRADE_REORDER_NONE) {
     if (grade_status_t status = reorderNodes(graph, method, permutation))
       return status;

@@ -413,6 +413,23 @@ TEST_F(ReorderSessionTest, AutoWeighsTheCacheAndTheBandwidth) {
   EXPECT_EQ(grade_session_reorder(s), GRADE_REORDER_AUTO);
   ASSERT_EQ(statusString(grade_session_bind_graph(s, graph.get())), "ok");
   EXPECT_EQ(grade_session_reorder(s), GRADE_REORDER_NONE);
+  // Skewed in-degrees (a hub that every node feeds, on a path): the degree
+  // order, whatever the size.
+  std::vector<int64_t> src, dst;
+  for (int64_t i = 1; i < 64; ++i) {
+    src.push_back(i), dst.push_back(0);
+    src.push_back(i), dst.push_back(i - 1);
+    src.push_back(i - 1), dst.push_back(i);
+  }
+  grade_graph_t *raw = nullptr;
+  ASSERT_EQ(statusString(grade_graph_create_edges(64, int64_t(src.size()),
+                                                  src.data(), dst.data(),
+                                                  nullptr, &raw)),
+            "ok");
+  GraphPtr hub(raw);
+  grade_session_t *skewed = open(GRADE_REORDER_AUTO);
+  ASSERT_EQ(statusString(grade_session_bind_graph(skewed, hub.get())), "ok");
+  EXPECT_EQ(grade_session_reorder(skewed), GRADE_REORDER_DEGREE);
   // With no cache to speak of, RCM where it shrinks the bandwidth enough
   // (the scrambled grid), not where it cannot (a random graph).
   setenv("GRADE_CACHE_BYTES", "0", 1);
