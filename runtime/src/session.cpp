@@ -596,12 +596,13 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
 }
 
 /// AUTO's rule (docs/runtime.md, "Node reordering", from the
-/// measurements of bench/reorder.py): RCM where the node buffers outgrow
-/// the cache and RCM divides the mean edge span |src - dst| by at least
-/// kSpanGain (a mesh or other graph with locality that its numbering
-/// hides); else the degree order where the in-degrees are skewed (their
-/// coefficient of variation at least kSkewedDegrees: hubs, power laws);
-/// else the caller's order.
+/// measurements of bench/reorder.py): the degree order where the
+/// in-degrees are skewed (their coefficient of variation at least
+/// kSkewedDegrees: hubs, power laws; cheap to test and to compute, so
+/// first); else RCM where the node buffers outgrow the cache and RCM
+/// divides the mean edge span |src - dst| by at least kSpanGain (a mesh or
+/// another graph with locality that its numbering hides); else the
+/// caller's order.
 constexpr double kSpanGain = 4, kSkewedDegrees = 1;
 
 /// The ordering `method` of `graph` for session `s` (AUTO resolved by the
@@ -613,7 +614,11 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
   if (method == GRADE_REORDER_AUTO) {
     method = GRADE_REORDER_NONE;
     uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
-    if (bytes > cacheBytes()) {
+    if (inDegreeVariation(graph) >= kSkewedDegrees) {
+      method = GRADE_REORDER_DEGREE;
+      if (grade_status_t status = reorderNodes(graph, method, permutation))
+        return status;
+    } else if (bytes > cacheBytes()) {
       if (grade_status_t status =
               reorderNodes(graph, GRADE_REORDER_RCM, permutation))
         return status;
@@ -622,12 +627,6 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
         method = GRADE_REORDER_RCM;
       else
         permutation.clear();
-    }
-    if (method == GRADE_REORDER_NONE &&
-        inDegreeVariation(graph) >= kSkewedDegrees) {
-      method = GRADE_REORDER_DEGREE;
-      if (grade_status_t status = reorderNodes(graph, method, permutation))
-        return status;
     }
   } else if (method != GRADE_REORDER_NONE) {
     if (grade_status_t status = reorderNodes(graph, method, permutation))

@@ -291,9 +291,11 @@ grade_graph_edge_positions(const grade_graph_t *graph);
  *  field crosses the API in the caller's order; only the order of the
  *  kernels' memory, and of the additions over a node's in-edges, changes. */
 typedef enum grade_reorder {
-  /** The measured rule of docs/runtime.md ("Node reordering"): reverse
-   *  Cuthill-McKee when it shrinks the graph's bandwidth and the node
-   *  fields outgrow the last-level cache, else none. The default. */
+  /** The measured rule of docs/runtime.md ("Node reordering"): DEGREE
+   *  where the in-degrees are skewed (coefficient of variation >= 1),
+   *  else RCM where the node buffers outgrow the L2 cache and RCM divides
+   *  the mean |src - dst| over the edges by 4 or more, else NONE. The
+   *  default. */
   GRADE_REORDER_AUTO = 0,
   /** The caller's order. */
   GRADE_REORDER_NONE = 1,
