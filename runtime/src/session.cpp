@@ -147,15 +147,20 @@ int32_t defaultThreads(const grade_model_descriptor_t &desc) {
 
 /// The thread count for the next kernels: the caller's, or one per
 /// kWorkPerThread work items up to the OpenMP default.
-int32_t threadsFor(const grade_session &s) {
+int32_t threadsFor(const grade_session &s, int64_t numNodes,
+                   int64_t numEdges) {
   if (s.threads > 0)
     return s.threads;
   int32_t available = defaultThreads(*s.desc);
   int64_t work = 0;
-  if (__builtin_mul_overflow(s.numNodes + s.numEdges, s.stateWidth, &work))
+  if (__builtin_mul_overflow(numNodes + numEdges, s.stateWidth, &work))
     work = INT64_MAX;
   int64_t wanted = work / kWorkPerThread;
   return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
+}
+
+int32_t threadsFor(const grade_session &s) {
+  return threadsFor(s, s.numNodes, s.numEdges);
 }
 
 /// The entry point of `kind`, or null (an implicit scheme has no step, an
@@ -596,13 +601,15 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
 }
 
 /// AUTO's rule (docs/runtime.md, "Node reordering", from the
-/// measurements of bench/reorder.py): the degree order where the
-/// in-degrees are skewed (their coefficient of variation at least
-/// kSkewedDegrees: hubs, power laws; cheap to test and to compute, so
-/// first); else RCM where the node buffers outgrow the cache and RCM
-/// divides the mean edge span |src - dst| by at least kSpanGain (a mesh or
-/// another graph with locality that its numbering hides); else the
-/// caller's order.
+/// measurements of bench/reorder.py), on the CPU: the degree order where
+/// the kernels run on one thread and the in-degrees are skewed (their
+/// coefficient of variation at least kSkewedDegrees: hubs, power laws;
+/// cheap to test and to compute, so first; on several threads the
+/// kernels' equal row ranges would put the long rows all on the first);
+/// else RCM where the node buffers outgrow the cache and RCM divides the
+/// mean edge span |src - dst| by at least kSpanGain (a mesh or another
+/// graph with locality that its numbering hides); else the caller's
+/// order. On a GPU, where nothing was measured, the caller's order.
 constexpr double kSpanGain = 4, kSkewedDegrees = 1;
 
 /// The ordering `method` of `graph` for session `s` (AUTO resolved by the
@@ -613,8 +620,11 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
   permutation.clear();
   if (method == GRADE_REORDER_AUTO) {
     method = GRADE_REORDER_NONE;
+    if (s.gpu)
+      return nullptr;
     uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
-    if (inDegreeVariation(graph) >= kSkewedDegrees) {
+    if (threadsFor(s, graph.numNodes, graph.numEdges) == 1 &&
+        inDegreeVariation(graph) >= kSkewedDegrees) {
       method = GRADE_REORDER_DEGREE;
       if (grade_status_t status = reorderNodes(graph, method, permutation))
         return status;

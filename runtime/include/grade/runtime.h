@@ -291,10 +291,12 @@ grade_graph_edge_positions(const grade_graph_t *graph);
  *  field crosses the API in the caller's order; only the order of the
  *  kernels' memory, and of the additions over a node's in-edges, changes. */
 typedef enum grade_reorder {
-  /** The measured rule of docs/runtime.md ("Node reordering"): DEGREE
-   *  where the in-degrees are skewed (coefficient of variation >= 1),
-   *  else RCM where the node buffers outgrow the L2 cache and RCM divides
-   *  the mean |src - dst| over the edges by 4 or more, else NONE. The
+  /** The measured rule of docs/runtime.md ("Node reordering"), on the
+   *  CPU: DEGREE where the kernels run on one thread (the count
+   *  grade_session_threads gives for the graph) and the in-degrees are
+   *  skewed (coefficient of variation >= 1), else RCM where the node
+   *  buffers outgrow the L2 cache and RCM divides the mean |src - dst|
+   *  over the edges by 4 or more, else NONE; NONE on a GPU. The
    *  default. */
   GRADE_REORDER_AUTO = 0,
   /** The caller's order. */
