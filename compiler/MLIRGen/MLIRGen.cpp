@@ -106,7 +106,8 @@ private:
   void emitDecls() {
     const ast::GraphDecl &graph = model.getGraph();
     auto graphOp = GraphOp::create(builder, loc(graph.getLoc()),
-                                   graph.getName(), TypeAttr(), StringAttr());
+                                   graph.getName(), TypeAttr(), TypeAttr(),
+                                   StringAttr());
     if (const auto &graphDefault = graph.getDefault()) {
       std::string spec = graphDefault->points.empty()
                              ? "gen:" + graphDefault->spec

@@ -69,6 +69,11 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
       llvm::cl::desc("prefetch the rows read at the other end of the edges "
                      "(cpu)"),
       llvm::cl::init(true)};
+  Option<unsigned> indexBits{
+      *this, "index-bits",
+      llvm::cl::desc("width of the node numbers in the graph arrays: 32 "
+                     "(default) or 64"),
+      llvm::cl::init(32)};
 };
 } // namespace
 
@@ -154,6 +159,7 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
     return failure();
   options.optLevel = parsed.optLevel;
   options.prefetch = parsed.prefetch;
+  options.indexBits = parsed.indexBits;
   return success();
 }
 
@@ -166,6 +172,11 @@ LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
   if (options.optLevel > 3) {
     error = "optimisation level " + std::to_string(options.optLevel) +
             " is out of range (0 to 3)";
+    return failure();
+  }
+  if (options.indexBits != 32 && options.indexBits != 64) {
+    error = "node indices of " + std::to_string(options.indexBits) +
+            " bits are not supported (32 or 64)";
     return failure();
   }
   return success();
@@ -199,6 +210,7 @@ void grade::buildLoweringPipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
   ConvertGKToSCFOptions scf;
   scf.prefetch = options.prefetch;
+  scf.indexBits = options.indexBits;
   scf.cpu = options.cpu;
   scf.cuda = !options.cudaChips.empty();
   pm.addPass(createConvertGKToSCF(scf));
@@ -303,7 +315,8 @@ void grade::registerGradePassesAndPipelines() {
   registerPassPipeline(
       "grade-pipeline",
       "grade to the LLVM dialect for the targets (options: "
-      "target=cpu|cuda|cuda:sm_XX|a list, opt-level=0..3)",
+      "target=cpu|cuda|cuda:sm_XX|a list, opt-level=0..3, "
+      "index-bits=32|64)",
       [](OpPassManager &pm, StringRef text,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         PipelineOptions options;

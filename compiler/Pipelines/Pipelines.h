@@ -75,6 +75,10 @@ struct PipelineOptions {
   /// CPU: prefetch the rows read at the other end of the edges
   /// (convert-gk-to-scf's `prefetch`).
   bool prefetch = true;
+  /// The width of the node numbers in the kernels' graph arrays, 32 or 64
+  /// (convert-gk-to-scf's `index-bits`): 32 halves the index traffic and
+  /// limits a graph to 2^31 - 1 nodes, which the runtime checks at bind.
+  unsigned indexBits = 32;
 };
 
 /// Parses a target list over `options`: `cpu`, `cuda` (sm_80),
@@ -86,7 +90,8 @@ mlir::LogicalResult parseTargets(llvm::StringRef text, PipelineOptions &options,
 /// The targets as parseTargets reads them ("cpu,cuda:sm_80,sm_90").
 std::string stringifyTargets(const PipelineOptions &options);
 
-/// Parses `target=LIST opt-level=N prefetch=BOOL` (any may be left out)
+/// Parses `target=LIST opt-level=N prefetch=BOOL index-bits=N` (any may be
+/// left out)
 /// over the defaults. On failure `error` says why.
 mlir::LogicalResult parsePipelineOptions(llvm::StringRef text,
                                          PipelineOptions &options,
@@ -128,7 +133,8 @@ void buildGradePipeline(mlir::OpPassManager &pm,
 /// Registers the grade passes and the pipelines above with the pass
 /// registry (`grade-opt-pipeline`, `grade-lowering-pipeline`,
 /// `grade-llvm-pipeline`, and `grade-pipeline` with the options
-/// `target=cpu|cuda`, `opt-level=0..3` and `prefetch=true|false`).
+/// `target=cpu|cuda`, `opt-level=0..3`, `prefetch=true|false` and
+/// `index-bits=32|64`).
 void registerGradePassesAndPipelines();
 
 } // namespace grade

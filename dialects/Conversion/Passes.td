@@ -55,6 +55,11 @@ def ConvertGKToSCF : Pass<"convert-gk-to-scf", "::mlir::ModuleOp"> {
     `gradegen_cuda_entry_<kind>` (attribute `grade.gpu_entry`), calling
     `<kernel>_cuda` (attribute `grade.gpu_kernel`, no prefetches), for
     convert-kernels-to-gpu; `cpu=false` leaves out the CPU flavour.
+
+    Node numbers in the graph arrays (in-edge sources, out-edge targets)
+    are `i32` (`index-bits=32`, the default) or `i64`; the pass records the
+    choice on the model's `grade.graph` (`index(i32)`), where the library's
+    descriptor reads it. A graph that declares its index type keeps it.
   }];
   let options = [
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
@@ -62,7 +67,10 @@ def ConvertGKToSCF : Pass<"convert-gk-to-scf", "::mlir::ModuleOp"> {
     Option<"cpu", "cpu", "bool", /*default=*/"true",
            "lower the entries for the CPU (gradegen_entry_<kind>)">,
     Option<"cuda", "cuda", "bool", /*default=*/"false",
-           "lower the entries for the GPU too (gradegen_cuda_entry_<kind>)">
+           "lower the entries for the GPU too (gradegen_cuda_entry_<kind>)">,
+    Option<"indexBits", "index-bits", "unsigned", /*default=*/"32",
+           "width of the node numbers in the graph arrays (32 or 64) where "
+           "the model's grade.graph does not declare it">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -376,6 +376,12 @@ std::string render(const grade_model_descriptor_t &desc) {
                        : slot.slot_kind == GRADE_SLOT_TANGENT    ? "tangent"
                        : slot.slot_kind == GRADE_SLOT_JVP        ? "jvp"
                                                                  : "unused");
+    // The graph arrays' element types: node numbers are i32 or i64
+    // (gradec --index-bits), weights the model's float type.
+    if (slot.slot_kind == GRADE_SLOT_GRAPH) {
+      json += ", \"dtype\": ";
+      appendString(json, grade_dtype_name(slot.dtype));
+    }
     json += "}";
   }
   json += numSlots > 0 ? "\n  ],\n  \"entries\": [" : "],\n  \"entries\": [";

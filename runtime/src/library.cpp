@@ -177,8 +177,12 @@ grade_status_t checkSlots(const char *path,
     case GRADE_SLOT_GRAPH:
       if (slot.index < GRADE_GRAPH_IN_OFFSETS || slot.index > GRADE_GRAPH_OUT_EDGES)
         return bad(format("unknown graph array %d", int(slot.index)));
+      // Node numbers may be 32-bit; offsets and edge numbers are 64-bit.
       if (slot.index == GRADE_GRAPH_WEIGHTS
               ? slot.dtype != desc->weight_dtype || !desc->graph_weighted
+          : slot.index == GRADE_GRAPH_IN_SOURCES ||
+                  slot.index == GRADE_GRAPH_OUT_TARGETS
+              ? slot.dtype != GRADE_DTYPE_I32 && slot.dtype != GRADE_DTYPE_I64
               : slot.dtype != GRADE_DTYPE_I64)
         return bad(format("graph array %d has dtype %d", int(slot.index),
                           int(slot.dtype)));

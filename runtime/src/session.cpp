@@ -432,12 +432,26 @@ grade_status_t requireJvp(const grade_session &s) {
 // Binding
 //===----------------------------------------------------------------------===//
 
+/// A node-number array of the slot table: int32 or int64 elements, as the
+/// slot's dtype says (gradec --index-bits).
+struct NodeIndexArray {
+  void *data = nullptr;
+  bool wide = true;
+  explicit operator bool() const { return data; }
+  void set(int64_t at, int64_t node) const {
+    if (wide)
+      static_cast<int64_t *>(data)[at] = node;
+    else
+      static_cast<int32_t *>(data)[at] = int32_t(node);
+  }
+};
+
 /// The transposed (CSC) index of `graph` into whichever of the three arrays
 /// are non-null: the out-edges of each node, ordered by CSR edge index (so
 /// that reductions over them add in a fixed order), in O(N + E).
 grade_status_t buildOutIndex(const grade_session &s, const grade_graph_t &graph,
                              std::vector<int64_t> &scratch, int64_t *outOffsets,
-                             int64_t *outTargets, int64_t *outEdges) {
+                             NodeIndexArray outTargets, int64_t *outEdges) {
   int64_t n = graph.numNodes, e = graph.numEdges;
   try {
     scratch.assign(size_t(n) + 1, 0);
@@ -460,7 +474,7 @@ grade_status_t buildOutIndex(const grade_session &s, const grade_graph_t &graph,
          ++k) {
       int64_t at = scratch[size_t(graph.colIdx[size_t(k)])]++;
       if (outTargets)
-        outTargets[at] = dst;
+        outTargets.set(at, dst);
       if (outEdges)
         outEdges[at] = k;
     }
@@ -478,6 +492,17 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
   bool sameEdges = s.graphBound && graph->numEdges == s.numEdges;
   s.graphBound = false;
   s.initialized = false;
+  // 32-bit node numbers (the default of gradec) hold 2^31 - 1 nodes.
+  for (int32_t i = 0; i < desc.num_slots; ++i)
+    if (desc.slots[i].slot_kind == GRADE_SLOT_GRAPH &&
+        desc.slots[i].dtype == GRADE_DTYPE_I32 &&
+        graph->numNodes > int64_t(INT32_MAX))
+      return makeStatus(
+          GRADE_ERROR_INVALID_ARGUMENT,
+          "model '%s' numbers nodes with 32-bit integers, which cannot "
+          "number a graph of %lld nodes; compile it with "
+          "'gradec --index-bits=64'",
+          desc.name, (long long)graph->numNodes);
   s.numNodes = graph->numNodes;
   s.numEdges = graph->numEdges;
   for (int32_t i = 0; i < desc.num_slots; ++i) {
@@ -505,7 +530,8 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
       s.bound[size_t(slot.index)] = 0;
   }
   // The transposed index, only if the model reads any of it.
-  int64_t *outOffsets = nullptr, *outTargets = nullptr, *outEdges = nullptr;
+  int64_t *outOffsets = nullptr, *outEdges = nullptr;
+  NodeIndexArray outTargets;
   std::vector<int64_t> scratch;
   for (int32_t i = 0; i < desc.num_slots; ++i) {
     const grade_slot_desc_t &slot = desc.slots[i];
@@ -515,7 +541,7 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
     if (slot.index == GRADE_GRAPH_OUT_OFFSETS)
       outOffsets = data;
     else if (slot.index == GRADE_GRAPH_OUT_TARGETS)
-      outTargets = data;
+      outTargets = {data, slot.dtype == GRADE_DTYPE_I64};
     else if (slot.index == GRADE_GRAPH_OUT_EDGES)
       outEdges = data;
   }
@@ -535,11 +561,16 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
       std::memcpy(data, graph->rowPtr.data(),
                   size_t(graph->numNodes + 1) * sizeof(int64_t));
       break;
-    case GRADE_GRAPH_IN_SOURCES:
-      if (graph->numEdges)
+    case GRADE_GRAPH_IN_SOURCES: {
+      NodeIndexArray sources{data, slot.dtype == GRADE_DTYPE_I64};
+      if (sources.wide && graph->numEdges)
         std::memcpy(data, graph->colIdx.data(),
                     size_t(graph->numEdges) * sizeof(int64_t));
+      else
+        for (int64_t e = 0; e < graph->numEdges; ++e)
+          sources.set(e, graph->colIdx[size_t(e)]);
       break;
+    }
     case GRADE_GRAPH_WEIGHTS: {
       // An unweighted graph reads as weight 1 on every edge.
       const double *weights = grade_graph_weights(graph);

@@ -169,6 +169,12 @@ static cl::opt<bool> prefetchRows(
     cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
              "default true, --prefetch=false turns it off)"),
     cl::init(true), cl::cat(category));
+static cl::opt<unsigned> indexBits(
+    "index-bits",
+    cl::desc("Width of the node numbers in the kernels' graph arrays: 32 "
+             "(default; graphs of up to 2^31 - 1 nodes, any number of "
+             "edges) or 64"),
+    cl::value_desc("32|64"), cl::init(32), cl::cat(category));
 static cl::opt<std::string> schemeName(
     "scheme",
     cl::desc("A built-in scheme instead of the model's solve clause "
@@ -822,6 +828,7 @@ int compileMain(const char *argv0) {
     if (succeeded(parseTargets(targetName, pipelineOptions, error))) {
       pipelineOptions.optLevel = optLevel;
       pipelineOptions.prefetch = prefetchRows;
+      pipelineOptions.indexBits = indexBits;
       pipelineOptions.cudaPath = cudaPath;
       pipelineOptions.gpuEmulation = gpuEmulation;
       pipelineOptions.gpuSchedule = gpuSchedule;

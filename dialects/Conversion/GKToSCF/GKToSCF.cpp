@@ -69,10 +69,15 @@ constexpr StringLiteral kOutEdgesAttr = "grade.out_edges";
 /// (after the declarations' slots) that checked kernels flag.
 constexpr StringLiteral kStatusAttr = "grade.status_slot";
 
-bool isIndexSlot(int slot) {
-  return slot == kRowPtrSlot || slot == kColIdxSlot ||
-         slot == kOutOffsetsSlot || slot == kOutTargetsSlot ||
+/// Offsets and edge numbers: always i64.
+bool isOffsetSlot(int slot) {
+  return slot == kRowPtrSlot || slot == kOutOffsetsSlot ||
          slot == kOutEdgesSlot;
+}
+
+/// Node numbers: the graph's index type.
+bool isNodeIndexSlot(int slot) {
+  return slot == kColIdxSlot || slot == kOutTargetsSlot;
 }
 
 int64_t numFeatures(Type type) { return getNumElements(getFeatureShape(type)); }
@@ -94,6 +99,12 @@ public:
   int getSlot(StringRef decl) const {
     auto it = slotOf.find(decl);
     return it == slotOf.end() ? -1 : it->second;
+  }
+  /// The element type of the node numbers in the graph arrays.
+  IntegerType getNodeIndexType() {
+    GraphOp graph = model.getGraphOp();
+    return graph ? graph.getNodeIndexType()
+                 : IntegerType::get(model.getContext(), 64);
   }
   Type getSlotType(int slot) const {
     return slotTypes[slot - kFirstDeclSlot];
@@ -124,8 +135,10 @@ private:
   /// The memref type of a slot (flat, dynamic size).
   MemRefType slotMemRefType(int slot) {
     Type element;
-    if (isIndexSlot(slot))
+    if (isOffsetSlot(slot))
       element = IntegerType::get(entryOp->getContext(), 64);
+    else if (isNodeIndexSlot(slot))
+      element = lowering.getNodeIndexType();
     else if (slot == lowering.getStatusSlot())
       element = IntegerType::get(entryOp->getContext(), 32);
     else if (slot == kWeightsSlot)
@@ -762,6 +775,15 @@ struct ConvertGKToSCFPass
                           "first");
         return signalPassFailure();
       }
+      if (indexBits != 32 && indexBits != 64) {
+        model.emitOpError("cannot number nodes with ")
+            << indexBits.getValue() << "-bit integers; index-bits is 32 or 64";
+        return signalPassFailure();
+      }
+      GraphOp graph = model.getGraphOp();
+      if (graph && !graph.getIndexType())
+        graph.setIndexTypeAttr(
+            TypeAttr::get(IntegerType::get(&getContext(), indexBits)));
       ModelLowering lowering(model);
       for (auto entry : llvm::make_early_inc_range(
                model.getBody().front().getOps<gk::EntryOp>())) {

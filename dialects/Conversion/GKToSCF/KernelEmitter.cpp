@@ -334,11 +334,12 @@ private:
                                      builder.getFloatAttr(type, value));
   }
 
-  /// memref<?xi64>[index] as an index.
+  /// memref<?xi64>[index] or memref<?xi32>[index] (node numbers) as an
+  /// index; offsets and node numbers are never negative.
   Value loadIndex(Value memref, Value index) {
     Value value = memref::LoadOp::create(builder, loc, memref, index);
-    return arith::IndexCastOp::create(builder, loc, builder.getIndexType(),
-                                      value);
+    return arith::IndexCastUIOp::create(builder, loc, builder.getIndexType(),
+                                        value);
   }
 
   /// row * features + k (k null: row * features, features == 1).

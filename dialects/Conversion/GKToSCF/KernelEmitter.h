@@ -56,9 +56,11 @@ struct KernelReduction {
 
 /// Inputs of the emitter for one kernel.
 struct KernelInputs {
-  mlir::Value rowPtr, colIdx, weights; ///< memref<?xi64>, ..., weights or null
-  /// The transposed index (memref<?xi64>), for kernels with reductions over
-  /// out-edges; null otherwise.
+  /// The in-edge index: offsets (memref<?xi64>), sources (memref<?xi32> or
+  /// memref<?xi64>: the graph's node index type), weights or null.
+  mlir::Value rowPtr, colIdx, weights;
+  /// The transposed index (offsets, targets, edges: like rowPtr, colIdx,
+  /// rowPtr), for kernels with reductions over out-edges; null otherwise.
   mlir::Value outOffsets, outTargets, outEdges;
   mlir::Value numNodes;                ///< index
   /// Values read from memory or passed in: loads, node values computed by

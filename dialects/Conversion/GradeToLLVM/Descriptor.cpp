@@ -423,11 +423,15 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
   // Fields (the public declarations) and the slot table.
   std::optional<Type> weights = model.getGraphOp().getWeightType();
   SmallVector<DeclOp> decls = model.getDecls();
+  // Node numbers as convert-gk-to-scf typed them; offsets are always i64.
+  int32_t nodeIndex =
+      model.getGraphOp().getNodeIndexType().getWidth() == 32 ? GRADE_DTYPE_I32
+                                                             : GRADE_DTYPE_I64;
   SmallVector<Slot> slots = {
       {"in_offsets", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_OFFSETS, 0,
        GRADE_DTYPE_I64, {}},
-      {"in_sources", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_SOURCES, 0,
-       GRADE_DTYPE_I64, {}},
+      {"in_sources", GRADE_SLOT_GRAPH, GRADE_GRAPH_IN_SOURCES, 0, nodeIndex,
+       {}},
       weights ? Slot{"weights", GRADE_SLOT_GRAPH, GRADE_GRAPH_WEIGHTS, 0,
                      dtypeOf(*weights), {}}
               : Slot{"", GRADE_SLOT_UNUSED, 0, 0, 0, {}}};
@@ -435,7 +439,7 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
     slots.push_back({"out_offsets", GRADE_SLOT_GRAPH, GRADE_GRAPH_OUT_OFFSETS,
                      0, GRADE_DTYPE_I64, {}});
     slots.push_back({"out_targets", GRADE_SLOT_GRAPH, GRADE_GRAPH_OUT_TARGETS,
-                     0, GRADE_DTYPE_I64, {}});
+                     0, nodeIndex, {}});
     slots.push_back({"out_edges", GRADE_SLOT_GRAPH, GRADE_GRAPH_OUT_EDGES, 0,
                      GRADE_DTYPE_I64, {}});
   } else {

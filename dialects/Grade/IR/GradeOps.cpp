@@ -54,6 +54,12 @@ static OpTy getPartChild(ModelOp model, std::optional<RhsPart> part) {
 }
 
 GraphOp ModelOp::getGraphOp() { return getUniqueChild<GraphOp>(*this); }
+
+IntegerType GraphOp::getNodeIndexType() {
+  if (std::optional<Type> type = getIndexType())
+    return cast<IntegerType>(*type);
+  return IntegerType::get(getContext(), 64);
+}
 InitOp ModelOp::getInitOp() { return getUniqueChild<InitOp>(*this); }
 ReadoutOp ModelOp::getReadoutOp() {
   return getUniqueChild<ReadoutOp>(*this);

@@ -126,20 +126,32 @@ def Grade_GraphOp : Grade_Op<"graph", [Symbol, HasParent<"ModelOp">]> {
     edge weights of element type `T` through `grade.weight`; a graph bound
     without weights then reads every weight as 1. `default` is the graph
     the model file names, used when the caller binds none: a generator spec
-    `"gen:cycle:64"` or a file's absolute path.
+    `"gen:cycle:64"` or a file's absolute path. `index(T)` is the element
+    type of the node numbers in the kernels' graph arrays (the sources of
+    the in-edges, the targets of the out-edges): `i32` halves their
+    traffic and limits the graph to 2^31 - 1 nodes; without it they are
+    `i64`. Offsets and edge numbers are always `i64`, so the number of
+    edges is never limited. `convert-gk-to-scf` sets it where it is absent.
 
     ```mlir
-    grade.graph @G weight(f64)
+    grade.graph @G weight(f64) index(i32)
     ```
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
     OptionalAttr<TypeAttrOf<Grade_Float>>:$weight_type,
+    OptionalAttr<TypeAttrOf<AnyTypeOf<[I32, I64]>>>:$index_type,
     OptionalAttr<StrAttr>:$default_graph
   );
   let assemblyFormat =
       "$sym_name (`weight` `(` $weight_type^ `)`)? "
+      "(`index` `(` $index_type^ `)`)? "
       "(`default` `(` $default_graph^ `)`)? attr-dict";
+  let extraClassDeclaration = [{
+    /// The element type of the node numbers in the graph arrays (i64 where
+    /// `index` is absent).
+    mlir::IntegerType getNodeIndexType();
+  }];
 }
 
 def Grade_DeclOp : Grade_Op<"decl", [Symbol, HasParent<"ModelOp">]> {

@@ -132,14 +132,19 @@ typedef enum grade_slot_kind {
 typedef enum grade_graph_array {
   GRADE_GRAPH_IN_OFFSETS = 1, /**< i64[N + 1]: in-edges of node i are
                                    in_offsets[i] .. in_offsets[i+1]-1 */
-  GRADE_GRAPH_IN_SOURCES = 2, /**< i64[E]: source node of each in-edge */
+  GRADE_GRAPH_IN_SOURCES = 2, /**< i32[E] or i64[E] (the slot's dtype;
+                                   gradec --index-bits): source node of
+                                   each in-edge. A library with i32 node
+                                   numbers binds graphs of at most
+                                   2^31 - 1 nodes. */
   GRADE_GRAPH_WEIGHTS = 3,    /**< weight_dtype[E]: weight of each edge */
   /* The transposed (CSC) index, which the runtime builds from the CSR one
    * when a model asks for any of these (reductions over out-edges). The
    * out-edges of node i, in increasing CSR edge index, are
    * k = out_offsets[i] .. out_offsets[i+1]-1. */
   GRADE_GRAPH_OUT_OFFSETS = 4, /**< i64[N + 1] */
-  GRADE_GRAPH_OUT_TARGETS = 5, /**< i64[E]: destination of out-edge k */
+  GRADE_GRAPH_OUT_TARGETS = 5, /**< i32[E] or i64[E], like IN_SOURCES:
+                                    destination of out-edge k */
   GRADE_GRAPH_OUT_EDGES = 6,   /**< i64[E]: CSR index of out-edge k (where
                                     its edge fields and weight are) */
 } grade_graph_array_t;

@@ -18,14 +18,14 @@
 // CHECK: scf.parallel (%[[I:.*]]) =
 // CHECK:   memref.load %[[OFF]][%[[I]]]
 // CHECK:   %[[IN:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step
-// CHECK:     %[[J:.*]] = memref.load %[[COL]][%[[E]]]
-// CHECK:     %[[JI:.*]] = arith.index_cast %[[J]]
+// CHECK:     %[[J:.*]] = memref.load %[[COL]][%[[E]]] : memref<?xi32>
+// CHECK:     %[[JI:.*]] = arith.index_castui %[[J]]
 // CHECK:     memref.load %[[X]][%[[JI]]]
 // CHECK:   %[[OUT:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:     %[[EK:.*]] = memref.load %[[EDG]][%[[K]]]
-// CHECK:     %[[EKI:.*]] = arith.index_cast %[[EK]]
-// CHECK:     %[[T:.*]] = memref.load %[[TGT]][%[[K]]]
-// CHECK:     %[[TI:.*]] = arith.index_cast %[[T]]
+// CHECK:     %[[EKI:.*]] = arith.index_castui %[[EK]] : i64 to index
+// CHECK:     %[[T:.*]] = memref.load %[[TGT]][%[[K]]] : memref<?xi32>
+// CHECK:     %[[TI:.*]] = arith.index_castui %[[T]]
 // CHECK-DAG: memref.load %[[W]][%[[EKI]]]
 // CHECK-DAG: memref.load %[[X]][%[[TI]]]
 // CHECK:   arith.addf %[[IN]], %[[OUT]]
@@ -70,8 +70,8 @@ grade.model @both {
 // CHECK: %[[EDG:.*]] = grade.slot %{{.*}}[5]
 // CHECK: %[[S:.*]] = grade.slot %{{.*}}[8]
 // CHECK:   scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
-// CHECK:     %[[T:.*]] = memref.load %[[TGT]][%[[K]]]
-// CHECK:     %[[TI:.*]] = arith.index_cast %[[T]]
+// CHECK:     %[[T:.*]] = memref.load %[[TGT]][%[[K]]] : memref<?xi32>
+// CHECK:     %[[TI:.*]] = arith.index_castui %[[T]]
 // CHECK:     memref.load %[[S]][%[[TI]]]
 // CHECK-NOT: func.func private @remote_step_kernel2
 

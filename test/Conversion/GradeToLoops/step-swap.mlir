@@ -1,4 +1,6 @@
 // RUN: grade-opt %s -convert-grade-to-loops | FileCheck %s
+// RUN: grade-opt %s -grade-kernel-pipeline -convert-gk-to-scf=index-bits=64 | FileCheck %s --check-prefix=WIDE
+// RUN: not grade-opt %s -grade-kernel-pipeline -convert-gk-to-scf=index-bits=16 2>&1 | FileCheck %s --check-prefix=BAD
 
 // Explicit Euler for dx/dt = sum_in(x[src]) - degree * x. The new state is
 // computed by the kernel that reads x at neighbours, so it cannot overwrite
@@ -6,6 +8,7 @@
 
 // CHECK-LABEL: grade.model @diffuse
 // CHECK-SAME: swaps = {{\[}}[@x, @[[TMP:tmp[0-9]+]]]]
+// CHECK: grade.graph @G index(i32)
 // CHECK: grade.decl temp @[[TMP]] : !grade.field<node, f64>
 
 // One kernel: one loop over nodes, one pass over each node's in-edges.
@@ -19,8 +22,10 @@
 // CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
 // CHECK:   %[[B:.*]] = memref.load %[[ROW]][%[[I]]]
 // CHECK:   %[[SUM:.*]] = scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64)
-// CHECK:     %[[J:.*]] = memref.load %[[COL]][%[[E]]]
-// CHECK:     %[[JI:.*]] = arith.index_cast %[[J]]
+// Node numbers are 32-bit (index-bits=32, the default), recorded on the
+// graph for the descriptor.
+// CHECK:     %[[J:.*]] = memref.load %[[COL]][%[[E]]] : memref<?xi32>
+// CHECK:     %[[JI:.*]] = arith.index_castui %[[J]] : i32 to index
 // CHECK:     %[[XJ:.*]] = memref.load %[[X]][%[[JI]]]
 // CHECK:     %[[NEW:.*]] = arith.addf %[[ACC]], %[[XJ]]
 // CHECK:     scf.yield %[[NEW]]
@@ -58,3 +63,12 @@ grade.model @diffuse {
     grade.yield %7 : !grade.field<node, f64>
   }
 }
+
+// With index-bits=64 the node numbers stay i64; offsets are i64 either way.
+// WIDE: grade.graph @G index(i64)
+// WIDE: %[[ROW:.*]] = grade.slot %{{.*}}[0], %{{.*}} : memref<?xi64>
+// WIDE: %[[COL:.*]] = grade.slot %{{.*}}[1], %{{.*}} : memref<?xi64>
+// WIDE: %[[J:.*]] = memref.load %[[COL]][%{{.*}}] : memref<?xi64>
+// WIDE: arith.index_castui %[[J]] : i64 to index
+
+// BAD: error: 'grade.model' op cannot number nodes with 16-bit integers; index-bits is 32 or 64

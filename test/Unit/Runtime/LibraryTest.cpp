@@ -212,9 +212,9 @@ TEST(LibraryTest, MockModelAsJson) {
     {"name": "y", "role": "state", "kind": "global", "dtype": "f32", "shape": [2], "output": false}
   ],
   "buffers": [
-    {"name": "in_offsets", "holds": "graph"},
-    {"name": "in_sources", "holds": "graph"},
-    {"name": "weights", "holds": "graph"},
+    {"name": "in_offsets", "holds": "graph", "dtype": "i64"},
+    {"name": "in_sources", "holds": "graph", "dtype": "i64"},
+    {"name": "weights", "holds": "graph", "dtype": "f32"},
     {"name": "x0", "holds": "field"},
     {"name": "k", "holds": "field"},
     {"name": "flow", "holds": "field"},
@@ -575,6 +575,15 @@ TEST_F(BrokenDescriptorTest, Slots) {
             invalid("slot 1: graph array 5 has dtype 2"));
   EXPECT_EQ(broken(kSlotOffsets, [](auto &s) { s.dtype = GRADE_DTYPE_I32; }),
             invalid("slot 0: graph array 1 has dtype 3"));
+  // Node numbers may be 32-bit (gradec --index-bits=32), nothing else.
+  EXPECT_EQ(broken(kSlotSources, [](auto &s) { s.dtype = GRADE_DTYPE_F32; }),
+            invalid("slot 1: graph array 2 has dtype 1"));
+  EXPECT_EQ(broken(kSlotSources,
+                   [](auto &s) {
+                     s.index = GRADE_GRAPH_OUT_EDGES;
+                     s.dtype = GRADE_DTYPE_I32;
+                   }),
+            invalid("slot 1: graph array 6 has dtype 3"));
   EXPECT_EQ(broken(kSlotWeights, [](auto &s) { s.dtype = GRADE_DTYPE_F64; }),
             invalid("slot 2: graph array 3 has dtype 2"));
   // Fields and derivatives.

@@ -20,24 +20,31 @@ using namespace grade::test;
 
 namespace {
 
-/// What the recording init kernel saw; -1: the slot is not in the table.
-int gOutSlot[3] = {-1, -1, -1};
-std::vector<int64_t> gSeen[3];
-bool gSeenNull[3];
+/// What the recording init kernel saw of the out-edge arrays and of a
+/// second copy of the in-edge sources (index 3); -1: the slot is not in the
+/// table.
+int gOutSlot[4] = {-1, -1, -1, -1};
+bool gNarrow[4]; ///< the slot holds int32 node numbers
+std::vector<int64_t> gSeen[4];
+bool gSeenNull[4];
 grade_kernel_fn gMockInit = nullptr;
 
 void recordingInit(void *const *slots, int64_t numNodes, int64_t numEdges,
                    double t, double dt) {
-  for (int a = 0; a < 3; ++a) {
+  for (int a = 0; a < 4; ++a) {
     gSeen[a].clear();
     gSeenNull[a] = false;
     if (gOutSlot[a] < 0)
       continue;
-    const auto *data = static_cast<const int64_t *>(slots[gOutSlot[a]]);
+    const void *data = slots[gOutSlot[a]];
     gSeenNull[a] = data == nullptr;
     int64_t count = a == 0 ? numNodes + 1 : numEdges;
-    if (data)
-      gSeen[a].assign(data, data + count);
+    if (data && gNarrow[a])
+      gSeen[a].assign(static_cast<const int32_t *>(data),
+                      static_cast<const int32_t *>(data) + count);
+    else if (data)
+      gSeen[a].assign(static_cast<const int64_t *>(data),
+                      static_cast<const int64_t *>(data) + count);
   }
   gMockInit(slots, numNodes, numEdges, t, dt);
 }
@@ -56,6 +63,8 @@ protected:
     desc.entries = entries.data();
     for (int &slot : gOutSlot)
       slot = -1;
+    for (bool &narrow : gNarrow)
+      narrow = false;
   }
 
   void TearDown() override {
@@ -63,12 +72,19 @@ protected:
     grade_library_unload(library);
   }
 
-  /// Appends the graph arrays `arrays` (grade_graph_array_t) to the table.
-  void ask(std::initializer_list<int32_t> arrays) {
+  /// Appends the graph arrays `arrays` (grade_graph_array_t) to the table;
+  /// node numbers (out_targets, in_sources) as int32 if `narrow`.
+  void ask(std::initializer_list<int32_t> arrays, bool narrow = false) {
     for (int32_t array : arrays) {
-      gOutSlot[array - GRADE_GRAPH_OUT_OFFSETS] = int(slots.size());
-      slots.push_back({"out", GRADE_SLOT_GRAPH, array, 0, GRADE_DTYPE_I64, 0,
-                       0, {0}});
+      int a = array == GRADE_GRAPH_IN_SOURCES ? 3
+                                              : array - GRADE_GRAPH_OUT_OFFSETS;
+      bool nodes = array == GRADE_GRAPH_IN_SOURCES ||
+                   array == GRADE_GRAPH_OUT_TARGETS;
+      gOutSlot[a] = int(slots.size());
+      gNarrow[a] = narrow && nodes;
+      slots.push_back({"out", GRADE_SLOT_GRAPH, array, 0,
+                       gNarrow[a] ? GRADE_DTYPE_I32 : GRADE_DTYPE_I64, 0, 0,
+                       {0}});
     }
   }
 
@@ -147,6 +163,20 @@ TEST_F(OutEdgesTest, OneArrayAlone) {
   ask({GRADE_GRAPH_OUT_TARGETS});
   ASSERT_EQ(run(5, kSrc, kDst), "ok");
   EXPECT_EQ(gSeen[1], kTargets);
+}
+
+TEST_F(OutEdgesTest, ThirtyTwoBitNodeNumbers) {
+  // A library compiled with --index-bits=32 (gradec's default) reads node
+  // numbers as int32: the same index, offsets and edge numbers still int64.
+  ask({GRADE_GRAPH_OUT_OFFSETS, GRADE_GRAPH_OUT_TARGETS, GRADE_GRAPH_OUT_EDGES,
+       GRADE_GRAPH_IN_SOURCES},
+      /*narrow=*/true);
+  ASSERT_EQ(run(5, kSrc, kDst), "ok");
+  EXPECT_EQ(gSeen[0], kOffsets);
+  EXPECT_EQ(gSeen[1], kTargets);
+  EXPECT_EQ(gSeen[2], kEdges);
+  // The in-edge sources in CSR order (see above).
+  EXPECT_EQ(gSeen[3], (std::vector<int64_t>{3, 0, 0, 2, 0, 2, 4}));
 }
 
 TEST_F(OutEdgesTest, RebuiltForEveryGraph) {
