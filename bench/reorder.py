@@ -1,29 +1,34 @@
 #!/usr/bin/python3
 """Does node reordering pay? (issue 9, item 5; docs/runtime.md, "Node
-reordering").
+reordering"; the results are in bench/README.md.)
 
     /usr/bin/python3 bench/reorder.py [--rounds 5] [--threads 1]
-        [--build build] [--data ../shared/data] [--graphs cora,random,mesh]
+        [--build build] [--data ../shared/data]
+        [--graphs cora,small-mesh,mesh,ordered-mesh,random,powerlaw]
 
 For each graph and each ordering (--reorder none, rcm, degree), through
 libgrade_rt's C API (ctypes):
-  - the cost of computing the ordering (grade_graph_reorder, best of 3) and
+  - the cost of computing the ordering (grade_graph_reorder, best of 3),
+    the graph's bandwidth and mean |src - dst| in that order, and the time
     of binding the graph with it (grade_session_bind_graph: the ordering,
-    the relabelled copy and the slot buffers), and the graph's bandwidth in
-    that order;
+    the relabelled copy and the slot buffers);
+  - what the automatic ordering (auto, the default) picks for each model;
   - heat (examples/heat.grade, f64 scalars): one right-hand side
-    (eval_rhs_into) and 10 rk4 steps (integrate, dt = 1e-6);
+    (eval_rhs_into, which moves its output back to the caller's order) and
+    10 rk4 steps (integrate, dt = 1e-6);
   - GRAND-l (examples/grand_l.grade, f32[64]): one right-hand side and one
     rk4 step;
 timed round by round with every ordering once per round (interleaved), and
-reported as the median [min, max] over the rounds, with the ratio to none.
+reported as the median [min, max] over the rounds, with the speed-up over
+none (x1.00 for none itself).
 
-Graphs: Cora (../shared/data/cora/edges.mtx; 2 708 nodes, 10 556 edges, in
-the order the dataset numbers its papers), the peers' random graph (169 343
-nodes, 2 484 941 edges, uniform random endpoints: no locality to find), and
-a scrambled mesh: trimesh:400x400 (160 000 nodes, 956 802 edges) with its
-nodes relabelled by a random permutation, the numbering a mesh generator or
-a file without locality gives.
+Graphs: cora (../shared/data/cora/edges.mtx; 2 708 nodes, 10 556 edges, in
+the order the dataset numbers its papers); small-mesh and mesh, trimesh:60x60
+and trimesh:400x400 (--mesh) with their nodes relabelled by a random
+permutation (the numbering a mesh generator or a file without locality
+gives), and ordered-mesh, the latter row by row; random, the peers' random
+graph (169 343 nodes, 2 484 941 edges, uniform random endpoints: no
+locality to find); powerlaw, as many nodes and edges with skewed degrees.
 """
 import argparse
 import ctypes
