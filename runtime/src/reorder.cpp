@@ -266,35 +266,62 @@ grade_status_t grade::rt::relabelGraph(const grade_graph &graph,
   // Row k is the old row of its node, relabelled and sorted by the new
   // source; ties (parallel edges) by old position, which is the caller's
   // order: what grade_graph_permute gives, without its two passes of
-  // scattered writes over every edge.
+  // scattered writes over every edge. Rows are short but for hubs: an
+  // insertion sort, stable, on the two arrays in place; std::sort of
+  // (source, position) pairs for long rows.
+  constexpr int64_t kInsertionRow = 32;
   std::vector<std::pair<int64_t, int64_t>> row;
   for (int64_t k = 0; k < n; ++k) {
     size_t old = size_t(inverse[size_t(k)]);
-    row.clear();
-    for (int64_t p = graph.rowPtr[old]; p < graph.rowPtr[old + 1]; ++p)
-      row.push_back({permutation[size_t(graph.colIdx[size_t(p)])], p});
-    std::sort(row.begin(), row.end());
-    int64_t q = result->rowPtr[size_t(k)];
-    for (const auto &[source, p] : row) {
-      result->colIdx[size_t(q)] = source;
-      if (graph.weighted)
-        result->weights[size_t(q)] = graph.weights[size_t(p)];
-      basePosition[size_t(q)] = p;
-      ++q;
+    int64_t begin = graph.rowPtr[old], length = graph.rowPtr[old + 1] - begin;
+    int64_t *sources = result->colIdx.data() + result->rowPtr[size_t(k)];
+    int64_t *positions = basePosition.data() + result->rowPtr[size_t(k)];
+    if (length <= kInsertionRow) {
+      for (int64_t j = 0; j < length; ++j) {
+        int64_t source = permutation[size_t(graph.colIdx[size_t(begin + j)])];
+        int64_t i = j;
+        for (; i > 0 && sources[i - 1] > source; --i) {
+          sources[i] = sources[i - 1];
+          positions[i] = positions[i - 1];
+        }
+        sources[i] = source;
+        positions[i] = begin + j;
+      }
+    } else {
+      row.clear();
+      for (int64_t j = 0; j < length; ++j)
+        row.push_back(
+            {permutation[size_t(graph.colIdx[size_t(begin + j)])], begin + j});
+      std::sort(row.begin(), row.end());
+      for (int64_t j = 0; j < length; ++j) {
+        sources[j] = row[size_t(j)].first;
+        positions[j] = row[size_t(j)].second;
+      }
     }
   }
+  if (graph.weighted)
+    for (int64_t q = 0; q < numEdges; ++q)
+      result->weights[size_t(q)] =
+          graph.weights[size_t(basePosition[size_t(q)])];
   // The caller's edge e sits at old position edgePosition[e] (or e), now
   // at the new position of that one.
-  std::vector<int64_t> newPosition(static_cast<size_t>(numEdges));
-  for (int64_t q = 0; q < numEdges; ++q)
-    newPosition[size_t(basePosition[size_t(q)])] = q;
   bool identity = true;
   result->edgePosition.resize(size_t(numEdges));
-  for (int64_t e = 0; e < numEdges; ++e) {
-    int64_t p = graph.edgePosition.empty() ? e : graph.edgePosition[size_t(e)];
-    int64_t q = newPosition[size_t(p)];
-    result->edgePosition[size_t(e)] = q;
-    identity &= q == e;
+  if (graph.edgePosition.empty()) {
+    for (int64_t q = 0; q < numEdges; ++q) {
+      int64_t p = basePosition[size_t(q)];
+      result->edgePosition[size_t(p)] = q;
+      identity &= p == q;
+    }
+  } else {
+    std::vector<int64_t> newPosition(static_cast<size_t>(numEdges));
+    for (int64_t q = 0; q < numEdges; ++q)
+      newPosition[size_t(basePosition[size_t(q)])] = q;
+    for (int64_t e = 0; e < numEdges; ++e) {
+      int64_t q = newPosition[size_t(graph.edgePosition[size_t(e)])];
+      result->edgePosition[size_t(e)] = q;
+      identity &= q == e;
+    }
   }
   if (identity)
     result->edgePosition = {};

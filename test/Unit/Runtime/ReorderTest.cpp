@@ -472,6 +472,13 @@ TEST_F(ReorderSessionTest, ParallelEdgesKeepTheirOrder) {
   std::vector<int64_t> src = {5, 2, 2, 0, 5, 1, 2, 3, 4, 4, 0, 5},
                        dst = {0, 0, 0, 1, 0, 2, 3, 4, 5, 5, 5, 3};
   std::vector<double> w = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  // And a row longer than the relabelling's insertion sort takes: 40
+  // in-edges of node 0, eight from each other node.
+  for (int64_t k = 0; k < 40; ++k) {
+    src.push_back(1 + (k * 3) % 5);
+    dst.push_back(0);
+    w.push_back(13 + double(k));
+  }
   grade_graph_t *raw = nullptr;
   ASSERT_EQ(statusString(grade_graph_create_edges(6, int64_t(src.size()),
                                                   src.data(), dst.data(),
