@@ -94,10 +94,10 @@ from gradert import (F32, F64, I64, P, Tensor, Session, ok, tensor,  # noqa: E40
 RT = gradert.init(ARGS.build)
 
 
-def compile_model(source, name):
+def compile_model(source, name, *flags):
     out = os.path.join(WORK, "lib%s.so" % name)
-    subprocess.run([os.path.join(ARGS.build, "bin", "gradec"), source, "-o", out],
-                   check=True)
+    subprocess.run([os.path.join(ARGS.build, "bin", "gradec"), source, "-o", out,
+                    *flags], check=True)
     return load(out)
 
 
@@ -148,9 +148,26 @@ def compare(title, impls, repeat, reference="grade"):
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+def last_level_cache():
+    """Bytes of the largest cache Linux reports for CPU 0 (32 MiB if none)."""
+    best = 0
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    for index in (os.listdir(base) if os.path.isdir(base) else []):
+        try:
+            with open(os.path.join(base, index, "size")) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            best = max(best, int(digits) * scale)
+    return best or 32 << 20
+
+
 # Working sets below this fit in the last-level cache: their bandwidth is
 # not a DRAM figure.
-CACHE_BYTES = 32 << 20
+CACHE_BYTES = last_level_cache()
 IN_CACHE = " (fits in the cache: not a DRAM figure)"
 
 
@@ -234,7 +251,10 @@ def run_graph(name, n, src, dst, libs, gbps):
     outs = (ctypes.POINTER(Tensor) * 1)(out)
     grand.rhs_into(outs)
     grade_rhs = view(out, np.float32, (n, d)).copy()
-    impls = {"grade": lambda: grand.rhs_into(outs)}
+    grand64 = Session(libs["grand_l64"], g, {"x0": x0, "Wq": wq, "Wk": wk},
+                      ARGS.threads)
+    impls = {"grade": lambda: grand.rhs_into(outs),
+             "grade, 64-bit node numbers": lambda: grand64.rhs_into(outs)}
     if torch is not None:
         Pt = torch_csr(dst, src, att, n)
         rowsum = torch.from_numpy(np.bincount(dst, weights=att, minlength=n)
@@ -263,7 +283,8 @@ def run_graph(name, n, src, dst, libs, gbps):
         rs = np.asarray(Ps.sum(axis=1), dtype=np.float32)
         impls["SciPy CSR (1 thread)"] = lambda: Ps @ x0 - rs * x0
     rhs = compare("grand_l rhs (d = 64, f32)", impls, rep)
-    bytes_rhs = 4 * (2 * n * d + e) + 8 * (n + 1 + e)  # x, dx; att; row_ptr, col
+    # x, dx; att; row_ptr; col (32-bit node numbers)
+    bytes_rhs = 4 * (2 * n * d + e) + 8 * (n + 1) + 4 * e
     if gbps:
         print("    grade: %.1f GB/s on the compulsory %d bytes (x and dx/dt, "
               "a, the CSR indices) = %.0f%% of triad %.1f GB/s%s"
@@ -425,9 +446,12 @@ def run_graph(name, n, src, dst, libs, gbps):
     houts = (ctypes.POINTER(Tensor) * 1)(hout)
     heat1 = Session(libs["heat"], gw, {"x0": xh}, 1)
     heatT = Session(libs["heat"], gw, {"x0": xh}, ARGS.threads)
+    heat1_64 = Session(libs["heat64"], gw, {"x0": xh}, 1)
+    heatT_64 = Session(libs["heat64"], gw, {"x0": xh}, ARGS.threads)
     heat1.rhs_into(houts)
     grade_heat = view(hout, np.float64, (n,)).copy()
-    impls = {"grade": lambda: heat1.rhs_into(houts)}
+    impls = {"grade": lambda: heat1.rhs_into(houts),
+             "grade, 64-bit node numbers": lambda: heat1_64.rhs_into(houts)}
     if sp is not None:
         A = sp.csr_matrix((w, (dst, src)), shape=(n, n))
         deg = np.asarray(A.sum(axis=1)).ravel()
@@ -435,7 +459,8 @@ def run_graph(name, n, src, dst, libs, gbps):
               % rel_diff(A @ xh - deg * xh, grade_heat))
         impls["SciPy CSR"] = lambda: A @ xh - deg * xh
     compare("heat rhs (f64), 1 thread", impls, rep * 5)
-    impls = {"grade": lambda: heatT.rhs_into(houts)}
+    impls = {"grade": lambda: heatT.rhs_into(houts),
+             "grade, 64-bit node numbers": lambda: heatT_64.rhs_into(houts)}
     if torch is not None:
         At = torch_csr(dst, src, w, n)
         deg_t = torch.from_numpy(np.bincount(dst, weights=w, minlength=n))
@@ -443,7 +468,7 @@ def run_graph(name, n, src, dst, libs, gbps):
         deg_t = deg_t[:, None]
         impls["torch CSR SpMM (1 column)"] = lambda: At @ xt - deg_t * xt
     heat = compare("heat rhs (f64), %d threads" % ARGS.threads, impls, rep * 5)
-    bytes_heat = 8 * (2 * n + (n + 1) + 2 * e)  # x, dx; row_ptr; col, w
+    bytes_heat = 8 * (2 * n + (n + 1) + e) + 4 * e  # x, dx; row_ptr; w; col
     if gbps:
         print("    grade: %.1f GB/s on the compulsory %d bytes = %.0f%% of triad%s"
               % (bytes_heat / heat["grade"] / 1e9, bytes_heat,
@@ -465,7 +490,12 @@ def main():
                                    "sheaf"),
             "mp_pde": compile_model(os.path.join(ROOT, "examples/mp_pde.grade"),
                                     "mp_pde"),
-            "heat": compile_model(os.path.join(ROOT, "examples/heat.grade"), "heat")}
+            "heat": compile_model(os.path.join(ROOT, "examples/heat.grade"), "heat"),
+            # The libraries of before 32-bit node numbers, for the ratio.
+            "grand_l64": compile_model(os.path.join(ROOT, "examples/grand_l.grade"),
+                                       "grand_l64", "--index-bits=64"),
+            "heat64": compile_model(os.path.join(ROOT, "examples/heat.grade"),
+                                    "heat64", "--index-bits=64")}
     gbps = triad()
     if gbps:
         print("STREAM triad (torch, %d threads, 3 x 128 MiB f64): %.1f GB/s"

@@ -492,6 +492,29 @@ private:
     llvm_unreachable("unknown binary operator");
   }
 
+  /// sum_features(a), mean_features(a), max_features(a), min_features(a):
+  /// the contraction of all of a field's feature axes ("ab->"), the mean a
+  /// sum times 1 / (number of features).
+  Value emitFeatureReduction(StringRef callee, Value input,
+                             Location location) {
+    ArrayRef<int64_t> shape = getFeatureShape(input.getType());
+    std::string spec;
+    for (size_t axis = 0; axis < shape.size(); ++axis)
+      spec.push_back(char('a' + axis));
+    spec += "->";
+    ContractKind kind = callee.starts_with("max_")   ? ContractKind::max
+                        : callee.starts_with("min_") ? ContractKind::min
+                                                     : ContractKind::sum;
+    Value result = ContractOp::create(builder, location, spec, input, kind);
+    if (!callee.starts_with("mean_"))
+      return result;
+    Type elem = getElementTypeOf(result.getType());
+    Value count = arith::ConstantOp::create(
+        builder, location, elem,
+        builder.getFloatAttr(elem, 1.0 / double(getNumElements(shape))));
+    return BinaryOp::create(builder, location, BinaryFn::mul, result, count);
+  }
+
   Value emitCall(const ast::CallExpr &expr, mlir::Type elem,
                  Location location) {
     llvm::StringRef callee = expr.getCallee();
@@ -506,6 +529,12 @@ private:
       return ContractOp::create(builder, location, "i,i->", args);
     if (callee == "einsum")
       return ContractOp::create(builder, location, *expr.getSpec(), args);
+    if (callee == "einsum_max" || callee == "einsum_min")
+      return ContractOp::create(builder, location, *expr.getSpec(), args,
+                                callee == "einsum_max" ? ContractKind::max
+                                                       : ContractKind::min);
+    if (callee.ends_with("_features"))
+      return emitFeatureReduction(callee, args[0], location);
     if (callee == "concat")
       return ConcatOp::create(builder, location, args);
     if (callee == "select")

@@ -19,7 +19,8 @@ enum class Builtin {
   Unary,     ///< exp log sqrt tanh relu sigmoid abs sin cos ... sign
   Binary,    ///< min max pow atan2
   Dot,       ///< dot(a, b)
-  Einsum,    ///< einsum("ij,j->i", A, x): any number of operands
+  Einsum,    ///< einsum("ij,j->i", A, x), einsum_max, einsum_min
+  Features,  ///< sum_features mean_features max_features min_features
   Concat,    ///< concat(a, b, ...): one or more operands
   Select,    ///< select(c, a, b)
   Reduce,    ///< sum_in mean_in max_in sum_out mean_out max_out
@@ -53,6 +54,11 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"mean_all", Builtin::ReduceAll, 1}, {"max_all", Builtin::ReduceAll, 1},
     {"min_all", Builtin::ReduceAll, 1},  {"einsum", Builtin::Einsum, 0},
     {"concat", Builtin::Concat, 0},      {"select", Builtin::Select, 3},
+    {"einsum_max", Builtin::Einsum, 0},  {"einsum_min", Builtin::Einsum, 0},
+    {"sum_features", Builtin::Features, 1},
+    {"mean_features", Builtin::Features, 1},
+    {"max_features", Builtin::Features, 1},
+    {"min_features", Builtin::Features, 1},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -91,13 +97,15 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
   const std::vector<ast::ExprPtr> &args = expr.getArgs();
   if (info->kind == Builtin::Einsum) {
     if (!expr.getSpec()) {
-      error(expr.getLoc(), "'einsum' takes its spec as a first, string "
-                           "argument, as in einsum(\"ij,j->i\", A, x)");
+      error(expr.getLoc(), "'" + callee +
+                               "' takes its spec as a first, string "
+                               "argument, as in " +
+                               callee + "(\"ij,j->i\", A, x)");
       return std::nullopt;
     }
     if (args.empty()) {
-      error(expr.getLoc(), "'einsum' needs at least one operand after its "
-                           "spec");
+      error(expr.getLoc(), "'" + callee +
+                               "' needs at least one operand after its spec");
       return std::nullopt;
     }
   } else if (info->kind == Builtin::Concat && !expr.getSpec()) {
@@ -131,6 +139,16 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
                     expr.getLoc());
   case Builtin::Einsum:
     return checkEinsum(expr, types);
+  case Builtin::Features:
+    // A contraction of the field's feature axes to a scalar per row.
+    if (types[0].isGlobal()) {
+      error(expr.getLoc(), "'" + callee +
+                               "' reduces the features of each node or edge "
+                               "of a field, but its argument is a global "
+                               "value");
+      return std::nullopt;
+    }
+    return Type{types[0].kind, types[0].elem, {}};
   case Builtin::Select: {
     TypeError typeError;
     std::optional<Type> type = infer(

@@ -399,8 +399,8 @@ std::optional<Law> Checker::lawOfCall(const ast::CallExpr &expr) {
     law = lawOfDot(operands[0], operands[1], &lawError);
   else if (callee == "softmax_in")
     law = lawOfSoftmax(operands[0], &lawError);
-  else if (callee == "einsum")
-    law = lawOfContract(operands, &lawError);
+  else if (callee.starts_with("einsum") || callee.ends_with("_features"))
+    law = lawOfContract(operands, &lawError, "'" + callee.str() + "'");
   else if (callee == "concat")
     law = lawOfConcat(operands, &lawError);
   else if (callee == "select")

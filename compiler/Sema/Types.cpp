@@ -439,14 +439,16 @@ std::optional<Type> Checker::checkEinsum(const ast::CallExpr &expr,
       else if (operand.elem != first && second == Elem::Abstract)
         second = operand.elem;
     }
-    this->error(expr.getLoc(), "element type mismatch in 'einsum': " +
+    this->error(expr.getLoc(), "element type mismatch in '" +
+                                   expr.getCallee() + "': " +
                                    elemName(first) + " and " +
                                    elemName(second));
     break;
   }
   case TypeRule::ContractOfGlobals:
-    this->error(expr.getLoc(), "'einsum' of globals only is not supported; "
-                               "one operand must be a node or edge field");
+    this->error(expr.getLoc(), "'" + expr.getCallee() +
+                                   "' of globals only is not supported; "
+                                   "one operand must be a node or edge field");
     break;
   default: {
     // The spec's own rules, with "operand #0" (the first operand after the
@@ -461,7 +463,8 @@ std::optional<Type> Checker::checkEinsum(const ast::CallExpr &expr,
            at = reason.find(from, at + to.size()))
         reason.replace(at, from.size(), to);
     }
-    this->error(expr.getSpecRange().begin, "in 'einsum': " + reason);
+    this->error(expr.getSpecRange().begin,
+                "in '" + expr.getCallee() + "': " + reason);
     break;
   }
   }

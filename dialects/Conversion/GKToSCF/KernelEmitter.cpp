@@ -47,6 +47,7 @@
 
 #include <functional>
 #include <limits>
+#include <limits>
 
 using namespace mlir;
 using namespace grade;
@@ -657,16 +658,37 @@ private:
         ivs.erase(letter);
     };
 
-    // sum over the letters of `summed` of the product, a scalar: nested
-    // loops carrying the accumulator.
-    auto emitSum = [&]() -> Value {
+    // The combination of the products (sum, max or min) and its identity.
+    // Sums reassociate, so that the vectoriser splits them into lanes; max
+    // and min propagate NaN (arith.maximumf, as max_all does).
+    ContractKind kind = op.getKind();
+    auto combine = [&](Value acc, Value next) -> Value {
+      switch (kind) {
+      case ContractKind::max:
+        return arith::MaximumFOp::create(builder, loc, acc, next);
+      case ContractKind::min:
+        return arith::MinimumFOp::create(builder, loc, acc, next);
+      case ContractKind::sum:
+        break;
+      }
       auto flags = arith::FastMathFlagsAttr::get(
           builder.getContext(),
           arith::FastMathFlags::contract | arith::FastMathFlags::reassoc);
+      return arith::AddFOp::create(builder, loc, acc, next, flags);
+    };
+    double identity = kind == ContractKind::max
+                          ? -std::numeric_limits<double>::infinity()
+                      : kind == ContractKind::min
+                          ? std::numeric_limits<double>::infinity()
+                          : 0.0;
+
+    // The combination over the letters of `summed` of the product, a
+    // scalar: nested loops carrying the accumulator.
+    auto emitSum = [&]() -> Value {
       std::function<Value(size_t, Value)> level = [&](size_t depth,
                                                       Value acc) -> Value {
         if (depth == summed.size())
-          return arith::AddFOp::create(builder, loc, acc, product(), flags);
+          return combine(acc, product());
         char letter = summed[depth];
         auto loop = scf::ForOp::create(
             builder, loc, constantIndex(0), constantIndex(spec.size(letter)),
@@ -681,7 +703,7 @@ private:
         return loop.getResult(0);
       };
       readBound();
-      return level(0, constantFloat(type, 0.0));
+      return level(0, constantFloat(type, identity));
     };
 
     if (spec.output.empty())
@@ -690,8 +712,8 @@ private:
     Value out = allocScratch(type, numFeatures(op.getResult()));
     if (!reduceInner && !spec.reduced.empty())
       forFeatures(numFeatures(op.getResult()), [&](Value k) {
-        memref::StoreOp::create(builder, loc, constantFloat(type, 0.0), out,
-                                k);
+        memref::StoreOp::create(builder, loc, constantFloat(type, identity),
+                                out, k);
       });
     std::function<void(size_t)> level = [&](size_t depth) {
       if (depth == outer.size()) {
@@ -702,9 +724,12 @@ private:
           memref::StoreOp::create(builder, loc, product(), out, at);
         } else {
           Value acc = memref::LoadOp::create(builder, loc, out, at);
-          Value sum = arith::AddFOp::create(builder, loc, acc, product(),
-                                            contract());
-          memref::StoreOp::create(builder, loc, sum, out, at);
+          Value next = kind == ContractKind::sum
+                           ? arith::AddFOp::create(builder, loc, acc,
+                                                   product(), contract())
+                                 .getResult()
+                           : combine(acc, product());
+          memref::StoreOp::create(builder, loc, next, out, at);
         }
         return;
       }

@@ -63,6 +63,15 @@ def Grade_ReduceAllKind : I32EnumAttr<"ReduceAllKind",
   let cppNamespace = "::grade";
 }
 
+def Grade_ContractKind : I32EnumAttr<"ContractKind",
+    "how a contraction combines the products it reduces", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"max", 1>,
+    I32EnumAttrCase<"min", 2>
+  ]> {
+  let cppNamespace = "::grade";
+}
+
 def Grade_UnaryFn : I32EnumAttr<"UnaryFn", "elementwise unary function", [
     I32EnumAttrCase<"neg", 0>,
     I32EnumAttrCase<"exp", 1>,

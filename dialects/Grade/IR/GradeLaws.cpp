@@ -391,17 +391,17 @@ FailureOr<Law> grade::lawOfMatmul(const Law &input, const Law &matrix,
 }
 
 FailureOr<Law> grade::lawOfContract(llvm::ArrayRef<Law> operands,
-                                    LawError *error) {
+                                    LawError *error, llvm::StringRef what) {
   Law result;
   for (const Law &operand : operands) {
     if (operand.rep != Rep::Scalar)
       return fail(error, kRotations,
-                  "'einsum' of " + describe(operand) +
+                  what.str() + " of " + describe(operand) +
                       "; write dot products and products with invariants "
                       "instead");
     if (operand.isAffine())
       return fail(error, affineGroup(operand),
-                  "'einsum' of " + describe(operand) + ": " +
+                  what.str() + " of " + describe(operand) + ": " +
                       affineReason(operand));
     result.weight += operand.weight;
   }
@@ -588,9 +588,13 @@ FailureOr<Law> SelectOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
 
 FailureOr<Law> ContractOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
   // The language's `a . b` and `x @ W` are these contractions.
-  if (getSpec() == "i,i->")
+  if (getKind() == ContractKind::sum && getSpec() == "i,i->")
     return lawOfDot(operands[0], operands[1], error);
-  if (getSpec() == "i,ij->j")
+  if (getKind() == ContractKind::sum && getSpec() == "i,ij->j")
     return lawOfMatmul(operands[0], operands[1], error);
-  return lawOfContract(operands, error);
+  return lawOfContract(operands, error,
+                       getKind() == ContractKind::sum
+                           ? "'einsum'"
+                           : "a " + stringifyContractKind(getKind()).str() +
+                                 " over features");
 }

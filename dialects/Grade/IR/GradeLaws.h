@@ -47,9 +47,10 @@ mlir::FailureOr<Law> lawOfDot(const Law &lhs, const Law &rhs, LawError *error);
 /// `x @ W`: a linear map of the features.
 mlir::FailureOr<Law> lawOfMatmul(const Law &input, const Law &matrix,
                                  LawError *error);
-/// grade.contract (`einsum`).
+/// grade.contract (`einsum`); `what` names it in messages.
 mlir::FailureOr<Law> lawOfContract(llvm::ArrayRef<Law> operands,
-                                   LawError *error);
+                                   LawError *error,
+                                   llvm::StringRef what = "'einsum'");
 /// grade.concat.
 mlir::FailureOr<Law> lawOfConcat(llvm::ArrayRef<Law> operands,
                                  LawError *error);

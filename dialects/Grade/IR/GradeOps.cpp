@@ -893,6 +893,30 @@ LogicalResult ConcatOp::verify() {
                         error);
 }
 
+/// A contraction's kind and spec: `max "hd->h"`, `min "i->"`, or the spec
+/// alone for a sum.
+static ParseResult parseContractSpec(OpAsmParser &parser,
+                                     ContractKindAttr &kind, StringAttr &spec) {
+  ContractKind value = ContractKind::sum;
+  if (succeeded(parser.parseOptionalKeyword("max")))
+    value = ContractKind::max;
+  else if (succeeded(parser.parseOptionalKeyword("min")))
+    value = ContractKind::min;
+  kind = ContractKindAttr::get(parser.getContext(), value);
+  std::string text;
+  if (parser.parseString(&text))
+    return failure();
+  spec = parser.getBuilder().getStringAttr(text);
+  return success();
+}
+
+static void printContractSpec(OpAsmPrinter &printer, ContractOp,
+                              ContractKindAttr kind, StringAttr spec) {
+  if (kind && kind.getValue() != ContractKind::sum)
+    printer << stringifyContractKind(kind.getValue()) << ' ';
+  printer.printAttributeWithoutType(spec);
+}
+
 LogicalResult ContractOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> location, ValueRange operands,
     DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,

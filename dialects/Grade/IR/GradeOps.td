@@ -716,7 +716,10 @@ def Grade_ContractOp : Grade_Op<"contract", [
   let description = [{
     Multiplies its operands element by element and sums over the indices
     that the output does not keep, like `numpy.einsum` with an explicit
-    output. `spec` names the feature axes of each operand with one letter
+    output; with `max` or `min` it takes the maximum or minimum of the
+    products instead of their sum (NaN propagates; the maximum of nothing is
+    -inf). A reduction over feature axes is a contraction of one operand:
+    `max "hd->"` is the largest of all of a field's features, per row. `spec` names the feature axes of each operand with one letter
     each (`a`-`z`, `A`-`Z`), operands separated by commas, then `->` and
     the output's letters: `ij,j->i` is a matrix times a vector.
 
@@ -746,12 +749,16 @@ def Grade_ContractOp : Grade_Op<"contract", [
     %r = grade.contract "ij,j->i" %F, %xs : !grade.field<edge, 2x2xf64>, !grade.field<edge, 2xf64> -> !grade.field<edge, 2xf64>
     // outer product
     %o = grade.contract "i,j->ij" %a, %b : !grade.field<node, 3xf64>, !grade.field<node, 2xf64> -> !grade.field<node, 3x2xf64>
+    // the largest score of each edge over its heads
+    %m = grade.contract max "h->" %s : !grade.field<edge, 4xf32> -> !grade.field<edge, f32>
     ```
   }];
-  let arguments = (ins StrAttr:$spec, Variadic<Grade_Value>:$inputs);
+  let arguments = (ins StrAttr:$spec, Variadic<Grade_Value>:$inputs,
+                       DefaultValuedAttr<Grade_ContractKind,
+                                         "::grade::ContractKind::sum">:$kind);
   let results = (outs Grade_Value:$result);
   let assemblyFormat = [{
-    $spec $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
+    custom<ContractSpec>($kind, $spec) $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

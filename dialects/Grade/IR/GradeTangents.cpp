@@ -293,6 +293,10 @@ FailureOr<Value> ContractOp::emitTangent(OpBuilder &builder,
                                          ArrayRef<Value> tangents) {
   // Multilinear: the sum over operands of the contraction with that operand
   // replaced by its tangent.
+  if (getKind() != ContractKind::sum)
+    return emitOpError("cannot be differentiated: the derivative of a ")
+           << stringifyContractKind(getKind())
+           << " over features is not implemented (sums are)";
   TangentBuilder t(builder, getLoc());
   Value result;
   for (auto [index, tangent] : llvm::enumerate(tangents)) {

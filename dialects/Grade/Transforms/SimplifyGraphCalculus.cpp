@@ -287,8 +287,8 @@ struct HoistSrcMatrixProduct : public OpRewritePattern<ContractOp> {
     }
     if (!graph)
       return failure();
-    Value product =
-        ContractOp::create(rewriter, op.getLoc(), op.getSpec(), operands);
+    Value product = ContractOp::create(rewriter, op.getLoc(), op.getSpec(),
+                                       operands, op.getKind());
     rewriter.replaceOpWithNewOp<GatherOp>(op, op.getType(), GatherEnd::src,
                                           graph, product);
     return success();

@@ -110,3 +110,39 @@ grade.model @outer {
     grade.yield %x, %o : !grade.field<node, 2xf64>, !grade.field<node, 2x2xf64>
   }
 }
+
+// -----
+
+// max and min: the same loop nests, combined with arith.maximumf or
+// arith.minimumf (NaN propagates) from -inf or +inf. "hd->" (all features,
+// max_features) carries the maximum in a register; "h,hd->d" (min over the
+// heads, d kept) starts its output row at +inf.
+
+// CHECK-LABEL: func.func private @tropical_step_kernel0(
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFFF0000000000000 : f64
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[NEGINF]]) -> (f64) {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[IN:.*]] = %[[ACC]]) -> (f64) {
+// CHECK: %[[M:.*]] = arith.maximumf %[[IN]], %{{.*}} : f64
+// CHECK: scf.yield %[[M]]
+// CHECK: %[[POSINF:.*]] = arith.constant 0x7FF0000000000000 : f64
+// CHECK: memref.store %[[POSINF]], %[[ROW:.*]][%{{.*}}] : memref<2xf64>
+// CHECK: %[[OLD:.*]] = memref.load %[[ROW]]
+// CHECK: %[[P:.*]] = arith.mulf
+// CHECK: %[[NEW:.*]] = arith.minimumf %[[OLD]], %[[P]] : f64
+// CHECK: memref.store %[[NEW]], %[[ROW]]
+// CHECK-LABEL: func.func @gradegen_entry_step(
+grade.model @tropical {
+  grade.graph @G
+  grade.decl param @w : tensor<3xf64>
+  grade.decl state @x : !grade.field<node, 3x2xf64> output
+  grade.solve euler dt(1.000000e-01) over [0.000000e+00, 1.000000e+00]
+  grade.step targets [@x] (%G: !grade.graph, %t: f64, %dt: f64) {
+    %x = grade.load @x : !grade.field<node, 3x2xf64>
+    %w = grade.load @w : tensor<3xf64>
+    %m = grade.contract max "hd->" %x : !grade.field<node, 3x2xf64> -> !grade.field<node, f64>
+    %n = grade.contract min "h,hd->d" %w, %x : tensor<3xf64>, !grade.field<node, 3x2xf64> -> !grade.field<node, 2xf64>
+    %s = grade.binary add %m, %n : !grade.field<node, f64>, !grade.field<node, 2xf64> -> !grade.field<node, 2xf64>
+    %y = grade.contract "d,hd->hd" %s, %x : !grade.field<node, 2xf64>, !grade.field<node, 3x2xf64> -> !grade.field<node, 3x2xf64>
+    grade.yield %y : !grade.field<node, 3x2xf64>
+  }
+}
