@@ -410,10 +410,10 @@ static cl::opt<std::string> runDevice(
 static cl::opt<std::string> runReorder(
     "reorder",
     cl::desc("How the run numbers the graph's nodes in memory: auto "
-             "(default: by degree where in-degrees are skewed and the run "
-             "is on one thread, else reverse Cuthill-McKee where it brings "
-             "neighbours 4x closer and the node data outgrow the L2 cache, "
-             "else none), none, rcm "
+             "(default: none while the node data fit in the L2 cache, else "
+             "by degree where in-degrees are skewed and the run is on one "
+             "thread, else reverse Cuthill-McKee where it brings neighbours "
+             "4x closer, else none), none, rcm "
              "(reverse Cuthill-McKee) or degree (by in-degree); inputs and "
              "outputs stay in the graph's own node order"),
     cl::value_desc("auto|none|rcm|degree"), cl::init("auto"),

@@ -292,12 +292,12 @@ grade_graph_edge_positions(const grade_graph_t *graph);
  *  kernels' memory, and of the additions over a node's in-edges, changes. */
 typedef enum grade_reorder {
   /** The measured rule of docs/runtime.md ("Node reordering"), on the
-   *  CPU: DEGREE where the kernels run on one thread (the count
+   *  CPU: NONE while the model's node buffers fit in the L2 cache; else
+   *  DEGREE where the kernels run on one thread (the count
    *  grade_session_threads gives for the graph) and the in-degrees are
-   *  skewed (coefficient of variation >= 1), else RCM where the node
-   *  buffers outgrow the L2 cache and RCM divides the mean |src - dst|
-   *  over the edges by 4 or more, else NONE; NONE on a GPU. The
-   *  default. */
+   *  skewed (coefficient of variation >= 1); else RCM where it divides the
+   *  mean |src - dst| over the edges by 4 or more; else NONE. NONE on a
+   *  GPU. The default. */
   GRADE_REORDER_AUTO = 0,
   /** The caller's order. */
   GRADE_REORDER_NONE = 1,
