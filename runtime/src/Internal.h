@@ -204,6 +204,33 @@ grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
                           const std::vector<int64_t> &dst,
                           const double *weights, grade_graph_t **out);
 
+/// The permutation (node i becomes permutation[i]) of `method`, a
+/// grade_reorder_t other than AUTO (reorder.cpp).
+grade_status_t reorderNodes(const grade_graph &graph, int32_t method,
+                            std::vector<int64_t> &permutation);
+
+/// The graph with node i relabelled permutation[i] (a valid permutation),
+/// as grade_graph_permute gives it: the caller's edge order is kept, so
+/// that edge fields in that order carry over. `basePosition` gets, for
+/// each new CSR position, the edge's CSR position in `graph`.
+grade_status_t relabelGraph(const grade_graph &graph,
+                            const std::vector<int64_t> &permutation,
+                            grade_graph_t **out,
+                            std::vector<int64_t> &basePosition);
+
+/// The mean |src - dst| over the edges (0 without edges), with node i
+/// numbered permutation[i] (null: i): how far apart the rows a kernel
+/// reads for one node lie on average.
+double meanEdgeSpan(const grade_graph &graph, const int64_t *permutation);
+
+/// The coefficient of variation (standard deviation / mean) of the nodes'
+/// in-degrees; 0 without edges.
+double inDegreeVariation(const grade_graph &graph);
+
+/// The largest |src - dst| over the edges, with node i numbered
+/// permutation[i] (null: i).
+int64_t graphBandwidth(const grade_graph &graph, const int64_t *permutation);
+
 //===----------------------------------------------------------------------===//
 // Symmetry (symmetry.cpp)
 //===----------------------------------------------------------------------===//

@@ -41,6 +41,16 @@ struct Buffer {
     else
       alignedFree(pointer);
   }
+  /// Reallocates (uninitialised) unless the size is unchanged, keeping the
+  /// contents then; false when out of memory.
+  bool ensure(size_t size) {
+    if (data && size == bytes)
+      return true;
+    release(data);
+    data = allocate(size ? size : 1);
+    bytes = data ? size : 0;
+    return data != nullptr;
+  }
   /// Reallocates (zeroed) unless the size is unchanged; false when out of
   /// memory.
   bool resize(size_t size) {
@@ -118,6 +128,23 @@ struct grade_session {
   /// The bound graph's edge order (grade_graph_t::edgePosition): for each
   /// edge in the caller's order, its CSR position; empty when they agree.
   std::vector<int64_t> edgePosition;
+  /// Node reordering (grade_session_set_reorder): the ordering asked for,
+  /// and the one the bound graph runs in (AUTO resolved).
+  int32_t reorder = GRADE_REORDER_AUTO;
+  int32_t reorderUsed = GRADE_REORDER_NONE;
+  /// For each node in the caller's order, its row in the session's node
+  /// buffers; empty when the two orders agree (the caller's order is used).
+  std::vector<int64_t> nodePosition;
+  /// The inverse: for each row, the caller's node; empty likewise.
+  std::vector<int64_t> nodeOrder;
+  /// For each CSR position of the reordered graph, the edge's CSR position
+  /// in the graph as the caller gave it; empty when not reordered (fixed
+  /// start vectors are defined on the latter, so that they do not depend on
+  /// the ordering).
+  std::vector<int64_t> baseEdge;
+  /// CsrStates' scratch per state, for outputs [0] and inputs [1], kept
+  /// between calls (eval_rhs_into is called once per step by some hosts).
+  std::vector<Buffer> callerScratch[2];
   /// Per descriptor field: a state's own (rtol, atol) for adaptive schemes
   /// (0: the integration's).
   std::vector<std::pair<double, double>> stateTolerance;
@@ -194,14 +221,38 @@ grade_status_t requireInitialized(const grade_session &s);
 /// The caller's index of the edge at CSR position `position` (for
 /// messages).
 int64_t callerEdge(const grade_session &s, int64_t position);
+/// The caller's index of the node in row `row` of the node buffers (for
+/// messages).
+inline int64_t callerNode(const grade_session &s, int64_t row) {
+  return s.nodeOrder.empty() ? row : s.nodeOrder[size_t(row)];
+}
+/// Copies a node field of `rowBytes` per node between the caller's node
+/// order and the session's: `toSession`: to[position[i]] = from[i];
+/// otherwise to[i] = from[position[i]]. A plain copy when they agree.
+void permuteNodes(const grade_session &s, const void *from, void *to,
+                  size_t rowBytes, bool toSession);
+/// permuteNodes or permuteEdges by `kind`; a plain copy of one row for a
+/// global.
+void permuteRows(const grade_session &s, int32_t kind, const void *from,
+                 void *to, size_t rowBytes, bool toSession);
+/// The row that fixed start vectors index a node or edge by: its index in
+/// the caller's node order, or its CSR position in the graph as given.
+inline int64_t baseRow(const grade_session &s, int32_t kind, int64_t row) {
+  if (kind == GRADE_KIND_NODE)
+    return callerNode(s, row);
+  if (kind == GRADE_KIND_EDGE && !s.baseEdge.empty())
+    return s.baseEdge[size_t(row)];
+  return row;
+}
 /// Copies an edge field of `rowBytes` per edge between the caller's edge
 /// order and the CSR order: `toCsr`: to[position[e]] = from[e]; otherwise
 /// to[e] = from[position[e]]. A plain copy when the orders agree.
 void permuteEdges(const grade_session &s, const void *from, void *to,
                   size_t rowBytes, bool toCsr);
-/// The eval APIs' per-state caller buffers in CSR order: an edge state's
-/// goes through a scratch buffer (inputs permuted in now, outputs out by
-/// finish()) when the caller's edge order differs.
+/// The eval APIs' per-state caller buffers in the session's order: an edge
+/// state's goes through a scratch buffer (inputs permuted in now, outputs
+/// out by finish()) when the caller's edge order differs, a node state's
+/// when the nodes are reordered.
 class CsrStates {
 public:
   CsrStates(grade_session &s, std::vector<void *> &buffers, bool input);
@@ -211,8 +262,13 @@ public:
 private:
   grade_session &s;
   std::vector<void *> caller; ///< the caller's buffers, as given
-  std::vector<Buffer> scratch;
-  std::vector<std::pair<size_t, size_t>> edgeStates; ///< (state, row bytes)
+  std::vector<Buffer> *scratch = nullptr; ///< the session's, per state
+  struct Permuted {
+    size_t state;
+    int32_t kind;
+    size_t rowBytes;
+  };
+  std::vector<Permuted> permuted;
 };
 grade_status_t requireJvp(const grade_session &s);
 grade_status_t checkFinite(const grade_session &s, double t, int64_t step,

@@ -599,7 +599,7 @@ std::string locateLargestError(grade_session &s, double t, double h,
                              field.kind == GRADE_KIND_EDGE ? "edge" : "node",
                              (long long)(field.kind == GRADE_KIND_EDGE
                                              ? callerEdge(s, index / width)
-                                             : index / width),
+                                             : callerNode(s, index / width)),
                              field.name);
   if (width > 1)
     where += format(" (component %lld)", (long long)(index % width));
@@ -759,8 +759,19 @@ grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
                       jv = StateSpace::pointers(jvBuf);
   size_t n = size_t(space.size);
   std::vector<double> x(n), w(n);
-  for (size_t i = 0; i < n; ++i) // fixed, with every mode present
-    x[i] = std::sin(12.9898 * double(i) + 78.233) + 0.5;
+  // Fixed, with every mode present; a function of the caller's node (and
+  // the given graph's edge) numbers, so that the estimate does not depend
+  // on the session's node ordering.
+  for (size_t k = 0; k < space.fields.size(); ++k) {
+    const grade_field_desc_t &field = s.desc->fields[space.fields[k]];
+    int64_t width = std::max<int64_t>(featureSize(field), 1);
+    int64_t count = numValues(s, space.fields[k]);
+    for (int64_t j = 0; j < count; ++j) {
+      int64_t base = baseRow(s, field.kind, j / width) * width + j % width;
+      double i = double(space.offsets[k] + base);
+      x[size_t(space.offsets[k] + j)] = std::sin(12.9898 * i + 78.233) + 0.5;
+    }
+  }
   double norm = norm2(x);
   rho = 0;
   if (norm == 0)

@@ -26,6 +26,8 @@
 #include <new>
 #include <vector>
 
+#include <unistd.h>
+
 #include "Session.h"
 
 using namespace grade::rt;
@@ -145,15 +147,20 @@ int32_t defaultThreads(const grade_model_descriptor_t &desc) {
 
 /// The thread count for the next kernels: the caller's, or one per
 /// kWorkPerThread work items up to the OpenMP default.
-int32_t threadsFor(const grade_session &s) {
+int32_t threadsFor(const grade_session &s, int64_t numNodes,
+                   int64_t numEdges) {
   if (s.threads > 0)
     return s.threads;
   int32_t available = defaultThreads(*s.desc);
   int64_t work = 0;
-  if (__builtin_mul_overflow(s.numNodes + s.numEdges, s.stateWidth, &work))
+  if (__builtin_mul_overflow(numNodes + numEdges, s.stateWidth, &work))
     work = INT64_MAX;
   int64_t wanted = work / kWorkPerThread;
   return int32_t(std::max<int64_t>(1, std::min<int64_t>(wanted, available)));
+}
+
+int32_t threadsFor(const grade_session &s) {
+  return threadsFor(s, s.numNodes, s.numEdges);
 }
 
 /// The entry point of `kind`, or null (an implicit scheme has no step, an
@@ -583,6 +590,168 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
   return nullptr;
 }
 
+//===----------------------------------------------------------------------===//
+// Node reordering
+//===----------------------------------------------------------------------===//
+
+/// The cache the automatic ordering weighs node data against: the
+/// per-core L2 (a virtual machine's L3 size is often the whole socket's,
+/// several times what one core can use), $GRADE_CACHE_BYTES if set (tests,
+/// and hosts that know better), else 1 MiB.
+uint64_t cacheBytes() {
+  if (const char *env = std::getenv("GRADE_CACHE_BYTES")) {
+    char *end = nullptr;
+    unsigned long long value = std::strtoull(env, &end, 10);
+    if (end != env && *end == '\0')
+      return value;
+  }
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (l2 > 0)
+    return uint64_t(l2);
+#endif
+  return uint64_t(1) << 20;
+}
+
+/// Bytes per node of every node buffer in the slot table (fields,
+/// temporaries, stage values, the controllers' slots): what the kernels
+/// stream and gather on each pass over the graph.
+uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
+  uint64_t total = 0;
+  for (int32_t i = 0; i < desc.num_slots; ++i) {
+    const grade_slot_desc_t &slot = desc.slots[i];
+    if (slot.kind != GRADE_KIND_NODE || slot.slot_kind == GRADE_SLOT_UNUSED ||
+        slot.slot_kind == GRADE_SLOT_GRAPH)
+      continue;
+    uint64_t row = grade_dtype_size(slot.dtype);
+    for (int32_t d = 0; d < slot.rank; ++d)
+      row *= uint64_t(slot.shape[d]);
+    total += row;
+  }
+  return total;
+}
+
+/// AUTO's rule (docs/runtime.md, "Node reordering", from the
+/// measurements of bench/reorder.py), on the CPU: the caller's order while
+/// the model's node buffers fit in the cache (the gains measured there are
+/// small, and the eval calls' move back to the caller's order costs about
+/// as much as their kernels); else the degree order where the kernels run
+/// on one thread and the in-degrees are skewed (their coefficient of
+/// variation at least kSkewedDegrees: hubs, power laws; cheap to test and
+/// to compute, so first; on several threads the kernels' equal row ranges
+/// would put the long rows all on the first); else RCM where RCM divides
+/// the mean edge span |src - dst| by at least kSpanGain (a mesh or another
+/// graph with locality that its numbering hides); else the caller's
+/// order. On a GPU, where nothing was measured, the caller's order.
+constexpr double kSpanGain = 4, kSkewedDegrees = 1;
+
+/// The ordering `method` of `graph` for session `s` (AUTO resolved by the
+/// measured rule) and its permutation, empty for the caller's order.
+grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
+                           int32_t &method, std::vector<int64_t> &permutation) {
+  method = s.reorder;
+  permutation.clear();
+  if (method == GRADE_REORDER_AUTO) {
+    method = GRADE_REORDER_NONE;
+    if (s.gpu)
+      return nullptr;
+    uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
+    if (bytes <= cacheBytes())
+      return nullptr;
+    if (threadsFor(s, graph.numNodes, graph.numEdges) == 1 &&
+        inDegreeVariation(graph) >= kSkewedDegrees) {
+      method = GRADE_REORDER_DEGREE;
+      if (grade_status_t status = reorderNodes(graph, method, permutation))
+        return status;
+    } else {
+      if (grade_status_t status =
+              reorderNodes(graph, GRADE_REORDER_RCM, permutation))
+        return status;
+      if (meanEdgeSpan(graph, permutation.data()) * kSpanGain <=
+          meanEdgeSpan(graph, nullptr))
+        method = GRADE_REORDER_RCM;
+      else
+        permutation.clear();
+    }
+  } else if (method != GRADE_REORDER_NONE) {
+    if (grade_status_t status = reorderNodes(graph, method, permutation))
+      return status;
+  }
+  // An ordering that leaves every node in place is the caller's.
+  bool identity = true;
+  for (size_t i = 0; identity && i < permutation.size(); ++i)
+    identity = permutation[i] == int64_t(i);
+  if (identity)
+    permutation.clear();
+  return nullptr;
+}
+
+/// bindGraph on the graph relabelled by the session's ordering. A graph
+/// of as many nodes as the one bound before keeps its bound node fields
+/// (bindGraph keeps their buffers): they move from the previous order to
+/// the new one.
+grade_status_t bindOrdered(grade_session &s, const grade_graph_t *graph) {
+  if (!graph)
+    return bindGraph(s, graph);
+  int32_t method = GRADE_REORDER_NONE;
+  std::vector<int64_t> permutation;
+  if (grade_status_t status = chooseOrder(s, *graph, method, permutation))
+    return status;
+  struct GraphFree {
+    void operator()(grade_graph_t *g) const { grade_graph_free(g); }
+  };
+  std::unique_ptr<grade_graph_t, GraphFree> relabelled;
+  std::vector<int64_t> baseEdge;
+  if (!permutation.empty()) {
+    grade_graph_t *out = nullptr;
+    if (grade_status_t status =
+            relabelGraph(*graph, permutation, &out, baseEdge))
+      return status;
+    relabelled.reset(out);
+  }
+  bool keepsNodes = s.graphBound && s.numNodes == graph->numNodes;
+  std::vector<int64_t> previous = std::move(s.nodePosition);
+  s.nodePosition.clear();
+  s.nodeOrder.clear();
+  s.baseEdge.clear();
+  if (grade_status_t status =
+          bindGraph(s, relabelled ? relabelled.get() : graph))
+    return status;
+  s.reorderUsed = method;
+  if (relabelled) {
+    s.nodePosition = std::move(permutation);
+    s.nodeOrder.resize(s.nodePosition.size());
+    for (size_t i = 0; i < s.nodePosition.size(); ++i)
+      s.nodeOrder[size_t(s.nodePosition[i])] = int64_t(i);
+    s.baseEdge = std::move(baseEdge);
+  }
+  if (keepsNodes && previous != s.nodePosition) {
+    // old row of caller node i: previous[i] (or i); new row: nodePosition.
+    Buffer moved;
+    for (int32_t i = 0; i < s.desc->num_fields; ++i) {
+      const grade_field_desc_t &field = s.desc->fields[i];
+      if (field.kind != GRADE_KIND_NODE || !s.bound[size_t(i)])
+        continue;
+      size_t rowBytes =
+          size_t(featureSize(field)) * grade_dtype_size(field.dtype);
+      char *data = static_cast<char *>(s.slots[size_t(s.fieldSlot[size_t(i)])]);
+      if (!rowBytes || !data)
+        continue;
+      if (!moved.resize(rowBytes * size_t(s.numNodes)))
+        throw std::bad_alloc();
+      std::memcpy(moved.data, data, rowBytes * size_t(s.numNodes));
+      const char *old = static_cast<const char *>(moved.data);
+      for (int64_t node = 0; node < s.numNodes; ++node) {
+        size_t from = size_t(previous.empty() ? node : previous[size_t(node)]);
+        size_t to = size_t(s.nodePosition.empty() ? node
+                                                  : s.nodePosition[size_t(node)]);
+        std::memcpy(data + to * rowBytes, old + from * rowBytes, rowBytes);
+      }
+    }
+  }
+  return nullptr;
+}
+
 std::string componentString(const grade_field_desc_t &field, int64_t flat);
 
 /// Checks name, role, dtype, graph and shape in that order: each message
@@ -670,10 +839,10 @@ grade_status_t bindField(grade_session &s, const char *name,
   }
   size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
   void *slot = s.slots[size_t(s.fieldSlot[index])];
-  if (bytes && field->kind == GRADE_KIND_EDGE)
-    permuteEdges(s, tensor->data, slot,
-                 size_t(featureSize(*field)) * grade_dtype_size(field->dtype),
-                 /*toCsr=*/true);
+  if (bytes && field->kind != GRADE_KIND_GLOBAL)
+    permuteRows(s, field->kind, tensor->data, slot,
+                size_t(featureSize(*field)) * grade_dtype_size(field->dtype),
+                /*toSession=*/true);
   else if (bytes)
     std::memcpy(slot, tensor->data, bytes);
   s.bound[index] = 1;
@@ -757,6 +926,22 @@ grade_status_t checkFinite(const grade_session &s, double t, int64_t step,
     }
     if (bad < 0)
       continue;
+    // Reordered nodes: the lowest node in the caller's order is reported,
+    // as without reordering.
+    if (field.kind == GRADE_KIND_NODE && !s.nodeOrder.empty() && perItem) {
+      int64_t best = INT64_MAX;
+      for (int64_t k = bad; k < numel; ++k) {
+        double v = field.dtype == GRADE_DTYPE_F64
+                       ? static_cast<const double *>(buffer)[k]
+                       : double(static_cast<const float *>(buffer)[k]);
+        if (std::fabs(v) <= bound)
+          continue;
+        int64_t key = callerNode(s, k / perItem) * perItem + k % perItem;
+        if (key < best)
+          best = key, value = v;
+      }
+      bad = best; // now in the caller's order
+    }
 
     std::string where;
     if (field.kind == GRADE_KIND_GLOBAL) {
@@ -918,10 +1103,10 @@ grade_status_t readField(const grade_session &s, const char *name,
     return status;
   size_t bytes = slotBytes(s, s.desc->slots[s.fieldSlot[index]]);
   const void *slot = s.slots[size_t(s.fieldSlot[index])];
-  if (bytes && field->kind == GRADE_KIND_EDGE)
-    permuteEdges(s, slot, tensor->data,
-                 size_t(featureSize(*field)) * grade_dtype_size(field->dtype),
-                 /*toCsr=*/false);
+  if (bytes && field->kind != GRADE_KIND_GLOBAL)
+    permuteRows(s, field->kind, slot, tensor->data,
+                size_t(featureSize(*field)) * grade_dtype_size(field->dtype),
+                /*toSession=*/false);
   else if (bytes)
     std::memcpy(tensor->data, slot, bytes);
   *out = tensor;
@@ -952,10 +1137,37 @@ void permuteEdges(const grade_session &s, const void *from, void *to,
   }
 }
 
+void permuteNodes(const grade_session &s, const void *from, void *to,
+                  size_t rowBytes, bool toSession) {
+  const char *src = static_cast<const char *>(from);
+  char *dst = static_cast<char *>(to);
+  if (s.nodePosition.empty()) {
+    std::memcpy(dst, src, rowBytes * size_t(s.numNodes));
+    return;
+  }
+  for (size_t i = 0; i < s.nodePosition.size(); ++i) {
+    size_t p = size_t(s.nodePosition[i]);
+    if (toSession)
+      std::memcpy(dst + p * rowBytes, src + i * rowBytes, rowBytes);
+    else
+      std::memcpy(dst + i * rowBytes, src + p * rowBytes, rowBytes);
+  }
+}
+
+void permuteRows(const grade_session &s, int32_t kind, const void *from,
+                 void *to, size_t rowBytes, bool toSession) {
+  if (kind == GRADE_KIND_NODE)
+    permuteNodes(s, from, to, rowBytes, toSession);
+  else if (kind == GRADE_KIND_EDGE)
+    permuteEdges(s, from, to, rowBytes, toSession);
+  else
+    std::memcpy(to, from, rowBytes);
+}
+
 CsrStates::CsrStates(grade_session &s, std::vector<void *> &buffers,
                      bool input)
     : s(s) {
-  if (s.edgePosition.empty())
+  if (s.edgePosition.empty() && s.nodePosition.empty())
     return; // nothing to permute: the caller's buffers are used as they are
   caller = buffers;
   size_t state = 0;
@@ -963,27 +1175,32 @@ CsrStates::CsrStates(grade_session &s, std::vector<void *> &buffers,
     const grade_field_desc_t &field = s.desc->fields[i];
     if (field.role != GRADE_ROLE_STATE)
       continue;
-    if (field.kind == GRADE_KIND_EDGE)
-      edgeStates.push_back(
-          {state, size_t(featureSize(field)) * grade_dtype_size(field.dtype)});
+    if ((field.kind == GRADE_KIND_EDGE && !s.edgePosition.empty()) ||
+        (field.kind == GRADE_KIND_NODE && !s.nodePosition.empty()))
+      permuted.push_back({state, field.kind,
+                          size_t(featureSize(field)) *
+                              grade_dtype_size(field.dtype)});
     ++state;
   }
-  scratch = std::vector<Buffer>(edgeStates.size());
-  for (size_t k = 0; k < edgeStates.size(); ++k) {
-    auto [state, rowBytes] = edgeStates[k];
-    if (!scratch[k].resize(rowBytes * size_t(s.numEdges)))
+  scratch = &s.callerScratch[input ? 1 : 0];
+  if (scratch->size() != buffers.size())
+    *scratch = std::vector<Buffer>(buffers.size());
+  for (const Permuted &item : permuted) {
+    Buffer &buffer = (*scratch)[item.state];
+    // Every row is written: by the permutation below, or by the entry.
+    if (!buffer.ensure(item.rowBytes * size_t(rowsOf(s, item.kind))))
       throw std::bad_alloc();
     if (input)
-      permuteEdges(s, caller[state], scratch[k].data, rowBytes, true);
-    buffers[state] = scratch[k].data;
+      permuteRows(s, item.kind, caller[item.state], buffer.data, item.rowBytes,
+                  true);
+    buffers[item.state] = buffer.data;
   }
 }
 
 void CsrStates::finish() {
-  for (size_t k = 0; k < edgeStates.size(); ++k) {
-    auto [state, rowBytes] = edgeStates[k];
-    permuteEdges(s, scratch[k].data, caller[state], rowBytes, false);
-  }
+  for (const Permuted &item : permuted)
+    permuteRows(s, item.kind, (*scratch)[item.state].data, caller[item.state],
+                item.rowBytes, false);
 }
 
 
@@ -1283,8 +1500,31 @@ grade_status_t grade_session_bind_graph(grade_session_t *s,
   return guard([&]() -> grade_status_t {
     if (!s->gpu && s->desc->gpu && !s->desc->gpu->has_cpu_code)
       return cudaOnly(*s);
-    return bindGraph(*s, g);
+    return bindOrdered(*s, g);
   });
+}
+
+grade_status_t grade_session_set_reorder(grade_session_t *s, int32_t method) {
+  if (!s)
+    return nullSession();
+  if (method < GRADE_REORDER_AUTO || method > GRADE_REORDER_DEGREE)
+    return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
+                      "model '%s': unknown node reordering %d; expected "
+                      "GRADE_REORDER_AUTO, _NONE, _RCM or _DEGREE",
+                      s->desc->name, int(method));
+  if (s->graphBound)
+    return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,
+                      "model '%s': the node ordering is chosen when the graph "
+                      "is bound; call grade_session_set_reorder first",
+                      s->desc->name);
+  s->reorder = method;
+  return nullptr;
+}
+
+int32_t grade_session_reorder(const grade_session_t *s) {
+  if (!s)
+    return -1;
+  return s->graphBound ? s->reorderUsed : s->reorder;
 }
 
 grade_status_t grade_session_bind(grade_session_t *s, const char *name,

@@ -283,6 +283,51 @@ GRADE_RT_API const int64_t *
 grade_graph_edge_positions(const grade_graph_t *graph);
 
 /*===-------------------------------------------------------------------===*
+ * Node orderings
+ *===-------------------------------------------------------------------===*/
+
+/** How a session numbers the nodes of the graph it runs on
+ *  (grade_session_set_reorder). Whatever the ordering, every node and edge
+ *  field crosses the API in the caller's order; only the order of the
+ *  kernels' memory, and of the additions over a node's in-edges, changes. */
+typedef enum grade_reorder {
+  /** The measured rule of docs/runtime.md ("Node reordering"), on the
+   *  CPU: NONE while the model's node buffers fit in the L2 cache; else
+   *  DEGREE where the kernels run on one thread (the count
+   *  grade_session_threads gives for the graph) and the in-degrees are
+   *  skewed (coefficient of variation >= 1); else RCM where it divides the
+   *  mean |src - dst| over the edges by 4 or more; else NONE. NONE on a
+   *  GPU. The default. */
+  GRADE_REORDER_AUTO = 0,
+  /** The caller's order. */
+  GRADE_REORDER_NONE = 1,
+  /** Reverse Cuthill-McKee on the symmetrised graph: each connected
+   *  component breadth first from a pseudo-peripheral low-degree node,
+   *  neighbours by increasing degree, the whole order reversed. */
+  GRADE_REORDER_RCM = 2,
+  /** By in-degree, largest first; ties in the caller's order. */
+  GRADE_REORDER_DEGREE = 3,
+} grade_reorder_t;
+
+/** "auto", "none", "rcm", "degree"; "?" for another value. */
+GRADE_RT_API const char *grade_reorder_name(int32_t method);
+/** The grade_reorder_t of a name as grade_reorder_name gives it;
+ *  INVALID_ARGUMENT "unknown node reordering 'x'; expected auto, none, rcm
+ *  or degree" otherwise. */
+GRADE_RT_API grade_status_t grade_reorder_parse(const char *name,
+                                                int32_t *method);
+/** The ordering `method` (NONE, RCM or DEGREE; AUTO depends on a model and
+ *  is refused) of the graph's nodes as a permutation in
+ *  grade_graph_permute's convention: node i becomes permutation[i]
+ *  (num_nodes entries). O(N + E log d) for RCM, O(N + E) for DEGREE. */
+GRADE_RT_API grade_status_t grade_graph_reorder(const grade_graph_t *graph,
+                                                int32_t method,
+                                                int64_t *permutation);
+/** The bandwidth of the graph: the largest |src - dst| over its edges (0
+ *  without edges, and for NULL). */
+GRADE_RT_API int64_t grade_graph_bandwidth(const grade_graph_t *graph);
+
+/*===-------------------------------------------------------------------===*
  * Compiled models
  *===-------------------------------------------------------------------===*/
 
@@ -477,6 +522,21 @@ GRADE_RT_API const char *grade_session_device(const grade_session_t *s);
 /** The number of CUDA devices the NVIDIA driver reports, loading it if
  *  need be; GRADE_ERROR_UNAVAILABLE (and 0) where there is no driver. */
 GRADE_RT_API grade_status_t grade_cuda_device_count(int32_t *count);
+/** How the session numbers the graph's nodes (grade_reorder_t; AUTO by
+ *  default), applied when the graph is bound: the session relabels its
+ *  copy of the graph with the ordering's permutation. Node fields bound
+ *  (grade_session_bind) are moved into the session's order, and every node
+ *  field read (grade_session_read, eval_rhs and the like, messages naming
+ *  a node) comes back in the caller's order, as edge fields do, so that a
+ *  host sees no difference but the rounding of sums over in-edges, which
+ *  add in the order of the new source numbers (NONE is bit for bit the
+ *  caller's order). Only before a graph is bound (FAILED_PRECONDITION
+ *  after); an unknown value is INVALID_ARGUMENT. */
+GRADE_RT_API grade_status_t grade_session_set_reorder(grade_session_t *s,
+                                                      int32_t method);
+/** The ordering in use: once a graph is bound, what AUTO chose (NONE, RCM
+ *  or DEGREE); before, the one requested. -1 for NULL. */
+GRADE_RT_API int32_t grade_session_reorder(const grade_session_t *s);
 /** Binds a graph (copied). A model that reads edge weights accepts an
  *  unweighted graph: every weight then reads as 1. */
 GRADE_RT_API grade_status_t grade_session_bind_graph(grade_session_t *s,

@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -673,6 +674,70 @@ TEST_F(GpuTest, LibraryValidationOfGpuCode) {
   desc.entries = entries;
   EXPECT_EQ(wrap(desc), "[invalid argument] linked model: invalid model "
                         "descriptor: entry 0 is NULL");
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(GpuTest, ReorderedSessionReadsBackInTheCallersOrder) {
+  // A scrambled 6 x 5 grid, RCM on the (fake) GPU against the caller's
+  // order on the CPU: the node and edge lets, the state after steps and
+  // the right-hand side all come back node for node and edge for edge.
+  grade_graph_t *raw = nullptr;
+  ASSERT_EQ(statusString(grade_graph_generate("grid:6x5", &raw)), "ok");
+  GraphPtr grid(raw);
+  std::vector<int64_t> scramble = {17, 3,  29, 8,  21, 0,  14, 26, 5,  11,
+                                   19, 2,  24, 9,  27, 13, 6,  22, 1,  16,
+                                   28, 10, 4,  25, 18, 7,  12, 23, 15, 20};
+  ASSERT_EQ(statusString(grade_graph_permute(grid.get(), scramble.data(), &raw)),
+            "ok");
+  GraphPtr graph(raw);
+  std::vector<double> x0;
+  for (int i = 0; i < 30; ++i)
+    x0.push_back(0.5 * i - 3 + (i % 4) * 0.125);
+  std::vector<std::vector<double>> results;
+  for (bool gpu : {false, true}) {
+    grade_session_t *session = open(GRADE_MOCK_MODEL_GPU_PATH);
+    ASSERT_NE(session, nullptr);
+    if (gpu) {
+      ASSERT_EQ(setDevice(session, "cuda"), "ok");
+      ASSERT_EQ(statusString(
+                    grade_session_set_reorder(session, GRADE_REORDER_RCM)),
+                "ok");
+    } else {
+      ASSERT_EQ(statusString(
+                    grade_session_set_reorder(session, GRADE_REORDER_NONE)),
+                "ok");
+    }
+    ASSERT_EQ(statusString(grade_session_bind_graph(session, graph.get())),
+              "ok");
+    ASSERT_EQ(bindF64(session, "x0", {30}, x0), "ok");
+    ASSERT_EQ(bindF64(session, "k", {}, {0.6}), "ok");
+    ASSERT_EQ(statusString(grade_session_initialize(session)), "ok");
+    std::vector<double> values = read(session, "inflow");
+    for (double v : read(session, "flow"))
+      values.push_back(v);
+    ASSERT_EQ(statusString(
+                  grade_session_integrate(session, 0.5, 0.1, nullptr, nullptr)),
+              "ok");
+    for (double v : read(session, "x"))
+      values.push_back(v);
+    grade_tensor_t *rhs[2] = {nullptr, nullptr};
+    ASSERT_EQ(statusString(grade_session_eval_rhs(session, 0.5, rhs)), "ok");
+    TensorPtr dx(rhs[0]), dy(rhs[1]);
+    for (int i = 0; i < 30; ++i)
+      values.push_back(static_cast<const double *>(dx->data)[i]);
+    results.push_back(values);
+    if (gpu)
+      EXPECT_EQ(grade_session_reorder(session), GRADE_REORDER_RCM);
+  }
+  ASSERT_EQ(results[0].size(), results[1].size());
+  for (size_t i = 0; i < results[0].size(); ++i)
+    EXPECT_NEAR(results[0][i], results[1][i],
+                1e-12 * (1 + std::fabs(results[0][i])))
+        << "value " << i;
+  EXPECT_GT(fake.launches(), 0);
 }
 
 } // namespace
