@@ -219,18 +219,29 @@ grade_status_t grade::rt::reorderNodes(const grade_graph &graph,
   }
 }
 
-int64_t grade::rt::graphBandwidth(const grade_graph &graph,
-                                  const int64_t *permutation) {
-  int64_t bandwidth = 0;
+namespace {
+/// Calls `fn(|s - d|)` for every edge s -> d, the nodes numbered by
+/// `permutation` (null: the graph's own numbering).
+template <typename Fn>
+void forEachEdgeSpan(const grade_graph &graph, const int64_t *permutation,
+                     Fn fn) {
   for (int64_t dst = 0; dst < graph.numNodes; ++dst) {
     int64_t d = permutation ? permutation[dst] : dst;
     for (int64_t e = graph.rowPtr[size_t(dst)];
          e < graph.rowPtr[size_t(dst) + 1]; ++e) {
       int64_t src = graph.colIdx[size_t(e)];
       int64_t s = permutation ? permutation[src] : src;
-      bandwidth = std::max(bandwidth, s > d ? s - d : d - s);
+      fn(s > d ? s - d : d - s);
     }
   }
+}
+} // namespace
+
+int64_t grade::rt::graphBandwidth(const grade_graph &graph,
+                                  const int64_t *permutation) {
+  int64_t bandwidth = 0;
+  forEachEdgeSpan(graph, permutation,
+                  [&](int64_t span) { bandwidth = std::max(bandwidth, span); });
   return bandwidth;
 }
 
@@ -334,15 +345,8 @@ double grade::rt::meanEdgeSpan(const grade_graph &graph,
   if (graph.numEdges == 0)
     return 0;
   double total = 0;
-  for (int64_t dst = 0; dst < graph.numNodes; ++dst) {
-    int64_t d = permutation ? permutation[dst] : dst;
-    for (int64_t e = graph.rowPtr[size_t(dst)];
-         e < graph.rowPtr[size_t(dst) + 1]; ++e) {
-      int64_t src = graph.colIdx[size_t(e)];
-      int64_t s = permutation ? permutation[src] : src;
-      total += double(s > d ? s - d : d - s);
-    }
-  }
+  forEachEdgeSpan(graph, permutation,
+                  [&](int64_t span) { total += double(span); });
   return total / double(graph.numEdges);
 }
 

@@ -102,16 +102,33 @@ public:
     OpBuilder::InsertionGuard guard(builder);
     if (in.reductions.empty() && in.balancedChunks > 0) {
       // Chunks of consecutive nodes with about equal in-edges plus nodes,
-      // in parallel; in a chunk, its nodes in order.
-      Value numChunks = constantIndex(in.balancedChunks);
+      // in parallel; in a chunk, its nodes in order. A small graph has
+      // fewer chunks, one per kMinChunkWork edges plus nodes: a chunk costs
+      // two bisections, which on 8 nodes would outweigh the kernel.
+      Type i64 = builder.getI64Type();
+      Value total = arith::AddIOp::create(
+          builder, loc,
+          memref::LoadOp::create(builder, loc, in.rowPtr, in.numNodes),
+          arith::IndexCastUIOp::create(builder, loc, i64, in.numNodes));
+      Value wanted = arith::AddIOp::create(
+          builder, loc,
+          arith::DivUIOp::create(
+              builder, loc, total,
+              arith::ConstantIntOp::create(builder, loc, i64, kMinChunkWork)),
+          arith::ConstantIntOp::create(builder, loc, i64, 1));
+      Value numChunks = arith::MinUIOp::create(
+          builder, loc,
+          arith::IndexCastUIOp::create(builder, loc, builder.getIndexType(),
+                                       wanted),
+          constantIndex(in.balancedChunks));
       auto parallel = scf::ParallelOp::create(
           builder, loc, ValueRange{c0}, ValueRange{numChunks}, ValueRange{c1});
       scratchBlock = parallel.getBody();
       builder.setInsertionPoint(scratchBlock->getTerminator());
       Value chunk = parallel.getInductionVars()[0];
-      Value first = chunkStart(chunk, numChunks);
+      Value first = chunkStart(chunk, numChunks, total);
       Value last = chunkStart(arith::AddIOp::create(builder, loc, chunk, c1),
-                              numChunks);
+                              numChunks, total);
       auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
       OpBuilder::InsertionGuard nodeGuard(builder);
       body = nodes.getBody();
@@ -176,20 +193,20 @@ public:
   }
 
 private:
+  /// Edges plus nodes per chunk of a balanced kernel, at least.
+  static constexpr int64_t kMinChunkWork = 4096;
+
   /// The first node of chunk `chunk` of `numChunks` (chunk numChunks: N):
-  /// the smallest i with row_ptr[i] + i >= (E + N) * chunk / numChunks,
-  /// by bisection over [0, N] (row_ptr[i] + i increases strictly). The
-  /// weight counts a node's in-edges and the node itself, so that a chunk
-  /// of edgeless nodes is not unbounded.
-  Value chunkStart(Value chunk, Value numChunks) {
+  /// the smallest i with row_ptr[i] + i >= total * chunk / numChunks,
+  /// total = E + N, by bisection over [0, N] (row_ptr[i] + i increases
+  /// strictly). The weight counts a node's in-edges and the node itself,
+  /// so that a chunk of edgeless nodes is not unbounded.
+  Value chunkStart(Value chunk, Value numChunks, Value total) {
     Type i64 = builder.getI64Type();
     auto toI64 = [&](Value index) {
       return arith::IndexCastUIOp::create(builder, loc, i64, index);
     };
     Value n = toI64(in.numNodes);
-    Value total = arith::AddIOp::create(
-        builder, loc,
-        memref::LoadOp::create(builder, loc, in.rowPtr, in.numNodes), n);
     // total * chunk / numChunks without overflow for any graph that fits
     // in memory: total < 2^40, chunk <= 2^20.
     Value target = arith::DivUIOp::create(

@@ -77,8 +77,9 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     `over nodes` runs every node in parallel; `over blocks(R)` runs blocks of
     R nodes in parallel and each block's nodes in order, which the global
     reductions need for results independent of the thread count.
-    `over balanced(C)` (chosen by `gk-choose-schedule`) runs C chunks of
-    consecutive nodes in parallel, each chunk's nodes in order, the chunk
+    `over balanced(C)` (chosen by `gk-choose-schedule`) runs up to C chunks
+    of consecutive nodes in parallel (one per 4096 in-edges plus nodes on a
+    small graph), each chunk's nodes in order, the chunk
     boundaries placed so that every chunk holds about the same number of
     in-edges plus nodes: threads given equal numbers of chunks get equal
     work on a graph whose degrees are skewed along the node order (a

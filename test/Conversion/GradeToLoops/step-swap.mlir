@@ -12,7 +12,8 @@
 // CHECK: grade.decl temp @[[TMP]] : !grade.field<node, f64>
 
 // One kernel: chunks of nodes with about equal in-edges plus nodes in
-// parallel (gk-choose-schedule: over balanced(256)), each chunk's bounds
+// parallel (gk-choose-schedule: over balanced(256): at most 256, one per
+// 4096 edges plus nodes), each chunk's bounds
 // found by bisection over the row pointers, its nodes in order, one pass
 // over each node's in-edges.
 // CHECK-LABEL: func.func private @diffuse_step_kernel0(
@@ -22,7 +23,12 @@
 // CHECK: %[[X:.*]] = grade.slot %[[SLOTS]][7], %[[N]]
 // CHECK: %[[STATUS:.*]] = grade.slot %[[SLOTS]][9]
 // CHECK: %[[OUT:.*]] = grade.slot %[[SLOTS]][8], %[[N]]
-// CHECK: %[[CHUNKS:.*]] = arith.constant 256 : index
+// One chunk per 4096 edges plus nodes, at most 256:
+// CHECK: %[[TOTAL:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
+// CHECK: %[[PER:.*]] = arith.divui %[[TOTAL]], %{{.*}} : i64
+// CHECK: %[[WANTED:.*]] = arith.index_castui
+// CHECK: %[[MAX:.*]] = arith.constant 256 : index
+// CHECK: %[[CHUNKS:.*]] = arith.minui %[[WANTED]], %[[MAX]] : index
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[CHUNKS]])
 // CHECK:   scf.while
 // CHECK:     memref.load %[[ROW]]
