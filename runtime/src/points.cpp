@@ -335,11 +335,7 @@ grade_status_t cellRadius(const Cloud &cloud, double r, double r2,
     pairs += candidates *
              uint64_t(cellStart[size_t(c) + 1] - cellStart[size_t(c)]);
     if (pairs > kMaxPairs + uint64_t(n))
-      return tooManyPairs(spec, cloud,
-                          format("the points are too dense for R: %lld "
-                                 "occupied cells along %d axes",
-                                 (long long)numCells, grid.axes)
-                              .c_str());
+      return tooManyPairs(spec, cloud, "the points are too dense for R");
     for (int64_t q = cellStart[size_t(c)]; q < cellStart[size_t(c) + 1];
          ++q) {
       int64_t i = members[size_t(q)];
@@ -355,9 +351,9 @@ grade_status_t cellRadius(const Cloud &cloud, double r, double r2,
       std::sort(found.begin() + std::ptrdiff_t(first), found.end());
       start[size_t(i)] = int64_t(first);
       degree[size_t(i)] = int64_t(found.size() - first);
+      if (grade_status_t status = budget.check(found.size()))
+        return status;
     }
-    if (grade_status_t status = budget.check(found.size()))
-      return status;
   }
   edges.src.resize(found.size());
   edges.dst.resize(found.size());
