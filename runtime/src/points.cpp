@@ -42,6 +42,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 using namespace grade::rt;
 
@@ -71,10 +72,11 @@ struct Cloud {
   const double *point(int64_t i) const { return x.data() + i * dim; }
 };
 
-/// An edge list in the order the exhaustive search produces it: grouped by
-/// destination in increasing order.
+/// The graph's CSR arrays: node i's in-neighbours (sources) are
+/// colIdx[rowPtr[i], rowPtr[i + 1]), in increasing index, as buildGraph
+/// orders them.
 struct Edges {
-  std::vector<int64_t> src, dst;
+  std::vector<int64_t> rowPtr{0}, colIdx;
 };
 
 /// What a refused or failed search says: "point graph 'radius:0.1' (N
@@ -126,11 +128,10 @@ grade_status_t exhaustiveRadius(const Cloud &cloud, double r2,
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t j = 0; j < n; ++j)
       if (i != j &&
-          squaredDistance(cloud.point(i), cloud.point(j), cloud.dim) <= r2) {
-        edges.src.push_back(j);
-        edges.dst.push_back(i);
-      }
-    if (grade_status_t status = budget.check(edges.src.size()))
+          squaredDistance(cloud.point(i), cloud.point(j), cloud.dim) <= r2)
+        edges.colIdx.push_back(j);
+    edges.rowPtr.push_back(int64_t(edges.colIdx.size()));
+    if (grade_status_t status = budget.check(edges.colIdx.size()))
       return status;
   }
   return nullptr;
@@ -152,10 +153,12 @@ grade_status_t exhaustiveKnn(const Cloud &cloud, int64_t count,
             {squaredDistance(cloud.point(i), cloud.point(j), cloud.dim), j});
     std::partial_sort(candidates.begin(), candidates.begin() + count,
                       candidates.end());
-    for (int64_t c = 0; c < count; ++c) {
-      edges.src.push_back(candidates[size_t(c)].second);
-      edges.dst.push_back(i);
-    }
+    size_t first = edges.colIdx.size();
+    for (int64_t c = 0; c < count; ++c)
+      edges.colIdx.push_back(candidates[size_t(c)].second);
+    std::sort(edges.colIdx.begin() + std::ptrdiff_t(first),
+              edges.colIdx.end());
+    edges.rowPtr.push_back(int64_t(edges.colIdx.size()));
   }
   return nullptr;
 }
@@ -355,15 +358,13 @@ grade_status_t cellRadius(const Cloud &cloud, double r, double r2,
         return status;
     }
   }
-  edges.src.resize(found.size());
-  edges.dst.resize(found.size());
-  size_t next = 0;
+  edges.colIdx.resize(found.size());
+  edges.rowPtr.resize(size_t(n) + 1);
   for (int64_t i = 0; i < n; ++i) {
     std::copy_n(found.begin() + std::ptrdiff_t(start[size_t(i)]),
-                degree[size_t(i)], edges.src.begin() + std::ptrdiff_t(next));
-    std::fill_n(edges.dst.begin() + std::ptrdiff_t(next), degree[size_t(i)],
-                i);
-    next += size_t(degree[size_t(i)]);
+                degree[size_t(i)],
+                edges.colIdx.begin() + std::ptrdiff_t(edges.rowPtr[size_t(i)]));
+    edges.rowPtr[size_t(i) + 1] = edges.rowPtr[size_t(i)] + degree[size_t(i)];
   }
   return nullptr;
 }
@@ -386,17 +387,22 @@ public:
                   size_t(dim) * sizeof(double));
   }
 
-  /// The `count` nearest points to point i other than i, nearest first,
-  /// ties by index, in `best`; adds the comparisons made to `pairs`.
-  void nearest(int64_t i, int64_t count,
+  /// The points in tree order: nearby points are near in it, so queries
+  /// made in this order reuse the cache.
+  int64_t pointAt(int64_t position) const { return order[size_t(position)]; }
+
+  /// The `count` nearest points other than itself to the point at
+  /// `position` in tree order, ties by index, in `best` (a max-heap of
+  /// (squared distance, index)); adds the comparisons made to `pairs`.
+  void nearest(int64_t position, int64_t count,
                std::vector<std::pair<double, int64_t>> &best,
                uint64_t &pairs) const {
     best.clear();
     if (nodes.empty() || count == 0)
       return;
-    Query query{cloud.point(i), i, size_t(count), best, pairs};
-    visit(0, query);
-    std::sort_heap(best.begin(), best.end());
+    Query query{coordinates.data() + position * dim, order[size_t(position)],
+                size_t(count), best, pairs};
+    visit(0, 0.0, query);
   }
 
 private:
@@ -465,7 +471,12 @@ private:
     return id;
   }
 
-  void visit(int64_t id, Query &query) const {
+  /// Searches the subtree `id`, all of whose points have a computed squared
+  /// distance of at least `bound` to the query.
+  void visit(int64_t id, double bound, Query &query) const {
+    // A point at exactly the K-th best distance may still win by index.
+    if (query.best.size() == query.count && bound > query.best.front().first)
+      return;
     const Node &node = nodes[size_t(id)];
     if (node.axis < 0) {
       query.pairs += uint64_t(node.end - node.begin);
@@ -490,12 +501,12 @@ private:
     }
     double delta = query.position[node.axis] - node.split;
     bool leftFirst = delta < 0;
-    visit(leftFirst ? node.left : node.right, query);
-    // Every point behind the plane has a computed squared distance of at
-    // least delta^2 rounded; on a tie it may still win by index.
-    if (query.best.size() < query.count ||
-        delta * delta <= query.best.front().first)
-      visit(leftFirst ? node.right : node.left, query);
+    visit(leftFirst ? node.left : node.right, bound, query);
+    // Every point behind the plane differs from the query along the axis
+    // by at least |delta| rounded, so its squared distance is at least
+    // delta^2 rounded (rounding is monotone).
+    visit(leftFirst ? node.right : node.left, std::max(bound, delta * delta),
+          query);
   }
 
   const Cloud &cloud;
@@ -513,12 +524,18 @@ grade_status_t treeKnn(const Cloud &cloud, int64_t count,
   KdTree tree(cloud);
   std::vector<std::pair<double, int64_t>> best;
   uint64_t pairs = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    tree.nearest(i, count, best, pairs);
-    for (auto &[distance, j] : best) {
-      edges.src.push_back(j);
-      edges.dst.push_back(i);
-    }
+  // Every node has exactly `count` in-neighbours: rows of equal length,
+  // filled in tree order.
+  edges.rowPtr.resize(size_t(n) + 1);
+  for (int64_t i = 0; i <= n; ++i)
+    edges.rowPtr[size_t(i)] = i * count;
+  edges.colIdx.resize(size_t(n * count));
+  for (int64_t p = 0; p < n; ++p) {
+    tree.nearest(p, count, best, pairs);
+    int64_t *row = edges.colIdx.data() + tree.pointAt(p) * count;
+    for (size_t c = 0; c < best.size(); ++c)
+      row[c] = best[c].second;
+    std::sort(row, row + best.size());
     if (!bounded && pairs > kMaxPairs)
       return tooManyPairs(spec, cloud,
                           "the k-d tree cannot prune: too many points at "
@@ -619,24 +636,21 @@ grade_status_t fromPoints(const grade_tensor_t *points, const char *spec,
                                escapeText(text).c_str(), (long long)n,
                                (unsigned long long)numEdges)))
       return status;
-    edges.src.reserve(size_t(numEdges));
-    edges.dst.reserve(size_t(numEdges));
+    edges.colIdx.reserve(size_t(numEdges));
     if (grade_status_t status =
             exhaustive ? exhaustiveKnn(cloud, count, text, edges)
                        : treeKnn(cloud, count, text, edges))
       return status;
   }
-  if (grade_status_t status = checkMemory(
-          graphBuildBytes(uint64_t(n), uint64_t(edges.src.size()), false),
-          GRADE_ERROR_OUT_OF_MEMORY,
-          format("point graph '%s' (%lld nodes, %zu edges)",
-                 escapeText(text).c_str(), (long long)n, edges.src.size())))
-    return status;
-  if (grade_status_t status =
-          buildGraph(n, edges.src, edges.dst, nullptr, out))
-    return status;
-  // No caller's edge order: edge fields use the CSR order.
-  (*out)->edgePosition = {};
+  // The CSR arrays are the graph: rows by destination, sources increasing
+  // in a row, as buildGraph would order them. No caller's edge order: edge
+  // fields use the CSR order.
+  auto graph = std::make_unique<grade_graph>();
+  graph->numNodes = n;
+  graph->numEdges = int64_t(edges.colIdx.size());
+  graph->rowPtr = std::move(edges.rowPtr);
+  graph->colIdx = std::move(edges.colIdx);
+  *out = graph.release();
   return nullptr;
 }
 
