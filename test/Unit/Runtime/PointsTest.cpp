@@ -226,6 +226,24 @@ TEST(PointsTest, LatticesExactlyRApart) {
     }
 }
 
+TEST(PointsTest, RoundingAtCellBorders) {
+  // Pairs within R (computed) whose cell coordinates (x - lo) / R round
+  // two cells apart: a grid of cells exactly R wide misses them (found by
+  // a search over such pairs); the cells' margin must not.
+  const double cases[][4] = {
+      {0.3, 0.006510262651296881, 127.80651026265129, 128.10651026265128},
+      {0.3, 0.021775508950243657, 32767.821775508946, 32768.121775508946},
+      {0.7, 0.012037024138956803, 1023.4120370241388, 1024.1120370241388},
+      {0.1, 0.0032392342712581645, 12.803239234271258, 12.903239234271258}};
+  for (const auto &c : cases) {
+    Cloud cloud;
+    cloud.x = {c[1], c[2], c[3]};
+    char spec[64];
+    std::snprintf(spec, sizeof spec, "radius:%.17g", c[0]);
+    EXPECT_EQ(expectSameGraph(cloud, spec), 2) << spec;
+  }
+}
+
 TEST(PointsTest, OtherDimensionsAndExtremes) {
   // More than three axes: the grid uses three of them.
   Cloud five = uniform(1200, 5, 21);
