@@ -32,7 +32,8 @@
 // Every search is refused beyond kMaxPairs comparisons (the exhaustive
 // search at about 92 000 points) and when the graph would not fit the
 // memory budget. GRADE_POINT_SEARCH=exhaustive selects the reference search
-// (tests, benchmarks).
+// (tests, benchmarks). The searches write the CSR arrays themselves (rows
+// by destination, sources increasing), the order buildGraph would give.
 //
 //===----------------------------------------------------------------------===//
 
