@@ -8,7 +8,9 @@ comparisons allows), through libgrade_rt as a host calls it.
         [--searches fast,exhaustive]
 
 --searches default leaves GRADE_POINT_SEARCH unset: for a libgrade_rt
-that predates it (--build of an older checkout), its only search.
+that predates it (--build of an older checkout), its only search. --scipy
+adds SciPy's cKDTree on one thread for scale (tree build plus
+query_pairs(R) as an array, or query(k=K+1)): not a graph, no CSR.
 
 R is chosen for about --neighbours points within R of a point (fewer near
 the cube's faces); K = --neighbours. Best of --rounds, seconds."""
@@ -55,6 +57,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--build", default="build")
     parser.add_argument("--searches", default="fast,exhaustive")
+    parser.add_argument("--scipy", action="store_true")
     args = parser.parse_args()
     rt = gradert.init(args.build)
     rt.grade_graph_from_points.argtypes = [
@@ -85,6 +88,28 @@ def main():
                     best = seconds if best is None else min(best, seconds)
                 print("| %d | %s | %d | %s | %.3f |"
                       % (n, spec, edges, search, best), flush=True)
+            if args.scipy:
+                best, edges = scipy_time(points, spec, args.rounds)
+                print("| %d | %s | %d | scipy cKDTree | %.3f |"
+                      % (n, spec, edges, best), flush=True)
+
+
+def scipy_time(points, spec, rounds):
+    from scipy.spatial import cKDTree
+    kind, value = spec.split(":")
+    best = None
+    for _ in range(rounds):
+        start = time.perf_counter()
+        tree = cKDTree(points)
+        if kind == "radius":
+            edges = 2 * len(tree.query_pairs(float(value),
+                                             output_type="ndarray"))
+        else:
+            _, index = tree.query(points, k=int(value) + 1, workers=1)
+            edges = index.shape[0] * (index.shape[1] - 1)
+        seconds = time.perf_counter() - start
+        best = seconds if best is None else min(best, seconds)
+    return best, edges
 
 
 if __name__ == "__main__":
