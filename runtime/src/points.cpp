@@ -124,12 +124,14 @@ grade_status_t exhaustiveRadius(const Cloud &cloud, double r2,
   if (uint64_t(n) * uint64_t(std::max<int64_t>(n - 1, 0)) > kMaxPairs)
     return tooManyPairs(spec, cloud, "the exhaustive search");
   EdgeBudget budget{spec, cloud};
+  // Locals: the stores below could alias the cloud's fields.
+  const double *x = cloud.x.data();
+  int64_t dim = cloud.dim;
   // Every pair within R, both directions; for node i its neighbours in
   // increasing index.
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t j = 0; j < n; ++j)
-      if (i != j &&
-          squaredDistance(cloud.point(i), cloud.point(j), cloud.dim) <= r2)
+      if (i != j && squaredDistance(x + i * dim, x + j * dim, dim) <= r2)
         edges.colIdx.push_back(j);
     edges.rowPtr.push_back(int64_t(edges.colIdx.size()));
     if (grade_status_t status = budget.check(edges.colIdx.size()))
@@ -145,13 +147,16 @@ grade_status_t exhaustiveKnn(const Cloud &cloud, int64_t count,
     return tooManyPairs(spec, cloud, "the exhaustive search");
   // The K nearest other points of every node (fewer when there are not so
   // many), ties broken by index: the same graph on every platform.
+  // Locals: the stores below could alias the cloud's fields.
+  const double *x = cloud.x.data();
+  int64_t dim = cloud.dim;
   std::vector<std::pair<double, int64_t>> candidates;
   for (int64_t i = 0; i < n; ++i) {
     candidates.clear();
     for (int64_t j = 0; j < n; ++j)
       if (j != i)
         candidates.push_back(
-            {squaredDistance(cloud.point(i), cloud.point(j), cloud.dim), j});
+            {squaredDistance(x + i * dim, x + j * dim, dim), j});
     std::partial_sort(candidates.begin(), candidates.begin() + count,
                       candidates.end());
     size_t first = edges.colIdx.size();
@@ -481,14 +486,16 @@ private:
     const Node &node = nodes[size_t(id)];
     if (node.axis < 0) {
       query.pairs += uint64_t(node.end - node.begin);
+      // Locals: the heap's stores could alias the tree's fields.
+      const double *points = coordinates.data();
+      const int64_t *indices = order.data();
+      int64_t d = dim;
       for (int64_t p = node.begin; p < node.end; ++p) {
-        int64_t j = order[size_t(p)];
+        int64_t j = indices[p];
         if (j == query.self)
           continue;
         std::pair<double, int64_t> candidate{
-            squaredDistance(query.position, coordinates.data() + p * dim,
-                            dim),
-            j};
+            squaredDistance(query.position, points + p * d, d), j};
         if (query.best.size() < query.count) {
           query.best.push_back(candidate);
           std::push_heap(query.best.begin(), query.best.end());
