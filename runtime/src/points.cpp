@@ -49,7 +49,7 @@ using namespace grade::rt;
 
 namespace {
 
-/// Comparisons allowed to one search: 2^33, about 10 s of exhaustive
+/// Comparisons allowed to one search: 2^33, about 20 s of exhaustive
 /// search in 3-D; the old exhaustive-only limit of 65 536 points (2^32
 /// comparisons) stays within it.
 constexpr uint64_t kMaxPairs = uint64_t(1) << 33;
