@@ -22,12 +22,14 @@
 //   covers the rounding of the binning, and the rounded squared distance is
 //   at least the rounded square of any one coordinate's difference.
 // - knn: a k-d tree (median splits along the widest axis, leaves of up to
-//   16 points). It adapts to clustered clouds where a uniform grid sized for
-//   the mean density does not, and works in any dimension. A subtree beyond
-//   a splitting plane is skipped only when the rounded square of the plane's
-//   distance, a lower bound of every computed squared distance behind it
-//   (rounding is monotone), exceeds the K-th best distance found so far, so
-//   ties are decided by index exactly as in the exhaustive search.
+//   16 points; points at one position split by index). It adapts to
+//   clustered clouds where a uniform grid sized for the mean density does
+//   not, and works in any dimension. A subtree beyond a splitting plane is
+//   skipped only when the rounded square of the plane's distance, a lower
+//   bound of every computed squared distance behind it (rounding is
+//   monotone), paired with the subtree's lowest index, exceeds the K-th
+//   best (squared distance, index) found so far, so ties are decided by
+//   index exactly as in the exhaustive search.
 //
 // Every search is refused beyond kMaxPairs comparisons (the exhaustive
 // search at about 92 000 points) and when the graph would not fit the
@@ -413,15 +415,19 @@ public:
 
 private:
   static constexpr int64_t kLeafSize = 16;
+  static constexpr int64_t kLeaf = -1, kByIndex = -2;
 
-  /// A leaf (axis < 0) holds order[begin, end); an inner node splits them
-  /// at `split` along `axis`: the points of [begin, middle) have
-  /// coordinates <= split, those of [middle, end) >= split.
+  /// A leaf (axis kLeaf) holds order[begin, end); an inner node splits
+  /// them at `split` along `axis`: the points of [begin, middle) have
+  /// coordinates <= split, those of [middle, end) >= split. Points all at
+  /// one position are split by index instead (axis kByIndex: the lower
+  /// indices in [begin, middle)), so that the tie-break prunes them.
   struct Node {
-    int64_t axis = -1;
+    int64_t axis = kLeaf;
     double split = 0;
     int64_t begin = 0, middle = 0, end = 0;
     int64_t left = -1, right = -1;
+    int64_t lowest = 0; ///< the lowest index in the subtree
   };
 
   struct Query {
@@ -437,9 +443,13 @@ private:
     nodes.push_back({});
     nodes[size_t(id)].begin = begin;
     nodes[size_t(id)].end = end;
-    if (end - begin <= kLeafSize)
+    if (end - begin <= kLeafSize) {
+      nodes[size_t(id)].lowest =
+          *std::min_element(order.begin() + std::ptrdiff_t(begin),
+                            order.begin() + std::ptrdiff_t(end));
       return id;
-    int64_t axis = -1;
+    }
+    int64_t axis = kLeaf;
     double widest = 0;
     for (int64_t d = 0; d < dim; ++d) {
       double lo = cloud.point(order[size_t(begin)])[d], hi = lo;
@@ -455,17 +465,23 @@ private:
         axis = d;
       }
     }
-    if (axis < 0)
-      return id; // All points equal: one leaf.
     int64_t middle = begin + (end - begin) / 2;
-    auto coordinate = [&](int64_t i) { return cloud.point(i)[axis]; };
-    std::nth_element(order.begin() + std::ptrdiff_t(begin),
-                     order.begin() + std::ptrdiff_t(middle),
-                     order.begin() + std::ptrdiff_t(end),
-                     [&](int64_t a, int64_t b) {
-                       return coordinate(a) < coordinate(b);
-                     });
-    double split = coordinate(order[size_t(middle)]);
+    double split = 0;
+    if (axis == kLeaf) {
+      axis = kByIndex; // All points at one position.
+      std::nth_element(order.begin() + std::ptrdiff_t(begin),
+                       order.begin() + std::ptrdiff_t(middle),
+                       order.begin() + std::ptrdiff_t(end));
+    } else {
+      auto coordinate = [&](int64_t i) { return cloud.point(i)[axis]; };
+      std::nth_element(order.begin() + std::ptrdiff_t(begin),
+                       order.begin() + std::ptrdiff_t(middle),
+                       order.begin() + std::ptrdiff_t(end),
+                       [&](int64_t a, int64_t b) {
+                         return coordinate(a) < coordinate(b);
+                       });
+      split = coordinate(order[size_t(middle)]);
+    }
     int64_t left = build(begin, middle);
     int64_t right = build(middle, end);
     Node &node = nodes[size_t(id)];
@@ -474,17 +490,28 @@ private:
     node.middle = middle;
     node.left = left;
     node.right = right;
+    node.lowest = std::min(nodes[size_t(left)].lowest,
+                           nodes[size_t(right)].lowest);
     return id;
   }
 
   /// Searches the subtree `id`, all of whose points have a computed squared
   /// distance of at least `bound` to the query.
   void visit(int64_t id, double bound, Query &query) const {
-    // A point at exactly the K-th best distance may still win by index.
-    if (query.best.size() == query.count && bound > query.best.front().first)
-      return;
     const Node &node = nodes[size_t(id)];
-    if (node.axis < 0) {
+    // Every point here is (bound, node.lowest) or more, (squared distance,
+    // index) compared as pairs: none can displace a better K-th best.
+    if (query.best.size() == query.count &&
+        (bound > query.best.front().first ||
+         (bound == query.best.front().first &&
+          node.lowest > query.best.front().second)))
+      return;
+    if (node.axis == kByIndex) {
+      visit(node.left, bound, query);
+      visit(node.right, bound, query);
+      return;
+    }
+    if (node.axis == kLeaf) {
       query.pairs += uint64_t(node.end - node.begin);
       // Locals: the heap's stores could alias the tree's fields.
       const double *points = coordinates.data();

@@ -196,6 +196,28 @@ TEST(PointsTest, IdenticalPoints) {
     EXPECT_EQ(inNeighbours(graph.get(), 299),
               (std::vector<int64_t>{0, 1, 2}));
   }
+  // Two heaps of duplicates among uniform points.
+  for (int64_t dim = 1; dim <= 3; ++dim) {
+    Cloud cloud = uniform(2000, dim, 51 + uint64_t(dim));
+    for (int64_t i = 0; i < 2000; ++i)
+      for (int64_t d = 0; d < dim; ++d)
+        if (i % 3 != 2)
+          cloud.x[size_t(i * dim + d)] = i % 3 ? 0.25 : 0.5;
+    for (const char *spec : {"knn:1", "knn:5", "knn:40", "radius:0.01"})
+      expectSameGraph(cloud, spec);
+  }
+  // 100 000 duplicates: the k-d tree splits them by index, so that each
+  // query stops after the lowest indices (no 10^10 comparisons).
+  Cloud many;
+  many.dim = 2;
+  many.x.assign(200000, -1.5);
+  GraphPtr graph;
+  ASSERT_EQ(build(many, "knn:3", false, graph), "ok");
+  EXPECT_EQ(grade_graph_num_edges(graph.get()), 300000);
+  EXPECT_EQ(inNeighbours(graph.get(), 0), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(inNeighbours(graph.get(), 3), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(inNeighbours(graph.get(), 99999),
+            (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST(PointsTest, LatticesExactlyRApart) {
