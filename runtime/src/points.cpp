@@ -109,10 +109,10 @@ struct EdgeBudget {
     if (edges < nextCheck)
       return nullptr;
     nextCheck = edges * 2;
-    return checkMemory(graphBuildBytes(uint64_t(cloud.n), edges, false),
-                       GRADE_ERROR_OUT_OF_MEMORY,
-                       format("%s, at least %zu edges",
-                              describe(spec, cloud).c_str(), edges));
+    return checkMemory(
+        graphBuildBytes(uint64_t(cloud.n), edges, false),
+        GRADE_ERROR_OUT_OF_MEMORY,
+        format("%s, at least %zu edges", describe(spec, cloud).c_str(), edges));
   }
 };
 
@@ -164,8 +164,7 @@ grade_status_t exhaustiveKnn(const Cloud &cloud, int64_t count,
     size_t first = edges.colIdx.size();
     for (int64_t c = 0; c < count; ++c)
       edges.colIdx.push_back(candidates[size_t(c)].second);
-    std::sort(edges.colIdx.begin() + std::ptrdiff_t(first),
-              edges.colIdx.end());
+    std::sort(edges.colIdx.begin() + std::ptrdiff_t(first), edges.colIdx.end());
     edges.rowPtr.push_back(int64_t(edges.colIdx.size()));
   }
   return nullptr;
@@ -343,20 +342,18 @@ grade_status_t cellRadius(const Cloud &cloud, double r, double r2,
       candidates +=
           uint64_t(cellStart[size_t(cell) + 1] - cellStart[size_t(cell)]);
     }
-    pairs += candidates *
-             uint64_t(cellStart[size_t(c) + 1] - cellStart[size_t(c)]);
+    pairs +=
+        candidates * uint64_t(cellStart[size_t(c) + 1] - cellStart[size_t(c)]);
     if (pairs > kMaxPairs + uint64_t(n))
       return tooManyPairs(spec, cloud, "the points are too dense for R");
-    for (int64_t q = cellStart[size_t(c)]; q < cellStart[size_t(c) + 1];
-         ++q) {
+    for (int64_t q = cellStart[size_t(c)]; q < cellStart[size_t(c) + 1]; ++q) {
       int64_t i = members[size_t(q)];
       const double *position = coordinates.data() + q * dim;
       size_t first = found.size();
       for (int64_t other : around)
         for (int64_t p = cellStart[size_t(other)];
              p < cellStart[size_t(other) + 1]; ++p)
-          if (p != q && squaredDistance(position,
-                                        coordinates.data() + p * dim,
+          if (p != q && squaredDistance(position, coordinates.data() + p * dim,
                                         dim) <= r2)
             found.push_back(members[size_t(p)]);
       std::sort(found.begin() + std::ptrdiff_t(first), found.end());
@@ -474,12 +471,11 @@ private:
                        order.begin() + std::ptrdiff_t(end));
     } else {
       auto coordinate = [&](int64_t i) { return cloud.point(i)[axis]; };
-      std::nth_element(order.begin() + std::ptrdiff_t(begin),
-                       order.begin() + std::ptrdiff_t(middle),
-                       order.begin() + std::ptrdiff_t(end),
-                       [&](int64_t a, int64_t b) {
-                         return coordinate(a) < coordinate(b);
-                       });
+      std::nth_element(
+          order.begin() + std::ptrdiff_t(begin),
+          order.begin() + std::ptrdiff_t(middle),
+          order.begin() + std::ptrdiff_t(end),
+          [&](int64_t a, int64_t b) { return coordinate(a) < coordinate(b); });
       split = coordinate(order[size_t(middle)]);
     }
     int64_t left = build(begin, middle);
@@ -490,8 +486,8 @@ private:
     node.middle = middle;
     node.left = left;
     node.right = right;
-    node.lowest = std::min(nodes[size_t(left)].lowest,
-                           nodes[size_t(right)].lowest);
+    node.lowest =
+        std::min(nodes[size_t(left)].lowest, nodes[size_t(right)].lowest);
     return id;
   }
 
@@ -637,10 +633,10 @@ grade_status_t fromPoints(const grade_tensor_t *points, const char *spec,
   // The search's own arrays before any edge: two copies of the coordinates
   // and about twelve words per point (cells, tree, order, degrees).
   uint64_t coordinateBytes = uint64_t(n) * uint64_t(dim) * 16;
-  if (grade_status_t status = checkMemory(
-          graphBuildBytes(uint64_t(n), 0, false) + coordinateBytes +
-              uint64_t(n) * 96,
-          GRADE_ERROR_OUT_OF_MEMORY, describe(text, cloud)))
+  if (grade_status_t status =
+          checkMemory(graphBuildBytes(uint64_t(n), 0, false) + coordinateBytes +
+                          uint64_t(n) * 96,
+                      GRADE_ERROR_OUT_OF_MEMORY, describe(text, cloud)))
     return status;
   cloud.x.resize(size_t(n * dim));
   for (int64_t v = 0; v < n * dim; ++v) {
@@ -657,9 +653,9 @@ grade_status_t fromPoints(const grade_tensor_t *points, const char *spec,
   Edges edges;
   if (radius) {
     double r2 = r * r;
-    if (grade_status_t status =
-            exhaustive ? exhaustiveRadius(cloud, r2, text, edges)
-                       : cellRadius(cloud, r, r2, text, edges))
+    if (grade_status_t status = exhaustive
+                                    ? exhaustiveRadius(cloud, r2, text, edges)
+                                    : cellRadius(cloud, r, r2, text, edges))
       return status;
   } else {
     int64_t count = std::min<int64_t>(k, std::max<int64_t>(n - 1, 0));
@@ -672,9 +668,9 @@ grade_status_t fromPoints(const grade_tensor_t *points, const char *spec,
                                (unsigned long long)numEdges)))
       return status;
     edges.colIdx.reserve(size_t(numEdges));
-    if (grade_status_t status =
-            exhaustive ? exhaustiveKnn(cloud, count, text, edges)
-                       : treeKnn(cloud, count, text, edges))
+    if (grade_status_t status = exhaustive
+                                    ? exhaustiveKnn(cloud, count, text, edges)
+                                    : treeKnn(cloud, count, text, edges))
       return status;
   }
   // The CSR arrays are the graph: rows by destination, sources increasing
@@ -692,8 +688,7 @@ grade_status_t fromPoints(const grade_tensor_t *points, const char *spec,
 } // namespace
 
 grade_status_t grade_graph_from_points(const grade_tensor_t *points,
-                                       const char *spec,
-                                       grade_graph_t **out) {
+                                       const char *spec, grade_graph_t **out) {
   if (!out)
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "output pointer is NULL");
   *out = nullptr;

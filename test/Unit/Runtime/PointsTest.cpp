@@ -151,8 +151,7 @@ Cloud lattice(int64_t side, int64_t dim, double spacing, uint64_t seed) {
   return cloud;
 }
 
-const char *const kRadiusSpecs[] = {"radius:0.01", "radius:0.05",
-                                    "radius:0.2"};
+const char *const kRadiusSpecs[] = {"radius:0.01", "radius:0.05", "radius:0.2"};
 const char *const kKnnSpecs[] = {"knn:1", "knn:6", "knn:20"};
 
 TEST(PointsTest, UniformCloudsMatchTheExhaustiveSearch) {
@@ -193,8 +192,7 @@ TEST(PointsTest, IdenticalPoints) {
     ASSERT_EQ(build(cloud, "knn:3", false, graph), "ok");
     EXPECT_EQ(inNeighbours(graph.get(), 0), (std::vector<int64_t>{1, 2, 3}));
     EXPECT_EQ(inNeighbours(graph.get(), 2), (std::vector<int64_t>{0, 1, 3}));
-    EXPECT_EQ(inNeighbours(graph.get(), 299),
-              (std::vector<int64_t>{0, 1, 2}));
+    EXPECT_EQ(inNeighbours(graph.get(), 299), (std::vector<int64_t>{0, 1, 2}));
   }
   // Two heaps of duplicates among uniform points.
   for (int64_t dim = 1; dim <= 3; ++dim) {
@@ -216,8 +214,7 @@ TEST(PointsTest, IdenticalPoints) {
   EXPECT_EQ(grade_graph_num_edges(graph.get()), 300000);
   EXPECT_EQ(inNeighbours(graph.get(), 0), (std::vector<int64_t>{1, 2, 3}));
   EXPECT_EQ(inNeighbours(graph.get(), 3), (std::vector<int64_t>{0, 1, 2}));
-  EXPECT_EQ(inNeighbours(graph.get(), 99999),
-            (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(inNeighbours(graph.get(), 99999), (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST(PointsTest, LatticesExactlyRApart) {
@@ -299,9 +296,9 @@ TEST(PointsTest, OtherDimensionsAndExtremes) {
             "ok");
   TensorPtr empty(raw);
   grade_graph_t *graph = nullptr;
-  ASSERT_EQ(statusString(
-                grade_graph_from_points(empty.get(), "radius:1", &graph)),
-            "ok");
+  ASSERT_EQ(
+      statusString(grade_graph_from_points(empty.get(), "radius:1", &graph)),
+      "ok");
   GraphPtr owned(graph);
   EXPECT_EQ(grade_graph_num_edges(graph), 12);
   // One point, no points.
@@ -430,10 +427,10 @@ TEST(PointsTest, Refusals) {
     ScopedEnv bad("GRADE_POINT_SEARCH", "grid");
     TensorPtr tensor = tensorOf(uniform(3, 1, 43));
     grade_graph_t *raw = nullptr;
-    EXPECT_EQ(statusString(
-                  grade_graph_from_points(tensor.get(), "radius:1", &raw)),
-              "[invalid argument] GRADE_POINT_SEARCH is 'grid' (expected "
-              "'exhaustive' or 'fast')");
+    EXPECT_EQ(
+        statusString(grade_graph_from_points(tensor.get(), "radius:1", &raw)),
+        "[invalid argument] GRADE_POINT_SEARCH is 'grid' (expected "
+        "'exhaustive' or 'fast')");
     EXPECT_EQ(raw, nullptr);
   }
 }
