@@ -245,9 +245,11 @@ GRADE_RT_API grade_status_t grade_graph_generate(const char *spec,
  *  of positions: "radius:R" joins every two points within distance R (both
  *  directions), "knn:K" gives each node an in-edge from each of its K
  *  nearest other points (ties by index), as torch_cluster's radius_graph
- *  and knn_graph with PyG's source-to-target flow. The search compares
- *  every pair (exact, quadratic): at most 65536 points. Unweighted; edge
- *  fields in CSR order. */
+ *  and knn_graph with PyG's source-to-target flow. The graph is exactly
+ *  the one comparing every pair gives (f64 distances, a pair at R joined),
+ *  found by a cell list (radius) or a k-d tree (knn); refused beyond 2^33
+ *  comparisons or the memory budget. Unweighted; edge fields in CSR
+ *  order. */
 GRADE_RT_API grade_status_t grade_graph_from_points(
     const grade_tensor_t *points, const char *spec, grade_graph_t **out);
 /** Reads an edge list: one edge `SRC DST` or `SRC DST WEIGHT` per line,
