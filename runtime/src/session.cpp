@@ -635,11 +635,11 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
 /// measurements of bench/reorder.py), on the CPU: the caller's order while
 /// the model's node buffers fit in the cache (the gains measured there are
 /// small, and the eval calls' move back to the caller's order costs about
-/// as much as their kernels); else the degree order where the in-degrees
-/// are skewed (their coefficient of variation at least kSkewedDegrees:
-/// hubs, power laws; cheap to test and to compute, so first; the kernels
-/// that walk edges split the nodes into chunks of equal edges, so the long
-/// rows the degree order puts first are shared among threads); else RCM where RCM divides
+/// as much as their kernels); else the degree order where the kernels run
+/// on one thread and the in-degrees are skewed (their coefficient of
+/// variation at least kSkewedDegrees: hubs, power laws; cheap to test and
+/// to compute, so first; on several threads the kernels' equal row ranges
+/// would put the long rows all on the first); else RCM where RCM divides
 /// the mean edge span |src - dst| by at least kSpanGain (a mesh or another
 /// graph with locality that its numbering hides); else the caller's
 /// order. On a GPU, where nothing was measured, the caller's order.
@@ -658,7 +658,8 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
     uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
     if (bytes <= cacheBytes())
       return nullptr;
-    if (inDegreeVariation(graph) >= kSkewedDegrees) {
+    if (threadsFor(s, graph.numNodes, graph.numEdges) == 1 &&
+        inDegreeVariation(graph) >= kSkewedDegrees) {
       method = GRADE_REORDER_DEGREE;
       if (grade_status_t status = reorderNodes(graph, method, permutation))
         return status;
