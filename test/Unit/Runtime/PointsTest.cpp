@@ -22,26 +22,6 @@ using namespace grade::test;
 
 namespace {
 
-/// Sets an environment variable for the scope.
-class ScopedEnv {
-public:
-  ScopedEnv(const char *name, const char *value) : name(name) {
-    if (const char *old = std::getenv(name))
-      previous = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (previous.empty())
-      unsetenv(name);
-    else
-      setenv(name, previous.c_str(), 1);
-  }
-
-private:
-  const char *name;
-  std::string previous;
-};
-
 /// A point cloud, [n, dim] row-major, stored as f64 or f32.
 struct Cloud {
   int64_t dim = 1;

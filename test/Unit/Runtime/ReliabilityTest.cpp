@@ -27,26 +27,6 @@ extern "C" grade_status_t grade_test_status_make(int code, const char *message);
 
 namespace {
 
-/// Sets an environment variable for the lifetime of the object.
-class ScopedEnv {
-public:
-  ScopedEnv(const char *name, const char *value) : name(name) {
-    if (const char *old = std::getenv(name))
-      previous = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (previous.empty())
-      unsetenv(name);
-    else
-      setenv(name, previous.c_str(), 1);
-  }
-
-private:
-  const char *name;
-  std::string previous;
-};
-
 /// The names in a directory, sorted.
 std::vector<std::string> listDir(const std::string &dir) {
   std::vector<std::string> names;

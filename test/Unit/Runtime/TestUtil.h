@@ -113,6 +113,27 @@ inline std::vector<int64_t> inNeighbours(const grade_graph_t *graph,
   return std::vector<int64_t>(col + row[node], col + row[node + 1]);
 }
 
+/// Sets an environment variable for the lifetime of the object
+/// (the previous value, or none, is restored).
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name(name) {
+    if (const char *old = std::getenv(name))
+      previous = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (previous.empty())
+      unsetenv(name);
+    else
+      setenv(name, previous.c_str(), 1);
+  }
+
+private:
+  const char *name;
+  std::string previous;
+};
+
 } // namespace grade::test
 
 #endif // GRADE_TEST_UNIT_RUNTIME_TESTUTIL_H
