@@ -156,18 +156,6 @@ protected:
     return statusString(grade_session_set_device(session, device));
   }
 
-  static std::string bindF64(grade_session_t *session, const char *name,
-                             std::vector<int64_t> shape,
-                             const std::vector<double> &values) {
-    grade_tensor_t *raw = nullptr;
-    std::string status = statusString(grade_tensor_create(
-        GRADE_DTYPE_F64, int32_t(shape.size()), shape.data(), &raw));
-    if (status != "ok")
-      return status;
-    TensorPtr tensor(raw);
-    std::copy(values.begin(), values.end(), static_cast<double *>(raw->data));
-    return statusString(grade_session_bind(session, name, tensor.get()));
-  }
 
   static std::string bindGraph(grade_session_t *session, const char *spec) {
     grade_graph_t *raw = nullptr;

@@ -233,19 +233,6 @@ protected:
     return s;
   }
 
-  std::string bindF64(grade_session_t *s, const char *name,
-                      std::vector<int64_t> shape,
-                      const std::vector<double> &values) {
-    grade_tensor_t *raw = nullptr;
-    std::string status = statusString(grade_tensor_create(
-        GRADE_DTYPE_F64, int32_t(shape.size()), shape.data(), &raw));
-    if (status != "ok")
-      return status;
-    TensorPtr tensor(raw);
-    std::copy(values.begin(), values.end(), static_cast<double *>(raw->data));
-    return statusString(grade_session_bind(s, name, tensor.get()));
-  }
-
   /// Binds the graph, x0 and k and initialises.
   void start(grade_session_t *s) {
     ASSERT_EQ(statusString(grade_session_bind_graph(s, graph.get())), "ok");

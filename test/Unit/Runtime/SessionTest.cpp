@@ -60,14 +60,7 @@ protected:
 
   std::string bindF64(const char *name, std::vector<int64_t> shape,
                       const std::vector<double> &values) {
-    grade_tensor_t *raw = nullptr;
-    std::string status = statusString(grade_tensor_create(
-        GRADE_DTYPE_F64, int32_t(shape.size()), shape.data(), &raw));
-    if (status != "ok")
-      return status;
-    TensorPtr tensor(raw);
-    std::copy(values.begin(), values.end(), static_cast<double *>(raw->data));
-    return statusString(grade_session_bind(session, name, tensor.get()));
+    return grade::test::bindF64(session, name, std::move(shape), values);
   }
 
   /// Binds `spec` (default: a path graph of x0.size() nodes), x0 and k.

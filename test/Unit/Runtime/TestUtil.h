@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -133,6 +134,21 @@ private:
   const char *name;
   std::string previous;
 };
+
+/// Binds an f64 array of `shape` holding `values` to `name`; the status
+/// as statusString gives it.
+inline std::string bindF64(grade_session_t *session, const char *name,
+                           std::vector<int64_t> shape,
+                           const std::vector<double> &values) {
+  grade_tensor_t *raw = nullptr;
+  std::string status = statusString(grade_tensor_create(
+      GRADE_DTYPE_F64, int32_t(shape.size()), shape.data(), &raw));
+  if (status != "ok")
+    return status;
+  TensorPtr tensor(raw);
+  std::copy(values.begin(), values.end(), static_cast<double *>(raw->data));
+  return statusString(grade_session_bind(session, name, tensor.get()));
+}
 
 } // namespace grade::test
 
