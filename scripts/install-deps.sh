@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages grade needs, if any is missing (idempotent:
 # nothing is downloaded when everything is there). Runs apt as root, or
-# through sudo. With --sanitize, also the sanitizer runtimes that
-# scripts/check.sh --sanitize links against.
+# through sudo. `--sanitize` is accepted for compatibility: the sanitizer
+# runtimes are always installed, since the fuzz targets need them too.
+
 set -euo pipefail
 
 packages=(
@@ -11,16 +12,15 @@ packages=(
   libomp-22-dev
   # frontend: the ANTLR tool (needs a JRE) and its C++ runtime
   antlr4 libantlr4-runtime-dev default-jre-headless uuid-dev
-  # build and test
+  # build and test (libclang-rt-22-dev: libFuzzer's FuzzedDataProvider.h,
+  # which the fuzz targets' replay tools include, and the sanitizer runtimes)
   cmake ninja-build ccache libgtest-dev libbenchmark-dev zlib1g-dev
+  libclang-rt-22-dev
   # .npz archives (zip containers) in the runtime
   libminizip-dev
   # reference computations in the numerical tests
   python3 python3-numpy python3-scipy
 )
-if [ "${1:-}" = "--sanitize" ]; then
-  packages+=(libclang-rt-22-dev)   # ASan and UBSan runtimes for clang 22
-fi
 
 missing=()
 for pkg in "${packages[@]}"; do

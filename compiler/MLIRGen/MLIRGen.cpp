@@ -515,9 +515,110 @@ private:
     return BinaryOp::create(builder, location, BinaryFn::mul, result, count);
   }
 
+  /// take(v, i): slice i of v's first feature axis; a literal index is a
+  /// constant of the map, any other a symbol (rounded down and clamped).
+  Value emitTake(const ast::CallExpr &expr, mlir::Type elem,
+                 Location location) {
+    Value input = emit(*expr.getArgs()[0], elem);
+    ArrayRef<int64_t> shape = getFeatureShape(input.getType());
+    SmallVector<AffineExpr> results;
+    SmallVector<Value> indices;
+    if (std::optional<int64_t> index =
+            sema::getIntegerLiteral(*expr.getArgs()[1])) {
+      results.push_back(builder.getAffineConstantExpr(*index));
+    } else {
+      indices.push_back(emit(*expr.getArgs()[1], elem));
+      results.push_back(builder.getAffineSymbolExpr(0));
+    }
+    for (size_t axis = 1; axis < shape.size(); ++axis)
+      results.push_back(builder.getAffineDimExpr(axis - 1));
+    auto map = AffineMap::get(shape.size() - 1, indices.size(), results,
+                              &context);
+    Type type = makeValueType(getFieldKind(input.getType()),
+                              shape.drop_front(),
+                              getElementTypeOf(input.getType()));
+    return ReindexOp::create(builder, location, type, input, indices, map);
+  }
+
+  /// conv1d(v, W[, b], stride): PyTorch's Conv1d along the features of
+  /// each row, the windows of v (a reindexing) contracted with W.
+  Value emitConv1d(const ast::CallExpr &expr, mlir::Type elem,
+                   Location location) {
+    const std::vector<ast::ExprPtr> &args = expr.getArgs();
+    Value input = emit(*args[0], elem);
+    Value weights = emit(*args[1], elem);
+    int64_t stride = *sema::getIntegerLiteral(*args.back());
+    ArrayRef<int64_t> inShape = getFeatureShape(input.getType());
+    ArrayRef<int64_t> wShape = getFeatureShape(weights.getType());
+    int64_t channels = wShape[1], kernel = wShape[2];
+    int64_t outLength = (inShape.back() - kernel) / stride + 1;
+    Type elementType = getElementTypeOf(input.getType());
+    std::optional<FieldKind> kind = getFieldKind(input.getType());
+    // windows[c, l, k] = v[c, stride * l + k]
+    AffineExpr c = builder.getAffineDimExpr(0), l = builder.getAffineDimExpr(1),
+               k = builder.getAffineDimExpr(2);
+    SmallVector<AffineExpr> results;
+    if (inShape.size() == 2)
+      results.push_back(c);
+    results.push_back(l * stride + k);
+    Value windows = ReindexOp::create(
+        builder, location,
+        makeValueType(kind, {channels, outLength, kernel}, elementType), input,
+        ValueRange{}, AffineMap::get(3, 0, results, &context));
+    Value result = ContractOp::create(builder, location, "ock,clk->ol",
+                                      ValueRange{weights, windows});
+    if (args.size() == 4) {
+      // The bias of each output channel, broadcast along the positions.
+      Value bias = emit(*args[2], elem);
+      Value spread = ReindexOp::create(
+          builder, location,
+          makeValueType(std::nullopt, {wShape[0], outLength}, elementType),
+          bias, ValueRange{}, AffineMap::get(2, 0, {c}, &context));
+      result = BinaryOp::create(builder, location, BinaryFn::add, result,
+                                spread);
+    }
+    return result;
+  }
+
+  /// reshape(v, d1, ...): the same features in row-major order, another
+  /// shape: each input axis is the row-major flat index of the result,
+  /// divided by the axis' stride, modulo its size.
+  Value emitReshape(const ast::CallExpr &expr, mlir::Type elem,
+                    Location location) {
+    const std::vector<ast::ExprPtr> &args = expr.getArgs();
+    Value input = emit(*args[0], elem);
+    SmallVector<int64_t> shape;
+    for (const ast::ExprPtr &arg : llvm::drop_begin(args))
+      shape.push_back(*sema::getIntegerLiteral(*arg));
+    ArrayRef<int64_t> inShape = getFeatureShape(input.getType());
+    AffineExpr flat = builder.getAffineConstantExpr(0);
+    int64_t stride = 1;
+    for (int64_t axis = int64_t(shape.size()) - 1; axis >= 0; --axis) {
+      flat = flat + builder.getAffineDimExpr(axis) * stride;
+      stride *= shape[axis];
+    }
+    SmallVector<AffineExpr> results(inShape.size());
+    stride = 1;
+    for (int64_t axis = int64_t(inShape.size()) - 1; axis >= 0; --axis) {
+      results[axis] = flat.floorDiv(stride) % inShape[axis];
+      stride *= inShape[axis];
+    }
+    Type type = makeValueType(getFieldKind(input.getType()), shape,
+                              getElementTypeOf(input.getType()));
+    return ReindexOp::create(builder, location, type, input, ValueRange{},
+                             AffineMap::get(shape.size(), 0, results,
+                                            &context));
+  }
+
   Value emitCall(const ast::CallExpr &expr, mlir::Type elem,
                  Location location) {
     llvm::StringRef callee = expr.getCallee();
+    if (callee == "reshape")
+      return emitReshape(expr, elem, location);
+    if (callee == "take")
+      return emitTake(expr, elem, location);
+    if (callee == "conv1d")
+      return emitConv1d(expr, elem, location);
     SmallVector<Value> args;
     for (const ast::ExprPtr &arg : expr.getArgs())
       args.push_back(emit(*arg, elem));

@@ -9,6 +9,8 @@
 
 #include "compiler/Sema/Checker.h"
 
+#include <cmath>
+
 using namespace grade;
 using namespace grade::sema;
 
@@ -26,6 +28,9 @@ enum class Builtin {
   Reduce,    ///< sum_in mean_in max_in sum_out mean_out max_out
   Softmax,   ///< softmax_in
   ReduceAll, ///< sum_all mean_all max_all min_all
+  Take,      ///< take(v, i): slice i of the first feature axis
+  Conv1d,    ///< conv1d(v, W, stride), conv1d(v, W, b, stride)
+  Reshape,   ///< reshape(v, d1, d2, ...): the same features, another shape
 };
 
 struct BuiltinInfo {
@@ -59,6 +64,8 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"mean_features", Builtin::Features, 1},
     {"max_features", Builtin::Features, 1},
     {"min_features", Builtin::Features, 1},
+    {"take", Builtin::Take, 2},          {"conv1d", Builtin::Conv1d, 0},
+    {"reshape", Builtin::Reshape, 0},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -111,6 +118,19 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
   } else if (info->kind == Builtin::Concat && !expr.getSpec()) {
     if (args.empty()) {
       error(expr.getLoc(), "'concat' needs at least one operand");
+      return std::nullopt;
+    }
+  } else if (info->kind == Builtin::Conv1d && !expr.getSpec()) {
+    if (args.size() != 3 && args.size() != 4) {
+      error(expr.getLoc(), "'conv1d' takes 3 or 4 arguments (conv1d(v, W, "
+                           "stride) or conv1d(v, W, b, stride)), got " +
+                               llvm::Twine(args.size()));
+      return std::nullopt;
+    }
+  } else if (info->kind == Builtin::Reshape && !expr.getSpec()) {
+    if (args.empty()) {
+      error(expr.getLoc(), "'reshape' takes a value and its new feature "
+                           "shape, as in reshape(x, 2, 6)");
       return std::nullopt;
     }
   } else if (expr.getSpec()) {
@@ -173,6 +193,31 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
       reportRule(typeError, callee, expr.getLoc());
     return type;
   }
+  case Builtin::Take:
+    return checkTake(expr, types);
+  case Builtin::Conv1d:
+    return checkConv1d(expr, types);
+  case Builtin::Reshape: {
+    std::vector<int64_t> shape;
+    for (const ast::ExprPtr &arg : llvm::drop_begin(args)) {
+      std::optional<int64_t> size = getIntegerLiteral(*arg);
+      if (!size || *size < 1) {
+        error(arg->getLoc(), "the sizes of 'reshape' must be positive whole "
+                             "numbers, written as literals");
+        return std::nullopt;
+      }
+      shape.push_back(*size);
+    }
+    if (getNumElements(shape) != getNumElements(types[0].shape)) {
+      error(expr.getLoc(),
+            "'reshape' to " + formatShape(shape) + " needs " +
+                llvm::Twine(getNumElements(shape)).str() + " features, but " +
+                describe(*args[0]) + " (" + format(types[0]) + ") has " +
+                llvm::Twine(getNumElements(types[0].shape)).str());
+      return std::nullopt;
+    }
+    return Type{types[0].kind, types[0].elem, shape};
+  }
   case Builtin::Unary:
   case Builtin::Reduce:
   case Builtin::Softmax:
@@ -227,4 +272,114 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
     break;
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> sema::getIntegerLiteral(const ast::Expr &expr) {
+  auto *number = llvm::dyn_cast<ast::NumberExpr>(&expr);
+  if (!number || number->getValue() != std::floor(number->getValue()) ||
+      number->getValue() > double(int64_t(1) << 53))
+    return std::nullopt;
+  return int64_t(number->getValue());
+}
+
+/// The element type two operands share, or nullopt after an error.
+static std::optional<Elem> commonElem(Elem a, Elem b) {
+  if (a == Elem::Abstract)
+    return b;
+  if (b == Elem::Abstract || a == b)
+    return a;
+  return std::nullopt;
+}
+
+std::optional<Type> Checker::checkTake(const ast::CallExpr &expr,
+                                       llvm::ArrayRef<Type> types) {
+  const Type &input = types[0], &index = types[1];
+  if (input.shape.empty()) {
+    error(expr.getLoc(), "'take' selects along the first feature axis, but "
+                         "its first argument is " + format(input) +
+                             ", which has none");
+    return std::nullopt;
+  }
+  if (!index.isGlobal() || !index.shape.empty()) {
+    error(expr.getArgs()[1]->getLoc(),
+          "the index of 'take' must be a global scalar (a number, 't', a "
+          "scalar parameter), but it is " + format(index));
+    return std::nullopt;
+  }
+  if (auto *number = llvm::dyn_cast<ast::NumberExpr>(expr.getArgs()[1].get())) {
+    std::optional<int64_t> value = getIntegerLiteral(*number);
+    if (!value || *value >= input.shape.front()) {
+      error(number->getLoc(),
+            "index " + number->getSpelling().str() + " of 'take' is not in "
+            "[0, " + llvm::Twine(input.shape.front()).str() + "), the first "
+            "feature axis of " + format(input));
+      return std::nullopt;
+    }
+  } else if (auto *neg =
+                 llvm::dyn_cast<ast::NegExpr>(expr.getArgs()[1].get());
+             neg && llvm::isa<ast::NumberExpr>(neg->getOperand())) {
+    error(expr.getArgs()[1]->getLoc(),
+          "index " + describe(*expr.getArgs()[1]) + " of 'take' is negative");
+    return std::nullopt;
+  }
+  Type result = input;
+  result.shape.erase(result.shape.begin());
+  return result;
+}
+
+std::optional<Type> Checker::checkConv1d(const ast::CallExpr &expr,
+                                         llvm::ArrayRef<Type> types) {
+  const std::vector<ast::ExprPtr> &args = expr.getArgs();
+  const Type &input = types[0], &weights = types[1];
+  bool hasBias = args.size() == 4;
+  const ast::Expr &strideExpr = *args.back();
+  if (input.isGlobal() || input.shape.empty() || input.shape.size() > 2) {
+    error(args[0]->getLoc(),
+          "'conv1d' convolves the features of each node or edge, [L] or "
+          "[channels, L], but its first argument is " + format(input));
+    return std::nullopt;
+  }
+  int64_t channels = input.shape.size() == 2 ? input.shape[0] : 1;
+  int64_t length = input.shape.back();
+  if (!weights.isGlobal() || weights.shape.size() != 3 ||
+      weights.shape[1] != channels) {
+    error(args[1]->getLoc(),
+          "the weights of 'conv1d' must be a global [out, " +
+              llvm::Twine(channels).str() + ", kernel] (PyTorch's Conv1d "
+              "weight for " + llvm::Twine(channels).str() +
+              " input channels), but they are " + format(weights));
+    return std::nullopt;
+  }
+  int64_t outChannels = weights.shape[0], kernel = weights.shape[2];
+  std::optional<int64_t> stride = getIntegerLiteral(strideExpr);
+  if (!stride || *stride < 1 || types.back().shape.size() != 0) {
+    error(strideExpr.getLoc(), "the stride of 'conv1d' must be a positive "
+                               "whole number, written as a literal");
+    return std::nullopt;
+  }
+  if (kernel > length) {
+    error(expr.getLoc(), "the kernel of 'conv1d' (" +
+                             llvm::Twine(kernel).str() +
+                             ") is longer than the features (" +
+                             llvm::Twine(length).str() + ")");
+    return std::nullopt;
+  }
+  std::optional<Elem> elem = commonElem(input.elem, weights.elem);
+  if (hasBias) {
+    const Type &bias = types[2];
+    if (!bias.isGlobal() || bias.shape != std::vector<int64_t>{outChannels}) {
+      error(args[2]->getLoc(), "the bias of 'conv1d' must be a global [" +
+                                   llvm::Twine(outChannels).str() +
+                                   "], but it is " + format(bias));
+      return std::nullopt;
+    }
+    if (elem)
+      elem = commonElem(*elem, bias.elem);
+  }
+  if (!elem) {
+    error(expr.getLoc(), "the operands of 'conv1d' mix f32 and f64");
+    return std::nullopt;
+  }
+  return Type{input.kind, *elem,
+              {outChannels, (length - kernel) / *stride + 1}};
 }

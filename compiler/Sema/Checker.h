@@ -116,6 +116,10 @@ private:
                                   ast::SourceLoc at);
   /// einsum("spec", ...): grade.contract's rule, its reasons reworded with
   /// the operands' names.
+  std::optional<Type> checkTake(const ast::CallExpr &expr,
+                                llvm::ArrayRef<Type> types);
+  std::optional<Type> checkConv1d(const ast::CallExpr &expr,
+                                  llvm::ArrayRef<Type> types);
   std::optional<Type> checkEinsum(const ast::CallExpr &expr,
                                   llvm::ArrayRef<Type> types);
 

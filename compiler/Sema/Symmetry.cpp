@@ -403,6 +403,20 @@ std::optional<Law> Checker::lawOfCall(const ast::CallExpr &expr) {
     law = lawOfContract(operands, &lawError, "'" + callee.str() + "'");
   else if (callee == "concat")
     law = lawOfConcat(operands, &lawError);
+  else if (callee == "reshape")
+    law = lawOfReindex(operands[0], {}, &lawError);
+  else if (callee == "take")
+    law = lawOfReindex(operands[0], llvm::ArrayRef(operands).drop_front(),
+                       &lawError);
+  else if (callee == "conv1d") {
+    // The windows of the input (a reindexing), contracted with the weights,
+    // plus the bias.
+    law = lawOfReindex(operands[0], {}, &lawError);
+    if (succeeded(law))
+      law = lawOfContract({operands[1], *law}, &lawError, "'conv1d'");
+    if (succeeded(law) && operands.size() == 4)
+      law = lawOfBinary(BinaryFn::add, *law, operands[2], &lawError);
+  }
   else if (callee == "select")
     law = lawOfSelect(operands[0], operands[1], operands[2], &lawError);
   else if (callee.ends_with("_all")) {

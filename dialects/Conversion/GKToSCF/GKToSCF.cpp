@@ -216,6 +216,8 @@ private:
           memref::LoadOp::create(builder, loc, memref, ValueRange{zero});
       return success();
     }
+    if (auto reindex = dyn_cast<ReindexOp>(op))
+      return emitGlobalReindex(reindex);
     if (isa<RankedTensorType>(op.getResult(0).getType()))
       return emitGlobalTensor(op);
     if (auto compute = dyn_cast<FieldComputeOpInterface>(op)) {
@@ -267,6 +269,42 @@ private:
                                                                  scalars);
     memref::StoreOp::create(builder, loc, element, vector, k);
     globals[result] = vector;
+    return success();
+  }
+
+  /// A global's features rearranged (`take(W, floor(t))`, a bias broadcast
+  /// along new axes): copied once into a vector the kernels read.
+  LogicalResult emitGlobalReindex(ReindexOp op) {
+    Location loc = op.getLoc();
+    SmallVector<Value> symbols;
+    for (Value index : op.getIndices())
+      symbols.push_back(globals.lookup(index));
+    Value input = globals.lookup(op.getInput());
+    bool tensorInput = isa<RankedTensorType>(op.getInput().getType());
+    auto elementAt = [&](Value k) -> Value {
+      if (!tensorInput)
+        return input;
+      return memref::LoadOp::create(
+          builder, loc, input, op.emitSourceIndex(builder, loc, k, symbols));
+    };
+    if (!isa<RankedTensorType>(op.getType())) {
+      globals[op.getResult()] =
+          elementAt(arith::ConstantIndexOp::create(builder, loc, 0));
+      return success();
+    }
+    int64_t features = numFeatures(op.getType());
+    Value vector =
+        allocVector(getElementTypeOf(op.getType()),
+                    arith::ConstantIndexOp::create(builder, loc, features));
+    auto loop = scf::ForOp::create(
+        builder, loc, arith::ConstantIndexOp::create(builder, loc, 0),
+        arith::ConstantIndexOp::create(builder, loc, features),
+        arith::ConstantIndexOp::create(builder, loc, 1));
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(loop.getBody()->getTerminator());
+    Value k = loop.getInductionVar();
+    memref::StoreOp::create(builder, loc, elementAt(k), vector, k);
+    globals[op.getResult()] = vector;
     return success();
   }
 
@@ -730,7 +768,8 @@ private:
       }
       if (llvm::any_of(op.getResults(), isField))
         continue; // a load: the runtime binds its buffer
-      if (isa<ReduceAllOp, FieldComputeOpInterface, LoadOp, GraphSizeOp>(op) ||
+      if (isa<ReduceAllOp, FieldComputeOpInterface, ReindexOp, LoadOp,
+              GraphSizeOp>(op) ||
           op.getDialect()->getNamespace() == "arith") {
         if (failed(emitGlobal(op)))
           return failure();

@@ -556,6 +556,13 @@ private:
       }
       return result;
     }
+    if (auto reindex = dyn_cast<ReindexOp>(op)) {
+      SmallVector<Value> symbols;
+      for (Value index : reindex.getIndices())
+        symbols.push_back(element(index, Value()));
+      return element(reindex.getInput(),
+                     reindex.emitSourceIndex(builder, loc, k, symbols));
+    }
     if (auto nonEmpty = dyn_cast<NonEmptyOp>(op)) {
       Value value = element(nonEmpty.getInput(), k);
       Value empty = arith::CmpIOp::create(
@@ -896,7 +903,8 @@ private:
         .Case<ContractOp>([&](ContractOp contract) {
           return prepareContraction(contract, /*edge=*/false);
         })
-        .Case<FieldComputeOpInterface, ConcatOp, NonEmptyOp>([&](Operation *) -> LogicalResult {
+        .Case<FieldComputeOpInterface, ConcatOp, ReindexOp, NonEmptyOp>(
+            [&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isa<FieldType>(operand.getType()) &&
                 failed(prepareNode(operand, false)))
@@ -928,7 +936,8 @@ private:
         .Case<ContractOp>([&](ContractOp contract) {
           return prepareContraction(contract, /*edge=*/true);
         })
-        .Case<FieldComputeOpInterface, ConcatOp>([&](Operation *) -> LogicalResult {
+        .Case<FieldComputeOpInterface, ConcatOp, ReindexOp>(
+            [&](Operation *) -> LogicalResult {
           for (Value operand : op->getOperands())
             if (isEdgeValue(operand) && failed(prepareEdge(operand)))
               return failure();

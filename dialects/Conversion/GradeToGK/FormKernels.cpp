@@ -161,8 +161,8 @@ private:
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
       if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, FieldComputeOpInterface,
-               ContractOp, ConcatOp, DegreeOp, WeightOp, NonEmptyOp,
-               GraphSizeOp>(op) &&
+               ContractOp, ConcatOp, ReindexOp, DegreeOp, WeightOp,
+               NonEmptyOp, GraphSizeOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")
                << op.getName() << "' inside '" << regionOp->getName() << "'";
@@ -174,7 +174,8 @@ private:
             llvm::any_of(op.getResultTypes(),
                          [](Type t) { return isa<RankedTensorType>(t); });
         if (isa<ContractOp>(op) ||
-            (tensorResult && !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface>(op)))
+            (tensorResult &&
+             !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface, ReindexOp>(op)))
           return op.emitError("arithmetic on global tensors is not "
                               "supported; combine them with a field");
       }
@@ -221,7 +222,8 @@ private:
       if (auto gather = dyn_cast<GatherOp>(op);
           gather && isRemoteGather(gather))
         return false;
-      if (!isa<GatherOp, FieldComputeOpInterface, ConcatOp, NonEmptyOp>(op))
+      if (!isa<GatherOp, FieldComputeOpInterface, ConcatOp, ReindexOp,
+               NonEmptyOp>(op))
         return false;
       for (Value operand : op->getOperands())
         if (!isGraph(operand))
@@ -245,7 +247,8 @@ private:
       result = true;
     } else if (auto reduce = dyn_cast<ReduceOp>(op)) {
       result = isInvariantReduction(reduce);
-    } else if (isa<FieldComputeOpInterface, ConcatOp, NonEmptyOp>(op)) {
+    } else if (isa<FieldComputeOpInterface, ConcatOp, ReindexOp, NonEmptyOp>(
+                   op)) {
       result = llvm::all_of(op->getOperands(), [&](Value operand) {
         return !isField(operand) || operand.getDefiningOp<LoadOp>() ||
                mustMaterialize.count(operand) || isRecomputable(operand);

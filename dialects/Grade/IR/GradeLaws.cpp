@@ -425,6 +425,19 @@ FailureOr<Law> grade::lawOfConcat(llvm::ArrayRef<Law> operands,
   return result;
 }
 
+FailureOr<Law> grade::lawOfReindex(const Law &input,
+                                   llvm::ArrayRef<Law> indices,
+                                   LawError *error) {
+  // Features taken apart and rearranged: only a value that every group
+  // leaves alone, or scales as a whole, keeps its law.
+  if (failed(needScalar(input, "a rearrangement of features", error)))
+    return failure();
+  for (const Law &index : indices)
+    if (failed(needInvariant(index, "an index", error)))
+      return failure();
+  return plain(input);
+}
+
 FailureOr<Law> grade::lawOfSelect(const Law &condition, const Law &ifTrue,
                                   const Law &ifFalse, LawError *error) {
   if (failed(needScalar(condition, "the condition of 'select'", error)))
@@ -580,6 +593,10 @@ FailureOr<Law> BinaryOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
 
 FailureOr<Law> ConcatOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
   return lawOfConcat(operands, error);
+}
+
+FailureOr<Law> ReindexOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfReindex(operands[0], operands.drop_front(), error);
 }
 
 FailureOr<Law> SelectOp::inferLaw(ArrayRef<Law> operands, LawError *error) {

@@ -54,6 +54,11 @@ mlir::FailureOr<Law> lawOfContract(llvm::ArrayRef<Law> operands,
 /// grade.concat.
 mlir::FailureOr<Law> lawOfConcat(llvm::ArrayRef<Law> operands,
                                  LawError *error);
+/// grade.reindex: features rearranged, `indices` the laws of the run-time
+/// indices.
+mlir::FailureOr<Law> lawOfReindex(const Law &input,
+                                  llvm::ArrayRef<Law> indices,
+                                  LawError *error);
 /// grade.select.
 mlir::FailureOr<Law> lawOfSelect(const Law &condition, const Law &ifTrue,
                                  const Law &ifFalse, LawError *error);

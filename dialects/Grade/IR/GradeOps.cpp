@@ -944,6 +944,198 @@ ContractSpec ContractOp::getContractSpec() {
 }
 
 //===----------------------------------------------------------------------===//
+// ReindexOp
+//===----------------------------------------------------------------------===//
+
+/// The value of `expr` at the dimension and symbol values `dims`, `syms`.
+static int64_t evaluateAffine(AffineExpr expr, ArrayRef<int64_t> dims,
+                              ArrayRef<int64_t> syms) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dims[dim.getPosition()];
+  if (auto sym = dyn_cast<AffineSymbolExpr>(expr))
+    return syms[sym.getPosition()];
+  if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+    return constant.getValue();
+  auto binary = cast<AffineBinaryOpExpr>(expr);
+  int64_t lhs = evaluateAffine(binary.getLHS(), dims, syms);
+  int64_t rhs = evaluateAffine(binary.getRHS(), dims, syms);
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return lhs + rhs;
+  case AffineExprKind::Mul:
+    return lhs * rhs;
+  case AffineExprKind::FloorDiv:
+    return llvm::divideFloorSigned(lhs, rhs);
+  case AffineExprKind::CeilDiv:
+    return llvm::divideCeilSigned(lhs, rhs);
+  case AffineExprKind::Mod:
+    return lhs - rhs * llvm::divideFloorSigned(lhs, rhs);
+  default:
+    llvm_unreachable("not a binary affine expression");
+  }
+}
+
+/// Emits `expr` on index values.
+static Value emitAffine(OpBuilder &builder, Location loc, AffineExpr expr,
+                        ArrayRef<Value> dims, ArrayRef<Value> syms) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dims[dim.getPosition()];
+  if (auto sym = dyn_cast<AffineSymbolExpr>(expr))
+    return syms[sym.getPosition()];
+  if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+    return arith::ConstantIndexOp::create(builder, loc, constant.getValue());
+  auto binary = cast<AffineBinaryOpExpr>(expr);
+  Value lhs = emitAffine(builder, loc, binary.getLHS(), dims, syms);
+  Value rhs = emitAffine(builder, loc, binary.getRHS(), dims, syms);
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return arith::AddIOp::create(builder, loc, lhs, rhs);
+  case AffineExprKind::Mul:
+    return arith::MulIOp::create(builder, loc, lhs, rhs);
+  case AffineExprKind::FloorDiv:
+    return arith::FloorDivSIOp::create(builder, loc, lhs, rhs);
+  case AffineExprKind::CeilDiv:
+    return arith::CeilDivSIOp::create(builder, loc, lhs, rhs);
+  case AffineExprKind::Mod: {
+    Value quotient = arith::FloorDivSIOp::create(builder, loc, lhs, rhs);
+    return arith::SubIOp::create(
+        builder, loc, lhs, arith::MulIOp::create(builder, loc, rhs, quotient));
+  }
+  default:
+    llvm_unreachable("not a binary affine expression");
+  }
+}
+
+/// Row-major strides of `shape`.
+static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t axis = int64_t(shape.size()) - 2; axis >= 0; --axis)
+    strides[axis] = strides[axis + 1] * shape[axis + 1];
+  return strides;
+}
+
+LogicalResult ReindexOp::verify() {
+  Type inputType = getInput().getType(), resultType = getType();
+  if (getFieldKind(inputType) != getFieldKind(resultType) ||
+      isa<FieldType>(inputType) != isa<FieldType>(resultType))
+    return emitOpError("result must be of the input's kind (")
+           << inputType << " and " << resultType << ")";
+  if (getElementTypeOf(inputType) != getElementTypeOf(resultType))
+    return emitOpError("result must have the input's element type");
+  ArrayRef<int64_t> in = getFeatureShape(inputType),
+                    out = getFeatureShape(resultType);
+  AffineMap map = getMap();
+  if (map.getNumDims() != out.size())
+    return emitOpError("map has ")
+           << map.getNumDims() << " dimensions, but the result has "
+           << out.size() << " feature axes";
+  if (map.getNumResults() != in.size())
+    return emitOpError("map has ")
+           << map.getNumResults() << " results, but the input has "
+           << in.size() << " feature axes";
+  if (map.getNumSymbols() != getIndices().size())
+    return emitOpError("map has ")
+           << map.getNumSymbols() << " symbols, but there are "
+           << getIndices().size() << " index operands";
+  // A symbol is one whole result: its value is clamped into that axis.
+  for (unsigned sym = 0; sym < map.getNumSymbols(); ++sym) {
+    int uses = 0;
+    for (AffineExpr result : map.getResults()) {
+      if (auto whole = dyn_cast<AffineSymbolExpr>(result);
+          whole && whole.getPosition() == sym) {
+        ++uses;
+        continue;
+      }
+      if (result.isFunctionOfSymbol(sym))
+        return emitOpError("symbol s")
+               << sym << " must be a whole result of the map, alone";
+    }
+    if (uses != 1)
+      return emitOpError("symbol s") << sym << " must be exactly one result "
+                                     << "of the map";
+  }
+  int64_t count = getNumElements(out);
+  if (count > (int64_t(1) << 22))
+    return emitOpError("result of ") << count << " features is too large";
+  // Every result index maps into the input (symbols: any value in range,
+  // checked at 0 since they are whole results).
+  SmallVector<int64_t> dims(out.size(), 0), syms(map.getNumSymbols(), 0);
+  for (int64_t flat = 0; flat < count; ++flat) {
+    for (auto [axis, result] : llvm::enumerate(map.getResults())) {
+      if (isa<AffineSymbolExpr>(result))
+        continue;
+      int64_t value = evaluateAffine(result, dims, syms);
+      if (value < 0 || value >= in[axis]) {
+        InFlightDiagnostic diag = emitOpError("maps result index [");
+        llvm::interleaveComma(dims, diag);
+        return diag << "] to " << value << " on input axis " << axis
+                    << " of size " << in[axis];
+      }
+    }
+    for (int64_t axis = int64_t(out.size()) - 1; axis >= 0; --axis) {
+      if (++dims[axis] < out[axis])
+        break;
+      dims[axis] = 0;
+    }
+  }
+  return success();
+}
+
+Value ReindexOp::emitSourceIndex(OpBuilder &builder, Location loc,
+                                 Value index, ArrayRef<Value> symbols) {
+  ArrayRef<int64_t> in = getFeatureShape(getInput().getType()),
+                    out = getFeatureShape(getType());
+  AffineMap map = getMap();
+  // The result's multi-index from its flat index.
+  SmallVector<Value> dims;
+  SmallVector<int64_t> outStrides = stridesOf(out);
+  for (auto [axis, stride] : llvm::enumerate(outStrides)) {
+    Value dim = index;
+    if (axis > 0)
+      dim = arith::RemUIOp::create(
+          builder, loc, dim,
+          arith::ConstantIndexOp::create(builder, loc, stride * out[axis]));
+    if (stride != 1)
+      dim = arith::DivUIOp::create(
+          builder, loc, dim, arith::ConstantIndexOp::create(builder, loc, stride));
+    dims.push_back(dim);
+  }
+  // Each symbol: floor, clamped into its axis (NaN: 0).
+  SmallVector<Value> syms(map.getNumSymbols());
+  for (auto [axis, result] : llvm::enumerate(map.getResults())) {
+    auto sym = dyn_cast<AffineSymbolExpr>(result);
+    if (!sym)
+      continue;
+    Value value = symbols[sym.getPosition()];
+    Type type = value.getType();
+    auto constant = [&](double c) -> Value {
+      return arith::ConstantOp::create(builder, loc, type,
+                                       builder.getFloatAttr(type, c));
+    };
+    value = math::FloorOp::create(builder, loc, value);
+    value = arith::MaxNumFOp::create(builder, loc, value, constant(0));
+    value = arith::MinNumFOp::create(builder, loc, value,
+                                     constant(double(in[axis] - 1)));
+    value = arith::FPToSIOp::create(builder, loc, builder.getI64Type(), value);
+    syms[sym.getPosition()] = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(), value);
+  }
+  // The input's flat index.
+  SmallVector<int64_t> inStrides = stridesOf(in);
+  Value flat;
+  for (auto [axis, result] : llvm::enumerate(map.getResults())) {
+    Value term = emitAffine(builder, loc, result, dims, syms);
+    if (inStrides[axis] != 1)
+      term = arith::MulIOp::create(
+          builder, loc, term,
+          arith::ConstantIndexOp::create(builder, loc, inStrides[axis]));
+    flat = flat ? arith::AddIOp::create(builder, loc, flat, term).getResult()
+                : term;
+  }
+  return flat ? flat : arith::ConstantIndexOp::create(builder, loc, 0);
+}
+
+//===----------------------------------------------------------------------===//
 // FieldComputeOpInterface: the scalar code of one element
 //===----------------------------------------------------------------------===//
 

@@ -767,6 +767,51 @@ def Grade_ContractOp : Grade_Op<"contract", [
   }];
 }
 
+def Grade_ReindexOp : Grade_Op<"reindex", [
+    Pure, DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
+  ]> {
+  let summary = "rearranges the features of each row by an affine map";
+  let description = [{
+    Element `r` of the result (a multi-index over its feature axes) is
+    element `map(r)` of the input, row by row: the map's dimensions are the
+    result's feature axes, its results the input's. Slices, windows,
+    transposes, reshapes (with `floordiv` and `mod`) and broadcasts of a
+    global along new axes are all reindexings. The input and the result
+    have the same kind (node field, edge field, or global) and element
+    type. Every result index must map into the input (checked by the
+    verifier over the whole index space).
+
+    Symbols are indices known only at run time (`take(W, floor(t))`: the
+    layer of a stack of weights): each index operand is a global float,
+    rounded down and clamped into the range of the input axis it selects
+    (NaN selects 0); a symbol must be one whole result of the map and
+    appear nowhere else.
+
+    ```mlir
+    // the windows of a 1-D convolution along the features, stride 3
+    %u = grade.reindex %f affine_map<(d0, d1, d2) -> (d0, d1 * 3 + d2)> : !grade.field<node, 1x128xf64> -> !grade.field<node, 1x38x16xf64>
+    // the slice floor(t) of a stack of weight matrices
+    %w = grade.reindex %W [%t] affine_map<(d0, d1)[s0] -> (s0, d0, d1)> : tensor<6x38x16xf64>, f64 -> tensor<38x16xf64>
+    ```
+  }];
+  let arguments = (ins Grade_Value:$input, Variadic<Grade_Float>:$indices,
+                       AffineMapAttr:$map);
+  let results = (outs Grade_Value:$result);
+  let assemblyFormat = [{
+    $input (`[` $indices^ `]`)? $map attr-dict `:` qualified(type($input)) (`,` type($indices)^)? `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The flat index into the input's features of flat result feature
+    /// `index` (an `index` value), with the index operands' values
+    /// `symbols` (floats, rounded down and clamped here).
+    ::mlir::Value emitSourceIndex(::mlir::OpBuilder &builder,
+                                  ::mlir::Location loc, ::mlir::Value index,
+                                  ::mlir::ArrayRef<::mlir::Value> symbols);
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Interface to generated code
 //===----------------------------------------------------------------------===//

@@ -289,6 +289,16 @@ FailureOr<Value> ConcatOp::emitTangent(OpBuilder &builder,
   return ConcatOp::create(builder, getLoc(), parts).getResult();
 }
 
+FailureOr<Value> ReindexOp::emitTangent(OpBuilder &builder,
+                                        ArrayRef<Value> tangents) {
+  // Linear in the input; the indices select, piecewise constant.
+  if (!tangents[0])
+    return Value();
+  return ReindexOp::create(builder, getLoc(), getType(), tangents[0],
+                           getIndices(), getMap())
+      .getResult();
+}
+
 FailureOr<Value> ContractOp::emitTangent(OpBuilder &builder,
                                          ArrayRef<Value> tangents) {
   // Multilinear: the sum over operands of the contraction with that operand
