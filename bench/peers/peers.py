@@ -27,7 +27,7 @@ Workloads:
   sheaf rhs     Neural Sheaf Diffusion with diagonal maps relearned from x
                 (examples/sheaf.grade, stalks d = 3 of f = 4 channels, f64),
                 against the same in PyTorch with gathers and index_add_;
-  mp_pde layer  one processor layer of examples/mp_pde.grade (MLP messages,
+  mp_pde layer  one processor layer of bench/peers/mp_pde_layer.grade (MLP messages,
                 mean aggregation, update MLP, InstanceNorm; hidden 16, f64),
                 one Euler step of grade's session against the same layer in
                 PyTorch;
@@ -389,7 +389,7 @@ def run_graph(name, n, src, dst, libs, gbps):
         impls["torch gather/scatter"] = lambda: torch_sheaf(Xs)
     compare("sheaf rhs (diagonal maps, d = 3, f = 4, f64)", impls, rep)
 
-    # The MP-PDE processor (examples/mp_pde.grade): one message-passing layer
+    # The MP-PDE processor (bench/peers/mp_pde_layer.grade): one message-passing layer
     # (one Euler step of the model): MLP messages on [f_i, f_j, u_i - u_j,
     # x_i - x_j], mean aggregation, update MLP, InstanceNorm; hidden 16, f64.
     mrng = np.random.default_rng(12)
@@ -488,7 +488,7 @@ def main():
             "grand_nl": compile_model(nl_path, "grand_nl"),
             "sheaf": compile_model(os.path.join(ROOT, "examples/sheaf.grade"),
                                    "sheaf"),
-            "mp_pde": compile_model(os.path.join(ROOT, "examples/mp_pde.grade"),
+            "mp_pde": compile_model(os.path.join(ROOT, "bench/peers/mp_pde_layer.grade"),
                                     "mp_pde"),
             "heat": compile_model(os.path.join(ROOT, "examples/heat.grade"), "heat"),
             # The libraries of before 32-bit node numbers, for the ratio.

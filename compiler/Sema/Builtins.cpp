@@ -128,7 +128,7 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
       return std::nullopt;
     }
   } else if (info->kind == Builtin::Reshape && !expr.getSpec()) {
-    if (args.empty()) {
+    if (args.size() < 2) {
       error(expr.getLoc(), "'reshape' takes a value and its new feature "
                            "shape, as in reshape(x, 2, 6)");
       return std::nullopt;
@@ -308,7 +308,12 @@ std::optional<Type> Checker::checkTake(const ast::CallExpr &expr,
   }
   if (auto *number = llvm::dyn_cast<ast::NumberExpr>(expr.getArgs()[1].get())) {
     std::optional<int64_t> value = getIntegerLiteral(*number);
-    if (!value || *value >= input.shape.front()) {
+    if (!value) {
+      error(number->getLoc(), "index " + number->getSpelling().str() +
+                                  " of 'take' is not a whole number");
+      return std::nullopt;
+    }
+    if (*value >= input.shape.front()) {
       error(number->getLoc(),
             "index " + number->getSpelling().str() + " of 'take' is not in "
             "[0, " + llvm::Twine(input.shape.front()).str() + "), the first "
@@ -319,7 +324,7 @@ std::optional<Type> Checker::checkTake(const ast::CallExpr &expr,
                  llvm::dyn_cast<ast::NegExpr>(expr.getArgs()[1].get());
              neg && llvm::isa<ast::NumberExpr>(neg->getOperand())) {
     error(expr.getArgs()[1]->getLoc(),
-          "index " + describe(*expr.getArgs()[1]) + " of 'take' is negative");
+          "the index of 'take' is negative (indices count from 0)");
     return std::nullopt;
   }
   Type result = input;

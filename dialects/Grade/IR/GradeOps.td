@@ -790,16 +790,16 @@ def Grade_ReindexOp : Grade_Op<"reindex", [
 
     ```mlir
     // the windows of a 1-D convolution along the features, stride 3
-    %u = grade.reindex %f affine_map<(d0, d1, d2) -> (d0, d1 * 3 + d2)> : !grade.field<node, 1x128xf64> -> !grade.field<node, 1x38x16xf64>
+    %u = grade.reindex %f by affine_map<(d0, d1, d2) -> (d0, d1 * 3 + d2)> : !grade.field<node, 1x128xf64> -> !grade.field<node, 1x38x16xf64>
     // the slice floor(t) of a stack of weight matrices
-    %w = grade.reindex %W [%t] affine_map<(d0, d1)[s0] -> (s0, d0, d1)> : tensor<6x38x16xf64>, f64 -> tensor<38x16xf64>
+    %w = grade.reindex %W [%t] by affine_map<(d0, d1)[s0] -> (s0, d0, d1)> : tensor<6x38x16xf64>, f64 -> tensor<38x16xf64>
     ```
   }];
   let arguments = (ins Grade_Value:$input, Variadic<Grade_Float>:$indices,
                        AffineMapAttr:$map);
   let results = (outs Grade_Value:$result);
   let assemblyFormat = [{
-    $input (`[` $indices^ `]`)? $map attr-dict `:` qualified(type($input)) (`,` type($indices)^)? `->` qualified(type($result))
+    $input (`[` $indices^ `]`)? `by` $map attr-dict `:` qualified(type($input)) (`,` type($indices)^)? `->` qualified(type($result))
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -28,9 +28,10 @@
                                     steps in NumPy
   zoo.py mppde-make WORK            a 1-D grid of 40 points joined within 3
                                     neighbours (g.txt, no periodic wrap, as
-                                    the official radius graph), the last 5
+                                    the official radius graph), the last 25
                                     values of u, positions, weights.npz
-  zoo.py mppde-check WORK FILE      FILE (the decoded next 5 values) against
+                                    (six layers' weights, the Conv1d decoder)
+  zoo.py mppde-check WORK FILE      FILE (the decoded next 25 values) against
                                     the official layer loop in NumPy
   zoo.py blend-make WORK            features, positional encodings and
                                     weights.npz for blend.grade
@@ -319,7 +320,7 @@ elif what == "grandpp-check":
           (np.abs(got - x).max(), got[mask == 1].std(0).mean()))
 elif what == "mppde-make":
     rng = np.random.default_rng(12)
-    nx, k, hidden = 40, 5, 16
+    nx, k, hidden, layers = 40, 25, 128, 6
     pairs = [(i, j) for i in range(nx) for j in range(nx)
              if i != j and abs(i - j) <= 3]
     np.savetxt(work + "/g.txt", np.array(pairs), fmt="%d")
@@ -327,44 +328,67 @@ elif what == "mppde-make":
     u = np.sin(2 * np.pi * x)[:, None] * np.linspace(1, 0.8, k)[None, :] \
         + 0.1 * rng.standard_normal((nx, k))
     np.save(work + "/u.npy", u)
-    np.save(work + "/ulast.npy", u[:, -1].copy())
     np.save(work + "/pos.npy", x)
-    shapes = {"We1": (k + 1, hidden), "be1": (hidden,),
+    msg_in, upd_in = 2 * hidden + k + 2, 2 * hidden + 1
+    shapes = {"We1": (k + 2, hidden), "be1": (hidden,),
               "We2": (hidden, hidden), "be2": (hidden,),
-              "Wm1": (2 * hidden + k + 1, hidden), "bm1": (hidden,),
-              "Wm2": (hidden, hidden), "bm2": (hidden,),
-              "Wu1": (2 * hidden, hidden), "bu1": (hidden,),
-              "Wu2": (hidden, hidden), "bu2": (hidden,),
-              "Wd": (hidden, k), "bd": (k,)}
-    weights = {name: rng.standard_normal(shape) * 0.3
-               for name, shape in shapes.items()}
+              "Wm1": (layers, msg_in, hidden), "bm1": (layers, hidden),
+              "Wm2": (layers, hidden, hidden), "bm2": (layers, hidden),
+              "Wu1": (layers, upd_in, hidden), "bu1": (layers, hidden),
+              "Wu2": (layers, hidden, hidden), "bu2": (layers, hidden),
+              "Wc1": (8, 1, 16), "bc1": (8,), "Wc2": (1, 8, 14), "bc2": (1,)}
+    # PyTorch's default initialisation scale, 1/sqrt(fan_in), so that the
+    # 128-wide layers neither vanish nor saturate.
+    weights = {}
+    for name, shape in shapes.items():
+        fan_in = shape[-2] if name.startswith("W") and name[1] != "c" \
+            else (shape[1] * shape[2] if name.startswith("Wc") else 16)
+        weights[name] = rng.uniform(-1, 1, shape) / np.sqrt(fan_in)
     weights["steps"] = 0.016 * np.arange(1, k + 1)      # l * dt
+    weights["tk"] = np.array(0.3)                       # t_k / t_max
     np.savez(work + "/weights.npz", **weights)
 elif what == "mppde-check":
+    # The official MP_PDE_Solver.forward (models_gnn.py), written from the
+    # paper's equations and the code's layer list, in NumPy.
     src, dst = load_graph()
     u, x = np.load(work + "/u.npy"), np.load(work + "/pos.npy")
     w = dict(np.load(work + "/weights.npz"))
     n = u.shape[0]
+    theta = np.full((n, 1), float(w["tk"]))
 
     def swish(v):
         return v / (1 + np.exp(-v))
 
-    def mlp(v, a, b, c, d):
-        return swish(swish(v @ w[a] + w[b]) @ w[c] + w[d])
+    def mlp(v, W1, b1, W2, b2):
+        return swish(swish(v @ W1 + b1) @ W2 + b2)
 
-    f = mlp(np.concatenate([u, x[:, None]], 1), "We1", "be1", "We2", "be2")
+    def conv1d(v, W, b, stride):
+        """torch.nn.Conv1d on a batch v [n, channels, L]."""
+        out, _, kk = W.shape
+        length = (v.shape[2] - kk) // stride + 1
+        y = np.empty((v.shape[0], out, length))
+        for l in range(length):
+            window = v[:, :, l * stride:l * stride + kk]
+            y[:, :, l] = np.einsum("nck,ock->no", window, W) + b
+        return y
+
+    f = mlp(np.concatenate([u, x[:, None], theta], 1),
+            w["We1"], w["be1"], w["We2"], w["be2"])
     indegree = np.bincount(dst, minlength=n)
-    for _ in range(6):
+    for m in range(6):
         # PyG flow source -> target: x_i is the target (dst), x_j the source.
         msg = mlp(np.concatenate([f[dst], f[src], u[dst] - u[src],
-                                  (x[dst] - x[src])[:, None]], 1),
-                  "Wm1", "bm1", "Wm2", "bm2")
+                                  (x[dst] - x[src])[:, None], theta[dst]], 1),
+                  w["Wm1"][m], w["bm1"][m], w["Wm2"][m], w["bm2"][m])
         agg = np.zeros_like(f)
         np.add.at(agg, dst, msg)
         agg /= np.maximum(indegree, 1)[:, None]
-        v = f + mlp(np.concatenate([f, agg], 1), "Wu1", "bu1", "Wu2", "bu2")
+        v = f + mlp(np.concatenate([f, agg, theta], 1),
+                    w["Wu1"][m], w["bu1"][m], w["Wu2"][m], w["bu2"][m])
         f = (v - v.mean(0)) / np.sqrt(v.var(0) + 1e-5)   # InstanceNorm
-    unext = u[:, -1:] + (f @ w["Wd"] + w["bd"]) * w["steps"]
+    d = conv1d(swish(conv1d(f[:, None, :], w["Wc1"], w["bc1"], 3)),
+               w["Wc2"], w["bc2"], 1)[:, 0, :]
+    unext = u[:, -1:] + d * w["steps"]
     got = np.load(sys.argv[3])
     print("mp_pde: relative error %.1e" %
           (np.abs(got - unext).max() / np.abs(unext).max()))

@@ -49,3 +49,23 @@ for _ in range(6):
 got = np.load(f"{work}/x.npy")
 err = np.max(np.abs(got - x)) / np.max(np.abs(x))
 print(f"largest relative error {err:.3g}")
+
+# Backward Euler on reindex_implicit.grade, when its result is there:
+# x_new M = x_old with M = I - h A(t_new), A the per-node linear map.
+import os
+
+if os.path.exists(f"{work}/xi.npy"):
+    x = np.load(f"{work}/x0i.npy")
+    h, t = 0.5, 0.0
+    swap = np.zeros((6, 6))  # reshape(x, 2, 3).T flattened: y[j*2+i] = x[i*3+j]
+    for i in range(2):
+        for j in range(3):
+            swap[i * 3 + j, j * 2 + i] = 1.0
+    for _ in range(6):
+        t += h
+        layer = min(max(int(np.floor(t)), 0), 3)
+        A = Ws[layer] - np.eye(6) + np.outer(np.eye(6)[0], np.ones(6)) + swap
+        x = np.linalg.solve((np.eye(6) - h * A).T, x.T).T
+    got = np.load(f"{work}/xi.npy")
+    err = np.max(np.abs(got - x)) / np.max(np.abs(x))
+    print(f"backward Euler: largest relative error {err:.3g}")
