@@ -237,14 +237,10 @@ private:
     return success();
   }
 
-  /// Elementwise arithmetic on global tensors (`b * 2`, `mean_all(x) - b`):
-  /// evaluated once, feature by feature, into a vector the kernels read.
-  /// (Inlined into the kernels, a loop-invariant product could be
-  /// contracted differently in vectorised and remainder iterations, whose
-  /// split depends on the thread count.)
-  LogicalResult emitGlobalTensor(Operation &op) {
-    Location loc = op.getLoc();
-    Value result = op.getResult(0);
+  /// A new vector of the global tensor `result`'s features, element k
+  /// computed by `elementAt(k)` in a loop over k, recorded as its value.
+  void emitGlobalVector(Value result, Location loc,
+                        function_ref<Value(Value)> elementAt) {
     int64_t features = numFeatures(result.getType());
     Value vector =
         allocVector(getElementTypeOf(result.getType()),
@@ -256,19 +252,28 @@ private:
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(loop.getBody()->getTerminator());
     Value k = loop.getInductionVar();
-    auto elementAt = [&](Value operand) -> Value {
-      Value value = globals.lookup(operand);
-      if (!isa<RankedTensorType>(operand.getType()))
-        return value;
-      return memref::LoadOp::create(builder, loc, value, k);
-    };
-    SmallVector<Value> scalars;
-    for (Value operand : op.getOperands())
-      scalars.push_back(elementAt(operand));
-    Value element = cast<FieldComputeOpInterface>(op).emitScalar(builder, loc,
-                                                                 scalars);
-    memref::StoreOp::create(builder, loc, element, vector, k);
+    memref::StoreOp::create(builder, loc, elementAt(k), vector, k);
     globals[result] = vector;
+  }
+
+  /// Elementwise arithmetic on global tensors (`b * 2`, `mean_all(x) - b`):
+  /// evaluated once, feature by feature, into a vector the kernels read.
+  /// (Inlined into the kernels, a loop-invariant product could be
+  /// contracted differently in vectorised and remainder iterations, whose
+  /// split depends on the thread count.)
+  LogicalResult emitGlobalTensor(Operation &op) {
+    Location loc = op.getLoc();
+    emitGlobalVector(op.getResult(0), loc, [&](Value k) {
+      SmallVector<Value> scalars;
+      for (Value operand : op.getOperands()) {
+        Value value = globals.lookup(operand);
+        scalars.push_back(isa<RankedTensorType>(operand.getType())
+                              ? memref::LoadOp::create(builder, loc, value, k)
+                              : value);
+      }
+      return cast<FieldComputeOpInterface>(op).emitScalar(builder, loc,
+                                                          scalars);
+    });
     return success();
   }
 
@@ -287,24 +292,11 @@ private:
       return memref::LoadOp::create(
           builder, loc, input, op.emitSourceIndex(builder, loc, k, symbols));
     };
-    if (!isa<RankedTensorType>(op.getType())) {
+    if (isa<RankedTensorType>(op.getType()))
+      emitGlobalVector(op.getResult(), loc, elementAt);
+    else
       globals[op.getResult()] =
           elementAt(arith::ConstantIndexOp::create(builder, loc, 0));
-      return success();
-    }
-    int64_t features = numFeatures(op.getType());
-    Value vector =
-        allocVector(getElementTypeOf(op.getType()),
-                    arith::ConstantIndexOp::create(builder, loc, features));
-    auto loop = scf::ForOp::create(
-        builder, loc, arith::ConstantIndexOp::create(builder, loc, 0),
-        arith::ConstantIndexOp::create(builder, loc, features),
-        arith::ConstantIndexOp::create(builder, loc, 1));
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPoint(loop.getBody()->getTerminator());
-    Value k = loop.getInductionVar();
-    memref::StoreOp::create(builder, loc, elementAt(k), vector, k);
-    globals[op.getResult()] = vector;
     return success();
   }
 
