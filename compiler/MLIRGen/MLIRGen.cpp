@@ -615,6 +615,10 @@ private:
     llvm::StringRef callee = expr.getCallee();
     if (callee == "reshape")
       return emitReshape(expr, elem, location);
+    if (callee == "sym_pow")
+      return SymPowOp::create(
+          builder, location, emit(*expr.getArgs()[0], elem),
+          builder.getF64FloatAttr(*sema::getNumberLiteral(*expr.getArgs()[1])));
     if (callee == "take")
       return emitTake(expr, elem, location);
     if (callee == "conv1d")

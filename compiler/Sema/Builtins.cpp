@@ -31,6 +31,7 @@ enum class Builtin {
   Take,      ///< take(v, i): slice i of the first feature axis
   Conv1d,    ///< conv1d(v, W, stride), conv1d(v, W, b, stride)
   Reshape,   ///< reshape(v, d1, d2, ...): the same features, another shape
+  SymPow,    ///< sym_pow(M, p): a power of a symmetric matrix per row
 };
 
 struct BuiltinInfo {
@@ -65,7 +66,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"max_features", Builtin::Features, 1},
     {"min_features", Builtin::Features, 1},
     {"take", Builtin::Take, 2},          {"conv1d", Builtin::Conv1d, 0},
-    {"reshape", Builtin::Reshape, 0},
+    {"reshape", Builtin::Reshape, 0},    {"sym_pow", Builtin::SymPow, 2},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -197,6 +198,22 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
     return checkTake(expr, types);
   case Builtin::Conv1d:
     return checkConv1d(expr, types);
+  case Builtin::SymPow: {
+    const Type &matrix = types[0];
+    if (matrix.isGlobal() || matrix.shape.size() != 2 ||
+        matrix.shape[0] != matrix.shape[1]) {
+      error(args[0]->getLoc(),
+            "'sym_pow' takes a symmetric matrix per node or edge (a field "
+            "of shape [d, d]), but its first argument is " + format(matrix));
+      return std::nullopt;
+    }
+    if (!getNumberLiteral(*args[1])) {
+      error(args[1]->getLoc(), "the exponent of 'sym_pow' must be a number, "
+                               "written as a literal (-0.5, 2)");
+      return std::nullopt;
+    }
+    return matrix;
+  }
   case Builtin::Reshape: {
     std::vector<int64_t> shape;
     for (const ast::ExprPtr &arg : llvm::drop_begin(args)) {
@@ -271,6 +288,15 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
     reportRule(typeError, callee, expr.getLoc());
     break;
   }
+  return std::nullopt;
+}
+
+std::optional<double> sema::getNumberLiteral(const ast::Expr &expr) {
+  if (auto *number = llvm::dyn_cast<ast::NumberExpr>(&expr))
+    return number->getValue();
+  if (auto *neg = llvm::dyn_cast<ast::NegExpr>(&expr))
+    if (auto *number = llvm::dyn_cast<ast::NumberExpr>(&neg->getOperand()))
+      return -number->getValue();
   return std::nullopt;
 }
 

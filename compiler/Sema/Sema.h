@@ -56,6 +56,9 @@ struct Type {
 /// The value of a whole-number literal (`take(v, 2)`), or nullopt.
 std::optional<int64_t> getIntegerLiteral(const ast::Expr &expr);
 
+/// The value of a number literal, negated or not (`-0.5`), or nullopt.
+std::optional<double> getNumberLiteral(const ast::Expr &expr);
+
 /// Renders a type for messages: "node f32[64]", "edge f64", "global f32[4, 2]".
 std::string format(const Type &type);
 

@@ -403,6 +403,9 @@ std::optional<Law> Checker::lawOfCall(const ast::CallExpr &expr) {
     law = lawOfContract(operands, &lawError, "'" + callee.str() + "'");
   else if (callee == "concat")
     law = lawOfConcat(operands, &lawError);
+  else if (callee == "sym_pow")
+    law = lawOfSymPow(operands[0], *getNumberLiteral(*expr.getArgs()[1]),
+                      &lawError);
   else if (callee == "reshape")
     law = lawOfReindex(operands[0], {}, &lawError);
   else if (callee == "take")

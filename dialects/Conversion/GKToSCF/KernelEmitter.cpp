@@ -875,6 +875,162 @@ private:
     return success();
   }
 
+  /// M^p at the current node (or edge) into new scratch: cyclic Jacobi
+  /// sweeps diagonalise a copy A of M (A <- J^T A J for the rotation J of
+  /// each pair p < q that zeroes A[p][q]; V <- V J accumulates the
+  /// eigenvectors), then M^p = V diag(f(A[i][i])) V^T.
+  LogicalResult prepareSymPow(SymPowOp op, bool edge) {
+    Value input = op.getInput();
+    if (failed(edge ? prepareEdge(input) : prepareNode(input, false)))
+      return failure();
+    Type type = getElementTypeOf(op.getType());
+    int64_t d = getFeatureShape(op.getType())[0];
+    Value a = allocScratch(type, d * d), v = allocScratch(type, d * d),
+          f = allocScratch(type, d), result = allocScratch(type, d * d);
+    Value zero = constantFloat(type, 0.0), one = constantFloat(type, 1.0);
+    Value dim = constantIndex(d);
+    auto at = [&](Value row, Value col) {
+      return arith::AddIOp::create(
+          builder, loc, arith::MulIOp::create(builder, loc, row, dim), col)
+          .getResult();
+    };
+    auto load = [&](Value buffer, Value row, Value col) {
+      return memref::LoadOp::create(builder, loc, buffer, at(row, col))
+          .getResult();
+    };
+    auto store = [&](Value value, Value buffer, Value row, Value col) {
+      memref::StoreOp::create(builder, loc, value, buffer, at(row, col));
+    };
+    auto loop = [&](Value lower, Value upper,
+                    function_ref<void(Value)> bodyFn) {
+      auto forOp = scf::ForOp::create(builder, loc, lower, upper,
+                                      constantIndex(1));
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPoint(forOp.getBody()->getTerminator());
+      bodyFn(forOp.getInductionVar());
+    };
+    auto fadd = [&](Value x, Value y) {
+      return arith::AddFOp::create(builder, loc, x, y).getResult();
+    };
+    auto fsub = [&](Value x, Value y) {
+      return arith::SubFOp::create(builder, loc, x, y).getResult();
+    };
+    auto fmul = [&](Value x, Value y) {
+      return arith::MulFOp::create(builder, loc, x, y).getResult();
+    };
+    auto fdiv = [&](Value x, Value y) {
+      return arith::DivFOp::create(builder, loc, x, y).getResult();
+    };
+    // A = M, V = I.
+    forFeatures(d * d, [&](Value k) {
+      memref::StoreOp::create(builder, loc, element(input, k), a, k);
+      Value row = arith::DivUIOp::create(builder, loc, k, dim);
+      Value col = arith::RemUIOp::create(builder, loc, k, dim);
+      Value diagonal = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::eq, row, col);
+      memref::StoreOp::create(
+          builder, loc,
+          arith::SelectOp::create(builder, loc, diagonal, one, zero), v, k);
+    });
+    // Jacobi converges quadratically once the off-diagonal part is small;
+    // 10 sweeps reach rounding for the matrices of a few rows this is for.
+    constexpr int64_t kSweeps = 10;
+    loop(constantIndex(0), constantIndex(kSweeps), [&](Value) {
+      loop(constantIndex(0), constantIndex(d - 1), [&](Value p) {
+        Value q0 = arith::AddIOp::create(builder, loc, p, constantIndex(1));
+        loop(q0, dim, [&](Value q) {
+          Value apq = load(a, p, q);
+          Value app = load(a, p, p), aqq = load(a, q, q);
+          // theta = (aqq - app) / (2 apq), t = sign(theta) / (|theta| +
+          // sqrt(theta^2 + 1)); no rotation where apq is 0.
+          Value theta = fdiv(fsub(aqq, app), fmul(constantFloat(type, 2.0), apq));
+          Value absTheta = math::AbsFOp::create(builder, loc, theta);
+          Value root = math::SqrtOp::create(
+              builder, loc, fadd(fmul(theta, theta), one));
+          Value t = fdiv(one, fadd(absTheta, root));
+          Value negative = arith::CmpFOp::create(
+              builder, loc, arith::CmpFPredicate::OLT, theta, zero);
+          t = arith::SelectOp::create(builder, loc, negative,
+                                      arith::NegFOp::create(builder, loc, t),
+                                      t);
+          Value isZero = arith::CmpFOp::create(
+              builder, loc, arith::CmpFPredicate::UEQ, apq, zero);
+          Value finite = arith::CmpFOp::create(
+              builder, loc, arith::CmpFPredicate::ORD, t, t);
+          Value skip = arith::OrIOp::create(
+              builder, loc, isZero,
+              arith::XOrIOp::create(
+                  builder, loc, finite,
+                  arith::ConstantIntOp::create(builder, loc, 1, 1)));
+          t = arith::SelectOp::create(builder, loc, skip, zero, t);
+          Value c = fdiv(one, math::SqrtOp::create(builder, loc,
+                                                   fadd(fmul(t, t), one)));
+          Value sn = fmul(t, c);
+          auto rotate = [&](Value buffer, bool columns) {
+            loop(constantIndex(0), dim, [&](Value k) {
+              Value xp = columns ? load(buffer, k, p) : load(buffer, p, k);
+              Value xq = columns ? load(buffer, k, q) : load(buffer, q, k);
+              Value newP = fsub(fmul(c, xp), fmul(sn, xq));
+              Value newQ = fadd(fmul(sn, xp), fmul(c, xq));
+              if (columns) {
+                store(newP, buffer, k, p);
+                store(newQ, buffer, k, q);
+              } else {
+                store(newP, buffer, p, k);
+                store(newQ, buffer, q, k);
+              }
+            });
+          };
+          rotate(a, /*columns=*/true);
+          rotate(a, /*columns=*/false);
+          rotate(v, /*columns=*/true);
+        });
+      });
+    });
+    // f(l) = max(l, 0)^p; for p < 0, 0 for l <= max(l) d eps.
+    double exponent = op.getExponent().convertToDouble();
+    Value largest = zero;
+    for (int64_t i = 0; i < d; ++i)
+      largest = arith::MaximumFOp::create(
+          builder, loc, largest, load(a, constantIndex(i), constantIndex(i)));
+    double epsilon = type.isF32() ? std::numeric_limits<float>::epsilon()
+                                  : std::numeric_limits<double>::epsilon();
+    Value cutoff =
+        fmul(largest, constantFloat(type, double(d) * epsilon));
+    loop(constantIndex(0), dim, [&](Value i) {
+      Value lambda = arith::MaximumFOp::create(builder, loc, load(a, i, i),
+                                               zero);
+      Value power = math::PowFOp::create(builder, loc, lambda,
+                                         constantFloat(type, exponent));
+      if (exponent < 0) {
+        Value small = arith::CmpFOp::create(
+            builder, loc, arith::CmpFPredicate::OLE, lambda, cutoff);
+        power = arith::SelectOp::create(builder, loc, small, zero, power);
+      }
+      memref::StoreOp::create(builder, loc, power, f, i);
+    });
+    // result[r][s] = sum_i V[r][i] f_i V[s][i]
+    loop(constantIndex(0), dim, [&](Value r) {
+      loop(constantIndex(0), dim, [&](Value col) {
+        auto sum = scf::ForOp::create(builder, loc, constantIndex(0), dim,
+                                      constantIndex(1), ValueRange{zero});
+        {
+          OpBuilder::InsertionGuard guard(builder);
+          builder.setInsertionPointToStart(sum.getBody());
+          Value i = sum.getInductionVar();
+          Value term = fmul(fmul(load(v, r, i),
+                                 memref::LoadOp::create(builder, loc, f, i)),
+                            load(v, col, i));
+          scf::YieldOp::create(builder, loc,
+                               fadd(sum.getRegionIterArgs()[0], term));
+        }
+        store(sum.getResult(0), result, r, col);
+      });
+    });
+    (edge ? edgeScratch : nodeScratch)[op.getResult()] = result;
+    return success();
+  }
+
   //===--------------------------------------------------------------------===//
   // Preparation: values computed once per node or per edge
   //===--------------------------------------------------------------------===//
@@ -902,6 +1058,9 @@ private:
         })
         .Case<ContractOp>([&](ContractOp contract) {
           return prepareContraction(contract, /*edge=*/false);
+        })
+        .Case<SymPowOp>([&](SymPowOp power) {
+          return prepareSymPow(power, /*edge=*/false);
         })
         .Case<FieldComputeOpInterface, ConcatOp, ReindexOp, NonEmptyOp>(
             [&](Operation *) -> LogicalResult {
@@ -935,6 +1094,9 @@ private:
         })
         .Case<ContractOp>([&](ContractOp contract) {
           return prepareContraction(contract, /*edge=*/true);
+        })
+        .Case<SymPowOp>([&](SymPowOp power) {
+          return prepareSymPow(power, /*edge=*/true);
         })
         .Case<FieldComputeOpInterface, ConcatOp, ReindexOp>(
             [&](Operation *) -> LogicalResult {

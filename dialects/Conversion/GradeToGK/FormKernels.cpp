@@ -161,7 +161,7 @@ private:
         return op.emitError("'grade.softmax' must be expanded before "
                             "lowering (run grade-expand-softmax)");
       if (!isa<LoadOp, GatherOp, ReduceOp, ReduceAllOp, FieldComputeOpInterface,
-               ContractOp, ConcatOp, ReindexOp, DegreeOp, WeightOp,
+               ContractOp, SymPowOp, ConcatOp, ReindexOp, DegreeOp, WeightOp,
                NonEmptyOp, GraphSizeOp>(op) &&
           op.getDialect()->getNamespace() != "arith")
         return op.emitError("cannot lower '")

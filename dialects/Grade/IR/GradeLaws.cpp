@@ -425,6 +425,18 @@ FailureOr<Law> grade::lawOfConcat(llvm::ArrayRef<Law> operands,
   return result;
 }
 
+FailureOr<Law> grade::lawOfSymPow(const Law &input, double exponent,
+                                  LawError *error) {
+  // An eigendecomposition of the components: a scaling of M by s^w scales
+  // M^p by s^(w p); rotations act on the stalk axes, which the model's
+  // groups do not describe.
+  if (failed(needScalar(input, "'sym_pow'", error)))
+    return failure();
+  Law result;
+  result.weight = input.weight * exponent;
+  return result;
+}
+
 FailureOr<Law> grade::lawOfReindex(const Law &input,
                                    llvm::ArrayRef<Law> indices,
                                    LawError *error) {
@@ -593,6 +605,10 @@ FailureOr<Law> BinaryOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
 
 FailureOr<Law> ConcatOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
   return lawOfConcat(operands, error);
+}
+
+FailureOr<Law> SymPowOp::inferLaw(ArrayRef<Law> operands, LawError *error) {
+  return lawOfSymPow(operands[0], getExponent().convertToDouble(), error);
 }
 
 FailureOr<Law> ReindexOp::inferLaw(ArrayRef<Law> operands, LawError *error) {

@@ -54,6 +54,9 @@ mlir::FailureOr<Law> lawOfContract(llvm::ArrayRef<Law> operands,
 /// grade.concat.
 mlir::FailureOr<Law> lawOfConcat(llvm::ArrayRef<Law> operands,
                                  LawError *error);
+/// grade.sym_pow with `exponent`.
+mlir::FailureOr<Law> lawOfSymPow(const Law &input, double exponent,
+                                 LawError *error);
 /// grade.reindex: features rearranged, `indices` the laws of the run-time
 /// indices.
 mlir::FailureOr<Law> lawOfReindex(const Law &input,

@@ -944,6 +944,20 @@ ContractSpec ContractOp::getContractSpec() {
 }
 
 //===----------------------------------------------------------------------===//
+// SymPowOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SymPowOp::verify() {
+  ArrayRef<int64_t> shape = getFeatureShape(getInput().getType());
+  if (shape.size() != 2 || shape[0] != shape[1])
+    return emitOpError("needs a field of square matrices [d, d], got ")
+           << getInput().getType();
+  if (!std::isfinite(getExponent().convertToDouble()))
+    return emitOpError("exponent must be finite");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ReindexOp
 //===----------------------------------------------------------------------===//
 

@@ -767,6 +767,36 @@ def Grade_ContractOp : Grade_Op<"contract", [
   }];
 }
 
+def Grade_SymPowOp : Grade_Op<"sym_pow", [
+    Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
+    DeclareOpInterfaceMethods<Grade_LawOpInterface>
+  ]> {
+  let summary = "a real power of a symmetric positive semidefinite matrix";
+  let description = [{
+    M^p for the symmetric matrix M of each node or edge (a field of
+    feature shape [d, d]), through its eigendecomposition M = V diag(l) V^T:
+    V diag(l^p) V^T, the eigenvalues clamped at 0 from below, and, for
+    p < 0, eigenvalues at most max(l) d eps (eps the element type's
+    machine epsilon) contributing 0 (a pseudo-inverse power, as Neural
+    Sheaf Diffusion's `batched_sym_matrix_pow`). The eigenvectors come from
+    cyclic Jacobi rotations, a fixed number of sweeps that reaches rounding
+    for the small d of per-node matrices (the normalisation (D + I)^-1/2 of
+    a sheaf Laplacian's diagonal blocks). Only the symmetric part of M is
+    read consistently: M must be symmetric.
+
+    ```mlir
+    %s = grade.sym_pow %m, -5.000000e-01 : !grade.field<node, 3x3xf64>
+    ```
+  }];
+  let arguments = (ins Grade_AnyField:$input, F64Attr:$exponent);
+  let results = (outs Grade_AnyField:$result);
+  let assemblyFormat = [{
+    $input `,` $exponent attr-dict `:` qualified(type($input))
+  }];
+  let hasVerifier = 1;
+}
+
 def Grade_ReindexOp : Grade_Op<"reindex", [
     Pure, DeclareOpInterfaceMethods<Grade_TangentOpInterface>,
     DeclareOpInterfaceMethods<Grade_LawOpInterface>

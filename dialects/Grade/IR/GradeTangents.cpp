@@ -289,6 +289,15 @@ FailureOr<Value> ConcatOp::emitTangent(OpBuilder &builder,
   return ConcatOp::create(builder, getLoc(), parts).getResult();
 }
 
+FailureOr<Value> SymPowOp::emitTangent(OpBuilder &builder,
+                                       ArrayRef<Value> tangents) {
+  if (!tangents[0])
+    return Value();
+  return emitOpError("cannot be differentiated: the derivative of a matrix "
+                     "power (sym_pow) is not implemented; step the model with an "
+                     "explicit scheme");
+}
+
 FailureOr<Value> ReindexOp::emitTangent(OpBuilder &builder,
                                         ArrayRef<Value> tangents) {
   // Linear in the input; the indices select, piecewise constant.

@@ -286,7 +286,8 @@ LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
 }
 
 /// Whether every op of the right-hand side has a tangent rule (the rules
-/// themselves refuse max reductions and unknown ops).
+/// themselves refuse max reductions, maxima and minima over features,
+/// matrix powers and unknown ops).
 bool isDifferentiable(RhsOp rhs) {
   WalkResult result = rhs.getBody().walk([](Operation *op) {
     if (auto reduce = dyn_cast<ReduceOp>(op);
@@ -295,6 +296,11 @@ bool isDifferentiable(RhsOp rhs) {
     if (auto reduce = dyn_cast<ReduceAllOp>(op);
         reduce && reduce.getKind() != ReduceAllKind::sum &&
         reduce.getKind() != ReduceAllKind::mean)
+      return WalkResult::interrupt();
+    if (auto contract = dyn_cast<ContractOp>(op);
+        contract && contract.getKind() != ContractKind::sum)
+      return WalkResult::interrupt();
+    if (isa<SymPowOp>(op))
       return WalkResult::interrupt();
     bool known = isa<TangentOpInterface, LoadOp, YieldOp, arith::ConstantOp,
                      arith::AddFOp, arith::SubFOp, arith::MulFOp,

@@ -53,3 +53,16 @@ grade.model @rank_mismatch {
     grade.yield
   }
 }
+
+// -----
+
+grade.model @sym_pow_not_square {
+  grade.graph @G
+  grade.decl input @f : !grade.field<node, 2x3xf64>
+  grade.init targets [] (%G: !grade.graph) {
+    %f = grade.load @f : !grade.field<node, 2x3xf64>
+    // expected-error @+1 {{needs a field of square matrices [d, d], got '!grade.field<node, 2x3xf64>'}}
+    %s = grade.sym_pow %f, 2.0 : !grade.field<node, 2x3xf64>
+    grade.yield
+  }
+}
