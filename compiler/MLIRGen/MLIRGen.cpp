@@ -615,6 +615,16 @@ private:
     llvm::StringRef callee = expr.getCallee();
     if (callee == "reshape")
       return emitReshape(expr, elem, location);
+    if (callee == "eye") {
+      int64_t size = *sema::getIntegerLiteral(*expr.getArgs()[0]);
+      auto type = RankedTensorType::get({size, size}, elem);
+      SmallVector<Attribute> values;
+      for (int64_t row = 0; row < size; ++row)
+        for (int64_t col = 0; col < size; ++col)
+          values.push_back(builder.getFloatAttr(elem, row == col ? 1.0 : 0.0));
+      return arith::ConstantOp::create(builder, location, type,
+                                       DenseElementsAttr::get(type, values));
+    }
     if (callee == "sym_pow")
       return SymPowOp::create(
           builder, location, emit(*expr.getArgs()[0], elem),

@@ -32,6 +32,7 @@ enum class Builtin {
   Conv1d,    ///< conv1d(v, W, stride), conv1d(v, W, b, stride)
   Reshape,   ///< reshape(v, d1, d2, ...): the same features, another shape
   SymPow,    ///< sym_pow(M, p): a power of a symmetric matrix per row
+  Eye,       ///< eye(d): the d x d identity matrix, a global
 };
 
 struct BuiltinInfo {
@@ -67,6 +68,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"min_features", Builtin::Features, 1},
     {"take", Builtin::Take, 2},          {"conv1d", Builtin::Conv1d, 0},
     {"reshape", Builtin::Reshape, 0},    {"sym_pow", Builtin::SymPow, 2},
+    {"eye", Builtin::Eye, 1},
 };
 
 const BuiltinInfo *findBuiltin(llvm::StringRef name) {
@@ -198,6 +200,15 @@ std::optional<Type> Checker::checkCall(const ast::CallExpr &expr, Usage &use) {
     return checkTake(expr, types);
   case Builtin::Conv1d:
     return checkConv1d(expr, types);
+  case Builtin::Eye: {
+    std::optional<int64_t> size = getIntegerLiteral(*args[0]);
+    if (!size || *size < 1 || *size > 4096) {
+      error(args[0]->getLoc(), "the size of 'eye' must be a whole number "
+                               "from 1 to 4096, written as a literal");
+      return std::nullopt;
+    }
+    return Type{std::nullopt, Elem::Abstract, {*size, *size}};
+  }
   case Builtin::SymPow: {
     const Type &matrix = types[0];
     if (matrix.isGlobal() || matrix.shape.size() != 2 ||

@@ -403,6 +403,8 @@ std::optional<Law> Checker::lawOfCall(const ast::CallExpr &expr) {
     law = lawOfContract(operands, &lawError, "'" + callee.str() + "'");
   else if (callee == "concat")
     law = lawOfConcat(operands, &lawError);
+  else if (callee == "eye")
+    law = Law();
   else if (callee == "sym_pow")
     law = lawOfSymPow(operands[0], *getNumberLiteral(*expr.getArgs()[1]),
                       &lawError);

@@ -218,6 +218,25 @@ private:
     }
     if (auto reindex = dyn_cast<ReindexOp>(op))
       return emitGlobalReindex(reindex);
+    if (auto constant = dyn_cast<arith::ConstantOp>(op);
+        constant && isa<RankedTensorType>(constant.getType())) {
+      // A constant tensor (`eye(3)`): its elements stored into a vector.
+      auto values = cast<DenseElementsAttr>(constant.getValue());
+      Location loc = op.getLoc();
+      Type elem = getElementTypeOf(constant.getType());
+      Value vector = allocVector(
+          elem, arith::ConstantIndexOp::create(builder, loc,
+                                               values.getNumElements()));
+      for (auto [index, value] : llvm::enumerate(values.getValues<APFloat>()))
+        memref::StoreOp::create(
+            builder, loc,
+            arith::ConstantOp::create(builder, loc, elem,
+                                      builder.getFloatAttr(elem, value)),
+            vector,
+            ValueRange{arith::ConstantIndexOp::create(builder, loc, index)});
+      globals[constant.getResult()] = vector;
+      return success();
+    }
     if (isa<RankedTensorType>(op.getResult(0).getType()))
       return emitGlobalTensor(op);
     if (auto compute = dyn_cast<FieldComputeOpInterface>(op)) {

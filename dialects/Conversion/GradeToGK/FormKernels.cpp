@@ -175,7 +175,8 @@ private:
                          [](Type t) { return isa<RankedTensorType>(t); });
         if (isa<ContractOp>(op) ||
             (tensorResult &&
-             !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface, ReindexOp>(op)))
+             !isa<LoadOp, ReduceAllOp, FieldComputeOpInterface, ReindexOp,
+                  arith::ConstantOp>(op)))
           return op.emitError("arithmetic on global tensors is not "
                               "supported; combine them with a field");
       }

@@ -35,7 +35,9 @@ for _ in range(10):
 m = matrices(x)
 inv = np.zeros((n, 4, 4))
 np.add.at(inv, dst, np.linalg.inv(A[dst] + np.einsum("ea,eb->eab", x[src], x[src])))
-expected = {"x": x, "half": power(m, 0.5), "cube": power(m, 3), "inv": inv}
+shifted = power(np.einsum("na,nb->nab", x, x) + 2 * np.eye(4), -0.5)
+expected = {"x": x, "half": power(m, 0.5), "cube": power(m, 3), "inv": inv,
+            "shifted": shifted}
 worst = 0.0
 for name, want in expected.items():
     got = np.load(f"{work}/{name}.npy")
