@@ -24,7 +24,9 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace grade::sema {
@@ -172,6 +174,9 @@ private:
   Model &model;
   mlir::MLIRContext *context;
   bool failed = false;
+  /// The errors reported so far (line, column, message): a function body
+  /// checked at each of its calls reports each of its errors once.
+  std::set<std::tuple<unsigned, unsigned, std::string>> reported;
   std::vector<const ast::RhsDecl *> rhsDecls;
   /// The `fn` declarations (their calls are inlined by the frontend).
   std::vector<const ast::FunctionDecl *> functions;

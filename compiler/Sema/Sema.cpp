@@ -95,7 +95,11 @@ mlir::Location Checker::loc(SourceLoc at) {
 mlir::InFlightDiagnostic Checker::error(SourceLoc at,
                                         const llvm::Twine &message) {
   failed = true;
-  return mlir::emitError(loc(at), message);
+  mlir::InFlightDiagnostic diagnostic = mlir::emitError(loc(at), message);
+  // A function body is checked at every call: its errors are reported once.
+  if (!reported.insert({at.line, at.col, message.str()}).second)
+    diagnostic.abandon();
+  return diagnostic;
 }
 
 std::string Checker::suggest(llvm::StringRef name,
