@@ -16,6 +16,8 @@
 /** Bytes per element of `dtype`; 0 if unknown. */
 static inline size_t grade_abi_dtype_size(int32_t dtype) {
   switch (dtype) {
+  case GRADE_DTYPE_BOOL:
+    return 1;
   case GRADE_DTYPE_F32:
   case GRADE_DTYPE_I32:
     return 4;
@@ -27,7 +29,7 @@ static inline size_t grade_abi_dtype_size(int32_t dtype) {
   }
 }
 
-/** "f32", "f64", "i32", "i64"; "?" if unknown. */
+/** "f32", "f64", "i32", "i64", "bool"; "?" if unknown. */
 static inline const char *grade_abi_dtype_name(int32_t dtype) {
   switch (dtype) {
   case GRADE_DTYPE_F32:
@@ -38,6 +40,8 @@ static inline const char *grade_abi_dtype_name(int32_t dtype) {
     return "i32";
   case GRADE_DTYPE_I64:
     return "i64";
+  case GRADE_DTYPE_BOOL:
+    return "bool";
   default:
     return "?";
   }

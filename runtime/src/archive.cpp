@@ -433,6 +433,8 @@ bool decodeSafetensorsDtype(const std::string &name, int32_t &dtype) {
     dtype = GRADE_DTYPE_I32;
   else if (name == "I64")
     dtype = GRADE_DTYPE_I64;
+  else if (name == "BOOL")
+    dtype = GRADE_DTYPE_BOOL;
   else
     return false;
   return true;

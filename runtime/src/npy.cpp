@@ -249,6 +249,8 @@ bool decodeDescr(const std::string &descr, int32_t &dtype, bool &swap) {
     dtype = GRADE_DTYPE_I32;
   else if (type == "i8")
     dtype = GRADE_DTYPE_I64;
+  else if (type == "b1")
+    dtype = GRADE_DTYPE_BOOL;
   else
     return false;
   // '|' (not applicable) and '=' (native) are read in the host's order.
@@ -265,6 +267,8 @@ bool decodeDescr(const std::string &descr, int32_t &dtype, bool &swap) {
 
 /// Reverses the bytes of `count` elements of 4 or 8 bytes in place.
 void byteSwap(void *data, size_t count, size_t elementSize) {
+  if (elementSize == 1)
+    return; // bytes (bool) have no order
   if (elementSize == 4) {
     auto *words = static_cast<uint32_t *>(data);
     for (size_t i = 0; i < count; ++i)
@@ -371,7 +375,8 @@ grade_status_t writeNpy(const char *path, const grade_tensor_t *tensor) {
 
 std::string headerBytes(const grade_tensor_t *tensor) {
   // Indexed by grade_dtype_t (validated by the callers).
-  static const char *const kDescrs[] = {nullptr, "<f4", "<f8", "<i4", "<i8"};
+  static const char *const kDescrs[] = {nullptr, "<f4", "<f8", "<i4", "<i8",
+                                        "|b1"};
   std::vector<int64_t> shape(tensor->shape, tensor->shape + tensor->rank);
   std::string header =
       format("{'descr': '%s', 'fortran_order': False, "
@@ -451,7 +456,7 @@ grade_status_t grade::rt::readNpyStream(NpyStream &stream, uint64_t fileSize,
   if (!decodeDescr(header.descr, dtype, swap))
     return makeStatus(GRADE_ERROR_PARSE,
                       "%s: unsupported dtype '%s' (supported: <f4, <f8, <i4, "
-                      "<i8)",
+                      "<i8, |b1)",
                       path, escapeText(header.descr).c_str());
   if (header.shape.size() > size_t(GRADE_TENSOR_MAX_RANK))
     return makeStatus(GRADE_ERROR_PARSE,

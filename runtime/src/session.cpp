@@ -773,8 +773,9 @@ grade_status_t bindField(grade_session &s, const char *name,
   if (grade_status_t status = validateTensor(tensor, what.c_str()))
     return status;
   if (tensor->dtype != field->dtype)
-    return makeStatus(GRADE_ERROR_DTYPE_MISMATCH, "%s is %s, got an %s array",
+    return makeStatus(GRADE_ERROR_DTYPE_MISMATCH, "%s is %s, got %s %s array",
                       what.c_str(), grade_dtype_name(field->dtype),
+                      tensor->dtype == GRADE_DTYPE_BOOL ? "a" : "an",
                       grade_dtype_name(tensor->dtype));
   if (field->kind != GRADE_KIND_GLOBAL && !s.graphBound)
     return makeStatus(GRADE_ERROR_FAILED_PRECONDITION,

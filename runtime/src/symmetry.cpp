@@ -278,8 +278,9 @@ grade_status_t apply(const grade_model_descriptor_t &model, const char *name,
   if (grade_status_t status = validateTensor(value, what.c_str()))
     return status;
   if (value->dtype != field->dtype)
-    return makeStatus(GRADE_ERROR_DTYPE_MISMATCH, "%s is %s, got an %s array",
+    return makeStatus(GRADE_ERROR_DTYPE_MISMATCH, "%s is %s, got %s %s array",
                       what.c_str(), grade_dtype_name(field->dtype),
+                      value->dtype == GRADE_DTYPE_BOOL ? "a" : "an",
                       grade_dtype_name(value->dtype));
 
   // The shape: rows (node or edge fields), then the feature shape.

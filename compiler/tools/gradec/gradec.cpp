@@ -246,7 +246,8 @@ static cl::opt<int64_t> runGraphNodes(
 static cl::opt<bool> runConvert(
     "convert",
     cl::desc("Convert --input/--param arrays to the model's dtype (f32 <-> "
-             "f64) and shape ([N, 1] <-> [N]) instead of refusing them"),
+             "f64; bool and integer arrays, e.g. masks, to 0/1 and whole "
+             "floats) and shape ([N, 1] <-> [N]) instead of refusing them"),
     cl::init(false), cl::sub(runCommand), cl::cat(category));
 static cl::list<std::string> runSets(
     "set",
@@ -1150,9 +1151,10 @@ bool parseBindings(const std::vector<std::string> &bindings,
 }
 
 /// The array `field` expects made from `tensor` by the conversions
-/// --convert allows: f32 <-> f64, and a unit axis added or dropped after
-/// the node or edge axis ([N, 1] <-> [N]); null when neither applies or
-/// the result would still not fit.
+/// --convert allows: f32 <-> f64, bool and integer arrays (masks, labels)
+/// to floats when every value is exact, and a unit axis added or dropped
+/// after the node or edge axis ([N, 1] <-> [N]); null when neither applies
+/// or the result would still not fit.
 grade_tensor_t *convertedArray(const grade_field_desc_t &field,
                                const grade_graph_t *graph,
                                const grade_tensor_t &tensor) {
@@ -1164,12 +1166,38 @@ grade_tensor_t *convertedArray(const grade_field_desc_t &field,
   for (int32_t d = 0; d < field.rank; ++d)
     expected.push_back(field.shape[d]);
   std::vector<int64_t> actual(tensor.shape, tensor.shape + tensor.rank);
-  bool floats = (tensor.dtype == GRADE_DTYPE_F32 ||
-                 tensor.dtype == GRADE_DTYPE_F64) &&
-                (field.dtype == GRADE_DTYPE_F32 ||
-                 field.dtype == GRADE_DTYPE_F64);
-  if (!floats)
+  // Floats to floats; masks and labels (bool, i32, i64) to floats, where
+  // every value is exact in the field's type.
+  bool toFloat =
+      field.dtype == GRADE_DTYPE_F32 || field.dtype == GRADE_DTYPE_F64;
+  if (!toFloat || grade_dtype_size(tensor.dtype) == 0)
     return nullptr;
+  int64_t numel = grade_tensor_numel(&tensor);
+  auto valueAt = [&](int64_t k) -> double {
+    switch (tensor.dtype) {
+    case GRADE_DTYPE_F32:
+      return static_cast<const float *>(tensor.data)[k];
+    case GRADE_DTYPE_F64:
+      return static_cast<const double *>(tensor.data)[k];
+    case GRADE_DTYPE_I32:
+      return static_cast<const int32_t *>(tensor.data)[k];
+    case GRADE_DTYPE_I64:
+      return double(static_cast<const int64_t *>(tensor.data)[k]);
+    default: // GRADE_DTYPE_BOOL
+      return static_cast<const uint8_t *>(tensor.data)[k] != 0;
+    }
+  };
+  if (tensor.dtype == GRADE_DTYPE_I64 || tensor.dtype == GRADE_DTYPE_I32) {
+    int64_t exact = field.dtype == GRADE_DTYPE_F32 ? (int64_t(1) << 24)
+                                                   : (int64_t(1) << 53);
+    for (int64_t k = 0; k < numel; ++k) {
+      int64_t v = tensor.dtype == GRADE_DTYPE_I64
+                      ? static_cast<const int64_t *>(tensor.data)[k]
+                      : static_cast<const int32_t *>(tensor.data)[k];
+      if (v > exact || v < -exact)
+        return nullptr;
+    }
+  }
   auto withoutUnits = [](std::vector<int64_t> shape) {
     while (shape.size() > 1 && shape.back() == 1)
       shape.pop_back();
@@ -1188,9 +1216,7 @@ grade_tensor_t *convertedArray(const grade_field_desc_t &field,
   }
   int64_t count = grade_tensor_numel(out);
   for (int64_t k = 0; k < count; ++k) {
-    double value = tensor.dtype == GRADE_DTYPE_F64
-                       ? static_cast<const double *>(tensor.data)[k]
-                       : double(static_cast<const float *>(tensor.data)[k]);
+    double value = valueAt(k);
     if (field.dtype == GRADE_DTYPE_F64)
       static_cast<double *>(out->data)[k] = value;
     else

@@ -61,6 +61,9 @@ typedef enum grade_dtype {
   GRADE_DTYPE_F64 = 2,
   GRADE_DTYPE_I32 = 3,
   GRADE_DTYPE_I64 = 4,
+  /** One byte per element, 0 or 1 (NumPy's bool, safetensors' BOOL):
+   *  masks as files hold them, read by `gradec run --convert`. */
+  GRADE_DTYPE_BOOL = 5,
 } grade_dtype_t;
 
 /** Where a field lives: one value per node, per edge, or one for the model. */

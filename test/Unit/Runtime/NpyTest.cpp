@@ -83,6 +83,9 @@ void fill(grade_tensor_t *tensor) {
       static_cast<int64_t *>(tensor->data)[i] =
           i * 1000003 - (int64_t(1) << 40);
       break;
+    case GRADE_DTYPE_BOOL:
+      static_cast<uint8_t *>(tensor->data)[i] = uint8_t(i % 3 == 1);
+      break;
     }
   }
 }
@@ -91,7 +94,8 @@ TEST(NpyTest, RoundTripEveryDtypeAndRank) {
   TempDir dir;
   const std::vector<std::vector<int64_t>> shapes = {{}, {5}, {2, 3}, {2, 3, 4}};
   for (int32_t dtype :
-       {GRADE_DTYPE_F32, GRADE_DTYPE_F64, GRADE_DTYPE_I32, GRADE_DTYPE_I64}) {
+       {GRADE_DTYPE_F32, GRADE_DTYPE_F64, GRADE_DTYPE_I32, GRADE_DTYPE_I64,
+        GRADE_DTYPE_BOOL}) {
     for (const auto &shape : shapes) {
       SCOPED_TRACE(std::string(grade_dtype_name(dtype)) + " rank " +
                    std::to_string(shape.size()));
@@ -332,12 +336,12 @@ TEST(NpyTest, MalformedFiles) {
   path = dir.write("c8.npy", npyFile(dict("<c8", "(1,)"), "abcdefgh"));
   EXPECT_EQ(readError(path), "[parse error] " + path +
                                  ": unsupported dtype '<c8' (supported: <f4, "
-                                 "<f8, <i4, <i8)");
+                                 "<f8, <i4, <i8, |b1)");
 
   path = dir.write("u1.npy", npyFile(dict("|u1", "(1,)"), "a"));
   EXPECT_EQ(readError(path), "[parse error] " + path +
                                  ": unsupported dtype '|u1' (supported: <f4, "
-                                 "<f8, <i4, <i8)");
+                                 "<f8, <i4, <i8, |b1)");
 
 
   path = dir.write("shape.npy", npyFile(dict("<f4", "(1, a)"), "abcd"));
