@@ -20,11 +20,13 @@ TEST(TensorTest, DtypeSizesAndNames) {
   EXPECT_EQ(grade_dtype_size(GRADE_DTYPE_I32), 4u);
   EXPECT_EQ(grade_dtype_size(GRADE_DTYPE_I64), 8u);
   EXPECT_EQ(grade_dtype_size(0), 0u);
-  EXPECT_EQ(grade_dtype_size(5), 0u);
+  EXPECT_EQ(grade_dtype_size(GRADE_DTYPE_BOOL), 1u);
+  EXPECT_EQ(grade_dtype_size(6), 0u);
   EXPECT_STREQ(grade_dtype_name(GRADE_DTYPE_F32), "f32");
   EXPECT_STREQ(grade_dtype_name(GRADE_DTYPE_F64), "f64");
   EXPECT_STREQ(grade_dtype_name(GRADE_DTYPE_I32), "i32");
   EXPECT_STREQ(grade_dtype_name(GRADE_DTYPE_I64), "i64");
+  EXPECT_STREQ(grade_dtype_name(GRADE_DTYPE_BOOL), "bool");
   EXPECT_STREQ(grade_dtype_name(7), "?");
 }
 
