@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -72,6 +73,12 @@ struct Buffer {
 struct grade_session {
   using Buffer = grade::rt::sess::Buffer;
   const grade_model_descriptor_t *desc = nullptr;
+  /// libomp's kmp_set_blocktime in the OpenMP runtime of the model's
+  /// kernels, called before every entry call; null where that runtime has
+  /// none or the user set KMP_BLOCKTIME.
+  void (*setBlocktime)(int milliseconds) = nullptr;
+  /// The thread that last set it (libomp keeps it per team).
+  std::thread::id blocktimeThread;
   /// The GPU the entries run on (grade_session_set_device), or null: the
   /// CPU. Declared before every buffer, so that it outlives them.
   std::unique_ptr<grade::rt::gpu::Device> gpu;

@@ -24,8 +24,10 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <thread>
 #include <vector>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include "Session.h"
@@ -163,6 +165,34 @@ int32_t threadsFor(const grade_session &s) {
   return threadsFor(s, s.numNodes, s.numEdges);
 }
 
+/// How long the kernels' idle OpenMP threads spin after a parallel region
+/// before they sleep. libomp's default, 200 ms, keeps a worker spinning on
+/// a core long after a call returns, taking it from the host's own work
+/// (the next step of a Python loop, a peer library's threads); inside an
+/// integration the next region follows within microseconds, so a short
+/// blocktime costs nothing there (bench/threads.py measures both).
+constexpr int kBlocktimeMs = 1;
+
+/// kmp_set_blocktime of the OpenMP runtime that defines the model's
+/// set_num_threads hook (the library's libomp), or null: another OpenMP
+/// runtime, or KMP_BLOCKTIME set by the user, whose choice stands.
+void (*findSetBlocktime(const grade_model_descriptor_t &desc))(int) {
+  if (std::getenv("KMP_BLOCKTIME") || !desc.set_num_threads)
+    return nullptr;
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void *>(desc.set_num_threads), &info) ||
+      !info.dli_fname)
+    return nullptr;
+  // Already loaded (it defines the hook): RTLD_NOLOAD only finds it.
+  void *handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+  if (!handle)
+    return nullptr;
+  void *symbol = dlsym(handle, "kmp_set_blocktime");
+  dlclose(handle);
+  // POSIX guarantees that a dlsym result converts to a function pointer.
+  return reinterpret_cast<void (*)(int)>(symbol);
+}
+
 /// The entry point of `kind`, or null (an implicit scheme has no step, an
 /// explicit one may have no jvp; init and rhs were checked at load).
 const grade_entry_desc_t *findEntry(const grade_session &s, int32_t kind) {
@@ -261,6 +291,12 @@ void runEntry(grade_session &s, int32_t kind, double t, double dt,
   } else {
     if (!entry->fn)
       throw StatusError{cudaOnly(s)};
+    // Per calling thread (libomp keeps it per team); once is enough, and
+    // setting it on every call slows the next region down.
+    if (s.setBlocktime && s.blocktimeThread != std::this_thread::get_id()) {
+      s.setBlocktime(kBlocktimeMs);
+      s.blocktimeThread = std::this_thread::get_id();
+    }
     s.desc->set_num_threads(threadsFor(s));
     entry->fn(s.slots.data(), s.numNodes, s.numEdges, t, dt);
   }
@@ -1387,6 +1423,7 @@ grade_status_t grade_session_create(const grade_library_t *lib,
     auto session = std::make_unique<grade_session>();
     const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
     session->desc = desc;
+    session->setBlocktime = findSetBlocktime(*desc);
     session->bound.assign(size_t(desc->num_fields), 0);
     session->stateTolerance.assign(size_t(desc->num_fields), {0.0, 0.0});
     // The model file's own tolerances per state; set_state_tolerance
