@@ -18,8 +18,10 @@ packages=(
   libclang-rt-22-dev
   # .npz archives (zip containers) in the runtime
   libminizip-dev
-  # reference computations in the numerical tests
-  python3 python3-numpy python3-scipy
+  # reference computations in the numerical tests; PyTorch for the
+  # interoperability test (weights trained in PyTorch, grand-cora-pytorch)
+  # and the peer benchmarks
+  python3 python3-numpy python3-scipy python3-torch
 )
 
 missing=()
