@@ -25,27 +25,56 @@ grade.model @euler {
 // -----
 
 // RK4 on an f32 state with a time-dependent rhs: four inlined copies of
-// the rhs at t, t + dt/2, t + dt/2, t + dt; coefficients in f32.
+// the rhs at t, t + dt/2, t + dt/2, t + dt; coefficients in f32. No running
+// sum is formed in the first two stages: k1 and k2 are recovered from the
+// stage inputs X2 = y + dt/2 k1 and X3 = y + dt/2 k2, and the third stage
+// forms y + 1/3 (X2 - y) + 2/3 (X3 - y) + dt/3 k3.
 // CHECK-LABEL: grade.model @rk4
 // CHECK: grade.step targets [@x] (%[[G:.*]]: !grade.graph, %[[T:.*]]: f64, %[[DT:.*]]: f64) {
 // CHECK: %[[X:.*]] = grade.load @x : !grade.field<node, f32>
-// Stage 1 at t.
+// Stage 1 at t, and the stage input y + dt/2 k1 (and nothing else).
 // CHECK: %[[T1:.*]] = arith.truncf %[[T]] : f64 to f32
 // CHECK: %[[K1:.*]] = grade.binary mul %[[T1]], %[[X]]
-// Running sum y + dt/6 k1 and stage input y + dt/2 k1.
-// CHECK: arith.constant 0.16666666666666666 : f64
-// CHECK: %[[ACC1:.*]] = grade.binary add %[[X]], %{{.*}} : !grade.field<node, f32>
-// CHECK: arith.constant 5.000000e-01 : f64
-// CHECK: %[[X2:.*]] = grade.binary add %[[X]], %{{.*}} : !grade.field<node, f32>
+// CHECK-NEXT: arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: %[[H1:.*]] = arith.truncf
+// CHECK-NEXT: %[[U1:.*]] = grade.binary mul %[[H1]], %[[K1]]
+// CHECK-NEXT: %[[X2:.*]] = grade.binary add %[[X]], %[[U1]] : !grade.field<node, f32>
 // Stage 2 at t + dt/2.
-// CHECK: %[[C2:.*]] = arith.mulf %{{.*}}, %[[DT]] : f64
-// CHECK: %[[TS2:.*]] = arith.addf %[[T]], %[[C2]] : f64
-// CHECK: %[[T2:.*]] = arith.truncf %[[TS2]] : f64 to f32
-// CHECK: %[[K2:.*]] = grade.binary mul %[[T2]], %[[X2]]
-// CHECK: grade.binary add %[[ACC1]], %{{.*}} : !grade.field<node, f32>
-// Four stages in all.
-// CHECK-COUNT-3: arith.truncf %{{.*}} : f64 to f32
-// CHECK: grade.yield
+// CHECK-NEXT: arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: %[[C2:.*]] = arith.mulf %{{.*}}, %[[DT]] : f64
+// CHECK-NEXT: %[[TS2:.*]] = arith.addf %[[T]], %[[C2]] : f64
+// CHECK-NEXT: %[[T2:.*]] = arith.truncf %[[TS2]] : f64 to f32
+// CHECK-NEXT: %[[K2:.*]] = grade.binary mul %[[T2]], %[[X2]]
+// CHECK-NEXT: arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: %[[H2:.*]] = arith.truncf
+// CHECK-NEXT: %[[U2:.*]] = grade.binary mul %[[H2]], %[[K2]]
+// CHECK-NEXT: %[[X3:.*]] = grade.binary add %[[X]], %[[U2]] : !grade.field<node, f32>
+// Stage 3: its slope, then the running sum with k1 and k2 from X2 and X3.
+// CHECK: %[[K3:.*]] = grade.binary mul %{{.*}}, %[[X3]]
+// CHECK-NEXT: %[[THIRD:.*]] = arith.constant 0.333333343 : f32
+// CHECK-NEXT: %[[D2:.*]] = grade.binary sub %[[X2]], %[[X]]
+// CHECK-NEXT: %[[S2:.*]] = grade.binary mul %[[THIRD]], %[[D2]]
+// CHECK-NEXT: %[[A2:.*]] = grade.binary add %[[X]], %[[S2]]
+// CHECK-NEXT: %[[TWOTHIRDS:.*]] = arith.constant 0.666666686 : f32
+// CHECK-NEXT: %[[D3:.*]] = grade.binary sub %[[X3]], %[[X]]
+// CHECK-NEXT: %[[S3:.*]] = grade.binary mul %[[TWOTHIRDS]], %[[D3]]
+// CHECK-NEXT: %[[A3:.*]] = grade.binary add %[[A2]], %[[S3]]
+// CHECK-NEXT: arith.constant 0.33333333333333331 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: %[[H3:.*]] = arith.truncf
+// CHECK-NEXT: %[[U3:.*]] = grade.binary mul %[[H3]], %[[K3]]
+// CHECK-NEXT: %[[ACC3:.*]] = grade.binary add %[[A3]], %[[U3]]
+// Stage 4 at y + dt k3, and the new state acc3 + dt/6 k4.
+// CHECK: %[[X4:.*]] = grade.binary add %[[X]], %{{.*}}
+// CHECK: %[[K4:.*]] = grade.binary mul %{{.*}}, %[[X4]]
+// CHECK-NEXT: arith.constant 0.16666666666666666 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: %[[H4:.*]] = arith.truncf
+// CHECK-NEXT: %[[U4:.*]] = grade.binary mul %[[H4]], %[[K4]]
+// CHECK-NEXT: %[[XN:.*]] = grade.binary add %[[ACC3]], %[[U4]]
+// CHECK-NEXT: grade.yield %[[XN]]
 grade.model @rk4 {
   grade.graph @G
   grade.decl state @x : !grade.field<node, f32>
@@ -86,6 +115,55 @@ grade.model @midpoint {
     grade.yield %f : !grade.field<node, f64>
   }
   grade.solve #grade.tableau<"mid", order 2, a = [[0.0, 0.0], [0.5, 0.0]], b = [0.0, 1.0], c = [0.0, 0.5]> dt(0.1) over [0.0, 1.0]
+}
+
+// -----
+
+// Heun (a21 = 1, b = [1/2, 1/2]) on two states: the first stage's
+// contribution is recovered from the second stage's input in the last stage,
+// y + 1/2 (X2 - y) + dt/2 k2, so the first stage writes only X2.
+// CHECK-LABEL: grade.model @heun
+// CHECK: grade.step
+// CHECK: %[[X:.*]] = grade.load @x
+// CHECK-NEXT: %[[V:.*]] = grade.load @v
+// CHECK-NEXT: %[[KX1:.*]] = grade.unary neg %[[V]]
+// CHECK-NEXT: arith.constant 1.000000e+00 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: grade.binary mul
+// CHECK-NEXT: %[[X2:.*]] = grade.binary add %[[X]], %{{.*}}
+// CHECK-NEXT: arith.constant 1.000000e+00 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: grade.binary mul %{{.*}}, %[[X]]
+// CHECK-NEXT: %[[V2:.*]] = grade.binary add %[[V]], %{{.*}}
+// CHECK: %[[KX2:.*]] = grade.unary neg %[[V2]]
+// CHECK-NEXT: %[[HALF:.*]] = arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: %[[DX:.*]] = grade.binary sub %[[X2]], %[[X]]
+// CHECK-NEXT: %[[SX:.*]] = grade.binary mul %[[HALF]], %[[DX]]
+// CHECK-NEXT: %[[AX:.*]] = grade.binary add %[[X]], %[[SX]]
+// CHECK-NEXT: %[[HALF2:.*]] = arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: %[[DV:.*]] = grade.binary sub %[[V2]], %[[V]]
+// CHECK-NEXT: %[[SV:.*]] = grade.binary mul %[[HALF2]], %[[DV]]
+// CHECK-NEXT: %[[AV:.*]] = grade.binary add %[[V]], %[[SV]]
+// CHECK-NEXT: arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: grade.binary mul %{{.*}}, %[[KX2]]
+// CHECK-NEXT: %[[XN:.*]] = grade.binary add %[[AX]], %{{.*}}
+// CHECK-NEXT: arith.constant 5.000000e-01 : f64
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: grade.binary mul %{{.*}}, %[[X2]]
+// CHECK-NEXT: %[[VN:.*]] = grade.binary add %[[AV]], %{{.*}}
+// CHECK-NEXT: grade.yield %[[XN]], %[[VN]]
+grade.model @heun {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.decl state @v : !grade.field<node, f64>
+  grade.rhs targets [@x, @v] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    %v = grade.load @v : !grade.field<node, f64>
+    %fx = grade.unary neg %v : !grade.field<node, f64>
+    grade.yield %fx, %x : !grade.field<node, f64>, !grade.field<node, f64>
+  }
+  grade.solve heun dt(0.1) over [0.0, 1.0]
 }
 
 // -----
