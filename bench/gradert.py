@@ -41,6 +41,9 @@ _SIGNATURES = (
         ("grade_session_eval_rhs_into", [P, ctypes.c_double,
                                          ctypes.POINTER(ctypes.POINTER(Tensor))], P),
         ("grade_session_set_device", [P, ctypes.c_char_p], P),
+        ("grade_session_set_reorder", [P, ctypes.c_int32], P),
+        ("grade_session_reorder", [P], ctypes.c_int32),
+        ("grade_reorder_name", [ctypes.c_int32], ctypes.c_char_p),
         ("grade_session_time", [P], ctypes.c_double),
         ("grade_cuda_device_count", [ctypes.POINTER(ctypes.c_int32)], P))
 
@@ -81,13 +84,19 @@ def view(t, dtype, shape):
     return np.frombuffer(buf, dtype=dtype).reshape(shape)
 
 
+# grade_reorder_t
+REORDER_AUTO, REORDER_NONE, REORDER_RCM, REORDER_DEGREE = 0, 1, 2, 3
+
+
 class Session:
-    def __init__(self, lib, graph, bindings, threads, device=None):
+    def __init__(self, lib, graph, bindings, threads, device=None,
+                 reorder=REORDER_AUTO):
         self.s = P()
         ok(RT.grade_session_create(lib, ctypes.byref(self.s)))
         if device:
             ok(RT.grade_session_set_device(self.s, device.encode()))
         ok(RT.grade_session_set_threads(self.s, threads))
+        ok(RT.grade_session_set_reorder(self.s, reorder))
         ok(RT.grade_session_bind_graph(self.s, graph))
         self.bound = []
         for name, array in bindings.items():

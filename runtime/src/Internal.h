@@ -223,6 +223,15 @@ grade_status_t relabelGraph(const grade_graph &graph,
 /// reads for one node lie on average.
 double meanEdgeSpan(const grade_graph &graph, const int64_t *permutation);
 
+/// The fraction of edges whose ends `threads` threads own differently when
+/// they split the rows, in order, into ranges of equal work (in-edges plus
+/// one per row: the kernels' balanced chunks, dealt out in order), with
+/// node i numbered permutation[i] (null: i); 0 without edges or on one
+/// thread. Each such edge gathers a row that another core wrote in the
+/// previous stage.
+double crossThreadEdges(const grade_graph &graph, const int64_t *permutation,
+                        int32_t threads);
+
 /// The coefficient of variation (standard deviation / mean) of the nodes'
 /// in-degrees; 0 without edges.
 double inDegreeVariation(const grade_graph &graph);

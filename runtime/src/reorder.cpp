@@ -350,6 +350,38 @@ double grade::rt::meanEdgeSpan(const grade_graph &graph,
   return total / double(graph.numEdges);
 }
 
+double grade::rt::crossThreadEdges(const grade_graph &graph,
+                                    const int64_t *permutation,
+                                    int32_t threads) {
+  const int64_t n = graph.numNodes;
+  if (graph.numEdges == 0 || threads < 2)
+    return 0;
+  // Each new row's work (its in-edges plus one), in the new order.
+  std::vector<int64_t> owner(size_t(n), 0);
+  for (int64_t i = 0; i < n; ++i)
+    owner[size_t(permutation ? permutation[i] : i)] =
+        graph.rowPtr[size_t(i) + 1] - graph.rowPtr[size_t(i)] + 1;
+  // Consecutive rows go to the same thread until it has its share.
+  const int64_t total = graph.numEdges + n;
+  int64_t before = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    int64_t work = owner[size_t(j)];
+    owner[size_t(j)] = std::min<int64_t>(
+        threads - 1, int64_t(__int128(before) * threads / total));
+    before += work;
+  }
+  int64_t cross = 0;
+  for (int64_t dst = 0; dst < n; ++dst) {
+    int64_t d = owner[size_t(permutation ? permutation[dst] : dst)];
+    for (int64_t e = graph.rowPtr[size_t(dst)];
+         e < graph.rowPtr[size_t(dst) + 1]; ++e) {
+      int64_t src = graph.colIdx[size_t(e)];
+      cross += owner[size_t(permutation ? permutation[src] : src)] != d;
+    }
+  }
+  return double(cross) / double(graph.numEdges);
+}
+
 double grade::rt::inDegreeVariation(const grade_graph &graph) {
   if (graph.numNodes == 0 || graph.numEdges == 0)
     return 0;
