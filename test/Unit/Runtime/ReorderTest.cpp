@@ -233,6 +233,15 @@ protected:
     return s;
   }
 
+  /// The ordering AUTO picks for `g` on `threads` threads (0: automatic).
+  int32_t chosenByAuto(const grade_graph_t *g, int32_t threads) {
+    grade_session_t *s = open(GRADE_REORDER_AUTO);
+    EXPECT_EQ(grade_session_reorder(s), GRADE_REORDER_AUTO);
+    EXPECT_EQ(statusString(grade_session_set_threads(s, threads)), "ok");
+    EXPECT_EQ(statusString(grade_session_bind_graph(s, g)), "ok");
+    return grade_session_reorder(s);
+  }
+
   /// Binds the graph, x0 and k and initialises.
   void start(grade_session_t *s) {
     ASSERT_EQ(statusString(grade_session_bind_graph(s, graph.get())), "ok");
@@ -410,11 +419,7 @@ TEST_F(ReorderSessionTest, AutoWeighsTheCacheTheThreadsAndTheSpan) {
   GraphPtr hub(raw);
   GraphPtr random = generate("random:2000:20000:5");
   auto chosen = [&](const grade_graph_t *g, int32_t threads) {
-    grade_session_t *s = open(GRADE_REORDER_AUTO);
-    EXPECT_EQ(grade_session_reorder(s), GRADE_REORDER_AUTO);
-    EXPECT_EQ(statusString(grade_session_set_threads(s, threads)), "ok");
-    EXPECT_EQ(statusString(grade_session_bind_graph(s, g)), "ok");
-    return grade_session_reorder(s);
+    return chosenByAuto(g, threads);
   };
   // Node data that fit the cache (the mock's 5 node buffers of 8 bytes, a
   // few KB here): the caller's order, whatever the graph.
@@ -483,10 +488,7 @@ TEST_F(ReorderSessionTest, AutoOnSeveralThreadsKeepsCommunitiesTogether) {
   GraphPtr communities(raw);
   GraphPtr random = generate("random:2000:8000:5");
   auto chosen = [&](const grade_graph_t *g, int32_t threads) {
-    grade_session_t *s = open(GRADE_REORDER_AUTO);
-    EXPECT_EQ(statusString(grade_session_set_threads(s, threads)), "ok");
-    EXPECT_EQ(statusString(grade_session_bind_graph(s, g)), "ok");
-    return grade_session_reorder(s);
+    return chosenByAuto(g, threads);
   };
   setenv("GRADE_CACHE_BYTES", "0", 1);
   int32_t one = chosen(communities.get(), 1);
