@@ -9,6 +9,12 @@
 //    by the runtime after the step;
 //  - a derivative temporary in `grade.rhs` (the runtime points it at the
 //    caller's array);
+//  - otherwise, in a step that writes its states in place, a state whose
+//    old value no kernel reads any more, if the value is dead before the
+//    kernel that writes the state's new value (or read only there, at the
+//    rows it writes): rk4's running sum, formed in the third stage from
+//    the state and read by the fourth at the rows it writes, goes into the
+//    state itself, and the step needs one stage buffer fewer;
 //  - otherwise a temporary of its type that is free: unused since its last
 //    reader ran, or last read by this very kernel at the rows it writes.
 // Temporaries are model declarations (`grade.decl temp`) shared by the
@@ -134,6 +140,55 @@ LogicalResult allocateRegion(Block &body, ArrayRef<FlatSymbolRefAttr> targets,
   for (auto [value, target] : llvm::zip(yield.getValues(), targets))
     yieldedTo[value].push_back(target);
 
+  // The states a step may borrow for a value until it writes their new
+  // value in place: the kernel that does, and until when the borrowed
+  // buffer is busy.
+  struct Borrowable {
+    FlatSymbolRefAttr target;
+    FieldType type;
+    int finalWriter;
+    SmallVector<Read> oldReads;
+    int busyUntil = -1;
+    bool localOnly = true;
+  };
+  SmallVector<Borrowable> borrowable;
+  if (policy == TargetPolicy::SwapIfRead)
+    for (auto [index, kernel] : llvm::enumerate(kernels))
+      for (OpResult result : kernel.getResults())
+        for (FlatSymbolRefAttr target : yieldedTo.lookup(result))
+          if (auto type = dyn_cast<FieldType>(result.getType()))
+            borrowable.push_back({target, type, static_cast<int>(index),
+                                  declReads(target)});
+  // A state for a value kernel `at` writes and kernel `lastRead` reads
+  // last (at the rows it writes if `localOnly`), or null.
+  auto borrow = [&](FieldType type, int at, int lastRead,
+                    bool localOnly) -> FlatSymbolRefAttr {
+    for (Borrowable &state : borrowable) {
+      if (state.type != type || at >= state.finalWriter)
+        continue;
+      // Its old value: no longer read, but by this kernel at its own rows.
+      if (llvm::any_of(state.oldReads, [&](Read read) {
+            return read.kernel > at || (read.kernel == at && read.remote);
+          }))
+        continue;
+      // The new value is written in place: it must not be swapped in.
+      if (llvm::any_of(state.oldReads, [&](Read read) {
+            return read.kernel > state.finalWriter ||
+                   (read.kernel == state.finalWriter && read.remote);
+          }))
+        continue;
+      if (state.busyUntil > at || (state.busyUntil == at && !state.localOnly))
+        continue;
+      if (lastRead > state.finalWriter ||
+          (lastRead == state.finalWriter && !localOnly))
+        continue;
+      state.busyUntil = lastRead;
+      state.localOnly = localOnly;
+      return state.target;
+    }
+    return nullptr;
+  };
+
   pool.reset();
   for (auto [index, kernel] : llvm::enumerate(kernels)) {
     int at = static_cast<int>(index);
@@ -174,6 +229,10 @@ LogicalResult allocateRegion(Block &body, ArrayRef<FlatSymbolRefAttr> targets,
       bool localOnly = llvm::all_of(resultReads, [&](Read read) {
         return read.kernel != lastRead || !read.remote;
       });
+      if (FlatSymbolRefAttr state = borrow(type, at, lastRead, localOnly)) {
+        buffers.push_back(state);
+        continue;
+      }
       buffers.push_back(pool.allocate(type, at, lastRead, localOnly));
     }
     kernel.setBuffersAttr(ArrayAttr::get(context, buffers));
