@@ -64,6 +64,38 @@ grade.model @plan {
 
 // -----
 
+// A value the state's final writer reads at neighbours cannot borrow the
+// state: k1's result would be overwritten at rows k2 still gathers. It
+// takes a temporary (tmp0 is free again: k1 read a only at its own rows).
+// CHECK-LABEL: grade.model @borrow_refused
+// CHECK: gk.kernel "k0" {{.*}} -> (!grade.field<node, f64> in @tmp0)
+// CHECK: gk.kernel "k1" {{.*}} -> (!grade.field<node, f64> in @tmp0)
+// CHECK: gk.kernel "k2" {{.*}} -> (!grade.field<node, f64> in @x)
+grade.model @borrow_refused {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.step targets [@x] (%G: !grade.graph, %t: f64, %dt: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    %a = gk.kernel "k0" over nodes (%g = %G : !grade.graph uniform, %y = %x : !grade.field<node, f64> both) -> (!grade.field<node, f64>) {
+      %ys = grade.gather src %g, %y : !grade.field<node, f64> -> !grade.field<edge, f64>
+      %s = grade.reduce sum %g, %ys : !grade.field<edge, f64> -> !grade.field<node, f64>
+      gk.yield %s : !grade.field<node, f64>
+    }
+    %b = gk.kernel "k1" over nodes (%g = %G : !grade.graph uniform, %k = %a : !grade.field<node, f64> local, %y = %x : !grade.field<node, f64> local) -> (!grade.field<node, f64>) {
+      %u = grade.binary add %y, %k : !grade.field<node, f64>, !grade.field<node, f64> -> !grade.field<node, f64>
+      gk.yield %u : !grade.field<node, f64>
+    }
+    %c = gk.kernel "k2" over nodes (%g = %G : !grade.graph uniform, %w = %b : !grade.field<node, f64> remote) -> (!grade.field<node, f64>) {
+      %ws = grade.gather src %g, %w : !grade.field<node, f64> -> !grade.field<edge, f64>
+      %s = grade.reduce sum %g, %ws : !grade.field<edge, f64> -> !grade.field<node, f64>
+      gk.yield %s : !grade.field<node, f64>
+    }
+    grade.yield %c : !grade.field<node, f64>
+  }
+}
+
+// -----
+
 // The kernel computing the new x reads the old x at neighbours: the new
 // value goes to a temporary the runtime swaps in after the step.
 
