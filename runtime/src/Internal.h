@@ -199,10 +199,20 @@ uint64_t graphBuildBytes(uint64_t numNodes, uint64_t numEdges, bool weighted);
 /// Builds a graph from an edge list whose endpoints are already known to lie
 /// in [0, numNodes): groups edges by destination, orders each group by source
 /// (ties keep the input order) and lets the weights follow. `weights` is
-/// NULL or points to src.size() values.
-grade_status_t buildGraph(int64_t numNodes, const std::vector<int64_t> &src,
-                          const std::vector<int64_t> &dst,
+/// NULL or points to numEdges values. Besides the graph it allocates one
+/// int64 per node and per edge while it runs.
+grade_status_t buildGraph(int64_t numNodes, int64_t numEdges,
+                          const int64_t *src, const int64_t *dst,
                           const double *weights, grade_graph_t **out);
+
+/// buildGraph on an edge list held in vectors of equal length.
+inline grade_status_t buildGraph(int64_t numNodes,
+                                 const std::vector<int64_t> &src,
+                                 const std::vector<int64_t> &dst,
+                                 const double *weights, grade_graph_t **out) {
+  return buildGraph(numNodes, int64_t(src.size()), src.data(), dst.data(),
+                    weights, out);
+}
 
 /// The permutation (node i becomes permutation[i]) of `method`, a
 /// grade_reorder_t other than AUTO (reorder.cpp).
