@@ -112,7 +112,12 @@ std::string formatDouble(double value);
 /// Tensor data alignment: a cache line, and enough for any vector ISA.
 constexpr size_t kTensorAlignment = 64;
 
+/// Buffers of at least this many bytes get transparent huge pages where the
+/// system offers them (alignedAlloc; GRADE_HUGE_PAGES=0 turns this off).
+constexpr size_t kHugePageAdviceBytes = size_t(4) << 20;
+
 /// 64-byte aligned allocation of at least one byte; NULL when out of memory.
+/// Large allocations are advised to use huge pages (kHugePageAdviceBytes).
 void *alignedAlloc(size_t bytes) noexcept;
 void alignedFree(void *ptr) noexcept;
 

@@ -11,7 +11,45 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 using namespace grade::rt;
+
+/// Whether large buffers ask the kernel for transparent huge pages:
+/// GRADE_HUGE_PAGES=0 turns the advice off (to measure what it gains).
+static bool hugePagesWanted() {
+  static const bool wanted = [] {
+    const char *env = std::getenv("GRADE_HUGE_PAGES");
+    return !env || std::strcmp(env, "0") != 0;
+  }();
+  return wanted;
+}
+
+/// Asks for 2 MiB pages on the 2 MiB-aligned interior of a large buffer.
+/// The kernels gather rows of node arrays at random (the sources of the
+/// edges): with 4 KiB pages nearly every gathered row of a graph of more
+/// than a few thousand nodes misses the TLB and walks the page tables, and
+/// huge pages remove those walks (the GRAND-l right-hand side on a random
+/// 169k-node graph runs about 1.25x faster; bench/README.md, "Huge pages").
+/// Only the aligned interior is advised, so the buffer's size and the
+/// resident memory are unchanged; where the kernel's transparent huge
+/// pages are off ("never") the advice is ignored.
+static void adviseHugePages(void *data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes < kHugePageAdviceBytes || !hugePagesWanted())
+    return;
+  constexpr uintptr_t huge = uintptr_t(2) << 20;
+  uintptr_t begin = (uintptr_t(data) + huge - 1) & ~(huge - 1);
+  uintptr_t end = (uintptr_t(data) + bytes) & ~(huge - 1);
+  if (end > begin)
+    (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
 
 void *grade::rt::alignedAlloc(size_t bytes) noexcept {
   // aligned_alloc wants a size that is a multiple of the alignment; rounding
@@ -22,7 +60,10 @@ void *grade::rt::alignedAlloc(size_t bytes) noexcept {
     return nullptr; // Overflow.
   if (rounded == 0)
     rounded = kTensorAlignment;
-  return std::aligned_alloc(kTensorAlignment, rounded);
+  void *data = std::aligned_alloc(kTensorAlignment, rounded);
+  if (data)
+    adviseHugePages(data, rounded);
+  return data;
 }
 
 void grade::rt::alignedFree(void *ptr) noexcept { std::free(ptr); }

@@ -3,7 +3,11 @@
 #include "TestUtil.h"
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 using grade::test::statusString;
 using grade::test::TensorPtr;
@@ -106,6 +110,45 @@ TEST(TensorTest, CreateErrors) {
   EXPECT_EQ(
       statusString(grade_tensor_create(GRADE_DTYPE_F32, 0, nullptr, nullptr)),
       "[invalid argument] output pointer is NULL");
+}
+
+/// The VmFlags of the mapping of this process that holds `address`, from
+/// /proc/self/smaps; empty when none does.
+std::string mappingFlags(const void *address) {
+  std::ifstream smaps("/proc/self/smaps");
+  uintptr_t at = reinterpret_cast<uintptr_t>(address);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &begin, &end) == 2 &&
+        line.find(':') > line.find(' ')) {
+      inside = at >= begin && at < end;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0)
+      return line;
+  }
+  return "";
+}
+
+TEST(TensorTest, LargeTensorsAskForHugePages) {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  if (!std::getline(thp, modes) || modes.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "transparent huge pages are off on this system";
+  if (const char *env = std::getenv("GRADE_HUGE_PAGES");
+      env && std::string(env) == "0")
+    GTEST_SKIP() << "GRADE_HUGE_PAGES=0 turns the advice off";
+  // 16 MiB: its 2 MiB-aligned interior is advised, whatever malloc returns.
+  const int64_t shape[] = {int64_t(4) << 20};
+  grade_tensor_t *raw = nullptr;
+  ASSERT_EQ(statusString(grade_tensor_create(GRADE_DTYPE_F32, 1, shape, &raw)),
+            "ok");
+  TensorPtr tensor(raw);
+  const char *middle = static_cast<const char *>(tensor->data) + (8 << 20);
+  std::string flags = mappingFlags(middle);
+  ASSERT_FALSE(flags.empty()) << "no mapping holds the tensor's data";
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
 }
 
 TEST(TensorTest, NullHandles) {
