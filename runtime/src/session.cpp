@@ -668,10 +668,17 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
 }
 
 /// AUTO's rule (docs/runtime.md, "Node reordering", from the
-/// measurements of bench/reorder.py), on the CPU: the caller's order while
-/// the model's node buffers fit in the cache (the gains measured there are
-/// small, and the eval calls' move back to the caller's order costs about
-/// as much as their kernels); else the degree order where the kernels run
+/// measurements of bench/reorder.py), on the CPU. Where the model's node
+/// buffers fit in the cache, the kernels wait on mispredicted exits of
+/// their per-node edge loops, not on memory: on one thread the degree
+/// order where consecutive rows' in-degrees differ at least a fraction
+/// kUnpredictableDegrees of the time (a heat rk4 step on Cora or Citeseer
+/// takes about half as long in it; a mesh's degrees barely change and
+/// gain nothing), on several threads RCM where the cut rule below holds;
+/// else, and on graphs of fewer than kPredictedRows nodes (whose loop
+/// exits the predictor learns, and whose eval calls would pay more for the
+/// move back than the kernels gain), the caller's order. Past the cache: the degree order where the
+/// kernels run
 /// on one thread and the in-degrees are skewed (their coefficient of
 /// variation at least kSkewedDegrees: hubs, power laws; cheap to test and
 /// to compute, so first; on several threads the kernels' equal row ranges
@@ -684,7 +691,9 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
 /// GRAND-l on Cora takes 1.5x as long in its given order as in RCM's on 2
 /// threads); else the caller's order. On a GPU, where nothing was
 /// measured, the caller's order.
-constexpr double kSpanGain = 4, kCutGain = 2, kSkewedDegrees = 1;
+constexpr double kSpanGain = 4, kCutGain = 2, kSkewedDegrees = 1,
+                 kUnpredictableDegrees = 0.5;
+constexpr int64_t kPredictedRows = 1024;
 
 /// The ordering `method` of `graph` for session `s` (AUTO resolved by the
 /// measured rule) and its permutation, empty for the caller's order.
@@ -697,10 +706,26 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
     if (s.gpu)
       return nullptr;
     uint64_t bytes = nodeBytesPerRow(*s.desc) * uint64_t(graph.numNodes);
-    if (bytes <= cacheBytes())
-      return nullptr;
     const int32_t threads = threadsFor(s, graph.numNodes, graph.numEdges);
-    if (threads == 1 && inDegreeVariation(graph) >= kSkewedDegrees) {
+    auto cutByRcm = [&](const std::vector<int64_t> &rcm) {
+      return threads > 1 &&
+             crossThreadEdges(graph, rcm.data(), threads) * kCutGain <
+                 crossThreadEdges(graph, nullptr, threads);
+    };
+    if (bytes <= cacheBytes()) {
+      int32_t candidate =
+          threads == 1 ? GRADE_REORDER_DEGREE : GRADE_REORDER_RCM;
+      if (graph.numNodes < kPredictedRows ||
+          (threads == 1 &&
+           degreeChanges(graph, nullptr) < kUnpredictableDegrees))
+        return nullptr;
+      if (grade_status_t status = reorderNodes(graph, candidate, permutation))
+        return status;
+      if (threads == 1 || cutByRcm(permutation))
+        method = candidate;
+      else
+        permutation.clear();
+    } else if (threads == 1 && inDegreeVariation(graph) >= kSkewedDegrees) {
       method = GRADE_REORDER_DEGREE;
       if (grade_status_t status = reorderNodes(graph, method, permutation))
         return status;
@@ -710,9 +735,7 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
         return status;
       if (meanEdgeSpan(graph, permutation.data()) * kSpanGain <=
               meanEdgeSpan(graph, nullptr) ||
-          (threads > 1 &&
-           crossThreadEdges(graph, permutation.data(), threads) * kCutGain <
-               crossThreadEdges(graph, nullptr, threads)))
+          cutByRcm(permutation))
         method = GRADE_REORDER_RCM;
       else
         permutation.clear();

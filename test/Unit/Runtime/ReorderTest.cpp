@@ -422,10 +422,19 @@ TEST_F(ReorderSessionTest, AutoWeighsTheCacheTheThreadsAndTheSpan) {
     return chosenByAuto(g, threads);
   };
   // Node data that fit the cache (the mock's 5 node buffers of 8 bytes, a
-  // few KB here): the caller's order, whatever the graph.
+  // few KB here): the caller's order on graphs of fewer than 1024 nodes,
+  // whatever the graph; on larger ones, on one thread, the degree order
+  // where consecutive in-degrees differ at least half of the time (the
+  // random graph: 9 in 10) and not where they rarely do (a scrambled
+  // 40 x 40 grid: its degrees differ only at the boundary's nodes); on two
+  // threads, RCM only where it keeps the threads' rows apart (not on a
+  // random graph).
+  GraphPtr bigGrid = scramble(generate("grid:40x40").get(), 3);
   EXPECT_EQ(chosen(graph.get(), 0), GRADE_REORDER_NONE);
   EXPECT_EQ(chosen(hub.get(), 0), GRADE_REORDER_NONE);
-  EXPECT_EQ(chosen(random.get(), 0), GRADE_REORDER_NONE);
+  EXPECT_EQ(chosen(random.get(), 0), GRADE_REORDER_DEGREE);
+  EXPECT_EQ(chosen(random.get(), 2), GRADE_REORDER_NONE);
+  EXPECT_EQ(chosen(bigGrid.get(), 0), GRADE_REORDER_NONE);
   // With no cache to speak of: the degree order for skewed in-degrees on
   // the one thread the automatic count gives these graphs, but not on two
   // (the kernels' equal row ranges would give the first thread every long
@@ -490,6 +499,10 @@ TEST_F(ReorderSessionTest, AutoOnSeveralThreadsKeepsCommunitiesTogether) {
   auto chosen = [&](const grade_graph_t *g, int32_t threads) {
     return chosenByAuto(g, threads);
   };
+  // Whether the node data fit the cache (here they do) or not, as the
+  // transfers between cores cost in both.
+  int32_t twoInCache = chosen(communities.get(), 2);
+  int32_t oneInCache = chosen(communities.get(), 1);
   setenv("GRADE_CACHE_BYTES", "0", 1);
   int32_t one = chosen(communities.get(), 1);
   int32_t two = chosen(communities.get(), 2);
@@ -500,6 +513,10 @@ TEST_F(ReorderSessionTest, AutoOnSeveralThreadsKeepsCommunitiesTogether) {
   EXPECT_EQ(two, GRADE_REORDER_RCM);
   // A random graph has no communities to keep together.
   EXPECT_EQ(randomTwo, GRADE_REORDER_NONE);
+  EXPECT_EQ(twoInCache, GRADE_REORDER_RCM);
+  // In-degrees of 3 or 4 (4 with probability 0.3) differ between
+  // consecutive rows 42 % of the time: predictable enough.
+  EXPECT_EQ(oneInCache, GRADE_REORDER_NONE);
 }
 
 } // namespace
