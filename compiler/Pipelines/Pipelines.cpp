@@ -82,6 +82,21 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
 };
 } // namespace
 
+LogicalResult grade::parseVectorWidth(StringRef text, unsigned &bits,
+                                      std::string &error) {
+  if (text == "auto") {
+    bits = 0;
+    return success();
+  }
+  if (text == "128" || text == "256" || text == "512") {
+    bits = unsigned(std::stoul(text.str()));
+    return success();
+  }
+  error = "unknown vector width '" + text.str() +
+          "' (expected auto, 128, 256 or 512)";
+  return failure();
+}
+
 /// The GPU architectures LLVM 22's NVPTX backend writes PTX for.
 static const llvm::StringLiteral kChips[] = {
     "sm_50",  "sm_52",  "sm_53",   "sm_60",  "sm_61",  "sm_62",  "sm_70",
@@ -184,6 +199,12 @@ LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
       options.cpuSchedule != "balanced") {
     error = "unknown CPU schedule '" + options.cpuSchedule +
             "' (expected auto, nodes or balanced)";
+    return failure();
+  }
+  if (options.vectorBits != 0 && options.vectorBits != 128 &&
+      options.vectorBits != 256 && options.vectorBits != 512) {
+    error = "vectors of " + std::to_string(options.vectorBits) +
+            " bits are not supported (128, 256 or 512)";
     return failure();
   }
   if (options.indexBits != 32 && options.indexBits != 64) {

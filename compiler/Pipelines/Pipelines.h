@@ -82,7 +82,16 @@ struct PipelineOptions {
   /// How the CPU splits a kernel's nodes among threads
   /// (gk-choose-schedule's `schedule`): auto, nodes or balanced.
   std::string cpuSchedule = "auto";
+  /// CPU: the SIMD width in bits the loop vectorizer prefers (128, 256 or
+  /// 512), 0 for LLVM's tuning for the host.
+  /// LLVM IR's business: the MLIR pipelines, which stop at the LLVM
+  /// dialect, ignore it.
+  unsigned vectorBits = 0;
 };
+
+/// Parses `auto`, `128`, `256` or `512` into `bits` (auto: 0).
+mlir::LogicalResult parseVectorWidth(llvm::StringRef text, unsigned &bits,
+                                     std::string &error);
 
 /// Parses a target list over `options`: `cpu`, `cuda` (sm_80),
 /// `cuda:sm_90`, and further architectures as bare items

@@ -75,7 +75,7 @@ static bool isExported(llvm::StringRef name) {
 
 std::unique_ptr<llvm::Module>
 grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
-                         llvm::TargetMachine &tm) {
+                         llvm::TargetMachine &tm, unsigned vectorBits) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -88,6 +88,10 @@ grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
     return nullptr;
   llvmModule->setTargetTriple(tm.getTargetTriple());
   llvmModule->setDataLayout(tm.createDataLayout());
+  if (vectorBits)
+    for (llvm::Function &function : *llvmModule)
+      if (!function.isDeclaration())
+        function.addFnAttr("prefer-vector-width", std::to_string(vectorBits));
   for (llvm::GlobalValue &value : llvmModule->global_values())
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
         !isExported(value.getName()))
@@ -120,9 +124,10 @@ void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 
 std::unique_ptr<llvm::Module>
 grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
-                            llvm::TargetMachine &tm, unsigned optLevel) {
+                            llvm::TargetMachine &tm, unsigned optLevel,
+                            unsigned vectorBits) {
   std::unique_ptr<llvm::Module> llvmModule =
-      translateToLLVMIR(module, context, tm);
+      translateToLLVMIR(module, context, tm, vectorBits);
   if (llvmModule)
     optimizeModule(*llvmModule, tm, optLevel);
   return llvmModule;

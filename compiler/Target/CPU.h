@@ -27,10 +27,14 @@ std::unique_ptr<llvm::TargetMachine>
 createHostTargetMachine(std::string &error, unsigned optLevel = 3);
 
 /// Translates an LLVM-dialect module to LLVM IR for `tm` and hides every
-/// symbol except the ABI entry points.
+/// symbol except the ABI entry points. With `vectorBits` (128, 256 or
+/// 512) every function prefers vectors of that width; 0 leaves it to
+/// LLVM's tuning for the host (256 on the AVX-512 Xeons and EPYCs measured:
+/// 512 was not a consistent gain, bench/README.md, "Vector width").
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 llvm::LLVMContext &context,
-                                                llvm::TargetMachine &tm);
+                                                llvm::TargetMachine &tm,
+                                                unsigned vectorBits = 0);
 
 /// Runs LLVM's pipeline of level `optLevel` (0 to 3) on `module`.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
@@ -40,7 +44,8 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
                                                    llvm::LLVMContext &context,
                                                    llvm::TargetMachine &tm,
-                                                   unsigned optLevel = 3);
+                                                   unsigned optLevel = 3,
+                                                   unsigned vectorBits = 0);
 
 /// Below this many instructions (unoptimised) a module is compiled whole:
 /// splitting would save less than it costs. The examples have at most about

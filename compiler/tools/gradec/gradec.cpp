@@ -183,6 +183,12 @@ static cl::opt<unsigned> indexBits(
              "(default; graphs of up to 2^31 - 1 nodes, any number of "
              "edges) or 64"),
     cl::value_desc("32|64"), cl::init(32), cl::cat(category));
+static cl::opt<std::string> vectorWidth(
+    "vector-width",
+    cl::desc("SIMD width, in bits, that the CPU code prefers: auto "
+             "(default: LLVM's tuning for the host CPU), 128, 256 or 512 "
+             "(for experiments; bench/README.md, \"Vector width\")"),
+    cl::value_desc("auto|128|256|512"), cl::init("auto"), cl::cat(category));
 static cl::opt<std::string> schemeName(
     "scheme",
     cl::desc("A built-in scheme instead of the model's solve clause "
@@ -842,7 +848,9 @@ int compileMain(const char *argv0) {
       pipelineOptions.cudaPath = cudaPath;
       pipelineOptions.gpuEmulation = gpuEmulation;
       pipelineOptions.gpuSchedule = gpuSchedule;
-      (void)checkPipelineOptions(pipelineOptions, error);
+      if (succeeded(parseVectorWidth(vectorWidth, pipelineOptions.vectorBits,
+                                     error)))
+        (void)checkPipelineOptions(pipelineOptions, error);
     }
     if (!error.empty()) {
       llvm::errs() << "gradec: error: " << error << "\n";

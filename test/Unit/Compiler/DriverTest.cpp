@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Driver/Compiler.h"
+#include "compiler/Pipelines/Pipelines.h"
 
 #include "grade/runtime.h"
 
@@ -478,6 +479,18 @@ TEST(DriverTest, PrintsAnyStage) {
   EXPECT_EQ(pipelines, 3);
   EXPECT_NE(text.find("func.func @gradegen_entry_step"), std::string::npos);
   EXPECT_NE(text.find("scf.parallel"), std::string::npos);
+}
+
+TEST(DriverTest, VectorWidthParses) {
+  unsigned bits = 1;
+  std::string error;
+  EXPECT_TRUE(succeeded(grade::parseVectorWidth("auto", bits, error)));
+  EXPECT_EQ(bits, 0u);
+  EXPECT_TRUE(succeeded(grade::parseVectorWidth("256", bits, error)));
+  EXPECT_EQ(bits, 256u);
+  EXPECT_TRUE(failed(grade::parseVectorWidth("1024", bits, error)));
+  EXPECT_EQ(error, "unknown vector width '1024' (expected auto, 128, 256 "
+                   "or 512)");
 }
 
 TEST(DriverTest, PipelineOptionsChooseTheTarget) {
