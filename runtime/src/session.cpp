@@ -1188,38 +1188,59 @@ int64_t callerEdge(const grade_session &s, int64_t position) {
   return position;
 }
 
-void permuteEdges(const grade_session &s, const void *from, void *to,
-                  size_t rowBytes, bool toCsr) {
-  const char *src = static_cast<const char *>(from);
-  char *dst = static_cast<char *>(to);
-  if (s.edgePosition.empty()) {
-    std::memcpy(dst, src, rowBytes * size_t(s.numEdges));
-    return;
-  }
-  for (size_t e = 0; e < s.edgePosition.size(); ++e) {
-    size_t p = size_t(s.edgePosition[e]);
-    if (toCsr)
-      std::memcpy(dst + p * rowBytes, src + e * rowBytes, rowBytes);
-    else
-      std::memcpy(dst + e * rowBytes, src + p * rowBytes, rowBytes);
-  }
+/// Row i of `from` to row position[i] of `to` (`scatter`), or row
+/// position[i] of `from` to row i of `to`. Rows of 4 and 8 bytes (scalar
+/// f32 and f64 fields) are copied as integers, not by a memcpy call each:
+/// heat's eval_rhs_into on Cora in the degree order took 12.3 instead of
+/// 8.3 us for the move back with a call per row.
+template <typename Row>
+static void permuteTyped(const std::vector<int64_t> &position,
+                         const void *from, void *to, bool scatter) {
+  const Row *src = static_cast<const Row *>(from);
+  Row *dst = static_cast<Row *>(to);
+  const size_t n = position.size();
+  if (scatter)
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(&dst[size_t(position[i])], &src[i], sizeof(Row));
+  else
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(&dst[i], &src[size_t(position[i])], sizeof(Row));
 }
 
-void permuteNodes(const grade_session &s, const void *from, void *to,
-                  size_t rowBytes, bool toSession) {
+static void permuteByPosition(const std::vector<int64_t> &position,
+                              const void *from, void *to, size_t rowBytes,
+                              bool scatter) {
+  if (rowBytes == 8)
+    return permuteTyped<uint64_t>(position, from, to, scatter);
+  if (rowBytes == 4)
+    return permuteTyped<uint32_t>(position, from, to, scatter);
   const char *src = static_cast<const char *>(from);
   char *dst = static_cast<char *>(to);
-  if (s.nodePosition.empty()) {
-    std::memcpy(dst, src, rowBytes * size_t(s.numNodes));
-    return;
-  }
-  for (size_t i = 0; i < s.nodePosition.size(); ++i) {
-    size_t p = size_t(s.nodePosition[i]);
-    if (toSession)
+  for (size_t i = 0; i < position.size(); ++i) {
+    size_t p = size_t(position[i]);
+    if (scatter)
       std::memcpy(dst + p * rowBytes, src + i * rowBytes, rowBytes);
     else
       std::memcpy(dst + i * rowBytes, src + p * rowBytes, rowBytes);
   }
+}
+
+void permuteEdges(const grade_session &s, const void *from, void *to,
+                  size_t rowBytes, bool toCsr) {
+  if (s.edgePosition.empty()) {
+    std::memcpy(to, from, rowBytes * size_t(s.numEdges));
+    return;
+  }
+  permuteByPosition(s.edgePosition, from, to, rowBytes, toCsr);
+}
+
+void permuteNodes(const grade_session &s, const void *from, void *to,
+                  size_t rowBytes, bool toSession) {
+  if (s.nodePosition.empty()) {
+    std::memcpy(to, from, rowBytes * size_t(s.numNodes));
+    return;
+  }
+  permuteByPosition(s.nodePosition, from, to, rowBytes, toSession);
 }
 
 void permuteRows(const grade_session &s, int32_t kind, const void *from,
