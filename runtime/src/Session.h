@@ -79,6 +79,19 @@ struct grade_session {
   void (*setBlocktime)(int milliseconds) = nullptr;
   /// The thread that last set it (libomp keeps it per team).
   std::thread::id blocktimeThread;
+  /// The same OpenMP runtime's GOMP_parallel and thread queries (libomp
+  /// implements GCC's entry points), with which the moves between the
+  /// caller's node order and a reordered session's run on the kernels'
+  /// threads; null where the model has no such runtime.
+  struct Team {
+    void (*parallel)(void (*fn)(void *), void *data, unsigned threads,
+                     unsigned flags) = nullptr;
+    int (*threadNum)() = nullptr;
+    int (*numThreads)() = nullptr;
+    explicit operator bool() const {
+      return parallel && threadNum && numThreads;
+    }
+  } team;
   /// The GPU the entries run on (grade_session_set_device), or null: the
   /// CPU. Declared before every buffer, so that it outlives them.
   std::unique_ptr<grade::rt::gpu::Device> gpu;

@@ -173,11 +173,10 @@ int32_t threadsFor(const grade_session &s) {
 /// blocktime costs nothing there (bench/threads.py measures both).
 constexpr int kBlocktimeMs = 1;
 
-/// kmp_set_blocktime of the OpenMP runtime that defines the model's
-/// set_num_threads hook (the library's libomp), or null: another OpenMP
-/// runtime, or KMP_BLOCKTIME set by the user, whose choice stands.
-void (*findSetBlocktime(const grade_model_descriptor_t &desc))(int) {
-  if (std::getenv("KMP_BLOCKTIME") || !desc.set_num_threads)
+/// `name` in the OpenMP runtime that defines the model's set_num_threads
+/// hook (the library's libomp), or null.
+void *findOmpSymbol(const grade_model_descriptor_t &desc, const char *name) {
+  if (!desc.set_num_threads)
     return nullptr;
   Dl_info info;
   if (!dladdr(reinterpret_cast<void *>(desc.set_num_threads), &info) ||
@@ -187,10 +186,32 @@ void (*findSetBlocktime(const grade_model_descriptor_t &desc))(int) {
   void *handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
   if (!handle)
     return nullptr;
-  void *symbol = dlsym(handle, "kmp_set_blocktime");
+  void *symbol = dlsym(handle, name);
   dlclose(handle);
+  return symbol;
+}
+
+/// kmp_set_blocktime of the model's OpenMP runtime, or null: another
+/// OpenMP runtime, or KMP_BLOCKTIME set by the user, whose choice stands.
+void (*findSetBlocktime(const grade_model_descriptor_t &desc))(int) {
+  if (std::getenv("KMP_BLOCKTIME"))
+    return nullptr;
   // POSIX guarantees that a dlsym result converts to a function pointer.
-  return reinterpret_cast<void (*)(int)>(symbol);
+  return reinterpret_cast<void (*)(int)>(
+      findOmpSymbol(desc, "kmp_set_blocktime"));
+}
+
+/// GOMP_parallel, omp_get_thread_num and omp_get_num_threads of the
+/// model's OpenMP runtime (empty unless all three are there).
+grade_session::Team findTeam(const grade_model_descriptor_t &desc) {
+  grade_session::Team team;
+  team.parallel = reinterpret_cast<decltype(team.parallel)>(
+      findOmpSymbol(desc, "GOMP_parallel"));
+  team.threadNum = reinterpret_cast<decltype(team.threadNum)>(
+      findOmpSymbol(desc, "omp_get_thread_num"));
+  team.numThreads = reinterpret_cast<decltype(team.numThreads)>(
+      findOmpSymbol(desc, "omp_get_num_threads"));
+  return team;
 }
 
 /// The entry point of `kind`, or null (an implicit scheme has no step, an
@@ -1194,35 +1215,75 @@ int64_t callerEdge(const grade_session &s, int64_t position) {
 /// heat's eval_rhs_into on Cora in the degree order took 12.3 instead of
 /// 8.3 us for the move back with a call per row.
 template <typename Row>
-static void permuteTyped(const std::vector<int64_t> &position,
-                         const void *from, void *to, bool scatter) {
+static void permuteTyped(const int64_t *position, const void *from, void *to,
+                         bool scatter, size_t begin, size_t end) {
   const Row *src = static_cast<const Row *>(from);
   Row *dst = static_cast<Row *>(to);
-  const size_t n = position.size();
   if (scatter)
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = begin; i < end; ++i)
       std::memcpy(&dst[size_t(position[i])], &src[i], sizeof(Row));
   else
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = begin; i < end; ++i)
       std::memcpy(&dst[i], &src[size_t(position[i])], sizeof(Row));
 }
 
-static void permuteByPosition(const std::vector<int64_t> &position,
+/// One move of rows by position: rows [begin, end) of the position array.
+struct RowMove {
+  const int64_t *position;
+  const void *from;
+  void *to;
+  size_t rowBytes;
+  bool scatter;
+  void run(size_t begin, size_t end) const {
+    if (rowBytes == 8)
+      return permuteTyped<uint64_t>(position, from, to, scatter, begin, end);
+    if (rowBytes == 4)
+      return permuteTyped<uint32_t>(position, from, to, scatter, begin, end);
+    const char *src = static_cast<const char *>(from);
+    char *dst = static_cast<char *>(to);
+    for (size_t i = begin; i < end; ++i) {
+      size_t p = size_t(position[i]);
+      if (scatter)
+        std::memcpy(dst + p * rowBytes, src + i * rowBytes, rowBytes);
+      else
+        std::memcpy(dst + i * rowBytes, src + p * rowBytes, rowBytes);
+    }
+  }
+};
+
+/// Moves of at least this many bytes run on the kernels' threads: below,
+/// waking them costs more than the copy (a fork-join is about 1.2 us with
+/// libomp on two threads, the copy of 256 KB a few).
+constexpr size_t kParallelMoveBytes = size_t(256) << 10;
+
+static void permuteByPosition(const grade_session &s,
+                              const std::vector<int64_t> &position,
                               const void *from, void *to, size_t rowBytes,
                               bool scatter) {
-  if (rowBytes == 8)
-    return permuteTyped<uint64_t>(position, from, to, scatter);
-  if (rowBytes == 4)
-    return permuteTyped<uint32_t>(position, from, to, scatter);
-  const char *src = static_cast<const char *>(from);
-  char *dst = static_cast<char *>(to);
-  for (size_t i = 0; i < position.size(); ++i) {
-    size_t p = size_t(position[i]);
-    if (scatter)
-      std::memcpy(dst + p * rowBytes, src + i * rowBytes, rowBytes);
-    else
-      std::memcpy(dst + i * rowBytes, src + p * rowBytes, rowBytes);
-  }
+  RowMove move{position.data(), from, to, rowBytes, scatter};
+  const size_t n = position.size();
+  const int32_t threads = threadsFor(s);
+  // In parallel only from a thread whose blocktime the entry calls set
+  // (else libomp's workers would spin 200 ms after the copy), or where the
+  // user chose it (KMP_BLOCKTIME: no setter).
+  bool parallel = s.team && threads > 1 && n * rowBytes >= kParallelMoveBytes &&
+                  (!s.setBlocktime ||
+                   s.blocktimeThread == std::this_thread::get_id());
+  if (!parallel)
+    return move.run(0, n);
+  struct Shared {
+    const RowMove *move;
+    size_t n;
+    const grade_session::Team *team;
+  } shared{&move, n, &s.team};
+  s.team.parallel(
+      [](void *data) {
+        const Shared &shared = *static_cast<const Shared *>(data);
+        size_t t = size_t(shared.team->threadNum());
+        size_t count = size_t(shared.team->numThreads());
+        shared.move->run(shared.n * t / count, shared.n * (t + 1) / count);
+      },
+      &shared, unsigned(threads), 0);
 }
 
 void permuteEdges(const grade_session &s, const void *from, void *to,
@@ -1231,7 +1292,7 @@ void permuteEdges(const grade_session &s, const void *from, void *to,
     std::memcpy(to, from, rowBytes * size_t(s.numEdges));
     return;
   }
-  permuteByPosition(s.edgePosition, from, to, rowBytes, toCsr);
+  permuteByPosition(s, s.edgePosition, from, to, rowBytes, toCsr);
 }
 
 void permuteNodes(const grade_session &s, const void *from, void *to,
@@ -1240,7 +1301,7 @@ void permuteNodes(const grade_session &s, const void *from, void *to,
     std::memcpy(to, from, rowBytes * size_t(s.numNodes));
     return;
   }
-  permuteByPosition(s.nodePosition, from, to, rowBytes, toSession);
+  permuteByPosition(s, s.nodePosition, from, to, rowBytes, toSession);
 }
 
 void permuteRows(const grade_session &s, int32_t kind, const void *from,
@@ -1476,6 +1537,7 @@ grade_status_t grade_session_create(const grade_library_t *lib,
     const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
     session->desc = desc;
     session->setBlocktime = findSetBlocktime(*desc);
+    session->team = findTeam(*desc);
     session->bound.assign(size_t(desc->num_fields), 0);
     session->stateTolerance.assign(size_t(desc->num_fields), {0.0, 0.0});
     // The model file's own tolerances per state; set_state_tolerance

@@ -1,12 +1,14 @@
 """Driver for reorder-f32.test: Inputs/reorder_f32.grade (f32 scalar node
 and edge states, an f32[2] node state) run by `gradec run` in the caller's
-node order and reordered by degree and by RCM, on a random graph. The
-runtime moves 4- and 8-byte rows between the orders as integers
-(runtime/src/session.cpp, permuteTyped); a reordered run must agree with
-the caller's order to f32 rounding (the sums over a node's in-edges add in
-another order), where a row moved to the wrong place differs by O(1).
+node order and reordered by degree and by RCM, on a random graph of NODES
+nodes and 5 NODES edges, on THREADS threads. The runtime moves 4- and
+8-byte rows between the orders as integers (runtime/src/session.cpp,
+permuteTyped), and moves of 256 KB or more on the kernels' threads; a
+reordered run must agree with the caller's order to f32 rounding (the sums
+over a node's in-edges add in another order), where a row moved to the
+wrong place, or left unmoved, differs by O(1).
 
-Usage: reorder_f32.py GRADEC WORKDIR MODEL
+Usage: reorder_f32.py GRADEC WORKDIR MODEL NODES THREADS
 """
 import os
 import subprocess
@@ -14,11 +16,12 @@ import sys
 
 import numpy as np
 
-gradec, work, model = sys.argv[1:4]
+gradec, work, model, nodes, threads = sys.argv[1:6]
 os.makedirs(work, exist_ok=True)
 lib = os.path.join(work, "libreorder_f32.so")
 subprocess.run([gradec, model, "-o", lib], check=True)
-n, e = 3000, 20000
+n = int(nodes)
+e = 5 * n
 rng = np.random.default_rng(3)
 inputs = {"x0": rng.normal(size=n).astype(np.float32),
           "p0": rng.normal(size=(n, 2)).astype(np.float32),
@@ -29,7 +32,7 @@ for name, array in inputs.items():
 results = {}
 for order in ("none", "degree", "rcm"):
     cmd = [gradec, "run", lib, "--graph", "gen:random:%d:%d:4" % (n, e),
-           "--reorder", order, "--stats"]
+           "--reorder", order, "--threads", threads, "--stats"]
     for name in inputs:
         cmd += ["--input", "%s=%s" % (name, os.path.join(work, name + ".npy"))]
     for name in "xpg":
