@@ -1,0 +1,187 @@
+// loop_exits.c - why heat's rk4 step on a small graph costs more than four
+// right-hand sides, and what the degree order does about it
+//
+// Heat's stage kernel as gradec emits it (a per-node loop over the node's
+// in-edges, y = x + dt * (sum w x_src - (sum w) x), f64, one thread), on a
+// graph read from a Matrix Market file (entry (i, j) is the edge j -> i, as
+// in ../shared/data). Each node's edge loop exits after as many iterations
+// as the node has in-edges; where consecutive rows' in-degrees differ, the
+// exit is mispredicted unless the branch predictor has learnt the sequence.
+// Timed, interleaved, medians of ROUNDS:
+//
+//   alone        one kernel called over and over (an rhs benchmark)
+//   four         four copies of it at different addresses, called in turn
+//                (an rk4 step's four kernels)
+//   four, sorted the same in the degree order (rows by in-degree)
+//
+//   clang-22 -O3 -march=native bench/experiments/loop_exits.c -o /tmp/loop_exits
+//   /tmp/loop_exits ../shared/data/cora/edges.mtx [ROUNDS]
+//
+// bench/README.md ("Small graphs: mispredicted loop exits") has the numbers.
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+#define KERNEL(NAME)                                                           \
+  __attribute__((noinline)) static void NAME(                                  \
+      long n, const int64_t *row, const int32_t *col, const double *w,         \
+      const double *x, double *y, double dt) {                                 \
+    for (long i = 0; i < n; ++i) {                                             \
+      double acc = 0, sum = 0;                                                 \
+      for (int64_t k = row[i]; k < row[i + 1]; ++k) {                          \
+        acc += w[k] * x[col[k]];                                               \
+        sum += w[k];                                                           \
+      }                                                                        \
+      double r = acc - sum * x[i];                                             \
+      y[i] = x[i] + dt * (row[i] == row[i + 1] ? 0 : r);                       \
+    }                                                                          \
+  }
+KERNEL(k0)
+KERNEL(k1)
+KERNEL(k2)
+KERNEL(k3)
+
+typedef struct {
+  long n;
+  int64_t *row;
+  int32_t *col;
+  double *w;
+} Csr;
+
+/// The in-edges of each node in CSR, rows in `order` (order[r]: the node of
+/// row r; null: the file's), sources renumbered to rows.
+static Csr build(long n, long e, const long *src, const long *dst,
+                 const long *order) {
+  long *rowOf = malloc(sizeof(long) * n);
+  for (long r = 0; r < n; ++r)
+    rowOf[order ? order[r] : r] = r;
+  Csr g = {n, calloc(n + 1, sizeof(int64_t)), malloc(sizeof(int32_t) * e),
+           malloc(sizeof(double) * e)};
+  for (long k = 0; k < e; ++k)
+    ++g.row[rowOf[dst[k]] + 1];
+  for (long r = 0; r < n; ++r)
+    g.row[r + 1] += g.row[r];
+  int64_t *fill = malloc(sizeof(int64_t) * n);
+  memcpy(fill, g.row, sizeof(int64_t) * n);
+  for (long k = 0; k < e; ++k) {
+    int64_t at = fill[rowOf[dst[k]]]++;
+    g.col[at] = (int32_t)rowOf[src[k]];
+    g.w[at] = 0.5 + (double)(k % 7) / 7;
+  }
+  free(fill);
+  free(rowOf);
+  return g;
+}
+
+static double timeFour(const Csr *g, double *a, double *b, double *c,
+                       double *d, int reps) {
+  double start = now();
+  for (int r = 0; r < reps; ++r) {
+    k0(g->n, g->row, g->col, g->w, a, b, 1e-9);
+    k1(g->n, g->row, g->col, g->w, b, c, 1e-9);
+    k2(g->n, g->row, g->col, g->w, c, d, 1e-9);
+    k3(g->n, g->row, g->col, g->w, d, a, 1e-9);
+  }
+  return (now() - start) / (4.0 * reps);
+}
+
+static int compareDoubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static long *degreesForSort;
+static int byDegreeDescending(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  long dx = degreesForSort[x], dy = degreesForSort[y];
+  return dx != dy ? (dx < dy) - (dx > dy) : (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: loop_exits EDGES.mtx [ROUNDS]\n");
+    return 2;
+  }
+  int rounds = argc > 2 ? atoi(argv[2]) : 5;
+  FILE *file = fopen(argv[1], "r");
+  if (!file) {
+    fprintf(stderr, "loop_exits: cannot open %s\n", argv[1]);
+    return 1;
+  }
+  char line[512];
+  long rows = 0, cols = 0, entries = -1;
+  // A symmetric file stores each undirected edge once: both directions.
+  int symmetric = fgets(line, sizeof line, file) && strstr(line, "symmetric");
+  while (fgets(line, sizeof line, file))
+    if (line[0] != '%' &&
+        sscanf(line, "%ld %ld %ld", &rows, &cols, &entries) == 3)
+      break;
+  if (entries < 0 || rows <= 0 || rows != cols) {
+    fprintf(stderr, "loop_exits: %s: no square Matrix Market header\n",
+            argv[1]);
+    return 1;
+  }
+  long n = rows, e = 0, read = 0;
+  long *src = malloc(sizeof(long) * 2 * entries),
+       *dst = malloc(sizeof(long) * 2 * entries);
+  while (read < entries && fgets(line, sizeof line, file)) {
+    long i, j;
+    if (line[0] == '%' || sscanf(line, "%ld %ld", &i, &j) != 2)
+      continue;
+    if (i < 1 || i > n || j < 1 || j > n) {
+      fprintf(stderr, "loop_exits: %s: entry %ld out of range\n", argv[1],
+              read + 1);
+      return 1;
+    }
+    ++read;
+    dst[e] = i - 1; // entry (i, j) is the edge j -> i
+    src[e] = j - 1;
+    ++e;
+    if (symmetric && i != j) {
+      dst[e] = j - 1;
+      src[e] = i - 1;
+      ++e;
+    }
+  }
+  fclose(file);
+  long *degree = calloc(n, sizeof(long)), *sorted = malloc(sizeof(long) * n);
+  for (long k = 0; k < e; ++k)
+    ++degree[dst[k]];
+  for (long v = 0; v < n; ++v)
+    sorted[v] = v;
+  degreesForSort = degree;
+  qsort(sorted, n, sizeof(long), byDegreeDescending);
+  Csr given = build(n, e, src, dst, NULL), bySorted = build(n, e, src, dst, sorted);
+
+  double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n),
+         *c = malloc(sizeof(double) * n), *d = malloc(sizeof(double) * n);
+  for (long v = 0; v < n; ++v)
+    a[v] = b[v] = c[v] = d[v] = (double)(v % 7);
+  int reps = (int)(2e8 / (double)(n + e)) + 1;
+  double *times = malloc(sizeof(double) * 3 * rounds);
+  for (int r = 0; r < rounds; ++r) {
+    double start = now();
+    for (int k = 0; k < 4 * reps; ++k)
+      k0(n, given.row, given.col, given.w, a, b, 1e-9);
+    times[0 * rounds + r] = (now() - start) / (4.0 * reps);
+    times[1 * rounds + r] = timeFour(&given, a, b, c, d, reps);
+    times[2 * rounds + r] = timeFour(&bySorted, a, b, c, d, reps);
+  }
+  const char *names[] = {"alone", "four", "four, degree order"};
+  printf("%s: %ld nodes, %ld edges; one thread, median of %d, per kernel call\n",
+         argv[1], n, e, rounds);
+  for (int v = 0; v < 3; ++v) {
+    qsort(times + v * rounds, rounds, sizeof(double), compareDoubles);
+    printf("  %-20s %8.2f us\n", names[v], times[v * rounds + rounds / 2] * 1e6);
+  }
+  return 0;
+}
