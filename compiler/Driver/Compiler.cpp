@@ -270,8 +270,7 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
     return emitError(module->getLoc(), error);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(*module, llvmContext, *tm,
-                           options.pipeline.optLevel,
+      translateAndOptimize(*module, llvmContext, *tm, options.pipeline.optLevel,
                            options.pipeline.vectorBits);
   if (!llvmModule)
     return emitError(module->getLoc(), "translation to LLVM IR failed");

@@ -698,12 +698,12 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
 /// gain nothing), on several threads RCM where the cut rule below holds;
 /// else, and on graphs of fewer than kPredictedRows nodes (whose loop
 /// exits the predictor learns, and whose eval calls would pay more for the
-/// move back than the kernels gain), the caller's order. Past the cache: the degree order where the
-/// kernels run
-/// on one thread and the in-degrees are skewed (their coefficient of
-/// variation at least kSkewedDegrees: hubs, power laws; cheap to test and
-/// to compute, so first; on several threads the kernels' equal row ranges
-/// would put the long rows all on the first); else RCM where RCM divides
+/// move back than the kernels gain), the caller's order. Past the cache:
+/// the degree order where the kernels run on one thread and the in-degrees
+/// are skewed (their coefficient of variation at least kSkewedDegrees:
+/// hubs, power laws; cheap to test and to compute, so first; on several
+/// threads the kernels' equal row ranges would put the long rows all on
+/// the first); else RCM where RCM divides
 /// the mean edge span |src - dst| by at least kSpanGain (a mesh or another
 /// graph with locality that its numbering hides), or, on several threads,
 /// divides the fraction of edges between two threads' rows by at least
@@ -1266,9 +1266,9 @@ static void permuteByPosition(const grade_session &s,
   // In parallel only from a thread whose blocktime the entry calls set
   // (else libomp's workers would spin 200 ms after the copy), or where the
   // user chose it (KMP_BLOCKTIME: no setter).
-  bool parallel = s.team && threads > 1 && n * rowBytes >= kParallelMoveBytes &&
-                  (!s.setBlocktime ||
-                   s.blocktimeThread == std::this_thread::get_id());
+  bool parallel =
+      s.team && threads > 1 && n * rowBytes >= kParallelMoveBytes &&
+      (!s.setBlocktime || s.blocktimeThread == std::this_thread::get_id());
   if (!parallel)
     return move.run(0, n);
   struct Shared {

@@ -848,8 +848,8 @@ int compileMain(const char *argv0) {
       pipelineOptions.cudaPath = cudaPath;
       pipelineOptions.gpuEmulation = gpuEmulation;
       pipelineOptions.gpuSchedule = gpuSchedule;
-      if (succeeded(parseVectorWidth(vectorWidth, pipelineOptions.vectorBits,
-                                     error)))
+      if (succeeded(
+              parseVectorWidth(vectorWidth, pipelineOptions.vectorBits, error)))
         (void)checkPipelineOptions(pipelineOptions, error);
     }
     if (!error.empty()) {
