@@ -247,13 +247,12 @@ double meanEdgeSpan(const grade_graph &graph, const int64_t *permutation);
 double crossThreadEdges(const grade_graph &graph, const int64_t *permutation,
                         int32_t threads);
 
-/// The fraction of consecutive rows (in the order with node i numbered
-/// permutation[i], null: i) whose in-degrees differ; 0 with fewer than two
-/// nodes. Each such row ends its edge loop after a different number of
+/// The fraction of consecutive nodes of `graph`, in its order, whose
+/// in-degrees differ; 0 with fewer than two nodes. Each such row ends its edge loop after a different number of
 /// iterations than the row before: where the rows are few enough for the
 /// kernels to run from the cache, their time goes to mispredicted loop
 /// exits (bench/README.md, "Small graphs").
-double degreeChanges(const grade_graph &graph, const int64_t *permutation);
+double degreeChanges(const grade_graph &graph);
 
 /// The coefficient of variation (standard deviation / mean) of the nodes'
 /// in-degrees; 0 without edges.

@@ -382,18 +382,16 @@ double grade::rt::crossThreadEdges(const grade_graph &graph,
   return double(cross) / double(graph.numEdges);
 }
 
-double grade::rt::degreeChanges(const grade_graph &graph,
-                                const int64_t *permutation) {
+double grade::rt::degreeChanges(const grade_graph &graph) {
   const int64_t n = graph.numNodes;
   if (n < 2)
     return 0;
-  std::vector<int64_t> degree(size_t(n), 0);
-  for (int64_t i = 0; i < n; ++i)
-    degree[size_t(permutation ? permutation[i] : i)] =
-        graph.rowPtr[size_t(i) + 1] - graph.rowPtr[size_t(i)];
+  auto degree = [&](int64_t i) {
+    return graph.rowPtr[size_t(i) + 1] - graph.rowPtr[size_t(i)];
+  };
   int64_t changes = 0;
-  for (int64_t j = 1; j < n; ++j)
-    changes += degree[size_t(j)] != degree[size_t(j) - 1];
+  for (int64_t i = 1; i < n; ++i)
+    changes += degree(i) != degree(i - 1);
   return double(changes) / double(n - 1);
 }
 

@@ -738,7 +738,7 @@ grade_status_t chooseOrder(const grade_session &s, const grade_graph &graph,
           threads == 1 ? GRADE_REORDER_DEGREE : GRADE_REORDER_RCM;
       if (graph.numNodes < kPredictedRows ||
           (threads == 1 &&
-           degreeChanges(graph, nullptr) < kUnpredictableDegrees))
+           degreeChanges(graph) < kUnpredictableDegrees))
         return nullptr;
       if (grade_status_t status = reorderNodes(graph, candidate, permutation))
         return status;
