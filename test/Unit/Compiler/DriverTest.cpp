@@ -491,6 +491,14 @@ TEST(DriverTest, VectorWidthParses) {
   EXPECT_TRUE(failed(grade::parseVectorWidth("1024", bits, error)));
   EXPECT_EQ(error, "unknown vector width '1024' (expected auto, 128, 256 "
                    "or 512)");
+  // A client of the compile API sets the width in the struct directly.
+  grade::PipelineOptions options;
+  options.vectorBits = 512;
+  error.clear();
+  EXPECT_TRUE(succeeded(grade::checkPipelineOptions(options, error)));
+  options.vectorBits = 300;
+  EXPECT_TRUE(failed(grade::checkPipelineOptions(options, error)));
+  EXPECT_EQ(error, "vectors of 300 bits are not supported (128, 256 or 512)");
 }
 
 TEST(DriverTest, PipelineOptionsChooseTheTarget) {
