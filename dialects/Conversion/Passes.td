@@ -97,8 +97,10 @@ def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
            "threads per block (a multiple of 32, at most 1024)">,
     Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
            "how kernels map onto threads: auto (lanes where the features "
-           "allow, else rows), rows (a thread per node), lanes (32 threads "
-           "per node; an error where a kernel cannot)">,
+           "allow, else balanced where the kernel allows, else rows), rows "
+           "(a thread per node), lanes (32 threads per node), balanced (a "
+           "thread per node of at most 32 in-edges, a warp per node above); "
+           "lanes and balanced are errors where a kernel cannot">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "also keep each kernel as a host function of the thread ids, "
            "`<kernel>_emulated`, for tests without a GPU">
@@ -106,7 +108,7 @@ def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::LLVM::LLVMDialect"
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect"
   ];
 }
 

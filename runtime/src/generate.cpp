@@ -212,22 +212,24 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
           edges.add(node, (i + 1) * c + j + 1, true);
       }
     }
-  } else if (kind == "random") {
-    const char *expected = "random:N:M[:S]";
+  } else if (kind == "random" || kind == "powerlaw") {
+    const bool skewed = kind == "powerlaw";
+    const char *expected = skewed ? "powerlaw:N:M[:S]" : "random:N:M[:S]";
     uint64_t n, m, seed = 1;
     if ((parts.size() != 3 && parts.size() != 4) || !parseCount(parts[1], n) ||
         !parseCount(parts[2], m) ||
         (parts.size() == 4 && !parseCount(parts[3], seed)))
       return invalidSpec(spec, expected);
     // Without self loops an edge needs two distinct nodes.
+    const std::string form = kind + ":N:M";
     if (n < 2)
-      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                        "random:N:M needs N >= 2, got %s", parts[1].c_str());
+      return makeStatus(GRADE_ERROR_INVALID_ARGUMENT, "%s needs N >= 2, got %s",
+                        form.c_str(), parts[1].c_str());
     if (n > uint64_t(kMaxCount))
-      return tooLarge("random:N:M", parts[1]);
+      return tooLarge(form.c_str(), parts[1]);
     if (m > uint64_t(kMaxCount))
       return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
-                        "random:N:M allows at most %lld edges, got %s",
+                        "%s allows at most %lld edges, got %s", form.c_str(),
                         (long long)kMaxCount, parts[2].c_str());
     if (grade_status_t status = checkBudget(spec, n, m))
       return status;
@@ -235,7 +237,29 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
     edges.src.reserve(size_t(m));
     edges.dst.reserve(size_t(m));
     SplitMix64 rng(seed);
+    // powerlaw: destinations by a Zipf law of exponent 2 over a random
+    // ranking of the nodes (the node of rank r gets a share ~ 1 / r^2 of
+    // the edges: r = floor(2^32 / u) for u uniform in 1 .. 2^32 has
+    // P(r >= k) ~ 1 / k), folded onto the N ranks; integer arithmetic only.
+    std::vector<int64_t> ranked;
+    if (skewed) {
+      ranked.resize(size_t(n));
+      for (uint64_t i = 0; i < n; ++i)
+        ranked[i] = int64_t(i);
+      for (uint64_t i = n - 1; i > 0; --i)
+        std::swap(ranked[i], ranked[rng.below(i + 1)]);
+    }
     for (uint64_t k = 0; k < m; ++k) {
+      if (skewed) {
+        uint64_t rank = ((uint64_t(1) << 32) / (rng.below(uint64_t(1) << 32) + 1) - 1) % n;
+        int64_t to = ranked[rank];
+        // A source among the N - 1 other nodes.
+        int64_t from = int64_t(rng.below(n - 1));
+        if (from >= to)
+          ++from;
+        edges.add(from, to, false);
+        continue;
+      }
       // Draw the destination among the N - 1 other nodes: uniform over all
       // ordered pairs without self loops, and no retry loop.
       int64_t from = int64_t(rng.below(n));
@@ -247,7 +271,8 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
   } else {
     return makeStatus(GRADE_ERROR_INVALID_ARGUMENT,
                       "unknown graph generator '%s' (expected one of: path, "
-                      "cycle, dcycle, grid, torus, trimesh, random)",
+                      "cycle, dcycle, grid, torus, trimesh, random, "
+                      "powerlaw)",
                       escapeText(kind).c_str());
   }
   // A generated graph has no caller's edge order: its edge fields use the

@@ -135,9 +135,11 @@ static cl::opt<std::string> cudaPath(
 static cl::opt<std::string> gpuSchedule(
     "gpu-schedule",
     cl::desc("cuda: how kernels map onto GPU threads: auto (default: lanes "
-             "over the features where a kernel allows, else rows), rows (a "
-             "thread per node), lanes (32 threads per node; an error where a "
-             "kernel cannot)"),
+             "over the features where a kernel allows, else balanced where "
+             "it allows, else rows), rows (a thread per node), lanes (32 "
+             "threads per node), balanced (a thread per node of at most 32 "
+             "in-edges, a warp per node above); lanes and balanced are "
+             "errors where a kernel cannot"),
     cl::value_desc("schedule"), cl::init("auto"), cl::cat(category));
 static cl::opt<bool> gpuEmulation(
     "gpu-emulation",

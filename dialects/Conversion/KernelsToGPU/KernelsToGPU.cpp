@@ -17,6 +17,11 @@
 //    another) and the thread-private scratch arrays are indexed by the
 //    feature only, so that a lane reads back exactly what it wrote; the
 //    per-node and per-edge scalars are computed by every lane alike;
+//  - `balanced(32)` (Balanced.cpp), for the other kernels whose loops over
+//    edges reduce by one associative op: a thread per node of at most 32
+//    in-edges, the whole warp for each node above (a power-law graph's
+//    hubs), its edges strided over the lanes and the reductions combined
+//    by shuffles in a fixed order;
 //
 // and:
 //
@@ -41,12 +46,14 @@
 // library's GPU entries with it, on any machine.
 //
 // The reductions over each node's edges stay in one thread and in CSR
-// order, so results do not depend on the launch (no atomics) and equal the
-// CPU's up to the contraction of multiply-adds.
+// order (under `balanced`, a heavy node's in a fixed tree over the warp),
+// so results do not depend on the launch (no atomics) and equal the CPU's
+// up to the contraction of multiply-adds (and, for hubs, reassociation).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Conversion/Passes.h"
+#include "dialects/Conversion/KernelsToGPU/Schedules.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -66,6 +73,7 @@ namespace grade {
 
 using namespace mlir;
 using namespace grade;
+using namespace grade::schedules;
 
 namespace {
 
@@ -95,13 +103,6 @@ SmallVector<int64_t> readOnlyPointerParams(func::FuncOp func) {
   return positions;
 }
 
-/// A kernel function's loop: the ops before it (its bound's computation)
-/// and the loop itself.
-struct KernelLoop {
-  scf::ParallelOp loop;
-  SmallVector<Operation *> prologue;
-};
-
 FailureOr<KernelLoop> matchKernelLoop(func::FuncOp func) {
   KernelLoop result;
   Block &body = func.getBody().front();
@@ -126,17 +127,6 @@ FailureOr<KernelLoop> matchKernelLoop(func::FuncOp func) {
     return loop.emitOpError("is not a one-dimensional loop from 0 by 1 "
                             "without reductions");
   return result;
-}
-
-/// A loop over the features of a value: from 0 to a constant width > 1 by
-/// 1 (KernelEmitter's forFeatures).
-std::optional<int64_t> featureWidth(scf::ForOp loop) {
-  std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound()),
-                         upper = getConstantIntValue(loop.getUpperBound()),
-                         step = getConstantIntValue(loop.getStep());
-  if (lower != 0 || step != 1 || !upper || *upper < 2)
-    return std::nullopt;
-  return upper;
 }
 
 /// The lanes per node the kernel's loop can be split over (1: none).
@@ -210,6 +200,13 @@ Value cloneFromArguments(OpBuilder &builder, Value value, ValueRange args) {
   return mapping.lookupOrDefault(value);
 }
 
+/// How one kernel maps onto threads: lanes over its features (`lanes` > 1),
+/// balanced over its nodes' degrees, or a thread per node.
+struct Schedule {
+  int64_t lanes = 1;
+  std::optional<BalancedPlan> balanced;
+};
+
 struct ConvertKernelsToGPUPass
     : public grade::impl::ConvertKernelsToGPUBase<ConvertKernelsToGPUPass> {
   using Base::Base;
@@ -231,9 +228,10 @@ struct ConvertKernelsToGPUPass
           << " is not a multiple of 32 between 32 and 1024";
       return signalPassFailure();
     }
-    if (schedule != "auto" && schedule != "rows" && schedule != "lanes") {
+    if (schedule != "auto" && schedule != "rows" && schedule != "lanes" &&
+        schedule != "balanced") {
       module.emitError("unknown schedule '")
-          << schedule << "' (known: auto, rows, lanes)";
+          << schedule << "' (known: auto, rows, lanes, balanced)";
       return signalPassFailure();
     }
     MLIRContext *context = module.getContext();
@@ -254,16 +252,31 @@ struct ConvertKernelsToGPUPass
       FailureOr<KernelLoop> match = matchKernelLoop(func);
       if (failed(match))
         return signalPassFailure();
-      int64_t lanes = schedule == "rows" ? 1 : laneCount(func, *match);
-      if (schedule == "lanes" && lanes == 1) {
+      Schedule chosen;
+      if (schedule == "auto" || schedule == "lanes")
+        chosen.lanes = laneCount(func, *match);
+      if (schedule == "lanes" && chosen.lanes == 1) {
         func.emitOpError("cannot run lanes over its features (a reduction "
                          "across features, or scratch read at another "
                          "feature); use the rows or auto schedule");
         return signalPassFailure();
       }
-      gpu::GPUFuncOp kernel = outline(func, *match, lanes);
+      if (schedule == "balanced" ||
+          (schedule == "auto" && chosen.lanes == 1))
+        chosen.balanced = planBalanced(*match);
+      if (schedule == "balanced" && !chosen.balanced) {
+        func.emitOpError(
+            "cannot balance its nodes' edges over a warp (no loop over "
+            "edges, one nested in another loop or a branch, a reduction "
+            "other than one add, mul, min, max, and or or of the running "
+            "value, or a buffer it both writes and reads); use the rows or "
+            "auto schedule");
+        return signalPassFailure();
+      }
+      int64_t lanes = chosen.lanes;
+      gpu::GPUFuncOp kernel = outline(func, *match, chosen);
       if (emulate)
-        emulation(func, *match, kernel.getName(), lanes);
+        emulation(func, *match, kernel.getName(), chosen);
       gpuSymbols.insert(kernel);
       outlined[func.getSymNameAttr()] = {kernel, match->loop.getUpperBound()[0],
                                          lanes};
@@ -384,7 +397,7 @@ struct ConvertKernelsToGPUPass
   /// The kernel as a host function of the thread's ids (trailing index
   /// arguments: block, block size, thread), for emulation.
   void emulation(func::FuncOp func, KernelLoop match, StringRef name,
-                 int64_t lanes) {
+                 const Schedule &chosen) {
     OpBuilder builder(func);
     Location loc = func.getLoc();
     SmallVector<Type> types(func.getArgumentTypes());
@@ -403,18 +416,22 @@ struct ConvertKernelsToGPUPass
           return {body->getArgument(n), body->getArgument(n + 1),
                   body->getArgument(n + 2)};
         },
-        lanes);
+        chosen, /*emulated=*/true);
     func::ReturnOp::create(builder, loc);
+    if (chosen.balanced)
+      hoistStaticAllocas(*body);
   }
 
   /// One thread of the kernel at `builder`: the prologue, then the loop's
   /// body for iteration block * size + thread when it is in range, or with
   /// `lanes`, for iteration (block * size + thread) / lanes, its loops over
-  /// features from the lane by `lanes`.
+  /// features from the lane by `lanes`; or the balanced schedule's thread
+  /// (Balanced.cpp; `emulated`: the host twin's).
   void emitThread(OpBuilder &builder, func::FuncOp func, KernelLoop match,
                   ValueRange args,
                   function_ref<std::array<Value, 3>()> threadIds,
-                  int64_t lanes) {
+                  const Schedule &chosen, bool emulated) {
+    int64_t lanes = chosen.lanes;
     Location loc = func.getLoc();
     IRMapping mapping;
     mapping.map(func.getArguments(), args);
@@ -423,6 +440,15 @@ struct ConvertKernelsToGPUPass
     auto [block, size, thread] = threadIds();
     Value index = arith::AddIOp::create(
         builder, loc, arith::MulIOp::create(builder, loc, block, size), thread);
+    if (chosen.balanced) {
+      // Blocks are whole warps (block-size is a multiple of 32).
+      Value lane = arith::RemUIOp::create(
+          builder, loc, thread,
+          arith::ConstantIndexOp::create(builder, loc, kWarpSize));
+      emitBalancedThread(builder, match, *chosen.balanced, mapping, index,
+                         lane, emulated);
+      return;
+    }
     Value lane, step;
     if (lanes > 1) {
       step = arith::ConstantIndexOp::create(builder, loc, lanes);
@@ -517,8 +543,10 @@ struct ConvertKernelsToGPUPass
   }
 
   /// The kernel `func` as a gpu.func, one thread per iteration of its loop
-  /// or `lanes` of them.
-  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match, int64_t lanes) {
+  /// or `lanes` of them, or balanced.
+  gpu::GPUFuncOp outline(func::FuncOp func, KernelLoop match,
+                         const Schedule &chosen) {
+    int64_t lanes = chosen.lanes;
     StringRef name = func.getSymName();
     name.consume_back(kGpuKernelSuffix);
     OpBuilder builder(func.getContext());
@@ -531,10 +559,11 @@ struct ConvertKernelsToGPUPass
     if (!readOnly.empty())
       kernel->setAttr(kReadOnlyParamsAttr,
                       builder.getDenseI64ArrayAttr(readOnly));
-    kernel->setAttr(
-        kScheduleAttr,
-        builder.getStringAttr(lanes > 1 ? "lanes(" + std::to_string(lanes) + ")"
-                                        : std::string("rows")));
+    std::string scheduleName =
+        lanes > 1         ? "lanes(" + std::to_string(lanes) + ")"
+        : chosen.balanced ? "balanced(" + std::to_string(kWarpDegree) + ")"
+                          : std::string("rows");
+    kernel->setAttr(kScheduleAttr, builder.getStringAttr(scheduleName));
     Block &body = kernel.getBody().front();
     builder.setInsertionPointToEnd(&body);
     emitThread(
@@ -544,8 +573,10 @@ struct ConvertKernelsToGPUPass
                   gpu::BlockDimOp::create(builder, loc, gpu::Dimension::x),
                   gpu::ThreadIdOp::create(builder, loc, gpu::Dimension::x)};
         },
-        lanes);
+        chosen, /*emulated=*/false);
     gpu::ReturnOp::create(builder, loc);
+    if (chosen.balanced)
+      hoistStaticAllocas(body);
     return kernel;
   }
 

@@ -207,6 +207,15 @@ int main(int argc, char **argv) {
 
   grade_graph_t *graph = nullptr;
   check(grade_graph_generate(argv[2], &graph), argv[2]);
+  // The largest in-degree says whether the balanced schedule's warp path
+  // (nodes of more than 32 in-edges) ran.
+  int64_t largest = 0;
+  const int64_t *rowPtr = grade_graph_row_ptr(graph);
+  for (int64_t i = 0; i < grade_graph_num_nodes(graph); ++i)
+    largest = std::max(largest, rowPtr[i + 1] - rowPtr[i]);
+  std::printf("graph %s: %ld nodes, %ld edges, largest in-degree %ld\n",
+              argv[2], long(grade_graph_num_nodes(graph)),
+              long(grade_graph_num_edges(graph)), long(largest));
   Result reference = run(cpu, graph, steps, seed);
   int64_t before = gLaunches;
   Result emulated = run(gpu, graph, steps, seed);

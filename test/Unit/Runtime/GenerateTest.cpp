@@ -159,6 +159,44 @@ TEST(GenerateTest, RandomHasNoSelfLoops) {
       EXPECT_EQ(source, 1 - node);
 }
 
+TEST(GenerateTest, PowerLawHasHubs) {
+  // Destinations by a Zipf law of exponent 2: the node of rank r receives
+  // about M (1/r - 1/(r+1)) edges, so the largest in-degrees are about M/2,
+  // M/6, M/12, ... while the median node has almost none.
+  const int64_t n = 20000, m = 200000;
+  GraphPtr graph = generate("powerlaw:20000:200000:5");
+  ASSERT_NE(graph, nullptr);
+  ASSERT_EQ(grade_graph_num_edges(graph.get()), m);
+  const int64_t *row = grade_graph_row_ptr(graph.get());
+  const int64_t *col = grade_graph_col_idx(graph.get());
+  std::vector<int64_t> degrees;
+  int64_t selfLoops = 0;
+  for (int64_t node = 0; node < n; ++node) {
+    degrees.push_back(row[node + 1] - row[node]);
+    for (int64_t e = row[node]; e < row[node + 1]; ++e)
+      selfLoops += col[e] == node;
+  }
+  EXPECT_EQ(selfLoops, 0);
+  std::sort(degrees.rbegin(), degrees.rend());
+  for (int64_t r = 1; r <= 3; ++r) {
+    double expected = double(m) * (1.0 / double(r) - 1.0 / double(r + 1));
+    EXPECT_NEAR(double(degrees[size_t(r - 1)]), expected, 0.05 * expected)
+        << "rank " << r;
+  }
+  EXPECT_LE(degrees[size_t(n / 2)], 1);
+  // Deterministic, and the seed matters.
+  GraphPtr again = generate("powerlaw:20000:200000:5");
+  GraphPtr other = generate("powerlaw:20000:200000:6");
+  ASSERT_TRUE(again && other);
+  EXPECT_EQ(colIdx(graph.get()), colIdx(again.get()));
+  EXPECT_NE(rowPtr(graph.get()), rowPtr(other.get()));
+  EXPECT_EQ(generateError("powerlaw:1:5"),
+            "[invalid argument] powerlaw:N:M needs N >= 2, got 1");
+  EXPECT_EQ(generateError("powerlaw:5"),
+            "[invalid argument] invalid graph spec 'powerlaw:5' (expected "
+            "'powerlaw:N:M[:S]')");
+}
+
 /// A point cloud's graph from `points` ([N, D] f64), expecting success.
 GraphPtr fromPoints(const std::vector<double> &points, int64_t dim,
                     const char *spec) {
@@ -242,10 +280,10 @@ TEST(GenerateTest, PointGraphErrors) {
 TEST(GenerateTest, Errors) {
   EXPECT_EQ(generateError("foo:3"),
             "[invalid argument] unknown graph generator 'foo' (expected one "
-            "of: path, cycle, dcycle, grid, torus, trimesh, random)");
+            "of: path, cycle, dcycle, grid, torus, trimesh, random, powerlaw)");
   EXPECT_EQ(generateError(""),
             "[invalid argument] unknown graph generator '' (expected one of: "
-            "path, cycle, dcycle, grid, torus, trimesh, random)");
+            "path, cycle, dcycle, grid, torus, trimesh, random, powerlaw)");
   EXPECT_EQ(generateError("cycle:2"),
             "[invalid argument] cycle:N needs N >= 3, got 2");
   EXPECT_EQ(generateError("dcycle:1"),

@@ -437,7 +437,7 @@ TEST(ReliabilityTest, ControlCharactersInMessagesAreEscaped) {
   grade_graph_t *raw = nullptr;
   EXPECT_EQ(statusString(grade_graph_generate("grid\x07:2x2", &raw)),
             "[invalid argument] unknown graph generator 'grid\\x07' (expected "
-            "one of: path, cycle, dcycle, grid, torus, trimesh, random)");
+            "one of: path, cycle, dcycle, grid, torus, trimesh, random, powerlaw)");
 }
 
 } // namespace

@@ -1,0 +1,499 @@
+//===- Balanced.cpp - Kernels balanced over nodes' in-degrees ------------===//
+//
+// The `balanced` schedule of convert-kernels-to-gpu, for kernels whose
+// features are too narrow for lanes (heat, wave, sheaf's small stalks, ...):
+// under `rows` a node is one thread, so on a power-law graph a hub of
+// 10 000 in-edges keeps its warp busy for 10 000 iterations while every
+// other node of the launch is done after a few. Here a node runs in its own
+// thread while it has at most kWarpDegree in-edges; the nodes above run
+// afterwards one at a time on the whole warp of the thread they belong to,
+// the warp found by a ballot (the thread-warp split of Merrill, Garland and
+// Grimshaw's BFS, and of CSR-vector SpMV for the heavy rows):
+//
+//   heavy = index < N && degree(index) > kWarpDegree
+//   if (index < N && !heavy) <the node's body, as under rows>
+//   mask = ballot(heavy)
+//   for k in 0 .. 31 where bit k of mask:          (uniform over the warp)
+//     <the body of node warp + k, each loop over edges from lo + lane by 32,
+//      its reductions combined by shuffles xor 16, 8, 4, 2, 1>
+//
+// Each lane then holds the same totals (every level adds the same two
+// halves, in either order: IEEE addition is commutative), the node's
+// remaining arithmetic runs on every lane alike, and lane 0 stores. The
+// result depends only on the node's degree, never on timing: runs are
+// bitwise repeatable. A hub's sums are reassociated (32 partial sums, then
+// the tree), so they differ from the CPU's by rounding only.
+//
+// A kernel qualifies when its loops over edges are at the top of the node's
+// body, each reduction is one associative and commutative op of the running
+// value and the edge's term (add and mul from their identity; min, max, and,
+// or from any start), scratch is not written inside a loop over edges
+// (unless allocated there), per-edge outputs are stored at the edge, and no
+// buffer the kernel writes is also read by it (lanes other than 0 would read
+// it before lane 0 stored).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Conversion/KernelsToGPU/Schedules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+
+namespace grade::schedules {
+
+std::optional<int64_t> featureWidth(scf::ForOp loop) {
+  std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound()),
+                         upper = getConstantIntValue(loop.getUpperBound()),
+                         step = getConstantIntValue(loop.getStep());
+  if (lower != 0 || step != 1 || !upper || *upper < 2)
+    return std::nullopt;
+  return upper;
+}
+
+namespace {
+
+/// What a reduction may start from without changing its result when each
+/// lane starts from it: anything for idempotent ops, else their identity.
+enum class Start { Any, Zero, One };
+
+std::optional<Start> combinerStart(Operation *op) {
+  if (isa<arith::MaxNumFOp, arith::MinNumFOp, arith::MaximumFOp,
+          arith::MinimumFOp, arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp,
+          arith::MinUIOp, arith::AndIOp, arith::OrIOp>(op))
+    return Start::Any;
+  if (isa<arith::AddFOp, arith::AddIOp, arith::XOrIOp>(op))
+    return Start::Zero;
+  if (isa<arith::MulFOp, arith::MulIOp>(op))
+    return Start::One;
+  return std::nullopt;
+}
+
+bool startsAs(Value init, Start start) {
+  switch (start) {
+  case Start::Any:
+    return true;
+  case Start::Zero:
+    return matchPattern(init, m_AnyZeroFloat()) || matchPattern(init, m_Zero());
+  case Start::One:
+    return matchPattern(init, m_OneFloat()) || matchPattern(init, m_One());
+  }
+  return false;
+}
+
+/// Types a warp shuffle carries (i1 and index through wider integers).
+bool shuffleable(Type type) {
+  return type.isF32() || type.isF64() || type.isInteger(1) ||
+         type.isInteger(32) || type.isInteger(64) || type.isIndex();
+}
+
+/// The op combining the reduction `arg` of a loop over edges: the yielded
+/// `op(arg, term)` (or `op(term, arg)`), `arg` used nowhere else.
+Operation *combinerOf(BlockArgument arg, Value init, Value yielded) {
+  Operation *op = yielded.getDefiningOp();
+  if (!op || op->getBlock() != arg.getOwner() || op->getNumOperands() != 2 ||
+      op->getNumResults() != 1 || !arg.hasOneUse() ||
+      (op->getOperand(0) == arg) == (op->getOperand(1) == arg))
+    return nullptr;
+  std::optional<Start> start = combinerStart(op);
+  if (!start || !startsAs(init, *start) || !shuffleable(arg.getType()))
+    return nullptr;
+  return op;
+}
+
+/// Adds to `slice` the ops of `body` that `value` is computed from, and
+/// sorts it in their order; false when
+/// one of them is neither free of memory effects nor a load of a buffer
+/// (a node's degree must be computable without running its body).
+bool boundSlice(Value value, Block *body,
+                SmallVectorImpl<Operation *> &slice) {
+  llvm::SetVector<Operation *> found;
+  SmallVector<Value> worklist = {value};
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val().getDefiningOp();
+    if (!op || op->getBlock() != body || !found.insert(op))
+      continue;
+    if (op->getNumRegions() != 0)
+      return false;
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      if (load.getMemRef().getDefiningOp<memref::AllocaOp>())
+        return false;
+    } else if (!isMemoryEffectFree(op)) {
+      return false;
+    }
+    llvm::append_range(worklist, op->getOperands());
+  }
+  for (Operation *op : found)
+    if (!llvm::is_contained(slice, op))
+      slice.push_back(op);
+  llvm::sort(slice,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return true;
+}
+
+} // namespace
+
+std::optional<BalancedPlan> planBalanced(KernelLoop match) {
+  // Global reductions run over blocks of nodes.
+  if (!isa<BlockArgument>(match.loop.getUpperBound()[0]))
+    return std::nullopt;
+  Block *body = match.loop.getBody();
+  BalancedPlan plan;
+  for (Operation &op : body->without_terminator()) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop || featureWidth(loop))
+      continue;
+    SmallVector<Operation *> slice;
+    if (getConstantIntValue(loop.getStep()) != 1 ||
+        !boundSlice(loop.getLowerBound(), body, slice) ||
+        !boundSlice(loop.getUpperBound(), body, slice))
+      return std::nullopt;
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    SmallVector<Operation *> combiners;
+    for (auto [arg, init, yielded] :
+         llvm::zip(loop.getRegionIterArgs(), loop.getInitArgs(),
+                   yield.getOperands())) {
+      Operation *combiner = combinerOf(arg, init, yielded);
+      if (!combiner)
+        return std::nullopt;
+      combiners.push_back(combiner);
+    }
+    plan.edgeLoops.push_back(loop);
+    plan.combiners.push_back(std::move(combiners));
+  }
+  if (plan.edgeLoops.empty())
+    return std::nullopt;
+
+  // Everything else: loops over edges only at the top, writes where a lane
+  // may make them, no buffer both written and read.
+  llvm::DenseSet<Value> written, read;
+  WalkResult walk = body->walk([&](Operation *op) {
+    auto edgeLoop = op->getParentOfType<scf::ForOp>();
+    while (edgeLoop && featureWidth(edgeLoop))
+      edgeLoop = edgeLoop->getParentOfType<scf::ForOp>();
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      if (!featureWidth(loop) && loop->getBlock() != body)
+        return WalkResult::interrupt();
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      read.insert(load.getMemRef());
+      return WalkResult::advance();
+    }
+    if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      Value memref = store.getMemRef();
+      if (auto alloca = memref.getDefiningOp<memref::AllocaOp>()) {
+        // Scratch of the node, shared by its edges: each lane would write
+        // its own copy.
+        if (edgeLoop && !edgeLoop->isAncestor(alloca))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      }
+      written.insert(memref);
+      if (edgeLoop && (store.getIndices().empty() ||
+                       store.getIndices()[0] != edgeLoop.getInductionVar()))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    }
+    if (isa<memref::AllocaOp, memref::DimOp, scf::ForOp, scf::IfOp,
+            scf::YieldOp>(op) ||
+        isMemoryEffectFree(op))
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  if (walk.wasInterrupted() ||
+      llvm::any_of(written, [&](Value v) { return read.contains(v); }))
+    return std::nullopt;
+  return plan;
+}
+
+namespace {
+
+Value constant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// `value` from the lane `lane xor offset` of the warp.
+Value shuffleXor(OpBuilder &b, Location loc, Value value, int64_t offset) {
+  Type type = value.getType();
+  Value carried = value;
+  if (type.isIndex())
+    carried = arith::IndexCastOp::create(b, loc, b.getI64Type(), value);
+  else if (type.isInteger(1))
+    carried = arith::ExtUIOp::create(b, loc, b.getI32Type(), value);
+  Value shuffled = gpu::ShuffleOp::create(b, loc, carried, int32_t(offset),
+                                          int32_t(kWarpSize),
+                                          gpu::ShuffleMode::XOR)
+                       .getShuffleResult();
+  if (type.isIndex())
+    return arith::IndexCastOp::create(b, loc, type, shuffled);
+  if (type.isInteger(1))
+    return arith::TruncIOp::create(b, loc, type, shuffled);
+  return shuffled;
+}
+
+/// Emits one thread's part of the balanced schedule (see the file comment).
+class Emitter {
+public:
+  Emitter(KernelLoop match, const BalancedPlan &plan, bool emulated)
+      : match(match), plan(plan), emulated(emulated),
+        loc(match.loop.getLoc()) {}
+
+  void thread(OpBuilder &b, IRMapping &mapping, Value index, Value lane) {
+    Value bound = mapping.lookup(match.loop.getUpperBound()[0]);
+    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          index, bound);
+    Value heavy =
+        scf::IfOp::create(
+            b, loc, inRange,
+            [&](OpBuilder &nb, Location) {
+              IRMapping inner = mapping;
+              scf::YieldOp::create(nb, loc, isHeavy(nb, inner, index));
+            },
+            [&](OpBuilder &nb, Location) {
+              scf::YieldOp::create(
+                  nb, loc, Value(arith::ConstantIntOp::create(nb, loc, 0, 1)));
+            })
+            .getResult(0);
+    Value notHeavy = arith::XOrIOp::create(
+        b, loc, heavy, arith::ConstantIntOp::create(b, loc, 1, 1));
+    Value light = arith::AndIOp::create(b, loc, inRange, notHeavy);
+    inBranch(b, light, [&](OpBuilder &nb) {
+      IRMapping inner = mapping;
+      inner.map(match.loop.getInductionVars()[0], index);
+      for (Operation &op : match.loop.getBody()->without_terminator())
+        nb.clone(op, inner);
+    });
+
+    Value warp = arith::SubIOp::create(b, loc, index, lane);
+    if (emulated) {
+      // Lane 0 runs its warp's heavy nodes, standing in for every lane.
+      Value leader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           lane, constant(b, loc, 0));
+      inBranch(b, leader, [&](OpBuilder &nb) {
+        forWarp(nb, [&](OpBuilder &lb, Value k) {
+          Value node = arith::AddIOp::create(lb, loc, warp, k);
+          Value exists = arith::CmpIOp::create(
+              lb, loc, arith::CmpIPredicate::ult, node, bound);
+          inBranch(lb, exists, [&](OpBuilder &eb) {
+            IRMapping inner = mapping;
+            Value isHeavyNode = isHeavy(eb, inner, node);
+            inBranch(eb, isHeavyNode, [&](OpBuilder &hb) {
+              IRMapping nodeMapping = mapping;
+              heavyNode(hb, nodeMapping, node, Value());
+            });
+          });
+        });
+      });
+      return;
+    }
+    Value all = arith::ConstantIntOp::create(b, loc, -1, 32);
+    Value mask = NVVM::VoteSyncOp::create(
+        b, loc, b.getI32Type(), all, heavy,
+        NVVM::VoteSyncKindAttr::get(b.getContext(), NVVM::VoteSyncKind::ballot));
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, mask,
+                                      arith::ConstantIntOp::create(b, loc, 0, 32));
+    inBranch(b, any, [&](OpBuilder &nb) {
+      forWarp(nb, [&](OpBuilder &lb, Value k) {
+        Value shift = arith::IndexCastOp::create(lb, loc, lb.getI32Type(), k);
+        Value bit = arith::AndIOp::create(
+            lb, loc, arith::ShRUIOp::create(lb, loc, mask, shift),
+            arith::ConstantIntOp::create(lb, loc, 1, 32));
+        Value set = arith::CmpIOp::create(
+            lb, loc, arith::CmpIPredicate::ne, bit,
+            arith::ConstantIntOp::create(lb, loc, 0, 32));
+        inBranch(lb, set, [&](OpBuilder &hb) {
+          IRMapping nodeMapping = mapping;
+          heavyNode(hb, nodeMapping,
+                    arith::AddIOp::create(hb, loc, warp, k), lane);
+        });
+      });
+    });
+  }
+
+private:
+  /// `body` at the start of a new `scf.if cond`.
+  void inBranch(OpBuilder &b, Value cond,
+                function_ref<void(OpBuilder &)> body) {
+    auto branch = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder inner(branch.thenBlock()->getTerminator());
+    body(inner);
+  }
+
+  /// `body(k)` for k = 0 .. kWarpSize - 1.
+  void forWarp(OpBuilder &b, function_ref<void(OpBuilder &, Value)> body) {
+    scf::ForOp::create(b, loc, constant(b, loc, 0), constant(b, loc, kWarpSize),
+                       constant(b, loc, 1), ValueRange{},
+                       [&](OpBuilder &nb, Location, Value k, ValueRange) {
+                         body(nb, k);
+                         scf::YieldOp::create(nb, loc);
+                       });
+  }
+
+  /// Whether `node` has more than kWarpDegree edges in one of the loops.
+  Value isHeavy(OpBuilder &b, IRMapping &mapping, Value node) {
+    Block *body = match.loop.getBody();
+    mapping.map(match.loop.getInductionVars()[0], node);
+    Value heavy = arith::ConstantIntOp::create(b, loc, 0, 1);
+    for (scf::ForOp loop : plan.edgeLoops) {
+      SmallVector<Operation *> slice;
+      (void)boundSlice(loop.getLowerBound(), body, slice);
+      (void)boundSlice(loop.getUpperBound(), body, slice);
+      for (Operation *op : slice)
+        if (!mapping.contains(op->getResult(0)))
+          b.clone(*op, mapping);
+      Value degree = arith::SubIOp::create(
+          b, loc, mapping.lookupOrDefault(loop.getUpperBound()),
+          mapping.lookupOrDefault(loop.getLowerBound()));
+      Value above =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, degree,
+                                constant(b, loc, kWarpDegree));
+      heavy = arith::OrIOp::create(b, loc, heavy, above);
+    }
+    return heavy;
+  }
+
+  /// The body of `node` on the whole warp (`lane`; NULL when emulated).
+  void heavyNode(OpBuilder &b, IRMapping &mapping, Value node, Value lane) {
+    mapping.map(match.loop.getInductionVars()[0], node);
+    Value leader;
+    if (lane)
+      leader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                                     constant(b, loc, 0));
+    for (Operation &op : match.loop.getBody()->without_terminator()) {
+      auto loop = dyn_cast<scf::ForOp>(op);
+      auto *position = loop ? llvm::find(plan.edgeLoops, loop)
+                            : plan.edgeLoops.end();
+      if (position != plan.edgeLoops.end()) {
+        ArrayRef<Operation *> combiners =
+            plan.combiners[position - plan.edgeLoops.begin()];
+        if (lane)
+          splitOverLanes(b, mapping, loop, combiners, lane);
+        else
+          emulateLanes(b, mapping, loop, combiners);
+        continue;
+      }
+      Operation *clone = b.clone(op, mapping);
+      if (lane)
+        storeFromLeader(clone, leader);
+    }
+  }
+
+  /// `loop` from lo + lane by kWarpSize, its results combined over the warp.
+  void splitOverLanes(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
+                      ArrayRef<Operation *> combiners, Value lane) {
+    auto split = strided(b, mapping, loop, lane);
+    SmallVector<Value> values(split.getResults());
+    for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2)
+      for (size_t k = 0; k < values.size(); ++k)
+        values[k] = combine(b, loop, k, combiners[k], values[k],
+                            shuffleXor(b, loc, values[k], offset));
+    mapping.map(loop.getResults(), values);
+  }
+
+  /// What splitOverLanes computes, on one thread: each lane's share in
+  /// turn into an array, then the butterfly's levels over the arrays.
+  void emulateLanes(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
+                    ArrayRef<Operation *> combiners) {
+    SmallVector<Value> shares, next;
+    for (Value result : loop.getResults()) {
+      auto type = MemRefType::get({kWarpSize}, result.getType());
+      shares.push_back(memref::AllocaOp::create(b, loc, type));
+      next.push_back(memref::AllocaOp::create(b, loc, type));
+    }
+    forWarp(b, [&](OpBuilder &lb, Value lane) {
+      IRMapping inner = mapping;
+      auto split = strided(lb, inner, loop, lane);
+      for (auto [value, share] : llvm::zip(split.getResults(), shares))
+        memref::StoreOp::create(lb, loc, value, share, lane);
+    });
+    for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+      forWarp(b, [&](OpBuilder &lb, Value lane) {
+        Value partner = arith::XOrIOp::create(lb, loc, lane,
+                                              constant(lb, loc, offset));
+        for (auto [k, from, to] : llvm::enumerate(shares, next)) {
+          Value own = memref::LoadOp::create(lb, loc, from, lane);
+          Value other = memref::LoadOp::create(lb, loc, from, partner);
+          memref::StoreOp::create(
+              lb, loc, combine(lb, loop, k, combiners[k], own, other), to,
+              lane);
+        }
+      });
+      std::swap(shares, next);
+    }
+    SmallVector<Value> values;
+    for (Value share : shares)
+      values.push_back(
+          memref::LoadOp::create(b, loc, share, constant(b, loc, 0)));
+    mapping.map(loop.getResults(), values);
+  }
+
+  /// A clone of `loop` over the edges lo + lane, lo + lane + kWarpSize, ...
+  scf::ForOp strided(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
+                     Value lane) {
+    Value lower = arith::AddIOp::create(
+        b, loc, mapping.lookupOrDefault(loop.getLowerBound()), lane);
+    Value step = constant(b, loc, kWarpSize);
+    auto split = cast<scf::ForOp>(b.clone(*loop, mapping));
+    split.getLowerBoundMutable().assign(lower);
+    split.getStepMutable().assign(step);
+    return split;
+  }
+
+  /// `combiner` (of `loop`'s k-th reduction) applied to this lane's value
+  /// and its partner's, in the places of the running value and the term.
+  Value combine(OpBuilder &b, scf::ForOp loop, size_t k, Operation *combiner,
+                Value own, Value partner) {
+    Value running = loop.getRegionIterArgs()[k];
+    IRMapping operands;
+    for (Value operand : combiner->getOperands())
+      operands.map(operand, operand == running ? own : partner);
+    return b.clone(*combiner, operands)->getResult(0);
+  }
+
+  /// Puts each store of `op` (or `op` itself) to a buffer other than
+  /// scratch under `if leader`: every lane computed the same value.
+  void storeFromLeader(Operation *op, Value leader) {
+    SmallVector<memref::StoreOp> stores;
+    op->walk([&](memref::StoreOp store) {
+      if (!store.getMemRef().getDefiningOp<memref::AllocaOp>())
+        stores.push_back(store);
+    });
+    for (memref::StoreOp store : stores) {
+      OpBuilder b(store);
+      auto branch = scf::IfOp::create(b, store.getLoc(), leader,
+                                      /*withElseRegion=*/false);
+      store->moveBefore(branch.thenBlock()->getTerminator());
+    }
+  }
+
+  KernelLoop match;
+  const BalancedPlan &plan;
+  bool emulated;
+  Location loc;
+};
+
+} // namespace
+
+void emitBalancedThread(OpBuilder &builder, KernelLoop match,
+                        const BalancedPlan &plan, IRMapping &mapping,
+                        Value index, Value lane, bool emulated) {
+  Emitter(match, plan, emulated).thread(builder, mapping, index, lane);
+}
+
+void hoistStaticAllocas(Block &body) {
+  SmallVector<memref::AllocaOp> allocas;
+  body.walk([&](memref::AllocaOp alloca) {
+    if (alloca->getNumOperands() == 0 && alloca->getBlock() != &body)
+      allocas.push_back(alloca);
+  });
+  for (memref::AllocaOp alloca : llvm::reverse(allocas))
+    alloca->moveBefore(&body, body.begin());
+}
+
+} // namespace grade::schedules
