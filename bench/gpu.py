@@ -16,6 +16,10 @@ thousands of in-edges), run by libgrade_rt on the device:
     model whose Euler step is x <- x + h y on 64 f32 features (3 arrays);
   - kernel launches per step (from the library's GPU entries) and the rk4
     step's cost in Euler steps (4 would be the stages' own cost);
+  - heat's Euler step also under --gpu-schedule=rows (a thread per node),
+    against the default balanced schedule (a warp for each node of more
+    than 32 in-edges): the gain on the power-law graph's hubs, the cost on
+    the uniform graph;
   - where PyTorch has CUDA: GRAND-l's right-hand side as a CSR SpMM
     (torch.sparse) and a plain rk4 step with it, on the same GPU, and the
     ratio of their time to grade's.
@@ -87,11 +91,11 @@ def device_count():
     return count.value, ""
 
 
-def compile_model(source, name, scheme):
+def compile_model(source, name, scheme, schedule="auto"):
     """A library for the GPU (and the host twins on the fake driver)."""
-    out = os.path.join(WORK, "lib%s_%s.so" % (name, scheme))
+    out = os.path.join(WORK, "lib%s_%s_%s.so" % (name, scheme, schedule))
     cmd = [GRADEC, source, "--target=cuda:" + ARGS.chips, "--scheme", scheme,
-           "-o", out]
+           "--gpu-schedule=" + schedule, "-o", out]
     if ARGS.fake_driver:
         cmd.append("--gpu-emulation")
     subprocess.run(cmd, check=True)
@@ -165,10 +169,15 @@ def main():
     sources["triad"] = triad_path
     launches = {}
     keep = []
-    for model, schemes in (("triad", ["euler"]), ("heat", ["euler", "rk4"]),
+    for model, schemes in (("triad", ["euler"]),
+                           ("heat", ["euler", "rk4", "euler/rows"]),
                            ("grand_l", ["euler", "rk4"])):
         for scheme in schemes:
-            path, lib, count_launches = compile_model(sources[model], model, scheme)
+            scheme, _, schedule = scheme.partition("/")
+            path, lib, count_launches = compile_model(
+                sources[model], model, scheme, schedule or "auto")
+            if schedule:
+                scheme += "/" + schedule
             launches[(model, scheme)] = count_launches
             for gname, (graph, _, _, _) in graph_set.items():
                 if model == "triad" and gname != "random":
@@ -203,7 +212,8 @@ def main():
     for label, model, scheme, gname, s, dt, path in workloads:
         m = med(label)
         lo, hi = min(times[label]), max(times[label])
-        bw = bytes_per_step(model, n, e) / m if scheme == "euler" else None
+        bw = (bytes_per_step(model, n, e) / m
+              if scheme.startswith("euler") else None)
         row = {"workload": label, "ms_per_step": m * 1e3,
                "range_ms": [lo * 1e3, hi * 1e3],
                "launches_per_step": launches[(model, scheme)]}
@@ -221,6 +231,10 @@ def main():
         for gname in graph_set:
             print("  %s %s: %.2f" % (model, gname, med("%s rk4 %s" % (model, gname))
                                       / med("%s euler %s" % (model, gname))))
+    print("heat's Euler step, rows / balanced (above 1: balanced is faster):")
+    for gname in graph_set:
+        print("  %s: %.2f" % (gname, med("heat euler/rows " + gname)
+                               / med("heat euler " + gname)))
     print("byte model (per Euler step): heat N*24 + E*24; GRAND-l N*520 + "
           "E*268; triad N*768 bytes")
     rows += torch_peers(rng, graph_set, med)

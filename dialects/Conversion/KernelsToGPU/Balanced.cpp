@@ -28,9 +28,10 @@
 // body, each reduction is one associative and commutative op of the running
 // value and the edge's term (add and mul from their identity; min, max, and,
 // or from any start), scratch is not written inside a loop over edges
-// (unless allocated there), per-edge outputs are stored at the edge, and no
-// buffer the kernel writes is also read by it (lanes other than 0 would read
-// it before lane 0 stored).
+// (unless allocated there), per-edge outputs are stored at the edge, and a
+// buffer the kernel both writes and reads is stored to only after the last
+// loop over edges (lanes other than 0 could otherwise read what lane 0 has
+// already stored, and pass it on through a shuffle).
 //
 //===----------------------------------------------------------------------===//
 
@@ -172,7 +173,12 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
     return std::nullopt;
 
   // Everything else: loops over edges only at the top, writes where a lane
-  // may make them, no buffer both written and read.
+  // may make them, and no buffer read where lane 0 may already have written
+  // it. Lanes other than 0 matter until the last shuffle (after the last
+  // loop over edges): a buffer the node stores to after that point may be
+  // read anywhere (an rk4 stage accumulating in place), one stored to
+  // before it, or per edge, nowhere.
+  Operation *lastEdgeLoop = plan.edgeLoops.back();
   llvm::DenseSet<Value> written, read;
   WalkResult walk = body->walk([&](Operation *op) {
     auto edgeLoop = op->getParentOfType<scf::ForOp>();
@@ -194,10 +200,12 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
           return WalkResult::interrupt();
         return WalkResult::advance();
       }
-      written.insert(memref);
       if (edgeLoop && (store.getIndices().empty() ||
                        store.getIndices()[0] != edgeLoop.getInductionVar()))
         return WalkResult::interrupt();
+      if (edgeLoop ||
+          !lastEdgeLoop->isBeforeInBlock(body->findAncestorOpInBlock(*op)))
+        written.insert(memref);
       return WalkResult::advance();
     }
     if (isa<memref::AllocaOp, memref::DimOp, scf::ForOp, scf::IfOp,

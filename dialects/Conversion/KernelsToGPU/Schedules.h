@@ -46,7 +46,8 @@ struct BalancedPlan {
 /// (a global reduction, no loop over edges, a loop over edges nested in
 /// another loop or branch, a reduction that is not one associative op of
 /// its running value and the edge's term with an identity start, scratch
-/// written inside an edge loop, a buffer the kernel writes and reads).
+/// written inside an edge loop, a buffer the kernel reads and stores to
+/// before its last edge loop).
 std::optional<BalancedPlan> planBalanced(KernelLoop match);
 
 /// One thread of the kernel under the balanced schedule, at `builder`:
