@@ -44,6 +44,7 @@ for model in models:
             int(b) for b in re.findall(r"(\d+) bytes spill stores", asm.stderr))
 print("examples: %d, images: %d, kernels: %d, failures: %d"
       % (len(models), images, kernels, failures))
-print("spills outside egnn: %d"
-      % sum(v for k, v in spills.items() if k != "egnn"))
+print("spills outside egnn and grand_pp: %d"
+      % sum(v for k, v in spills.items() if k not in ("egnn", "grand_pp")))
 print("egnn spill stores: %d bytes" % spills.get("egnn", 0))
+print("grand_pp spill stores: %d bytes" % spills.get("grand_pp", 0))

@@ -226,7 +226,37 @@ Value constant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// `value` from the lane `lane xor offset` of the warp.
+} // namespace
+
+void forEachLane(OpBuilder &b, Location loc,
+                 function_ref<void(OpBuilder &, Value)> body) {
+  scf::ForOp::create(b, loc, constant(b, loc, 0), constant(b, loc, kWarpSize),
+                     constant(b, loc, 1), ValueRange{},
+                     [&](OpBuilder &nb, Location, Value k, ValueRange) {
+                       body(nb, k);
+                       scf::YieldOp::create(nb, loc);
+                     });
+}
+
+void storeFromLeader(Operation *op, Value leader) {
+  SmallVector<memref::StoreOp> stores;
+  op->walk([&](memref::StoreOp store) {
+    if (!store.getMemRef().getDefiningOp<memref::AllocaOp>())
+      stores.push_back(store);
+  });
+  for (memref::StoreOp store : stores) {
+    OpBuilder b(store);
+    auto branch = scf::IfOp::create(b, store.getLoc(), leader,
+                                    /*withElseRegion=*/false);
+    store->moveBefore(branch.thenBlock()->getTerminator());
+  }
+}
+
+bool startsReduction(Operation *combiner, Value init) {
+  std::optional<Start> start = combinerStart(combiner);
+  return start && startsAs(init, *start);
+}
+
 Value shuffleXor(OpBuilder &b, Location loc, Value value, int64_t offset) {
   Type type = value.getType();
   Value carried = value;
@@ -244,6 +274,16 @@ Value shuffleXor(OpBuilder &b, Location loc, Value value, int64_t offset) {
     return arith::TruncIOp::create(b, loc, type, shuffled);
   return shuffled;
 }
+
+Value combineWith(OpBuilder &b, Operation *combiner, Value running, Value own,
+                  Value partner) {
+  IRMapping operands;
+  for (Value operand : combiner->getOperands())
+    operands.map(operand, operand == running ? own : partner);
+  return b.clone(*combiner, operands)->getResult(0);
+}
+
+namespace {
 
 /// Emits one thread's part of the balanced schedule (see the file comment).
 class Emitter {
@@ -333,14 +373,8 @@ private:
     body(inner);
   }
 
-  /// `body(k)` for k = 0 .. kWarpSize - 1.
   void forWarp(OpBuilder &b, function_ref<void(OpBuilder &, Value)> body) {
-    scf::ForOp::create(b, loc, constant(b, loc, 0), constant(b, loc, kWarpSize),
-                       constant(b, loc, 1), ValueRange{},
-                       [&](OpBuilder &nb, Location, Value k, ValueRange) {
-                         body(nb, k);
-                         scf::YieldOp::create(nb, loc);
-                       });
+    forEachLane(b, loc, body);
   }
 
   /// Whether `node` has more than kWarpDegree edges in one of the loops.
@@ -457,28 +491,10 @@ private:
   /// and its partner's, in the places of the running value and the term.
   Value combine(OpBuilder &b, scf::ForOp loop, size_t k, Operation *combiner,
                 Value own, Value partner) {
-    Value running = loop.getRegionIterArgs()[k];
-    IRMapping operands;
-    for (Value operand : combiner->getOperands())
-      operands.map(operand, operand == running ? own : partner);
-    return b.clone(*combiner, operands)->getResult(0);
+    return combineWith(b, combiner, loop.getRegionIterArgs()[k], own,
+                       partner);
   }
 
-  /// Puts each store of `op` (or `op` itself) to a buffer other than
-  /// scratch under `if leader`: every lane computed the same value.
-  void storeFromLeader(Operation *op, Value leader) {
-    SmallVector<memref::StoreOp> stores;
-    op->walk([&](memref::StoreOp store) {
-      if (!store.getMemRef().getDefiningOp<memref::AllocaOp>())
-        stores.push_back(store);
-    });
-    for (memref::StoreOp store : stores) {
-      OpBuilder b(store);
-      auto branch = scf::IfOp::create(b, store.getLoc(), leader,
-                                      /*withElseRegion=*/false);
-      store->moveBefore(branch.thenBlock()->getTerminator());
-    }
-  }
 
   KernelLoop match;
   const BalancedPlan &plan;

@@ -177,6 +177,16 @@ int64_t laneCount(func::FuncOp func, KernelLoop match) {
   return width >= 32 ? 32 : 16;
 }
 
+/// Whether the kernel's node body has a loop over edges (one that is not
+/// over features).
+bool hasEdgeLoop(KernelLoop match) {
+  WalkResult found = match.loop.walk([](scf::ForOp loop) {
+    return featureWidth(loop) ? WalkResult::advance()
+                              : WalkResult::interrupt();
+  });
+  return found.wasInterrupted();
+}
+
 /// Clones the computation of `value` (pure ops of `func`'s prologue, from
 /// its arguments) at `builder`, with the arguments replaced by `args`.
 Value cloneFromArguments(OpBuilder &builder, Value value, ValueRange args) {
@@ -205,6 +215,7 @@ Value cloneFromArguments(OpBuilder &builder, Value value, ValueRange args) {
 struct Schedule {
   int64_t lanes = 1;
   std::optional<BalancedPlan> balanced;
+  std::optional<WarpReducePlan> warpReduce;
 };
 
 struct ConvertKernelsToGPUPass
@@ -261,10 +272,16 @@ struct ConvertKernelsToGPUPass
                          "feature); use the rows or auto schedule");
         return signalPassFailure();
       }
+      bool global = !isa<BlockArgument>(match->loop.getUpperBound()[0]);
+      if (global && schedule != "rows")
+        chosen.warpReduce = planWarpReduce(*match);
       if (schedule == "balanced" ||
           (schedule == "auto" && chosen.lanes == 1))
         chosen.balanced = planBalanced(*match);
-      if (schedule == "balanced" && !chosen.balanced) {
+      // Forced, balanced is an error for a kernel with loops over edges it
+      // cannot take; the others run as under rows (or reduce on warps).
+      if (schedule == "balanced" && !chosen.balanced && !global &&
+          hasEdgeLoop(*match)) {
         func.emitOpError(
             "cannot balance its nodes' edges over a warp (no loop over "
             "edges, one nested in another loop or a branch, a reduction "
@@ -273,7 +290,8 @@ struct ConvertKernelsToGPUPass
             "auto schedule");
         return signalPassFailure();
       }
-      int64_t lanes = chosen.lanes;
+      // A warp per block of nodes: 32 threads per iteration of the loop.
+      int64_t lanes = chosen.warpReduce ? kWarpSize : chosen.lanes;
       gpu::GPUFuncOp kernel = outline(func, *match, chosen);
       if (emulate)
         emulation(func, *match, kernel.getName(), chosen);
@@ -418,7 +436,7 @@ struct ConvertKernelsToGPUPass
         },
         chosen, /*emulated=*/true);
     func::ReturnOp::create(builder, loc);
-    if (chosen.balanced)
+    if (chosen.balanced || chosen.warpReduce)
       hoistStaticAllocas(*body);
   }
 
@@ -440,13 +458,17 @@ struct ConvertKernelsToGPUPass
     auto [block, size, thread] = threadIds();
     Value index = arith::AddIOp::create(
         builder, loc, arith::MulIOp::create(builder, loc, block, size), thread);
-    if (chosen.balanced) {
+    if (chosen.balanced || chosen.warpReduce) {
       // Blocks are whole warps (block-size is a multiple of 32).
       Value lane = arith::RemUIOp::create(
           builder, loc, thread,
           arith::ConstantIndexOp::create(builder, loc, kWarpSize));
-      emitBalancedThread(builder, match, *chosen.balanced, mapping, index,
-                         lane, emulated);
+      if (chosen.balanced)
+        emitBalancedThread(builder, match, *chosen.balanced, mapping, index,
+                           lane, emulated);
+      else
+        emitWarpReduceThread(builder, match, *chosen.warpReduce, mapping,
+                             index, lane, emulated);
       return;
     }
     Value lane, step;
@@ -560,9 +582,10 @@ struct ConvertKernelsToGPUPass
       kernel->setAttr(kReadOnlyParamsAttr,
                       builder.getDenseI64ArrayAttr(readOnly));
     std::string scheduleName =
-        lanes > 1         ? "lanes(" + std::to_string(lanes) + ")"
-        : chosen.balanced ? "balanced(" + std::to_string(kWarpDegree) + ")"
-                          : std::string("rows");
+        lanes > 1           ? "lanes(" + std::to_string(lanes) + ")"
+        : chosen.balanced   ? "balanced(" + std::to_string(kWarpDegree) + ")"
+        : chosen.warpReduce ? "warp-reduce(" + std::to_string(kWarpSize) + ")"
+                            : std::string("rows");
     kernel->setAttr(kScheduleAttr, builder.getStringAttr(scheduleName));
     Block &body = kernel.getBody().front();
     builder.setInsertionPointToEnd(&body);
@@ -575,7 +598,7 @@ struct ConvertKernelsToGPUPass
         },
         chosen, /*emulated=*/false);
     gpu::ReturnOp::create(builder, loc);
-    if (chosen.balanced)
+    if (chosen.balanced || chosen.warpReduce)
       hoistStaticAllocas(body);
     return kernel;
   }

@@ -64,6 +64,55 @@ void emitBalancedThread(mlir::OpBuilder &builder, KernelLoop match,
                         const BalancedPlan &plan, mlir::IRMapping &mapping,
                         mlir::Value index, mlir::Value lane, bool emulated);
 
+/// A kernel computing global reductions over blocks of nodes, mapped onto a
+/// warp per block (WarpReduce.cpp): its loop over the block's nodes, and
+/// the block's accumulators (scratch arrays the loop only combines into,
+/// each by one op: `combiners[i]` for `accumulators[i]`).
+struct WarpReducePlan {
+  mlir::scf::ForOp nodeLoop;
+  llvm::SmallVector<mlir::Value> accumulators;
+  llvm::SmallVector<mlir::Operation *> combiners;
+};
+
+/// The plan for `match`, or nothing where it is not a global reduction
+/// over blocks of nodes of that form.
+std::optional<WarpReducePlan> planWarpReduce(KernelLoop match);
+
+/// One thread of a global-reduction kernel: block `index` / kWarpSize of
+/// nodes on the warp, lane `lane` taking the block's nodes lane, lane + 32,
+/// ...; the lanes' accumulators combined by shuffles in a fixed order
+/// (each element, every lane ending with the same values), and lane 0
+/// writing the block's partials. `emulated`: lane 0 runs the warp alone
+/// (each lane's share in turn from the accumulators' identity, then the
+/// butterfly's levels in the shuffles' order).
+void emitWarpReduceThread(mlir::OpBuilder &builder, KernelLoop match,
+                          const WarpReducePlan &plan, mlir::IRMapping &mapping,
+                          mlir::Value index, mlir::Value lane, bool emulated);
+
+/// Whether each lane may start a reduction by `combiner` from `init`: an
+/// associative and commutative op, from its identity unless idempotent.
+bool startsReduction(mlir::Operation *combiner, mlir::Value init);
+
+/// `value` from lane `lane xor offset` of the warp (gpu.shuffle; i1 and
+/// index through wider integers).
+mlir::Value shuffleXor(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value value, int64_t offset);
+
+/// The op `combiner` (two operands, one of them `running`) applied in the
+/// places of the running value and the other operand: a clone of it.
+mlir::Value combineWith(mlir::OpBuilder &b, mlir::Operation *combiner,
+                        mlir::Value running, mlir::Value own,
+                        mlir::Value partner);
+
+/// `body(lane)` for lane = 0 .. kWarpSize - 1 (an scf.for), for the host
+/// twins standing in for a warp.
+void forEachLane(mlir::OpBuilder &b, mlir::Location loc,
+                 llvm::function_ref<void(mlir::OpBuilder &, mlir::Value)> body);
+
+/// Puts each store of `op` (or `op` itself) to a buffer other than scratch
+/// under `if leader`: every lane computed the same value.
+void storeFromLeader(mlir::Operation *op, mlir::Value leader);
+
 /// Moves the fixed-size allocas of `body` (scratch arrays cloned into
 /// branches and loops) to its start, so that they are allocated once.
 void hoistStaticAllocas(mlir::Block &body);

@@ -99,10 +99,11 @@ void memFree(void *pointer, void *) {
 struct Result {
   std::vector<std::string> names;
   std::vector<std::vector<double>> values;
+  int64_t accepted = 0, rejected = 0;
 };
 
 Result run(const grade_library_t *lib, const grade_graph_t *graph, int steps,
-           uint64_t seed) {
+           uint64_t seed, bool integrate) {
   const grade_model_descriptor_t *desc = grade_library_descriptor(lib);
   grade_session_t *s = nullptr;
   check(grade_session_create(lib, &s), "creating a session");
@@ -148,9 +149,21 @@ Result run(const grade_library_t *lib, const grade_graph_t *graph, int steps,
   }
   check(grade_session_initialize(s), "initialising");
   double h = desc->dt > 0 ? desc->dt : 1e-3;
-  for (int k = 0; k < steps; ++k)
-    check(grade_session_step(s, h), "stepping");
   Result result;
+  if (integrate) {
+    // The scheme's own controller over steps * h: an adaptive scheme's step
+    // sizes follow its error norms (global reductions of the step).
+    grade_integrate_stats_t stats{};
+    stats.struct_size = sizeof stats;
+    check(grade_session_integrate_ex(s, grade_session_time(s) + steps * h,
+                                     nullptr, &stats),
+          "integrating");
+    result.accepted = stats.accepted;
+    result.rejected = stats.rejected;
+  } else {
+    for (int k = 0; k < steps; ++k)
+      check(grade_session_step(s, h), "stepping");
+  }
   for (int32_t i = 0; i < desc->num_fields; ++i) {
     const grade_field_desc_t &field = desc->fields[i];
     if (field.role != GRADE_ROLE_STATE && field.role != GRADE_ROLE_READOUT &&
@@ -176,10 +189,14 @@ Result run(const grade_library_t *lib, const grade_graph_t *graph, int steps,
 int main(int argc, char **argv) {
   if (argc < 3)
     fail("usage: grade-gpu-emulate LIB.so GRAPH-SPEC [STEPS [SEED "
-         "[TOLERANCE]]]");
+         "[TOLERANCE [step|integrate]]]]");
   int steps = argc > 3 ? std::atoi(argv[3]) : 4;
   uint64_t seed = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1;
   double tolerance = argc > 5 ? std::strtod(argv[5], nullptr) : 1e-12;
+  bool integrate = argc > 6 && std::string(argv[6]) == "integrate";
+  if (argc > 6 && !integrate && std::string(argv[6]) != "step")
+    fail("the mode is 'step' or 'integrate', got '" + std::string(argv[6]) +
+         "'");
   grade_library_t *cpu = nullptr;
   check(grade_library_load(argv[1], &cpu), argv[1]);
   gLibrary = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -216,9 +233,9 @@ int main(int argc, char **argv) {
   std::printf("graph %s: %ld nodes, %ld edges, largest in-degree %ld\n",
               argv[2], long(grade_graph_num_nodes(graph)),
               long(grade_graph_num_edges(graph)), long(largest));
-  Result reference = run(cpu, graph, steps, seed);
+  Result reference = run(cpu, graph, steps, seed, integrate);
   int64_t before = gLaunches;
-  Result emulated = run(gpu, graph, steps, seed);
+  Result emulated = run(gpu, graph, steps, seed, integrate);
   if (gFailed)
     return 1;
   double worst = 0;
@@ -235,6 +252,14 @@ int main(int argc, char **argv) {
     worst = std::max(worst, relative);
     std::printf("%s: %zu values, max relative difference %.3g\n",
                 reference.names[f].c_str(), a.size(), relative);
+  }
+  if (integrate) {
+    std::printf("steps accepted %ld (CPU %ld), rejected %ld (CPU %ld)\n",
+                long(emulated.accepted), long(reference.accepted),
+                long(emulated.rejected), long(reference.rejected));
+    if (emulated.accepted != reference.accepted ||
+        emulated.rejected != reference.rejected)
+      worst = INFINITY;
   }
   std::printf("model %s: %ld launches in %d steps and the initialisation, "
               "%ld shared allocations left; worst %.3g\n",
