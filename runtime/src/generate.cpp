@@ -251,7 +251,8 @@ grade_status_t generate(const std::string &spec, grade_graph_t **out) {
     }
     for (uint64_t k = 0; k < m; ++k) {
       if (skewed) {
-        uint64_t rank = ((uint64_t(1) << 32) / (rng.below(uint64_t(1) << 32) + 1) - 1) % n;
+        uint64_t rank =
+            ((uint64_t(1) << 32) / (rng.below(uint64_t(1) << 32) + 1) - 1) % n;
         int64_t to = ranked[rank];
         // A source among the N - 1 other nodes.
         int64_t from = int64_t(rng.below(n - 1));

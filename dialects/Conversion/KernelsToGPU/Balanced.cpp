@@ -113,8 +113,7 @@ Operation *combinerOf(BlockArgument arg, Value init, Value yielded) {
 /// sorts it in their order; false when
 /// one of them is neither free of memory effects nor a load of a buffer
 /// (a node's degree must be computable without running its body).
-bool boundSlice(Value value, Block *body,
-                SmallVectorImpl<Operation *> &slice) {
+bool boundSlice(Value value, Block *body, SmallVectorImpl<Operation *> &slice) {
   llvm::SetVector<Operation *> found;
   SmallVector<Value> worklist = {value};
   while (!worklist.empty()) {
@@ -238,6 +237,18 @@ void forEachLane(OpBuilder &b, Location loc,
                      });
 }
 
+scf::ForOp cloneStrided(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
+                        Value lane) {
+  Location loc = loop.getLoc();
+  Value lower = arith::AddIOp::create(
+      b, loc, mapping.lookupOrDefault(loop.getLowerBound()), lane);
+  Value step = constant(b, loc, kWarpSize);
+  auto split = cast<scf::ForOp>(b.clone(*loop, mapping));
+  split.getLowerBoundMutable().assign(lower);
+  split.getStepMutable().assign(step);
+  return split;
+}
+
 void storeFromLeader(Operation *op, Value leader) {
   SmallVector<memref::StoreOp> stores;
   op->walk([&](memref::StoreOp store) {
@@ -264,10 +275,10 @@ Value shuffleXor(OpBuilder &b, Location loc, Value value, int64_t offset) {
     carried = arith::IndexCastOp::create(b, loc, b.getI64Type(), value);
   else if (type.isInteger(1))
     carried = arith::ExtUIOp::create(b, loc, b.getI32Type(), value);
-  Value shuffled = gpu::ShuffleOp::create(b, loc, carried, int32_t(offset),
-                                          int32_t(kWarpSize),
-                                          gpu::ShuffleMode::XOR)
-                       .getShuffleResult();
+  Value shuffled =
+      gpu::ShuffleOp::create(b, loc, carried, int32_t(offset),
+                             int32_t(kWarpSize), gpu::ShuffleMode::XOR)
+          .getShuffleResult();
   if (type.isIndex())
     return arith::IndexCastOp::create(b, loc, type, shuffled);
   if (type.isInteger(1))
@@ -289,13 +300,13 @@ namespace {
 class Emitter {
 public:
   Emitter(KernelLoop match, const BalancedPlan &plan, bool emulated)
-      : match(match), plan(plan), emulated(emulated),
-        loc(match.loop.getLoc()) {}
+      : match(match), plan(plan), emulated(emulated), loc(match.loop.getLoc()) {
+  }
 
   void thread(OpBuilder &b, IRMapping &mapping, Value index, Value lane) {
     Value bound = mapping.lookup(match.loop.getUpperBound()[0]);
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          index, bound);
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index, bound);
     Value heavy =
         scf::IfOp::create(
             b, loc, inRange,
@@ -343,22 +354,24 @@ public:
     Value all = arith::ConstantIntOp::create(b, loc, -1, 32);
     Value mask = NVVM::VoteSyncOp::create(
         b, loc, b.getI32Type(), all, heavy,
-        NVVM::VoteSyncKindAttr::get(b.getContext(), NVVM::VoteSyncKind::ballot));
-    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, mask,
-                                      arith::ConstantIntOp::create(b, loc, 0, 32));
+        NVVM::VoteSyncKindAttr::get(b.getContext(),
+                                    NVVM::VoteSyncKind::ballot));
+    Value any =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, mask,
+                              arith::ConstantIntOp::create(b, loc, 0, 32));
     inBranch(b, any, [&](OpBuilder &nb) {
       forWarp(nb, [&](OpBuilder &lb, Value k) {
         Value shift = arith::IndexCastOp::create(lb, loc, lb.getI32Type(), k);
         Value bit = arith::AndIOp::create(
             lb, loc, arith::ShRUIOp::create(lb, loc, mask, shift),
             arith::ConstantIntOp::create(lb, loc, 1, 32));
-        Value set = arith::CmpIOp::create(
-            lb, loc, arith::CmpIPredicate::ne, bit,
-            arith::ConstantIntOp::create(lb, loc, 0, 32));
+        Value set =
+            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ne, bit,
+                                  arith::ConstantIntOp::create(lb, loc, 0, 32));
         inBranch(lb, set, [&](OpBuilder &hb) {
           IRMapping nodeMapping = mapping;
-          heavyNode(hb, nodeMapping,
-                    arith::AddIOp::create(hb, loc, warp, k), lane);
+          heavyNode(hb, nodeMapping, arith::AddIOp::create(hb, loc, warp, k),
+                    lane);
         });
       });
     });
@@ -409,8 +422,8 @@ private:
                                      constant(b, loc, 0));
     for (Operation &op : match.loop.getBody()->without_terminator()) {
       auto loop = dyn_cast<scf::ForOp>(op);
-      auto *position = loop ? llvm::find(plan.edgeLoops, loop)
-                            : plan.edgeLoops.end();
+      auto *position =
+          loop ? llvm::find(plan.edgeLoops, loop) : plan.edgeLoops.end();
       if (position != plan.edgeLoops.end()) {
         ArrayRef<Operation *> combiners =
             plan.combiners[position - plan.edgeLoops.begin()];
@@ -456,8 +469,8 @@ private:
     });
     for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
       forWarp(b, [&](OpBuilder &lb, Value lane) {
-        Value partner = arith::XOrIOp::create(lb, loc, lane,
-                                              constant(lb, loc, offset));
+        Value partner =
+            arith::XOrIOp::create(lb, loc, lane, constant(lb, loc, offset));
         for (auto [k, from, to] : llvm::enumerate(shares, next)) {
           Value own = memref::LoadOp::create(lb, loc, from, lane);
           Value other = memref::LoadOp::create(lb, loc, from, partner);
@@ -475,26 +488,17 @@ private:
     mapping.map(loop.getResults(), values);
   }
 
-  /// A clone of `loop` over the edges lo + lane, lo + lane + kWarpSize, ...
   scf::ForOp strided(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
                      Value lane) {
-    Value lower = arith::AddIOp::create(
-        b, loc, mapping.lookupOrDefault(loop.getLowerBound()), lane);
-    Value step = constant(b, loc, kWarpSize);
-    auto split = cast<scf::ForOp>(b.clone(*loop, mapping));
-    split.getLowerBoundMutable().assign(lower);
-    split.getStepMutable().assign(step);
-    return split;
+    return cloneStrided(b, mapping, loop, lane);
   }
 
   /// `combiner` (of `loop`'s k-th reduction) applied to this lane's value
   /// and its partner's, in the places of the running value and the term.
   Value combine(OpBuilder &b, scf::ForOp loop, size_t k, Operation *combiner,
                 Value own, Value partner) {
-    return combineWith(b, combiner, loop.getRegionIterArgs()[k], own,
-                       partner);
+    return combineWith(b, combiner, loop.getRegionIterArgs()[k], own, partner);
   }
-
 
   KernelLoop match;
   const BalancedPlan &plan;

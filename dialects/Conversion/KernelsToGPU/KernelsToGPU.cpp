@@ -52,8 +52,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/Conversion/Passes.h"
 #include "dialects/Conversion/KernelsToGPU/Schedules.h"
+#include "dialects/Conversion/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -181,8 +181,7 @@ int64_t laneCount(func::FuncOp func, KernelLoop match) {
 /// over features).
 bool hasEdgeLoop(KernelLoop match) {
   WalkResult found = match.loop.walk([](scf::ForOp loop) {
-    return featureWidth(loop) ? WalkResult::advance()
-                              : WalkResult::interrupt();
+    return featureWidth(loop) ? WalkResult::advance() : WalkResult::interrupt();
   });
   return found.wasInterrupted();
 }
@@ -275,8 +274,7 @@ struct ConvertKernelsToGPUPass
       bool global = !isa<BlockArgument>(match->loop.getUpperBound()[0]);
       if (global && schedule != "rows")
         chosen.warpReduce = planWarpReduce(*match);
-      if (schedule == "balanced" ||
-          (schedule == "auto" && chosen.lanes == 1))
+      if (schedule == "balanced" || (schedule == "auto" && chosen.lanes == 1))
         chosen.balanced = planBalanced(*match);
       // Forced, balanced is an error for a kernel with loops over edges it
       // cannot take; the others run as under rows (or reduce on warps).
@@ -467,8 +465,8 @@ struct ConvertKernelsToGPUPass
         emitBalancedThread(builder, match, *chosen.balanced, mapping, index,
                            lane, emulated);
       else
-        emitWarpReduceThread(builder, match, *chosen.warpReduce, mapping,
-                             index, lane, emulated);
+        emitWarpReduceThread(builder, match, *chosen.warpReduce, mapping, index,
+                             lane, emulated);
       return;
     }
     Value lane, step;

@@ -109,6 +109,11 @@ mlir::Value combineWith(mlir::OpBuilder &b, mlir::Operation *combiner,
 void forEachLane(mlir::OpBuilder &b, mlir::Location loc,
                  llvm::function_ref<void(mlir::OpBuilder &, mlir::Value)> body);
 
+/// A clone of `loop` (mapped by `mapping`) from its lower bound + `lane` by
+/// kWarpSize: the lane's share of its iterations.
+mlir::scf::ForOp cloneStrided(mlir::OpBuilder &b, mlir::IRMapping &mapping,
+                              mlir::scf::ForOp loop, mlir::Value lane);
+
 /// Puts each store of `op` (or `op` itself) to a buffer other than scratch
 /// under `if leader`: every lane computed the same value.
 void storeFromLeader(mlir::Operation *op, mlir::Value leader);

@@ -121,7 +121,8 @@ std::optional<WarpReducePlan> planWarpReduce(KernelLoop match) {
       auto store = dyn_cast<memref::StoreOp>(user);
       if (!store || plan.nodeLoop->isAncestor(store))
         continue;
-      if (!body->findAncestorOpInBlock(*store)->isBeforeInBlock(plan.nodeLoop) ||
+      if (!body->findAncestorOpInBlock(*store)->isBeforeInBlock(
+              plan.nodeLoop) ||
           !startsReduction(combiner, store.getValue()))
         return std::nullopt;
     }
@@ -137,16 +138,15 @@ namespace {
 
 class WarpReduceEmitter {
 public:
-  WarpReduceEmitter(KernelLoop match, const WarpReducePlan &plan,
-                    bool emulated)
-      : match(match), plan(plan), emulated(emulated),
-        loc(match.loop.getLoc()) {}
+  WarpReduceEmitter(KernelLoop match, const WarpReducePlan &plan, bool emulated)
+      : match(match), plan(plan), emulated(emulated), loc(match.loop.getLoc()) {
+  }
 
   void thread(OpBuilder &b, IRMapping &mapping, Value index, Value lane) {
     Value block =
         arith::DivUIOp::create(b, loc, index, constant(b, loc, kWarpSize));
-    Value leader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                         lane, constant(b, loc, 0));
+    Value leader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                                         constant(b, loc, 0));
     // Uniform over the warp (blocks are whole warps).
     Value inRange =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, block,
@@ -175,14 +175,7 @@ public:
 private:
   /// The nodes first + lane, first + lane + 32, ... of the block.
   scf::ForOp strided(OpBuilder &b, IRMapping &mapping, Value lane) {
-    scf::ForOp nodes = plan.nodeLoop;
-    Value lower = arith::AddIOp::create(
-        b, loc, mapping.lookupOrDefault(nodes.getLowerBound()), lane);
-    Value step = constant(b, loc, kWarpSize);
-    auto split = cast<scf::ForOp>(b.clone(*nodes, mapping));
-    split.getLowerBoundMutable().assign(lower);
-    split.getStepMutable().assign(step);
-    return split;
+    return cloneStrided(b, mapping, plan.nodeLoop, lane);
   }
 
   int64_t size(size_t i) {
@@ -219,8 +212,8 @@ private:
       auto type = cast<MemRefType>(acc.getType());
       accs.push_back(acc);
       initial.push_back(memref::AllocaOp::create(b, loc, type));
-      auto shared = MemRefType::get({kWarpSize * size(i)},
-                                    type.getElementType());
+      auto shared =
+          MemRefType::get({kWarpSize * size(i)}, type.getElementType());
       shares.push_back(memref::AllocaOp::create(b, loc, shared));
       next.push_back(memref::AllocaOp::create(b, loc, shared));
       copy(b, acc, initial.back(), size(i));

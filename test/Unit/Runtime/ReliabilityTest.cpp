@@ -435,9 +435,10 @@ TEST(ReliabilityTest, ControlCharactersInMessagesAreEscaped) {
   EXPECT_EQ(readMtx(dir, file, nullptr, nullptr),
             "[parse error] g.mtx:3: invalid number '\\x1b[2J\\x00x'");
   grade_graph_t *raw = nullptr;
-  EXPECT_EQ(statusString(grade_graph_generate("grid\x07:2x2", &raw)),
-            "[invalid argument] unknown graph generator 'grid\\x07' (expected "
-            "one of: path, cycle, dcycle, grid, torus, trimesh, random, powerlaw)");
+  EXPECT_EQ(
+      statusString(grade_graph_generate("grid\x07:2x2", &raw)),
+      "[invalid argument] unknown graph generator 'grid\\x07' (expected "
+      "one of: path, cycle, dcycle, grid, torus, trimesh, random, powerlaw)");
 }
 
 } // namespace
