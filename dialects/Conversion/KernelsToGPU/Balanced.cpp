@@ -193,11 +193,17 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
     if (auto store = dyn_cast<memref::StoreOp>(op)) {
       Value memref = store.getMemRef();
       if (auto alloca = memref.getDefiningOp<memref::AllocaOp>()) {
-        // Scratch of the node, shared by its edges: each lane would write
-        // its own copy.
-        if (edgeLoop && !edgeLoop->isAncestor(alloca))
-          return WalkResult::interrupt();
-        return WalkResult::advance();
+        // Scratch of the node written across its edges: an accumulation
+        // (each lane accumulates its share, combined after the loop), or
+        // a temporary of each edge, used nowhere else (each lane has its
+        // own). Anything else would need the other lanes' writes.
+        if (!edgeLoop || edgeLoop->isAncestor(alloca) ||
+            accumulation(alloca, edgeLoop))
+          return WalkResult::advance();
+        bool local = llvm::all_of(alloca->getUsers(), [&](Operation *user) {
+          return edgeLoop->isAncestor(user);
+        });
+        return local ? WalkResult::advance() : WalkResult::interrupt();
       }
       if (edgeLoop && (store.getIndices().empty() ||
                        store.getIndices()[0] != edgeLoop.getInductionVar()))
@@ -216,6 +222,28 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
   if (walk.wasInterrupted() ||
       llvm::any_of(written, [&](Value v) { return read.contains(v); }))
     return std::nullopt;
+  // Each loop's accumulators: fixed-size arrays of shuffleable elements.
+  for (scf::ForOp loop : plan.edgeLoops) {
+    llvm::SetVector<Value> found;
+    loop.walk([&](memref::StoreOp store) {
+      auto alloca = store.getMemRef().getDefiningOp<memref::AllocaOp>();
+      if (alloca && !loop->isAncestor(alloca) &&
+          accumulation(alloca, loop))
+        found.insert(alloca);
+    });
+    SmallVector<Value> accumulators;
+    SmallVector<Operation *> combiners;
+    for (Value acc : found) {
+      auto type = cast<MemRefType>(acc.getType());
+      if (type.getRank() != 1 || !type.hasStaticShape() ||
+          !shuffleable(type.getElementType()))
+        return std::nullopt;
+      accumulators.push_back(acc);
+      combiners.push_back(accumulation(acc, loop));
+    }
+    plan.accumulators.push_back(std::move(accumulators));
+    plan.accCombiners.push_back(std::move(combiners));
+  }
   return plan;
 }
 
@@ -261,6 +289,17 @@ void storeFromLeader(Operation *op, Value leader) {
                                     /*withElseRegion=*/false);
     store->moveBefore(branch.thenBlock()->getTerminator());
   }
+}
+
+Value identityOf(OpBuilder &b, Location loc, Operation *combiner, Type type) {
+  std::optional<Start> start = combinerStart(combiner);
+  if (!start || *start == Start::Any)
+    return Value();
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, FloatAttr::get(floatType, *start == Start::Zero ? -0.0 : 1.0));
+  return arith::ConstantOp::create(
+      b, loc, IntegerAttr::get(type, *start == Start::Zero ? 0 : 1));
 }
 
 bool startsReduction(Operation *combiner, Value init) {
@@ -425,12 +464,11 @@ private:
       auto *position =
           loop ? llvm::find(plan.edgeLoops, loop) : plan.edgeLoops.end();
       if (position != plan.edgeLoops.end()) {
-        ArrayRef<Operation *> combiners =
-            plan.combiners[position - plan.edgeLoops.begin()];
+        size_t at = position - plan.edgeLoops.begin();
         if (lane)
-          splitOverLanes(b, mapping, loop, combiners, lane);
+          splitOverLanes(b, mapping, at, lane);
         else
-          emulateLanes(b, mapping, loop, combiners);
+          emulateLanes(b, mapping, at);
         continue;
       }
       Operation *clone = b.clone(op, mapping);
@@ -440,8 +478,13 @@ private:
   }
 
   /// `loop` from lo + lane by kWarpSize, its results combined over the warp.
-  void splitOverLanes(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
-                      ArrayRef<Operation *> combiners, Value lane) {
+  void splitOverLanes(OpBuilder &b, IRMapping &mapping, size_t at,
+                      Value lane) {
+    scf::ForOp loop = plan.edgeLoops[at];
+    ArrayRef<Operation *> combiners = plan.combiners[at];
+    Value notFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                           lane, constant(b, loc, 0));
+    resetAccumulators(b, mapping, at, notFirst);
     auto split = strided(b, mapping, loop, lane);
     SmallVector<Value> values(split.getResults());
     for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2)
@@ -449,23 +492,90 @@ private:
         values[k] = combine(b, loop, k, combiners[k], values[k],
                             shuffleXor(b, loc, values[k], offset));
     mapping.map(loop.getResults(), values);
+    for (auto [acc, combiner] :
+         llvm::zip(plan.accumulators[at], plan.accCombiners[at])) {
+      Value local = mapping.lookupOrDefault(acc);
+      for (int64_t e = 0; e < size(acc); ++e) {
+        Value element = constant(b, loc, e);
+        Value value = memref::LoadOp::create(b, loc, local, element);
+        for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2)
+          value = combineWith(b, combiner, runningOperand(combiner, acc),
+                              value, shuffleXor(b, loc, value, offset));
+        memref::StoreOp::create(b, loc, value, local, element);
+      }
+    }
+  }
+
+  static int64_t size(Value acc) {
+    return cast<MemRefType>(acc.getType()).getDimSize(0);
+  }
+
+  /// Under `cond` (every lane but the first), the accumulators of edge
+  /// loop `at` whose op needs one set to its identity: lane 0 carries the
+  /// node's value from before the loop, the others add to it only their
+  /// shares.
+  void resetAccumulators(OpBuilder &b, IRMapping &mapping, size_t at,
+                         Value cond) {
+    SmallVector<std::pair<Value, Operation *>> reset;
+    for (auto [acc, combiner] :
+         llvm::zip(plan.accumulators[at], plan.accCombiners[at]))
+      if (combinerStart(combiner) != Start::Any)
+        reset.push_back({acc, combiner});
+    if (reset.empty())
+      return;
+    inBranch(b, cond, [&](OpBuilder &rb) {
+      for (auto [acc, combiner] : reset) {
+        Value local = mapping.lookupOrDefault(acc);
+        Value identity = identityOf(
+            rb, loc, combiner,
+            cast<MemRefType>(acc.getType()).getElementType());
+        for (int64_t e = 0; e < size(acc); ++e)
+          memref::StoreOp::create(rb, loc, identity, local,
+                                  constant(rb, loc, e));
+      }
+    });
   }
 
   /// What splitOverLanes computes, on one thread: each lane's share in
   /// turn into an array, then the butterfly's levels over the arrays.
-  void emulateLanes(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
-                    ArrayRef<Operation *> combiners) {
-    SmallVector<Value> shares, next;
+  void emulateLanes(OpBuilder &b, IRMapping &mapping, size_t at) {
+    scf::ForOp loop = plan.edgeLoops[at];
+    ArrayRef<Operation *> combiners = plan.combiners[at];
+    ArrayRef<Value> accs = plan.accumulators[at];
+    SmallVector<Value> shares, next, accShares, accNext, initial;
     for (Value result : loop.getResults()) {
       auto type = MemRefType::get({kWarpSize}, result.getType());
       shares.push_back(memref::AllocaOp::create(b, loc, type));
       next.push_back(memref::AllocaOp::create(b, loc, type));
     }
+    // Each lane starts from the accumulators as the node left them.
+    for (Value acc : accs) {
+      auto type = cast<MemRefType>(acc.getType());
+      auto all = MemRefType::get({kWarpSize * size(acc)},
+                                 type.getElementType());
+      accShares.push_back(memref::AllocaOp::create(b, loc, all));
+      accNext.push_back(memref::AllocaOp::create(b, loc, all));
+      initial.push_back(memref::AllocaOp::create(b, loc, type));
+      copy(b, mapping.lookupOrDefault(acc), initial.back(), size(acc));
+    }
     forWarp(b, [&](OpBuilder &lb, Value lane) {
       IRMapping inner = mapping;
+      for (auto [acc, start] : llvm::zip(accs, initial))
+        copy(lb, start, inner.lookupOrDefault(acc), size(acc));
+      resetAccumulators(lb, inner, at,
+                        arith::CmpIOp::create(lb, loc,
+                                              arith::CmpIPredicate::ne, lane,
+                                              constant(lb, loc, 0)));
       auto split = strided(lb, inner, loop, lane);
       for (auto [value, share] : llvm::zip(split.getResults(), shares))
         memref::StoreOp::create(lb, loc, value, share, lane);
+      for (auto [acc, all] : llvm::zip(accs, accShares))
+        for (int64_t e = 0; e < size(acc); ++e)
+          memref::StoreOp::create(
+              lb, loc,
+              memref::LoadOp::create(lb, loc, inner.lookupOrDefault(acc),
+                                     constant(lb, loc, e)),
+              all, element(lb, lane, size(acc), e));
     });
     for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
       forWarp(b, [&](OpBuilder &lb, Value lane) {
@@ -478,14 +588,49 @@ private:
               lb, loc, combine(lb, loop, k, combiners[k], own, other), to,
               lane);
         }
+        for (auto [j, acc] : llvm::enumerate(accs)) {
+          Operation *combiner = plan.accCombiners[at][j];
+          for (int64_t e = 0; e < size(acc); ++e) {
+            Value own = memref::LoadOp::create(
+                lb, loc, accShares[j], element(lb, lane, size(acc), e));
+            Value other = memref::LoadOp::create(
+                lb, loc, accShares[j], element(lb, partner, size(acc), e));
+            memref::StoreOp::create(
+                lb, loc,
+                combineWith(lb, combiner, runningOperand(combiner, acc), own,
+                            other),
+                accNext[j], element(lb, lane, size(acc), e));
+          }
+        }
       });
       std::swap(shares, next);
+      std::swap(accShares, accNext);
     }
     SmallVector<Value> values;
     for (Value share : shares)
       values.push_back(
           memref::LoadOp::create(b, loc, share, constant(b, loc, 0)));
     mapping.map(loop.getResults(), values);
+    // Lane 0's totals.
+    for (auto [acc, all] : llvm::zip(accs, accShares))
+      for (int64_t e = 0; e < size(acc); ++e)
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, all, constant(b, loc, e)),
+            mapping.lookupOrDefault(acc), constant(b, loc, e));
+  }
+
+  Value element(OpBuilder &b, Value lane, int64_t size, int64_t e) {
+    return arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, lane, constant(b, loc, size)),
+        constant(b, loc, e));
+  }
+
+  void copy(OpBuilder &b, Value from, Value to, int64_t size) {
+    for (int64_t e = 0; e < size; ++e) {
+      Value at = constant(b, loc, e);
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, from, at),
+                              to, at);
+    }
   }
 
   scf::ForOp strided(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,

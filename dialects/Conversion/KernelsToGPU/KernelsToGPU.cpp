@@ -284,8 +284,9 @@ struct ConvertKernelsToGPUPass
             "cannot balance its nodes' edges over a warp (no loop over "
             "edges, one nested in another loop or a branch, a reduction "
             "other than one add, mul, min, max, and or or of the running "
-            "value, or a buffer it both writes and reads); use the rows or "
-            "auto schedule");
+            "value, scratch shared by a node's edges other than such a "
+            "reduction, or a buffer it reads and stores to before its last "
+            "loop over edges); use the rows or auto schedule");
         return signalPassFailure();
       }
       // A warp per block of nodes: 32 threads per iteration of the loop.

@@ -40,6 +40,11 @@ inline constexpr int64_t kWarpDegree = 32;
 struct BalancedPlan {
   llvm::SmallVector<mlir::scf::ForOp> edgeLoops;
   llvm::SmallVector<llvm::SmallVector<mlir::Operation *>> combiners;
+  /// For each edge loop, the node's scratch arrays it accumulates into
+  /// across the node's edges (a sheaf's stalk, an attention head's
+  /// maximum), and the op combining each.
+  llvm::SmallVector<llvm::SmallVector<mlir::Value>> accumulators;
+  llvm::SmallVector<llvm::SmallVector<mlir::Operation *>> accCombiners;
 };
 
 /// The plan for `match`, or nothing where the kernel cannot be balanced
@@ -92,6 +97,21 @@ void emitWarpReduceThread(mlir::OpBuilder &builder, KernelLoop match,
 /// Whether each lane may start a reduction by `combiner` from `init`: an
 /// associative and commutative op, from its identity unless idempotent.
 bool startsReduction(mlir::Operation *combiner, mlir::Value init);
+
+/// How `loop` uses the scratch array `acc` (allocated outside it): the op
+/// combining into it when every store to it there is
+/// store(op(load(acc[i]), term), acc[i]) and it is read there only for
+/// that; null otherwise.
+mlir::Operation *accumulation(mlir::Value acc, mlir::scf::ForOp loop);
+
+/// The operand of `combiner` (from accumulation()) that is the running
+/// value of `acc`.
+mlir::Value runningOperand(mlir::Operation *combiner, mlir::Value acc);
+
+/// The identity of `combiner` (add: -0.0 or 0, mul: 1) as a constant of
+/// `type`; null for idempotent ops (min, max, and, or), which need none.
+mlir::Value identityOf(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Operation *combiner, mlir::Type type);
 
 /// `value` from lane `lane xor offset` of the warp (gpu.shuffle; i1 and
 /// index through wider integers).

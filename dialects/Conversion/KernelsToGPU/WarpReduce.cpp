@@ -47,10 +47,8 @@ bool isRunningValue(Value value, Value acc, ValueRange indices) {
          value.hasOneUse();
 }
 
-/// How the loop over nodes uses the block's scratch array `acc`: its
-/// combining op when every store to it there is one, with the running
-/// value from a load of it and nowhere else read; null when the array is
-/// anything else (per-node scratch, when the loop also resets it).
+} // namespace
+
 Operation *accumulation(Value acc, scf::ForOp nodes) {
   Operation *combiner = nullptr;
   int64_t loads = 0, accumulations = 0;
@@ -78,12 +76,13 @@ Operation *accumulation(Value acc, scf::ForOp nodes) {
   return loads == accumulations ? combiner : nullptr;
 }
 
-/// The operand of `combiner` that is the running value of `acc`.
 Value runningOperand(Operation *combiner, Value acc) {
   Value first = combiner->getOperand(0);
   auto load = first.getDefiningOp<memref::LoadOp>();
   return load && load.getMemRef() == acc ? first : combiner->getOperand(1);
 }
+
+namespace {
 
 Value constant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
