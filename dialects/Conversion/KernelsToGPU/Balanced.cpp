@@ -227,8 +227,7 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
     llvm::SetVector<Value> found;
     loop.walk([&](memref::StoreOp store) {
       auto alloca = store.getMemRef().getDefiningOp<memref::AllocaOp>();
-      if (alloca && !loop->isAncestor(alloca) &&
-          accumulation(alloca, loop))
+      if (alloca && !loop->isAncestor(alloca) && accumulation(alloca, loop))
         found.insert(alloca);
     });
     SmallVector<Value> accumulators;
@@ -478,8 +477,7 @@ private:
   }
 
   /// `loop` from lo + lane by kWarpSize, its results combined over the warp.
-  void splitOverLanes(OpBuilder &b, IRMapping &mapping, size_t at,
-                      Value lane) {
+  void splitOverLanes(OpBuilder &b, IRMapping &mapping, size_t at, Value lane) {
     scf::ForOp loop = plan.edgeLoops[at];
     ArrayRef<Operation *> combiners = plan.combiners[at];
     Value notFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
@@ -499,8 +497,8 @@ private:
         Value element = constant(b, loc, e);
         Value value = memref::LoadOp::create(b, loc, local, element);
         for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2)
-          value = combineWith(b, combiner, runningOperand(combiner, acc),
-                              value, shuffleXor(b, loc, value, offset));
+          value = combineWith(b, combiner, runningOperand(combiner, acc), value,
+                              shuffleXor(b, loc, value, offset));
         memref::StoreOp::create(b, loc, value, local, element);
       }
     }
@@ -526,9 +524,9 @@ private:
     inBranch(b, cond, [&](OpBuilder &rb) {
       for (auto [acc, combiner] : reset) {
         Value local = mapping.lookupOrDefault(acc);
-        Value identity = identityOf(
-            rb, loc, combiner,
-            cast<MemRefType>(acc.getType()).getElementType());
+        Value identity =
+            identityOf(rb, loc, combiner,
+                       cast<MemRefType>(acc.getType()).getElementType());
         for (int64_t e = 0; e < size(acc); ++e)
           memref::StoreOp::create(rb, loc, identity, local,
                                   constant(rb, loc, e));
@@ -541,41 +539,27 @@ private:
   void emulateLanes(OpBuilder &b, IRMapping &mapping, size_t at) {
     scf::ForOp loop = plan.edgeLoops[at];
     ArrayRef<Operation *> combiners = plan.combiners[at];
-    ArrayRef<Value> accs = plan.accumulators[at];
-    SmallVector<Value> shares, next, accShares, accNext, initial;
+    SmallVector<Value> shares, next, local;
     for (Value result : loop.getResults()) {
       auto type = MemRefType::get({kWarpSize}, result.getType());
       shares.push_back(memref::AllocaOp::create(b, loc, type));
       next.push_back(memref::AllocaOp::create(b, loc, type));
     }
     // Each lane starts from the accumulators as the node left them.
-    for (Value acc : accs) {
-      auto type = cast<MemRefType>(acc.getType());
-      auto all = MemRefType::get({kWarpSize * size(acc)},
-                                 type.getElementType());
-      accShares.push_back(memref::AllocaOp::create(b, loc, all));
-      accNext.push_back(memref::AllocaOp::create(b, loc, all));
-      initial.push_back(memref::AllocaOp::create(b, loc, type));
-      copy(b, mapping.lookupOrDefault(acc), initial.back(), size(acc));
-    }
+    for (Value acc : plan.accumulators[at])
+      local.push_back(mapping.lookupOrDefault(acc));
+    EmulatedShares accs(b, loc, local, plan.accumulators[at],
+                        plan.accCombiners[at]);
     forWarp(b, [&](OpBuilder &lb, Value lane) {
       IRMapping inner = mapping;
-      for (auto [acc, start] : llvm::zip(accs, initial))
-        copy(lb, start, inner.lookupOrDefault(acc), size(acc));
+      accs.start(lb);
       resetAccumulators(lb, inner, at,
-                        arith::CmpIOp::create(lb, loc,
-                                              arith::CmpIPredicate::ne, lane,
-                                              constant(lb, loc, 0)));
+                        arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ne,
+                                              lane, constant(lb, loc, 0)));
       auto split = strided(lb, inner, loop, lane);
       for (auto [value, share] : llvm::zip(split.getResults(), shares))
         memref::StoreOp::create(lb, loc, value, share, lane);
-      for (auto [acc, all] : llvm::zip(accs, accShares))
-        for (int64_t e = 0; e < size(acc); ++e)
-          memref::StoreOp::create(
-              lb, loc,
-              memref::LoadOp::create(lb, loc, inner.lookupOrDefault(acc),
-                                     constant(lb, loc, e)),
-              all, element(lb, lane, size(acc), e));
+      accs.save(lb, lane);
     });
     for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
       forWarp(b, [&](OpBuilder &lb, Value lane) {
@@ -588,49 +572,15 @@ private:
               lb, loc, combine(lb, loop, k, combiners[k], own, other), to,
               lane);
         }
-        for (auto [j, acc] : llvm::enumerate(accs)) {
-          Operation *combiner = plan.accCombiners[at][j];
-          for (int64_t e = 0; e < size(acc); ++e) {
-            Value own = memref::LoadOp::create(
-                lb, loc, accShares[j], element(lb, lane, size(acc), e));
-            Value other = memref::LoadOp::create(
-                lb, loc, accShares[j], element(lb, partner, size(acc), e));
-            memref::StoreOp::create(
-                lb, loc,
-                combineWith(lb, combiner, runningOperand(combiner, acc), own,
-                            other),
-                accNext[j], element(lb, lane, size(acc), e));
-          }
-        }
       });
       std::swap(shares, next);
-      std::swap(accShares, accNext);
     }
+    accs.combine(b);
     SmallVector<Value> values;
     for (Value share : shares)
       values.push_back(
           memref::LoadOp::create(b, loc, share, constant(b, loc, 0)));
     mapping.map(loop.getResults(), values);
-    // Lane 0's totals.
-    for (auto [acc, all] : llvm::zip(accs, accShares))
-      for (int64_t e = 0; e < size(acc); ++e)
-        memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, all, constant(b, loc, e)),
-            mapping.lookupOrDefault(acc), constant(b, loc, e));
-  }
-
-  Value element(OpBuilder &b, Value lane, int64_t size, int64_t e) {
-    return arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, lane, constant(b, loc, size)),
-        constant(b, loc, e));
-  }
-
-  void copy(OpBuilder &b, Value from, Value to, int64_t size) {
-    for (int64_t e = 0; e < size; ++e) {
-      Value at = constant(b, loc, e);
-      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, from, at),
-                              to, at);
-    }
   }
 
   scf::ForOp strided(OpBuilder &b, IRMapping &mapping, scf::ForOp loop,
@@ -657,6 +607,83 @@ void emitBalancedThread(OpBuilder &builder, KernelLoop match,
                         const BalancedPlan &plan, IRMapping &mapping,
                         Value index, Value lane, bool emulated) {
   Emitter(match, plan, emulated).thread(builder, mapping, index, lane);
+}
+
+namespace {
+
+/// Stores `from[e]` into `to[e]` for e < size.
+void copyElements(OpBuilder &b, Location loc, Value from, Value to,
+                  int64_t size) {
+  for (int64_t e = 0; e < size; ++e) {
+    Value at = constant(b, loc, e);
+    memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, from, at),
+                            to, at);
+  }
+}
+
+} // namespace
+
+EmulatedShares::EmulatedShares(OpBuilder &b, Location loc, ArrayRef<Value> accs,
+                               ArrayRef<Value> originals,
+                               ArrayRef<Operation *> combiners)
+    : loc(loc), accs(accs), originals(originals), combiners(combiners) {
+  for (size_t i = 0; i < accs.size(); ++i) {
+    auto type = cast<MemRefType>(accs[i].getType());
+    auto all = MemRefType::get({kWarpSize * size(i)}, type.getElementType());
+    shares.push_back(memref::AllocaOp::create(b, loc, all));
+    next.push_back(memref::AllocaOp::create(b, loc, all));
+    initial.push_back(memref::AllocaOp::create(b, loc, type));
+    copyElements(b, loc, accs[i], initial.back(), size(i));
+  }
+}
+
+int64_t EmulatedShares::size(size_t i) const {
+  return cast<MemRefType>(accs[i].getType()).getDimSize(0);
+}
+
+Value EmulatedShares::element(OpBuilder &b, Value lane, size_t i, int64_t e) {
+  return arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, lane, constant(b, loc, size(i))),
+      constant(b, loc, e));
+}
+
+void EmulatedShares::start(OpBuilder &b) {
+  for (size_t i = 0; i < accs.size(); ++i)
+    copyElements(b, loc, initial[i], accs[i], size(i));
+}
+
+void EmulatedShares::save(OpBuilder &b, Value lane) {
+  for (size_t i = 0; i < accs.size(); ++i)
+    for (int64_t e = 0; e < size(i); ++e)
+      memref::StoreOp::create(
+          b, loc, memref::LoadOp::create(b, loc, accs[i], constant(b, loc, e)),
+          shares[i], element(b, lane, i, e));
+}
+
+void EmulatedShares::combine(OpBuilder &b) {
+  for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+    forEachLane(b, loc, [&](OpBuilder &lb, Value lane) {
+      Value partner =
+          arith::XOrIOp::create(lb, loc, lane, constant(lb, loc, offset));
+      for (size_t i = 0; i < accs.size(); ++i)
+        for (int64_t e = 0; e < size(i); ++e) {
+          Value own = memref::LoadOp::create(lb, loc, shares[i],
+                                             element(lb, lane, i, e));
+          Value other = memref::LoadOp::create(lb, loc, shares[i],
+                                               element(lb, partner, i, e));
+          memref::StoreOp::create(
+              lb, loc,
+              combineWith(lb, combiners[i],
+                          runningOperand(combiners[i], originals[i]), own,
+                          other),
+              next[i], element(lb, lane, i, e));
+        }
+    });
+    std::swap(shares, next);
+  }
+  // Lane 0's totals.
+  for (size_t i = 0; i < accs.size(); ++i)
+    copyElements(b, loc, shares[i], accs[i], size(i));
 }
 
 void hoistStaticAllocas(Block &body) {

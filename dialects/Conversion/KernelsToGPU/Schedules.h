@@ -138,6 +138,37 @@ mlir::scf::ForOp cloneStrided(mlir::OpBuilder &b, mlir::IRMapping &mapping,
 /// under `if leader`: every lane computed the same value.
 void storeFromLeader(mlir::Operation *op, mlir::Value leader);
 
+/// The host twins' stand-in for a warp's accumulators: scratch arrays
+/// (`accs`, as mapped in the twin, and the accumulators they clone,
+/// `originals`, whose `combiners` say how to combine) that every lane
+/// fills from the same start, one lane after another on one thread, and
+/// that are then combined in the order of the shuffles' butterfly.
+class EmulatedShares {
+public:
+  /// Allocates the shares and keeps the arrays' current contents as every
+  /// lane's start.
+  EmulatedShares(mlir::OpBuilder &b, mlir::Location loc,
+                 llvm::ArrayRef<mlir::Value> accs,
+                 llvm::ArrayRef<mlir::Value> originals,
+                 llvm::ArrayRef<mlir::Operation *> combiners);
+  /// Puts the start back into the arrays (before a lane runs).
+  void start(mlir::OpBuilder &b);
+  /// Keeps the arrays' contents as lane `lane`'s share.
+  void save(mlir::OpBuilder &b, mlir::Value lane);
+  /// Combines the shares as shuffles xor 16, 8, 4, 2, 1 would, and writes
+  /// lane 0's totals into the arrays.
+  void combine(mlir::OpBuilder &b);
+
+private:
+  mlir::Value element(mlir::OpBuilder &b, mlir::Value lane, size_t i,
+                      int64_t e);
+  int64_t size(size_t i) const;
+
+  mlir::Location loc;
+  llvm::SmallVector<mlir::Value> accs, originals, initial, shares, next;
+  llvm::SmallVector<mlir::Operation *> combiners;
+};
+
 /// Moves the fixed-size allocas of `body` (scratch arrays cloned into
 /// branches and loops) to its start, so that they are allocated once.
 void hoistStaticAllocas(mlir::Block &body);

@@ -203,69 +203,19 @@ private:
   }
 
   void emulateWarp(OpBuilder &b, IRMapping &mapping) {
-    // The accumulators as the block's prologue left them: each lane
-    // starts there.
-    SmallVector<Value> accs, initial, shares, next;
-    for (size_t i = 0; i < plan.accumulators.size(); ++i) {
-      Value acc = mapping.lookup(plan.accumulators[i]);
-      auto type = cast<MemRefType>(acc.getType());
-      accs.push_back(acc);
-      initial.push_back(memref::AllocaOp::create(b, loc, type));
-      auto shared =
-          MemRefType::get({kWarpSize * size(i)}, type.getElementType());
-      shares.push_back(memref::AllocaOp::create(b, loc, shared));
-      next.push_back(memref::AllocaOp::create(b, loc, shared));
-      copy(b, acc, initial.back(), size(i));
-    }
+    // Each lane starts from the accumulators as the block's prologue left
+    // them.
+    SmallVector<Value> accs;
+    for (Value acc : plan.accumulators)
+      accs.push_back(mapping.lookup(acc));
+    EmulatedShares shares(b, loc, accs, plan.accumulators, plan.combiners);
     forWarp(b, [&](OpBuilder &lb, Value lane) {
-      for (size_t i = 0; i < accs.size(); ++i)
-        copy(lb, initial[i], accs[i], size(i));
+      shares.start(lb);
       IRMapping inner = mapping;
       strided(lb, inner, lane);
-      for (size_t i = 0; i < accs.size(); ++i)
-        for (int64_t k = 0; k < size(i); ++k)
-          memref::StoreOp::create(
-              lb, loc,
-              memref::LoadOp::create(lb, loc, accs[i], constant(lb, loc, k)),
-              shares[i], element(lb, lane, size(i), k));
+      shares.save(lb, lane);
     });
-    for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
-      forWarp(b, [&](OpBuilder &lb, Value lane) {
-        Value partner =
-            arith::XOrIOp::create(lb, loc, lane, constant(lb, loc, offset));
-        for (size_t i = 0; i < accs.size(); ++i)
-          for (int64_t k = 0; k < size(i); ++k) {
-            Value own = memref::LoadOp::create(lb, loc, shares[i],
-                                               element(lb, lane, size(i), k));
-            Value other = memref::LoadOp::create(
-                lb, loc, shares[i], element(lb, partner, size(i), k));
-            memref::StoreOp::create(lb, loc, combine(lb, i, own, other),
-                                    next[i], element(lb, lane, size(i), k));
-          }
-      });
-      std::swap(shares, next);
-    }
-    // Lane 0's totals.
-    for (size_t i = 0; i < accs.size(); ++i)
-      for (int64_t k = 0; k < size(i); ++k)
-        memref::StoreOp::create(
-            b, loc,
-            memref::LoadOp::create(b, loc, shares[i], constant(b, loc, k)),
-            accs[i], constant(b, loc, k));
-  }
-
-  Value element(OpBuilder &b, Value lane, int64_t size, int64_t k) {
-    return arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, lane, constant(b, loc, size)),
-        constant(b, loc, k));
-  }
-
-  void copy(OpBuilder &b, Value from, Value to, int64_t size) {
-    for (int64_t k = 0; k < size; ++k) {
-      Value at = constant(b, loc, k);
-      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, from, at),
-                              to, at);
-    }
+    shares.combine(b);
   }
 
   void forWarp(OpBuilder &b, function_ref<void(OpBuilder &, Value)> body) {
