@@ -25,13 +25,18 @@
 // the tree), so they differ from the CPU's by rounding only.
 //
 // A kernel qualifies when its loops over edges are at the top of the node's
-// body, each reduction is one associative and commutative op of the running
-// value and the edge's term (add and mul from their identity; min, max, and,
-// or from any start), scratch is not written inside a loop over edges
-// (unless allocated there), per-edge outputs are stored at the edge, and a
-// buffer the kernel both writes and reads is stored to only after the last
-// loop over edges (lanes other than 0 could otherwise read what lane 0 has
-// already stored, and pass it on through a shuffle).
+// body; each reduction, carried by the loop or accumulated into the node's
+// scratch (store(op(load(acc[i]), term), acc[i]): a sheaf's stalk, an
+// attention head's maximum), is one associative and commutative op of the
+// running value and the edge's term (add and mul from their identity for
+// carried values; min, max, and, or from any start; scratch starts, on the
+// lanes other than 0, from the op's identity, so lane 0 alone carries what
+// the node held before the loop); other scratch written inside a loop over
+// edges is used only there (a temporary of each edge); per-edge outputs are
+// stored at the edge; and a buffer the kernel both writes and reads is
+// stored to only after the last loop over edges (lanes other than 0 could
+// otherwise read what lane 0 has already stored, and pass it on through a
+// shuffle).
 //
 //===----------------------------------------------------------------------===//
 
