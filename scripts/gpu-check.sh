@@ -6,7 +6,8 @@
 #      tests run instead of being unsupported;
 #   3. every example compiled for the CPU and the GPU, run on both and twice
 #      on the GPU, compared (scripts/gpu-compare.py: f64 within 1e-12, f32
-#      within 1e-5 relative; the GPU runs bit for bit);
+#      within 1e-5 relative; the GPU runs bit for bit), then again on graphs
+#      with hubs (--hubs: the warp paths for heavy nodes; 1e-10 and 1e-4);
 #   4. the GPU benchmark (bench/gpu.py: heat and GRAND-l steps on 1M-edge
 #      random and power-law graphs, bandwidth against a device triad,
 #      launches per step, PyTorch on the same GPU where it has CUDA).
@@ -108,6 +109,14 @@ start=$SECONDS
 if ! "$python" scripts/gpu-compare.py --build build --work "$out/compare" \
     "${compare_args[@]}" 2>&1 | tee "$out/compare.txt"; then
   failed+=("examples on the GPU")
+fi
+echo "($((SECONDS - start)) s)"
+
+echo "== every example on a graph with hubs (gpu-compare.py --hubs)"
+start=$SECONDS
+if ! "$python" scripts/gpu-compare.py --build build --work "$out/compare-hubs" \
+    --hubs "${compare_args[@]}" 2>&1 | tee "$out/compare-hubs.txt"; then
+  failed+=("examples on the GPU, graph with hubs")
 fi
 echo "($((SECONDS - start)) s)"
 
