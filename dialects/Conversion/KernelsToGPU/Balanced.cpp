@@ -64,6 +64,26 @@ std::optional<int64_t> featureWidth(scf::ForOp loop) {
   return upper;
 }
 
+bool isLocalLoop(scf::ForOp loop) {
+  SmallVector<Value> worklist = {loop.getLowerBound(), loop.getUpperBound()};
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (!seen.insert(value).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(value)) {
+      if (!isa<scf::ForOp>(arg.getOwner()->getParentOp()))
+        return false; // the node, or a kernel argument
+      continue;
+    }
+    Operation *op = value.getDefiningOp();
+    if (!isMemoryEffectFree(op) || op->getNumRegions() != 0)
+      return false; // a load: offsets of the graph
+    llvm::append_range(worklist, op->getOperands());
+  }
+  return true;
+}
+
 namespace {
 
 /// What a reduction may start from without changing its result when each
@@ -153,7 +173,7 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
   BalancedPlan plan;
   for (Operation &op : body->without_terminator()) {
     auto loop = dyn_cast<scf::ForOp>(op);
-    if (!loop || featureWidth(loop))
+    if (!loop || featureWidth(loop) || isLocalLoop(loop))
       continue;
     SmallVector<Operation *> slice;
     if (getConstantIntValue(loop.getStep()) != 1 ||
@@ -186,10 +206,11 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
   llvm::DenseSet<Value> written, read;
   WalkResult walk = body->walk([&](Operation *op) {
     auto edgeLoop = op->getParentOfType<scf::ForOp>();
-    while (edgeLoop && featureWidth(edgeLoop))
+    while (edgeLoop && (featureWidth(edgeLoop) || isLocalLoop(edgeLoop)))
       edgeLoop = edgeLoop->getParentOfType<scf::ForOp>();
     if (auto loop = dyn_cast<scf::ForOp>(op))
-      if (!featureWidth(loop) && loop->getBlock() != body)
+      if (!featureWidth(loop) && !isLocalLoop(loop) &&
+          loop->getBlock() != body)
         return WalkResult::interrupt();
     if (auto load = dyn_cast<memref::LoadOp>(op)) {
       read.insert(load.getMemRef());

@@ -177,11 +177,12 @@ int64_t laneCount(func::FuncOp func, KernelLoop match) {
   return width >= 32 ? 32 : 16;
 }
 
-/// Whether the kernel's node body has a loop over edges (one that is not
-/// over features).
+/// Whether the kernel's node body has a loop over edges (one that is
+/// neither over features nor local).
 bool hasEdgeLoop(KernelLoop match) {
   WalkResult found = match.loop.walk([](scf::ForOp loop) {
-    return featureWidth(loop) ? WalkResult::advance() : WalkResult::interrupt();
+    return featureWidth(loop) || isLocalLoop(loop) ? WalkResult::advance()
+                                                   : WalkResult::interrupt();
   });
   return found.wasInterrupted();
 }

@@ -29,6 +29,12 @@ struct KernelLoop {
 /// 1 (KernelEmitter's forFeatures).
 std::optional<int64_t> featureWidth(mlir::scf::ForOp loop);
 
+/// A loop whose bounds are constants or the induction variables of the
+/// loops around it (a triangular loop over a small matrix): the same on
+/// every lane, unlike a loop over a node's edges, whose bounds are loaded
+/// from the graph.
+bool isLocalLoop(mlir::scf::ForOp loop);
+
 /// The threads of a warp, and the in-degree above which the balanced
 /// schedule gives a node a whole warp.
 inline constexpr int64_t kWarpSize = 32;
