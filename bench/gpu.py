@@ -19,7 +19,10 @@ thousands of in-edges), run by libgrade_rt on the device:
   - heat's Euler step also under --gpu-schedule=rows (a thread per node),
     against the default balanced schedule (a warp for each node of more
     than 32 in-edges): the gain on the power-law graph's hubs, the cost on
-    the uniform graph;
+    the uniform graph; and heat's dopri5 step (one grade_session_step: its
+    last kernel also reduces the error norm over the nodes), whose
+    reduction runs a warp per block of 1024 nodes by default and a thread
+    per block under rows;
   - where PyTorch has CUDA: GRAND-l's right-hand side as a CSR SpMM
     (torch.sparse) and a plain rk4 step with it, on the same GPU, and the
     ratio of their time to grade's.
@@ -170,7 +173,8 @@ def main():
     launches = {}
     keep = []
     for model, schemes in (("triad", ["euler"]),
-                           ("heat", ["euler", "rk4", "euler/rows"]),
+                           ("heat", ["euler", "rk4", "euler/rows", "dopri5",
+                                     "dopri5/rows"]),
                            ("grand_l", ["euler", "rk4"])):
         for scheme in schemes:
             scheme, _, schedule = scheme.partition("/")
@@ -196,9 +200,15 @@ def main():
         for label, model, scheme, gname, s, dt, path in workloads:
             if ARGS.fake_driver:
                 os.environ["FAKE_CUDA_KERNELS"] = path
-            t1 = RT.grade_session_time(s.s) + ARGS.steps * dt
             start = time.perf_counter()
-            ok(RT.grade_session_integrate(s.s, t1, dt, None, None))
+            if scheme.startswith("dopri5"):
+                # Steps of a fixed size: the step's kernels, error norm
+                # included, without the controller's choices.
+                for _ in range(ARGS.steps):
+                    ok(RT.grade_session_step(s.s, dt))
+            else:
+                t1 = RT.grade_session_time(s.s) + ARGS.steps * dt
+                ok(RT.grade_session_integrate(s.s, t1, dt, None, None))
             times[label].append((time.perf_counter() - start) / ARGS.steps)
 
     def med(label):
@@ -235,6 +245,11 @@ def main():
     for gname in graph_set:
         print("  %s: %.2f" % (gname, med("heat euler/rows " + gname)
                                / med("heat euler " + gname)))
+    print("heat's dopri5 step, rows / default (a thread / a warp per block of "
+          "the error norm's reduction, and balanced stages):")
+    for gname in graph_set:
+        print("  %s: %.2f" % (gname, med("heat dopri5/rows " + gname)
+                               / med("heat dopri5 " + gname)))
     print("byte model (per Euler step): heat N*24 + E*24; GRAND-l N*520 + "
           "E*268; triad N*768 bytes")
     rows += torch_peers(rng, graph_set, med)
