@@ -209,8 +209,7 @@ std::optional<BalancedPlan> planBalanced(KernelLoop match) {
     while (edgeLoop && (featureWidth(edgeLoop) || isLocalLoop(edgeLoop)))
       edgeLoop = edgeLoop->getParentOfType<scf::ForOp>();
     if (auto loop = dyn_cast<scf::ForOp>(op))
-      if (!featureWidth(loop) && !isLocalLoop(loop) &&
-          loop->getBlock() != body)
+      if (!featureWidth(loop) && !isLocalLoop(loop) && loop->getBlock() != body)
         return WalkResult::interrupt();
     if (auto load = dyn_cast<memref::LoadOp>(op)) {
       read.insert(load.getMemRef());
