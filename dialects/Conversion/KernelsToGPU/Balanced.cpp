@@ -114,11 +114,6 @@ bool startsAs(Value init, Start start) {
   return false;
 }
 
-/// Types a warp shuffle carries (i1 and index through wider integers).
-bool shuffleable(Type type) {
-  return type.isF32() || type.isF64() || type.isInteger(1) ||
-         type.isInteger(32) || type.isInteger(64) || type.isIndex();
-}
 
 /// The op combining the reduction `arg` of a loop over edges: the yielded
 /// `op(arg, term)` (or `op(term, arg)`), `arg` used nowhere else.
@@ -313,6 +308,11 @@ void storeFromLeader(Operation *op, Value leader) {
                                     /*withElseRegion=*/false);
     store->moveBefore(branch.thenBlock()->getTerminator());
   }
+}
+
+bool shuffleable(Type type) {
+  return type.isF32() || type.isF64() || type.isInteger(1) ||
+         type.isInteger(32) || type.isInteger(64) || type.isIndex();
 }
 
 Value identityOf(OpBuilder &b, Location loc, Operation *combiner, Type type) {

@@ -100,6 +100,10 @@ void emitWarpReduceThread(mlir::OpBuilder &builder, KernelLoop match,
                           const WarpReducePlan &plan, mlir::IRMapping &mapping,
                           mlir::Value index, mlir::Value lane, bool emulated);
 
+/// Types a warp shuffle carries: f32, f64, i32, i64 (i1 and index through
+/// wider integers).
+bool shuffleable(mlir::Type type);
+
 /// Whether each lane may start a reduction by `combiner` from `init`: an
 /// associative and commutative op, from its identity unless idempotent.
 bool startsReduction(mlir::Operation *combiner, mlir::Value init);

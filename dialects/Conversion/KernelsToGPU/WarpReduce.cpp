@@ -49,11 +49,11 @@ bool isRunningValue(Value value, Value acc, ValueRange indices) {
 
 } // namespace
 
-Operation *accumulation(Value acc, scf::ForOp nodes) {
+Operation *accumulation(Value acc, scf::ForOp loop) {
   Operation *combiner = nullptr;
   int64_t loads = 0, accumulations = 0;
   for (Operation *user : acc.getUsers()) {
-    if (!nodes->isAncestor(user))
+    if (!loop->isAncestor(user))
       continue;
     if (isa<memref::LoadOp>(user)) {
       ++loads;
@@ -109,10 +109,22 @@ std::optional<WarpReducePlan> planWarpReduce(KernelLoop match) {
     return std::nullopt;
   for (auto alloca : body->getOps<memref::AllocaOp>()) {
     Operation *combiner = accumulation(alloca, plan.nodeLoop);
-    if (!combiner)
+    auto inLoop = [&](Operation *user) {
+      return plan.nodeLoop->isAncestor(user);
+    };
+    if (!combiner) {
+      // Scratch of each node: written in the loop, then used only there
+      // (each lane keeps its own).
+      bool written = llvm::any_of(alloca->getUsers(), [&](Operation *user) {
+        return isa<memref::StoreOp>(user) && inLoop(user);
+      });
+      if (written && !llvm::all_of(alloca->getUsers(), inLoop))
+        return std::nullopt;
       continue;
+    }
     MemRefType type = alloca.getType();
-    if (type.getRank() != 1 || !type.hasStaticShape())
+    if (type.getRank() != 1 || !type.hasStaticShape() ||
+        !shuffleable(type.getElementType()))
       return std::nullopt;
     // Initialised before the loop, with the identity: one value for every
     // element, stored nowhere after it.
