@@ -114,7 +114,6 @@ bool startsAs(Value init, Start start) {
   return false;
 }
 
-
 /// The op combining the reduction `arg` of a loop over edges: the yielded
 /// `op(arg, term)` (or `op(term, arg)`), `arg` used nowhere else.
 Operation *combinerOf(BlockArgument arg, Value init, Value yielded) {
