@@ -84,9 +84,13 @@ def ConvertKernelsToGPU : Pass<"convert-kernels-to-gpu", "::mlir::ModuleOp"> {
   let description = [{
     Takes the GPU flavour written by `convert-gk-to-scf{cuda=true}`: each
     function marked `grade.gpu_kernel` (one `scf.parallel` over nodes, or
-    blocks of nodes) becomes a `gpu.func` of `gpu.module @gradegen_kernels`,
-    one thread per iteration, guarded by the loop's bound; each call becomes
-    a `gpu.launch_func` over ceil(bound / block-size) blocks of block-size
+    blocks of nodes) becomes a `gpu.func` of `gpu.module @gradegen_kernels`
+    mapped onto threads by a schedule chosen per kernel (`grade.schedule`):
+    `rows` (a thread per iteration), `lanes(L)` (L threads per node over its
+    features), `balanced(32)` (a thread per node, a warp for each node of
+    more than 32 in-edges) or `warp-reduce(32)` (a warp per block of nodes
+    of a global reduction), guarded by the loop's bound; each call becomes a
+    `gpu.launch_func` over ceil(threads / block-size) blocks of block-size
     threads, the bound recomputed on the host. In the entries marked
     `grade.gpu_entry`, host allocations become `gpu.alloc host_shared`
     (freed through `mgpuMemFree`), since kernels write them. A module without
