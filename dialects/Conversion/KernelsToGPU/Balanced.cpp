@@ -397,7 +397,7 @@ public:
       Value leader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                            lane, constant(b, loc, 0));
       inBranch(b, leader, [&](OpBuilder &nb) {
-        forWarp(nb, [&](OpBuilder &lb, Value k) {
+        forEachLane(nb, loc, [&](OpBuilder &lb, Value k) {
           Value node = arith::AddIOp::create(lb, loc, warp, k);
           Value exists = arith::CmpIOp::create(
               lb, loc, arith::CmpIPredicate::ult, node, bound);
@@ -422,7 +422,7 @@ public:
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, mask,
                               arith::ConstantIntOp::create(b, loc, 0, 32));
     inBranch(b, any, [&](OpBuilder &nb) {
-      forWarp(nb, [&](OpBuilder &lb, Value k) {
+      forEachLane(nb, loc, [&](OpBuilder &lb, Value k) {
         Value shift = arith::IndexCastOp::create(lb, loc, lb.getI32Type(), k);
         Value bit = arith::AndIOp::create(
             lb, loc, arith::ShRUIOp::create(lb, loc, mask, shift),
@@ -448,9 +448,6 @@ private:
     body(inner);
   }
 
-  void forWarp(OpBuilder &b, function_ref<void(OpBuilder &, Value)> body) {
-    forEachLane(b, loc, body);
-  }
 
   /// Whether `node` has more than kWarpDegree edges in one of the loops.
   Value isHeavy(OpBuilder &b, IRMapping &mapping, Value node) {
@@ -574,7 +571,7 @@ private:
       local.push_back(mapping.lookupOrDefault(acc));
     EmulatedShares accs(b, loc, local, plan.accumulators[at],
                         plan.accCombiners[at]);
-    forWarp(b, [&](OpBuilder &lb, Value lane) {
+    forEachLane(b, loc, [&](OpBuilder &lb, Value lane) {
       IRMapping inner = mapping;
       accs.start(lb);
       resetAccumulators(lb, inner, at,
@@ -586,7 +583,7 @@ private:
       accs.save(lb, lane);
     });
     for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
-      forWarp(b, [&](OpBuilder &lb, Value lane) {
+      forEachLane(b, loc, [&](OpBuilder &lb, Value lane) {
         Value partner =
             arith::XOrIOp::create(lb, loc, lane, constant(lb, loc, offset));
         for (auto [k, from, to] : llvm::enumerate(shares, next)) {

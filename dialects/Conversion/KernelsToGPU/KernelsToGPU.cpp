@@ -22,6 +22,9 @@
 //    in-edges, the whole warp for each node above (a power-law graph's
 //    hubs), its edges strided over the lanes and the reductions combined
 //    by shuffles in a fixed order;
+//  - `warp-reduce(32)` (WarpReduce.cpp), for kernels computing global
+//    reductions over blocks of nodes: a warp per block, lane l taking the
+//    block's nodes l, l + 32, ..., the accumulators combined by shuffles;
 //
 // and:
 //
@@ -46,7 +49,7 @@
 // library's GPU entries with it, on any machine.
 //
 // The reductions over each node's edges stay in one thread and in CSR
-// order (under `balanced`, a heavy node's in a fixed tree over the warp),
+// order (under `balanced` and `warp-reduce`, in a fixed tree over a warp),
 // so results do not depend on the launch (no atomics) and equal the CPU's
 // up to the contraction of multiply-adds (and, for hubs, reassociation).
 //
@@ -211,7 +214,8 @@ Value cloneFromArguments(OpBuilder &builder, Value value, ValueRange args) {
 }
 
 /// How one kernel maps onto threads: lanes over its features (`lanes` > 1),
-/// balanced over its nodes' degrees, or a thread per node.
+/// balanced over its nodes' degrees, a warp per block of nodes for global
+/// reductions, or a thread per node (or block).
 struct Schedule {
   int64_t lanes = 1;
   std::optional<BalancedPlan> balanced;
@@ -282,8 +286,8 @@ struct ConvertKernelsToGPUPass
       if (schedule == "balanced" && !chosen.balanced && !global &&
           hasEdgeLoop(*match)) {
         func.emitOpError(
-            "cannot balance its nodes' edges over a warp (no loop over "
-            "edges, one nested in another loop or a branch, a reduction "
+            "cannot balance its nodes' edges over a warp (a loop over "
+            "edges nested in another loop or a branch, a reduction "
             "other than one add, mul, min, max, and or or of the running "
             "value, scratch shared by a node's edges other than such a "
             "reduction, or a buffer it reads and stores to before its last "

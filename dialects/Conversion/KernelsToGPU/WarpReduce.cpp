@@ -221,7 +221,7 @@ private:
     for (Value acc : plan.accumulators)
       accs.push_back(mapping.lookup(acc));
     EmulatedShares shares(b, loc, accs, plan.accumulators, plan.combiners);
-    forWarp(b, [&](OpBuilder &lb, Value lane) {
+    forEachLane(b, loc, [&](OpBuilder &lb, Value lane) {
       shares.start(lb);
       IRMapping inner = mapping;
       strided(lb, inner, lane);
@@ -230,9 +230,6 @@ private:
     shares.combine(b);
   }
 
-  void forWarp(OpBuilder &b, function_ref<void(OpBuilder &, Value)> body) {
-    forEachLane(b, loc, body);
-  }
 
   KernelLoop match;
   const WarpReducePlan &plan;

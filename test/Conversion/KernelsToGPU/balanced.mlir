@@ -39,7 +39,7 @@ func.func private @sum_cuda(%off: memref<?xi64>, %src: memref<?xi32>, %x: memref
 
 // A sum carried from 1.0: 32 lanes would add it 32 times.
 // CHECK: gpu.func @sum_from_one({{.*}}grade.schedule = "rows"
-// FORCED: error: 'func.func' op cannot balance its nodes' edges over a warp
+// FORCED: error: 'func.func' op cannot balance its nodes' edges over a warp (a loop over edges nested in another loop or a branch, a reduction other than one add, mul, min, max, and or or of the running value, scratch shared by a node's edges other than such a reduction, or a buffer it reads and stores to before its last loop over edges); use the rows or auto schedule
 func.func private @sum_from_one_cuda(%off: memref<?xi64>, %src: memref<?xi32>, %x: memref<?xf64>, %y: memref<?xf64>, %n: index) attributes {grade.gpu_kernel} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
