@@ -145,6 +145,15 @@ struct grade_session {
   struct {
     std::vector<Buffer> z, f, v, jv;
   } implicitScratch;
+  /// Where the library has vector entries and the session runs on a GPU,
+  /// the implicit solves' vectors: one device buffer per state each,
+  /// handed out and taken back by the solver (implicit.cpp), kept
+  /// between steps; and BDF2's history there (pool vectors, -1: none).
+  struct VectorPool {
+    std::vector<std::unique_ptr<std::vector<Buffer>>> vectors;
+    std::vector<int32_t> free;
+  } vectorPool;
+  int32_t bdfHistory[2] = {-1, -1};
   /// The bound graph's edge order (grade_graph_t::edgePosition): for each
   /// edge in the caller's order, its CSR position; empty when they agree.
   std::vector<int64_t> edgePosition;
@@ -327,6 +336,15 @@ grade_status_t takeImplicitStep(grade_session &s, double t, double h,
                                 grade_integrate_stats_t &stats);
 grade_status_t spectralRadius(grade_session &s, double t, int32_t iterations,
                               double &rho);
+/// Runs a vector entry (GRADE_ENTRY_VECTOR_*) with coefficients (a, b) on
+/// the states' operands x, y, z and output out (per state; empty: unused);
+/// returns its result (0 for the elementwise entries). Throws StatusError
+/// on a device error.
+double runVectorEntry(grade_session &s, int32_t kind, double a, double b,
+                      const std::vector<void *> &out,
+                      const std::vector<void *> &x,
+                      const std::vector<void *> &y,
+                      const std::vector<void *> &z);
 grade_status_t integrate(grade_session &s, double t1,
                          const grade_integrate_options_t &options,
                          grade_integrate_stats_t &stats);

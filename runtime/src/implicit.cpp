@@ -118,37 +118,578 @@ double dot(const std::vector<double> &a, const std::vector<double> &b) {
 
 double norm2(const std::vector<double> &a) { return std::sqrt(dot(a, a)); }
 
-/// x += alpha y
-void axpy(double alpha, const std::vector<double> &y, std::vector<double> &x) {
-  for (size_t i = 0; i < x.size(); ++i)
-    x[i] += alpha * y[i];
+//===----------------------------------------------------------------------===//
+// The solvers' vector spaces
+//===----------------------------------------------------------------------===//
+//
+// The Newton-Krylov stages below are written once, over a space of vectors
+// that supplies their operations. HostVectors holds all states one after
+// the other in a std::vector<double> and computes here, filling the
+// library's typed buffers around each entry call. DeviceVectors, for a
+// session on a GPU whose library has the vector entries (f64 states),
+// holds a vector as one device buffer per state and runs each operation as
+// a vector entry there: the states, stage values, Krylov bases and BDF2's
+// history stay on the device, and only the reductions' scalars cross.
+// Each space's operations name what the solvers compute (x - gamma J x,
+// a Newton residual's scaled norm), so the host computes exactly what it
+// always computed.
+
+/// The states' slots pointed at other buffers for one call.
+class Pointed {
+public:
+  Pointed(StateSpace &space, const std::vector<void *> &at)
+      : space(space), saved(space.pointStates(at)) {}
+  ~Pointed() { space.pointStates(saved); }
+  Pointed(const Pointed &) = delete;
+  Pointed &operator=(const Pointed &) = delete;
+
+private:
+  StateSpace &space;
+  std::vector<void *> saved;
+};
+
+class HostVectors {
+public:
+  using Vec = std::vector<double>;
+
+  explicit HostVectors(grade_session &s) : s(s), space(s) {}
+  HostVectors(const HostVectors &) = delete;
+  HostVectors &operator=(const HostVectors &) = delete;
+
+  /// The library's typed scratch, kept by the session from step to step.
+  grade_status_t prepare() {
+    auto &[zBuf, fBuf, vBuf, jvBuf] = s.implicitScratch;
+    if (!space.allocate(zBuf) || !space.allocate(fBuf) ||
+        !space.allocate(vBuf) || !space.allocate(jvBuf))
+      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
+                        "model '%s': out of memory for an implicit step",
+                        s.desc->name);
+    z = StateSpace::pointers(zBuf);
+    f = StateSpace::pointers(fBuf);
+    v = StateSpace::pointers(vBuf);
+    jv = StateSpace::pointers(jvBuf);
+    return nullptr;
+  }
+
+  size_t size() const { return size_t(space.size); }
+  Vec make() const { return Vec(size(), 0.0); }
+  const StateSpace &states() const { return space; }
+
+  void readStates(Vec &y) { space.read(space.stateSlots(), y); }
+  void writeStates(const Vec &y) { space.write(y, space.stateSlots()); }
+
+  /// A part of f at `at` into `out` (the states' slots pointing at the
+  /// scratch `at` is written to, for the call).
+  void rhs(double t, const Vec &at, Vec &out, int32_t entry) {
+    space.write(at, z);
+    Pointed states(space, z);
+    runRhs(s, t, f, entry);
+    space.read(f, out);
+  }
+  /// J v at the point of the last rhs (which the scratch still holds;
+  /// `at` names it), into `out`.
+  void jvp(double t, const Vec &at, const Vec &direction, Vec &out,
+           int32_t entry) {
+    (void)at;
+    space.write(direction, v);
+    Pointed states(space, z);
+    runJvp(s, t, v, jv, entry);
+    space.read(jv, out);
+  }
+  /// The Jacobian's diagonal at the point of the last rhs, into `out`.
+  void diagonal(double t, const Vec &at, Vec &out, int32_t entry) {
+    (void)at;
+    Pointed states(space, z);
+    runDiagonal(s, t, jv, entry);
+    space.read(jv, out);
+  }
+
+  void zero(Vec &x) { x.assign(size(), 0.0); }
+  void assign(Vec &out, const Vec &in) { out = in; }
+  double dot(const Vec &a, const Vec &b) { return sess::dot(a, b); }
+  double norm2(const Vec &a) { return sess::norm2(a); }
+  /// x += alpha y
+  void axpy(double alpha, const Vec &y, Vec &x) {
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] += alpha * y[i];
+  }
+  /// x /= d
+  void divide(Vec &x, double d) {
+    for (double &value : x)
+      value /= d;
+  }
+  /// r = b - w
+  void subtract(Vec &r, const Vec &b, const Vec &w) {
+    r.resize(b.size());
+    for (size_t i = 0; i < b.size(); ++i)
+      r[i] = b[i] - w[i];
+  }
+  /// p = z + c p
+  void xpay(Vec &p, const Vec &z, double c) {
+    for (size_t i = 0; i < p.size(); ++i)
+      p[i] = z[i] + c * p[i];
+  }
+  /// out = in - gamma out (out holding J in: the stage's operator)
+  void shift(Vec &out, const Vec &in, double gamma) {
+    for (size_t j = 0; j < out.size(); ++j)
+      out[j] = in[j] - gamma * out[j];
+  }
+  void negate(Vec &g) {
+    for (double &value : g)
+      value = -value;
+  }
+  /// G = z - base - gamma F; returns sum (G / (1 + |z|))^2.
+  double newtonResidual(Vec &G, const Vec &zv, const Vec &base, const Vec &F,
+                        double gamma) {
+    G.resize(zv.size());
+    double sum = 0;
+    for (size_t j = 0; j < zv.size(); ++j) {
+      G[j] = zv[j] - base[j] - gamma * F[j];
+      double scaled = G[j] / (1 + std::fabs(zv[j]));
+      sum += scaled * scaled;
+    }
+    return sum;
+  }
+  /// k = (z - base) / gamma
+  void slope(Vec &k, const Vec &zv, const Vec &base, double gamma) {
+    k.resize(zv.size());
+    for (size_t j = 0; j < zv.size(); ++j)
+      k[j] = (zv[j] - base[j]) / gamma;
+  }
+  /// The inverse of the Jacobi preconditioner I - gamma diag(J).
+  void jacobiInverse(Vec &inverse, const Vec &diagonal, double gamma) {
+    inverse.resize(diagonal.size());
+    for (size_t j = 0; j < diagonal.size(); ++j) {
+      double m = 1 - gamma * diagonal[j];
+      inverse[j] = std::isfinite(m) && std::fabs(m) > 1e-12 ? 1 / m : 1;
+    }
+  }
+  /// r *= inverse, elementwise.
+  void precondition(Vec &r, const Vec &inverse) {
+    for (size_t j = 0; j < r.size(); ++j)
+      r[j] *= inverse[j];
+  }
+
+  /// BDF2's history: the states one step back (0) and two (1).
+  bool hasHistory(int k) const {
+    return (k ? s.bdfPrevious2 : s.bdfPrevious).size() == size();
+  }
+  const Vec &history(int k) const { return k ? s.bdfPrevious2 : s.bdfPrevious; }
+  void pushHistory(Vec y) {
+    s.bdfPrevious2 = std::move(s.bdfPrevious);
+    s.bdfPrevious = std::move(y);
+  }
+  /// base = (1+w)^2/(1+2w) y - w^2/(1+2w) y_{n-1}
+  void bdfBase(Vec &base, const Vec &y, double w) {
+    double denom = 1 + 2 * w;
+    base.resize(y.size());
+    for (size_t j = 0; j < y.size(); ++j)
+      base[j] = (1 + w) * (1 + w) / denom * y[j] -
+                w * w / denom * s.bdfPrevious[j];
+  }
+  /// e = factor (next - p), p the predictor l0 y + l1 y_{n-1} + l2 y_{n-2}.
+  void bdfPredicted(Vec &e, const Vec &y, const Vec &next, double l0,
+                    double l1, double l2, double factor) {
+    e.resize(y.size());
+    for (size_t j = 0; j < y.size(); ++j) {
+      double p = l0 * y[j] + l1 * s.bdfPrevious[j] + l2 * s.bdfPrevious2[j];
+      e[j] = factor * (next[j] - p);
+    }
+  }
+  /// e = factor (next - p), p = y + h fn + c h^2 with
+  /// c = (y_{n-1} - y + h1 fn) / h1^2.
+  void bdfPredictedOne(Vec &e, const Vec &y, const Vec &next, const Vec &fn,
+                       double h, double h1, double factor) {
+    e.resize(y.size());
+    for (size_t j = 0; j < y.size(); ++j) {
+      double c = (s.bdfPrevious[j] - y[j] + h1 * fn[j]) / (h1 * h1);
+      double p = y[j] + h * fn[j] + c * h * h;
+      e[j] = factor * (next[j] - p);
+    }
+  }
+  /// e = c (a - b)
+  void scaledDifference(Vec &e, double c, const Vec &a, const Vec &b) {
+    e.resize(a.size());
+    for (size_t j = 0; j < a.size(); ++j)
+      e[j] = c * (a[j] - b[j]);
+  }
+  /// e = h sum_i (b_i - bhat_i) k_i
+  void embeddedEstimate(Vec &e, const std::vector<Vec> &k, const double *b,
+                        const double *bhat, int32_t stages, double h) {
+    e.assign(size(), 0.0);
+    for (size_t j = 0; j < e.size(); ++j) {
+      for (int32_t i = 0; i < stages; ++i)
+        e[j] += (b[i] - bhat[i]) * k[size_t(i)][j];
+      e[j] *= h;
+    }
+  }
+  /// sum over the states of (e / (atol + rtol max(|y|, |next|)))^2, with
+  /// each state's own tolerances where it has them; `worst` (optional)
+  /// receives where the largest scaled error is (the first non-finite
+  /// value if any).
+  double errorSum(const Vec &e, const Vec &y, const Vec &next, double rtol,
+                  double atol, size_t *worst) {
+    double sum = 0, largest = -1;
+    for (size_t state = 0; state < space.fields.size(); ++state) {
+      auto [ownR, ownA] = s.stateTolerance[size_t(space.fields[state])];
+      double r = ownR > 0 ? ownR : rtol;
+      double a = ownA > 0 ? ownA : atol;
+      size_t begin = size_t(space.offsets[state]);
+      size_t end = state + 1 < space.fields.size()
+                       ? size_t(space.offsets[state + 1])
+                       : size();
+      for (size_t j = begin; j < end; ++j) {
+        double scale = a + r * std::max(std::fabs(y[j]), std::fabs(next[j]));
+        double scaled = e[j] / scale;
+        sum += scaled * scaled;
+        double magnitude = std::isfinite(scaled) && std::isfinite(next[j])
+                               ? std::fabs(scaled)
+                               : HUGE_VAL;
+        if (worst && magnitude > largest)
+          largest = magnitude, *worst = j;
+      }
+    }
+    return sum;
+  }
+  grade_status_t checkStates(double t, int64_t step, int64_t numSteps,
+                             double maxAbs) {
+    return checkFinite(s, t, step, numSteps, maxAbs);
+  }
+  /// Hairer-Norsett-Wanner's norms of the start: sum (y / sc)^2 and
+  /// sum (f / sc)^2 with sc = atol + rtol |y|.
+  void startNorms(const Vec &y, const Vec &fy, double rtol, double atol,
+                  double &d0, double &d1) {
+    d0 = d1 = 0;
+    for (size_t j = 0; j < y.size(); ++j) {
+      double scale = atol + rtol * std::fabs(y[j]);
+      d0 += (y[j] / scale) * (y[j] / scale);
+      d1 += (fy[j] / scale) * (fy[j] / scale);
+    }
+  }
+
+private:
+  grade_session &s;
+  StateSpace space;
+  std::vector<void *> z, f, v, jv;
+};
+
+/// Whether the session's implicit solves run on the device (see above).
+bool solvesOnDevice(const grade_session &s) {
+  if (!s.gpu)
+    return false;
+  for (int32_t kind = GRADE_ENTRY_VECTOR_LINCOMB;
+       kind <= GRADE_ENTRY_VECTOR_ERROR; ++kind)
+    if (!findEntry(s, kind))
+      return false;
+  return true;
 }
 
-using MatVec = std::function<void(const std::vector<double> &,
-                                  std::vector<double> &)>;
+class DeviceVectors {
+public:
+  /// A vector of the session's pool: one device buffer per state. Owning
+  /// handles give their vector back when destroyed; a handle without an
+  /// owner (BDF2's history) only names one.
+  class Vec {
+  public:
+    Vec() = default;
+    Vec(DeviceVectors *owner, int32_t id) : owner(owner), id(id) {}
+    Vec(Vec &&other) noexcept : owner(other.owner), id(other.id) {
+      other.owner = nullptr;
+      other.id = -1;
+    }
+    Vec &operator=(Vec &&other) noexcept {
+      if (this != &other) {
+        reset();
+        owner = other.owner;
+        id = other.id;
+        other.owner = nullptr;
+        other.id = -1;
+      }
+      return *this;
+    }
+    Vec(const Vec &) = delete;
+    Vec &operator=(const Vec &) = delete;
+    ~Vec() { reset(); }
+    void reset() {
+      if (owner && id >= 0)
+        owner->release(id);
+      owner = nullptr;
+      id = -1;
+    }
+    bool empty() const { return id < 0; }
 
-/// Applies M^-1 in place (empty: no preconditioner).
-using Preconditioner = std::function<void(std::vector<double> &)>;
+  private:
+    friend class DeviceVectors;
+    DeviceVectors *owner = nullptr;
+    int32_t id = -1;
+  };
+
+  explicit DeviceVectors(grade_session &s) : s(s), space(s) {}
+  DeviceVectors(const DeviceVectors &) = delete;
+  DeviceVectors &operator=(const DeviceVectors &) = delete;
+
+  grade_status_t prepare() { return nullptr; }
+  size_t size() const { return size_t(space.size); }
+  Vec make() { return Vec(this, acquire()); }
+  const StateSpace &states() const { return space; }
+
+  void readStates(Vec &y) {
+    ensure(y);
+    std::vector<void *> states = space.stateSlots();
+    combine(pointers(y), 1, states, 0, states);
+  }
+  void writeStates(const Vec &y) {
+    combine(space.stateSlots(), 1, pointers(y), 0, pointers(y));
+  }
+
+  void rhs(double t, const Vec &at, Vec &out, int32_t entry) {
+    ensure(out);
+    Pointed states(space, pointers(at));
+    runRhs(s, t, pointers(out), entry);
+  }
+  void jvp(double t, const Vec &at, const Vec &direction, Vec &out,
+           int32_t entry) {
+    ensure(out);
+    Pointed states(space, pointers(at));
+    runJvp(s, t, pointers(direction), pointers(out), entry);
+  }
+  void diagonal(double t, const Vec &at, Vec &out, int32_t entry) {
+    ensure(out);
+    Pointed states(space, pointers(at));
+    runDiagonal(s, t, pointers(out), entry);
+  }
+
+  void zero(Vec &x) {
+    // The Jacobi entry at gamma = 0 is 1 whatever x holds (NaN included);
+    // 0 times that is 0.
+    Vec ones = make();
+    ensure(x);
+    runVectorEntry(s, GRADE_ENTRY_VECTOR_JACOBI, 0, 0, pointers(ones),
+                   pointers(x), {}, {});
+    combine(pointers(x), 0, pointers(ones), 0, pointers(ones));
+  }
+  void assign(Vec &out, const Vec &in) { lincomb(out, 1, in, 0, in); }
+  double dot(const Vec &a, const Vec &b) {
+    return runVectorEntry(s, GRADE_ENTRY_VECTOR_DOT, 0, 0, {}, pointers(a),
+                          pointers(b), {});
+  }
+  double norm2(const Vec &a) { return std::sqrt(dot(a, a)); }
+  void axpy(double alpha, const Vec &y, Vec &x) { lincomb(x, 1, x, alpha, y); }
+  void divide(Vec &x, double d) { lincomb(x, 1 / d, x, 0, x); }
+  void subtract(Vec &r, const Vec &b, const Vec &w) {
+    lincomb(r, 1, b, -1, w);
+  }
+  void xpay(Vec &p, const Vec &z, double c) { lincomb(p, 1, z, c, p); }
+  void shift(Vec &out, const Vec &in, double gamma) {
+    lincomb(out, 1, in, -gamma, out);
+  }
+  void negate(Vec &g) { lincomb(g, -1, g, 0, g); }
+  double newtonResidual(Vec &G, const Vec &zv, const Vec &base, const Vec &F,
+                        double gamma) {
+    lincomb(G, 1, zv, -1, base);
+    lincomb(G, 1, G, -gamma, F);
+    return runVectorEntry(s, GRADE_ENTRY_VECTOR_RESIDUAL, 0, 0, {},
+                          pointers(G), pointers(zv), {});
+  }
+  void slope(Vec &k, const Vec &zv, const Vec &base, double gamma) {
+    lincomb(k, 1 / gamma, zv, -1 / gamma, base);
+  }
+  void jacobiInverse(Vec &inverse, const Vec &diagonal, double gamma) {
+    ensure(inverse);
+    runVectorEntry(s, GRADE_ENTRY_VECTOR_JACOBI, gamma, 0, pointers(inverse),
+                   pointers(diagonal), {}, {});
+  }
+  void precondition(Vec &r, const Vec &inverse) {
+    Vec product = make();
+    runVectorEntry(s, GRADE_ENTRY_VECTOR_MULTIPLY, 0, 0, pointers(product),
+                   pointers(r), pointers(inverse), {});
+    r = std::move(product);
+  }
+
+  bool hasHistory(int k) const { return s.bdfHistory[k] >= 0; }
+  Vec history(int k) const { return Vec(nullptr, s.bdfHistory[k]); }
+  void pushHistory(Vec y) {
+    if (s.bdfHistory[1] >= 0)
+      release(s.bdfHistory[1]);
+    s.bdfHistory[1] = s.bdfHistory[0];
+    s.bdfHistory[0] = y.id;
+    y.owner = nullptr; // the session's now
+  }
+  void bdfBase(Vec &base, const Vec &y, double w) {
+    double denom = 1 + 2 * w;
+    lincomb(base, (1 + w) * (1 + w) / denom, y, -(w * w / denom), history(0));
+  }
+  void bdfPredicted(Vec &e, const Vec &y, const Vec &next, double l0,
+                    double l1, double l2, double factor) {
+    Vec p = make();
+    lincomb(p, l0, y, l1, history(0));
+    lincomb(p, 1, p, l2, history(1));
+    lincomb(e, factor, next, -factor, p);
+  }
+  void bdfPredictedOne(Vec &e, const Vec &y, const Vec &next, const Vec &fn,
+                       double h, double h1, double factor) {
+    // p = y + h fn + (h/h1)^2 (y_{n-1} - y + h1 fn)
+    double r = (h * h) / (h1 * h1);
+    Vec p = make();
+    lincomb(p, 1 - r, y, r, history(0));
+    lincomb(p, 1, p, h + r * h1, fn);
+    lincomb(e, factor, next, -factor, p);
+  }
+  void scaledDifference(Vec &e, double c, const Vec &a, const Vec &b) {
+    lincomb(e, c, a, -c, b);
+  }
+  void embeddedEstimate(Vec &e, const std::vector<Vec> &k, const double *b,
+                        const double *bhat, int32_t stages, double h) {
+    bool first = true;
+    for (int32_t i = 0; i < stages; ++i) {
+      double c = h * (b[i] - bhat[i]);
+      if (c == 0)
+        continue;
+      if (first)
+        lincomb(e, c, k[size_t(i)], 0, k[size_t(i)]);
+      else
+        lincomb(e, 1, e, c, k[size_t(i)]);
+      first = false;
+    }
+    if (first)
+      zero(e);
+  }
+  double errorSum(const Vec &e, const Vec &y, const Vec &next, double rtol,
+                  double atol, size_t *worst) {
+    (void)worst; // locateLargestError asks the host's space
+    setTolerances(rtol, atol, true);
+    return runVectorEntry(s, GRADE_ENTRY_VECTOR_ERROR, 0, 0, {}, pointers(e),
+                          pointers(y), pointers(next));
+  }
+  void startNorms(const Vec &y, const Vec &fy, double rtol, double atol,
+                  double &d0, double &d1) {
+    setTolerances(rtol, atol, false);
+    d0 = runVectorEntry(s, GRADE_ENTRY_VECTOR_ERROR, 0, 0, {}, pointers(y),
+                        pointers(y), pointers(y));
+    d1 = runVectorEntry(s, GRADE_ENTRY_VECTOR_ERROR, 0, 0, {}, pointers(fy),
+                        pointers(y), pointers(y));
+  }
+
+  /// checkFinite's verdict on the states, from one reduction on the
+  /// device where no bound is asked for: sum (y / (1 + |y|))^2 is finite
+  /// exactly when every value is (each term is below 1); the host scans
+  /// only to name a culprit, or for a bound.
+  grade_status_t checkStates(double t, int64_t step, int64_t numSteps,
+                             double maxAbs) {
+    if (!(maxAbs > 0)) {
+      std::vector<void *> states = space.stateSlots();
+      if (std::isfinite(runVectorEntry(s, GRADE_ENTRY_VECTOR_RESIDUAL, 0, 0,
+                                       {}, states, states, {})))
+        return nullptr;
+    }
+    return checkFinite(s, t, step, numSteps, maxAbs);
+  }
+
+  void release(int32_t id) { s.vectorPool.free.push_back(id); }
+
+private:
+  /// out = a x + b y (out may be x or y: it is then computed aside).
+  void lincomb(Vec &out, double a, const Vec &x, double b, const Vec &y) {
+    if (&out == &x || &out == &y || out.empty()) {
+      Vec result = make();
+      combine(pointers(result), a, pointers(x), b, pointers(y));
+      out = std::move(result);
+      return;
+    }
+    combine(pointers(out), a, pointers(x), b, pointers(y));
+  }
+  void combine(const std::vector<void *> &out, double a,
+               const std::vector<void *> &x, double b,
+               const std::vector<void *> &y) {
+    runVectorEntry(s, GRADE_ENTRY_VECTOR_LINCOMB, a, b, out, x, y, {});
+  }
+  void ensure(Vec &x) {
+    if (x.empty())
+      x = make();
+  }
+  std::vector<void *> pointers(const Vec &x) const {
+    std::vector<void *> result;
+    for (const Buffer &buffer : *s.vectorPool.vectors[size_t(x.id)])
+      result.push_back(buffer.data);
+    return result;
+  }
+  /// Each state's RTOL and ATOL slots: its own tolerances where it has
+  /// them (`own`), else (rtol, atol).
+  void setTolerances(double rtol, double atol, bool own) {
+    for (int32_t i = 0; i < s.desc->num_slots; ++i) {
+      const grade_slot_desc_t &slot = s.desc->slots[i];
+      if (slot.slot_kind != GRADE_SLOT_RTOL &&
+          slot.slot_kind != GRADE_SLOT_ATOL)
+        continue;
+      auto [ownR, ownA] = s.stateTolerance[size_t(slot.index)];
+      double value = slot.slot_kind == GRADE_SLOT_RTOL
+                         ? (own && ownR > 0 ? ownR : rtol)
+                         : (own && ownA > 0 ? ownA : atol);
+      *static_cast<double *>(s.slots[size_t(i)]) = value;
+    }
+  }
+  /// A free vector of the pool (allocated on the session's device, sized
+  /// for the bound graph).
+  int32_t acquire() {
+    auto &pool = s.vectorPool;
+    int32_t id;
+    if (!pool.free.empty()) {
+      id = pool.free.back();
+      pool.free.pop_back();
+    } else {
+      id = int32_t(pool.vectors.size());
+      pool.vectors.push_back(
+          std::make_unique<std::vector<Buffer>>(space.fields.size()));
+    }
+    std::vector<Buffer> &buffers = *pool.vectors[size_t(id)];
+    for (size_t k = 0; k < buffers.size(); ++k) {
+      Buffer &buffer = buffers[k];
+      if (buffer.device != s.gpu.get()) {
+        buffer.release(buffer.data);
+        buffer.data = nullptr;
+        buffer.bytes = 0;
+        buffer.device = s.gpu.get();
+      }
+      size_t bytes = size_t(numValues(s, space.fields[k])) * sizeof(double);
+      if (!buffer.ensure(bytes)) {
+        pool.free.push_back(id);
+        throw StatusError{makeStatus(
+            GRADE_ERROR_OUT_OF_MEMORY,
+            "model '%s': out of memory on %s for the vectors of an implicit "
+            "step (%zu bytes): %s",
+            s.desc->name, s.gpu->label().c_str(), bytes,
+            s.gpu->lastAllocError().c_str())};
+      }
+    }
+    return id;
+  }
+
+  grade_session &s;
+  StateSpace space;
+};
 
 /// Restarted GMRES(restart) for A x = b from x = 0, to ||r|| <= tol ||b||;
-/// returns the iterations taken.
-int64_t gmres(const MatVec &apply, const std::vector<double> &b,
-              std::vector<double> &x, double tol, int64_t maxIterations,
-              int restart = 30) {
-  size_t n = b.size();
-  x.assign(n, 0.0);
-  double bnorm = norm2(b);
+/// returns the iterations taken. `apply(in, out)` computes out = A in.
+template <typename Space, typename Apply>
+int64_t gmres(Space &space, const Apply &apply,
+              const typename Space::Vec &b, typename Space::Vec &x,
+              double tol, int64_t maxIterations, int restart = 30) {
+  using Vec = typename Space::Vec;
+  space.zero(x);
+  double bnorm = space.norm2(b);
   if (bnorm == 0)
     return 0;
   int64_t iterations = 0;
-  std::vector<double> r = b, w(n);
+  Vec r = space.make(), w = space.make();
+  space.assign(r, b);
   while (iterations < maxIterations) {
-    double beta = norm2(r);
+    double beta = space.norm2(r);
     if (beta <= tol * bnorm)
       break;
-    std::vector<std::vector<double>> V(1, r);
-    for (double &v : V[0])
-      v /= beta;
+    std::vector<Vec> V;
+    V.push_back(space.make());
+    space.assign(V[0], r);
+    space.divide(V[0], beta);
     std::vector<std::vector<double>> H; // H[j] has j + 2 entries
     std::vector<double> cs, sn, g = {beta};
     int m = 0;
@@ -156,10 +697,10 @@ int64_t gmres(const MatVec &apply, const std::vector<double> &b,
       apply(V[size_t(m)], w);
       std::vector<double> h(size_t(m) + 2, 0.0);
       for (int i = 0; i <= m; ++i) { // modified Gram-Schmidt
-        h[size_t(i)] = dot(w, V[size_t(i)]);
-        axpy(-h[size_t(i)], V[size_t(i)], w);
+        h[size_t(i)] = space.dot(w, V[size_t(i)]);
+        space.axpy(-h[size_t(i)], V[size_t(i)], w);
       }
-      h[size_t(m) + 1] = norm2(w);
+      h[size_t(m) + 1] = space.norm2(w);
       for (int i = 0; i < m; ++i) { // earlier rotations
         double t = cs[size_t(i)] * h[size_t(i)] + sn[size_t(i)] * h[size_t(i) + 1];
         h[size_t(i) + 1] =
@@ -181,9 +722,9 @@ int64_t gmres(const MatVec &apply, const std::vector<double> &b,
         ++m, ++iterations;
         break;
       }
-      V.push_back(w);
-      for (double &v : V.back())
-        v /= next;
+      V.push_back(space.make());
+      space.assign(V.back(), w);
+      space.divide(V.back(), next);
     }
     // y = H^-1 g (upper triangular), x += V y.
     std::vector<double> y(size_t(m), 0.0);
@@ -194,43 +735,46 @@ int64_t gmres(const MatVec &apply, const std::vector<double> &b,
       y[size_t(i)] = H[size_t(i)][size_t(i)] ? sum / H[size_t(i)][size_t(i)] : 0;
     }
     for (int i = 0; i < m; ++i)
-      axpy(y[size_t(i)], V[size_t(i)], x);
+      space.axpy(y[size_t(i)], V[size_t(i)], x);
     apply(x, w); // the true residual for the restart
-    for (size_t i = 0; i < n; ++i)
-      r[i] = b[i] - w[i];
+    space.subtract(r, b, w);
   }
   return iterations;
 }
 
 /// Conjugate gradients for A x = b (A symmetric positive definite) from
-/// x = 0; returns the iterations, or -1 if A is not positive definite.
-int64_t conjugateGradients(const MatVec &apply, const std::vector<double> &b,
-                           std::vector<double> &x, double tol,
+/// x = 0, preconditioned by `inverse` (M^-1 elementwise) when given;
+/// returns the iterations, or -1 if A is not positive definite.
+template <typename Space, typename Apply>
+int64_t conjugateGradients(Space &space, const Apply &apply,
+                           const typename Space::Vec &b,
+                           typename Space::Vec &x, double tol,
                            int64_t maxIterations,
-                           const Preconditioner &precondition) {
-  // Preconditioned CG: z = M^-1 r (M symmetric positive definite).
-  size_t n = b.size();
-  x.assign(n, 0.0);
-  std::vector<double> r = b, z = b, q(n);
-  if (precondition)
-    precondition(z);
-  std::vector<double> p = z;
-  double rz = dot(r, z), bnorm = norm2(b);
+                           const typename Space::Vec *inverse) {
+  using Vec = typename Space::Vec;
+  space.zero(x);
+  Vec r = space.make(), z = space.make(), p = space.make(),
+      q = space.make();
+  space.assign(r, b);
+  space.assign(z, b);
+  if (inverse)
+    space.precondition(z, *inverse);
+  space.assign(p, z);
+  double rz = space.dot(r, z), bnorm = space.norm2(b);
   int64_t iterations = 0;
-  while (iterations < maxIterations && norm2(r) > tol * bnorm) {
+  while (iterations < maxIterations && space.norm2(r) > tol * bnorm) {
     apply(p, q);
-    double pq = dot(p, q);
+    double pq = space.dot(p, q);
     if (!(pq > 0))
       return -1;
     double alpha = rz / pq;
-    axpy(alpha, p, x);
-    axpy(-alpha, q, r);
-    z = r;
-    if (precondition)
-      precondition(z);
-    double next = dot(r, z);
-    for (size_t i = 0; i < n; ++i)
-      p[i] = z[i] + next / rz * p[i];
+    space.axpy(alpha, p, x);
+    space.axpy(-alpha, q, r);
+    space.assign(z, r);
+    if (inverse)
+      space.precondition(z, *inverse);
+    double next = space.dot(r, z);
+    space.xpay(p, z, next / rz);
     rz = next;
     ++iterations;
   }
@@ -267,37 +811,26 @@ bool isImplicitScheme(const grade_session &s) {
   return false;
 }
 
-/// BDF2's history after accepting a step of size h from the states y.
-void recordBdfStep(grade_session &s, std::vector<double> y, double h) {
-  s.bdfPrevious2 = std::move(s.bdfPrevious);
-  s.bdfStep2 = s.bdfStep;
-  s.bdfPrevious = std::move(y);
-  s.bdfStep = h;
-}
-
 /// The local error of a BDF2 step of size h from y_n = `y` to y_c = `next`
-/// (Milne's device): with the exact solution's third derivative, the
-/// variable-step BDF2 error is K y''' with K = h^3 (1+w)^2 / (6 w (1+2w)),
-/// w = h / h_{n-1}, and a quadratic predictor's is P y''' / 6, so the
-/// error is K / (K + P/6) (y_c - p). The predictor interpolates the last
-/// three states (P = h (h + h1)(h + h1 + h2)), or after one step y_{n-1},
-/// y_n and f_n (P = h^2 (h + h1)). The starting backward-Euler step's
-/// error is h/2 (f(y_c) - f_n). `kNext` is f(t + h, y_c), `fn` f(t, y_n)
-/// (needed before two steps of history).
-std::vector<double> bdfErrorEstimate(const grade_session &s,
-                                     const std::vector<double> &y,
-                                     const std::vector<double> &next,
-                                     const std::vector<double> &kNext,
-                                     const std::vector<double> &fn,
-                                     double h) {
-  size_t n = y.size();
-  std::vector<double> e(n);
-  bool one = s.bdfStep > 0 && s.bdfPrevious.size() == n;
-  bool two = one && s.bdfStep2 > 0 && s.bdfPrevious2.size() == n;
+/// (Milne's device), into `e`: with the exact solution's third derivative,
+/// the variable-step BDF2 error is K y''' with K = h^3 (1+w)^2 / (6 w
+/// (1+2w)), w = h / h_{n-1}, and a quadratic predictor's is P y''' / 6, so
+/// the error is K / (K + P/6) (y_c - p). The predictor interpolates the
+/// last three states (P = h (h + h1)(h + h1 + h2)), or after one step
+/// y_{n-1}, y_n and f_n (P = h^2 (h + h1)). The starting backward-Euler
+/// step's error is h/2 (f(y_c) - f_n). `kNext` is f(t + h, y_c), `fn`
+/// f(t, y_n) (needed before two steps of history).
+template <typename Space>
+void bdfErrorEstimate(Space &space, const grade_session &s,
+                      typename Space::Vec &e, const typename Space::Vec &y,
+                      const typename Space::Vec &next,
+                      const typename Space::Vec &kNext,
+                      const typename Space::Vec &fn, double h) {
+  bool one = s.bdfStep > 0 && space.hasHistory(0);
+  bool two = one && s.bdfStep2 > 0 && space.hasHistory(1);
   if (!one) {
-    for (size_t j = 0; j < n; ++j)
-      e[j] = 0.5 * h * (kNext[j] - fn[j]);
-    return e;
+    space.scaledDifference(e, 0.5 * h, kNext, fn);
+    return;
   }
   double h1 = s.bdfStep, w = h / h1;
   double K = h * h * h * (1 + w) * (1 + w) / (6 * w * (1 + 2 * w));
@@ -307,51 +840,35 @@ std::vector<double> bdfErrorEstimate(const grade_session &s,
     double l1 = -h * (h + h1 + h2) / (h1 * h2);
     double l2 = h * (h + h1) / ((h1 + h2) * h2);
     double factor = K / (K + h * (h + h1) * (h + h1 + h2) / 6);
-    for (size_t j = 0; j < n; ++j) {
-      double p = l0 * y[j] + l1 * s.bdfPrevious[j] + l2 * s.bdfPrevious2[j];
-      e[j] = factor * (next[j] - p);
-    }
-    return e;
+    space.bdfPredicted(e, y, next, l0, l1, l2, factor);
+    return;
   }
   double factor = K / (K + h * h * (h + h1) / 6);
-  for (size_t j = 0; j < n; ++j) {
-    double c = (s.bdfPrevious[j] - y[j] + h1 * fn[j]) / (h1 * h1);
-    double p = y[j] + h * fn[j] + c * h * h;
-    e[j] = factor * (next[j] - p);
-  }
-  return e;
+  space.bdfPredictedOne(e, y, next, fn, h, h1, factor);
 }
 
 /// One step of a diagonally implicit scheme from the current states at t.
-/// With `proposal`, the new states are returned there instead of written,
+/// With `next`, the new states are returned there instead of written,
 /// and `error` receives the embedded estimate's scaled RMS norm (adaptive
 /// schemes).
-struct ImplicitProposal {
-  std::vector<double> *next = nullptr;
+template <typename Vec> struct ImplicitProposal {
+  Vec *next = nullptr;
   double *error = nullptr;
   double rtol = 0, atol = 0;
   /// Where the largest scaled error is (the first non-finite value if
-  /// any), as an index into the states' vector.
+  /// any), as an index into the states' vector (host vectors only).
   size_t *worst = nullptr;
 };
 
-grade_status_t implicitStep(grade_session &s, double t, double h,
-                            const ImplicitOptions &options,
-                            grade_integrate_stats_t &stats,
-                            ImplicitProposal proposal = {}) {
+template <typename Space>
+grade_status_t
+implicitStep(Space &space, grade_session &s, double t, double h,
+             const ImplicitOptions &options, grade_integrate_stats_t &stats,
+             ImplicitProposal<typename Space::Vec> proposal = {}) {
+  using Vec = typename Space::Vec;
   const grade_scheme_desc_t &scheme = s.desc->scheme;
-  StateSpace space(s);
-  // The library's typed scratch, kept by the session from step to step.
-  auto &[zBuf, fBuf, vBuf, jvBuf] = s.implicitScratch;
-  if (!space.allocate(zBuf) || !space.allocate(fBuf) ||
-      !space.allocate(vBuf) || !space.allocate(jvBuf))
-    return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
-                      "model '%s': out of memory for an implicit step",
-                      s.desc->name);
-  std::vector<void *> z = StateSpace::pointers(zBuf),
-                      f = StateSpace::pointers(fBuf),
-                      v = StateSpace::pointers(vBuf),
-                      jv = StateSpace::pointers(jvBuf);
+  if (grade_status_t status = space.prepare())
+    return status;
   // IMEX: the implicit part's entries, and the explicit part's tableau.
   const double *ea = s.desc->explicit_a, *eb = s.desc->explicit_b;
   bool imex = ea && eb;
@@ -361,12 +878,10 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
       imex ? GRADE_ENTRY_IMPLICIT_DIAGONAL : GRADE_ENTRY_DIAGONAL;
   // Jacobi: M = I - gamma diag(J), from the library's diagonal entry.
   bool jacobi = options.jacobi && findEntry(s, diagonalEntry);
-  std::vector<double> diagonal, inverse;
-  std::vector<double> y;
-  space.read(space.stateSlots(), y);
-  size_t n = y.size();
+  Vec diagonal = space.make(), inverse = space.make(), y = space.make();
+  space.readStates(y);
   int32_t stages = scheme.stages;
-  std::vector<std::vector<double>> k(static_cast<size_t>(stages)),
+  std::vector<Vec> k(static_cast<size_t>(stages)),
       e(imex ? size_t(stages) : 0);
   // Whether stage i's slope of a tableau (a, b) is used after it.
   auto used = [&](const double *a, const double *b, int32_t i) {
@@ -377,41 +892,34 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
         return true;
     return false;
   };
-  std::vector<void *> saved = space.pointStates(z);
-  auto restore = [&] { space.pointStates(saved); };
-  // f (or a part of it) at the vector `at` (written to the states'
-  // scratch), into `out`.
-  auto rhsAt = [&](double time, const std::vector<double> &at,
-                   std::vector<double> &out, int32_t entry) {
-    space.write(at, z);
-    runRhs(s, time, f, entry);
+  // f (or a part of it) at `at`, into `out`.
+  auto rhsAt = [&](double time, const Vec &at, Vec &out, int32_t entry) {
+    space.rhs(time, at, out, entry);
     ++stats.rhs_evaluations;
-    space.read(f, out);
   };
   // BDF2 after its first step: one implicit solve of
   //   z = (1+w)^2/(1+2w) y_n - w^2/(1+2w) y_{n-1} + (1+w)/(1+2w) h f(t+h, z),
   // w = h / h_{n-1} (Hairer-Wanner's variable-step coefficients).
-  bool bdf = s.desc->bdf_order == 2 && s.bdfStep > 0 &&
-             s.bdfPrevious.size() == n;
-  std::vector<double> base(n), zv(n), F(n), G(n), delta(n);
+  bool bdf = s.desc->bdf_order == 2 && s.bdfStep > 0 && space.hasHistory(0);
+  size_t n = space.size();
+  Vec base = space.make(), zv = space.make(), F = space.make(),
+      G = space.make(), delta = space.make();
   for (int32_t i = 0; i < (bdf ? 1 : stages); ++i) {
-    base = y;
+    space.assign(base, y);
     for (int32_t j = 0; j < i; ++j) {
       if (double a = scheme.a[i * stages + j]; a != 0)
-        axpy(h * a, k[size_t(j)], base);
+        space.axpy(h * a, k[size_t(j)], base);
       if (imex)
         if (double a = ea[i * stages + j]; a != 0)
-          axpy(h * a, e[size_t(j)], base);
+          space.axpy(h * a, e[size_t(j)], base);
     }
     double ti = t + scheme.c[i] * h;
     double gamma = h * scheme.a[i * stages + i];
     if (bdf) {
-      double w = h / s.bdfStep, denom = 1 + 2 * w;
-      for (size_t j = 0; j < n; ++j)
-        base[j] = (1 + w) * (1 + w) / denom * y[j] -
-                  w * w / denom * s.bdfPrevious[j];
+      double w = h / s.bdfStep;
+      space.bdfBase(base, y, w);
       ti = t + h;
-      gamma = (1 + w) / denom * h;
+      gamma = (1 + w) / (1 + 2 * w) * h;
     }
     if (gamma == 0) {
       if (!imex || used(scheme.a, scheme.b, i))
@@ -420,68 +928,50 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
         rhsAt(ti, base, e[size_t(i)], GRADE_ENTRY_EXPLICIT_RHS);
       continue;
     }
-    zv = base;
+    space.assign(zv, base);
     int32_t iteration = 0;
     double residual = 0;
     for (;; ++iteration) {
       rhsAt(ti, zv, F, rhsEntry);
-      double sum = 0;
-      for (size_t j = 0; j < n; ++j) {
-        G[j] = zv[j] - base[j] - gamma * F[j];
-        double scaled = G[j] / (1 + std::fabs(zv[j]));
-        sum += scaled * scaled;
-      }
+      double sum = space.newtonResidual(G, zv, base, F, gamma);
       residual = n ? std::sqrt(sum / double(n)) : 0;
       if (!std::isfinite(residual))
         break;
       if (residual <= options.newtonTol || iteration == options.maxNewton)
         break;
       ++stats.newton_iterations;
-      // (I - gamma J(z)) delta = -G at z (in the states' scratch already).
-      MatVec apply = [&](const std::vector<double> &in,
-                         std::vector<double> &out) {
-        space.write(in, v);
-        runJvp(s, ti, v, jv, jvpEntry);
+      // (I - gamma J(z)) delta = -G at z (the point of the last rhs).
+      auto apply = [&](const Vec &in, Vec &out) {
+        space.jvp(ti, zv, in, out, jvpEntry);
         ++stats.jvp_evaluations;
-        space.read(jv, out);
-        for (size_t j = 0; j < n; ++j)
-          out[j] = in[j] - gamma * out[j];
+        space.shift(out, in, gamma);
       };
-      for (double &g : G)
-        g = -g;
-      Preconditioner precondition;
+      space.negate(G);
       if (jacobi) {
-        runDiagonal(s, ti, jv, diagonalEntry);
-        space.read(jv, diagonal);
-        inverse.resize(n);
-        for (size_t j = 0; j < n; ++j) {
-          double m = 1 - gamma * diagonal[j];
-          inverse[j] = std::isfinite(m) && std::fabs(m) > 1e-12 ? 1 / m : 1;
-        }
-        precondition = [&](std::vector<double> &r) {
-          for (size_t j = 0; j < n; ++j)
-            r[j] *= inverse[j];
-        };
+        space.diagonal(ti, zv, diagonal, diagonalEntry);
+        space.jacobiInverse(inverse, diagonal, gamma);
       }
       int64_t krylov;
       if (options.solver == GRADE_LINEAR_SOLVER_CG) {
-        krylov = conjugateGradients(apply, G, delta, options.krylovTol,
-                                    options.maxKrylov, precondition);
-      } else if (precondition) {
+        krylov = conjugateGradients(space, apply, G, delta, options.krylovTol,
+                                    options.maxKrylov,
+                                    jacobi ? &inverse : nullptr);
+      } else if (jacobi) {
         // Right preconditioning: A M^-1 u = -G, delta = M^-1 u.
-        MatVec right = [&](const std::vector<double> &in,
-                           std::vector<double> &out) {
-          std::vector<double> scaled = in;
-          precondition(scaled);
+        Vec scaled = space.make();
+        auto right = [&](const Vec &in, Vec &out) {
+          space.assign(scaled, in);
+          space.precondition(scaled, inverse);
           apply(scaled, out);
         };
-        krylov = gmres(right, G, delta, options.krylovTol, options.maxKrylov);
-        precondition(delta);
+        krylov = gmres(space, right, G, delta, options.krylovTol,
+                       options.maxKrylov);
+        space.precondition(delta, inverse);
       } else {
-        krylov = gmres(apply, G, delta, options.krylovTol, options.maxKrylov);
+        krylov = gmres(space, apply, G, delta, options.krylovTol,
+                       options.maxKrylov);
       }
-      if (krylov < 0) {
-        restore();
+      if (krylov < 0)
         return makeStatus(
             GRADE_ERROR_NUMERICAL,
             "model '%s': conjugate gradients met a direction of non-positive "
@@ -489,12 +979,10 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
             "is not symmetric positive definite; use GMRES (--linear-solver "
             "gmres)",
             s.desc->name, t, int(i + 1), int(iteration + 1));
-      }
       stats.krylov_iterations += krylov;
-      axpy(1.0, delta, zv);
+      space.axpy(1.0, delta, zv);
     }
-    if (!(residual <= options.newtonTol)) {
-      restore();
+    if (!(residual <= options.newtonTol))
       return makeStatus(
           GRADE_ERROR_NUMERICAL,
           "model '%s': Newton's method did not converge at t = %g, step "
@@ -502,73 +990,48 @@ grade_status_t implicitStep(grade_session &s, double t, double h,
           "%g); take a smaller step, or raise --max-newton",
           s.desc->name, t, h, int(i + 1), int(stages), residual,
           int(iteration), options.newtonTol);
-    }
-    k[size_t(i)].resize(n);
-    for (size_t j = 0; j < n; ++j)
-      k[size_t(i)][j] = (zv[j] - base[j]) / gamma;
+    space.slope(k[size_t(i)], zv, base, gamma);
     if (imex && used(ea, eb, i))
       rhsAt(ti, zv, e[size_t(i)], GRADE_ENTRY_EXPLICIT_RHS);
   }
-  restore();
-  std::vector<double> next = y;
+  Vec next = space.make();
   if (bdf) {
-    next = zv;
+    space.assign(next, zv);
   } else {
+    space.assign(next, y);
     for (int32_t i = 0; i < stages; ++i) {
       if (double b = scheme.b[i]; b != 0)
-        axpy(h * b, k[size_t(i)], next);
+        space.axpy(h * b, k[size_t(i)], next);
       if (imex)
         if (double b = eb[i]; b != 0)
-          axpy(h * b, e[size_t(i)], next);
+          space.axpy(h * b, e[size_t(i)], next);
     }
   }
   if (proposal.next) {
     // e = h sum_i (b_i - bhat_i) k_i, scaled as for the explicit pairs;
     // BDF2: Milne's estimate from a predictor (bdfErrorEstimate).
-    const double *bhat = s.desc->adaptive.bhat;
-    std::vector<double> estimate;
+    Vec estimate = space.make();
     if (s.desc->bdf_order) {
-      std::vector<double> fn;
-      if (s.bdfPrevious2.size() != n || !(s.bdfStep2 > 0))
+      Vec fn = space.make();
+      if (!space.hasHistory(1) || !(s.bdfStep2 > 0))
         rhsAt(t, y, fn, rhsEntry); // the start's estimates need f(t, y)
-      estimate = bdfErrorEstimate(s, y, next, k[0], fn, h);
+      bdfErrorEstimate(space, s, estimate, y, next, k[0], fn, h);
+    } else {
+      space.embeddedEstimate(estimate, k, scheme.b, s.desc->adaptive.bhat,
+                             stages, h);
     }
-    double sum = 0, largest = -1;
-    for (size_t state = 0; state < space.fields.size(); ++state) {
-      auto [ownR, ownA] = s.stateTolerance[size_t(space.fields[state])];
-      double rtol = ownR > 0 ? ownR : proposal.rtol;
-      double atol = ownA > 0 ? ownA : proposal.atol;
-      size_t begin = size_t(space.offsets[state]);
-      size_t end = state + 1 < space.fields.size()
-                       ? size_t(space.offsets[state + 1])
-                       : n;
-      for (size_t j = begin; j < end; ++j) {
-        double e = 0;
-        if (!estimate.empty()) {
-          e = estimate[j];
-        } else {
-          for (int32_t i = 0; i < stages; ++i)
-            e += (scheme.b[i] - bhat[i]) * k[size_t(i)][j];
-          e *= h;
-        }
-        double scale =
-            atol + rtol * std::max(std::fabs(y[j]), std::fabs(next[j]));
-        double scaled = e / scale;
-        sum += scaled * scaled;
-        double size = std::isfinite(scaled) && std::isfinite(next[j])
-                          ? std::fabs(scaled)
-                          : HUGE_VAL;
-        if (proposal.worst && size > largest)
-          largest = size, *proposal.worst = j;
-      }
-    }
+    double sum = space.errorSum(estimate, y, next, proposal.rtol,
+                                proposal.atol, proposal.worst);
     *proposal.error = n ? std::sqrt(sum / double(n)) : 0;
     *proposal.next = std::move(next);
     return nullptr;
   }
-  space.write(next, space.stateSlots());
-  if (s.desc->bdf_order)
-    recordBdfStep(s, std::move(y), h);
+  space.writeStates(next);
+  if (s.desc->bdf_order) {
+    space.pushHistory(std::move(y));
+    s.bdfStep2 = s.bdfStep;
+    s.bdfStep = h;
+  }
   return nullptr;
 }
 
@@ -576,24 +1039,27 @@ std::string locateLargestError(grade_session &s, double t, double h,
                                double rtol, double atol) {
   grade_integrate_options_t defaults = GRADE_INTEGRATE_OPTIONS_INIT;
   grade_integrate_stats_t scratch = GRADE_INTEGRATE_STATS_INIT;
+  // On the host's vectors (they read a device's states through managed
+  // memory): the one path that reports where.
+  HostVectors space(s);
   std::vector<double> next;
   double error = 0;
   size_t worst = SIZE_MAX;
   if (grade_status_t status =
-          implicitStep(s, t, h, implicitOptions(defaults), scratch,
+          implicitStep(space, s, t, h, implicitOptions(defaults), scratch,
                        {&next, &error, rtol, atol, &worst})) {
     grade_status_free(status);
     return "";
   }
   if (worst == SIZE_MAX)
     return "";
-  StateSpace space(s);
-  size_t state = size_t(std::upper_bound(space.offsets.begin(),
-                                         space.offsets.end(), int64_t(worst)) -
-                        space.offsets.begin()) -
+  const StateSpace &states = space.states();
+  size_t state = size_t(std::upper_bound(states.offsets.begin(),
+                                         states.offsets.end(), int64_t(worst)) -
+                        states.offsets.begin()) -
                  1;
-  const grade_field_desc_t &field = s.desc->fields[space.fields[state]];
-  int64_t index = int64_t(worst) - space.offsets[state];
+  const grade_field_desc_t &field = s.desc->fields[states.fields[state]];
+  int64_t index = int64_t(worst) - states.offsets[state];
   int64_t width = featureSize(field);
   std::string where = format("%s %lld of state '%s'",
                              field.kind == GRADE_KIND_EDGE ? "edge" : "node",
@@ -610,9 +1076,12 @@ std::string locateLargestError(grade_session &s, double t, double h,
 /// controller of the explicit pairs (PI control, rejections, max_steps,
 /// underflow), a Newton failure counting as a rejection; the steps land on
 /// the output times (no dense output).
-grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
+template <typename Space>
+grade_status_t integrateAdaptiveImplicit(Space &space, grade_session &s,
+                                         double t1,
                                          const grade_integrate_options_t &o,
                                          grade_integrate_stats_t &stats) {
+  using Vec = typename Space::Vec;
   const grade_model_descriptor_t &desc = *s.desc;
   double rtol = o.rtol > 0 ? o.rtol : desc.adaptive.rtol > 0 ? desc.adaptive.rtol : kDefaultRtol;
   double atol = o.atol > 0 ? o.atol : desc.adaptive.atol > 0 ? desc.adaptive.atol : kDefaultAtol;
@@ -626,30 +1095,21 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
   const int32_t errorOrder =
       desc.bdf_order ? desc.bdf_order + 1 : desc.adaptive.embedded_order + 1;
   const double tStart = s.t;
-  StateSpace space(s);
 
   double h = o.dt > 0 ? o.dt : desc.dt;
   if (!(h > 0)) {
     // h0 = 0.01 |y| / |f|, scaled (the first phase of Hairer-Norsett-Wanner's
     // choice; the controller corrects it within a few steps).
-    std::vector<Buffer> fBuf;
-    if (!space.allocate(fBuf))
-      return makeStatus(GRADE_ERROR_OUT_OF_MEMORY,
-                        "model '%s': out of memory choosing the first step",
-                        desc.name);
-    std::vector<double> y, f;
-    space.read(space.stateSlots(), y);
-    runRhs(s, s.t, StateSpace::pointers(fBuf));
+    if (grade_status_t status = space.prepare())
+      return status;
+    Vec y = space.make(), f = space.make();
+    space.readStates(y);
+    space.rhs(s.t, y, f, GRADE_ENTRY_RHS);
     ++stats.rhs_evaluations;
-    space.read(StateSpace::pointers(fBuf), f);
     double d0 = 0, d1 = 0;
-    for (size_t j = 0; j < y.size(); ++j) {
-      double scale = atol + rtol * std::fabs(y[j]);
-      d0 += (y[j] / scale) * (y[j] / scale);
-      d1 += (f[j] / scale) * (f[j] / scale);
-    }
-    d0 = std::sqrt(d0 / double(std::max<size_t>(y.size(), 1)));
-    d1 = std::sqrt(d1 / double(std::max<size_t>(y.size(), 1)));
+    space.startNorms(y, f, rtol, atol, d0, d1);
+    d0 = std::sqrt(d0 / double(std::max<size_t>(space.size(), 1)));
+    d1 = std::sqrt(d1 / double(std::max<size_t>(space.size(), 1)));
     h = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
     h = std::min(h, t1 - s.t);
   }
@@ -657,7 +1117,7 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
   StepSizeController controller(errorOrder);
   double lastError = 0;
   bool lastFailed = false;
-  std::vector<double> next;
+  Vec next = space.make();
   while (s.t < t1) {
     double t = s.t;
     if (stats.accepted + stats.rejected >= maxSteps)
@@ -685,8 +1145,9 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
       last = o.times[nextOutput] >= t1;
     }
     double err = 0;
-    ImplicitProposal proposal{&next, &err, rtol, atol};
-    grade_status_t failure = implicitStep(s, t, hStep, solve, stats, proposal);
+    grade_status_t failure =
+        implicitStep(space, s, t, hStep, solve, stats,
+                     ImplicitProposal<Vec>{&next, &err, rtol, atol});
     lastFailed = failure != nullptr;
     if (failure) {
       // A stage that does not converge: a smaller step.
@@ -700,11 +1161,13 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
       continue;
     }
     if (desc.bdf_order) {
-      std::vector<double> before;
-      space.read(space.stateSlots(), before);
-      recordBdfStep(s, std::move(before), hStep);
+      Vec before = space.make();
+      space.readStates(before);
+      space.pushHistory(std::move(before));
+      s.bdfStep2 = s.bdfStep;
+      s.bdfStep = hStep;
     }
-    space.write(next, space.stateSlots());
+    space.writeStates(next);
     double tNew = last ? t1 : t + hStep;
     if (nextOutput < o.num_times && hStep == o.times[nextOutput] - t)
       tNew = o.times[nextOutput];
@@ -712,7 +1175,7 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
     recordAccepted(stats, hStep);
     ++stats.finite_checks;
     if (grade_status_t status =
-            checkFinite(s, tNew, stats.steps, stats.steps, o.max_abs))
+            space.checkStates(tNew, stats.steps, stats.steps, o.max_abs))
       return status;
     while (nextOutput < o.num_times && o.times[nextOutput] <= tNew) {
       if (grade_status_t status =
@@ -733,10 +1196,27 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
   return nullptr;
 }
 
+/// The adaptive implicit integration in the session's space.
+grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
+                                         const grade_integrate_options_t &o,
+                                         grade_integrate_stats_t &stats) {
+  if (solvesOnDevice(s)) {
+    DeviceVectors space(s);
+    return integrateAdaptiveImplicit(space, s, t1, o, stats);
+  }
+  HostVectors space(s);
+  return integrateAdaptiveImplicit(space, s, t1, o, stats);
+}
+
 grade_status_t takeImplicitStep(grade_session &s, double t, double h,
                                 const grade_integrate_options_t &options,
                                 grade_integrate_stats_t &stats) {
-  return implicitStep(s, t, h, implicitOptions(options), stats);
+  if (solvesOnDevice(s)) {
+    DeviceVectors space(s);
+    return implicitStep(space, s, t, h, implicitOptions(options), stats);
+  }
+  HostVectors space(s);
+  return implicitStep(space, s, t, h, implicitOptions(options), stats);
 }
 
 /// The power iteration on the Jacobian-vector products from a fixed,

@@ -375,6 +375,12 @@ std::string render(const grade_model_descriptor_t &desc) {
                        : slot.slot_kind == GRADE_SLOT_ATOL       ? "atol"
                        : slot.slot_kind == GRADE_SLOT_TANGENT    ? "tangent"
                        : slot.slot_kind == GRADE_SLOT_JVP        ? "jvp"
+                       : slot.slot_kind == GRADE_SLOT_DIAGONAL   ? "diagonal"
+                       : slot.slot_kind == GRADE_SLOT_VECTOR_X   ? "vector x"
+                       : slot.slot_kind == GRADE_SLOT_VECTOR_Y   ? "vector y"
+                       : slot.slot_kind == GRADE_SLOT_VECTOR_Z   ? "vector z"
+                       : slot.slot_kind == GRADE_SLOT_VECTOR_OUT ? "vector out"
+                       : slot.slot_kind == GRADE_SLOT_RESULT     ? "result"
                                                                  : "unused");
     // The graph arrays' element types: node numbers are i32 or i64
     // (gradec --index-bits), weights the model's float type.

@@ -191,7 +191,11 @@ grade_status_t checkSlots(const char *path,
     case GRADE_SLOT_DERIVATIVE:
     case GRADE_SLOT_TANGENT:
     case GRADE_SLOT_JVP:
-    case GRADE_SLOT_DIAGONAL: {
+    case GRADE_SLOT_DIAGONAL:
+    case GRADE_SLOT_VECTOR_X:
+    case GRADE_SLOT_VECTOR_Y:
+    case GRADE_SLOT_VECTOR_Z:
+    case GRADE_SLOT_VECTOR_OUT: {
       if (slot.index < 0 || slot.index >= desc->num_fields)
         return bad(format("field index %d out of range", int(slot.index)));
       const grade_field_desc_t &field = desc->fields[slot.index];
@@ -201,7 +205,8 @@ grade_status_t checkSlots(const char *path,
                           slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
                           : slot.slot_kind == GRADE_SLOT_TANGENT  ? "tangent"
                           : slot.slot_kind == GRADE_SLOT_JVP      ? "JVP"
-                                                                 : "diagonal",
+                          : slot.slot_kind == GRADE_SLOT_DIAGONAL ? "diagonal"
+                                                                 : "vector operand",
                           field.name));
       bool same = slot.kind == field.kind && slot.dtype == field.dtype &&
                   slot.rank == field.rank;
@@ -250,6 +255,11 @@ grade_status_t checkSlots(const char *path,
     }
     case GRADE_SLOT_TEMP:
       break;
+    case GRADE_SLOT_RESULT:
+      if (slot.kind != GRADE_KIND_GLOBAL || slot.dtype != GRADE_DTYPE_F64 ||
+          slot.rank != 0)
+        return bad("a vector entry's result is a global f64");
+      continue;
     case GRADE_SLOT_STATUS:
       if (slot.kind != GRADE_KIND_GLOBAL || slot.dtype != GRADE_DTYPE_I32 ||
           slot.rank != 1 || slot.shape[0] != 1)
@@ -274,9 +284,26 @@ grade_status_t checkSlots(const char *path,
       return bad(tooLarge);
   }
   std::vector<int> derivativeSlots(size_t(desc->num_fields), 0);
-  for (int32_t i = 0; i < desc->num_slots; ++i)
-    if (desc->slots[i].slot_kind == GRADE_SLOT_DERIVATIVE)
-      ++derivativeSlots[size_t(desc->slots[i].index)];
+  std::vector<int> vectorSlots[4];
+  for (std::vector<int> &count : vectorSlots)
+    count.assign(size_t(desc->num_fields), 0);
+  int resultSlots = 0;
+  for (int32_t i = 0; i < desc->num_slots; ++i) {
+    const grade_slot_desc_t &slot = desc->slots[i];
+    if (slot.slot_kind == GRADE_SLOT_DERIVATIVE)
+      ++derivativeSlots[size_t(slot.index)];
+    if (slot.slot_kind >= GRADE_SLOT_VECTOR_X &&
+        slot.slot_kind <= GRADE_SLOT_VECTOR_OUT)
+      ++vectorSlots[size_t(slot.slot_kind - GRADE_SLOT_VECTOR_X)]
+                   [size_t(slot.index)];
+    resultSlots += slot.slot_kind == GRADE_SLOT_RESULT;
+  }
+  // A library with vector entries (checked as entries below) gives every
+  // state their operands.
+  bool vectorEntries = false;
+  for (int32_t i = 0; desc->entries && i < desc->num_entries; ++i)
+    vectorEntries |= desc->entries[i].entry >= GRADE_ENTRY_VECTOR_LINCOMB &&
+                     desc->entries[i].entry <= GRADE_ENTRY_VECTOR_ERROR;
   for (int32_t i = 0; i < desc->num_fields; ++i) {
     const grade_field_desc_t &field = desc->fields[i];
     if (!fieldSlots[size_t(i)])
@@ -301,11 +328,14 @@ grade_status_t checkSlots(const char *path,
       implicitScheme |= desc->scheme.a[k * desc->scheme.stages + k] != 0;
     static const char *const kindNames[] = {"slope", "midpoint", "error",
                                             "rtol", "atol"};
+    // The vector entries' error sum scales by each state's tolerances.
     for (int kind = GRADE_SLOT_SLOPE; kind <= GRADE_SLOT_ATOL; ++kind) {
-      bool needed = adaptive.bhat && !implicitScheme &&
-                    (kind == GRADE_SLOT_SLOPE    ? adaptive.fsal != 0
-                     : kind == GRADE_SLOT_MIDPOINT ? adaptive.mid != nullptr
-                                                   : true);
+      bool needed = (adaptive.bhat && !implicitScheme &&
+                     (kind == GRADE_SLOT_SLOPE      ? adaptive.fsal != 0
+                      : kind == GRADE_SLOT_MIDPOINT ? adaptive.mid != nullptr
+                                                    : true)) ||
+                    (vectorEntries &&
+                     (kind == GRADE_SLOT_RTOL || kind == GRADE_SLOT_ATOL));
       if (adaptiveSlots[size_t(kind - GRADE_SLOT_SLOPE)][size_t(i)] !=
           (needed ? 1 : 0))
         return invalidDescriptor(
@@ -314,7 +344,21 @@ grade_status_t checkSlots(const char *path,
                          kindNames[kind - GRADE_SLOT_SLOPE],
                          needed ? "needs" : "does not use"));
     }
+    for (int kind = GRADE_SLOT_VECTOR_X; kind <= GRADE_SLOT_VECTOR_OUT; ++kind)
+      if (vectorSlots[size_t(kind - GRADE_SLOT_VECTOR_X)][size_t(i)] !=
+          (vectorEntries ? 1 : 0))
+        return invalidDescriptor(
+            path, format("state '%s' has %d vector operand slots of kind %d "
+                         "(1 with vector entries, else 0)",
+                         field.name,
+                         vectorSlots[size_t(kind - GRADE_SLOT_VECTOR_X)]
+                                    [size_t(i)],
+                         kind));
   }
+  if (resultSlots != (vectorEntries ? 1 : 0))
+    return invalidDescriptor(
+        path, format("%d result slots (1 with vector entries, else 0)",
+                     resultSlots));
   return nullptr;
 }
 
@@ -394,6 +438,17 @@ grade_status_t checkEntries(const char *path,
                          entry.name, int(entry.swaps[2 * k]),
                          int(entry.swaps[2 * k + 1])));
   }
+  bool vectorEntries = false;
+  for (int32_t kind = GRADE_ENTRY_VECTOR_LINCOMB;
+       kind <= GRADE_ENTRY_VECTOR_ERROR; ++kind)
+    vectorEntries |= seen[kind];
+  for (int32_t kind = GRADE_ENTRY_VECTOR_LINCOMB;
+       kind <= GRADE_ENTRY_VECTOR_ERROR; ++kind)
+    if (vectorEntries && !seen[kind])
+      return invalidDescriptor(
+          path, format("the vector entries lack kind %d (a library has all "
+                       "six or none)",
+                       int(kind)));
   // The CPU entries' thread pool; a library for the GPU only needs none.
   if (cpuCode && (!desc->set_num_threads || !desc->num_processors))
     return invalidDescriptor(path, "no thread-pool hooks");

@@ -115,7 +115,12 @@ size_t slotBytes(const grade_session &s, const grade_slot_desc_t &slot) {
   case GRADE_SLOT_ATOL:
   case GRADE_SLOT_TANGENT:
   case GRADE_SLOT_JVP:
-  case GRADE_SLOT_DIAGONAL: {
+  case GRADE_SLOT_DIAGONAL:
+  case GRADE_SLOT_VECTOR_X:
+  case GRADE_SLOT_VECTOR_Y:
+  case GRADE_SLOT_VECTOR_Z:
+  case GRADE_SLOT_VECTOR_OUT:
+  case GRADE_SLOT_RESULT: {
     // The descriptor's checks bound a row's bytes, not the rows.
     count = rowsOf(s, slot.kind);
     for (int32_t d = 0; d < slot.rank; ++d)
@@ -286,11 +291,15 @@ void runGpuEntry(grade_session &s, const grade_entry_desc_t &entry, double t,
     }
     bool in = slot.slot_kind != GRADE_SLOT_DERIVATIVE &&
               slot.slot_kind != GRADE_SLOT_JVP &&
-              slot.slot_kind != GRADE_SLOT_DIAGONAL;
+              slot.slot_kind != GRADE_SLOT_DIAGONAL &&
+              slot.slot_kind != GRADE_SLOT_VECTOR_OUT;
     if (in && bytes)
       std::memcpy(buffer.data, pointer, bytes);
-    staged.push_back(
-        {size_t(i), pointer, bytes, slot.slot_kind != GRADE_SLOT_TANGENT});
+    staged.push_back({size_t(i), pointer, bytes,
+                      slot.slot_kind != GRADE_SLOT_TANGENT &&
+                          slot.slot_kind != GRADE_SLOT_VECTOR_X &&
+                          slot.slot_kind != GRADE_SLOT_VECTOR_Y &&
+                          slot.slot_kind != GRADE_SLOT_VECTOR_Z});
     s.slots[size_t(i)] = buffer.data;
   }
   grade_status_t status =
@@ -572,6 +581,8 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
         slot.slot_kind == GRADE_SLOT_TANGENT ||
         slot.slot_kind == GRADE_SLOT_JVP ||
         slot.slot_kind == GRADE_SLOT_DIAGONAL ||
+        (slot.slot_kind >= GRADE_SLOT_VECTOR_X &&
+         slot.slot_kind <= GRADE_SLOT_VECTOR_OUT) ||
         (slot.slot_kind != GRADE_SLOT_GRAPH && slot.kind == GRADE_KIND_GLOBAL) ||
         !resized)
       continue;
@@ -678,7 +689,9 @@ uint64_t nodeBytesPerRow(const grade_model_descriptor_t &desc) {
   for (int32_t i = 0; i < desc.num_slots; ++i) {
     const grade_slot_desc_t &slot = desc.slots[i];
     if (slot.kind != GRADE_KIND_NODE || slot.slot_kind == GRADE_SLOT_UNUSED ||
-        slot.slot_kind == GRADE_SLOT_GRAPH)
+        slot.slot_kind == GRADE_SLOT_GRAPH ||
+        (slot.slot_kind >= GRADE_SLOT_VECTOR_X &&
+         slot.slot_kind <= GRADE_SLOT_VECTOR_OUT))
       continue;
     uint64_t row = grade_dtype_size(slot.dtype);
     for (int32_t d = 0; d < slot.rank; ++d)
@@ -1513,6 +1526,49 @@ void runDiagonal(grade_session &s, double t, const std::vector<void *> &out,
     s.slots[slot] = nullptr;
 }
 
+/// Runs the vector entry of `kind` with coefficients (a, b) and each
+/// state's operand slots pointing at `x[k]`, `y[k]`, `z[k]` and `out[k]`
+/// (an empty list: the slot stays NULL) for this one call; returns the
+/// result slot's value (0 for the elementwise entries).
+double runVectorEntry(grade_session &s, int32_t kind, double a, double b,
+                      const std::vector<void *> &out,
+                      const std::vector<void *> &x,
+                      const std::vector<void *> &y,
+                      const std::vector<void *> &z) {
+  std::vector<size_t> pointed;
+  int32_t resultSlot = -1;
+  for (int32_t i = 0; i < s.desc->num_slots; ++i) {
+    const grade_slot_desc_t &slot = s.desc->slots[i];
+    if (slot.slot_kind == GRADE_SLOT_RESULT)
+      resultSlot = i;
+    const std::vector<void *> *operand =
+        slot.slot_kind == GRADE_SLOT_VECTOR_X     ? &x
+        : slot.slot_kind == GRADE_SLOT_VECTOR_Y   ? &y
+        : slot.slot_kind == GRADE_SLOT_VECTOR_Z   ? &z
+        : slot.slot_kind == GRADE_SLOT_VECTOR_OUT ? &out
+                                                  : nullptr;
+    if (!operand || operand->empty())
+      continue;
+    size_t state = 0;
+    for (int32_t f = 0; f < slot.index; ++f)
+      state += s.desc->fields[f].role == GRADE_ROLE_STATE;
+    s.slots[size_t(i)] = (*operand)[state];
+    pointed.push_back(size_t(i));
+  }
+  struct Unpoint {
+    grade_session &s;
+    std::vector<size_t> &pointed;
+    ~Unpoint() {
+      for (size_t slot : pointed)
+        s.slots[slot] = nullptr;
+    }
+  } unpoint{s, pointed};
+  runEntry(s, kind, a, b);
+  return resultSlot >= 0 ? *static_cast<const double *>(
+                               s.slots[size_t(resultSlot)])
+                         : 0.0;
+}
+
 /// Every entry point taking a session accepts NULL with this message rather
 /// than crashing.
 grade_status_t nullSession() {
@@ -1567,7 +1623,8 @@ grade_status_t grade_session_create(const grade_library_t *lib,
            slot.slot_kind != GRADE_SLOT_STATUS &&
            slot.slot_kind != GRADE_SLOT_ERROR &&
            slot.slot_kind != GRADE_SLOT_RTOL &&
-           slot.slot_kind != GRADE_SLOT_ATOL) ||
+           slot.slot_kind != GRADE_SLOT_ATOL &&
+           slot.slot_kind != GRADE_SLOT_RESULT) ||
           slot.kind != GRADE_KIND_GLOBAL)
         continue;
       if (!session->buffers[size_t(i)].resize(slotBytes(*session, slot)))

@@ -75,13 +75,19 @@ int32_t roleOf(Role role) {
   case Role::rtol:
   case Role::atol:
   case Role::tangent:
+  case Role::vector_x:
+  case Role::vector_y:
+  case Role::vector_z:
+  case Role::vector_out:
+  case Role::result:
     break;
   }
   return 0;
 }
 
-/// The slot kind of a declaration the runtime's adaptive controller
-/// shares with the step; 0 for any other.
+/// The slot kind of a declaration the runtime shares with the entries
+/// (the adaptive controller's, the JVP's tangents, the vector entries'
+/// operands and result); 0 for any other.
 int32_t adaptiveSlotKind(Role role) {
   switch (role) {
   case Role::slope:
@@ -96,6 +102,16 @@ int32_t adaptiveSlotKind(Role role) {
     return GRADE_SLOT_ATOL;
   case Role::tangent:
     return GRADE_SLOT_TANGENT;
+  case Role::vector_x:
+    return GRADE_SLOT_VECTOR_X;
+  case Role::vector_y:
+    return GRADE_SLOT_VECTOR_Y;
+  case Role::vector_z:
+    return GRADE_SLOT_VECTOR_Z;
+  case Role::vector_out:
+    return GRADE_SLOT_VECTOR_OUT;
+  case Role::result:
+    return GRADE_SLOT_RESULT;
   default:
     return 0;
   }
@@ -380,7 +396,13 @@ LogicalResult emitDescriptor(ModelOp model, ModuleOp module) {
       {"implicit_rhs", GRADE_ENTRY_IMPLICIT_RHS},
       {"implicit_jvp", GRADE_ENTRY_IMPLICIT_JVP},
       {"implicit_diagonal", GRADE_ENTRY_IMPLICIT_DIAGONAL},
-      {"readout", GRADE_ENTRY_READOUT}};
+      {"readout", GRADE_ENTRY_READOUT},
+      {"vector_lincomb", GRADE_ENTRY_VECTOR_LINCOMB},
+      {"vector_multiply", GRADE_ENTRY_VECTOR_MULTIPLY},
+      {"vector_jacobi", GRADE_ENTRY_VECTOR_JACOBI},
+      {"vector_dot", GRADE_ENTRY_VECTOR_DOT},
+      {"vector_residual", GRADE_ENTRY_VECTOR_RESIDUAL},
+      {"vector_error", GRADE_ENTRY_VECTOR_ERROR}};
   TableauAttr scheme = solve.getScheme();
   bool implicit = scheme.isImplicit(), imex = scheme.isImex();
   SmallVector<std::pair<StringLiteral, int32_t>> entryKinds;

@@ -642,14 +642,20 @@ LogicalResult StoreOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 
 LogicalResult EntryOp::verifyRegions() {
   StringRef kind = getKind();
-  if (!llvm::is_contained({"init", "rhs", "step", "jvp", "diagonal",
+  StringRef vectorKind = kind;
+  bool vector = vectorKind.consume_front("vector_") &&
+                symbolizeVectorKind(vectorKind).has_value();
+  if (!vector &&
+      !llvm::is_contained({"init", "rhs", "step", "jvp", "diagonal",
                            "explicit_rhs", "implicit_rhs", "implicit_jvp",
                            "implicit_diagonal", "readout"},
                           kind))
     return emitOpError("kind must be 'init', 'rhs', 'step', 'jvp', "
-                       "'diagonal', 'readout', or for a split right-hand side "
+                       "'diagonal', 'readout', for a split right-hand side "
                        "'explicit_rhs', 'implicit_rhs', 'implicit_jvp' or "
-                       "'implicit_diagonal', got '")
+                       "'implicit_diagonal', or a vector entry ('vector_' "
+                       "and lincomb, multiply, jacobi, dot, residual or "
+                       "error), got '")
            << kind << "'";
   for (Operation &op : getBody().front())
     if (isa<KernelOp>(op))

@@ -321,10 +321,16 @@ LogicalResult allocateModel(ModelOp model) {
     model.setDiagonalOutputsAttr(*outputs);
   }
   // Readouts are written in place: nothing the readout entry reads is
-  // written by it but the readouts themselves.
+  // written by it but the readouts themselves; likewise the vector
+  // entries' outputs (the runtime never points them at an operand).
   if (ReadoutOp readout = model.getReadoutOp())
     if (failed(allocateRegion(readout.getBody().front(),
                               getTargets(readout.getTargets()),
+                              TargetPolicy::InPlace, pool, swaps)))
+      return failure();
+  for (VectorOp vector : model.getBody().front().getOps<VectorOp>())
+    if (failed(allocateRegion(vector.getBody().front(),
+                              getTargets(vector.getTargets()),
                               TargetPolicy::InPlace, pool, swaps)))
       return failure();
   if (StepOp step = model.getStepOp()) {

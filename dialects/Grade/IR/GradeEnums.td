@@ -32,7 +32,18 @@ def Grade_Role : I32EnumAttr<"Role", "what a declared field is for", [
     I32EnumAttrCase<"tangent", 10>,
     // A field computed after the solve from the states (`readout` in a
     // model file), by `grade.readout`.
-    I32EnumAttrCase<"readout", 11>
+    I32EnumAttrCase<"readout", 11>,
+    // The operands of the vector entries (`grade.vector`), per state: the
+    // runtime points them at its vectors (an implicit stage's Newton and
+    // Krylov vectors, resident where the kernels run), reads x, y and z
+    // and writes out.
+    I32EnumAttrCase<"vector_x", 12>,
+    I32EnumAttrCase<"vector_y", 13>,
+    I32EnumAttrCase<"vector_z", 14>,
+    I32EnumAttrCase<"vector_out", 15>,
+    // A vector entry's reduction (f64, global): a dot product or a sum of
+    // squares the runtime reads.
+    I32EnumAttrCase<"result", 16>
   ]> {
   let cppNamespace = "::grade";
 }
@@ -125,6 +136,29 @@ def Grade_RhsPart : I32EnumAttr<"RhsPart",
     "part of a split right-hand side", [
     I32EnumAttrCase<"ExplicitPart", 0, "explicit">,
     I32EnumAttrCase<"ImplicitPart", 1, "implicit">
+  ]> {
+  let cppNamespace = "::grade";
+}
+
+// What a vector entry (`grade.vector`) computes over every state, with
+// operands x, y, z, the output out, the entry's scalars t and dt, and the
+// result r (an f64):
+//   lincomb   out = t x + dt y
+//   multiply  out = x y
+//   jacobi    out = 1 / (1 - t x) where that is finite and |1 - t x| >
+//             1e-12, else 1 (the inverse of a Jacobi preconditioner)
+//   dot       r = sum x y
+//   residual  r = sum (x / (1 + |y|))^2
+//   error     r = sum (x / (atol + rtol max(|y|, |z|)))^2, with each
+//             state's `rtol of` and `atol of`
+def Grade_VectorKind : I32EnumAttr<"VectorKind",
+    "the operation of a vector entry", [
+    I32EnumAttrCase<"lincomb", 0>,
+    I32EnumAttrCase<"multiply", 1>,
+    I32EnumAttrCase<"jacobi", 2>,
+    I32EnumAttrCase<"dot", 3>,
+    I32EnumAttrCase<"residual", 4>,
+    I32EnumAttrCase<"error", 5>
   ]> {
   let cppNamespace = "::grade";
 }

@@ -74,6 +74,12 @@ JvpOp ModelOp::getJvpOp(std::optional<RhsPart> part) {
 DiagonalOp ModelOp::getDiagonalOp(std::optional<RhsPart> part) {
   return getPartChild<DiagonalOp>(*this, part);
 }
+VectorOp ModelOp::getVectorOp(VectorKind kind) {
+  for (VectorOp op : getBody().front().getOps<VectorOp>())
+    if (op.getKind() == kind)
+      return op;
+  return VectorOp();
+}
 
 SmallVector<Operation *> ModelOp::getEntryRegions() {
   SmallVector<Operation *> regions;
@@ -91,6 +97,8 @@ SmallVector<Operation *> ModelOp::getEntryRegions() {
   add(getJvpOp(RhsPart::ImplicitPart));
   add(getDiagonalOp(RhsPart::ImplicitPart));
   add(getReadoutOp());
+  for (uint32_t kind = 0; kind <= getMaxEnumValForVectorKind(); ++kind)
+    add(getVectorOp(static_cast<VectorKind>(kind)));
   return regions;
 }
 
@@ -102,6 +110,8 @@ std::string grade::getEntryName(Operation *region) {
     part = jvp.getPart();
   else if (auto diagonal = dyn_cast<DiagonalOp>(region))
     part = diagonal.getPart();
+  else if (auto vector = dyn_cast<VectorOp>(region))
+    return ("vector_" + stringifyVectorKind(vector.getKind())).str();
   std::string base = llvm::TypeSwitch<Operation *, std::string>(region)
                          .Case([](InitOp) { return "init"; })
                          .Case([](ReadoutOp) { return "readout"; })
@@ -164,7 +174,7 @@ LogicalResult ModelOp::verifyRegions() {
     numReadouts += isa<ReadoutOp>(op);
     numSteps += isa<StepOp>(op);
     numSolves += isa<SolveOp>(op);
-    if (isa<RhsOp, JvpOp, DiagonalOp>(op) &&
+    if (isa<RhsOp, JvpOp, DiagonalOp, VectorOp>(op) &&
         ++numParts[getEntryName(&op)] > 1)
       return op.emitOpError("is the model's second ")
              << (getEntryName(&op) == op.getName().stripDialect()
@@ -229,7 +239,9 @@ LogicalResult DeclOp::verify() {
   Role role = getRole();
   bool isAuxiliary = role == Role::slope || role == Role::midpoint ||
                      role == Role::error || role == Role::rtol ||
-                     role == Role::atol || role == Role::tangent;
+                     role == Role::atol || role == Role::tangent ||
+                     role == Role::vector_x || role == Role::vector_y ||
+                     role == Role::vector_z || role == Role::vector_out;
   if (getOf() && !isAuxiliary)
     return emitOpError("a ") << stringifyRole(role)
                              << " does not belong to a state ('of')";
@@ -253,6 +265,10 @@ LogicalResult DeclOp::verify() {
   case Role::midpoint:
   case Role::tangent:
   case Role::readout:
+  case Role::vector_x:
+  case Role::vector_y:
+  case Role::vector_z:
+  case Role::vector_out:
     if (!isField)
       return emitOpError("a ")
              << stringifyRole(getRole()) << " must be a node or edge field, got "
@@ -264,6 +280,10 @@ LogicalResult DeclOp::verify() {
     if (!type.isF64())
       return emitOpError("an adaptive step's ")
              << stringifyRole(role) << " is an f64, got " << type;
+    return success();
+  case Role::result:
+    if (!type.isF64())
+      return emitOpError("a vector entry's result is an f64, got ") << type;
     return success();
   case Role::input:
   case Role::param:
@@ -313,6 +333,18 @@ static ParseResult parseRegionOp(OpAsmParser &parser,
           RhsPartAttr::get(parser.getContext(),
                            *symbolizeRhsPart(keyword));
   }
+  if constexpr (std::is_same_v<OpTy, VectorOp>) {
+    StringRef keyword;
+    SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    std::optional<VectorKind> kind = symbolizeVectorKind(keyword);
+    if (!kind)
+      return parser.emitError(loc, "unknown vector entry '")
+             << keyword << "'";
+    result.getOrAddProperties<typename OpTy::Properties>().kind =
+        VectorKindAttr::get(parser.getContext(), *kind);
+  }
   if (parser.parseKeyword("targets") || parser.parseAttribute(targets) ||
       parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
                                /*allowType=*/true) ||
@@ -328,6 +360,8 @@ static void printRegionOp(OpTy op, OpAsmPrinter &printer) {
   if constexpr (kHasPart<OpTy>)
     if (std::optional<RhsPart> part = op.getPart())
       printer << " " << stringifyRhsPart(*part);
+  if constexpr (std::is_same_v<OpTy, VectorOp>)
+    printer << " " << stringifyVectorKind(op.getKind());
   printer << " targets " << op.getTargets() << " (";
   llvm::interleaveComma(op.getBody().getArguments(), printer,
                         [&](BlockArgument arg) {
@@ -335,7 +369,7 @@ static void printRegionOp(OpTy op, OpAsmPrinter &printer) {
                         });
   printer << ")";
   printer.printOptionalAttrDictWithKeyword(op->getAttrs(),
-                                          {"targets", "part"});
+                                          {"targets", "part", "kind"});
   printer << " ";
   printer.printRegion(op.getBody(), /*printEntryBlockArgs=*/false,
                       /*printBlockTerminators=*/true);
@@ -447,6 +481,22 @@ void DiagonalOp::print(OpAsmPrinter &printer) {
 }
 LogicalResult DiagonalOp::verifyRegions() {
   return verifyRegionOp(*this, 1, {Role::state}, "(!grade.graph, f64 time)");
+}
+
+YieldOp VectorOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+void VectorOp::getAsmBlockArgumentNames(Region &region,
+                                        OpAsmSetValueNameFn setName) {
+  nameRegionArgs(region, setName);
+}
+ParseResult VectorOp::parse(OpAsmParser &parser, OperationState &result) {
+  return parseRegionOp<VectorOp>(parser, result);
+}
+void VectorOp::print(OpAsmPrinter &printer) { printRegionOp(*this, printer); }
+LogicalResult VectorOp::verifyRegions() {
+  return verifyRegionOp(*this, 2, {Role::vector_out, Role::result},
+                        "(!grade.graph, f64, f64)");
 }
 
 ParseResult InitOp::parse(OpAsmParser &parser, OperationState &result) {

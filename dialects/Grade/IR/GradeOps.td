@@ -106,6 +106,8 @@ def Grade_ModelOp : Grade_Op<"model", [
     StepOp getStepOp();
     JvpOp getJvpOp(std::optional<RhsPart> part = std::nullopt);
     DiagonalOp getDiagonalOp(std::optional<RhsPart> part = std::nullopt);
+    /// The vector entry of `kind` (null when absent).
+    VectorOp getVectorOp(VectorKind kind);
     /// The region ops that become the library's entry points, in the
     /// order the descriptor lists them (see getEntryName).
     ::llvm::SmallVector<::mlir::Operation *> getEntryRegions();
@@ -352,6 +354,32 @@ def Grade_DiagonalOp : Grade_RegionOp<"jacobian_diagonal"> {
   ];
 }
 
+def Grade_VectorOp : Grade_RegionOp<"vector"> {
+  let summary = "an operation on vectors of the states' shapes";
+  let description = [{
+    One of the vector entries an implicit scheme's Newton-Krylov solves
+    run where the kernels run (`grade-generate-vector-ops`; the kinds are
+    listed with `VectorKind`): a linear combination, an elementwise
+    product, a Jacobi inverse, or a reduction to the f64 `result` (dot
+    products, scaled sums of squares; summed over the states in their
+    order, each by the fixed-order global reduction). The operands are the
+    states' `vector_x`, `vector_y` and `vector_z` declarations, which the
+    runtime points at its vectors, the output their `vector_out`; `%t` and
+    `%dt` carry the entry's coefficients.
+
+    ```mlir
+    grade.vector lincomb targets [@x__out] (%G: !grade.graph, %t: f64, %dt: f64) {
+      %a = grade.load @x__vx : !grade.field<node, f64>
+      %b = grade.load @x__vy : !grade.field<node, f64>
+      ...
+      grade.yield %r : !grade.field<node, f64>
+    }
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefArrayAttr:$targets,
+                       Grade_VectorKind:$kind);
+}
+
 def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
   let summary = "the time discretisation and interval";
   let description = [{
@@ -385,7 +413,7 @@ def Grade_SolveOp : Grade_Op<"solve", [HasParent<"ModelOp">]> {
 
 def Grade_YieldOp : Grade_Op<"yield", [
     Pure, Terminator,
-    ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp", "DiagonalOp",
+    ParentOneOf<["InitOp", "RhsOp", "StepOp", "JvpOp", "DiagonalOp", "VectorOp",
                  "ReadoutOp"]>
   ]> {
   let summary = "yields the values of a region's targets";

@@ -112,6 +112,20 @@ def GenerateJvp : Pass<"grade-generate-jvp", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GenerateVectorOps : Pass<"grade-generate-vector-ops", "::mlir::ModuleOp"> {
+  let summary = "the vector entries of an implicit scheme's Newton-Krylov solves";
+  let description = [{
+    Gives a model whose scheme is implicit and whose states are all f64 the
+    `grade.vector` entries (linear combination, elementwise product, Jacobi
+    inverse, dot product, Newton residual and scaled error sums) over
+    operands of the states' shapes, which the runtime points at its
+    vectors: the solvers' arithmetic then runs where the kernels run
+    (gradec adds this pass for GPU targets).
+  }];
+  let dependentDialects = ["::grade::GradeDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ExpandScheme : Pass<"grade-expand-scheme", "::mlir::ModuleOp"> {
   let summary = "expand the solve scheme into a value-level step";
   let description = [{

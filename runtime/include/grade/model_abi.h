@@ -129,6 +129,15 @@ typedef enum grade_slot_kind {
   GRADE_SLOT_JVP = 12,     /**< the jvp entry's output (J v) for the state */
   GRADE_SLOT_DIAGONAL = 13, /**< the diagonal entry's output: the Jacobian's
                                  diagonal for the state (caller memory) */
+  /* The vector entries' operands (GRADE_ENTRY_VECTOR_*), with the state's
+   * kind, dtype and shape; `index` is the state's field. The runtime
+   * points them at its vectors for each call. */
+  GRADE_SLOT_VECTOR_X = 14,   /**< read */
+  GRADE_SLOT_VECTOR_Y = 15,   /**< read */
+  GRADE_SLOT_VECTOR_Z = 16,   /**< read */
+  GRADE_SLOT_VECTOR_OUT = 17, /**< written */
+  GRADE_SLOT_RESULT = 18,     /**< f64[1], global: a reducing vector
+                                   entry's value */
 } grade_slot_kind_t;
 
 /** The graph arrays a model can ask for, by name rather than position. */
@@ -200,10 +209,24 @@ typedef enum grade_entry_kind {
                                           diagonal (optional) */
   GRADE_ENTRY_READOUT = 10, /**< the readouts from the current states at
                                  time t (present when the model has any) */
+  /* The vector entries (a library for GPUs of a model with an implicit
+   * scheme and f64 states): the operations of the Newton-Krylov solves on
+   * vectors of the states' shapes, run where the kernels run. Over every
+   * state, with x, y, z, out the GRADE_SLOT_VECTOR_* slots, the entry's
+   * (t, dt) as coefficients and r the GRADE_SLOT_RESULT slot: */
+  GRADE_ENTRY_VECTOR_LINCOMB = 11,  /**< out = t x + dt y */
+  GRADE_ENTRY_VECTOR_MULTIPLY = 12, /**< out = x y, elementwise */
+  GRADE_ENTRY_VECTOR_JACOBI = 13,   /**< out = 1 / (1 - t x) where finite
+                                         and |1 - t x| > 1e-12, else 1 */
+  GRADE_ENTRY_VECTOR_DOT = 14,      /**< r = sum x y */
+  GRADE_ENTRY_VECTOR_RESIDUAL = 15, /**< r = sum (x / (1 + |y|))^2 */
+  GRADE_ENTRY_VECTOR_ERROR = 16,    /**< r = sum (x / (atol + rtol
+                                         max(|y|, |z|)))^2 with each
+                                         state's RTOL and ATOL slots */
 } grade_entry_kind_t;
 
 /** The largest grade_entry_kind_t. */
-#define GRADE_ENTRY_KIND_MAX GRADE_ENTRY_READOUT
+#define GRADE_ENTRY_KIND_MAX GRADE_ENTRY_VECTOR_ERROR
 
 typedef struct grade_entry_desc {
   const char *name;     /**< "init", "rhs", "step" */

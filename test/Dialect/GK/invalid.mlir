@@ -243,7 +243,7 @@ grade.model @launch_hazard {
 
 grade.model @bad_entry {
   grade.graph @G
-  // expected-error @+1 {{'gk.entry' op kind must be 'init', 'rhs', 'step', 'jvp', 'diagonal', 'readout', or for a split right-hand side 'explicit_rhs', 'implicit_rhs', 'implicit_jvp' or 'implicit_diagonal', got 'stage'}}
+  // expected-error @+1 {{'gk.entry' op kind must be 'init', 'rhs', 'step', 'jvp', 'diagonal', 'readout', for a split right-hand side 'explicit_rhs', 'implicit_rhs', 'implicit_jvp' or 'implicit_diagonal', or a vector entry ('vector_' and lincomb, multiply, jacobi, dot, residual or error), got 'stage'}}
   gk.entry "stage" {
   ^bb0(%G: !grade.graph):
   }

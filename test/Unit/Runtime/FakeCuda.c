@@ -39,6 +39,8 @@
  *   FAKE_CUDA_MAX_ALLOCS=N    allocations beyond N live ones fail with
  *                             CUDA_ERROR_OUT_OF_MEMORY
  *   FAKE_CUDA_KERNELS=LIB     the host twins of generated kernels (above)
+ *   FAKE_CUDA_LOG=FILE        appends the name of each kernel launched,
+ *                             one per line (which kernels a run launches)
  *
  * and counters for the tests (fakecuda_*).
  *===----------------------------------------------------------------------===*/
@@ -334,6 +336,13 @@ FAKE_EXPORT CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy,
     return CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
   ++gLaunches;
   snprintf(gLastKernel, sizeof gLastKernel, "%s", f->name);
+  if (getenv("FAKE_CUDA_LOG")) {
+    FILE *log = fopen(getenv("FAKE_CUDA_LOG"), "a");
+    if (log) {
+      fprintf(log, "%s\n", f->name);
+      fclose(log);
+    }
+  }
   gLastGrid[0] = gx, gLastGrid[1] = gy, gLastGrid[2] = gz;
   gLastBlock[0] = bx, gLastBlock[1] = by, gLastBlock[2] = bz;
   if (envIs("FAKE_CUDA_FAULT", f->name)) {

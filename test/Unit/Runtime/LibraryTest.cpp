@@ -554,8 +554,15 @@ TEST_F(BrokenDescriptorTest, Slots) {
     slots[size_t(index)] = saved;
     return result;
   };
-  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 14; }),
-            invalid("slot 11: unknown slot kind 14"));
+  EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 19; }),
+            invalid("slot 11: unknown slot kind 19"));
+  // Vector operands belong to states; a result is a global f64.
+  EXPECT_EQ(broken(kSlotUnused,
+                   [](auto &s) { s.slot_kind = GRADE_SLOT_VECTOR_X; }),
+            invalid("slot 11: vector operand of 'x0', which is not a state"));
+  EXPECT_EQ(broken(kSlotUnused,
+                   [](auto &s) { s.slot_kind = GRADE_SLOT_RESULT; }),
+            invalid("slot 11: a vector entry's result is a global f64"));
   // The adaptive slots belong to states: field 0 is an input.
   EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_RTOL; }),
             invalid("slot 11: slot kind 9 belongs to field index 0, which is "
@@ -687,7 +694,11 @@ TEST_F(BrokenDescriptorTest, Entries) {
   EXPECT_EQ(broken(0, [](auto &e) { e.entry = 0; }),
             invalid("entry 0 has unknown kind 0"));
   EXPECT_EQ(broken(1, [](auto &e) { e.entry = GRADE_ENTRY_KIND_MAX + 1; }),
-            invalid("entry 1 has unknown kind 11"));
+            invalid("entry 1 has unknown kind 17"));
+  // A vector entry needs the states' operands and tolerances.
+  EXPECT_NE(broken(1, [](auto &e) { e.entry = GRADE_ENTRY_VECTOR_DOT; })
+                .find("lacks a rtol slot, which the scheme needs"),
+            std::string::npos);
   EXPECT_EQ(broken(1, [](auto &e) { e.fn = nullptr; }),
             invalid("entry 1 is NULL"));
   EXPECT_EQ(broken(0, [](auto &e) { e.name = nullptr; }),
