@@ -221,6 +221,8 @@ def check_example(path, args, runtime, rng):
     t1 = scheme["t1"]
     if scheme["dt"] > 0:
         t1 = min(t1, scheme["t0"] + args.steps * scheme["dt"])
+    if args.t1 is not None:
+        t1 = args.t1
     outputs = [f["name"] for f in desc["fields"]
                if f["role"] in ("state", "readout")]
 
@@ -235,7 +237,8 @@ def check_example(path, args, runtime, rng):
             times = ["--t1", repr(t1)]
         cmd = [gradec, "run", lib if on_cpu else device_lib, "--device",
                device] + times + graph_args + load_args + \
-            ["--output=%s=%s" % (o, result) for o in outputs]
+            ["--output=%s=%s" % (o, result) for o in outputs] + \
+            args.run_args.split()
         ok, out = run(cmd, log, None if on_cpu else device_env)
         return (np.load(result) if ok else None), out
 
@@ -295,6 +298,12 @@ def main():
                         "driver, which runs each kernel's host twin")
     parser.add_argument("--hubs", action="store_true",
                         help="random graphs with power-law in-degrees")
+    parser.add_argument("--t1", type=float, default=None,
+                        help="end time (default: the model's, or --steps "
+                        "steps of its dt)")
+    parser.add_argument("--run-args", default="",
+                        help="more options of every gradec run (e.g. "
+                        "'--linear-solver=cg --preconditioner=jacobi')")
     parser.add_argument("examples", nargs="*",
                         help="model files (default: examples/*.grade)")
     args = parser.parse_args()
