@@ -8,7 +8,9 @@
 #      on the GPU, compared (scripts/gpu-compare.py: f64 within 1e-12, f32
 #      within 1e-5 relative; the GPU runs bit for bit), then again on graphs
 #      with hubs (--hubs: the warp paths for heavy nodes; 1e-10 and 1e-4);
-#   4. the GPU benchmark (bench/gpu.py: heat and GRAND-l steps on 1M-edge
+#   4. implicit schemes (sdirk4, Crank-Nicolson with CG and Jacobi, BDF2)
+#      solved on the GPU (their vector entries) against the CPU;
+#   5. the GPU benchmark (bench/gpu.py: heat and GRAND-l steps on 1M-edge
 #      random and power-law graphs, bandwidth against a device triad,
 #      launches per step, PyTorch on the same GPU where it has CUDA).
 #
@@ -118,6 +120,24 @@ if ! "$python" scripts/gpu-compare.py --build build --work "$out/compare-hubs" \
     --hubs "${compare_args[@]}" 2>&1 | tee "$out/compare-hubs.txt"; then
   failed+=("examples on the GPU, graph with hubs")
 fi
+echo "($((SECONDS - start)) s)"
+
+echo "== implicit schemes' solves on the GPU (vector entries; gpu-compare.py)"
+start=$SECONDS
+implicit_ok=1
+"$python" scripts/gpu-compare.py --build build --work "$out/implicit-sdirk4" \
+  --scheme sdirk4 --times 3 --t1 0.5 --run-args="--rtol=1e-6 --atol=1e-9" \
+  examples/heat.grade examples/kuramoto.grade examples/wave.grade \
+  2>&1 | tee "$out/implicit.txt" || implicit_ok=0
+"$python" scripts/gpu-compare.py --build build --work "$out/implicit-cg" \
+  --scheme crank_nicolson --run-args="--linear-solver=cg --preconditioner=jacobi" \
+  examples/heat.grade examples/allen_cahn.grade 2>&1 \
+  | tee -a "$out/implicit.txt" || implicit_ok=0
+"$python" scripts/gpu-compare.py --build build --work "$out/implicit-bdf2" \
+  --scheme bdf2 --times 3 --run-args="--rtol=1e-6 --atol=1e-9" \
+  examples/heat.grade examples/sheaf.grade 2>&1 \
+  | tee -a "$out/implicit.txt" || implicit_ok=0
+[ "$implicit_ok" = 1 ] || failed+=("implicit schemes on the GPU")
 echo "($((SECONDS - start)) s)"
 
 if [ "$bench" = 1 ]; then
