@@ -571,3 +571,56 @@ grade.model @concat_length {
     grade.yield %x : !grade.field<node, 3xf64>
   }
 }
+
+// -----
+
+// A vector entry writes the states' vector outputs or the result, never a
+// state.
+grade.model @vector_target {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.vector' op cannot assign state '@x'}}
+  grade.vector lincomb targets [@x] (%G: !grade.graph, %t: f64, %dt: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @vector_args {
+  grade.graph @G
+  grade.decl state @x : !grade.field<node, f64>
+  grade.decl vector_out @x__vout of @x : !grade.field<node, f64>
+  // expected-error @+1 {{'grade.vector' op body must take (!grade.graph, f64, f64)}}
+  grade.vector lincomb targets [@x__vout] (%G: !grade.graph, %t: f64) {
+    %x = grade.load @x : !grade.field<node, f64>
+    grade.yield %x : !grade.field<node, f64>
+  }
+}
+
+// -----
+
+grade.model @vector_kind {
+  grade.graph @G
+  // expected-error @+1 {{unknown vector entry 'axpy'}}
+  grade.vector axpy targets [] (%G: !grade.graph, %t: f64, %dt: f64) {
+    grade.yield
+  }
+}
+
+// -----
+
+grade.model @vector_result {
+  grade.graph @G
+  // expected-error @+1 {{'grade.decl' op a vector entry's result is an f64, got 'f32'}}
+  grade.decl result @r : f32
+}
+
+// -----
+
+grade.model @vector_of {
+  grade.graph @G
+  // expected-error @+1 {{'grade.decl' op a vector_x names the state it belongs to ('of @x')}}
+  grade.decl vector_x @v : !grade.field<node, f64>
+}
