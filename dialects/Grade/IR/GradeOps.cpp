@@ -124,6 +124,18 @@ std::string grade::getEntryName(Operation *region) {
     return base;
   return (stringifyRhsPart(*part) + "_" + base).str();
 }
+FlatSymbolRefAttr grade::declareFor(OpBuilder &builder, ModelOp model,
+                                    Role role, DeclOp state, StringRef suffix,
+                                    Type type) {
+  std::string name = (state.getSymName() + "__" + suffix).str();
+  for (unsigned n = 1; model.lookupDecl(name); ++n)
+    name = (state.getSymName() + "__" + suffix + Twine(n)).str();
+  auto decl = DeclOp::create(builder, state.getLoc(), role, name, type,
+                             /*output=*/false,
+                             FlatSymbolRefAttr::get(state.getSymNameAttr()));
+  return FlatSymbolRefAttr::get(decl.getSymNameAttr());
+}
+
 SolveOp ModelOp::getSolveOp() { return getUniqueChild<SolveOp>(*this); }
 
 DeclOp ModelOp::lookupDecl(StringRef name) {

@@ -26,9 +26,17 @@
 namespace grade {
 
 /// The name of the library entry point a region op becomes: "init", "rhs",
-/// "step", "jvp", "diagonal", or for a part of a split right-hand side
-/// "explicit_rhs", "implicit_rhs", "implicit_jvp", "implicit_diagonal".
+/// "step", "jvp", "diagonal", for a part of a split right-hand side
+/// "explicit_rhs", "implicit_rhs", "implicit_jvp", "implicit_diagonal", or
+/// a vector entry's "vector_<kind>".
 std::string getEntryName(mlir::Operation *region);
+
+/// Declares `<state>__<suffix>` (numbered when the name is taken), of
+/// `role` and `type`, belonging to `state` (`of`), at the builder's
+/// insertion point; returns its symbol.
+mlir::FlatSymbolRefAttr declareFor(mlir::OpBuilder &builder, ModelOp model,
+                                   Role role, DeclOp state,
+                                   llvm::StringRef suffix, mlir::Type type);
 
 } // namespace grade
 

@@ -350,14 +350,7 @@ private:
   FlatSymbolRefAttr declare(Role role, DeclOp state, StringRef suffix,
                             Type type) {
     OpBuilder declBuilder(rhs);
-    std::string name = (state.getSymName() + "__" + suffix).str();
-    for (unsigned n = 1; model.lookupDecl(name); ++n)
-      name = (state.getSymName() + "__" + suffix + Twine(n)).str();
-    auto decl =
-        DeclOp::create(declBuilder, state.getLoc(), role, name, type,
-                       /*output=*/false,
-                       FlatSymbolRefAttr::get(state.getSymNameAttr()));
-    return FlatSymbolRefAttr::get(decl.getSymNameAttr());
+    return declareFor(declBuilder, model, role, state, suffix, type);
   }
 
   /// base + dt sum_i weights_i k_i of state `s` (base alone if every weight

@@ -218,7 +218,6 @@ LogicalResult generateDiagonal(ModelOp model, RhsOp rhs) {
 /// Builds the JVP region of one model.
 LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
   OpBuilder builder(rhs);
-  MLIRContext *context = model.getContext();
   // A tangent declaration per state, in the order of the rhs's targets
   // (shared by the JVPs of the whole and of the implicit part).
   llvm::StringMap<FlatSymbolRefAttr> tangentOf;
@@ -231,13 +230,8 @@ LogicalResult generateJvp(ModelOp model, RhsOp rhs) {
         model.lookupDecl(cast<FlatSymbolRefAttr>(target).getValue());
     if (tangentOf.count(state.getSymName()))
       continue;
-    std::string name = (state.getSymName() + "__tangent").str();
-    for (unsigned n = 1; model.lookupDecl(name); ++n)
-      name = (state.getSymName() + "__tangent" + Twine(n)).str();
-    DeclOp::create(builder, state.getLoc(), Role::tangent, name,
-                   state.getType(), /*output=*/false,
-                   FlatSymbolRefAttr::get(state.getSymNameAttr()));
-    tangentOf[state.getSymName()] = FlatSymbolRefAttr::get(context, name);
+    tangentOf[state.getSymName()] = declareFor(
+        builder, model, Role::tangent, state, "tangent", state.getType());
   }
 
   builder.setInsertionPointAfter(rhs);

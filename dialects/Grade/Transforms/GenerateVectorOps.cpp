@@ -52,24 +52,26 @@ struct Operands {
 class VectorOpsBuilder {
 public:
   VectorOpsBuilder(ModelOp model, RhsOp rhs)
-      : model(model), rhs(rhs), builder(rhs) {}
+      : model(model), rhs(rhs), builder(rhs), declBuilder(rhs) {}
 
   void build() {
     Location loc = model.getLoc();
     for (DeclOp state : model.getStates()) {
       Type type = state.getType();
       Type f64 = builder.getF64Type();
-      operands.push_back({state, declare(Role::vector_x, state, "vx", type),
-                          declare(Role::vector_y, state, "vy", type),
-                          declare(Role::vector_z, state, "vz", type),
-                          declare(Role::vector_out, state, "vout", type),
+      auto declare = [&](Role role, StringRef suffix) {
+        return declareFor(declBuilder, model, role, state, suffix, type);
+      };
+      operands.push_back({state, declare(Role::vector_x, "vx"),
+                          declare(Role::vector_y, "vy"),
+                          declare(Role::vector_z, "vz"),
+                          declare(Role::vector_out, "vout"),
                           findOrDeclare(Role::rtol, state, "rtol", f64),
                           findOrDeclare(Role::atol, state, "atol", f64)});
     }
     std::string name = "vector_result";
     for (unsigned n = 1; model.lookupDecl(name); ++n)
       name = "vector_result" + std::to_string(n);
-    OpBuilder declBuilder(rhs);
     result = FlatSymbolRefAttr::get(
         DeclOp::create(declBuilder, loc, Role::result, name,
                        builder.getF64Type(), /*output=*/false,
@@ -123,20 +125,6 @@ private:
     Value x, y, z, rtol, atol;
   };
 
-  /// Declares `<state>__<suffix>` (made unique) with `role` for `state`.
-  FlatSymbolRefAttr declare(Role role, DeclOp state, StringRef suffix,
-                            Type type) {
-    OpBuilder declBuilder(rhs);
-    std::string name = (state.getSymName() + "__" + suffix).str();
-    for (unsigned n = 1; model.lookupDecl(name); ++n)
-      name = (state.getSymName() + "__" + suffix + Twine(n)).str();
-    auto decl =
-        DeclOp::create(declBuilder, state.getLoc(), role, name, type,
-                       /*output=*/false,
-                       FlatSymbolRefAttr::get(state.getSymNameAttr()));
-    return FlatSymbolRefAttr::get(decl.getSymNameAttr());
-  }
-
   /// The state's declaration of `role` (an adaptive implicit scheme's
   /// tolerances may exist already), else a new one.
   FlatSymbolRefAttr findOrDeclare(Role role, DeclOp state, StringRef suffix,
@@ -144,7 +132,7 @@ private:
     for (DeclOp decl : model.getDecls())
       if (decl.getRole() == role && decl.getOf() == state.getSymName())
         return FlatSymbolRefAttr::get(decl.getSymNameAttr());
-    return declare(role, state, suffix, type);
+    return declareFor(declBuilder, model, role, state, suffix, type);
   }
 
   /// A new `grade.vector` of `kind` writing `targets`, its body's block
@@ -230,6 +218,8 @@ private:
   ModelOp model;
   RhsOp rhs;
   OpBuilder builder;
+  /// Declarations go before the right-hand side.
+  OpBuilder declBuilder;
   SmallVector<Operands> operands;
   FlatSymbolRefAttr result;
 };
