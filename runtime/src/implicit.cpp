@@ -284,12 +284,12 @@ public:
     double denom = 1 + 2 * w;
     base.resize(y.size());
     for (size_t j = 0; j < y.size(); ++j)
-      base[j] = (1 + w) * (1 + w) / denom * y[j] -
-                w * w / denom * s.bdfPrevious[j];
+      base[j] =
+          (1 + w) * (1 + w) / denom * y[j] - w * w / denom * s.bdfPrevious[j];
   }
   /// e = factor (next - p), p the predictor l0 y + l1 y_{n-1} + l2 y_{n-2}.
-  void bdfPredicted(Vec &e, const Vec &y, const Vec &next, double l0,
-                    double l1, double l2, double factor) {
+  void bdfPredicted(Vec &e, const Vec &y, const Vec &next, double l0, double l1,
+                    double l2, double factor) {
     e.resize(y.size());
     for (size_t j = 0; j < y.size(); ++j) {
       double p = l0 * y[j] + l1 * s.bdfPrevious[j] + l2 * s.bdfPrevious2[j];
@@ -476,9 +476,7 @@ public:
   double norm2(const Vec &a) { return std::sqrt(dot(a, a)); }
   void axpy(double alpha, const Vec &y, Vec &x) { lincomb(x, 1, x, alpha, y); }
   void divide(Vec &x, double d) { lincomb(x, 1 / d, x, 0, x); }
-  void subtract(Vec &r, const Vec &b, const Vec &w) {
-    lincomb(r, 1, b, -1, w);
-  }
+  void subtract(Vec &r, const Vec &b, const Vec &w) { lincomb(r, 1, b, -1, w); }
   void xpay(Vec &p, const Vec &z, double c) { lincomb(p, 1, z, c, p); }
   void shift(Vec &out, const Vec &in, double gamma) {
     lincomb(out, 1, in, -gamma, out);
@@ -488,8 +486,8 @@ public:
                         double gamma) {
     lincomb(G, 1, zv, -1, base);
     lincomb(G, 1, G, -gamma, F);
-    return runVectorEntry(s, GRADE_ENTRY_VECTOR_RESIDUAL, 0, 0, {},
-                          pointers(G), pointers(zv), {});
+    return runVectorEntry(s, GRADE_ENTRY_VECTOR_RESIDUAL, 0, 0, {}, pointers(G),
+                          pointers(zv), {});
   }
   void slope(Vec &k, const Vec &zv, const Vec &base, double gamma) {
     lincomb(k, 1 / gamma, zv, -1 / gamma, base);
@@ -519,8 +517,8 @@ public:
     double denom = 1 + 2 * w;
     lincomb(base, (1 + w) * (1 + w) / denom, y, -(w * w / denom), history(0));
   }
-  void bdfPredicted(Vec &e, const Vec &y, const Vec &next, double l0,
-                    double l1, double l2, double factor) {
+  void bdfPredicted(Vec &e, const Vec &y, const Vec &next, double l0, double l1,
+                    double l2, double factor) {
     Vec p = make();
     lincomb(p, l0, y, l1, history(0));
     lincomb(p, 1, p, l2, history(1));
@@ -578,8 +576,8 @@ public:
                              double maxAbs) {
     if (!(maxAbs > 0)) {
       std::vector<void *> states = space.stateSlots();
-      if (std::isfinite(runVectorEntry(s, GRADE_ENTRY_VECTOR_RESIDUAL, 0, 0,
-                                       {}, states, states, {})))
+      if (std::isfinite(runVectorEntry(s, GRADE_ENTRY_VECTOR_RESIDUAL, 0, 0, {},
+                                       states, states, {})))
         return nullptr;
     }
     return checkFinite(s, t, step, numSteps, maxAbs);
@@ -671,9 +669,9 @@ private:
 /// Restarted GMRES(restart) for A x = b from x = 0, to ||r|| <= tol ||b||;
 /// returns the iterations taken. `apply(in, out)` computes out = A in.
 template <typename Space, typename Apply>
-int64_t gmres(Space &space, const Apply &apply,
-              const typename Space::Vec &b, typename Space::Vec &x,
-              double tol, int64_t maxIterations, int restart = 30) {
+int64_t gmres(Space &space, const Apply &apply, const typename Space::Vec &b,
+              typename Space::Vec &x, double tol, int64_t maxIterations,
+              int restart = 30) {
   using Vec = typename Space::Vec;
   space.zero(x);
   double bnorm = space.norm2(b);
@@ -747,14 +745,12 @@ int64_t gmres(Space &space, const Apply &apply,
 /// returns the iterations, or -1 if A is not positive definite.
 template <typename Space, typename Apply>
 int64_t conjugateGradients(Space &space, const Apply &apply,
-                           const typename Space::Vec &b,
-                           typename Space::Vec &x, double tol,
-                           int64_t maxIterations,
+                           const typename Space::Vec &b, typename Space::Vec &x,
+                           double tol, int64_t maxIterations,
                            const typename Space::Vec *inverse) {
   using Vec = typename Space::Vec;
   space.zero(x);
-  Vec r = space.make(), z = space.make(), p = space.make(),
-      q = space.make();
+  Vec r = space.make(), z = space.make(), p = space.make(), q = space.make();
   space.assign(r, b);
   space.assign(z, b);
   if (inverse)
@@ -881,8 +877,7 @@ implicitStep(Space &space, grade_session &s, double t, double h,
   Vec diagonal = space.make(), inverse = space.make(), y = space.make();
   space.readStates(y);
   int32_t stages = scheme.stages;
-  std::vector<Vec> k(static_cast<size_t>(stages)),
-      e(imex ? size_t(stages) : 0);
+  std::vector<Vec> k(static_cast<size_t>(stages)), e(imex ? size_t(stages) : 0);
   // Whether stage i's slope of a tableau (a, b) is used after it.
   auto used = [&](const double *a, const double *b, int32_t i) {
     if (b[i] != 0)
@@ -953,9 +948,9 @@ implicitStep(Space &space, grade_session &s, double t, double h,
       }
       int64_t krylov;
       if (options.solver == GRADE_LINEAR_SOLVER_CG) {
-        krylov = conjugateGradients(space, apply, G, delta, options.krylovTol,
-                                    options.maxKrylov,
-                                    jacobi ? &inverse : nullptr);
+        krylov =
+            conjugateGradients(space, apply, G, delta, options.krylovTol,
+                               options.maxKrylov, jacobi ? &inverse : nullptr);
       } else if (jacobi) {
         // Right preconditioning: A M^-1 u = -G, delta = M^-1 u.
         Vec scaled = space.make();
@@ -964,12 +959,12 @@ implicitStep(Space &space, grade_session &s, double t, double h,
           space.precondition(scaled, inverse);
           apply(scaled, out);
         };
-        krylov = gmres(space, right, G, delta, options.krylovTol,
-                       options.maxKrylov);
+        krylov =
+            gmres(space, right, G, delta, options.krylovTol, options.maxKrylov);
         space.precondition(delta, inverse);
       } else {
-        krylov = gmres(space, apply, G, delta, options.krylovTol,
-                       options.maxKrylov);
+        krylov =
+            gmres(space, apply, G, delta, options.krylovTol, options.maxKrylov);
       }
       if (krylov < 0)
         return makeStatus(
@@ -1020,8 +1015,8 @@ implicitStep(Space &space, grade_session &s, double t, double h,
       space.embeddedEstimate(estimate, k, scheme.b, s.desc->adaptive.bhat,
                              stages, h);
     }
-    double sum = space.errorSum(estimate, y, next, proposal.rtol,
-                                proposal.atol, proposal.worst);
+    double sum = space.errorSum(estimate, y, next, proposal.rtol, proposal.atol,
+                                proposal.worst);
     *proposal.error = n ? std::sqrt(sum / double(n)) : 0;
     *proposal.next = std::move(next);
     return nullptr;

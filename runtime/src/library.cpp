@@ -205,8 +205,9 @@ grade_status_t checkSlots(const char *path,
                           slot.slot_kind == GRADE_SLOT_DERIVATIVE ? "derivative"
                           : slot.slot_kind == GRADE_SLOT_TANGENT  ? "tangent"
                           : slot.slot_kind == GRADE_SLOT_JVP      ? "JVP"
-                          : slot.slot_kind == GRADE_SLOT_DIAGONAL ? "diagonal"
-                                                                 : "vector operand",
+                          : slot.slot_kind == GRADE_SLOT_DIAGONAL
+                              ? "diagonal"
+                              : "vector operand",
                           field.name));
       bool same = slot.kind == field.kind && slot.dtype == field.dtype &&
                   slot.rank == field.rank;
@@ -348,17 +349,17 @@ grade_status_t checkSlots(const char *path,
       if (vectorSlots[size_t(kind - GRADE_SLOT_VECTOR_X)][size_t(i)] !=
           (vectorEntries ? 1 : 0))
         return invalidDescriptor(
-            path, format("state '%s' has %d vector operand slots of kind %d "
-                         "(1 with vector entries, else 0)",
-                         field.name,
-                         vectorSlots[size_t(kind - GRADE_SLOT_VECTOR_X)]
-                                    [size_t(i)],
-                         kind));
+            path,
+            format("state '%s' has %d vector operand slots of kind %d "
+                   "(1 with vector entries, else 0)",
+                   field.name,
+                   vectorSlots[size_t(kind - GRADE_SLOT_VECTOR_X)][size_t(i)],
+                   kind));
   }
   if (resultSlots != (vectorEntries ? 1 : 0))
     return invalidDescriptor(
-        path, format("%d result slots (1 with vector entries, else 0)",
-                     resultSlots));
+        path,
+        format("%d result slots (1 with vector entries, else 0)", resultSlots));
   return nullptr;
 }
 

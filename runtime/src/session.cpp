@@ -583,7 +583,8 @@ grade_status_t bindGraph(grade_session &s, const grade_graph_t *graph) {
         slot.slot_kind == GRADE_SLOT_DIAGONAL ||
         (slot.slot_kind >= GRADE_SLOT_VECTOR_X &&
          slot.slot_kind <= GRADE_SLOT_VECTOR_OUT) ||
-        (slot.slot_kind != GRADE_SLOT_GRAPH && slot.kind == GRADE_KIND_GLOBAL) ||
+        (slot.slot_kind != GRADE_SLOT_GRAPH &&
+         slot.kind == GRADE_KIND_GLOBAL) ||
         !resized)
       continue;
     size_t bytes = slotBytes(s, slot);
@@ -1564,9 +1565,9 @@ double runVectorEntry(grade_session &s, int32_t kind, double a, double b,
     }
   } unpoint{s, pointed};
   runEntry(s, kind, a, b);
-  return resultSlot >= 0 ? *static_cast<const double *>(
-                               s.slots[size_t(resultSlot)])
-                         : 0.0;
+  return resultSlot >= 0
+             ? *static_cast<const double *>(s.slots[size_t(resultSlot)])
+             : 0.0;
 }
 
 /// Every entry point taking a session accepts NULL with this message rather

@@ -352,8 +352,7 @@ static ParseResult parseRegionOp(OpAsmParser &parser,
       return failure();
     std::optional<VectorKind> kind = symbolizeVectorKind(keyword);
     if (!kind)
-      return parser.emitError(loc, "unknown vector entry '")
-             << keyword << "'";
+      return parser.emitError(loc, "unknown vector entry '") << keyword << "'";
     result.getOrAddProperties<typename OpTy::Properties>().kind =
         VectorKindAttr::get(parser.getContext(), *kind);
   }
@@ -381,7 +380,7 @@ static void printRegionOp(OpTy op, OpAsmPrinter &printer) {
                         });
   printer << ")";
   printer.printOptionalAttrDictWithKeyword(op->getAttrs(),
-                                          {"targets", "part", "kind"});
+                                           {"targets", "part", "kind"});
   printer << " ";
   printer.printRegion(op.getBody(), /*printEntryBlockArgs=*/false,
                       /*printBlockTerminators=*/true);

@@ -62,12 +62,11 @@ public:
       auto declare = [&](Role role, StringRef suffix) {
         return declareFor(declBuilder, model, role, state, suffix, type);
       };
-      operands.push_back({state, declare(Role::vector_x, "vx"),
-                          declare(Role::vector_y, "vy"),
-                          declare(Role::vector_z, "vz"),
-                          declare(Role::vector_out, "vout"),
-                          findOrDeclare(Role::rtol, state, "rtol", f64),
-                          findOrDeclare(Role::atol, state, "atol", f64)});
+      operands.push_back(
+          {state, declare(Role::vector_x, "vx"), declare(Role::vector_y, "vy"),
+           declare(Role::vector_z, "vz"), declare(Role::vector_out, "vout"),
+           findOrDeclare(Role::rtol, state, "rtol", f64),
+           findOrDeclare(Role::atol, state, "atol", f64)});
     }
     std::string name = "vector_result";
     for (unsigned n = 1; model.lookupDecl(name); ++n)
@@ -86,22 +85,21 @@ public:
       return binary(BinaryFn::mul, v.x, v.y);
     });
     elementwise(VectorKind::jacobi, [&](Value t, Value, const Loaded &v) {
-      Value m = binary(BinaryFn::sub, constant(1.0),
-                       binary(BinaryFn::mul, t, v.x));
+      Value m =
+          binary(BinaryFn::sub, constant(1.0), binary(BinaryFn::mul, t, v.x));
       Value size = UnaryOp::create(builder, loc, UnaryFn::abs, m);
       // Finite (NaN compares false) and away from 0.
-      Value usable = binary(
-          BinaryFn::mul, binary(BinaryFn::gt, size, constant(1e-12)),
-          binary(BinaryFn::lt, size,
-                 constant(std::numeric_limits<double>::infinity())));
+      Value usable =
+          binary(BinaryFn::mul, binary(BinaryFn::gt, size, constant(1e-12)),
+                 binary(BinaryFn::lt, size,
+                        constant(std::numeric_limits<double>::infinity())));
       return SelectOp::create(builder, loc, usable,
                               binary(BinaryFn::div, constant(1.0), m),
                               constant(1.0))
           .getResult();
     });
-    reduction(VectorKind::dot, [&](const Loaded &v) {
-      return sumFeatures(v.x, v.y);
-    });
+    reduction(VectorKind::dot,
+              [&](const Loaded &v) { return sumFeatures(v.x, v.y); });
     reduction(VectorKind::residual, [&](const Loaded &v) {
       Value scale = binary(BinaryFn::add, constant(1.0),
                            UnaryOp::create(builder, loc, UnaryFn::abs, v.y));
@@ -109,9 +107,9 @@ public:
       return sumFeatures(ratio, ratio);
     });
     reduction(VectorKind::error, [&](const Loaded &v) {
-      Value magnitude =
-          binary(BinaryFn::max, UnaryOp::create(builder, loc, UnaryFn::abs, v.y),
-                 UnaryOp::create(builder, loc, UnaryFn::abs, v.z));
+      Value magnitude = binary(
+          BinaryFn::max, UnaryOp::create(builder, loc, UnaryFn::abs, v.y),
+          UnaryOp::create(builder, loc, UnaryFn::abs, v.z));
       Value scale = binary(BinaryFn::add, v.atol,
                            binary(BinaryFn::mul, v.rtol, magnitude));
       Value ratio = binary(BinaryFn::div, v.x, scale);
@@ -140,8 +138,8 @@ private:
   VectorOp create(VectorKind kind, ArrayRef<Attribute> targets) {
     Location loc = model.getLoc();
     builder.setInsertionPointToEnd(&model.getBody().front());
-    auto op = VectorOp::create(builder, loc, builder.getArrayAttr(targets),
-                               kind);
+    auto op =
+        VectorOp::create(builder, loc, builder.getArrayAttr(targets), kind);
     Type f64 = builder.getF64Type();
     Type graph = rhs.getGraphArg().getType();
     Block *block = builder.createBlock(&op.getBody(), {}, {graph, f64, f64},
@@ -170,8 +168,8 @@ private:
     Block &block = op.getBody().front();
     SmallVector<Value> values;
     for (const Operands &state : operands)
-      values.push_back(compute(block.getArgument(1), block.getArgument(2),
-                               load(state)));
+      values.push_back(
+          compute(block.getArgument(1), block.getArgument(2), load(state)));
     YieldOp::create(builder, model.getLoc(), values);
   }
 
@@ -185,9 +183,9 @@ private:
     for (const Operands &state : operands) {
       Value sum = ReduceAllOp::create(builder, loc, ReduceAllKind::sum,
                                       compute(load(state)));
-      total = total ? arith::AddFOp::create(builder, loc, total, sum)
-                          .getResult()
-                    : sum;
+      total = total
+                  ? arith::AddFOp::create(builder, loc, total, sum).getResult()
+                  : sum;
     }
     YieldOp::create(builder, loc, ValueRange{total});
   }
@@ -201,8 +199,7 @@ private:
     for (size_t d = 0; d < rank; ++d)
       letters[d] = char('a' + d);
     return ContractOp::create(builder, model.getLoc(),
-                              letters + "," + letters + "->",
-                              ValueRange{a, b});
+                              letters + "," + letters + "->", ValueRange{a, b});
   }
 
   Value binary(BinaryFn fn, Value a, Value b) {

@@ -98,10 +98,10 @@ typedef struct grade_field_desc {
 
 /** What a slot of the kernels' buffer table holds. */
 typedef enum grade_slot_kind {
-  GRADE_SLOT_UNUSED = 0,     /**< always NULL */
-  GRADE_SLOT_GRAPH = 1,      /**< a graph array (`index`: grade_graph_array_t) */
-  GRADE_SLOT_FIELD = 2,      /**< a declared field (`index` into `fields`) */
-  GRADE_SLOT_TEMP = 3,       /**< a temporary the kernels share */
+  GRADE_SLOT_UNUSED = 0, /**< always NULL */
+  GRADE_SLOT_GRAPH = 1,  /**< a graph array (`index`: grade_graph_array_t) */
+  GRADE_SLOT_FIELD = 2,  /**< a declared field (`index` into `fields`) */
+  GRADE_SLOT_TEMP = 3,   /**< a temporary the kernels share */
   GRADE_SLOT_DERIVATIVE = 4, /**< the rhs entry's output for the state
                                   `fields[index]` (caller memory) */
   GRADE_SLOT_STATUS = 5,     /**< i32[1], global: the step entry's kernels
@@ -125,8 +125,8 @@ typedef enum grade_slot_kind {
   GRADE_SLOT_ATOL = 10,    /**< f64[1], set by the runtime: atol */
   /* The jvp entry's vectors (caller memory, like derivatives); `index` is
    * the state's field. */
-  GRADE_SLOT_TANGENT = 11, /**< the direction v of J v for the state */
-  GRADE_SLOT_JVP = 12,     /**< the jvp entry's output (J v) for the state */
+  GRADE_SLOT_TANGENT = 11,  /**< the direction v of J v for the state */
+  GRADE_SLOT_JVP = 12,      /**< the jvp entry's output (J v) for the state */
   GRADE_SLOT_DIAGONAL = 13, /**< the diagonal entry's output: the Jacobian's
                                  diagonal for the state (caller memory) */
   /* The vector entries' operands (GRADE_ENTRY_VECTOR_*), with the state's
@@ -183,28 +183,28 @@ typedef void (*grade_kernel_fn)(void *const *slots, int64_t num_nodes,
 
 /** What an entry point computes. */
 typedef enum grade_entry_kind {
-  GRADE_ENTRY_INIT = 1, /**< lets and initial states, at (t0, dt) */
-  GRADE_ENTRY_RHS = 2,  /**< every state's derivative into its DERIVATIVE
-                             slot, at the current states and time t */
-  GRADE_ENTRY_STEP = 3, /**< one step of the scheme from t with step dt;
-                             new states in place or in a slot that `swaps`
-                             exchanges with the state's afterwards (absent
-                             for an implicit scheme) */
-  GRADE_ENTRY_JVP = 4,  /**< J(y, t) v of every state's right-hand side at
-                             the current states into its JVP slot, v read
-                             from the TANGENT slots (optional; implicit
-                             schemes have it) */
+  GRADE_ENTRY_INIT = 1,     /**< lets and initial states, at (t0, dt) */
+  GRADE_ENTRY_RHS = 2,      /**< every state's derivative into its DERIVATIVE
+                                 slot, at the current states and time t */
+  GRADE_ENTRY_STEP = 3,     /**< one step of the scheme from t with step dt;
+                                 new states in place or in a slot that `swaps`
+                                 exchanges with the state's afterwards (absent
+                                 for an implicit scheme) */
+  GRADE_ENTRY_JVP = 4,      /**< J(y, t) v of every state's right-hand side at
+                                 the current states into its JVP slot, v read
+                                 from the TANGENT slots (optional; implicit
+                                 schemes have it) */
   GRADE_ENTRY_DIAGONAL = 5, /**< the diagonal of the Jacobian at the current
                                  states into the DIAGONAL slots (optional:
                                  the Jacobi preconditioner of implicit
                                  stages) */
   /* An IMEX scheme's library: the parts of the split right-hand side. */
-  GRADE_ENTRY_EXPLICIT_RHS = 6, /**< the explicit part of every state's
-                                     derivative into its DERIVATIVE slot
-                                     (0 where a state has none) */
-  GRADE_ENTRY_IMPLICIT_RHS = 7, /**< the implicit part, likewise */
-  GRADE_ENTRY_IMPLICIT_JVP = 8, /**< J v of the implicit part (as
-                                     GRADE_ENTRY_JVP) */
+  GRADE_ENTRY_EXPLICIT_RHS = 6,      /**< the explicit part of every state's
+                                          derivative into its DERIVATIVE slot
+                                          (0 where a state has none) */
+  GRADE_ENTRY_IMPLICIT_RHS = 7,      /**< the implicit part, likewise */
+  GRADE_ENTRY_IMPLICIT_JVP = 8,      /**< J v of the implicit part (as
+                                          GRADE_ENTRY_JVP) */
   GRADE_ENTRY_IMPLICIT_DIAGONAL = 9, /**< the implicit part's Jacobian
                                           diagonal (optional) */
   GRADE_ENTRY_READOUT = 10, /**< the readouts from the current states at

@@ -557,12 +557,12 @@ TEST_F(BrokenDescriptorTest, Slots) {
   EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = 19; }),
             invalid("slot 11: unknown slot kind 19"));
   // Vector operands belong to states; a result is a global f64.
-  EXPECT_EQ(broken(kSlotUnused,
-                   [](auto &s) { s.slot_kind = GRADE_SLOT_VECTOR_X; }),
-            invalid("slot 11: vector operand of 'x0', which is not a state"));
-  EXPECT_EQ(broken(kSlotUnused,
-                   [](auto &s) { s.slot_kind = GRADE_SLOT_RESULT; }),
-            invalid("slot 11: a vector entry's result is a global f64"));
+  EXPECT_EQ(
+      broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_VECTOR_X; }),
+      invalid("slot 11: vector operand of 'x0', which is not a state"));
+  EXPECT_EQ(
+      broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_RESULT; }),
+      invalid("slot 11: a vector entry's result is a global f64"));
   // The adaptive slots belong to states: field 0 is an input.
   EXPECT_EQ(broken(kSlotUnused, [](auto &s) { s.slot_kind = GRADE_SLOT_RTOL; }),
             invalid("slot 11: slot kind 9 belongs to field index 0, which is "
