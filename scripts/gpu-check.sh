@@ -6,8 +6,9 @@
 #      tests run instead of being unsupported;
 #   3. every example compiled for the CPU and the GPU, run on both and twice
 #      on the GPU, compared (scripts/gpu-compare.py: f64 within 1e-12, f32
-#      within 1e-5 relative; the GPU runs bit for bit), then again on graphs
-#      with hubs (--hubs: the warp paths for heavy nodes; 1e-10 and 1e-4);
+#      within a bound from the longest sums and the evaluations; the GPU
+#      runs bit for bit), then again on graphs with hubs (--hubs: the warp
+#      paths for heavy nodes; f64 within 1e-10);
 #   4. implicit schemes (sdirk4, Crank-Nicolson with CG and Jacobi, BDF2)
 #      solved on the GPU (their vector entries) against the CPU;
 #   5. the GPU benchmark (bench/gpu.py: heat and GRAND-l steps on 1M-edge
