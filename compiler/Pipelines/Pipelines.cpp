@@ -233,9 +233,8 @@ void grade::buildGradeOptPipeline(OpPassManager &pm) {
 
 void grade::buildKernelPipeline(OpPassManager &pm,
                                 const PipelineOptions &options) {
-  // On a GPU, an implicit scheme's solves run their arithmetic there too.
-  if (!options.cudaChips.empty())
-    pm.addPass(createGenerateVectorOps());
+  // An implicit scheme's solves run their arithmetic where the kernels run.
+  pm.addPass(createGenerateVectorOps());
   pm.addPass(createFormKernels());
   pm.addPass(gk::createScheduleEdgePasses());
   pm.addPass(gk::createAllocateBuffers());

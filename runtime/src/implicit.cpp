@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -123,16 +125,17 @@ double norm2(const std::vector<double> &a) { return std::sqrt(dot(a, a)); }
 //===----------------------------------------------------------------------===//
 //
 // The Newton-Krylov stages below are written once, over a space of vectors
-// that supplies their operations. HostVectors holds all states one after
-// the other in a std::vector<double> and computes here, filling the
-// library's typed buffers around each entry call. DeviceVectors, for a
-// session on a GPU whose library has the vector entries (f64 states),
-// holds a vector as one device buffer per state and runs each operation as
-// a vector entry there: the states, stage values, Krylov bases and BDF2's
-// history stay on the device, and only the reductions' scalars cross.
-// Each space's operations name what the solvers compute (x - gamma J x,
-// a Newton residual's scaled norm), so the host computes exactly what it
-// always computed.
+// that supplies their operations. EntryVectors, for a library with the
+// vector entries (f64 states), holds a vector as one buffer per state in
+// the session's memory (a GPU's, or the host's) and runs each operation as
+// a vector entry, where the kernels run: on a GPU the states, stage values,
+// Krylov bases and BDF2's history stay on the device and only the
+// reductions' scalars cross; on a CPU the operations run on the library's
+// threads. HostVectors, for the others (f32 states), holds all states one
+// after the other in a std::vector<double>, computes here on one thread,
+// and fills the library's typed buffers around each entry call. Each
+// space's operations name what the solvers compute (x - gamma J x, a
+// Newton residual's scaled norm).
 
 /// The states' slots pointed at other buffers for one call.
 class Pointed {
@@ -373,10 +376,13 @@ private:
   std::vector<void *> z, f, v, jv;
 };
 
-/// Whether the session's implicit solves run on the device (see above).
-bool solvesOnDevice(const grade_session &s) {
-  if (!s.gpu)
-    return false;
+/// Whether the session's implicit solves run as vector entries (see
+/// above): where the library has them, unless GRADE_IMPLICIT_VECTORS=host
+/// asks for host vectors (for comparisons).
+bool solvesWithEntries(const grade_session &s) {
+  if (const char *vectors = std::getenv("GRADE_IMPLICIT_VECTORS"))
+    if (std::strcmp(vectors, "host") == 0)
+      return false;
   for (int32_t kind = GRADE_ENTRY_VECTOR_LINCOMB;
        kind <= GRADE_ENTRY_VECTOR_ERROR; ++kind)
     if (!findEntry(s, kind))
@@ -384,15 +390,15 @@ bool solvesOnDevice(const grade_session &s) {
   return true;
 }
 
-class DeviceVectors {
+class EntryVectors {
 public:
-  /// A vector of the session's pool: one device buffer per state. Owning
+  /// A vector of the session's pool: one buffer per state. Owning
   /// handles give their vector back when destroyed; a handle without an
   /// owner (BDF2's history) only names one.
   class Vec {
   public:
     Vec() = default;
-    Vec(DeviceVectors *owner, int32_t id) : owner(owner), id(id) {}
+    Vec(EntryVectors *owner, int32_t id) : owner(owner), id(id) {}
     Vec(Vec &&other) noexcept : owner(other.owner), id(other.id) {
       other.owner = nullptr;
       other.id = -1;
@@ -419,14 +425,14 @@ public:
     bool empty() const { return id < 0; }
 
   private:
-    friend class DeviceVectors;
-    DeviceVectors *owner = nullptr;
+    friend class EntryVectors;
+    EntryVectors *owner = nullptr;
     int32_t id = -1;
   };
 
-  explicit DeviceVectors(grade_session &s) : s(s), space(s) {}
-  DeviceVectors(const DeviceVectors &) = delete;
-  DeviceVectors &operator=(const DeviceVectors &) = delete;
+  explicit EntryVectors(grade_session &s) : s(s), space(s) {}
+  EntryVectors(const EntryVectors &) = delete;
+  EntryVectors &operator=(const EntryVectors &) = delete;
 
   grade_status_t prepare() { return nullptr; }
   size_t size() const { return size_t(space.size); }
@@ -568,10 +574,10 @@ public:
                         pointers(y), pointers(y));
   }
 
-  /// checkFinite's verdict on the states, from one reduction on the
-  /// device where no bound is asked for: sum (y / (1 + |y|))^2 is finite
-  /// exactly when every value is (each term is below 1); the host scans
-  /// only to name a culprit, or for a bound.
+  /// checkFinite's verdict on the states, from one reduction where the
+  /// kernels run when no bound is asked for: sum (y / (1 + |y|))^2 is
+  /// finite exactly when every value is (each term is below 1); the host
+  /// scans only to name a culprit, or for a bound.
   grade_status_t checkStates(double t, int64_t step, int64_t numSteps,
                              double maxAbs) {
     if (!(maxAbs > 0)) {
@@ -626,8 +632,8 @@ private:
       *static_cast<double *>(s.slots[size_t(i)]) = value;
     }
   }
-  /// A free vector of the pool (allocated on the session's device, sized
-  /// for the bound graph).
+  /// A free vector of the pool (allocated on the session's device or the
+  /// host, sized for the bound graph).
   int32_t acquire() {
     auto &pool = s.vectorPool;
     int32_t id;
@@ -654,9 +660,10 @@ private:
         throw StatusError{makeStatus(
             GRADE_ERROR_OUT_OF_MEMORY,
             "model '%s': out of memory on %s for the vectors of an implicit "
-            "step (%zu bytes): %s",
-            s.desc->name, s.gpu->label().c_str(), bytes,
-            s.gpu->lastAllocError().c_str())};
+            "step (%zu bytes)%s%s",
+            s.desc->name, s.gpu ? s.gpu->label().c_str() : "the host",
+            bytes, s.gpu ? ": " : "",
+            s.gpu ? s.gpu->lastAllocError().c_str() : "")};
       }
     }
     return id;
@@ -1195,8 +1202,8 @@ grade_status_t integrateAdaptiveImplicit(Space &space, grade_session &s,
 grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
                                          const grade_integrate_options_t &o,
                                          grade_integrate_stats_t &stats) {
-  if (solvesOnDevice(s)) {
-    DeviceVectors space(s);
+  if (solvesWithEntries(s)) {
+    EntryVectors space(s);
     return integrateAdaptiveImplicit(space, s, t1, o, stats);
   }
   HostVectors space(s);
@@ -1206,8 +1213,8 @@ grade_status_t integrateAdaptiveImplicit(grade_session &s, double t1,
 grade_status_t takeImplicitStep(grade_session &s, double t, double h,
                                 const grade_integrate_options_t &options,
                                 grade_integrate_stats_t &stats) {
-  if (solvesOnDevice(s)) {
-    DeviceVectors space(s);
+  if (solvesWithEntries(s)) {
+    EntryVectors space(s);
     return implicitStep(space, s, t, h, implicitOptions(options), stats);
   }
   HostVectors space(s);

@@ -4,7 +4,8 @@
 // whose linear systems GMRES or CG solve with the JVP entry's products.
 // Where the kernels run on a GPU, so must the solvers' vector arithmetic,
 // or every Krylov iteration would move its vectors between host and
-// device. This pass gives such a model the entries that arithmetic needs,
+// device; on a CPU, the arithmetic then runs on the kernels' threads. This
+// pass gives such a model the entries that arithmetic needs,
 // as ordinary region ops over the states' shapes (`grade.vector`; the
 // kinds are VectorKind's), so that kernel formation, the GPU schedules
 // (a global reduction's warp per block) and the emulation twins treat

@@ -119,8 +119,8 @@ def GenerateVectorOps : Pass<"grade-generate-vector-ops", "::mlir::ModuleOp"> {
     `grade.vector` entries (linear combination, elementwise product, Jacobi
     inverse, dot product, Newton residual and scaled error sums) over
     operands of the states' shapes, which the runtime points at its
-    vectors: the solvers' arithmetic then runs where the kernels run
-    (gradec adds this pass for GPU targets).
+    vectors: the solvers' arithmetic then runs where the kernels run (on
+    a GPU's device memory, or on a CPU's threads).
   }];
   let dependentDialects = ["::grade::GradeDialect",
                            "::mlir::arith::ArithDialect"];

@@ -209,8 +209,8 @@ typedef enum grade_entry_kind {
                                           diagonal (optional) */
   GRADE_ENTRY_READOUT = 10, /**< the readouts from the current states at
                                  time t (present when the model has any) */
-  /* The vector entries (a library for GPUs of a model with an implicit
-   * scheme and f64 states): the operations of the Newton-Krylov solves on
+  /* The vector entries (a library of a model with an implicit scheme and
+   * f64 states): the operations of the Newton-Krylov solves on
    * vectors of the states' shapes, run where the kernels run. Over every
    * state, with x, y, z, out the GRADE_SLOT_VECTOR_* slots, the entry's
    * (t, dt) as coefficients and r the GRADE_SLOT_RESULT slot: */
