@@ -57,10 +57,11 @@ ARGS = parse_args()
 WORK = tempfile.mkdtemp(prefix="grade-schemes-")
 
 
-def gradec(*args, check=True):
+def gradec(*args, check=True, env=None):
     proc = subprocess.run([ARGS.gradec] + [str(a) for a in args],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True,
+                          env=dict(os.environ, **env) if env else None)
     if check and proc.returncode != 0:
         sys.exit("gradec failed: %s\n%s" % (" ".join(map(str, args)), proc.stdout))
     return proc.stdout
@@ -154,31 +155,45 @@ def part1():
         source = (path("heat_split.grade") if name in ("imex_euler", "ars222")
                   else os.path.join(ROOT, "examples/heat.grade"))
         gradec(source, "--scheme", scheme, "-o", libs[name])
+    implicit = ("backward_euler", "crank_nicolson", "sdirk2", "bdf2", "sdirk4",
+                "imex_euler", "ars222")
+    # The implicit schemes' solves run their vector arithmetic as the
+    # library's vector entries (on the kernels' threads); each also runs on
+    # the runtime's host vectors (one thread), in the same rounds.
+    for name in implicit:
+        runs[name + " (host)"] = runs[name]
+        libs[name + " (host)"] = libs[name]
     results = {name: [] for name in runs}
     for _ in range(ARGS.rounds):
         for name, (scheme, extra) in runs.items():
-            implicit = scheme in ("backward_euler", "crank_nicolson", "sdirk2",
-                                  "bdf2", "sdirk4", "imex_euler", "ars222")
             text = gradec("run", libs[name], "--graph", path("big.mtx"),
                           "--mtx-duplicates=keep",
                           "--input", "x0=%s" % path("x0.npy"), "--t1", "0.5",
                           "--threads", "2", "--stats",
                           *(["--linear-solver", "cg", "--newton-tol", "1e-8"]
-                            if implicit else []),
-                          *extra)
+                            if scheme in implicit else []),
+                          *extra,
+                          env={"GRADE_IMPLICIT_VECTORS": "host"}
+                          if name.endswith("(host)") else None)
             results[name].append(stats(text))
     rk4_eval = statistics.median(r["seconds"] / r["evals"] for r in results["rk4"])
-    print("%-15s %6s %6s %6s %22s %22s %9s" % ("scheme", "steps", "rej", "evals",
+    print("%-22s %6s %6s %6s %22s %22s %9s" % ("scheme", "steps", "rej", "evals",
                                               "per step", "per evaluation",
                                               "vs rk4"))
     for name, rs in results.items():
         per_step = [r["seconds"] / r["steps"] for r in rs]
         per_eval = [r["seconds"] / (r["evals"] + r["jvps"]) for r in rs]
-        print("%-15s %6d %6d %6d %22s %22s %8.2fx" % (
+        print("%-22s %6d %6d %6d %22s %22s %8.2fx" % (
             name, rs[0]["steps"], rs[0]["rejected"], rs[0]["evals"] + rs[0]["jvps"],
             fmt(per_step), fmt(per_eval), statistics.median(per_eval) / rk4_eval))
     print("(per evaluation: right-hand sides and, for implicit schemes, "
-          "Jacobian-vector products)")
+          "Jacobian-vector products; (host): the solves' vectors in the "
+          "runtime, GRADE_IMPLICIT_VECTORS=host)")
+    for name in implicit:
+        ratios = [h["seconds"] / e["seconds"] for h, e in
+                  zip(results[name + " (host)"], results[name])]
+        print("%-15s host vectors / vector entries: %.2fx [%.2f, %.2f]" % (
+            name, statistics.median(ratios), min(ratios), max(ratios)))
     overhead = statistics.median(r["seconds"] / r["evals"] for r in results["dopri5"])
     fixed = statistics.median(r["seconds"] / r["evals"]
                               for r in results["dopri5_fixed"])
