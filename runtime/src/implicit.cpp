@@ -272,6 +272,11 @@ public:
     for (size_t j = 0; j < r.size(); ++j)
       r[j] *= inverse[j];
   }
+  /// out = in * inverse, elementwise.
+  void preconditioned(Vec &out, const Vec &in, const Vec &inverse) {
+    out = in;
+    precondition(out, inverse);
+  }
 
   /// BDF2's history: the states one step back (0) and two (1).
   bool hasHistory(int k) const {
@@ -502,6 +507,15 @@ public:
     ensure(inverse);
     runVectorEntry(s, GRADE_ENTRY_VECTOR_JACOBI, gamma, 0, pointers(inverse),
                    pointers(diagonal), {}, {});
+  }
+  void preconditioned(Vec &out, const Vec &in, const Vec &inverse) {
+    if (&out == &in || &out == &inverse) {
+      precondition(out, &out == &in ? inverse : in);
+      return;
+    }
+    ensure(out);
+    runVectorEntry(s, GRADE_ENTRY_VECTOR_MULTIPLY, 0, 0, pointers(out),
+                   pointers(in), pointers(inverse), {});
   }
   void precondition(Vec &r, const Vec &inverse) {
     Vec product = make();
@@ -757,15 +771,17 @@ int64_t conjugateGradients(Space &space, const Apply &apply,
                            const typename Space::Vec *inverse) {
   using Vec = typename Space::Vec;
   space.zero(x);
+  // z = M^-1 r; without a preconditioner z is r itself (no copy, and
+  // r.z is r.r, which the stopping test computes anyway).
   Vec r = space.make(), z = space.make(), p = space.make(), q = space.make();
   space.assign(r, b);
-  space.assign(z, b);
   if (inverse)
-    space.precondition(z, *inverse);
-  space.assign(p, z);
-  double rz = space.dot(r, z), bnorm = space.norm2(b);
+    space.preconditioned(z, r, *inverse);
+  space.assign(p, inverse ? z : r);
+  double rr = space.dot(r, r);
+  double rz = inverse ? space.dot(r, z) : rr, bnorm = space.norm2(b);
   int64_t iterations = 0;
-  while (iterations < maxIterations && space.norm2(r) > tol * bnorm) {
+  while (iterations < maxIterations && std::sqrt(rr) > tol * bnorm) {
     apply(p, q);
     double pq = space.dot(p, q);
     if (!(pq > 0))
@@ -773,11 +789,13 @@ int64_t conjugateGradients(Space &space, const Apply &apply,
     double alpha = rz / pq;
     space.axpy(alpha, p, x);
     space.axpy(-alpha, q, r);
-    space.assign(z, r);
-    if (inverse)
-      space.precondition(z, *inverse);
-    double next = space.dot(r, z);
-    space.xpay(p, z, next / rz);
+    rr = space.dot(r, r);
+    double next = rr;
+    if (inverse) {
+      space.preconditioned(z, r, *inverse);
+      next = space.dot(r, z);
+    }
+    space.xpay(p, inverse ? z : r, next / rz);
     rz = next;
     ++iterations;
   }
@@ -962,8 +980,7 @@ implicitStep(Space &space, grade_session &s, double t, double h,
         // Right preconditioning: A M^-1 u = -G, delta = M^-1 u.
         Vec scaled = space.make();
         auto right = [&](const Vec &in, Vec &out) {
-          space.assign(scaled, in);
-          space.precondition(scaled, inverse);
+          space.preconditioned(scaled, in, inverse);
           apply(scaled, out);
         };
         krylov =
