@@ -626,6 +626,11 @@ private:
       x = make();
   }
   std::vector<void *> pointers(const Vec &x) const {
+    if (x.id < 0 || size_t(x.id) >= s.vectorPool.vectors.size())
+      throw StatusError{makeStatus(
+          GRADE_ERROR_INTERNAL,
+          "model '%s': an implicit step read a vector it never computed",
+          s.desc->name)};
     std::vector<void *> result;
     for (const Buffer &buffer : *s.vectorPool.vectors[size_t(x.id)])
       result.push_back(buffer.data);
