@@ -680,9 +680,8 @@ private:
             GRADE_ERROR_OUT_OF_MEMORY,
             "model '%s': out of memory on %s for the vectors of an implicit "
             "step (%zu bytes)%s%s",
-            s.desc->name, s.gpu ? s.gpu->label().c_str() : "the host",
-            bytes, s.gpu ? ": " : "",
-            s.gpu ? s.gpu->lastAllocError().c_str() : "")};
+            s.desc->name, s.gpu ? s.gpu->label().c_str() : "the host", bytes,
+            s.gpu ? ": " : "", s.gpu ? s.gpu->lastAllocError().c_str() : "")};
       }
     }
     return id;
