@@ -104,6 +104,9 @@ private:
   std::unordered_map<std::string, void *> functions;
   std::unordered_map<void *, std::string> kernelNames;
   std::unordered_set<const void *> allocations;
+  /// Host memory entryAllocate gave an entry after an error (freed by
+  /// entryFree, or with the device).
+  std::unordered_set<void *> fallbacks;
   std::string allocError;
   /// The last kernel launched (for the message of a fault found later).
   std::string lastKernel;

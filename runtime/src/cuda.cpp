@@ -435,6 +435,8 @@ grade_status_t Device::open(const grade_model_descriptor_t &desc,
 }
 
 Device::~Device() {
+  for (void *pointer : fallbacks)
+    std::free(pointer);
   if (!driver)
     return;
   if (context)
@@ -578,20 +580,33 @@ void Device::synchronize(void *syncStream) {
 }
 
 void *Device::entryAllocate(uint64_t bytes) {
-  if (failed)
-    return nullptr;
-  void *pointer = allocate(size_t(bytes));
-  if (!pointer) {
+  void *pointer = failed ? nullptr : allocate(size_t(bytes));
+  if (pointer)
+    return pointer;
+  if (!failed) {
     fail("mem_alloc: " + allocError, 0);
     failedRc = allocRc;
   }
-  return pointer;
+  // The entry's host code runs on to its end (its launches are skipped once
+  // an error is recorded) and reads what it allocated, the partials of a
+  // global reduction: it gets zeroed host memory, never NULL.
+  void *fallback = std::calloc(1, bytes ? size_t(bytes) : 1);
+  if (!fallback) {
+    outOfHostMemory();
+    return nullptr;
+  }
+  fallbacks.insert(fallback);
+  return fallback;
 }
 
 // A free is still done after an error: it only gives memory back.
 void Device::entryFree(void *pointer) {
   if (!pointer)
     return;
+  if (fallbacks.erase(pointer)) {
+    std::free(pointer);
+    return;
+  }
   if (!owns(pointer)) {
     fail("mem_free of memory that mem_alloc did not return", 0);
     return;
