@@ -62,6 +62,17 @@ else:
                         "Pipeline", "Driver", "Integration", "Numerics",
                         "Examples", "Symmetry", "GPU"]
 
+# An x86-64 host with AVX2 and FMA: the CPU code calls glibc's vector math
+# (libmvec's AVX2 functions; compiler/Target/CPU.cpp, "Vector math").
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = cpuinfo.read().split()
+    if "avx2" in flags and "fma" in flags and \
+            os.path.exists("/usr/lib/x86_64-linux-gnu/libmvec.so"):
+        config.available_features.add("vector-math")
+except OSError:
+    pass
+
 # Python with NumPy/SciPy for reference computations.
 try:
     subprocess.check_call([config.python_executable, "-c",

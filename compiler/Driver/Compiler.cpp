@@ -271,7 +271,8 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateAndOptimize(*module, llvmContext, *tm, options.pipeline.optLevel,
-                           options.pipeline.vectorBits);
+                           options.pipeline.vectorBits,
+                           options.pipeline.vectorMath);
   if (!llvmModule)
     return emitError(module->getLoc(), "translation to LLVM IR failed");
   if (target == Stage::LLVM) {
@@ -451,7 +452,8 @@ LogicalResult driver::buildSharedLibrary(ModuleOp module, Stage from,
   llvm::LLVMContext llvmContext;
   TimingScope translation = timePhase(options, "Translation to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
-      translateToLLVMIR(module, llvmContext, *tm, options.pipeline.vectorBits);
+      translateToLLVMIR(module, llvmContext, *tm, options.pipeline.vectorBits,
+                        options.pipeline.vectorMath);
   translation.stop();
   if (!llvmModule)
     return emitError(module.getLoc(), "translation to LLVM IR failed");

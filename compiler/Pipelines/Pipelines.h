@@ -87,6 +87,9 @@ struct PipelineOptions {
   /// LLVM IR's business: the MLIR pipelines, which stop at the LLVM
   /// dialect, ignore it.
   unsigned vectorBits = 0;
+  /// CPU: transcendental functions through libmvec's AVX2 variants where
+  /// the host has AVX2 (compiler/Target/CPU.cpp, "Vector math").
+  bool vectorMath = true;
 };
 
 /// Parses `auto`, `128`, `256` or `512` into `bits` (auto: 0).

@@ -7,9 +7,13 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -75,7 +79,8 @@ static bool isExported(llvm::StringRef name) {
 
 std::unique_ptr<llvm::Module>
 grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
-                         llvm::TargetMachine &tm, unsigned vectorBits) {
+                         llvm::TargetMachine &tm, unsigned vectorBits,
+                         bool vectorMath) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -88,6 +93,10 @@ grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
     return nullptr;
   llvmModule->setTargetTriple(tm.getTargetTriple());
   llvmModule->setDataLayout(tm.createDataLayout());
+  // Vectors of 128 bits asked for: libmvec's AVX2 functions would not be.
+  if (!vectorMath || vectorBits == 128)
+    llvmModule->addModuleFlag(llvm::Module::Warning, "grade.vector-math",
+                              uint32_t(0));
   if (vectorBits)
     for (llvm::Function &function : *llvmModule)
       if (!function.isDeclaration())
@@ -99,6 +108,144 @@ grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   return llvmModule;
 }
 
+//===----------------------------------------------------------------------===//
+// Vector math
+//===----------------------------------------------------------------------===//
+//
+// The kernels' transcendental functions (llvm.tanh, llvm.exp, ...) would be
+// scalar libm calls. glibc's vector math library (libmvec, glibc 2.35 for
+// tanh and the hyperbolic and inverse functions) has them for AVX2: four
+// doubles or eight floats a call. The loop and SLP vectorizers use those
+// where they vectorise (the mappings below); every call they leave scalar,
+// or leave a vector of another width (AVX-512's eight doubles, SLP's
+// pairs), then goes through the same AVX2 function too (VectorMathCalls),
+// so that a value's bits never depend on whether it fell in a vectorised
+// loop body or its remainder, that is on where a thread's share of the
+// nodes ends: the results keep the same bits at any thread count.
+
+namespace {
+
+struct VectorMathFunction {
+  const char *intrinsic;
+  const char *vectorName; // libmvec's AVX2 variant
+  bool isDouble;
+};
+
+constexpr VectorMathFunction kVectorMath[] = {
+    {"llvm.tanh.f64", "_ZGVdN4v_tanh", true},
+    {"llvm.tanh.f32", "_ZGVdN8v_tanhf", false},
+    {"llvm.exp.f64", "_ZGVdN4v_exp", true},
+    {"llvm.exp.f32", "_ZGVdN8v_expf", false},
+    {"llvm.log.f64", "_ZGVdN4v_log", true},
+    {"llvm.log.f32", "_ZGVdN8v_logf", false},
+    {"llvm.sin.f64", "_ZGVdN4v_sin", true},
+    {"llvm.sin.f32", "_ZGVdN8v_sinf", false},
+    {"llvm.cos.f64", "_ZGVdN4v_cos", true},
+    {"llvm.cos.f32", "_ZGVdN8v_cosf", false},
+    {"llvm.tan.f64", "_ZGVdN4v_tan", true},
+    {"llvm.tan.f32", "_ZGVdN8v_tanf", false},
+    {"llvm.atan.f64", "_ZGVdN4v_atan", true},
+    {"llvm.atan.f32", "_ZGVdN8v_atanf", false},
+    {"llvm.asin.f64", "_ZGVdN4v_asin", true},
+    {"llvm.asin.f32", "_ZGVdN8v_asinf", false},
+    {"llvm.acos.f64", "_ZGVdN4v_acos", true},
+    {"llvm.acos.f32", "_ZGVdN8v_acosf", false},
+    {"llvm.sinh.f64", "_ZGVdN4v_sinh", true},
+    {"llvm.sinh.f32", "_ZGVdN8v_sinhf", false},
+    {"llvm.cosh.f64", "_ZGVdN4v_cosh", true},
+    {"llvm.cosh.f32", "_ZGVdN8v_coshf", false},
+};
+
+/// The libmvec function of a call's scalar intrinsic (by its scalar name),
+/// or null.
+const VectorMathFunction *vectorMathFor(llvm::StringRef scalarName) {
+  for (const VectorMathFunction &function : kVectorMath)
+    if (scalarName == function.intrinsic)
+      return &function;
+  return nullptr;
+}
+
+/// Whether the target runs libmvec's AVX2 variants.
+bool usesVectorMath(llvm::TargetMachine &tm) {
+  const llvm::Triple &triple = tm.getTargetTriple();
+  if (triple.getArch() != llvm::Triple::x86_64 || !triple.isOSLinux() ||
+      !triple.isGNUEnvironment())
+    return false;
+  llvm::StringRef features = tm.getTargetFeatureString();
+  return features.contains("+avx2") && features.contains("+fma");
+}
+
+/// Rewrites every remaining call of a mapped intrinsic, scalar or vector
+/// of any width, into calls of its AVX2 libmvec function on groups of
+/// lanes (a scalar broadcast to every lane, lane 0 kept).
+struct VectorMathCalls : llvm::PassInfoMixin<VectorMathCalls> {
+  llvm::PreservedAnalyses run(llvm::Function &function,
+                              llvm::FunctionAnalysisManager &) {
+    llvm::SmallVector<llvm::IntrinsicInst *> calls;
+    for (llvm::Instruction &instruction : llvm::instructions(function))
+      if (auto *call = llvm::dyn_cast<llvm::IntrinsicInst>(&instruction))
+        if (scalarFunction(call))
+          calls.push_back(call);
+    for (llvm::IntrinsicInst *call : calls)
+      rewrite(call, *scalarFunction(call));
+    return calls.empty() ? llvm::PreservedAnalyses::all()
+                         : llvm::PreservedAnalyses::none();
+  }
+
+private:
+  /// The mapping of the scalar form of the call's intrinsic.
+  static const VectorMathFunction *scalarFunction(llvm::IntrinsicInst *call) {
+    llvm::Type *type = call->getType();
+    llvm::Type *element = type->getScalarType();
+    if (call->arg_size() != 1 || !(element->isFloatTy() || element->isDoubleTy()))
+      return nullptr;
+    std::string name = (llvm::Intrinsic::getBaseName(call->getIntrinsicID()) +
+                        (element->isDoubleTy() ? ".f64" : ".f32"))
+                           .str();
+    return vectorMathFor(name);
+  }
+
+  static void rewrite(llvm::IntrinsicInst *call,
+                      const VectorMathFunction &mapping) {
+    llvm::IRBuilder<> builder(call);
+    llvm::Type *type = call->getType();
+    llvm::Type *element = type->getScalarType();
+    unsigned width = mapping.isDouble ? 4 : 8;
+    auto *vectorType = llvm::FixedVectorType::get(element, width);
+    llvm::Module &module = *call->getModule();
+    llvm::FunctionCallee callee = module.getOrInsertFunction(
+        mapping.vectorName, vectorType, vectorType);
+    llvm::Value *input = call->getArgOperand(0);
+    llvm::Value *result;
+    if (!type->isVectorTy()) {
+      llvm::Value *lanes = builder.CreateVectorSplat(width, input);
+      result = builder.CreateExtractElement(builder.CreateCall(callee, lanes),
+                                            uint64_t(0));
+    } else {
+      unsigned lanes =
+          llvm::cast<llvm::FixedVectorType>(type)->getNumElements();
+      result = llvm::PoisonValue::get(type);
+      for (unsigned start = 0; start < lanes; start += width) {
+        // Lanes start .. start + width - 1 through one call (the last
+        // group padded with its first lane).
+        llvm::SmallVector<int> take;
+        for (unsigned k = 0; k < width; ++k)
+          take.push_back(int(start + k < lanes ? start + k : start));
+        llvm::Value *group = builder.CreateCall(
+            callee, builder.CreateShuffleVector(input, take));
+        for (unsigned k = start; k < lanes && k < start + width; ++k)
+          result = builder.CreateInsertElement(
+              result, builder.CreateExtractElement(group, uint64_t(k - start)),
+              uint64_t(k));
+      }
+    }
+    call->replaceAllUsesWith(result);
+    call->eraseFromParent();
+  }
+};
+
+} // namespace
+
 void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
                            unsigned optLevel) {
   llvm::LoopAnalysisManager lam;
@@ -106,6 +253,29 @@ void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
   llvm::PassBuilder builder(&tm);
+  // The vector math mappings, before the default analyses (the first
+  // registration of an analysis is the one used).
+  llvm::TargetLibraryInfoImpl libraryInfo(module.getTargetTriple());
+  auto *disabled = llvm::mdconst::extract_or_null<llvm::ConstantInt>(
+      module.getModuleFlag("grade.vector-math"));
+  bool vectorMath = usesVectorMath(tm) && !(disabled && disabled->isZero());
+  if (vectorMath) {
+    std::vector<llvm::VecDesc> mappings;
+    for (const VectorMathFunction &function : kVectorMath)
+      mappings.emplace_back(
+          function.intrinsic, function.vectorName,
+          llvm::ElementCount::getFixed(function.isDouble ? 4 : 8),
+          /*Masked=*/false,
+          function.isDouble ? "_ZGV_LLVM_N4v" : "_ZGV_LLVM_N8v", std::nullopt);
+    libraryInfo.addVectorizableFunctions(mappings);
+    builder.registerOptimizerLastEPCallback(
+        [](llvm::ModulePassManager &passes, llvm::OptimizationLevel,
+           llvm::ThinOrFullLTOPhase) {
+          passes.addPass(
+              llvm::createModuleToFunctionPassAdaptor(VectorMathCalls()));
+        });
+  }
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
   builder.registerFunctionAnalyses(fam);
@@ -125,9 +295,9 @@ void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 std::unique_ptr<llvm::Module>
 grade::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
                             llvm::TargetMachine &tm, unsigned optLevel,
-                            unsigned vectorBits) {
+                            unsigned vectorBits, bool vectorMath) {
   std::unique_ptr<llvm::Module> llvmModule =
-      translateToLLVMIR(module, context, tm, vectorBits);
+      translateToLLVMIR(module, context, tm, vectorBits, vectorMath);
   if (llvmModule)
     optimizeModule(*llvmModule, tm, optLevel);
   return llvmModule;
@@ -355,7 +525,11 @@ LogicalResult grade::linkSharedLibrary(ArrayRef<std::string> objectPaths,
   for (const std::string &path : objectPaths)
     args.push_back(path);
   args.append({"-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu",
-               libDir, "-lomp", "-lm", "-lc"});
+               libDir, "-lomp"});
+  // glibc's vector math (optimizeModule's AVX2 calls), where it exists.
+  if (llvm::sys::fs::exists("/usr/lib/x86_64-linux-gnu/libmvec.so"))
+    args.append({"--as-needed", "-lmvec", "--no-as-needed"});
+  args.append({"-lm", "-lc"});
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
                                      &message);

@@ -31,10 +31,13 @@ createHostTargetMachine(std::string &error, unsigned optLevel = 3);
 /// 512) every function prefers vectors of that width; 0 leaves it to
 /// LLVM's tuning for the host (256 on the AVX-512 Xeons and EPYCs measured:
 /// 512 was not a consistent gain, bench/README.md, "Vector width").
+/// `vectorMath` false keeps transcendental functions scalar libm calls
+/// (optimizeModule reads the module flag "grade.vector-math").
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 llvm::LLVMContext &context,
                                                 llvm::TargetMachine &tm,
-                                                unsigned vectorBits = 0);
+                                                unsigned vectorBits = 0,
+                                                bool vectorMath = true);
 
 /// Runs LLVM's pipeline of level `optLevel` (0 to 3) on `module`.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
@@ -45,7 +48,8 @@ std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
                                                    llvm::LLVMContext &context,
                                                    llvm::TargetMachine &tm,
                                                    unsigned optLevel = 3,
-                                                   unsigned vectorBits = 0);
+                                                   unsigned vectorBits = 0,
+                                                   bool vectorMath = true);
 
 /// Below this many instructions (unoptimised) a module is compiled whole:
 /// splitting would save less than it costs. The examples have at most about

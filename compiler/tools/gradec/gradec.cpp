@@ -191,6 +191,13 @@ static cl::opt<std::string> vectorWidth(
              "(default: LLVM's tuning for the host CPU), 128, 256 or 512 "
              "(for experiments; bench/README.md, \"Vector width\")"),
     cl::value_desc("auto|128|256|512"), cl::init("auto"), cl::cat(category));
+static cl::opt<bool> vectorMath(
+    "vector-math",
+    cl::desc("CPU: exp, log, tanh, sin, ... through glibc's vector math "
+             "library (libmvec, AVX2), in vectorised loops and for every "
+             "other call alike (default true; --vector-math=false: scalar "
+             "libm, for comparisons; docs/compiler.md, \"Vector math\")"),
+    cl::init(true), cl::cat(category));
 static cl::opt<std::string> schemeName(
     "scheme",
     cl::desc("A built-in scheme instead of the model's solve clause "
@@ -850,6 +857,7 @@ int compileMain(const char *argv0) {
       pipelineOptions.cudaPath = cudaPath;
       pipelineOptions.gpuEmulation = gpuEmulation;
       pipelineOptions.gpuSchedule = gpuSchedule;
+      pipelineOptions.vectorMath = vectorMath;
       if (succeeded(
               parseVectorWidth(vectorWidth, pipelineOptions.vectorBits, error)))
         (void)checkPipelineOptions(pipelineOptions, error);
