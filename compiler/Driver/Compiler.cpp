@@ -269,10 +269,9 @@ LogicalResult compileOnThisStack(llvm::SourceMgr &sourceMgr,
   if (!tm)
     return emitError(module->getLoc(), error);
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateAndOptimize(*module, llvmContext, *tm, options.pipeline.optLevel,
-                           options.pipeline.vectorBits,
-                           options.pipeline.vectorMath);
+  std::unique_ptr<llvm::Module> llvmModule = translateAndOptimize(
+      *module, llvmContext, *tm, options.pipeline.optLevel,
+      options.pipeline.vectorBits, options.pipeline.vectorMath);
   if (!llvmModule)
     return emitError(module->getLoc(), "translation to LLVM IR failed");
   if (target == Stage::LLVM) {

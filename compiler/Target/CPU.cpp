@@ -197,7 +197,8 @@ private:
   static const VectorMathFunction *scalarFunction(llvm::IntrinsicInst *call) {
     llvm::Type *type = call->getType();
     llvm::Type *element = type->getScalarType();
-    if (call->arg_size() != 1 || !(element->isFloatTy() || element->isDoubleTy()))
+    if (call->arg_size() != 1 ||
+        !(element->isFloatTy() || element->isDoubleTy()))
       return nullptr;
     std::string name = (llvm::Intrinsic::getBaseName(call->getIntrinsicID()) +
                         (element->isDoubleTy() ? ".f64" : ".f32"))
@@ -213,8 +214,8 @@ private:
     unsigned width = mapping.isDouble ? 4 : 8;
     auto *vectorType = llvm::FixedVectorType::get(element, width);
     llvm::Module &module = *call->getModule();
-    llvm::FunctionCallee callee = module.getOrInsertFunction(
-        mapping.vectorName, vectorType, vectorType);
+    llvm::FunctionCallee callee =
+        module.getOrInsertFunction(mapping.vectorName, vectorType, vectorType);
     llvm::Value *input = call->getArgOperand(0);
     llvm::Value *result;
     if (!type->isVectorTy()) {
@@ -268,12 +269,12 @@ void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
           /*Masked=*/false,
           function.isDouble ? "_ZGV_LLVM_N4v" : "_ZGV_LLVM_N8v", std::nullopt);
     libraryInfo.addVectorizableFunctions(mappings);
-    builder.registerOptimizerLastEPCallback(
-        [](llvm::ModulePassManager &passes, llvm::OptimizationLevel,
-           llvm::ThinOrFullLTOPhase) {
-          passes.addPass(
-              llvm::createModuleToFunctionPassAdaptor(VectorMathCalls()));
-        });
+    builder.registerOptimizerLastEPCallback([](llvm::ModulePassManager &passes,
+                                               llvm::OptimizationLevel,
+                                               llvm::ThinOrFullLTOPhase) {
+      passes.addPass(
+          llvm::createModuleToFunctionPassAdaptor(VectorMathCalls()));
+    });
   }
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
   builder.registerModuleAnalyses(mam);
@@ -524,8 +525,8 @@ LogicalResult grade::linkSharedLibrary(ArrayRef<std::string> objectPaths,
       "-z", "defs", "-z", "now"};
   for (const std::string &path : objectPaths)
     args.push_back(path);
-  args.append({"-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu",
-               libDir, "-lomp"});
+  args.append({"-L/usr/lib/x86_64-linux-gnu", "-L/lib/x86_64-linux-gnu", libDir,
+               "-lomp"});
   // glibc's vector math (optimizeModule's AVX2 calls), where it exists.
   if (llvm::sys::fs::exists("/usr/lib/x86_64-linux-gnu/libmvec.so"))
     args.append({"--as-needed", "-lmvec", "--no-as-needed"});

@@ -44,12 +44,10 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
                     unsigned optLevel = 3);
 
 /// translateToLLVMIR, then optimizeModule.
-std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
-                                                   llvm::LLVMContext &context,
-                                                   llvm::TargetMachine &tm,
-                                                   unsigned optLevel = 3,
-                                                   unsigned vectorBits = 0,
-                                                   bool vectorMath = true);
+std::unique_ptr<llvm::Module>
+translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &context,
+                     llvm::TargetMachine &tm, unsigned optLevel = 3,
+                     unsigned vectorBits = 0, bool vectorMath = true);
 
 /// Below this many instructions (unoptimised) a module is compiled whole:
 /// splitting would save less than it costs. The examples have at most about
