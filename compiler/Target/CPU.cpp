@@ -120,8 +120,8 @@ grade::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
 // or leave a vector of another width (AVX-512's eight doubles, SLP's
 // pairs), then goes through the same AVX2 function too (VectorMathCalls),
 // so that a value's bits never depend on whether it fell in a vectorised
-// loop body or its remainder, that is on where a thread's share of the
-// nodes ends: the results keep the same bits at any thread count.
+// loop body or its remainder (that is, on where a thread's share of the
+// nodes ends): the functions add no dependence on the thread count.
 
 namespace {
 
