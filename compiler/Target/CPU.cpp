@@ -253,7 +253,15 @@ void grade::optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder builder(&tm);
+  // The vectorizers as clang runs them at -O2 and -O3. PassBuilder's own
+  // defaults leave the SLP vectorizer off, and the loops LLVM unrolls
+  // completely before the loop vectorizer sees them (a contraction's 16
+  // outputs, a stalk of 3 or 4 features) then stay scalar: GRAND-l's
+  // projections ran one float per FMA.
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = optLevel > 1;
+  tuning.SLPVectorization = optLevel > 1;
+  llvm::PassBuilder builder(&tm, tuning);
   // The vector math mappings, before the default analyses (the first
   // registration of an analysis is the one used).
   llvm::TargetLibraryInfoImpl libraryInfo(module.getTargetTriple());
