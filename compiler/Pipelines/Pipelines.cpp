@@ -287,6 +287,7 @@ void grade::buildPTXPipeline(OpPassManager &pm,
 void grade::buildLLVMPipeline(OpPassManager &pm,
                               const PipelineOptions &options) {
   pm.addPass(createConvertGradeToLLVM());
+  pm.addPass(createParallelToOpenMP());
   pm.addPass(createConvertSCFToOpenMPPass());
   // The conversions that need nothing outside a function run function by
   // function, in parallel.

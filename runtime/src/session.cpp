@@ -1413,15 +1413,27 @@ grade_status_t checkStateTensors(const grade_session &s,
     if (field.role != GRADE_ROLE_STATE)
       continue;
     const grade_tensor_t *tensor = tensors[buffers.size()];
+    int64_t shape[GRADE_TENSOR_MAX_RANK];
+    int rank = fullShape(s, field, shape);
+    auto matches = [&] {
+      bool same = tensor->dtype == field.dtype && tensor->rank == rank;
+      for (int d = 0; same && d < rank; ++d)
+        same = tensor->shape[d] == shape[d];
+      return same;
+    };
+    // The tensor expected, with data: valid, and no message is formatted
+    // (formatting it took 0.4 of an 8-node graph's 1.1 us eval_rhs_into).
+    bool empty = false;
+    for (int d = 0; d < rank; ++d)
+      empty |= shape[d] == 0;
+    if (tensor && (tensor->data || empty) && matches()) {
+      buffers.push_back(tensor->data);
+      continue;
+    }
     std::string what = format("%s of state '%s'", role, field.name);
     if (grade_status_t status = validateTensor(tensor, what.c_str()))
       return status;
-    int64_t shape[GRADE_TENSOR_MAX_RANK];
-    int rank = fullShape(s, field, shape);
-    bool matches = tensor->dtype == field.dtype && tensor->rank == rank;
-    for (int d = 0; matches && d < rank; ++d)
-      matches = tensor->shape[d] == shape[d];
-    if (!matches)
+    if (!matches())
       return makeStatus(GRADE_ERROR_SHAPE_MISMATCH,
                         "%s: expected a %s tensor of shape %s, got %s %s",
                         what.c_str(), grade_dtype_name(field.dtype),
