@@ -44,6 +44,12 @@ inline constexpr llvm::StringLiteral kEmulatedSuffix = "_emulated";
 inline constexpr llvm::StringLiteral kEmulatedAttr = "grade.emulated_kernel";
 inline constexpr llvm::StringLiteral kEmulatedPrefix = "gradegen_emulated_";
 
+/// On the `scf.parallel` of a kernel with global reductions (over blocks
+/// of nodes, each accumulating partials): grade-parallel-to-openmp leaves it
+/// to convert-scf-to-openmp.
+inline constexpr llvm::StringLiteral kReductionBlocksAttr =
+    "grade.reduction_blocks";
+
 #define GEN_PASS_DECL
 #include "dialects/Conversion/Passes.h.inc"
 

@@ -134,20 +134,21 @@ def ParallelToOpenMP : Pass<"grade-parallel-to-openmp", "::mlir::ModuleOp"> {
                 "each thread a contiguous block";
   let description = [{
     Each one-dimensional `scf.parallel` without results, outside the GPU
-    module and not nested in another parallel loop, becomes an
-    `omp.parallel` region whose threads run `scf.for` over their own block
-    of the iterations, computed from `omp_get_thread_num()` and
-    `omp_get_num_threads()`; the body's fixed-size allocas move to the
-    region's entry, once per thread. Unlike convert-scf-to-openmp's
-    worksharing loop this calls no `__kmpc_for_static_init` (which formats
-    trace strings in Debian's libomp, 0.3 us a call) and adds no barrier
-    before the region's end, and the scratch arrays stay static allocas.
+    module, not nested in another parallel loop and not marked
+    `grade.reduction_blocks`, becomes an `omp.parallel` region whose
+    threads run `scf.for` over their own block of the iterations, computed
+    from `omp_get_thread_num()` and `omp_get_num_threads()`; a body that
+    allocates saves and restores the stack pointer around each iteration.
+    Unlike convert-scf-to-openmp's worksharing loop this calls no
+    `__kmpc_for_static_init` (which formats trace strings in Debian's
+    libomp, 0.3 us a call) and adds no barrier before the region's end.
     Other loops are left to convert-scf-to-openmp.
   }];
   let dependentDialects = ["::mlir::omp::OpenMPDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def ConvertGradeToLLVM : Pass<"convert-grade-to-llvm", "::mlir::ModuleOp"> {

@@ -153,6 +153,7 @@ public:
         arith::CeilDivUIOp::create(builder, loc, in.numNodes, blockRows);
     auto parallel = scf::ParallelOp::create(
         builder, loc, ValueRange{c0}, ValueRange{numBlocks}, ValueRange{c1});
+    parallel->setAttr(kReductionBlocksAttr, builder.getUnitAttr());
     scratchBlock = parallel.getBody();
     builder.setInsertionPoint(scratchBlock->getTerminator());
     Value block = parallel.getInductionVars()[0];

@@ -1,34 +1,40 @@
 //===- ParallelToOpenMP.cpp - kernels' loops as OpenMP regions ------------===//
 //
-// The kernels' `scf.parallel` loops (one per kernel, over nodes or blocks
-// of nodes) become OpenMP parallel regions in which every thread runs its
-// own contiguous block of the iterations, computed in place from
-// omp_get_thread_num() and omp_get_num_threads():
+// The kernels' `scf.parallel` loops over nodes (or chunks of nodes) become
+// OpenMP parallel regions in which every thread runs its own contiguous
+// block of the iterations, computed in place from omp_get_thread_num() and
+// omp_get_num_threads():
 //
 //   omp.parallel {
-//     <the body's fixed-size allocas, once per thread>
 //     %t = omp_get_thread_num(), %n = omp_get_num_threads()
-//     scf.for %i = lb + (trip * t / n) * step to min(lb + (trip * (t + 1) / n) * step, ub) step step {
-//       <body>
+//     scf.for %i = lb + (trip * t / n) * step
+//                to min(lb + (trip * (t + 1) / n) * step, ub) step step {
+//       [llvm.intr.stacksave]  <body>  [llvm.intr.stackrestore]
 //     }
 //   }
 //
 // MLIR's convert-scf-to-openmp makes a worksharing loop instead
 // (omp.wsloop: __kmpc_for_static_init and __kmpc_for_static_fini, and a
-// barrier before the region's own), and wraps each iteration in
-// memref.alloca_scope. Debian's libomp formats two trace strings with
-// vsnprintf in every __kmpc_for_static_init: a kernel paid 0.3 us per
-// call on one thread, four times a rk4 step, more than the whole step on
-// a graph of a few nodes. The alloca scope saved and restored the stack
-// pointer around every iteration and left the scratch arrays dynamic
-// allocations, which LLVM does not split into registers.
+// barrier before the region's own). Debian's libomp formats two trace
+// strings with vsnprintf in every __kmpc_for_static_init: 0.3 us per
+// kernel call on one thread, four times per rk4 step, more than the whole
+// step of heat on a graph of a few nodes.
 //
-// Allocas of a size known only in the body stay there, in a
-// memref.alloca_scope per iteration. The partition is OpenMP's static schedule without a chunk size up to
+// A body that allocates scratch arrays frees them after every iteration
+// (the stack pointer saved and restored, as the memref.alloca_scope of
+// convert-scf-to-openmp would, without the blocks its lowering would leave
+// in the scf.for). Moving fixed-size scratch to the region's entry, once
+// per thread, was measured and not kept: EGNN 1.17x faster, the general
+// sheaf model and ACMP 0.86-0.88x.
+//
+// The partition is OpenMP's static schedule without a chunk size up to
 // which thread takes the remainder; no result depends on it (the kernels'
-// global reductions combine per-block partials in block order). Loops with
-// results, of several dimensions, or nested in another parallel loop are
-// left to convert-scf-to-openmp.
+// global reductions combine per-block partials in block order). Left to
+// convert-scf-to-openmp: loops with results, of several dimensions, nested
+// in another parallel loop, and the blocks of kernels with global
+// reductions (`grade.reduction_blocks`), which LLVM optimised worse in this
+// form (MP-PDE's message kernel 1.10x slower, unexplained; such a kernel's
+// call is long: the saving is nil there).
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +43,6 @@
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/SymbolTable.h"
 
 #define DEBUG_TYPE "grade-parallel-to-openmp"
 
@@ -63,13 +68,6 @@ func::FuncOp declareThreadQuery(ModuleOp module, StringRef name) {
   return function;
 }
 
-/// Whether `alloca` can run once per thread instead of once per iteration:
-/// a fixed shape and no operands (the kernels' scratch arrays, written
-/// before they are read in every iteration).
-bool isFixedAlloca(memref::AllocaOp alloca) {
-  return alloca->getNumOperands() == 0 && alloca.getType().hasStaticShape();
-}
-
 bool isNestedInParallel(Operation *op) {
   for (Operation *parent = op->getParentOp(); parent;
        parent = parent->getParentOp())
@@ -78,26 +76,18 @@ bool isNestedInParallel(Operation *op) {
   return false;
 }
 
+bool isConverted(scf::ParallelOp loop) {
+  return loop.getNumLoops() == 1 && loop.getNumResults() == 0 &&
+         !loop->hasAttr(kReductionBlocksAttr) &&
+         !loop->getParentOfType<gpu::GPUModuleOp>() && !isNestedInParallel(loop);
+}
+
 void lowerParallel(scf::ParallelOp loop, func::FuncOp threadNum,
                    func::FuncOp numThreads) {
   OpBuilder builder(loop);
   Location loc = loop.getLoc();
   auto region = omp::ParallelOp::create(builder, loc);
-  Block *block = builder.createBlock(&region.getRegion());
-  builder.setInsertionPointToStart(block);
-
-  // The scratch arrays first: the region's entry block becomes the entry
-  // block of the outlined function, where allocas are static.
-  SmallVector<memref::AllocaOp> allocas;
-  bool dynamicAllocas = false;
-  loop.getBody()->walk([&](memref::AllocaOp alloca) {
-    if (isFixedAlloca(alloca))
-      allocas.push_back(alloca);
-    else
-      dynamicAllocas = true;
-  });
-  for (memref::AllocaOp alloca : allocas)
-    alloca->moveBefore(block, block->end());
+  builder.createBlock(&region.getRegion());
 
   Type index = builder.getIndexType();
   auto query = [&](func::FuncOp function) -> Value {
@@ -107,12 +97,13 @@ void lowerParallel(scf::ParallelOp loop, func::FuncOp threadNum,
   Value thread = query(threadNum), threads = query(numThreads);
   Value lower = loop.getLowerBound()[0], upper = loop.getUpperBound()[0],
         step = loop.getStep()[0];
+  Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
   Value one = arith::ConstantIndexOp::create(builder, loc, 1);
-  // trip = ceil((upper - lower) / step), at least 0.
+  // trip = ceil((upper - lower) / step), at least 0; thread t runs
+  // iterations [trip t / n, trip (t + 1) / n).
   Value span = arith::SubIOp::create(builder, loc, upper, lower);
-  Value trip = arith::CeilDivSIOp::create(builder, loc, span, step);
-  trip = arith::MaxSIOp::create(
-      builder, loc, trip, arith::ConstantIndexOp::create(builder, loc, 0));
+  Value trip = arith::MaxSIOp::create(
+      builder, loc, arith::CeilDivSIOp::create(builder, loc, span, step), zero);
   auto boundary = [&](Value t) -> Value {
     Value first = arith::DivUIOp::create(
         builder, loc, arith::MulIOp::create(builder, loc, trip, t), threads);
@@ -123,20 +114,21 @@ void lowerParallel(scf::ParallelOp loop, func::FuncOp threadNum,
   Value begin = boundary(thread);
   Value end = boundary(arith::AddIOp::create(builder, loc, thread, one));
   auto body = scf::ForOp::create(builder, loc, begin, end, step);
+  omp::TerminatorOp::create(builder, loc);
+
   OpBuilder inner = OpBuilder::atBlockBegin(body.getBody());
-  // Allocas of a size known only in the body are freed after every
-  // iteration, as convert-scf-to-openmp does.
-  if (dynamicAllocas) {
-    auto scope = memref::AllocaScopeOp::create(inner, loc, TypeRange());
-    inner.setInsertionPointToStart(inner.createBlock(&scope.getBodyRegion()));
-    memref::AllocaScopeReturnOp::create(inner, loc);
-    inner.setInsertionPointToStart(&scope.getBodyRegion().front());
-  }
+  bool allocates = false;
+  loop.getBody()->walk([&](memref::AllocaOp) { allocates = true; });
+  Value stack;
+  if (allocates)
+    stack = LLVM::StackSaveOp::create(
+        inner, loc, LLVM::LLVMPointerType::get(builder.getContext()));
   IRMapping mapping;
   mapping.map(loop.getInductionVars()[0], body.getInductionVar());
   for (Operation &op : loop.getBody()->without_terminator())
     inner.clone(op, mapping);
-  omp::TerminatorOp::create(builder, loc);
+  if (stack)
+    LLVM::StackRestoreOp::create(inner, loc, stack);
   loop.erase();
 }
 
@@ -146,9 +138,7 @@ struct ParallelToOpenMP
     ModuleOp module = getOperation();
     SmallVector<scf::ParallelOp> loops;
     module.walk([&](scf::ParallelOp loop) {
-      if (loop.getNumLoops() == 1 && loop.getNumResults() == 0 &&
-          !loop->getParentOfType<gpu::GPUModuleOp>() &&
-          !isNestedInParallel(loop))
+      if (isConverted(loop))
         loops.push_back(loop);
     });
     if (loops.empty())

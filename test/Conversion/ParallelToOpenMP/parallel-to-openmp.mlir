@@ -1,16 +1,15 @@
 // RUN: grade-opt %s -grade-parallel-to-openmp | FileCheck %s
 
 // A kernel's loop over nodes: one OpenMP region whose threads each run a
-// contiguous block, bounds computed from the thread number; the scratch
-// array moves to the region's entry (once per thread), no worksharing loop
-// (__kmpc_for_static_init) and no alloca scope.
+// contiguous block, bounds computed from the thread number, no worksharing
+// loop (__kmpc_for_static_init); the body's scratch array is freed after
+// every iteration (stack pointer saved and restored).
 
 // CHECK-LABEL: func.func private @omp_get_num_threads() -> i32
 // CHECK-LABEL: func.func private @omp_get_thread_num() -> i32
 // CHECK-LABEL: func.func @kernel(
 // CHECK-SAME: %[[N:[^:]*]]: index, %[[OUT:.*]]: memref<?xf64>)
 // CHECK: omp.parallel {
-// CHECK-NEXT: %[[SCRATCH:.*]] = memref.alloca() : memref<4xf64>
 // CHECK-NEXT: %[[T32:.*]] = func.call @omp_get_thread_num() : () -> i32
 // CHECK-NEXT: %[[T:.*]] = arith.index_cast %[[T32]] : i32 to index
 // CHECK-NEXT: %[[C32:.*]] = func.call @omp_get_num_threads() : () -> i32
@@ -25,9 +24,12 @@
 // CHECK: arith.muli %[[TRIP]], %[[NEXT]] : index
 // CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %[[N]] : index
 // CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %[[END]] step %[[STEP]] {
+// CHECK-NEXT: %[[STACK:.*]] = llvm.intr.stacksave : !llvm.ptr
+// CHECK-NEXT: %[[SCRATCH:.*]] = memref.alloca() : memref<4xf64>
 // CHECK: memref.store %{{.*}}, %[[SCRATCH]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[I]]]
-// CHECK: }
+// CHECK-NEXT: llvm.intr.stackrestore %[[STACK]] : !llvm.ptr
+// CHECK-NEXT: }
 // CHECK-NEXT: omp.terminator
 // CHECK-NOT: scf.parallel
 // CHECK-NOT: omp.wsloop
@@ -46,17 +48,19 @@ func.func @kernel(%n: index, %out: memref<?xf64>) {
   return
 }
 
-// Loops of two dimensions, with results, or nested in another parallel
-// loop are left to convert-scf-to-openmp; a dynamic alloca stays in the
-// body, in a scope that frees it after every iteration.
+// Loops of two dimensions, with results, over the blocks of a kernel with
+// global reductions, or nested in another parallel loop are left to
+// convert-scf-to-openmp. A body without allocas needs no stack save.
 
 // CHECK-LABEL: func.func @left_alone(
 // CHECK: scf.parallel (%{{.*}}, %{{.*}}) =
 // CHECK: scf.parallel (%{{.*}}) = {{.*}} init
+// CHECK: scf.parallel (%{{.*}}) = {{.*}} {
+// CHECK: } {grade.reduction_blocks}
 // CHECK: omp.parallel
+// CHECK-NEXT: func.call @omp_get_thread_num
+// CHECK-NOT: stacksave
 // CHECK: scf.for
-// CHECK-NEXT: memref.alloca_scope {
-// CHECK-NEXT: memref.alloca(%{{.*}}) : memref<?xf64>
 // CHECK-NEXT: scf.parallel (%{{.*}}) =
 func.func @left_alone(%n: index, %out: memref<?xf64>) -> f64 {
   %c0 = arith.constant 0 : index
@@ -74,7 +78,10 @@ func.func @left_alone(%n: index, %out: memref<?xf64>) -> f64 {
     }
   }
   scf.parallel (%i) = (%c0) to (%n) step (%c1) {
-    %dynamic = memref.alloca(%i) : memref<?xf64>
+    memref.store %zero, %out[%i] : memref<?xf64>
+    scf.reduce
+  } {grade.reduction_blocks}
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
     scf.parallel (%j) = (%c0) to (%i) step (%c1) {
       memref.store %zero, %out[%j] : memref<?xf64>
       scf.reduce
