@@ -61,9 +61,9 @@ func::FuncOp declareThreadQuery(ModuleOp module, StringRef name) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
-  auto function = func::FuncOp::create(
-      builder, module.getLoc(), name,
-      builder.getFunctionType({}, builder.getI32Type()));
+  auto function =
+      func::FuncOp::create(builder, module.getLoc(), name,
+                           builder.getFunctionType({}, builder.getI32Type()));
   function.setPrivate();
   return function;
 }
@@ -79,7 +79,8 @@ bool isNestedInParallel(Operation *op) {
 bool isConverted(scf::ParallelOp loop) {
   return loop.getNumLoops() == 1 && loop.getNumResults() == 0 &&
          !loop->hasAttr(kReductionBlocksAttr) &&
-         !loop->getParentOfType<gpu::GPUModuleOp>() && !isNestedInParallel(loop);
+         !loop->getParentOfType<gpu::GPUModuleOp>() &&
+         !isNestedInParallel(loop);
 }
 
 void lowerParallel(scf::ParallelOp loop, func::FuncOp threadNum,
@@ -144,8 +145,7 @@ struct ParallelToOpenMP
     if (loops.empty())
       return;
     func::FuncOp threadNum = declareThreadQuery(module, "omp_get_thread_num");
-    func::FuncOp numThreads =
-        declareThreadQuery(module, "omp_get_num_threads");
+    func::FuncOp numThreads = declareThreadQuery(module, "omp_get_num_threads");
     for (scf::ParallelOp loop : loops)
       lowerParallel(loop, threadNum, numThreads);
   }
