@@ -46,6 +46,9 @@
 // CHECK: memref.store %[[S]], %[[PS]][%[[BLK]]]
 // CHECK: %[[M:.*]] = memref.load %[[AM]]
 // CHECK: memref.store %[[M]], %[[PM]][%[[BLK]]]
+// The blocks are marked: grade-parallel-to-openmp leaves them to
+// convert-scf-to-openmp (bench/README.md, "Kernels' parallel regions").
+// CHECK: } {grade.reduction_blocks}
 // CHECK: %[[NOROWS:.*]] = arith.cmpi eq, %[[N]], %{{.*}}
 // CHECK: %[[SUM:.*]] = call @gradegen_combine_sum_f64(%[[PS]], %[[NB]], %{{.*}}, %{{.*}})
 // CHECK: %[[SUM0:.*]] = arith.select %[[NOROWS]], %[[ZERO]], %[[SUM]]
@@ -60,6 +63,7 @@
 // CHECK-SAME: %{{.*}}: index, %[[C:arg[0-9]+]]: f64)
 // CHECK: scf.parallel
 // CHECK: arith.mulf %{{.*}}, %[[C]]
+// CHECK-NOT: grade.reduction_blocks
 // CHECK-NOT: scf.for
 
 // CHECK-LABEL: func.func @gradegen_entry_rhs(
