@@ -503,10 +503,20 @@ private:
       // per launch costs nothing beside the parallel region it opens.
       func->setAttr("passthrough",
                     builder.getArrayAttr({builder.getStringAttr("noinline")}));
-    // Distinct slots and vectors are distinct allocations.
-    for (unsigned i = 0; i < argTypes.size(); ++i)
-      if (isa<MemRefType>(argTypes[i]))
-        func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
+    // Distinct slots and vectors are distinct allocations, except the
+    // vector entries' operands: the runtime's Krylov solvers call them in
+    // place (`x <- x + a y` is lincomb with out = x), so their field slots
+    // may share a buffer (the GPU flavour would read x through the
+    // read-only cache as a `noalias` pointer while writing it as out).
+    bool inPlaceOperands = gpu && entryOp.getKind().starts_with("vector_");
+    for (unsigned i = 0; i < argTypes.size(); ++i) {
+      if (!isa<MemRefType>(argTypes[i]))
+        continue;
+      if (inPlaceOperands && i < slots.size() &&
+          slots[i] >= kFirstDeclSlot)
+        continue;
+      func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
+    }
     module.getBody()->getOperations().insert(Block::iterator(entry), func);
 
     Block *kernelBody = func.addEntryBlock();
