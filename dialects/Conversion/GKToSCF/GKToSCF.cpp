@@ -512,8 +512,7 @@ private:
     for (unsigned i = 0; i < argTypes.size(); ++i) {
       if (!isa<MemRefType>(argTypes[i]))
         continue;
-      if (inPlaceOperands && i < slots.size() &&
-          slots[i] >= kFirstDeclSlot)
+      if (inPlaceOperands && i < slots.size() && slots[i] >= kFirstDeclSlot)
         continue;
       func.setArgAttr(i, "llvm.noalias", builder.getUnitAttr());
     }
