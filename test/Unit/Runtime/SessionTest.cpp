@@ -948,6 +948,16 @@ TEST_F(SessionTest, EvalRhsIntoCallerTensors) {
   EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, swapped)),
             "[shape mismatch] derivative of state 'x': expected a f64 tensor "
             "of shape [3], got f32 [2]");
+  // A missing tensor, and one of the right shape without data (the check
+  // that accepts the expected tensor without a message must not take it).
+  grade_tensor_t *missing[2] = {nullptr, dy};
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, missing)),
+            "[invalid argument] derivative of state 'x' is NULL");
+  grade_tensor_t noData = *dx;
+  noData.data = nullptr;
+  grade_tensor_t *dataless[2] = {&noData, dy};
+  EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, dataless)),
+            "[invalid argument] derivative of state 'x' has no data");
   EXPECT_EQ(mock.rhsCalls(), 2);
   EXPECT_EQ(statusString(grade_session_eval_rhs_into(session, 0, nullptr)),
             "[invalid argument] output pointer is NULL");
