@@ -7,7 +7,17 @@
 // in ../shared/data). Each node's edge loop exits after as many iterations
 // as the node has in-edges; where consecutive rows' in-degrees differ, the
 // exit is mispredicted unless the branch predictor has learnt the sequence.
-// Timed, interleaved, medians of ROUNDS:
+// Three shapes of the edge loop:
+//
+//   unrolled     as gradec emits it: LLVM unrolls the loop by 4 after a
+//                remainder loop of (in-degree mod 4) iterations
+//   rolled       the loop marked llvm.loop.unroll.disable
+//   short rows   rows of 1 to 4 in-edges without a loop: four iterations,
+//                the index clamped to the row's last edge and the surplus
+//                terms replaced by 0 (the same sums, bit for bit); longer
+//                rows loop
+//
+// each timed, interleaved, medians of ROUNDS:
 //
 //   alone        one kernel called over and over (an rhs benchmark)
 //   four         four copies of it at different addresses, called in turn
@@ -31,12 +41,17 @@ static double now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-#define KERNEL(NAME)                                                           \
+typedef void (*Kernel)(long n, const int64_t *row, const int32_t *col,
+                       const double *w, const double *x, double *y,
+                       double dt);
+
+#define KERNEL(NAME, PRAGMA)                                                   \
   __attribute__((noinline)) static void NAME(                                  \
       long n, const int64_t *row, const int32_t *col, const double *w,         \
       const double *x, double *y, double dt) {                                 \
     for (long i = 0; i < n; ++i) {                                             \
       double acc = 0, sum = 0;                                                 \
+      PRAGMA                                                                   \
       for (int64_t k = row[i]; k < row[i + 1]; ++k) {                          \
         acc += w[k] * x[col[k]];                                               \
         sum += w[k];                                                           \
@@ -45,10 +60,58 @@ static double now(void) {
       y[i] = x[i] + dt * (row[i] == row[i + 1] ? 0 : r);                       \
     }                                                                          \
   }
-KERNEL(k0)
-KERNEL(k1)
-KERNEL(k2)
-KERNEL(k3)
+#define UNROLLED
+#define ROLLED _Pragma("clang loop unroll(disable)")
+KERNEL(unrolled0, UNROLLED)
+KERNEL(unrolled1, UNROLLED)
+KERNEL(unrolled2, UNROLLED)
+KERNEL(unrolled3, UNROLLED)
+KERNEL(rolled0, ROLLED)
+KERNEL(rolled1, ROLLED)
+KERNEL(rolled2, ROLLED)
+KERNEL(rolled3, ROLLED)
+
+/// Rows of 1 to kShort in-edges: kShort iterations, no branch on the degree.
+enum { kShort = 4 };
+#define KERNEL_SHORT(NAME)                                                     \
+  __attribute__((noinline)) static void NAME(                                  \
+      long n, const int64_t *row, const int32_t *col, const double *w,         \
+      const double *x, double *y, double dt) {                                 \
+    for (long i = 0; i < n; ++i) {                                             \
+      double acc = 0, sum = 0;                                                 \
+      int64_t begin = row[i], degree = row[i + 1] - begin;                     \
+      if ((uint64_t)(degree - 1) < kShort) {                                   \
+        _Pragma("clang loop unroll(full)")                                     \
+        for (int64_t j = 0; j < kShort; ++j) {                                 \
+          int64_t k = begin + (j < degree ? j : degree - 1);                   \
+          double term = w[k] * x[col[k]];                                      \
+          acc += j < degree ? term : 0.0;                                      \
+          sum += j < degree ? w[k] : 0.0;                                      \
+        }                                                                      \
+      } else {                                                                 \
+        for (int64_t k = begin; k < begin + degree; ++k) {                     \
+          acc += w[k] * x[col[k]];                                             \
+          sum += w[k];                                                         \
+        }                                                                      \
+      }                                                                        \
+      double r = acc - sum * x[i];                                             \
+      y[i] = x[i] + dt * (degree == 0 ? 0 : r);                                \
+    }                                                                          \
+  }
+KERNEL_SHORT(short0)
+KERNEL_SHORT(short1)
+KERNEL_SHORT(short2)
+KERNEL_SHORT(short3)
+
+static const struct {
+  const char *name;
+  Kernel kernels[4];
+} shapes[] = {
+    {"unrolled (gradec)", {unrolled0, unrolled1, unrolled2, unrolled3}},
+    {"rolled", {rolled0, rolled1, rolled2, rolled3}},
+    {"short rows", {short0, short1, short2, short3}},
+};
+enum { kShapes = sizeof(shapes) / sizeof(shapes[0]) };
 
 typedef struct {
   long n;
@@ -82,14 +145,14 @@ static Csr build(long n, long e, const long *src, const long *dst,
   return g;
 }
 
-static double timeFour(const Csr *g, double *a, double *b, double *c,
-                       double *d, int reps) {
+static double timeFour(const Kernel *k, const Csr *g, double *a, double *b,
+                       double *c, double *d, int reps) {
   double start = now();
   for (int r = 0; r < reps; ++r) {
-    k0(g->n, g->row, g->col, g->w, a, b, 1e-9);
-    k1(g->n, g->row, g->col, g->w, b, c, 1e-9);
-    k2(g->n, g->row, g->col, g->w, c, d, 1e-9);
-    k3(g->n, g->row, g->col, g->w, d, a, 1e-9);
+    k[0](g->n, g->row, g->col, g->w, a, b, 1e-9);
+    k[1](g->n, g->row, g->col, g->w, b, c, 1e-9);
+    k[2](g->n, g->row, g->col, g->w, c, d, 1e-9);
+    k[3](g->n, g->row, g->col, g->w, d, a, 1e-9);
   }
   return (now() - start) / (4.0 * reps);
 }
@@ -167,21 +230,30 @@ int main(int argc, char **argv) {
   for (long v = 0; v < n; ++v)
     a[v] = b[v] = c[v] = d[v] = (double)(v % 7);
   int reps = (int)(2e8 / (double)(n + e)) + 1;
-  double *times = malloc(sizeof(double) * 3 * rounds);
-  for (int r = 0; r < rounds; ++r) {
-    double start = now();
-    for (int k = 0; k < 4 * reps; ++k)
-      k0(n, given.row, given.col, given.w, a, b, 1e-9);
-    times[0 * rounds + r] = (now() - start) / (4.0 * reps);
-    times[1 * rounds + r] = timeFour(&given, a, b, c, d, reps);
-    times[2 * rounds + r] = timeFour(&bySorted, a, b, c, d, reps);
-  }
-  const char *names[] = {"alone", "four", "four, degree order"};
-  printf("%s: %ld nodes, %ld edges; one thread, median of %d, per kernel call\n",
+  double *times = malloc(sizeof(double) * 3 * kShapes * rounds);
+  for (int r = 0; r < rounds; ++r)
+    for (int v = 0; v < kShapes; ++v) {
+      const Kernel *k = shapes[v].kernels;
+      double *t = times + 3 * v * rounds;
+      double start = now();
+      for (int c = 0; c < 4 * reps; ++c)
+        k[0](n, given.row, given.col, given.w, a, b, 1e-9);
+      t[0 * rounds + r] = (now() - start) / (4.0 * reps);
+      t[1 * rounds + r] = timeFour(k, &given, a, b, c, d, reps);
+      t[2 * rounds + r] = timeFour(k, &bySorted, a, b, c, d, reps);
+    }
+  printf("%s: %ld nodes, %ld edges; one thread, median of %d, per kernel "
+         "call (us)\n",
          argv[1], n, e, rounds);
-  for (int v = 0; v < 3; ++v) {
-    qsort(times + v * rounds, rounds, sizeof(double), compareDoubles);
-    printf("  %-20s %8.2f us\n", names[v], times[v * rounds + rounds / 2] * 1e6);
+  printf("  %-20s %10s %10s %20s\n", "", "alone", "four",
+         "four, degree order");
+  for (int v = 0; v < kShapes; ++v) {
+    double *t = times + 3 * v * rounds;
+    for (int m = 0; m < 3; ++m)
+      qsort(t + m * rounds, rounds, sizeof(double), compareDoubles);
+    printf("  %-20s %10.2f %10.2f %20.2f\n", shapes[v].name,
+           t[rounds / 2] * 1e6, t[rounds + rounds / 2] * 1e6,
+           t[2 * rounds + rounds / 2] * 1e6);
   }
   return 0;
 }

@@ -34,14 +34,20 @@ Workloads:
   heat rhs      sum_in(w (x[src] - x[dst])), f64 scalars, against SciPy at
                 one thread (grade with 1 thread there too) and at --threads;
   triad         STREAM triad a = b + s c with torch (3 x 128 MiB f64, same
-                threads) for the bandwidth scale, and each grade kernel's
-                bandwidth on its compulsory bytes (printed with the model).
+                threads, and one thread for the one-thread rows) for the
+                bandwidth scale, and each grade kernel's bandwidth on its
+                compulsory bytes (printed with the model);
+  ceiling       the gather ceiling (bench/peers/ceilings.c, compiled here
+                with clang-22): the rows GRAND-l's rhs gathers, in its edge
+                order, read and nothing else, timed in the same rounds as
+                the rhs: the fastest any kernel that gathers them can run.
 
 A peer that is not installed is skipped with a message.
 """
 import argparse
 import ctypes
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,6 +105,71 @@ def compile_model(source, name, *flags):
     subprocess.run([os.path.join(ARGS.build, "bin", "gradec"), source, "-o", out,
                     *flags], check=True)
     return load(out)
+
+
+def load_ceilings():
+    """bench/peers/ceilings.c as a ctypes library, or None (with a message)
+    where no C compiler with OpenMP is found."""
+    cc = shutil.which("clang-22") or shutil.which("clang")
+    if cc is None:
+        print("gather ceiling: skipped (no clang-22 to compile "
+              "bench/peers/ceilings.c)")
+        return None
+    out = os.path.join(WORK, "libceilings.so")
+    result = subprocess.run([cc, "-O3", "-march=native", "-fopenmp=libomp",
+                             "-shared", "-fPIC",
+                             os.path.join(ROOT, "bench/peers/ceilings.c"),
+                             "-o", out], capture_output=True, text=True)
+    if result.returncode != 0:
+        print("gather ceiling: skipped (bench/peers/ceilings.c does not "
+              "compile: %s)" % result.stderr.strip().splitlines()[-1:])
+        return None
+    lib = ctypes.CDLL(out)
+    lib.grade_ceiling_alloc.argtypes = [ctypes.c_int64]
+    lib.grade_ceiling_alloc.restype = ctypes.c_void_p
+    lib.grade_ceiling_free.argtypes = [ctypes.c_void_p]
+    lib.grade_ceiling_free.restype = None
+    lib.grade_ceiling_gather_rows.argtypes = [
+        ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+        ctypes.c_int32, ctypes.c_void_p]
+    lib.grade_ceiling_gather_rows.restype = ctypes.c_int
+    return lib
+
+
+class GatherCeiling:
+    """x (n x d, f32) copied onto the ceiling library's huge-page buffer,
+    and the source node of every edge in CSR order (by destination, as
+    grade's graph stores them). Call it to read every edge's row once."""
+
+    def __init__(self, lib, x, src, dst, threads):
+        self.lib, self.threads = lib, threads
+        self.n, self.d = x.shape
+        self.ptr = lib.grade_ceiling_alloc(x.nbytes)
+        if not self.ptr:
+            raise MemoryError("grade_ceiling_alloc(%d)" % x.nbytes)
+        self.x = np.ctypeslib.as_array(
+            ctypes.cast(self.ptr, ctypes.POINTER(ctypes.c_float)),
+            shape=x.shape)
+        self.x[:] = x
+        self.col = np.ascontiguousarray(
+            src[np.argsort(dst, kind="stable")].astype(np.int32))
+        self.out = np.zeros(self.d, np.float32)
+
+    def __call__(self):
+        if self.lib.grade_ceiling_gather_rows(
+                self.ptr, self.d, self.col.ctypes.data, len(self.col),
+                self.threads, self.out.ctypes.data):
+            sys.exit("grade_ceiling_gather_rows: unsupported width %d" % self.d)
+
+    def check(self):
+        """The sum of every gathered row, against NumPy's (relative)."""
+        self()
+        want = self.x[self.col].sum(axis=0, dtype=np.float64)
+        return rel_diff(self.out, want)
+
+    def free(self):
+        self.lib.grade_ceiling_free(self.ptr)
+        self.ptr = None
 
 
 GRAND_NL = """model grand_nl {
@@ -199,15 +270,21 @@ def rel_diff(a, b):
     return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
 
 
-def triad():
+def triad(threads):
+    """STREAM triad with torch on `threads` threads, GB/s (None without
+    torch)."""
     if torch is None:
         return None
     n = 128 * 1024 * 1024 // 8
     a, b, c = (torch.empty(n, dtype=torch.float64) for _ in range(3))
     b.fill_(1.0)
     c.fill_(2.0)
-    t = min(timeit(lambda: torch.add(b, c, alpha=3.0, out=a), 3)
-            for _ in range(3))
+    torch.set_num_threads(threads)
+    try:
+        t = min(timeit(lambda: torch.add(b, c, alpha=3.0, out=a), 3)
+                for _ in range(3))
+    finally:
+        torch.set_num_threads(ARGS.threads)
     return 3 * n * 8 / t / 1e9
 
 # ---------------------------------------------------------------------------
@@ -240,7 +317,10 @@ def make_large():
 # ---------------------------------------------------------------------------
 
 
-def run_graph(name, n, src, dst, libs, gbps):
+def run_graph(name, n, src, dst, libs, scale):
+    """The workloads on one graph; `scale` holds the bandwidth references:
+    triad (--threads), triad1 (one thread) and the ceilings library."""
+    gbps = scale["triad"]
     e = len(src)
     print("\n== %s (%d nodes, %d edges), %d threads" % (name, n, e, ARGS.threads))
     rng = np.random.default_rng(4)
@@ -306,7 +386,21 @@ def run_graph(name, n, src, dst, libs, gbps):
         Ps = sp.csr_matrix((att, (dst, src)), shape=(n, n), dtype=np.float32)
         rs = np.asarray(Ps.sum(axis=1), dtype=np.float32)
         impls["SciPy CSR (1 thread)"] = lambda: Ps @ x0 - rs * x0
+    ceiling = None
+    if scale["ceilings"] is not None:
+        ceiling = GatherCeiling(scale["ceilings"], x0, src, dst, ARGS.threads)
+        print("  gather ceiling: sum of the gathered rows against NumPy's, "
+              "relative difference %.1e" % ceiling.check())
+        impls["gather ceiling (rows only)"] = ceiling
     rhs = compare("grand_l rhs (d = 64, f32)", impls, rep)
+    if ceiling is not None:
+        ceiling.free()
+        # Every edge's source row, 4 d bytes, read once per edge.
+        print("    the gather ceiling reads %.1f GB/s of gathered rows; grade's "
+              "rhs takes %.2fx its time (%.0f%% of the ceiling's speed)"
+              % (e * 4 * d / rhs["gather ceiling (rows only)"] / 1e9,
+                 rhs["grade"] / rhs["gather ceiling (rows only)"],
+                 100 * rhs["gather ceiling (rows only)"] / rhs["grade"]))
     # x, dx; att; row_ptr; col (32-bit node numbers)
     bytes_rhs = 4 * (2 * n * d + e) + 8 * (n + 1) + 4 * e
     if gbps:
@@ -488,7 +582,17 @@ def run_graph(name, n, src, dst, libs, gbps):
         print("  heat rhs: SciPy vs grade, largest relative difference %.1e"
               % rel_diff(A @ xh - deg * xh, grade_heat))
         impls["SciPy CSR"] = lambda: A @ xh - deg * xh
-    compare("heat rhs (f64), 1 thread", impls, rep * 5)
+    heat1t = compare("heat rhs (f64), 1 thread", impls, rep * 5)
+    bytes_heat = 8 * (2 * n + (n + 1) + e) + 4 * e  # x, dx; row_ptr; w; col
+    if scale["triad1"]:
+        for who in ("grade", "SciPy CSR"):
+            if who in heat1t:
+                print("    %s: %.1f GB/s on the compulsory %d bytes = %.0f%% of "
+                      "the one-thread triad %.1f GB/s%s"
+                      % (who, bytes_heat / heat1t[who] / 1e9, bytes_heat,
+                         100 * bytes_heat / heat1t[who] / 1e9 / scale["triad1"],
+                         scale["triad1"],
+                         IN_CACHE if bytes_heat < CACHE_BYTES else ""))
     impls = {"grade": lambda: heatT.rhs_into(houts),
              "grade, 64-bit node numbers": lambda: heatT_64.rhs_into(houts)}
     if torch is not None:
@@ -498,7 +602,6 @@ def run_graph(name, n, src, dst, libs, gbps):
         deg_t = deg_t[:, None]
         impls["torch CSR SpMM (1 column)"] = lambda: At @ xt - deg_t * xt
     heat = compare("heat rhs (f64), %d threads" % ARGS.threads, impls, rep * 5)
-    bytes_heat = 8 * (2 * n + (n + 1) + e) + 4 * e  # x, dx; row_ptr; w; col
     if gbps:
         print("    grade: %.1f GB/s on the compulsory %d bytes = %.0f%% of triad%s"
               % (bytes_heat / heat["grade"] / 1e9, bytes_heat,
@@ -526,16 +629,17 @@ def main():
                                        "grand_l64", "--index-bits=64"),
             "heat64": compile_model(os.path.join(ROOT, "examples/heat.grade"),
                                     "heat64", "--index-bits=64")}
-    gbps = triad()
-    if gbps:
-        print("STREAM triad (torch, %d threads, 3 x 128 MiB f64): %.1f GB/s"
-              % (ARGS.threads, gbps))
+    scale = {"triad": triad(ARGS.threads), "triad1": triad(1),
+             "ceilings": load_ceilings()}
+    if scale["triad"]:
+        print("STREAM triad (torch, 3 x 128 MiB f64): %.1f GB/s with %d threads, "
+              "%.1f GB/s with one" % (scale["triad"], ARGS.threads, scale["triad1"]))
     else:
         print("STREAM triad: skipped (needs python3-torch)")
     for which in ARGS.graphs.split(","):
         graph = load_cora() if which == "cora" else make_large()
         if graph:
-            run_graph(*graph, libs=libs, gbps=gbps)
+            run_graph(*graph, libs=libs, scale=scale)
 
 
 if __name__ == "__main__":
