@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "grade/runtime.h"
+#include "peers/ceilings.h"
 
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -333,6 +334,35 @@ void BM_GrandLRhs(benchmark::State &state) {
   report(state, kGrandRhsBytes, kGrandRhsTouched);
 }
 
+/// The gather ceiling: the rows GRAND-l's rhs gathers (every edge's source
+/// row of x, in the benchmark graph's CSR order), read and nothing else
+/// (bench/peers/ceilings.c). No kernel that gathers them is faster; compare
+/// GrandLRhs's time with this one's.
+void BM_GrandLGatherCeiling(benchmark::State &state) {
+  const int64_t *colIdx = benchGraph().colIdx();
+  std::vector<int32_t> col(colIdx, colIdx + kEdges);
+  std::vector<float> values = randomValues<float>(kNodes * kFeatures, 1.0, 2);
+  auto *x = static_cast<float *>(
+      grade_ceiling_alloc(int64_t(values.size() * sizeof(float))));
+  if (!x) {
+    state.SkipWithError("grade_ceiling_alloc: out of memory");
+    return;
+  }
+  std::memcpy(x, values.data(), values.size() * sizeof(float));
+  float sums[kFeatures];
+  for (auto _ : state)
+    if (grade_ceiling_gather_rows(x, kFeatures, col.data(), kEdges,
+                                  omp_get_max_threads(), sums)) {
+      state.SkipWithError("grade_ceiling_gather_rows: unsupported width");
+      break;
+    }
+  benchmark::DoNotOptimize(sums);
+  grade_ceiling_free(x);
+  // x once and the columns (4-byte here) compulsory; every row per edge
+  // touched.
+  report(state, 256.0 * kNodes + 4.0 * kEdges, 260.0 * kEdges);
+}
+
 void BM_GrandLStep(benchmark::State &state) {
   Model &m = grandModel();
   for (auto _ : state)
@@ -446,6 +476,7 @@ BENCHMARK(BM_HeatStepReferenceCpp)->Unit(benchmark::kMillisecond)->UseRealTime()
 BENCHMARK(BM_HeatIntegrate)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_GrandLInitialize)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GrandLRhs)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GrandLGatherCeiling)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GrandLStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GrandLStepReferenceCpp)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GrandLIntegrate)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);

@@ -3,10 +3,11 @@
  * The fastest a right-hand side that gathers rows could possibly run on this
  * machine: read the row at the other end of every edge, and nothing else.
  * bench/peers/peers.py compiles this file (clang-22 -O3 -march=native
- * -fopenmp -shared), binds it with ctypes and times it beside grade's kernels
- * in the same interleaved rounds, so that grade's time can be read against
- * the machine's gather bandwidth for the same rows in the same order, where
- * STREAM triad (sequential) says little about a random gather.
+ * -fopenmp -shared), binds it with ctypes and times it beside grade's
+ * kernels in the same interleaved rounds, and grade-bench links it, so
+ * that grade's time can be read against the machine's gather bandwidth for
+ * the same rows in the same order, where STREAM triad (sequential) says
+ * little about a random gather.
  *
  * The loop is the one gradec emits for GRAND-l's rhs with everything that is
  * not a read removed: no weights, no per-node sums, no stores; the rows are
@@ -15,6 +16,8 @@
  * into equal contiguous ranges (as gradec's balanced schedule does).
  *
  *===----------------------------------------------------------------------===*/
+#include "ceilings.h"
+
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,10 +27,9 @@
 /* Edges looked ahead by the prefetch (gradec's KernelEmitter uses 8). */
 enum { kLookAhead = 8 };
 
-/* A buffer of `bytes` bytes on 2 MiB pages where the kernel grants them,
- * as libgrade_rt allocates large node arrays (runtime/src/tensor.cpp): the
- * ceiling must not pay TLB misses that grade's kernels do not. Free it with
- * grade_ceiling_free. */
+/* 2 MiB pages, as libgrade_rt allocates large node arrays
+ * (runtime/src/tensor.cpp): the ceiling must not pay TLB misses that
+ * grade's kernels do not. */
 void *grade_ceiling_alloc(int64_t bytes) {
   const size_t huge = (size_t)2 << 20;
   size_t rounded = ((size_t)bytes + huge - 1) / huge * huge;
@@ -57,9 +59,6 @@ sumRows(const float *x, int64_t d, const int32_t *col, int64_t lo, int64_t hi,
   }
 }
 
-/* Sums the rows x[col[k]] (d floats each, d a multiple of 16, at most 256)
- * over k in [0, e) with `threads` threads, into out[0..d). Returns 0, or -1
- * where d is not supported. */
 int grade_ceiling_gather_rows(const float *x, int64_t d, const int32_t *col,
                               int64_t e, int32_t threads, float *out) {
   if (d <= 0 || d % 16 != 0 || d > 256 || e <= 0)
