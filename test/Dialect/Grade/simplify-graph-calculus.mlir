@@ -221,3 +221,76 @@ func.func @test_contract_hoist(%G: !grade.graph, %k: !grade.field<node, 4x8xf32>
   %r5 = grade.reduce sum %G, %bw : !grade.field<edge, 3x2xf32> -> !grade.field<node, 3x2xf32>
   return %r1, %r2, %r3, %r4, %r5 : !grade.field<node, 4xf32>, !grade.field<node, 4xf32>, !grade.field<node, 2xf32>, !grade.field<node, 2xf32>, !grade.field<node, 3x2xf32>
 }
+
+// -----
+
+// A message MLP's first layer, concat(h[dst], h[src], e, s, c) @ W: the
+// products of the gathered vectors with their rows of W move to the nodes
+// (then gathered), the other pieces stay together with theirs, and the
+// shares are added in the concatenation's order.
+// CHECK-DAG: #[[$ROWS0:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$ROWS4:.*]] = affine_map<(d0, d1) -> (d0 + 4, d1)>
+// CHECK-DAG: #[[$ROWS8:.*]] = affine_map<(d0, d1) -> (d0 + 8, d1)>
+// CHECK-LABEL: func.func @test_split_concat
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[H:.*]]: !grade.field<node, 4xf64>, %[[E:.*]]: !grade.field<edge, 2xf64>, %[[S:.*]]: !grade.field<edge, f64>, %[[C:.*]]: f64, %[[W:.*]]: tensor<12x3xf64>)
+// CHECK: %[[W0:.*]] = grade.reindex %[[W]] by #[[$ROWS0]] : tensor<12x3xf64> -> tensor<4x3xf64>
+// CHECK: %[[HW0:.*]] = grade.contract "i,ij->j" %[[H]], %[[W0]] : !grade.field<node, 4xf64>, tensor<4x3xf64> -> !grade.field<node, 3xf64>
+// CHECK: %[[D:.*]] = grade.gather dst %[[G]], %[[HW0]]
+// CHECK: %[[W4:.*]] = grade.reindex %[[W]] by #[[$ROWS4]] : tensor<12x3xf64> -> tensor<4x3xf64>
+// CHECK: %[[HW4:.*]] = grade.contract "i,ij->j" %[[H]], %[[W4]] : !grade.field<node, 4xf64>, tensor<4x3xf64> -> !grade.field<node, 3xf64>
+// CHECK: %[[SR:.*]] = grade.gather src %[[G]], %[[HW4]]
+// CHECK: %[[DS:.*]] = grade.binary add %[[D]], %[[SR]]
+// CHECK: %[[REST:.*]] = grade.concat %[[E]], %[[S]], %[[C]] : !grade.field<edge, 2xf64>, !grade.field<edge, f64>, f64 -> !grade.field<edge, 4xf64>
+// CHECK: %[[W8:.*]] = grade.reindex %[[W]] by #[[$ROWS8]] : tensor<12x3xf64> -> tensor<4x3xf64>
+// CHECK: %[[RW:.*]] = grade.contract "i,ij->j" %[[REST]], %[[W8]] : !grade.field<edge, 4xf64>, tensor<4x3xf64> -> !grade.field<edge, 3xf64>
+// CHECK: %[[Y:.*]] = grade.binary add %[[DS]], %[[RW]]
+// CHECK: return %[[Y]]
+func.func @test_split_concat(%G: !grade.graph, %h: !grade.field<node, 4xf64>, %e: !grade.field<edge, 2xf64>, %s: !grade.field<edge, f64>, %c: f64, %W: tensor<12x3xf64>) -> !grade.field<edge, 3xf64> {
+  %hd = grade.gather dst %G, %h : !grade.field<node, 4xf64> -> !grade.field<edge, 4xf64>
+  %hs = grade.gather src %G, %h : !grade.field<node, 4xf64> -> !grade.field<edge, 4xf64>
+  %m = grade.concat %hd, %hs, %e, %s, %c : !grade.field<edge, 4xf64>, !grade.field<edge, 4xf64>, !grade.field<edge, 2xf64>, !grade.field<edge, f64>, f64 -> !grade.field<edge, 12xf64>
+  %y = grade.contract "i,ij->j" %m, %W : !grade.field<edge, 12xf64>, tensor<12x3xf64> -> !grade.field<edge, 3xf64>
+  return %y : !grade.field<edge, 3xf64>
+}
+
+// -----
+
+// Runs of other pieces on both sides of a gathered vector; a scalar alone
+// takes one row of W.
+// CHECK-DAG: #[[$ROW6:.*]] = affine_map<(d0) -> (6, d0)>
+// CHECK-LABEL: func.func @test_split_concat_scalar_part
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[H:.*]]: !grade.field<node, 4xf64>, %[[E:.*]]: !grade.field<edge, 2xf64>, %[[S:.*]]: !grade.field<edge, f64>, %[[W:.*]]: tensor<7x3xf64>)
+// CHECK: grade.contract "a,ab->b" %[[E]], %{{.*}} : !grade.field<edge, 2xf64>, tensor<2x3xf64> -> !grade.field<edge, 3xf64>
+// CHECK: %[[HW:.*]] = grade.contract "a,ab->b" %[[H]], %{{.*}} : !grade.field<node, 4xf64>, tensor<4x3xf64> -> !grade.field<node, 3xf64>
+// CHECK: grade.gather src %[[G]], %[[HW]]
+// CHECK: %[[ROW:.*]] = grade.reindex %[[W]] by #[[$ROW6]] : tensor<7x3xf64> -> tensor<3xf64>
+// CHECK: grade.contract ",j->j" %[[S]], %[[ROW]] : !grade.field<edge, f64>, tensor<3xf64> -> !grade.field<edge, 3xf64>
+// CHECK-NOT: grade.concat
+func.func @test_split_concat_scalar_part(%G: !grade.graph, %h: !grade.field<node, 4xf64>, %e: !grade.field<edge, 2xf64>, %s: !grade.field<edge, f64>, %W: tensor<7x3xf64>) -> !grade.field<edge, 3xf64> {
+  %hs = grade.gather src %G, %h : !grade.field<node, 4xf64> -> !grade.field<edge, 4xf64>
+  %m = grade.concat %e, %hs, %s : !grade.field<edge, 2xf64>, !grade.field<edge, 4xf64>, !grade.field<edge, f64> -> !grade.field<edge, 7xf64>
+  %y = grade.contract "a,ab->b" %m, %W : !grade.field<edge, 7xf64>, tensor<7x3xf64> -> !grade.field<edge, 3xf64>
+  return %y : !grade.field<edge, 3xf64>
+}
+
+// -----
+
+// Left alone: a run of globals only (c @ W's last row is no kernel's work),
+// no gathered vector (a gathered scalar saves nothing), a max-contraction.
+// CHECK-LABEL: func.func @test_no_split
+// CHECK-NOT: grade.reindex
+// CHECK: grade.contract "i,ij->j" %{{.*}}, %{{.*}} : !grade.field<edge, 5xf64>, tensor<5x3xf64>
+// CHECK: grade.contract "i,ij->j" %{{.*}}, %{{.*}} : !grade.field<edge, 3xf64>, tensor<3x3xf64>
+// CHECK: grade.contract max "i,ij->j" %{{.*}}, %{{.*}} : !grade.field<edge, 5xf64>, tensor<5x3xf64>
+func.func @test_no_split(%G: !grade.graph, %h: !grade.field<node, 4xf64>, %x: !grade.field<node, f64>, %e: !grade.field<edge, 2xf64>, %c: f64, %W: tensor<5x3xf64>, %V: tensor<3x3xf64>) -> (!grade.field<edge, 3xf64>, !grade.field<edge, 3xf64>, !grade.field<edge, 3xf64>) {
+  %hs = grade.gather src %G, %h : !grade.field<node, 4xf64> -> !grade.field<edge, 4xf64>
+  %m = grade.concat %hs, %c : !grade.field<edge, 4xf64>, f64 -> !grade.field<edge, 5xf64>
+  %y = grade.contract "i,ij->j" %m, %W : !grade.field<edge, 5xf64>, tensor<5x3xf64> -> !grade.field<edge, 3xf64>
+  %xs = grade.gather src %G, %x : !grade.field<node, f64> -> !grade.field<edge, f64>
+  %n = grade.concat %xs, %e : !grade.field<edge, f64>, !grade.field<edge, 2xf64> -> !grade.field<edge, 3xf64>
+  %z = grade.contract "i,ij->j" %n, %V : !grade.field<edge, 3xf64>, tensor<3x3xf64> -> !grade.field<edge, 3xf64>
+  %hd = grade.gather dst %G, %h : !grade.field<node, 4xf64> -> !grade.field<edge, 4xf64>
+  %k = grade.concat %hd, %c : !grade.field<edge, 4xf64>, f64 -> !grade.field<edge, 5xf64>
+  %w = grade.contract max "i,ij->j" %k, %W : !grade.field<edge, 5xf64>, tensor<5x3xf64> -> !grade.field<edge, 3xf64>
+  return %y, %z, %w : !grade.field<edge, 3xf64>, !grade.field<edge, 3xf64>, !grade.field<edge, 3xf64>
+}
