@@ -307,15 +307,42 @@ bool isVectorMatrixSpec(StringRef spec) {
          spec[0] == spec[2] && spec[3] == spec[6] && spec[0] != spec[3];
 }
 
-/// A gathered node vector: a piece of a concatenation whose share of a
-/// matrix product the patterns above then move to the nodes.
-bool isGatheredVector(Value piece) {
-  return piece.getDefiningOp<GatherOp>() &&
-         getFeatureShape(piece.getType()).size() == 1;
+/// The gather under a gathered node vector: a piece of a concatenation
+/// whose share of a matrix product the patterns above then move to the
+/// nodes. The piece is a vector gathered from a node field, or a reshape
+/// (a `grade.reindex` without index operands) of one; null otherwise.
+GatherOp getGatheredVector(Value piece) {
+  if (getFeatureShape(piece.getType()).size() != 1)
+    return GatherOp();
+  if (auto gather = piece.getDefiningOp<GatherOp>())
+    return gather;
+  auto reindex = piece.getDefiningOp<ReindexOp>();
+  if (!reindex || !reindex.getIndices().empty())
+    return GatherOp();
+  return reindex.getInput().getDefiningOp<GatherOp>();
+}
+
+bool isGatheredVector(Value piece) { return bool(getGatheredVector(piece)); }
+
+/// A gathered node vector with its reshape done per node before the
+/// gather, `reshape(x[end])` = `reshape(x)[end]`, so that the product with
+/// it is a product with a gathered value; any other piece as it is.
+Value gatherLast(PatternRewriter &rewriter, Location loc, Value piece) {
+  GatherOp gather = getGatheredVector(piece);
+  auto reindex = piece.getDefiningOp<ReindexOp>();
+  if (!gather || !reindex)
+    return piece;
+  auto edgeType = cast<FieldType>(piece.getType());
+  Value node =
+      ReindexOp::create(rewriter, loc, edgeType.withKind(FieldKind::node),
+                        gather.getInput(), ValueRange{}, reindex.getMapAttr());
+  return GatherOp::create(rewriter, loc, edgeType, gather.getEnd(),
+                          gather.getGraph(), node);
 }
 
 /// concat(p_1, ..., p_k) @ W = p_1 @ W_1 + ... + p_k @ W_k, W_i the rows of
-/// W that meet p_i, for the pieces that are gathered node vectors; the other
+/// W that meet p_i, for the pieces that are gathered node vectors (or their
+/// reshapes: Neural Sheaf Diffusion's [x_v || x_u] of 3 x 4 stalks); the other
 /// pieces stay together, one concatenation per run of them. A message MLP's
 /// first layer, concat(h[dst], h[src], e) @ W, then becomes
 /// (h @ W_1)[dst] + (h @ W_2)[src] + e @ W_3 through HoistDstGather and
@@ -379,7 +406,7 @@ struct SplitConcatProduct : public OpRewritePattern<ContractOp> {
     for (const Part &part : parts) {
       Value input =
           part.pieces.size() == 1
-              ? part.pieces[0]
+              ? gatherLast(rewriter, loc, part.pieces[0])
               : ConcatOp::create(rewriter, loc, part.pieces).getResult();
       Value term;
       if (getFeatureShape(input.getType()).empty()) {

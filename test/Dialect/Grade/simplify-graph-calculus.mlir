@@ -294,3 +294,30 @@ func.func @test_no_split(%G: !grade.graph, %h: !grade.field<node, 4xf64>, %x: !g
   %w = grade.contract max "i,ij->j" %k, %W : !grade.field<edge, 5xf64>, tensor<5x3xf64> -> !grade.field<edge, 3xf64>
   return %y, %z, %w : !grade.field<edge, 3xf64>, !grade.field<edge, 3xf64>, !grade.field<edge, 3xf64>
 }
+
+// -----
+
+// Reshaped gathers count as gathered vectors (Neural Sheaf Diffusion's
+// [x_v || x_u] of 3 x 4 stalks): the reshape moves to the nodes with the
+// product.
+// CHECK-LABEL: func.func @test_split_concat_reshaped
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[X:.*]]: !grade.field<node, 3x4xf64>, %[[W:.*]]: tensor<24x9xf64>)
+// CHECK-DAG: %[[XD:.*]] = grade.reindex %[[X]] by #{{.*}} : !grade.field<node, 3x4xf64> -> !grade.field<node, 12xf64>
+// CHECK-DAG: %[[PD:.*]] = grade.contract "i,ij->j" %[[XD]], %{{.*}} : !grade.field<node, 12xf64>, tensor<12x9xf64> -> !grade.field<node, 9xf64>
+// CHECK-DAG: %[[ED:.*]] = grade.gather dst %[[G]], %[[PD]] : !grade.field<node, 9xf64> -> !grade.field<edge, 9xf64>
+// CHECK-DAG: %[[XS:.*]] = grade.reindex %[[X]] by #{{.*}} : !grade.field<node, 3x4xf64> -> !grade.field<node, 12xf64>
+// CHECK-DAG: %[[PS:.*]] = grade.contract "i,ij->j" %[[XS]], %{{.*}} : !grade.field<node, 12xf64>, tensor<12x9xf64> -> !grade.field<node, 9xf64>
+// CHECK-DAG: %[[ES:.*]] = grade.gather src %[[G]], %[[PS]] : !grade.field<node, 9xf64> -> !grade.field<edge, 9xf64>
+// CHECK: %[[Y:.*]] = grade.binary add %[[ED]], %[[ES]]
+// CHECK-NOT: grade.concat
+// CHECK: return %[[Y]]
+#flat = affine_map<(d0) -> (d0 floordiv 4, d0 mod 4)>
+func.func @test_split_concat_reshaped(%G: !grade.graph, %x: !grade.field<node, 3x4xf64>, %W: tensor<24x9xf64>) -> !grade.field<edge, 9xf64> {
+  %xd = grade.gather dst %G, %x : !grade.field<node, 3x4xf64> -> !grade.field<edge, 3x4xf64>
+  %fd = grade.reindex %xd by #flat : !grade.field<edge, 3x4xf64> -> !grade.field<edge, 12xf64>
+  %xs = grade.gather src %G, %x : !grade.field<node, 3x4xf64> -> !grade.field<edge, 3x4xf64>
+  %fs = grade.reindex %xs by #flat : !grade.field<edge, 3x4xf64> -> !grade.field<edge, 12xf64>
+  %m = grade.concat %fd, %fs : !grade.field<edge, 12xf64>, !grade.field<edge, 12xf64> -> !grade.field<edge, 24xf64>
+  %y = grade.contract "i,ij->j" %m, %W : !grade.field<edge, 24xf64>, tensor<24x9xf64> -> !grade.field<edge, 9xf64>
+  return %y : !grade.field<edge, 9xf64>
+}
