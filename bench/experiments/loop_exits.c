@@ -29,6 +29,8 @@
 //
 // bench/README.md ("Small graphs: mispredicted loop exits") has the numbers.
 
+#include "edges.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,52 +172,9 @@ static int byDegreeDescending(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: loop_exits EDGES.mtx [ROUNDS]\n");
-    return 2;
-  }
-  int rounds = argc > 2 ? atoi(argv[2]) : 5;
-  FILE *file = fopen(argv[1], "r");
-  if (!file) {
-    fprintf(stderr, "loop_exits: cannot open %s\n", argv[1]);
-    return 1;
-  }
-  char line[512];
-  long rows = 0, cols = 0, entries = -1;
-  // A symmetric file stores each undirected edge once: both directions.
-  int symmetric = fgets(line, sizeof line, file) && strstr(line, "symmetric");
-  while (fgets(line, sizeof line, file))
-    if (line[0] != '%' &&
-        sscanf(line, "%ld %ld %ld", &rows, &cols, &entries) == 3)
-      break;
-  if (entries < 0 || rows <= 0 || rows != cols) {
-    fprintf(stderr, "loop_exits: %s: no square Matrix Market header\n",
-            argv[1]);
-    return 1;
-  }
-  long n = rows, e = 0, read = 0;
-  long *src = malloc(sizeof(long) * 2 * entries),
-       *dst = malloc(sizeof(long) * 2 * entries);
-  while (read < entries && fgets(line, sizeof line, file)) {
-    long i, j;
-    if (line[0] == '%' || sscanf(line, "%ld %ld", &i, &j) != 2)
-      continue;
-    if (i < 1 || i > n || j < 1 || j > n) {
-      fprintf(stderr, "loop_exits: %s: entry %ld out of range\n", argv[1],
-              read + 1);
-      return 1;
-    }
-    ++read;
-    dst[e] = i - 1; // entry (i, j) is the edge j -> i
-    src[e] = j - 1;
-    ++e;
-    if (symmetric && i != j) {
-      dst[e] = j - 1;
-      src[e] = i - 1;
-      ++e;
-    }
-  }
-  fclose(file);
+  int rounds;
+  Edges edges = edgesFromArguments("loop_exits", argc, argv, &rounds);
+  long n = edges.n, e = edges.e, *src = edges.src, *dst = edges.dst;
   long *degree = calloc(n, sizeof(long)), *sorted = malloc(sizeof(long) * n);
   for (long k = 0; k < e; ++k)
     ++degree[dst[k]];

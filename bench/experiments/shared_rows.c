@@ -27,6 +27,8 @@
 // bench/README.md ("Cora at two threads: rows the other core wrote") has
 // the numbers.
 
+#include "edges.h"
+
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,49 +110,9 @@ static int compareDoubles(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: shared_rows EDGES.mtx [ROUNDS]\n");
-    return 2;
-  }
-  int rounds = argc > 2 ? atoi(argv[2]) : 5;
-  FILE *file = fopen(argv[1], "r");
-  if (!file) {
-    fprintf(stderr, "shared_rows: cannot open %s\n", argv[1]);
-    return 1;
-  }
-  char line[512];
-  long rowsInFile = 0, cols = 0, entries = -1;
-  int symmetric = fgets(line, sizeof line, file) && strstr(line, "symmetric");
-  while (fgets(line, sizeof line, file))
-    if (line[0] != '%' &&
-        sscanf(line, "%ld %ld %ld", &rowsInFile, &cols, &entries) == 3)
-      break;
-  if (entries < 0 || rowsInFile <= 0 || rowsInFile != cols) {
-    fprintf(stderr, "shared_rows: %s: no square Matrix Market header\n",
-            argv[1]);
-    return 1;
-  }
-  long n = rowsInFile, e = 0, read = 0;
-  long *src = malloc(sizeof(long) * 2 * entries),
-       *dst = malloc(sizeof(long) * 2 * entries);
-  while (read < entries && fgets(line, sizeof line, file)) {
-    long i, j;
-    if (line[0] == '%' || sscanf(line, "%ld %ld", &i, &j) != 2)
-      continue;
-    if (i < 1 || i > n || j < 1 || j > n) {
-      fprintf(stderr, "shared_rows: %s: entry %ld out of range\n", argv[1],
-              read + 1);
-      return 1;
-    }
-    ++read;
-    dst[e] = i - 1; // entry (i, j) is the edge j -> i
-    src[e++] = j - 1;
-    if (symmetric && i != j) {
-      dst[e] = j - 1;
-      src[e++] = i - 1;
-    }
-  }
-  fclose(file);
+  int rounds;
+  Edges edges = edgesFromArguments("shared_rows", argc, argv, &rounds);
+  long n = edges.n, e = edges.e, *src = edges.src, *dst = edges.dst;
 
   Csr g = {n, e, calloc(n + 1, sizeof(int64_t)), malloc(sizeof(int32_t) * e),
            malloc(sizeof(float) * e)};
