@@ -321,3 +321,29 @@ func.func @test_split_concat_reshaped(%G: !grade.graph, %x: !grade.field<node, 3
   %y = grade.contract "i,ij->j" %m, %W : !grade.field<edge, 24xf64>, tensor<24x9xf64> -> !grade.field<edge, 9xf64>
   return %y : !grade.field<edge, 9xf64>
 }
+
+// -----
+
+// Contractions of three or more operands become contractions of two in
+// the greedy order: a sheaf Laplacian's off-diagonal block S_i F_ij^T
+// F_ji S_j (3 x 27 multiplications instead of 3 x 243) and W1 x W2 per
+// node, whose globals are never paired with each other. Left alone: a
+// maximum of products, and a triple product that pairs cost no less
+// ("i,i,i->": 2 x 8 either way).
+// CHECK-LABEL: func.func @test_decompose_contraction
+// CHECK-SAME: (%[[SD:.*]]: !grade.field<edge, 3x3xf64>, %[[FI:.*]]: !grade.field<edge, 3x3xf64>, %[[FJ:.*]]: !grade.field<edge, 3x3xf64>, %[[SS:.*]]: !grade.field<edge, 3x3xf64>, %[[W1:.*]]: tensor<3x3xf64>, %[[X:.*]]: !grade.field<node, 3x4xf64>, %[[W2:.*]]: tensor<4x4xf64>, %[[V:.*]]: !grade.field<node, 8xf64>)
+// CHECK: %[[T1:.*]] = grade.contract "ab,kb->ak" %[[SD]], %[[FI]] : !grade.field<edge, 3x3xf64>, !grade.field<edge, 3x3xf64> -> !grade.field<edge, 3x3xf64>
+// CHECK: %[[T2:.*]] = grade.contract "ak,kc->ac" %[[T1]], %[[FJ]]
+// CHECK: %[[L:.*]] = grade.contract "ac,cd->ad" %[[T2]], %[[SS]]
+// CHECK: %[[Y1:.*]] = grade.contract "ab,bf->af" %[[W1]], %[[X]] : tensor<3x3xf64>, !grade.field<node, 3x4xf64> -> !grade.field<node, 3x4xf64>
+// CHECK: %[[Y:.*]] = grade.contract "af,fg->ag" %[[Y1]], %[[W2]] : !grade.field<node, 3x4xf64>, tensor<4x4xf64> -> !grade.field<node, 3x4xf64>
+// CHECK: %[[M:.*]] = grade.contract max "ab,kb,kc->ac" %[[SD]], %[[FI]], %[[FJ]]
+// CHECK: %[[P:.*]] = grade.contract "i,i,i->" %[[V]], %[[V]], %[[V]]
+// CHECK: return %[[L]], %[[Y]], %[[M]], %[[P]]
+func.func @test_decompose_contraction(%sd: !grade.field<edge, 3x3xf64>, %fi: !grade.field<edge, 3x3xf64>, %fj: !grade.field<edge, 3x3xf64>, %ss: !grade.field<edge, 3x3xf64>, %w1: tensor<3x3xf64>, %x: !grade.field<node, 3x4xf64>, %w2: tensor<4x4xf64>, %v: !grade.field<node, 8xf64>) -> (!grade.field<edge, 3x3xf64>, !grade.field<node, 3x4xf64>, !grade.field<edge, 3x3xf64>, !grade.field<node, f64>) {
+  %l = grade.contract "ab,kb,kc,cd->ad" %sd, %fi, %fj, %ss : !grade.field<edge, 3x3xf64>, !grade.field<edge, 3x3xf64>, !grade.field<edge, 3x3xf64>, !grade.field<edge, 3x3xf64> -> !grade.field<edge, 3x3xf64>
+  %y = grade.contract "ab,bf,fg->ag" %w1, %x, %w2 : tensor<3x3xf64>, !grade.field<node, 3x4xf64>, tensor<4x4xf64> -> !grade.field<node, 3x4xf64>
+  %m = grade.contract max "ab,kb,kc->ac" %sd, %fi, %fj : !grade.field<edge, 3x3xf64>, !grade.field<edge, 3x3xf64>, !grade.field<edge, 3x3xf64> -> !grade.field<edge, 3x3xf64>
+  %p = grade.contract "i,i,i->" %v, %v, %v : !grade.field<node, 8xf64>, !grade.field<node, 8xf64>, !grade.field<node, 8xf64> -> !grade.field<node, f64>
+  return %l, %y, %m, %p : !grade.field<edge, 3x3xf64>, !grade.field<node, 3x4xf64>, !grade.field<edge, 3x3xf64>, !grade.field<node, f64>
+}
