@@ -411,14 +411,15 @@ struct SplitConcatProduct : public OpRewritePattern<ContractOp> {
       Value term;
       if (getFeatureShape(input.getType()).empty()) {
         // A scalar times row `firstRow` of W.
-        Value row = ReindexOp::create(
+        Value matrixRow = ReindexOp::create(
             rewriter, loc, RankedTensorType::get({columns}, element), matrix,
             ValueRange{},
             AffineMapAttr::get(AffineMap::get(
                 1, 0, {getAffineConstantExpr(part.firstRow, context), d0},
                 context)));
         term = ContractOp::create(rewriter, loc, ",j->j",
-                                  ValueRange{input, row}, ContractKind::sum);
+                                  ValueRange{input, matrixRow},
+                                  ContractKind::sum);
       } else {
         // The vector times rows [firstRow, firstRow + rows) of W.
         Value rows = ReindexOp::create(
