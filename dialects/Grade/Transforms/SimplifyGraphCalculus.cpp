@@ -417,9 +417,9 @@ struct SplitConcatProduct : public OpRewritePattern<ContractOp> {
             AffineMapAttr::get(AffineMap::get(
                 1, 0, {getAffineConstantExpr(part.firstRow, context), d0},
                 context)));
-        term = ContractOp::create(rewriter, loc, ",j->j",
-                                  ValueRange{input, matrixRow},
-                                  ContractKind::sum);
+        term =
+            ContractOp::create(rewriter, loc, ",j->j",
+                               ValueRange{input, matrixRow}, ContractKind::sum);
       } else {
         // The vector times rows [firstRow, firstRow + rows) of W.
         Value rows = ReindexOp::create(
