@@ -474,88 +474,78 @@ struct DecomposeContraction : public OpRewritePattern<ContractOp> {
     };
 
     struct Operand {
-      Value value;
+      Value value; ///< null while the order is being priced
       std::string subscript;
+      bool field;
     };
     SmallVector<Operand> operands;
     std::string all;
     for (auto [value, subscript] : llvm::zip(op.getInputs(), spec.inputs)) {
-      operands.push_back({value, subscript});
+      operands.push_back({value, subscript, !isGlobal(value)});
       all += subscript;
     }
     // The emitter's loop nest: every combination of letters, n - 1
     // multiplications each.
     int64_t nestCost = combinations(all) * int64_t(operands.size() - 1);
 
-    // The letters of operands i and j that a later step or the output
-    // needs, in order of appearance.
-    auto kept = [&](size_t i, size_t j) {
-      std::string result;
-      for (char letter : operands[i].subscript + operands[j].subscript) {
-        if (result.find(letter) != std::string::npos)
+    // Operands i and j of `list` replaced by their contraction `value`,
+    // which keeps the letters a later operand or the output needs (in order
+    // of appearance); returns its subscript.
+    auto merge = [&](SmallVectorImpl<Operand> &list, size_t i, size_t j,
+                     Value value) {
+      std::string kept;
+      for (char letter : list[i].subscript + list[j].subscript) {
+        if (kept.find(letter) != std::string::npos)
           continue;
         bool needed = spec.output.find(letter) != std::string::npos;
-        for (size_t k = 0; k < operands.size() && !needed; ++k)
+        for (size_t k = 0; k < list.size() && !needed; ++k)
           needed = k != i && k != j &&
-                   operands[k].subscript.find(letter) != std::string::npos;
+                   list[k].subscript.find(letter) != std::string::npos;
         if (needed)
-          result.push_back(letter);
+          kept.push_back(letter);
       }
-      return result;
+      list[i] = {value, kept, true};
+      list.erase(list.begin() + j);
+      return kept;
     };
 
-    // The greedy order, priced before anything is built.
-    struct Step {
-      size_t i, j;
-    };
-    SmallVector<Step> steps;
+    // The greedy order, priced on the subscripts before anything is built.
+    SmallVector<std::pair<size_t, size_t>> steps;
+    SmallVector<Operand> plan = operands;
     int64_t pairCost = 0;
-    {
-      SmallVector<Operand> saved = operands;
-      while (operands.size() > 2) {
-        std::optional<Step> best;
-        int64_t bestCost = 0;
-        for (size_t i = 0; i < operands.size(); ++i)
-          for (size_t j = i + 1; j < operands.size(); ++j) {
-            if (isGlobal(operands[i].value) && isGlobal(operands[j].value))
-              continue;
-            int64_t cost =
-                combinations(operands[i].subscript + operands[j].subscript);
-            if (!best || cost < bestCost) {
-              best = Step{i, j};
-              bestCost = cost;
-            }
+    while (plan.size() > 2) {
+      std::optional<std::pair<size_t, size_t>> best;
+      int64_t bestCost = 0;
+      for (size_t i = 0; i < plan.size(); ++i)
+        for (size_t j = i + 1; j < plan.size(); ++j) {
+          if (!plan[i].field && !plan[j].field)
+            continue;
+          int64_t cost = combinations(plan[i].subscript + plan[j].subscript);
+          if (!best || cost < bestCost) {
+            best = {i, j};
+            bestCost = cost;
           }
-        if (!best)
-          return failure(); // no field among the operands: not verified
-        pairCost += bestCost;
-        steps.push_back(*best);
-        // A placeholder value: only the subscripts matter while pricing
-        // (the field operand's value keeps `isGlobal` right).
-        Value field = isGlobal(operands[best->i].value)
-                          ? operands[best->j].value
-                          : operands[best->i].value;
-        Operand merged{field, kept(best->i, best->j)};
-        operands[best->i] = merged;
-        operands.erase(operands.begin() + best->j);
-      }
-      pairCost += combinations(operands[0].subscript + operands[1].subscript);
-      operands = saved;
+        }
+      if (!best)
+        return failure(); // no field among the operands: not verified
+      pairCost += bestCost;
+      steps.push_back(*best);
+      merge(plan, best->first, best->second, Value());
     }
+    pairCost += combinations(plan[0].subscript + plan[1].subscript);
     if (pairCost >= nestCost)
       return failure();
 
     Location loc = op.getLoc();
-    for (Step step : steps) {
-      std::string subscript = kept(step.i, step.j);
-      std::string pairSpec = operands[step.i].subscript + "," +
-                             operands[step.j].subscript + "->" + subscript;
-      Value merged = ContractOp::create(
-          rewriter, loc, pairSpec,
-          ValueRange{operands[step.i].value, operands[step.j].value},
-          ContractKind::sum);
-      operands[step.i] = {merged, subscript};
-      operands.erase(operands.begin() + step.j);
+    for (auto [i, j] : steps) {
+      std::string lhs = operands[i].subscript, rhs = operands[j].subscript;
+      Value lhsValue = operands[i].value, rhsValue = operands[j].value;
+      // The subscript is known before the op: merge computes it from the
+      // letters alone; the value is set right after.
+      std::string kept = merge(operands, i, j, Value());
+      operands[i].value =
+          ContractOp::create(rewriter, loc, lhs + "," + rhs + "->" + kept,
+                             ValueRange{lhsValue, rhsValue}, ContractKind::sum);
     }
     rewriter.replaceOpWithNewOp<ContractOp>(
         op,
