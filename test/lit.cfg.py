@@ -70,6 +70,9 @@ try:
     if "avx2" in flags and "fma" in flags and \
             os.path.exists("/usr/lib/x86_64-linux-gnu/libmvec.so"):
         config.available_features.add("vector-math")
+    # 512-bit vectors, which gradec gives the kernels of long matrix rows.
+    if "avx512f" in flags:
+        config.available_features.add("avx512")
 except OSError:
     pass
 

@@ -74,6 +74,11 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
       llvm::cl::desc("how the CPU splits a kernel's nodes among threads: "
                      "auto (default), nodes or balanced"),
       llvm::cl::init("auto")};
+  Option<unsigned> wideVectors{
+      *this, "wide-vectors",
+      llvm::cl::desc("vector bits for kernels that multiply long matrix "
+                     "rows: 512, or 0 (default) for none (cpu)"),
+      llvm::cl::init(0)};
   Option<unsigned> indexBits{
       *this, "index-bits",
       llvm::cl::desc("width of the node numbers in the graph arrays: 32 "
@@ -181,6 +186,7 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
   options.prefetch = parsed.prefetch;
   options.indexBits = parsed.indexBits;
   options.cpuSchedule = parsed.cpuSchedule;
+  options.wideVectorBits = parsed.wideVectors;
   return success();
 }
 
@@ -205,6 +211,11 @@ LogicalResult grade::checkPipelineOptions(const PipelineOptions &options,
       options.vectorBits != 256 && options.vectorBits != 512) {
     error = "vectors of " + std::to_string(options.vectorBits) +
             " bits are not supported (128, 256 or 512)";
+    return failure();
+  }
+  if (options.wideVectorBits != 0 && options.wideVectorBits != 512) {
+    error = "wide vectors of " + std::to_string(options.wideVectorBits) +
+            " bits are not supported (512, or 0 for none)";
     return failure();
   }
   if (options.indexBits != 32 && options.indexBits != 64) {
@@ -241,6 +252,7 @@ void grade::buildKernelPipeline(OpPassManager &pm,
   pm.addPass(gk::createCheckFinite());
   gk::ChooseScheduleOptions schedule;
   schedule.schedule = options.cpuSchedule;
+  schedule.wideVectors = options.wideVectorBits;
   pm.addPass(gk::createChooseSchedule(schedule));
   pm.addPass(gk::createLowerEntryPoints());
 }

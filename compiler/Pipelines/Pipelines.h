@@ -87,6 +87,10 @@ struct PipelineOptions {
   /// LLVM IR's business: the MLIR pipelines, which stop at the LLVM
   /// dialect, ignore it.
   unsigned vectorBits = 0;
+  /// CPU: the vector bits for kernels that multiply long matrix rows
+  /// (gk-choose-schedule's `wide-vectors`): 512 where the host has AVX-512
+  /// and vectorBits is 0 (wideVectorBitsForHost), 0 for none.
+  unsigned wideVectorBits = 0;
   /// CPU: transcendental functions through libmvec's AVX2 variants where
   /// the host has AVX2 (compiler/Target/CPU.cpp, "Vector math").
   bool vectorMath = true;

@@ -68,6 +68,12 @@ grade::createHostTargetMachine(std::string &error, unsigned optLevel) {
   return std::unique_ptr<llvm::TargetMachine>(tm.release());
 }
 
+unsigned grade::wideVectorBitsForHost() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto avx512 = features.find("avx512f");
+  return avx512 != features.end() && avx512->second ? 512 : 0;
+}
+
 /// Symbols the generated library exports; everything else is hidden so that
 /// several models can live in one process without clashes. A library built
 /// with --gpu-emulation also exports its kernels' host twins (for tests).

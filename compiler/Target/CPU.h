@@ -26,11 +26,18 @@ namespace grade {
 std::unique_ptr<llvm::TargetMachine>
 createHostTargetMachine(std::string &error, unsigned optLevel = 3);
 
+/// The vector bits for the kernels that multiply long matrix rows on this
+/// host (PipelineOptions::wideVectorBits): 512 where it has AVX-512, whose
+/// 512-bit vectors LLVM's tuning leaves unused (bench/README.md, "Vector
+/// width"); 0 elsewhere.
+unsigned wideVectorBitsForHost();
+
 /// Translates an LLVM-dialect module to LLVM IR for `tm` and hides every
 /// symbol except the ABI entry points. With `vectorBits` (128, 256 or
 /// 512) every function prefers vectors of that width; 0 leaves it to
 /// LLVM's tuning for the host (256 on the AVX-512 Xeons and EPYCs measured:
-/// 512 was not a consistent gain, bench/README.md, "Vector width").
+/// 512 was not a consistent gain, bench/README.md, "Vector width"), or
+/// to a kernel's own `prefer-vector-width` (gk-choose-schedule).
 /// `vectorMath` false keeps transcendental functions scalar libm calls
 /// (optimizeModule reads the module flag "grade.vector-math").
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,

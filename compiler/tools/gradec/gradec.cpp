@@ -188,8 +188,10 @@ static cl::opt<unsigned> indexBits(
 static cl::opt<std::string> vectorWidth(
     "vector-width",
     cl::desc("SIMD width, in bits, that the CPU code prefers: auto "
-             "(default: LLVM's tuning for the host CPU), 128, 256 or 512 "
-             "(for experiments; bench/README.md, \"Vector width\")"),
+             "(default: LLVM's tuning for the host CPU, and 512 in kernels "
+             "that multiply long matrix rows on an AVX-512 host; "
+             "--emit=kernels shows them), or 128, 256 or 512 for every "
+             "kernel (for experiments; bench/README.md, \"Vector width\")"),
     cl::value_desc("auto|128|256|512"), cl::init("auto"), cl::cat(category));
 static cl::opt<bool> vectorMath(
     "vector-math",
@@ -858,9 +860,13 @@ int compileMain(const char *argv0) {
       pipelineOptions.gpuEmulation = gpuEmulation;
       pipelineOptions.gpuSchedule = gpuSchedule;
       pipelineOptions.vectorMath = vectorMath;
-      if (succeeded(
-              parseVectorWidth(vectorWidth, pipelineOptions.vectorBits, error)))
+      if (succeeded(parseVectorWidth(vectorWidth, pipelineOptions.vectorBits,
+                                     error))) {
+        // A width asked for applies to every kernel.
+        if (pipelineOptions.vectorBits == 0)
+          pipelineOptions.wideVectorBits = wideVectorBitsForHost();
         (void)checkPipelineOptions(pipelineOptions, error);
+      }
     }
     if (!error.empty()) {
       llvm::errs() << "gradec: error: " << error << "\n";

@@ -494,15 +494,22 @@ private:
             : callee.getSymName().str(),
         builder.getFunctionType(argTypes, resultTypes));
     func.setPrivate();
-    if (gpu)
+    if (gpu) {
       func->setAttr(kGpuKernelAttr, builder.getUnitAttr());
-    else
+    } else {
       // A kernel stays a function of its own: inlined, every kernel of a
       // step lands in one entry function whose size grows with the model,
       // and LLVM's time on that function grows faster than linearly. A call
       // per launch costs nothing beside the parallel region it opens.
-      func->setAttr("passthrough",
-                    builder.getArrayAttr({builder.getStringAttr("noinline")}));
+      SmallVector<Attribute> passthrough = {builder.getStringAttr("noinline")};
+      // The kernel's vector width (gk-choose-schedule), which the parallel
+      // region outlined from the function inherits.
+      if (std::optional<int64_t> bits = callee.getVectorBits())
+        passthrough.push_back(builder.getArrayAttr(
+            {builder.getStringAttr("prefer-vector-width"),
+             builder.getStringAttr(std::to_string(*bits))}));
+      func->setAttr("passthrough", builder.getArrayAttr(passthrough));
+    }
     // Distinct slots and vectors are distinct allocations, except the
     // vector entries' operands: the runtime's Krylov solvers call them in
     // place (`x <- x + a y` is lincomb with out = x), so their field slots

@@ -1290,26 +1290,40 @@ private:
         return failure();
 
       SmallVector<Value> updated(inits.size());
+      auto combine = [&](ReduceOp reduce, Value acc, Value x) -> Value {
+        if (reduce.getKind() == ReduceKind::max)
+          return arith::MaximumFOp::create(builder, loc, acc, x);
+        return arith::AddFOp::create(builder, loc, acc, x, contract());
+      };
+      // Vector reductions of the same feature count share one loop, so that
+      // the subexpressions their inputs have in common (MP-PDE's sigmoid in
+      // mean(v * s) and mean(s)) are computed once per feature.
+      llvm::MapVector<int64_t, SmallVector<unsigned>> vectorGroups;
       for (auto [index, reduceRef] : llvm::enumerate(passReductions)) {
-      ReduceOp reduce = reduceRef;
-        bool isMax = reduce.getKind() == ReduceKind::max;
-        auto combine = [&](Value acc, Value x) -> Value {
-          if (isMax)
-            return arith::MaximumFOp::create(builder, loc, acc, x);
-          return arith::AddFOp::create(builder, loc, acc, x, contract());
-        };
-        if (carriedIndex[index] >= 0) {
-          Value acc = loop.getRegionIterArgs()[carriedIndex[index]];
-          updated[carriedIndex[index]] =
-              combine(acc, element(reduce.getInput(), Value()));
+        ReduceOp reduce = reduceRef;
+        if (carriedIndex[index] < 0) {
+          vectorGroups[numFeatures(reduce.getResult())].push_back(index);
           continue;
         }
-        Value acc = vectorAcc[index];
-        forFeatures(numFeatures(reduce.getResult()), [&](Value k) {
-          Value current = memref::LoadOp::create(builder, loc, acc, k);
-          memref::StoreOp::create(
-              builder, loc, combine(current, element(reduce.getInput(), k)),
-              acc, k);
+        Value acc = loop.getRegionIterArgs()[carriedIndex[index]];
+        updated[carriedIndex[index]] =
+            combine(reduce, acc, element(reduce.getInput(), Value()));
+      }
+      for (auto &[features, group] : vectorGroups) {
+        forFeatures(features, [&, &group = group](Value k) {
+          llvm::DenseMap<Value, Value> cache;
+          featureCache = &cache;
+          cacheIndex = k;
+          for (unsigned index : group) {
+            ReduceOp reduce = passReductions[index];
+            Value current =
+                memref::LoadOp::create(builder, loc, vectorAcc[index], k);
+            memref::StoreOp::create(
+                builder, loc,
+                combine(reduce, current, element(reduce.getInput(), k)),
+                vectorAcc[index], k);
+          }
+          featureCache = nullptr;
         });
       }
       // Before the edge roots, which may overwrite what they read.

@@ -524,7 +524,8 @@ private:
         builder.getStringAttr(name), builder.getArrayAttr(access),
         anyReduceAll ? builder.getI64IntegerAttr(kReduceBlockRows)
                      : IntegerAttr(),
-        IntegerAttr(), ArrayAttr(), DenseI64ArrayAttr(), IntegerAttr());
+        IntegerAttr(), ArrayAttr(), DenseI64ArrayAttr(), IntegerAttr(),
+        IntegerAttr());
     Block *kernelBody = builder.createBlock(&kernel.getBody());
     IRMapping mapping;
     for (Value capture : captures)

@@ -98,9 +98,9 @@ StringRef gk::getKernelName(Operation *op) {
 //===----------------------------------------------------------------------===//
 //
 //   gk.kernel "name" over nodes (%a = %v : type access, ...)
-//       -> (type in @buffer, type, ...) passes N attr-dict region
+//       -> (type in @buffer, type, ...) passes N vectors(B) attr-dict region
 //   gk.func @name over blocks(1024) (%a : type access, ...)
-//       -> (type in @buffer, ...) passes N attr-dict region
+//       -> (type in @buffer, ...) passes N vectors(B) attr-dict region
 
 static void printIterationSpace(OpAsmPrinter &printer,
                                 std::optional<int64_t> blockRows,
@@ -252,6 +252,23 @@ static void printPasses(OpAsmPrinter &printer,
     printer << " passes " << *numPasses;
 }
 
+static ParseResult parseVectors(OpAsmParser &parser, OperationState &result,
+                                StringRef name) {
+  if (failed(parser.parseOptionalKeyword("vectors")))
+    return success();
+  int64_t bits;
+  if (parser.parseLParen() || parser.parseInteger(bits) || parser.parseRParen())
+    return failure();
+  result.addAttribute(name, parser.getBuilder().getI64IntegerAttr(bits));
+  return success();
+}
+
+static void printVectors(OpAsmPrinter &printer,
+                         std::optional<int64_t> vectorBits) {
+  if (vectorBits)
+    printer << " vectors(" << *vectorBits << ")";
+}
+
 /// What gk.kernel and gk.func spell alike, after the name: the iteration
 /// space, the captures, the results with their buffers, the passes and the
 /// attribute dictionary; the attributes go into `result`.
@@ -277,15 +294,17 @@ static ParseResult parseKernelSignature(OpAsmParser &parser,
   SmallVector<int64_t> checked;
   bool anyBuffer;
   OperationName opName = result.name;
-  if (parseIterationSpace(
-          parser, result, OpTy::getBlockRowsAttrName(opName).getValue(),
-          OpTy::getBalancedChunksAttrName(opName).getValue()) ||
+  if (parseIterationSpace(parser, result,
+                          OpTy::getBlockRowsAttrName(opName).getValue(),
+                          OpTy::getBalancedChunksAttrName(opName).getValue()) ||
       parseCaptures(parser, withOperands, signature.args, signature.operands,
                     access) ||
       parseResults(parser, signature.resultTypes, buffers, anyBuffer,
                    checked) ||
       parsePasses(parser, result,
                   OpTy::getNumPassesAttrName(opName).getValue()) ||
+      parseVectors(parser, result,
+                   OpTy::getVectorBitsAttrName(opName).getValue()) ||
       parser.parseOptionalAttrDictWithKeyword(result.attributes))
     return failure();
   Builder &builder = parser.getBuilder();
@@ -502,11 +521,12 @@ void KernelOp::print(OpAsmPrinter &printer) {
   printCaptures(printer, getBody().front(), getCaptures(), getAccess());
   printResults(printer, getResultTypes(), getBuffersAttr(), getChecked());
   printPasses(printer, getNumPasses());
+  printVectors(printer, getVectorBits());
   printer.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(),
       {getKernelNameAttrName(), getAccessAttrName(), getBlockRowsAttrName(),
        getNumPassesAttrName(), getBuffersAttrName(), getCheckedAttrName(),
-       getBalancedChunksAttrName()});
+       getBalancedChunksAttrName(), getVectorBitsAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -538,8 +558,19 @@ static LogicalResult verifyIterationSpace(Operation *op,
   return success();
 }
 
+/// A vector width the CPU code generator knows.
+static LogicalResult verifyVectorBits(Operation *op,
+                                      std::optional<int64_t> bits) {
+  if (bits && *bits != 128 && *bits != 256 && *bits != 512)
+    return op->emitOpError("asks for vectors of ")
+           << *bits << " bits (128, 256 or 512)";
+  return success();
+}
+
 LogicalResult KernelOp::verify() {
-  if (failed(verifyIterationSpace(*this, getBlockRows(), getBalancedChunks())))
+  if (failed(
+          verifyIterationSpace(*this, getBlockRows(), getBalancedChunks())) ||
+      failed(verifyVectorBits(*this, getVectorBits())))
     return failure();
   if (failed(verifySignature(*this, getCaptures().getTypes(), getAccess(),
                              getResultTypes(), getBuffersAttr(), getChecked())))
@@ -566,11 +597,13 @@ void FuncOp::print(OpAsmPrinter &printer) {
   printResults(printer, getFunctionType().getResults(), getBuffersAttr(),
                getChecked());
   printPasses(printer, getNumPasses());
+  printVectors(printer, getVectorBits());
   printer.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(),
       {getSymNameAttrName(), getFunctionTypeAttrName(), getAccessAttrName(),
        getBlockRowsAttrName(), getNumPassesAttrName(), getBuffersAttrName(),
-       getCheckedAttrName(), getBalancedChunksAttrName()});
+       getCheckedAttrName(), getBalancedChunksAttrName(),
+       getVectorBitsAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -591,7 +624,9 @@ ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
 }
 
 LogicalResult FuncOp::verifyRegions() {
-  if (failed(verifyIterationSpace(*this, getBlockRows(), getBalancedChunks())))
+  if (failed(
+          verifyIterationSpace(*this, getBlockRows(), getBalancedChunks())) ||
+      failed(verifyVectorBits(*this, getVectorBits())))
     return failure();
   FunctionType type = getFunctionType();
   if (failed(verifySignature(*this, type.getInputs(), getAccess(),

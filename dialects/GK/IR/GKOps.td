@@ -92,7 +92,9 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     every field result names its buffer (`in @decl`). After
     `gk-check-finite`, the results that are new values of states are
     `checked`: the kernel raises the entry's status flag when one of their
-    elements is NaN or infinite.
+    elements is NaN or infinite. `vectors(B)` (chosen by
+    `gk-choose-schedule`) asks the CPU code generator for vectors of B bits
+    in this kernel's loops; without it the target's default applies.
 
     ```mlir
     %r = gk.kernel "heat_rhs_kernel0" over nodes
@@ -109,7 +111,8 @@ def GK_KernelOp : GK_Op<"kernel", [IsolatedFromAbove, SingleBlock,
                        OptionalAttr<I64Attr>:$num_passes,
                        OptionalAttr<ArrayAttr>:$buffers,
                        OptionalAttr<DenseI64ArrayAttr>:$checked,
-                       OptionalAttr<I64Attr>:$balanced_chunks);
+                       OptionalAttr<I64Attr>:$balanced_chunks,
+                       OptionalAttr<I64Attr>:$vector_bits);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
@@ -132,7 +135,8 @@ def GK_FuncOp : GK_Op<"func", [IsolatedFromAbove, SingleBlock, Symbol,
                        OptionalAttr<I64Attr>:$num_passes,
                        OptionalAttr<ArrayAttr>:$buffers,
                        OptionalAttr<DenseI64ArrayAttr>:$checked,
-                       OptionalAttr<I64Attr>:$balanced_chunks);
+                       OptionalAttr<I64Attr>:$balanced_chunks,
+                       OptionalAttr<I64Attr>:$vector_bits);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;

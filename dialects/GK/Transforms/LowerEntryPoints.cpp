@@ -42,13 +42,14 @@ LogicalResult lowerRegion(ModelOp model, Operation *regionOp, StringRef kind,
   for (KernelOp kernel :
        llvm::make_early_inc_range(entryBody.getOps<KernelOp>())) {
     builder.setInsertionPoint(model);
-    auto func = FuncOp::create(
-        builder, kernel.getLoc(), kernel.getKernelName(),
-        builder.getFunctionType(kernel.getCaptures().getTypes(),
-                                kernel.getResultTypes()),
-        kernel.getAccess(), kernel.getBlockRowsAttr(),
-        kernel.getNumPassesAttr(), kernel.getBuffersAttr(),
-        kernel.getCheckedAttr(), kernel.getBalancedChunksAttr());
+    auto func =
+        FuncOp::create(builder, kernel.getLoc(), kernel.getKernelName(),
+                       builder.getFunctionType(kernel.getCaptures().getTypes(),
+                                               kernel.getResultTypes()),
+                       kernel.getAccess(), kernel.getBlockRowsAttr(),
+                       kernel.getNumPassesAttr(), kernel.getBuffersAttr(),
+                       kernel.getCheckedAttr(), kernel.getBalancedChunksAttr(),
+                       kernel.getVectorBitsAttr());
     func.getBody().takeBody(kernel.getBody());
     symbols.insert(func); // renames on a clash
     builder.setInsertionPoint(kernel);

@@ -81,6 +81,13 @@ def ChooseSchedule : Pass<"gk-choose-schedule", "::mlir::ModuleOp"> {
     global reductions, for experiments (gradec --cpu-schedule). The GPU
     flavour maps nodes onto threads itself and ignores the choice.
 
+    With `wide-vectors=512` (a CPU whose 512-bit vectors LLVM does not use
+    by default, AVX-512), kernels that multiply rows by a global matrix
+    whose rows fill eight such registers or more (64 f64, 128 f32) get
+    `vectors(512)`: their time goes to multiply-adds, which the wide vectors
+    halve (MP-PDE 1.3x, bench/README.md "Vector width"), where the
+    memory-bound kernels and those of short rows lose with them.
+
     ```mlir
     %r = gk.kernel "heat_rhs_kernel0" over balanced(256) (...) -> (...) passes 1 {...}
     ```
@@ -89,7 +96,9 @@ def ChooseSchedule : Pass<"gk-choose-schedule", "::mlir::ModuleOp"> {
     Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
            "auto, nodes or balanced">,
     Option<"chunks", "chunks", "int64_t", /*default=*/"256",
-           "chunks of a balanced kernel">
+           "chunks of a balanced kernel">,
+    Option<"wideVectors", "wide-vectors", "int64_t", /*default=*/"0",
+           "vector bits for kernels of long matrix rows (512, or 0: none)">
   ];
   let dependentDialects = ["::grade::gk::GKDialect"];
 }

@@ -138,6 +138,17 @@ struct DecomposeLinearReduce : public OpRewritePattern<ReduceOp> {
     }
     if (!anyOuter)
       return failure();
+    // With globals as the only factors to pull out, each term saves a
+    // multiplication per edge and costs a reduction of its own, which
+    // evaluates the shared factors of the terms again (MP-PDE's mean of
+    // swish(v @ W + b) would read the sigmoid twice per edge): only a
+    // single term is worth it.
+    bool movesWork = llvm::any_of(splits, [&](const Split &split) {
+      return split.inner.empty() ||
+             llvm::any_of(split.outer, [](Value f) { return !isGlobal(f); });
+    });
+    if (!movesWork && splits.size() > 1)
+      return failure();
 
     Location loc = op.getLoc();
     Value result;

@@ -287,3 +287,10 @@ gk.func @both over blocks(1024) (%g : !grade.graph uniform, %x : !grade.field<no
 gk.func @none over balanced(0) (%g : !grade.graph uniform, %x : !grade.field<node, f64> local) -> (!grade.field<node, f64>) passes 0 {
   gk.yield %x : !grade.field<node, f64>
 }
+
+// -----
+
+// expected-error @+1 {{'gk.func' op asks for vectors of 100 bits (128, 256 or 512)}}
+gk.func @odd over nodes (%g : !grade.graph uniform, %x : !grade.field<node, f64> local) -> (!grade.field<node, f64>) passes 0 vectors(100) {
+  gk.yield %x : !grade.field<node, f64>
+}

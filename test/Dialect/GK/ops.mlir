@@ -25,6 +25,12 @@ gk.func @balanced over balanced(256) (%g : !grade.graph uniform, %x : !grade.fie
   gk.yield %s : !grade.field<node, f32>
 }
 
+// CHECK-LABEL: gk.func @wide over nodes (%g : !grade.graph uniform, %c1 : !grade.field<node, 2xf64> local, %c2 : tensor<2x64xf64> uniform) -> (!grade.field<node, 64xf64> in @tmp2) passes 0 vectors(512) {
+gk.func @wide over nodes (%g : !grade.graph uniform, %x : !grade.field<node, 2xf64> local, %w : tensor<2x64xf64> uniform) -> (!grade.field<node, 64xf64> in @tmp2) passes 0 vectors(512) {
+  %p = grade.contract "i,ij->j" %x, %w : !grade.field<node, 2xf64>, tensor<2x64xf64> -> !grade.field<node, 64xf64>
+  gk.yield %p : !grade.field<node, 64xf64>
+}
+
 // CHECK-LABEL: grade.model @m
 // CHECK: gk.entry "step" {
 // CHECK-NEXT: ^bb0(%G: !grade.graph, %t: f64, %dt: f64):

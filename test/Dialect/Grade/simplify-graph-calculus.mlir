@@ -133,6 +133,32 @@ func.func @test_global_vector_factor(%G: !grade.graph, %c: f64, %b: tensor<2xf64
 
 // -----
 
+// Globals alone pulled out of a sum of several terms would give each term a
+// reduction of its own, evaluating their shared factors (here the sigmoid)
+// once per reduction: left as one reduction. A single term still gives its
+// global factor up (one multiplication per node instead of per edge).
+// CHECK-LABEL: func.func @test_global_terms
+// CHECK-SAME: (%[[G:.*]]: !grade.graph, %[[C:.*]]: f64, %[[B:.*]]: tensor<2xf64>, %[[E:.*]]: !grade.field<edge, 2xf64>)
+// CHECK: %[[S:.*]] = grade.unary sigmoid %[[E]]
+// CHECK: %[[V:.*]] = grade.binary add %[[E]], %[[B]]
+// CHECK: %[[P:.*]] = grade.binary mul %[[V]], %[[S]]
+// CHECK: %[[R:.*]] = grade.reduce sum %[[G]], %[[P]]
+// CHECK: %[[R2:.*]] = grade.reduce sum %[[G]], %[[S]]
+// CHECK: %[[M:.*]] = grade.binary mul %[[R2]], %[[C]]
+// CHECK-NOT: grade.reduce
+// CHECK: return %[[R]], %{{.*}}
+func.func @test_global_terms(%G: !grade.graph, %c: f64, %b: tensor<2xf64>, %e: !grade.field<edge, 2xf64>) -> (!grade.field<node, 2xf64>, !grade.field<node, 2xf64>) {
+  %s = grade.unary sigmoid %e : !grade.field<edge, 2xf64>
+  %v = grade.binary add %e, %b : !grade.field<edge, 2xf64>, tensor<2xf64> -> !grade.field<edge, 2xf64>
+  %p = grade.binary mul %v, %s : !grade.field<edge, 2xf64>, !grade.field<edge, 2xf64> -> !grade.field<edge, 2xf64>
+  %r = grade.reduce sum %G, %p : !grade.field<edge, 2xf64> -> !grade.field<node, 2xf64>
+  %q = grade.binary mul %c, %s : f64, !grade.field<edge, 2xf64> -> !grade.field<edge, 2xf64>
+  %r2 = grade.reduce sum %G, %q : !grade.field<edge, 2xf64> -> !grade.field<node, 2xf64>
+  return %r, %r2 : !grade.field<node, 2xf64>, !grade.field<node, 2xf64>
+}
+
+// -----
+
 // Over out-edges the destination is the far end, not a factor constant
 // along the node's edges, and the count of a mean is the out-degree:
 // out-reductions are left as they are (pulling x[dst] out as for sum_in
