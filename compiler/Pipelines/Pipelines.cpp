@@ -69,6 +69,11 @@ struct TextualOptions : public PassPipelineOptions<TextualOptions> {
       llvm::cl::desc("prefetch the rows read at the other end of the edges "
                      "(cpu)"),
       llvm::cl::init(true)};
+  Option<bool> cacheEdgeValues{
+      *this, "cache-edge-values",
+      llvm::cl::desc("keep costly edge values that later passes over a "
+                     "node's in-edges read again (cpu)"),
+      llvm::cl::init(true)};
   Option<std::string> cpuSchedule{
       *this, "cpu-schedule",
       llvm::cl::desc("how the CPU splits a kernel's nodes among threads: "
@@ -184,6 +189,7 @@ LogicalResult grade::parsePipelineOptions(StringRef text,
     return failure();
   options.optLevel = parsed.optLevel;
   options.prefetch = parsed.prefetch;
+  options.cacheEdgeValues = parsed.cacheEdgeValues;
   options.indexBits = parsed.indexBits;
   options.cpuSchedule = parsed.cpuSchedule;
   options.wideVectorBits = parsed.wideVectors;
@@ -261,6 +267,7 @@ void grade::buildLoweringPipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
   ConvertGKToSCFOptions scf;
   scf.prefetch = options.prefetch;
+  scf.cacheEdgeValues = options.cacheEdgeValues;
   scf.indexBits = options.indexBits;
   scf.cpu = options.cpu;
   scf.cuda = !options.cudaChips.empty();

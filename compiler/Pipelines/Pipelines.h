@@ -75,6 +75,9 @@ struct PipelineOptions {
   /// CPU: prefetch the rows read at the other end of the edges
   /// (convert-gk-to-scf's `prefetch`).
   bool prefetch = true;
+  /// CPU: keep the costly edge values that later passes over a node's
+  /// in-edges read again (convert-gk-to-scf's `cache-edge-values`).
+  bool cacheEdgeValues = true;
   /// The width of the node numbers in the kernels' graph arrays, 32 or 64
   /// (convert-gk-to-scf's `index-bits`): 32 halves the index traffic and
   /// limits a graph to 2^31 - 1 nodes, which the runtime checks at bind.

@@ -50,6 +50,12 @@ def ConvertGKToSCF : Pass<"convert-gk-to-scf", "::mlir::ModuleOp"> {
     values in registers or small scratch arrays, and the results stored per
     node in the epilogue or per edge in the last pass. Rows read at the
     other end of the edges are prefetched (`prefetch=false` turns it off).
+    In a kernel of several passes over the in-edges, an edge value a later
+    pass reads again and that costs a row read at the other end, a
+    transcendental function or a contraction is stored per edge of the node
+    by the first pass that computes it and read back by the later ones
+    (`cache-edge-values=false` recomputes it in each, as the GPU flavour
+    does).
 
     With `cuda=true` every entry is lowered a second time as
     `gradegen_cuda_entry_<kind>` (attribute `grade.gpu_entry`), calling
@@ -64,6 +70,8 @@ def ConvertGKToSCF : Pass<"convert-gk-to-scf", "::mlir::ModuleOp"> {
   let options = [
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "prefetch rows read at the other end of the edges">,
+    Option<"cacheEdgeValues", "cache-edge-values", "bool", /*default=*/"true",
+           "keep costly edge values later passes read again (cpu)">,
     Option<"cpu", "cpu", "bool", /*default=*/"true",
            "lower the entries for the CPU (gradegen_entry_<kind>)">,
     Option<"cuda", "cuda", "bool", /*default=*/"false",

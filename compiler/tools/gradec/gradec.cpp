@@ -171,6 +171,13 @@ static cl::opt<bool> prefetchRows(
     cl::desc("Prefetch the rows read at the other end of the edges (cpu; "
              "default true, --prefetch=false turns it off)"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> cacheEdgeValues(
+    "cache-edge-values",
+    cl::desc("CPU: keep the costly edge values (a row read at the other "
+             "end, exp, a contraction) that later passes over a node's "
+             "in-edges read again, instead of recomputing them (default "
+             "true; false for comparisons)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<std::string> cpuSchedule(
     "cpu-schedule",
     cl::desc("How the CPU splits a kernel's nodes among threads: auto "
@@ -854,6 +861,7 @@ int compileMain(const char *argv0) {
     if (succeeded(parseTargets(targetName, pipelineOptions, error))) {
       pipelineOptions.optLevel = optLevel;
       pipelineOptions.prefetch = prefetchRows;
+      pipelineOptions.cacheEdgeValues = cacheEdgeValues;
       pipelineOptions.indexBits = indexBits;
       pipelineOptions.cpuSchedule = cpuSchedule;
       pipelineOptions.cudaPath = cudaPath;

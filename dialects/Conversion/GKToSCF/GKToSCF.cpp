@@ -125,9 +125,10 @@ private:
 class EntryLowering {
 public:
   EntryLowering(ModelLowering &lowering, gk::EntryOp entryOp, bool prefetch,
-                bool gpu)
+                bool cacheEdgeValues, bool gpu)
       : lowering(lowering), entryOp(entryOp), prefetch(prefetch && !gpu),
-        gpu(gpu), body(entryOp.getBody().front()) {}
+        cacheEdgeValues(cacheEdgeValues && !gpu), gpu(gpu),
+        body(entryOp.getBody().front()) {}
 
   LogicalResult run() { return emitCode(); }
 
@@ -584,6 +585,7 @@ private:
     inputs.balancedChunks = gpu ? 0 : callee.getBalancedChunks().value_or(0);
     inputs.numPasses = callee.getNumPasses().value_or(0);
     inputs.prefetch = prefetch;
+    inputs.cacheEdgeValues = cacheEdgeValues;
     if (!checked.empty())
       inputs.status = slotArgs[lowering.getStatusSlot()];
     for (auto [index, value] : llvm::enumerate(yield.getValues()))
@@ -813,6 +815,7 @@ private:
   ModelLowering &lowering;
   gk::EntryOp entryOp;
   bool prefetch;
+  bool cacheEdgeValues;
   bool gpu; ///< lowering for convert-kernels-to-gpu
   Block &body;
   /// Kernels lowered so far (each at its only launch).
@@ -856,10 +859,10 @@ struct ConvertGKToSCFPass
       for (auto entry : llvm::make_early_inc_range(
                model.getBody().front().getOps<gk::EntryOp>())) {
         if ((cpu && failed(EntryLowering(lowering, entry, prefetch,
-                                         /*gpu=*/false)
+                                         cacheEdgeValues, /*gpu=*/false)
                                .run())) ||
             (cuda && failed(EntryLowering(lowering, entry, prefetch,
-                                          /*gpu=*/true)
+                                          cacheEdgeValues, /*gpu=*/true)
                                 .run())))
           return signalPassFailure();
         entry.erase();

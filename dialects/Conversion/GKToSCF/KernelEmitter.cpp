@@ -97,6 +97,11 @@ public:
       numPasses = std::max(numPasses, phase(root.value) + 1);
     for (const KernelReduction &reduction : edgeReductions)
       numPasses = std::max(numPasses, phase(reduction.op.getInput()) + 1);
+    // Chunks of nodes (balanced, or blocks of the global reductions) hold
+    // the buffers of cached edge values; one node per parallel iteration
+    // would allocate per node.
+    if (in.cacheEdgeValues && (in.balancedChunks > 0 || !in.reductions.empty()))
+      chooseCachedEdgeValues();
 
     Value c0 = constantIndex(0), c1 = constantIndex(1);
     OpBuilder::InsertionGuard guard(builder);
@@ -129,12 +134,18 @@ public:
       Value first = chunkStart(chunk, numChunks, total);
       Value last = chunkStart(arith::AddIOp::create(builder, loc, chunk, c1),
                               numChunks, total);
+      allocateEdgeCache(first, last);
       auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
-      OpBuilder::InsertionGuard nodeGuard(builder);
-      body = nodes.getBody();
-      builder.setInsertionPoint(body->getTerminator());
-      node = nodes.getInductionVar();
-      return emitNode();
+      {
+        OpBuilder::InsertionGuard nodeGuard(builder);
+        body = nodes.getBody();
+        builder.setInsertionPoint(body->getTerminator());
+        node = nodes.getInductionVar();
+        if (failed(emitNode()))
+          return failure();
+      }
+      freeEdgeCache();
+      return success();
     }
     if (in.reductions.empty()) {
       auto parallel =
@@ -171,6 +182,7 @@ public:
     Value last = arith::MinUIOp::create(
         builder, loc, arith::AddIOp::create(builder, loc, first, blockRows),
         in.numNodes);
+    allocateEdgeCache(first, last);
     auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
     {
       OpBuilder::InsertionGuard nodeGuard(builder);
@@ -180,6 +192,7 @@ public:
       if (failed(emitNode()))
         return failure();
     }
+    freeEdgeCache();
     for (const KernelReduction &reduction : in.reductions) {
       int64_t features = numFeatures(reduction.op.getInput());
       Value acc = accumulators[reduction.op];
@@ -274,6 +287,7 @@ private:
                                             constantIndex(1)));
     }
     for (unsigned pass = 0; pass < numPasses; ++pass) {
+      currentPass = pass;
       SmallVector<ReduceOp> inReductions, outReductions;
       for (ReduceOp reduce : reductions)
         if (passOf(reduce) == pass)
@@ -506,6 +520,11 @@ private:
       if (Value scratch = nodeScratch.lookup(value))
         return memref::LoadOp::create(builder, loc, scratch, kk);
     } else if (isEdgeValue(value)) {
+      if (Value base = edgeCacheBase.lookup(value))
+        return memref::LoadOp::create(
+            builder, loc, cachedEdges.find(value)->second.buffer,
+            kk ? arith::AddIOp::create(builder, loc, base, kk).getResult()
+               : base);
       if (Value scalar = edgeScalars.lookup(value))
         return scalar;
       if (Value scratch = edgeScratch.lookup(value))
@@ -1038,7 +1057,8 @@ private:
 
   bool isPrepared(Value value) const {
     return nodeScalars.count(value) || nodeScratch.count(value) ||
-           edgeScalars.count(value) || edgeScratch.count(value);
+           edgeScalars.count(value) || edgeScratch.count(value) ||
+           edgeCacheBase.count(value);
   }
 
   /// Makes a node value usable at the current point of the node body. With
@@ -1114,6 +1134,167 @@ private:
         });
   }
 
+  //===--------------------------------------------------------------------===//
+  // Edge values kept between passes
+  //===--------------------------------------------------------------------===//
+  //
+  // A kernel of several passes over a node's in-edges evaluates an edge
+  // value in every pass that reads it: GRAND-nl's attention score
+  // q_i . k_j (a row of k gathered from node j) in the pass of its maximum,
+  // again in the pass of the softmax's sum and again, under its exp, in the
+  // pass of the weighted sum. Where such a value is costly (a row read at
+  // the other end of the edge, a transcendental function, a contraction)
+  // and at most kMaxCachedFeatures wide, the first pass that computes it
+  // stores it per edge of the node, in a buffer of the chunk's largest
+  // in-degree rows, and the later passes read it there: the rows the node
+  // just wrote, still in the L1 cache, instead of a random row each. The
+  // values agree to rounding: a stored value is rounded to its type where
+  // the recomputed one might have fused into a later multiply-add.
+
+  static constexpr int64_t kMaxCachedFeatures = 64;
+
+  /// Whether evaluating the edge value `value` reads a row at the other end
+  /// of the edge or does more than arithmetic: worth a store and a load.
+  bool isCostlyEdgeValue(Value value, llvm::DenseSet<Value> &visited) {
+    if (!isEdgeValue(value) || isExternal(value) || cachedEdges.count(value) ||
+        !visited.insert(value).second)
+      return false;
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast<GatherOp>(op))
+      return !isLocal(gather);
+    if (isa<ContractOp, SymPowOp>(op))
+      return true;
+    if (auto unary = dyn_cast<UnaryOp>(op);
+        unary && unary.getFn() != UnaryFn::neg && unary.getFn() != UnaryFn::abs)
+      return true;
+    return llvm::any_of(op->getOperands(), [&](Value operand) {
+      return isCostlyEdgeValue(operand, visited);
+    });
+  }
+
+  /// Walks the edge values pass `pass` evaluates from `value`: one computed
+  /// by an earlier pass and costly becomes cached (and is not descended
+  /// into); the others are recorded as computed by their first pass.
+  void findCachedEdgeValues(Value value, unsigned pass,
+                            llvm::DenseMap<Value, unsigned> &computedIn,
+                            llvm::DenseSet<Value> &visited) {
+    if (!isEdgeValue(value) || isExternal(value) || cachedEdges.count(value) ||
+        !visited.insert(value).second)
+      return;
+    auto [it, inserted] = computedIn.try_emplace(value, pass);
+    if (!inserted && it->second < pass &&
+        numFeatures(value) <= kMaxCachedFeatures) {
+      llvm::DenseSet<Value> costVisited;
+      if (isCostlyEdgeValue(value, costVisited)) {
+        cachedEdges[value] = {it->second, Value()};
+        return;
+      }
+    }
+    Operation *op = value.getDefiningOp();
+    if (isa<GatherOp>(op))
+      return;
+    for (Value operand : op->getOperands())
+      findCachedEdgeValues(operand, pass, computedIn, visited);
+  }
+
+  /// Chooses cachedEdges: the edge values that in-edge passes after the
+  /// first that computes them would evaluate again.
+  void chooseCachedEdgeValues() {
+    if (numPasses < 2)
+      return;
+    llvm::DenseMap<Value, unsigned> computedIn;
+    for (unsigned pass = 0; pass < numPasses; ++pass) {
+      // isLocal reads outPass: the walk is of in-edge passes.
+      outPass = false;
+      llvm::DenseSet<Value> visited;
+      for (ReduceOp reduce : reductions)
+        if (!reduce.getOut() && passOf(reduce) == pass)
+          findCachedEdgeValues(reduce.getInput(), pass, computedIn, visited);
+      if (pass + 1 == numPasses) {
+        for (const KernelRoot &root : edgeRoots)
+          findCachedEdgeValues(root.value, pass, computedIn, visited);
+        for (const KernelReduction &reduction : edgeReductions)
+          findCachedEdgeValues(reduction.op.getInput(), pass, computedIn,
+                               visited);
+      }
+    }
+  }
+
+  /// Allocates, for a chunk of nodes [first, last), one buffer per cached
+  /// edge value of its largest in-degree rows.
+  void allocateEdgeCache(Value first, Value last) {
+    if (cachedEdges.empty())
+      return;
+    auto scan = scf::ForOp::create(builder, loc, first, last, constantIndex(1),
+                                   ValueRange{constantIndex(0)});
+    {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(scan.getBody());
+      Value i = scan.getInductionVar();
+      Value degree = arith::SubIOp::create(
+          builder, loc,
+          loadIndex(in.rowPtr,
+                    arith::AddIOp::create(builder, loc, i, constantIndex(1))),
+          loadIndex(in.rowPtr, i));
+      scf::YieldOp::create(
+          builder, loc,
+          ValueRange{arith::MaxUIOp::create(builder, loc, degree,
+                                            scan.getRegionIterArgs()[0])});
+    }
+    Value maxDegree = scan.getResult(0);
+    for (auto &[value, cached] : cachedEdges) {
+      Value size = arith::MulIOp::create(
+          builder, loc, maxDegree,
+          constantIndex(isScalarValue(value) ? 1 : numFeatures(value)));
+      cached.buffer = memref::AllocOp::create(
+          builder, loc,
+          MemRefType::get({ShapedType::kDynamic},
+                          getElementTypeOf(value.getType())),
+          ValueRange{size});
+    }
+  }
+
+  void freeEdgeCache() {
+    for (auto &[value, cached] : cachedEdges)
+      memref::DeallocOp::create(builder, loc, cached.buffer);
+  }
+
+  /// At the current edge of an in-edge pass: the cached values earlier
+  /// passes stored are read from their buffers; those this pass computes
+  /// first are evaluated and stored, then read back from there too.
+  LogicalResult bindEdgeCache() {
+    if (cachedEdges.empty())
+      return success();
+    Value local = arith::SubIOp::create(builder, loc, edge, rowBegin);
+    auto rowOf = [&](Value value) -> Value {
+      int64_t features = isScalarValue(value) ? 1 : numFeatures(value);
+      return elementIndex(local, features, Value());
+    };
+    for (auto &[value, cached] : cachedEdges)
+      if (cached.pass < currentPass)
+        edgeCacheBase[value] = rowOf(value);
+    for (auto &[value, cached] : cachedEdges) {
+      if (cached.pass != currentPass)
+        continue;
+      if (failed(prepareEdge(value)))
+        return failure();
+      Value base = rowOf(value);
+      if (isScalarValue(value)) {
+        memref::StoreOp::create(builder, loc, element(value, Value()),
+                                cached.buffer, base);
+      } else {
+        forFeatures(numFeatures(value), [&, buffer = cached.buffer,
+                                         value = value](Value k) {
+          memref::StoreOp::create(
+              builder, loc, element(value, k), buffer,
+              arith::AddIOp::create(builder, loc, base, k).getResult());
+        });
+      }
+      edgeCacheBase[value] = base;
+    }
+    return success();
+  }
+
   /// Whether the current edge pass reads a gathered value at its own node
   /// (destinations over in-edges, sources over out-edges).
   bool isLocal(GatherOp gather) const {
@@ -1148,6 +1329,11 @@ private:
   void collectSourceBuffers(Value value, llvm::DenseSet<Value> &visited,
                             llvm::MapVector<Value, int64_t> &buffers) {
     if (isExternal(value) || !visited.insert(value).second)
+      return;
+    // A value an earlier pass cached is read from its buffer here.
+    if (auto cached = cachedEdges.find(value);
+        !outPass && cached != cachedEdges.end() &&
+        cached->second.pass < currentPass)
       return;
     Operation *op = value.getDefiningOp();
     if (auto gather = dyn_cast<GatherOp>(op)) {
@@ -1277,6 +1463,9 @@ private:
       prefetchSources(passReductions, passRoots);
       edgeScalars.clear();
       edgeScratch.clear();
+      edgeCacheBase.clear();
+      if (!out && failed(bindEdgeCache()))
+        return failure();
       for (ReduceOp reduce : passReductions)
         if (failed(prepareEdge(reduce.getInput())))
           result = failure();
@@ -1334,6 +1523,7 @@ private:
         scf::YieldOp::create(builder, loc, updated);
       edgeScalars.clear();
       edgeScratch.clear();
+      edgeCacheBase.clear();
     }
 
     // Finalise: mean divides by the in-degree (out-degree), and nodes
@@ -1398,6 +1588,19 @@ private:
   /// Per-iteration cache of element(value, cacheIndex) (see storeRoots).
   llvm::DenseMap<Value, Value> *featureCache = nullptr;
   Value cacheIndex;
+
+  /// Edge values a later pass reads again, kept per edge of the current
+  /// node instead of recomputed (chooseCachedEdgeValues): the pass that
+  /// computes them and, inside a chunk, the buffer of max-degree rows.
+  struct CachedEdgeValue {
+    unsigned pass;
+    Value buffer;
+  };
+  llvm::MapVector<Value, CachedEdgeValue> cachedEdges;
+  /// Inside an in-edge pass: the index of the current edge's row in the
+  /// buffer of each cached value this pass reads or writes.
+  llvm::DenseMap<Value, Value> edgeCacheBase;
+  unsigned currentPass = 0;
 
   llvm::SetVector<ReduceOp> reductions;
   llvm::DenseSet<Value> visitedForReductions;

@@ -80,6 +80,9 @@ struct KernelInputs {
   int64_t numPasses = 0;
   /// Prefetch rows read at the other end of the edges.
   bool prefetch = true;
+  /// Keep costly edge values a later pass reads again in per-chunk buffers
+  /// (the CPU's chunked iteration spaces) instead of recomputing them.
+  bool cacheEdgeValues = false;
   /// The entry's status flags (memref<?xi32>, one element) for checked
   /// roots: element 0 is set to 1 by a node that stored a NaN or Inf.
   mlir::Value status;
