@@ -134,18 +134,7 @@ public:
       Value first = chunkStart(chunk, numChunks, total);
       Value last = chunkStart(arith::AddIOp::create(builder, loc, chunk, c1),
                               numChunks, total);
-      allocateEdgeCache(first, last);
-      auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
-      {
-        OpBuilder::InsertionGuard nodeGuard(builder);
-        body = nodes.getBody();
-        builder.setInsertionPoint(body->getTerminator());
-        node = nodes.getInductionVar();
-        if (failed(emitNode()))
-          return failure();
-      }
-      freeEdgeCache();
-      return success();
+      return emitChunk(first, last);
     }
     if (in.reductions.empty()) {
       auto parallel =
@@ -182,17 +171,8 @@ public:
     Value last = arith::MinUIOp::create(
         builder, loc, arith::AddIOp::create(builder, loc, first, blockRows),
         in.numNodes);
-    allocateEdgeCache(first, last);
-    auto nodes = scf::ForOp::create(builder, loc, first, last, c1);
-    {
-      OpBuilder::InsertionGuard nodeGuard(builder);
-      body = nodes.getBody();
-      builder.setInsertionPoint(body->getTerminator());
-      node = nodes.getInductionVar();
-      if (failed(emitNode()))
-        return failure();
-    }
-    freeEdgeCache();
+    if (failed(emitChunk(first, last)))
+      return failure();
     for (const KernelReduction &reduction : in.reductions) {
       int64_t features = numFeatures(reduction.op.getInput());
       Value acc = accumulators[reduction.op];
@@ -207,6 +187,24 @@ public:
   }
 
 private:
+  /// The nodes [first, last) of a chunk (or block) in order, with the
+  /// chunk's buffers of the edge values kept between passes.
+  LogicalResult emitChunk(Value first, Value last) {
+    allocateEdgeCache(first, last);
+    auto nodes =
+        scf::ForOp::create(builder, loc, first, last, constantIndex(1));
+    {
+      OpBuilder::InsertionGuard nodeGuard(builder);
+      body = nodes.getBody();
+      builder.setInsertionPoint(body->getTerminator());
+      node = nodes.getInductionVar();
+      if (failed(emitNode()))
+        return failure();
+    }
+    freeEdgeCache();
+    return success();
+  }
+
   /// Edges plus nodes per chunk of a balanced kernel, at least.
   static constexpr int64_t kMinChunkWork = 4096;
 
