@@ -1149,7 +1149,9 @@ private:
   // values agree to rounding: a stored value is rounded to its type where
   // the recomputed one might have fused into a later multiply-add.
 
-  static constexpr int64_t kMaxCachedFeatures = 64;
+  /// A chunk's buffer holds its largest in-degree times this many elements:
+  /// a hub of a million in-edges costs 128 MB of f64 per thread and value.
+  static constexpr int64_t kMaxCachedFeatures = 16;
 
   /// Whether evaluating the edge value `value` reads a row at the other end
   /// of the edge or does more than arithmetic: worth a store and a load.
