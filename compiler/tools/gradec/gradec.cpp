@@ -849,6 +849,13 @@ bool inputIsMLIR(llvm::StringRef path) {
   return path.ends_with(".mlir");
 }
 
+/// The host's wide vectors for the kernels of long matrix rows, unless a
+/// width was asked for (it applies to every kernel).
+void useHostVectorWidths(PipelineOptions &options) {
+  options.wideVectorBits =
+      options.vectorBits == 0 ? wideVectorBitsForHost() : 0;
+}
+
 int compileMain(const char *argv0) {
   std::optional<Stage> target = parseStage(emitStage);
   if (!target) {
@@ -870,9 +877,7 @@ int compileMain(const char *argv0) {
       pipelineOptions.vectorMath = vectorMath;
       if (succeeded(parseVectorWidth(vectorWidth, pipelineOptions.vectorBits,
                                      error))) {
-        // A width asked for applies to every kernel.
-        if (pipelineOptions.vectorBits == 0)
-          pipelineOptions.wideVectorBits = wideVectorBitsForHost();
+        useHostVectorWidths(pipelineOptions);
         (void)checkPipelineOptions(pipelineOptions, error);
       }
     }
@@ -981,6 +986,8 @@ LogicalResult prepareLibrary(llvm::StringRef input, const char *argv0,
   }
   library.temp.emplace(std::move(*temp));
   library.path = library.temp->path().str();
+  // A model file run (or inspected) is compiled as gradec compiles it.
+  useHostVectorWidths(pipelineOptions);
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> buffer = openInputFile(input, &error);
   if (!buffer) {
